@@ -1,0 +1,320 @@
+//! The alert model: what the alert topic and `scan` emit (a JSON contract).
+//!
+//! ```json
+//! {"alert_id": "…", "ruleset_version": "…", "severity": "high",
+//!  "source": {"topic": "chat", "partition": 0, "offset": 42, "msgid": "…"},
+//!  "hits": [{"term": "内幕消息", "category": "finance/insider", "severity": "high",
+//!            "start": 3, "end": 20, "matched": "内*幕*消*息", "count": 1}],
+//!  "snippet": "…有内*幕*消*息，明天…"}
+//! ```
+//!
+//! `start`/`end` are UTF-8 byte offsets into the original text of the field the
+//! hit was found in (`field`, a JSON pointer, for JSON and WeCom input), and
+//! `matched` is exactly that slice. The snippet holds the matched regions with a
+//! few characters of context each, never the whole message (minimum necessary).
+//!
+//! ```
+//! use wordwarden::alert::AlertBuilder;
+//! use wordwarden::envelope::TextField;
+//! use wordwarden::lists::WordListSet;
+//! use wordwarden::ruleset::Ruleset;
+//!
+//! let lists = WordListSet::from_sources(vec![("leak.txt".into(), "客户名单\n".into())]);
+//! let rs = Ruleset::builder().build(&lists).unwrap();
+//! let text = "这是我们全部的客户名单，别外传，谢谢大家配合";
+//! let fields = [TextField::plain(text)];
+//! let findings = rs.scan_fields(&[text]);
+//! let alert = AlertBuilder::new().context_chars(2).build(
+//!     rs.version(), b"msg-1", Default::default(), &fields, &findings,
+//! ).unwrap();
+//! assert_eq!(alert.hits[0].matched, "客户名单");
+//! assert_eq!(alert.snippet, "…部的客户名单，别…");
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::envelope::TextField;
+use crate::lists::Severity;
+use crate::ruleset::Findings;
+
+/// One alert: a message with at least one hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Deterministic: the same message judged by the same ruleset gets the same
+    /// id, so consumers can deduplicate redeliveries.
+    pub alert_id: String,
+    /// Content hash of the word lists that judged the message.
+    pub ruleset_version: String,
+    /// The highest severity among the hits.
+    pub severity: Severity,
+    /// Where the message came from (topic/partition/offset, WeCom ids, line).
+    pub source: Map<String, Value>,
+    /// Distinct (term, category) hits.
+    pub hits: Vec<AlertHit>,
+    /// The matched regions with a little context each.
+    pub snippet: String,
+    /// True when the message had more distinct hits than reported.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hits_truncated: bool,
+    /// The whole message text; only when configured for the category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// One hit within an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertHit {
+    /// The entry as written in the list.
+    pub term: String,
+    /// The list's category.
+    pub category: String,
+    /// The list's severity.
+    pub severity: Severity,
+    /// Start byte offset in the field's original text.
+    pub start: usize,
+    /// End byte offset.
+    pub end: usize,
+    /// Exactly `text[start..end]`.
+    pub matched: String,
+    /// JSON pointer of the text field (JSON and WeCom input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// How many places the rule fired at in the message.
+    pub count: u32,
+}
+
+/// Builds alerts from findings.
+#[derive(Debug, Clone)]
+pub struct AlertBuilder {
+    context_chars: usize,
+    max_snippet_segments: usize,
+    full_text_categories: Vec<String>,
+}
+
+impl Default for AlertBuilder {
+    fn default() -> Self {
+        AlertBuilder {
+            context_chars: 10,
+            max_snippet_segments: 5,
+            full_text_categories: Vec::new(),
+        }
+    }
+}
+
+impl AlertBuilder {
+    /// Ten characters of context on each side of a hit, at most five regions.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Characters of context on each side of each matched region.
+    pub fn context_chars(mut self, n: usize) -> Self {
+        self.context_chars = n;
+        self
+    }
+
+    /// Categories (or category prefixes ending in `/`) whose alerts carry the
+    /// whole message text. Empty by default: minimum necessary.
+    pub fn full_text_for(mut self, categories: Vec<String>) -> Self {
+        self.full_text_categories = categories;
+        self
+    }
+
+    /// The alert for a message, or `None` when it has no hits. `identity` is a
+    /// stable id of the message (WeCom msgid, or topic/partition/offset).
+    pub fn build(
+        &self,
+        ruleset_version: &str,
+        identity: &[u8],
+        source: Map<String, Value>,
+        fields: &[TextField<'_>],
+        findings: &Findings<'_>,
+    ) -> Option<Alert> {
+        if findings.hits.is_empty() {
+            return None;
+        }
+        let mut hits = Vec::with_capacity(findings.hits.len());
+        for h in &findings.hits {
+            let field = fields.get(h.field)?;
+            let matched = field.text.get(h.start..h.end)?.to_string();
+            hits.push(AlertHit {
+                term: h.term().to_string(),
+                category: h.category().to_string(),
+                severity: h.severity(),
+                start: h.start,
+                end: h.end,
+                matched,
+                field: field.pointer.clone(),
+                count: h.count,
+            });
+        }
+        let severity = hits.iter().map(|h| h.severity).max().unwrap_or_default();
+        let snippet = self.snippet(fields, findings);
+        let text = self.full_text(&hits, fields);
+        Some(Alert {
+            alert_id: alert_id(ruleset_version, identity, fields),
+            ruleset_version: ruleset_version.to_string(),
+            severity,
+            source,
+            hits,
+            snippet,
+            hits_truncated: findings.truncated,
+            text,
+        })
+    }
+
+    fn full_text(&self, hits: &[AlertHit], fields: &[TextField<'_>]) -> Option<String> {
+        let wanted = hits.iter().any(|h| {
+            self.full_text_categories.iter().any(|c| {
+                if let Some(prefix) = c.strip_suffix('/') {
+                    h.category.starts_with(&format!("{prefix}/"))
+                } else {
+                    &h.category == c
+                }
+            })
+        });
+        wanted.then(|| {
+            fields
+                .iter()
+                .map(|f| f.text.as_ref())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    /// Matched regions widened by the context window, merged where they
+    /// overlap, joined with ` … `.
+    fn snippet(&self, fields: &[TextField<'_>], findings: &Findings<'_>) -> String {
+        let mut regions: Vec<(usize, usize, usize)> = Vec::new(); // field, start, end
+        for h in &findings.hits {
+            let Some(field) = fields.get(h.field) else { continue };
+            let text = field.text.as_ref();
+            let start = back_chars(text, h.start, self.context_chars);
+            let end = forward_chars(text, h.end, self.context_chars);
+            regions.push((h.field, start, end));
+        }
+        regions.sort();
+        let mut merged: Vec<(usize, usize, usize)> = Vec::new();
+        for r in regions {
+            match merged.last_mut() {
+                Some(m) if m.0 == r.0 && r.1 <= m.2 => m.2 = m.2.max(r.2),
+                _ => merged.push(r),
+            }
+        }
+        let mut out = String::new();
+        for (i, (f, start, end)) in merged.iter().take(self.max_snippet_segments).enumerate() {
+            let text = fields[*f].text.as_ref();
+            if i > 0 {
+                out.push(' ');
+            }
+            if *start > 0 {
+                out.push('…');
+            }
+            for c in text[*start..*end].chars() {
+                out.push(if c.is_control() { ' ' } else { c });
+            }
+            if *end < text.len() {
+                out.push('…');
+            }
+        }
+        out
+    }
+}
+
+fn back_chars(text: &str, at: usize, n: usize) -> usize {
+    text[..at]
+        .char_indices()
+        .rev()
+        .take(n)
+        .last()
+        .map_or(at, |(i, _)| i)
+}
+
+fn forward_chars(text: &str, at: usize, n: usize) -> usize {
+    let mut end = at;
+    for c in text[at..].chars().take(n) {
+        end += c.len_utf8();
+    }
+    end
+}
+
+/// SHA-256 of the ruleset version, the message identity and its text fields,
+/// shortened to 128 bits of hex.
+pub fn alert_id(ruleset_version: &str, identity: &[u8], fields: &[TextField<'_>]) -> String {
+    let mut h = Sha256::new();
+    h.update(ruleset_version.as_bytes());
+    h.update([0]);
+    h.update((identity.len() as u64).to_le_bytes());
+    h.update(identity);
+    for f in fields {
+        h.update(f.pointer.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
+        h.update((f.text.len() as u64).to_le_bytes());
+        h.update(f.text.as_bytes());
+    }
+    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lists::WordListSet;
+    use crate::ruleset::Ruleset;
+
+    fn rs(src: &str) -> Ruleset {
+        Ruleset::builder()
+            .build(&WordListSet::from_sources(vec![("c.txt".into(), src.into())]))
+            .unwrap()
+    }
+
+    #[test]
+    fn snippet_merges_and_separates_regions() {
+        let r = rs("aaa\nbbb\n");
+        let text = "xx aaa yy bbb zz ......................................... aaa";
+        let f = [TextField::plain(text)];
+        let findings = r.scan_fields(&[text]);
+        let a = AlertBuilder::new().context_chars(3).build("v", b"1", Map::new(), &f, &findings).unwrap();
+        assert_eq!(a.snippet, "xx aaa yy bbb zz…");
+        assert_eq!(a.hits.len(), 2);
+        assert_eq!(a.hits[0].count, 2);
+    }
+
+    #[test]
+    fn ids_are_deterministic_and_depend_on_version_and_message() {
+        let f = [TextField::plain("内幕")];
+        assert_eq!(alert_id("v1", b"m", &f), alert_id("v1", b"m", &f));
+        assert_ne!(alert_id("v1", b"m", &f), alert_id("v2", b"m", &f));
+        assert_ne!(alert_id("v1", b"m", &f), alert_id("v1", b"n", &f));
+        assert_eq!(alert_id("v1", b"m", &f).len(), 32);
+    }
+
+    #[test]
+    fn severity_is_highest_and_full_text_only_when_configured() {
+        let lists = WordListSet::from_sources(vec![
+            ("a.txt".into(), "#! severity: low\n甲乙\n".into()),
+            ("b/c.txt".into(), "#! severity: critical\n丙丁\n".into()),
+        ]);
+        let r = Ruleset::builder().build(&lists).unwrap();
+        let text = "甲乙和丙丁";
+        let f = [TextField::plain(text)];
+        let findings = r.scan_fields(&[text]);
+        let a = AlertBuilder::new().build("v", b"1", Map::new(), &f, &findings).unwrap();
+        assert_eq!(a.severity, Severity::Critical);
+        assert!(a.text.is_none());
+        let a = AlertBuilder::new()
+            .full_text_for(vec!["b/".into()])
+            .build("v", b"1", Map::new(), &f, &findings)
+            .unwrap();
+        assert_eq!(a.text.as_deref(), Some(text));
+    }
+
+    #[test]
+    fn no_hits_no_alert() {
+        let r = rs("aaa\n");
+        let f = [TextField::plain("nothing")];
+        let findings = r.scan_fields(&["nothing"]);
+        assert!(AlertBuilder::new().build("v", b"1", Map::new(), &f, &findings).is_none());
+    }
+}

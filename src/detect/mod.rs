@@ -1,0 +1,440 @@
+//! Built-in validated detectors for personal data: Chinese resident ID card
+//! numbers (GB 11643 checksum), bank card numbers (Luhn), Chinese mobile numbers
+//! and e-mail addresses.
+//!
+//! Detectors see width-folded text (`１３８` and `❶` are digits) and accept digit
+//! groups separated by a single space or hyphen (`138-1234-5678`,
+//! `6222 0212 3456 7890`). A candidate never fires inside a longer digit run or
+//! next to an ASCII letter (`SN13812345678` is an order number, not a phone).
+//!
+//! ```
+//! use wordwarden::detect::{find, Detector};
+//!
+//! let found = find("电话 138-1234-5678 谢谢", &[Detector::CnMobile]);
+//! assert_eq!(found[0].detector, Detector::CnMobile);
+//! assert_eq!(&"电话 138-1234-5678 谢谢"[found[0].start..found[0].end], "138-1234-5678");
+//! ```
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::fold::{fold_char, is_invisible, light_fold, FoldEntry};
+
+/// A built-in detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Detector {
+    /// `@cn_id_card`: 18-character resident ID number with a valid GB 11643
+    /// checksum, region and birth date.
+    CnIdCard,
+    /// `@bank_card`: 13-19 digits passing the Luhn check, starting with a
+    /// major network's first digit (3-6).
+    BankCard,
+    /// `@cn_mobile`: `1[3-9]` followed by nine digits.
+    CnMobile,
+    /// `@email`: an e-mail address.
+    Email,
+}
+
+impl Detector {
+    /// All detectors.
+    pub const ALL: [Detector; 4] = [
+        Detector::CnIdCard,
+        Detector::BankCard,
+        Detector::CnMobile,
+        Detector::Email,
+    ];
+
+    /// The name used after `@` in word lists.
+    pub fn name(self) -> &'static str {
+        match self {
+            Detector::CnIdCard => "cn_id_card",
+            Detector::BankCard => "bank_card",
+            Detector::CnMobile => "cn_mobile",
+            Detector::Email => "email",
+        }
+    }
+}
+
+impl fmt::Display for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Detector {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Detector::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                format!("unknown detector @{s} (cn_id_card, bank_card, cn_mobile, email)")
+            })
+    }
+}
+
+/// One detection: which detector and the original byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detection {
+    /// The detector that fired.
+    pub detector: Detector,
+    /// Start byte offset in the original text.
+    pub start: usize,
+    /// End byte offset in the original text.
+    pub end: usize,
+}
+
+/// Why a candidate was rejected (for `explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Right length, wrong checksum.
+    Checksum,
+    /// A digit run of a length no enabled detector takes.
+    Length,
+}
+
+/// Runs the enabled detectors over `text`.
+pub fn find(text: &str, enabled: &[Detector]) -> Vec<Detection> {
+    let mut out = Vec::new();
+    find_into(text, enabled, &mut out);
+    out
+}
+
+/// Like [`find`], appending to `out`.
+pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
+    let digits = enabled
+        .iter()
+        .any(|d| matches!(d, Detector::CnIdCard | Detector::BankCard | Detector::CnMobile));
+    if digits {
+        find_digit_runs(text, enabled, out);
+    }
+    if enabled.contains(&Detector::Email) && (text.contains('@') || text.contains('＠')) {
+        find_emails(text, out);
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Digit {
+    ch: u8, // b'0'..=b'9' or b'x'
+    start: usize,
+    end: usize,
+}
+
+#[derive(Default)]
+struct Run {
+    groups: Vec<(usize, usize)>, // digit index ranges, one per group
+    digits: Vec<Digit>,
+    sep_pending: bool,
+    preceded_by_word: bool,
+}
+
+fn as_digit(c: char) -> Option<u8> {
+    if c.is_ascii_digit() {
+        return Some(c as u8);
+    }
+    if c.is_ascii() {
+        return None;
+    }
+    match fold_char(c) {
+        FoldEntry::One(d) if d.is_ascii_digit() => Some(d as u8),
+        _ => None,
+    }
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '\u{3000}' | '\u{00A0}' | '－' | '—' | '–')
+}
+
+fn folded_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    match fold_char(c) {
+        FoldEntry::One(d) => d.is_ascii_alphanumeric(),
+        FoldEntry::Many(ds) => ds.iter().any(|d| d.is_ascii_alphanumeric()),
+        _ => false,
+    }
+}
+
+fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
+    let mut run = Run::default();
+    let mut prev_word = false;
+    for (pos, c) in text.char_indices() {
+        let end = pos + c.len_utf8();
+        if let Some(d) = as_digit(c) {
+            if run.digits.is_empty() {
+                run.preceded_by_word = prev_word;
+            }
+            if run.sep_pending || run.groups.is_empty() {
+                run.groups.push((run.digits.len(), run.digits.len()));
+                run.sep_pending = false;
+            }
+            run.digits.push(Digit { ch: d, start: pos, end });
+            if let Some(g) = run.groups.last_mut() {
+                g.1 = run.digits.len();
+            }
+            prev_word = true;
+            continue;
+        }
+        if !run.digits.is_empty() {
+            if (c == 'x' || c == 'X' || c == 'ｘ' || c == 'Ｘ') && !run.sep_pending {
+                // the ID card check character; the run ends with it
+                run.digits.push(Digit { ch: b'x', start: pos, end });
+                if let Some(g) = run.groups.last_mut() {
+                    g.1 = run.digits.len();
+                }
+                prev_word = true;
+                continue;
+            }
+            if is_invisible(c) {
+                continue;
+            }
+            if is_separator(c) && !run.sep_pending {
+                run.sep_pending = true;
+                prev_word = false;
+                continue;
+            }
+            let followed_by_word = !run.sep_pending && folded_word_char(c);
+            finish_run(&run, followed_by_word, enabled, out);
+            run = Run::default();
+        }
+        if !is_invisible(c) {
+            prev_word = folded_word_char(c);
+        }
+    }
+    if !run.digits.is_empty() {
+        finish_run(&run, false, enabled, out);
+    }
+}
+
+/// Tries the whole run, then every contiguous range of its groups, longest
+/// first, keeping detections that do not overlap.
+fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut Vec<Detection>) {
+    let n = run.groups.len();
+    if n == 0 || run.digits.len() > 64 {
+        return;
+    }
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    for width in (1..=n).rev() {
+        for first in 0..=(n - width) {
+            let last = first + width - 1;
+            let (lo, hi) = (run.groups[first].0, run.groups[last].1);
+            if taken.iter().any(|&(a, b)| lo < b && a < hi) {
+                continue;
+            }
+            // ends touching a letter or digit are no boundary
+            if first == 0 && run.preceded_by_word {
+                continue;
+            }
+            if last == n - 1 && followed_by_word {
+                continue;
+            }
+            let digits: Vec<u8> = run.digits[lo..hi].iter().map(|d| d.ch).collect();
+            if let Some(det) = classify(&digits, enabled) {
+                taken.push((lo, hi));
+                out.push(Detection {
+                    detector: det,
+                    start: run.digits[lo].start,
+                    end: run.digits[hi - 1].end,
+                });
+            }
+        }
+    }
+}
+
+fn classify(digits: &[u8], enabled: &[Detector]) -> Option<Detector> {
+    let has_x = digits.iter().position(|&d| d == b'x');
+    if enabled.contains(&Detector::CnIdCard) && valid_cn_id(digits) {
+        return Some(Detector::CnIdCard);
+    }
+    if has_x.is_some() {
+        return None;
+    }
+    if enabled.contains(&Detector::CnMobile) && valid_cn_mobile(digits) {
+        return Some(Detector::CnMobile);
+    }
+    if enabled.contains(&Detector::BankCard) && valid_bank_card(digits) {
+        return Some(Detector::BankCard);
+    }
+    None
+}
+
+/// GB 11643-1999: 17 digits and a check character (0-9 or X), a plausible
+/// region code and birth date.
+pub fn valid_cn_id(d: &[u8]) -> bool {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10x98765432";
+    if d.len() != 18 || d[..17].iter().any(|c| !c.is_ascii_digit()) {
+        return false;
+    }
+    if !(b'1'..=b'9').contains(&d[0]) {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        d[r].iter()
+            .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'))
+    };
+    let (year, month, day) = (num(6..10), num(10..12), num(12..14));
+    if !(1900..=2099).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return false;
+    }
+    let sum: u32 = d[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(&c, w)| u32::from(c - b'0') * w)
+        .sum();
+    CHECK[(sum % 11) as usize] == d[17]
+}
+
+/// Luhn checksum over 13-19 digits whose first digit is a major card network's
+/// (3 Amex/JCB/Diners, 4 Visa, 5 Mastercard, 6 UnionPay/Discover).
+pub fn valid_bank_card(d: &[u8]) -> bool {
+    if !(13..=19).contains(&d.len()) || !(b'3'..=b'6').contains(&d[0]) {
+        return false;
+    }
+    let mut sum = 0u32;
+    for (i, &c) in d.iter().rev().enumerate() {
+        if !c.is_ascii_digit() {
+            return false;
+        }
+        let mut v = u32::from(c - b'0');
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum % 10 == 0
+}
+
+/// Mainland mobile numbers: `1[3-9]` and nine more digits.
+pub fn valid_cn_mobile(d: &[u8]) -> bool {
+    d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1]) && d.iter().all(u8::is_ascii_digit)
+}
+
+fn email_regex() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"[a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9](?:[a-z0-9\-]{0,62}\.)+[a-z]{2,24}")
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
+fn find_emails(text: &str, out: &mut Vec<Detection>) {
+    let lf = light_fold(text);
+    for m in email_regex().find_iter(lf.text()) {
+        // the local part must not continue a longer word
+        let before = lf.text()[..m.start()].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
+            continue;
+        }
+        let r = lf.original_range(m.range());
+        out.push(Detection {
+            detector: Detector::Email,
+            start: r.start,
+            end: r.end,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dets(text: &str) -> Vec<(Detector, &str)> {
+        find(text, &Detector::ALL)
+            .into_iter()
+            .map(|d| (d.detector, &text[d.start..d.end]))
+            .collect()
+    }
+
+    #[test]
+    fn id_card_checksum() {
+        assert!(valid_cn_id(b"11010519491231002x"));
+        assert!(!valid_cn_id(b"110105194912310021"));
+        assert_eq!(
+            dets("身份证11010519491231002X请核对"),
+            vec![(Detector::CnIdCard, "11010519491231002X")]
+        );
+        assert_eq!(dets("身份证110105194912310021"), vec![]);
+    }
+
+    #[test]
+    fn id_card_with_separators_and_full_width() {
+        assert_eq!(
+            dets("号码 110105 19491231 002X"),
+            vec![(Detector::CnIdCard, "110105 19491231 002X")]
+        );
+        let t = "１１０１０５１９４９１２３１００２Ｘ";
+        assert_eq!(dets(t), vec![(Detector::CnIdCard, t)]);
+    }
+
+    #[test]
+    fn mobile_numbers() {
+        assert_eq!(dets("加我13812345678"), vec![(Detector::CnMobile, "13812345678")]);
+        assert_eq!(
+            dets("电话 138-1234-5678"),
+            vec![(Detector::CnMobile, "138-1234-5678")]
+        );
+        assert_eq!(
+            dets("电话 138 1234 5678。"),
+            vec![(Detector::CnMobile, "138 1234 5678")]
+        );
+        // not inside a longer digit run, not after a letter
+        assert_eq!(dets("订单 1381234567890"), vec![]);
+        assert_eq!(dets("SN13812345678"), vec![]);
+        assert_eq!(dets("12812345678"), vec![]);
+    }
+
+    #[test]
+    fn styled_digits() {
+        assert_eq!(
+            dets("❶❸❽①②③④⑤⑥⑦⑧"),
+            vec![(Detector::CnMobile, "❶❸❽①②③④⑤⑥⑦⑧")]
+        );
+    }
+
+    #[test]
+    fn bank_cards() {
+        assert_eq!(
+            dets("卡号 4111 1111 1111 1111 收到"),
+            vec![(Detector::BankCard, "4111 1111 1111 1111")]
+        );
+        assert_eq!(dets("卡号 4111111111111112"), vec![]); // Luhn fails
+        // a 13-digit millisecond timestamp that passes Luhn is no card
+        assert_eq!(dets("ts 1700000000004"), vec![]);
+    }
+
+    #[test]
+    fn several_numbers_separated_by_spaces() {
+        assert_eq!(
+            dets("13812345678 4111111111111111"),
+            vec![
+                (Detector::CnMobile, "13812345678"),
+                (Detector::BankCard, "4111111111111111"),
+            ]
+        );
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            dets("发到 zhang.san@example.com 吧"),
+            vec![(Detector::Email, "zhang.san@example.com")]
+        );
+        assert_eq!(
+            dets("邮箱ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+            vec![(Detector::Email, "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ")]
+        );
+        assert_eq!(dets("no at sign here"), vec![]);
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for t in ["", "x", "1", "1-", "-1", "1x", "x1", &"9".repeat(500), "1 2 3 4 5 6 7 8 9 0 1"] {
+            let _ = dets(t);
+        }
+    }
+}

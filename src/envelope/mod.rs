@@ -1,0 +1,284 @@
+//! Message bytes -> the text fields to scan and the ids to report, or a decode
+//! error with a reason (which sends the message to the dead-letter topic).
+//!
+//! ```
+//! use wordwarden::envelope::{decode, InputFormat};
+//!
+//! let msg = decode(br#"{"text": "hello"}"#, &InputFormat::json("/text")).unwrap();
+//! assert_eq!(msg.fields[0].text, "hello");
+//! assert_eq!(msg.fields[0].pointer.as_deref(), Some("/text"));
+//!
+//! let err = decode(b"\xff\xfe", &InputFormat::Text).unwrap_err();
+//! assert_eq!(err.reason(), "not_utf8");
+//! ```
+
+mod wecom;
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+pub use wecom::{WecomOptions, TEXTLESS_MSGTYPES};
+
+/// How message bytes are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputFormat {
+    /// The whole message is UTF-8 text.
+    Text,
+    /// A JSON object; the text is the string at `pointer`.
+    Json {
+        /// RFC 6901 pointer of the text (default `/text`).
+        pointer: String,
+    },
+    /// A WeChat Work (WeCom) chat-archive record; every text-bearing field of
+    /// every message type is scanned.
+    Wecom(WecomOptions),
+}
+
+impl InputFormat {
+    /// JSON with the text at `pointer`.
+    pub fn json(pointer: &str) -> Self {
+        InputFormat::Json {
+            pointer: pointer.to_string(),
+        }
+    }
+
+    /// WeCom records with default options.
+    pub fn wecom() -> Self {
+        InputFormat::Wecom(WecomOptions::default())
+    }
+
+    /// Parses `text`, `json` or `wecom`.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "text" => Ok(InputFormat::Text),
+            "json" => Ok(InputFormat::json("/text")),
+            "wecom" => Ok(InputFormat::wecom()),
+            other => Err(format!("unknown input format {other:?} (text, json, wecom)")),
+        }
+    }
+
+    /// The format's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            InputFormat::Text => "text",
+            InputFormat::Json { .. } => "json",
+            InputFormat::Wecom(_) => "wecom",
+        }
+    }
+}
+
+/// One text field of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextField<'a> {
+    /// JSON pointer of the field (`None` for plain text input).
+    pub pointer: Option<String>,
+    /// The field's text.
+    pub text: Cow<'a, str>,
+}
+
+impl<'a> TextField<'a> {
+    /// A plain-text field without pointer.
+    pub fn plain(text: &'a str) -> Self {
+        TextField {
+            pointer: None,
+            text: Cow::Borrowed(text),
+        }
+    }
+}
+
+/// A part of a record that could not be read, while the rest could.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// JSON pointer of the unreadable place.
+    pub pointer: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// A decoded message.
+#[derive(Debug, Clone, Default)]
+pub struct Message<'a> {
+    /// Text fields to scan, in record order.
+    pub fields: Vec<TextField<'a>>,
+    /// Ids and metadata that alerts carry in `source`.
+    pub source: Map<String, Value>,
+    /// A stable id of the message when it has one (WeCom `msgid`).
+    pub id: Option<String>,
+    /// WeCom message type, when known.
+    pub msgtype: Option<String>,
+    /// Unreadable parts (the rest was scanned).
+    pub problems: Vec<FieldProblem>,
+}
+
+/// Why a message could not be decoded. [`DecodeError::reason`] is the short
+/// code used in dead-letter headers and metric labels.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Empty or null payload.
+    #[error("empty message")]
+    Empty,
+    /// Over the configured maximum size.
+    #[error("message of {size} bytes is over the maximum of {max}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// Not valid UTF-8.
+    #[error("not valid UTF-8 (first bad byte at offset {valid_up_to})")]
+    NotUtf8 {
+        /// Bytes that were valid.
+        valid_up_to: usize,
+    },
+    /// Not valid JSON, or not an object.
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    /// No text where the format expects it.
+    #[error("no text at {pointer}")]
+    NoText {
+        /// The pointer that held no string.
+        pointer: String,
+    },
+    /// Nested deeper than the configured limit.
+    #[error("nested deeper than {max} levels at {pointer}")]
+    TooDeep {
+        /// Where the limit was passed.
+        pointer: String,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl DecodeError {
+    /// A short, bounded code (`not_utf8`, `not_json`, `no_text`, `too_large`,
+    /// `too_deep`, `empty`) for headers and metric labels.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DecodeError::Empty => "empty",
+            DecodeError::TooLarge { .. } => "too_large",
+            DecodeError::NotUtf8 { .. } => "not_utf8",
+            DecodeError::NotJson(_) => "not_json",
+            DecodeError::NoText { .. } => "no_text",
+            DecodeError::TooDeep { .. } => "too_deep",
+        }
+    }
+}
+
+/// Decodes one message.
+pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, DecodeError> {
+    match format {
+        InputFormat::Text => {
+            let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
+                valid_up_to: e.valid_up_to(),
+            })?;
+            Ok(Message {
+                fields: vec![TextField::plain(text)],
+                ..Default::default()
+            })
+        }
+        InputFormat::Json { pointer } => {
+            let value = parse_json(bytes)?;
+            let text = match value.pointer(pointer) {
+                Some(Value::String(s)) => s.clone(),
+                _ => {
+                    return Err(DecodeError::NoText {
+                        pointer: pointer.clone(),
+                    })
+                }
+            };
+            let mut source = Map::new();
+            let mut id = None;
+            for key in ["id", "msgid", "message_id"] {
+                if let Some(v) = value.get(key) {
+                    id = v.as_str().map(str::to_string).or_else(|| Some(v.to_string()));
+                    source.insert(key.to_string(), v.clone());
+                    break;
+                }
+            }
+            Ok(Message {
+                fields: vec![TextField {
+                    pointer: Some(pointer.clone()),
+                    text: Cow::Owned(text),
+                }],
+                source,
+                id,
+                ..Default::default()
+            })
+        }
+        InputFormat::Wecom(opts) => {
+            let value = parse_json(bytes)?;
+            wecom::decode_record(&value, opts)
+        }
+    }
+}
+
+/// UTF-8 check first (so the reason is exact), then JSON; serde_json's
+/// recursion limit turns absurd nesting into an error, never a stack overflow.
+fn parse_json(bytes: &[u8]) -> Result<Value, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    match value {
+        Value::Object(_) => Ok(value),
+        Value::Null => Err(DecodeError::Empty),
+        _ => Err(DecodeError::NotJson("not a JSON object".into())),
+    }
+}
+
+/// Escapes one RFC 6901 reference token.
+pub(crate) fn escape_token(token: &str) -> Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_format() {
+        let m = decode("你好".as_bytes(), &InputFormat::Text).unwrap();
+        assert_eq!(m.fields[0].text, "你好");
+        assert!(m.fields[0].pointer.is_none());
+        assert_eq!(
+            decode(b"ok\xff", &InputFormat::Text).unwrap_err(),
+            DecodeError::NotUtf8 { valid_up_to: 2 }
+        );
+    }
+
+    #[test]
+    fn json_format_errors_have_reasons() {
+        let f = InputFormat::json("/text");
+        assert_eq!(decode(b"", &f).unwrap_err().reason(), "empty");
+        assert_eq!(decode(b"null", &f).unwrap_err().reason(), "empty");
+        assert_eq!(decode(b"{", &f).unwrap_err().reason(), "not_json");
+        assert_eq!(decode(b"[1]", &f).unwrap_err().reason(), "not_json");
+        assert_eq!(decode(br#"{"text": 5}"#, &f).unwrap_err().reason(), "no_text");
+        assert_eq!(decode(b"\xc3\x28", &f).unwrap_err().reason(), "not_utf8");
+        let deep = "[".repeat(100_000);
+        assert_eq!(decode(deep.as_bytes(), &f).unwrap_err().reason(), "not_json");
+    }
+
+    #[test]
+    fn json_custom_pointer_and_id() {
+        let f = InputFormat::json("/body/content");
+        let m = decode(br#"{"id": 7, "body": {"content": "hi"}}"#, &f).unwrap();
+        assert_eq!(m.fields[0].text, "hi");
+        assert_eq!(m.id.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn pointer_tokens_are_escaped() {
+        assert_eq!(escape_token("a/b~c"), "a~1b~0c");
+        assert_eq!(escape_token("plain"), "plain");
+    }
+}

@@ -1,0 +1,316 @@
+//! Text folding: the normalization every term and every message goes through
+//! before matching, with a map back to the original byte offsets.
+//!
+//! Folding is per character and happens in this order (see `DETECTION.md`):
+//!
+//! 1. invisible characters (zero-width, bidi controls, variation selectors,
+//!    combining marks, soft hyphen, tag characters) are removed;
+//! 2. compatibility forms are decomposed (NFKC: full-width, circled, styled and
+//!    mathematical letters and digits, the ideographic space, ligatures);
+//! 3. case is folded and accents on Latin letters are stripped (`ú` -> `u`);
+//! 4. traditional Chinese characters become simplified (OpenCC's character table);
+//! 5. Latin look-alikes from other scripts become their Latin letter
+//!    (Unicode confusables: Cyrillic `с` -> `c`);
+//! 6. what remains is classified: letters and digits of any script are
+//!    *significant*; whitespace, punctuation, symbols and emoji are *noise*,
+//!    skipped between the characters of a term but a word boundary.
+//!
+//! Because a character may fold to several (`⒦` -> `(k)` -> `k`, `㎏` -> `kg`),
+//! every folded character remembers the byte range of the original character
+//! it came from, so spans found in folded text are exact in the original.
+//!
+//! ```
+//! use wordwarden::fold::fold;
+//!
+//! let folded = fold("內*幕 ＸＩＮ");
+//! assert_eq!(folded.as_string(), "内幕xin");
+//! // `幕` came from bytes 4..7 of the original
+//! assert_eq!(folded.chars()[1].range(), 4..7);
+//! ```
+
+mod table;
+
+pub(crate) use table::{fold_char, is_invisible, light_fold_char, FoldedChar as FoldEntry};
+
+/// Builds the folding tables now instead of on first use, so a service's first
+/// message pays nothing. Calling it again is free.
+pub fn warm_up() {
+    table::warm_up();
+}
+
+/// One significant character of folded text and the original bytes it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoldedChar {
+    /// The folded character.
+    pub ch: char,
+    /// Byte offset where the original character starts.
+    pub start: usize,
+    /// Byte offset where the original character ends.
+    pub end: usize,
+    /// Whether noise (whitespace, punctuation, symbols, emoji) stood between this
+    /// character and the previous significant one.
+    pub after_noise: bool,
+}
+
+impl FoldedChar {
+    /// The original byte range.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// The folded form of a text: its significant characters, noise removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoldedText {
+    chars: Vec<FoldedChar>,
+    trailing_noise: bool,
+}
+
+impl FoldedText {
+    /// The significant characters in order.
+    pub fn chars(&self) -> &[FoldedChar] {
+        &self.chars
+    }
+
+    /// The folded characters as a string.
+    pub fn as_string(&self) -> String {
+        self.chars.iter().map(|c| c.ch).collect()
+    }
+
+    /// Whether the text ended in noise after its last significant character.
+    pub fn trailing_noise(&self) -> bool {
+        self.trailing_noise
+    }
+
+    /// True when nothing significant remains after folding.
+    pub fn is_empty(&self) -> bool {
+        self.chars.is_empty()
+    }
+}
+
+/// Folds `text` completely (every step of the module documentation).
+pub fn fold(text: &str) -> FoldedText {
+    let mut out = FoldedText::default();
+    let mut pending_noise = false;
+    for (start, c) in text.char_indices() {
+        let end = start + c.len_utf8();
+        match fold_char(c) {
+            FoldEntry::Invisible => {}
+            FoldEntry::Noise => pending_noise = true,
+            FoldEntry::One(ch) => {
+                out.chars.push(FoldedChar {
+                    ch,
+                    start,
+                    end,
+                    after_noise: pending_noise,
+                });
+                pending_noise = false;
+            }
+            FoldEntry::Many(chars) => {
+                for &ch in chars {
+                    out.chars.push(FoldedChar {
+                        ch,
+                        start,
+                        end,
+                        after_noise: pending_noise,
+                    });
+                    pending_noise = false;
+                }
+            }
+        }
+    }
+    out.trailing_noise = pending_noise;
+    out
+}
+
+/// Folds one term the way [`fold`] folds text, returning only the characters.
+pub fn fold_term(term: &str) -> String {
+    fold(term).as_string()
+}
+
+/// Width and case folding only, keeping noise characters: the text that regular
+/// expressions and detectors see. Returns the folded string and, for each of its
+/// bytes' characters, the original byte range (indexed by folded byte offset of
+/// each character start; see [`LightFolded::original_range`]).
+///
+/// ```
+/// use wordwarden::fold::light_fold;
+///
+/// let lf = light_fold("Ｐｒｏｊｅｃｔ Falcon");
+/// assert_eq!(lf.text(), "project falcon");
+/// assert_eq!(lf.original_range(0..7), 0..21);
+/// ```
+pub fn light_fold(text: &str) -> LightFolded {
+    let mut folded = String::with_capacity(text.len());
+    // For each folded char: (folded byte start, original start, original end).
+    let mut map: Vec<(u32, u32, u32)> = Vec::with_capacity(text.len());
+    for (start, c) in text.char_indices() {
+        let end = start + c.len_utf8();
+        light_fold_char(c, |f| {
+            map.push((folded.len() as u32, start as u32, end as u32));
+            folded.push(f);
+        });
+    }
+    LightFolded { folded, map }
+}
+
+/// Text after [`light_fold`], with its map back to the original.
+#[derive(Debug, Clone)]
+pub struct LightFolded {
+    folded: String,
+    map: Vec<(u32, u32, u32)>,
+}
+
+impl LightFolded {
+    /// The folded text.
+    pub fn text(&self) -> &str {
+        &self.folded
+    }
+
+    /// Maps a byte range of the folded text to the byte range of the original
+    /// characters it came from.
+    pub fn original_range(&self, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        if self.map.is_empty() || range.start >= range.end {
+            return 0..0;
+        }
+        let first = match self.map.binary_search_by_key(&(range.start as u32), |m| m.0) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let last = match self.map.binary_search_by_key(&((range.end - 1) as u32), |m| m.0) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        self.map[first].1 as usize..self.map[last].2 as usize
+    }
+}
+
+/// True for characters that count as a letter or digit for word boundaries:
+/// ASCII letters and digits after folding.
+#[inline]
+pub(crate) fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(s: &str) -> String {
+        fold_term(s)
+    }
+
+    #[test]
+    fn full_width_and_case() {
+        assert_eq!(f("ｎｅｉｍｕ"), "neimu");
+        assert_eq!(f("ＡＢＣ１２３"), "abc123");
+        assert_eq!(f("HeLLo"), "hello");
+    }
+
+    #[test]
+    fn ideographic_space_is_noise() {
+        assert_eq!(f("内\u{3000}幕"), "内幕");
+        let t = fold("内\u{3000}幕");
+        assert!(t.chars()[1].after_noise);
+    }
+
+    #[test]
+    fn traditional_to_simplified() {
+        assert_eq!(f("內幕消息"), "内幕消息");
+        assert_eq!(f("機密資料"), "机密资料");
+        // simplified stays simplified
+        assert_eq!(f("内幕消息"), "内幕消息");
+    }
+
+    #[test]
+    fn invisible_characters_removed_not_noise() {
+        let t = fold("a\u{200B}b\u{FEFF}c\u{00AD}d\u{2060}e\u{FE0F}");
+        assert_eq!(t.as_string(), "abcde");
+        assert!(t.chars().iter().all(|c| !c.after_noise));
+        // bidi overrides
+        assert_eq!(f("x\u{202E}y\u{2066}z"), "xyz");
+    }
+
+    #[test]
+    fn punctuation_symbols_emoji_are_noise() {
+        assert_eq!(f("内*幕-消_息"), "内幕消息");
+        assert_eq!(f("内😀幕👍🏽消息"), "内幕消息");
+        assert_eq!(f("加-我-微-信"), "加我微信");
+        // emoji with joiners
+        assert_eq!(f("a👨\u{200D}👩\u{200D}👧b"), "ab");
+    }
+
+    #[test]
+    fn letters_are_never_noise() {
+        assert_eq!(f("内部的资料"), "内部的资料");
+        assert_eq!(f("aжb"), "aжb");
+        assert_eq!(f("a\u{314F}b").chars().count(), 3); // Hangul vowel ㅏ
+    }
+
+    #[test]
+    fn hangul_filler_is_noise() {
+        assert_eq!(f("内\u{3164}幕"), "内幕");
+        assert!(fold("内\u{3164}幕").chars()[1].after_noise);
+    }
+
+    #[test]
+    fn styled_letters_fold_before_noise_check() {
+        assert_eq!(f("ⓐⒷ"), "ab");
+        assert_eq!(f("𝒂𝒃"), "ab");
+        assert_eq!(f("⒦"), "k");
+        assert_eq!(f("Ⅽ"), "c");
+        assert_eq!(f("①②"), "12");
+        assert_eq!(f("❶➃⓿"), "140");
+    }
+
+    #[test]
+    fn multi_char_fold_maps_back_to_one_original() {
+        let t = fold("x⒦y");
+        assert_eq!(t.as_string(), "xky");
+        assert_eq!(t.chars()[1].range(), 1..4);
+        let t = fold("㎏");
+        assert_eq!(t.as_string(), "kg");
+        assert_eq!(t.chars()[0].range(), 0..3);
+        assert_eq!(t.chars()[1].range(), 0..3);
+    }
+
+    #[test]
+    fn accents_and_zalgo() {
+        assert_eq!(f("fúck"), "fuck");
+        assert_eq!(f("fu\u{0301}ck"), "fuck");
+        assert_eq!(f("f\u{0336}\u{0337}u\u{0335}c\u{0334}k"), "fuck");
+    }
+
+    #[test]
+    fn confusables_from_other_scripts() {
+        // Cyrillic с and о
+        assert_eq!(f("сonfidentiаl"), "confidential");
+        // Greek omicron
+        assert_eq!(f("cοde"), "code");
+        // a Cyrillic letter that is no look-alike stays
+        assert_eq!(f("д"), "д");
+    }
+
+    #[test]
+    fn cjk_is_not_touched_by_confusables() {
+        assert_eq!(f("口一二〇"), "口一二〇");
+    }
+
+    #[test]
+    fn light_fold_keeps_noise() {
+        let lf = light_fold("Ａ-Ｂ");
+        assert_eq!(lf.text(), "a-b");
+        assert_eq!(lf.original_range(0..3), 0..7);
+        let lf = light_fold("x\u{200B}y");
+        assert_eq!(lf.text(), "xy");
+        assert_eq!(lf.original_range(1..2), 4..5);
+    }
+
+    #[test]
+    fn folding_is_idempotent_on_samples() {
+        for s in ["內幕ＡＢＣ", "сonfidential", "⒦㎏①", "fúck", "老老鼠鼠"] {
+            let once = f(s);
+            assert_eq!(f(&once), once, "{s}");
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The per-character fold, computed once for the whole Basic Multilingual Plane
+//! into a flat lookup table (the hot path is one array read per character), and
+//! on demand for the rare characters above it.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+use unicode_normalization::UnicodeNormalization;
+
+/// What one original character folds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FoldedChar {
+    /// Removed entirely; not a word boundary (zero-width, combining marks, ...).
+    Invisible,
+    /// Skipped between a term's characters, and a word boundary.
+    Noise,
+    /// One significant character.
+    One(char),
+    /// Several significant characters (`㎏` -> `kg`).
+    Many(&'static [char]),
+}
+
+const TAG_NOISE: u32 = 0xFFFF_FFFF;
+const TAG_INVISIBLE: u32 = 0xFFFF_FFFE;
+const TAG_MANY: u32 = 0x8000_0000;
+
+struct Table {
+    bmp: Box<[u32]>,
+    many: Vec<Box<[char]>>,
+}
+
+static TABLE: OnceLock<Table> = OnceLock::new();
+static T2S: OnceLock<HashMap<char, char>> = OnceLock::new();
+
+/// OpenCC's traditional -> simplified character table (Apache-2.0, see
+/// `src/fold/data/NOTICE`). Only one-to-one character entries are used; where
+/// OpenCC lists several simplified forms the first, its default, is taken.
+fn t2s_table() -> &'static HashMap<char, char> {
+    T2S.get_or_init(|| {
+        let mut map = HashMap::with_capacity(4200);
+        for line in include_str!("data/TSCharacters.txt").lines() {
+            let line = line.trim_end_matches('\r');
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let mut parts = line.split('\t');
+            let (Some(from), Some(to)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let to = to.split(' ').next().unwrap_or("");
+            let mut from_chars = from.chars();
+            let mut to_chars = to.chars();
+            if let (Some(f), None, Some(t), None) = (
+                from_chars.next(),
+                from_chars.next(),
+                to_chars.next(),
+                to_chars.next(),
+            ) {
+                map.insert(f, t);
+            }
+        }
+        map
+    })
+}
+
+fn table() -> &'static Table {
+    TABLE.get_or_init(|| {
+        let mut bmp = vec![0u32; 0x10000].into_boxed_slice();
+        let mut many = Vec::new();
+        for cp in 0..0x10000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                bmp[cp as usize] = TAG_NOISE; // surrogates never occur in &str
+                continue;
+            };
+            bmp[cp as usize] = match compute(c) {
+                Computed::Invisible => TAG_INVISIBLE,
+                Computed::Noise => TAG_NOISE,
+                Computed::Chars(chars) if chars.len() == 1 => chars[0] as u32,
+                Computed::Chars(chars) => {
+                    many.push(chars.into_boxed_slice());
+                    TAG_MANY | (many.len() as u32 - 1)
+                }
+            };
+        }
+        Table { bmp, many }
+    })
+}
+
+/// Forces the fold table to be built now (it is built lazily on first use;
+/// services call this at start so the first message pays nothing).
+pub(crate) fn warm_up() {
+    let _ = table();
+}
+
+/// Folds one character (see the module documentation of [`crate::fold`]).
+#[inline]
+pub(crate) fn fold_char(c: char) -> FoldedChar {
+    let cp = c as u32;
+    if cp < 0x80 {
+        // ASCII fast path: letters and digits significant, the rest noise.
+        let b = cp as u8;
+        return if b.is_ascii_alphanumeric() {
+            FoldedChar::One(b.to_ascii_lowercase() as char)
+        } else {
+            FoldedChar::Noise
+        };
+    }
+    if cp < 0x10000 {
+        let t = table();
+        let e = t.bmp[cp as usize];
+        return decode(t, e);
+    }
+    fold_astral(c)
+}
+
+#[inline]
+fn decode(t: &'static Table, e: u32) -> FoldedChar {
+    match e {
+        TAG_NOISE => FoldedChar::Noise,
+        TAG_INVISIBLE => FoldedChar::Invisible,
+        e if e & TAG_MANY != 0 => FoldedChar::Many(&t.many[(e & !TAG_MANY) as usize]),
+        // SAFETY-free: the table only ever stores valid scalar values here.
+        e => FoldedChar::One(char::from_u32(e).unwrap_or('\u{FFFD}')),
+    }
+}
+
+#[cold]
+fn fold_astral(c: char) -> FoldedChar {
+    let cp = c as u32;
+    // Emoji and pictographs: the most common astral characters in chat.
+    if (0x1F000..=0x1FAFF).contains(&cp) {
+        return FoldedChar::Noise;
+    }
+    match compute(c) {
+        Computed::Invisible => FoldedChar::Invisible,
+        Computed::Noise => FoldedChar::Noise,
+        Computed::Chars(chars) if chars.len() == 1 => FoldedChar::One(chars[0]),
+        // Rare (a styled multi-letter symbol above the BMP): leak a tiny slice
+        // once per distinct character so the fold stays allocation-free.
+        Computed::Chars(chars) => {
+            static ASTRAL_MANY: OnceLock<std::sync::Mutex<HashMap<char, &'static [char]>>> =
+                OnceLock::new();
+            let cache = ASTRAL_MANY.get_or_init(Default::default);
+            let mut guard = match cache.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            let slice = *guard
+                .entry(c)
+                .or_insert_with(|| Box::leak(chars.into_boxed_slice()));
+            FoldedChar::Many(slice)
+        }
+    }
+}
+
+enum Computed {
+    Invisible,
+    Noise,
+    Chars(Vec<char>),
+}
+
+/// Characters that carry no visible content: removed before anything else.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F
+        | 0xFE00..=0xFE0F | 0xFEFF | 0xE0000..=0xE007F | 0xE0100..=0xE01EF
+        | 0x1D173..=0x1D17A)
+        || matches!(
+            get_general_category(c),
+            Gc::Format | Gc::NonspacingMark | Gc::EnclosingMark
+        )
+}
+
+/// Hangul filler characters are letters by category but shown as blanks, and
+/// used as spaces by people evading filters.
+fn is_hangul_filler(c: char) -> bool {
+    matches!(c as u32, 0x115F | 0x1160 | 0x3164 | 0xFFA0)
+}
+
+/// Dingbat and double-circled digits that NFKC leaves alone.
+fn styled_digit(c: char) -> Option<char> {
+    let cp = c as u32;
+    let d = match cp {
+        0x2776..=0x277E => cp - 0x2776 + 1,
+        0x2780..=0x2788 => cp - 0x2780 + 1,
+        0x278A..=0x2792 => cp - 0x278A + 1,
+        0x24F5..=0x24FD => cp - 0x24F5 + 1,
+        0x24FF => 0,
+        _ => return None,
+    };
+    char::from_digit(d, 10)
+}
+
+/// Strips accents from a Latin letter (`ú` -> `u`); other scripts unchanged.
+fn strip_accent(c: char) -> char {
+    if c.is_ascii() || (c as u32) > 0x024F {
+        return c;
+    }
+    let mut decomposed = std::iter::once(c).nfd();
+    match decomposed.next() {
+        Some(base) if base.is_ascii_alphabetic() => base,
+        _ => c,
+    }
+}
+
+/// Latin look-alikes from other scripts (Unicode confusables, UTS #39), limited
+/// to letters before the CJK blocks so Chinese text is never touched.
+fn unconfuse(c: char) -> char {
+    let cp = c as u32;
+    if c.is_ascii() || cp >= 0x2E80 {
+        return c;
+    }
+    let s = c.to_string();
+    let mut sk = unicode_security::skeleton(&s);
+    match (sk.next(), sk.next()) {
+        // letters fold only to letters: a Cyrillic `б` looks like `6`, but
+        // turning letters into digits would make Russian words numbers
+        (Some(a), None) if a.is_ascii_alphabetic() || (a.is_ascii_digit() && !c.is_alphabetic()) => {
+            a.to_ascii_lowercase()
+        }
+        _ => c,
+    }
+}
+
+fn classify(c: char) -> Option<bool> {
+    // Some(true) significant, Some(false) noise, None invisible
+    match get_general_category(c) {
+        Gc::UppercaseLetter
+        | Gc::LowercaseLetter
+        | Gc::TitlecaseLetter
+        | Gc::ModifierLetter
+        | Gc::OtherLetter
+        | Gc::DecimalNumber
+        | Gc::LetterNumber
+        | Gc::OtherNumber => Some(true),
+        Gc::NonspacingMark | Gc::EnclosingMark | Gc::Format => None,
+        _ => Some(false),
+    }
+}
+
+fn compute(c: char) -> Computed {
+    if is_hangul_filler(c) {
+        return Computed::Noise;
+    }
+    if is_invisible(c) {
+        return Computed::Invisible;
+    }
+    if let Some(d) = styled_digit(c) {
+        return Computed::Chars(vec![d]);
+    }
+    let t2s = t2s_table();
+    let mut out = Vec::new();
+    let mut noise = false;
+    for d in std::iter::once(c).nfkc() {
+        if is_invisible(d) {
+            continue;
+        }
+        for l in d.to_lowercase() {
+            let l = strip_accent(l);
+            let l = *t2s.get(&l).unwrap_or(&l);
+            let l = unconfuse(l);
+            match classify(l) {
+                Some(true) => out.push(l),
+                Some(false) => noise = true,
+                None => {}
+            }
+        }
+    }
+    if !out.is_empty() {
+        Computed::Chars(out)
+    } else if noise {
+        Computed::Noise
+    } else {
+        Computed::Invisible
+    }
+}
+
+/// Width and case folding only (what regexes and detectors see): NFKC and
+/// lowercase, invisibles removed, noise kept.
+#[inline]
+pub(crate) fn light_fold_char(c: char, mut push: impl FnMut(char)) {
+    if c.is_ascii() {
+        push(c.to_ascii_lowercase());
+        return;
+    }
+    if is_invisible(c) {
+        return;
+    }
+    if let Some(d) = styled_digit(c) {
+        push(d);
+        return;
+    }
+    for d in std::iter::once(c).nfkc() {
+        for l in d.to_lowercase() {
+            push(l);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_matches_slow_path_for_samples() {
+        for c in ['Ａ', '內', 'с', '①', '\u{3000}', '\u{200B}', '㎏'] {
+            let fast = fold_char(c);
+            let slow = match compute(c) {
+                Computed::Invisible => FoldedChar::Invisible,
+                Computed::Noise => FoldedChar::Noise,
+                Computed::Chars(v) if v.len() == 1 => FoldedChar::One(v[0]),
+                Computed::Chars(v) => {
+                    assert_eq!(fold_char(c), FoldedChar::Many(Box::leak(v.into_boxed_slice())));
+                    continue;
+                }
+            };
+            assert_eq!(fast, slow, "{c}");
+        }
+    }
+
+    #[test]
+    fn t2s_table_loaded() {
+        assert_eq!(t2s_table().get(&'內'), Some(&'内'));
+        assert!(t2s_table().len() > 3000);
+    }
+}

@@ -1,0 +1,590 @@
+//! Word-list files: parsing, directives, diagnostics and versions.
+//!
+//! A word-list directory holds `*.txt` files, searched recursively. A file's
+//! *category* is its path relative to the directory without `.txt`
+//! (`finance/insider.txt` -> `finance/insider`). One entry per line:
+//!
+//! ```text
+//! # a comment
+//! #! severity: high           directive (before the first entry): info|low|medium|high|critical
+//! #! description: free text
+//! #! match: exact             no folding for this file (default: fold)
+//! 内幕消息                     a term
+//! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
+//! re:(?i)project\s+falcon     a regular expression
+//! !特色情                      an allow phrase
+//! @cn_id_card                 a built-in detector
+//! \!literal                   a backslash escapes a leading ! # @ or re:
+//! ```
+//!
+//! Parsing never fails on content: problems become [`Diagnostic`]s with
+//! `file:line`, and [`WordListSet::errors`] tells whether the set may be compiled.
+//!
+//! ```
+//! use wordwarden::lists::{WordListSet, EntryKind, Severity};
+//!
+//! let set = WordListSet::from_sources(vec![(
+//!     "finance/insider.txt".into(),
+//!     "#! severity: high\n内幕消息\n!内幕消息公告\n".as_bytes().to_vec(),
+//! )]);
+//! assert!(set.errors().next().is_none());
+//! let file = &set.files()[0];
+//! assert_eq!(file.category, "finance/insider");
+//! assert_eq!(file.severity, Severity::High);
+//! assert_eq!(file.entries[0].kind, EntryKind::Term("内幕消息".into()));
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::detect::Detector;
+
+/// How serious a hit of a list is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// Low.
+    Low,
+    /// Medium (the default).
+    #[default]
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, lowest first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name used in lists, alerts and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown severity {s:?} (info, low, medium, high, critical)"))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a file's entries are folded before matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchMode {
+    /// Full folding (the default).
+    #[default]
+    Fold,
+    /// Exact bytes, no folding (`#! match: exact`).
+    Exact,
+}
+
+/// One entry of a list file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A term.
+    Term(String),
+    /// Every `all` part and none of the `none` parts occur in the same message.
+    Combination {
+        /// Parts that must all occur.
+        all: Vec<String>,
+        /// Parts none of which may occur.
+        none: Vec<String>,
+    },
+    /// A regular expression (Rust `regex` syntax), without its `re:` prefix.
+    Regex(String),
+    /// An allow phrase, without its `!`.
+    Allow(String),
+    /// A built-in validated detector.
+    Detector(Detector),
+}
+
+/// An entry and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// 1-based line number in its file.
+    pub line: usize,
+    /// The entry as written (trimmed): what alerts report as `term`.
+    pub written: String,
+    /// What the entry is.
+    pub kind: EntryKind,
+}
+
+/// A parsed list file.
+#[derive(Debug, Clone)]
+pub struct ListFile {
+    /// Path relative to the list directory, `/`-separated.
+    pub path: String,
+    /// The category: `path` without `.txt`.
+    pub category: String,
+    /// `#! severity:`.
+    pub severity: Severity,
+    /// `#! description:`.
+    pub description: Option<String>,
+    /// `#! match:`.
+    pub match_mode: MatchMode,
+    /// Entries in file order.
+    pub entries: Vec<Entry>,
+}
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Worth a look; does not block deployment.
+    Warning,
+    /// Blocks compiling the set.
+    Error,
+}
+
+/// A problem found in a list file, with its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// File path relative to the list directory.
+    pub file: String,
+    /// 1-based line (0 for the file as a whole).
+    pub line: usize,
+    /// Error or warning.
+    pub level: Level,
+    /// A short stable code (`bad-directive`, `bad-regex`, ...).
+    pub code: &'static str,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        if self.line == 0 {
+            write!(f, "{}: {level}[{}]: {}", self.file, self.code, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: {level}[{}]: {}",
+                self.file, self.line, self.code, self.message
+            )
+        }
+    }
+}
+
+/// Errors reading a list directory (content problems are [`Diagnostic`]s).
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    /// The directory or a file could not be read.
+    #[error("cannot read word lists at {path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// A parsed set of list files with its version and diagnostics.
+#[derive(Debug, Clone)]
+pub struct WordListSet {
+    files: Vec<ListFile>,
+    diagnostics: Vec<Diagnostic>,
+    version: String,
+}
+
+impl WordListSet {
+    /// Reads every `*.txt` file below `dir` (recursively, sorted by path).
+    /// Hidden files and editors' temporary files (`.name`, `name~`, `#name#`)
+    /// are ignored so a half-saved file is never read.
+    pub fn load_dir(dir: &Path) -> Result<WordListSet, ListError> {
+        let meta = std::fs::metadata(dir).map_err(|source| ListError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(ListError::Io {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"),
+            });
+        }
+        let mut sources = Vec::new();
+        for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+            let entry = entry.map_err(|e| ListError::Io {
+                path: e.path().unwrap_or(dir).to_path_buf(),
+                source: e.into(),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = entry.path().strip_prefix(dir) else {
+                continue;
+            };
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if rel.iter().any(|c| c.starts_with('.')) {
+                continue;
+            }
+            let rel = rel.join("/");
+            if !rel.ends_with(".txt") || rel.ends_with('~') || rel.contains('#') {
+                continue;
+            }
+            let bytes = std::fs::read(entry.path()).map_err(|source| ListError::Io {
+                path: entry.path().to_path_buf(),
+                source,
+            })?;
+            sources.push((rel, bytes));
+        }
+        Ok(WordListSet::from_sources(sources))
+    }
+
+    /// Parses list files given as (relative path, content) pairs; used for
+    /// directories, the word-list topic and tests alike.
+    pub fn from_sources(mut sources: Vec<(String, Vec<u8>)>) -> WordListSet {
+        sources.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut hasher = Sha256::new();
+        let mut files = Vec::new();
+        let mut diagnostics = Vec::new();
+        for (path, bytes) in &sources {
+            hasher.update((path.len() as u64).to_le_bytes());
+            hasher.update(path.as_bytes());
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+            match std::str::from_utf8(bytes) {
+                Ok(text) => files.push(parse_file(path, text, &mut diagnostics)),
+                Err(e) => diagnostics.push(Diagnostic {
+                    file: path.clone(),
+                    line: 0,
+                    level: Level::Error,
+                    code: "not-utf8",
+                    message: format!("file is not UTF-8 ({e}); is it a binary file?"),
+                }),
+            }
+        }
+        if sources.is_empty() {
+            diagnostics.push(Diagnostic {
+                file: ".".into(),
+                line: 0,
+                level: Level::Error,
+                code: "empty-set",
+                message: "no *.txt word lists found".into(),
+            });
+        }
+        let digest = hasher.finalize();
+        let version = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        WordListSet {
+            files,
+            diagnostics,
+            version,
+        }
+    }
+
+    /// The parsed files, sorted by path.
+    pub fn files(&self) -> &[ListFile] {
+        &self.files
+    }
+
+    /// Every diagnostic found while parsing.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The error-level diagnostics; a set with any may not be compiled.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.level == Level::Error)
+    }
+
+    /// A content hash of the set (paths and bytes): the `ruleset_version`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+}
+
+fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
+    let category = path.strip_suffix(".txt").unwrap_or(path).to_string();
+    let mut file = ListFile {
+        path: path.to_string(),
+        category,
+        severity: Severity::default(),
+        description: None,
+        match_mode: MatchMode::default(),
+        entries: Vec::new(),
+    };
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    for (idx, raw) in text.lines().enumerate() {
+        let line = idx + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let mut diag = |level, code, message: String| {
+            diags.push(Diagnostic {
+                file: path.to_string(),
+                line,
+                level,
+                code,
+                message,
+            })
+        };
+        if let Some(directive) = trimmed.strip_prefix("#!") {
+            if !file.entries.is_empty() {
+                diag(
+                    Level::Error,
+                    "late-directive",
+                    "directives must come before the first entry".into(),
+                );
+                continue;
+            }
+            let Some((key, value)) = directive.split_once(':') else {
+                diag(
+                    Level::Error,
+                    "bad-directive",
+                    format!("directive without `key: value`: {trimmed}"),
+                );
+                continue;
+            };
+            let value = value.trim();
+            match key.trim() {
+                "severity" => match value.parse() {
+                    Ok(s) => file.severity = s,
+                    Err(e) => diag(Level::Error, "bad-directive", e),
+                },
+                "description" => file.description = Some(value.to_string()),
+                "match" => match value {
+                    "exact" => file.match_mode = MatchMode::Exact,
+                    "fold" | "folded" => file.match_mode = MatchMode::Fold,
+                    other => diag(
+                        Level::Error,
+                        "bad-directive",
+                        format!("unknown match mode {other:?} (exact, fold)"),
+                    ),
+                },
+                other => diag(
+                    Level::Error,
+                    "bad-directive",
+                    format!("unknown directive {other:?} (severity, description, match)"),
+                ),
+            }
+            continue;
+        }
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let kind = if let Some(rest) = trimmed.strip_prefix('\\') {
+            EntryKind::Term(rest.to_string())
+        } else if let Some(allow) = trimmed.strip_prefix('!') {
+            EntryKind::Allow(allow.trim().to_string())
+        } else if let Some(name) = trimmed.strip_prefix('@') {
+            match name.trim().parse::<Detector>() {
+                Ok(d) => EntryKind::Detector(d),
+                Err(e) => {
+                    diag(Level::Error, "unknown-detector", e);
+                    continue;
+                }
+            }
+        } else if let Some(re) = trimmed.strip_prefix("re:") {
+            EntryKind::Regex(re.to_string())
+        } else if let Some(combo) = parse_combination(trimmed) {
+            match combo {
+                Ok(k) => k,
+                Err(e) => {
+                    diag(Level::Error, "bad-combination", e);
+                    continue;
+                }
+            }
+        } else {
+            EntryKind::Term(trimmed.to_string())
+        };
+        file.entries.push(Entry {
+            line,
+            written: trimmed.to_string(),
+            kind,
+        });
+    }
+    file
+}
+
+/// `A & B ~ C`: `&` and `~` separate parts only with whitespace on both sides,
+/// so terms such as `AT&T` stay terms.
+fn parse_combination(line: &str) -> Option<Result<EntryKind, String>> {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    if !tokens.iter().any(|t| *t == "&" || *t == "~") {
+        return None;
+    }
+    let mut all = Vec::new();
+    let mut none = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut negated = false;
+    let mut push = |current: &mut Vec<&str>, negated: bool| -> Result<(), String> {
+        if current.is_empty() {
+            return Err("empty part in combination rule".into());
+        }
+        let part = current.join(" ");
+        current.clear();
+        if negated {
+            none.push(part);
+        } else {
+            all.push(part);
+        }
+        Ok(())
+    };
+    for t in tokens {
+        match t {
+            "&" | "~" => {
+                if let Err(e) = push(&mut current, negated) {
+                    return Some(Err(e));
+                }
+                negated = t == "~";
+            }
+            word => current.push(word),
+        }
+    }
+    if let Err(e) = push(&mut current, negated) {
+        return Some(Err(e));
+    }
+    if all.is_empty() {
+        return Some(Err("a combination rule needs at least one `&` part".into()));
+    }
+    if all.len() < 2 && none.is_empty() {
+        return Some(Err("a combination rule needs two `&` parts or a `~` part".into()));
+    }
+    Some(Ok(EntryKind::Combination { all, none }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (ListFile, Vec<Diagnostic>) {
+        let mut d = Vec::new();
+        (parse_file("t/x.txt", text, &mut d), d)
+    }
+
+    #[test]
+    fn category_from_path() {
+        let (f, _) = parse("a\n");
+        assert_eq!(f.category, "t/x");
+    }
+
+    #[test]
+    fn directives_and_comments() {
+        let (f, d) = parse(
+            "# c\n#! severity: critical\n#! description: insider\n#! match: exact\nword\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(f.description.as_deref(), Some("insider"));
+        assert_eq!(f.match_mode, MatchMode::Exact);
+        assert_eq!(f.entries.len(), 1);
+        assert_eq!(f.entries[0].line, 5);
+    }
+
+    #[test]
+    fn bad_and_late_directives_are_errors_with_lines() {
+        let (_, d) = parse("#! severity: extreme\n#! colour: red\n#! nonsense\nw\n#! severity: high\n");
+        let lines: Vec<(usize, &str)> = d.iter().map(|d| (d.line, d.code)).collect();
+        assert_eq!(
+            lines,
+            vec![
+                (1, "bad-directive"),
+                (2, "bad-directive"),
+                (3, "bad-directive"),
+                (5, "late-directive")
+            ]
+        );
+        assert!(d.iter().all(|d| d.level == Level::Error));
+    }
+
+    #[test]
+    fn entry_kinds() {
+        let (f, d) = parse(
+            "内幕消息\n转账 & 私人账户 ~ 公司账户\nre:(?i)project\\s+falcon\n!特色情\n@cn_id_card\n\\!literal\n\\#hash\nAT&T\n  spaced  \n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let kinds: Vec<&EntryKind> = f.entries.iter().map(|e| &e.kind).collect();
+        assert_eq!(kinds[0], &EntryKind::Term("内幕消息".into()));
+        assert_eq!(
+            kinds[1],
+            &EntryKind::Combination {
+                all: vec!["转账".into(), "私人账户".into()],
+                none: vec!["公司账户".into()]
+            }
+        );
+        assert_eq!(kinds[2], &EntryKind::Regex("(?i)project\\s+falcon".into()));
+        assert_eq!(kinds[3], &EntryKind::Allow("特色情".into()));
+        assert_eq!(kinds[4], &EntryKind::Detector(Detector::CnIdCard));
+        assert_eq!(kinds[5], &EntryKind::Term("!literal".into()));
+        assert_eq!(kinds[6], &EntryKind::Term("#hash".into()));
+        assert_eq!(kinds[7], &EntryKind::Term("AT&T".into()));
+        assert_eq!(kinds[8], &EntryKind::Term("spaced".into()));
+        assert_eq!(f.entries[1].written, "转账 & 私人账户 ~ 公司账户");
+    }
+
+    #[test]
+    fn bad_combination_and_detector() {
+        let (f, d) = parse("a & \n& b\n@passport\nx ~ y\n");
+        let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["bad-combination", "bad-combination", "unknown-detector"]);
+        assert_eq!(f.entries.len(), 1); // `x ~ y` is fine
+    }
+
+    #[test]
+    fn non_utf8_file_is_an_error_and_version_changes_with_content() {
+        let a = WordListSet::from_sources(vec![("a.txt".into(), b"x\n".to_vec())]);
+        let b = WordListSet::from_sources(vec![("a.txt".into(), b"y\n".to_vec())]);
+        assert_ne!(a.version(), b.version());
+        assert_eq!(a.version().len(), 16);
+        let bad = WordListSet::from_sources(vec![("a.txt".into(), vec![0xff, 0xfe, 0])]);
+        assert_eq!(bad.errors().next().map(|d| d.code), Some("not-utf8"));
+    }
+
+    #[test]
+    fn empty_set_is_an_error() {
+        let s = WordListSet::from_sources(vec![]);
+        assert_eq!(s.errors().next().map(|d| d.code), Some("empty-set"));
+    }
+
+    #[test]
+    fn load_dir_recursive_skips_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("finance")).unwrap();
+        std::fs::write(dir.path().join("finance/insider.txt"), "内幕\n").unwrap();
+        std::fs::write(dir.path().join("finance/.insider.txt.swp"), "x").unwrap();
+        std::fs::write(dir.path().join("finance/insider.txt~"), "x").unwrap();
+        std::fs::write(dir.path().join("readme.md"), "x").unwrap();
+        let s = WordListSet::load_dir(dir.path()).unwrap();
+        let cats: Vec<&str> = s.files().iter().map(|f| f.category.as_str()).collect();
+        assert_eq!(cats, vec!["finance/insider"]);
+    }
+}

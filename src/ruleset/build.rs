@@ -1,0 +1,646 @@
+//! Compiling a [`WordListSet`] into a [`Ruleset`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use pinyin::ToPinyin;
+
+use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
+use crate::detect::Detector;
+use crate::fold::{fold, is_word_char};
+use crate::lists::{Diagnostic, EntryKind, Level, MatchMode, WordListSet};
+
+/// Compile options.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub pinyin: bool,
+    pub stretch: bool,
+    pub max_hits: usize,
+    pub regex_size_limit: usize,
+    pub max_combinations: usize,
+    pub max_regexes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pinyin: true,
+            stretch: true,
+            max_hits: 100,
+            regex_size_limit: 1 << 20,
+            max_combinations: 10_000,
+            max_regexes: 1_000,
+        }
+    }
+}
+
+/// Builds a [`Ruleset`] from a [`WordListSet`].
+///
+/// ```
+/// use wordwarden::lists::WordListSet;
+/// use wordwarden::ruleset::Ruleset;
+///
+/// let lists = WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())]);
+/// let rs = Ruleset::builder().pinyin(false).max_hits(10).build(&lists).unwrap();
+/// assert_eq!(rs.find("neimu").len(), 0);
+/// assert_eq!(rs.find("内幕").len(), 1);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RulesetBuilder {
+    options: Options,
+}
+
+impl RulesetBuilder {
+    /// Default options: pinyin variants and stretch folding on, 100 hits per
+    /// message, 1 MiB per compiled regex, 10,000 combination rules.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also match the toneless pinyin of Chinese terms of two or more
+    /// characters (`neimu` for 内幕), with word boundaries. Default on.
+    pub fn pinyin(mut self, on: bool) -> Self {
+        self.options.pinyin = on;
+        self
+    }
+
+    /// Collapse repeated characters (`老老鼠鼠仓仓` matches 老鼠仓); terms that
+    /// repeat a character themselves still need at least that many. Default on.
+    pub fn stretch(mut self, on: bool) -> Self {
+        self.options.stretch = on;
+        self
+    }
+
+    /// Most distinct hits reported per message; more set `truncated`.
+    pub fn max_hits(mut self, n: usize) -> Self {
+        self.options.max_hits = n.max(1);
+        self
+    }
+
+    /// Compiled size limit of each regular expression, in bytes.
+    pub fn regex_size_limit(mut self, bytes: usize) -> Self {
+        self.options.regex_size_limit = bytes;
+        self
+    }
+
+    /// Most combination rules a set may hold.
+    pub fn max_combinations(mut self, n: usize) -> Self {
+        self.options.max_combinations = n;
+        self
+    }
+
+    /// Compiles the set. Fails with every error diagnostic when the set has
+    /// parse or compile errors; warnings are kept on the ruleset.
+    pub fn build(&self, lists: &WordListSet) -> Result<Ruleset, RulesetError> {
+        let mut c = Compiler::new(self.options.clone());
+        c.diags.extend(lists.diagnostics().iter().cloned());
+        for file in lists.files() {
+            c.add_file(file);
+        }
+        c.finish(lists.version().to_string())
+    }
+}
+
+/// Something a pattern occurrence stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Rule(u32),
+    Allow(u32),
+    Part { combo: u32, negated: bool, idx: u16 },
+}
+
+/// One meaning of a pattern: what it stands for, and the minimum run length of
+/// each unit when the written term repeats characters (`二二`).
+#[derive(Debug, Clone)]
+pub(crate) struct Alt {
+    pub runs: Option<Box<[u16]>>,
+    pub target: Target,
+    pub pinyin: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Pattern {
+    pub units: u32,
+    pub bound_start: bool,
+    pub bound_end: bool,
+    pub alts_start: u32,
+    pub alts_len: u32,
+}
+
+pub(crate) struct FoldedMatcher {
+    pub automaton: CharwiseDoubleArrayAhoCorasick<u32>,
+    pub patterns: Vec<Pattern>,
+    pub alts: Vec<Alt>,
+}
+
+pub(crate) struct ExactMatcher {
+    pub automaton: aho_corasick::AhoCorasick,
+    pub patterns: Vec<Pattern>,
+    pub alts: Vec<Alt>,
+}
+
+pub(crate) struct RegexGroup {
+    pub set: regex::RegexSet,
+    pub each: Vec<(regex::Regex, u32)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AllowPhrase {
+    pub written: String,
+    pub file: Arc<str>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Combo {
+    pub rule: u32,
+    pub all: u16,
+}
+
+struct PendingPattern {
+    key: String,
+    units: u32,
+    bound_start: bool,
+    bound_end: bool,
+    alt: Alt,
+    // for duplicate warnings
+    origin: (Arc<str>, usize),
+}
+
+struct Compiler {
+    options: Options,
+    rules: Vec<Rule>,
+    allows: Vec<AllowPhrase>,
+    combos: Vec<Combo>,
+    folded: Vec<PendingPattern>,
+    exact: Vec<PendingPattern>,
+    regex_folded: Vec<(String, u32)>,
+    regex_exact: Vec<(String, u32)>,
+    detectors: Vec<(Detector, u32)>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Folds a term to its automaton key: significant characters, runs collapsed
+/// when stretch is on, with the run lengths the term itself needs.
+pub(crate) fn term_key(term: &str, stretch: bool) -> (String, u32, Option<Box<[u16]>>, bool, bool) {
+    let chars: Vec<char> = fold(term).chars().iter().map(|c| c.ch).collect();
+    key_from_chars(&chars, stretch)
+}
+
+fn key_from_chars(chars: &[char], stretch: bool) -> (String, u32, Option<Box<[u16]>>, bool, bool) {
+    let bound_start = chars.first().is_some_and(|c| is_word_char(*c));
+    let bound_end = chars.last().is_some_and(|c| is_word_char(*c));
+    if !stretch {
+        return (chars.iter().collect(), chars.len() as u32, None, bound_start, bound_end);
+    }
+    let mut key = String::new();
+    let mut runs: Vec<u16> = Vec::new();
+    let mut last = None;
+    for &c in chars {
+        if Some(c) == last {
+            if let Some(r) = runs.last_mut() {
+                *r = r.saturating_add(1);
+            }
+        } else {
+            key.push(c);
+            runs.push(1);
+            last = Some(c);
+        }
+    }
+    let units = runs.len() as u32;
+    let runs = runs.iter().any(|&r| r > 1).then(|| runs.into_boxed_slice());
+    (key, units, runs, bound_start, bound_end)
+}
+
+/// Toneless pinyin of an all-Chinese term of two or more characters.
+pub(crate) fn pinyin_of(term: &str) -> Option<String> {
+    let folded = fold(term).as_string();
+    if folded.chars().count() < 2 {
+        return None;
+    }
+    let mut out = String::new();
+    for p in folded.as_str().to_pinyin() {
+        out.push_str(p?.plain());
+    }
+    Some(out)
+}
+
+impl Compiler {
+    fn new(options: Options) -> Self {
+        Compiler {
+            options,
+            rules: Vec::new(),
+            allows: Vec::new(),
+            combos: Vec::new(),
+            folded: Vec::new(),
+            exact: Vec::new(),
+            regex_folded: Vec::new(),
+            regex_exact: Vec::new(),
+            detectors: Vec::new(),
+            diags: Vec::new(),
+        }
+    }
+
+    fn diag(&mut self, file: &str, line: usize, level: Level, code: &'static str, message: String) {
+        self.diags.push(Diagnostic {
+            file: file.to_string(),
+            line,
+            level,
+            code,
+            message,
+        });
+    }
+
+    fn add_pattern(
+        &mut self,
+        text: &str,
+        mode: MatchMode,
+        target: Target,
+        origin: (Arc<str>, usize),
+    ) -> bool {
+        match mode {
+            MatchMode::Fold => {
+                let (key, units, runs, bound_start, bound_end) = term_key(text, self.options.stretch);
+                if key.is_empty() {
+                    return false;
+                }
+                if self.options.pinyin {
+                    if let (Target::Rule(_), Some(py)) = (target, pinyin_of(text)) {
+                        let (pkey, punits, pruns, _, _) = term_key(&py, self.options.stretch);
+                        self.folded.push(PendingPattern {
+                            key: pkey,
+                            units: punits,
+                            bound_start: true,
+                            bound_end: true,
+                            alt: Alt {
+                                runs: pruns,
+                                target,
+                                pinyin: true,
+                            },
+                            origin: origin.clone(),
+                        });
+                    }
+                }
+                self.folded.push(PendingPattern {
+                    key,
+                    units,
+                    bound_start,
+                    bound_end,
+                    alt: Alt {
+                        runs,
+                        target,
+                        pinyin: false,
+                    },
+                    origin,
+                });
+                true
+            }
+            MatchMode::Exact => {
+                if text.is_empty() {
+                    return false;
+                }
+                let first = text.chars().next().map(fold_first).unwrap_or(' ');
+                let last = text.chars().next_back().map(fold_first).unwrap_or(' ');
+                self.exact.push(PendingPattern {
+                    key: text.to_string(),
+                    units: text.chars().count() as u32,
+                    bound_start: is_word_char(first),
+                    bound_end: is_word_char(last),
+                    alt: Alt {
+                        runs: None,
+                        target,
+                        pinyin: false,
+                    },
+                    origin,
+                });
+                true
+            }
+        }
+    }
+
+    fn add_file(&mut self, file: &crate::lists::ListFile) {
+        let category: Arc<str> = Arc::from(file.category.as_str());
+        let path: Arc<str> = Arc::from(file.path.as_str());
+        for entry in &file.entries {
+            let origin = (path.clone(), entry.line);
+            let rule = |kind| Rule {
+                term: entry.written.clone(),
+                category: category.clone(),
+                severity: file.severity,
+                kind,
+                file: path.clone(),
+                line: entry.line,
+            };
+            match &entry.kind {
+                EntryKind::Term(t) => {
+                    let id = self.rules.len() as u32;
+                    if self.add_pattern(t, file.match_mode, Target::Rule(id), origin) {
+                        self.rules.push(rule(RuleKind::Term));
+                    } else {
+                        self.diag(
+                            &file.path,
+                            entry.line,
+                            Level::Error,
+                            "empty-term",
+                            format!("term {:?} is empty after folding (only noise or invisible characters)", entry.written),
+                        );
+                    }
+                }
+                EntryKind::Allow(a) => {
+                    let id = self.allows.len() as u32;
+                    if self.add_pattern(a, file.match_mode, Target::Allow(id), origin) {
+                        self.allows.push(AllowPhrase {
+                            written: entry.written.clone(),
+                            file: path.clone(),
+                            line: entry.line,
+                        });
+                    } else {
+                        self.diag(
+                            &file.path,
+                            entry.line,
+                            Level::Error,
+                            "empty-term",
+                            format!("allow phrase {:?} is empty after folding", entry.written),
+                        );
+                    }
+                }
+                EntryKind::Combination { all, none } => {
+                    if self.combos.len() >= self.options.max_combinations {
+                        self.diag(
+                            &file.path,
+                            entry.line,
+                            Level::Error,
+                            "too-many-combinations",
+                            format!("more than {} combination rules", self.options.max_combinations),
+                        );
+                        continue;
+                    }
+                    let combo = self.combos.len() as u32;
+                    let parts = all.iter().map(|p| (p, false)).chain(none.iter().map(|p| (p, true)));
+                    let mut ok = true;
+                    let mut counters = [0u16; 2];
+                    for (part, negated) in parts {
+                        let idx = counters[negated as usize];
+                        counters[negated as usize] += 1;
+                        let target = Target::Part { combo, negated, idx };
+                        if !self.add_pattern(part, file.match_mode, target, origin.clone()) {
+                            ok = false;
+                            self.diag(
+                                &file.path,
+                                entry.line,
+                                Level::Error,
+                                "empty-term",
+                                format!("combination part {part:?} is empty after folding"),
+                            );
+                        }
+                    }
+                    if ok {
+                        let rule_id = self.rules.len() as u32;
+                        self.rules.push(rule(RuleKind::Combination));
+                        self.combos.push(Combo {
+                            rule: rule_id,
+                            all: all.len() as u16,
+                        });
+                    } else {
+                        // keep combo ids dense: a failed rule still takes its slot
+                        self.combos.push(Combo {
+                            rule: u32::MAX,
+                            all: u16::MAX,
+                        });
+                    }
+                }
+                EntryKind::Regex(re) => {
+                    let pattern = if file.match_mode == MatchMode::Fold {
+                        // the text regexes see is lowercased; so is the pattern's
+                        // literal part, so `Project` still finds `PROJECT`
+                        format!("(?i:{re})")
+                    } else {
+                        re.clone()
+                    };
+                    let limit = self.options.regex_size_limit;
+                    match regex::RegexBuilder::new(&pattern)
+                        .size_limit(limit)
+                        .dfa_size_limit(limit)
+                        .build()
+                    {
+                        Ok(_) => {
+                            let n = self.regex_folded.len() + self.regex_exact.len();
+                            if n >= self.options.max_regexes {
+                                self.diag(
+                                    &file.path,
+                                    entry.line,
+                                    Level::Error,
+                                    "too-many-regexes",
+                                    format!("more than {} regular expressions", self.options.max_regexes),
+                                );
+                                continue;
+                            }
+                            let id = self.rules.len() as u32;
+                            self.rules.push(rule(RuleKind::Regex));
+                            match file.match_mode {
+                                MatchMode::Fold => self.regex_folded.push((pattern, id)),
+                                MatchMode::Exact => self.regex_exact.push((pattern, id)),
+                            }
+                        }
+                        Err(e) => {
+                            let msg = e.to_string().lines().last().unwrap_or("").trim().to_string();
+                            self.diag(
+                                &file.path,
+                                entry.line,
+                                Level::Error,
+                                "bad-regex",
+                                format!("invalid regular expression {re:?}: {msg}"),
+                            );
+                        }
+                    }
+                }
+                EntryKind::Detector(d) => {
+                    let id = self.rules.len() as u32;
+                    self.rules.push(rule(RuleKind::Detector));
+                    self.detectors.push((*d, id));
+                }
+            }
+        }
+    }
+
+    fn duplicate_and_flood_warnings(&mut self) {
+        let mut seen: HashMap<(&str, Option<&[u16]>, &str), (Arc<str>, usize)> = HashMap::new();
+        let mut warnings = Vec::new();
+        for p in self.folded.iter().chain(self.exact.iter()) {
+            let Target::Rule(r) = p.alt.target else { continue };
+            if p.alt.pinyin {
+                continue;
+            }
+            let rule = &self.rules[r as usize];
+            if rule.kind != RuleKind::Term {
+                continue;
+            }
+            let key = (p.key.as_str(), p.alt.runs.as_deref(), &*rule.category);
+            if let Some((file, line)) = seen.get(&key) {
+                warnings.push(Diagnostic {
+                    file: p.origin.0.to_string(),
+                    line: p.origin.1,
+                    level: Level::Warning,
+                    code: "duplicate-term",
+                    message: format!(
+                        "{:?} is the same as {file}:{line} after folding",
+                        rule.term
+                    ),
+                });
+            } else {
+                seen.insert(key, p.origin.clone());
+            }
+            if p.units == 1 && p.alt.runs.is_none() {
+                warnings.push(Diagnostic {
+                    file: p.origin.0.to_string(),
+                    line: p.origin.1,
+                    level: Level::Warning,
+                    code: "single-char-term",
+                    message: format!(
+                        "{:?} is a single character after folding and will flood alerts; write the phrases it appears in",
+                        rule.term
+                    ),
+                });
+            }
+        }
+        self.diags.extend(warnings);
+    }
+
+    fn finish(mut self, version: String) -> Result<Ruleset, RulesetError> {
+        self.duplicate_and_flood_warnings();
+        let (errors, warnings): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.diags).into_iter().partition(|d| d.level == Level::Error);
+        if !errors.is_empty() {
+            return Err(RulesetError::Invalid(errors));
+        }
+        let pattern_count = self.folded.len() + self.exact.len();
+        let folded = build_folded(std::mem::take(&mut self.folded))?;
+        let exact = build_exact(std::mem::take(&mut self.exact))?;
+        let regex_folded = build_regexes(&self.regex_folded, self.options.regex_size_limit)?;
+        let regex_exact = build_regexes(&self.regex_exact, self.options.regex_size_limit)?;
+        let mut detector_kinds: Vec<Detector> = self.detectors.iter().map(|d| d.0).collect();
+        detector_kinds.sort();
+        detector_kinds.dedup();
+
+        let mut rules_per_category = BTreeMap::new();
+        for r in &self.rules {
+            *rules_per_category.entry(r.category.to_string()).or_insert(0) += 1;
+        }
+        let automaton_bytes = folded.as_ref().map_or(0, |f| {
+            f.automaton.heap_bytes()
+                + f.patterns.len() * std::mem::size_of::<Pattern>()
+                + f.alts.len() * std::mem::size_of::<Alt>()
+        }) + exact.as_ref().map_or(0, |e| e.automaton.memory_usage());
+        let stats = RulesetStats {
+            patterns: pattern_count,
+            rules_per_category,
+            allow_phrases: self.allows.len(),
+            regexes: self.regex_folded.len() + self.regex_exact.len(),
+            detectors: detector_kinds.iter().map(|d| d.name().to_string()).collect(),
+            automaton_bytes,
+        };
+        Ok(Ruleset {
+            version,
+            rules: self.rules,
+            allows: self.allows,
+            combos: self.combos,
+            folded,
+            exact,
+            regex_folded,
+            regex_exact,
+            detectors: self.detectors,
+            detector_kinds,
+            options: self.options,
+            warnings,
+            stats,
+        })
+    }
+}
+
+fn fold_first(c: char) -> char {
+    match crate::fold::fold_char(c) {
+        crate::fold::FoldEntry::One(d) => d,
+        crate::fold::FoldEntry::Many(ds) => ds.first().copied().unwrap_or(' '),
+        _ => ' ',
+    }
+}
+
+/// Groups pending patterns by key: one automaton entry per distinct key with
+/// all its meanings side by side.
+fn group(mut pending: Vec<PendingPattern>) -> (Vec<String>, Vec<Pattern>, Vec<Alt>) {
+    pending.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut keys = Vec::new();
+    let mut patterns: Vec<Pattern> = Vec::new();
+    let mut alts = Vec::with_capacity(pending.len());
+    for p in pending {
+        if keys.last() != Some(&p.key) {
+            patterns.push(Pattern {
+                units: p.units,
+                bound_start: p.bound_start,
+                bound_end: p.bound_end,
+                alts_start: alts.len() as u32,
+                alts_len: 0,
+            });
+            keys.push(p.key);
+        }
+        if let Some(last) = patterns.last_mut() {
+            last.alts_len += 1;
+        }
+        alts.push(p.alt);
+    }
+    (keys, patterns, alts)
+}
+
+fn build_folded(pending: Vec<PendingPattern>) -> Result<Option<FoldedMatcher>, RulesetError> {
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let (keys, patterns, alts) = group(pending);
+    let automaton = CharwiseDoubleArrayAhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .build_with_values(keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)))
+        .map_err(|e| RulesetError::Automaton(e.to_string()))?;
+    Ok(Some(FoldedMatcher {
+        automaton,
+        patterns,
+        alts,
+    }))
+}
+
+fn build_exact(pending: Vec<PendingPattern>) -> Result<Option<ExactMatcher>, RulesetError> {
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let (keys, patterns, alts) = group(pending);
+    let automaton = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::Standard)
+        .build(&keys)
+        .map_err(|e| RulesetError::Automaton(e.to_string()))?;
+    Ok(Some(ExactMatcher {
+        automaton,
+        patterns,
+        alts,
+    }))
+}
+
+fn build_regexes(list: &[(String, u32)], limit: usize) -> Result<Option<RegexGroup>, RulesetError> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let set = regex::RegexSetBuilder::new(list.iter().map(|(p, _)| p))
+        .size_limit(limit.saturating_mul(4))
+        .dfa_size_limit(limit.saturating_mul(4))
+        .build()
+        .map_err(|e| RulesetError::Automaton(format!("regex set: {e}")))?;
+    let mut each = Vec::with_capacity(list.len());
+    for (p, id) in list {
+        let re = regex::RegexBuilder::new(p)
+            .size_limit(limit)
+            .dfa_size_limit(limit)
+            .build()
+            .map_err(|e| RulesetError::Automaton(e.to_string()))?;
+        each.push((re, *id));
+    }
+    Ok(Some(RegexGroup { set, each }))
+}

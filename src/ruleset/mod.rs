@@ -1,0 +1,228 @@
+//! The compiled form of a word-list set: one character-wise Aho-Corasick
+//! automaton over folded text for every folded term, combination part and allow
+//! phrase; a byte-wise `aho-corasick` automaton for `#! match: exact` files;
+//! regular expressions; and the validated detectors.
+//!
+//! ```
+//! use wordwarden::lists::WordListSet;
+//! use wordwarden::ruleset::Ruleset;
+//!
+//! let lists = WordListSet::from_sources(vec![
+//!     ("finance/insider.txt".into(), "#! severity: high\n内幕消息\n".into()),
+//!     ("adult.txt".into(), "色情\n!特色情\n".into()),
+//! ]);
+//! let ruleset = Ruleset::builder().build(&lists).unwrap();
+//!
+//! let text = "有內*幕 消😀息吗";
+//! let hits = ruleset.find(text);
+//! assert_eq!(hits.len(), 1);
+//! assert_eq!(hits[0].term(), "内幕消息");
+//! assert_eq!(hits[0].category(), "finance/insider");
+//! assert_eq!(&text[hits[0].start..hits[0].end], "內*幕 消😀息");
+//!
+//! // an allow phrase protects the innocent phrase around a term
+//! assert!(ruleset.find("特色情景喜剧").is_empty());
+//! ```
+
+mod build;
+mod scan;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::detect::Detector;
+use crate::lists::{Diagnostic, ListError, Severity};
+
+pub use build::RulesetBuilder;
+pub use scan::{Candidate, Scanner, Verdict};
+
+/// What produced a hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    /// A term.
+    Term,
+    /// A combination rule.
+    Combination,
+    /// A regular expression.
+    Regex,
+    /// A built-in detector.
+    Detector,
+}
+
+/// A reportable rule: a term, combination, regex or detector of one list.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The entry as written in its list.
+    pub term: String,
+    /// The list's category.
+    pub category: Arc<str>,
+    /// The list's severity.
+    pub severity: Severity,
+    /// What kind of rule.
+    pub kind: RuleKind,
+    /// The list file (relative path).
+    pub file: Arc<str>,
+    /// 1-based line in the file.
+    pub line: usize,
+}
+
+/// One reported hit: the first place a rule fired in a message, and how often.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit<'r> {
+    rule: &'r Rule,
+    /// Index of the text field (0 for single-text messages).
+    pub field: usize,
+    /// Start byte offset in the original text of that field.
+    pub start: usize,
+    /// End byte offset in the original text of that field.
+    pub end: usize,
+    /// How many separate places the rule fired at in the message.
+    pub count: u32,
+}
+
+impl<'r> Hit<'r> {
+    /// The entry as written (`@cn_id_card` for a detector, the whole rule for a
+    /// combination).
+    pub fn term(&self) -> &'r str {
+        &self.rule.term
+    }
+    /// The category of the list.
+    pub fn category(&self) -> &'r str {
+        &self.rule.category
+    }
+    /// The severity of the list.
+    pub fn severity(&self) -> Severity {
+        self.rule.severity
+    }
+    /// The full rule.
+    pub fn rule(&self) -> &'r Rule {
+        self.rule
+    }
+}
+
+/// All hits of one message.
+#[derive(Debug, Clone, Default)]
+pub struct Findings<'r> {
+    /// Distinct (term, category) hits, ordered by field and position.
+    pub hits: Vec<Hit<'r>>,
+    /// True when more distinct hits were found than the configured maximum.
+    pub truncated: bool,
+}
+
+/// Counts describing a compiled ruleset.
+#[derive(Debug, Clone, Serialize)]
+pub struct RulesetStats {
+    /// Terms (including combination parts and allow phrases) in the automata.
+    pub patterns: usize,
+    /// Reportable rules per category.
+    pub rules_per_category: std::collections::BTreeMap<String, usize>,
+    /// Allow phrases.
+    pub allow_phrases: usize,
+    /// Regular expressions.
+    pub regexes: usize,
+    /// Detectors in use.
+    pub detectors: Vec<String>,
+    /// Approximate heap bytes of the automata.
+    pub automaton_bytes: usize,
+}
+
+/// Errors compiling a ruleset.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesetError {
+    /// The list directory could not be read.
+    #[error(transparent)]
+    Io(#[from] ListError),
+    /// The lists have errors; nothing was compiled.
+    #[error("word lists have {} error(s), first: {}", .0.len(), .0.first().map(|d| d.to_string()).unwrap_or_default())]
+    Invalid(Vec<Diagnostic>),
+    /// The automaton could not be built (too many or too long patterns).
+    #[error("cannot build the automaton: {0}")]
+    Automaton(String),
+}
+
+impl RulesetError {
+    /// The diagnostics behind an [`RulesetError::Invalid`].
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            RulesetError::Invalid(d) => d,
+            _ => &[],
+        }
+    }
+}
+
+/// A compiled, immutable word-list set. Cheap to share between threads.
+pub struct Ruleset {
+    pub(crate) version: String,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) allows: Vec<build::AllowPhrase>,
+    pub(crate) combos: Vec<build::Combo>,
+    pub(crate) folded: Option<build::FoldedMatcher>,
+    pub(crate) exact: Option<build::ExactMatcher>,
+    pub(crate) regex_folded: Option<build::RegexGroup>,
+    pub(crate) regex_exact: Option<build::RegexGroup>,
+    pub(crate) detectors: Vec<(Detector, u32)>,
+    pub(crate) detector_kinds: Vec<Detector>,
+    pub(crate) options: build::Options,
+    pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) stats: RulesetStats,
+}
+
+impl std::fmt::Debug for Ruleset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ruleset")
+            .field("version", &self.version)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl Ruleset {
+    /// A builder with default options.
+    pub fn builder() -> RulesetBuilder {
+        RulesetBuilder::new()
+    }
+
+    /// Loads and compiles a list directory with default options.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Ruleset, RulesetError> {
+        let lists = crate::lists::WordListSet::load_dir(dir)?;
+        RulesetBuilder::new().build(&lists)
+    }
+
+    /// The content hash of the lists it was compiled from.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Every reportable rule.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Warnings found while compiling (duplicates, single-character terms).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// Counts for status pages and metrics.
+    pub fn stats(&self) -> &RulesetStats {
+        &self.stats
+    }
+
+    /// Finds every hit in one text.
+    pub fn find(&self, text: &str) -> Vec<Hit<'_>> {
+        self.scanner().scan(&[text]).hits
+    }
+
+    /// Finds every hit across the text fields of one message (combination
+    /// rules see all fields together).
+    pub fn scan_fields<S: AsRef<str>>(&self, fields: &[S]) -> Findings<'_> {
+        self.scanner().scan(fields)
+    }
+
+    /// A scanner that reuses its buffers between messages (one per thread).
+    pub fn scanner(&self) -> Scanner<'_> {
+        Scanner::new(self)
+    }
+}

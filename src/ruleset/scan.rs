@@ -1,0 +1,625 @@
+//! Scanning: folding fused into the automaton walk, boundary and run checks,
+//! allow phrases, combinations, regexes and detectors.
+
+use daachorse::charwise::iter::FindOverlappingStepper;
+
+use super::build::{Alt, FoldedMatcher, Pattern, Target};
+use super::{Findings, Hit, Ruleset};
+use crate::detect::{self, Detection};
+use crate::fold::{fold_char, is_invisible, is_word_char, light_fold, FoldEntry};
+
+/// Why a candidate was kept or dropped (see [`Scanner::explain`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Reported.
+    Kept,
+    /// Reported once already in this message; counted.
+    Repeat,
+    /// An end of the term touches a letter or digit in the text.
+    NoWordBoundary,
+    /// The text repeats a character fewer times than the term does.
+    RunTooShort,
+    /// The hit lies inside an occurrence of this allow phrase (`file:line phrase`).
+    AllowPhrase(String),
+    /// A combination part; the rule as a whole is reported or not on its own.
+    CombinationPart,
+    /// A combination rule whose parts were not all present, or a `~` part was.
+    CombinationUnsatisfied,
+    /// An allow-phrase occurrence.
+    AllowOccurrence,
+    /// Over the per-message hit limit.
+    Truncated,
+}
+
+/// A place where some rule or allow phrase matched, and what became of it.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// What matched, for a person (`term 内幕消息 [finance/insider]`).
+    pub what: String,
+    /// Field index.
+    pub field: usize,
+    /// Start byte offset in the field's original text.
+    pub start: usize,
+    /// End byte offset.
+    pub end: usize,
+    /// Kept or why dropped.
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    ch: char,
+    run: u16,
+    after_noise: bool,
+    start: u32,
+    end: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    rule: u32,
+    field: u32,
+    start: u32,
+    end: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct AllowSpan {
+    allow: u32,
+    field: u32,
+    start: u32,
+    end: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PartOcc {
+    combo: u32,
+    negated: bool,
+    idx: u16,
+    field: u32,
+    start: u32,
+    end: u32,
+}
+
+#[derive(Default)]
+struct Sink {
+    cands: Vec<Cand>,
+    allows: Vec<AllowSpan>,
+    parts: Vec<PartOcc>,
+    trace: Option<Vec<Candidate>>,
+}
+
+/// Scans messages against one [`Ruleset`], reusing its buffers between calls.
+/// Create one per thread with [`Ruleset::scanner`].
+///
+/// ```
+/// use wordwarden::lists::WordListSet;
+/// use wordwarden::ruleset::Ruleset;
+///
+/// let lists = WordListSet::from_sources(vec![("a.txt".into(), "私人账户\n".into())]);
+/// let rs = Ruleset::builder().build(&lists).unwrap();
+/// let mut scanner = rs.scanner();
+/// for text in ["打到我私人账户", "公司账户"] {
+///     let found = scanner.scan(&[text]);
+///     println!("{} hits", found.hits.len());
+/// }
+/// ```
+pub struct Scanner<'r> {
+    rs: &'r Ruleset,
+    units: Vec<Unit>,
+    pending: Vec<(u32, u32)>,
+    detections: Vec<Detection>,
+    sink: Sink,
+}
+
+impl<'r> Scanner<'r> {
+    pub(crate) fn new(rs: &'r Ruleset) -> Self {
+        Scanner {
+            rs,
+            units: Vec::new(),
+            pending: Vec::new(),
+            detections: Vec::new(),
+            sink: Sink::default(),
+        }
+    }
+
+    /// Scans the text fields of one message.
+    pub fn scan<S: AsRef<str>>(&mut self, fields: &[S]) -> Findings<'r> {
+        self.sink.trace = None;
+        self.run(fields, true)
+    }
+
+    /// Scans and also returns every candidate with the reason it was kept or
+    /// dropped (used by `wordwarden explain`).
+    pub fn explain<S: AsRef<str>>(&mut self, fields: &[S]) -> (Findings<'r>, Vec<Candidate>) {
+        self.sink.trace = Some(Vec::new());
+        let f = self.run(fields, true);
+        (f, self.sink.trace.take().unwrap_or_default())
+    }
+
+    /// Scans without applying allow phrases (lint uses it to find allow
+    /// phrases that suppress nothing).
+    pub(crate) fn scan_without_allows<S: AsRef<str>>(&mut self, fields: &[S]) -> Findings<'r> {
+        self.sink.trace = None;
+        self.run(fields, false)
+    }
+
+    fn run<S: AsRef<str>>(&mut self, fields: &[S], apply_allows: bool) -> Findings<'r> {
+        self.sink.cands.clear();
+        self.sink.allows.clear();
+        self.sink.parts.clear();
+        for (i, f) in fields.iter().enumerate() {
+            let text = f.as_ref();
+            if text.len() > u32::MAX as usize {
+                continue; // envelopes cap message size far below this
+            }
+            self.scan_field(i as u32, text);
+        }
+        self.finish(apply_allows)
+    }
+
+    fn scan_field(&mut self, field: u32, text: &str) {
+        let rs = self.rs;
+        if let Some(fm) = &rs.folded {
+            scan_folded(
+                fm,
+                rs,
+                rs.options.stretch,
+                field,
+                text,
+                &mut self.units,
+                &mut self.pending,
+                &mut self.sink,
+            );
+        }
+        if let Some(ex) = &rs.exact {
+            for m in ex.automaton.find_overlapping_iter(text) {
+                let pat = &ex.patterns[m.pattern().as_usize()];
+                let ok_start = !pat.bound_start || raw_boundary_before(text, m.start());
+                let ok_end = !pat.bound_end || raw_boundary_after(text, m.end());
+                let alts = &ex.alts[pat.alts_start as usize..(pat.alts_start + pat.alts_len) as usize];
+                for alt in alts {
+                    let verdict = if ok_start && ok_end {
+                        None
+                    } else {
+                        Some(Verdict::NoWordBoundary)
+                    };
+                    emit(rs, &mut self.sink, alt, field, m.start() as u32, m.end() as u32, verdict);
+                }
+            }
+        }
+        if let Some(group) = &rs.regex_folded {
+            let lf = light_fold(text);
+            run_regexes(group, lf.text(), field, &mut self.sink, |r| lf.original_range(r));
+        }
+        if let Some(group) = &rs.regex_exact {
+            run_regexes(group, text, field, &mut self.sink, |r| r);
+        }
+        if !rs.detectors.is_empty() {
+            self.detections.clear();
+            detect::find_into(text, &rs.detector_kinds, &mut self.detections);
+            for d in &self.detections {
+                for &(kind, rule) in &rs.detectors {
+                    if kind == d.detector {
+                        self.sink.cands.push(Cand {
+                            rule,
+                            field,
+                            start: d.start as u32,
+                            end: d.end as u32,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, apply_allows: bool) -> Findings<'r> {
+        let rs = self.rs;
+        let sink = &mut self.sink;
+        let inside_allow = |allows: &[AllowSpan], field: u32, start: u32, end: u32| {
+            allows
+                .iter()
+                .find(|a| a.field == field && a.start <= start && end <= a.end)
+                .map(|a| a.allow)
+        };
+        if let Some(trace) = sink.trace.as_mut() {
+            for a in &sink.allows {
+                trace.push(Candidate {
+                    what: format!("allow phrase {}", rs.allows[a.allow as usize].written),
+                    field: a.field as usize,
+                    start: a.start as usize,
+                    end: a.end as usize,
+                    verdict: Verdict::AllowOccurrence,
+                });
+            }
+        }
+        // 1. allow phrases drop candidates lying inside one of their occurrences
+        let allows = if apply_allows { &sink.allows[..] } else { &[] };
+        let mut kept: Vec<Cand> = Vec::with_capacity(sink.cands.len());
+        for c in &sink.cands {
+            if let Some(a) = inside_allow(allows, c.field, c.start, c.end) {
+                if let Some(trace) = sink.trace.as_mut() {
+                    let ap = &rs.allows[a as usize];
+                    trace.push(candidate(rs, c, Verdict::AllowPhrase(format!("{}:{} {}", ap.file, ap.line, ap.written))));
+                }
+            } else {
+                kept.push(*c);
+            }
+        }
+        // 2. combinations: every `&` part present (outside allow phrases), no `~` part
+        if !sink.parts.is_empty() {
+            sink.parts.retain(|p| inside_allow(allows, p.field, p.start, p.end).is_none());
+            sink.parts.sort_by_key(|p| (p.combo, p.negated, p.idx, p.field, p.start));
+            let mut i = 0;
+            while i < sink.parts.len() {
+                let combo_id = sink.parts[i].combo;
+                let mut j = i;
+                while j < sink.parts.len() && sink.parts[j].combo == combo_id {
+                    j += 1;
+                }
+                let occs = &sink.parts[i..j];
+                let combo = &rs.combos[combo_id as usize];
+                let mut firsts: Vec<PartOcc> = Vec::new();
+                let mut negated_seen = false;
+                for o in occs {
+                    if o.negated {
+                        negated_seen = true;
+                    } else if firsts.last().is_none_or(|f| f.idx != o.idx) {
+                        firsts.push(*o);
+                    }
+                }
+                let satisfied = combo.rule != u32::MAX
+                    && firsts.len() == combo.all as usize
+                    && !negated_seen;
+                if let (Some(first), true) = (firsts.first(), satisfied) {
+                    let same_field = firsts.iter().all(|f| f.field == first.field);
+                    let (start, end) = if same_field {
+                        (
+                            firsts.iter().map(|f| f.start).min().unwrap_or(first.start),
+                            firsts.iter().map(|f| f.end).max().unwrap_or(first.end),
+                        )
+                    } else {
+                        let earliest = firsts.iter().min_by_key(|f| (f.field, f.start)).unwrap_or(first);
+                        (earliest.start, earliest.end)
+                    };
+                    let field = if same_field {
+                        first.field
+                    } else {
+                        firsts.iter().map(|f| f.field).min().unwrap_or(first.field)
+                    };
+                    kept.push(Cand {
+                        rule: combo.rule,
+                        field,
+                        start,
+                        end,
+                    });
+                } else if let (Some(trace), Some(first)) = (sink.trace.as_mut(), occs.first()) {
+                    if combo.rule != u32::MAX {
+                        let c = Cand {
+                            rule: combo.rule,
+                            field: first.field,
+                            start: first.start,
+                            end: first.end,
+                        };
+                        trace.push(candidate(rs, &c, Verdict::CombinationUnsatisfied));
+                    }
+                }
+                i = j;
+            }
+        }
+        // 3. one hit per rule: its first place, and how many places
+        kept.sort_by_key(|c| (c.rule, c.field, c.start, c.end));
+        let mut hits: Vec<Hit<'r>> = Vec::new();
+        let mut last_place = None;
+        for c in &kept {
+            match hits.last_mut() {
+                Some(h) if std::ptr::eq(h.rule, &rs.rules[c.rule as usize]) => {
+                    if last_place != Some((c.field, c.start)) {
+                        h.count += 1;
+                        if let Some(trace) = sink.trace.as_mut() {
+                            trace.push(candidate(rs, c, Verdict::Repeat));
+                        }
+                    }
+                }
+                _ => {
+                    hits.push(Hit {
+                        rule: &rs.rules[c.rule as usize],
+                        field: c.field as usize,
+                        start: c.start as usize,
+                        end: c.end as usize,
+                        count: 1,
+                    });
+                }
+            }
+            last_place = Some((c.field, c.start));
+        }
+        hits.sort_by(|a, b| {
+            (a.field, a.start, a.end, &a.rule.category, &a.rule.term)
+                .cmp(&(b.field, b.start, b.end, &b.rule.category, &b.rule.term))
+        });
+        let truncated = hits.len() > rs.options.max_hits;
+        if truncated {
+            if let Some(trace) = sink.trace.as_mut() {
+                for h in &hits[rs.options.max_hits..] {
+                    trace.push(Candidate {
+                        what: describe(h.rule),
+                        field: h.field,
+                        start: h.start,
+                        end: h.end,
+                        verdict: Verdict::Truncated,
+                    });
+                }
+            }
+            hits.truncate(rs.options.max_hits);
+        }
+        if let Some(trace) = sink.trace.as_mut() {
+            for h in &hits {
+                trace.push(Candidate {
+                    what: describe(h.rule),
+                    field: h.field,
+                    start: h.start,
+                    end: h.end,
+                    verdict: Verdict::Kept,
+                });
+            }
+        }
+        Findings { hits, truncated }
+    }
+}
+
+fn describe(rule: &super::Rule) -> String {
+    let kind = match rule.kind {
+        super::RuleKind::Term => "term",
+        super::RuleKind::Combination => "combination",
+        super::RuleKind::Regex => "regex",
+        super::RuleKind::Detector => "detector",
+    };
+    format!("{kind} {} [{}] ({}:{})", rule.term, rule.category, rule.file, rule.line)
+}
+
+fn candidate(rs: &Ruleset, c: &Cand, verdict: Verdict) -> Candidate {
+    Candidate {
+        what: describe(&rs.rules[c.rule as usize]),
+        field: c.field as usize,
+        start: c.start as usize,
+        end: c.end as usize,
+        verdict,
+    }
+}
+
+/// Records one pattern occurrence for its meaning, or traces why it was dropped.
+fn emit(rs: &Ruleset, sink: &mut Sink, alt: &Alt, field: u32, start: u32, end: u32, dropped: Option<Verdict>) {
+    if let Some(verdict) = dropped {
+        if let Some(trace) = sink.trace.as_mut() {
+            let what = match alt.target {
+                Target::Rule(r) => describe(&rs.rules[r as usize]),
+                Target::Allow(a) => format!("allow phrase {}", rs.allows[a as usize].written),
+                Target::Part { combo, .. } => {
+                    let rule = rs.combos[combo as usize].rule;
+                    match rs.rules.get(rule as usize) {
+                        Some(r) => format!("part of {}", describe(r)),
+                        None => "part of an invalid combination".into(),
+                    }
+                }
+            };
+            let what = if alt.pinyin { format!("{what} (as pinyin)") } else { what };
+            trace.push(Candidate {
+                what,
+                field: field as usize,
+                start: start as usize,
+                end: end as usize,
+                verdict,
+            });
+        }
+        return;
+    }
+    match alt.target {
+        Target::Rule(rule) => sink.cands.push(Cand {
+            rule,
+            field,
+            start,
+            end,
+        }),
+        Target::Allow(allow) => sink.allows.push(AllowSpan {
+            allow,
+            field,
+            start,
+            end,
+        }),
+        Target::Part { combo, negated, idx } => {
+            sink.parts.push(PartOcc {
+                combo,
+                negated,
+                idx,
+                field,
+                start,
+                end,
+            });
+            if let Some(trace) = sink.trace.as_mut() {
+                let rule = rs.combos[combo as usize].rule;
+                if let Some(r) = rs.rules.get(rule as usize) {
+                    trace.push(Candidate {
+                        what: format!("{} part of {}", if negated { "`~`" } else { "`&`" }, describe(r)),
+                        field: field as usize,
+                        start: start as usize,
+                        end: end as usize,
+                        verdict: Verdict::CombinationPart,
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_folded(
+    fm: &FoldedMatcher,
+    rs: &Ruleset,
+    stretch: bool,
+    field: u32,
+    text: &str,
+    units: &mut Vec<Unit>,
+    pending: &mut Vec<(u32, u32)>,
+    sink: &mut Sink,
+) {
+    units.clear();
+    pending.clear();
+    let mut stepper = fm.automaton.find_overlapping_stepper();
+    let mut noise = false;
+    for (pos, c) in text.char_indices() {
+        let end = (pos + c.len_utf8()) as u32;
+        match fold_char(c) {
+            FoldEntry::Invisible => {}
+            FoldEntry::Noise => noise = true,
+            FoldEntry::One(ch) => {
+                step(fm, rs, stretch, field, ch, pos as u32, end, noise, units, pending, &mut stepper, sink);
+                noise = false;
+            }
+            FoldEntry::Many(chars) => {
+                for &ch in chars {
+                    step(fm, rs, stretch, field, ch, pos as u32, end, noise, units, pending, &mut stepper, sink);
+                    noise = false;
+                }
+            }
+        }
+    }
+    if !pending.is_empty() {
+        resolve(fm, rs, field, units, pending, None, sink);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn step(
+    fm: &FoldedMatcher,
+    rs: &Ruleset,
+    stretch: bool,
+    field: u32,
+    ch: char,
+    start: u32,
+    end: u32,
+    noise: bool,
+    units: &mut Vec<Unit>,
+    pending: &mut Vec<(u32, u32)>,
+    stepper: &mut FindOverlappingStepper<'_, u32>,
+    sink: &mut Sink,
+) {
+    if stretch {
+        if let Some(last) = units.last_mut() {
+            if last.ch == ch {
+                last.run = last.run.saturating_add(1);
+                last.end = end;
+                return;
+            }
+        }
+    }
+    if !pending.is_empty() {
+        resolve(fm, rs, field, units, pending, Some((ch, noise)), sink);
+    }
+    units.push(Unit {
+        ch,
+        run: 1,
+        after_noise: noise,
+        start,
+        end,
+    });
+    stepper.consume(ch);
+    let at = (units.len() - 1) as u32;
+    for m in stepper.matches() {
+        pending.push((m.value(), at));
+    }
+}
+
+/// Decides the matches ending at the last unit, now that its run length and
+/// the unit after it are known.
+#[cold]
+fn resolve(
+    fm: &FoldedMatcher,
+    rs: &Ruleset,
+    field: u32,
+    units: &[Unit],
+    pending: &mut Vec<(u32, u32)>,
+    next: Option<(char, bool)>,
+    sink: &mut Sink,
+) {
+    for (pid, last) in pending.drain(..) {
+        let pat: &Pattern = &fm.patterns[pid as usize];
+        let last = last as usize;
+        let Some(first) = (last + 1).checked_sub(pat.units as usize) else {
+            continue;
+        };
+        let ok_start = !pat.bound_start
+            || first == 0
+            || units[first].after_noise
+            || !is_word_char(units[first - 1].ch);
+        let ok_end = !pat.bound_end
+            || match next {
+                None => true,
+                Some((ch, after_noise)) => after_noise || !is_word_char(ch),
+            };
+        let (start, end) = (units[first].start, units[last].end);
+        let alts = &fm.alts[pat.alts_start as usize..(pat.alts_start + pat.alts_len) as usize];
+        for alt in alts {
+            let verdict = if !(ok_start && ok_end) {
+                Some(Verdict::NoWordBoundary)
+            } else if let Some(runs) = &alt.runs {
+                let short = runs
+                    .iter()
+                    .enumerate()
+                    .any(|(k, &need)| units[first + k].run < need);
+                short.then_some(Verdict::RunTooShort)
+            } else {
+                None
+            };
+            emit(rs, sink, alt, field, start, end, verdict);
+        }
+    }
+}
+
+fn run_regexes(
+    group: &super::build::RegexGroup,
+    haystack: &str,
+    field: u32,
+    sink: &mut Sink,
+    map: impl Fn(std::ops::Range<usize>) -> std::ops::Range<usize>,
+) {
+    const MAX_MATCHES_PER_REGEX: usize = 1000;
+    let matched = group.set.matches(haystack);
+    for idx in matched.iter() {
+        let (re, rule) = &group.each[idx];
+        for m in re.find_iter(haystack).take(MAX_MATCHES_PER_REGEX) {
+            if m.is_empty() {
+                continue;
+            }
+            let r = map(m.range());
+            sink.cands.push(Cand {
+                rule: *rule,
+                field,
+                start: r.start as u32,
+                end: r.end as u32,
+            });
+        }
+    }
+}
+
+fn word_char_at(c: char) -> bool {
+    match fold_char(c) {
+        FoldEntry::One(d) => is_word_char(d),
+        FoldEntry::Many(ds) => ds.iter().any(|d| is_word_char(*d)),
+        _ => false,
+    }
+}
+
+fn raw_boundary_before(text: &str, at: usize) -> bool {
+    match text[..at].chars().rev().find(|c| !is_invisible(*c)) {
+        None => true,
+        Some(c) => !word_char_at(c),
+    }
+}
+
+fn raw_boundary_after(text: &str, at: usize) -> bool {
+    match text[at..].chars().find(|c| !is_invisible(*c)) {
+        None => true,
+        Some(c) => !word_char_at(c),
+    }
+}

@@ -1,0 +1,293 @@
+//! The detection conventions of DETECTION.md and the word-list format of the
+//! README, each with its false-positive control beside it.
+
+use proptest::prelude::*;
+use wordwarden::lists::WordListSet;
+use wordwarden::ruleset::Ruleset;
+
+fn ruleset(files: &[(&str, &str)]) -> Ruleset {
+    let lists = WordListSet::from_sources(
+        files
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+            .collect(),
+    );
+    Ruleset::builder().build(&lists).expect("lists compile")
+}
+
+/// (term, category, matched) of every hit.
+fn hits(rs: &Ruleset, text: &str) -> Vec<(String, String, String)> {
+    rs.find(text)
+        .iter()
+        .map(|h| {
+            (
+                h.term().to_string(),
+                h.category().to_string(),
+                text[h.start..h.end].to_string(),
+            )
+        })
+        .collect()
+}
+
+fn terms(rs: &Ruleset, text: &str) -> Vec<String> {
+    hits(rs, text).into_iter().map(|h| h.0).collect()
+}
+
+fn fires(rs: &Ruleset, text: &str) -> bool {
+    !rs.find(text).is_empty()
+}
+
+#[test]
+fn evasions_of_a_chinese_term() {
+    let rs = ruleset(&[("finance/insider.txt", "内幕消息\n")]);
+    for text in [
+        "内幕消息",
+        "内*幕*消*息",
+        "内 幕 消 息",
+        "內幕消息",
+        "内\u{200B}幕\u{200C}消\u{FEFF}息",
+        "内😀幕消息",
+        "内-幕-消-息",
+        "内\u{3000}幕消息",
+        "内\u{3164}幕\u{3164}消\u{3164}息",
+        "内内幕幕消消息息",
+        "neimuxiaoxi",
+        "ＮＥＩＭＵ ＸＩＡＯＸＩ",
+    ] {
+        assert!(fires(&rs, text), "should fire: {text}");
+    }
+    for text in ["内部的消息", "内幕的消息", "内幕", "myneimuxiaoxi2"] {
+        assert!(!fires(&rs, text), "must not fire: {text}");
+    }
+}
+
+#[test]
+fn matched_is_the_whole_original_slice() {
+    let rs = ruleset(&[("a.txt", "内幕消息\n")]);
+    let text = "快看内*幕*消*息!";
+    assert_eq!(hits(&rs, text)[0].2, "内*幕*消*息");
+    let text = "x內\u{200B}幕 消息y";
+    assert_eq!(hits(&rs, text)[0].2, "內\u{200B}幕 消息");
+}
+
+#[test]
+fn ascii_word_boundaries() {
+    let rs = ruleset(&[("a.txt", "vx\nsb\nabc\nav\ncat\nab\nkill you\nidiot\n")]);
+    assert_eq!(terms(&rs, "加我vx"), vec!["vx"]);
+    assert_eq!(terms(&rs, "你是SB吧"), vec!["sb"]);
+    assert_eq!(terms(&rs, "好ａｂｃ的"), vec!["abc"]);
+    assert_eq!(terms(&rs, "x_sb_"), vec!["sb"]); // underscore is a boundary
+    assert!(terms(&rs, "have").is_empty());
+    assert!(terms(&rs, "concatenate").is_empty());
+    assert_eq!(terms(&rs, "ａｂｃ"), vec!["abc"]); // not `ab`
+    assert!(terms(&rs, "skill your").is_empty());
+    assert!(terms(&rs, "idiotic").is_empty());
+    assert_eq!(terms(&rs, "kill you!"), vec!["kill you"]);
+}
+
+#[test]
+fn digit_terms_never_fire_inside_longer_digit_runs() {
+    let rs = ruleset(&[("a.txt", "8964\n")]);
+    assert!(fires(&rs, "纪念8964事件"));
+    assert!(!fires(&rs, "编号189645"));
+    assert!(fires(&rs, "８９６４"));
+}
+
+#[test]
+fn noise_inside_but_boundaries_at_the_ends() {
+    let rs = ruleset(&[("a.txt", "fuck\nwanker\nshit\nwhore\n")]);
+    assert_eq!(terms(&rs, "f*u*c*k you"), vec!["fuck"]);
+    assert_eq!(terms(&rs, "W A N K E R"), vec!["wanker"]);
+    assert!(terms(&rs, "push it").is_empty());
+    assert!(terms(&rs, "who report").is_empty());
+}
+
+#[test]
+fn styled_letters_accents_confusables() {
+    let rs = ruleset(&[("a.txt", "fuck\nconfidential\n")]);
+    for t in ["ⓕⓤⓒⓚ", "𝒇𝒖𝒄𝒌", "fúck", "f\u{0336}u\u{0336}c\u{0336}k", "сonfidentiаl", "ＣＯＮＦＩＤＥＮＴＩＡＬ"] {
+        assert!(fires(&rs, t), "{t}");
+    }
+    assert!(!fires(&rs, "fдck"));
+}
+
+#[test]
+fn cjk_terms_match_anywhere_and_letters_break() {
+    let rs = ruleset(&[("a.txt", "内部资料\n")]);
+    assert!(fires(&rs, "这是abc内部资料xyz"));
+    assert!(!fires(&rs, "内部的资料"));
+    assert!(!fires(&rs, "内部a资料"));
+}
+
+#[test]
+fn overlapping_and_nested_terms_all_reported() {
+    let rs = ruleset(&[("a.txt", "我的\n我的世界\n中国\n国人\n")]);
+    assert_eq!(terms(&rs, "我的世界"), vec!["我的", "我的世界"]);
+    assert_eq!(terms(&rs, "中国人"), vec!["中国", "国人"]);
+}
+
+#[test]
+fn same_term_in_two_categories_gives_two_hits() {
+    let rs = ruleset(&[("a.txt", "内幕\n"), ("b/c.txt", "内幕\n")]);
+    let h = hits(&rs, "内幕");
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].1, "a");
+    assert_eq!(h[1].1, "b/c");
+}
+
+#[test]
+fn traditional_and_simplified_both_ways() {
+    let rs = ruleset(&[("a.txt", "內幕消息\n机密资料\n")]);
+    assert!(fires(&rs, "内幕消息"));
+    assert!(fires(&rs, "內幕消息"));
+    assert!(fires(&rs, "機密資料"));
+    assert!(fires(&rs, "机密资料"));
+}
+
+#[test]
+fn allow_phrases_only_where_they_occur() {
+    let rs = ruleset(&[("adult.txt", "色情\n!特色情\n")]);
+    assert!(!fires(&rs, "特色情景喜剧"));
+    assert!(fires(&rs, "色情"));
+    // the same term elsewhere in the message still fires
+    let h = hits(&rs, "特色情景和色情网站");
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].2, "色情");
+    // allow phrases apply to hits of every list
+    let rs = ruleset(&[("adult.txt", "色情\n"), ("allow.txt", "!特色情\n")]);
+    assert!(!fires(&rs, "特色情景"));
+}
+
+#[test]
+fn stretch_keeps_genuine_repeats() {
+    let rs = ruleset(&[("a.txt", "老鼠仓\n二二\nassert\n")]);
+    assert_eq!(terms(&rs, "老老鼠鼠仓仓"), vec!["老鼠仓"]);
+    assert_eq!(terms(&rs, "二二"), vec!["二二"]);
+    assert!(terms(&rs, "二").is_empty());
+    assert_eq!(terms(&rs, "assert"), vec!["assert"]);
+    assert_eq!(terms(&rs, "asssert"), vec!["assert"]);
+    assert!(terms(&rs, "asert").is_empty());
+}
+
+#[test]
+fn combination_rules() {
+    let rs = ruleset(&[("deal.txt", "转账 & 私人账户 ~ 公司账户\n")]);
+    let text = "先转账，打到我私人账户";
+    let h = hits(&rs, text);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].0, "转账 & 私人账户 ~ 公司账户");
+    assert_eq!(h[0].2, "转账，打到我私人账户");
+    assert!(!fires(&rs, "转账到私人账户还是公司账户"));
+    assert!(!fires(&rs, "只说私人账户"));
+    // parts are folded like terms
+    assert!(fires(&rs, "轉賬 到 私*人*賬*戶"));
+}
+
+#[test]
+fn regexes_see_width_and_case_folded_text() {
+    let rs = ruleset(&[("leak.txt", "re:project\\s+falcon\n")]);
+    let text = "关于 ＰＲＯＪＥＣＴ　Falcon 的";
+    let h = hits(&rs, text);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].2, "ＰＲＯＪＥＣＴ　Falcon");
+    assert!(!fires(&rs, "project hawk"));
+}
+
+#[test]
+fn detectors() {
+    let rs = ruleset(&[("pii.txt", "@cn_id_card\n@bank_card\n@cn_mobile\n@email\n")]);
+    let text = "身份证11010519491231002X，卡号6222 0212 3456 7890 128？手机138-1234-5678 邮箱a.b@corp.cn";
+    let found = terms(&rs, text);
+    assert!(found.contains(&"@cn_id_card".to_string()), "{found:?}");
+    assert!(found.contains(&"@cn_mobile".to_string()), "{found:?}");
+    assert!(found.contains(&"@email".to_string()), "{found:?}");
+    // invalid checksums and longer runs stay quiet
+    assert!(!fires(&rs, "订单号110105194912310021"));
+    assert!(!fires(&rs, "流水号 138123456789"));
+}
+
+#[test]
+fn exact_mode_files_do_not_fold() {
+    let rs = ruleset(&[("code.txt", "#! match: exact\nAPI_KEY\n")]);
+    assert!(fires(&rs, "export API_KEY=1"));
+    assert!(!fires(&rs, "api_key"));
+    assert!(!fires(&rs, "ＡＰＩ_ＫＥＹ"));
+    assert!(!fires(&rs, "MYAPI_KEY"));
+}
+
+#[test]
+fn escaped_entries_are_terms() {
+    let rs = ruleset(&[("a.txt", "\\!重要\n\\@所有人 紧急\n")]);
+    assert!(fires(&rs, "重要"));
+    assert!(fires(&rs, "所有人紧急"));
+}
+
+#[test]
+fn hits_are_capped_with_a_marker() {
+    let terms: String = (0..300).map(|i| format!("词{i:03}x\n")).collect();
+    let lists = WordListSet::from_sources(vec![("a.txt".into(), terms.clone().into_bytes())]);
+    let rs = Ruleset::builder().max_hits(50).build(&lists).unwrap();
+    let text: String = terms.lines().collect::<Vec<_>>().join(" ");
+    let f = rs.scan_fields(&[text.as_str()]);
+    assert_eq!(f.hits.len(), 50);
+    assert!(f.truncated);
+}
+
+#[test]
+fn bad_lists_do_not_compile() {
+    let lists = WordListSet::from_sources(vec![("a.txt".into(), b"re:(\n".to_vec())]);
+    let err = Ruleset::builder().build(&lists).unwrap_err();
+    assert_eq!(err.diagnostics()[0].code, "bad-regex");
+}
+
+#[test]
+fn regex_bombs_are_bounded() {
+    let lists = WordListSet::from_sources(vec![("a.txt".into(), b"re:(a{1000}){1000}\n".to_vec())]);
+    let err = Ruleset::builder().build(&lists).unwrap_err();
+    assert_eq!(err.diagnostics()[0].code, "bad-regex");
+}
+
+#[test]
+fn bundled_lists_compile_and_catch_their_scenarios() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wordlists");
+    let rs = Ruleset::from_dir(&dir).expect("bundled lists compile");
+    assert!(fires(&rs, "我有内*幕*消*息，明天涨停"));
+    assert!(fires(&rs, "加我私人微信，以后直接找我"));
+    assert!(!fires(&rs, "特色情景喜剧很好看"));
+    assert!(!fires(&rs, "今天天气不错，下午三点开会"));
+}
+
+fn props_ruleset() -> Ruleset {
+    ruleset(&[
+        ("a.txt", "内幕消息\n老鼠仓\nsb\nabc\n二二\n色情\n!特色情\n转账 & 账户\nre:x+y\n@cn_mobile\n@email\n"),
+        ("b.txt", "#! match: exact\nKEY\n"),
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn hit_spans_are_exact_char_boundaries(text in "[内幕消息老鼠仓二色情特转账户sabcxyKEY1380@.\\-* 　\u{200B}😀ａｂｃ內]{0,40}") {
+        let rs = props_ruleset();
+        for h in rs.find(&text) {
+            prop_assert!(h.start <= h.end && h.end <= text.len());
+            prop_assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
+            prop_assert!(text.get(h.start..h.end).is_some());
+        }
+    }
+
+    #[test]
+    fn nothing_panics_on_any_string(text in any::<String>()) {
+        let rs = props_ruleset();
+        for h in rs.find(&text) {
+            prop_assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
+        }
+    }
+
+    #[test]
+    fn folding_already_folded_text_changes_nothing(text in any::<String>()) {
+        let once = wordwarden::fold::fold_term(&text);
+        prop_assert_eq!(wordwarden::fold::fold_term(&once), once);
+    }
+}
