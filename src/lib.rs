@@ -28,6 +28,7 @@ pub mod alert;
 pub mod detect;
 pub mod envelope;
 pub mod fold;
+pub mod judge;
 pub mod lint;
 pub mod lists;
 pub mod ruleset;

@@ -1,0 +1,73 @@
+//! Command-line commands, one module each.
+
+mod lint;
+mod scan;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Streaming sensitive-word detection for archived enterprise chat.
+#[derive(Debug, Parser)]
+#[command(name = "wordwarden", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan messages from a file or stdin (one per line) and print alerts as JSON lines.
+    Scan(scan::Args),
+    /// Check a word-list directory: errors and warnings with file:line.
+    Lint(lint::Args),
+}
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Scan(a) => scan::run(a),
+        Command::Lint(a) => lint::run(a),
+    }
+}
+
+/// Options every command that reads messages shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FormatArgs {
+    /// How each message is read: text, json or wecom.
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "wecom"])]
+    pub input_format: String,
+    /// JSON pointer of the text for --input-format json.
+    #[arg(long, default_value = "/text")]
+    pub json_pointer: String,
+    /// JSON pointer of the WeCom record inside a wrapper object (empty: whole message).
+    #[arg(long, default_value = "")]
+    pub record_pointer: String,
+}
+
+impl FormatArgs {
+    pub fn format(&self) -> wordwarden::envelope::InputFormat {
+        use wordwarden::envelope::{InputFormat, WecomOptions};
+        match self.input_format.as_str() {
+            "json" => InputFormat::json(&self.json_pointer),
+            "wecom" => InputFormat::Wecom(WecomOptions {
+                record_pointer: self.record_pointer.clone(),
+                ..Default::default()
+            }),
+            _ => InputFormat::Text,
+        }
+    }
+}
+
+/// Loads and compiles a list directory, printing every error with file:line.
+pub fn load_ruleset(dir: &PathBuf) -> anyhow::Result<wordwarden::ruleset::Ruleset> {
+    match wordwarden::ruleset::Ruleset::from_dir(dir) {
+        Ok(rs) => Ok(rs),
+        Err(e) => {
+            for d in e.diagnostics() {
+                eprintln!("{d}");
+            }
+            Err(anyhow::anyhow!("cannot load word lists from {}: {e}", dir.display()))
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! One message in, one judgement out: decode the envelope, scan its text
+//! fields, build the alert. Shared by `scan`, the streaming engine and the
+//! benchmarks, so every path judges a message the same way.
+//!
+//! ```
+//! use wordwarden::envelope::InputFormat;
+//! use wordwarden::judge::Judge;
+//! use wordwarden::lists::WordListSet;
+//! use wordwarden::ruleset::Ruleset;
+//!
+//! let lists = WordListSet::from_sources(vec![("leak.txt".into(), "客户名单\n".into())]);
+//! let rs = Ruleset::builder().build(&lists).unwrap();
+//! let judge = Judge::new(InputFormat::Text);
+//! let mut scanner = rs.scanner();
+//! let j = judge.judge(&rs, &mut scanner, "发你客户名单".as_bytes(), Default::default(), "line:1");
+//! assert_eq!(j.alert.unwrap().hits[0].term, "客户名单");
+//! ```
+
+use serde_json::{Map, Value};
+
+use crate::alert::{Alert, AlertBuilder};
+use crate::envelope::{decode, DecodeError, FieldProblem, InputFormat};
+use crate::ruleset::{Ruleset, Scanner};
+
+/// Decodes, scans and builds alerts for one input format.
+#[derive(Debug, Clone)]
+pub struct Judge {
+    format: InputFormat,
+    alerts: AlertBuilder,
+    max_message_bytes: usize,
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, Default)]
+pub struct Judgement {
+    /// The alert, when the message had hits.
+    pub alert: Option<Alert>,
+    /// Why the message could not be decoded at all (goes to the dead letters).
+    pub rejected: Option<DecodeError>,
+    /// Places that could not be read while the rest was scanned.
+    pub problems: Vec<FieldProblem>,
+    /// WeCom message type.
+    pub msgtype: Option<String>,
+    /// True for a decoded message with no text to scan (pictures, voice, ...).
+    pub textless: bool,
+    /// Distinct hits per (category, severity), for metrics.
+    pub hit_count: usize,
+}
+
+impl Judge {
+    /// A judge with default alert options and a 1 MiB message limit.
+    pub fn new(format: InputFormat) -> Self {
+        Judge {
+            format,
+            alerts: AlertBuilder::new(),
+            max_message_bytes: 1 << 20,
+        }
+    }
+
+    /// Alert options (context window, full-text categories).
+    pub fn alerts(mut self, alerts: AlertBuilder) -> Self {
+        self.alerts = alerts;
+        self
+    }
+
+    /// Messages larger than this are rejected with `too_large`.
+    pub fn max_message_bytes(mut self, n: usize) -> Self {
+        self.max_message_bytes = n;
+        self
+    }
+
+    /// The input format.
+    pub fn format(&self) -> &InputFormat {
+        &self.format
+    }
+
+    /// Judges one message. `source` is merged into the alert's `source`
+    /// (topic/partition/offset, or line); `fallback_identity` identifies the
+    /// message when it has no id of its own.
+    pub fn judge(
+        &self,
+        ruleset: &Ruleset,
+        scanner: &mut Scanner<'_>,
+        bytes: &[u8],
+        mut source: Map<String, Value>,
+        fallback_identity: &str,
+    ) -> Judgement {
+        if bytes.len() > self.max_message_bytes {
+            return Judgement {
+                rejected: Some(DecodeError::TooLarge {
+                    size: bytes.len(),
+                    max: self.max_message_bytes,
+                }),
+                ..Default::default()
+            };
+        }
+        let msg = match decode(bytes, &self.format) {
+            Ok(m) => m,
+            Err(e) => {
+                return Judgement {
+                    rejected: Some(e),
+                    ..Default::default()
+                }
+            }
+        };
+        let textless = msg.fields.is_empty() && msg.problems.is_empty();
+        let mut judgement = Judgement {
+            problems: msg.problems.clone(),
+            msgtype: msg.msgtype.clone(),
+            textless,
+            ..Default::default()
+        };
+        if msg.fields.is_empty() {
+            return judgement;
+        }
+        let texts: Vec<&str> = msg.fields.iter().map(|f| f.text.as_ref()).collect();
+        let findings = scanner.scan(&texts);
+        judgement.hit_count = findings.hits.len();
+        if findings.hits.is_empty() {
+            return judgement;
+        }
+        for (k, v) in msg.source {
+            source.entry(k).or_insert(v);
+        }
+        let identity = msg.id.as_deref().unwrap_or(fallback_identity);
+        judgement.alert = self.alerts.build(
+            ruleset.version(),
+            identity.as_bytes(),
+            source,
+            &msg.fields,
+            &findings,
+        );
+        judgement
+    }
+}
