@@ -1,6 +1,8 @@
 //! Command-line commands, one module each.
 
+mod demo;
 mod lint;
+mod run;
 mod scan;
 
 use std::path::PathBuf;
@@ -22,10 +24,17 @@ enum Command {
     Scan(scan::Args),
     /// Check a word-list directory: errors and warnings with file:line.
     Lint(lint::Args),
+    /// Run the streaming engine: Kafka in, alerts out.
+    Run(run::Args),
+    /// Run the whole pipeline on an in-process Kafka mock cluster with a bundled sample.
+    Demo(demo::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    init_logging();
     match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Demo(a) => demo::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Lint(a) => lint::run(a),
     }
@@ -70,4 +79,16 @@ pub fn load_ruleset(dir: &PathBuf) -> anyhow::Result<wordwarden::ruleset::Rulese
             Err(anyhow::anyhow!("cannot load word lists from {}: {e}", dir.display()))
         }
     }
+}
+
+/// Logs go to stderr; `WORDWARDEN_LOG` (RUST_LOG syntax, default `info`) filters
+/// them and `WORDWARDEN_LOG_FORMAT=json` switches to JSON lines. Message text
+/// never appears in logs at any level.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WORDWARDEN_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,librdkafka=warn,rdkafka=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let json = std::env::var("WORDWARDEN_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }

@@ -1,1 +1,181 @@
-//! The streaming engine.
+//! The streaming engine: Kafka in, alerts out.
+//!
+//! ```text
+//! input topics ─► consumer ─► worker (by partition) ─► judge ─► producer ─► alert / dead-letter topic
+//!                     ▲                                                  │ delivery ack
+//!                     └── store offset, in partition order ◄── acker ◄───┘
+//! ```
+//!
+//! Each partition is handled by exactly one worker, so alerts keep the
+//! partition's order; a worker's acker awaits deliveries in order and stores an
+//! offset only when that message's alert or dead letter, and every earlier one,
+//! is acknowledged (at-least-once). `delivery = "exactly-once"` runs the
+//! transactional loop instead. Both share [`Shared`]: the current ruleset,
+//! metrics and readiness.
+
+pub mod at_least_once;
+pub mod config;
+mod clients;
+mod context;
+pub mod exactly_once;
+pub mod http;
+pub mod metrics;
+mod records;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+
+pub use config::{Config, ConfigError, Delivery};
+pub use metrics::Metrics;
+
+use crate::alert::AlertBuilder;
+use crate::judge::Judge;
+use crate::lists::{Diagnostic, WordListSet};
+use crate::ruleset::{Ruleset, RulesetBuilder, RulesetError};
+
+/// Engine errors.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The word lists could not be loaded at start.
+    #[error(transparent)]
+    Ruleset(#[from] RulesetError),
+    /// Kafka client error.
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// The HTTP server could not start.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// What the admin endpoint shows about the loaded ruleset.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RulesetStatus {
+    /// Current version.
+    pub version: String,
+    /// Rules per category.
+    pub rules_per_category: std::collections::BTreeMap<String, usize>,
+    /// Unix time the current version was loaded.
+    pub loaded_at: f64,
+    /// The last failed load, if it came after the last success.
+    pub last_error: Option<String>,
+    /// Its diagnostics with file:line.
+    pub last_error_diagnostics: Vec<Diagnostic>,
+}
+
+/// State shared by the consumer loop, workers, HTTP server and reloads.
+pub struct Shared {
+    /// The ruleset every message is judged by; swapped atomically on reload.
+    pub ruleset: ArcSwap<Ruleset>,
+    /// Options the ruleset was built with (reloads use the same).
+    pub builder: RulesetBuilder,
+    /// All metrics.
+    pub metrics: Metrics,
+    /// Ruleset status for `/admin/ruleset`.
+    pub status: Mutex<RulesetStatus>,
+    /// Partitions assigned now.
+    pub assigned: AtomicI64,
+    /// At least one broker connection up.
+    pub brokers_up: AtomicBool,
+    /// Messages processed (all outcomes), for tests and the demo.
+    pub processed: AtomicI64,
+    unknown_types_logged: Mutex<HashSet<String>>,
+}
+
+impl Shared {
+    /// Loads the ruleset from `config.wordlists`.
+    pub fn new(config: &Config) -> Result<Arc<Shared>, EngineError> {
+        crate::fold::warm_up();
+        let builder = RulesetBuilder::new().max_hits(config.max_hits);
+        let lists = WordListSet::load_dir(&config.wordlists).map_err(RulesetError::from)?;
+        let ruleset = builder.build(&lists)?;
+        let shared = Shared {
+            ruleset: ArcSwap::from_pointee(ruleset),
+            builder,
+            metrics: Metrics::new(),
+            status: Mutex::new(RulesetStatus::default()),
+            assigned: AtomicI64::new(0),
+            brokers_up: AtomicBool::new(true),
+            processed: AtomicI64::new(0),
+            unknown_types_logged: Mutex::new(HashSet::new()),
+        };
+        shared.record_loaded();
+        Ok(Arc::new(shared))
+    }
+
+    /// Updates metrics and status after a successful (re)load.
+    pub fn record_loaded(&self) {
+        let rs = self.ruleset.load();
+        self.metrics.set_ruleset(&rs);
+        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        status.version = rs.version().to_string();
+        status.rules_per_category = rs.stats().rules_per_category.clone();
+        status.loaded_at = metrics::unix_now();
+        status.last_error = None;
+        status.last_error_diagnostics.clear();
+    }
+
+    /// Ready: a ruleset is loaded, a broker is reachable, and partitions are
+    /// assigned.
+    pub fn ready(&self) -> bool {
+        self.assigned.load(Ordering::Relaxed) > 0 && self.brokers_up.load(Ordering::Relaxed)
+    }
+
+    /// Logs an unknown message type's name (never its content) once.
+    pub(crate) fn note_unknown_msgtype(&self, name: &str) {
+        self.metrics.unknown_msgtypes.inc();
+        let mut seen = self.unknown_types_logged.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() < 256 && seen.insert(name.to_string()) {
+            tracing::warn!(msgtype = %name.chars().take(64).collect::<String>(), "unknown WeCom message type; scanning its strings as generic JSON");
+        }
+    }
+}
+
+/// Builds the judge for a configuration.
+pub fn judge_for(config: &Config) -> Judge {
+    Judge::new(config.format())
+        .alerts(
+            AlertBuilder::new()
+                .context_chars(config.context_chars)
+                .full_text_for(config.full_text_categories.clone()),
+        )
+        .max_message_bytes(config.max_message_bytes)
+}
+
+/// Runs the engine until `shutdown` resolves, then drains in-flight work,
+/// flushes, commits and returns (bounded by `shutdown_timeout_secs`).
+pub async fn run(
+    config: Config,
+    shared: Arc<Shared>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), EngineError> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let http = if config.metrics_addr.is_empty() {
+        None
+    } else {
+        Some(http::serve(&config.metrics_addr, shared.clone(), stop_rx.clone()).await?)
+    };
+    let result = match config.delivery {
+        Delivery::AtLeastOnce => at_least_once::run(&config, shared, stop_rx).await,
+        Delivery::ExactlyOnce => exactly_once::run(&config, shared, stop_rx).await,
+    };
+    if let Some(h) = http {
+        h.abort();
+    }
+    result
+}

@@ -35,7 +35,7 @@ use crate::detect::Detector;
 use crate::lists::{Diagnostic, ListError, Severity};
 
 pub use build::RulesetBuilder;
-pub use scan::{Candidate, Scanner, Verdict};
+pub use scan::{Candidate, ScanBuffers, Scanner, Verdict};
 
 /// What produced a hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -224,5 +224,10 @@ impl Ruleset {
     /// A scanner that reuses its buffers between messages (one per thread).
     pub fn scanner(&self) -> Scanner<'_> {
         Scanner::new(self)
+    }
+
+    /// A scanner that uses buffers kept from an earlier scanner.
+    pub fn scanner_with(&self, buffers: ScanBuffers) -> Scanner<'_> {
+        Scanner::with_buffers(self, buffers)
     }
 }

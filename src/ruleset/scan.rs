@@ -112,14 +112,38 @@ pub struct Scanner<'r> {
     sink: Sink,
 }
 
+/// A scanner's reusable buffers, detached from any ruleset, so a long-lived
+/// worker keeps them across ruleset reloads ([`Ruleset::scanner_with`]).
+#[derive(Default)]
+pub struct ScanBuffers {
+    units: Vec<Unit>,
+    pending: Vec<(u32, u32)>,
+    detections: Vec<Detection>,
+    sink: Sink,
+}
+
 impl<'r> Scanner<'r> {
     pub(crate) fn new(rs: &'r Ruleset) -> Self {
+        Self::with_buffers(rs, ScanBuffers::default())
+    }
+
+    pub(crate) fn with_buffers(rs: &'r Ruleset, b: ScanBuffers) -> Self {
         Scanner {
             rs,
-            units: Vec::new(),
-            pending: Vec::new(),
-            detections: Vec::new(),
-            sink: Sink::default(),
+            units: b.units,
+            pending: b.pending,
+            detections: b.detections,
+            sink: b.sink,
+        }
+    }
+
+    /// Gives the buffers back for use with another ruleset.
+    pub fn into_buffers(self) -> ScanBuffers {
+        ScanBuffers {
+            units: self.units,
+            pending: self.pending,
+            detections: self.detections,
+            sink: self.sink,
         }
     }
 

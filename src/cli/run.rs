@@ -1,0 +1,110 @@
+//! `wordwarden run --config FILE [flags]`: the streaming engine.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use wordwarden::engine::{self, Config, Delivery, Shared};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// TOML configuration (see deploy/wordwarden.toml); WORDWARDEN_* variables override it.
+    #[arg(long, env = "WORDWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Kafka bootstrap servers.
+    #[arg(long)]
+    pub brokers: Option<String>,
+    /// Consumer group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Input topic (repeatable); `^regex` subscribes by pattern.
+    #[arg(long = "input-topic")]
+    pub input_topics: Vec<String>,
+    /// Alert topic.
+    #[arg(long)]
+    pub alert_topic: Option<String>,
+    /// Dead-letter topic.
+    #[arg(long)]
+    pub dlq_topic: Option<String>,
+    /// Word-list directory.
+    #[arg(long)]
+    pub wordlists: Option<PathBuf>,
+    /// text, json or wecom.
+    #[arg(long, value_parser = ["text", "json", "wecom"])]
+    pub input_format: Option<String>,
+    /// HTTP address for /metrics, /healthz, /readyz, /admin.
+    #[arg(long)]
+    pub metrics_addr: Option<String>,
+    /// at-least-once or exactly-once.
+    #[arg(long, value_parser = ["at-least-once", "exactly-once"])]
+    pub delivery: Option<String>,
+}
+
+impl Args {
+    /// The configuration: file, then environment, then flags.
+    pub fn resolve(&self) -> anyhow::Result<Config> {
+        let mut c = Config::load(self.config.as_deref(), std::env::vars())?;
+        if let Some(v) = &self.brokers {
+            c.brokers = v.clone();
+        }
+        if let Some(v) = &self.group {
+            c.group = v.clone();
+        }
+        if !self.input_topics.is_empty() {
+            c.input_topics = self.input_topics.clone();
+        }
+        if let Some(v) = &self.alert_topic {
+            c.alert_topic = v.clone();
+        }
+        if let Some(v) = &self.dlq_topic {
+            c.dlq_topic = v.clone();
+        }
+        if let Some(v) = &self.wordlists {
+            c.wordlists = v.clone();
+        }
+        if let Some(v) = &self.input_format {
+            c.input_format = v.clone();
+        }
+        if let Some(v) = &self.metrics_addr {
+            c.metrics_addr = v.clone();
+        }
+        if let Some(v) = &self.delivery {
+            c.delivery = if v == "exactly-once" { Delivery::ExactlyOnce } else { Delivery::AtLeastOnce };
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
+                    _ = int.recv() => tracing::info!("SIGINT received"),
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = args.resolve()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let shared = Shared::new(&config)?;
+        tracing::info!(version = %shared.ruleset.load().version(), "word lists loaded");
+        engine::run(config, shared, termination()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

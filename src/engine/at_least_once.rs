@@ -1,0 +1,207 @@
+//! At-least-once delivery: a message's offset is stored only after its alert or
+//! dead letter, and every earlier message of its partition, is acknowledged by
+//! the broker; librdkafka auto-commits what is stored (rust-rdkafka's
+//! store-offsets pattern).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::producer::{FutureProducer, Producer};
+use tokio::sync::{mpsc, watch};
+
+use super::clients;
+use super::context::EngineContext;
+use super::records::{process, Outgoing, Processed};
+use super::{judge_for, Config, EngineError, Shared};
+
+type Consumer_ = StreamConsumer<EngineContext>;
+
+/// A processed message waiting for its deliveries.
+struct Pending {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    processed: Processed,
+    deliveries: Vec<Option<rdkafka::producer::DeliveryFuture>>,
+}
+
+/// Subscribes to the input topics (a `^` prefix is a regex subscription).
+pub(crate) fn subscribe(consumer: &Consumer_, config: &Config) -> Result<(), EngineError> {
+    let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&topics)?;
+    Ok(())
+}
+
+/// Enqueues a record, waiting while the producer's queue is full
+/// (backpressure); `None` when it could not even be enqueued.
+pub(crate) async fn enqueue(
+    producer: &FutureProducer,
+    out: &Outgoing,
+) -> Option<rdkafka::producer::DeliveryFuture> {
+    loop {
+        match producer.send_result(out.record()) {
+            Ok(f) => return Some(f),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err((e, _)) => {
+                tracing::warn!(error = %e, topic = %out.topic, "cannot enqueue record");
+                return None;
+            }
+        }
+    }
+}
+
+/// Waits until `out` is acknowledged, producing it again after failures with
+/// a growing pause. Never gives up: offsets must not pass an unwritten alert.
+async fn deliver(
+    producer: &FutureProducer,
+    shared: &Shared,
+    out: &Outgoing,
+    first: Option<rdkafka::producer::DeliveryFuture>,
+) {
+    let mut attempt = first;
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let ok = match attempt.take() {
+            Some(f) => match f.await {
+                Ok(Ok(_)) => true,
+                Ok(Err((e, _))) => {
+                    tracing::warn!(error = %e, topic = %out.topic, "delivery failed; retrying");
+                    false
+                }
+                Err(_) => false,
+            },
+            None => false,
+        };
+        if ok {
+            return;
+        }
+        shared.metrics.delivery_retries.inc();
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+        attempt = enqueue(producer, out).await;
+    }
+}
+
+/// Runs until `stop` turns true, then drains and commits.
+pub async fn run(config: &Config, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), EngineError> {
+    let context = EngineContext {
+        shared: shared.clone(),
+        commit_on_revoke: true,
+    };
+    let consumer: Arc<Consumer_> = Arc::new(clients::consumer(config, false).create_with_context(context)?);
+    let producer: FutureProducer = clients::producer(config, None).create()?;
+    subscribe(&consumer, config)?;
+    tracing::info!(topics = ?config.input_topics, group = %config.group, "consuming (at-least-once)");
+
+    let workers = config.worker_count();
+    let per_worker = (config.max_in_flight / workers).max(1);
+    let judge = Arc::new(judge_for(config));
+    let mut senders = Vec::with_capacity(workers);
+    let mut tasks = Vec::with_capacity(workers * 2);
+    for _ in 0..workers {
+        let (tx, mut rx) = mpsc::channel::<OwnedMessage>(per_worker);
+        let (ack_tx, mut ack_rx) = mpsc::channel::<Pending>(per_worker);
+        senders.push(tx);
+        // worker: judge and enqueue, in partition order
+        let (judge, shared_w, producer_w) = (judge.clone(), shared.clone(), producer.clone());
+        let (alert_topic, dlq_topic) = (config.alert_topic.clone(), config.dlq_topic.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut buffers = Default::default();
+            while let Some(msg) = rx.recv().await {
+                let processed = process(&judge, &shared_w, &mut buffers, &msg, &alert_topic, &dlq_topic);
+                let mut deliveries = Vec::with_capacity(processed.outgoing.len());
+                for out in &processed.outgoing {
+                    deliveries.push(enqueue(&producer_w, out).await);
+                }
+                let pending = Pending {
+                    topic: msg.topic().to_string(),
+                    partition: msg.partition(),
+                    offset: msg.offset(),
+                    processed,
+                    deliveries,
+                };
+                if ack_tx.send(pending).await.is_err() {
+                    break;
+                }
+            }
+        }));
+        // acker: await deliveries in order, then store the offset
+        let (shared_a, producer_a, consumer_a) = (shared.clone(), producer.clone(), consumer.clone());
+        tasks.push(tokio::spawn(async move {
+            while let Some(mut p) = ack_rx.recv().await {
+                let deliveries = std::mem::take(&mut p.deliveries);
+                for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
+                    deliver(&producer_a, &shared_a, out, first).await;
+                }
+                p.processed.count(&shared_a, &p.topic);
+                shared_a.metrics.in_flight.dec();
+                if let Err(e) = consumer_a.store_offset(&p.topic, p.partition, p.offset) {
+                    // the partition was revoked meanwhile: its new owner redoes it
+                    tracing::debug!(error = %e, partition = p.partition, "offset not stored");
+                }
+            }
+        }));
+    }
+
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            received = consumer.recv() => match received {
+                Ok(m) => {
+                    let msg = m.detach();
+                    drop(m);
+                    shared.metrics.consumed.with_label_values(&[msg.topic()]).inc();
+                    shared.metrics.in_flight.inc();
+                    shared.metrics.producer_queue.set(i64::from(producer.in_flight_count()));
+                    let w = worker_for(msg.topic(), msg.partition(), workers);
+                    // bounded: waits here when workers are behind (backpressure)
+                    tokio::select! {
+                        biased;
+                        sent = senders[w].send(msg) => if sent.is_err() { break },
+                        _ = stop.changed() => break,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "consume error");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    tracing::info!("shutting down: finishing in-flight messages");
+    drop(senders);
+    let drain = async {
+        for t in tasks {
+            let _ = t.await;
+        }
+    };
+    let timeout = Duration::from_secs(config.shutdown_timeout_secs);
+    if tokio::time::timeout(timeout, drain).await.is_err() {
+        tracing::warn!("shutdown timeout: unfinished messages will be redelivered");
+    }
+    let producer_flush = producer.clone();
+    let _ = tokio::task::spawn_blocking(move || producer_flush.flush(Duration::from_secs(5))).await;
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+        Err(e) => tracing::warn!(error = %e, "final commit failed"),
+    }
+    consumer.unsubscribe();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The worker that owns a partition.
+pub(crate) fn worker_for(topic: &str, partition: i32, workers: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    topic.hash(&mut h);
+    partition.hash(&mut h);
+    (h.finish() % workers as u64) as usize
+}

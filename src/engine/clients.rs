@@ -1,0 +1,85 @@
+//! librdkafka client configuration for the engine's consumer and producer.
+
+use rdkafka::config::ClientConfig;
+
+use super::config::Config;
+
+/// Properties the engine sets unless the operator's `[kafka]` table does.
+fn base(config: &Config) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &config.brokers);
+    c.set("client.id", format!("wordwarden-{}", env!("CARGO_PKG_VERSION")));
+    c
+}
+
+fn apply_overrides(c: &mut ClientConfig, config: &Config, consumer: bool) {
+    const CONSUMER_ONLY: &[&str] = &[
+        "group.id", "session.timeout.ms", "max.poll.interval.ms", "auto.offset.reset",
+        "enable.auto.commit", "auto.commit.interval.ms", "enable.auto.offset.store",
+        "isolation.level", "partition.assignment.strategy", "fetch.min.bytes",
+        "fetch.wait.max.ms", "queued.min.messages", "queued.max.messages.kbytes",
+        "heartbeat.interval.ms", "group.instance.id", "enable.partition.eof",
+        "fetch.max.bytes", "max.partition.fetch.bytes",
+    ];
+    const PRODUCER_ONLY: &[&str] = &[
+        "acks", "linger.ms", "queue.buffering.max.ms", "queue.buffering.max.messages",
+        "queue.buffering.max.kbytes", "batch.num.messages", "batch.size", "compression.type",
+        "compression.codec", "enable.idempotence", "message.timeout.ms", "delivery.timeout.ms",
+        "retries", "retry.backoff.ms", "transactional.id", "transaction.timeout.ms",
+        "max.in.flight.requests.per.connection", "max.in.flight",
+    ];
+    for (k, v) in &config.kafka {
+        let excluded = if consumer { PRODUCER_ONLY } else { CONSUMER_ONLY };
+        if !excluded.contains(&k.as_str()) {
+            c.set(k, v);
+        }
+    }
+}
+
+/// The input consumer: offsets stored by the engine only after delivery.
+pub(crate) fn consumer(config: &Config, exactly_once: bool) -> ClientConfig {
+    let mut c = base(config);
+    c.set("group.id", &config.group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("statistics.interval.ms", "5000")
+        .set("session.timeout.ms", "10000")
+        .set("max.poll.interval.ms", "60000")
+        // bound the prefetch queue: memory follows configuration, not backlog
+        .set("queued.max.messages.kbytes", "65536");
+    if exactly_once {
+        c.set("enable.auto.commit", "false")
+            .set("isolation.level", "read_committed");
+    } else {
+        c.set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000");
+    }
+    apply_overrides(&mut c, config, true);
+    c
+}
+
+/// The alert and dead-letter producer.
+pub(crate) fn producer(config: &Config, transactional_id: Option<&str>) -> ClientConfig {
+    let mut c = base(config);
+    c.set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set("compression.type", "lz4")
+        .set("message.timeout.ms", "30000")
+        .set("queue.buffering.max.messages", "100000");
+    if let Some(id) = transactional_id {
+        c.set("transactional.id", id)
+            .set("transaction.timeout.ms", "60000");
+    }
+    apply_overrides(&mut c, config, false);
+    c
+}
+
+/// The default `transactional.id`: stable per group and host.
+pub(crate) fn default_transactional_id(config: &Config) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("wordwarden-{}-{host}", config.group)
+}

@@ -1,0 +1,284 @@
+//! The engine's configuration: a TOML file (sample in `deploy/wordwarden.toml`),
+//! every key overridable by an environment variable `WORDWARDEN_<KEY>` (lists
+//! comma-separated), and librdkafka properties passed through from the
+//! `[kafka]` table (`WORDWARDEN_KAFKA_SECURITY_PROTOCOL` sets
+//! `security.protocol`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::{InputFormat, WecomOptions};
+
+/// Delivery guarantee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Delivery {
+    /// Offsets are committed only after the alerts of the message and of every
+    /// earlier message of its partition are acknowledged. Redelivery after a
+    /// crash may repeat alerts (same `alert_id`).
+    #[default]
+    AtLeastOnce,
+    /// Transactional producer with the input offsets in the transaction: a
+    /// `read_committed` reader of the alert topic sees each alert once.
+    ExactlyOnce,
+}
+
+/// Engine configuration. Every field has a default; see `deploy/wordwarden.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Kafka bootstrap servers.
+    pub brokers: String,
+    /// Consumer group id: instances with the same group share the partitions.
+    pub group: String,
+    /// Input topics; an entry starting with `^` is a regex subscription.
+    pub input_topics: Vec<String>,
+    /// Where alerts go.
+    pub alert_topic: String,
+    /// Where undecodable messages go, byte for byte, with a `reason` header.
+    pub dlq_topic: String,
+    /// Word-list directory.
+    pub wordlists: PathBuf,
+    /// `text`, `json` or `wecom`.
+    pub input_format: String,
+    /// JSON pointer of the text for `json` input.
+    pub json_pointer: String,
+    /// JSON pointer of the WeCom record inside a wrapper (empty: whole message).
+    pub record_pointer: String,
+    /// Deepest nesting of forwarded WeCom chat records.
+    pub max_depth: usize,
+    /// Larger messages are dead-lettered with reason `too_large`.
+    pub max_message_bytes: usize,
+    /// `at-least-once` or `exactly-once`.
+    pub delivery: Delivery,
+    /// Address of the HTTP server (`/metrics`, `/healthz`, `/readyz`, `/admin`).
+    pub metrics_addr: String,
+    /// Scanning workers (0: one per core).
+    pub workers: usize,
+    /// Messages consumed but not yet acknowledged, across all workers.
+    pub max_in_flight: usize,
+    /// Longest time a graceful shutdown may take.
+    pub shutdown_timeout_secs: u64,
+    /// Characters of context around each hit in an alert's snippet.
+    pub context_chars: usize,
+    /// Categories (or `prefix/`) whose alerts carry the whole message text.
+    pub full_text_categories: Vec<String>,
+    /// Most distinct hits in one alert (more set `hits_truncated`).
+    pub max_hits: usize,
+    /// Exactly-once: messages per transaction at most.
+    pub transaction_max_messages: usize,
+    /// Exactly-once: longest a transaction stays open, in milliseconds.
+    pub transaction_max_ms: u64,
+    /// Exactly-once: the producer's `transactional.id` (default derived from
+    /// the group and the host name; must be stable per instance).
+    pub transactional_id: Option<String>,
+    /// librdkafka properties for consumer and producer (TLS, SASL, timeouts).
+    pub kafka: BTreeMap<String, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            brokers: "127.0.0.1:9092".into(),
+            group: "wordwarden".into(),
+            input_topics: vec!["wecom.messages".into()],
+            alert_topic: "wordwarden.alerts".into(),
+            dlq_topic: "wordwarden.dlq".into(),
+            wordlists: PathBuf::from("wordlists"),
+            input_format: "wecom".into(),
+            json_pointer: "/text".into(),
+            record_pointer: String::new(),
+            max_depth: 8,
+            max_message_bytes: 1 << 20,
+            delivery: Delivery::AtLeastOnce,
+            metrics_addr: "127.0.0.1:9464".into(),
+            workers: 0,
+            max_in_flight: 10_000,
+            shutdown_timeout_secs: 30,
+            context_chars: 10,
+            full_text_categories: Vec::new(),
+            max_hits: 100,
+            transaction_max_messages: 5_000,
+            transaction_max_ms: 200,
+            transactional_id: None,
+            kafka: BTreeMap::new(),
+        }
+    }
+}
+
+/// Configuration errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file or an override is not valid.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+const LIST_KEYS: &[&str] = &["input_topics", "full_text_categories"];
+
+impl Config {
+    /// Reads a TOML file (or defaults when `path` is `None`), then applies the
+    /// `WORDWARDEN_*` variables of `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::Invalid(format!("{}: {e}", p.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("WORDWARDEN_") else { continue };
+            let key = key.to_ascii_lowercase();
+            if matches!(key.as_str(), "log" | "log_format" | "config") {
+                continue; // read by the binary, not config keys
+            }
+            if let Some(prop) = key.strip_prefix("kafka_") {
+                let kafka = table
+                    .entry("kafka")
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let toml::Value::Table(t) = kafka {
+                    t.insert(prop.replace('_', "."), toml::Value::String(value));
+                }
+                continue;
+            }
+            let parsed = if LIST_KEYS.contains(&key.as_str()) {
+                toml::Value::Array(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| toml::Value::String(s.to_string()))
+                        .collect(),
+                )
+            } else {
+                // numbers and booleans keep their type, everything else is text
+                format!("v = {value}")
+                    .parse::<toml::Table>()
+                    .ok()
+                    .and_then(|mut t| t.remove("v"))
+                    .filter(|v| !matches!(v, toml::Value::Table(_) | toml::Value::Array(_)))
+                    .unwrap_or(toml::Value::String(value))
+            };
+            table.insert(key, parsed);
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that deserialize but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.input_topics.is_empty() {
+            return Err(ConfigError::Invalid("input_topics is empty".into()));
+        }
+        InputFormat::parse(&self.input_format).map_err(ConfigError::Invalid)?;
+        if self.alert_topic.is_empty() || self.dlq_topic.is_empty() {
+            return Err(ConfigError::Invalid("alert_topic and dlq_topic must be set".into()));
+        }
+        if self.input_topics.iter().any(|t| t == &self.alert_topic || t == &self.dlq_topic) {
+            return Err(ConfigError::Invalid("an input topic is also the alert or dead-letter topic".into()));
+        }
+        if self.max_in_flight == 0 {
+            return Err(ConfigError::Invalid("max_in_flight must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The input format with its options.
+    pub fn format(&self) -> InputFormat {
+        match self.input_format.as_str() {
+            "json" => InputFormat::json(&self.json_pointer),
+            "wecom" => InputFormat::Wecom(WecomOptions {
+                record_pointer: self.record_pointer.clone(),
+                max_depth: self.max_depth,
+            }),
+            _ => InputFormat::Text,
+        }
+    }
+
+    /// Worker count after resolving 0 to the number of cores.
+    pub fn worker_count(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::load(None, vec![]).unwrap();
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn sample_config_in_deploy_parses() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/wordwarden.toml");
+        let c = Config::load(Some(&p), vec![]).unwrap();
+        assert_eq!(c.input_format, "wecom");
+    }
+
+    #[test]
+    fn env_overrides_file_with_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "brokers = \"a:1\"\nworkers = 3\n[kafka]\n\"session.timeout.ms\" = \"6000\"\n").unwrap();
+        let c = Config::load(
+            Some(&p),
+            env(&[
+                ("WORDWARDEN_BROKERS", "b:2"),
+                ("WORDWARDEN_WORKERS", "4"),
+                ("WORDWARDEN_INPUT_TOPICS", "x, y"),
+                ("WORDWARDEN_DELIVERY", "exactly-once"),
+                ("WORDWARDEN_KAFKA_SECURITY_PROTOCOL", "ssl"),
+                ("OTHER", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.brokers, "b:2");
+        assert_eq!(c.workers, 4);
+        assert_eq!(c.input_topics, vec!["x", "y"]);
+        assert_eq!(c.delivery, Delivery::ExactlyOnce);
+        assert_eq!(c.kafka["security.protocol"], "ssl");
+        assert_eq!(c.kafka["session.timeout.ms"], "6000");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let e = Config::load(None, env(&[("WORDWARDEN_NO_SUCH_KEY", "1")])).unwrap_err();
+        assert!(e.to_string().contains("no_such_key"), "{e}");
+        let e = Config::load(None, env(&[("WORDWARDEN_INPUT_FORMAT", "xml")])).unwrap_err();
+        assert!(e.to_string().contains("xml"), "{e}");
+        let e = Config::load(None, env(&[("WORDWARDEN_ALERT_TOPIC", "wecom.messages")])).unwrap_err();
+        assert!(e.to_string().contains("also"), "{e}");
+    }
+}

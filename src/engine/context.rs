@@ -1,0 +1,85 @@
+//! The consumer's librdkafka context: rebalance handling, statistics (lag,
+//! broker state) and client errors, reported through [`Shared`].
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::statistics::Statistics;
+use rdkafka::types::RDKafkaErrorCode;
+
+use super::Shared;
+
+pub(crate) struct EngineContext {
+    pub shared: Arc<Shared>,
+    /// At-least-once: commit the stored offsets before partitions go away.
+    pub commit_on_revoke: bool,
+}
+
+impl ClientContext for EngineContext {
+    fn stats(&self, stats: Statistics) {
+        let m = &self.shared.metrics;
+        for (topic, t) in &stats.topics {
+            for (pid, p) in &t.partitions {
+                if *pid < 0 || !p.desired {
+                    continue;
+                }
+                if p.consumer_lag >= 0 {
+                    m.consumer_lag
+                        .with_label_values(&[topic.as_str(), &pid.to_string()])
+                        .set(p.consumer_lag);
+                }
+            }
+        }
+        let up = stats
+            .brokers
+            .values()
+            .any(|b| b.state == "UP" && b.nodeid >= 0);
+        self.shared.brokers_up.store(up, Ordering::Relaxed);
+        m.brokers_up.set(i64::from(up));
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            self.shared.brokers_up.store(false, Ordering::Relaxed);
+            self.shared.metrics.brokers_up.set(0);
+        }
+        tracing::warn!(error = %error, reason, "kafka client error");
+    }
+}
+
+impl ConsumerContext for EngineContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            tracing::info!(partitions = tpl.count(), "partitions revoked");
+            if self.commit_on_revoke {
+                match consumer.commit_consumer_state(CommitMode::Sync) {
+                    Ok(()) => {}
+                    // nothing stored since the last commit
+                    Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+                    Err(e) => tracing::warn!(error = %e, "commit on revoke failed"),
+                }
+            }
+            for elem in tpl.elements() {
+                self.shared
+                    .metrics
+                    .consumer_lag
+                    .remove_label_values(&[elem.topic(), &elem.partition().to_string()])
+                    .ok();
+            }
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0) as i64;
+        self.shared.assigned.store(assigned, Ordering::Relaxed);
+        self.shared.metrics.partitions_assigned.set(assigned);
+        match rebalance {
+            Rebalance::Assign(tpl) => tracing::info!(partitions = tpl.count(), "partitions assigned"),
+            Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
+            Rebalance::Revoke(_) => {}
+        }
+    }
+}

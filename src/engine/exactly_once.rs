@@ -1,0 +1,170 @@
+//! Exactly-once delivery: messages are read in batches; each batch's alerts,
+//! dead letters and input offsets go in one Kafka transaction. A
+//! `read_committed` reader of the alert topic sees each alert once, across
+//! crashes and restarts. On an aborted transaction the consumer rewinds to the
+//! batch's first offsets and the batch is judged again.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use tokio::sync::watch;
+
+use super::at_least_once::{enqueue, subscribe};
+use super::clients;
+use super::context::EngineContext;
+use super::records::process;
+use super::{judge_for, Config, EngineError, Shared};
+
+/// Runs until `stop` turns true, committing the open transaction first.
+pub async fn run(config: &Config, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), EngineError> {
+    let context = EngineContext {
+        shared: shared.clone(),
+        commit_on_revoke: false,
+    };
+    let consumer: Arc<StreamConsumer<EngineContext>> =
+        Arc::new(clients::consumer(config, true).create_with_context(context)?);
+    let txn_id = config
+        .transactional_id
+        .clone()
+        .unwrap_or_else(|| clients::default_transactional_id(config));
+    let producer: FutureProducer = clients::producer(config, Some(&txn_id)).create()?;
+    {
+        let p = producer.clone();
+        tokio::task::spawn_blocking(move || p.init_transactions(Duration::from_secs(30)))
+            .await
+            .map_err(|_| KafkaError::Canceled)??;
+    }
+    subscribe(&consumer, config)?;
+    tracing::info!(topics = ?config.input_topics, group = %config.group, transactional_id = %txn_id, "consuming (exactly-once)");
+    let judge = judge_for(config);
+    let mut buffers = Default::default();
+    let max_batch = config.transaction_max_messages.max(1);
+    let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));
+
+    'outer: loop {
+        // 1. gather a batch
+        let mut batch: Vec<OwnedMessage> = Vec::new();
+        let first = tokio::select! {
+            biased;
+            _ = stop.changed() => break 'outer,
+            m = consumer.recv() => m,
+        };
+        match first {
+            Ok(m) => batch.push(m.detach()),
+            Err(e) => {
+                tracing::warn!(error = %e, "consume error");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        }
+        let deadline = Instant::now() + max_wait;
+        while batch.len() < max_batch {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match tokio::time::timeout(left, consumer.recv()).await {
+                Ok(Ok(m)) => batch.push(m.detach()),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "consume error");
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        for m in &batch {
+            shared.metrics.consumed.with_label_values(&[m.topic()]).inc();
+        }
+        shared.metrics.in_flight.add(batch.len() as i64);
+
+        // 2. judge and produce inside one transaction with the offsets
+        let outcome = transact(&producer, &consumer, &judge, &shared, &mut buffers, &batch, config).await;
+        shared.metrics.in_flight.sub(batch.len() as i64);
+        match outcome {
+            Ok(processed) => {
+                shared.metrics.transactions.with_label_values(&["committed"]).inc();
+                for (m, p) in batch.iter().zip(processed) {
+                    p.count(&shared, m.topic());
+                }
+            }
+            Err(e) => {
+                shared.metrics.transactions.with_label_values(&["aborted"]).inc();
+                tracing::warn!(error = %e, "transaction failed; rewinding the batch");
+                let p = producer.clone();
+                let abort = tokio::task::spawn_blocking(move || p.abort_transaction(Duration::from_secs(30))).await;
+                if let Ok(Err(e)) = abort {
+                    if is_fatal(&e) {
+                        return Err(e.into());
+                    }
+                }
+                rewind(&consumer, &batch);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    tracing::info!("stopped");
+    consumer.unsubscribe();
+    Ok(())
+}
+
+fn is_fatal(e: &KafkaError) -> bool {
+    matches!(e, KafkaError::Transaction(t) if t.is_fatal())
+}
+
+async fn transact(
+    producer: &FutureProducer,
+    consumer: &StreamConsumer<EngineContext>,
+    judge: &crate::judge::Judge,
+    shared: &Shared,
+    buffers: &mut crate::ruleset::ScanBuffers,
+    batch: &[OwnedMessage],
+    config: &Config,
+) -> Result<Vec<super::records::Processed>, KafkaError> {
+    producer.begin_transaction()?;
+    let mut processed = Vec::with_capacity(batch.len());
+    let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    for m in batch {
+        let p = process(judge, shared, buffers, m, &config.alert_topic, &config.dlq_topic);
+        for out in &p.outgoing {
+            if enqueue(producer, out).await.is_none() {
+                return Err(KafkaError::Canceled);
+            }
+        }
+        next_offsets.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
+        processed.push(p);
+    }
+    let mut tpl = TopicPartitionList::new();
+    for ((topic, partition), offset) in &next_offsets {
+        tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    let metadata = consumer
+        .group_metadata()
+        .ok_or(KafkaError::Canceled)?;
+    let p = producer.clone();
+    tokio::task::spawn_blocking(move || {
+        p.send_offsets_to_transaction(&tpl, &metadata, Duration::from_secs(30))?;
+        p.commit_transaction(Duration::from_secs(60))
+    })
+    .await
+    .map_err(|_| KafkaError::Canceled)??;
+    Ok(processed)
+}
+
+/// Seeks every partition of the batch back to its first message in the batch.
+fn rewind(consumer: &StreamConsumer<EngineContext>, batch: &[OwnedMessage]) {
+    let mut firsts: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    for m in batch {
+        firsts.entry((m.topic().to_string(), m.partition())).or_insert(m.offset());
+    }
+    for ((topic, partition), offset) in firsts {
+        if let Err(e) = consumer.seek(&topic, partition, Offset::Offset(offset), Duration::from_secs(5)) {
+            tracing::warn!(error = %e, partition, "seek after abort failed");
+        }
+    }
+}

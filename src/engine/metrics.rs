@@ -1,0 +1,201 @@
+//! Every metric the engine exports, registered in one place so names and
+//! labels stay consistent. Label values are bounded: topics, partitions,
+//! categories and severities from configuration, reasons and message types
+//! from fixed lists; never a term, a user or message text.
+
+use prometheus::{
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::ruleset::Ruleset;
+
+/// The engine's metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// Messages received from the input topics.
+    pub consumed: IntCounterVec,
+    /// Messages fully handled, by outcome (`alert`, `clean`, `textless`, `dead_letter`).
+    pub processed: IntCounterVec,
+    /// Alerts published, by severity.
+    pub alerts: IntCounterVec,
+    /// Hits in published alerts, by category and severity.
+    pub hits: IntCounterVec,
+    /// Messages copied to the dead-letter topic, by reason.
+    pub dead_letters: IntCounterVec,
+    /// Decoded records without text, by WeCom message type.
+    pub textless: IntCounterVec,
+    /// Unknown WeCom message types seen (scanned as generic JSON).
+    pub unknown_msgtypes: IntCounter,
+    /// Broker timestamp of the input message to the alert acknowledged.
+    pub latency: Histogram,
+    /// Time spent judging one message (decode, fold, match, alert).
+    pub scan_seconds: Histogram,
+    /// Consumer lag per partition (from librdkafka statistics).
+    pub consumer_lag: IntGaugeVec,
+    /// Messages consumed and not yet acknowledged.
+    pub in_flight: IntGauge,
+    /// Messages in the producer's queue.
+    pub producer_queue: IntGauge,
+    /// Produce attempts retried after a failed delivery.
+    pub delivery_retries: IntCounter,
+    /// Partitions assigned to this instance.
+    pub partitions_assigned: IntGauge,
+    /// 1 when at least one broker connection is up.
+    pub brokers_up: IntGauge,
+    /// 1 for the loaded ruleset's version.
+    pub ruleset_info: IntGaugeVec,
+    /// Rules per category in the loaded ruleset.
+    pub ruleset_rules: IntGaugeVec,
+    /// Reload attempts by trigger and result.
+    pub reloads: IntCounterVec,
+    /// Unix time of the last successful ruleset load.
+    pub reload_last_success: Gauge,
+    /// Exactly-once transactions by result (`committed`, `aborted`).
+    pub transactions: IntCounterVec,
+    /// Unix time this process started.
+    pub start_time: GaugeVec,
+}
+
+fn counter(reg: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| unreachable!("static metric {name}: {e}"));
+    let _ = reg.register(Box::new(c.clone()));
+    c
+}
+
+fn gauge(reg: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| unreachable!("static metric {name}: {e}"));
+    let _ = reg.register(Box::new(g.clone()));
+    g
+}
+
+fn histogram(reg: &Registry, name: &str, help: &str, buckets: Vec<f64>) -> Histogram {
+    let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
+        .unwrap_or_else(|e| unreachable!("static metric {name}: {e}"));
+    let _ = reg.register(Box::new(h.clone()));
+    h
+}
+
+impl Metrics {
+    /// Registers every metric (and the process collector on Linux).
+    pub fn new() -> Metrics {
+        let reg = Registry::new_custom(Some("wordwarden".into()), None)
+            .unwrap_or_else(|e| unreachable!("registry: {e}"));
+        #[cfg(target_os = "linux")]
+        {
+            let _ = prometheus::default_registry();
+            let pc = prometheus::process_collector::ProcessCollector::for_self();
+            let _ = reg.register(Box::new(pc));
+        }
+        let single = |name: &str, help: &str| {
+            let g = IntGauge::new(name, help).unwrap_or_else(|e| unreachable!("{e}"));
+            let _ = reg.register(Box::new(g.clone()));
+            g
+        };
+        let m = Metrics {
+            consumed: counter(&reg, "messages_consumed_total", "Messages received from the input topics.", &["topic"]),
+            processed: counter(&reg, "messages_processed_total", "Messages fully handled (alerts and dead letters acknowledged), by outcome.", &["topic", "outcome"]),
+            alerts: counter(&reg, "alerts_total", "Alerts published, by severity.", &["severity"]),
+            hits: counter(&reg, "hits_total", "Hits in published alerts, by category and severity.", &["category", "severity"]),
+            dead_letters: counter(&reg, "dead_letters_total", "Messages copied to the dead-letter topic, by reason.", &["reason"]),
+            textless: counter(&reg, "textless_messages_total", "Decoded records without text (pictures, voice, recalls), by message type.", &["msgtype"]),
+            unknown_msgtypes: {
+                let c = IntCounter::new("unknown_msgtypes_total", "Records of an unknown WeCom message type, scanned as generic JSON.")
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+                let _ = reg.register(Box::new(c.clone()));
+                c
+            },
+            latency: histogram(
+                &reg,
+                "processing_latency_seconds",
+                "From the input message's broker timestamp to its alert or dead letter acknowledged.",
+                vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0],
+            ),
+            scan_seconds: histogram(
+                &reg,
+                "scan_duration_seconds",
+                "Time to judge one message: decode, fold, match and build the alert.",
+                vec![0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1],
+            ),
+            consumer_lag: gauge(&reg, "consumer_lag_messages", "Messages between the committed offset and the end of the partition.", &["topic", "partition"]),
+            in_flight: single("in_flight_messages", "Messages consumed and not yet acknowledged."),
+            producer_queue: single("producer_queue_messages", "Messages waiting in the producer's queue."),
+            delivery_retries: {
+                let c = IntCounter::new("delivery_retries_total", "Alert or dead-letter writes retried after a failed delivery.")
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+                let _ = reg.register(Box::new(c.clone()));
+                c
+            },
+            partitions_assigned: single("partitions_assigned", "Input partitions assigned to this instance."),
+            brokers_up: single("brokers_up", "1 while at least one broker connection is up."),
+            ruleset_info: gauge(&reg, "ruleset_info", "1 for the version of the loaded word lists.", &["version"]),
+            ruleset_rules: gauge(&reg, "ruleset_rules", "Rules per category in the loaded word lists.", &["category"]),
+            reloads: counter(&reg, "reloads_total", "Word-list reload attempts, by trigger and result.", &["trigger", "result"]),
+            reload_last_success: {
+                let g = Gauge::new("reload_last_success_timestamp_seconds", "Unix time of the last successful word-list load.")
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+                let _ = reg.register(Box::new(g.clone()));
+                g
+            },
+            transactions: counter(&reg, "transactions_total", "Exactly-once transactions, by result.", &["result"]),
+            start_time: {
+                let g = GaugeVec::new(Opts::new("start_time_seconds", "Unix time this engine started."), &["version"])
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+                let _ = reg.register(Box::new(g.clone()));
+                g
+            },
+            registry: reg,
+        };
+        m.start_time
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(unix_now());
+        m
+    }
+
+    /// Records a newly loaded ruleset.
+    pub fn set_ruleset(&self, ruleset: &Ruleset) {
+        self.ruleset_info.reset();
+        self.ruleset_info.with_label_values(&[ruleset.version()]).set(1);
+        self.ruleset_rules.reset();
+        for (cat, n) in &ruleset.stats().rules_per_category {
+            self.ruleset_rules.with_label_values(&[cat.as_str()]).set(*n as i64);
+        }
+        self.reload_last_success.set(unix_now());
+    }
+
+    /// The text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// WeCom message types used as label values; anything else is `other`.
+pub fn msgtype_label(msgtype: Option<&str>) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "text", "image", "revoke", "agree", "disagree", "voice", "video", "card", "location",
+        "emotion", "file", "link", "weapp", "chatrecord", "todo", "vote", "collect", "redpacket",
+        "meeting", "docmsg", "markdown", "news", "calendar", "mixed", "meeting_voice_call",
+        "voip_doc_share", "external_redpacket", "sphfeed", "voiptext", "qydiskfile", "switch",
+    ];
+    match msgtype {
+        None => "none",
+        Some(t) => KNOWN.iter().find(|k| **k == t).copied().unwrap_or("other"),
+    }
+}

@@ -1,0 +1,193 @@
+//! One consumed message -> the records to produce (alert, dead letter), shared
+//! by the at-least-once and exactly-once loops.
+
+use rdkafka::message::{Header, Message as _, OwnedHeaders, OwnedMessage, Timestamp};
+use rdkafka::producer::FutureRecord;
+use serde_json::{Map, Value};
+
+use super::metrics::msgtype_label;
+use super::Shared;
+use crate::judge::Judge;
+use crate::lists::Severity;
+use crate::ruleset::ScanBuffers;
+
+/// A record to produce, owned so it can be produced again after a failure.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub topic: String,
+    pub key: Vec<u8>,
+    pub payload: Option<Vec<u8>>,
+    pub headers: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Outgoing {
+    pub fn record(&self) -> FutureRecord<'_, [u8], [u8]> {
+        let mut headers = OwnedHeaders::new_with_capacity(self.headers.len());
+        for (k, v) in &self.headers {
+            headers = headers.insert(Header {
+                key: k,
+                value: Some(v.as_slice()),
+            });
+        }
+        let mut r = FutureRecord::to(&self.topic)
+            .key(self.key.as_slice())
+            .headers(headers);
+        if let Some(p) = &self.payload {
+            r = r.payload(p.as_slice());
+        }
+        r
+    }
+}
+
+/// What a processed message produces and how to count it once acknowledged.
+pub(crate) struct Processed {
+    pub outgoing: Vec<Outgoing>,
+    pub outcome: &'static str,
+    pub dead_letter_reason: Option<&'static str>,
+    pub alert: Option<(Severity, Vec<(String, Severity)>)>,
+    pub broker_timestamp_ms: Option<i64>,
+}
+
+impl Processed {
+    /// Counts the message in the metrics after its records were acknowledged.
+    pub fn count(&self, shared: &Shared, topic: &str) {
+        let m = &shared.metrics;
+        m.processed.with_label_values(&[topic, self.outcome]).inc();
+        if let Some(reason) = self.dead_letter_reason {
+            m.dead_letters.with_label_values(&[reason]).inc();
+        }
+        if let Some((severity, hits)) = &self.alert {
+            m.alerts.with_label_values(&[severity.as_str()]).inc();
+            for (category, sev) in hits {
+                m.hits.with_label_values(&[category.as_str(), sev.as_str()]).inc();
+            }
+        }
+        if let Some(ts) = self.broker_timestamp_ms {
+            let now_ms = (super::metrics::unix_now() * 1000.0) as i64;
+            if now_ms >= ts {
+                m.latency.observe((now_ms - ts) as f64 / 1000.0);
+            }
+        }
+        shared.processed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn dead_letter(msg: &OwnedMessage, dlq_topic: &str, reason: &str, detail: &str) -> Outgoing {
+    Outgoing {
+        topic: dlq_topic.to_string(),
+        key: msg.key().map(<[u8]>::to_vec).unwrap_or_default(),
+        payload: msg.payload().map(<[u8]>::to_vec),
+        headers: vec![
+            ("reason", reason.as_bytes().to_vec()),
+            ("detail", detail.as_bytes().to_vec()),
+            ("source_topic", msg.topic().as_bytes().to_vec()),
+            ("source_partition", msg.partition().to_string().into_bytes()),
+            ("source_offset", msg.offset().to_string().into_bytes()),
+        ],
+    }
+}
+
+/// Judges one consumed message with the current ruleset.
+pub(crate) fn process(
+    judge: &Judge,
+    shared: &Shared,
+    buffers: &mut ScanBuffers,
+    msg: &OwnedMessage,
+    alert_topic: &str,
+    dlq_topic: &str,
+) -> Processed {
+    let broker_timestamp_ms = match msg.timestamp() {
+        Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
+        Timestamp::NotAvailable => None,
+    };
+    let mut processed = Processed {
+        outgoing: Vec::new(),
+        outcome: "clean",
+        dead_letter_reason: None,
+        alert: None,
+        broker_timestamp_ms,
+    };
+    let Some(payload) = msg.payload() else {
+        processed.outgoing.push(dead_letter(msg, dlq_topic, "empty", "null message value"));
+        processed.outcome = "dead_letter";
+        processed.dead_letter_reason = Some("empty");
+        return processed;
+    };
+    let mut source = Map::new();
+    source.insert("topic".into(), Value::from(msg.topic()));
+    source.insert("partition".into(), Value::from(msg.partition()));
+    source.insert("offset".into(), Value::from(msg.offset()));
+    if let Some(k) = msg.key() {
+        source.insert("key".into(), Value::from(String::from_utf8_lossy(k).into_owned()));
+    }
+    if let Some(ts) = broker_timestamp_ms {
+        source.insert("timestamp".into(), Value::from(ts));
+    }
+    let fallback = format!("{}/{}/{}", msg.topic(), msg.partition(), msg.offset());
+    let ruleset = shared.ruleset.load_full();
+    let started = std::time::Instant::now();
+    let mut scanner = ruleset.scanner_with(std::mem::take(buffers));
+    let j = judge.judge(&ruleset, &mut scanner, payload, source, &fallback);
+    *buffers = scanner.into_buffers();
+    shared.metrics.scan_seconds.observe(started.elapsed().as_secs_f64());
+
+    if let Some(err) = &j.rejected {
+        let reason = err.reason();
+        processed.outgoing.push(dead_letter(msg, dlq_topic, reason, &err.to_string()));
+        processed.outcome = "dead_letter";
+        processed.dead_letter_reason = Some(reason);
+        return processed;
+    }
+    let label = msgtype_label(j.msgtype.as_deref());
+    if label == "other" {
+        if let Some(t) = &j.msgtype {
+            shared.note_unknown_msgtype(t);
+        }
+    }
+    if j.textless {
+        shared.metrics.textless.with_label_values(&[label]).inc();
+        processed.outcome = "textless";
+    }
+    if let Some(alert) = &j.alert {
+        let key = match alert.source.get("msgid") {
+            Some(Value::String(s)) => s.clone().into_bytes(),
+            Some(other) => other.to_string().into_bytes(),
+            None => fallback.clone().into_bytes(),
+        };
+        match serde_json::to_vec(alert) {
+            Ok(payload) => {
+                processed.outgoing.push(Outgoing {
+                    topic: alert_topic.to_string(),
+                    key,
+                    payload: Some(payload),
+                    headers: vec![
+                        ("ruleset_version", alert.ruleset_version.as_bytes().to_vec()),
+                        ("content-type", b"application/json".to_vec()),
+                        ("alert_id", alert.alert_id.as_bytes().to_vec()),
+                    ],
+                });
+                processed.outcome = "alert";
+                processed.alert = Some((
+                    alert.severity,
+                    alert.hits.iter().map(|h| (h.category.clone(), h.severity)).collect(),
+                ));
+            }
+            Err(e) => {
+                // cannot happen for our own types; never drop silently
+                processed.outgoing.push(dead_letter(msg, dlq_topic, "alert_encoding", &e.to_string()));
+                processed.dead_letter_reason = Some("alert_encoding");
+                processed.outcome = "dead_letter";
+            }
+        }
+    }
+    if !j.problems.is_empty() {
+        let pointers: Vec<&str> = j.problems.iter().map(|p| p.pointer.as_str()).collect();
+        let detail = format!("unreadable field(s) {}", pointers.join(", "));
+        processed.outgoing.push(dead_letter(msg, dlq_topic, "unreadable_field", &detail));
+        processed.dead_letter_reason = Some("unreadable_field");
+        if processed.outcome == "clean" {
+            processed.outcome = "dead_letter";
+        }
+    }
+    processed
+}
