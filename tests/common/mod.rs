@@ -298,3 +298,103 @@ impl Drop for Tansu {
         let _ = self.child.wait();
     }
 }
+
+/// GET `path` from a local HTTP server; (status, body).
+pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Some((status, body))
+}
+
+/// Sum of a metric's samples (all label sets) in a text exposition.
+pub fn metric_sum(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' ')))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The `wordwarden run` binary as a child process.
+pub struct EngineProcess {
+    pub child: Child,
+    pub metrics_addr: String,
+    /// Where the process's stderr (its logs) goes.
+    pub log_path: PathBuf,
+}
+
+impl EngineProcess {
+    pub fn start(brokers: &str, group: &str, input: &str, lists: &Path, extra_env: &[(&str, &str)]) -> EngineProcess {
+        let metrics_addr = format!("127.0.0.1:{}", free_port());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wordwarden"));
+        cmd.arg("run")
+            .args(["--brokers", brokers, "--group", group, "--input-topic", input])
+            .args(["--alert-topic", &format!("{input}.alerts"), "--dlq-topic", &format!("{input}.dlq")])
+            .arg("--wordlists")
+            .arg(lists)
+            .args(["--metrics-addr", &metrics_addr])
+            .env("WORDWARDEN_KAFKA_SESSION_TIMEOUT_MS", "6000")
+            .env("WORDWARDEN_KAFKA_MAX_POLL_INTERVAL_MS", "10000")
+            .env("WORDWARDEN_KAFKA_HEARTBEAT_INTERVAL_MS", "500")
+            .env("WORDWARDEN_LOG", "warn")
+            .env("WORDWARDEN_INPUT_FORMAT", "text")
+            .stdout(Stdio::null());
+        let log_path = std::env::temp_dir().join(format!("wordwarden-test-{}.log", free_port()));
+        let log = std::fs::File::create(&log_path).expect("log file");
+        cmd.stderr(Stdio::from(log));
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start wordwarden run");
+        EngineProcess { child, metrics_addr, log_path }
+    }
+
+    pub fn metrics(&self) -> String {
+        http_get(&self.metrics_addr, "/metrics").map(|(_, b)| b).unwrap_or_default()
+    }
+
+    pub fn processed(&self) -> f64 {
+        metric_sum(&self.metrics(), "wordwarden_messages_processed_total")
+    }
+
+    pub fn wait_processed(&self, n: f64, limit: Duration) {
+        let start = Instant::now();
+        while self.processed() < n {
+            assert!(start.elapsed() < limit, "only {} of {n} processed after {limit:?}", self.processed());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM and wait; (exit code, time taken).
+    pub fn terminate(mut self) -> (Option<i32>, Duration, String) {
+        let start = Instant::now();
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let status = self.child.wait().expect("wait");
+        (status.code(), start.elapsed(), self.logs())
+    }
+
+    /// SIGKILL: no chance to flush or commit.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The process's logs so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for EngineProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
