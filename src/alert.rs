@@ -189,7 +189,9 @@ impl AlertBuilder {
     fn snippet(&self, fields: &[TextField<'_>], findings: &Findings<'_>) -> String {
         let mut regions: Vec<(usize, usize, usize)> = Vec::new(); // field, start, end
         for h in &findings.hits {
-            let Some(field) = fields.get(h.field) else { continue };
+            let Some(field) = fields.get(h.field) else {
+                continue;
+            };
             let text = field.text.as_ref();
             let start = back_chars(text, h.start, self.context_chars);
             let end = forward_chars(text, h.end, self.context_chars);
@@ -254,7 +256,10 @@ pub fn alert_id(ruleset_version: &str, identity: &[u8], fields: &[TextField<'_>]
         h.update((f.text.len() as u64).to_le_bytes());
         h.update(f.text.as_bytes());
     }
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -265,7 +270,10 @@ mod tests {
 
     fn rs(src: &str) -> Ruleset {
         Ruleset::builder()
-            .build(&WordListSet::from_sources(vec![("c.txt".into(), src.into())]))
+            .build(&WordListSet::from_sources(vec![(
+                "c.txt".into(),
+                src.into(),
+            )]))
             .unwrap()
     }
 
@@ -275,7 +283,10 @@ mod tests {
         let text = "xx aaa yy bbb zz ......................................... aaa";
         let f = [TextField::plain(text)];
         let findings = r.scan_fields(&[text]);
-        let a = AlertBuilder::new().context_chars(3).build("v", b"1", Map::new(), &f, &findings).unwrap();
+        let a = AlertBuilder::new()
+            .context_chars(3)
+            .build("v", b"1", Map::new(), &f, &findings)
+            .unwrap();
         assert_eq!(a.snippet, "xx aaa yy bbb zz…");
         assert_eq!(a.hits.len(), 2);
         assert_eq!(a.hits[0].count, 2);
@@ -300,7 +311,9 @@ mod tests {
         let text = "甲乙和丙丁";
         let f = [TextField::plain(text)];
         let findings = r.scan_fields(&[text]);
-        let a = AlertBuilder::new().build("v", b"1", Map::new(), &f, &findings).unwrap();
+        let a = AlertBuilder::new()
+            .build("v", b"1", Map::new(), &f, &findings)
+            .unwrap();
         assert_eq!(a.severity, Severity::Critical);
         assert!(a.text.is_none());
         let a = AlertBuilder::new()
@@ -315,6 +328,8 @@ mod tests {
         let r = rs("aaa\n");
         let f = [TextField::plain("nothing")];
         let findings = r.scan_fields(&["nothing"]);
-        assert!(AlertBuilder::new().build("v", b"1", Map::new(), &f, &findings).is_none());
+        assert!(AlertBuilder::new()
+            .build("v", b"1", Map::new(), &f, &findings)
+            .is_none());
     }
 }

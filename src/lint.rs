@@ -28,7 +28,13 @@ pub fn lint(lists: &WordListSet, builder: &RulesetBuilder) -> Vec<Diagnostic> {
         Err(RulesetError::Invalid(diags)) => {
             out.extend(diags);
             // keep parse warnings too
-            out.extend(lists.diagnostics().iter().filter(|d| d.level == Level::Warning).cloned());
+            out.extend(
+                lists
+                    .diagnostics()
+                    .iter()
+                    .filter(|d| d.level == Level::Warning)
+                    .cloned(),
+            );
         }
         Err(other) => out.push(Diagnostic {
             file: ".".into(),
@@ -42,8 +48,14 @@ pub fn lint(lists: &WordListSet, builder: &RulesetBuilder) -> Vec<Diagnostic> {
             let mut scanner = ruleset.scanner();
             for file in lists.files() {
                 for entry in &file.entries {
-                    let EntryKind::Allow(phrase) = &entry.kind else { continue };
-                    if scanner.scan_without_allows(&[phrase.as_str()]).hits.is_empty() {
+                    let EntryKind::Allow(phrase) = &entry.kind else {
+                        continue;
+                    };
+                    if scanner
+                        .scan_without_allows(&[phrase.as_str()])
+                        .hits
+                        .is_empty()
+                    {
                         out.push(Diagnostic {
                             file: file.path.clone(),
                             line: entry.line,
@@ -69,7 +81,9 @@ mod tests {
 
     fn codes(src: &[(&str, &str)]) -> Vec<(String, usize, &'static str)> {
         let lists = WordListSet::from_sources(
-            src.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect(),
+            src.iter()
+                .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+                .collect(),
         );
         lint(&lists, &RulesetBuilder::new())
             .into_iter()
@@ -79,9 +93,10 @@ mod tests {
 
     #[test]
     fn each_check_has_file_and_line() {
-        let got = codes(&[
-            ("a.txt", "#! severity: extreme\n内幕\n內幕\n色\n!特色情\n!毫无关系\n***\n@passport\nre:(x\n"),
-        ]);
+        let got = codes(&[(
+            "a.txt",
+            "#! severity: extreme\n内幕\n內幕\n色\n!特色情\n!毫无关系\n***\n@passport\nre:(x\n",
+        )]);
         let want = vec![
             ("a.txt".to_string(), 1, "bad-directive"),
             ("a.txt".to_string(), 7, "empty-term"),

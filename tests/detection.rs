@@ -105,7 +105,14 @@ fn noise_inside_but_boundaries_at_the_ends() {
 #[test]
 fn styled_letters_accents_confusables() {
     let rs = ruleset(&[("a.txt", "fuck\nconfidential\n")]);
-    for t in ["ⓕⓤⓒⓚ", "𝒇𝒖𝒄𝒌", "fúck", "f\u{0336}u\u{0336}c\u{0336}k", "сonfidentiаl", "ＣＯＮＦＩＤＥＮＴＩＡＬ"] {
+    for t in [
+        "ⓕⓤⓒⓚ",
+        "𝒇𝒖𝒄𝒌",
+        "fúck",
+        "f\u{0336}u\u{0336}c\u{0336}k",
+        "сonfidentiаl",
+        "ＣＯＮＦＩＤＥＮＴＩＡＬ",
+    ] {
         assert!(fires(&rs, t), "{t}");
     }
     assert!(!fires(&rs, "fдck"));
@@ -196,7 +203,8 @@ fn regexes_see_width_and_case_folded_text() {
 #[test]
 fn detectors() {
     let rs = ruleset(&[("pii.txt", "@cn_id_card\n@bank_card\n@cn_mobile\n@email\n")]);
-    let text = "身份证11010519491231002X，卡号6222 0212 3456 7890 128？手机138-1234-5678 邮箱a.b@corp.cn";
+    let text =
+        "身份证11010519491231002X，卡号6222 0212 3456 7890 128？手机138-1234-5678 邮箱a.b@corp.cn";
     let found = terms(&rs, text);
     assert!(found.contains(&"@cn_id_card".to_string()), "{found:?}");
     assert!(found.contains(&"@cn_mobile".to_string()), "{found:?}");
@@ -290,4 +298,18 @@ proptest! {
         let once = wordwarden::fold::fold_term(&text);
         prop_assert_eq!(wordwarden::fold::fold_term(&once), once);
     }
+}
+
+#[test]
+fn pinyin_variants_for_short_chinese_terms_only() {
+    let rs = ruleset(&[("a.txt", "内幕\n内幕消息\n内部资料外传\n")]);
+    assert_eq!(terms(&rs, "有neimu"), vec!["内幕"]);
+    assert_eq!(terms(&rs, "Nei Mu Xiao Xi"), vec!["内幕", "内幕消息"]);
+    // six characters: no pinyin variant
+    assert!(terms(&rs, "neibuziliaowaichuan").is_empty());
+    // pinyin needs word boundaries like any ASCII term
+    assert!(terms(&rs, "sneimus").is_empty());
+    let rs = ruleset(&[("a.txt", "#! pinyin: off\n内幕\n")]);
+    assert!(terms(&rs, "neimu").is_empty());
+    assert_eq!(terms(&rs, "内幕"), vec!["内幕"]);
 }

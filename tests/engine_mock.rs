@@ -14,7 +14,10 @@ use wordwarden::engine::Delivery;
 
 const IDLE: Duration = Duration::from_millis(1500);
 
-fn mock_with_topics(input: &str, partitions: i32) -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
+fn mock_with_topics(
+    input: &str,
+    partitions: i32,
+) -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
     let mock = MockCluster::new(1).expect("mock cluster");
     mock.create_topic(input, partitions, 1).unwrap();
     mock.create_topic(&format!("{input}.alerts"), 1, 1).unwrap();
@@ -41,19 +44,32 @@ async fn exact_alerts_in_partition_order() {
     engine.stop().await;
 
     let alerts = read_topic(&brokers, "in1.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 60, "30 client-list and 30 mobile messages alert");
+    assert_eq!(
+        alerts.len(),
+        60,
+        "30 client-list and 30 mobile messages alert"
+    );
     let mut last_offset: BTreeMap<i64, i64> = BTreeMap::new();
     for r in &alerts {
         let a = r.json();
         let src = &a["source"];
-        let (p, o) = (src["partition"].as_i64().unwrap(), src["offset"].as_i64().unwrap());
+        let (p, o) = (
+            src["partition"].as_i64().unwrap(),
+            src["offset"].as_i64().unwrap(),
+        );
         // per-partition order of alerts follows the input order
-        assert!(last_offset.get(&p).is_none_or(|prev| *prev < o), "partition {p} out of order");
+        assert!(
+            last_offset.get(&p).is_none_or(|prev| *prev < o),
+            "partition {p} out of order"
+        );
         last_offset.insert(p, o);
         let hit = &a["hits"][0];
-        let text = format!("{}", hit["matched"].as_str().unwrap());
+        let text = hit["matched"].as_str().unwrap().to_string();
         assert!(text == "客户名单" || text == "13812345678", "{text}");
-        assert_eq!(r.headers["ruleset_version"], a["ruleset_version"].as_str().unwrap());
+        assert_eq!(
+            r.headers["ruleset_version"],
+            a["ruleset_version"].as_str().unwrap()
+        );
         assert_eq!(r.headers["content-type"], "application/json");
         let key = String::from_utf8(r.key.clone().unwrap()).unwrap();
         assert_eq!(key, format!("in1/{p}/{o}"));
@@ -66,10 +82,14 @@ async fn undecodable_messages_go_to_the_dead_letter_topic_byte_for_byte() {
     let mock = mock_with_topics("in2", 1);
     let brokers = mock.bootstrap_servers();
     let lists = small_lists();
-    let bad: Vec<(Option<&str>, Option<Vec<u8>>, Option<i32>)> = vec![
+    let bad: Vec<Input<'_>> = vec![
         (Some("k1"), Some(b"ok \xff\xfe bytes".to_vec()), Some(0)),
         (Some("k2"), None, Some(0)),
-        (Some("k3"), Some("客户名单 fine".as_bytes().to_vec()), Some(0)),
+        (
+            Some("k3"),
+            Some("客户名单 fine".as_bytes().to_vec()),
+            Some(0),
+        ),
         (Some("k4"), Some(vec![b'x'; 20_000]), Some(0)),
     ];
     produce(&brokers, "in2", &bad).await;
@@ -82,9 +102,17 @@ async fn undecodable_messages_go_to_the_dead_letter_topic_byte_for_byte() {
     let dlq = read_topic(&brokers, "in2.dlq", false, IDLE);
     let reasons: Vec<(&str, &str)> = dlq
         .iter()
-        .map(|r| (r.headers["reason"].as_str(), r.headers["source_offset"].as_str()))
+        .map(|r| {
+            (
+                r.headers["reason"].as_str(),
+                r.headers["source_offset"].as_str(),
+            )
+        })
         .collect();
-    assert_eq!(reasons, vec![("not_utf8", "0"), ("empty", "1"), ("too_large", "3")]);
+    assert_eq!(
+        reasons,
+        vec![("not_utf8", "0"), ("empty", "1"), ("too_large", "3")]
+    );
     assert_eq!(dlq[0].payload.as_deref(), Some(&b"ok \xff\xfe bytes"[..]));
     assert_eq!(dlq[0].key.as_deref(), Some(&b"k1"[..]));
     assert_eq!(dlq[0].headers["source_topic"], "in2");
@@ -98,7 +126,10 @@ async fn undecodable_messages_go_to_the_dead_letter_topic_byte_for_byte() {
 }
 
 fn engine_metric_snapshot(alerts: &[Record]) -> usize {
-    alerts.iter().filter(|a| a.json()["severity"] == "high").count()
+    alerts
+        .iter()
+        .filter(|a| a.json()["severity"] == "high")
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,7 +152,11 @@ async fn graceful_shutdown_then_restart_from_committed_offsets() {
     let engine = Running::start(config(&brokers, "g3", "in3", lists.path()));
     engine.wait_processed(30, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(engine.processed(), 30, "restart resumes at the committed offsets");
+    assert_eq!(
+        engine.processed(),
+        30,
+        "restart resumes at the committed offsets"
+    );
     engine.stop().await;
 
     let alerts = read_topic(&brokers, "in3.alerts", false, IDLE);
@@ -153,17 +188,26 @@ async fn exactly_once_mode_publishes_each_alert_once() {
     engine.wait_processed(40, Duration::from_secs(60)).await;
     let metrics = engine.shared.metrics.render();
     engine.stop().await;
-    assert!(!metrics.contains("wordwarden_transactions_total{result=\"aborted\"}"), "{metrics}");
+    assert!(
+        !metrics.contains("wordwarden_transactions_total{result=\"aborted\"}"),
+        "{metrics}"
+    );
     let committed: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("wordwarden_transactions_total{result=\"committed\"} "))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    assert!(committed >= 6, "40 messages in batches of at most 7: {committed} transactions");
+    assert!(
+        committed >= 6,
+        "40 messages in batches of at most 7: {committed} transactions"
+    );
 
     let alerts = read_topic(&brokers, "in4.alerts", true, IDLE);
     assert_eq!(alerts.len(), 40);
-    let mut ids: Vec<String> = alerts.iter().map(|r| r.json()["alert_id"].as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<String> = alerts
+        .iter()
+        .map(|r| r.json()["alert_id"].as_str().unwrap().to_string())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 40);
@@ -173,13 +217,19 @@ async fn exactly_once_mode_publishes_each_alert_once() {
 async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let mock = mock_with_topics("in5", 1);
     let brokers = mock.bootstrap_servers();
-    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/demo/wecom-sample.jsonl")).unwrap();
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/demo/wecom-sample.jsonl"
+    ))
+    .unwrap();
     let lines: Vec<String> = sample.lines().map(str::to_string).collect();
     produce_texts(&brokers, "in5", &lines, 1).await;
     let mut cfg = config(&brokers, "g5", "in5", &wordlists());
     cfg.input_format = "wecom".into();
     let engine = Running::start(cfg);
-    engine.wait_processed(lines.len() as i64, Duration::from_secs(60)).await;
+    engine
+        .wait_processed(lines.len() as i64, Duration::from_secs(60))
+        .await;
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
@@ -188,16 +238,30 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let mut reasons: Vec<&str> = dlq.iter().map(|r| r.headers["reason"].as_str()).collect();
     reasons.sort();
     assert_eq!(reasons, vec!["no_text", "not_json", "unreadable_field"]);
-    let unreadable = dlq.iter().find(|r| r.headers["reason"] == "unreadable_field").unwrap();
+    let unreadable = dlq
+        .iter()
+        .find(|r| r.headers["reason"] == "unreadable_field")
+        .unwrap();
     assert!(unreadable.headers["detail"].contains("/mixed/item/0/content"));
     let m = shared.metrics.render();
-    assert!(m.contains("wordwarden_textless_messages_total{msgtype=\"image\"} 1"), "{m}");
+    assert!(
+        m.contains("wordwarden_textless_messages_total{msgtype=\"image\"} 1"),
+        "{m}"
+    );
     // a forwarded chat record alerts with pointers into its nested JSON
     let nested = alerts
         .iter()
         .map(|r| r.json())
         .find(|a| a["source"]["msgtype"] == "chatrecord")
         .unwrap();
-    let fields: Vec<&str> = nested["hits"].as_array().unwrap().iter().map(|h| h["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"/chatrecord/item/2/content/item/0/content/content"), "{fields:?}");
+    let fields: Vec<&str> = nested["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"/chatrecord/item/2/content/item/0/content/content"),
+        "{fields:?}"
+    );
 }

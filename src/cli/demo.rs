@@ -45,11 +45,15 @@ fn bundled_wordlists() -> PathBuf {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let sample = match &args.sample {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
         None => SAMPLE.to_string(),
     };
     let lines: Vec<&str> = sample.lines().filter(|l| !l.trim().is_empty()).collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(demo(args, lines))
 }
 
@@ -63,15 +67,25 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
         metrics_addr: args.metrics_addr.clone(),
         ..Config::default()
     };
-    config.kafka.insert("session.timeout.ms".into(), "6000".into());
+    config
+        .kafka
+        .insert("session.timeout.ms".into(), "6000".into());
     mock.create_topic(&config.input_topics[0], 4, 1)?;
     mock.create_topic(&config.alert_topic, 1, 1)?;
     mock.create_topic(&config.dlq_topic, 1, 1)?;
 
-    println!("wordwarden demo: {} archived WeCom records through the real pipeline", lines.len());
-    println!("  librdkafka mock cluster at {brokers}; metrics at http://{}/metrics", config.metrics_addr);
+    println!(
+        "wordwarden demo: {} archived WeCom records through the real pipeline",
+        lines.len()
+    );
+    println!(
+        "  librdkafka mock cluster at {brokers}; metrics at http://{}/metrics",
+        config.metrics_addr
+    );
 
-    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &brokers).create()?;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()?;
     for line in &lines {
         let key = serde_json::from_str::<serde_json::Value>(line)
             .ok()
@@ -79,7 +93,9 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         producer
             .send(
-                FutureRecord::to(&config.input_topics[0]).key(&key).payload(*line),
+                FutureRecord::to(&config.input_topics[0])
+                    .key(&key)
+                    .payload(*line),
                 Duration::from_secs(5),
             )
             .await
@@ -91,7 +107,9 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
     let watch = shared.clone();
     let started = Instant::now();
     let done = async move {
-        while watch.processed.load(Ordering::Relaxed) < expected && started.elapsed() < Duration::from_secs(120) {
+        while watch.processed.load(Ordering::Relaxed) < expected
+            && started.elapsed() < Duration::from_secs(120)
+        {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
@@ -140,7 +158,11 @@ fn read_topic(brokers: &str, topic: &str) -> anyhow::Result<Vec<(Vec<u8>, String
             Some(Ok(m)) => {
                 let reason = m
                     .headers()
-                    .and_then(|h| h.iter().find(|h| h.key == "reason").and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned())))
+                    .and_then(|h| {
+                        h.iter()
+                            .find(|h| h.key == "reason")
+                            .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
+                    })
                     .unwrap_or_default();
                 out.push((m.payload().map(<[u8]>::to_vec).unwrap_or_default(), reason));
                 idle_since = Instant::now();
@@ -152,7 +174,13 @@ fn read_topic(brokers: &str, topic: &str) -> anyhow::Result<Vec<(Vec<u8>, String
     Ok(out)
 }
 
-fn print_summary(shared: &Shared, alerts: &[Alert], dead: &[(Vec<u8>, String)], total: i64, elapsed: Duration) {
+fn print_summary(
+    shared: &Shared,
+    alerts: &[Alert],
+    dead: &[(Vec<u8>, String)],
+    total: i64,
+    elapsed: Duration,
+) {
     let textless: u64 = shared
         .metrics
         .processed

@@ -33,5 +33,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         lists.files().len(),
         lists.version()
     );
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -5,7 +5,6 @@ mod lint;
 mod run;
 mod scan;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -69,14 +68,17 @@ impl FormatArgs {
 }
 
 /// Loads and compiles a list directory, printing every error with file:line.
-pub fn load_ruleset(dir: &PathBuf) -> anyhow::Result<wordwarden::ruleset::Ruleset> {
+pub fn load_ruleset(dir: &std::path::Path) -> anyhow::Result<wordwarden::ruleset::Ruleset> {
     match wordwarden::ruleset::Ruleset::from_dir(dir) {
         Ok(rs) => Ok(rs),
         Err(e) => {
             for d in e.diagnostics() {
                 eprintln!("{d}");
             }
-            Err(anyhow::anyhow!("cannot load word lists from {}: {e}", dir.display()))
+            Err(anyhow::anyhow!(
+                "cannot load word lists from {}: {e}",
+                dir.display()
+            ))
         }
     }
 }
@@ -88,7 +90,13 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("WORDWARDEN_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,librdkafka=warn,rdkafka=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let json = std::env::var("WORDWARDEN_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

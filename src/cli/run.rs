@@ -68,7 +68,11 @@ impl Args {
             c.metrics_addr = v.clone();
         }
         if let Some(v) = &self.delivery {
-            c.delivery = if v == "exactly-once" { Delivery::ExactlyOnce } else { Delivery::AtLeastOnce };
+            c.delivery = if v == "exactly-once" {
+                Delivery::ExactlyOnce
+            } else {
+                Delivery::AtLeastOnce
+            };
         }
         c.validate()?;
         Ok(c)
@@ -80,7 +84,10 @@ pub async fn termination() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
                     _ = term.recv() => tracing::info!("SIGTERM received"),
@@ -100,7 +107,9 @@ pub async fn termination() {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = args.resolve()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let shared = Shared::new(&config)?;
         tracing::info!(version = %shared.ruleset.load().version(), "word lists loaded");

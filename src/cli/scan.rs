@@ -37,7 +37,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let reader: Box<dyn Read> = match &args.input {
         None => Box::new(std::io::stdin().lock()),
         Some(p) if p.as_os_str() == "-" => Box::new(std::io::stdin().lock()),
-        Some(p) => Box::new(std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?),
+        Some(p) => Box::new(
+            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+        ),
     };
     let mut reader = BufReader::new(reader);
     let stdout = std::io::stdout();
@@ -62,7 +64,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let mut source = Map::new();
         source.insert("line".into(), Value::from(number));
-        let j = judge.judge(&ruleset, &mut scanner, bytes, source, &format!("line:{number}"));
+        let j = judge.judge(
+            &ruleset,
+            &mut scanner,
+            bytes,
+            source,
+            &format!("line:{number}"),
+        );
         if let Some(e) = &j.rejected {
             rejected += 1;
             eprintln!("line {number}: rejected ({}): {e}", e.reason());
@@ -71,11 +79,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if !j.problems.is_empty() {
             rejected += 1;
             for p in &j.problems {
-                eprintln!("line {number}: unreadable field {}: {}", p.pointer, p.reason);
+                eprintln!(
+                    "line {number}: unreadable field {}: {}",
+                    p.pointer, p.reason
+                );
             }
         }
         if j.textless {
-            *textless.entry(j.msgtype.clone().unwrap_or_default()).or_default() += 1;
+            *textless
+                .entry(j.msgtype.clone().unwrap_or_default())
+                .or_default() += 1;
         }
         if let Some(alert) = j.alert {
             serde_json::to_writer(&mut out, &alert)?;
@@ -87,5 +100,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let parts: Vec<String> = textless.iter().map(|(k, v)| format!("{k}={v}")).collect();
         eprintln!("records without text: {}", parts.join(" "));
     }
-    Ok(if rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -102,9 +102,12 @@ pub fn find(text: &str, enabled: &[Detector]) -> Vec<Detection> {
 
 /// Like [`find`], appending to `out`.
 pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
-    let digits = enabled
-        .iter()
-        .any(|d| matches!(d, Detector::CnIdCard | Detector::BankCard | Detector::CnMobile));
+    let digits = enabled.iter().any(|d| {
+        matches!(
+            d,
+            Detector::CnIdCard | Detector::BankCard | Detector::CnMobile
+        )
+    });
     if digits {
         find_digit_runs(text, enabled, out);
     }
@@ -169,7 +172,11 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 run.groups.push((run.digits.len(), run.digits.len()));
                 run.sep_pending = false;
             }
-            run.digits.push(Digit { ch: d, start: pos, end });
+            run.digits.push(Digit {
+                ch: d,
+                start: pos,
+                end,
+            });
             if let Some(g) = run.groups.last_mut() {
                 g.1 = run.digits.len();
             }
@@ -179,7 +186,11 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
         if !run.digits.is_empty() {
             if (c == 'x' || c == 'X' || c == 'ｘ' || c == 'Ｘ') && !run.sep_pending {
                 // the ID card check character; the run ends with it
-                run.digits.push(Digit { ch: b'x', start: pos, end });
+                run.digits.push(Digit {
+                    ch: b'x',
+                    start: pos,
+                    end,
+                });
                 if let Some(g) = run.groups.last_mut() {
                     g.1 = run.digits.len();
                 }
@@ -311,14 +322,19 @@ pub fn valid_bank_card(d: &[u8]) -> bool {
 
 /// Mainland mobile numbers: `1[3-9]` and nine more digits.
 pub fn valid_cn_mobile(d: &[u8]) -> bool {
-    d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1]) && d.iter().all(u8::is_ascii_digit)
+    d.len() == 11
+        && d[0] == b'1'
+        && (b'3'..=b'9').contains(&d[1])
+        && d.iter().all(u8::is_ascii_digit)
 }
 
 fn email_regex() -> &'static regex::Regex {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r"[a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9](?:[a-z0-9\-]{0,62}\.)+[a-z]{2,24}")
-            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+        regex::Regex::new(
+            r"[a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9](?:[a-z0-9\-]{0,62}\.)+[a-z]{2,24}",
+        )
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
     })
 }
 
@@ -373,7 +389,10 @@ mod tests {
 
     #[test]
     fn mobile_numbers() {
-        assert_eq!(dets("加我13812345678"), vec![(Detector::CnMobile, "13812345678")]);
+        assert_eq!(
+            dets("加我13812345678"),
+            vec![(Detector::CnMobile, "13812345678")]
+        );
         assert_eq!(
             dets("电话 138-1234-5678"),
             vec![(Detector::CnMobile, "138-1234-5678")]
@@ -403,7 +422,7 @@ mod tests {
             vec![(Detector::BankCard, "4111 1111 1111 1111")]
         );
         assert_eq!(dets("卡号 4111111111111112"), vec![]); // Luhn fails
-        // a 13-digit millisecond timestamp that passes Luhn is no card
+                                                           // a 13-digit millisecond timestamp that passes Luhn is no card
         assert_eq!(dets("ts 1700000000004"), vec![]);
     }
 
@@ -433,7 +452,17 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for t in ["", "x", "1", "1-", "-1", "1x", "x1", &"9".repeat(500), "1 2 3 4 5 6 7 8 9 0 1"] {
+        for t in [
+            "",
+            "x",
+            "1",
+            "1-",
+            "-1",
+            "1x",
+            "x1",
+            &"9".repeat(500),
+            "1 2 3 4 5 6 7 8 9 0 1",
+        ] {
             let _ = dets(t);
         }
     }

@@ -88,12 +88,17 @@ async fn deliver(
 }
 
 /// Runs until `stop` turns true, then drains and commits.
-pub async fn run(config: &Config, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), EngineError> {
+pub async fn run(
+    config: &Config,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), EngineError> {
     let context = EngineContext {
         shared: shared.clone(),
         commit_on_revoke: true,
     };
-    let consumer: Arc<Consumer_> = Arc::new(clients::consumer(config, false).create_with_context(context)?);
+    let consumer: Arc<Consumer_> =
+        Arc::new(clients::consumer(config, false).create_with_context(context)?);
     let producer: FutureProducer = clients::producer(config, None).create()?;
     subscribe(&consumer, config)?;
     tracing::info!(topics = ?config.input_topics, group = %config.group, "consuming (at-least-once)");
@@ -113,7 +118,14 @@ pub async fn run(config: &Config, shared: Arc<Shared>, mut stop: watch::Receiver
         tasks.push(tokio::spawn(async move {
             let mut buffers = Default::default();
             while let Some(msg) = rx.recv().await {
-                let processed = process(&judge, &shared_w, &mut buffers, &msg, &alert_topic, &dlq_topic);
+                let processed = process(
+                    &judge,
+                    &shared_w,
+                    &mut buffers,
+                    &msg,
+                    &alert_topic,
+                    &dlq_topic,
+                );
                 let mut deliveries = Vec::with_capacity(processed.outgoing.len());
                 for out in &processed.outgoing {
                     deliveries.push(enqueue(&producer_w, out).await);
@@ -131,7 +143,8 @@ pub async fn run(config: &Config, shared: Arc<Shared>, mut stop: watch::Receiver
             }
         }));
         // acker: await deliveries in order, then store the offset
-        let (shared_a, producer_a, consumer_a) = (shared.clone(), producer.clone(), consumer.clone());
+        let (shared_a, producer_a, consumer_a) =
+            (shared.clone(), producer.clone(), consumer.clone());
         tasks.push(tokio::spawn(async move {
             while let Some(mut p) = ack_rx.recv().await {
                 let deliveries = std::mem::take(&mut p.deliveries);

@@ -8,28 +8,60 @@ use super::config::Config;
 fn base(config: &Config) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &config.brokers);
-    c.set("client.id", format!("wordwarden-{}", env!("CARGO_PKG_VERSION")));
+    c.set(
+        "client.id",
+        format!("wordwarden-{}", env!("CARGO_PKG_VERSION")),
+    );
     c
 }
 
 fn apply_overrides(c: &mut ClientConfig, config: &Config, consumer: bool) {
     const CONSUMER_ONLY: &[&str] = &[
-        "group.id", "session.timeout.ms", "max.poll.interval.ms", "auto.offset.reset",
-        "enable.auto.commit", "auto.commit.interval.ms", "enable.auto.offset.store",
-        "isolation.level", "partition.assignment.strategy", "fetch.min.bytes",
-        "fetch.wait.max.ms", "queued.min.messages", "queued.max.messages.kbytes",
-        "heartbeat.interval.ms", "group.instance.id", "enable.partition.eof",
-        "fetch.max.bytes", "max.partition.fetch.bytes",
+        "group.id",
+        "session.timeout.ms",
+        "max.poll.interval.ms",
+        "auto.offset.reset",
+        "enable.auto.commit",
+        "auto.commit.interval.ms",
+        "enable.auto.offset.store",
+        "isolation.level",
+        "partition.assignment.strategy",
+        "fetch.min.bytes",
+        "fetch.wait.max.ms",
+        "queued.min.messages",
+        "queued.max.messages.kbytes",
+        "heartbeat.interval.ms",
+        "group.instance.id",
+        "enable.partition.eof",
+        "fetch.max.bytes",
+        "max.partition.fetch.bytes",
     ];
     const PRODUCER_ONLY: &[&str] = &[
-        "acks", "linger.ms", "queue.buffering.max.ms", "queue.buffering.max.messages",
-        "queue.buffering.max.kbytes", "batch.num.messages", "batch.size", "compression.type",
-        "compression.codec", "enable.idempotence", "message.timeout.ms", "delivery.timeout.ms",
-        "retries", "retry.backoff.ms", "transactional.id", "transaction.timeout.ms",
-        "max.in.flight.requests.per.connection", "max.in.flight",
+        "acks",
+        "linger.ms",
+        "queue.buffering.max.ms",
+        "queue.buffering.max.messages",
+        "queue.buffering.max.kbytes",
+        "batch.num.messages",
+        "batch.size",
+        "compression.type",
+        "compression.codec",
+        "enable.idempotence",
+        "message.timeout.ms",
+        "delivery.timeout.ms",
+        "retries",
+        "retry.backoff.ms",
+        "transactional.id",
+        "transaction.timeout.ms",
+        "max.in.flight.requests.per.connection",
+        "max.in.flight",
     ];
     for (k, v) in &config.kafka {
-        let excluded = if consumer { PRODUCER_ONLY } else { CONSUMER_ONLY };
+        let excluded = if consumer {
+            PRODUCER_ONLY
+        } else {
+            CONSUMER_ONLY
+        };
         if !excluded.contains(&k.as_str()) {
             c.set(k, v);
         }

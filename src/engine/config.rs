@@ -139,13 +139,16 @@ impl Config {
                     path: p.to_path_buf(),
                     source,
                 })?;
-                text.parse()
-                    .map_err(|e: toml::de::Error| ConfigError::Invalid(format!("{}: {e}", p.display())))?
+                text.parse().map_err(|e: toml::de::Error| {
+                    ConfigError::Invalid(format!("{}: {e}", p.display()))
+                })?
             }
             None => toml::Table::new(),
         };
         for (name, value) in env {
-            let Some(key) = name.strip_prefix("WORDWARDEN_") else { continue };
+            let Some(key) = name.strip_prefix("WORDWARDEN_") else {
+                continue;
+            };
             let key = key.to_ascii_lowercase();
             if matches!(key.as_str(), "log" | "log_format" | "config") {
                 continue; // read by the binary, not config keys
@@ -193,13 +196,23 @@ impl Config {
         }
         InputFormat::parse(&self.input_format).map_err(ConfigError::Invalid)?;
         if self.alert_topic.is_empty() || self.dlq_topic.is_empty() {
-            return Err(ConfigError::Invalid("alert_topic and dlq_topic must be set".into()));
+            return Err(ConfigError::Invalid(
+                "alert_topic and dlq_topic must be set".into(),
+            ));
         }
-        if self.input_topics.iter().any(|t| t == &self.alert_topic || t == &self.dlq_topic) {
-            return Err(ConfigError::Invalid("an input topic is also the alert or dead-letter topic".into()));
+        if self
+            .input_topics
+            .iter()
+            .any(|t| t == &self.alert_topic || t == &self.dlq_topic)
+        {
+            return Err(ConfigError::Invalid(
+                "an input topic is also the alert or dead-letter topic".into(),
+            ));
         }
         if self.max_in_flight == 0 {
-            return Err(ConfigError::Invalid("max_in_flight must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "max_in_flight must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -231,7 +244,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -251,7 +267,11 @@ mod tests {
     fn env_overrides_file_with_types() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
-        std::fs::write(&p, "brokers = \"a:1\"\nworkers = 3\n[kafka]\n\"session.timeout.ms\" = \"6000\"\n").unwrap();
+        std::fs::write(
+            &p,
+            "brokers = \"a:1\"\nworkers = 3\n[kafka]\n\"session.timeout.ms\" = \"6000\"\n",
+        )
+        .unwrap();
         let c = Config::load(
             Some(&p),
             env(&[
@@ -278,7 +298,8 @@ mod tests {
         assert!(e.to_string().contains("no_such_key"), "{e}");
         let e = Config::load(None, env(&[("WORDWARDEN_INPUT_FORMAT", "xml")])).unwrap_err();
         assert!(e.to_string().contains("xml"), "{e}");
-        let e = Config::load(None, env(&[("WORDWARDEN_ALERT_TOPIC", "wecom.messages")])).unwrap_err();
+        let e =
+            Config::load(None, env(&[("WORDWARDEN_ALERT_TOPIC", "wecom.messages")])).unwrap_err();
         assert!(e.to_string().contains("also"), "{e}");
     }
 }

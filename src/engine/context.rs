@@ -77,7 +77,9 @@ impl ConsumerContext for EngineContext {
         self.shared.assigned.store(assigned, Ordering::Relaxed);
         self.shared.metrics.partitions_assigned.set(assigned);
         match rebalance {
-            Rebalance::Assign(tpl) => tracing::info!(partitions = tpl.count(), "partitions assigned"),
+            Rebalance::Assign(tpl) => {
+                tracing::info!(partitions = tpl.count(), "partitions assigned")
+            }
             Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
             Rebalance::Revoke(_) => {}
         }

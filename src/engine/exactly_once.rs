@@ -22,7 +22,11 @@ use super::records::process;
 use super::{judge_for, Config, EngineError, Shared};
 
 /// Runs until `stop` turns true, committing the open transaction first.
-pub async fn run(config: &Config, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), EngineError> {
+pub async fn run(
+    config: &Config,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), EngineError> {
     let context = EngineContext {
         shared: shared.clone(),
         commit_on_revoke: false,
@@ -79,25 +83,49 @@ pub async fn run(config: &Config, shared: Arc<Shared>, mut stop: watch::Receiver
             }
         }
         for m in &batch {
-            shared.metrics.consumed.with_label_values(&[m.topic()]).inc();
+            shared
+                .metrics
+                .consumed
+                .with_label_values(&[m.topic()])
+                .inc();
         }
         shared.metrics.in_flight.add(batch.len() as i64);
 
         // 2. judge and produce inside one transaction with the offsets
-        let outcome = transact(&producer, &consumer, &judge, &shared, &mut buffers, &batch, config).await;
+        let outcome = transact(
+            &producer,
+            &consumer,
+            &judge,
+            &shared,
+            &mut buffers,
+            &batch,
+            config,
+        )
+        .await;
         shared.metrics.in_flight.sub(batch.len() as i64);
         match outcome {
             Ok(processed) => {
-                shared.metrics.transactions.with_label_values(&["committed"]).inc();
+                shared
+                    .metrics
+                    .transactions
+                    .with_label_values(&["committed"])
+                    .inc();
                 for (m, p) in batch.iter().zip(processed) {
                     p.count(&shared, m.topic());
                 }
             }
             Err(e) => {
-                shared.metrics.transactions.with_label_values(&["aborted"]).inc();
+                shared
+                    .metrics
+                    .transactions
+                    .with_label_values(&["aborted"])
+                    .inc();
                 tracing::warn!(error = %e, "transaction failed; rewinding the batch");
                 let p = producer.clone();
-                let abort = tokio::task::spawn_blocking(move || p.abort_transaction(Duration::from_secs(30))).await;
+                let abort = tokio::task::spawn_blocking(move || {
+                    p.abort_transaction(Duration::from_secs(30))
+                })
+                .await;
                 if let Ok(Err(e)) = abort {
                     if is_fatal(&e) {
                         return Err(e.into());
@@ -130,7 +158,14 @@ async fn transact(
     let mut processed = Vec::with_capacity(batch.len());
     let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for m in batch {
-        let p = process(judge, shared, buffers, m, &config.alert_topic, &config.dlq_topic);
+        let p = process(
+            judge,
+            shared,
+            buffers,
+            m,
+            &config.alert_topic,
+            &config.dlq_topic,
+        );
         for out in &p.outgoing {
             if enqueue(producer, out).await.is_none() {
                 return Err(KafkaError::Canceled);
@@ -143,9 +178,7 @@ async fn transact(
     for ((topic, partition), offset) in &next_offsets {
         tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
     }
-    let metadata = consumer
-        .group_metadata()
-        .ok_or(KafkaError::Canceled)?;
+    let metadata = consumer.group_metadata().ok_or(KafkaError::Canceled)?;
     let p = producer.clone();
     tokio::task::spawn_blocking(move || {
         p.send_offsets_to_transaction(&tpl, &metadata, Duration::from_secs(30))?;
@@ -160,10 +193,17 @@ async fn transact(
 fn rewind(consumer: &StreamConsumer<EngineContext>, batch: &[OwnedMessage]) {
     let mut firsts: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for m in batch {
-        firsts.entry((m.topic().to_string(), m.partition())).or_insert(m.offset());
+        firsts
+            .entry((m.topic().to_string(), m.partition()))
+            .or_insert(m.offset());
     }
     for ((topic, partition), offset) in firsts {
-        if let Err(e) = consumer.seek(&topic, partition, Offset::Offset(offset), Duration::from_secs(5)) {
+        if let Err(e) = consumer.seek(
+            &topic,
+            partition,
+            Offset::Offset(offset),
+            Duration::from_secs(5),
+        ) {
             tracing::warn!(error = %e, partition, "seek after abort failed");
         }
     }

@@ -157,10 +157,14 @@ impl Metrics {
     /// Records a newly loaded ruleset.
     pub fn set_ruleset(&self, ruleset: &Ruleset) {
         self.ruleset_info.reset();
-        self.ruleset_info.with_label_values(&[ruleset.version()]).set(1);
+        self.ruleset_info
+            .with_label_values(&[ruleset.version()])
+            .set(1);
         self.ruleset_rules.reset();
         for (cat, n) in &ruleset.stats().rules_per_category {
-            self.ruleset_rules.with_label_values(&[cat.as_str()]).set(*n as i64);
+            self.ruleset_rules
+                .with_label_values(&[cat.as_str()])
+                .set(*n as i64);
         }
         self.reload_last_success.set(unix_now());
     }
@@ -189,10 +193,37 @@ pub fn unix_now() -> f64 {
 /// WeCom message types used as label values; anything else is `other`.
 pub fn msgtype_label(msgtype: Option<&str>) -> &'static str {
     const KNOWN: &[&str] = &[
-        "text", "image", "revoke", "agree", "disagree", "voice", "video", "card", "location",
-        "emotion", "file", "link", "weapp", "chatrecord", "todo", "vote", "collect", "redpacket",
-        "meeting", "docmsg", "markdown", "news", "calendar", "mixed", "meeting_voice_call",
-        "voip_doc_share", "external_redpacket", "sphfeed", "voiptext", "qydiskfile", "switch",
+        "text",
+        "image",
+        "revoke",
+        "agree",
+        "disagree",
+        "voice",
+        "video",
+        "card",
+        "location",
+        "emotion",
+        "file",
+        "link",
+        "weapp",
+        "chatrecord",
+        "todo",
+        "vote",
+        "collect",
+        "redpacket",
+        "meeting",
+        "docmsg",
+        "markdown",
+        "news",
+        "calendar",
+        "mixed",
+        "meeting_voice_call",
+        "voip_doc_share",
+        "external_redpacket",
+        "sphfeed",
+        "voiptext",
+        "qydiskfile",
+        "switch",
     ];
     match msgtype {
         None => "none",

@@ -14,8 +14,8 @@
 //! metrics and readiness.
 
 pub mod at_least_once;
-pub mod config;
 mod clients;
+pub mod config;
 mod context;
 pub mod exactly_once;
 pub mod http;
@@ -135,7 +135,10 @@ impl Shared {
     /// Logs an unknown message type's name (never its content) once.
     pub(crate) fn note_unknown_msgtype(&self, name: &str) {
         self.metrics.unknown_msgtypes.inc();
-        let mut seen = self.unknown_types_logged.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self
+            .unknown_types_logged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if seen.len() < 256 && seen.insert(name.to_string()) {
             tracing::warn!(msgtype = %name.chars().take(64).collect::<String>(), "unknown WeCom message type; scanning its strings as generic JSON");
         }

@@ -59,7 +59,9 @@ impl Processed {
         if let Some((severity, hits)) = &self.alert {
             m.alerts.with_label_values(&[severity.as_str()]).inc();
             for (category, sev) in hits {
-                m.hits.with_label_values(&[category.as_str(), sev.as_str()]).inc();
+                m.hits
+                    .with_label_values(&[category.as_str(), sev.as_str()])
+                    .inc();
             }
         }
         if let Some(ts) = self.broker_timestamp_ms {
@@ -68,7 +70,9 @@ impl Processed {
                 m.latency.observe((now_ms - ts) as f64 / 1000.0);
             }
         }
-        shared.processed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        shared
+            .processed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -108,7 +112,9 @@ pub(crate) fn process(
         broker_timestamp_ms,
     };
     let Some(payload) = msg.payload() else {
-        processed.outgoing.push(dead_letter(msg, dlq_topic, "empty", "null message value"));
+        processed
+            .outgoing
+            .push(dead_letter(msg, dlq_topic, "empty", "null message value"));
         processed.outcome = "dead_letter";
         processed.dead_letter_reason = Some("empty");
         return processed;
@@ -118,7 +124,10 @@ pub(crate) fn process(
     source.insert("partition".into(), Value::from(msg.partition()));
     source.insert("offset".into(), Value::from(msg.offset()));
     if let Some(k) = msg.key() {
-        source.insert("key".into(), Value::from(String::from_utf8_lossy(k).into_owned()));
+        source.insert(
+            "key".into(),
+            Value::from(String::from_utf8_lossy(k).into_owned()),
+        );
     }
     if let Some(ts) = broker_timestamp_ms {
         source.insert("timestamp".into(), Value::from(ts));
@@ -129,11 +138,16 @@ pub(crate) fn process(
     let mut scanner = ruleset.scanner_with(std::mem::take(buffers));
     let j = judge.judge(&ruleset, &mut scanner, payload, source, &fallback);
     *buffers = scanner.into_buffers();
-    shared.metrics.scan_seconds.observe(started.elapsed().as_secs_f64());
+    shared
+        .metrics
+        .scan_seconds
+        .observe(started.elapsed().as_secs_f64());
 
     if let Some(err) = &j.rejected {
         let reason = err.reason();
-        processed.outgoing.push(dead_letter(msg, dlq_topic, reason, &err.to_string()));
+        processed
+            .outgoing
+            .push(dead_letter(msg, dlq_topic, reason, &err.to_string()));
         processed.outcome = "dead_letter";
         processed.dead_letter_reason = Some(reason);
         return processed;
@@ -169,12 +183,21 @@ pub(crate) fn process(
                 processed.outcome = "alert";
                 processed.alert = Some((
                     alert.severity,
-                    alert.hits.iter().map(|h| (h.category.clone(), h.severity)).collect(),
+                    alert
+                        .hits
+                        .iter()
+                        .map(|h| (h.category.clone(), h.severity))
+                        .collect(),
                 ));
             }
             Err(e) => {
                 // cannot happen for our own types; never drop silently
-                processed.outgoing.push(dead_letter(msg, dlq_topic, "alert_encoding", &e.to_string()));
+                processed.outgoing.push(dead_letter(
+                    msg,
+                    dlq_topic,
+                    "alert_encoding",
+                    &e.to_string(),
+                ));
                 processed.dead_letter_reason = Some("alert_encoding");
                 processed.outcome = "dead_letter";
             }
@@ -183,7 +206,9 @@ pub(crate) fn process(
     if !j.problems.is_empty() {
         let pointers: Vec<&str> = j.problems.iter().map(|p| p.pointer.as_str()).collect();
         let detail = format!("unreadable field(s) {}", pointers.join(", "));
-        processed.outgoing.push(dead_letter(msg, dlq_topic, "unreadable_field", &detail));
+        processed
+            .outgoing
+            .push(dead_letter(msg, dlq_topic, "unreadable_field", &detail));
         processed.dead_letter_reason = Some("unreadable_field");
         if processed.outcome == "clean" {
             processed.outcome = "dead_letter";

@@ -54,7 +54,9 @@ impl InputFormat {
             "text" => Ok(InputFormat::Text),
             "json" => Ok(InputFormat::json("/text")),
             "wecom" => Ok(InputFormat::wecom()),
-            other => Err(format!("unknown input format {other:?} (text, json, wecom)")),
+            other => Err(format!(
+                "unknown input format {other:?} (text, json, wecom)"
+            )),
         }
     }
 
@@ -192,7 +194,10 @@ pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, 
             let mut id = None;
             for key in ["id", "msgid", "message_id"] {
                 if let Some(v) = value.get(key) {
-                    id = v.as_str().map(str::to_string).or_else(|| Some(v.to_string()));
+                    id = v
+                        .as_str()
+                        .map(str::to_string)
+                        .or_else(|| Some(v.to_string()));
                     source.insert(key.to_string(), v.clone());
                     break;
                 }
@@ -223,7 +228,8 @@ fn parse_json(bytes: &[u8]) -> Result<Value, DecodeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
         valid_up_to: e.valid_up_to(),
     })?;
-    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     match value {
         Value::Object(_) => Ok(value),
         Value::Null => Err(DecodeError::Empty),
@@ -262,10 +268,16 @@ mod tests {
         assert_eq!(decode(b"null", &f).unwrap_err().reason(), "empty");
         assert_eq!(decode(b"{", &f).unwrap_err().reason(), "not_json");
         assert_eq!(decode(b"[1]", &f).unwrap_err().reason(), "not_json");
-        assert_eq!(decode(br#"{"text": 5}"#, &f).unwrap_err().reason(), "no_text");
+        assert_eq!(
+            decode(br#"{"text": 5}"#, &f).unwrap_err().reason(),
+            "no_text"
+        );
         assert_eq!(decode(b"\xc3\x28", &f).unwrap_err().reason(), "not_utf8");
         let deep = "[".repeat(100_000);
-        assert_eq!(decode(deep.as_bytes(), &f).unwrap_err().reason(), "not_json");
+        assert_eq!(
+            decode(deep.as_bytes(), &f).unwrap_err().reason(),
+            "not_json"
+        );
     }
 
     #[test]

@@ -68,8 +68,10 @@ fn layout(msgtype: &str) -> Option<(&'static str, &'static [&'static str])> {
 
 /// Keys that never hold human text in an unknown message type.
 fn never_text_key(key: &str) -> bool {
-    matches!(key, "sdkfileid" | "md5sum" | "filesize" | "fileext" | "play_length" | "size")
-        || key.ends_with("id")
+    matches!(
+        key,
+        "sdkfileid" | "md5sum" | "filesize" | "fileext" | "play_length" | "size"
+    ) || key.ends_with("id")
         || key.ends_with("time")
 }
 
@@ -80,13 +82,18 @@ struct Walker<'o> {
     found: usize,
 }
 
-pub(super) fn decode_record(value: &Value, opts: &WecomOptions) -> Result<Message<'static>, DecodeError> {
+pub(super) fn decode_record(
+    value: &Value,
+    opts: &WecomOptions,
+) -> Result<Message<'static>, DecodeError> {
     let record = if opts.record_pointer.is_empty() {
         value
     } else {
-        value.pointer(&opts.record_pointer).ok_or_else(|| DecodeError::NoText {
-            pointer: opts.record_pointer.clone(),
-        })?
+        value
+            .pointer(&opts.record_pointer)
+            .ok_or_else(|| DecodeError::NoText {
+                pointer: opts.record_pointer.clone(),
+            })?
     };
     let Some(obj) = record.as_object() else {
         return Err(DecodeError::NotJson(format!(
@@ -95,7 +102,9 @@ pub(super) fn decode_record(value: &Value, opts: &WecomOptions) -> Result<Messag
         )));
     };
     let mut source = Map::new();
-    for key in ["msgid", "action", "msgtype", "from", "tolist", "roomid", "msgtime"] {
+    for key in [
+        "msgid", "action", "msgtype", "from", "tolist", "roomid", "msgtime",
+    ] {
         if let Some(v) = obj.get(key) {
             source.insert(key.to_string(), v.clone());
         }
@@ -187,14 +196,26 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn walk_layout(&mut self, payload: &Value, ptr: &str, paths: &[&str], depth: usize) -> Result<(), DecodeError> {
+    fn walk_layout(
+        &mut self,
+        payload: &Value,
+        ptr: &str,
+        paths: &[&str],
+        depth: usize,
+    ) -> Result<(), DecodeError> {
         for path in paths {
             self.walk_path(payload, ptr, path, depth)?;
         }
         Ok(())
     }
 
-    fn walk_path(&mut self, value: &Value, ptr: &str, path: &str, depth: usize) -> Result<(), DecodeError> {
+    fn walk_path(
+        &mut self,
+        value: &Value,
+        ptr: &str,
+        path: &str,
+        depth: usize,
+    ) -> Result<(), DecodeError> {
         let (head, rest) = match path.split_once('/') {
             Some((h, r)) => (h, Some(r)),
             None => (path, None),
@@ -247,7 +268,12 @@ impl Walker<'_> {
 
     /// An array element: a plain string (`voteitem`), or a chat-record / mixed
     /// item `{type, content}` whose content is JSON in a string.
-    fn walk_item_or_string(&mut self, item: &Value, ptr: &str, depth: usize) -> Result<(), DecodeError> {
+    fn walk_item_or_string(
+        &mut self,
+        item: &Value,
+        ptr: &str,
+        depth: usize,
+    ) -> Result<(), DecodeError> {
         let Some(obj) = item.as_object() else {
             self.take_string(item, ptr);
             return Ok(());
@@ -360,26 +386,114 @@ mod tests {
     #[test]
     fn every_simple_type() {
         let cases: &[(&str, Vec<(String, String)>)] = &[
-            (r#""msgtype":"file","file":{"md5sum":"18e93fc2ea884df23b3d2d3b8667b9f0","filename":"2024客户名单.xlsx","fileext":"xlsx","filesize":18,"sdkfileid":"abc"}"#, vec![f("/file/filename", "2024客户名单.xlsx")]),
-            (r#""msgtype":"link","link":{"title":"T","description":"D","link_url":"http://x","image_url":"http://img"}"#, vec![f("/link/title", "T"), f("/link/description", "D"), f("/link/link_url", "http://x")]),
-            (r#""msgtype":"weapp","weapp":{"title":"T","description":"D","username":"gh_1@app","displayname":"N"}"#, vec![f("/weapp/title", "T"), f("/weapp/description", "D"), f("/weapp/displayname", "N")]),
-            (r#""msgtype":"location","location":{"longitude":113.3,"latitude":23.1,"address":"A","title":"T","zoom":15}"#, vec![f("/location/title", "T"), f("/location/address", "A")]),
-            (r#""msgtype":"card","card":{"corpname":"C","userid":"u1"}"#, vec![f("/card/corpname", "C")]),
-            (r#""msgtype":"todo","todo":{"title":"T","content":"C"}"#, vec![f("/todo/title", "T"), f("/todo/content", "C")]),
-            (r#""msgtype":"vote","votetitle":"VT","voteitem":["a","b"],"votetype":101,"voteid":"v""#, vec![f("/votetitle", "VT"), f("/voteitem/0", "a"), f("/voteitem/1", "b")]),
-            (r#""msgtype":"vote","vote":{"votetitle":"VT","voteitem":["a"],"votetype":101}"#, vec![f("/vote/votetitle", "VT"), f("/vote/voteitem/0", "a")]),
-            (r#""msgtype":"collect","collect":{"room_name":"R","creator":"c","create_time":"2020","title":"T","details":[{"id":1,"ques":"Q1","type":"Text"},{"id":2,"ques":"Q2","type":"Number"}]}"#, vec![f("/collect/title", "T"), f("/collect/room_name", "R"), f("/collect/details/0/ques", "Q1"), f("/collect/details/1/ques", "Q2")]),
-            (r#""msgtype":"redpacket","redpacket":{"type":1,"wish":"W","totalcnt":1,"totalamount":3000}"#, vec![f("/redpacket/wish", "W")]),
-            (r#""msgtype":"external_redpacket","redpacket":{"type":1,"wish":"W","totalcnt":1}"#, vec![f("/redpacket/wish", "W")]),
-            (r#""msgtype":"meeting","meeting":{"topic":"T","starttime":1,"endtime":2,"address":"A","remarks":"R","meetingtype":102,"meetingid":1}"#, vec![f("/meeting/topic", "T"), f("/meeting/address", "A"), f("/meeting/remarks", "R")]),
-            (r#""msgtype":"docmsg","doc":{"title":"T","doc_creator":"c","link_url":"U"}"#, vec![f("/doc/title", "T"), f("/doc/link_url", "U")]),
-            (r#""msgtype":"markdown","info":{"content":"M"}"#, vec![f("/info/content", "M")]),
-            (r#""msgtype":"news","info":{"item":[{"title":"T","description":"D","url":"u","picurl":"p"}]}"#, vec![f("/info/item/0/title", "T"), f("/info/item/0/description", "D")]),
-            (r#""msgtype":"qydiskfile","info":{"filename":"F"}"#, vec![f("/info/filename", "F")]),
-            (r#""msgtype":"calendar","calendar":{"title":"T","creatorname":"c","attendeename":["a"],"starttime":1,"endtime":2,"place":"P","remarks":"R"}"#, vec![f("/calendar/title", "T"), f("/calendar/place", "P"), f("/calendar/remarks", "R")]),
-            (r#""msgtype":"meeting_voice_call","voiceid":"v","meeting_voice_call":{"endtime":1,"sdkfileid":"s","demofiledata":[{"filename":"F","demooperator":"d","starttime":1,"endtime":2}]}"#, vec![f("/meeting_voice_call/demofiledata/0/filename", "F")]),
-            (r#""msgtype":"voip_doc_share","voipid":"v","voip_doc_share":{"filename":"F","md5sum":"m","filesize":1,"sdkfileid":"s"}"#, vec![f("/voip_doc_share/filename", "F")]),
-            (r#""msgtype":"sphfeed","sphfeed":{"feed_type":4,"sph_name":"N","feed_desc":"D"}"#, vec![f("/sphfeed/feed_desc", "D"), f("/sphfeed/sph_name", "N")]),
+            (
+                r#""msgtype":"file","file":{"md5sum":"18e93fc2ea884df23b3d2d3b8667b9f0","filename":"2024客户名单.xlsx","fileext":"xlsx","filesize":18,"sdkfileid":"abc"}"#,
+                vec![f("/file/filename", "2024客户名单.xlsx")],
+            ),
+            (
+                r#""msgtype":"link","link":{"title":"T","description":"D","link_url":"http://x","image_url":"http://img"}"#,
+                vec![
+                    f("/link/title", "T"),
+                    f("/link/description", "D"),
+                    f("/link/link_url", "http://x"),
+                ],
+            ),
+            (
+                r#""msgtype":"weapp","weapp":{"title":"T","description":"D","username":"gh_1@app","displayname":"N"}"#,
+                vec![
+                    f("/weapp/title", "T"),
+                    f("/weapp/description", "D"),
+                    f("/weapp/displayname", "N"),
+                ],
+            ),
+            (
+                r#""msgtype":"location","location":{"longitude":113.3,"latitude":23.1,"address":"A","title":"T","zoom":15}"#,
+                vec![f("/location/title", "T"), f("/location/address", "A")],
+            ),
+            (
+                r#""msgtype":"card","card":{"corpname":"C","userid":"u1"}"#,
+                vec![f("/card/corpname", "C")],
+            ),
+            (
+                r#""msgtype":"todo","todo":{"title":"T","content":"C"}"#,
+                vec![f("/todo/title", "T"), f("/todo/content", "C")],
+            ),
+            (
+                r#""msgtype":"vote","votetitle":"VT","voteitem":["a","b"],"votetype":101,"voteid":"v""#,
+                vec![
+                    f("/votetitle", "VT"),
+                    f("/voteitem/0", "a"),
+                    f("/voteitem/1", "b"),
+                ],
+            ),
+            (
+                r#""msgtype":"vote","vote":{"votetitle":"VT","voteitem":["a"],"votetype":101}"#,
+                vec![f("/vote/votetitle", "VT"), f("/vote/voteitem/0", "a")],
+            ),
+            (
+                r#""msgtype":"collect","collect":{"room_name":"R","creator":"c","create_time":"2020","title":"T","details":[{"id":1,"ques":"Q1","type":"Text"},{"id":2,"ques":"Q2","type":"Number"}]}"#,
+                vec![
+                    f("/collect/title", "T"),
+                    f("/collect/room_name", "R"),
+                    f("/collect/details/0/ques", "Q1"),
+                    f("/collect/details/1/ques", "Q2"),
+                ],
+            ),
+            (
+                r#""msgtype":"redpacket","redpacket":{"type":1,"wish":"W","totalcnt":1,"totalamount":3000}"#,
+                vec![f("/redpacket/wish", "W")],
+            ),
+            (
+                r#""msgtype":"external_redpacket","redpacket":{"type":1,"wish":"W","totalcnt":1}"#,
+                vec![f("/redpacket/wish", "W")],
+            ),
+            (
+                r#""msgtype":"meeting","meeting":{"topic":"T","starttime":1,"endtime":2,"address":"A","remarks":"R","meetingtype":102,"meetingid":1}"#,
+                vec![
+                    f("/meeting/topic", "T"),
+                    f("/meeting/address", "A"),
+                    f("/meeting/remarks", "R"),
+                ],
+            ),
+            (
+                r#""msgtype":"docmsg","doc":{"title":"T","doc_creator":"c","link_url":"U"}"#,
+                vec![f("/doc/title", "T"), f("/doc/link_url", "U")],
+            ),
+            (
+                r#""msgtype":"markdown","info":{"content":"M"}"#,
+                vec![f("/info/content", "M")],
+            ),
+            (
+                r#""msgtype":"news","info":{"item":[{"title":"T","description":"D","url":"u","picurl":"p"}]}"#,
+                vec![
+                    f("/info/item/0/title", "T"),
+                    f("/info/item/0/description", "D"),
+                ],
+            ),
+            (
+                r#""msgtype":"qydiskfile","info":{"filename":"F"}"#,
+                vec![f("/info/filename", "F")],
+            ),
+            (
+                r#""msgtype":"calendar","calendar":{"title":"T","creatorname":"c","attendeename":["a"],"starttime":1,"endtime":2,"place":"P","remarks":"R"}"#,
+                vec![
+                    f("/calendar/title", "T"),
+                    f("/calendar/place", "P"),
+                    f("/calendar/remarks", "R"),
+                ],
+            ),
+            (
+                r#""msgtype":"meeting_voice_call","voiceid":"v","meeting_voice_call":{"endtime":1,"sdkfileid":"s","demofiledata":[{"filename":"F","demooperator":"d","starttime":1,"endtime":2}]}"#,
+                vec![f("/meeting_voice_call/demofiledata/0/filename", "F")],
+            ),
+            (
+                r#""msgtype":"voip_doc_share","voipid":"v","voip_doc_share":{"filename":"F","md5sum":"m","filesize":1,"sdkfileid":"s"}"#,
+                vec![f("/voip_doc_share/filename", "F")],
+            ),
+            (
+                r#""msgtype":"sphfeed","sphfeed":{"feed_type":4,"sph_name":"N","feed_desc":"D"}"#,
+                vec![f("/sphfeed/feed_desc", "D"), f("/sphfeed/sph_name", "N")],
+            ),
         ];
         for (body, want) in cases {
             assert_eq!(&fields(&rec(body)), want, "{body}");
@@ -408,7 +522,10 @@ mod tests {
         let body = r#""msgtype":"mixed","mixed":{"item":[{"type":"text","content":"{\"content\":\"你好\"}"},{"type":"image","content":"{\"md5sum\":\"m\",\"sdkfileid\":\"s\"}"},{"type":"text","content":"{\"content\":\"名单\"}"}]}"#;
         assert_eq!(
             fields(&rec(body)),
-            vec![f("/mixed/item/0/content/content", "你好"), f("/mixed/item/2/content/content", "名单")]
+            vec![
+                f("/mixed/item/0/content/content", "你好"),
+                f("/mixed/item/2/content/content", "名单")
+            ]
         );
         let inner = r#"{\"title\":\"inner\",\"item\":[{\"type\":\"ChatRecordText\",\"msgtime\":1,\"content\":\"{\\\"content\\\":\\\"深层\\\"}\"}]}"#;
         let body = format!(
@@ -437,10 +554,19 @@ mod tests {
 
     #[test]
     fn text_type_without_text_is_rejected() {
-        let e = decode(rec(r#""msgtype":"text","text":{}"#).as_bytes(), &InputFormat::wecom()).unwrap_err();
+        let e = decode(
+            rec(r#""msgtype":"text","text":{}"#).as_bytes(),
+            &InputFormat::wecom(),
+        )
+        .unwrap_err();
         assert_eq!(e.reason(), "no_text");
         let e = decode(rec(r#""msgtype":"file""#).as_bytes(), &InputFormat::wecom()).unwrap_err();
-        assert_eq!(e, DecodeError::NoText { pointer: "/file".into() });
+        assert_eq!(
+            e,
+            DecodeError::NoText {
+                pointer: "/file".into()
+            }
+        );
     }
 
     #[test]
@@ -448,7 +574,10 @@ mod tests {
         let body = r#""msgtype":"hologram","hologram":{"caption":"秘密","sdkfileid":"s","md5sum":"m","userid":"u","sendtime":"1","nested":{"note":"n"}}"#;
         assert_eq!(
             fields(&rec(body)),
-            vec![f("/hologram/caption", "秘密"), f("/hologram/nested/note", "n")]
+            vec![
+                f("/hologram/caption", "秘密"),
+                f("/hologram/nested/note", "n")
+            ]
         );
     }
 
@@ -458,7 +587,8 @@ mod tests {
         let mut content = r#"{"content":"x"}"#.to_string();
         let mut ty = "text";
         for _ in 0..10 {
-            let item = serde_json::json!({"title": "t", "item": [{"type": ty, "content": content}]});
+            let item =
+                serde_json::json!({"title": "t", "item": [{"type": ty, "content": content}]});
             content = item.to_string();
             ty = "chatrecord";
         }

@@ -173,11 +173,17 @@ impl LightFolded {
         if self.map.is_empty() || range.start >= range.end {
             return 0..0;
         }
-        let first = match self.map.binary_search_by_key(&(range.start as u32), |m| m.0) {
+        let first = match self
+            .map
+            .binary_search_by_key(&(range.start as u32), |m| m.0)
+        {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let last = match self.map.binary_search_by_key(&((range.end - 1) as u32), |m| m.0) {
+        let last = match self
+            .map
+            .binary_search_by_key(&((range.end - 1) as u32), |m| m.0)
+        {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };

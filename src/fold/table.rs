@@ -217,7 +217,9 @@ fn unconfuse(c: char) -> char {
     match (sk.next(), sk.next()) {
         // letters fold only to letters: a Cyrillic `б` looks like `6`, but
         // turning letters into digits would make Russian words numbers
-        (Some(a), None) if a.is_ascii_alphabetic() || (a.is_ascii_digit() && !c.is_alphabetic()) => {
+        (Some(a), None)
+            if a.is_ascii_alphabetic() || (a.is_ascii_digit() && !c.is_alphabetic()) =>
+        {
             a.to_ascii_lowercase()
         }
         _ => c,
@@ -312,7 +314,10 @@ mod tests {
                 Computed::Noise => FoldedChar::Noise,
                 Computed::Chars(v) if v.len() == 1 => FoldedChar::One(v[0]),
                 Computed::Chars(v) => {
-                    assert_eq!(fold_char(c), FoldedChar::Many(Box::leak(v.into_boxed_slice())));
+                    assert_eq!(
+                        fold_char(c),
+                        FoldedChar::Many(Box::leak(v.into_boxed_slice()))
+                    );
                     continue;
                 }
             };

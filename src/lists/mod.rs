@@ -9,6 +9,7 @@
 //! #! severity: high           directive (before the first entry): info|low|medium|high|critical
 //! #! description: free text
 //! #! match: exact             no folding for this file (default: fold)
+//! #! pinyin: off              no pinyin variants for this file (default: on)
 //! 内幕消息                     a term
 //! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
 //! re:(?i)project\s+falcon     a regular expression
@@ -154,6 +155,9 @@ pub struct ListFile {
     pub description: Option<String>,
     /// `#! match:`.
     pub match_mode: MatchMode,
+    /// `#! pinyin: on|off` (default on): also match the toneless pinyin of
+    /// this file's Chinese terms of 2-4 characters.
+    pub pinyin: bool,
     /// Entries in file order.
     pub entries: Vec<Entry>,
 }
@@ -238,7 +242,10 @@ impl WordListSet {
             });
         }
         let mut sources = Vec::new();
-        for entry in walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+        for entry in walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             let entry = entry.map_err(|e| ListError::Io {
                 path: e.path().unwrap_or(dir).to_path_buf(),
                 source: e.into(),
@@ -339,6 +346,7 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         severity: Severity::default(),
         description: None,
         match_mode: MatchMode::default(),
+        pinyin: true,
         entries: Vec::new(),
     };
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
@@ -390,10 +398,19 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                         format!("unknown match mode {other:?} (exact, fold)"),
                     ),
                 },
+                "pinyin" => match value {
+                    "on" | "true" | "yes" => file.pinyin = true,
+                    "off" | "false" | "no" => file.pinyin = false,
+                    other => diag(
+                        Level::Error,
+                        "bad-directive",
+                        format!("pinyin takes on or off, not {other:?}"),
+                    ),
+                },
                 other => diag(
                     Level::Error,
                     "bad-directive",
-                    format!("unknown directive {other:?} (severity, description, match)"),
+                    format!("unknown directive {other:?} (severity, description, match, pinyin)"),
                 ),
             }
             continue;
@@ -477,7 +494,9 @@ fn parse_combination(line: &str) -> Option<Result<EntryKind, String>> {
         return Some(Err("a combination rule needs at least one `&` part".into()));
     }
     if all.len() < 2 && none.is_empty() {
-        return Some(Err("a combination rule needs two `&` parts or a `~` part".into()));
+        return Some(Err(
+            "a combination rule needs two `&` parts or a `~` part".into()
+        ));
     }
     Some(Ok(EntryKind::Combination { all, none }))
 }
@@ -499,9 +518,8 @@ mod tests {
 
     #[test]
     fn directives_and_comments() {
-        let (f, d) = parse(
-            "# c\n#! severity: critical\n#! description: insider\n#! match: exact\nword\n",
-        );
+        let (f, d) =
+            parse("# c\n#! severity: critical\n#! description: insider\n#! match: exact\nword\n");
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(f.severity, Severity::Critical);
         assert_eq!(f.description.as_deref(), Some("insider"));
@@ -512,7 +530,8 @@ mod tests {
 
     #[test]
     fn bad_and_late_directives_are_errors_with_lines() {
-        let (_, d) = parse("#! severity: extreme\n#! colour: red\n#! nonsense\nw\n#! severity: high\n");
+        let (_, d) =
+            parse("#! severity: extreme\n#! colour: red\n#! nonsense\nw\n#! severity: high\n");
         let lines: Vec<(usize, &str)> = d.iter().map(|d| (d.line, d.code)).collect();
         assert_eq!(
             lines,
@@ -555,7 +574,10 @@ mod tests {
     fn bad_combination_and_detector() {
         let (f, d) = parse("a & \n& b\n@passport\nx ~ y\n");
         let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
-        assert_eq!(codes, vec!["bad-combination", "bad-combination", "unknown-detector"]);
+        assert_eq!(
+            codes,
+            vec!["bad-combination", "bad-combination", "unknown-detector"]
+        );
         assert_eq!(f.entries.len(), 1); // `x ~ y` is fine
     }
 

