@@ -213,6 +213,14 @@ pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, 
             })
         }
         InputFormat::Wecom(opts) => {
+            if opts.record_pointer.is_empty() {
+                let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
+                    valid_up_to: e.valid_up_to(),
+                })?;
+                if let Some(m) = wecom::decode_text_fast(text) {
+                    return Ok(m);
+                }
+            }
             let value = parse_json(bytes)?;
             wecom::decode_record(&value, opts)
         }

@@ -75,6 +75,65 @@ fn never_text_key(key: &str) -> bool {
         || key.ends_with("time")
 }
 
+/// The common case, a plain text record, parsed with borrowed strings (no
+/// copy of the text when it has no escapes). `None` sends the record down the
+/// general path.
+pub(super) fn decode_text_fast(json: &str) -> Option<Message<'_>> {
+    #[derive(serde::Deserialize)]
+    struct Body<'a> {
+        #[serde(borrow)]
+        content: Option<Cow<'a, str>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Record<'a> {
+        #[serde(borrow)]
+        msgid: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        action: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        msgtype: Option<Cow<'a, str>>,
+        from: Option<Value>,
+        tolist: Option<Value>,
+        roomid: Option<Value>,
+        msgtime: Option<Value>,
+        #[serde(borrow)]
+        text: Option<Body<'a>>,
+    }
+    let r: Record<'_> = serde_json::from_str(json).ok()?;
+    if r.msgtype.as_deref() != Some("text") {
+        return None;
+    }
+    let content = r.text?.content?;
+    let mut source = Map::new();
+    let mut put = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            source.insert(k.to_string(), v);
+        }
+    };
+    put("msgid", r.msgid.as_ref().map(|m| Value::from(m.as_ref())));
+    put("action", r.action.map(|a| Value::from(a.as_ref())));
+    put("msgtype", Some(Value::from("text")));
+    put("from", r.from);
+    put("tolist", r.tolist);
+    put("roomid", r.roomid);
+    put("msgtime", r.msgtime);
+    let fields = if content.is_empty() {
+        Vec::new()
+    } else {
+        vec![TextField {
+            pointer: Some("/text/content".to_string()),
+            text: content,
+        }]
+    };
+    Some(Message {
+        fields,
+        source,
+        id: r.msgid.map(Cow::into_owned),
+        msgtype: Some("text".into()),
+        problems: Vec::new(),
+    })
+}
+
 struct Walker<'o> {
     opts: &'o WecomOptions,
     fields: Vec<TextField<'static>>,
@@ -608,5 +667,65 @@ mod tests {
         let m = decode(j.as_bytes(), &InputFormat::Wecom(opts)).unwrap();
         assert_eq!(m.fields[0].pointer.as_deref(), Some("/record/text/content"));
         assert_eq!(m.source["msgtime"], "1547087894783");
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z内幕{}\\\"]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(12, 256, 6, |inner| {
+            let keys = prop_oneof![
+                Just("item".to_string()),
+                Just("content".to_string()),
+                Just("type".to_string()),
+                Just("title".to_string()),
+                "[a-z]{1,6}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((keys, inner.clone()), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+                // JSON in a string, as chat-record items carry it
+                inner.prop_map(|v| Value::from(v.to_string())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn no_json_value_panics_the_walker(payload in arb_json(), t in proptest::sample::select(vec![
+            "text", "mixed", "chatrecord", "vote", "news", "collect", "hologram", "image", "file",
+        ])) {
+            let rec = serde_json::json!({"msgid": "1", "action": "send", "msgtype": t, t: payload});
+            let _ = decode(rec.to_string().as_bytes(), &InputFormat::wecom());
+            let wrapped = serde_json::json!({"record": rec});
+            let opts = WecomOptions { record_pointer: "/record".into(), max_depth: 4 };
+            let _ = decode(wrapped.to_string().as_bytes(), &InputFormat::Wecom(opts));
+        }
+
+        #[test]
+        fn fast_path_equals_general_path(content in "\\PC{0,40}", from in "[a-z]{0,8}") {
+            let rec = serde_json::json!({"msgid": "m1", "action": "send", "from": from, "tolist": ["a"],
+                "roomid": "", "msgtime": 1547087894783u64, "msgtype": "text", "text": {"content": content}});
+            let json = rec.to_string();
+            let fast = decode_text_fast(&json).expect("fast path takes text records");
+            let general = decode_record(&rec, &WecomOptions::default()).unwrap();
+            proptest::prop_assert_eq!(fast.fields, general.fields);
+            proptest::prop_assert_eq!(fast.source, general.source);
+            proptest::prop_assert_eq!(fast.id, general.id);
+        }
+    }
+
+    #[test]
+    fn ten_thousand_levels_of_nesting_do_not_overflow() {
+        let deep = format!("{}{}", "{\"a\":".repeat(10_000), "1");
+        let rec = format!("{{\"msgid\":\"1\",\"msgtype\":\"hologram\",\"hologram\":{deep}}}");
+        assert!(decode(rec.as_bytes(), &InputFormat::wecom()).is_err());
     }
 }

@@ -166,6 +166,7 @@ struct PendingPattern {
     alt: Alt,
     // for duplicate warnings
     origin: (Arc<str>, usize),
+    seq: u32,
 }
 
 struct Compiler {
@@ -299,6 +300,7 @@ impl Compiler {
                                 pinyin: true,
                             },
                             origin: origin.clone(),
+                            seq: 0,
                         });
                     }
                 }
@@ -313,6 +315,7 @@ impl Compiler {
                         pinyin: false,
                     },
                     origin,
+                    seq: 0,
                 });
                 true
             }
@@ -333,6 +336,7 @@ impl Compiler {
                         pinyin: false,
                     },
                     origin,
+                    seq: 0,
                 });
                 true
             }
@@ -563,8 +567,14 @@ impl Compiler {
     }
 
     fn finish(mut self, version: String) -> Result<Ruleset, RulesetError> {
-        self.folded.sort_by(|a, b| a.key.cmp(&b.key));
-        self.exact.sort_by(|a, b| a.key.cmp(&b.key));
+        // unstable sort with the insertion order as tie-break: the first of
+        // equal keys stays the earlier line, without merge sort's copying
+        for list in [&mut self.folded, &mut self.exact] {
+            for (i, p) in list.iter_mut().enumerate() {
+                p.seq = i as u32;
+            }
+            list.sort_unstable_by(|a, b| a.key.cmp(&b.key).then(a.seq.cmp(&b.seq)));
+        }
         self.duplicate_and_flood_warnings();
         let (errors, warnings): (Vec<_>, Vec<_>) = std::mem::take(&mut self.diags)
             .into_iter()

@@ -1,0 +1,66 @@
+//! `--input-format wecom` against `--input-format text` on the same message
+//! texts: the cost of decoding archive records (JSON parse, the walker, the
+//! pointers) on top of scanning. Full judge path for both (decode, fold,
+//! match, alert), best of 5, one process. `cargo bench --bench wecom`.
+
+mod corpus;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use corpus::{list_set, Gen};
+use serde_json::{Map, Value};
+use wordwarden::envelope::InputFormat;
+use wordwarden::judge::Judge;
+use wordwarden::ruleset::Ruleset;
+
+fn best_of(runs: usize, mut f: impl FnMut() -> usize) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        let t = Instant::now();
+        black_box(f());
+        best = best.min(t.elapsed());
+    }
+    best
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    wordwarden::fold::warm_up();
+    let texts = Gen::new(42).corpus(if quick { 1 << 20 } else { 8 << 20 });
+    let records: Vec<String> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::json!({
+                "msgid": format!("{}_{}", 7447085704110748058u64 + i as u64, 1732500000 + i),
+                "action": "send", "from": "zhangwei", "tolist": ["lina"], "roomid": "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA",
+                "msgtime": 1732500000000u64 + i as u64, "msgtype": "text", "text": {"content": t}
+            })
+            .to_string()
+        })
+        .collect();
+    let terms = Gen::new(7).terms(100_000, true);
+    let rs = Ruleset::builder().build(&list_set(&terms)).expect("compiles");
+    let text_judge = Judge::new(InputFormat::Text);
+    let wecom_judge = Judge::new(InputFormat::wecom());
+    let mut scanner = rs.scanner();
+    let runs = if quick { 2 } else { 5 };
+    let t_text = best_of(runs, || {
+        texts
+            .iter()
+            .filter(|t| text_judge.judge(&rs, &mut scanner, t.as_bytes(), Map::new(), "x").alert.is_some())
+            .count()
+    });
+    let t_wecom = best_of(runs, || {
+        records
+            .iter()
+            .filter(|r| wecom_judge.judge(&rs, &mut scanner, r.as_bytes(), Map::<String, Value>::new(), "x").alert.is_some())
+            .count()
+    });
+    let n = texts.len() as f64;
+    println!("{} messages, 100k-term list, best of {runs}", texts.len());
+    println!("text : {:>10.0} messages/s", n / t_text.as_secs_f64());
+    println!("wecom: {:>10.0} messages/s", n / t_wecom.as_secs_f64());
+    println!("wecom/text ratio: {:.2}", t_text.as_secs_f64() / t_wecom.as_secs_f64());
+}
