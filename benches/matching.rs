@@ -37,7 +37,10 @@ fn compile_only(n: usize, pinyin: bool) {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = rss_mb();
     let t = Instant::now();
-    let rs = Ruleset::builder().pinyin(pinyin).build(&lists).expect("compiles");
+    let rs = Ruleset::builder()
+        .pinyin(pinyin)
+        .build(&lists)
+        .expect("compiles");
     let build_s = t.elapsed().as_secs_f64();
     let after = rss_mb();
     println!(
@@ -51,7 +54,10 @@ fn compile_only(n: usize, pinyin: bool) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--compile-only") {
-        let n = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+        let n = args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_000_000);
         compile_only(n, !args.iter().any(|a| a == "--no-pinyin"));
         return;
     }
@@ -73,7 +79,9 @@ fn main() {
     for (n, realistic) in [(1_000, true), (100_000, true), (100_000, false)] {
         let terms = Gen::new(7).terms(n, realistic);
         let t = Instant::now();
-        let rs = Ruleset::builder().build(&list_set(&terms)).expect("compiles");
+        let rs = Ruleset::builder()
+            .build(&list_set(&terms))
+            .expect("compiles");
         let build_s = t.elapsed().as_secs_f64();
         let ac = AhoCorasick::new(&terms).expect("aho-corasick");
         let daac: CharwiseDoubleArrayAhoCorasick<u32> =
@@ -87,13 +95,23 @@ fn main() {
                 .count()
         });
         let (ac_t, _) = best_of(runs, || {
-            corpus.iter().map(|m| ac.find_overlapping_iter(m.as_str()).count()).sum()
+            corpus
+                .iter()
+                .map(|m| ac.find_overlapping_iter(m.as_str()).count())
+                .sum()
         });
         let (daac_t, _) = best_of(runs, || {
-            corpus.iter().map(|m| daac.find_overlapping_iter(m.as_str()).count()).sum()
+            corpus
+                .iter()
+                .map(|m| daac.find_overlapping_iter(m.as_str()).count())
+                .sum()
         });
         let rate = |d: Duration| mb / d.as_secs_f64();
-        let label = format!("{}k {}", n / 1000, if realistic { "realistic" } else { "dense" });
+        let label = format!(
+            "{}k {}",
+            n / 1000,
+            if realistic { "realistic" } else { "dense" }
+        );
         println!(
             "{label:<22} {build_s:>8.2} {:>10.1} {:>10.1} {:>10.1} {:>9.2} {:>9.2} {:>8.1}",
             rate(ww_t),

@@ -41,7 +41,9 @@ fn main() {
         })
         .collect();
     let terms = Gen::new(7).terms(100_000, true);
-    let rs = Ruleset::builder().build(&list_set(&terms)).expect("compiles");
+    let rs = Ruleset::builder()
+        .build(&list_set(&terms))
+        .expect("compiles");
     let text_judge = Judge::new(InputFormat::Text);
     let wecom_judge = Judge::new(InputFormat::wecom());
     let mut scanner = rs.scanner();
@@ -49,18 +51,37 @@ fn main() {
     let t_text = best_of(runs, || {
         texts
             .iter()
-            .filter(|t| text_judge.judge(&rs, &mut scanner, t.as_bytes(), Map::new(), "x").alert.is_some())
+            .filter(|t| {
+                text_judge
+                    .judge(&rs, &mut scanner, t.as_bytes(), Map::new(), "x")
+                    .alert
+                    .is_some()
+            })
             .count()
     });
     let t_wecom = best_of(runs, || {
         records
             .iter()
-            .filter(|r| wecom_judge.judge(&rs, &mut scanner, r.as_bytes(), Map::<String, Value>::new(), "x").alert.is_some())
+            .filter(|r| {
+                wecom_judge
+                    .judge(
+                        &rs,
+                        &mut scanner,
+                        r.as_bytes(),
+                        Map::<String, Value>::new(),
+                        "x",
+                    )
+                    .alert
+                    .is_some()
+            })
             .count()
     });
     let n = texts.len() as f64;
     println!("{} messages, 100k-term list, best of {runs}", texts.len());
     println!("text : {:>10.0} messages/s", n / t_text.as_secs_f64());
     println!("wecom: {:>10.0} messages/s", n / t_wecom.as_secs_f64());
-    println!("wecom/text ratio: {:.2}", t_text.as_secs_f64() / t_wecom.as_secs_f64());
+    println!(
+        "wecom/text ratio: {:.2}",
+        t_text.as_secs_f64() / t_wecom.as_secs_f64()
+    );
 }

@@ -9,7 +9,10 @@ use rand::{Rng, SeedableRng};
 /// About 800 of the most frequent Chinese characters, most frequent first.
 pub const COMMON: &str = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞";
 
-const ASCII_WORDS: &[&str] = &["ok", "PPT", "Q3", "KPI", "OK", "mail", "demo", "v2", "bug", "PR", "Excel", "deadline", "call", "review"];
+const ASCII_WORDS: &[&str] = &[
+    "ok", "PPT", "Q3", "KPI", "OK", "mail", "demo", "v2", "bug", "PR", "Excel", "deadline", "call",
+    "review",
+];
 const EMOJI: &[&str] = &["😀", "👍", "🙏", "🎉", "😂", "🤝", "👌"];
 
 /// A seeded generator.
@@ -39,7 +42,10 @@ impl Gen {
     fn zipf_char(&mut self) -> char {
         let total = *self.cdf.last().unwrap_or(&1.0);
         let x = self.rng.gen::<f64>() * total;
-        let i = self.cdf.partition_point(|c| *c < x).min(self.chars.len() - 1);
+        let i = self
+            .cdf
+            .partition_point(|c| *c < x)
+            .min(self.chars.len() - 1);
         self.chars[i]
     }
 
@@ -68,7 +74,10 @@ impl Gen {
                 s.push_str(EMOJI[self.rng.gen_range(0..EMOJI.len())]);
                 n += 1;
             } else if r < 0.045 {
-                s.push_str(&format!(" https://example.com/s/{:x} ", self.rng.gen::<u32>()));
+                s.push_str(&format!(
+                    " https://example.com/s/{:x} ",
+                    self.rng.gen::<u32>()
+                ));
                 n += 30;
             } else if r < 0.10 {
                 s.push(if self.rng.gen_bool(0.5) { '，' } else { '。' });
@@ -88,9 +97,19 @@ impl Gen {
         let mut seen = std::collections::HashSet::with_capacity(n);
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            let len = if realistic { self.rng.gen_range(3..=6) } else { self.rng.gen_range(2..=6) };
+            let len = if realistic {
+                self.rng.gen_range(3..=6)
+            } else {
+                self.rng.gen_range(2..=6)
+            };
             let t: String = (0..len)
-                .map(|_| if realistic { self.uniform_char() } else { self.zipf_char() })
+                .map(|_| {
+                    if realistic {
+                        self.uniform_char()
+                    } else {
+                        self.zipf_char()
+                    }
+                })
                 .collect();
             if seen.insert(t.clone()) {
                 out.push(t);

@@ -2,6 +2,7 @@
 
 mod demo;
 mod lint;
+mod publish;
 mod run;
 mod scan;
 
@@ -27,6 +28,10 @@ enum Command {
     Run(run::Args),
     /// Run the whole pipeline on an in-process Kafka mock cluster with a bundled sample.
     Demo(demo::Args),
+    /// Lint a word-list directory and publish it to the word-list topic instances follow.
+    PublishWordlists(publish::Args),
+    /// Print the SHA-256 of an admin token read from stdin, for `admin_tokens`.
+    HashToken,
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -34,6 +39,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::PublishWordlists(a) => publish::run(a),
+        Command::HashToken => {
+            let mut token = String::new();
+            std::io::stdin().read_line(&mut token)?;
+            println!("{}", wordwarden::engine::http::hash_token(token.trim_end_matches(['\r', '\n'])));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Scan(a) => scan::run(a),
         Command::Lint(a) => lint::run(a),
     }
@@ -90,6 +102,11 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("WORDWARDEN_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,librdkafka=warn,rdkafka=warn"));
+    // audit records are kept whatever the level (PIPL: who changed what)
+    let filter = match "wordwarden::audit=info".parse() {
+        Ok(d) => filter.add_directive(d),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

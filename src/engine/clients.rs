@@ -115,3 +115,14 @@ pub(crate) fn default_transactional_id(config: &Config) -> String {
         .unwrap_or_else(|_| "localhost".into());
     format!("wordwarden-{}-{host}", config.group)
 }
+
+/// A client config with only the connection settings (admin, side readers).
+pub(crate) fn plain(config: &Config) -> ClientConfig {
+    let mut c = base(config);
+    for (k, v) in &config.kafka {
+        if k.starts_with("security.") || k.starts_with("ssl.") || k.starts_with("sasl.") {
+            c.set(k, v);
+        }
+    }
+    c
+}

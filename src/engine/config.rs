@@ -74,6 +74,15 @@ pub struct Config {
     /// Exactly-once: the producer's `transactional.id` (default derived from
     /// the group and the host name; must be stable per instance).
     pub transactional_id: Option<String>,
+    /// Reload the word lists when files in `wordlists` change.
+    pub watch_wordlists: bool,
+    /// Follow this compacted topic of word lists (see `publish-wordlists`).
+    pub wordlists_topic: Option<String>,
+    /// Also write reload audit records to this topic.
+    pub audit_topic: Option<String>,
+    /// Admin bearer tokens: name -> hex SHA-256 of the token. When empty, the
+    /// admin endpoints answer only to localhost.
+    pub admin_tokens: BTreeMap<String, String>,
     /// librdkafka properties for consumer and producer (TLS, SASL, timeouts).
     pub kafka: BTreeMap<String, String>,
 }
@@ -103,6 +112,10 @@ impl Default for Config {
             transaction_max_messages: 5_000,
             transaction_max_ms: 200,
             transactional_id: None,
+            watch_wordlists: true,
+            wordlists_topic: None,
+            audit_topic: None,
+            admin_tokens: BTreeMap::new(),
             kafka: BTreeMap::new(),
         }
     }
@@ -208,6 +221,13 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "an input topic is also the alert or dead-letter topic".into(),
             ));
+        }
+        for (name, hash) in &self.admin_tokens {
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ConfigError::Invalid(format!(
+                    "admin_tokens.{name} must be the hex SHA-256 of the token (`wordwarden hash-token`)"
+                )));
+            }
         }
         if self.max_in_flight == 0 {
             return Err(ConfigError::Invalid(

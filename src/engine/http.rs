@@ -1,31 +1,64 @@
-//! One HTTP server for every endpoint: `/metrics`, `/healthz`, `/readyz` and
-//! `GET /admin/ruleset`. It binds to localhost by default.
+//! One HTTP server for every endpoint: `/metrics`, `/healthz`, `/readyz`, and
+//! the admin endpoints `GET /admin/ruleset` and `POST /admin/reload`.
+//!
+//! Admin access: with no `admin_tokens` configured, only clients on the
+//! loopback interface are served; with tokens, every admin request needs
+//! `Authorization: Bearer <token>` whose SHA-256 is configured, and the
+//! token's name is the actor in the audit trail. The server binds to
+//! localhost by default.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
+use super::reload::Reloader;
 use super::{EngineError, Shared};
 
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Engine state.
+    pub shared: Arc<Shared>,
+    /// Reload entry point (absent in tools that only serve metrics).
+    pub reloader: Option<Arc<Reloader>>,
+    /// Admin token name -> hex SHA-256.
+    pub tokens: BTreeMap<String, String>,
+}
+
+impl AppState {
+    /// Metrics and health only, no admin reload.
+    pub fn metrics_only(shared: Arc<Shared>) -> AppState {
+        AppState {
+            shared,
+            reloader: None,
+            tokens: BTreeMap::new(),
+        }
+    }
+}
+
 /// The routes, for embedding and tests.
-pub fn router(shared: Arc<Shared>) -> Router {
+pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/admin/ruleset", get(ruleset))
-        .with_state(shared)
+        .route("/admin/reload", post(reload))
+        .with_state(state)
 }
 
 /// Binds `addr` and serves until `stop` turns true.
 pub async fn serve(
     addr: &str,
-    shared: Arc<Shared>,
+    state: AppState,
     mut stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, EngineError> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -34,34 +67,69 @@ pub async fn serve(
             addr: addr.to_string(),
             source,
         })?;
-    let local = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(addr = %local, "http server listening");
-    let app = router(shared);
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     Ok(tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
             tracing::warn!(error = %e, "http server stopped");
         }
     }))
 }
 
-async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+/// Hex SHA-256 of a token, as `admin_tokens` stores it.
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The actor allowed to use an admin endpoint, or the refusal.
+fn authorize(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<String, Response> {
+    if state.tokens.is_empty() {
+        if peer.ip().is_loopback() {
+            return Ok(format!("localhost:{}", peer.port()));
+        }
+        return Err((StatusCode::FORBIDDEN, "admin endpoints answer only to localhost unless admin_tokens are configured\n").into_response());
+    }
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(hash_token);
+    let Some(presented) = presented else {
+        return Err((StatusCode::UNAUTHORIZED, "bearer token required\n").into_response());
+    };
+    // compare every configured hash fully, so timing tells nothing
+    let mut actor = None;
+    for (name, hash) in &state.tokens {
+        let equal = hash.len() == presented.len()
+            && hash.bytes().zip(presented.bytes()).fold(0u8, |acc, (a, b)| acc | (a.to_ascii_lowercase() ^ b)) == 0;
+        if equal {
+            actor = Some(name.clone());
+        }
+    }
+    actor.ok_or_else(|| (StatusCode::UNAUTHORIZED, "unknown token\n").into_response())
+}
+
+fn audit_admin(actor: &str, action: &str, result: &str) {
+    let record = serde_json::json!({
+        "time": super::metrics::unix_now(), "actor": actor, "action": action, "result": result,
+    });
+    tracing::info!(target: "wordwarden::audit", record = %record, "audit");
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        shared.metrics.render(),
+        state.shared.metrics.render(),
     )
         .into_response()
 }
 
-async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+async fn readyz(State(state): State<AppState>) -> Response {
+    let shared = &state.shared;
     if shared.ready() {
         (StatusCode::OK, "ready\n").into_response()
     } else {
@@ -74,7 +142,35 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-async fn ruleset(State(shared): State<Arc<Shared>>) -> Response {
-    let status = shared.status.lock().map(|s| s.clone()).unwrap_or_default();
+async fn ruleset(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+    let actor = match authorize(&state, peer, &headers) {
+        Ok(a) => a,
+        Err(refusal) => {
+            audit_admin(&peer.ip().to_string(), "GET /admin/ruleset", "refused");
+            return refusal;
+        }
+    };
+    audit_admin(&actor, "GET /admin/ruleset", "ok");
+    let status = state.shared.status.lock().map(|s| s.clone()).unwrap_or_default();
     Json(status).into_response()
+}
+
+async fn reload(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+    let actor = match authorize(&state, peer, &headers) {
+        Ok(a) => a,
+        Err(refusal) => {
+            audit_admin(&peer.ip().to_string(), "POST /admin/reload", "refused");
+            return refusal;
+        }
+    };
+    let Some(reloader) = &state.reloader else {
+        return (StatusCode::NOT_FOUND, "no reloader\n").into_response();
+    };
+    let record = reloader.reload_dir("http", &actor).await;
+    let code = if record.result == "rejected" {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(record)).into_response()
 }

@@ -19,8 +19,10 @@ pub mod config;
 mod context;
 pub mod exactly_once;
 pub mod http;
+pub mod list_topic;
 pub mod metrics;
 mod records;
+pub mod reload;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -168,10 +170,36 @@ pub async fn run(
         shutdown.await;
         let _ = stop_tx.send(true);
     });
+    // reload triggers: files, SIGHUP, HTTP, the word-list topic
+    let audit = match &config.audit_topic {
+        Some(topic) => Some((clients::producer(&config, None).create()?, topic.clone())),
+        None => None,
+    };
+    let reloader = Arc::new(reload::Reloader::new(shared.clone(), &config.wordlists, audit));
+    let _watcher = if config.watch_wordlists && config.wordlists.is_dir() {
+        reload::watch(reloader.clone(), &config.wordlists)
+    } else {
+        None
+    };
+    reload::on_sighup(reloader.clone());
+    let follower = match &config.wordlists_topic {
+        Some(topic) => Some(list_topic::follow(
+            clients::plain(&config),
+            topic.clone(),
+            reloader.clone(),
+            stop_rx.clone(),
+        )?),
+        None => None,
+    };
     let http = if config.metrics_addr.is_empty() {
         None
     } else {
-        Some(http::serve(&config.metrics_addr, shared.clone(), stop_rx.clone()).await?)
+        let state = http::AppState {
+            shared: shared.clone(),
+            reloader: Some(reloader.clone()),
+            tokens: config.admin_tokens.clone(),
+        };
+        Some(http::serve(&config.metrics_addr, state, stop_rx.clone()).await?)
     };
     let result = match config.delivery {
         Delivery::AtLeastOnce => at_least_once::run(&config, shared, stop_rx).await,
@@ -179,6 +207,9 @@ pub async fn run(
     };
     if let Some(h) = http {
         h.abort();
+    }
+    if let Some(f) = follower {
+        f.abort();
     }
     result
 }

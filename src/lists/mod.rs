@@ -231,51 +231,59 @@ impl WordListSet {
     /// Hidden files and editors' temporary files (`.name`, `name~`, `#name#`)
     /// are ignored so a half-saved file is never read.
     pub fn load_dir(dir: &Path) -> Result<WordListSet, ListError> {
-        let meta = std::fs::metadata(dir).map_err(|source| ListError::Io {
+        Ok(WordListSet::from_sources(read_sources(dir)?))
+    }
+}
+
+/// The raw (relative path, bytes) of every list file below `dir`, as
+/// [`WordListSet::load_dir`] reads them; the word-list topic publishes these.
+pub fn read_sources(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ListError> {
+    let meta = std::fs::metadata(dir).map_err(|source| ListError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(ListError::Io {
             path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"),
+        });
+    }
+    let mut sources = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| ListError::Io {
+            path: e.path().unwrap_or(dir).to_path_buf(),
+            source: e.into(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let rel: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if rel.iter().any(|c| c.starts_with('.')) {
+            continue;
+        }
+        let rel = rel.join("/");
+        if !rel.ends_with(".txt") || rel.ends_with('~') || rel.contains('#') {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).map_err(|source| ListError::Io {
+            path: entry.path().to_path_buf(),
             source,
         })?;
-        if !meta.is_dir() {
-            return Err(ListError::Io {
-                path: dir.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"),
-            });
-        }
-        let mut sources = Vec::new();
-        for entry in walkdir::WalkDir::new(dir)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
-            let entry = entry.map_err(|e| ListError::Io {
-                path: e.path().unwrap_or(dir).to_path_buf(),
-                source: e.into(),
-            })?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let Ok(rel) = entry.path().strip_prefix(dir) else {
-                continue;
-            };
-            let rel: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            if rel.iter().any(|c| c.starts_with('.')) {
-                continue;
-            }
-            let rel = rel.join("/");
-            if !rel.ends_with(".txt") || rel.ends_with('~') || rel.contains('#') {
-                continue;
-            }
-            let bytes = std::fs::read(entry.path()).map_err(|source| ListError::Io {
-                path: entry.path().to_path_buf(),
-                source,
-            })?;
-            sources.push((rel, bytes));
-        }
-        Ok(WordListSet::from_sources(sources))
+        sources.push((rel, bytes));
     }
+    Ok(sources)
+}
 
+impl WordListSet {
     /// Parses list files given as (relative path, content) pairs; used for
     /// directories, the word-list topic and tests alike.
     pub fn from_sources(mut sources: Vec<(String, Vec<u8>)>) -> WordListSet {

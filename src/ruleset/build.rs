@@ -521,7 +521,9 @@ impl Compiler {
                 }
                 let group = &list[i..j];
                 for (k, p) in group.iter().enumerate() {
-                    let Target::Rule(r) = p.alt.target else { continue };
+                    let Target::Rule(r) = p.alt.target else {
+                        continue;
+                    };
                     let rule = &self.rules[r as usize];
                     if p.alt.pinyin || rule.kind != RuleKind::Term {
                         continue;

@@ -1,0 +1,280 @@
+//! Hot reload of word lists: every trigger (file change, SIGHUP, `POST
+//! /admin/reload`, the word-list topic) ends in [`Reloader::apply`], which
+//! compiles off the hot path and swaps the ruleset atomically, or keeps the
+//! last good one and records why. Each attempt writes one audit record.
+//!
+//! Every message is judged by exactly one version: a worker loads the current
+//! `Arc<Ruleset>` once per message, so a swap never splits a message, never
+//! stalls the message path (the swap is a pointer store), and the old ruleset
+//! is freed when its last message is done.
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde::Serialize;
+
+use super::metrics::unix_now;
+use super::Shared;
+use crate::lists::{Diagnostic, WordListSet};
+use crate::ruleset::Ruleset;
+
+/// Terms (as hashes) per category, to report what a reload added and removed.
+pub(crate) type TermIndex = BTreeMap<String, HashSet<u64>>;
+
+pub(crate) fn term_index(rs: &Ruleset) -> TermIndex {
+    let mut index = TermIndex::new();
+    for r in rs.rules() {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        r.term.hash(&mut h);
+        index.entry(r.category.to_string()).or_default().insert(h.finish());
+    }
+    index
+}
+
+/// One audit record per reload attempt (PIPL: who changed what, when).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    /// Unix time.
+    pub time: f64,
+    /// `file`, `signal`, `http`, `topic`.
+    pub trigger: String,
+    /// Who: the admin token's name, the publisher, `filesystem`, `SIGHUP`.
+    pub actor: String,
+    /// Version before.
+    pub previous_version: String,
+    /// Version offered.
+    pub new_version: String,
+    /// Terms added per category.
+    pub added: BTreeMap<String, usize>,
+    /// Terms removed per category.
+    pub removed: BTreeMap<String, usize>,
+    /// `loaded`, `unchanged` or `rejected`.
+    pub result: String,
+    /// Why it was rejected (diagnostics with file:line).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// Serializes reloads and applies them.
+pub struct Reloader {
+    shared: Arc<Shared>,
+    dir: PathBuf,
+    audit_topic: Option<(FutureProducer, String)>,
+    lock: tokio::sync::Mutex<TermIndex>,
+}
+
+impl Reloader {
+    /// A reloader for `dir`; audit records also go to `audit_topic` when set.
+    pub fn new(shared: Arc<Shared>, dir: &Path, audit_topic: Option<(FutureProducer, String)>) -> Reloader {
+        let index = term_index(&shared.ruleset.load());
+        Reloader {
+            shared,
+            dir: dir.to_path_buf(),
+            audit_topic,
+            lock: tokio::sync::Mutex::new(index),
+        }
+    }
+
+    /// Reads the list directory (until two reads agree, so a file being
+    /// written is never loaded half-way) and applies it.
+    pub async fn reload_dir(&self, trigger: &str, actor: &str) -> AuditRecord {
+        let dir = self.dir.clone();
+        let read = tokio::task::spawn_blocking(move || stable_read(&dir)).await;
+        match read {
+            Ok(Ok(lists)) => self.apply(lists, trigger, actor).await,
+            Ok(Err(e)) => self.reject(trigger, actor, String::new(), vec![e], Vec::new()).await,
+            Err(e) => self.reject(trigger, actor, String::new(), vec![e.to_string()], Vec::new()).await,
+        }
+    }
+
+    /// Compiles `lists` off the hot path and swaps it in, or keeps the last
+    /// good ruleset when it does not compile.
+    pub async fn apply(&self, lists: WordListSet, trigger: &str, actor: &str) -> AuditRecord {
+        let mut index = self.lock.lock().await;
+        let previous = self.shared.ruleset.load().version().to_string();
+        let new_version = lists.version().to_string();
+        if new_version == previous {
+            let rec = self.record(trigger, actor, &previous, &new_version, "unchanged", Vec::new());
+            self.shared.metrics.reloads.with_label_values(&[trigger, "unchanged"]).inc();
+            self.audit(&rec).await;
+            return rec;
+        }
+        let builder = self.shared.builder.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            let rs = builder.build(&lists);
+            rs.map(|rs| {
+                let idx = term_index(&rs);
+                (rs, idx)
+            })
+        })
+        .await;
+        match built {
+            Ok(Ok((ruleset, new_index))) => {
+                let mut rec = self.record(trigger, actor, &previous, &new_version, "loaded", Vec::new());
+                for (cat, terms) in &new_index {
+                    let old = index.get(cat);
+                    let added = terms.iter().filter(|t| !old.is_some_and(|o| o.contains(t))).count();
+                    if added > 0 {
+                        rec.added.insert(cat.clone(), added);
+                    }
+                }
+                for (cat, terms) in index.iter() {
+                    let new = new_index.get(cat);
+                    let removed = terms.iter().filter(|t| !new.is_some_and(|n| n.contains(t))).count();
+                    if removed > 0 {
+                        rec.removed.insert(cat.clone(), removed);
+                    }
+                }
+                let old = self.shared.ruleset.swap(Arc::new(ruleset));
+                retire(old);
+                self.shared.record_loaded();
+                *index = new_index;
+                self.shared.metrics.reloads.with_label_values(&[trigger, "success"]).inc();
+                tracing::info!(previous = %previous, version = %new_version, trigger, "word lists reloaded");
+                self.audit(&rec).await;
+                rec
+            }
+            Ok(Err(e)) => {
+                let diags = e.diagnostics().to_vec();
+                let mut errors: Vec<String> = diags.iter().map(ToString::to_string).collect();
+                if errors.is_empty() {
+                    errors.push(e.to_string());
+                }
+                drop(index);
+                self.reject(trigger, actor, new_version, errors, diags).await
+            }
+            Err(e) => {
+                drop(index);
+                self.reject(trigger, actor, new_version, vec![e.to_string()], Vec::new()).await
+            }
+        }
+    }
+
+    async fn reject(
+        &self,
+        trigger: &str,
+        actor: &str,
+        new_version: String,
+        errors: Vec<String>,
+        diags: Vec<Diagnostic>,
+    ) -> AuditRecord {
+        let previous = self.shared.ruleset.load().version().to_string();
+        for e in &errors {
+            tracing::error!(error = %e, trigger, "word lists rejected; keeping version {previous}");
+        }
+        {
+            let mut status = self.shared.status.lock().unwrap_or_else(|p| p.into_inner());
+            status.last_error = Some(format!("{} error(s); first: {}", errors.len(), errors.first().cloned().unwrap_or_default()));
+            status.last_error_diagnostics = diags;
+        }
+        self.shared.metrics.reloads.with_label_values(&[trigger, "failure"]).inc();
+        let rec = self.record(trigger, actor, &previous, &new_version, "rejected", errors);
+        self.audit(&rec).await;
+        rec
+    }
+
+    fn record(&self, trigger: &str, actor: &str, previous: &str, new: &str, result: &str, errors: Vec<String>) -> AuditRecord {
+        AuditRecord {
+            time: unix_now(),
+            trigger: trigger.to_string(),
+            actor: actor.to_string(),
+            previous_version: previous.to_string(),
+            new_version: new.to_string(),
+            added: BTreeMap::new(),
+            removed: BTreeMap::new(),
+            result: result.to_string(),
+            errors,
+        }
+    }
+
+    async fn audit(&self, rec: &AuditRecord) {
+        let json = serde_json::to_string(rec).unwrap_or_default();
+        tracing::info!(target: "wordwarden::audit", record = %json, "audit");
+        if let Some((producer, topic)) = &self.audit_topic {
+            let r = FutureRecord::to(topic).key("reload").payload(&json);
+            if let Err((e, _)) = producer.send(r, Duration::from_secs(10)).await {
+                tracing::warn!(error = %e, "audit record not written to the audit topic");
+            }
+        }
+    }
+}
+
+/// Frees a replaced ruleset on a blocking thread once no worker holds it:
+/// freeing a large automaton takes long enough (about 0.2 s at 1M terms) that
+/// a worker dropping the last reference would stall its partitions.
+fn retire(old: Arc<Ruleset>) {
+    tokio::task::spawn_blocking(move || {
+        let start = std::time::Instant::now();
+        while Arc::strong_count(&old) > 1 && start.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(old);
+    });
+}
+
+/// Reads the directory until two consecutive reads give the same version.
+fn stable_read(dir: &Path) -> Result<WordListSet, String> {
+    let mut last = WordListSet::load_dir(dir).map_err(|e| e.to_string())?;
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(100));
+        let again = WordListSet::load_dir(dir).map_err(|e| e.to_string())?;
+        if again.version() == last.version() {
+            return Ok(again);
+        }
+        last = again;
+    }
+    Err("word lists kept changing for a second; not loaded".into())
+}
+
+/// Watches `dir` and reloads after each burst of changes (debounced).
+pub(crate) fn watch(reloader: Arc<Reloader>, dir: &Path) -> Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
+    use notify_debouncer_mini::notify::RecursiveMode;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    let handler = move |res: notify_debouncer_mini::DebounceEventResult| {
+        if let Ok(events) = res {
+            let relevant = events.iter().any(|e| {
+                let name = e.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                !(name.starts_with('.') || name.ends_with('~') || name.contains('#'))
+            });
+            if relevant {
+                // a full channel already holds a pending reload: that one reads the latest files
+                let _ = tx.try_send(());
+            }
+        }
+    };
+    let mut debouncer = match notify_debouncer_mini::new_debouncer(Duration::from_millis(300), handler) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the word-list directory");
+            return None;
+        }
+    };
+    if let Err(e) = debouncer.watcher().watch(dir, RecursiveMode::Recursive) {
+        tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the word-list directory");
+        return None;
+    }
+    tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            reloader.reload_dir("file", "filesystem").await;
+        }
+    });
+    Some(debouncer)
+}
+
+/// Reloads on every SIGHUP.
+pub(crate) fn on_sighup(reloader: Arc<Reloader>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            reloader.reload_dir("signal", "SIGHUP").await;
+        }
+    });
+}
