@@ -26,7 +26,9 @@ fn main() {
     let old_lists = list_set(&old_terms);
     let new_lists = list_set(&new_terms);
     drop((old_terms, new_terms));
-    let current = Arc::new(ArcSwap::from_pointee(Ruleset::builder().build(&old_lists).expect("compiles")));
+    let current = Arc::new(ArcSwap::from_pointee(
+        Ruleset::builder().build(&old_lists).expect("compiles"),
+    ));
     drop(old_lists);
     let steady = rss_mb();
 
@@ -34,7 +36,8 @@ fn main() {
     let done = Arc::new(AtomicU64::new(0));
     let max_gap = Arc::new(Mutex::new(Duration::ZERO));
     let worker = {
-        let (current, stop, done, max_gap) = (current.clone(), stop.clone(), done.clone(), max_gap.clone());
+        let (current, stop, done, max_gap) =
+            (current.clone(), stop.clone(), done.clone(), max_gap.clone());
         std::thread::spawn(move || {
             let mut last = Instant::now();
             let mut gap = Duration::ZERO;
@@ -94,7 +97,10 @@ fn main() {
         "throughput msgs/s: before {before:.0}, during compile avg {avg_during:.0} (min 100 ms window {min_during:.0}), after {after:.0}; dip {:.0}%",
         100.0 * (1.0 - avg_during / before)
     );
-    println!("longest gap between two messages: {:.1} ms", gap.as_secs_f64() * 1000.0);
+    println!(
+        "longest gap between two messages: {:.1} ms",
+        gap.as_secs_f64() * 1000.0
+    );
     println!(
         "resident: steady {steady:.0} MiB with one ruleset, peak {:.0} MiB with two: {:.2}x",
         peak_rss_mb(),

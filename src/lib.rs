@@ -25,7 +25,9 @@
 #![warn(missing_docs)]
 
 pub mod alert;
+pub mod cases;
 pub mod detect;
+pub mod diff;
 pub mod envelope;
 pub mod fold;
 pub mod judge;

@@ -3,7 +3,10 @@
 //! Errors (block deployment): bad directives, bad regexes, unknown detectors,
 //! terms empty after folding, non-UTF-8 files, an empty set. Warnings: terms
 //! that are duplicates after folding, single-character terms that will flood,
-//! allow phrases that suppress nothing.
+//! allow phrases that suppress nothing, terms shadowed by a shorter term of
+//! the same category, terms an allow phrase suppresses everywhere, terms in
+//! `#! match: exact` files written with characters only folding would match,
+//! and, given a corpus, terms that fire on too many messages.
 //!
 //! ```
 //! use wordwarden::lint::lint;
@@ -17,12 +20,23 @@
 //! assert_eq!(diags[0].line, 1);
 //! ```
 
-use crate::lists::{Diagnostic, EntryKind, Level, WordListSet};
-use crate::ruleset::{RulesetBuilder, RulesetError};
+use crate::fold::{fold_char, FoldEntry};
+use crate::lists::{Diagnostic, EntryKind, Level, MatchMode, WordListSet};
+use crate::ruleset::{RuleKind, RulesetBuilder, RulesetError};
 
 /// Lints a set: parse and compile diagnostics plus checks that need the
 /// compiled ruleset. Sorted by file and line.
 pub fn lint(lists: &WordListSet, builder: &RulesetBuilder) -> Vec<Diagnostic> {
+    lint_with_corpus(lists, builder, None)
+}
+
+/// Like [`lint`], and with a corpus: warns about terms that fire on more than
+/// `max_percent` percent of its messages.
+pub fn lint_with_corpus(
+    lists: &WordListSet,
+    builder: &RulesetBuilder,
+    corpus: Option<(&[String], f64)>,
+) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::new();
     match builder.build(lists) {
         Err(RulesetError::Invalid(diags)) => {
@@ -46,6 +60,74 @@ pub fn lint(lists: &WordListSet, builder: &RulesetBuilder) -> Vec<Diagnostic> {
         Ok(ruleset) => {
             out.extend(ruleset.warnings().iter().cloned());
             let mut scanner = ruleset.scanner();
+            let warn = |file: &str, line: usize, code: &'static str, message: String| Diagnostic {
+                file: file.to_string(),
+                line,
+                level: Level::Warning,
+                code,
+                message,
+            };
+            for file in lists.files() {
+                for entry in &file.entries {
+                    let EntryKind::Term(term) = &entry.kind else {
+                        continue;
+                    };
+                    if file.match_mode == MatchMode::Exact {
+                        if let Some(c) = term.chars().find(|c| needs_folding(*c)) {
+                            out.push(warn(&file.path, entry.line, "exact-needs-fold", format!(
+                                "{term:?} contains {c:?}, which only folding would match; this file has `#! match: exact`"
+                            )));
+                        }
+                        continue;
+                    }
+                    let is_self = |h: &crate::ruleset::Hit<'_>| {
+                        h.rule().file.as_ref() == file.path && h.rule().line == entry.line
+                    };
+                    let raw = scanner.scan_without_allows(&[term.as_str()]);
+                    let self_hit = raw.hits.iter().any(is_self);
+                    for h in &raw.hits {
+                        if !is_self(h)
+                            && h.category() == file.category
+                            && h.rule().kind == RuleKind::Term
+                            && h.term() != term
+                            && (h.end - h.start) < term.len()
+                        {
+                            out.push(warn(&file.path, entry.line, "shadowed-term", format!(
+                                "{term:?} always contains {:?} ({}:{}) of the same list, which fires anyway",
+                                h.term(), h.rule().file, h.rule().line
+                            )));
+                            break;
+                        }
+                    }
+                    if self_hit && !scanner.scan(&[term.as_str()]).hits.iter().any(is_self) {
+                        out.push(warn(&file.path, entry.line, "allow-suppresses-term", format!(
+                            "an allow phrase suppresses every occurrence of {term:?}: it can never fire"
+                        )));
+                    }
+                }
+            }
+            if let Some((messages, max_percent)) = corpus {
+                let mut counts: std::collections::HashMap<(String, usize), (usize, String)> =
+                    Default::default();
+                for m in messages {
+                    for h in scanner.scan(&[m.as_str()]).hits {
+                        let e = counts
+                            .entry((h.rule().file.to_string(), h.rule().line))
+                            .or_insert((0, h.term().to_string()));
+                        e.0 += 1;
+                    }
+                }
+                let n = messages.len().max(1) as f64;
+                for ((file, line), (count, term)) in counts {
+                    let pct = 100.0 * count as f64 / n;
+                    if pct > max_percent {
+                        out.push(warn(&file, line, "noisy-term", format!(
+                            "{term:?} fires on {pct:.1}% of the corpus ({count} of {} messages), over {max_percent}%",
+                            messages.len()
+                        )));
+                    }
+                }
+            }
             for file in lists.files() {
                 for entry in &file.entries {
                     let EntryKind::Allow(phrase) = &entry.kind else {
@@ -73,6 +155,18 @@ pub fn lint(lists: &WordListSet, builder: &RulesetBuilder) -> Vec<Diagnostic> {
     out.sort_by(|a, b| (&a.file, a.line, a.code).cmp(&(&b.file, b.line, b.code)));
     out.dedup();
     out
+}
+
+/// A character folding would change beyond lowercasing: full-width and
+/// compatibility forms, traditional Chinese, invisibles, look-alikes.
+fn needs_folding(c: char) -> bool {
+    if c.is_ascii() {
+        return false;
+    }
+    match fold_char(c) {
+        FoldEntry::One(d) => c.to_lowercase().next() != Some(d),
+        _ => true,
+    }
 }
 
 #[cfg(test)]
@@ -118,5 +212,43 @@ mod tests {
     #[test]
     fn duplicates_across_categories_are_fine() {
         assert!(codes(&[("a.txt", "内幕\n"), ("b.txt", "内幕\n")]).is_empty());
+    }
+
+    #[test]
+    fn shadowed_suppressed_and_exact_terms() {
+        let got = codes(&[
+            ("a.txt", "内幕\n内幕消息\n色情\n!色情\n"),
+            ("b.txt", "#! match: exact\nＡＰＩ\nplain\n"),
+        ]);
+        assert!(
+            got.contains(&("a.txt".to_string(), 2, "shadowed-term")),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("a.txt".to_string(), 3, "allow-suppresses-term")),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("b.txt".to_string(), 2, "exact-needs-fold")),
+            "{got:?}"
+        );
+        assert!(!got.iter().any(|g| g.1 == 1 && g.0 == "a.txt"), "{got:?}");
+        assert!(
+            !got.contains(&("b.txt".to_string(), 3, "exact-needs-fold")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn noisy_terms_with_a_corpus() {
+        let lists = WordListSet::from_sources(vec![(
+            "a.txt".into(),
+            b"\xe5\xbc\x80\xe4\xbc\x9a\n".to_vec(),
+        )]);
+        let corpus: Vec<String> = vec!["明天开会".into(), "开会吗".into(), "你好".into()];
+        let d = lint_with_corpus(&lists, &RulesetBuilder::new(), Some((&corpus, 50.0)));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "noisy-term");
+        assert!(d[0].message.contains("66.7%"), "{}", d[0].message);
     }
 }

@@ -247,50 +247,91 @@ async fn kill9_exactly_once_read_committed_sees_each_alert_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reload_under_load_switches_versions_cleanly() {
     let tansu = Tansu::start();
-    create_topics(&tansu.brokers, &[("t5", 1), ("t5.alerts", 1), ("t5.dlq", 1)]).await;
+    create_topics(
+        &tansu.brokers,
+        &[("t5", 1), ("t5.alerts", 1), ("t5.dlq", 1)],
+    )
+    .await;
     let lists = tempfile::tempdir().unwrap();
     let file = lists.path().join("leak.txt");
     std::fs::write(&file, "客户名单\n").unwrap();
-    let engine = EngineProcess::start(&tansu.brokers, "e2e-hup", "t5", lists.path(), &[("WORDWARDEN_WATCH_WORDLISTS", "false")]);
+    let engine = EngineProcess::start(
+        &tansu.brokers,
+        "e2e-hup",
+        "t5",
+        lists.path(),
+        &[("WORDWARDEN_WATCH_WORDLISTS", "false")],
+    );
     let total = 2000usize;
     let brokers = tansu.brokers.clone();
     let load = tokio::spawn(async move {
         for chunk in 0..20 {
-            let texts: Vec<String> = (chunk * 100..chunk * 100 + 100).map(|i| format!("{i} 客户名单和报价底价")).collect();
+            let texts: Vec<String> = (chunk * 100..chunk * 100 + 100)
+                .map(|i| format!("{i} 客户名单和报价底价"))
+                .collect();
             produce_texts(&brokers, "t5", &texts, 1).await;
         }
     });
     engine.wait_processed(500.0, Duration::from_secs(90));
     std::fs::write(&file, "客户名单\n报价底价\n").unwrap();
-    let _ = std::process::Command::new("kill").args(["-HUP", &engine.child.id().to_string()]).status();
+    let _ = std::process::Command::new("kill")
+        .args(["-HUP", &engine.child.id().to_string()])
+        .status();
     load.await.unwrap();
     engine.wait_processed(total as f64, Duration::from_secs(120));
     let metrics = engine.metrics();
     let (code, _, logs) = engine.terminate();
     assert_eq!(code, Some(0), "{logs}");
-    assert!(metrics.contains("wordwarden_reloads_total{result=\"success\",trigger=\"signal\"} 1"), "{metrics}");
-    assert!(logs.contains("wordwarden::audit") && logs.contains("\"trigger\":\"signal\""), "audit record logged");
+    assert!(
+        metrics.contains("wordwarden_reloads_total{result=\"success\",trigger=\"signal\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        logs.contains("wordwarden::audit") && logs.contains("\"trigger\":\"signal\""),
+        "audit record logged"
+    );
 
-    let mut rows: Vec<(i64, String, usize)> = read_topic(&tansu.brokers, "t5.alerts", false, Duration::from_millis(1500))
-        .iter()
-        .map(|r| {
-            let a = r.json();
-            (a["source"]["offset"].as_i64().unwrap(), a["ruleset_version"].as_str().unwrap().to_string(), a["hits"].as_array().unwrap().len())
-        })
-        .collect();
+    let mut rows: Vec<(i64, String, usize)> = read_topic(
+        &tansu.brokers,
+        "t5.alerts",
+        false,
+        Duration::from_millis(1500),
+    )
+    .iter()
+    .map(|r| {
+        let a = r.json();
+        (
+            a["source"]["offset"].as_i64().unwrap(),
+            a["ruleset_version"].as_str().unwrap().to_string(),
+            a["hits"].as_array().unwrap().len(),
+        )
+    })
+    .collect();
     rows.sort();
     assert_eq!(rows.len(), total, "no message lost or doubled");
-    let switch = rows.iter().position(|r| r.2 == 2).expect("new version in use");
+    let switch = rows
+        .iter()
+        .position(|r| r.2 == 2)
+        .expect("new version in use");
     assert!(switch >= 500);
     assert!(rows[..switch].iter().all(|r| r.2 == 1 && r.1 == rows[0].1));
-    assert!(rows[switch..].iter().all(|r| r.2 == 2 && r.1 == rows[switch].1));
+    assert!(rows[switch..]
+        .iter()
+        .all(|r| r.2 == 2 && r.1 == rows[switch].1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_follow_published_lists() {
     let tansu = Tansu::start();
-    create_topics(&tansu.brokers, &[("t6", 2), ("t6.alerts", 1), ("t6.dlq", 1), ("t6.lists", 1)]).await;
-    let env = [("WORDWARDEN_WORDLISTS_TOPIC", "t6.lists"), ("WORDWARDEN_WATCH_WORDLISTS", "false")];
+    create_topics(
+        &tansu.brokers,
+        &[("t6", 2), ("t6.alerts", 1), ("t6.dlq", 1), ("t6.lists", 1)],
+    )
+    .await;
+    let env = [
+        ("WORDWARDEN_WORDLISTS_TOPIC", "t6.lists"),
+        ("WORDWARDEN_WATCH_WORDLISTS", "false"),
+    ];
     let lists_a = small_lists();
     let lists_b = small_lists();
     let a = EngineProcess::start(&tansu.brokers, "e2e-follow", "t6", lists_a.path(), &env);
@@ -298,19 +339,43 @@ async fn two_instances_follow_published_lists() {
     let publish = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
         .args(["publish-wordlists"])
         .arg(wordlists())
-        .args(["--brokers", &tansu.brokers, "--topic", "t6.lists", "--publisher", "release-bot"])
+        .args([
+            "--brokers",
+            &tansu.brokers,
+            "--topic",
+            "t6.lists",
+            "--publisher",
+            "release-bot",
+        ])
         .output()
         .unwrap();
-    assert!(publish.status.success(), "{}", String::from_utf8_lossy(&publish.stderr));
-    let version = wordwarden::lists::WordListSet::load_dir(&wordlists()).unwrap().version().to_string();
+    assert!(
+        publish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&publish.stderr)
+    );
+    let version = wordwarden::lists::WordListSet::load_dir(&wordlists())
+        .unwrap()
+        .version()
+        .to_string();
     let start = std::time::Instant::now();
-    let info = |e: &EngineProcess| e.metrics().contains(&format!("wordwarden_ruleset_info{{version=\"{version}\"}} 1"));
+    let info = |e: &EngineProcess| {
+        e.metrics().contains(&format!(
+            "wordwarden_ruleset_info{{version=\"{version}\"}} 1"
+        ))
+    };
     while !(info(&a) && info(&b)) {
-        assert!(start.elapsed() < Duration::from_secs(60), "instances did not converge on {version}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "instances did not converge on {version}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let (code, _, logs) = a.terminate();
     drop(b);
     assert_eq!(code, Some(0));
-    assert!(logs.contains("\"actor\":\"release-bot\""), "the publisher is the audited actor: {logs}");
+    assert!(
+        logs.contains("\"actor\":\"release-bot\""),
+        "the publisher is the audited actor: {logs}"
+    );
 }

@@ -30,15 +30,23 @@ fn write_atomically(path: &Path, content: &str) {
 }
 
 fn version_of(files: &[(&str, &str)]) -> String {
-    WordListSet::from_sources(files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect())
-        .version()
-        .to_string()
+    WordListSet::from_sources(
+        files
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+            .collect(),
+    )
+    .version()
+    .to_string()
 }
 
 async fn wait_version(engine: &Running, version: &str, limit: Duration) {
     let start = Instant::now();
     while engine.shared.ruleset.load().version() != version {
-        assert!(start.elapsed() < limit, "version {version} not loaded after {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "version {version} not loaded after {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -46,12 +54,19 @@ async fn wait_version(engine: &Running, version: &str, limit: Duration) {
 fn post(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(s, "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
     let mut buf = String::new();
     s.read_to_string(&mut buf).unwrap();
     let status = buf.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    (
+        status,
+        buf.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,10 +84,18 @@ async fn swap_under_load_judges_each_message_by_exactly_one_version() {
     let total = 3000usize;
     let b = brokers.clone();
     let producer_task = tokio::spawn(async move {
-        let p: FutureProducer = ClientConfig::new().set("bootstrap.servers", &b).create().unwrap();
+        let p: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &b)
+            .create()
+            .unwrap();
         for i in 0..total {
             let text = format!("{i} 客户名单和报价底价");
-            p.send(FutureRecord::<str, str>::to("r1").payload(&text), Duration::from_secs(5)).await.unwrap();
+            p.send(
+                FutureRecord::<str, str>::to("r1").payload(&text),
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
             if i % 100 == 0 {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -82,11 +105,17 @@ async fn swap_under_load_judges_each_message_by_exactly_one_version() {
     write_atomically(&file, "客户名单\n报价底价\n");
     wait_version(&engine, &v2, Duration::from_secs(10)).await;
     producer_task.await.unwrap();
-    engine.wait_processed(total as i64, Duration::from_secs(60)).await;
+    engine
+        .wait_processed(total as i64, Duration::from_secs(60))
+        .await;
     engine.stop().await;
 
     let alerts = read_topic(&brokers, "r1.alerts", false, Duration::from_millis(1500));
-    assert_eq!(alerts.len(), total, "no message lost or doubled during the swap");
+    assert_eq!(
+        alerts.len(),
+        total,
+        "no message lost or doubled during the swap"
+    );
     let mut rows: Vec<(i64, String, usize)> = alerts
         .iter()
         .map(|r| {
@@ -102,7 +131,10 @@ async fn swap_under_load_judges_each_message_by_exactly_one_version() {
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.0, i as i64, "every offset alerted once");
     }
-    let switch = rows.iter().position(|r| r.1 == v2).expect("new version used");
+    let switch = rows
+        .iter()
+        .position(|r| r.1 == v2)
+        .expect("new version used");
     assert!(switch > 0, "old version used before the swap");
     for (offset, version, hits) in &rows[..switch] {
         assert_eq!(version, &v1, "offset {offset}: versions interleave");
@@ -147,7 +179,9 @@ async fn bad_lists_never_replace_the_last_good_one() {
     // a binary file
     std::fs::write(lists.path().join("blob.txt"), [0u8, 159, 146, 150, 255]).unwrap();
     let a = addr.clone();
-    let (code, body) = tokio::task::spawn_blocking(move || post(&a, "/admin/reload", None)).await.unwrap();
+    let (code, body) = tokio::task::spawn_blocking(move || post(&a, "/admin/reload", None))
+        .await
+        .unwrap();
     assert_eq!(code, 422, "{body}");
     assert_eq!(engine.shared.ruleset.load().version(), good);
     std::fs::remove_file(lists.path().join("blob.txt")).unwrap();
@@ -155,7 +189,9 @@ async fn bad_lists_never_replace_the_last_good_one() {
     // an empty directory (the file deleted)
     std::fs::remove_file(lists.path().join("leak.txt")).unwrap();
     let a = addr.clone();
-    let (code, _) = tokio::task::spawn_blocking(move || post(&a, "/admin/reload", None)).await.unwrap();
+    let (code, _) = tokio::task::spawn_blocking(move || post(&a, "/admin/reload", None))
+        .await
+        .unwrap();
     assert_eq!(code, 422);
     assert_eq!(engine.shared.ruleset.load().version(), good);
 
@@ -166,13 +202,21 @@ async fn bad_lists_never_replace_the_last_good_one() {
     // recreated: loads
     std::fs::write(lists.path().join("leak.txt"), "客户名单\n底价\n").unwrap();
     let a = addr.clone();
-    let (code, body) = tokio::task::spawn_blocking(move || post(&a, "/admin/reload", None)).await.unwrap();
+    let (code, body) = tokio::task::spawn_blocking(move || post(&a, "/admin/reload", None))
+        .await
+        .unwrap();
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"result\":\"loaded\""), "{body}");
     assert!(body.contains("\"added\":{\"leak\":1}"), "{body}");
-    assert_eq!(engine.shared.ruleset.load().version(), version_of(&[("leak.txt", "客户名单\n底价\n")]));
+    assert_eq!(
+        engine.shared.ruleset.load().version(),
+        version_of(&[("leak.txt", "客户名单\n底价\n")])
+    );
     let metrics = engine.shared.metrics.render();
-    assert!(metrics.contains("wordwarden_reloads_total{result=\"failure\",trigger=\"http\"} 3"), "{metrics}");
+    assert!(
+        metrics.contains("wordwarden_reloads_total{result=\"failure\",trigger=\"http\"} 3"),
+        "{metrics}"
+    );
     engine.stop().await;
     let alerts = read_topic(&brokers, "r2.alerts", false, Duration::from_millis(1000));
     assert_eq!(alerts[0].json()["ruleset_version"], good.as_str());
@@ -197,9 +241,17 @@ async fn rapid_successive_edits_converge_on_the_final_content() {
         }
         tokio::time::sleep(Duration::from_millis(15)).await;
     }
-    wait_version(&engine, &version_of(&[("leak.txt", &last)]), Duration::from_secs(15)).await;
+    wait_version(
+        &engine,
+        &version_of(&[("leak.txt", &last)]),
+        Duration::from_secs(15),
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(engine.shared.ruleset.load().version(), version_of(&[("leak.txt", &last)]));
+    assert_eq!(
+        engine.shared.ruleset.load().version(),
+        version_of(&[("leak.txt", &last)])
+    );
     engine.stop().await;
 }
 
@@ -212,8 +264,10 @@ async fn http_reload_requires_a_configured_token() {
     let addr = format!("127.0.0.1:{}", free_port());
     cfg.metrics_addr = addr.clone();
     cfg.watch_wordlists = false;
-    cfg.admin_tokens
-        .insert("alice".into(), wordwarden::engine::http::hash_token("s3cret-token"));
+    cfg.admin_tokens.insert(
+        "alice".into(),
+        wordwarden::engine::http::hash_token("s3cret-token"),
+    );
     let engine = Running::start(cfg);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let a = addr.clone();
@@ -229,8 +283,16 @@ async fn http_reload_requires_a_configured_token() {
     assert_eq!(results.0, 401);
     assert_eq!(results.1, 401);
     assert_eq!(results.2 .0, 200);
-    assert!(results.2 .1.contains("\"actor\":\"alice\""), "{}", results.2 .1);
-    assert!(results.2 .1.contains("\"result\":\"unchanged\""), "{}", results.2 .1);
+    assert!(
+        results.2 .1.contains("\"actor\":\"alice\""),
+        "{}",
+        results.2 .1
+    );
+    assert!(
+        results.2 .1.contains("\"result\":\"unchanged\""),
+        "{}",
+        results.2 .1
+    );
     engine.stop().await;
 }
 
@@ -251,8 +313,14 @@ async fn two_instances_following_the_list_topic_converge() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let sources = vec![
-        ("leak.txt".to_string(), "客户名单\n源代码\n".as_bytes().to_vec()),
-        ("deals/private.txt".to_string(), "私人账户\n".as_bytes().to_vec()),
+        (
+            "leak.txt".to_string(),
+            "客户名单\n源代码\n".as_bytes().to_vec(),
+        ),
+        (
+            "deals/private.txt".to_string(),
+            "私人账户\n".as_bytes().to_vec(),
+        ),
     ];
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", &brokers);
@@ -265,7 +333,9 @@ async fn two_instances_following_the_list_topic_converge() {
 
     // a bad set published later is rejected by both, which keep the good one
     let bad = vec![("leak.txt".to_string(), b"re:(\n".to_vec())];
-    wordwarden::engine::list_topic::publish(&client, "r5.lists", bad, "ci-bot").await.unwrap();
+    wordwarden::engine::list_topic::publish(&client, "r5.lists", bad, "ci-bot")
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(ea.shared.ruleset.load().version(), manifest.version);
     assert_eq!(eb.shared.ruleset.load().version(), manifest.version);

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use wordwarden::lint::lint;
+use anyhow::Context;
+use wordwarden::lint::lint_with_corpus;
 use wordwarden::lists::{Level, WordListSet};
 use wordwarden::ruleset::RulesetBuilder;
 
@@ -14,11 +15,31 @@ pub struct Args {
     /// Print diagnostics as JSON lines.
     #[arg(long)]
     json: bool,
+    /// Sample messages, one per line: warn about terms that fire on too many.
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// With --corpus: the share of messages (percent) a term may fire on.
+    #[arg(long, default_value_t = 1.0)]
+    max_percent: f64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let lists = WordListSet::load_dir(&args.dir)?;
-    let diags = lint(&lists, &RulesetBuilder::new());
+    let corpus: Option<Vec<String>> = match &args.corpus {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        ),
+        None => None,
+    };
+    let diags = lint_with_corpus(
+        &lists,
+        &RulesetBuilder::new(),
+        corpus.as_deref().map(|c| (c, args.max_percent)),
+    );
     for d in &diags {
         if args.json {
             println!("{}", serde_json::to_string(d)?);

@@ -1,10 +1,15 @@
 //! Command-line commands, one module each.
 
 mod demo;
+mod diff;
+mod explain;
+mod export;
+mod import;
 mod lint;
 mod publish;
 mod run;
 mod scan;
+mod test;
 
 use std::process::ExitCode;
 
@@ -24,6 +29,16 @@ enum Command {
     Scan(scan::Args),
     /// Check a word-list directory: errors and warnings with file:line.
     Lint(lint::Args),
+    /// Show how a text is folded and why each candidate hit was kept or dropped.
+    Explain(explain::Args),
+    /// Run the `.cases` list tests next to the lists.
+    Test(test::Args),
+    /// Compare two list directories, and their impact on a sample corpus.
+    Diff(diff::Args),
+    /// Import a plain term list or a term,category,severity CSV into list files.
+    Import(import::Args),
+    /// Print the compiled list set as JSON.
+    Export(export::Args),
     /// Run the streaming engine: Kafka in, alerts out.
     Run(run::Args),
     /// Run the whole pipeline on an in-process Kafka mock cluster with a bundled sample.
@@ -43,11 +58,19 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::HashToken => {
             let mut token = String::new();
             std::io::stdin().read_line(&mut token)?;
-            println!("{}", wordwarden::engine::http::hash_token(token.trim_end_matches(['\r', '\n'])));
+            println!(
+                "{}",
+                wordwarden::engine::http::hash_token(token.trim_end_matches(['\r', '\n']))
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Scan(a) => scan::run(a),
         Command::Lint(a) => lint::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Test(a) => test::run(a),
+        Command::Diff(a) => diff::run(a),
+        Command::Import(a) => import::run(a),
+        Command::Export(a) => export::run(a),
     }
 }
 

@@ -51,8 +51,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (k, v) in &args.props {
         client.set(k, v);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let manifest = runtime.block_on(list_topic::publish(&client, &args.topic, sources, &args.publisher))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let manifest = runtime.block_on(list_topic::publish(
+        &client,
+        &args.topic,
+        sources,
+        &args.publisher,
+    ))?;
     println!(
         "published version {} ({} files) to {}",
         manifest.version,

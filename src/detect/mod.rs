@@ -270,6 +270,65 @@ fn classify(digits: &[u8], enabled: &[Detector]) -> Option<Detector> {
     None
 }
 
+/// Why a digit run is no detection (for `explain`): the run as written and
+/// the reason, for every run of 11 or more digits that no detector accepted.
+pub fn rejected_runs(text: &str) -> Vec<(usize, usize, String)> {
+    let found = find(text, &Detector::ALL);
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut digits = Vec::new();
+    let mut end = 0;
+    let flush = |start: &mut Option<usize>,
+                 digits: &mut Vec<u8>,
+                 end: usize,
+                 out: &mut Vec<(usize, usize, String)>| {
+        if let Some(s) = start.take() {
+            if digits.len() >= 11 && !found.iter().any(|d| d.start < end && s < d.end) {
+                out.push((s, end, why_not(digits)));
+            }
+        }
+        digits.clear();
+    };
+    for (pos, c) in text.char_indices() {
+        if let Some(d) =
+            as_digit(c).or_else(|| (!digits.is_empty() && (c == 'x' || c == 'X')).then_some(b'x'))
+        {
+            start.get_or_insert(pos);
+            digits.push(d);
+            end = pos + c.len_utf8();
+        } else if !(is_separator(c) && start.is_some()) {
+            flush(&mut start, &mut digits, end, &mut out);
+        }
+    }
+    flush(&mut start, &mut digits, end, &mut out);
+    out
+}
+
+fn why_not(d: &[u8]) -> String {
+    let n = d.len();
+    if n == 18 && d[..17].iter().all(u8::is_ascii_digit) {
+        return "18 characters, but not a valid ID card number (GB 11643 checksum, region or birth date)".into();
+    }
+    if d.contains(&b'x') {
+        return format!(
+            "{n} characters with an X: only an 18-character ID card number may end in X"
+        );
+    }
+    if n == 11 && d[0] == b'1' {
+        return "11 digits, but not a mainland mobile prefix (1[3-9])".into();
+    }
+    if (13..=19).contains(&n) {
+        if !(b'3'..=b'6').contains(&d[0]) {
+            return format!(
+                "{n} digits starting with {}: no card network (3-6)",
+                d[0] as char
+            );
+        }
+        return format!("{n} digits: Luhn checksum fails, not a bank card");
+    }
+    format!("{n} digits: no detector takes this length (or it touches a letter or digit)")
+}
+
 /// GB 11643-1999: 17 digits and a check character (0-9 or X), a plausible
 /// region code and birth date.
 pub fn valid_cn_id(d: &[u8]) -> bool {

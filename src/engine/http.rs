@@ -67,14 +67,20 @@ pub async fn serve(
             addr: addr.to_string(),
             source,
         })?;
-    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let local = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     tracing::info!(addr = %local, "http server listening");
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     Ok(tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::warn!(error = %e, "http server stopped");
         }
     }))
@@ -82,16 +88,26 @@ pub async fn serve(
 
 /// Hex SHA-256 of a token, as `admin_tokens` stores it.
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The actor allowed to use an admin endpoint, or the refusal.
-fn authorize(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<String, Response> {
+fn authorize(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<String, (StatusCode, &'static str)> {
     if state.tokens.is_empty() {
         if peer.ip().is_loopback() {
             return Ok(format!("localhost:{}", peer.port()));
         }
-        return Err((StatusCode::FORBIDDEN, "admin endpoints answer only to localhost unless admin_tokens are configured\n").into_response());
+        return Err((
+            StatusCode::FORBIDDEN,
+            "admin endpoints answer only to localhost unless admin_tokens are configured\n",
+        ));
     }
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -99,18 +115,22 @@ fn authorize(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(hash_token);
     let Some(presented) = presented else {
-        return Err((StatusCode::UNAUTHORIZED, "bearer token required\n").into_response());
+        return Err((StatusCode::UNAUTHORIZED, "bearer token required\n"));
     };
     // compare every configured hash fully, so timing tells nothing
     let mut actor = None;
     for (name, hash) in &state.tokens {
         let equal = hash.len() == presented.len()
-            && hash.bytes().zip(presented.bytes()).fold(0u8, |acc, (a, b)| acc | (a.to_ascii_lowercase() ^ b)) == 0;
+            && hash
+                .bytes()
+                .zip(presented.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a.to_ascii_lowercase() ^ b))
+                == 0;
         if equal {
             actor = Some(name.clone());
         }
     }
-    actor.ok_or_else(|| (StatusCode::UNAUTHORIZED, "unknown token\n").into_response())
+    actor.ok_or((StatusCode::UNAUTHORIZED, "unknown token\n"))
 }
 
 fn audit_admin(actor: &str, action: &str, result: &str) {
@@ -142,25 +162,38 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn ruleset(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+async fn ruleset(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     let actor = match authorize(&state, peer, &headers) {
         Ok(a) => a,
         Err(refusal) => {
             audit_admin(&peer.ip().to_string(), "GET /admin/ruleset", "refused");
-            return refusal;
+            return refusal.into_response();
         }
     };
     audit_admin(&actor, "GET /admin/ruleset", "ok");
-    let status = state.shared.status.lock().map(|s| s.clone()).unwrap_or_default();
+    let status = state
+        .shared
+        .status
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default();
     Json(status).into_response()
 }
 
-async fn reload(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+async fn reload(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     let actor = match authorize(&state, peer, &headers) {
         Ok(a) => a,
         Err(refusal) => {
             audit_admin(&peer.ip().to_string(), "POST /admin/reload", "refused");
-            return refusal;
+            return refusal.into_response();
         }
     };
     let Some(reloader) = &state.reloader else {
@@ -173,4 +206,61 @@ async fn reload(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<So
         StatusCode::OK
     };
     (code, Json(record)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(tokens: &[(&str, &str)]) -> AppState {
+        let config = super::super::Config {
+            wordlists: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wordlists"),
+            ..Default::default()
+        };
+        AppState {
+            shared: Shared::new(&config).unwrap(),
+            reloader: None,
+            tokens: tokens
+                .iter()
+                .map(|(n, t)| (n.to_string(), hash_token(t)))
+                .collect(),
+        }
+    }
+
+    fn bearer(t: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {t}").parse().unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn without_tokens_only_loopback_is_served() {
+        let s = state(&[]);
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let remote: SocketAddr = "10.1.2.3:5000".parse().unwrap();
+        assert!(authorize(&s, local, &HeaderMap::new()).is_ok());
+        assert_eq!(
+            authorize(&s, remote, &HeaderMap::new()).unwrap_err().0,
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    #[test]
+    fn with_tokens_every_client_needs_one() {
+        let s = state(&[("alice", "a-secret"), ("bob", "b-secret")]);
+        let remote: SocketAddr = "10.1.2.3:5000".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        assert_eq!(authorize(&s, remote, &bearer("b-secret")).unwrap(), "bob");
+        assert_eq!(
+            authorize(&s, local, &HeaderMap::new()).unwrap_err().0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            authorize(&s, remote, &bearer("nope")).unwrap_err().0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
 }

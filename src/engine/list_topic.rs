@@ -51,7 +51,10 @@ pub struct ManifestFile {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Publishes `sources` (already linted) to `topic`, creating it compacted.
@@ -74,7 +77,13 @@ pub async fn publish(
     for (path, bytes) in &sources {
         let key = format!("file:{path}");
         producer
-            .send(FutureRecord::to(topic).key(&key).payload(bytes.as_slice()).partition(0), Duration::from_secs(30))
+            .send(
+                FutureRecord::to(topic)
+                    .key(&key)
+                    .payload(bytes.as_slice())
+                    .partition(0),
+                Duration::from_secs(30),
+            )
             .await
             .map_err(|(e, _)| e)?;
         files.push(ManifestFile {
@@ -90,7 +99,13 @@ pub async fn publish(
     };
     let json = serde_json::to_vec(&manifest).unwrap_or_default();
     producer
-        .send(FutureRecord::to(topic).key(MANIFEST_KEY).payload(&json).partition(0), Duration::from_secs(30))
+        .send(
+            FutureRecord::to(topic)
+                .key(MANIFEST_KEY)
+                .payload(&json)
+                .partition(0),
+            Duration::from_secs(30),
+        )
         .await
         .map_err(|(e, _)| e)?;
     Ok(manifest)
@@ -102,7 +117,11 @@ async fn ensure_topic(client: &ClientConfig, topic: &str) -> Result<(), EngineEr
     let exists = admin
         .inner()
         .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map(|m| m.topics().iter().any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty()))
+        .map(|m| {
+            m.topics()
+                .iter()
+                .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+        })
         .unwrap_or(false);
     if exists {
         return Ok(());
@@ -131,7 +150,10 @@ pub(crate) fn follow(
 ) -> Result<tokio::task::JoinHandle<()>, EngineError> {
     let consumer: StreamConsumer = client
         .clone()
-        .set("group.id", format!("wordwarden-lists-{}", std::process::id()))
+        .set(
+            "group.id",
+            format!("wordwarden-lists-{}", std::process::id()),
+        )
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("fetch.message.max.bytes", "67108864")
@@ -156,7 +178,10 @@ pub(crate) fn follow(
                     continue;
                 }
             };
-            let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+            let key = m
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .unwrap_or_default();
             if let Some(path) = key.strip_prefix("file:") {
                 match m.payload() {
                     Some(p) => files.insert(path.to_string(), p.to_vec()),
@@ -167,7 +192,10 @@ pub(crate) fn follow(
             if key != MANIFEST_KEY {
                 continue;
             }
-            let Some(manifest) = m.payload().and_then(|p| serde_json::from_slice::<Manifest>(p).ok()) else {
+            let Some(manifest) = m
+                .payload()
+                .and_then(|p| serde_json::from_slice::<Manifest>(p).ok())
+            else {
                 tracing::warn!("unreadable word-list manifest ignored");
                 continue;
             };
@@ -175,7 +203,9 @@ pub(crate) fn follow(
             let mut complete = true;
             for f in &manifest.files {
                 match files.get(&f.path) {
-                    Some(bytes) if sha256_hex(bytes) == f.sha256 => sources.push((f.path.clone(), bytes.clone())),
+                    Some(bytes) if sha256_hex(bytes) == f.sha256 => {
+                        sources.push((f.path.clone(), bytes.clone()))
+                    }
                     _ => complete = false,
                 }
             }

@@ -175,7 +175,11 @@ pub async fn run(
         Some(topic) => Some((clients::producer(&config, None).create()?, topic.clone())),
         None => None,
     };
-    let reloader = Arc::new(reload::Reloader::new(shared.clone(), &config.wordlists, audit));
+    let reloader = Arc::new(reload::Reloader::new(
+        shared.clone(),
+        &config.wordlists,
+        audit,
+    ));
     let _watcher = if config.watch_wordlists && config.wordlists.is_dir() {
         reload::watch(reloader.clone(), &config.wordlists)
     } else {

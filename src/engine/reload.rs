@@ -30,7 +30,10 @@ pub(crate) fn term_index(rs: &Ruleset) -> TermIndex {
     for r in rs.rules() {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         r.term.hash(&mut h);
-        index.entry(r.category.to_string()).or_default().insert(h.finish());
+        index
+            .entry(r.category.to_string())
+            .or_default()
+            .insert(h.finish());
     }
     index
 }
@@ -69,7 +72,11 @@ pub struct Reloader {
 
 impl Reloader {
     /// A reloader for `dir`; audit records also go to `audit_topic` when set.
-    pub fn new(shared: Arc<Shared>, dir: &Path, audit_topic: Option<(FutureProducer, String)>) -> Reloader {
+    pub fn new(
+        shared: Arc<Shared>,
+        dir: &Path,
+        audit_topic: Option<(FutureProducer, String)>,
+    ) -> Reloader {
         let index = term_index(&shared.ruleset.load());
         Reloader {
             shared,
@@ -86,8 +93,20 @@ impl Reloader {
         let read = tokio::task::spawn_blocking(move || stable_read(&dir)).await;
         match read {
             Ok(Ok(lists)) => self.apply(lists, trigger, actor).await,
-            Ok(Err(e)) => self.reject(trigger, actor, String::new(), vec![e], Vec::new()).await,
-            Err(e) => self.reject(trigger, actor, String::new(), vec![e.to_string()], Vec::new()).await,
+            Ok(Err(e)) => {
+                self.reject(trigger, actor, String::new(), vec![e], Vec::new())
+                    .await
+            }
+            Err(e) => {
+                self.reject(
+                    trigger,
+                    actor,
+                    String::new(),
+                    vec![e.to_string()],
+                    Vec::new(),
+                )
+                .await
+            }
         }
     }
 
@@ -98,8 +117,19 @@ impl Reloader {
         let previous = self.shared.ruleset.load().version().to_string();
         let new_version = lists.version().to_string();
         if new_version == previous {
-            let rec = self.record(trigger, actor, &previous, &new_version, "unchanged", Vec::new());
-            self.shared.metrics.reloads.with_label_values(&[trigger, "unchanged"]).inc();
+            let rec = self.record(
+                trigger,
+                actor,
+                &previous,
+                &new_version,
+                "unchanged",
+                Vec::new(),
+            );
+            self.shared
+                .metrics
+                .reloads
+                .with_label_values(&[trigger, "unchanged"])
+                .inc();
             self.audit(&rec).await;
             return rec;
         }
@@ -114,17 +144,30 @@ impl Reloader {
         .await;
         match built {
             Ok(Ok((ruleset, new_index))) => {
-                let mut rec = self.record(trigger, actor, &previous, &new_version, "loaded", Vec::new());
+                let mut rec = self.record(
+                    trigger,
+                    actor,
+                    &previous,
+                    &new_version,
+                    "loaded",
+                    Vec::new(),
+                );
                 for (cat, terms) in &new_index {
                     let old = index.get(cat);
-                    let added = terms.iter().filter(|t| !old.is_some_and(|o| o.contains(t))).count();
+                    let added = terms
+                        .iter()
+                        .filter(|t| !old.is_some_and(|o| o.contains(t)))
+                        .count();
                     if added > 0 {
                         rec.added.insert(cat.clone(), added);
                     }
                 }
                 for (cat, terms) in index.iter() {
                     let new = new_index.get(cat);
-                    let removed = terms.iter().filter(|t| !new.is_some_and(|n| n.contains(t))).count();
+                    let removed = terms
+                        .iter()
+                        .filter(|t| !new.is_some_and(|n| n.contains(t)))
+                        .count();
                     if removed > 0 {
                         rec.removed.insert(cat.clone(), removed);
                     }
@@ -133,7 +176,11 @@ impl Reloader {
                 retire(old);
                 self.shared.record_loaded();
                 *index = new_index;
-                self.shared.metrics.reloads.with_label_values(&[trigger, "success"]).inc();
+                self.shared
+                    .metrics
+                    .reloads
+                    .with_label_values(&[trigger, "success"])
+                    .inc();
                 tracing::info!(previous = %previous, version = %new_version, trigger, "word lists reloaded");
                 self.audit(&rec).await;
                 rec
@@ -145,11 +192,13 @@ impl Reloader {
                     errors.push(e.to_string());
                 }
                 drop(index);
-                self.reject(trigger, actor, new_version, errors, diags).await
+                self.reject(trigger, actor, new_version, errors, diags)
+                    .await
             }
             Err(e) => {
                 drop(index);
-                self.reject(trigger, actor, new_version, vec![e.to_string()], Vec::new()).await
+                self.reject(trigger, actor, new_version, vec![e.to_string()], Vec::new())
+                    .await
             }
         }
     }
@@ -168,16 +217,32 @@ impl Reloader {
         }
         {
             let mut status = self.shared.status.lock().unwrap_or_else(|p| p.into_inner());
-            status.last_error = Some(format!("{} error(s); first: {}", errors.len(), errors.first().cloned().unwrap_or_default()));
+            status.last_error = Some(format!(
+                "{} error(s); first: {}",
+                errors.len(),
+                errors.first().cloned().unwrap_or_default()
+            ));
             status.last_error_diagnostics = diags;
         }
-        self.shared.metrics.reloads.with_label_values(&[trigger, "failure"]).inc();
+        self.shared
+            .metrics
+            .reloads
+            .with_label_values(&[trigger, "failure"])
+            .inc();
         let rec = self.record(trigger, actor, &previous, &new_version, "rejected", errors);
         self.audit(&rec).await;
         rec
     }
 
-    fn record(&self, trigger: &str, actor: &str, previous: &str, new: &str, result: &str, errors: Vec<String>) -> AuditRecord {
+    fn record(
+        &self,
+        trigger: &str,
+        actor: &str,
+        previous: &str,
+        new: &str,
+        result: &str,
+        errors: Vec<String>,
+    ) -> AuditRecord {
         AuditRecord {
             time: unix_now(),
             trigger: trigger.to_string(),
@@ -231,7 +296,10 @@ fn stable_read(dir: &Path) -> Result<WordListSet, String> {
 }
 
 /// Watches `dir` and reloads after each burst of changes (debounced).
-pub(crate) fn watch(reloader: Arc<Reloader>, dir: &Path) -> Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
+pub(crate) fn watch(
+    reloader: Arc<Reloader>,
+    dir: &Path,
+) -> Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
     use notify_debouncer_mini::notify::RecursiveMode;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     let handler = move |res: notify_debouncer_mini::DebounceEventResult| {
@@ -246,13 +314,14 @@ pub(crate) fn watch(reloader: Arc<Reloader>, dir: &Path) -> Option<notify_deboun
             }
         }
     };
-    let mut debouncer = match notify_debouncer_mini::new_debouncer(Duration::from_millis(300), handler) {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch the word-list directory");
-            return None;
-        }
-    };
+    let mut debouncer =
+        match notify_debouncer_mini::new_debouncer(Duration::from_millis(300), handler) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch the word-list directory");
+                return None;
+            }
+        };
     if let Err(e) = debouncer.watcher().watch(dir, RecursiveMode::Recursive) {
         tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the word-list directory");
         return None;

@@ -1,0 +1,151 @@
+//! List tests: `.cases` files next to the lists they test
+//! (`finance/insider.cases` tests `finance/insider.txt`).
+//!
+//! ```text
+//! # a comment
+//! + 我有内*幕*消*息              must hit this file's category
+//! +[内幕消息] 內幕消息已经传开了    must hit this term (as written) in this category
+//! - 特色情景喜剧                 must not hit anything, in any list
+//! ```
+//!
+//! ```
+//! use wordwarden::cases::run_cases;
+//! use wordwarden::lists::WordListSet;
+//! use wordwarden::ruleset::Ruleset;
+//!
+//! let lists = WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())]);
+//! let rs = Ruleset::builder().build(&lists).unwrap();
+//! let cases = vec![("a.cases".to_string(), "+ 有内幕\n- 内部\n+[内幕] 內幕\n".to_string())];
+//! let report = run_cases(&rs, &cases);
+//! assert_eq!(report.passed, 3);
+//! assert!(report.failures.is_empty());
+//! ```
+
+use std::path::Path;
+
+use crate::lists::ListError;
+use crate::ruleset::Ruleset;
+
+/// One failed case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFailure {
+    /// The `.cases` file (relative path).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What was expected and what happened.
+    pub message: String,
+}
+
+impl std::fmt::Display for CaseFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Default)]
+pub struct CaseReport {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failures: Vec<CaseFailure>,
+}
+
+/// Reads every `*.cases` file below `dir` as (relative path, text).
+pub fn read_case_files(dir: &Path) -> Result<Vec<(String, String)>, ListError> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| ListError::Io {
+            path: dir.to_path_buf(),
+            source: e.into(),
+        })?;
+        let path = entry.path();
+        if !entry.file_type().is_file()
+            || path.extension().and_then(|e| e.to_str()) != Some("cases")
+        {
+            continue;
+        }
+        let rel = path
+            .strip_prefix(dir)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(path).map_err(|source| ListError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        out.push((rel, text));
+    }
+    Ok(out)
+}
+
+/// Runs case files against a compiled ruleset.
+pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
+    let mut report = CaseReport::default();
+    let mut scanner = ruleset.scanner();
+    for (file, text) in files {
+        let category = file.strip_suffix(".cases").unwrap_or(file);
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let l = raw.trim_start();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let fail = |message: String| CaseFailure {
+                file: file.clone(),
+                line,
+                message,
+            };
+            if let Some(rest) = l.strip_prefix('-') {
+                let sample = rest.trim();
+                let hits = scanner.scan(&[sample]).hits;
+                if hits.is_empty() {
+                    report.passed += 1;
+                } else {
+                    let got: Vec<String> = hits
+                        .iter()
+                        .map(|h| format!("{} [{}]", h.term(), h.category()))
+                        .collect();
+                    report.failures.push(fail(format!(
+                        "expected no hit in {sample:?}, got {}",
+                        got.join(", ")
+                    )));
+                }
+            } else if let Some(rest) = l.strip_prefix('+') {
+                let (term, sample) = match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+                    Some((t, s)) => (Some(t.trim()), s.trim()),
+                    None => (None, rest.trim()),
+                };
+                let hits = scanner.scan(&[sample]).hits;
+                let ok = hits
+                    .iter()
+                    .any(|h| h.category() == category && term.is_none_or(|t| h.term() == t));
+                if ok {
+                    report.passed += 1;
+                } else {
+                    let want = match term {
+                        Some(t) => format!("{t} [{category}]"),
+                        None => format!("a hit in [{category}]"),
+                    };
+                    let got: Vec<String> = hits
+                        .iter()
+                        .map(|h| format!("{} [{}]", h.term(), h.category()))
+                        .collect();
+                    let got = if got.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        got.join(", ")
+                    };
+                    report
+                        .failures
+                        .push(fail(format!("expected {want} in {sample:?}, got {got}")));
+                }
+            } else {
+                report.failures.push(fail(format!(
+                    "a case starts with `+` (must hit) or `-` (must not hit): {l:?}"
+                )));
+            }
+        }
+    }
+    report
+}

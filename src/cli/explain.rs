@@ -1,0 +1,84 @@
+//! `wordwarden explain --wordlists DIR "text"`: the folding steps, the offset
+//! map, every candidate hit and why it was kept or dropped.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use wordwarden::detect::rejected_runs;
+use wordwarden::fold::{fold, light_fold};
+use wordwarden::ruleset::Verdict;
+
+use super::load_ruleset;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The word-list directory.
+    #[arg(long)]
+    wordlists: PathBuf,
+    /// The text to explain.
+    text: String,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let rs = load_ruleset(&args.wordlists)?;
+    let text = args.text.as_str();
+    let folded = fold(text);
+    println!("original           {text:?} ({} bytes)", text.len());
+    println!(
+        "width/case folded  {:?}   (what regexes and detectors see)",
+        light_fold(text).text()
+    );
+    println!(
+        "fully folded       {:?}   (what terms match; noise removed)",
+        folded.as_string()
+    );
+    println!("\noffset map (folded character <- original bytes):");
+    for c in folded.chars() {
+        let orig = &text[c.range()];
+        let noise = if c.after_noise { "  (after noise)" } else { "" };
+        println!(
+            "  {:<3} <- {:>3}..{:<3} {orig:?}{noise}",
+            c.ch, c.start, c.end
+        );
+    }
+    let (findings, candidates) = rs.scanner().explain(&[text]);
+    println!("\ncandidates:");
+    if candidates.is_empty() {
+        println!("  none: no term, regex or detector matched anywhere");
+    }
+    for c in &candidates {
+        let verdict = match &c.verdict {
+            Verdict::Kept => "KEPT   ".to_string(),
+            Verdict::Repeat => "repeat  (counted in the kept hit)".to_string(),
+            Verdict::NoWordBoundary => {
+                "dropped: an end touches a letter or digit (word boundary)".to_string()
+            }
+            Verdict::RunTooShort => {
+                "dropped: the term repeats a character more often than the text".to_string()
+            }
+            Verdict::AllowPhrase(a) => format!("dropped: inside allow phrase {a}"),
+            Verdict::CombinationPart => "part    (of a combination rule)".to_string(),
+            Verdict::CombinationUnsatisfied => {
+                "dropped: combination not satisfied (a `&` part missing or a `~` part present)"
+                    .to_string()
+            }
+            Verdict::AllowOccurrence => "allow   (occurrence of an allow phrase)".to_string(),
+            Verdict::Truncated => "dropped: over the per-message hit limit".to_string(),
+        };
+        println!(
+            "  {:>3}..{:<3} {:?}  {}\n            {verdict}",
+            c.start,
+            c.end,
+            &text[c.start..c.end],
+            c.what
+        );
+    }
+    for (start, end, why) in rejected_runs(text) {
+        println!(
+            "  {start:>3}..{end:<3} {:?}  digit run\n            dropped: {why}",
+            &text[start..end]
+        );
+    }
+    println!("\n{} hit(s), ruleset {}", findings.hits.len(), rs.version());
+    Ok(ExitCode::SUCCESS)
+}

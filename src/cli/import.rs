@@ -1,0 +1,121 @@
+//! `wordwarden import --format plain|csv FILE --out DIR`: turn the lists
+//! maintainers already have into word-list files.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use wordwarden::lists::Severity;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// `plain` (one term per line) or `csv` (term,category,severity).
+    #[arg(long, value_parser = ["plain", "csv"])]
+    format: String,
+    /// The file to import.
+    file: PathBuf,
+    /// The word-list directory to write into.
+    #[arg(long)]
+    out: PathBuf,
+    /// Category for `plain` input (the file written is `<category>.txt`).
+    #[arg(long, default_value = "imported")]
+    category: String,
+    /// Severity for `plain` input, and for CSV rows without one.
+    #[arg(long, default_value = "medium")]
+    severity: String,
+    /// Overwrite existing list files.
+    #[arg(long)]
+    force: bool,
+}
+
+/// A term as a list line: escape what would read as a directive, comment,
+/// allow phrase, detector or regex, and what would read as a combination.
+fn as_entry(term: &str) -> Option<String> {
+    let t = term.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let needs_escape = t.starts_with(['!', '#', '@', '\\']) || t.starts_with("re:");
+    Some(if needs_escape {
+        format!("\\{t}")
+    } else {
+        t.to_string()
+    })
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let default_severity: Severity = args.severity.parse().map_err(anyhow::Error::msg)?;
+    // category -> (severity counts, terms)
+    let mut lists: BTreeMap<String, (BTreeMap<Severity, usize>, Vec<String>)> = BTreeMap::new();
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    match args.format.as_str() {
+        "plain" => {
+            let e = lists.entry(args.category.clone()).or_default();
+            e.0.insert(default_severity, 1);
+            e.1.extend(text.lines().filter_map(as_entry));
+        }
+        _ => {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            for (i, row) in reader.records().enumerate() {
+                let row = row.with_context(|| format!("{}: row {}", args.file.display(), i + 1))?;
+                let term = row.get(0).unwrap_or("").trim();
+                if i == 0 && term.eq_ignore_ascii_case("term") {
+                    continue; // header
+                }
+                let category = row
+                    .get(1)
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or(&args.category);
+                if category.contains("..") || category.starts_with('/') {
+                    bail!(
+                        "{}: row {}: category {category:?} is not a relative path",
+                        args.file.display(),
+                        i + 1
+                    );
+                }
+                let severity = match row.get(2).map(str::trim).filter(|s| !s.is_empty()) {
+                    Some(s) => s.parse().map_err(|e: String| {
+                        anyhow::anyhow!("{}: row {}: {e}", args.file.display(), i + 1)
+                    })?,
+                    None => default_severity,
+                };
+                let e = lists.entry(category.to_string()).or_default();
+                *e.0.entry(severity).or_default() += 1;
+                e.1.extend(as_entry(term));
+            }
+        }
+    }
+    for (category, (severities, terms)) in &lists {
+        let path = args.out.join(format!("{category}.txt"));
+        if path.exists() && !args.force {
+            bail!("{} exists (use --force to overwrite)", path.display());
+        }
+        let severity = severities.keys().max().copied().unwrap_or_default();
+        if severities.len() > 1 {
+            eprintln!(
+                "warning: {category} mixes severities {:?}; the list gets the highest, {severity} (split it into several categories to keep them)",
+                severities.keys().map(|s| s.as_str()).collect::<Vec<_>>()
+            );
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut out = format!(
+            "#! severity: {severity}\n#! description: imported from {}\n",
+            args.file.display()
+        );
+        for t in terms {
+            out.push_str(t);
+            out.push('\n');
+        }
+        std::fs::write(&path, out)?;
+        println!("wrote {} ({} terms)", path.display(), terms.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,169 @@
+//! What changes between two list sets: entries added and removed per
+//! category, directive changes, and, over a sample corpus, which messages
+//! would newly alert or stop alerting — the impact preview a reviewer reads
+//! before approving a change.
+//!
+//! ```
+//! use wordwarden::diff::{diff_lists, impact};
+//! use wordwarden::lists::WordListSet;
+//! use wordwarden::ruleset::Ruleset;
+//!
+//! let old = WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())]);
+//! let new = WordListSet::from_sources(vec![("a.txt".into(), "#! severity: high\n内幕\n底价\n".into())]);
+//! let d = diff_lists(&old, &new);
+//! assert_eq!(d.categories["a"].added, vec!["底价"]);
+//! assert_eq!(d.categories["a"].changed, vec!["severity: medium -> high"]);
+//!
+//! let (o, n) = (Ruleset::builder().build(&old).unwrap(), Ruleset::builder().build(&new).unwrap());
+//! let i = impact(&o, &n, &["报价底价是多少".to_string(), "内幕".to_string()]);
+//! assert_eq!(i.newly_alerting, vec![1]);
+//! assert!(i.stopped_alerting.is_empty());
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::lists::{ListFile, WordListSet};
+use crate::ruleset::Ruleset;
+
+/// Changes of one category.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct CategoryDiff {
+    /// Entries (as written) only in the new set.
+    pub added: Vec<String>,
+    /// Entries only in the old set.
+    pub removed: Vec<String>,
+    /// Directive changes (`severity: medium -> high`), or the file added/removed.
+    pub changed: Vec<String>,
+}
+
+/// Changes per category.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ListDiff {
+    /// Old version.
+    pub old_version: String,
+    /// New version.
+    pub new_version: String,
+    /// Categories with any change.
+    pub categories: BTreeMap<String, CategoryDiff>,
+}
+
+/// Compares two list sets entry by entry.
+pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
+    let by_cat = |s: &WordListSet| -> BTreeMap<String, ListFile> {
+        s.files()
+            .iter()
+            .map(|f| (f.category.clone(), f.clone()))
+            .collect()
+    };
+    let (o, n) = (by_cat(old), by_cat(new));
+    let mut out = ListDiff {
+        old_version: old.version().to_string(),
+        new_version: new.version().to_string(),
+        ..Default::default()
+    };
+    let cats: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
+    for cat in cats {
+        let entries = |f: Option<&ListFile>| -> BTreeSet<String> {
+            f.map(|f| f.entries.iter().map(|e| e.written.clone()).collect())
+                .unwrap_or_default()
+        };
+        let (of, nf) = (o.get(cat), n.get(cat));
+        let (oe, ne) = (entries(of), entries(nf));
+        let mut d = CategoryDiff {
+            added: ne.difference(&oe).cloned().collect(),
+            removed: oe.difference(&ne).cloned().collect(),
+            changed: Vec::new(),
+        };
+        match (of, nf) {
+            (None, Some(_)) => d.changed.push("list added".into()),
+            (Some(_), None) => d.changed.push("list removed".into()),
+            (Some(a), Some(b)) => {
+                if a.severity != b.severity {
+                    d.changed
+                        .push(format!("severity: {} -> {}", a.severity, b.severity));
+                }
+                if a.match_mode != b.match_mode {
+                    d.changed.push(
+                        format!("match: {:?} -> {:?}", a.match_mode, b.match_mode).to_lowercase(),
+                    );
+                }
+                if a.pinyin != b.pinyin {
+                    d.changed.push(format!(
+                        "pinyin: {} -> {}",
+                        on_off(a.pinyin),
+                        on_off(b.pinyin)
+                    ));
+                }
+                if a.description != b.description {
+                    d.changed.push("description changed".into());
+                }
+            }
+            (None, None) => {}
+        }
+        if !(d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty()) {
+            out.categories.insert(cat.clone(), d);
+        }
+    }
+    out
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// What a change does to a corpus.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Impact {
+    /// Messages scanned.
+    pub messages: usize,
+    /// Indexes of messages that alert only with the new set.
+    pub newly_alerting: Vec<usize>,
+    /// Indexes of messages that alert only with the old set.
+    pub stopped_alerting: Vec<usize>,
+    /// Per category: (messages newly hitting it, messages no longer hitting it).
+    pub per_category: BTreeMap<String, (usize, usize)>,
+    /// Messages alerting before and after.
+    pub alerting_before: usize,
+    /// Messages alerting after.
+    pub alerting_after: usize,
+}
+
+/// Scans `messages` with both rulesets and reports the differences.
+pub fn impact(old: &Ruleset, new: &Ruleset, messages: &[String]) -> Impact {
+    let mut out = Impact {
+        messages: messages.len(),
+        ..Default::default()
+    };
+    let (mut so, mut sn) = (old.scanner(), new.scanner());
+    for (i, m) in messages.iter().enumerate() {
+        let cats = |hits: &[crate::ruleset::Hit<'_>]| -> BTreeSet<String> {
+            hits.iter().map(|h| h.category().to_string()).collect()
+        };
+        let before = cats(&so.scan(&[m.as_str()]).hits);
+        let after = cats(&sn.scan(&[m.as_str()]).hits);
+        if !before.is_empty() {
+            out.alerting_before += 1;
+        }
+        if !after.is_empty() {
+            out.alerting_after += 1;
+        }
+        match (before.is_empty(), after.is_empty()) {
+            (true, false) => out.newly_alerting.push(i),
+            (false, true) => out.stopped_alerting.push(i),
+            _ => {}
+        }
+        for c in after.difference(&before) {
+            out.per_category.entry(c.clone()).or_default().0 += 1;
+        }
+        for c in before.difference(&after) {
+            out.per_category.entry(c.clone()).or_default().1 += 1;
+        }
+    }
+    out
+}

@@ -1,0 +1,293 @@
+//! The word-list maintainer's commands, run as the real binary: scan, lint
+//! (with a corpus), test (the bundled cases), explain, diff with impact,
+//! import and export.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ww(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args(args)
+        .output()
+        .expect("run wordwarden")
+}
+
+fn ww_in(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn bundled() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("wordlists")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn bundled_list_cases_pass() {
+    let o = ww(&["test", &bundled()]);
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    assert!(out(&o).contains(" 0 failed"), "{}", out(&o));
+}
+
+#[test]
+fn failing_cases_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "内幕\n").unwrap();
+    std::fs::write(
+        dir.path().join("a.cases"),
+        "+ 内幕\n+ 没有\n- 有内幕\n+[别的] 内幕\n",
+    )
+    .unwrap();
+    let o = ww(&["test", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let s = out(&o);
+    assert!(s.contains("a.cases:2: expected a hit in [a]"), "{s}");
+    assert!(s.contains("a.cases:3: expected no hit"), "{s}");
+    assert!(s.contains("a.cases:4: expected 别的 [a]"), "{s}");
+    assert!(s.contains("1 passed, 3 failed"), "{s}");
+}
+
+#[test]
+fn scan_reports_bad_lines_and_goes_on() {
+    let input = "把客户名单发我\n\u{fffd}ok\n今天开会\n";
+    let mut bytes = input.as_bytes().to_vec();
+    bytes.extend_from_slice(b"\xff\xfe bad\n");
+    bytes.extend_from_slice("内*幕*消*息\n".as_bytes());
+    let o = {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(["scan", "--wordlists", &bundled()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a rejected line makes the exit status 1"
+    );
+    let lines: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["source"]["line"], 1);
+    assert_eq!(lines[1]["source"]["line"], 5);
+    assert_eq!(lines[1]["hits"][0]["matched"], "内*幕*消*息");
+    assert!(
+        err(&o).contains("line 4: rejected (not_utf8)"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn scan_json_and_wecom_formats() {
+    let o = ww_in(
+        &[
+            "scan",
+            "--wordlists",
+            &bundled(),
+            "--input-format",
+            "json",
+            "--json-pointer",
+            "/body",
+        ],
+        "{\"body\": \"把客户名单发我\", \"id\": \"m-1\"}\n{\"nobody\": 1}\n",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let a: serde_json::Value = serde_json::from_str(out(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(a["hits"][0]["field"], "/body");
+    assert_eq!(a["source"]["id"], "m-1");
+    assert!(err(&o).contains("line 2: rejected (no_text)"));
+
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/demo/wecom-sample.jsonl");
+    let o = ww(&[
+        "scan",
+        "--wordlists",
+        &bundled(),
+        "--input-format",
+        "wecom",
+        sample.to_str().unwrap(),
+    ]);
+    assert_eq!(out(&o).lines().count(), 24);
+    assert!(
+        err(&o).contains("unreadable field /mixed/item/0/content"),
+        "{}",
+        err(&o)
+    );
+    assert!(
+        err(&o)
+            .contains("records without text: emotion=1 image=1 revoke=1 switch=1 video=1 voice=1"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn lint_exit_status_and_corpus_suggestions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "#! severity: urgent\n开会\n").unwrap();
+    let o = ww(&["lint", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        out(&o).contains("a.txt:1: error[bad-directive]"),
+        "{}",
+        out(&o)
+    );
+
+    std::fs::write(dir.path().join("a.txt"), "开会\n").unwrap();
+    let corpus = dir.path().join("corpus.txt");
+    std::fs::write(&corpus, "明天开会\n开会吗\n你好\n").unwrap();
+    let o = ww(&[
+        "lint",
+        dir.path().to_str().unwrap(),
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--max-percent",
+        "10",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out(&o).contains("warning[noisy-term]"), "{}", out(&o));
+}
+
+#[test]
+fn explain_shows_folding_and_verdicts() {
+    let o = ww(&[
+        "explain",
+        "--wordlists",
+        &bundled(),
+        "內*幕 消息 特色情景 卡号4111111111111112",
+    ]);
+    assert!(o.status.success());
+    let s = out(&o);
+    assert!(
+        s.contains("fully folded       \"内幕消息特色情景卡号4111111111111112\""),
+        "{s}"
+    );
+    assert!(s.contains("KEPT"), "{s}");
+    assert!(
+        s.contains("dropped: inside allow phrase conduct/harassment.txt:"),
+        "{s}"
+    );
+    assert!(s.contains("Luhn checksum fails"), "{s}");
+}
+
+#[test]
+fn diff_lists_and_impact() {
+    let old = tempfile::tempdir().unwrap();
+    let new = tempfile::tempdir().unwrap();
+    std::fs::write(old.path().join("a.txt"), "内幕\n飞单\n").unwrap();
+    std::fs::write(new.path().join("a.txt"), "#! severity: high\n内幕\n底价\n").unwrap();
+    let corpus = old.path().join("corpus.log");
+    std::fs::write(&corpus, "报价底价\n飞单了\n内幕\n无关\n").unwrap();
+    let o = ww(&[
+        "diff",
+        old.path().to_str().unwrap(),
+        new.path().to_str().unwrap(),
+        "--corpus",
+        corpus.to_str().unwrap(),
+    ]);
+    let s = out(&o);
+    assert!(o.status.success(), "{s}{}", err(&o));
+    assert!(s.contains("[a] +1 -1"), "{s}");
+    assert!(s.contains("~ severity: medium -> high"), "{s}");
+    assert!(s.contains("+ 底价") && s.contains("- 飞单"), "{s}");
+    assert!(s.contains("1 newly alert, 1 stop alerting"), "{s}");
+    assert!(
+        s.contains("line 1: 报价底价") && s.contains("line 2: 飞单了"),
+        "{s}"
+    );
+}
+
+#[test]
+fn import_plain_and_csv_then_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("terms.txt");
+    std::fs::write(&plain, "内幕消息\n!特殊\n#号码\n\n老鼠仓\n").unwrap();
+    let out_dir = dir.path().join("lists");
+    let o = ww(&[
+        "import",
+        "--format",
+        "plain",
+        plain.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--category",
+        "finance/insider",
+        "--severity",
+        "high",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let written = std::fs::read_to_string(out_dir.join("finance/insider.txt")).unwrap();
+    assert!(written.starts_with("#! severity: high\n"));
+    assert!(written.contains("\\!特殊\n\\#号码\n"), "{written}");
+
+    let csv = dir.path().join("terms.csv");
+    std::fs::write(&csv, "term,category,severity\n客户名单,secrets/leak,high\n源代码,secrets/leak,critical\n私人账户,deals,\n").unwrap();
+    let o = ww(&[
+        "import",
+        "--format",
+        "csv",
+        csv.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("mixes severities"), "{}", err(&o));
+    let o = ww(&["export", out_dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", err(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lists = j["lists"].as_array().unwrap();
+    let leak = lists
+        .iter()
+        .find(|l| l["category"] == "secrets/leak")
+        .unwrap();
+    assert_eq!(leak["severity"], "critical");
+    assert_eq!(leak["terms"], serde_json::json!(["客户名单", "源代码"]));
+    let insider = lists
+        .iter()
+        .find(|l| l["category"] == "finance/insider")
+        .unwrap();
+    assert_eq!(
+        insider["terms"],
+        serde_json::json!(["内幕消息", "!特殊", "#号码", "老鼠仓"])
+    );
+    // importing again does not overwrite without --force
+    let o = ww(&[
+        "import",
+        "--format",
+        "csv",
+        csv.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+}
