@@ -16,7 +16,7 @@
 //!
 //! let (o, n) = (Ruleset::builder().build(&old).unwrap(), Ruleset::builder().build(&new).unwrap());
 //! let i = impact(&o, &n, &["报价底价是多少".to_string(), "内幕".to_string()]);
-//! assert_eq!(i.newly_alerting, vec![1]);
+//! assert_eq!(i.newly_alerting, vec![0]);
 //! assert!(i.stopped_alerting.is_empty());
 //! ```
 

@@ -9,6 +9,7 @@ mod lint;
 mod publish;
 mod run;
 mod scan;
+mod tail;
 mod test;
 
 use std::process::ExitCode;
@@ -47,6 +48,8 @@ enum Command {
     PublishWordlists(publish::Args),
     /// Print the SHA-256 of an admin token read from stdin, for `admin_tokens`.
     HashToken,
+    /// Follow the alert feed: readable and colored, filtered, or `--json`.
+    Tail(tail::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -55,6 +58,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Demo(a) => demo::run(a),
         Command::PublishWordlists(a) => publish::run(a),
+        Command::Tail(a) => tail::run(a),
         Command::HashToken => {
             let mut token = String::new();
             std::io::stdin().read_line(&mut token)?;

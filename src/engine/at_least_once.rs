@@ -11,6 +11,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
 
 use super::clients;
 use super::context::EngineContext;
@@ -108,57 +109,63 @@ pub async fn run(
     let judge = Arc::new(judge_for(config));
     let mut senders = Vec::with_capacity(workers);
     let mut tasks = Vec::with_capacity(workers * 2);
-    for _ in 0..workers {
+    for worker_id in 0..workers {
         let (tx, mut rx) = mpsc::channel::<OwnedMessage>(per_worker);
         let (ack_tx, mut ack_rx) = mpsc::channel::<Pending>(per_worker);
         senders.push(tx);
         // worker: judge and enqueue, in partition order
         let (judge, shared_w, producer_w) = (judge.clone(), shared.clone(), producer.clone());
         let (alert_topic, dlq_topic) = (config.alert_topic.clone(), config.dlq_topic.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut buffers = Default::default();
-            while let Some(msg) = rx.recv().await {
-                let processed = process(
-                    &judge,
-                    &shared_w,
-                    &mut buffers,
-                    &msg,
-                    &alert_topic,
-                    &dlq_topic,
-                );
-                let mut deliveries = Vec::with_capacity(processed.outgoing.len());
-                for out in &processed.outgoing {
-                    deliveries.push(enqueue(&producer_w, out).await);
-                }
-                let pending = Pending {
-                    topic: msg.topic().to_string(),
-                    partition: msg.partition(),
-                    offset: msg.offset(),
-                    processed,
-                    deliveries,
-                };
-                if ack_tx.send(pending).await.is_err() {
-                    break;
+        tasks.push(tokio::spawn(
+            async move {
+                let mut buffers = Default::default();
+                while let Some(msg) = rx.recv().await {
+                    let processed = process(
+                        &judge,
+                        &shared_w,
+                        &mut buffers,
+                        &msg,
+                        &alert_topic,
+                        &dlq_topic,
+                    );
+                    let mut deliveries = Vec::with_capacity(processed.outgoing.len());
+                    for out in &processed.outgoing {
+                        deliveries.push(enqueue(&producer_w, out).await);
+                    }
+                    let pending = Pending {
+                        topic: msg.topic().to_string(),
+                        partition: msg.partition(),
+                        offset: msg.offset(),
+                        processed,
+                        deliveries,
+                    };
+                    if ack_tx.send(pending).await.is_err() {
+                        break;
+                    }
                 }
             }
-        }));
+            .instrument(tracing::info_span!("worker", id = worker_id)),
+        ));
         // acker: await deliveries in order, then store the offset
         let (shared_a, producer_a, consumer_a) =
             (shared.clone(), producer.clone(), consumer.clone());
-        tasks.push(tokio::spawn(async move {
-            while let Some(mut p) = ack_rx.recv().await {
-                let deliveries = std::mem::take(&mut p.deliveries);
-                for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
-                    deliver(&producer_a, &shared_a, out, first).await;
-                }
-                p.processed.count(&shared_a, &p.topic);
-                shared_a.metrics.in_flight.dec();
-                if let Err(e) = consumer_a.store_offset(&p.topic, p.partition, p.offset) {
-                    // the partition was revoked meanwhile: its new owner redoes it
-                    tracing::debug!(error = %e, partition = p.partition, "offset not stored");
+        tasks.push(tokio::spawn(
+            async move {
+                while let Some(mut p) = ack_rx.recv().await {
+                    let deliveries = std::mem::take(&mut p.deliveries);
+                    for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
+                        deliver(&producer_a, &shared_a, out, first).await;
+                    }
+                    p.processed.count(&shared_a, &p.topic);
+                    shared_a.metrics.in_flight.dec();
+                    if let Err(e) = consumer_a.store_offset(&p.topic, p.partition, p.offset) {
+                        // the partition was revoked meanwhile: its new owner redoes it
+                        tracing::debug!(error = %e, partition = p.partition, "offset not stored");
+                    }
                 }
             }
-        }));
+            .instrument(tracing::info_span!("acker", id = worker_id)),
+        ));
     }
 
     loop {

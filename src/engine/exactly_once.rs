@@ -14,6 +14,7 @@ use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::at_least_once::{enqueue, subscribe};
 use super::clients;
@@ -92,6 +93,7 @@ pub async fn run(
         shared.metrics.in_flight.add(batch.len() as i64);
 
         // 2. judge and produce inside one transaction with the offsets
+        let span = tracing::debug_span!("transaction", messages = batch.len());
         let outcome = transact(
             &producer,
             &consumer,
@@ -101,6 +103,7 @@ pub async fn run(
             &batch,
             config,
         )
+        .instrument(span)
         .await;
         shared.metrics.in_flight.sub(batch.len() as i64);
         match outcome {

@@ -133,6 +133,14 @@ pub(crate) fn process(
         source.insert("timestamp".into(), Value::from(ts));
     }
     let fallback = format!("{}/{}/{}", msg.topic(), msg.partition(), msg.offset());
+    // ids only, never text: logs must not carry message content
+    tracing::trace!(
+        topic = msg.topic(),
+        partition = msg.partition(),
+        offset = msg.offset(),
+        bytes = payload.len(),
+        "judging"
+    );
     let ruleset = shared.ruleset.load_full();
     let started = std::time::Instant::now();
     let mut scanner = ruleset.scanner_with(std::mem::take(buffers));

@@ -1,0 +1,180 @@
+//! `wordwarden tail --brokers .. --alert-topic ..`: the alert feed for an
+//! analyst, readable and colored, with filters; `--json` for piping.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use wordwarden::alert::Alert;
+use wordwarden::lists::Severity;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Kafka bootstrap servers.
+    #[arg(long)]
+    brokers: String,
+    /// The alert topic.
+    #[arg(long, default_value = "wordwarden.alerts")]
+    alert_topic: String,
+    /// Only alerts of at least this severity.
+    #[arg(long, default_value = "info")]
+    severity: String,
+    /// Only alerts with a hit in this category or below it (repeatable).
+    #[arg(long)]
+    category: Vec<String>,
+    /// Start at the beginning of the topic instead of new alerts only.
+    #[arg(long)]
+    from_beginning: bool,
+    /// Print each alert as one JSON line.
+    #[arg(long)]
+    json: bool,
+    /// Stop after this many alerts.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Stop after this many seconds without a new alert.
+    #[arg(long)]
+    idle_exit: Option<u64>,
+    /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
+    #[arg(short = 'X', value_parser = parse_prop)]
+    props: Vec<(String, String)>,
+}
+
+fn parse_prop(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected key=value, got {s:?}"))
+}
+
+fn wanted(a: &Alert, min: Severity, categories: &[String]) -> bool {
+    a.severity >= min
+        && (categories.is_empty()
+            || a.hits.iter().any(|h| {
+                categories.iter().any(|c| {
+                    h.category == *c
+                        || h.category
+                            .starts_with(&format!("{}/", c.trim_end_matches('/')))
+                })
+            }))
+}
+
+fn paint(s: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+fn render(a: &Alert, color: bool) -> String {
+    let sev = match a.severity {
+        Severity::Critical => paint("CRITICAL", "1;31", color),
+        Severity::High => paint("HIGH    ", "31", color),
+        Severity::Medium => paint("MEDIUM  ", "33", color),
+        Severity::Low => paint("LOW     ", "36", color),
+        Severity::Info => paint("INFO    ", "2", color),
+    };
+    let mut cats: Vec<&str> = a.hits.iter().map(|h| h.category.as_str()).collect();
+    cats.dedup();
+    let terms: Vec<String> = a
+        .hits
+        .iter()
+        .map(|h| format!("{} «{}»", h.term, h.matched))
+        .collect();
+    let s = &a.source;
+    let who = match (
+        s.get("from").and_then(|v| v.as_str()),
+        s.get("roomid").and_then(|v| v.as_str()),
+    ) {
+        (Some(f), Some(r)) if !r.is_empty() => format!("{f} in {r}"),
+        (Some(f), _) => f.to_string(),
+        _ => String::new(),
+    };
+    let place = match (s.get("topic"), s.get("partition"), s.get("offset")) {
+        (Some(t), Some(p), Some(o)) => format!("{}/{p}/{o}", t.as_str().unwrap_or("")),
+        _ => String::new(),
+    };
+    format!(
+        "{sev} {}  {}\n         {}\n         {}  {}  {}\n",
+        paint(&cats.join(", "), "1", color),
+        terms.join("; "),
+        a.snippet,
+        paint(&who, "2", color),
+        paint(&place, "2", color),
+        paint(&a.alert_id, "2", color),
+    )
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let min: Severity = args.severity.parse().map_err(anyhow::Error::msg)?;
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", &args.brokers)
+        .set(
+            "group.id",
+            format!("wordwarden-tail-{}", std::process::id()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed");
+    for (k, v) in &args.props {
+        cfg.set(k, v);
+    }
+    let consumer: BaseConsumer = cfg.create()?;
+    let metadata = consumer.fetch_metadata(Some(&args.alert_topic), Duration::from_secs(10))?;
+    let mut tpl = TopicPartitionList::new();
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            let offset = if args.from_beginning {
+                Offset::Beginning
+            } else {
+                Offset::End
+            };
+            tpl.add_partition_offset(&args.alert_topic, p.id(), offset)?;
+        }
+    }
+    consumer.assign(&tpl)?;
+    let color =
+        !args.json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out = std::io::stdout().lock();
+    let mut shown = 0usize;
+    let mut last = Instant::now();
+    loop {
+        if args
+            .idle_exit
+            .is_some_and(|s| last.elapsed() >= Duration::from_secs(s))
+        {
+            break;
+        }
+        let Some(m) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let m = m?;
+        last = Instant::now();
+        let Some(alert) = m
+            .payload()
+            .and_then(|p| serde_json::from_slice::<Alert>(p).ok())
+        else {
+            eprintln!(
+                "skipped a record that is not an alert at offset {}",
+                m.offset()
+            );
+            continue;
+        };
+        if !wanted(&alert, min, &args.category) {
+            continue;
+        }
+        if args.json {
+            serde_json::to_writer(&mut out, &alert)?;
+            writeln!(out)?;
+        } else {
+            write!(out, "{}", render(&alert, color))?;
+        }
+        out.flush()?;
+        shown += 1;
+        if args.limit.is_some_and(|l| shown >= l) {
+            break;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

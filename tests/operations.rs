@@ -1,0 +1,427 @@
+//! Operations: every deploy/ file parses and its cross-references hold; every
+//! metric the dashboard and the alert rules use exists on a running engine;
+//! `promtool` checks and unit-tests the rules; the real Prometheus binary
+//! scrapes a running engine and answers a query through its HTTP API.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use rdkafka::mocking::MockCluster;
+use wordwarden::engine::Config;
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn deploy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
+}
+
+fn yaml(path: &Path) -> Yaml {
+    let text = std::fs::read_to_string(path).unwrap();
+    YamlLoader::load_from_str(&text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into_iter()
+        .next()
+        .unwrap_or(Yaml::Null)
+}
+
+/// Metric names (`wordwarden_*`) an expression uses, without histogram suffixes.
+fn metric_names(expr: &str) -> BTreeSet<String> {
+    let re = regex::Regex::new(r"wordwarden_[a-z_]+").unwrap();
+    re.find_iter(expr)
+        .map(|m| {
+            let n = m.as_str();
+            n.strip_suffix("_bucket").unwrap_or(n).to_string()
+        })
+        .collect()
+}
+
+fn dashboard_exprs() -> Vec<String> {
+    let d: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(deploy().join("grafana/wordwarden.json")).unwrap(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for p in d["panels"].as_array().unwrap() {
+        assert_eq!(
+            p["datasource"]["uid"], "${datasource}",
+            "panel {} uses the datasource variable",
+            p["title"]
+        );
+        for t in p["targets"].as_array().unwrap() {
+            out.push(t["expr"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+fn rule_exprs() -> Vec<String> {
+    let rules = yaml(&deploy().join("prometheus/rules.yml"));
+    let mut out = Vec::new();
+    for g in rules["groups"].as_vec().unwrap() {
+        for r in g["rules"].as_vec().unwrap() {
+            out.push(r["expr"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn every_deploy_file_parses_and_cross_references_hold() {
+    let mut checked = 0;
+    for entry in walkdir::WalkDir::new(deploy()) {
+        let entry = entry.unwrap();
+        let p = entry.path();
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("yml") | Some("yaml") => {
+                yaml(p);
+                checked += 1;
+            }
+            Some("json") => {
+                serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(p).unwrap())
+                    .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(checked >= 10, "{checked} files");
+
+    // the dashboard has a Prometheus datasource variable
+    let d: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(deploy().join("grafana/wordwarden.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(d["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["type"] == "datasource" && v["query"] == "prometheus"));
+
+    // compose: mounted files exist, env keys are config keys, the metrics port matches
+    let compose = yaml(&deploy().join("docker-compose.yml"));
+    for (name, svc) in compose["services"].as_hash().unwrap() {
+        if let Some(vols) = svc["volumes"].as_vec() {
+            for v in vols {
+                let src = v.as_str().unwrap().split(':').next().unwrap();
+                assert!(deploy().join(src).exists(), "{name:?}: {src} missing");
+            }
+        }
+    }
+    let env: Vec<(String, String)> = compose["services"]["wordwarden"]["environment"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().unwrap().to_string(),
+                v.as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    Config::load(None, env).expect("compose environment names real config keys");
+    assert_eq!(
+        compose["services"]["wordwarden"]["ports"][0].as_str(),
+        Some("9464:9464")
+    );
+    let prom = yaml(&deploy().join("prometheus/prometheus.yml"));
+    assert_eq!(
+        prom["scrape_configs"][0]["static_configs"][0]["targets"][0].as_str(),
+        Some("wordwarden:9464")
+    );
+    let dockerfile = std::fs::read_to_string(deploy().join("Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains("EXPOSE 9464")
+            && dockerfile.contains("WORDWARDEN_METRICS_ADDR=0.0.0.0:9464")
+    );
+    assert!(dockerfile.contains("USER 10001"), "runs as non-root");
+
+    // k8s: the ConfigMap's config is valid, ports and probes line up, kustomize files exist
+    let cm = yaml(&deploy().join("k8s/configmap.yaml"));
+    let toml_text = cm["data"]["wordwarden.toml"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, toml_text).unwrap();
+    let config = Config::load(Some(&path), vec![]).expect("configmap config is valid");
+    let port: i64 = config
+        .metrics_addr
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let dep = yaml(&deploy().join("k8s/deployment.yaml"));
+    let c = &dep["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["ports"][0]["containerPort"].as_i64(), Some(port));
+    assert_eq!(
+        c["readinessProbe"]["httpGet"]["path"].as_str(),
+        Some("/readyz")
+    );
+    assert_eq!(
+        c["livenessProbe"]["httpGet"]["path"].as_str(),
+        Some("/healthz")
+    );
+    assert!(c["resources"]["limits"]["memory"].as_str().is_some());
+    let args: Vec<&str> = c["args"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let mount = c["volumeMounts"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"].as_str() == Some("config"))
+        .unwrap();
+    assert!(
+        args[2].starts_with(mount["mountPath"].as_str().unwrap()),
+        "--config points into the config mount"
+    );
+    let kust = yaml(&deploy().join("k8s/kustomization.yaml"));
+    for r in kust["resources"].as_vec().unwrap() {
+        assert!(deploy().join("k8s").join(r.as_str().unwrap()).exists());
+    }
+    for f in kust["configMapGenerator"][0]["files"].as_vec().unwrap() {
+        let src = f.as_str().unwrap().split('=').nth(1).unwrap();
+        assert!(deploy().join("k8s").join(src).exists(), "{src}");
+    }
+    let svc = yaml(&deploy().join("k8s/service.yaml"));
+    let sm = yaml(&deploy().join("k8s/servicemonitor.yaml"));
+    assert_eq!(
+        svc["spec"]["ports"][0]["name"],
+        sm["spec"]["endpoints"][0]["port"]
+    );
+}
+
+fn promtool() -> Option<&'static str> {
+    Command::new("promtool")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|_| "promtool")
+}
+
+#[test]
+fn promtool_checks_and_unit_tests_the_rules() {
+    let promtool =
+        promtool().expect("promtool (Debian package prometheus; scripts/setup.sh installs it)");
+    let o = Command::new(promtool)
+        .args(["check", "rules"])
+        .arg(deploy().join("prometheus/rules.yml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = Command::new(promtool)
+        .args(["test", "rules", "rules_test.yml"])
+        .current_dir(deploy().join("prometheus"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_of_dashboard_and_rules_exist_and_prometheus_scrapes_them() {
+    let mock = MockCluster::new(1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    for t in ["ops", "ops.alerts", "ops.dlq"] {
+        mock.create_topic(t, 1, 1).unwrap();
+    }
+    let lists = small_lists();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut cfg = config(&brokers, "ops", "ops", lists.path());
+    cfg.metrics_addr = addr.clone();
+    cfg.watch_wordlists = false;
+    cfg.kafka
+        .insert("statistics.interval.ms".into(), "500".into());
+    let engine = Running::start(cfg);
+    let mut texts: Vec<String> = (0..20).map(|i| format!("{i} 客户名单")).collect();
+    texts.push("\u{fffd}".into());
+    produce_texts(&brokers, "ops", &texts, 1).await;
+    produce(&brokers, "ops", &[(None, Some(b"\xff".to_vec()), Some(0))]).await;
+    engine.wait_processed(22, Duration::from_secs(60)).await;
+    // one reload so the reload metrics have samples
+    let a = addr.clone();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&a).unwrap();
+        write!(s, "POST /admin/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+        let mut b = String::new();
+        s.read_to_string(&mut b).unwrap();
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await; // a statistics round for the lag gauge
+
+    let (code, exposition) = http_get(&addr, "/metrics").unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(http_get(&addr, "/healthz").unwrap().0, 200);
+    assert_eq!(http_get(&addr, "/readyz").unwrap().0, 200);
+    let present: BTreeSet<String> = exposition
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .map(|n| n.strip_suffix("_bucket").unwrap_or(n).to_string())
+        .collect();
+    let mut wanted = BTreeSet::new();
+    for e in dashboard_exprs().iter().chain(rule_exprs().iter()) {
+        wanted.extend(metric_names(e));
+    }
+    let missing: Vec<&String> = wanted.iter().filter(|n| !present.contains(*n)).collect();
+    assert!(
+        missing.is_empty(),
+        "metrics used by the dashboard or rules but not exported: {missing:?}"
+    );
+    // labels stay bounded: no message text or term in any label value
+    assert!(
+        !exposition.contains("客户名单"),
+        "a term leaked into a metric label"
+    );
+
+    // the real Prometheus scrapes the engine and answers a query
+    let prom_port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &conf,
+        format!(
+            "global:\n  scrape_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: wordwarden\n    static_configs:\n      - targets: [\"{addr}\"]\n",
+            deploy().join("prometheus/rules.yml").display()
+        ),
+    )
+    .unwrap();
+    let mut prom = Command::new("prometheus")
+        .arg(format!("--config.file={}", conf.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus (Debian package prometheus; scripts/setup.sh installs it)");
+    let prom_addr = format!("127.0.0.1:{prom_port}");
+    let start = Instant::now();
+    let mut answer = String::new();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Some((200, body)) = http_get(
+            &prom_addr,
+            "/api/v1/query?query=sum(wordwarden_messages_processed_total)",
+        ) {
+            answer = body;
+            if answer.contains("\"22\"") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let rules = http_get(&prom_addr, "/api/v1/rules")
+        .map(|r| r.1)
+        .unwrap_or_default();
+    let _ = prom.kill();
+    let _ = prom.wait();
+    engine.stop().await;
+    assert!(
+        answer.contains("\"22\""),
+        "Prometheus query answer: {answer}"
+    );
+    assert!(
+        rules.contains("WordwardenConsumerLagGrowing"),
+        "rules loaded: {rules}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_prints_the_alert_feed_with_filters() {
+    let mock = MockCluster::new(1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    mock.create_topic("feed.alerts", 1, 1).unwrap();
+    let alert = |sev: &str, cat: &str, term: &str| {
+        serde_json::json!({"alert_id": format!("id-{term}"), "ruleset_version": "v", "severity": sev,
+            "source": {"topic": "chat", "partition": 0, "offset": 7, "from": "zhangwei", "roomid": "room1"},
+            "hits": [{"term": term, "category": cat, "severity": sev, "start": 0, "end": 6, "matched": term, "count": 1}],
+            "snippet": format!("…{term}…")})
+        .to_string()
+        .into_bytes()
+    };
+    produce(
+        &brokers,
+        "feed.alerts",
+        &[
+            (
+                None,
+                Some(alert("critical", "finance/insider", "内幕")),
+                Some(0),
+            ),
+            (
+                None,
+                Some(alert("low", "conduct/harassment", "sb")),
+                Some(0),
+            ),
+            (
+                None,
+                Some(alert("high", "secrets/trade-secrets", "源代码")),
+                Some(0),
+            ),
+        ],
+    )
+    .await;
+    let b = brokers.clone();
+    let tail = move |extra: &[&str]| {
+        let brokers = &b;
+        let o = Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args([
+                "tail",
+                "--brokers",
+                brokers,
+                "--alert-topic",
+                "feed.alerts",
+                "--from-beginning",
+                "--idle-exit",
+                "2",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let (plain, json, cat) = tokio::task::spawn_blocking(move || {
+        (
+            tail(&[]),
+            tail(&["--json", "--severity", "high"]),
+            tail(&["--category", "finance"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        plain.contains("CRITICAL finance/insider  内幕 «内幕»"),
+        "{plain}"
+    );
+    assert!(plain.contains("zhangwei in room1  chat/0/7"), "{plain}");
+    assert!(!plain.contains("\x1b["), "no colors when not a terminal");
+    let ids: Vec<String> = json
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["alert_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, vec!["id-内幕", "id-源代码"]);
+    assert!(
+        cat.contains("内幕") && !cat.contains("源代码") && !cat.contains("sb"),
+        "{cat}"
+    );
+}
