@@ -15,6 +15,6 @@ cargo clippy --all-targets -- -D warnings
 cargo build --lib --no-default-features   # the detection core has no tokio or Kafka in it
 cargo test --lib --bins
 cargo test --doc
-cargo test --test detection --test engine_mock --test reload --test maintainer --test operations
+cargo test --test detection --test engine_mock --test reload --test maintainer --test operations --test faults
 # one at a time: each starts its own broker and kills engines on purpose
 cargo test --test e2e_tansu -- --test-threads=1

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::alert::{Alert, AlertBuilder};
 use crate::envelope::{decode, DecodeError, FieldProblem, InputFormat};
+use crate::pseudonym::Pseudonymizer;
 use crate::ruleset::{Ruleset, Scanner};
 
 /// Decodes, scans and builds alerts for one input format.
@@ -28,6 +29,7 @@ pub struct Judge {
     format: InputFormat,
     alerts: AlertBuilder,
     max_message_bytes: usize,
+    pseudonymizer: Option<Pseudonymizer>,
 }
 
 /// What became of one message.
@@ -54,7 +56,14 @@ impl Judge {
             format,
             alerts: AlertBuilder::new(),
             max_message_bytes: 1 << 20,
+            pseudonymizer: None,
         }
+    }
+
+    /// Replace user ids in alerts' `source` with keyed pseudonyms.
+    pub fn pseudonymize(mut self, p: Option<Pseudonymizer>) -> Self {
+        self.pseudonymizer = p;
+        self
     }
 
     /// Alert options (context window, full-text categories).
@@ -121,6 +130,9 @@ impl Judge {
         }
         for (k, v) in msg.source {
             source.entry(k).or_insert(v);
+        }
+        if let Some(p) = &self.pseudonymizer {
+            p.apply(&mut source);
         }
         let identity = msg.id.as_deref().unwrap_or(fallback_identity);
         judgement.alert = self.alerts.build(

@@ -33,6 +33,7 @@ pub mod fold;
 pub mod judge;
 pub mod lint;
 pub mod lists;
+pub mod pseudonym;
 pub mod ruleset;
 
 #[cfg(feature = "engine")]

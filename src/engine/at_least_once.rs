@@ -45,6 +45,12 @@ pub(crate) async fn enqueue(
     loop {
         match producer.send_result(out.record()) {
             Ok(f) => return Some(f),
+            Err((e, _)) if is_too_large(&e) => {
+                // refused locally: report it like a failed delivery so the
+                // caller truncates the dead letter
+                tracing::warn!(error = %e, topic = %out.topic, "record over the producer's size limit");
+                return None;
+            }
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
@@ -66,11 +72,14 @@ async fn deliver(
 ) {
     let mut attempt = first;
     let mut backoff = Duration::from_millis(100);
+    let mut current: std::borrow::Cow<'_, Outgoing> = std::borrow::Cow::Borrowed(out);
     loop {
+        let mut too_large = false;
         let ok = match attempt.take() {
             Some(f) => match f.await {
                 Ok(Ok(_)) => true,
                 Ok(Err((e, _))) => {
+                    too_large = is_too_large(&e);
                     tracing::warn!(error = %e, topic = %out.topic, "delivery failed; retrying");
                     false
                 }
@@ -81,11 +90,26 @@ async fn deliver(
         if ok {
             return;
         }
+        if too_large && current.truncated().is_some() {
+            // a dead letter larger than the broker takes can never be written
+            // whole: write its head with the original size, never drop it
+            let t = current.truncated();
+            if let Some(t) = t {
+                current = std::borrow::Cow::Owned(t);
+            }
+        }
         shared.metrics.delivery_retries.inc();
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
-        attempt = enqueue(producer, out).await;
+        attempt = enqueue(producer, &current).await;
     }
+}
+
+fn is_too_large(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(RDKafkaErrorCode::MessageSizeTooLarge) | Some(RDKafkaErrorCode::MessageBatchTooLarge)
+    )
 }
 
 /// Runs until `stop` turns true, then drains and commits.
@@ -106,7 +130,7 @@ pub async fn run(
 
     let workers = config.worker_count();
     let per_worker = (config.max_in_flight / workers).max(1);
-    let judge = Arc::new(judge_for(config));
+    let judge = Arc::new(judge_for(config)?);
     let mut senders = Vec::with_capacity(workers);
     let mut tasks = Vec::with_capacity(workers * 2);
     for worker_id in 0..workers {

@@ -99,7 +99,9 @@ pub(crate) fn producer(config: &Config, transactional_id: Option<&str>) -> Clien
         .set("linger.ms", "5")
         .set("compression.type", "lz4")
         .set("message.timeout.ms", "30000")
-        .set("queue.buffering.max.messages", "100000");
+        .set("queue.buffering.max.messages", "100000")
+        // dead letters are copies of input messages, which may be large
+        .set("message.max.bytes", "67108864");
     if let Some(id) = transactional_id {
         c.set("transactional.id", id)
             .set("transaction.timeout.ms", "60000");

@@ -83,6 +83,12 @@ pub struct Config {
     /// Admin bearer tokens: name -> hex SHA-256 of the token. When empty, the
     /// admin endpoints answer only to localhost.
     pub admin_tokens: BTreeMap<String, String>,
+    /// Replace user ids (`from`, `tolist`, `user`) in alerts with keyed
+    /// HMAC pseudonyms. The key comes from `pseudonym_key_file` or the
+    /// environment variable `WORDWARDEN_PSEUDONYM_KEY`; it is never logged.
+    pub pseudonymize_ids: bool,
+    /// File holding the pseudonymization key (at least 16 bytes).
+    pub pseudonym_key_file: Option<PathBuf>,
     /// librdkafka properties for consumer and producer (TLS, SASL, timeouts).
     pub kafka: BTreeMap<String, String>,
 }
@@ -116,6 +122,8 @@ impl Default for Config {
             wordlists_topic: None,
             audit_topic: None,
             admin_tokens: BTreeMap::new(),
+            pseudonymize_ids: false,
+            pseudonym_key_file: None,
             kafka: BTreeMap::new(),
         }
     }
@@ -163,7 +171,10 @@ impl Config {
                 continue;
             };
             let key = key.to_ascii_lowercase();
-            if matches!(key.as_str(), "log" | "log_format" | "config") {
+            if matches!(
+                key.as_str(),
+                "log" | "log_format" | "config" | "pseudonym_key"
+            ) {
                 continue; // read by the binary, not config keys
             }
             if let Some(prop) = key.strip_prefix("kafka_") {
@@ -229,6 +240,7 @@ impl Config {
                 )));
             }
         }
+        self.pseudonymizer()?;
         if self.max_in_flight == 0 {
             return Err(ConfigError::Invalid(
                 "max_in_flight must be at least 1".into(),
@@ -247,6 +259,24 @@ impl Config {
             }),
             _ => InputFormat::Text,
         }
+    }
+
+    /// The pseudonymizer, when `pseudonymize_ids` is on: key from
+    /// `pseudonym_key_file`, else `WORDWARDEN_PSEUDONYM_KEY`.
+    pub fn pseudonymizer(&self) -> Result<Option<crate::pseudonym::Pseudonymizer>, ConfigError> {
+        if !self.pseudonymize_ids {
+            return Ok(None);
+        }
+        let key = match &self.pseudonym_key_file {
+            Some(p) => std::fs::read(p).map_err(|source| ConfigError::Read { path: p.clone(), source })?,
+            None => std::env::var("WORDWARDEN_PSEUDONYM_KEY")
+                .map(String::into_bytes)
+                .map_err(|_| ConfigError::Invalid("pseudonymize_ids is on but no key: set pseudonym_key_file or WORDWARDEN_PSEUDONYM_KEY".into()))?,
+        };
+        let key: Vec<u8> = key.trim_ascii().to_vec();
+        crate::pseudonym::Pseudonymizer::new(&key)
+            .map(Some)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// Worker count after resolving 0 to the number of cores.

@@ -47,7 +47,7 @@ pub async fn run(
     }
     subscribe(&consumer, config)?;
     tracing::info!(topics = ?config.input_topics, group = %config.group, transactional_id = %txn_id, "consuming (exactly-once)");
-    let judge = judge_for(config);
+    let judge = judge_for(config)?;
     let mut buffers = Default::default();
     let max_batch = config.transaction_max_messages.max(1);
     let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));
@@ -171,7 +171,12 @@ async fn transact(
         );
         for out in &p.outgoing {
             if enqueue(producer, out).await.is_none() {
-                return Err(KafkaError::Canceled);
+                // over the producer's limit: a dead letter goes in cut, never dropped
+                let cut = out.truncated();
+                match cut {
+                    Some(t) if enqueue(producer, &t).await.is_some() => {}
+                    _ => return Err(KafkaError::Canceled),
+                }
             }
         }
         next_offsets.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
@@ -184,12 +189,32 @@ async fn transact(
     let metadata = consumer.group_metadata().ok_or(KafkaError::Canceled)?;
     let p = producer.clone();
     tokio::task::spawn_blocking(move || {
-        p.send_offsets_to_transaction(&tpl, &metadata, Duration::from_secs(30))?;
-        p.commit_transaction(Duration::from_secs(60))
+        // librdkafka's contract: retry a retriable error with the same call
+        // (a commit may have reached the coordinator); abort only when told to
+        retry_retriable(|| {
+            p.send_offsets_to_transaction(&tpl, &metadata, Duration::from_secs(30))
+        })?;
+        retry_retriable(|| p.commit_transaction(Duration::from_secs(60)))
     })
     .await
     .map_err(|_| KafkaError::Canceled)??;
     Ok(processed)
+}
+
+fn retry_retriable(mut call: impl FnMut() -> Result<(), KafkaError>) -> Result<(), KafkaError> {
+    let mut attempts = 0;
+    loop {
+        match call() {
+            Err(KafkaError::Transaction(e))
+                if e.is_retriable() && !e.txn_requires_abort() && attempts < 20 =>
+            {
+                attempts += 1;
+                tracing::warn!(error = %e, attempts, "retriable transaction error; retrying");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Seeks every partition of the batch back to its first message in the batch.

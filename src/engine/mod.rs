@@ -148,14 +148,15 @@ impl Shared {
 }
 
 /// Builds the judge for a configuration.
-pub fn judge_for(config: &Config) -> Judge {
-    Judge::new(config.format())
+pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
+    Ok(Judge::new(config.format())
+        .pseudonymize(config.pseudonymizer()?)
         .alerts(
             AlertBuilder::new()
                 .context_chars(config.context_chars)
                 .full_text_for(config.full_text_categories.clone()),
         )
-        .max_message_bytes(config.max_message_bytes)
+        .max_message_bytes(config.max_message_bytes))
 }
 
 /// Runs the engine until `shutdown` resolves, then drains in-flight work,

@@ -20,7 +20,38 @@ pub(crate) struct Outgoing {
     pub headers: Vec<(&'static str, Vec<u8>)>,
 }
 
+/// Bytes of a dead letter kept when the whole message is larger than the
+/// broker accepts.
+const TRUNCATED_DEAD_LETTER_BYTES: usize = 64 * 1024;
+
 impl Outgoing {
+    /// The dead letter cut to its first 64 KiB, with headers saying so; `None`
+    /// for records that are not dead letters or are already cut.
+    pub fn truncated(&self) -> Option<Outgoing> {
+        let payload = self.payload.as_ref()?;
+        if !self.headers.iter().any(|(k, _)| *k == "reason")
+            || payload.len() <= TRUNCATED_DEAD_LETTER_BYTES
+        {
+            return None;
+        }
+        Some(self.cut(TRUNCATED_DEAD_LETTER_BYTES))
+    }
+
+    fn cut(&self, keep: usize) -> Outgoing {
+        let mut t = self.clone();
+        if let Some(p) = &self.payload {
+            if p.len() > keep {
+                t.payload = Some(p[..keep].to_vec());
+                t.headers
+                    .retain(|(k, _)| *k != "truncated" && *k != "original_size");
+                t.headers.push(("truncated", b"true".to_vec()));
+                t.headers
+                    .push(("original_size", p.len().to_string().into_bytes()));
+            }
+        }
+        t
+    }
+
     pub fn record(&self) -> FutureRecord<'_, [u8], [u8]> {
         let mut headers = OwnedHeaders::new_with_capacity(self.headers.len());
         for (k, v) in &self.headers {
@@ -77,7 +108,7 @@ impl Processed {
 }
 
 fn dead_letter(msg: &OwnedMessage, dlq_topic: &str, reason: &str, detail: &str) -> Outgoing {
-    Outgoing {
+    let out = Outgoing {
         topic: dlq_topic.to_string(),
         key: msg.key().map(<[u8]>::to_vec).unwrap_or_default(),
         payload: msg.payload().map(<[u8]>::to_vec),
@@ -88,8 +119,18 @@ fn dead_letter(msg: &OwnedMessage, dlq_topic: &str, reason: &str, detail: &str) 
             ("source_partition", msg.partition().to_string().into_bytes()),
             ("source_offset", msg.offset().to_string().into_bytes()),
         ],
+    };
+    // larger than a dead-letter topic takes by default: keep the head, say so
+    match out.payload.as_ref().map(Vec::len) {
+        Some(n) if n > DEAD_LETTER_MAX_BYTES => out.cut(DEAD_LETTER_MAX_BYTES),
+        _ => out,
     }
 }
+
+/// Dead letters are copied byte for byte up to this size (the dead-letter
+/// topic's `max.message.bytes` must allow it); larger messages are cut to it
+/// with headers `truncated: true` and `original_size`.
+pub(crate) const DEAD_LETTER_MAX_BYTES: usize = 8 << 20;
 
 /// Judges one consumed message with the current ruleset.
 pub(crate) fn process(

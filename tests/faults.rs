@@ -1,0 +1,361 @@
+//! Fault suite on the mock cluster (it can take brokers down and inject
+//! errors): broker outage with /readyz, an unwritable alert topic, instances
+//! joining and leaving under load, a poison corpus, and pseudonymized alerts.
+//! Each test counts from the input and alert topics that nothing is lost and
+//! reports duplicates.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::*;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::mocking::MockCluster;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+type Mock = MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
+
+fn mock(input: &str, partitions: i32) -> Mock {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    mock.create_topic(input, partitions, 1).unwrap();
+    mock.create_topic(&format!("{input}.alerts"), 1, 1).unwrap();
+    mock.create_topic(&format!("{input}.dlq"), 1, 1).unwrap();
+    mock
+}
+
+/// Alerts by (partition, offset) of their input message.
+fn alerts_by_source(brokers: &str, topic: &str) -> BTreeMap<(i64, i64), usize> {
+    let mut out = BTreeMap::new();
+    for r in read_topic(brokers, topic, false, Duration::from_millis(1200)) {
+        let a = r.json();
+        *out.entry((
+            a["source"]["partition"].as_i64().unwrap(),
+            a["source"]["offset"].as_i64().unwrap(),
+        ))
+        .or_insert(0) += 1;
+    }
+    out
+}
+
+fn committed(brokers: &str, group: &str, topic: &str, partition: i32) -> i64 {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, partition);
+    let got = c.committed_offsets(tpl, Duration::from_secs(5)).unwrap();
+    match got.find_partition(topic, partition).map(|p| p.offset()) {
+        Some(Offset::Offset(o)) => o,
+        _ => -1,
+    }
+}
+
+async fn wait_until(limit: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < limit,
+            "{what} not reached after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_outage_waits_reconnects_and_readyz_reflects_it() {
+    let mock = mock("f1", 2);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let mut cfg = config(&brokers, "fg1", "f1", lists.path());
+    let addr = format!("127.0.0.1:{}", free_port());
+    cfg.metrics_addr = addr.clone();
+    cfg.kafka
+        .insert("statistics.interval.ms".into(), "500".into());
+    cfg.kafka
+        .insert("reconnect.backoff.max.ms".into(), "1000".into());
+    let engine = Running::start(cfg);
+    produce_texts(
+        &brokers,
+        "f1",
+        &(0..100)
+            .map(|i| format!("{i} 客户名单"))
+            .collect::<Vec<_>>(),
+        2,
+    )
+    .await;
+    engine.wait_processed(100, Duration::from_secs(60)).await;
+    let a = addr.clone();
+    wait_until(Duration::from_secs(20), "ready", move || {
+        http_get(&a, "/readyz").map(|r| r.0) == Some(200)
+    })
+    .await;
+
+    mock.broker_down(1).unwrap();
+    let a = addr.clone();
+    wait_until(
+        Duration::from_secs(30),
+        "/readyz reports the outage",
+        move || http_get(&a, "/readyz").map(|r| r.0) == Some(503),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    mock.broker_up(1).unwrap();
+
+    produce_texts(
+        &brokers,
+        "f1",
+        &(100..200)
+            .map(|i| format!("{i} 客户名单"))
+            .collect::<Vec<_>>(),
+        2,
+    )
+    .await;
+    engine.wait_processed(200, Duration::from_secs(90)).await;
+    let a = addr.clone();
+    wait_until(Duration::from_secs(30), "ready again", move || {
+        http_get(&a, "/readyz").map(|r| r.0) == Some(200)
+    })
+    .await;
+    engine.stop().await;
+    let got = alerts_by_source(&brokers, "f1.alerts");
+    assert_eq!(got.len(), 200, "nothing lost across the outage");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unwritable_alert_topic_stops_offsets_until_it_recovers() {
+    let mock = mock("f2", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    produce_texts(
+        &brokers,
+        "f2",
+        &(0..50).map(|i| format!("{i} 客户名单")).collect::<Vec<_>>(),
+        1,
+    )
+    .await;
+    // every produce request fails with an authorization error for a while
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 12],
+    );
+    let engine = Running::start(config(&brokers, "fg2", "f2", lists.path()));
+    let start = Instant::now();
+    let mut max_committed = -1;
+    while start.elapsed() < Duration::from_secs(4) {
+        max_committed = max_committed.max(committed(&brokers, "fg2", "f2", 0));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let retries = engine.shared.metrics.delivery_retries.get();
+    assert!(
+        max_committed <= 0,
+        "offsets advanced past unwritten alerts: {max_committed}"
+    );
+    assert!(retries > 0, "deliveries were retried");
+    mock.clear_request_errors(RDKafkaApiKey::Produce);
+    engine.wait_processed(50, Duration::from_secs(120)).await;
+    engine.stop().await;
+    assert_eq!(committed(&brokers, "fg2", "f2", 0), 50);
+    let got = alerts_by_source(&brokers, "f2.alerts");
+    assert_eq!(
+        got.len(),
+        50,
+        "every alert written once the topic recovered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_join_and_leave_under_load_without_loss() {
+    let mock = mock("f3", 6);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let total = 6000usize;
+    let b = brokers.clone();
+    let load = tokio::spawn(async move {
+        for chunk in 0..30 {
+            let texts: Vec<String> = (chunk * 200..chunk * 200 + 200)
+                .map(|i| format!("{i} 客户名单"))
+                .collect();
+            produce_texts(&b, "f3", &texts, 6).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let a = Running::start(config(&brokers, "fg3", "f3", lists.path()));
+    a.wait_processed(500, Duration::from_secs(60)).await;
+    let b2 = Running::start(config(&brokers, "fg3", "f3", lists.path()));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let c = Running::start(config(&brokers, "fg3", "f3", lists.path()));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    b2.stop().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    c.stop().await;
+    load.await.unwrap();
+    let start = Instant::now();
+    let mut got = alerts_by_source(&brokers, "f3.alerts");
+    while got.len() < total && start.elapsed() < Duration::from_secs(90) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        got = alerts_by_source(&brokers, "f3.alerts");
+    }
+    a.stop().await;
+    let dups: usize = got.values().map(|n| n - 1).sum();
+    eprintln!(
+        "rebalance under load: {total} messages, {} alerted, {dups} duplicates",
+        got.len()
+    );
+    assert_eq!(
+        got.len(),
+        total,
+        "nothing lost while instances joined and left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_corpus_goes_to_the_dead_letters_or_is_capped() {
+    let mock = mock("f4", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = tempfile::tempdir().unwrap();
+    // many terms, and a regex that would be catastrophic for a backtracking engine
+    let terms: String = (0..500).map(|i| format!("词{i:03}x\n")).collect();
+    std::fs::write(lists.path().join("many.txt"), &terms).unwrap();
+    std::fs::write(lists.path().join("bomb.txt"), "re:(x+x+)+y\n").unwrap();
+    let mut cfg = config(&brokers, "fg4", "f4", lists.path());
+    cfg.input_format = "json".into();
+    cfg.max_message_bytes = 512 * 1024;
+    cfg.max_hits = 50;
+    let everything: String = terms.lines().collect::<Vec<_>>().join(" ");
+    let poison: Vec<Input<'_>> = vec![
+        (
+            Some("utf8"),
+            Some(b"{\"text\": \"\xff\xfe\"}".to_vec()),
+            Some(0),
+        ),
+        (
+            Some("truncated"),
+            Some(b"{\"text\": \"abc".to_vec()),
+            Some(0),
+        ),
+        (
+            Some("nested"),
+            Some(
+                format!(
+                    "{{\"text\": {}1{}}}",
+                    "[".repeat(100_000),
+                    "]".repeat(100_000)
+                )
+                .into_bytes(),
+            ),
+            Some(0),
+        ),
+        (
+            Some("huge"),
+            Some(format!("{{\"text\": \"{}\"}}", "a".repeat(600_000)).into_bytes()),
+            Some(0),
+        ),
+        (Some("empty"), Some(Vec::new()), Some(0)),
+        (Some("null"), None, Some(0)),
+        (
+            Some("hits"),
+            Some(
+                serde_json::json!({"text": everything})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            Some(0),
+        ),
+        (
+            Some("bomb"),
+            Some(
+                serde_json::json!({"text": "x".repeat(100_000)})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            Some(0),
+        ),
+        (
+            Some("ok"),
+            Some(
+                serde_json::json!({"text": "词001x"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            Some(0),
+        ),
+    ];
+    produce(&brokers, "f4", &poison).await;
+    let engine = Running::start(cfg);
+    engine
+        .wait_processed(poison.len() as i64, Duration::from_secs(60))
+        .await;
+    engine.stop().await;
+    let dlq = read_topic(&brokers, "f4.dlq", false, Duration::from_millis(1200));
+    let reasons: BTreeMap<String, String> = dlq
+        .iter()
+        .map(|r| {
+            (
+                String::from_utf8(r.key.clone().unwrap()).unwrap(),
+                r.headers["reason"].clone(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, String> = [
+        ("utf8", "not_utf8"),
+        ("truncated", "not_json"),
+        ("nested", "not_json"),
+        ("huge", "too_large"),
+        ("empty", "empty"),
+        ("null", "empty"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(reasons, want);
+    let alerts = read_topic(&brokers, "f4.alerts", false, Duration::from_millis(1200));
+    assert_eq!(
+        alerts.len(),
+        2,
+        "the many-hits message and the ordinary one"
+    );
+    let capped = alerts
+        .iter()
+        .map(|r| r.json())
+        .find(|a| a["hits"].as_array().unwrap().len() == 50)
+        .unwrap();
+    assert_eq!(capped["hits_truncated"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pseudonymized_alerts_carry_no_user_ids_and_minimum_text() {
+    let mock = mock("f5", 1);
+    let brokers = mock.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(&key, "0123456789abcdef0123456789abcdef\n").unwrap();
+    let mut cfg = config(&brokers, "fg5", "f5", &wordlists());
+    cfg.input_format = "wecom".into();
+    cfg.pseudonymize_ids = true;
+    cfg.pseudonym_key_file = Some(key);
+    let long_tail = "这是一段很长的聊天内容，和敏感词没有关系，".repeat(20);
+    let rec = serde_json::json!({"msgid": "m1", "action": "send", "from": "zhangwei", "tolist": ["lina"],
+        "roomid": "", "msgtime": 1, "msgtype": "text", "text": {"content": format!("把客户名单发我{long_tail}")}});
+    produce_texts(&brokers, "f5", &[rec.to_string()], 1).await;
+    let engine = Running::start(cfg);
+    engine.wait_processed(1, Duration::from_secs(60)).await;
+    engine.stop().await;
+    let alert = read_topic(&brokers, "f5.alerts", false, Duration::from_millis(1200))[0].json();
+    let text = alert.to_string();
+    assert!(
+        !text.contains("zhangwei") && !text.contains("lina"),
+        "{text}"
+    );
+    assert!(alert["source"]["from"].as_str().unwrap().starts_with("u_"));
+    assert!(alert["text"].is_null(), "no full text by default");
+    assert!(
+        alert["snippet"].as_str().unwrap().chars().count() < 40,
+        "the snippet is small: {}",
+        alert["snippet"]
+    );
+}
