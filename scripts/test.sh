@@ -13,8 +13,9 @@ fi
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo build --lib --no-default-features   # the detection core has no tokio or Kafka in it
+cargo deny --offline check licenses bans sources   # advisories need the RustSec database (no network here)
 cargo test --lib --bins
 cargo test --doc
-cargo test --test detection --test engine_mock --test reload --test maintainer --test operations --test faults
+cargo test --test detection --test engine_mock --test reload --test maintainer --test operations --test faults --test licenses
 # one at a time: each starts its own broker and kills engines on purpose
 cargo test --test e2e_tansu -- --test-threads=1
