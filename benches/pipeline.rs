@@ -1,0 +1,238 @@
+//! The whole engine on librdkafka's mock cluster: 1M realistic messages, a
+//! 100k-term list. Reports, from one run: the engine's messages/s and MB/s
+//! draining a backlog, a consume-only loop over the same topic (the I/O
+//! ceiling) and their ratio, then produce-to-alert latency p50/p99 at a steady
+//! rate below capacity, and peak resident memory.
+//!
+//! `cargo bench --bench pipeline` (`-- --quick` for 200k messages).
+
+mod corpus;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use corpus::{peak_rss_mb, Gen};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Message, Timestamp};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use wordwarden::engine::{self, Config, Shared};
+
+const PARTITIONS: i32 = 4;
+
+async fn produce(brokers: &str, topic: &str, messages: &[String], rate_per_s: Option<f64>) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "20")
+        .set("batch.num.messages", "10000")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .expect("producer");
+    let start = Instant::now();
+    let mut pending = Vec::with_capacity(50_000);
+    for (i, m) in messages.iter().enumerate() {
+        if let Some(rate) = rate_per_s {
+            let due = Duration::from_secs_f64(i as f64 / rate);
+            let now = start.elapsed();
+            if due > now {
+                tokio::time::sleep(due - now).await;
+            }
+        }
+        loop {
+            let r = FutureRecord::<str, str>::to(topic)
+                .payload(m)
+                .partition(i as i32 % PARTITIONS);
+            match producer.send_result(r) {
+                Ok(f) => {
+                    pending.push(f);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(2)).await,
+            }
+        }
+        if pending.len() >= 50_000 {
+            for f in pending.drain(..) {
+                let _ = f.await;
+            }
+        }
+    }
+    for f in pending.drain(..) {
+        let _ = f.await;
+    }
+}
+
+async fn consume_only(brokers: &str, topic: &str, n: usize) -> Duration {
+    let c: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "bench-consume-only")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "6000")
+        .set("queued.max.messages.kbytes", "65536")
+        .create()
+        .expect("consumer");
+    c.subscribe(&[topic]).expect("subscribe");
+    let mut start = None;
+    let mut bytes = 0usize;
+    for _ in 0..n {
+        let m = c.recv().await.expect("recv");
+        start.get_or_insert_with(Instant::now);
+        bytes += m.payload().map_or(0, <[u8]>::len);
+    }
+    std::hint::black_box(bytes);
+    start.map_or(Duration::ZERO, |s| s.elapsed())
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run(quick));
+}
+
+async fn run(quick: bool) {
+    let n = if quick { 200_000 } else { 1_000_000 };
+    let mock = MockCluster::new(1).expect("mock cluster");
+    let brokers = mock.bootstrap_servers();
+    for (t, p) in [
+        ("bench.in", PARTITIONS),
+        ("bench.in.alerts", 1),
+        ("bench.in.dlq", 1),
+        ("bench.live", PARTITIONS),
+        ("bench.live.alerts", 1),
+    ] {
+        mock.create_topic(t, p, 1).expect("topic");
+    }
+    let mut gen = Gen::new(42);
+    let messages: Vec<String> = (0..n).map(|_| gen.message()).collect();
+    let mb = messages.iter().map(String::len).sum::<usize>() as f64 / 1048576.0;
+    let lists = tempfile::tempdir().expect("tempdir");
+    let terms = Gen::new(7).terms(100_000, true);
+    std::fs::write(lists.path().join("bench.txt"), terms.join("\n")).expect("list");
+
+    produce(&brokers, "bench.in", &messages, None).await;
+    let ceiling = consume_only(&brokers, "bench.in", n).await;
+
+    let mut config = Config {
+        brokers: brokers.clone(),
+        group: "bench-engine".into(),
+        input_topics: vec!["bench.in".into()],
+        alert_topic: "bench.in.alerts".into(),
+        dlq_topic: "bench.in.dlq".into(),
+        wordlists: lists.path().to_path_buf(),
+        input_format: "text".into(),
+        metrics_addr: String::new(),
+        watch_wordlists: false,
+        ..Config::default()
+    };
+    config
+        .kafka
+        .insert("session.timeout.ms".into(), "6000".into());
+    let shared = Shared::new(&config).expect("ruleset");
+    let watch = shared.clone();
+    let target = n as i64;
+    let (tx, rx) = tokio::sync::oneshot::channel::<Duration>();
+    let done = async move {
+        while watch
+            .metrics
+            .consumed
+            .with_label_values(&["bench.in"])
+            .get()
+            == 0
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let start = Instant::now();
+        while watch.processed.load(Ordering::Relaxed) < target {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let _ = tx.send(start.elapsed());
+    };
+    engine::run(config.clone(), shared.clone(), done)
+        .await
+        .expect("engine");
+    let engine_time = rx.await.unwrap_or(Duration::MAX);
+    let alerts = shared.metrics.alerts.with_label_values(&["medium"]).get();
+
+    // latency at a steady rate below capacity: produce time -> alert time
+    let live_n = if quick { 40_000 } else { 200_000 };
+    let rate = 40_000.0;
+    let mut live = config.clone();
+    live.group = "bench-live".into();
+    live.input_topics = vec!["bench.live".into()];
+    live.alert_topic = "bench.live.alerts".into();
+    let live_shared = Shared::new(&live).expect("ruleset");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let eng = tokio::spawn(engine::run(live, live_shared.clone(), async move {
+        let _ = stop_rx.await;
+    }));
+    tokio::time::sleep(Duration::from_secs(4)).await; // group join
+    let live_msgs: Vec<String> = (0..live_n).map(|_| gen.message()).collect();
+    produce(&brokers, "bench.live", &live_msgs, Some(rate)).await;
+    while live_shared.processed.load(Ordering::Relaxed) < live_n as i64 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = stop_tx.send(());
+    let _ = eng.await;
+    let lat = alert_latencies(&brokers, "bench.live.alerts").await;
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+
+    let eng_rate = n as f64 / engine_time.as_secs_f64();
+    let ceil_rate = n as f64 / ceiling.as_secs_f64();
+    println!("pipeline on the mock cluster: {n} messages ({mb:.1} MiB), 100k-term list, {PARTITIONS} partitions, 2 cores");
+    println!(
+        "consume-only ceiling : {ceil_rate:>10.0} messages/s {:>8.1} MB/s",
+        mb / ceiling.as_secs_f64()
+    );
+    println!(
+        "wordwarden run       : {eng_rate:>10.0} messages/s {:>8.1} MB/s ({alerts} alerts)",
+        mb / engine_time.as_secs_f64()
+    );
+    println!("ratio to the ceiling : {:.2}", eng_rate / ceil_rate);
+    println!(
+        "latency produce->alert at {rate:.0} messages/s: p50 {} ms, p99 {} ms ({} alerts)",
+        pct(0.5),
+        pct(0.99),
+        lat.len()
+    );
+    println!("peak resident: {:.0} MiB", peak_rss_mb());
+}
+
+/// Alert record timestamp minus its input message's timestamp, sorted (ms).
+async fn alert_latencies(brokers: &str, topic: &str) -> Vec<i64> {
+    let c: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "bench-latency-reader")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .expect("consumer");
+    c.subscribe(&[topic]).expect("subscribe");
+    let mut out = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(8), c.recv()).await {
+            Ok(Ok(m)) => {
+                let created = match m.timestamp() {
+                    Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
+                    Timestamp::NotAvailable => continue,
+                };
+                let a: serde_json::Value =
+                    serde_json::from_slice(m.payload().unwrap_or(b"{}")).unwrap_or_default();
+                if let Some(src) = a["source"]["timestamp"].as_i64() {
+                    out.push(created - src);
+                }
+            }
+            _ => break,
+        }
+    }
+    out.sort_unstable();
+    out
+}
