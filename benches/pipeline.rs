@@ -217,20 +217,15 @@ async fn alert_latencies(brokers: &str, topic: &str) -> Vec<i64> {
         .expect("consumer");
     c.subscribe(&[topic]).expect("subscribe");
     let mut out = Vec::new();
-    loop {
-        match tokio::time::timeout(Duration::from_secs(8), c.recv()).await {
-            Ok(Ok(m)) => {
-                let created = match m.timestamp() {
-                    Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
-                    Timestamp::NotAvailable => continue,
-                };
-                let a: serde_json::Value =
-                    serde_json::from_slice(m.payload().unwrap_or(b"{}")).unwrap_or_default();
-                if let Some(src) = a["source"]["timestamp"].as_i64() {
-                    out.push(created - src);
-                }
-            }
-            _ => break,
+    while let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(8), c.recv()).await {
+        let created = match m.timestamp() {
+            Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
+            Timestamp::NotAvailable => continue,
+        };
+        let a: serde_json::Value =
+            serde_json::from_slice(m.payload().unwrap_or(b"{}")).unwrap_or_default();
+        if let Some(src) = a["source"]["timestamp"].as_i64() {
+            out.push(created - src);
         }
     }
     out.sort_unstable();

@@ -313,3 +313,13 @@ fn pinyin_variants_for_short_chinese_terms_only() {
     assert!(terms(&rs, "neimu").is_empty());
     assert_eq!(terms(&rs, "内幕"), vec!["内幕"]);
 }
+
+#[test]
+fn combinations_see_all_fields_of_one_record() {
+    let rs = ruleset(&[("deal.txt", "转账 & 私人账户\n")]);
+    let f = rs.scan_fields(&["请尽快转账", "账号是我私人账户"]);
+    assert_eq!(f.hits.len(), 1);
+    assert_eq!(f.hits[0].term(), "转账 & 私人账户");
+    // a single field with only one part does not fire
+    assert!(rs.scan_fields(&["请尽快转账", "会议纪要"]).hits.is_empty());
+}

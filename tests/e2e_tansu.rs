@@ -357,23 +357,12 @@ async fn sighup_reload_under_load_switches_versions_cleanly() {
         "audit record logged"
     );
 
-    let mut rows: Vec<(i64, String, usize)> = read_topic(
+    let rows = version_rows(&read_topic(
         &tansu.brokers,
         "t5.alerts",
         false,
         Duration::from_millis(1500),
-    )
-    .iter()
-    .map(|r| {
-        let a = r.json();
-        (
-            a["source"]["offset"].as_i64().unwrap(),
-            a["ruleset_version"].as_str().unwrap().to_string(),
-            a["hits"].as_array().unwrap().len(),
-        )
-    })
-    .collect();
-    rows.sort();
+    ));
     assert_eq!(rows.len(), total, "no message lost or doubled");
     let switch = rows
         .iter()

@@ -116,18 +116,7 @@ async fn swap_under_load_judges_each_message_by_exactly_one_version() {
         total,
         "no message lost or doubled during the swap"
     );
-    let mut rows: Vec<(i64, String, usize)> = alerts
-        .iter()
-        .map(|r| {
-            let a = r.json();
-            (
-                a["source"]["offset"].as_i64().unwrap(),
-                a["ruleset_version"].as_str().unwrap().to_string(),
-                a["hits"].as_array().unwrap().len(),
-            )
-        })
-        .collect();
-    rows.sort();
+    let rows = version_rows(&alerts);
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.0, i as i64, "every offset alerted once");
     }

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use wordwarden::diff::{diff_lists, impact};
 use wordwarden::lists::WordListSet;
 
@@ -32,16 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         WordListSet::load_dir(&args.new)?,
     );
     let d = diff_lists(&old, &new);
-    let corpus: Option<Vec<String>> = match &args.corpus {
-        Some(p) => Some(
-            std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?
-                .lines()
-                .map(str::to_string)
-                .collect(),
-        ),
-        None => None,
-    };
+    let corpus = super::read_corpus(args.corpus.as_deref())?;
     let imp = match &corpus {
         Some(c) => Some(impact(
             &load_ruleset(&args.old)?,

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use wordwarden::lint::lint_with_corpus;
 use wordwarden::lists::{Level, WordListSet};
 use wordwarden::ruleset::RulesetBuilder;
@@ -25,16 +24,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let lists = WordListSet::load_dir(&args.dir)?;
-    let corpus: Option<Vec<String>> = match &args.corpus {
-        Some(p) => Some(
-            std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?
-                .lines()
-                .map(str::to_string)
-                .collect(),
-        ),
-        None => None,
-    };
+    let corpus = super::read_corpus(args.corpus.as_deref())?;
     let diags = lint_with_corpus(
         &lists,
         &RulesetBuilder::new(),

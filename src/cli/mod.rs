@@ -144,3 +144,19 @@ fn init_logging() {
         builder.try_init()
     };
 }
+
+/// `-X key=value` librdkafka properties.
+pub fn parse_prop(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected key=value, got {s:?}"))
+}
+
+/// A sample corpus: one message per line.
+pub fn read_corpus(path: Option<&std::path::Path>) -> anyhow::Result<Option<Vec<String>>> {
+    use anyhow::Context;
+    let Some(p) = path else { return Ok(None) };
+    let text =
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+    Ok(Some(text.lines().map(str::to_string).collect()))
+}

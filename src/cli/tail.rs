@@ -38,14 +38,8 @@ pub struct Args {
     #[arg(long)]
     idle_exit: Option<u64>,
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
-    #[arg(short = 'X', value_parser = parse_prop)]
+    #[arg(short = 'X', value_parser = super::parse_prop)]
     props: Vec<(String, String)>,
-}
-
-fn parse_prop(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| format!("expected key=value, got {s:?}"))
 }
 
 fn wanted(a: &Alert, min: Severity, categories: &[String]) -> bool {

@@ -133,6 +133,17 @@ fn authorize(
     actor.ok_or((StatusCode::UNAUTHORIZED, "unknown token\n"))
 }
 
+/// Authorizes an admin request and audits a refusal.
+fn admit(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    action: &str,
+) -> Result<String, (StatusCode, &'static str)> {
+    authorize(state, peer, headers)
+        .inspect_err(|_| audit_admin(&peer.ip().to_string(), action, "refused"))
+}
+
 fn audit_admin(actor: &str, action: &str, result: &str) {
     let record = serde_json::json!({
         "time": super::metrics::unix_now(), "actor": actor, "action": action, "result": result,
@@ -167,12 +178,9 @@ async fn ruleset(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let actor = match authorize(&state, peer, &headers) {
+    let actor = match admit(&state, peer, &headers, "GET /admin/ruleset") {
         Ok(a) => a,
-        Err(refusal) => {
-            audit_admin(&peer.ip().to_string(), "GET /admin/ruleset", "refused");
-            return refusal.into_response();
-        }
+        Err(refusal) => return refusal.into_response(),
     };
     audit_admin(&actor, "GET /admin/ruleset", "ok");
     let status = state
@@ -189,12 +197,9 @@ async fn reload(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let actor = match authorize(&state, peer, &headers) {
+    let actor = match admit(&state, peer, &headers, "POST /admin/reload") {
         Ok(a) => a,
-        Err(refusal) => {
-            audit_admin(&peer.ip().to_string(), "POST /admin/reload", "refused");
-            return refusal.into_response();
-        }
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(reloader) = &state.reloader else {
         return (StatusCode::NOT_FOUND, "no reloader\n").into_response();

@@ -539,45 +539,35 @@ fn scan_folded(
     let mut noise = false;
     for (pos, c) in text.char_indices() {
         let end = (pos + c.len_utf8()) as u32;
-        match fold_char(c) {
-            FoldEntry::Invisible => {}
-            FoldEntry::Noise => noise = true,
+        let one;
+        let chars: &[char] = match fold_char(c) {
+            FoldEntry::Invisible => continue,
+            FoldEntry::Noise => {
+                noise = true;
+                continue;
+            }
             FoldEntry::One(ch) => {
-                step(
-                    fm,
-                    rs,
-                    stretch,
-                    field,
-                    ch,
-                    pos as u32,
-                    end,
-                    noise,
-                    units,
-                    pending,
-                    &mut stepper,
-                    sink,
-                );
-                noise = false;
+                one = [ch];
+                &one
             }
-            FoldEntry::Many(chars) => {
-                for &ch in chars {
-                    step(
-                        fm,
-                        rs,
-                        stretch,
-                        field,
-                        ch,
-                        pos as u32,
-                        end,
-                        noise,
-                        units,
-                        pending,
-                        &mut stepper,
-                        sink,
-                    );
-                    noise = false;
-                }
-            }
+            FoldEntry::Many(chars) => chars,
+        };
+        for &ch in chars {
+            step(
+                fm,
+                rs,
+                stretch,
+                field,
+                ch,
+                pos as u32,
+                end,
+                noise,
+                units,
+                pending,
+                &mut stepper,
+                sink,
+            );
+            noise = false;
         }
     }
     if !pending.is_empty() {

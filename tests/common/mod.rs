@@ -478,3 +478,20 @@ impl Drop for EngineProcess {
         let _ = self.child.wait();
     }
 }
+
+/// (input offset, ruleset_version, number of hits) of every alert, sorted.
+pub fn version_rows(alerts: &[Record]) -> Vec<(i64, String, usize)> {
+    let mut rows: Vec<(i64, String, usize)> = alerts
+        .iter()
+        .map(|r| {
+            let a = r.json();
+            (
+                a["source"]["offset"].as_i64().unwrap(),
+                a["ruleset_version"].as_str().unwrap().to_string(),
+                a["hits"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
