@@ -192,6 +192,7 @@ pub async fn run(
         ));
     }
 
+    let mut last_consume_warning = None;
     loop {
         tokio::select! {
             biased;
@@ -212,7 +213,11 @@ pub async fn run(
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "consume error");
+                    // an outage repeats the same error every poll: log it once in a while
+                    if last_consume_warning.is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(10)) {
+                        tracing::warn!(error = %e, "consume error (repeats are logged every 10 s)");
+                        last_consume_warning = Some(std::time::Instant::now());
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }

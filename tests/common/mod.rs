@@ -183,6 +183,12 @@ pub struct Running {
 
 impl Running {
     pub fn start(config: Config) -> Running {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let shared = Shared::new(&config).expect("ruleset loads");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let s = shared.clone();
