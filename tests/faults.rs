@@ -151,10 +151,15 @@ async fn unwritable_alert_topic_stops_offsets_until_it_recovers() {
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 12],
     );
     let engine = Running::start(config(&brokers, "fg2", "f2", lists.path()));
+    // watch the committed offset from the first failed delivery on
     let start = Instant::now();
     let mut max_committed = -1;
-    while start.elapsed() < Duration::from_secs(4) {
+    let mut watched_after_failure = 0;
+    while watched_after_failure < 8 && start.elapsed() < Duration::from_secs(60) {
         max_committed = max_committed.max(committed(&brokers, "fg2", "f2", 0));
+        if engine.shared.metrics.delivery_retries.get() > 0 {
+            watched_after_failure += 1;
+        }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let retries = engine.shared.metrics.delivery_retries.get();
