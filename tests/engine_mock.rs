@@ -265,3 +265,29 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         "{fields:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regex_subscription_reads_every_matching_topic() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    for t in ["in6.a", "in6.b", "in6x.alerts", "in6x.dlq", "other"] {
+        mock.create_topic(t, 1, 1).unwrap();
+    }
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    produce_texts(&brokers, "in6.a", &["a 客户名单".to_string()], 1).await;
+    produce_texts(&brokers, "in6.b", &["b 客户名单".to_string()], 1).await;
+    produce_texts(&brokers, "other", &["c 客户名单".to_string()], 1).await;
+    let mut cfg = config(&brokers, "g6", "in6x", lists.path());
+    cfg.input_topics = vec!["^in6\\..*".into()];
+    let engine = Running::start(cfg);
+    engine.wait_processed(2, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(engine.processed(), 2, "`other` does not match the pattern");
+    engine.stop().await;
+    let mut topics: Vec<String> = read_topic(&brokers, "in6x.alerts", false, IDLE)
+        .iter()
+        .map(|r| r.json()["source"]["topic"].as_str().unwrap().to_string())
+        .collect();
+    topics.sort();
+    assert_eq!(topics, vec!["in6.a", "in6.b"]);
+}
