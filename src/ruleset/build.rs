@@ -8,7 +8,7 @@ use pinyin::ToPinyin;
 
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
 use crate::detect::Detector;
-use crate::fold::{fold, is_word_char};
+use crate::fold::is_word_char;
 use crate::lists::{Diagnostic, EntryKind, Level, MatchMode, WordListSet};
 
 /// Compile options.
@@ -185,6 +185,11 @@ struct Compiler {
 /// Folds a term to its automaton key: significant characters, runs collapsed
 /// when stretch is on, with the run lengths the term itself needs.
 pub(crate) fn term_key(term: &str, stretch: bool) -> (String, u32, Option<Box<[u16]>>, bool, bool) {
+    key_from_chars(&folded_chars(term), stretch)
+}
+
+/// The significant folded characters of a term.
+fn folded_chars(term: &str) -> Vec<char> {
     let mut chars: Vec<char> = Vec::with_capacity(term.len());
     for c in term.chars() {
         match crate::fold::fold_char(c) {
@@ -193,7 +198,7 @@ pub(crate) fn term_key(term: &str, stretch: bool) -> (String, u32, Option<Box<[u
             _ => {}
         }
     }
-    key_from_chars(&chars, stretch)
+    chars
 }
 
 fn key_from_chars(chars: &[char], stretch: bool) -> (String, u32, Option<Box<[u16]>>, bool, bool) {
@@ -232,16 +237,14 @@ fn key_from_chars(chars: &[char], stretch: bool) -> (String, u32, Option<Box<[u1
 /// states, so long phrases do not get one.
 pub(crate) const PINYIN_MAX_CHARS: usize = 4;
 
-/// Toneless pinyin of an all-Chinese term of 2-4 characters.
-pub(crate) fn pinyin_of(term: &str) -> Option<String> {
-    let folded = fold(term).as_string();
-    let n = folded.chars().count();
-    if !(2..=PINYIN_MAX_CHARS).contains(&n) {
+/// Toneless pinyin of an all-Chinese term of 2-4 (folded) characters.
+fn pinyin_of(folded: &[char]) -> Option<String> {
+    if !(2..=PINYIN_MAX_CHARS).contains(&folded.len()) || folded.iter().any(char::is_ascii) {
         return None;
     }
-    let mut out = String::new();
-    for p in folded.as_str().to_pinyin() {
-        out.push_str(p?.plain());
+    let mut out = String::with_capacity(folded.len() * 6);
+    for c in folded {
+        out.push_str(c.to_pinyin()?.plain());
     }
     Some(out)
 }
@@ -281,13 +284,14 @@ impl Compiler {
     ) -> bool {
         match mode {
             MatchMode::Fold => {
+                let chars = folded_chars(text);
                 let (key, units, runs, bound_start, bound_end) =
-                    term_key(text, self.options.stretch);
+                    key_from_chars(&chars, self.options.stretch);
                 if key.is_empty() {
                     return false;
                 }
                 if self.options.pinyin && pinyin {
-                    if let (Target::Rule(_), Some(py)) = (target, pinyin_of(text)) {
+                    if let (Target::Rule(_), Some(py)) = (target, pinyin_of(&chars)) {
                         let (pkey, punits, pruns, _, _) = term_key(&py, self.options.stretch);
                         self.folded.push(PendingPattern {
                             key: pkey,
