@@ -58,8 +58,9 @@ impl RulesetBuilder {
         Self::default()
     }
 
-    /// Also match the toneless pinyin of Chinese terms of two or more
-    /// characters (`neimu` for 内幕), with word boundaries. Default on.
+    /// Also match the toneless pinyin of Chinese terms of 2-4 characters
+    /// (`neimu` for 内幕), with word boundaries. Default on; a list can turn
+    /// it off with `#! pinyin: off`.
     pub fn pinyin(mut self, on: bool) -> Self {
         self.options.pinyin = on;
         self
