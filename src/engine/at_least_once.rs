@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use super::clients;
 use super::context::EngineContext;
-use super::records::{process, Outgoing, Processed};
+use super::records::{process, CounterCache, Outgoing, Processed};
 use super::{judge_for, Config, EngineError, Shared};
 
 type Consumer_ = StreamConsumer<EngineContext>;
@@ -175,12 +175,13 @@ pub async fn run(
             (shared.clone(), producer.clone(), consumer.clone());
         tasks.push(tokio::spawn(
             async move {
+                let mut counters = CounterCache::default();
                 while let Some(mut p) = ack_rx.recv().await {
                     let deliveries = std::mem::take(&mut p.deliveries);
                     for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
                         deliver(&producer_a, &shared_a, out, first).await;
                     }
-                    p.processed.count(&shared_a, &p.topic);
+                    p.processed.count(&shared_a, &p.topic, &mut counters);
                     shared_a.metrics.in_flight.dec();
                     if let Err(e) = consumer_a.store_offset(&p.topic, p.partition, p.offset) {
                         // the partition was revoked meanwhile: its new owner redoes it
@@ -193,6 +194,9 @@ pub async fn run(
     }
 
     let mut last_consume_warning = None;
+    let mut consumed: std::collections::HashMap<String, prometheus::IntCounter> =
+        Default::default();
+    let mut received_count = 0u64;
     loop {
         tokio::select! {
             biased;
@@ -201,9 +205,16 @@ pub async fn run(
                 Ok(m) => {
                     let msg = m.detach();
                     drop(m);
-                    shared.metrics.consumed.with_label_values(&[msg.topic()]).inc();
+                    if !consumed.contains_key(msg.topic()) {
+                        let c = shared.metrics.consumed.with_label_values(&[msg.topic()]);
+                        consumed.insert(msg.topic().to_string(), c);
+                    }
+                    consumed[msg.topic()].inc();
                     shared.metrics.in_flight.inc();
-                    shared.metrics.producer_queue.set(i64::from(producer.in_flight_count()));
+                    received_count += 1;
+                    if received_count % 1024 == 0 {
+                        shared.metrics.producer_queue.set(i64::from(producer.in_flight_count()));
+                    }
                     let w = worker_for(msg.topic(), msg.partition(), workers);
                     // bounded: waits here when workers are behind (backpressure)
                     tokio::select! {

@@ -49,6 +49,7 @@ pub async fn run(
     tracing::info!(topics = ?config.input_topics, group = %config.group, transactional_id = %txn_id, "consuming (exactly-once)");
     let judge = judge_for(config)?;
     let mut buffers = Default::default();
+    let mut counters = super::records::CounterCache::default();
     let max_batch = config.transaction_max_messages.max(1);
     let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));
 
@@ -114,7 +115,7 @@ pub async fn run(
                     .with_label_values(&["committed"])
                     .inc();
                 for (m, p) in batch.iter().zip(processed) {
-                    p.count(&shared, m.topic());
+                    p.count(&shared, m.topic(), &mut counters);
                 }
             }
             Err(e) => {

@@ -70,6 +70,35 @@ impl Outgoing {
     }
 }
 
+/// Counters resolved once per label set instead of once per message.
+#[derive(Default)]
+pub(crate) struct CounterCache {
+    // outcome -> topic -> counter; looked up by &str, so no allocation per message
+    processed: std::collections::HashMap<
+        &'static str,
+        std::collections::HashMap<String, prometheus::IntCounter>,
+    >,
+}
+
+impl CounterCache {
+    fn processed(
+        &mut self,
+        shared: &Shared,
+        topic: &str,
+        outcome: &'static str,
+    ) -> &prometheus::IntCounter {
+        let by_topic = self.processed.entry(outcome).or_default();
+        if by_topic.get(topic).is_none() {
+            let c = shared
+                .metrics
+                .processed
+                .with_label_values(&[topic, outcome]);
+            by_topic.insert(topic.to_string(), c);
+        }
+        &by_topic[topic]
+    }
+}
+
 /// What a processed message produces and how to count it once acknowledged.
 pub(crate) struct Processed {
     pub outgoing: Vec<Outgoing>,
@@ -81,9 +110,11 @@ pub(crate) struct Processed {
 
 impl Processed {
     /// Counts the message in the metrics after its records were acknowledged.
-    pub fn count(&self, shared: &Shared, topic: &str) {
+    /// `cache` keeps the per-(topic, outcome) counters: a label lookup per
+    /// message is measurable at this rate.
+    pub fn count(&self, shared: &Shared, topic: &str, cache: &mut CounterCache) {
         let m = &shared.metrics;
-        m.processed.with_label_values(&[topic, self.outcome]).inc();
+        cache.processed(shared, topic, self.outcome).inc();
         if let Some(reason) = self.dead_letter_reason {
             m.dead_letters.with_label_values(&[reason]).inc();
         }
@@ -160,19 +191,6 @@ pub(crate) fn process(
         processed.dead_letter_reason = Some("empty");
         return processed;
     };
-    let mut source = Map::new();
-    source.insert("topic".into(), Value::from(msg.topic()));
-    source.insert("partition".into(), Value::from(msg.partition()));
-    source.insert("offset".into(), Value::from(msg.offset()));
-    if let Some(k) = msg.key() {
-        source.insert(
-            "key".into(),
-            Value::from(String::from_utf8_lossy(k).into_owned()),
-        );
-    }
-    if let Some(ts) = broker_timestamp_ms {
-        source.insert("timestamp".into(), Value::from(ts));
-    }
     let fallback = format!("{}/{}/{}", msg.topic(), msg.partition(), msg.offset());
     // ids only, never text: logs must not carry message content
     tracing::trace!(
@@ -185,7 +203,23 @@ pub(crate) fn process(
     let ruleset = shared.ruleset.load_full();
     let started = std::time::Instant::now();
     let mut scanner = ruleset.scanner_with(std::mem::take(buffers));
-    let j = judge.judge(&ruleset, &mut scanner, payload, source, &fallback);
+    let mut j = judge.judge(&ruleset, &mut scanner, payload, Map::new(), &fallback);
+    if let Some(alert) = j.alert.as_mut() {
+        // where the message came from; built only for the few that alert
+        let source = &mut alert.source;
+        source.insert("topic".into(), Value::from(msg.topic()));
+        source.insert("partition".into(), Value::from(msg.partition()));
+        source.insert("offset".into(), Value::from(msg.offset()));
+        if let Some(k) = msg.key() {
+            source.insert(
+                "key".into(),
+                Value::from(String::from_utf8_lossy(k).into_owned()),
+            );
+        }
+        if let Some(ts) = broker_timestamp_ms {
+            source.insert("timestamp".into(), Value::from(ts));
+        }
+    }
     *buffers = scanner.into_buffers();
     shared
         .metrics
