@@ -18,7 +18,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::fold::{fold_char, is_invisible, light_fold, FoldEntry};
+use crate::fold::{fold_char, folds_to_word_char, is_invisible, light_fold, FoldEntry};
 
 /// A built-in detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,17 +148,6 @@ fn is_separator(c: char) -> bool {
     matches!(c, ' ' | '-' | '\u{3000}' | '\u{00A0}' | '－' | '—' | '–')
 }
 
-fn folded_word_char(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric();
-    }
-    match fold_char(c) {
-        FoldEntry::One(d) => d.is_ascii_alphanumeric(),
-        FoldEntry::Many(ds) => ds.iter().any(|d| d.is_ascii_alphanumeric()),
-        _ => false,
-    }
-}
-
 fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     let mut run = Run::default();
     let mut prev_word = false;
@@ -205,12 +194,12 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 prev_word = false;
                 continue;
             }
-            let followed_by_word = !run.sep_pending && folded_word_char(c);
+            let followed_by_word = !run.sep_pending && folds_to_word_char(c);
             finish_run(&run, followed_by_word, enabled, out);
             run = Run::default();
         }
         if !is_invisible(c) {
-            prev_word = folded_word_char(c);
+            prev_word = folds_to_word_char(c);
         }
     }
     if !run.digits.is_empty() {

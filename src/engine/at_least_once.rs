@@ -118,12 +118,7 @@ pub async fn run(
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), EngineError> {
-    let context = EngineContext {
-        shared: shared.clone(),
-        commit_on_revoke: true,
-    };
-    let consumer: Arc<Consumer_> =
-        Arc::new(clients::consumer(config, false).create_with_context(context)?);
+    let consumer = clients::engine_consumer(config, shared.clone(), false)?;
     let producer: FutureProducer = clients::producer(config, None).create()?;
     subscribe(&consumer, config)?;
     tracing::info!(topics = ?config.input_topics, group = %config.group, "consuming (at-least-once)");

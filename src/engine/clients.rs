@@ -2,7 +2,13 @@
 
 use rdkafka::config::ClientConfig;
 
+use std::sync::Arc;
+
+use rdkafka::consumer::StreamConsumer;
+
 use super::config::Config;
+use super::context::EngineContext;
+use super::{EngineError, Shared};
 
 /// Properties the engine sets unless the operator's `[kafka]` table does.
 fn base(config: &Config) -> ClientConfig {
@@ -89,6 +95,23 @@ pub(crate) fn consumer(config: &Config, exactly_once: bool) -> ClientConfig {
     }
     apply_overrides(&mut c, config, true);
     c
+}
+
+/// The input consumer with the engine's context, subscribed to the input
+/// topics. At-least-once commits stored offsets when partitions are revoked;
+/// exactly-once commits offsets only inside transactions.
+pub(crate) fn engine_consumer(
+    config: &Config,
+    shared: Arc<Shared>,
+    exactly_once: bool,
+) -> Result<Arc<StreamConsumer<EngineContext>>, EngineError> {
+    let context = EngineContext {
+        shared,
+        commit_on_revoke: !exactly_once,
+    };
+    let consumer: StreamConsumer<EngineContext> =
+        consumer(config, exactly_once).create_with_context(context)?;
+    Ok(Arc::new(consumer))
 }
 
 /// The alert and dead-letter producer.

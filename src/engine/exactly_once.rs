@@ -28,12 +28,7 @@ pub async fn run(
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), EngineError> {
-    let context = EngineContext {
-        shared: shared.clone(),
-        commit_on_revoke: false,
-    };
-    let consumer: Arc<StreamConsumer<EngineContext>> =
-        Arc::new(clients::consumer(config, true).create_with_context(context)?);
+    let consumer = clients::engine_consumer(config, shared.clone(), true)?;
     let txn_id = config
         .transactional_id
         .clone()

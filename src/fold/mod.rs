@@ -198,6 +198,16 @@ pub(crate) fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric()
 }
 
+/// Whether an original character counts as a letter or digit for word
+/// boundaries once folded (`ａ` does, `，` and `😀` do not).
+pub(crate) fn folds_to_word_char(c: char) -> bool {
+    match fold_char(c) {
+        FoldEntry::One(d) => is_word_char(d),
+        FoldEntry::Many(ds) => ds.iter().any(|d| is_word_char(*d)),
+        FoldEntry::Noise | FoldEntry::Invisible => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -542,29 +542,30 @@ impl Compiler {
                         }
                         _ => false,
                     });
+                    let warn = |code, message| Diagnostic {
+                        file: p.origin.0.to_string(),
+                        line: p.origin.1,
+                        level: Level::Warning,
+                        code,
+                        message,
+                    };
                     if let Some(first) = earlier {
-                        warnings.push(Diagnostic {
-                            file: p.origin.0.to_string(),
-                            line: p.origin.1,
-                            level: Level::Warning,
-                            code: "duplicate-term",
-                            message: format!(
+                        warnings.push(warn(
+                            "duplicate-term",
+                            format!(
                                 "{:?} is the same as {}:{} after folding",
                                 rule.term, first.origin.0, first.origin.1
                             ),
-                        });
+                        ));
                     }
                     if p.units == 1 && p.alt.runs.is_none() {
-                        warnings.push(Diagnostic {
-                            file: p.origin.0.to_string(),
-                            line: p.origin.1,
-                            level: Level::Warning,
-                            code: "single-char-term",
-                            message: format!(
+                        warnings.push(warn(
+                            "single-char-term",
+                            format!(
                                 "{:?} is a single character after folding and will flood alerts; write the phrases it appears in",
                                 rule.term
                             ),
-                        });
+                        ));
                     }
                 }
                 i = j;

@@ -6,7 +6,9 @@ use daachorse::charwise::iter::FindOverlappingStepper;
 use super::build::{Alt, FoldedMatcher, Pattern, Target};
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
-use crate::fold::{fold_char, is_invisible, is_word_char, light_fold, FoldEntry};
+use crate::fold::{
+    fold_char, folds_to_word_char, is_invisible, is_word_char, light_fold, FoldEntry,
+};
 
 /// Why a candidate was kept or dropped (see [`Scanner::explain`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -689,24 +691,16 @@ fn run_regexes(
     }
 }
 
-fn word_char_at(c: char) -> bool {
-    match fold_char(c) {
-        FoldEntry::One(d) => is_word_char(d),
-        FoldEntry::Many(ds) => ds.iter().any(|d| is_word_char(*d)),
-        _ => false,
-    }
-}
-
 fn raw_boundary_before(text: &str, at: usize) -> bool {
     match text[..at].chars().rev().find(|c| !is_invisible(*c)) {
         None => true,
-        Some(c) => !word_char_at(c),
+        Some(c) => !folds_to_word_char(c),
     }
 }
 
 fn raw_boundary_after(text: &str, at: usize) -> bool {
     match text[at..].chars().find(|c| !is_invisible(*c)) {
         None => true,
-        Some(c) => !word_char_at(c),
+        Some(c) => !folds_to_word_char(c),
     }
 }
