@@ -22,6 +22,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use wordwarden::engine::{self, Config, Shared};
 
+/// The binary's allocator, so the bench measures what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PARTITIONS: i32 = 4;
 
 async fn produce(brokers: &str, topic: &str, messages: &[String], rate_per_s: Option<f64>) {
@@ -79,7 +83,10 @@ async fn consume_only(brokers: &str, topic: &str, n: usize) -> Duration {
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .set("session.timeout.ms", "6000")
+        // the engine's fetch settings, so only the work differs
         .set("queued.max.messages.kbytes", "65536")
+        .set("fetch.queue.backoff.ms", "20")
+        .set("fetch.wait.max.ms", "100")
         .create()
         .expect("consumer");
     c.subscribe(&[topic]).expect("subscribe");

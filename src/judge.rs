@@ -85,14 +85,14 @@ impl Judge {
 
     /// Judges one message. `source` is merged into the alert's `source`
     /// (topic/partition/offset, or line); `fallback_identity` identifies the
-    /// message when it has no id of its own.
+    /// message when it has no id of its own (formatted only for alerts).
     pub fn judge(
         &self,
         ruleset: &Ruleset,
         scanner: &mut Scanner<'_>,
         bytes: &[u8],
         mut source: Map<String, Value>,
-        fallback_identity: &str,
+        fallback_identity: impl std::fmt::Display,
     ) -> Judgement {
         if bytes.len() > self.max_message_bytes {
             return Judgement {
@@ -134,7 +134,10 @@ impl Judge {
         if let Some(p) = &self.pseudonymizer {
             p.apply(&mut source);
         }
-        let identity = msg.id.as_deref().unwrap_or(fallback_identity);
+        let identity = match msg.id.as_deref() {
+            Some(id) => std::borrow::Cow::Borrowed(id),
+            None => std::borrow::Cow::Owned(fallback_identity.to_string()),
+        };
         judgement.alert = self.alerts.build(
             ruleset.version(),
             identity.as_bytes(),

@@ -1,5 +1,6 @@
 //! Command-line commands, one module each.
 
+mod bench;
 mod demo;
 mod diff;
 mod explain;
@@ -50,6 +51,8 @@ enum Command {
     HashToken,
     /// Follow the alert feed: readable and colored, filtered, or `--json`.
     Tail(tail::Args),
+    /// Measure scan speed of a list set on a corpus (one message per line): one JSON line.
+    Bench(bench::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -59,6 +62,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(a) => demo::run(a),
         Command::PublishWordlists(a) => publish::run(a),
         Command::Tail(a) => tail::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::HashToken => {
             let mut token = String::new();
             std::io::stdin().read_line(&mut token)?;

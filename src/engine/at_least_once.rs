@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message as _, OwnedMessage};
@@ -20,9 +21,14 @@ use super::{judge_for, Config, EngineError, Shared};
 
 type Consumer_ = StreamConsumer<EngineContext>;
 
+/// Most messages moved at once between the consume loop, a worker and its
+/// acker. Judging a short message costs less than a channel hop or an offset
+/// store, so both happen once per batch, not once per message.
+const MAX_BATCH: usize = 256;
+
 /// A processed message waiting for its deliveries.
 struct Pending {
-    topic: String,
+    topic: Arc<str>,
     partition: i32,
     offset: i64,
     processed: Processed,
@@ -124,13 +130,14 @@ pub async fn run(
     tracing::info!(topics = ?config.input_topics, group = %config.group, "consuming (at-least-once)");
 
     let workers = config.worker_count();
-    let per_worker = (config.max_in_flight / workers).max(1);
+    // channel capacity in batches, so at most `max_in_flight` messages wait
+    let per_worker = (config.max_in_flight / workers / MAX_BATCH).max(1);
     let judge = Arc::new(judge_for(config)?);
     let mut senders = Vec::with_capacity(workers);
     let mut tasks = Vec::with_capacity(workers * 2);
     for worker_id in 0..workers {
-        let (tx, mut rx) = mpsc::channel::<OwnedMessage>(per_worker);
-        let (ack_tx, mut ack_rx) = mpsc::channel::<Pending>(per_worker);
+        let (tx, mut rx) = mpsc::channel::<Vec<OwnedMessage>>(per_worker);
+        let (ack_tx, mut ack_rx) = mpsc::channel::<Vec<Pending>>(per_worker);
         senders.push(tx);
         // worker: judge and enqueue, in partition order
         let (judge, shared_w, producer_w) = (judge.clone(), shared.clone(), producer.clone());
@@ -138,50 +145,70 @@ pub async fn run(
         tasks.push(tokio::spawn(
             async move {
                 let mut buffers = Default::default();
-                while let Some(msg) = rx.recv().await {
-                    let processed = process(
-                        &judge,
-                        &shared_w,
-                        &mut buffers,
-                        &msg,
-                        &alert_topic,
-                        &dlq_topic,
-                    );
-                    let mut deliveries = Vec::with_capacity(processed.outgoing.len());
-                    for out in &processed.outgoing {
-                        deliveries.push(enqueue(&producer_w, out).await);
+                let mut topics = TopicNames::default();
+                while let Some(batch) = rx.recv().await {
+                    let mut pendings = Vec::with_capacity(batch.len());
+                    for msg in &batch {
+                        let processed = process(
+                            &judge,
+                            &shared_w,
+                            &mut buffers,
+                            msg,
+                            &alert_topic,
+                            &dlq_topic,
+                        );
+                        let mut deliveries = Vec::with_capacity(processed.outgoing.len());
+                        for out in &processed.outgoing {
+                            deliveries.push(enqueue(&producer_w, out).await);
+                        }
+                        pendings.push(Pending {
+                            topic: topics.get(msg.topic()),
+                            partition: msg.partition(),
+                            offset: msg.offset(),
+                            processed,
+                            deliveries,
+                        });
                     }
-                    let pending = Pending {
-                        topic: msg.topic().to_string(),
-                        partition: msg.partition(),
-                        offset: msg.offset(),
-                        processed,
-                        deliveries,
-                    };
-                    if ack_tx.send(pending).await.is_err() {
+                    drop(batch);
+                    if ack_tx.send(pendings).await.is_err() {
                         break;
                     }
                 }
             }
             .instrument(tracing::info_span!("worker", id = worker_id)),
         ));
-        // acker: await deliveries in order, then store the offset
+        // acker: await deliveries in order, then store each partition's
+        // highest acknowledged offset of the batch
         let (shared_a, producer_a, consumer_a) =
             (shared.clone(), producer.clone(), consumer.clone());
         tasks.push(tokio::spawn(
             async move {
                 let mut counters = CounterCache::default();
-                while let Some(mut p) = ack_rx.recv().await {
-                    let deliveries = std::mem::take(&mut p.deliveries);
-                    for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
-                        deliver(&producer_a, &shared_a, out, first).await;
+                let mut done: Vec<(Arc<str>, i32, i64)> = Vec::new();
+                while let Some(batch) = ack_rx.recv().await {
+                    let acknowledged = batch.len();
+                    for mut p in batch {
+                        let deliveries = std::mem::take(&mut p.deliveries);
+                        for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
+                            deliver(&producer_a, &shared_a, out, first).await;
+                        }
+                        p.processed.count(&shared_a, &p.topic, &mut counters);
+                        match done
+                            .iter_mut()
+                            .find(|(t, part, _)| *part == p.partition && *t == p.topic)
+                        {
+                            Some(entry) => entry.2 = p.offset,
+                            None => done.push((p.topic.clone(), p.partition, p.offset)),
+                        }
                     }
-                    p.processed.count(&shared_a, &p.topic, &mut counters);
-                    shared_a.metrics.in_flight.dec();
-                    if let Err(e) = consumer_a.store_offset(&p.topic, p.partition, p.offset) {
-                        // the partition was revoked meanwhile: its new owner redoes it
-                        tracing::debug!(error = %e, partition = p.partition, "offset not stored");
+                    for (topic, partition, offset) in done.drain(..) {
+                        if let Err(e) = consumer_a.store_offset(&topic, partition, offset) {
+                            // the partition was revoked meanwhile: its new owner redoes it
+                            tracing::debug!(error = %e, partition, "offset not stored");
+                        }
                     }
+                    counters.flush();
+                    shared_a.metrics.in_flight.sub(acknowledged as i64);
                 }
             }
             .instrument(tracing::info_span!("acker", id = worker_id)),
@@ -189,44 +216,67 @@ pub async fn run(
     }
 
     let mut last_consume_warning = None;
-    let mut consumed: std::collections::HashMap<String, prometheus::IntCounter> =
-        Default::default();
-    let mut received_count = 0u64;
-    loop {
-        tokio::select! {
+    let mut consumed = ConsumedCounters::default();
+    let mut batches: Vec<Vec<OwnedMessage>> = (0..workers).map(|_| Vec::new()).collect();
+    'consume: loop {
+        let first = tokio::select! {
             biased;
             _ = stop.changed() => break,
-            received = consumer.recv() => match received {
-                Ok(m) => {
-                    let msg = m.detach();
-                    drop(m);
-                    if !consumed.contains_key(msg.topic()) {
-                        let c = shared.metrics.consumed.with_label_values(&[msg.topic()]);
-                        consumed.insert(msg.topic().to_string(), c);
+            received = consumer.recv() => received,
+        };
+        let mut error = None;
+        match first {
+            Ok(m) => {
+                let msg = m.detach();
+                batches[worker_for(msg.topic(), msg.partition(), workers)].push(msg);
+                // take what librdkafka already holds, without waiting for more
+                let mut taken = 1;
+                while taken < MAX_BATCH {
+                    match consumer.recv().now_or_never() {
+                        Some(Ok(m)) => {
+                            let msg = m.detach();
+                            batches[worker_for(msg.topic(), msg.partition(), workers)].push(msg);
+                            taken += 1;
+                        }
+                        Some(Err(e)) => {
+                            error = Some(e);
+                            break;
+                        }
+                        None => break,
                     }
-                    consumed[msg.topic()].inc();
-                    shared.metrics.in_flight.inc();
-                    received_count += 1;
-                    if received_count % 1024 == 0 {
-                        shared.metrics.producer_queue.set(i64::from(producer.in_flight_count()));
-                    }
-                    let w = worker_for(msg.topic(), msg.partition(), workers);
-                    // bounded: waits here when workers are behind (backpressure)
-                    tokio::select! {
-                        biased;
-                        sent = senders[w].send(msg) => if sent.is_err() { break },
-                        _ = stop.changed() => break,
-                    }
-                }
-                Err(e) => {
-                    // an outage repeats the same error every poll: log it once in a while
-                    if last_consume_warning.is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(10)) {
-                        tracing::warn!(error = %e, "consume error (repeats are logged every 10 s)");
-                        last_consume_warning = Some(std::time::Instant::now());
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
+            Err(e) => error = Some(e),
+        }
+        for (w, batch) in batches.iter_mut().enumerate() {
+            if batch.is_empty() {
+                continue;
+            }
+            for msg in batch.iter() {
+                consumed.get(&shared, msg.topic()).inc();
+            }
+            shared.metrics.in_flight.add(batch.len() as i64);
+            let batch = std::mem::take(batch);
+            // bounded: waits here when workers are behind (backpressure)
+            tokio::select! {
+                biased;
+                sent = senders[w].send(batch) => if sent.is_err() { break 'consume },
+                _ = stop.changed() => break 'consume,
+            }
+        }
+        shared
+            .metrics
+            .producer_queue
+            .set(i64::from(producer.in_flight_count()));
+        if let Some(e) = error {
+            // an outage repeats the same error every poll: log it once in a while
+            if last_consume_warning
+                .is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(10))
+            {
+                tracing::warn!(error = %e, "consume error (repeats are logged every 10 s)");
+                last_consume_warning = Some(std::time::Instant::now());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -250,6 +300,35 @@ pub async fn run(
     consumer.unsubscribe();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// One shared name per topic, so pending messages do not each own a copy.
+#[derive(Default)]
+struct TopicNames(std::collections::HashMap<String, Arc<str>>);
+
+impl TopicNames {
+    fn get(&mut self, topic: &str) -> Arc<str> {
+        if let Some(t) = self.0.get(topic) {
+            return t.clone();
+        }
+        let t: Arc<str> = Arc::from(topic);
+        self.0.insert(topic.to_string(), t.clone());
+        t
+    }
+}
+
+/// The consumed-messages counter of each input topic, resolved once.
+#[derive(Default)]
+struct ConsumedCounters(std::collections::HashMap<String, prometheus::IntCounter>);
+
+impl ConsumedCounters {
+    fn get(&mut self, shared: &Shared, topic: &str) -> &prometheus::IntCounter {
+        if !self.0.contains_key(topic) {
+            let c = shared.metrics.consumed.with_label_values(&[topic]);
+            self.0.insert(topic.to_string(), c);
+        }
+        &self.0[topic]
+    }
 }
 
 /// The worker that owns a partition.

@@ -85,7 +85,15 @@ pub(crate) fn consumer(config: &Config, exactly_once: bool) -> ClientConfig {
         .set("session.timeout.ms", "10000")
         .set("max.poll.interval.ms", "60000")
         // bound the prefetch queue: memory follows configuration, not backlog
-        .set("queued.max.messages.kbytes", "65536");
+        .set("queued.max.messages.kbytes", "65536")
+        // when that queue is full librdkafka pauses fetching for this long
+        // (default 1 s): the engine drains 64 MiB faster than that and would
+        // sit idle; measured as a 0.6 s stall per refill against tansu
+        .set("fetch.queue.backoff.ms", "20")
+        // a broker that holds an empty fetch until this wait expires, rather
+        // than answering when data arrives, adds it to every alert's latency
+        // (tansu: p50 150 ms at librdkafka's 500 ms default, 24 ms at 50 ms)
+        .set("fetch.wait.max.ms", "100");
     if exactly_once {
         c.set("enable.auto.commit", "false")
             .set("isolation.level", "read_committed");

@@ -112,6 +112,7 @@ pub async fn run(
                 for (m, p) in batch.iter().zip(processed) {
                     p.count(&shared, m.topic(), &mut counters);
                 }
+                counters.flush();
             }
             Err(e) => {
                 shared

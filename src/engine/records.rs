@@ -70,9 +70,13 @@ impl Outgoing {
     }
 }
 
-/// Counters resolved once per label set instead of once per message.
+/// Counters resolved once per label set instead of once per message, and
+/// histograms observed locally and flushed once per batch: two workers
+/// observing the shared ones per message contend on the same cache lines.
 #[derive(Default)]
 pub(crate) struct CounterCache {
+    scan_seconds: Option<prometheus::local::LocalHistogram>,
+    latency: Option<prometheus::local::LocalHistogram>,
     // outcome -> topic -> counter; looked up by &str, so no allocation per message
     processed: std::collections::HashMap<
         &'static str,
@@ -81,6 +85,13 @@ pub(crate) struct CounterCache {
 }
 
 impl CounterCache {
+    /// Publishes the locally observed histograms; call after each batch.
+    pub fn flush(&mut self) {
+        for h in [&self.scan_seconds, &self.latency].into_iter().flatten() {
+            h.flush();
+        }
+    }
+
     fn processed(
         &mut self,
         shared: &Shared,
@@ -106,6 +117,8 @@ pub(crate) struct Processed {
     pub dead_letter_reason: Option<&'static str>,
     pub alert: Option<(Severity, Vec<(String, Severity)>)>,
     pub broker_timestamp_ms: Option<i64>,
+    /// Time spent decoding and scanning (none for an empty value).
+    pub scan_seconds: Option<f64>,
 }
 
 impl Processed {
@@ -115,6 +128,12 @@ impl Processed {
     pub fn count(&self, shared: &Shared, topic: &str, cache: &mut CounterCache) {
         let m = &shared.metrics;
         cache.processed(shared, topic, self.outcome).inc();
+        if let Some(seconds) = self.scan_seconds {
+            cache
+                .scan_seconds
+                .get_or_insert_with(|| m.scan_seconds.local())
+                .observe(seconds);
+        }
         if let Some(reason) = self.dead_letter_reason {
             m.dead_letters.with_label_values(&[reason]).inc();
         }
@@ -129,7 +148,10 @@ impl Processed {
         if let Some(ts) = self.broker_timestamp_ms {
             let now_ms = (super::metrics::unix_now() * 1000.0) as i64;
             if now_ms >= ts {
-                m.latency.observe((now_ms - ts) as f64 / 1000.0);
+                cache
+                    .latency
+                    .get_or_insert_with(|| m.latency.local())
+                    .observe((now_ms - ts) as f64 / 1000.0);
             }
         }
         shared
@@ -163,6 +185,18 @@ fn dead_letter(msg: &OwnedMessage, dlq_topic: &str, reason: &str, detail: &str) 
 /// with headers `truncated: true` and `original_size`.
 pub(crate) const DEAD_LETTER_MAX_BYTES: usize = 8 << 20;
 
+/// `topic/partition/offset`: the identity of a message without an id of its
+/// own, formatted only when it alerts.
+#[derive(Clone, Copy)]
+struct Position<'a>(&'a OwnedMessage);
+
+impl std::fmt::Display for Position<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self.0;
+        write!(f, "{}/{}/{}", m.topic(), m.partition(), m.offset())
+    }
+}
+
 /// Judges one consumed message with the current ruleset.
 pub(crate) fn process(
     judge: &Judge,
@@ -182,6 +216,7 @@ pub(crate) fn process(
         dead_letter_reason: None,
         alert: None,
         broker_timestamp_ms,
+        scan_seconds: None,
     };
     let Some(payload) = msg.payload() else {
         processed
@@ -191,7 +226,7 @@ pub(crate) fn process(
         processed.dead_letter_reason = Some("empty");
         return processed;
     };
-    let fallback = format!("{}/{}/{}", msg.topic(), msg.partition(), msg.offset());
+    let fallback = Position(msg);
     // ids only, never text: logs must not carry message content
     tracing::trace!(
         topic = msg.topic(),
@@ -203,7 +238,7 @@ pub(crate) fn process(
     let ruleset = shared.ruleset.load_full();
     let started = std::time::Instant::now();
     let mut scanner = ruleset.scanner_with(std::mem::take(buffers));
-    let mut j = judge.judge(&ruleset, &mut scanner, payload, Map::new(), &fallback);
+    let mut j = judge.judge(&ruleset, &mut scanner, payload, Map::new(), fallback);
     if let Some(alert) = j.alert.as_mut() {
         // where the message came from; built only for the few that alert
         let source = &mut alert.source;
@@ -221,10 +256,7 @@ pub(crate) fn process(
         }
     }
     *buffers = scanner.into_buffers();
-    shared
-        .metrics
-        .scan_seconds
-        .observe(started.elapsed().as_secs_f64());
+    processed.scan_seconds = Some(started.elapsed().as_secs_f64());
 
     if let Some(err) = &j.rejected {
         let reason = err.reason();
@@ -249,7 +281,7 @@ pub(crate) fn process(
         let key = match alert.source.get("msgid") {
             Some(Value::String(s)) => s.clone().into_bytes(),
             Some(other) => other.to_string().into_bytes(),
-            None => fallback.clone().into_bytes(),
+            None => fallback.to_string().into_bytes(),
         };
         match serde_json::to_vec(alert) {
             Ok(payload) => {

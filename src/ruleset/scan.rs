@@ -199,29 +199,23 @@ impl<'r> Scanner<'r> {
             );
         }
         if let Some(ex) = &rs.exact {
-            for m in ex.automaton.find_overlapping_iter(text) {
-                let pat = &ex.patterns[m.pattern().as_usize()];
-                let ok_start = !pat.bound_start || raw_boundary_before(text, m.start());
-                let ok_end = !pat.bound_end || raw_boundary_after(text, m.end());
-                let alts =
-                    &ex.alts[pat.alts_start as usize..(pat.alts_start + pat.alts_len) as usize];
-                for alt in alts {
-                    let verdict = if ok_start && ok_end {
-                        None
-                    } else {
-                        Some(Verdict::NoWordBoundary)
-                    };
-                    emit(
-                        rs,
-                        &mut self.sink,
-                        alt,
-                        field,
-                        m.start() as u32,
-                        m.end() as u32,
-                        verdict,
-                    );
-                }
-            }
+            let sink = &mut self.sink;
+            ex.automaton
+                .for_each_overlapping(text, |pattern, start, end| {
+                    let pat = &ex.patterns[pattern];
+                    let ok_start = !pat.bound_start || raw_boundary_before(text, start);
+                    let ok_end = !pat.bound_end || raw_boundary_after(text, end);
+                    let alts =
+                        &ex.alts[pat.alts_start as usize..(pat.alts_start + pat.alts_len) as usize];
+                    for alt in alts {
+                        let verdict = if ok_start && ok_end {
+                            None
+                        } else {
+                            Some(Verdict::NoWordBoundary)
+                        };
+                        emit(rs, sink, alt, field, start as u32, end as u32, verdict);
+                    }
+                });
         }
         if let Some(group) = &rs.regex_folded {
             let lf = light_fold(text);
