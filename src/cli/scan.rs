@@ -69,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &mut scanner,
             bytes,
             source,
-            &format!("line:{number}"),
+            format_args!("line:{number}"),
         );
         if let Some(e) = &j.rejected {
             rejected += 1;
