@@ -30,7 +30,7 @@
 
 mod table;
 
-pub(crate) use table::{fold_char, is_invisible, light_fold_char, FoldedChar as FoldEntry};
+pub(crate) use table::{fold_char, is_invisible, light_fold_char, FoldedChar as FoldEntry, Folder};
 
 /// Builds the folding tables now instead of on first use, so a service's first
 /// message pays nothing. Calling it again is free.

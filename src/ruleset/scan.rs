@@ -6,9 +6,7 @@ use daachorse::charwise::iter::FindOverlappingStepper;
 use super::build::{Alt, FoldedMatcher, Pattern, Target};
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
-use crate::fold::{
-    fold_char, folds_to_word_char, is_invisible, is_word_char, light_fold, FoldEntry,
-};
+use crate::fold::{folds_to_word_char, is_invisible, is_word_char, light_fold, FoldEntry, Folder};
 
 /// Why a candidate was kept or dropped (see [`Scanner::explain`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -531,12 +529,16 @@ fn scan_folded(
 ) {
     units.clear();
     pending.clear();
+    if !any_folded_match(fm, stretch, text) {
+        return;
+    }
+    let folder = Folder::new();
     let mut stepper = fm.automaton.find_overlapping_stepper();
     let mut noise = false;
     for (pos, c) in text.char_indices() {
         let end = (pos + c.len_utf8()) as u32;
         let one;
-        let chars: &[char] = match fold_char(c) {
+        let chars: &[char] = match folder.fold(c) {
             FoldEntry::Invisible => continue,
             FoldEntry::Noise => {
                 noise = true;
@@ -569,6 +571,44 @@ fn scan_folded(
     if !pending.is_empty() {
         resolve(fm, rs, field, units, pending, None, sink);
     }
+}
+
+/// Whether any pattern ends anywhere in the folded text: the same walk as
+/// [`scan_folded`] without recording the offset map. Most messages match
+/// nothing, and recording one unit per character costs about as much as the
+/// walk itself, so the map is built only for the few that do.
+#[inline]
+fn any_folded_match(fm: &FoldedMatcher, stretch: bool, text: &str) -> bool {
+    let folder = Folder::new();
+    let mut stepper = fm.automaton.find_overlapping_stepper();
+    // the last unit's character: noise and invisibles do not end a run
+    let mut last = '\0';
+    let mut step = |ch: char| {
+        if stretch && last == ch {
+            return false;
+        }
+        last = ch;
+        stepper.consume(ch);
+        stepper.matches().next().is_some()
+    };
+    for c in text.chars() {
+        match folder.fold(c) {
+            FoldEntry::One(ch) => {
+                if step(ch) {
+                    return true;
+                }
+            }
+            FoldEntry::Invisible | FoldEntry::Noise => {}
+            FoldEntry::Many(chars) => {
+                for &ch in chars {
+                    if step(ch) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
 }
 
 #[allow(clippy::too_many_arguments)]
