@@ -212,6 +212,9 @@ async fn run(quick: bool) {
         ("bench.in", PARTITIONS),
         ("bench.in.alerts", 1),
         ("bench.in.dlq", 1),
+        ("bench.in.alerts.two0", 1),
+        ("bench.in.alerts.two1", 1),
+        ("bench.in.alerts.python", 1),
         ("bench.live", PARTITIONS),
         ("bench.live.alerts", 1),
         ("bench.live.dlq", 1),
@@ -269,6 +272,13 @@ async fn run(quick: bool) {
     let engine_time = rx.await.unwrap_or(Duration::MAX);
     let alerts = shared.metrics.alerts.with_label_values(&["medium"]).get();
 
+    // scale-out inside one machine: two instances in one consumer group, one
+    // worker each, sharing the partitions (as two processes would)
+    let two_time = two_instances(&config, n as i64).await;
+
+    // what a team would write instead: Python confluent-kafka + pyahocorasick
+    let python = python_peer(&brokers, "bench.in", &lists.path().join("bench.txt"), n);
+
     // latency at a steady rate below capacity: produce time -> alert time
     let live_n = if quick { 40_000 } else { 200_000 };
     let rate = 40_000.0;
@@ -309,6 +319,18 @@ async fn run(quick: bool) {
         mb / engine_time.as_secs_f64()
     );
     println!("ratio to the ceiling : {:.2}", eng_rate / ceil_rate);
+    let two_rate = n as f64 / two_time.as_secs_f64();
+    println!(
+        "two instances (1 worker each, one group): {two_rate:>10.0} messages/s = {:.2}x one instance",
+        two_rate / eng_rate
+    );
+    match python {
+        Some(rate) => println!(
+            "python confluent-kafka + pyahocorasick: {rate:>10.0} messages/s; wordwarden = {:.1}x",
+            eng_rate / rate
+        ),
+        None => println!("python confluent-kafka + pyahocorasick: skipped (python3 with confluent-kafka and pyahocorasick not found)"),
+    }
     println!(
         "latency produce->alert at {rate:.0} messages/s: p50 {} ms, p99 {} ms ({} alerts)",
         pct(0.5),
@@ -316,6 +338,101 @@ async fn run(quick: bool) {
         lat.len()
     );
     println!("peak resident: {:.0} MiB", peak_rss_mb());
+}
+
+/// Two engine instances in one group over the same backlog, one worker each:
+/// the time from the first message consumed to the last processed.
+async fn two_instances(base: &Config, n: i64) -> Duration {
+    let mut instances = Vec::new();
+    for i in 0..2 {
+        let mut c = base.clone();
+        c.group = "bench-two-instances".into();
+        c.workers = 1;
+        c.alert_topic = format!("bench.in.alerts.two{i}");
+        let shared = Shared::new(&c).expect("ruleset");
+        instances.push((c, shared));
+    }
+    let processed = |inst: &[(Config, std::sync::Arc<Shared>)]| {
+        inst.iter()
+            .map(|(_, s)| s.processed.load(Ordering::Relaxed))
+            .sum::<i64>()
+    };
+    let consumed = |inst: &[(Config, std::sync::Arc<Shared>)]| {
+        inst.iter()
+            .map(|(_, s)| s.metrics.consumed.with_label_values(&["bench.in"]).get())
+            .sum::<u64>()
+    };
+    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut handles = Vec::new();
+    for (c, s) in &instances {
+        let mut stop = stop_tx.subscribe();
+        handles.push(tokio::spawn(engine::run(
+            c.clone(),
+            s.clone(),
+            async move {
+                let _ = stop.recv().await;
+            },
+        )));
+    }
+    // both members must hold partitions before the clock starts, or one
+    // instance drains the backlog alone while the other is still joining
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while instances
+        .iter()
+        .any(|(_, s)| s.assigned.load(Ordering::Relaxed) == 0)
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    while consumed(&instances) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let start = Instant::now();
+    while processed(&instances) < n {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let took = start.elapsed();
+    let _ = stop_tx.send(());
+    for h in handles {
+        let _ = h.await;
+    }
+    took
+}
+
+/// Runs `benches/compare/consumer.py` over the topic; its messages/s, or
+/// `None` when Python or its packages are missing.
+fn python_peer(brokers: &str, topic: &str, terms: &std::path::Path, n: usize) -> Option<f64> {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/compare/consumer.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args([
+            "--brokers",
+            brokers,
+            "--topic",
+            topic,
+            "--alert-topic",
+            "bench.in.alerts.python",
+        ])
+        .arg("--terms")
+        .arg(terms)
+        .args(["--n", &n.to_string()])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "python peer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+        return None;
+    }
+    let line = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.trim().lines().last()?).ok()?;
+    eprintln!("python peer: {v}");
+    v["messages_per_s"].as_f64()
 }
 
 /// Alert record timestamp minus its input message's timestamp, sorted (ms).

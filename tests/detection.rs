@@ -272,6 +272,55 @@ fn props_ruleset() -> Ruleset {
     ])
 }
 
+#[test]
+fn exact_lists_match_cjk_and_ascii_as_written() {
+    // CJK exact terms go to the char-wise automaton, ASCII-only sets to
+    // aho-corasick: both keep exact semantics and word boundaries
+    let cjk = ruleset(&[("ids.txt", "#! match: exact\n项目代号\nAPI-KEY\n")]);
+    assert_eq!(terms(&cjk, "说一下项目代号吧"), vec!["项目代号"]);
+    assert!(!fires(&cjk, "项目代號")); // no folding in exact lists
+    assert_eq!(terms(&cjk, "the API-KEY leaked"), vec!["API-KEY"]);
+    assert!(!fires(&cjk, "xAPI-KEYx"));
+    let ascii = ruleset(&[("ids.txt", "#! match: exact\nAPI-KEY\n")]);
+    assert_eq!(terms(&ascii, "the API-KEY leaked"), vec!["API-KEY"]);
+    assert!(!fires(&ascii, "api-key"));
+}
+
+#[test]
+fn raw_mode_matches_as_written_and_keeps_rules() {
+    let lists = || {
+        WordListSet::from_sources(vec![(
+            "a.txt".into(),
+            "内幕消息\n!内幕消息来源\n色情\n@cn_mobile\n".into(),
+        )])
+    };
+    let raw = Ruleset::builder()
+        .raw(true)
+        .build(&lists())
+        .expect("compiles");
+    assert_eq!(terms(&raw, "有内幕消息"), vec!["内幕消息"]);
+    assert!(!fires(&raw, "有內幕消息")); // traditional form: folding is off
+    assert!(!fires(&raw, "内*幕*消*息"));
+    assert!(!fires(&raw, "neimuxiaoxi")); // no pinyin variants
+    assert!(!fires(&raw, "内幕消息来源")); // allow phrases still apply
+    assert_eq!(terms(&raw, "电话13812345678"), vec!["@cn_mobile"]);
+    let fold = Ruleset::builder().build(&lists()).expect("compiles");
+    assert!(fires(&fold, "有內幕消息"));
+}
+
+#[test]
+fn build_from_compiles_the_same_ruleset_as_build() {
+    let lists = WordListSet::load_dir(std::path::Path::new("wordlists")).expect("bundled lists");
+    let borrowed = Ruleset::builder().build(&lists).expect("compiles");
+    let owned = Ruleset::builder().build_from(lists).expect("compiles");
+    assert_eq!(borrowed.version(), owned.version());
+    assert_eq!(borrowed.rules().len(), owned.rules().len());
+    let sample = std::fs::read_to_string("deploy/demo/wecom-sample.jsonl").expect("sample");
+    for line in sample.lines() {
+        assert_eq!(hits(&borrowed, line), hits(&owned, line));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 

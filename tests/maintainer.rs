@@ -291,3 +291,43 @@ fn import_plain_and_csv_then_export() {
     ]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn bench_prints_one_json_line_with_the_documented_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus.txt");
+    std::fs::write(&corpus, "普通的一句话\n这是内幕消息\n有內幕消息\n").unwrap();
+    let mut seen = Vec::new();
+    for mode in ["fold", "raw"] {
+        let o = ww(&[
+            "bench",
+            "--wordlists",
+            "wordlists",
+            "--mode",
+            mode,
+            "--passes",
+            "1",
+            corpus.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", err(&o));
+        let lines: Vec<&str> = std::str::from_utf8(&o.stdout).unwrap().lines().collect();
+        assert_eq!(lines.len(), 1, "one JSON line");
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        for key in [
+            "terms",
+            "build_s",
+            "scan_mb_s",
+            "messages_per_s",
+            "hits",
+            "peak_rss_mb",
+        ] {
+            assert!(v.get(key).is_some(), "{key} missing in {v}");
+        }
+        assert_eq!(v["messages"], 3);
+        assert!(v["terms"].as_u64().unwrap() > 10);
+        assert!(v["peak_rss_mb"].as_f64().unwrap() > 0.0);
+        seen.push(v["messages_hit"].as_u64().unwrap());
+    }
+    // folding also catches the traditional form; raw mode only the written one
+    assert_eq!(seen, vec![2, 1]);
+}

@@ -38,6 +38,11 @@ struct Report {
     /// Messages with at least one hit: the figure peers can be checked against.
     messages_hit: usize,
     peak_rss_mb: f64,
+    /// Resident memory right after the build, before the corpus is read:
+    /// what the compiled lists cost a running engine.
+    resident_mb: f64,
+    /// The automata's own heap, as the ruleset reports it.
+    automaton_mb: f64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -46,15 +51,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot load {}", args.wordlists.display()))?;
     let ruleset = RulesetBuilder::new()
         .raw(args.mode == "raw")
-        .build(&lists)
+        .build_from(lists)
         .map_err(|e| {
             for d in e.diagnostics() {
                 eprintln!("{d}");
             }
             anyhow::anyhow!("cannot compile {}: {e}", args.wordlists.display())
         })?;
-    drop(lists);
     let build_s = started.elapsed().as_secs_f64();
+    wordwarden::engine::release_freed_memory();
+    let resident_mb = status_mb("VmRSS:");
 
     let corpus = std::fs::read(&args.input)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
@@ -88,7 +94,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         messages_per_s: round(messages.len() as f64 / best, 0),
         hits,
         messages_hit,
-        peak_rss_mb: round(peak_rss_mb(), 1),
+        peak_rss_mb: round(status_mb("VmHWM:"), 1),
+        resident_mb: round(resident_mb, 1),
+        automaton_mb: round(ruleset.stats().automaton_bytes as f64 / 1048576.0, 1),
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
@@ -99,13 +107,14 @@ fn round(x: f64, digits: i32) -> f64 {
     (x * f).round() / f
 }
 
-/// The process's peak resident memory (`VmHWM`), 0 where /proc is missing.
-fn peak_rss_mb() -> f64 {
+/// A memory figure of this process from `/proc/self/status` (`VmHWM:` peak,
+/// `VmRSS:` current) in MiB; 0 where /proc is missing.
+fn status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(key))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)

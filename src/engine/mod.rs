@@ -95,13 +95,24 @@ pub struct Shared {
     unknown_types_logged: Mutex<HashSet<String>>,
 }
 
+/// Hands memory freed by a ruleset compile or drop back to the OS. The
+/// binary's allocator (mimalloc) keeps freed pages for reuse, and a compile
+/// frees several times the ruleset's own size at once: without this a 1M-term
+/// set stays resident at its compile peak (1020 MiB instead of about 500).
+/// Harmless under another allocator (mimalloc's own heap is then empty).
+pub fn release_freed_memory() {
+    // SAFETY: mi_collect only walks mimalloc's own heaps; callable any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 impl Shared {
     /// Loads the ruleset from `config.wordlists`.
     pub fn new(config: &Config) -> Result<Arc<Shared>, EngineError> {
         crate::fold::warm_up();
         let builder = RulesetBuilder::new().max_hits(config.max_hits);
         let lists = WordListSet::load_dir(&config.wordlists).map_err(RulesetError::from)?;
-        let ruleset = builder.build(&lists)?;
+        let ruleset = builder.build_from(lists)?;
+        release_freed_memory();
         let shared = Shared {
             ruleset: ArcSwap::from_pointee(ruleset),
             builder,

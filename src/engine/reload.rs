@@ -135,7 +135,8 @@ impl Reloader {
         }
         let builder = self.shared.builder.clone();
         let built = tokio::task::spawn_blocking(move || {
-            let rs = builder.build(&lists);
+            let rs = builder.build_from(lists);
+            super::release_freed_memory();
             rs.map(|rs| {
                 let idx = term_index(&rs);
                 (rs, idx)
@@ -278,6 +279,7 @@ fn retire(old: Arc<Ruleset>) {
             std::thread::sleep(Duration::from_millis(10));
         }
         drop(old);
+        super::release_freed_memory();
     });
 }
 

@@ -355,6 +355,20 @@ mod tests {
         }
     }
 
+    /// The 8 KiB same-character bitmap is a shortcut, never a different
+    /// answer: every BMP character folds as the full table says.
+    #[test]
+    fn same_character_bitmap_agrees_with_the_table_everywhere() {
+        let t = table();
+        let folder = Folder::new();
+        for cp in 0x80..0x10000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            assert_eq!(folder.fold(c), decode(t, t.bmp[cp as usize]), "U+{cp:04X}");
+        }
+    }
+
     #[test]
     fn t2s_table_loaded() {
         assert_eq!(t2s_table().get(&'內'), Some(&'内'));

@@ -330,6 +330,13 @@ impl WordListSet {
         &self.files
     }
 
+    /// The parsed files, consuming the set (see [`RulesetBuilder::build_from`]).
+    ///
+    /// [`RulesetBuilder::build_from`]: crate::ruleset::RulesetBuilder::build_from
+    pub fn into_files(self) -> Vec<ListFile> {
+        self.files
+    }
+
     /// Every diagnostic found while parsing.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics

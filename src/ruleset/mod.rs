@@ -187,7 +187,7 @@ impl Ruleset {
     /// Loads and compiles a list directory with default options.
     pub fn from_dir(dir: &std::path::Path) -> Result<Ruleset, RulesetError> {
         let lists = crate::lists::WordListSet::load_dir(dir)?;
-        RulesetBuilder::new().build(&lists)
+        RulesetBuilder::new().build_from(lists)
     }
 
     /// The content hash of the lists it was compiled from.

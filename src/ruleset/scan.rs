@@ -532,6 +532,22 @@ fn scan_folded(
     if !any_folded_match(fm, stretch, text) {
         return;
     }
+    walk_folded(fm, rs, stretch, field, text, units, pending, sink);
+}
+
+/// The folded walk proper: one unit per significant folded character (the
+/// offset map), automaton matches resolved against it.
+#[allow(clippy::too_many_arguments)]
+fn walk_folded(
+    fm: &FoldedMatcher,
+    rs: &Ruleset,
+    stretch: bool,
+    field: u32,
+    text: &str,
+    units: &mut Vec<Unit>,
+    pending: &mut Vec<(u32, u32)>,
+    sink: &mut Sink,
+) {
     let folder = Folder::new();
     let mut stepper = fm.automaton.find_overlapping_stepper();
     let mut noise = false;
@@ -736,5 +752,47 @@ fn raw_boundary_after(text: &str, at: usize) -> bool {
     match text[at..].chars().find(|c| !is_invisible(*c)) {
         None => true,
         Some(c) => !folds_to_word_char(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lists::WordListSet;
+    use crate::ruleset::RulesetBuilder;
+    use proptest::prelude::*;
+
+    fn ruleset() -> Ruleset {
+        let lists = WordListSet::from_sources(vec![(
+            "a.txt".into(),
+            "内幕消息\n老鼠仓\n二二\nkg\n!特色情景\n色情\n".into(),
+        )]);
+        RulesetBuilder::new().build(&lists).expect("compiles")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The pre-pass may only skip messages the full walk finds nothing in.
+        #[test]
+        fn pre_pass_never_skips_a_match(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "内", "幕", "消", "息", "內", "老", "鼠", "仓", "二", "色", "情", "特", "景",
+                    "*", " ", "\u{200B}", "㎏", "K", "g", "nei", "mu", "😀", "，",
+                ]),
+                0..24,
+            )
+        ) {
+            let rs = ruleset();
+            let fm = rs.folded.as_ref().expect("folded lists");
+            let text: String = parts.concat();
+            let (mut units, mut pending) = (Vec::new(), Vec::new());
+            let mut sink = Sink::default();
+            walk_folded(fm, &rs, true, 0, &text, &mut units, &mut pending, &mut sink);
+            let found = !sink.cands.is_empty() || !sink.allows.is_empty() || !sink.parts.is_empty();
+            if found {
+                prop_assert!(any_folded_match(fm, true, &text), "skipped {text:?}");
+            }
+        }
     }
 }
