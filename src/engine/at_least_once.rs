@@ -118,21 +118,57 @@ fn is_too_large(e: &KafkaError) -> bool {
     )
 }
 
-/// Runs until `stop` turns true, then drains and commits.
+/// Runs until `stop` turns true, then drains and commits. The instance runs
+/// `consumer_count()` consumers in its group, each with its own consume loop
+/// and workers, sharing one producer.
 pub async fn run(
     config: &Config,
     shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) -> Result<(), EngineError> {
+    let producer: FutureProducer = clients::producer(config, None).create()?;
+    let judge = Arc::new(judge_for(config)?);
+    let consumers = config.consumer_count();
+    let workers = (config.worker_count() / consumers).max(1);
+    tracing::info!(topics = ?config.input_topics, group = %config.group, consumers, workers, "consuming (at-least-once)");
+    // every consumer commits before any leaves the group: a member leaving
+    // starts a rebalance in which the others' commits would be refused
+    let committed = Arc::new(tokio::sync::Barrier::new(consumers));
+    let loops = (0..consumers).map(|id| {
+        consume(
+            config,
+            shared.clone(),
+            stop.clone(),
+            producer.clone(),
+            judge.clone(),
+            workers,
+            committed.clone(),
+        )
+        .instrument(tracing::info_span!("consumer", id))
+    });
+    let results = futures::future::join_all(loops).await;
+    let producer_flush = producer.clone();
+    let _ = tokio::task::spawn_blocking(move || producer_flush.flush(Duration::from_secs(5))).await;
+    tracing::info!("stopped");
+    results.into_iter().collect()
+}
+
+/// One consumer of the group with its workers and ackers.
+async fn consume(
+    config: &Config,
+    shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
+    producer: FutureProducer,
+    judge: Arc<crate::judge::Judge>,
+    workers: usize,
+    committed: Arc<tokio::sync::Barrier>,
 ) -> Result<(), EngineError> {
     let consumer = clients::engine_consumer(config, shared.clone(), false)?;
-    let producer: FutureProducer = clients::producer(config, None).create()?;
     subscribe(&consumer, config)?;
-    tracing::info!(topics = ?config.input_topics, group = %config.group, "consuming (at-least-once)");
-
-    let workers = config.worker_count();
     // channel capacity in batches, so at most `max_in_flight` messages wait
-    let per_worker = (config.max_in_flight / workers / MAX_BATCH).max(1);
-    let judge = Arc::new(judge_for(config)?);
+    // across the instance
+    let per_worker =
+        (config.max_in_flight / (workers * config.consumer_count()) / MAX_BATCH).max(1);
     let mut senders = Vec::with_capacity(workers);
     let mut tasks = Vec::with_capacity(workers * 2);
     for worker_id in 0..workers {
@@ -291,14 +327,17 @@ pub async fn run(
     if tokio::time::timeout(timeout, drain).await.is_err() {
         tracing::warn!("shutdown timeout: unfinished messages will be redelivered");
     }
-    let producer_flush = producer.clone();
-    let _ = tokio::task::spawn_blocking(move || producer_flush.flush(Duration::from_secs(5))).await;
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
         Err(e) => tracing::warn!(error = %e, "final commit failed"),
     }
+    if tokio::time::timeout(timeout, committed.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("another consumer of this instance did not finish; leaving the group");
+    }
     consumer.unsubscribe();
-    tracing::info!("stopped");
     Ok(())
 }
 

@@ -115,6 +115,7 @@ pub(crate) fn engine_consumer(
 ) -> Result<Arc<StreamConsumer<EngineContext>>, EngineError> {
     let context = EngineContext {
         shared,
+        assigned: std::sync::atomic::AtomicI64::new(0),
         commit_on_revoke: !exactly_once,
     };
     let consumer: StreamConsumer<EngineContext> =

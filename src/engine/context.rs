@@ -14,6 +14,9 @@ use super::Shared;
 
 pub(crate) struct EngineContext {
     pub shared: Arc<Shared>,
+    /// Partitions this consumer holds; the instance's count is the sum over
+    /// its consumers.
+    pub assigned: std::sync::atomic::AtomicI64,
     /// At-least-once: commit the stored offsets before partitions go away.
     pub commit_on_revoke: bool,
 }
@@ -73,9 +76,19 @@ impl ConsumerContext for EngineContext {
     }
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let assigned = consumer.assignment().map(|a| a.count()).unwrap_or(0) as i64;
-        self.shared.assigned.store(assigned, Ordering::Relaxed);
-        self.shared.metrics.partitions_assigned.set(assigned);
+        let mine = consumer.assignment().map(|a| a.count()).unwrap_or(0) as i64;
+        let before = self.assigned.swap(mine, Ordering::Relaxed);
+        let total = self
+            .shared
+            .assigned
+            .fetch_add(mine - before, Ordering::Relaxed)
+            + mine
+            - before;
+        self.shared.metrics.partitions_assigned.set(total);
+        if (before > 0) != (mine > 0) {
+            let d = if mine > 0 { 1 } else { -1 };
+            self.shared.members_assigned.fetch_add(d, Ordering::Relaxed);
+        }
         match rebalance {
             Rebalance::Assign(tpl) => {
                 tracing::info!(partitions = tpl.count(), "partitions assigned")

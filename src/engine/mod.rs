@@ -88,6 +88,8 @@ pub struct Shared {
     pub status: Mutex<RulesetStatus>,
     /// Partitions assigned now.
     pub assigned: AtomicI64,
+    /// Consumers of this instance that hold at least one partition.
+    pub members_assigned: AtomicI64,
     /// At least one broker connection up.
     pub brokers_up: AtomicBool,
     /// Messages processed (all outcomes), for tests and the demo.
@@ -119,6 +121,7 @@ impl Shared {
             metrics: Metrics::new(),
             status: Mutex::new(RulesetStatus::default()),
             assigned: AtomicI64::new(0),
+            members_assigned: AtomicI64::new(0),
             brokers_up: AtomicBool::new(true),
             processed: AtomicI64::new(0),
             unknown_types_logged: Mutex::new(HashSet::new()),
