@@ -184,8 +184,14 @@ impl<'r> Scanner<'r> {
 
     fn scan_field(&mut self, field: u32, text: &str) {
         let rs = self.rs;
-        if let Some(fm) = &rs.folded {
-            scan_folded(
+        // the offset map is built only for the few texts in which some
+        // pattern ends: the pre-pass is the same walk without it
+        if let Some(fm) = rs
+            .folded
+            .as_ref()
+            .filter(|fm| any_folded_match(fm, rs.options.stretch, text))
+        {
+            walk_folded(
                 fm,
                 rs,
                 rs.options.stretch,
@@ -516,25 +522,6 @@ fn emit(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scan_folded(
-    fm: &FoldedMatcher,
-    rs: &Ruleset,
-    stretch: bool,
-    field: u32,
-    text: &str,
-    units: &mut Vec<Unit>,
-    pending: &mut Vec<(u32, u32)>,
-    sink: &mut Sink,
-) {
-    units.clear();
-    pending.clear();
-    if !any_folded_match(fm, stretch, text) {
-        return;
-    }
-    walk_folded(fm, rs, stretch, field, text, units, pending, sink);
-}
-
 /// The folded walk proper: one unit per significant folded character (the
 /// offset map), automaton matches resolved against it.
 #[allow(clippy::too_many_arguments)]
@@ -548,6 +535,8 @@ fn walk_folded(
     pending: &mut Vec<(u32, u32)>,
     sink: &mut Sink,
 ) {
+    units.clear();
+    pending.clear();
     let folder = Folder::new();
     let mut stepper = fm.automaton.find_overlapping_stepper();
     let mut noise = false;
@@ -590,7 +579,7 @@ fn walk_folded(
 }
 
 /// Whether any pattern ends anywhere in the folded text: the same walk as
-/// [`scan_folded`] without recording the offset map. Most messages match
+/// [`walk_folded`] without recording the offset map. Most messages match
 /// nothing, and recording one unit per character costs about as much as the
 /// walk itself, so the map is built only for the few that do.
 #[inline]
