@@ -262,7 +262,7 @@ async fn run(quick: bool) {
     let target = n as i64;
     let (tx, rx) = tokio::sync::oneshot::channel::<f64>();
     let done = async move {
-        let consumers = watch_config.consumer_count() as i64;
+        let consumers = watch_config.worker_count() as i64;
         let rate = steady(
             || watch.processed.load(Ordering::Relaxed),
             || watch.members_assigned.load(Ordering::Relaxed) >= consumers,
@@ -321,10 +321,9 @@ async fn run(quick: bool) {
         mb * 0.8 / ceiling.as_secs_f64()
     );
     println!(
-        "wordwarden run       : {eng_rate:>10.0} messages/s {:>8.1} MB/s ({alerts} alerts; {} consumers x {} worker)",
+        "wordwarden run       : {eng_rate:>10.0} messages/s {:>8.1} MB/s ({alerts} alerts; {} consumers)",
         mb / n as f64 * eng_rate,
-        config.consumer_count(),
-        config.worker_count() / config.consumer_count()
+        config.worker_count()
     );
     println!("ratio to the ceiling : {:.2}", eng_rate / ceil_rate);
     println!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::FutureExt as _;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::message::Message as _;
 use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
@@ -21,9 +21,9 @@ use super::{judge_for, Config, EngineError, Shared};
 
 type Consumer_ = StreamConsumer<EngineContext>;
 
-/// Most messages moved at once between the consume loop, a worker and its
-/// acker. Judging a short message costs less than a channel hop or an offset
-/// store, so both happen once per batch, not once per message.
+/// Most messages judged before their batch goes to the acker. Judging a
+/// short message costs less than a channel hop or an offset store, so both
+/// happen once per batch, not once per message.
 const MAX_BATCH: usize = 256;
 
 /// A processed message waiting for its deliveries.
@@ -119,8 +119,9 @@ fn is_too_large(e: &KafkaError) -> bool {
 }
 
 /// Runs until `stop` turns true, then drains and commits. The instance runs
-/// `consumer_count()` consumers in its group, each with its own consume loop
-/// and workers, sharing one producer.
+/// one consumer of the group per worker: each consumes, judges and produces
+/// for its own partitions (so per-partition order holds), and its acker
+/// stores offsets once the broker has acknowledged. All share one producer.
 pub async fn run(
     config: &Config,
     shared: Arc<Shared>,
@@ -128,176 +129,117 @@ pub async fn run(
 ) -> Result<(), EngineError> {
     let producer: FutureProducer = clients::producer(config, None).create()?;
     let judge = Arc::new(judge_for(config)?);
-    let consumers = config.consumer_count();
-    let workers = (config.worker_count() / consumers).max(1);
-    tracing::info!(topics = ?config.input_topics, group = %config.group, consumers, workers, "consuming (at-least-once)");
+    let consumers = config.worker_count();
+    tracing::info!(topics = ?config.input_topics, group = %config.group, consumers, "consuming (at-least-once)");
     // every consumer commits before any leaves the group: a member leaving
     // starts a rebalance in which the others' commits would be refused
     let committed = Arc::new(tokio::sync::Barrier::new(consumers));
-    let loops = (0..consumers).map(|id| {
-        consume(
-            config,
-            shared.clone(),
-            stop.clone(),
-            producer.clone(),
-            judge.clone(),
-            workers,
-            committed.clone(),
-        )
-        .instrument(tracing::info_span!("consumer", id))
-    });
-    let results = futures::future::join_all(loops).await;
+    // a task each, so the consumers run on every core (one task polling them
+    // all would judge on one thread)
+    let owned = Arc::new(config.clone());
+    let tasks: Vec<_> = (0..consumers)
+        .map(|id| {
+            let (config, shared, stop) = (owned.clone(), shared.clone(), stop.clone());
+            let (producer, judge, committed) = (producer.clone(), judge.clone(), committed.clone());
+            tokio::spawn(
+                async move { consume(&config, shared, stop, producer, judge, committed).await }
+                    .instrument(tracing::info_span!("consumer", id)),
+            )
+        })
+        .collect();
+    let mut results = Vec::with_capacity(consumers);
+    for task in tasks {
+        results.push(task.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a consumer task failed");
+            Ok(())
+        }));
+    }
     let producer_flush = producer.clone();
     let _ = tokio::task::spawn_blocking(move || producer_flush.flush(Duration::from_secs(5))).await;
     tracing::info!("stopped");
     results.into_iter().collect()
 }
 
-/// One consumer of the group with its workers and ackers.
+/// One consumer of the group: judges what it consumes in place (no copy of
+/// the message, no hand-off), in batches of what librdkafka already holds;
+/// its acker awaits each batch's deliveries and stores the offsets.
 async fn consume(
     config: &Config,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
     producer: FutureProducer,
     judge: Arc<crate::judge::Judge>,
-    workers: usize,
     committed: Arc<tokio::sync::Barrier>,
 ) -> Result<(), EngineError> {
     let consumer = clients::engine_consumer(config, shared.clone(), false)?;
     subscribe(&consumer, config)?;
-    // channel capacity in batches, so at most `max_in_flight` messages wait
-    // across the instance
-    let per_worker =
-        (config.max_in_flight / (workers * config.consumer_count()) / MAX_BATCH).max(1);
-    let mut senders = Vec::with_capacity(workers);
-    let mut tasks = Vec::with_capacity(workers * 2);
-    for worker_id in 0..workers {
-        let (tx, mut rx) = mpsc::channel::<Vec<OwnedMessage>>(per_worker);
-        let (ack_tx, mut ack_rx) = mpsc::channel::<Vec<Pending>>(per_worker);
-        senders.push(tx);
-        // worker: judge and enqueue, in partition order
-        let (judge, shared_w, producer_w) = (judge.clone(), shared.clone(), producer.clone());
-        let (alert_topic, dlq_topic) = (config.alert_topic.clone(), config.dlq_topic.clone());
-        tasks.push(tokio::spawn(
-            async move {
-                let mut buffers = Default::default();
-                let mut topics = TopicNames::default();
-                while let Some(batch) = rx.recv().await {
-                    let mut pendings = Vec::with_capacity(batch.len());
-                    for msg in &batch {
-                        let processed = process(
-                            &judge,
-                            &shared_w,
-                            &mut buffers,
-                            msg,
-                            &alert_topic,
-                            &dlq_topic,
-                        );
-                        let mut deliveries = Vec::with_capacity(processed.outgoing.len());
-                        for out in &processed.outgoing {
-                            deliveries.push(enqueue(&producer_w, out).await);
-                        }
-                        pendings.push(Pending {
-                            topic: topics.get(msg.topic()),
-                            partition: msg.partition(),
-                            offset: msg.offset(),
-                            processed,
-                            deliveries,
-                        });
-                    }
-                    drop(batch);
-                    if ack_tx.send(pendings).await.is_err() {
-                        break;
-                    }
-                }
-            }
-            .instrument(tracing::info_span!("worker", id = worker_id)),
-        ));
-        // acker: await deliveries in order, then store each partition's
-        // highest acknowledged offset of the batch
-        let (shared_a, producer_a, consumer_a) =
-            (shared.clone(), producer.clone(), consumer.clone());
-        tasks.push(tokio::spawn(
-            async move {
-                let mut counters = CounterCache::default();
-                let mut done: Vec<(Arc<str>, i32, i64)> = Vec::new();
-                while let Some(batch) = ack_rx.recv().await {
-                    let acknowledged = batch.len();
-                    for mut p in batch {
-                        let deliveries = std::mem::take(&mut p.deliveries);
-                        for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
-                            deliver(&producer_a, &shared_a, out, first).await;
-                        }
-                        p.processed.count(&shared_a, &p.topic, &mut counters);
-                        match done
-                            .iter_mut()
-                            .find(|(t, part, _)| *part == p.partition && *t == p.topic)
-                        {
-                            Some(entry) => entry.2 = p.offset,
-                            None => done.push((p.topic.clone(), p.partition, p.offset)),
-                        }
-                    }
-                    for (topic, partition, offset) in done.drain(..) {
-                        if let Err(e) = consumer_a.store_offset(&topic, partition, offset) {
-                            // the partition was revoked meanwhile: its new owner redoes it
-                            tracing::debug!(error = %e, partition, "offset not stored");
-                        }
-                    }
-                    counters.flush();
-                    shared_a.metrics.in_flight.sub(acknowledged as i64);
-                }
-            }
-            .instrument(tracing::info_span!("acker", id = worker_id)),
-        ));
-    }
+    // capacity in batches, so at most `max_in_flight` messages wait across
+    // the instance (backpressure: the loop waits here when acks lag)
+    let capacity = (config.max_in_flight / config.worker_count() / MAX_BATCH).max(1);
+    let (ack_tx, ack_rx) = mpsc::channel::<Vec<Pending>>(capacity);
+    let acker = tokio::spawn(
+        acknowledge(ack_rx, shared.clone(), producer.clone(), consumer.clone())
+            .instrument(tracing::Span::current()),
+    );
 
-    let mut last_consume_warning = None;
+    let mut buffers = Default::default();
+    let mut topics = TopicNames::default();
     let mut consumed = ConsumedCounters::default();
-    let mut batches: Vec<Vec<OwnedMessage>> = (0..workers).map(|_| Vec::new()).collect();
-    'consume: loop {
+    let mut last_consume_warning = None;
+    loop {
         let first = tokio::select! {
             biased;
             _ = stop.changed() => break,
             received = consumer.recv() => received,
         };
+        let mut pendings = Vec::new();
         let mut error = None;
-        match first {
-            Ok(m) => {
-                let msg = m.detach();
-                batches[worker_for(msg.topic(), msg.partition(), workers)].push(msg);
-                // take what librdkafka already holds, without waiting for more
-                let mut taken = 1;
-                while taken < MAX_BATCH {
-                    match consumer.recv().now_or_never() {
-                        Some(Ok(m)) => {
-                            let msg = m.detach();
-                            batches[worker_for(msg.topic(), msg.partition(), workers)].push(msg);
-                            taken += 1;
-                        }
-                        Some(Err(e)) => {
-                            error = Some(e);
-                            break;
-                        }
-                        None => break,
-                    }
+        let mut next = Some(first);
+        // one ruleset per batch: every message is judged by exactly one
+        // version, and the shared reference count is touched once a batch
+        let ruleset = shared.ruleset.load_full();
+        while let Some(received) = next.take() {
+            let msg = match received {
+                Ok(m) => m,
+                Err(e) => {
+                    error = Some(e);
+                    break;
                 }
+            };
+            consumed.get(&shared, msg.topic()).inc();
+            let processed = process(
+                &judge,
+                &shared,
+                &ruleset,
+                &mut buffers,
+                &msg,
+                &config.alert_topic,
+                &config.dlq_topic,
+            );
+            let mut deliveries = Vec::with_capacity(processed.outgoing.len());
+            for out in &processed.outgoing {
+                deliveries.push(enqueue(&producer, out).await);
             }
-            Err(e) => error = Some(e),
+            pendings.push(Pending {
+                topic: topics.get(msg.topic()),
+                partition: msg.partition(),
+                offset: msg.offset(),
+                processed,
+                deliveries,
+            });
+            drop(msg);
+            // take what librdkafka already holds, without waiting for more
+            if pendings.len() < MAX_BATCH {
+                next = consumer.recv().now_or_never();
+            }
         }
-        for (w, batch) in batches.iter_mut().enumerate() {
-            if batch.is_empty() {
-                continue;
-            }
-            for msg in batch.iter() {
-                consumed.get(&shared, msg.topic()).inc();
-            }
-            shared.metrics.in_flight.add(batch.len() as i64);
-            let batch = std::mem::take(batch);
-            // bounded: waits here when workers are behind (backpressure)
+        consumed.flush();
+        if !pendings.is_empty() {
+            shared.metrics.in_flight.add(pendings.len() as i64);
             tokio::select! {
                 biased;
-                sent = senders[w].send(batch) => if sent.is_err() { break 'consume },
-                _ = stop.changed() => break 'consume,
+                sent = ack_tx.send(pendings) => if sent.is_err() { break },
+                _ = stop.changed() => break,
             }
         }
         shared
@@ -317,14 +259,9 @@ async fn consume(
     }
 
     tracing::info!("shutting down: finishing in-flight messages");
-    drop(senders);
-    let drain = async {
-        for t in tasks {
-            let _ = t.await;
-        }
-    };
+    drop(ack_tx);
     let timeout = Duration::from_secs(config.shutdown_timeout_secs);
-    if tokio::time::timeout(timeout, drain).await.is_err() {
+    if tokio::time::timeout(timeout, acker).await.is_err() {
         tracing::warn!("shutdown timeout: unfinished messages will be redelivered");
     }
     match consumer.commit_consumer_state(CommitMode::Sync) {
@@ -339,6 +276,43 @@ async fn consume(
     }
     consumer.unsubscribe();
     Ok(())
+}
+
+/// Awaits each batch's deliveries in order, then stores each partition's
+/// highest acknowledged offset of the batch.
+async fn acknowledge(
+    mut batches: mpsc::Receiver<Vec<Pending>>,
+    shared: Arc<Shared>,
+    producer: FutureProducer,
+    consumer: Arc<Consumer_>,
+) {
+    let mut counters = CounterCache::default();
+    let mut done: Vec<(Arc<str>, i32, i64)> = Vec::new();
+    while let Some(batch) = batches.recv().await {
+        let acknowledged = batch.len();
+        for mut p in batch {
+            let deliveries = std::mem::take(&mut p.deliveries);
+            for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
+                deliver(&producer, &shared, out, first).await;
+            }
+            p.processed.count(&shared, &p.topic, &mut counters);
+            match done
+                .iter_mut()
+                .find(|(t, part, _)| *part == p.partition && *t == p.topic)
+            {
+                Some(entry) => entry.2 = p.offset,
+                None => done.push((p.topic.clone(), p.partition, p.offset)),
+            }
+        }
+        for (topic, partition, offset) in done.drain(..) {
+            if let Err(e) = consumer.store_offset(&topic, partition, offset) {
+                // the partition was revoked meanwhile: its new owner redoes it
+                tracing::debug!(error = %e, partition, "offset not stored");
+            }
+        }
+        counters.flush(&shared);
+        shared.metrics.in_flight.sub(acknowledged as i64);
+    }
 }
 
 /// One shared name per topic, so pending messages do not each own a copy.
@@ -356,25 +330,23 @@ impl TopicNames {
     }
 }
 
-/// The consumed-messages counter of each input topic, resolved once.
+/// The consumed-messages counter of each input topic, resolved once and
+/// counted locally until [`ConsumedCounters::flush`] (once per batch).
 #[derive(Default)]
-struct ConsumedCounters(std::collections::HashMap<String, prometheus::IntCounter>);
+struct ConsumedCounters(std::collections::HashMap<String, prometheus::local::LocalIntCounter>);
 
 impl ConsumedCounters {
-    fn get(&mut self, shared: &Shared, topic: &str) -> &prometheus::IntCounter {
+    fn get(&mut self, shared: &Shared, topic: &str) -> &prometheus::local::LocalIntCounter {
         if !self.0.contains_key(topic) {
-            let c = shared.metrics.consumed.with_label_values(&[topic]);
+            let c = shared.metrics.consumed.with_label_values(&[topic]).local();
             self.0.insert(topic.to_string(), c);
         }
         &self.0[topic]
     }
-}
 
-/// The worker that owns a partition.
-pub(crate) fn worker_for(topic: &str, partition: i32, workers: usize) -> usize {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    topic.hash(&mut h);
-    partition.hash(&mut h);
-    (h.finish() % workers as u64) as usize
+    fn flush(&mut self) {
+        for c in self.0.values_mut() {
+            c.flush();
+        }
+    }
 }

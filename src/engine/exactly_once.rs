@@ -112,7 +112,7 @@ pub async fn run(
                 for (m, p) in batch.iter().zip(processed) {
                     p.count(&shared, m.topic(), &mut counters);
                 }
-                counters.flush();
+                counters.flush(&shared);
             }
             Err(e) => {
                 shared
@@ -157,10 +157,13 @@ async fn transact(
     producer.begin_transaction()?;
     let mut processed = Vec::with_capacity(batch.len());
     let mut next_offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    // one ruleset version for the whole transaction
+    let ruleset = shared.ruleset.load_full();
     for m in batch {
         let p = process(
             judge,
             shared,
+            &ruleset,
             buffers,
             m,
             &config.alert_topic,

@@ -1,7 +1,7 @@
 //! One consumed message -> the records to produce (alert, dead letter), shared
 //! by the at-least-once and exactly-once loops.
 
-use rdkafka::message::{Header, Message as _, OwnedHeaders, OwnedMessage, Timestamp};
+use rdkafka::message::{Header, Message, OwnedHeaders, Timestamp};
 use rdkafka::producer::FutureRecord;
 use serde_json::{Map, Value};
 
@@ -80,16 +80,27 @@ pub(crate) struct CounterCache {
     // outcome -> topic -> counter; looked up by &str, so no allocation per message
     processed: std::collections::HashMap<
         &'static str,
-        std::collections::HashMap<String, prometheus::IntCounter>,
+        std::collections::HashMap<String, prometheus::local::LocalIntCounter>,
     >,
+    /// Messages counted since the last flush.
+    unflushed: i64,
 }
 
 impl CounterCache {
-    /// Publishes the locally observed histograms; call after each batch.
-    pub fn flush(&mut self) {
+    /// Publishes what was counted locally; call after each batch.
+    pub fn flush(&mut self, shared: &Shared) {
         for h in [&self.scan_seconds, &self.latency].into_iter().flatten() {
             h.flush();
         }
+        for by_topic in self.processed.values_mut() {
+            for c in by_topic.values_mut() {
+                c.flush();
+            }
+        }
+        shared.processed.fetch_add(
+            std::mem::take(&mut self.unflushed),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     fn processed(
@@ -97,16 +108,17 @@ impl CounterCache {
         shared: &Shared,
         topic: &str,
         outcome: &'static str,
-    ) -> &prometheus::IntCounter {
+    ) -> &mut prometheus::local::LocalIntCounter {
         let by_topic = self.processed.entry(outcome).or_default();
         if by_topic.get(topic).is_none() {
             let c = shared
                 .metrics
                 .processed
-                .with_label_values(&[topic, outcome]);
+                .with_label_values(&[topic, outcome])
+                .local();
             by_topic.insert(topic.to_string(), c);
         }
-        &by_topic[topic]
+        by_topic.get_mut(topic).expect("inserted above")
     }
 }
 
@@ -154,13 +166,11 @@ impl Processed {
                     .observe((now_ms - ts) as f64 / 1000.0);
             }
         }
-        shared
-            .processed
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        cache.unflushed += 1;
     }
 }
 
-fn dead_letter(msg: &OwnedMessage, dlq_topic: &str, reason: &str, detail: &str) -> Outgoing {
+fn dead_letter(msg: &impl Message, dlq_topic: &str, reason: &str, detail: &str) -> Outgoing {
     let out = Outgoing {
         topic: dlq_topic.to_string(),
         key: msg.key().map(<[u8]>::to_vec).unwrap_or_default(),
@@ -187,22 +197,32 @@ pub(crate) const DEAD_LETTER_MAX_BYTES: usize = 8 << 20;
 
 /// `topic/partition/offset`: the identity of a message without an id of its
 /// own, formatted only when it alerts.
-#[derive(Clone, Copy)]
-struct Position<'a>(&'a OwnedMessage);
+struct Position<'a, M>(&'a M);
 
-impl std::fmt::Display for Position<'_> {
+// by hand: a reference is Copy whatever `M` is
+impl<M> Clone for Position<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M> Copy for Position<'_, M> {}
+
+impl<M: Message> std::fmt::Display for Position<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let m = self.0;
         write!(f, "{}/{}/{}", m.topic(), m.partition(), m.offset())
     }
 }
 
-/// Judges one consumed message with the current ruleset.
-pub(crate) fn process(
+/// Judges one consumed message with `ruleset` (the caller loads the current
+/// one once per batch: a shared reference count touched per message by every
+/// consumer is a contended cache line).
+pub(crate) fn process<M: Message>(
     judge: &Judge,
     shared: &Shared,
+    ruleset: &crate::ruleset::Ruleset,
     buffers: &mut ScanBuffers,
-    msg: &OwnedMessage,
+    msg: &M,
     alert_topic: &str,
     dlq_topic: &str,
 ) -> Processed {
@@ -235,10 +255,9 @@ pub(crate) fn process(
         bytes = payload.len(),
         "judging"
     );
-    let ruleset = shared.ruleset.load_full();
     let started = std::time::Instant::now();
     let mut scanner = ruleset.scanner_with(std::mem::take(buffers));
-    let mut j = judge.judge(&ruleset, &mut scanner, payload, Map::new(), fallback);
+    let mut j = judge.judge(ruleset, &mut scanner, payload, Map::new(), fallback);
     if let Some(alert) = j.alert.as_mut() {
         // where the message came from; built only for the few that alert
         let source = &mut alert.source;
