@@ -131,46 +131,56 @@ pub async fn run(
     let judge = Arc::new(judge_for(config)?);
     let consumers = config.worker_count();
     tracing::info!(topics = ?config.input_topics, group = %config.group, consumers, "consuming (at-least-once)");
-    // every consumer commits before any leaves the group: a member leaving
-    // starts a rebalance in which the others' commits would be refused
-    let committed = Arc::new(tokio::sync::Barrier::new(consumers));
     // a task each, so the consumers run on every core (one task polling them
     // all would judge on one thread)
     let owned = Arc::new(config.clone());
     let tasks: Vec<_> = (0..consumers)
         .map(|id| {
             let (config, shared, stop) = (owned.clone(), shared.clone(), stop.clone());
-            let (producer, judge, committed) = (producer.clone(), judge.clone(), committed.clone());
+            let (producer, judge) = (producer.clone(), judge.clone());
             tokio::spawn(
-                async move { consume(&config, shared, stop, producer, judge, committed).await }
+                async move { consume(&config, shared, stop, producer, judge).await }
                     .instrument(tracing::info_span!("consumer", id)),
             )
         })
         .collect();
     let mut results = Vec::with_capacity(consumers);
+    let mut finished = Vec::with_capacity(consumers);
     for task in tasks {
-        results.push(task.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "a consumer task failed");
-            Ok(())
-        }));
+        match task.await {
+            Ok(Ok(consumer)) => finished.push(consumer),
+            Ok(Err(e)) => results.push(Err(e)),
+            Err(e) => {
+                tracing::error!(error = %e, "a consumer task failed");
+                results.push(Err(EngineError::Task(e.to_string())));
+            }
+        }
+    }
+    // every consumer has committed; now they leave the group one at a time
+    // (a member leaving starts a rebalance in which the others' commits
+    // would be refused, and librdkafka was seen to hang closing two
+    // consumers of one group at once)
+    for consumer in finished {
+        consumer.unsubscribe();
+        drop(consumer);
     }
     let producer_flush = producer.clone();
     let _ = tokio::task::spawn_blocking(move || producer_flush.flush(Duration::from_secs(5))).await;
     tracing::info!("stopped");
-    results.into_iter().collect()
+    results.into_iter().collect::<Result<(), _>>()
 }
 
 /// One consumer of the group: judges what it consumes in place (no copy of
 /// the message, no hand-off), in batches of what librdkafka already holds;
-/// its acker awaits each batch's deliveries and stores the offsets.
+/// its acker awaits each batch's deliveries and stores the offsets. Returns
+/// the consumer, committed but still in the group, for `run` to close.
 async fn consume(
     config: &Config,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
     producer: FutureProducer,
     judge: Arc<crate::judge::Judge>,
-    committed: Arc<tokio::sync::Barrier>,
-) -> Result<(), EngineError> {
+) -> Result<Arc<Consumer_>, EngineError> {
     let consumer = clients::engine_consumer(config, shared.clone(), false)?;
     subscribe(&consumer, config)?;
     // capacity in batches, so at most `max_in_flight` messages wait across
@@ -268,14 +278,7 @@ async fn consume(
         Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
         Err(e) => tracing::warn!(error = %e, "final commit failed"),
     }
-    if tokio::time::timeout(timeout, committed.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("another consumer of this instance did not finish; leaving the group");
-    }
-    consumer.unsubscribe();
-    Ok(())
+    Ok(consumer)
 }
 
 /// Awaits each batch's deliveries in order, then stores each partition's

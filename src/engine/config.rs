@@ -56,8 +56,7 @@ pub struct Config {
     /// Address of the HTTP server (`/metrics`, `/healthz`, `/readyz`, `/admin`).
     pub metrics_addr: String,
     /// Workers (0: one per core). At-least-once: each is a consumer of the
-    /// group that judges its own partitions in place; two consumers with one
-    /// worker each measured 1.2-1.7x one consumer handing messages to two.
+    /// group that judges its own partitions in place, on its own task.
     pub workers: usize,
     /// Messages consumed but not yet acknowledged, across all workers.
     pub max_in_flight: usize,

@@ -51,6 +51,9 @@ pub enum EngineError {
     /// Kafka client error.
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// A consumer task ended abnormally (a bug: reported, never hidden).
+    #[error("consumer task failed: {0}")]
+    Task(String),
     /// The HTTP server could not start.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
