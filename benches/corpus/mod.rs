@@ -143,23 +143,21 @@ pub fn list_set(terms: &[String]) -> wordwarden::lists::WordListSet {
 
 /// Peak resident memory of this process so far, in MiB (Linux).
 pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    status_mb("VmHWM:")
 }
 
 /// Current resident memory in MiB (Linux).
 pub fn rss_mb() -> f64 {
+    status_mb("VmRSS:")
+}
+
+/// A memory line of `/proc/self/status` in MiB; 0 where /proc is missing.
+fn status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)

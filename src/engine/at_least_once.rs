@@ -193,8 +193,7 @@ async fn consume(
     );
 
     let mut buffers = Default::default();
-    let mut topics = TopicNames::default();
-    let mut consumed = ConsumedCounters::default();
+    let mut topics = Topics::default();
     let mut last_consume_warning = None;
     loop {
         let first = tokio::select! {
@@ -216,7 +215,9 @@ async fn consume(
                     break;
                 }
             };
-            consumed.get(&shared, msg.topic()).inc();
+            let topic = topics.get(&shared, msg.topic());
+            topic.consumed.inc();
+            let topic = topic.name.clone();
             let processed = process(
                 &judge,
                 &shared,
@@ -231,7 +232,7 @@ async fn consume(
                 deliveries.push(enqueue(&producer, out).await);
             }
             pendings.push(Pending {
-                topic: topics.get(msg.topic()),
+                topic,
                 partition: msg.partition(),
                 offset: msg.offset(),
                 processed,
@@ -243,7 +244,7 @@ async fn consume(
                 next = consumer.recv().now_or_never();
             }
         }
-        consumed.flush();
+        topics.flush();
         if !pendings.is_empty() {
             shared.metrics.in_flight.add(pendings.len() as i64);
             tokio::select! {
@@ -318,38 +319,32 @@ async fn acknowledge(
     }
 }
 
-/// One shared name per topic, so pending messages do not each own a copy.
+/// Per input topic, resolved once: one shared name (pending messages do not
+/// each own a copy) and the consumed-messages counter, counted locally until
+/// [`Topics::flush`] (once per batch). One map, so one lookup per message.
 #[derive(Default)]
-struct TopicNames(std::collections::HashMap<String, Arc<str>>);
+struct Topics(std::collections::HashMap<String, Topic>);
 
-impl TopicNames {
-    fn get(&mut self, topic: &str) -> Arc<str> {
-        if let Some(t) = self.0.get(topic) {
-            return t.clone();
-        }
-        let t: Arc<str> = Arc::from(topic);
-        self.0.insert(topic.to_string(), t.clone());
-        t
-    }
+struct Topic {
+    name: Arc<str>,
+    consumed: prometheus::local::LocalIntCounter,
 }
 
-/// The consumed-messages counter of each input topic, resolved once and
-/// counted locally until [`ConsumedCounters::flush`] (once per batch).
-#[derive(Default)]
-struct ConsumedCounters(std::collections::HashMap<String, prometheus::local::LocalIntCounter>);
-
-impl ConsumedCounters {
-    fn get(&mut self, shared: &Shared, topic: &str) -> &prometheus::local::LocalIntCounter {
+impl Topics {
+    fn get(&mut self, shared: &Shared, topic: &str) -> &Topic {
         if !self.0.contains_key(topic) {
-            let c = shared.metrics.consumed.with_label_values(&[topic]).local();
-            self.0.insert(topic.to_string(), c);
+            let t = Topic {
+                name: Arc::from(topic),
+                consumed: shared.metrics.consumed.with_label_values(&[topic]).local(),
+            };
+            self.0.insert(topic.to_string(), t);
         }
         &self.0[topic]
     }
 
     fn flush(&mut self) {
-        for c in self.0.values_mut() {
-            c.flush();
+        for t in self.0.values_mut() {
+            t.consumed.flush();
         }
     }
 }
