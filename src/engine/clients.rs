@@ -116,6 +116,7 @@ pub(crate) fn engine_consumer(
     let context = EngineContext {
         shared,
         assigned: std::sync::atomic::AtomicI64::new(0),
+        broker_up: std::sync::atomic::AtomicBool::new(false),
         commit_on_revoke: !exactly_once,
     };
     let consumer: StreamConsumer<EngineContext> =

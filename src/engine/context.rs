@@ -17,6 +17,10 @@ pub(crate) struct EngineContext {
     /// Partitions this consumer holds; the instance's count is the sum over
     /// its consumers.
     pub assigned: std::sync::atomic::AtomicI64,
+    /// Whether this consumer last saw a broker up; the instance is up while
+    /// any of its consumers is (one consumer's view must not overwrite the
+    /// others').
+    pub broker_up: std::sync::atomic::AtomicBool,
     /// At-least-once: commit the stored offsets before partitions go away.
     pub commit_on_revoke: bool,
 }
@@ -40,16 +44,30 @@ impl ClientContext for EngineContext {
             .brokers
             .values()
             .any(|b| b.state == "UP" && b.nodeid >= 0);
-        self.shared.brokers_up.store(up, Ordering::Relaxed);
-        m.brokers_up.set(i64::from(up));
+        self.set_broker_up(up);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
-            self.shared.brokers_up.store(false, Ordering::Relaxed);
-            self.shared.metrics.brokers_up.set(0);
+            self.set_broker_up(false);
         }
         tracing::warn!(error = %error, reason, "kafka client error");
+    }
+}
+
+impl EngineContext {
+    /// Records this consumer's view of the brokers and derives the
+    /// instance's: up while at least one of its consumers sees a broker up.
+    fn set_broker_up(&self, up: bool) {
+        let was = self.broker_up.swap(up, Ordering::Relaxed);
+        let consumers_up = match (was, up) {
+            (false, true) => self.shared.consumers_up.fetch_add(1, Ordering::Relaxed) + 1,
+            (true, false) => self.shared.consumers_up.fetch_sub(1, Ordering::Relaxed) - 1,
+            _ => self.shared.consumers_up.load(Ordering::Relaxed),
+        };
+        let instance_up = consumers_up > 0;
+        self.shared.brokers_up.store(instance_up, Ordering::Relaxed);
+        self.shared.metrics.brokers_up.set(i64::from(instance_up));
     }
 }
 

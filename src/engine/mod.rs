@@ -95,6 +95,8 @@ pub struct Shared {
     pub members_assigned: AtomicI64,
     /// At least one broker connection up.
     pub brokers_up: AtomicBool,
+    /// Consumers of this instance that last saw a broker up.
+    pub consumers_up: AtomicI64,
     /// Messages processed (all outcomes), for tests and the demo.
     pub processed: AtomicI64,
     unknown_types_logged: Mutex<HashSet<String>>,
@@ -126,6 +128,7 @@ impl Shared {
             assigned: AtomicI64::new(0),
             members_assigned: AtomicI64::new(0),
             brokers_up: AtomicBool::new(true),
+            consumers_up: AtomicI64::new(0),
             processed: AtomicI64::new(0),
             unknown_types_logged: Mutex::new(HashSet::new()),
         };
