@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use corpus::{list_set, peak_rss_mb, rss_mb, Gen};
-use wordwarden::engine::release_freed_memory;
+use wordwarden::engine::{compile, release_freed_memory};
 use wordwarden::ruleset::Ruleset;
 
 /// The binary's allocator, so the figures are the engine's.
@@ -31,9 +31,8 @@ fn main() {
     drop(old_terms);
     // as the engine: lists consumed by the compile, freed memory handed back
     let current = Arc::new(ArcSwap::from_pointee(
-        Ruleset::builder().build_from(old_lists).expect("compiles"),
+        compile(&Ruleset::builder(), old_lists).expect("compiles"),
     ));
-    release_freed_memory();
     let steady = rss_mb();
     // the new set arrives with the reload, as read from disk or the list topic
     let new_lists = list_set(&Gen::new(8).terms(n, true));
@@ -74,6 +73,7 @@ fn main() {
     let compiling = {
         let lists = new_lists;
         std::thread::spawn(move || {
+            // as the engine's reloader: no purge pause (memory over speed)
             let rs = Ruleset::builder().build_from(lists).expect("compiles");
             release_freed_memory();
             rs

@@ -49,17 +49,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let lists = WordListSet::load_dir(&args.wordlists)
         .with_context(|| format!("cannot load {}", args.wordlists.display()))?;
-    let ruleset = RulesetBuilder::new()
-        .raw(args.mode == "raw")
-        .build_from(lists)
-        .map_err(|e| {
-            for d in e.diagnostics() {
-                eprintln!("{d}");
-            }
-            anyhow::anyhow!("cannot compile {}: {e}", args.wordlists.display())
-        })?;
+    let builder = RulesetBuilder::new().raw(args.mode == "raw");
+    let ruleset = wordwarden::engine::compile(&builder, lists).map_err(|e| {
+        for d in e.diagnostics() {
+            eprintln!("{d}");
+        }
+        anyhow::anyhow!("cannot compile {}: {e}", args.wordlists.display())
+    })?;
     let build_s = started.elapsed().as_secs_f64();
-    wordwarden::engine::release_freed_memory();
     let resident_mb = status_mb("VmRSS:");
 
     let corpus = std::fs::read(&args.input)
