@@ -112,8 +112,8 @@ pub fn release_freed_memory() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
-/// mimalloc v3's `mi_option_purge_delay` (position in its `mi_option_t` enum;
-/// `libmimalloc-sys` names it only for v2).
+/// mimalloc v3's `mi_option_purge_delay` (its position in the `mi_option_t`
+/// enum; `libmimalloc-sys` names it only for v2; a test checks the default).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Compiles `lists` the way a running engine should: with the allocator's
