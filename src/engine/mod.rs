@@ -131,6 +131,16 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// [`release_freed_memory`]: beside a resident ruleset and a scanning worker
 /// the pause measured no faster (3.8 s against 3.4 s) and raised the peak
 /// (1,519 against 1,337 MiB at 1M terms).
+///
+/// ```
+/// use wordwarden::engine;
+/// use wordwarden::lists::WordListSet;
+/// use wordwarden::ruleset::RulesetBuilder;
+///
+/// let lists = WordListSet::from_sources(vec![("a.txt".into(), "内幕消息\n".into())]);
+/// let ruleset = engine::compile(&RulesetBuilder::new(), lists).unwrap();
+/// assert_eq!(ruleset.rules().len(), 1);
+/// ```
 pub fn compile(builder: &RulesetBuilder, lists: WordListSet) -> Result<Ruleset, RulesetError> {
     let built = {
         let _paused = PurgePause::start();
