@@ -178,14 +178,15 @@ pub(crate) struct Pattern {
 
 /// The folded patterns, split by their keys into two automata that share one
 /// pattern table (automaton values index `patterns`):
-/// - `wide`: keys with a non-ASCII character, walked over every unit;
+/// - `wide`: keys with a non-ASCII character, walked over every unit (over
+///   non-ASCII units only when none of its keys has an ASCII character);
 /// - `ascii`: all-ASCII keys (pinyin variants, Latin terms), walked over ASCII
 ///   units only. A match of an all-ASCII key spans ASCII units only, so on any
 ///   other unit this automaton would fall back to its root anyway: the walk
 ///   resets it instead of stepping it, and Chinese text costs it nothing.
 ///
-/// Two automata build in parallel (pinyin variants are about half the states
-/// of a Chinese list) and each stays denser in cache than one mixed automaton.
+/// The two build in parallel: pinyin variants are about half the states of a
+/// Chinese list (1M terms: 2.4-2.6 s instead of 3.6-4.9 s, scan speed the same).
 pub(crate) struct FoldedMatcher {
     pub wide: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     pub ascii: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
@@ -838,12 +839,11 @@ fn build_exact(pending: Vec<PendingPattern>) -> Result<Option<ExactMatcher>, Rul
                 .map_err(|e| RulesetError::Automaton(e.to_string()))?,
         )
     } else {
-        ExactAutomaton::Chars(
-            CharwiseDoubleArrayAhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build_with_values(keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)))
-                .map_err(|e| RulesetError::Automaton(e.to_string()))?,
-        )
+        let pairs = keys.iter().enumerate();
+        match charwise(pairs.map(|(i, k)| (k.as_str(), i as u32)).collect())? {
+            Some(automaton) => ExactAutomaton::Chars(automaton),
+            None => return Ok(None),
+        }
     };
     Ok(Some(ExactMatcher {
         automaton,
