@@ -864,13 +864,15 @@ mod tests {
         RulesetBuilder::new().build(&lists).expect("compiles")
     }
 
-    /// Pinyin variants, Latin terms, mixed keys and allow phrases: keys on both
-    /// sides of the wide/ASCII split.
-    fn mixed_ruleset() -> Ruleset {
-        let lists = WordListSet::from_sources(vec![(
-            "a.txt".into(),
-            "内幕消息\n内幕\n老鼠仓\nkg\nqq号\nvip客户\nabc\nbca\n!neimu ok\n色情\n".into(),
-        )]);
+    /// Pinyin variants, Latin terms and allow phrases: keys on both sides of
+    /// the wide/ASCII split; `mixed` adds wide keys with ASCII characters
+    /// (the wide automaton then steps on every unit).
+    fn split_ruleset(mixed: bool) -> Ruleset {
+        let mut list = "内幕消息\n内幕\n老鼠仓\nkg\nabc\nbca\n!neimu ok\n色情\n".to_string();
+        if mixed {
+            list.push_str("qq号\nvip客户\n");
+        }
+        let lists = WordListSet::from_sources(vec![("a.txt".into(), list.into())]);
         RulesetBuilder::new().build(&lists).expect("compiles")
     }
 
@@ -904,11 +906,13 @@ mod tests {
                     "ok", " ", "*", "\u{200B}", "㎏", "ｑ", "1", "😀", "，",
                 ]),
                 0..24,
-            )
+            ),
+            mixed in any::<bool>(),
         ) {
-            let rs = mixed_ruleset();
+            let rs = split_ruleset(mixed);
             let split = rs.folded.as_ref().expect("folded lists");
             prop_assert!(split.wide.is_some() && split.ascii.is_some());
+            prop_assert_eq!(split.wide_has_ascii, mixed);
             let mut keys: Vec<(String, u32)> = Vec::new();
             for a in split.wide.iter().chain(split.ascii.iter()) {
                 keys.extend(a.iter());
