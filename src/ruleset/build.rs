@@ -9,7 +9,7 @@ use pinyin::ToPinyin;
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
 use crate::detect::Detector;
 use crate::fold::is_word_char;
-use crate::lists::{Diagnostic, EntryKind, Level, MatchMode, WordListSet};
+use crate::lists::{Diagnostic, EntryKind, Level, ListFile, MatchMode, WordListSet};
 
 /// Compile options.
 #[derive(Debug, Clone)]
@@ -118,12 +118,8 @@ impl RulesetBuilder {
     /// Compiles the set. Fails with every error diagnostic when the set has
     /// parse or compile errors; warnings are kept on the ruleset.
     pub fn build(&self, lists: &WordListSet) -> Result<Ruleset, RulesetError> {
-        let mut c = Compiler::new(self.options.clone());
-        c.diags.extend(lists.diagnostics().iter().cloned());
-        for file in lists.files() {
-            c.add_file(file);
-        }
-        c.finish(lists.version().to_string())
+        let version = lists.version().to_string();
+        self.compile_files(lists.diagnostics(), version, lists.files())
     }
 
     /// Like [`build`](Self::build), but consumes the lists and frees each
@@ -140,11 +136,23 @@ impl RulesetBuilder {
     /// assert_eq!(ruleset.rules().len(), 1);
     /// ```
     pub fn build_from(&self, lists: WordListSet) -> Result<Ruleset, RulesetError> {
+        let (diagnostics, version) = (lists.diagnostics().to_vec(), lists.version().to_string());
+        self.compile_files(&diagnostics, version, lists.into_files())
+    }
+
+    /// The compile behind [`build`](Self::build) and
+    /// [`build_from`](Self::build_from): borrowed or owned files, each
+    /// dropped (if owned) as soon as its entries are compiled.
+    fn compile_files<F: std::borrow::Borrow<ListFile>>(
+        &self,
+        diagnostics: &[Diagnostic],
+        version: String,
+        files: impl IntoIterator<Item = F>,
+    ) -> Result<Ruleset, RulesetError> {
         let mut c = Compiler::new(self.options.clone());
-        c.diags.extend(lists.diagnostics().iter().cloned());
-        let version = lists.version().to_string();
-        for file in lists.into_files() {
-            c.add_file(&file);
+        c.diags.extend(diagnostics.iter().cloned());
+        for file in files {
+            c.add_file(file.borrow());
         }
         c.finish(version)
     }
@@ -453,7 +461,7 @@ impl Compiler {
         }
     }
 
-    fn add_file(&mut self, file: &crate::lists::ListFile) {
+    fn add_file(&mut self, file: &ListFile) {
         let category: Arc<str> = Arc::from(file.category.as_str());
         let path: Arc<str> = Arc::from(file.path.as_str());
         let match_mode = if self.options.raw {
