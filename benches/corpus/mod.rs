@@ -146,6 +146,12 @@ pub fn peak_rss_mb() -> f64 {
     status_mb("VmHWM:")
 }
 
+/// Starts [`peak_rss_mb`] over from the current resident size (Linux: writing
+/// 5 to `/proc/self/clear_refs`), so a later phase's peak is its own.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// Current resident memory in MiB (Linux).
 pub fn rss_mb() -> f64 {
     status_mb("VmRSS:")

@@ -77,6 +77,10 @@ pub struct Config {
     pub transactional_id: Option<String>,
     /// Reload the word lists when files in `wordlists` change.
     pub watch_wordlists: bool,
+    /// Reloads build their two automata on two threads: faster, but the
+    /// compile takes a core from the workers and holds both builders'
+    /// working memory at once. Off (default): one after the other.
+    pub reload_parallel_compile: bool,
     /// Follow this compacted topic of word lists (see `publish-wordlists`).
     pub wordlists_topic: Option<String>,
     /// Also write reload audit records to this topic.
@@ -120,6 +124,7 @@ impl Default for Config {
             transaction_max_ms: 200,
             transactional_id: None,
             watch_wordlists: true,
+            reload_parallel_compile: false,
             wordlists_topic: None,
             audit_topic: None,
             admin_tokens: BTreeMap::new(),

@@ -83,8 +83,9 @@ pub struct RulesetStatus {
 pub struct Shared {
     /// The ruleset every message is judged by; swapped atomically on reload.
     pub ruleset: ArcSwap<Ruleset>,
-    /// Options the ruleset was built with (reloads use the same).
-    pub builder: RulesetBuilder,
+    /// Options reloads compile with: the start's, built in parallel only
+    /// when `reload_parallel_compile` says so.
+    pub reload_builder: RulesetBuilder,
     /// All metrics.
     pub metrics: Metrics,
     /// Ruleset status for `/admin/ruleset`.
@@ -192,7 +193,7 @@ impl Shared {
         let ruleset = compile(&builder, lists)?;
         let shared = Shared {
             ruleset: ArcSwap::from_pointee(ruleset),
-            builder,
+            reload_builder: builder.parallel(config.reload_parallel_compile),
             metrics: Metrics::new(),
             status: Mutex::new(RulesetStatus::default()),
             assigned: AtomicI64::new(0),

@@ -133,7 +133,7 @@ impl Reloader {
             self.audit(&rec).await;
             return rec;
         }
-        let builder = self.shared.builder.clone();
+        let builder = self.shared.reload_builder.clone();
         let built = tokio::task::spawn_blocking(move || {
             let rs = builder.build_from(lists);
             super::release_freed_memory();
