@@ -13,6 +13,7 @@ fi
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo build --lib --no-default-features   # the detection core has no tokio or Kafka in it
+cargo fetch --quiet   # every platform's crates: cargo-deny reads the whole graph
 cargo deny --offline check licenses bans sources   # advisories need the RustSec database (no network here)
 cargo test --lib --bins
 cargo test --doc
