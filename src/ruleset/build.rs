@@ -119,9 +119,9 @@ impl RulesetBuilder {
     }
 
     /// Build the automaton of Chinese keys and the one of all-ASCII keys
-    /// (pinyin variants, Latin terms) on two threads. Default on: at 1M
-    /// terms a compile on an idle machine takes about 2.5 s instead of
-    /// 3.6-4.9 s. Off, they build one after the other, holding one builder's
+    /// (pinyin variants, Latin terms) on two threads. Default on: with a core
+    /// to spare, a 1M-term compile measured 2.4-2.6 s instead of 3.6-4.9 s.
+    /// Off, they build one after the other, holding one builder's
     /// working memory at a time and leaving the other core to scanning: what
     /// a reload beside a running engine wants (reload bench, 1M terms:
     /// compile as fast there, 3.7-4.1 s against 3.7-4.5 s, peak 1,069-1,121
@@ -218,8 +218,9 @@ pub(crate) struct Pattern {
 ///   other unit this automaton would fall back to its root anyway: the walk
 ///   resets it instead of stepping it, and Chinese text costs it nothing.
 ///
-/// The two build in parallel by default: pinyin variants are about half the states of a
-/// Chinese list (1M terms: 2.4-2.6 s instead of 3.6-4.9 s, scan speed the same).
+/// The two build in parallel by default: pinyin variants are about half the
+/// states of a Chinese list (1M terms: 2.4-2.6 s instead of 3.6-4.9 s, scan
+/// speed the same); reloads build them in turn ([`RulesetBuilder::parallel`]).
 pub(crate) struct FoldedMatcher {
     pub wide: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     pub ascii: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
