@@ -120,7 +120,8 @@ impl RulesetBuilder {
 
     /// Build the automaton of Chinese keys and the one of all-ASCII keys
     /// (pinyin variants, Latin terms) on two threads. Default on: with a core
-    /// to spare, a 1M-term compile measured 2.4-2.6 s instead of 3.6-4.9 s.
+    /// to spare, a 1M-term compile measured 2.4-2.6 s instead of 3.6-4.9 s
+    /// (both with daachorse's prefilter, since dropped: now 1.8-2.2 s).
     /// Off, they build one after the other, holding one builder's
     /// working memory at a time and leaving the other core to scanning: what
     /// a reload beside a running engine wants (reload bench, 1M terms:
