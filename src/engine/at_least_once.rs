@@ -161,8 +161,13 @@ pub async fn run(
     // would be refused, and librdkafka was seen to hang closing two
     // consumers of one group at once)
     for consumer in finished {
-        consumer.unsubscribe();
-        drop(consumer);
+        // closing blocks until the group has acknowledged the leave: never
+        // on an async worker, whose other tasks may be what it waits for
+        let _ = tokio::task::spawn_blocking(move || {
+            consumer.unsubscribe();
+            drop(consumer);
+        })
+        .await;
     }
     let producer_flush = producer.clone();
     let _ = tokio::task::spawn_blocking(move || producer_flush.flush(Duration::from_secs(5))).await;
@@ -275,9 +280,15 @@ async fn consume(
     if tokio::time::timeout(timeout, acker).await.is_err() {
         tracing::warn!("shutdown timeout: unfinished messages will be redelivered");
     }
-    match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-        Err(e) => tracing::warn!(error = %e, "final commit failed"),
+    // a synchronous commit waits on the coordinator: off the async workers
+    let committing = consumer.clone();
+    let commit =
+        tokio::task::spawn_blocking(move || committing.commit_consumer_state(CommitMode::Sync))
+            .await;
+    match commit {
+        Ok(Ok(())) | Ok(Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset))) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "final commit failed"),
+        Err(e) => tracing::warn!(error = %e, "final commit did not finish"),
     }
     Ok(consumer)
 }

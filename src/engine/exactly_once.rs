@@ -137,7 +137,12 @@ pub async fn run(
         }
     }
     tracing::info!("stopped");
-    consumer.unsubscribe();
+    // leaving the group blocks until the coordinator answers: off the async workers
+    let _ = tokio::task::spawn_blocking(move || {
+        consumer.unsubscribe();
+        drop(consumer);
+    })
+    .await;
     Ok(())
 }
 
