@@ -378,6 +378,18 @@ pub fn metric_sum(exposition: &str, name: &str) -> f64 {
         .sum()
 }
 
+/// Whether an engine's metrics say it holds partitions and none of them has
+/// a message left to judge (librdkafka's statistics: up to 5 s old).
+pub fn caught_up(exposition: &str) -> bool {
+    let assigned = metric_sum(exposition, "wordwarden_partitions_assigned");
+    let lags: Vec<f64> = exposition
+        .lines()
+        .filter(|l| l.starts_with("wordwarden_consumer_lag_messages{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .collect();
+    assigned > 0.0 && lags.len() as f64 == assigned && lags.iter().all(|lag| *lag == 0.0)
+}
+
 /// The `wordwarden run` binary as a child process.
 pub struct EngineProcess {
     pub child: Child,
@@ -417,7 +429,11 @@ impl EngineProcess {
             .env("WORDWARDEN_KAFKA_SESSION_TIMEOUT_MS", "6000")
             .env("WORDWARDEN_KAFKA_MAX_POLL_INTERVAL_MS", "10000")
             .env("WORDWARDEN_KAFKA_HEARTBEAT_INTERVAL_MS", "500")
-            .env("WORDWARDEN_LOG", "warn")
+            // raise it (e.g. `ENGINE_TEST_LOG=info`) to diagnose a failure
+            .env(
+                "WORDWARDEN_LOG",
+                std::env::var("ENGINE_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .env("WORDWARDEN_INPUT_FORMAT", "text")
             .stdout(Stdio::null());
         let log_path = std::env::temp_dir().join(format!("wordwarden-test-{}.log", free_port()));
@@ -449,10 +465,36 @@ impl EngineProcess {
         while self.processed() < n {
             assert!(
                 start.elapsed() < limit,
-                "only {} of {n} processed after {limit:?}",
-                self.processed()
+                "only {} of {n} processed after {limit:?}; metrics:\n{}\nlog tail:\n{}",
+                self.processed(),
+                self.diagnostic_metrics(),
+                self.log_tail(60)
             );
             std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A kill point: waits until `n` messages were processed, or until the
+    /// engine has caught up (nothing left to do, so `n` can never come: an
+    /// earlier instance ran through the backlog before it was killed).
+    /// Panics after `limit` with the engine's metrics and log tail.
+    pub fn wait_processed_or_caught_up(&self, n: f64, limit: Duration) {
+        let start = Instant::now();
+        loop {
+            let metrics = self.metrics();
+            if metric_sum(&metrics, "wordwarden_messages_processed_total") >= n
+                || caught_up(&metrics)
+            {
+                return;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "only {} of {n} processed after {limit:?}, and not caught up; metrics:\n{}\nlog tail:\n{}",
+                self.processed(),
+                self.diagnostic_metrics(),
+                self.log_tail(60)
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -475,6 +517,22 @@ impl EngineProcess {
     /// The process's logs so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The last `lines` lines of the logs, for a failure message.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let logs = self.logs();
+        let all: Vec<&str> = logs.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// The engine's own metrics (no Go/process series), for a failure message.
+    pub fn diagnostic_metrics(&self) -> String {
+        self.metrics()
+            .lines()
+            .filter(|l| l.starts_with("wordwarden_") && !l.contains("_bucket"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
