@@ -222,16 +222,24 @@ impl Running {
         }
     }
 
-    /// Graceful stop; returns how long it took.
+    /// Graceful stop; returns how long it took. Panics (naming what the
+    /// engine held) if it takes over two minutes, so a hang in shutdown fails
+    /// the test instead of stalling the whole run.
     pub async fn stop(mut self) -> Duration {
         let start = Instant::now();
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        self.handle
-            .await
-            .expect("engine task")
-            .expect("engine ran cleanly");
+        let assigned = self.shared.assigned.load(Ordering::Relaxed);
+        let processed = self.processed();
+        match tokio::time::timeout(Duration::from_secs(120), &mut self.handle).await {
+            Ok(joined) => joined
+                .expect("engine task")
+                .expect("engine ran cleanly"),
+            Err(_) => panic!(
+                "engine did not stop within 120 s (it held {assigned} partitions, had processed {processed})"
+            ),
+        }
         start.elapsed()
     }
 }
@@ -504,7 +512,21 @@ impl EngineProcess {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let status = self.child.wait().expect("wait");
+        // bounded: a shutdown that hangs fails here with the logs, instead
+        // of stalling the whole run
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if start.elapsed() > Duration::from_secs(120) {
+                let _ = self.child.kill();
+                panic!(
+                    "engine did not exit within 120 s of SIGTERM; log tail:\n{}",
+                    self.log_tail(60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         (status.code(), start.elapsed(), self.logs())
     }
 
