@@ -74,6 +74,10 @@ pub fn config(brokers: &str, group: &str, input: &str, lists: &Path) -> Config {
     c.kafka.insert("heartbeat.interval.ms".into(), "500".into());
     c.kafka
         .insert("topic.metadata.refresh.interval.ms".into(), "1000".into());
+    // librdkafka's own trace, with TEST_LOG=...,librdkafka=debug
+    if let Ok(debug) = std::env::var("TEST_KAFKA_DEBUG") {
+        c.kafka.insert("debug".into(), debug);
+    }
     c
 }
 
