@@ -472,36 +472,30 @@ impl EngineProcess {
         metric_sum(&self.metrics(), "wordwarden_messages_processed_total")
     }
 
+    /// Waits until `n` messages were processed (panics after `limit`).
     pub fn wait_processed(&self, n: f64, limit: Duration) {
-        let start = Instant::now();
-        while self.processed() < n {
-            assert!(
-                start.elapsed() < limit,
-                "only {} of {n} processed after {limit:?}; metrics:\n{}\nlog tail:\n{}",
-                self.processed(),
-                self.diagnostic_metrics(),
-                self.log_tail(60)
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.wait_metrics(&format!("{n} processed"), limit, |m| {
+            metric_sum(m, "wordwarden_messages_processed_total") >= n
+        });
     }
 
     /// A kill point: waits until `n` messages were processed, or until the
     /// engine has caught up (nothing left to do, so `n` can never come: an
     /// earlier instance ran through the backlog before it was killed).
-    /// Panics after `limit` with the engine's metrics and log tail.
     pub fn wait_processed_or_caught_up(&self, n: f64, limit: Duration) {
+        self.wait_metrics(&format!("{n} processed, or caught up"), limit, |m| {
+            metric_sum(m, "wordwarden_messages_processed_total") >= n || caught_up(m)
+        });
+    }
+
+    /// Polls the metrics until `done` holds; panics after `limit` with the
+    /// engine's metrics and log tail.
+    fn wait_metrics(&self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) {
         let start = Instant::now();
-        loop {
-            let metrics = self.metrics();
-            if metric_sum(&metrics, "wordwarden_messages_processed_total") >= n
-                || caught_up(&metrics)
-            {
-                return;
-            }
+        while !done(&self.metrics()) {
             assert!(
                 start.elapsed() < limit,
-                "only {} of {n} processed after {limit:?}, and not caught up; metrics:\n{}\nlog tail:\n{}",
+                "not {what} after {limit:?} ({} processed); metrics:\n{}\nlog tail:\n{}",
                 self.processed(),
                 self.diagnostic_metrics(),
                 self.log_tail(60)
