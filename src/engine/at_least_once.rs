@@ -161,13 +161,7 @@ pub async fn run(
     // would be refused, and librdkafka was seen to hang closing two
     // consumers of one group at once)
     for consumer in finished {
-        // closing blocks until the group has acknowledged the leave: never
-        // on an async worker, whose other tasks may be what it waits for
-        let _ = tokio::task::spawn_blocking(move || {
-            consumer.unsubscribe();
-            drop(consumer);
-        })
-        .await;
+        clients::leave_group(consumer).await;
     }
     let producer_flush = producer.clone();
     let _ = tokio::task::spawn_blocking(move || producer_flush.flush(Duration::from_secs(5))).await;

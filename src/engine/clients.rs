@@ -4,7 +4,7 @@ use rdkafka::config::ClientConfig;
 
 use std::sync::Arc;
 
-use rdkafka::consumer::StreamConsumer;
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
 
 use super::config::Config;
 use super::context::EngineContext;
@@ -122,6 +122,17 @@ pub(crate) fn engine_consumer(
     let consumer: StreamConsumer<EngineContext> =
         consumer(config, exactly_once).create_with_context(context)?;
     Ok(Arc::new(consumer))
+}
+
+/// Leaves the group and closes `consumer` (its last reference). Both block
+/// until the coordinator answers: never on an async worker, whose other
+/// tasks may be what it waits for.
+pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>) {
+    let _ = tokio::task::spawn_blocking(move || {
+        consumer.unsubscribe();
+        drop(consumer);
+    })
+    .await;
 }
 
 /// The alert and dead-letter producer.

@@ -137,12 +137,7 @@ pub async fn run(
         }
     }
     tracing::info!("stopped");
-    // leaving the group blocks until the coordinator answers: off the async workers
-    let _ = tokio::task::spawn_blocking(move || {
-        consumer.unsubscribe();
-        drop(consumer);
-    })
-    .await;
+    clients::leave_group(consumer).await;
     Ok(())
 }
 

@@ -219,9 +219,9 @@ pub(crate) struct Pattern {
 ///   other unit this automaton would fall back to its root anyway: the walk
 ///   resets it instead of stepping it, and Chinese text costs it nothing.
 ///
-/// The two build in parallel by default: pinyin variants are about half the
-/// states of a Chinese list (1M terms: 2.4-2.6 s instead of 3.6-4.9 s, scan
-/// speed the same); reloads build them in turn ([`RulesetBuilder::parallel`]).
+/// The two build in parallel by default (pinyin variants are about half the
+/// states of a Chinese list; scan speed the same), reloads in turn: the
+/// figures are on [`RulesetBuilder::parallel`].
 pub(crate) struct FoldedMatcher {
     pub wide: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     pub ascii: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
