@@ -228,14 +228,131 @@ pub(crate) struct FoldedMatcher {
     /// Some wide key contains an ASCII character (`qq号`); otherwise the walk
     /// skips the wide automaton on ASCII units too.
     pub wide_has_ascii: bool,
+    /// Necessary condition for a wide match, for the pre-pass (none when a
+    /// wide key has an ASCII character).
+    pub wide_prefixes: Option<PrefixFilter>,
     pub patterns: Vec<Pattern>,
     pub alts: Vec<Alt>,
+}
+
+/// A Bloom filter (two bits a key) of the first three units of every wide
+/// key, or the whole key when shorter: a text in which no run of non-ASCII
+/// units starts like a key cannot match one, and testing that touches two
+/// bits of a cache-sized table where stepping the automaton touches its
+/// states. With 64 bits a key about 4% of realistic messages pass (a hit
+/// rate of 0.5%) and the pre-pass then runs the automata; 100k terms: scan
+/// 268-286 MB/s against 218-244 without (A/B, same sitting). Past 2 MiB the
+/// table no longer stays in cache and the filter cost more than it saved
+/// (1M terms, 8 MiB: 67-74 against 88-95 MB/s), so larger lists go without.
+pub(crate) struct PrefixFilter {
+    bits: Box<[u64]>,
+    shift: u32,
+    /// Key lengths present below three units.
+    singles: bool,
+    pairs: bool,
+    triples: bool,
+}
+
+impl PrefixFilter {
+    /// Most bits a filter may have (2 MiB).
+    const MAX_LOG2_BITS: u32 = 24;
+
+    /// The filter of `keys`, or none for none or too many.
+    fn new<'k>(keys: impl ExactSizeIterator<Item = &'k str>) -> Option<PrefixFilter> {
+        if keys.len() == 0 {
+            return None;
+        }
+        let log2 = (keys.len() * 64)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(16);
+        if log2 > Self::MAX_LOG2_BITS {
+            return None;
+        }
+        let mut f = PrefixFilter {
+            bits: vec![0u64; 1 << (log2 - 6)].into_boxed_slice(),
+            shift: 64 - log2,
+            singles: false,
+            pairs: false,
+            triples: false,
+        };
+        for k in keys {
+            let mut cs = k.chars();
+            let (a, b, c) = (cs.next(), cs.next(), cs.next());
+            match (a, b, c) {
+                (Some(a), None, _) => {
+                    f.singles = true;
+                    f.insert(Self::key1(a));
+                }
+                (Some(a), Some(b), None) => {
+                    f.pairs = true;
+                    f.insert(Self::key2(a, b));
+                }
+                (Some(a), Some(b), Some(c)) => {
+                    f.triples = true;
+                    f.insert(Self::key3(a, b, c));
+                }
+                _ => {}
+            }
+        }
+        Some(f)
+    }
+
+    // one, two or three 21-bit characters, tagged by their count
+    #[inline(always)]
+    fn key1(a: char) -> u64 {
+        u64::from(a) | (1 << 63)
+    }
+    #[inline(always)]
+    fn key2(a: char, b: char) -> u64 {
+        u64::from(a) | u64::from(b) << 21 | (1 << 62)
+    }
+    #[inline(always)]
+    fn key3(a: char, b: char, c: char) -> u64 {
+        u64::from(a) | u64::from(b) << 21 | u64::from(c) << 42
+    }
+
+    #[inline(always)]
+    fn positions(&self, key: u64) -> (usize, usize) {
+        let h1 = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift;
+        let h2 = key.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> self.shift;
+        (h1 as usize, h2 as usize)
+    }
+
+    fn insert(&mut self, key: u64) {
+        let (a, b) = self.positions(key);
+        self.bits[a >> 6] |= 1 << (a & 63);
+        self.bits[b >> 6] |= 1 << (b & 63);
+    }
+
+    #[inline(always)]
+    fn contains(&self, key: u64) -> bool {
+        let (a, b) = self.positions(key);
+        (self.bits[a >> 6] >> (a & 63)) & (self.bits[b >> 6] >> (b & 63)) & 1 == 1
+    }
+
+    /// Whether a key may start at the last of the units `u2 u1 u0` (`'\0'`
+    /// for none).
+    #[inline(always)]
+    pub fn may_start(&self, u2: char, u1: char, u0: char) -> bool {
+        (self.singles && self.contains(Self::key1(u0)))
+            || (self.pairs && u1 != '\0' && self.contains(Self::key2(u1, u0)))
+            || (self.triples && u2 != '\0' && self.contains(Self::key3(u2, u1, u0)))
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.bits.len() * 8
+    }
 }
 
 impl FoldedMatcher {
     pub fn heap_bytes(&self) -> usize {
         self.wide.as_ref().map_or(0, |a| a.heap_bytes())
             + self.ascii.as_ref().map_or(0, |a| a.heap_bytes())
+            + self
+                .wide_prefixes
+                .as_ref()
+                .map_or(0, PrefixFilter::heap_bytes)
             + self.patterns.len() * std::mem::size_of::<Pattern>()
             + self.alts.len() * std::mem::size_of::<Alt>()
     }
@@ -833,6 +950,11 @@ fn build_folded(
             wide.push((k.as_str(), i as u32));
         }
     }
+    let wide_prefixes = if wide_has_ascii {
+        None
+    } else {
+        PrefixFilter::new(wide.iter().map(|(k, _)| *k))
+    };
     let (wide, ascii) = if parallel {
         std::thread::scope(|s| {
             let ascii = s.spawn(move || charwise(ascii, false));
@@ -849,6 +971,7 @@ fn build_folded(
         wide: wide?,
         ascii: ascii?,
         wide_has_ascii,
+        wide_prefixes,
         patterns,
         alts,
     }))

@@ -3,7 +3,7 @@
 
 use daachorse::charwise::iter::FindOverlappingStepper;
 
-use super::build::{Alt, FoldedMatcher, Pattern, Target};
+use super::build::{Alt, FoldedMatcher, Pattern, PrefixFilter, Target};
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
 use crate::fold::{folds_to_word_char, is_invisible, is_word_char, light_fold, FoldEntry, Folder};
@@ -584,6 +584,79 @@ fn walk_folded(
 /// walk itself, so the map is built only for the few that do.
 #[inline]
 fn any_folded_match(fm: &FoldedMatcher, stretch: bool, text: &str) -> bool {
+    if let Some(filter) = &fm.wide_prefixes {
+        if !may_match(fm, filter, stretch, text) {
+            return false;
+        }
+    }
+    automaton_match(fm, stretch, text)
+}
+
+/// False when no wide key can start anywhere in the folded text (by its
+/// first units, per [`PrefixFilter`]) and no ASCII key ends in it: the same
+/// unit stream as [`automaton_match`], with the wide automaton replaced by
+/// the filter.
+#[inline]
+fn may_match(fm: &FoldedMatcher, filter: &PrefixFilter, stretch: bool, text: &str) -> bool {
+    let folder = Folder::new();
+    let mut w = Window {
+        ascii: Lane::new(fm.ascii.as_ref()),
+        u2: '\0',
+        u1: '\0',
+        last: '\0',
+    };
+    for c in text.chars() {
+        match folder.fold(c) {
+            FoldEntry::One(ch) => {
+                if w.unit(filter, stretch, ch) {
+                    return true;
+                }
+            }
+            FoldEntry::Invisible | FoldEntry::Noise => {}
+            FoldEntry::Many(chars) => {
+                for &ch in chars {
+                    if w.unit(filter, stretch, ch) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
+/// [`may_match`]'s state: the ASCII automaton and the last two non-ASCII
+/// units of the current run.
+struct Window<'a> {
+    ascii: Lane<'a>,
+    u2: char,
+    u1: char,
+    last: char,
+}
+
+impl Window<'_> {
+    #[inline(always)]
+    fn unit(&mut self, filter: &PrefixFilter, stretch: bool, ch: char) -> bool {
+        if stretch && self.last == ch {
+            return false;
+        }
+        self.last = ch;
+        if ch.is_ascii() {
+            (self.u2, self.u1) = ('\0', '\0');
+            self.ascii.step(ch);
+            self.ascii.any_match()
+        } else {
+            self.ascii.reset();
+            let hit = filter.may_start(self.u2, self.u1, ch);
+            (self.u2, self.u1) = (self.u1, ch);
+            hit
+        }
+    }
+}
+
+/// [`any_folded_match`] by the automata alone.
+#[inline]
+fn automaton_match(fm: &FoldedMatcher, stretch: bool, text: &str) -> bool {
     let folder = Folder::new();
     let mut stepper = Steppers::new(fm);
     // the last unit's character: noise and invisibles do not end a run
@@ -926,6 +999,7 @@ mod tests {
                 ),
                 ascii: None,
                 wide_has_ascii: true,
+                wide_prefixes: None,
                 patterns: split.patterns.clone(),
                 alts: split.alts.clone(),
             };
@@ -946,13 +1020,18 @@ mod tests {
         ) {
             let rs = ruleset();
             let fm = rs.folded.as_ref().expect("folded lists");
+            // the filter is what would skip a match wrongly: it must be on
+            prop_assert!(fm.wide_prefixes.is_some());
             let text: String = parts.concat();
-            let (mut units, mut pending) = (Vec::new(), Vec::new());
-            let mut sink = Sink::default();
-            walk_folded(fm, &rs, true, 0, &text, &mut units, &mut pending, &mut sink);
-            let found = !sink.cands.is_empty() || !sink.allows.is_empty() || !sink.parts.is_empty();
-            if found {
-                prop_assert!(any_folded_match(fm, true, &text), "skipped {text:?}");
+            for stretch in [true, false] {
+                let (mut units, mut pending) = (Vec::new(), Vec::new());
+                let mut sink = Sink::default();
+                walk_folded(fm, &rs, stretch, 0, &text, &mut units, &mut pending, &mut sink);
+                let found =
+                    !sink.cands.is_empty() || !sink.allows.is_empty() || !sink.parts.is_empty();
+                if found {
+                    prop_assert!(any_folded_match(fm, stretch, &text), "skipped {text:?}");
+                }
             }
         }
     }
