@@ -228,53 +228,64 @@ pub(crate) struct FoldedMatcher {
     /// Some wide key contains an ASCII character (`qq号`); otherwise the walk
     /// skips the wide automaton on ASCII units too.
     pub wide_has_ascii: bool,
-    /// Necessary condition for a wide match, for the pre-pass (none when a
-    /// wide key has an ASCII character).
+    /// The wide keys' first units: both walks step the wide automaton only
+    /// where one may start (none when a wide key has an ASCII character).
     pub wide_prefixes: Option<PrefixFilter>,
     pub patterns: Vec<Pattern>,
     pub alts: Vec<Alt>,
 }
 
-/// A Bloom filter (two bits a key) of the first three units of every wide
-/// key, or the whole key when shorter: a text in which no run of non-ASCII
-/// units starts like a key cannot match one, and testing that touches two
-/// bits of a cache-sized table where stepping the automaton touches its
-/// states. With 64 bits a key about 4% of realistic messages pass (a hit
-/// rate of 0.5%) and the pre-pass then runs the automata; 100k terms: scan
-/// 268-286 MB/s against 218-244 without (A/B, same sitting). Past 2 MiB the
-/// table no longer stays in cache and the filter cost more than it saved
-/// (1M terms, 8 MiB: 67-74 against 88-95 MB/s), so larger lists go without.
+/// A Bloom filter (two bits a key) of the first three units of every key of
+/// one automaton (all of a key shorter than three): a run of units that
+/// starts like no key cannot hold one, and testing that reads two bits of a
+/// cache-sized table where stepping the automaton reads its states, a likely
+/// cache miss a unit. Blocked by cache line: the last two tested units pick
+/// one 64-byte block and both the pair and the triple test read it, so a unit
+/// costs one miss at most. The walks step an automaton only around units where
+/// some key may start (`GatedLane` in scan.rs). 64 bits a key up to 2 MiB;
+/// larger lists share the 2 MiB (1M terms: about 30 keys a block, more false
+/// "may start"s, still faster than stepping throughout). Same-sitting A/B on
+/// the harness' corpus (30 MB, realistic lists): 100k terms folded 347-370
+/// MB/s against 256-294 ungated, raw 584-611 against 292-317; 1M terms folded
+/// 142-146 against 102, raw 219-227 against 116-120.
 pub(crate) struct PrefixFilter {
-    bits: Box<[u64]>,
+    blocks: Box<[[u64; 8]]>,
     shift: u32,
     /// Key lengths present below three units.
     singles: bool,
     pairs: bool,
     triples: bool,
+    /// Longest key, in units: how long the automaton must keep stepping
+    /// after a unit where a key may start.
+    pub max_units: u32,
 }
 
 impl PrefixFilter {
-    /// Most bits a filter may have (2 MiB).
-    const MAX_LOG2_BITS: u32 = 24;
+    /// Most blocks a filter may have (2 MiB): an unblocked 8 MiB filter fell
+    /// out of the caches and measured slower than stepping the automaton; 1M
+    /// keys in 2 MiB measured faster than in 8.
+    const MAX_LOG2_BLOCKS: u32 = 15;
 
-    /// The filter of `keys`, or none for none or too many.
-    fn new<'k>(keys: impl ExactSizeIterator<Item = &'k str>) -> Option<PrefixFilter> {
-        if keys.len() == 0 {
+    /// The filter of `keys`, or none for none (or a key holding `'\0'`,
+    /// which the walks' window uses for "no unit").
+    fn new<'k>(keys: impl ExactSizeIterator<Item = &'k str> + Clone) -> Option<PrefixFilter> {
+        // '\0' stands for "no unit" in the walk's window
+        if keys.len() == 0 || keys.clone().any(|k| k.contains('\0')) {
             return None;
         }
-        let log2 = (keys.len() * 64)
+        // 64 bits a key: eight keys a 512-bit block on average
+        let log2 = (keys.len() / 8 + 1)
             .next_power_of_two()
             .trailing_zeros()
-            .max(16);
-        if log2 > Self::MAX_LOG2_BITS {
-            return None;
-        }
+            .max(7);
+        let log2 = log2.min(Self::MAX_LOG2_BLOCKS);
         let mut f = PrefixFilter {
-            bits: vec![0u64; 1 << (log2 - 6)].into_boxed_slice(),
+            blocks: vec![[0u64; 8]; 1 << log2].into_boxed_slice(),
             shift: 64 - log2,
             singles: false,
             pairs: false,
             triples: false,
+            max_units: 0,
         };
         for k in keys {
             let mut cs = k.chars();
@@ -282,18 +293,19 @@ impl PrefixFilter {
             match (a, b, c) {
                 (Some(a), None, _) => {
                     f.singles = true;
-                    f.insert(Self::key1(a));
+                    f.insert('\0', a, Self::key1(a));
                 }
                 (Some(a), Some(b), None) => {
                     f.pairs = true;
-                    f.insert(Self::key2(a, b));
+                    f.insert(a, b, Self::key2(a, b));
                 }
                 (Some(a), Some(b), Some(c)) => {
                     f.triples = true;
-                    f.insert(Self::key3(a, b, c));
+                    f.insert(b, c, Self::key3(a, b, c));
                 }
                 _ => {}
             }
+            f.max_units = f.max_units.max(k.chars().count() as u32);
         }
         Some(f)
     }
@@ -312,36 +324,51 @@ impl PrefixFilter {
         u64::from(a) | u64::from(b) << 21 | u64::from(c) << 42
     }
 
+    /// The block of the two units `a b` (`a` is `'\0'` for a single unit).
     #[inline(always)]
-    fn positions(&self, key: u64) -> (usize, usize) {
-        let h1 = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift;
-        let h2 = key.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> self.shift;
-        (h1 as usize, h2 as usize)
+    fn block(&self, a: char, b: char) -> usize {
+        let pair = u64::from(a) | u64::from(b) << 21;
+        (pair.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
-    fn insert(&mut self, key: u64) {
-        let (a, b) = self.positions(key);
-        self.bits[a >> 6] |= 1 << (a & 63);
-        self.bits[b >> 6] |= 1 << (b & 63);
+    /// Two bit positions in a 512-bit block.
+    #[inline(always)]
+    fn bits(key: u64) -> (usize, usize) {
+        let h = key.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        ((h >> 55) as usize, ((h >> 46) & 511) as usize)
+    }
+
+    fn insert(&mut self, a: char, b: char, key: u64) {
+        let block = self.block(a, b);
+        let (p, q) = Self::bits(key);
+        let words = &mut self.blocks[block];
+        words[p >> 6] |= 1 << (p & 63);
+        words[q >> 6] |= 1 << (q & 63);
     }
 
     #[inline(always)]
-    fn contains(&self, key: u64) -> bool {
-        let (a, b) = self.positions(key);
-        (self.bits[a >> 6] >> (a & 63)) & (self.bits[b >> 6] >> (b & 63)) & 1 == 1
+    fn contains(words: &[u64; 8], key: u64) -> bool {
+        let (p, q) = Self::bits(key);
+        (words[p >> 6] >> (p & 63)) & (words[q >> 6] >> (q & 63)) & 1 == 1
     }
 
-    /// Whether a key may start at the last of the units `u2 u1 u0` (`'\0'`
-    /// for none).
+    /// Whether a key may start at one of the units `u2 u1 u0` (`'\0'` for
+    /// none), by the units up to the last.
     #[inline(always)]
     pub fn may_start(&self, u2: char, u1: char, u0: char) -> bool {
-        (self.singles && self.contains(Self::key1(u0)))
-            || (self.pairs && u1 != '\0' && self.contains(Self::key2(u1, u0)))
-            || (self.triples && u2 != '\0' && self.contains(Self::key3(u2, u1, u0)))
+        if self.singles && Self::contains(&self.blocks[self.block('\0', u0)], Self::key1(u0)) {
+            return true;
+        }
+        if u1 == '\0' {
+            return false;
+        }
+        let words = &self.blocks[self.block(u1, u0)];
+        (self.pairs && Self::contains(words, Self::key2(u1, u0)))
+            || (self.triples && u2 != '\0' && Self::contains(words, Self::key3(u2, u1, u0)))
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.bits.len() * 8
+        self.blocks.len() * 64
     }
 }
 
@@ -394,6 +421,8 @@ impl ExactAutomaton {
 
 pub(crate) struct ExactMatcher {
     pub automaton: ExactAutomaton,
+    /// The keys' first units, for a char-wise automaton (see [`PrefixFilter`]).
+    pub prefixes: Option<PrefixFilter>,
     pub patterns: Vec<Pattern>,
     pub alts: Vec<Alt>,
 }
@@ -868,7 +897,9 @@ impl Compiler {
                 .or_insert(0) += 1;
         }
         let automaton_bytes = folded.as_ref().map_or(0, FoldedMatcher::heap_bytes)
-            + exact.as_ref().map_or(0, |e| e.automaton.heap_bytes());
+            + exact.as_ref().map_or(0, |e| {
+                e.automaton.heap_bytes() + e.prefixes.as_ref().map_or(0, PrefixFilter::heap_bytes)
+            });
         let stats = RulesetStats {
             patterns: pattern_count,
             rules_per_category,
@@ -1017,8 +1048,13 @@ fn build_exact(pending: Vec<PendingPattern>) -> Result<Option<ExactMatcher>, Rul
             None => return Ok(None),
         }
     };
+    let prefixes = match automaton {
+        ExactAutomaton::Chars(_) => PrefixFilter::new(keys.iter().map(String::as_str)),
+        ExactAutomaton::Bytes(_) => None,
+    };
     Ok(Some(ExactMatcher {
         automaton,
+        prefixes,
         patterns,
         alts,
     }))

@@ -3,7 +3,7 @@
 
 use daachorse::charwise::iter::FindOverlappingStepper;
 
-use super::build::{Alt, FoldedMatcher, Pattern, PrefixFilter, Target};
+use super::build::{Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target};
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
 use crate::fold::{folds_to_word_char, is_invisible, is_word_char, light_fold, FoldEntry, Folder};
@@ -202,7 +202,11 @@ impl<'r> Scanner<'r> {
                 &mut self.sink,
             );
         }
-        if let Some(ex) = &rs.exact {
+        if let Some(ex) = rs
+            .exact
+            .as_ref()
+            .filter(|ex| any_exact_match(&ex.automaton, ex.prefixes.as_ref(), text))
+        {
             let sink = &mut self.sink;
             ex.automaton
                 .for_each_overlapping(text, |pattern, start, end| {
@@ -584,81 +588,112 @@ fn walk_folded(
 /// walk itself, so the map is built only for the few that do.
 #[inline]
 fn any_folded_match(fm: &FoldedMatcher, stretch: bool, text: &str) -> bool {
-    if let Some(filter) = &fm.wide_prefixes {
-        if !may_match(fm, filter, stretch, text) {
-            return false;
-        }
-    }
-    automaton_match(fm, stretch, text)
+    automaton_match(Steppers::new(fm), stretch, text)
 }
 
-/// False when no wide key can start anywhere in the folded text (by its
-/// first units, per [`PrefixFilter`]) and no ASCII key ends in it: the same
-/// unit stream as [`automaton_match`], with the wide automaton replaced by
-/// the filter.
+/// Whether any `#! match: exact` pattern occurs in the raw text: the exact
+/// automaton gated by its filter as the folded walk's. Only texts for which
+/// this holds are searched for the occurrences themselves.
 #[inline]
-fn may_match(fm: &FoldedMatcher, filter: &PrefixFilter, stretch: bool, text: &str) -> bool {
-    let folder = Folder::new();
-    let mut w = Window {
-        ascii: Lane::new(fm.ascii.as_ref()),
-        u2: '\0',
-        u1: '\0',
-        last: '\0',
+fn any_exact_match(automaton: &ExactAutomaton, filter: Option<&PrefixFilter>, text: &str) -> bool {
+    let (ExactAutomaton::Chars(da), Some(filter)) = (automaton, filter) else {
+        return true;
     };
-    for c in text.chars() {
-        match folder.fold(c) {
-            FoldEntry::One(ch) => {
-                if w.unit(filter, stretch, ch) {
-                    return true;
-                }
-            }
-            FoldEntry::Invisible | FoldEntry::Noise => {}
-            FoldEntry::Many(chars) => {
-                for &ch in chars {
-                    if w.unit(filter, stretch, ch) {
-                        return true;
+    let mut lane = GatedLane::new(Some(da), Some(filter));
+    text.chars().any(|ch| lane.unit(ch))
+}
+
+/// One automaton's walk, stepped only where one of its keys may be under way:
+/// it starts, from its root, at a unit where its [`PrefixFilter`] says a key
+/// may start (replaying the two units before, where the key may have begun),
+/// and stops once the longest key begun there would have ended. A key's first
+/// units always pass the filter, so every key found by stepping throughout is
+/// found here (the pre-pass property test checks the two against each
+/// other); on realistic text the automaton's states, a likely cache miss a
+/// step, are touched around a few hot spots instead of at every unit.
+/// Without a filter it steps on every unit.
+struct GatedLane<'a> {
+    lane: Lane<'a>,
+    filter: Option<&'a PrefixFilter>,
+    /// The two units before the current one in this run (`'\0'`: none).
+    u2: char,
+    u1: char,
+    /// Units taken so far.
+    units: u32,
+    /// The automaton is stepping, up to and including this unit.
+    until: Option<u32>,
+}
+
+impl<'a> GatedLane<'a> {
+    #[inline]
+    fn new(
+        automaton: Option<&'a daachorse::CharwiseDoubleArrayAhoCorasick<u32>>,
+        filter: Option<&'a PrefixFilter>,
+    ) -> Self {
+        GatedLane {
+            lane: Lane::new(automaton),
+            filter,
+            u2: '\0',
+            u1: '\0',
+            units: 0,
+            until: None,
+        }
+    }
+
+    /// A unit no key holds: nothing under way continues past it.
+    #[inline(always)]
+    fn break_run(&mut self) {
+        (self.u2, self.u1) = ('\0', '\0');
+        self.until = None;
+        self.lane.reset();
+    }
+
+    /// Takes one unit, stepping the automaton if a key may be under way.
+    #[inline(always)]
+    fn advance(&mut self, ch: char) {
+        let Some(filter) = self.filter else {
+            self.lane.step(ch);
+            return;
+        };
+        // the window opened at the last flagged unit ended with the unit
+        // before (its matches were read then)
+        if self.until.is_some_and(|until| self.units >= until) {
+            self.until = None;
+            self.lane.reset();
+        }
+        self.units += 1;
+        if filter.may_start(self.u2, self.u1, ch) {
+            if self.until.is_none() {
+                // from the root at the earliest unit the key may start at
+                self.lane.reset();
+                for u in [self.u2, self.u1] {
+                    if u != '\0' {
+                        self.lane.step(u);
                     }
                 }
             }
+            // a key starts at this unit or one of the two before, and its
+            // first three units end here: it ends within `max_units - 3` more
+            self.until = Some(self.units + filter.max_units.saturating_sub(3));
+        }
+        (self.u2, self.u1) = (self.u1, ch);
+        if self.until.is_some() {
+            self.lane.step(ch);
         }
     }
-    false
-}
 
-/// [`may_match`]'s state: the ASCII automaton and the last two non-ASCII
-/// units of the current run.
-struct Window<'a> {
-    ascii: Lane<'a>,
-    u2: char,
-    u1: char,
-    last: char,
-}
-
-impl Window<'_> {
+    /// Takes one unit; true when a key ends at it.
     #[inline(always)]
-    fn unit(&mut self, filter: &PrefixFilter, stretch: bool, ch: char) -> bool {
-        if stretch && self.last == ch {
-            return false;
-        }
-        self.last = ch;
-        if ch.is_ascii() {
-            (self.u2, self.u1) = ('\0', '\0');
-            self.ascii.step(ch);
-            self.ascii.any_match()
-        } else {
-            self.ascii.reset();
-            let hit = filter.may_start(self.u2, self.u1, ch);
-            (self.u2, self.u1) = (self.u1, ch);
-            hit
-        }
+    fn unit(&mut self, ch: char) -> bool {
+        self.advance(ch);
+        self.lane.any_match()
     }
 }
 
-/// [`any_folded_match`] by the automata alone.
+/// [`any_folded_match`] with the given automata walks.
 #[inline]
-fn automaton_match(fm: &FoldedMatcher, stretch: bool, text: &str) -> bool {
+fn automaton_match(mut stepper: Steppers<'_>, stretch: bool, text: &str) -> bool {
     let folder = Folder::new();
-    let mut stepper = Steppers::new(fm);
     // the last unit's character: noise and invisibles do not end a run
     let mut last = '\0';
     for c in text.chars() {
@@ -736,10 +771,11 @@ fn step(
 /// A walk's state in both automata of a [`FoldedMatcher`] (see there for why
 /// the all-ASCII one steps on ASCII units only). When no wide key contains an
 /// ASCII character (Chinese lists), the wide automaton likewise steps on
-/// non-ASCII units only, so each unit costs one transition, as with one
-/// automaton.
+/// non-ASCII units only, and only where its filter says a key may be under
+/// way ([`GatedLane`]).
 struct Steppers<'a> {
-    wide: Lane<'a>,
+    /// Gated by the wide keys' filter when there is one.
+    wide: GatedLane<'a>,
     ascii: Lane<'a>,
     /// Some wide key contains an ASCII character: step it on every unit.
     wide_on_ascii: bool,
@@ -792,12 +828,23 @@ impl<'a> Lane<'a> {
 }
 
 impl<'a> Steppers<'a> {
+    /// The walks of `fm`'s automata, the wide one gated by its filter.
     #[inline]
     fn new(fm: &'a FoldedMatcher) -> Self {
         Steppers {
-            wide: Lane::new(fm.wide.as_ref()),
+            wide: GatedLane::new(fm.wide.as_ref(), fm.wide_prefixes.as_ref()),
             ascii: Lane::new(fm.ascii.as_ref()),
             wide_on_ascii: fm.wide_has_ascii,
+        }
+    }
+
+    /// The same walks, the wide one stepped on every unit: the reference the
+    /// gated walk is tested against.
+    #[cfg(test)]
+    fn ungated(fm: &'a FoldedMatcher) -> Self {
+        Steppers {
+            wide: GatedLane::new(fm.wide.as_ref(), None),
+            ..Steppers::new(fm)
         }
     }
 
@@ -806,13 +853,13 @@ impl<'a> Steppers<'a> {
     fn consume(&mut self, ch: char) {
         if ch.is_ascii() {
             if self.wide_on_ascii {
-                self.wide.step(ch);
+                self.wide.advance(ch);
             } else {
-                self.wide.reset();
+                self.wide.break_run();
             }
             self.ascii.step(ch);
         } else {
-            self.wide.step(ch);
+            self.wide.advance(ch);
             self.ascii.reset();
         }
     }
@@ -820,13 +867,13 @@ impl<'a> Steppers<'a> {
     /// Whether some pattern ends at the last unit.
     #[inline(always)]
     fn any_match(&self) -> bool {
-        self.wide.any_match() || self.ascii.any_match()
+        self.wide.lane.any_match() || self.ascii.any_match()
     }
 
     /// Calls `each(pattern)` for every pattern ending at the last unit.
     #[inline(always)]
     fn for_each_match(&self, mut each: impl FnMut(u32)) {
-        for lane in [&self.wide, &self.ascii] {
+        for lane in [&self.wide.lane, &self.ascii] {
             if let (true, Some(s)) = (lane.moved, &lane.stepper) {
                 for m in s.matches() {
                     each(m.value());
@@ -929,10 +976,13 @@ mod tests {
     use crate::ruleset::RulesetBuilder;
     use proptest::prelude::*;
 
+    /// Keys of one to six units, overlapping and sharing prefixes, so the
+    /// gated walk starts and stops its wide automaton mid-run; the six-unit
+    /// key holds no shorter key, so only stepping to its end finds it.
     fn ruleset() -> Ruleset {
         let lists = WordListSet::from_sources(vec![(
             "a.txt".into(),
-            "内幕消息\n老鼠仓\n二二\nkg\n!特色情景\n色情\n".into(),
+            "内幕消息\n老鼠仓\n二二\nkg\n!特色情景\n色情\n消息灵通人士\n股\n".into(),
         )]);
         RulesetBuilder::new().build(&lists).expect("compiles")
     }
@@ -941,7 +991,8 @@ mod tests {
     /// the wide/ASCII split; `mixed` adds wide keys with ASCII characters
     /// (the wide automaton then steps on every unit).
     fn split_ruleset(mixed: bool) -> Ruleset {
-        let mut list = "内幕消息\n内幕\n老鼠仓\nkg\nabc\nbca\n!neimu ok\n色情\n".to_string();
+        let mut list =
+            "内幕消息\n内幕\n老鼠仓\nkg\nabc\nbca\n!neimu ok\n色情\n消息灵通人士\n".to_string();
         if mixed {
             list.push_str("qq号\nvip客户\n");
         }
@@ -966,6 +1017,39 @@ mod tests {
     }
 
     proptest! {
+        /// Raw mode's gate answers exactly whether the exact automaton finds
+        /// an occurrence: keys of one to six characters, ASCII among them,
+        /// overlapping and sharing prefixes.
+        #[test]
+        fn exact_gate_equals_the_search(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "内", "幕", "消", "息", "灵", "通", "人", "士", "股", "a", "b", "x", " ",
+                    "\u{200B}", "消息灵通人士", "消息灵通", "灵通人士", "内幕消", "ab内", "😀",
+                ]),
+                0..32,
+            )
+        ) {
+            let lists = WordListSet::from_sources(vec![(
+                "a.txt".into(),
+                "内幕消息\n消息灵通人士\nab内幕\n股\nxa\n".into(),
+            )]);
+            let rs = RulesetBuilder::new().raw(true).build(&lists).expect("compiles");
+            let ex = rs.exact.as_ref().expect("exact lists");
+            prop_assert!(ex.prefixes.is_some());
+            let text: String = parts.concat();
+            let mut found = false;
+            ex.automaton.for_each_overlapping(&text, |_, _, _| found = true);
+            prop_assert_eq!(
+                any_exact_match(&ex.automaton, ex.prefixes.as_ref(), &text),
+                found,
+                "{:?}",
+                text
+            );
+        }
+    }
+
+    proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         /// Stepping the all-ASCII automaton on ASCII units only, and resetting
         /// it on the others, finds exactly what one automaton of every key
@@ -976,9 +1060,10 @@ mod tests {
                 proptest::sample::select(vec![
                     "内", "幕", "消", "息", "老", "鼠", "仓", "色", "情", "客", "户", "号",
                     "nei", "mu", "n", "ei", "k", "g", "q", "vip", "VIP", "ab", "c", "bc", "a",
-                    "ok", " ", "*", "\u{200B}", "㎏", "ｑ", "1", "😀", "，",
+                    "ok", " ", "*", "\u{200B}", "㎏", "ｑ", "1", "😀", "，", "灵", "通", "人士",
+                    "消息灵通人士", "息灵通",
                 ]),
-                0..24,
+                0..32,
             ),
             mixed in any::<bool>(),
         ) {
@@ -1013,9 +1098,10 @@ mod tests {
             parts in proptest::collection::vec(
                 proptest::sample::select(vec![
                     "内", "幕", "消", "息", "內", "老", "鼠", "仓", "二", "色", "情", "特", "景",
-                    "*", " ", "\u{200B}", "㎏", "K", "g", "nei", "mu", "😀", "，",
+                    "灵", "通", "人", "士", "*", " ", "\u{200B}", "㎏", "K", "g", "nei", "mu",
+                    "😀", "，", "股", "消息灵通人士", "消息灵通", "灵通人士", "内幕消", "特色情景",
                 ]),
-                0..24,
+                0..32,
             )
         ) {
             let rs = ruleset();
@@ -1032,6 +1118,13 @@ mod tests {
                 if found {
                     prop_assert!(any_folded_match(fm, stretch, &text), "skipped {text:?}");
                 }
+                // gating only skips steps that cannot matter: the same answer
+                prop_assert_eq!(
+                    any_folded_match(fm, stretch, &text),
+                    automaton_match(Steppers::ungated(fm), stretch, &text),
+                    "{:?}",
+                    text
+                );
             }
         }
     }
