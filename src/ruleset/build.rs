@@ -241,13 +241,11 @@ pub(crate) struct FoldedMatcher {
 /// cache-sized table where stepping the automaton reads its states, a likely
 /// cache miss a unit. Blocked by cache line: the last two tested units pick
 /// one 64-byte block and both the pair and the triple test read it, so a unit
-/// costs one miss at most. The walks step an automaton only around units where
-/// some key may start (`GatedLane` in scan.rs). 64 bits a key up to 2 MiB;
-/// larger lists share the 2 MiB (1M terms: about 30 keys a block, more false
-/// "may start"s, still faster than stepping throughout). Same-sitting A/B on
-/// the harness' corpus (30 MB, realistic lists): 100k terms folded 347-370
-/// MB/s against 256-294 ungated, raw 584-611 against 292-317; 1M terms folded
-/// 142-146 against 102, raw 219-227 against 116-120.
+/// costs one miss at most. The walks step an automaton only from a unit where
+/// some key may start until it is back within two units of its root
+/// (`GatedLane` in scan.rs). 64 bits a key up to 2 MiB; larger lists share
+/// the 2 MiB (1M terms: about 30 keys a block, more false "may start"s, still
+/// faster than stepping throughout).
 pub(crate) struct PrefixFilter {
     blocks: Box<[[u64; 8]]>,
     shift: u32,
@@ -255,9 +253,6 @@ pub(crate) struct PrefixFilter {
     singles: bool,
     pairs: bool,
     triples: bool,
-    /// Longest key, in units: how long the automaton must keep stepping
-    /// after a unit where a key may start.
-    pub max_units: u32,
 }
 
 impl PrefixFilter {
@@ -285,7 +280,6 @@ impl PrefixFilter {
             singles: false,
             pairs: false,
             triples: false,
-            max_units: 0,
         };
         for k in keys {
             let mut cs = k.chars();
@@ -305,7 +299,6 @@ impl PrefixFilter {
                 }
                 _ => {}
             }
-            f.max_units = f.max_units.max(k.chars().count() as u32);
         }
         Some(f)
     }
@@ -1008,7 +1001,9 @@ fn build_folded(
     }))
 }
 
-/// A char-wise automaton of `(key, value)` pairs, or none for none.
+/// A char-wise automaton of `(key, value)` pairs, or none for none, with the
+/// depth of each state cached (4 bytes a state): the gated walks stop
+/// stepping once back near the root.
 /// `prefilter`: daachorse's match-candidate prefilter, which only its
 /// slice-based searches use. The folded walk steps the automaton a unit at a
 /// time and never consults it, and building it took about 0.4 s of a 1M-term
@@ -1020,12 +1015,15 @@ fn charwise(
     if keys.is_empty() {
         return Ok(None);
     }
-    CharwiseDoubleArrayAhoCorasickBuilder::new()
+    let mut automaton = CharwiseDoubleArrayAhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
         .use_prefilter(prefilter)
         .build_with_values(keys)
-        .map(Some)
-        .map_err(|e| RulesetError::Automaton(e.to_string()))
+        .map_err(|e| RulesetError::Automaton(e.to_string()))?;
+    automaton
+        .cache_depths()
+        .map_err(|e| RulesetError::Automaton(e.to_string()))?;
+    Ok(Some(automaton))
 }
 
 fn build_exact(pending: Vec<PendingPattern>) -> Result<Option<ExactMatcher>, RulesetError> {

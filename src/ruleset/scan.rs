@@ -606,22 +606,23 @@ fn any_exact_match(automaton: &ExactAutomaton, filter: Option<&PrefixFilter>, te
 /// One automaton's walk, stepped only where one of its keys may be under way:
 /// it starts, from its root, at a unit where its [`PrefixFilter`] says a key
 /// may start (replaying the two units before, where the key may have begun),
-/// and stops once the longest key begun there would have ended. A key's first
-/// units always pass the filter, so every key found by stepping throughout is
-/// found here (the pre-pass property test checks the two against each
-/// other); on realistic text the automaton's states, a likely cache miss a
-/// step, are touched around a few hot spots instead of at every unit.
-/// Without a filter it steps on every unit.
+/// and stops once its state is back within two units of the root, where any
+/// key under way began at a unit the window will replay. A key's first units
+/// always pass the filter, so every key found by stepping throughout is found
+/// here (property tests check the gated walks against stepping throughout,
+/// and fail when the replay or the depth is off by one). On realistic text
+/// the automaton's states, a likely cache miss a step, are touched around a
+/// few hot spots instead of at every unit; on text where keys start
+/// everywhere the filter is consulted only while the walk is idle. Without a
+/// filter it steps on every unit.
 struct GatedLane<'a> {
     lane: Lane<'a>,
     filter: Option<&'a PrefixFilter>,
     /// The two units before the current one in this run (`'\0'`: none).
     u2: char,
     u1: char,
-    /// Units taken so far.
-    units: u32,
-    /// The automaton is stepping, up to and including this unit.
-    until: Option<u32>,
+    /// The automaton is stepping.
+    active: bool,
 }
 
 impl<'a> GatedLane<'a> {
@@ -635,8 +636,7 @@ impl<'a> GatedLane<'a> {
             filter,
             u2: '\0',
             u1: '\0',
-            units: 0,
-            until: None,
+            active: false,
         }
     }
 
@@ -644,7 +644,7 @@ impl<'a> GatedLane<'a> {
     #[inline(always)]
     fn break_run(&mut self) {
         (self.u2, self.u1) = ('\0', '\0');
-        self.until = None;
+        self.active = false;
         self.lane.reset();
     }
 
@@ -655,29 +655,24 @@ impl<'a> GatedLane<'a> {
             self.lane.step(ch);
             return;
         };
-        // the window opened at the last flagged unit ended with the unit
-        // before (its matches were read then)
-        if self.until.is_some_and(|until| self.units >= until) {
-            self.until = None;
+        // back within two units of the root (read after the last unit's
+        // matches): any key under way began at one of the two units the
+        // window replays, so the filter can take over again
+        if self.active && self.lane.depth() <= 2 {
+            self.active = false;
             self.lane.reset();
         }
-        self.units += 1;
-        if filter.may_start(self.u2, self.u1, ch) {
-            if self.until.is_none() {
-                // from the root at the earliest unit the key may start at
-                self.lane.reset();
-                for u in [self.u2, self.u1] {
-                    if u != '\0' {
-                        self.lane.step(u);
-                    }
+        if !self.active && filter.may_start(self.u2, self.u1, ch) {
+            // from the root at the earliest unit the key may start at
+            self.active = true;
+            for u in [self.u2, self.u1] {
+                if u != '\0' {
+                    self.lane.step(u);
                 }
             }
-            // a key starts at this unit or one of the two before, and its
-            // first three units end here: it ends within `max_units - 3` more
-            self.until = Some(self.units + filter.max_units.saturating_sub(3));
         }
         (self.u2, self.u1) = (self.u1, ch);
-        if self.until.is_some() {
+        if self.active {
             self.lane.step(ch);
         }
     }
@@ -815,6 +810,15 @@ impl<'a> Lane<'a> {
             self.stepper.clone_from(&self.root);
             self.moved = false;
         }
+    }
+
+    /// Depth of the current state, or `u32::MAX` when depths are not cached.
+    #[inline(always)]
+    fn depth(&self) -> u32 {
+        self.stepper
+            .as_ref()
+            .and_then(|s| s.depth())
+            .unwrap_or(u32::MAX)
     }
 
     #[inline(always)]
