@@ -2,7 +2,9 @@
 
 use rdkafka::config::ClientConfig;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 
@@ -124,15 +126,52 @@ pub(crate) fn engine_consumer(
     Ok(Arc::new(consumer))
 }
 
-/// Leaves the group and closes `consumer` (its last reference). Both block
-/// until the coordinator answers: never on an async worker, whose other
-/// tasks may be what it waits for.
+/// How long the revoke that unsubscribing starts may take to be served
+/// before the consumer is closed anyway.
+const SERVE_REVOKE: Duration = Duration::from_secs(10);
+
+/// How long closing a consumer is awaited before the engine moves on.
+const CLOSE_WAIT: Duration = Duration::from_secs(30);
+
+/// Leaves the group and closes `consumer` (its last reference).
+///
+/// The revoke that unsubscribing starts is served first, by polling the
+/// consumer until it holds no partition: closing while that revoke is still
+/// pending can hang forever in the rebalance callback's unassign (librdkafka
+/// issue #4884, open; caught here once, in the `faults` tests on the mock
+/// cluster, with the close's thread parked in `rd_kafka_assign`). A message
+/// that poll returns is dropped unjudged and uncommitted: the partition's
+/// next owner reads it. Unsubscribing and closing wait for the coordinator,
+/// so neither runs on an async worker; the close runs on a thread of its own
+/// and is awaited at most [`CLOSE_WAIT`], so that should librdkafka hang
+/// anyway the engine logs it and still exits (a thread of the runtime's
+/// blocking pool would hold up the runtime's shutdown for good).
 pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>) {
-    let _ = tokio::task::spawn_blocking(move || {
-        consumer.unsubscribe();
-        drop(consumer);
-    })
-    .await;
+    let unsubscribing = consumer.clone();
+    let _ = tokio::task::spawn_blocking(move || unsubscribing.unsubscribe()).await;
+    let deadline = tokio::time::Instant::now() + SERVE_REVOKE;
+    while consumer.context().assigned.load(Ordering::Relaxed) > 0
+        && tokio::time::Instant::now() < deadline
+    {
+        let _ = tokio::time::timeout(Duration::from_millis(100), consumer.recv()).await;
+    }
+    let (closed_tx, closed) = tokio::sync::oneshot::channel();
+    let closing = std::thread::Builder::new()
+        .name("consumer-close".into())
+        .spawn(move || {
+            drop(consumer);
+            let _ = closed_tx.send(());
+        });
+    if let Err(e) = closing {
+        tracing::error!(error = %e, "could not start the thread closing a consumer");
+        return;
+    }
+    if tokio::time::timeout(CLOSE_WAIT, closed).await.is_err() {
+        tracing::error!(
+            wait_s = CLOSE_WAIT.as_secs(),
+            "closing a consumer did not finish (librdkafka issue #4884); leaving it behind"
+        );
+    }
 }
 
 /// The alert and dead-letter producer.
