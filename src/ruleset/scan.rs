@@ -621,8 +621,6 @@ struct GatedLane<'a> {
     /// The two units before the current one in this run (`'\0'`: none).
     u2: char,
     u1: char,
-    /// The automaton is stepping.
-    active: bool,
 }
 
 impl<'a> GatedLane<'a> {
@@ -636,7 +634,6 @@ impl<'a> GatedLane<'a> {
             filter,
             u2: '\0',
             u1: '\0',
-            active: false,
         }
     }
 
@@ -644,7 +641,6 @@ impl<'a> GatedLane<'a> {
     #[inline(always)]
     fn break_run(&mut self) {
         (self.u2, self.u1) = ('\0', '\0');
-        self.active = false;
         self.lane.reset();
     }
 
@@ -655,16 +651,16 @@ impl<'a> GatedLane<'a> {
             self.lane.step(ch);
             return;
         };
-        // back within two units of the root (read after the last unit's
-        // matches): any key under way began at one of the two units the
-        // window replays, so the filter can take over again
-        if self.active && self.lane.depth() <= 2 {
-            self.active = false;
+        // the automaton is stepping while it is away from its root; back
+        // within two units of it (read after the last unit's matches), any
+        // key under way began at one of the two units the window replays,
+        // so the filter can take over again
+        if self.lane.moved && self.lane.depth() <= 2 {
             self.lane.reset();
         }
-        if !self.active && filter.may_start(self.u2, self.u1, ch) {
+        let starting = !self.lane.moved && filter.may_start(self.u2, self.u1, ch);
+        if starting {
             // from the root at the earliest unit the key may start at
-            self.active = true;
             for u in [self.u2, self.u1] {
                 if u != '\0' {
                     self.lane.step(u);
@@ -672,7 +668,7 @@ impl<'a> GatedLane<'a> {
             }
         }
         (self.u2, self.u1) = (self.u1, ch);
-        if self.active {
+        if starting || self.lane.moved {
             self.lane.step(ch);
         }
     }
