@@ -261,18 +261,15 @@ impl PrefixFilter {
     /// keys in 2 MiB measured faster than in 8.
     const MAX_LOG2_BLOCKS: u32 = 15;
 
-    /// The filter of `keys`, or none for none (or a key holding `'\0'`,
-    /// which the walks' window uses for "no unit").
-    fn new<'k>(keys: impl ExactSizeIterator<Item = &'k str> + Clone) -> Option<PrefixFilter> {
+    /// The filter of the `count` keys `keys`, or none for none (or a key
+    /// holding `'\0'`, which the walks' window uses for "no unit").
+    fn new<'k>(count: usize, keys: impl Iterator<Item = &'k str> + Clone) -> Option<PrefixFilter> {
         // '\0' stands for "no unit" in the walk's window
-        if keys.len() == 0 || keys.clone().any(|k| k.contains('\0')) {
+        if count == 0 || keys.clone().any(|k| k.contains('\0')) {
             return None;
         }
         // 64 bits a key: eight keys a 512-bit block on average
-        let log2 = (keys.len() / 8 + 1)
-            .next_power_of_two()
-            .trailing_zeros()
-            .max(7);
+        let log2 = (count / 8 + 1).next_power_of_two().trailing_zeros().max(7);
         let log2 = log2.min(Self::MAX_LOG2_BLOCKS);
         let mut f = PrefixFilter {
             blocks: vec![[0u64; 8]; 1 << log2].into_boxed_slice(),
@@ -438,15 +435,57 @@ pub(crate) struct Combo {
     pub all: u16,
 }
 
+/// A pattern waiting for its automaton. Kept small (its key lives in the
+/// compiler's [`KeyArena`], its origin is two numbers): a 1M-term set with
+/// pinyin holds about two million of these at the compile's peak.
 struct PendingPattern {
-    key: String,
+    key: KeyRef,
     units: u32,
     bound_start: bool,
     bound_end: bool,
     alt: Alt,
-    // for duplicate warnings
-    origin: (Arc<str>, usize),
+    /// Where it was written, for duplicate warnings.
+    origin: Origin,
     seq: u32,
+}
+
+/// A list file (index into [`Compiler::files`]) and a 1-based line.
+#[derive(Clone, Copy)]
+struct Origin {
+    file: u32,
+    line: u32,
+}
+
+/// A key's place in a [`KeyArena`].
+#[derive(Clone, Copy)]
+struct KeyRef {
+    start: u32,
+    len: u32,
+}
+
+/// Every pending key in one string: one allocation for the compile instead
+/// of one a key (at 1M terms with pinyin, two million heap strings and their
+/// 24-byte headers).
+#[derive(Default)]
+struct KeyArena(String);
+
+impl KeyArena {
+    /// Appends `key`; `None` once the arena would pass 4 GiB.
+    fn push(&mut self, key: &str) -> Option<KeyRef> {
+        let start = u32::try_from(self.0.len()).ok()?;
+        let len = u32::try_from(key.len()).ok()?;
+        start.checked_add(len)?;
+        self.0.push_str(key);
+        Some(KeyRef { start, len })
+    }
+
+    fn get(&self, key: KeyRef) -> &str {
+        let start = key.start as usize;
+        // pushed whole, so always on character boundaries
+        self.0
+            .get(start..start + key.len as usize)
+            .unwrap_or_default()
+    }
 }
 
 struct Compiler {
@@ -456,6 +495,10 @@ struct Compiler {
     combos: Vec<Combo>,
     folded: Vec<PendingPattern>,
     exact: Vec<PendingPattern>,
+    /// The pending patterns' keys.
+    keys: KeyArena,
+    /// The list files' paths, by [`Origin::file`].
+    files: Vec<Arc<str>>,
     regex_folded: Vec<(String, u32)>,
     regex_exact: Vec<(String, u32)>,
     detectors: Vec<(Detector, u32)>,
@@ -538,6 +581,8 @@ impl Compiler {
             combos: Vec::new(),
             folded: Vec::new(),
             exact: Vec::new(),
+            keys: KeyArena::default(),
+            files: Vec::new(),
             regex_folded: Vec::new(),
             regex_exact: Vec::new(),
             detectors: Vec::new(),
@@ -555,12 +600,29 @@ impl Compiler {
         });
     }
 
+    /// Stores a pending key; a compile error (and `None`) for a list set
+    /// whose keys pass 4 GiB.
+    fn key(&mut self, key: &str, origin: Origin) -> Option<KeyRef> {
+        let stored = self.keys.push(key);
+        if stored.is_none() {
+            let file = self.files.get(origin.file as usize).cloned();
+            self.diag(
+                file.as_deref().unwrap_or(""),
+                origin.line as usize,
+                Level::Error,
+                "too-large",
+                "the word lists' terms pass 4 GiB; split the set across instances".into(),
+            );
+        }
+        stored
+    }
+
     fn add_pattern(
         &mut self,
         text: &str,
         (mode, pinyin): (MatchMode, bool),
         target: Target,
-        origin: (Arc<str>, usize),
+        origin: Origin,
     ) -> bool {
         match mode {
             MatchMode::Fold => {
@@ -573,6 +635,9 @@ impl Compiler {
                 if self.options.pinyin && pinyin {
                     if let (Target::Rule(_), Some(py)) = (target, pinyin_of(&chars)) {
                         let (pkey, punits, pruns, _, _) = term_key(&py, self.options.stretch);
+                        let Some(pkey) = self.key(&pkey, origin) else {
+                            return true;
+                        };
                         self.folded.push(PendingPattern {
                             key: pkey,
                             units: punits,
@@ -583,11 +648,14 @@ impl Compiler {
                                 target,
                                 pinyin: true,
                             },
-                            origin: origin.clone(),
+                            origin,
                             seq: 0,
                         });
                     }
                 }
+                let Some(key) = self.key(&key, origin) else {
+                    return true;
+                };
                 self.folded.push(PendingPattern {
                     key,
                     units,
@@ -609,8 +677,11 @@ impl Compiler {
                 }
                 let first = text.chars().next().map(fold_first).unwrap_or(' ');
                 let last = text.chars().next_back().map(fold_first).unwrap_or(' ');
+                let Some(key) = self.key(text, origin) else {
+                    return true;
+                };
                 self.exact.push(PendingPattern {
-                    key: text.to_string(),
+                    key,
                     units: text.chars().count() as u32,
                     bound_start: is_word_char(first),
                     bound_end: is_word_char(last),
@@ -630,6 +701,8 @@ impl Compiler {
     fn add_file(&mut self, file: &ListFile) {
         let category: Arc<str> = Arc::from(file.category.as_str());
         let path: Arc<str> = Arc::from(file.path.as_str());
+        let file_index = self.files.len() as u32;
+        self.files.push(path.clone());
         let match_mode = if self.options.raw {
             MatchMode::Exact
         } else {
@@ -637,7 +710,10 @@ impl Compiler {
         };
         let mode = (match_mode, file.pinyin && !self.options.raw);
         for entry in &file.entries {
-            let origin = (path.clone(), entry.line);
+            let origin = Origin {
+                file: file_index,
+                line: u32::try_from(entry.line).unwrap_or(u32::MAX),
+            };
             let rule = |kind| Rule {
                 term: entry.written.clone(),
                 category: category.clone(),
@@ -708,7 +784,7 @@ impl Compiler {
                             negated,
                             idx,
                         };
-                        if !self.add_pattern(part, mode, target, origin.clone()) {
+                        if !self.add_pattern(part, mode, target, origin) {
                             ok = false;
                             self.diag(
                                 &file.path,
@@ -801,11 +877,13 @@ impl Compiler {
     /// sorted by key (stable, so the first of equal keys is the earlier line).
     fn duplicate_and_flood_warnings(&mut self) {
         let mut warnings = Vec::new();
+        let keys = &self.keys;
+        let path = |o: Origin| self.files.get(o.file as usize).map_or("", |f| &**f);
         for list in [&self.folded, &self.exact] {
             let mut i = 0;
             while i < list.len() {
                 let mut j = i + 1;
-                while j < list.len() && list[j].key == list[i].key {
+                while j < list.len() && keys.get(list[j].key) == keys.get(list[i].key) {
                     j += 1;
                 }
                 let group = &list[i..j];
@@ -827,8 +905,8 @@ impl Compiler {
                         _ => false,
                     });
                     let warn = |code, message| Diagnostic {
-                        file: p.origin.0.to_string(),
-                        line: p.origin.1,
+                        file: path(p.origin).to_string(),
+                        line: p.origin.line as usize,
                         level: Level::Warning,
                         code,
                         message,
@@ -838,7 +916,9 @@ impl Compiler {
                             "duplicate-term",
                             format!(
                                 "{:?} is the same as {}:{} after folding",
-                                rule.term, first.origin.0, first.origin.1
+                                rule.term,
+                                path(first.origin),
+                                first.origin.line
                             ),
                         ));
                     }
@@ -861,11 +941,14 @@ impl Compiler {
     fn finish(mut self, version: String) -> Result<Ruleset, RulesetError> {
         // unstable sort with the insertion order as tie-break: the first of
         // equal keys stays the earlier line, without merge sort's copying
+        let keys = &self.keys;
         for list in [&mut self.folded, &mut self.exact] {
             for (i, p) in list.iter_mut().enumerate() {
                 p.seq = i as u32;
             }
-            list.sort_unstable_by(|a, b| a.key.cmp(&b.key).then(a.seq.cmp(&b.seq)));
+            list.sort_unstable_by(|a, b| {
+                keys.get(a.key).cmp(keys.get(b.key)).then(a.seq.cmp(&b.seq))
+            });
         }
         self.duplicate_and_flood_warnings();
         let (errors, warnings): (Vec<_>, Vec<_>) = std::mem::take(&mut self.diags)
@@ -875,8 +958,14 @@ impl Compiler {
             return Err(RulesetError::Invalid(errors));
         }
         let pattern_count = self.folded.len() + self.exact.len();
-        let folded = build_folded(std::mem::take(&mut self.folded), self.options.parallel)?;
-        let exact = build_exact(std::mem::take(&mut self.exact))?;
+        let folded = build_folded(
+            std::mem::take(&mut self.folded),
+            &self.keys,
+            self.options.parallel,
+        )?;
+        let exact = build_exact(std::mem::take(&mut self.exact), &self.keys)?;
+        // the automata hold their own copies now
+        self.keys = KeyArena::default();
         let regex_folded = build_regexes(&self.regex_folded, self.options.regex_size_limit)?;
         let regex_exact = build_regexes(&self.regex_exact, self.options.regex_size_limit)?;
         let mut detector_kinds: Vec<Detector> = self.detectors.iter().map(|d| d.0).collect();
@@ -932,13 +1021,15 @@ fn fold_first(c: char) -> char {
 
 /// Groups pending patterns by key: one automaton entry per distinct key with
 /// all its meanings side by side.
-/// Expects `pending` sorted by key.
-fn group(pending: Vec<PendingPattern>) -> (Vec<String>, Vec<Pattern>, Vec<Alt>) {
-    let mut keys = Vec::new();
+/// Expects `pending` sorted by key; the keys are returned as `&str`s of
+/// `arena`, one a pattern.
+fn group(pending: Vec<PendingPattern>, arena: &KeyArena) -> (Vec<&str>, Vec<Pattern>, Vec<Alt>) {
+    let mut keys: Vec<&str> = Vec::new();
     let mut patterns: Vec<Pattern> = Vec::new();
     let mut alts = Vec::with_capacity(pending.len());
     for p in pending {
-        if keys.last() != Some(&p.key) {
+        let key = arena.get(p.key);
+        if keys.last() != Some(&key) {
             patterns.push(Pattern {
                 units: p.units,
                 bound_start: p.bound_start,
@@ -946,7 +1037,7 @@ fn group(pending: Vec<PendingPattern>) -> (Vec<String>, Vec<Pattern>, Vec<Alt>) 
                 alts_start: alts.len() as u32,
                 alts_len: 0,
             });
-            keys.push(p.key);
+            keys.push(key);
         }
         if let Some(last) = patterns.last_mut() {
             last.alts_len += 1;
@@ -958,38 +1049,34 @@ fn group(pending: Vec<PendingPattern>) -> (Vec<String>, Vec<Pattern>, Vec<Alt>) 
 
 fn build_folded(
     pending: Vec<PendingPattern>,
+    arena: &KeyArena,
     parallel: bool,
 ) -> Result<Option<FoldedMatcher>, RulesetError> {
     if pending.is_empty() {
         return Ok(None);
     }
-    let (keys, patterns, alts) = group(pending);
-    let (mut wide, mut ascii) = (Vec::new(), Vec::new());
-    let mut wide_has_ascii = false;
-    for (i, k) in keys.iter().enumerate() {
-        if k.is_ascii() {
-            ascii.push((k.as_str(), i as u32));
-        } else {
-            wide_has_ascii |= k.chars().any(|c| c.is_ascii());
-            wide.push((k.as_str(), i as u32));
-        }
-    }
+    let (keys, patterns, alts) = group(pending, arena);
+    // each automaton reads its keys straight from `keys`: no list of its own
+    let numbered = || keys.iter().enumerate().map(|(i, k)| (*k, i as u32));
+    let wide = || numbered().filter(|(k, _)| !k.is_ascii());
+    let ascii = || numbered().filter(|(k, _)| k.is_ascii());
+    let wide_has_ascii = wide().any(|(k, _)| k.chars().any(|c| c.is_ascii()));
     let wide_prefixes = if wide_has_ascii {
         None
     } else {
-        PrefixFilter::new(wide.iter().map(|(k, _)| *k))
+        PrefixFilter::new(wide().count(), wide().map(|(k, _)| k))
     };
     let (wide, ascii) = if parallel {
         std::thread::scope(|s| {
-            let ascii = s.spawn(move || charwise(ascii, false));
-            let wide = charwise(wide, false);
+            let ascii = s.spawn(|| charwise(ascii(), false));
+            let wide = charwise(wide(), false);
             let ascii = ascii
                 .join()
                 .unwrap_or_else(|_| Err(RulesetError::Automaton("compile thread failed".into())));
             (wide, ascii)
         })
     } else {
-        (charwise(wide, false), charwise(ascii, false))
+        (charwise(wide(), false), charwise(ascii(), false))
     };
     Ok(Some(FoldedMatcher {
         wide: wide?,
@@ -1008,11 +1095,12 @@ fn build_folded(
 /// slice-based searches use. The folded walk steps the automaton a unit at a
 /// time and never consults it, and building it took about 0.4 s of a 1M-term
 /// compile.
-fn charwise(
-    keys: Vec<(&str, u32)>,
+fn charwise<'k>(
+    keys: impl Iterator<Item = (&'k str, u32)>,
     prefilter: bool,
 ) -> Result<Option<CharwiseDoubleArrayAhoCorasick<u32>>, RulesetError> {
-    if keys.is_empty() {
+    let mut keys = keys.peekable();
+    if keys.peek().is_none() {
         return Ok(None);
     }
     let mut automaton = CharwiseDoubleArrayAhoCorasickBuilder::new()
@@ -1026,11 +1114,14 @@ fn charwise(
     Ok(Some(automaton))
 }
 
-fn build_exact(pending: Vec<PendingPattern>) -> Result<Option<ExactMatcher>, RulesetError> {
+fn build_exact(
+    pending: Vec<PendingPattern>,
+    arena: &KeyArena,
+) -> Result<Option<ExactMatcher>, RulesetError> {
     if pending.is_empty() {
         return Ok(None);
     }
-    let (keys, patterns, alts) = group(pending);
+    let (keys, patterns, alts) = group(pending, arena);
     let automaton = if keys.iter().all(|k| k.is_ascii()) {
         ExactAutomaton::Bytes(
             aho_corasick::AhoCorasick::builder()
@@ -1041,13 +1132,13 @@ fn build_exact(pending: Vec<PendingPattern>) -> Result<Option<ExactMatcher>, Rul
     } else {
         let pairs = keys.iter().enumerate();
         // searched slice by slice (`for_each_overlapping`): the prefilter helps
-        match charwise(pairs.map(|(i, k)| (k.as_str(), i as u32)).collect(), true)? {
+        match charwise(pairs.map(|(i, k)| (*k, i as u32)), true)? {
             Some(automaton) => ExactAutomaton::Chars(automaton),
             None => return Ok(None),
         }
     };
     let prefixes = match automaton {
-        ExactAutomaton::Chars(_) => PrefixFilter::new(keys.iter().map(String::as_str)),
+        ExactAutomaton::Chars(_) => PrefixFilter::new(keys.len(), keys.iter().copied()),
         ExactAutomaton::Bytes(_) => None,
     };
     Ok(Some(ExactMatcher {
@@ -1077,4 +1168,34 @@ fn build_regexes(list: &[(String, u32)], limit: usize) -> Result<Option<RegexGro
         each.push((re, *id));
     }
     Ok(Some(RegexGroup { set, each }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_arena_gives_back_each_key() {
+        let mut arena = KeyArena::default();
+        let keys = ["内幕", "neimu", "", "消息灵通人士"];
+        let refs: Vec<KeyRef> = keys.iter().map(|k| arena.push(k).unwrap()).collect();
+        for (k, r) in keys.iter().zip(refs) {
+            assert_eq!(arena.get(r), *k);
+        }
+    }
+
+    #[test]
+    fn duplicate_warning_names_the_first_place() {
+        let lists =
+            WordListSet::from_sources(vec![("leak.txt".into(), "内幕\n消息\n內幕\n".into())]);
+        let rs = RulesetBuilder::new().build(&lists).unwrap();
+        let dup: Vec<_> = rs
+            .warnings()
+            .iter()
+            .filter(|d| d.code == "duplicate-term")
+            .collect();
+        assert_eq!(dup.len(), 1, "{dup:?}");
+        assert_eq!((dup[0].file.as_str(), dup[0].line), ("leak.txt", 3));
+        assert!(dup[0].message.contains("leak.txt:1"), "{}", dup[0].message);
+    }
 }
