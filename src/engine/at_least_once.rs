@@ -191,7 +191,7 @@ async fn consume(
             .instrument(tracing::Span::current()),
     );
 
-    let mut buffers = Default::default();
+    let mut workspace = Default::default();
     let mut topics = Topics::default();
     let mut last_consume_warning = None;
     loop {
@@ -221,7 +221,7 @@ async fn consume(
                 &judge,
                 &shared,
                 &ruleset,
-                &mut buffers,
+                &mut workspace,
                 &msg,
                 &config.alert_topic,
                 &config.dlq_topic,

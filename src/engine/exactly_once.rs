@@ -43,7 +43,7 @@ pub async fn run(
     subscribe(&consumer, config)?;
     tracing::info!(topics = ?config.input_topics, group = %config.group, transactional_id = %txn_id, "consuming (exactly-once)");
     let judge = judge_for(config)?;
-    let mut buffers = Default::default();
+    let mut workspace = Default::default();
     let mut counters = super::records::CounterCache::default();
     let max_batch = config.transaction_max_messages.max(1);
     let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));
@@ -95,7 +95,7 @@ pub async fn run(
             &consumer,
             &judge,
             &shared,
-            &mut buffers,
+            &mut workspace,
             &batch,
             config,
         )
@@ -150,7 +150,7 @@ async fn transact(
     consumer: &StreamConsumer<EngineContext>,
     judge: &crate::judge::Judge,
     shared: &Shared,
-    buffers: &mut crate::ruleset::ScanBuffers,
+    workspace: &mut super::records::Workspace,
     batch: &[OwnedMessage],
     config: &Config,
 ) -> Result<Vec<super::records::Processed>, KafkaError> {
@@ -164,7 +164,7 @@ async fn transact(
             judge,
             shared,
             &ruleset,
-            buffers,
+            workspace,
             m,
             &config.alert_topic,
             &config.dlq_topic,

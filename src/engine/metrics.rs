@@ -116,7 +116,10 @@ impl Metrics {
             scan_seconds: histogram(
                 &reg,
                 "scan_duration_seconds",
-                "Time to judge one message: decode, fold, match and build the alert.",
+                &format!(
+                    "Time to judge one message: decode, fold, match and build the alert (one message in {} is timed).",
+                    super::records::SCAN_TIMING_EVERY
+                ),
                 vec![0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1],
             ),
             consumer_lag: gauge(&reg, "consumer_lag_messages", "Messages between the committed offset and the end of the partition.", &["topic", "partition"]),
