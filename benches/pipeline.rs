@@ -15,14 +15,15 @@
 //! own queue, and its windows lasted under half a second.
 //!
 //! `cargo bench --bench pipeline` (`-- --quick` for 200k messages,
-//! `-- --messages N` for another size).
+//! `-- --messages N` for another size, `-- --ratio-only` for the ceiling and
+//! the engine alone, when comparing builds).
 
 mod corpus;
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use corpus::{peak_rss_mb, Gen};
+use corpus::{cpu_seconds, peak_rss_mb, Gen};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Message, Timestamp};
 use rdkafka::mocking::MockCluster;
@@ -35,6 +36,38 @@ use wordwarden::engine::{self, Config, Shared};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const PARTITIONS: i32 = 4;
+
+/// The broker process, when it is one (tansu), for its CPU time.
+static BROKER_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// CPU seconds used so far by this process and by the broker process.
+fn cpu_now() -> (f64, f64) {
+    (
+        cpu_seconds(None),
+        BROKER_PID.get().map_or(0.0, |p| cpu_seconds(Some(*p))),
+    )
+}
+
+/// A steady window's rate and CPU cost: messages/s, and microseconds of CPU
+/// per message in this process (client or engine, librdkafka's threads
+/// included) and in the broker. CPU per message is the steadier figure on a
+/// shared machine: a slow phase lowers the rate, not the work a message takes.
+#[derive(Clone, Copy, Default)]
+struct Window {
+    rate: f64,
+    own_us: f64,
+    broker_us: f64,
+}
+
+impl Window {
+    fn new(messages: f64, seconds: f64, before: (f64, f64), after: (f64, f64)) -> Window {
+        Window {
+            rate: messages / seconds,
+            own_us: (after.0 - before.0) / messages * 1e6,
+            broker_us: (after.1 - before.1) / messages * 1e6,
+        }
+    }
+}
 
 async fn produce(brokers: &str, topic: &str, messages: &[String], rate_per_s: Option<f64>) {
     let producer: FutureProducer = ClientConfig::new()
@@ -86,7 +119,7 @@ async fn produce(brokers: &str, topic: &str, messages: &[String], rate_per_s: Op
 
 /// A plain consumer draining the backlog: its messages/s over the steady
 /// 10%-90% (the same window as the engine's).
-async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> f64 {
+async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> Window {
     let c: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", group)
@@ -101,6 +134,7 @@ async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> f64 
         .expect("consumer");
     c.subscribe(&[topic]).expect("subscribe");
     let (mut from, mut to) = (None, None);
+    let (mut cpu_from, mut cpu_to) = ((0.0, 0.0), (0.0, 0.0));
     let mut bytes = 0usize;
     let mut got = 0;
     while got < n {
@@ -110,8 +144,10 @@ async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> f64 
                 got += 1;
                 if got == n / 10 {
                     from = Some(Instant::now());
+                    cpu_from = cpu_now();
                 } else if got == n * 9 / 10 {
                     to = Some(Instant::now());
+                    cpu_to = cpu_now();
                 }
             }
             Ok(Err(e)) => eprintln!("consume-only: {e}"),
@@ -122,14 +158,20 @@ async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> f64 
     std::hint::black_box(bytes);
     // the steady middle: join and the last partition's tail are not I/O
     match (from, to) {
-        (Some(f), Some(t)) => (n * 9 / 10 - n / 10) as f64 / (t - f).as_secs_f64(),
-        _ => 0.0,
+        (Some(f), Some(t)) => Window::new(
+            (n * 9 / 10 - n / 10) as f64,
+            (t - f).as_secs_f64(),
+            cpu_from,
+            cpu_to,
+        ),
+        _ => Window::default(),
     }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
+    let ratio_only = args.iter().any(|a| a == "--ratio-only");
     let messages = args
         .iter()
         .position(|a| a == "--messages")
@@ -139,7 +181,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(run(quick, messages));
+    runtime.block_on(run(quick, ratio_only, messages));
 }
 
 fn tansu() -> Option<std::path::PathBuf> {
@@ -210,6 +252,7 @@ async fn broker(topics: &[(&str, i32)]) -> Broker {
             .create_topics(&new, &rdkafka::admin::AdminOptions::new())
             .await
             .expect("topics");
+        let _ = BROKER_PID.set(child.id());
         return Broker {
             brokers,
             child: Some(child),
@@ -229,7 +272,7 @@ async fn broker(topics: &[(&str, i32)]) -> Broker {
     }
 }
 
-async fn run(quick: bool, messages: Option<usize>) {
+async fn run(quick: bool, ratio_only: bool, messages: Option<usize>) {
     let n = messages.unwrap_or(if quick { 200_000 } else { 4_000_000 });
     let topics = [
         ("bench.in", PARTITIONS),
@@ -281,8 +324,62 @@ async fn run(quick: bool, messages: Option<usize>) {
         engines.push(rate);
         alerts = a;
     }
-    let best = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
+    let best = |v: &[Window]| v.iter().map(|w| w.rate).fold(0.0, f64::max);
     let (ceil_rate, eng_rate) = (best(&ceilings), best(&engines));
+    let list = |v: &[Window]| {
+        v.iter()
+            .map(|w| format!("{:.0}k", w.rate / 1000.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // CPU a message costs, averaged over the passes: this process (client or
+    // engine with librdkafka) + the broker
+    let cpu = |v: &[Window]| {
+        let k = v.len().max(1) as f64;
+        (
+            v.iter().map(|w| w.own_us).sum::<f64>() / k,
+            v.iter().map(|w| w.broker_us).sum::<f64>() / k,
+        )
+    };
+    let (ceil_cpu, eng_cpu) = (cpu(&ceilings), cpu(&engines));
+    let report_ratio = || {
+        println!("pipeline on {}: {n} messages ({mb:.1} MiB), 100k-term list, {PARTITIONS} partitions, 2 cores", broker.name);
+        println!(
+            "consume-only ceiling : {ceil_rate:>10.0} messages/s {:>8.1} MB/s (best of {})",
+            mb / n as f64 * ceil_rate,
+            list(&ceilings)
+        );
+        println!(
+            "wordwarden run       : {eng_rate:>10.0} messages/s {:>8.1} MB/s (best of {}; {alerts} alerts a pass; {} consumers)",
+            mb / n as f64 * eng_rate,
+            list(&engines),
+            config.worker_count()
+        );
+        println!(
+            "ratio to the ceiling : {:.2} (pass by pass: {})",
+            eng_rate / ceil_rate,
+            engines
+                .iter()
+                .zip(&ceilings)
+                .map(|(e, c)| format!("{:.2}", e.rate / c.rate))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "CPU a message (us)   : consume-only {:.2} + broker {:.2} = {:.2}; wordwarden {:.2} + broker {:.2} = {:.2}; ratio of the sums {:.2}",
+            ceil_cpu.0,
+            ceil_cpu.1,
+            ceil_cpu.0 + ceil_cpu.1,
+            eng_cpu.0,
+            eng_cpu.1,
+            eng_cpu.0 + eng_cpu.1,
+            (ceil_cpu.0 + ceil_cpu.1) / (eng_cpu.0 + eng_cpu.1)
+        );
+    };
+    if ratio_only {
+        report_ratio();
+        return;
+    }
 
     // scale-out inside one machine: two instances in one consumer group, one
     // worker each, sharing the partitions (as two processes would)
@@ -319,34 +416,7 @@ async fn run(quick: bool, messages: Option<usize>) {
             .unwrap_or(0)
     };
 
-    let list = |v: &[f64]| {
-        v.iter()
-            .map(|r| format!("{:.0}k", r / 1000.0))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    println!("pipeline on {}: {n} messages ({mb:.1} MiB), 100k-term list, {PARTITIONS} partitions, 2 cores", broker.name);
-    println!(
-        "consume-only ceiling : {ceil_rate:>10.0} messages/s {:>8.1} MB/s (best of {})",
-        mb / n as f64 * ceil_rate,
-        list(&ceilings)
-    );
-    println!(
-        "wordwarden run       : {eng_rate:>10.0} messages/s {:>8.1} MB/s (best of {}; {alerts} alerts a pass; {} consumers)",
-        mb / n as f64 * eng_rate,
-        list(&engines),
-        config.worker_count()
-    );
-    println!(
-        "ratio to the ceiling : {:.2} (pass by pass: {})",
-        eng_rate / ceil_rate,
-        engines
-            .iter()
-            .zip(&ceilings)
-            .map(|(e, c)| format!("{:.2}", e / c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    report_ratio();
     println!(
         "two instances (1 worker each, one group): {two_rate:>10.0} messages/s = {:.2}x one instance",
         two_rate / eng_rate
@@ -369,11 +439,11 @@ async fn run(quick: bool, messages: Option<usize>) {
 
 /// One engine instance (a worker per core) draining the backlog from the
 /// start: its steady messages/s and the alerts it raised.
-async fn engine_rate(config: &Config, n: i64) -> (f64, u64) {
+async fn engine_rate(config: &Config, n: i64) -> (Window, u64) {
     let shared = Shared::new(config).expect("ruleset");
     let watch = shared.clone();
     let consumers = config.worker_count() as i64;
-    let (tx, rx) = tokio::sync::oneshot::channel::<f64>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<Window>();
     let done = async move {
         let rate = steady(
             || watch.processed.load(Ordering::Relaxed),
@@ -387,7 +457,7 @@ async fn engine_rate(config: &Config, n: i64) -> (f64, u64) {
         .await
         .expect("engine");
     let alerts = shared.metrics.alerts.with_label_values(&["medium"]).get();
-    (rx.await.unwrap_or(0.0), alerts)
+    (rx.await.unwrap_or_default(), alerts)
 }
 
 /// Two engine instances in one group over the same backlog, one worker each:
@@ -419,7 +489,7 @@ async fn two_instances(base: &Config, n: i64) -> f64 {
             },
         )));
     }
-    let rate = steady(
+    let window = steady(
         || processed(&instances),
         || {
             instances
@@ -433,7 +503,7 @@ async fn two_instances(base: &Config, n: i64) -> f64 {
     for h in handles {
         let _ = h.await;
     }
-    rate
+    window.rate
 }
 
 /// Runs `benches/compare/consumer.py` over the topic; its messages/s, or
@@ -475,21 +545,26 @@ fn python_peer(brokers: &str, topic: &str, terms: &std::path::Path, n: usize) ->
 /// Messages per second over the steady middle of a backlog: from the moment
 /// every consumer holds partitions and 10% is done, to 90%; the group join
 /// before it and the last partition's tail after it are not throughput.
-async fn steady(progress: impl Fn() -> i64, ready: impl Fn() -> bool, n: i64) -> f64 {
+async fn steady(progress: impl Fn() -> i64, ready: impl Fn() -> bool, n: i64) -> Window {
     let deadline = Instant::now() + Duration::from_secs(60);
     while (progress() < n / 10 || !ready()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let (from, start) = (Instant::now(), progress());
+    let (from, start, cpu_from) = (Instant::now(), progress(), cpu_now());
     let end = (n * 9 / 10).max(start + n / 10).min(n);
     while progress() < end {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let rate = (progress() - start) as f64 / from.elapsed().as_secs_f64();
+    let window = Window::new(
+        (progress() - start) as f64,
+        from.elapsed().as_secs_f64(),
+        cpu_from,
+        cpu_now(),
+    );
     while progress() < n {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    rate
+    window
 }
 
 /// Alert record timestamp minus its input message's timestamp, sorted (ms).

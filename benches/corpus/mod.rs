@@ -157,6 +157,26 @@ pub fn rss_mb() -> f64 {
     status_mb("VmRSS:")
 }
 
+/// CPU time (user + system) a process has used so far, in seconds (Linux:
+/// `/proc/PID/stat`, in clock ticks of 1/100 s); 0 where /proc is missing.
+/// `pid` none for this process.
+pub fn cpu_seconds(pid: Option<u32>) -> f64 {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/stat"),
+        None => "/proc/self/stat".to_string(),
+    };
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            // fields after the parenthesised command name: state is the 3rd
+            // field, utime the 14th, stime the 15th
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+        })
+        .map_or(0.0, |ticks| ticks / 100.0)
+}
+
 /// A memory line of `/proc/self/status` in MiB; 0 where /proc is missing.
 fn status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
