@@ -600,11 +600,11 @@ impl Compiler {
         });
     }
 
-    /// Stores a pending key; a compile error (and `None`) for a list set
-    /// whose keys pass 4 GiB.
+    /// Stores a pending key; a compile error (once) and `None` for a list
+    /// set whose keys pass 4 GiB.
     fn key(&mut self, key: &str, origin: Origin) -> Option<KeyRef> {
         let stored = self.keys.push(key);
-        if stored.is_none() {
+        if stored.is_none() && !self.diags.iter().any(|d| d.code == "too-large") {
             let file = self.files.get(origin.file as usize).cloned();
             self.diag(
                 file.as_deref().unwrap_or(""),
