@@ -50,8 +50,10 @@ fn cpu_now() -> (f64, f64) {
 
 /// A steady window's rate and CPU cost: messages/s, and microseconds of CPU
 /// per message in this process (client or engine, librdkafka's threads
-/// included) and in the broker. CPU per message is the steadier figure on a
-/// shared machine: a slow phase lowers the rate, not the work a message takes.
+/// included) and in the broker (zero on the mock cluster, which runs inside
+/// this process and is counted in it). CPU per message is the steadier
+/// figure on a shared machine: a slow phase lowers the rate, not the work a
+/// message takes.
 #[derive(Clone, Copy, Default)]
 struct Window {
     rate: f64,
