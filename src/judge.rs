@@ -122,15 +122,8 @@ impl Judge {
         if msg.fields.is_empty() {
             return judgement;
         }
-        // one text (plain and JSON messages) needs no list of texts: an
-        // allocation per message saved on the engine's hottest path
-        let findings = match msg.fields.as_slice() {
-            [only] => scanner.scan(&[only.text.as_ref()]),
-            fields => {
-                let texts: Vec<&str> = fields.iter().map(|f| f.text.as_ref()).collect();
-                scanner.scan(&texts)
-            }
-        };
+        // the fields as they are: no list of texts allocated per message
+        let findings = scanner.scan(&msg.fields);
         judgement.hit_count = findings.hits.len();
         if findings.hits.is_empty() {
             return judgement;

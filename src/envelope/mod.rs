@@ -89,6 +89,14 @@ impl<'a> TextField<'a> {
     }
 }
 
+/// The field's text, so a message's fields can be scanned as they are
+/// ([`Scanner::scan`](crate::ruleset::Scanner::scan)).
+impl AsRef<str> for TextField<'_> {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
 /// A part of a record that could not be read, while the rest could.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
