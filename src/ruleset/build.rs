@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 use pinyin::ToPinyin;
 
+use super::automaton::CharAutomaton;
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
 use crate::detect::Detector;
 use crate::fold::is_word_char;
@@ -223,8 +223,8 @@ pub(crate) struct Pattern {
 /// states of a Chinese list; scan speed the same), reloads in turn: the
 /// figures are on [`RulesetBuilder::parallel`].
 pub(crate) struct FoldedMatcher {
-    pub wide: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
-    pub ascii: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    pub wide: Option<CharAutomaton>,
+    pub ascii: Option<CharAutomaton>,
     /// Some wide key contains an ASCII character (`qq号`); otherwise the walk
     /// skips the wide automaton on ASCII units too.
     pub wide_has_ascii: bool,
@@ -376,12 +376,12 @@ impl FoldedMatcher {
 }
 
 /// The automaton of `#! match: exact` patterns: byte-wise `aho-corasick` when
-/// every pattern is ASCII, where it is fastest; char-wise `daachorse` as soon
-/// as one is not (2-4x faster on CJK text: one transition per character
-/// instead of three per UTF-8 byte).
+/// every pattern is ASCII, where it is fastest; char-wise ([`CharAutomaton`])
+/// as soon as one is not (2-4x faster on CJK text: one transition per
+/// character instead of three per UTF-8 byte).
 pub(crate) enum ExactAutomaton {
     Bytes(aho_corasick::AhoCorasick),
-    Chars(CharwiseDoubleArrayAhoCorasick<u32>),
+    Chars(CharAutomaton),
 }
 
 impl ExactAutomaton {
@@ -393,9 +393,22 @@ impl ExactAutomaton {
                     each(m.pattern().as_usize(), m.start(), m.end());
                 }
             }
-            ExactAutomaton::Chars(da) => {
-                for m in da.find_overlapping_iter(text) {
-                    each(m.value() as usize, m.start(), m.end());
+            ExactAutomaton::Chars(automaton) => {
+                let mut walk = automaton.walk();
+                for (at, ch) in text.char_indices() {
+                    walk.step(ch);
+                    if walk.has_match() {
+                        let end = at + ch.len_utf8();
+                        for (pattern, chars) in walk.matches() {
+                            // back `chars` characters from the end
+                            let start = text[..end]
+                                .char_indices()
+                                .rev()
+                                .nth(chars.saturating_sub(1) as usize)
+                                .map_or(0, |(i, _)| i);
+                            each(pattern as usize, start, end);
+                        }
+                    }
                 }
             }
         }
@@ -1056,27 +1069,36 @@ fn build_folded(
         return Ok(None);
     }
     let (keys, patterns, alts) = group(pending, arena);
-    // each automaton reads its keys straight from `keys`: no list of its own
-    let numbered = || keys.iter().enumerate().map(|(i, k)| (*k, i as u32));
-    let wide = || numbered().filter(|(k, _)| !k.is_ascii());
-    let ascii = || numbered().filter(|(k, _)| k.is_ascii());
-    let wide_has_ascii = wide().any(|(k, _)| k.chars().any(|c| c.is_ascii()));
+    // each automaton reads its keys straight from `keys`, by index
+    let (mut wide_ids, mut ascii_ids) = (Vec::new(), Vec::new());
+    for (i, k) in keys.iter().enumerate() {
+        if k.is_ascii() {
+            ascii_ids.push(i as u32);
+        } else {
+            wide_ids.push(i as u32);
+        }
+    }
+    let wide = || wide_ids.iter().map(|&i| keys[i as usize]);
+    let wide_has_ascii = wide().any(|k| k.chars().any(|c| c.is_ascii()));
     let wide_prefixes = if wide_has_ascii {
         None
     } else {
-        PrefixFilter::new(wide().count(), wide().map(|(k, _)| k))
+        PrefixFilter::new(wide_ids.len(), wide())
     };
     let (wide, ascii) = if parallel {
         std::thread::scope(|s| {
-            let ascii = s.spawn(|| charwise(ascii(), false));
-            let wide = charwise(wide(), false);
+            let ascii = s.spawn(|| CharAutomaton::build(&keys, &ascii_ids));
+            let wide = CharAutomaton::build(&keys, &wide_ids);
             let ascii = ascii
                 .join()
                 .unwrap_or_else(|_| Err(RulesetError::Automaton("compile thread failed".into())));
             (wide, ascii)
         })
     } else {
-        (charwise(wide(), false), charwise(ascii(), false))
+        (
+            CharAutomaton::build(&keys, &wide_ids),
+            CharAutomaton::build(&keys, &ascii_ids),
+        )
     };
     Ok(Some(FoldedMatcher {
         wide: wide?,
@@ -1086,32 +1108,6 @@ fn build_folded(
         patterns,
         alts,
     }))
-}
-
-/// A char-wise automaton of `(key, value)` pairs, or none for none, with the
-/// depth of each state cached (4 bytes a state): the gated walks stop
-/// stepping once back near the root.
-/// `prefilter`: daachorse's match-candidate prefilter, which only its
-/// slice-based searches use. The folded walk steps the automaton a unit at a
-/// time and never consults it, and building it took about 0.4 s of a 1M-term
-/// compile.
-fn charwise<'k>(
-    keys: impl Iterator<Item = (&'k str, u32)>,
-    prefilter: bool,
-) -> Result<Option<CharwiseDoubleArrayAhoCorasick<u32>>, RulesetError> {
-    let mut keys = keys.peekable();
-    if keys.peek().is_none() {
-        return Ok(None);
-    }
-    let mut automaton = CharwiseDoubleArrayAhoCorasickBuilder::new()
-        .match_kind(MatchKind::Standard)
-        .use_prefilter(prefilter)
-        .build_with_values(keys)
-        .map_err(|e| RulesetError::Automaton(e.to_string()))?;
-    automaton
-        .cache_depths()
-        .map_err(|e| RulesetError::Automaton(e.to_string()))?;
-    Ok(Some(automaton))
 }
 
 fn build_exact(
@@ -1130,9 +1126,8 @@ fn build_exact(
                 .map_err(|e| RulesetError::Automaton(e.to_string()))?,
         )
     } else {
-        let pairs = keys.iter().enumerate();
-        // searched slice by slice (`for_each_overlapping`): the prefilter helps
-        match charwise(pairs.map(|(i, k)| (*k, i as u32)), true)? {
+        let ids: Vec<u32> = (0..keys.len() as u32).collect();
+        match CharAutomaton::build(&keys, &ids)? {
             Some(automaton) => ExactAutomaton::Chars(automaton),
             None => return Ok(None),
         }

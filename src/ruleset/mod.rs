@@ -24,6 +24,7 @@
 //! assert!(ruleset.find("特色情景喜剧").is_empty());
 //! ```
 
+mod automaton;
 mod build;
 mod scan;
 

@@ -1,8 +1,7 @@
 //! Scanning: folding fused into the automaton walk, boundary and run checks,
 //! allow phrases, combinations, regexes and detectors.
 
-use daachorse::charwise::iter::FindOverlappingStepper;
-
+use super::automaton::{CharAutomaton, Walk};
 use super::build::{Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target};
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
@@ -625,10 +624,7 @@ struct GatedLane<'a> {
 
 impl<'a> GatedLane<'a> {
     #[inline]
-    fn new(
-        automaton: Option<&'a daachorse::CharwiseDoubleArrayAhoCorasick<u32>>,
-        filter: Option<&'a PrefixFilter>,
-    ) -> Self {
+    fn new(automaton: Option<&'a CharAutomaton>, filter: Option<&'a PrefixFilter>) -> Self {
         GatedLane {
             lane: Lane::new(automaton),
             filter,
@@ -775,27 +771,24 @@ struct Steppers<'a> {
 /// One automaton's walk, reset to its root instead of stepped on units that
 /// cannot continue any of its keys.
 struct Lane<'a> {
-    stepper: Option<FindOverlappingStepper<'a, u32>>,
-    root: Option<FindOverlappingStepper<'a, u32>>,
+    walk: Option<Walk<'a>>,
     /// Left the root since the last reset.
     moved: bool,
 }
 
 impl<'a> Lane<'a> {
     #[inline]
-    fn new(automaton: Option<&'a daachorse::CharwiseDoubleArrayAhoCorasick<u32>>) -> Self {
-        let root = automaton.map(|a| a.find_overlapping_stepper());
+    fn new(automaton: Option<&'a CharAutomaton>) -> Self {
         Lane {
-            stepper: root.clone(),
-            root,
+            walk: automaton.map(CharAutomaton::walk),
             moved: false,
         }
     }
 
     #[inline(always)]
     fn step(&mut self, ch: char) {
-        if let Some(s) = &mut self.stepper {
-            s.consume(ch);
+        if let Some(w) = &mut self.walk {
+            w.step(ch);
             self.moved = true;
         }
     }
@@ -803,27 +796,22 @@ impl<'a> Lane<'a> {
     #[inline(always)]
     fn reset(&mut self) {
         if self.moved {
-            self.stepper.clone_from(&self.root);
+            if let Some(w) = &mut self.walk {
+                w.reset();
+            }
             self.moved = false;
         }
     }
 
-    /// Depth of the current state, or `u32::MAX` when depths are not cached.
+    /// Depth of the current state (`u32::MAX` without an automaton).
     #[inline(always)]
     fn depth(&self) -> u32 {
-        self.stepper
-            .as_ref()
-            .and_then(|s| s.depth())
-            .unwrap_or(u32::MAX)
+        self.walk.as_ref().map_or(u32::MAX, Walk::depth)
     }
 
     #[inline(always)]
     fn any_match(&self) -> bool {
-        self.moved
-            && self
-                .stepper
-                .as_ref()
-                .is_some_and(|s| s.matches().next().is_some())
+        self.moved && self.walk.as_ref().is_some_and(Walk::has_match)
     }
 }
 
@@ -874,9 +862,9 @@ impl<'a> Steppers<'a> {
     #[inline(always)]
     fn for_each_match(&self, mut each: impl FnMut(u32)) {
         for lane in [&self.wide.lane, &self.ascii] {
-            if let (true, Some(s)) = (lane.moved, &lane.stepper) {
-                for m in s.matches() {
-                    each(m.value());
+            if let (true, Some(w)) = (lane.moved, &lane.walk) {
+                for (pattern, _) in w.matches() {
+                    each(pattern);
                 }
             }
         }
@@ -1071,17 +1059,20 @@ mod tests {
             let split = rs.folded.as_ref().expect("folded lists");
             prop_assert!(split.wide.is_some() && split.ascii.is_some());
             prop_assert_eq!(split.wide_has_ascii, mixed);
-            let mut keys: Vec<(String, u32)> = Vec::new();
+            // one automaton of all the keys, stepped on every unit
+            let mut pairs: Vec<(String, u32)> = Vec::new();
             for a in split.wide.iter().chain(split.ascii.iter()) {
-                keys.extend(a.iter());
+                pairs.extend(a.pairs());
             }
+            let mut by_id = vec![String::new(); split.patterns.len()];
+            let mut ids: Vec<u32> = pairs.iter().map(|(_, v)| *v).collect();
+            ids.sort_unstable();
+            for (k, v) in pairs {
+                by_id[v as usize] = k;
+            }
+            let keys: Vec<&str> = by_id.iter().map(String::as_str).collect();
             let one = FoldedMatcher {
-                wide: Some(
-                    daachorse::CharwiseDoubleArrayAhoCorasickBuilder::new()
-                        .match_kind(daachorse::MatchKind::Standard)
-                        .build_with_values(keys.iter().map(|(k, v)| (k.as_str(), *v)))
-                        .expect("builds"),
-                ),
+                wide: CharAutomaton::build(&keys, &ids).expect("builds"),
                 ascii: None,
                 wide_has_ascii: true,
                 wide_prefixes: None,

@@ -1,0 +1,633 @@
+//! A character-wise double-array Aho-Corasick automaton, built straight from
+//! sorted keys.
+//!
+//! Why not `daachorse`, which this replaced: its builder first builds a
+//! pointer trie (about 64 bytes a state plus each state's edge list) and then
+//! converts it, so a 1M-term compile briefly held several times the finished
+//! automaton (measured: about 430 MiB of working memory for a 70 MiB
+//! automaton), and a reload beside a resident ruleset peaked there. Here the
+//! keys arrive sorted, so every state's children are runs of consecutive keys:
+//! states are placed breadth first straight into the double array, and each
+//! state's failure and output links are set as it is placed (every state they
+//! point to is shallower, so already complete). Working memory beyond the
+//! array is the queue of key ranges of one level and a free list of 4,096
+//! slots.
+//!
+//! The walk is the one the scanners need: one character at a time
+//! ([`Walk::step`]), the depth of the current state (the gated walks stop
+//! stepping near the root), and every key ending at the current character,
+//! longest first ([`Walk::matches`]).
+
+use std::collections::VecDeque;
+
+use super::RulesetError;
+
+const ROOT: u32 = 0;
+/// No state, no value: a free slot's `check`, a state without a key.
+const NONE: u32 = u32::MAX;
+/// Slots are added to the array a block at a time.
+const BLOCK: usize = 256;
+/// Blocks whose free slots are still offered to new states; older blocks
+/// keep their few holes. Bounds the search for a place per state.
+const OPEN_BLOCKS: usize = 16;
+const WINDOW: usize = BLOCK * OPEN_BLOCKS;
+
+/// One slot of the double array. A state's children sit at `base + code` of
+/// their characters, each with `check` = the parent.
+#[derive(Clone, Copy)]
+struct State {
+    base: u32,
+    check: u32,
+    /// The longest proper suffix of this state's path that is a state.
+    fail: u32,
+    /// The key ending at this state.
+    value: u32,
+    /// The nearest state along the failure links with a key.
+    link: u32,
+    /// Characters from the root.
+    depth: u32,
+}
+
+const FREE: State = State {
+    base: 0,
+    check: NONE,
+    fail: ROOT,
+    value: NONE,
+    link: NONE,
+    depth: 0,
+};
+
+/// A char-wise Aho-Corasick automaton of `(key, value)` pairs; see the
+/// module documentation.
+pub(crate) struct CharAutomaton {
+    states: Vec<State>,
+    /// A character's code (its index in the table) by how many keys hold it,
+    /// most first; 0 for characters no key holds.
+    codes: Vec<u32>,
+}
+
+impl CharAutomaton {
+    /// The automaton of the keys `keys[id]` for each `id` in `ids`, each with
+    /// value `id`. The selected keys must be distinct, non-empty and in
+    /// ascending order (as a sorted, grouped key list gives them); none
+    /// selected gives none.
+    pub fn build(keys: &[&str], ids: &[u32]) -> Result<Option<CharAutomaton>, RulesetError> {
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let key = |i: usize| -> Result<&str, RulesetError> {
+            keys.get(ids[i] as usize)
+                .copied()
+                .ok_or_else(|| RulesetError::Automaton(format!("no key {}", ids[i])))
+        };
+        let mut freqs: Vec<u32> = Vec::new();
+        // states: one a distinct prefix, the characters of each key past
+        // what it shares with the key before it
+        let mut states = 1usize;
+        let mut prev = "";
+        for i in 0..ids.len() {
+            let k = key(i)?;
+            if k.is_empty() {
+                return Err(RulesetError::Automaton("an empty key".into()));
+            }
+            if i > 0 && prev >= k {
+                return Err(RulesetError::Automaton(
+                    "keys not distinct and in order".into(),
+                ));
+            }
+            let mut shared = prev
+                .bytes()
+                .zip(k.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            while !k.is_char_boundary(shared) {
+                shared -= 1;
+            }
+            states += k[shared..].chars().count();
+            prev = k;
+            for c in k.chars() {
+                let c = c as usize;
+                if freqs.len() <= c {
+                    freqs.resize(c + 1, 0);
+                }
+                freqs[c] += 1;
+            }
+        }
+        // codes by frequency: the common characters' children pack densely
+        let mut order: Vec<u32> = (0..freqs.len() as u32)
+            .filter(|&c| freqs[c as usize] > 0)
+            .collect();
+        order.sort_by_key(|&c| std::cmp::Reverse(freqs[c as usize]));
+        let mut codes = vec![0u32; freqs.len()];
+        for (i, &c) in order.iter().enumerate() {
+            codes[c as usize] = i as u32 + 1;
+        }
+        drop(freqs);
+        // room for the states, the holes among the root's children and the
+        // last blocks' free slots
+        let mut builder = Builder::new(states + order.len() + 2 * WINDOW);
+        builder.place_all(key, ids, &codes)?;
+        Ok(Some(CharAutomaton {
+            states: builder.states,
+            codes,
+        }))
+    }
+
+    /// A walk from the root.
+    #[inline]
+    pub fn walk(&self) -> Walk<'_> {
+        Walk {
+            automaton: self,
+            state: ROOT,
+        }
+    }
+
+    /// Bytes on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.states.len() * std::mem::size_of::<State>() + self.codes.len() * 4
+    }
+
+    #[inline(always)]
+    fn code(&self, ch: char) -> u32 {
+        self.codes.get(ch as usize).copied().unwrap_or(0)
+    }
+
+    /// The child of `s` by `code`, if any.
+    #[inline(always)]
+    fn child(&self, s: &State, from: u32, code: u32) -> Option<u32> {
+        let t = s.base.wrapping_add(code);
+        match self.states.get(t as usize) {
+            Some(child) if child.check == from => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Every `(key, value)`, for tests against a reference automaton.
+    #[cfg(test)]
+    pub fn pairs(&self) -> Vec<(String, u32)> {
+        let mut chars = vec!['\0'; self.codes.iter().copied().max().unwrap_or(0) as usize + 1];
+        for (c, &code) in self.codes.iter().enumerate() {
+            if code > 0 {
+                chars[code as usize] = char::from_u32(c as u32).unwrap_or('\0');
+            }
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![(ROOT, String::new())];
+        while let Some((s, path)) = stack.pop() {
+            let state = self.states[s as usize];
+            if state.value != NONE {
+                out.push((path.clone(), state.value));
+            }
+            for (code, &ch) in chars.iter().enumerate().skip(1) {
+                if let Some(t) = self.child(&state, s, code as u32) {
+                    let mut p = path.clone();
+                    p.push(ch);
+                    stack.push((t, p));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// A walk over a text, one character at a time.
+#[derive(Clone, Copy)]
+pub(crate) struct Walk<'a> {
+    automaton: &'a CharAutomaton,
+    state: u32,
+}
+
+impl<'a> Walk<'a> {
+    /// Moves on by `ch`, along failure links where the current state has no
+    /// child by it.
+    #[inline(always)]
+    pub fn step(&mut self, ch: char) {
+        let a = self.automaton;
+        let code = a.code(ch);
+        if code == 0 {
+            // no key holds it: nothing under way continues past it
+            self.state = ROOT;
+            return;
+        }
+        let mut s = self.state;
+        loop {
+            let state = &a.states[s as usize];
+            if let Some(t) = a.child(state, s, code) {
+                self.state = t;
+                return;
+            }
+            if s == ROOT {
+                self.state = ROOT;
+                return;
+            }
+            s = state.fail;
+        }
+    }
+
+    /// Back to the root.
+    #[inline(always)]
+    pub fn reset(&mut self) {
+        self.state = ROOT;
+    }
+
+    /// Characters from the root to the current state.
+    #[inline(always)]
+    pub fn depth(&self) -> u32 {
+        self.automaton.states[self.state as usize].depth
+    }
+
+    /// Whether some key ends at the last character.
+    #[inline(always)]
+    pub fn has_match(&self) -> bool {
+        let s = &self.automaton.states[self.state as usize];
+        s.value != NONE || s.link != NONE
+    }
+
+    /// The keys ending at the last character, longest first: `(value, length
+    /// in characters)`.
+    #[inline]
+    pub fn matches(&self) -> Matches<'a> {
+        let s = &self.automaton.states[self.state as usize];
+        Matches {
+            automaton: self.automaton,
+            next: if s.value != NONE { self.state } else { s.link },
+        }
+    }
+}
+
+/// The iterator of [`Walk::matches`].
+pub(crate) struct Matches<'a> {
+    automaton: &'a CharAutomaton,
+    next: u32,
+}
+
+impl Iterator for Matches<'_> {
+    type Item = (u32, u32);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u32, u32)> {
+        let s = self.automaton.states.get(self.next as usize)?;
+        self.next = s.link;
+        Some((s.value, s.depth))
+    }
+}
+
+/// The double array under construction with its window of free slots.
+struct Builder {
+    states: Vec<State>,
+    /// Free slots of the open blocks, a doubly linked ring indexed by slot
+    /// modulo [`WINDOW`] (open slots are the last `WINDOW` of the array).
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// A free slot of the open blocks, or `NONE`.
+    head: u32,
+    /// The first slot of the oldest open block.
+    open_from: usize,
+}
+
+impl Builder {
+    fn new(capacity: usize) -> Builder {
+        // the array's final size is under the key characters plus the
+        // alphabet: reserved once, so it never moves while it grows (pages
+        // not reached are never touched)
+        let mut states = Vec::with_capacity(capacity);
+        states.push(State {
+            check: ROOT,
+            depth: 0,
+            ..FREE
+        });
+        Builder {
+            states,
+            next: vec![NONE; WINDOW],
+            prev: vec![NONE; WINDOW],
+            head: NONE,
+            open_from: 1,
+        }
+    }
+
+    fn is_free(&self, t: usize) -> bool {
+        self.states.get(t).is_none_or(|s| s.check == NONE)
+    }
+
+    fn unlink(&mut self, t: u32) {
+        let (p, n) = (
+            self.prev[t as usize % WINDOW],
+            self.next[t as usize % WINDOW],
+        );
+        if n == t {
+            self.head = NONE;
+        } else {
+            self.next[p as usize % WINDOW] = n;
+            self.prev[n as usize % WINDOW] = p;
+            if self.head == t {
+                self.head = n;
+            }
+        }
+    }
+
+    fn link(&mut self, t: u32) {
+        let i = t as usize % WINDOW;
+        if self.head == NONE {
+            (self.next[i], self.prev[i], self.head) = (t, t, t);
+        } else {
+            let h = self.head;
+            let last = self.prev[h as usize % WINDOW];
+            (self.next[i], self.prev[i]) = (h, last);
+            self.next[last as usize % WINDOW] = t;
+            self.prev[h as usize % WINDOW] = t;
+        }
+    }
+
+    /// Grows the array by whole blocks to hold slot `t`, closing the oldest
+    /// blocks so that only the last [`OPEN_BLOCKS`] offer free slots.
+    fn grow_to(&mut self, t: usize) -> Result<(), RulesetError> {
+        while self.states.len() <= t {
+            let from = self.states.len();
+            if from + BLOCK >= NONE as usize {
+                return Err(RulesetError::Automaton("too many states".into()));
+            }
+            while from + BLOCK - self.open_from > WINDOW {
+                for s in self.open_from..(self.open_from + BLOCK).min(from) {
+                    if self.states[s].check == NONE {
+                        self.unlink(s as u32);
+                    }
+                }
+                self.open_from += BLOCK;
+            }
+            self.states.resize(from + BLOCK, FREE);
+            for s in from..from + BLOCK {
+                self.link(s as u32);
+            }
+        }
+        Ok(())
+    }
+
+    /// A base at which every code of `codes` (ascending) lands on a free slot.
+    fn find_base(&mut self, codes: &[u32]) -> Result<u32, RulesetError> {
+        let first = codes[0] as usize;
+        if self.head != NONE {
+            let mut p = self.head;
+            loop {
+                let at = p as usize;
+                if at >= first {
+                    let base = at - first;
+                    if codes[1..].iter().all(|&c| self.is_free(base + c as usize)) {
+                        return Ok(base as u32);
+                    }
+                }
+                p = self.next[at % WINDOW];
+                if p == self.head {
+                    break;
+                }
+            }
+        }
+        // past the end of the array: all free
+        Ok(self.states.len().saturating_sub(first) as u32)
+    }
+
+    /// Places every state, breadth first from the root; `key(i)` is the
+    /// `i`th key, with value `ids[i]`.
+    fn place_all<'k>(
+        &mut self,
+        key: impl Fn(usize) -> Result<&'k str, RulesetError>,
+        ids: &[u32],
+        codes: &[u32],
+    ) -> Result<(), RulesetError> {
+        // (state, keys lo..hi sharing its path, the path's length in bytes)
+        let mut queue: VecDeque<(u32, u32, u32, u32)> = VecDeque::new();
+        queue.push_back((ROOT, 0, ids.len() as u32, 0));
+        let mut children: Vec<(u32, u32, u32, u32)> = Vec::new();
+        let mut child_codes: Vec<u32> = Vec::new();
+        while let Some((s, lo, hi, off)) = queue.pop_front() {
+            let off_us = off as usize;
+            let mut i = lo as usize;
+            if key(i)?.len() == off_us {
+                // the key ending at `s`, whose value was set with it
+                i += 1;
+            }
+            children.clear();
+            while i < hi as usize {
+                let k = key(i)?;
+                let Some(c) = k.get(off_us..).and_then(|rest| rest.chars().next()) else {
+                    return Err(RulesetError::Automaton(
+                        "keys not distinct and in order".into(),
+                    ));
+                };
+                let end = off_us + c.len_utf8();
+                let mut j = i + 1;
+                while j < hi as usize
+                    && key(j)?.as_bytes().get(off_us..end) == k.as_bytes().get(off_us..end)
+                {
+                    j += 1;
+                }
+                let code = codes.get(c as usize).copied().unwrap_or(0);
+                children.push((code, i as u32, j as u32, end as u32));
+                i = j;
+            }
+            if children.is_empty() {
+                continue;
+            }
+            children.sort_unstable_by_key(|c| c.0);
+            child_codes.clear();
+            child_codes.extend(children.iter().map(|c| c.0));
+            let base = self.find_base(&child_codes)?;
+            let last = base as usize + *child_codes.last().unwrap_or(&0) as usize;
+            self.grow_to(last)?;
+            self.states[s as usize].base = base;
+            let (parent_fail, depth) = {
+                let p = &self.states[s as usize];
+                (p.fail, p.depth + 1)
+            };
+            for &(code, clo, chi, coff) in &children {
+                let t = base + code;
+                if t as usize >= self.open_from {
+                    // (a slot of a closed block is in no list)
+                    self.unlink(t);
+                }
+                let fail = if s == ROOT {
+                    ROOT
+                } else {
+                    self.fail_of(parent_fail, code)
+                };
+                let f = &self.states[fail as usize];
+                let link = if f.value != NONE { fail } else { f.link };
+                // set now, not when `t` is taken from the queue: deeper
+                // states placed before then may link to it
+                let value = if key(clo as usize)?.len() == coff as usize {
+                    ids[clo as usize]
+                } else {
+                    NONE
+                };
+                self.states[t as usize] = State {
+                    base: 0,
+                    check: s,
+                    fail,
+                    value,
+                    link,
+                    depth,
+                };
+                queue.push_back((t, clo, chi, coff));
+            }
+        }
+        Ok(())
+    }
+
+    /// The failure target of a child by `code` of a state whose own failure
+    /// target is `f`: the deepest state along `f`'s failure links with a
+    /// child by `code`. Every state met is shallower than the child's
+    /// parent, so its children are already placed.
+    fn fail_of(&self, mut f: u32, code: u32) -> u32 {
+        loop {
+            let state = &self.states[f as usize];
+            let t = state.base.wrapping_add(code);
+            if let Some(child) = self.states.get(t as usize) {
+                if child.check == f {
+                    return t;
+                }
+            }
+            if f == ROOT {
+                return ROOT;
+            }
+            f = state.fail;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn automaton(keys: &[&str]) -> CharAutomaton {
+        let mut sorted: Vec<&str> = keys.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        let ids: Vec<u32> = (0..sorted.len() as u32).collect();
+        CharAutomaton::build(&sorted, &ids).unwrap().unwrap()
+    }
+
+    /// Every match of a walk over `text`: (end char index, value, length).
+    fn walk_all(a: &CharAutomaton, text: &str) -> Vec<(usize, u32, u32)> {
+        let mut w = a.walk();
+        let mut out = Vec::new();
+        for (i, ch) in text.chars().enumerate() {
+            w.step(ch);
+            assert_eq!(w.has_match(), w.matches().next().is_some());
+            out.extend(w.matches().map(|(v, len)| (i, v, len)));
+        }
+        out
+    }
+
+    #[test]
+    fn finds_overlapping_keys_longest_first() {
+        let keys = ["内幕", "内幕消息", "消息", "息", "幕消"];
+        let mut sorted = keys.to_vec();
+        sorted.sort();
+        let a = automaton(&keys);
+        let id = |k: &str| sorted.iter().position(|s| *s == k).unwrap() as u32;
+        let found = walk_all(&a, "有内幕消息");
+        assert_eq!(
+            found,
+            vec![
+                (2, id("内幕"), 2),
+                (3, id("幕消"), 2),
+                (4, id("内幕消息"), 4),
+                (4, id("消息"), 2),
+                (4, id("息"), 1),
+            ]
+        );
+        let mut w = a.walk();
+        for ch in "内幕消".chars() {
+            w.step(ch);
+        }
+        assert_eq!(w.depth(), 3);
+        w.step('x');
+        assert_eq!(w.depth(), 0);
+    }
+
+    #[test]
+    fn refuses_keys_out_of_order_duplicated_or_empty() {
+        for keys in [vec!["b", "a"], vec!["a", "a"], vec!["", "a"]] {
+            let ids: Vec<u32> = (0..keys.len() as u32).collect();
+            assert!(CharAutomaton::build(&keys, &ids).is_err(), "{keys:?}");
+        }
+        assert!(CharAutomaton::build(&["a"], &[]).unwrap().is_none());
+    }
+
+    #[test]
+    fn holds_a_wide_alphabet() {
+        // a root with thousands of children and states past many blocks
+        let keys: Vec<String> = (0x4E00u32..0x4E00 + 5000)
+            .filter_map(char::from_u32)
+            .flat_map(|c| [format!("{c}"), format!("{c}a{c}"), format!("{c}😀")])
+            .collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let a = automaton(&refs);
+        let mut expected: Vec<(String, u32)> = {
+            let mut s = refs.clone();
+            s.sort();
+            s.iter()
+                .enumerate()
+                .map(|(i, k)| (k.to_string(), i as u32))
+                .collect()
+        };
+        expected.sort();
+        assert_eq!(a.pairs(), expected);
+    }
+
+    proptest! {
+        /// The same matches, in the same order, as daachorse's overlapping
+        /// search (the automaton this one replaced).
+        #[test]
+        fn matches_like_daachorse(
+            keys in proptest::collection::vec("[a-c内幕消息😀]{1,5}", 1..40),
+            text in "[a-cx内幕消息😀]{0,40}",
+        ) {
+            let mut sorted: Vec<&str> = keys.iter().map(String::as_str).collect();
+            sorted.sort();
+            sorted.dedup();
+            let a = automaton(&sorted);
+            let reference = daachorse::CharwiseDoubleArrayAhoCorasickBuilder::new()
+                .match_kind(daachorse::MatchKind::Standard)
+                .build_with_values(sorted.iter().enumerate().map(|(i, k)| (*k, i as u32)))
+                .unwrap();
+            let char_at: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            let expected: Vec<(usize, u32, u32)> = reference
+                .find_overlapping_iter(&text)
+                .map(|m| {
+                    let end = char_at.iter().filter(|&&b| b < m.end()).count() - 1;
+                    let len = text[m.start()..m.end()].chars().count() as u32;
+                    (end, m.value(), len)
+                })
+                .collect();
+            prop_assert_eq!(walk_all(&a, &text), expected);
+        }
+
+        /// Many keys over a wide alphabet: states over many blocks, closed
+        /// blocks, bases found in the free list; still daachorse's matches.
+        #[test]
+        fn many_keys_match_like_daachorse(
+            keys in proptest::collection::vec(
+                proptest::collection::vec(0x4E00u32..0x4E00 + 400, 1..6), 1..3000),
+            text in proptest::collection::vec(0x4E00u32..0x4E00 + 400, 0..300),
+        ) {
+            let to_string = |v: &Vec<u32>| v.iter().filter_map(|&c| char::from_u32(c)).collect::<String>();
+            let owned: Vec<String> = keys.iter().map(to_string).collect();
+            let mut sorted: Vec<&str> = owned.iter().map(String::as_str).collect();
+            sorted.sort();
+            sorted.dedup();
+            let text = to_string(&text);
+            let a = automaton(&sorted);
+            let reference = daachorse::CharwiseDoubleArrayAhoCorasickBuilder::new()
+                .match_kind(daachorse::MatchKind::Standard)
+                .build_with_values(sorted.iter().enumerate().map(|(i, k)| (*k, i as u32)))
+                .unwrap();
+            let expected: Vec<(usize, u32, u32)> = reference
+                .find_overlapping_iter(&text)
+                .map(|m| (m.end() / 3 - 1, m.value(), ((m.end() - m.start()) / 3) as u32))
+                .collect();
+            prop_assert_eq!(walk_all(&a, &text), expected);
+        }
+    }
+}
