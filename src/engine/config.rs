@@ -77,9 +77,10 @@ pub struct Config {
     pub transactional_id: Option<String>,
     /// Reload the word lists when files in `wordlists` change.
     pub watch_wordlists: bool,
-    /// Reloads build their two automata on two threads: faster, but the
-    /// compile takes a core from the workers and holds both builders'
-    /// working memory at once. Off (default): one after the other.
+    /// Reloads build their two folded automata on two threads, taking a
+    /// core from the workers for that moment. Off (default): one after the
+    /// other (the reload bench measures the same peak and compile time
+    /// either way since the own automaton builder).
     pub reload_parallel_compile: bool,
     /// Follow this compacted topic of word lists (see `publish-wordlists`).
     pub wordlists_topic: Option<String>,
