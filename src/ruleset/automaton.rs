@@ -32,35 +32,53 @@ const BLOCK: usize = 256;
 const OPEN_BLOCKS: usize = 16;
 const WINDOW: usize = BLOCK * OPEN_BLOCKS;
 
-/// One slot of the double array. A state's children sit at `base + code` of
-/// their characters, each with `check` = the parent.
+/// One slot of the double array, 16 bytes (four to a cache line). A
+/// state's children sit at `base + code` of their characters, each with
+/// `check` = the parent.
 #[derive(Clone, Copy)]
 struct State {
     base: u32,
     check: u32,
     /// The longest proper suffix of this state's path that is a state.
     fail: u32,
-    /// The key ending at this state.
-    value: u32,
-    /// The nearest state along the failure links with a key.
-    link: u32,
-    /// Characters from the root.
-    depth: u32,
+    /// The first of the keys ending at this state's last character (an index
+    /// into `outputs`, 0: none) above 8 bits of depth in characters from the
+    /// root, saturating at 255 (the walks only ask whether it is under 3).
+    out_depth: u32,
 }
+
+/// The first [`Output`] index that does not fit beside the depth.
+const MAX_OUTPUTS: usize = 1 << 24;
 
 const FREE: State = State {
     base: 0,
     check: NONE,
     fail: ROOT,
-    value: NONE,
-    link: NONE,
-    depth: 0,
+    out_depth: 0,
 };
+
+/// A key ending at some state, and the next shorter one ending there too
+/// (along the failure links).
+#[derive(Clone, Copy)]
+struct Output {
+    value: u32,
+    /// The key's length in characters.
+    len: u32,
+    /// The next output (0: none).
+    next: u32,
+}
+
+#[inline(always)]
+fn out_depth(out: u32, depth: u32) -> u32 {
+    out << 8 | depth.min(255)
+}
 
 /// A char-wise Aho-Corasick automaton of `(key, value)` pairs; see the
 /// module documentation.
 pub(crate) struct CharAutomaton {
     states: Vec<State>,
+    /// Index 0 stands for none.
+    outputs: Vec<Output>,
     /// A character's code (its index in the table) by how many keys hold it,
     /// most first; 0 for characters no key holds.
     codes: Vec<u32>,
@@ -74,6 +92,13 @@ impl CharAutomaton {
     pub fn build(keys: &[&str], ids: &[u32]) -> Result<Option<CharAutomaton>, RulesetError> {
         if ids.is_empty() {
             return Ok(None);
+        }
+        if ids.len() >= MAX_OUTPUTS {
+            return Err(RulesetError::Automaton(format!(
+                "{} keys in one automaton; at most {}",
+                ids.len(),
+                MAX_OUTPUTS - 1
+            )));
         }
         let key = |i: usize| -> Result<&str, RulesetError> {
             keys.get(ids[i] as usize)
@@ -125,10 +150,11 @@ impl CharAutomaton {
         drop(freqs);
         // room for the states, the holes among the root's children and the
         // last blocks' free slots
-        let mut builder = Builder::new(states + order.len() + 2 * WINDOW);
+        let mut builder = Builder::new(states + order.len() + 2 * WINDOW, ids.len());
         builder.place_all(key, ids, &codes)?;
         Ok(Some(CharAutomaton {
             states: builder.states,
+            outputs: builder.outputs,
             codes,
         }))
     }
@@ -144,7 +170,9 @@ impl CharAutomaton {
 
     /// Bytes on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.states.len() * std::mem::size_of::<State>() + self.codes.len() * 4
+        self.states.len() * std::mem::size_of::<State>()
+            + self.outputs.len() * std::mem::size_of::<Output>()
+            + self.codes.len() * 4
     }
 
     #[inline(always)]
@@ -175,8 +203,11 @@ impl CharAutomaton {
         let mut stack = vec![(ROOT, String::new())];
         while let Some((s, path)) = stack.pop() {
             let state = self.states[s as usize];
-            if state.value != NONE {
-                out.push((path.clone(), state.value));
+            // its own key, not one inherited along the failure links
+            if let Some(o) = self.outputs.get((state.out_depth >> 8) as usize) {
+                if state.out_depth >> 8 != 0 && o.len as usize == path.chars().count() {
+                    out.push((path.clone(), o.value));
+                }
             }
             for (code, &ch) in chars.iter().enumerate().skip(1) {
                 if let Some(t) = self.child(&state, s, code as u32) {
@@ -199,10 +230,19 @@ pub(crate) struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
+    /// [`step_inlined`](Self::step_inlined) out of line, for walks that
+    /// step rarely: the gated walks step on a few units in a hundred, and
+    /// the transition loop inlined into them cost the filter loop around it
+    /// 3-4% of its speed (A/B, `wordwarden bench`, 100k terms).
+    #[inline(never)]
+    pub fn step(&mut self, ch: char) {
+        self.step_inlined(ch);
+    }
+
     /// Moves on by `ch`, along failure links where the current state has no
     /// child by it.
     #[inline(always)]
-    pub fn step(&mut self, ch: char) {
+    pub fn step_inlined(&mut self, ch: char) {
         let a = self.automaton;
         let code = a.code(ch);
         if code == 0 {
@@ -234,24 +274,22 @@ impl<'a> Walk<'a> {
     /// Characters from the root to the current state.
     #[inline(always)]
     pub fn depth(&self) -> u32 {
-        self.automaton.states[self.state as usize].depth
+        self.automaton.states[self.state as usize].out_depth & 0xFF
     }
 
     /// Whether some key ends at the last character.
     #[inline(always)]
     pub fn has_match(&self) -> bool {
-        let s = &self.automaton.states[self.state as usize];
-        s.value != NONE || s.link != NONE
+        self.automaton.states[self.state as usize].out_depth >> 8 != 0
     }
 
     /// The keys ending at the last character, longest first: `(value, length
     /// in characters)`.
     #[inline]
     pub fn matches(&self) -> Matches<'a> {
-        let s = &self.automaton.states[self.state as usize];
         Matches {
             automaton: self.automaton,
-            next: if s.value != NONE { self.state } else { s.link },
+            next: self.automaton.states[self.state as usize].out_depth >> 8,
         }
     }
 }
@@ -267,15 +305,19 @@ impl Iterator for Matches<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<(u32, u32)> {
-        let s = self.automaton.states.get(self.next as usize)?;
-        self.next = s.link;
-        Some((s.value, s.depth))
+        if self.next == 0 {
+            return None;
+        }
+        let o = self.automaton.outputs.get(self.next as usize)?;
+        self.next = o.next;
+        Some((o.value, o.len))
     }
 }
 
 /// The double array under construction with its window of free slots.
 struct Builder {
     states: Vec<State>,
+    outputs: Vec<Output>,
     /// Free slots of the open blocks, a doubly linked ring indexed by slot
     /// modulo [`WINDOW`] (open slots are the last `WINDOW` of the array).
     next: Vec<u32>,
@@ -287,18 +329,24 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(capacity: usize) -> Builder {
+    fn new(capacity: usize, keys: usize) -> Builder {
         // the array's final size is under the key characters plus the
         // alphabet: reserved once, so it never moves while it grows (pages
         // not reached are never touched)
         let mut states = Vec::with_capacity(capacity);
         states.push(State {
             check: ROOT,
-            depth: 0,
             ..FREE
+        });
+        let mut outputs = Vec::with_capacity(keys + 1);
+        outputs.push(Output {
+            value: NONE,
+            len: 0,
+            next: 0,
         });
         Builder {
             states,
+            outputs,
             next: vec![NONE; WINDOW],
             prev: vec![NONE; WINDOW],
             head: NONE,
@@ -394,12 +442,13 @@ impl Builder {
         ids: &[u32],
         codes: &[u32],
     ) -> Result<(), RulesetError> {
-        // (state, keys lo..hi sharing its path, the path's length in bytes)
-        let mut queue: VecDeque<(u32, u32, u32, u32)> = VecDeque::new();
-        queue.push_back((ROOT, 0, ids.len() as u32, 0));
+        // (state, keys lo..hi sharing its path, the path's length in bytes
+        // and in characters)
+        let mut queue: VecDeque<(u32, u32, u32, u32, u32)> = VecDeque::new();
+        queue.push_back((ROOT, 0, ids.len() as u32, 0, 0));
         let mut children: Vec<(u32, u32, u32, u32)> = Vec::new();
         let mut child_codes: Vec<u32> = Vec::new();
-        while let Some((s, lo, hi, off)) = queue.pop_front() {
+        while let Some((s, lo, hi, off, depth)) = queue.pop_front() {
             let off_us = off as usize;
             let mut i = lo as usize;
             if key(i)?.len() == off_us {
@@ -435,10 +484,8 @@ impl Builder {
             let last = base as usize + *child_codes.last().unwrap_or(&0) as usize;
             self.grow_to(last)?;
             self.states[s as usize].base = base;
-            let (parent_fail, depth) = {
-                let p = &self.states[s as usize];
-                (p.fail, p.depth + 1)
-            };
+            let parent_fail = self.states[s as usize].fail;
+            let depth = depth + 1;
             for &(code, clo, chi, coff) in &children {
                 let t = base + code;
                 if t as usize >= self.open_from {
@@ -450,24 +497,25 @@ impl Builder {
                 } else {
                     self.fail_of(parent_fail, code)
                 };
-                let f = &self.states[fail as usize];
-                let link = if f.value != NONE { fail } else { f.link };
-                // set now, not when `t` is taken from the queue: deeper
-                // states placed before then may link to it
-                let value = if key(clo as usize)?.len() == coff as usize {
-                    ids[clo as usize]
-                } else {
-                    NONE
-                };
+                // the keys ending at the failure target end here too; set
+                // now, not when `t` is taken from the queue: deeper states
+                // placed before then may fail to it
+                let mut out = self.states[fail as usize].out_depth >> 8;
+                if key(clo as usize)?.len() == coff as usize {
+                    self.outputs.push(Output {
+                        value: ids[clo as usize],
+                        len: depth,
+                        next: out,
+                    });
+                    out = (self.outputs.len() - 1) as u32;
+                }
                 self.states[t as usize] = State {
                     base: 0,
                     check: s,
                     fail,
-                    value,
-                    link,
-                    depth,
+                    out_depth: out_depth(out, depth),
                 };
-                queue.push_back((t, clo, chi, coff));
+                queue.push_back((t, clo, chi, coff, depth));
             }
         }
         Ok(())

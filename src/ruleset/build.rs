@@ -387,6 +387,9 @@ pub(crate) enum ExactAutomaton {
 
 impl ExactAutomaton {
     /// Calls `each(pattern, start, end)` for every occurrence, overlapping.
+    /// Out of line, so its inlined transition loop stays out of the folded
+    /// walks' code (see [`Walk::step`](super::automaton::Walk::step)).
+    #[inline(never)]
     pub fn for_each_overlapping(&self, text: &str, mut each: impl FnMut(usize, usize, usize)) {
         match self {
             ExactAutomaton::Bytes(ac) => {
@@ -397,7 +400,7 @@ impl ExactAutomaton {
             ExactAutomaton::Chars(automaton) => {
                 let mut walk = automaton.walk();
                 for (at, ch) in text.char_indices() {
-                    walk.step(ch);
+                    walk.step_inlined(ch);
                     if walk.has_match() {
                         let end = at + ch.len_utf8();
                         for (pattern, chars) in walk.matches() {
