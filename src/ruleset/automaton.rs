@@ -271,7 +271,8 @@ impl<'a> Walk<'a> {
         self.state = ROOT;
     }
 
-    /// Characters from the root to the current state.
+    /// Characters from the root to the current state, up to 255 (deeper
+    /// states say 255).
     #[inline(always)]
     pub fn depth(&self) -> u32 {
         self.automaton.states[self.state as usize].out_depth & 0xFF
@@ -358,7 +359,7 @@ impl Builder {
         self.states.get(t).is_none_or(|s| s.check == NONE)
     }
 
-    fn unlink(&mut self, t: u32) {
+    fn remove_free(&mut self, t: u32) {
         let (p, n) = (
             self.prev[t as usize % WINDOW],
             self.next[t as usize % WINDOW],
@@ -374,7 +375,7 @@ impl Builder {
         }
     }
 
-    fn link(&mut self, t: u32) {
+    fn add_free(&mut self, t: u32) {
         let i = t as usize % WINDOW;
         if self.head == NONE {
             (self.next[i], self.prev[i], self.head) = (t, t, t);
@@ -398,14 +399,14 @@ impl Builder {
             while from + BLOCK - self.open_from > WINDOW {
                 for s in self.open_from..(self.open_from + BLOCK).min(from) {
                     if self.states[s].check == NONE {
-                        self.unlink(s as u32);
+                        self.remove_free(s as u32);
                     }
                 }
                 self.open_from += BLOCK;
             }
             self.states.resize(from + BLOCK, FREE);
             for s in from..from + BLOCK {
-                self.link(s as u32);
+                self.add_free(s as u32);
             }
         }
         Ok(())
@@ -471,6 +472,10 @@ impl Builder {
                     j += 1;
                 }
                 let code = codes.get(c as usize).copied().unwrap_or(0);
+                if code == 0 {
+                    // every key character was given a code above
+                    return Err(RulesetError::Automaton(format!("no code for {c:?}")));
+                }
                 children.push((code, i as u32, j as u32, end as u32));
                 i = j;
             }
@@ -490,7 +495,7 @@ impl Builder {
                 let t = base + code;
                 if t as usize >= self.open_from {
                     // (a slot of a closed block is in no list)
-                    self.unlink(t);
+                    self.remove_free(t);
                 }
                 let fail = if s == ROOT {
                     ROOT
@@ -592,6 +597,22 @@ mod tests {
         assert_eq!(w.depth(), 3);
         w.step('x');
         assert_eq!(w.depth(), 0);
+    }
+
+    #[test]
+    fn a_long_key_reports_its_full_length() {
+        let long = "内".repeat(300);
+        let a = automaton(&[long.as_str(), "内内"]);
+        let mut w = a.walk();
+        for ch in long.chars() {
+            w.step(ch);
+        }
+        // the depth saturates; the match length does not
+        assert_eq!(w.depth(), 255);
+        assert_eq!(
+            w.matches().map(|(_, len)| len).collect::<Vec<_>>(),
+            vec![300, 2]
+        );
     }
 
     #[test]
