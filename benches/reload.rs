@@ -4,7 +4,11 @@
 //!
 //! One worker thread scans the corpus in a loop, loading the current ruleset
 //! from an `ArcSwap` per message as the engine's workers do; the main thread
-//! compiles the new set (on the other core) and swaps it in.
+//! compiles the new set (on the other core) and swaps it in. The new set is
+//! another seeded list of the same size: the rate after the swap is that
+//! set's, which scans this corpus more slowly (with the seeds swapped the
+//! "after" rate is the higher one); the dip compares the compile window with
+//! the rate before it, on the same set.
 
 mod corpus;
 
