@@ -180,16 +180,6 @@ impl CharAutomaton {
         self.codes.get(ch as usize).copied().unwrap_or(0)
     }
 
-    /// The child of `s` by `code`, if any.
-    #[inline(always)]
-    fn child(&self, s: &State, from: u32, code: u32) -> Option<u32> {
-        let t = s.base.wrapping_add(code);
-        match self.states.get(t as usize) {
-            Some(child) if child.check == from => Some(t),
-            _ => None,
-        }
-    }
-
     /// Every `(key, value)`, for tests against a reference automaton.
     #[cfg(test)]
     pub fn pairs(&self) -> Vec<(String, u32)> {
@@ -210,7 +200,7 @@ impl CharAutomaton {
                 }
             }
             for (code, &ch) in chars.iter().enumerate().skip(1) {
-                if let Some(t) = self.child(&state, s, code as u32) {
+                if let Some(t) = child(&self.states, s, code as u32) {
                     let mut p = path.clone();
                     p.push(ch);
                     stack.push((t, p));
@@ -250,19 +240,7 @@ impl<'a> Walk<'a> {
             self.state = ROOT;
             return;
         }
-        let mut s = self.state;
-        loop {
-            let state = &a.states[s as usize];
-            if let Some(t) = a.child(state, s, code) {
-                self.state = t;
-                return;
-            }
-            if s == ROOT {
-                self.state = ROOT;
-                return;
-            }
-            s = state.fail;
-        }
+        self.state = next(&a.states, self.state, code);
     }
 
     /// Back to the root.
@@ -292,6 +270,34 @@ impl<'a> Walk<'a> {
             automaton: self.automaton,
             next: self.automaton.states[self.state as usize].out_depth >> 8,
         }
+    }
+}
+
+/// The child of state `s` by `code`, if any.
+#[inline(always)]
+fn child(states: &[State], s: u32, code: u32) -> Option<u32> {
+    let t = states[s as usize].base.wrapping_add(code);
+    match states.get(t as usize) {
+        Some(c) if c.check == s => Some(t),
+        _ => None,
+    }
+}
+
+/// The state after `s` by `code` (not 0): its child by `code`, else that of
+/// the deepest state along its failure links that has one, else the root.
+/// The walk's transition, and while building the failure target of a new
+/// state (whose parent's failure target is `s`: every state met is
+/// shallower than the new one, so its children are already placed).
+#[inline(always)]
+fn next(states: &[State], mut s: u32, code: u32) -> u32 {
+    loop {
+        if let Some(t) = child(states, s, code) {
+            return t;
+        }
+        if s == ROOT {
+            return ROOT;
+        }
+        s = states[s as usize].fail;
     }
 }
 
@@ -500,7 +506,7 @@ impl Builder {
                 let fail = if s == ROOT {
                     ROOT
                 } else {
-                    self.fail_of(parent_fail, code)
+                    next(&self.states, parent_fail, code)
                 };
                 // the keys ending at the failure target end here too; set
                 // now, not when `t` is taken from the queue: deeper states
@@ -524,26 +530,6 @@ impl Builder {
             }
         }
         Ok(())
-    }
-
-    /// The failure target of a child by `code` of a state whose own failure
-    /// target is `f`: the deepest state along `f`'s failure links with a
-    /// child by `code`. Every state met is shallower than the child's
-    /// parent, so its children are already placed.
-    fn fail_of(&self, mut f: u32, code: u32) -> u32 {
-        loop {
-            let state = &self.states[f as usize];
-            let t = state.base.wrapping_add(code);
-            if let Some(child) = self.states.get(t as usize) {
-                if child.check == f {
-                    return t;
-                }
-            }
-            if f == ROOT {
-                return ROOT;
-            }
-            f = state.fail;
-        }
     }
 }
 

@@ -262,9 +262,10 @@ impl PrefixFilter {
     /// keys in 2 MiB measured faster than in 8.
     const MAX_LOG2_BLOCKS: u32 = 15;
 
-    /// The filter of the `count` keys `keys`, or none for none (or a key
-    /// holding `'\0'`, which the walks' window uses for "no unit").
-    fn new<'k>(count: usize, keys: impl Iterator<Item = &'k str> + Clone) -> Option<PrefixFilter> {
+    /// The filter of `keys`, or none for none (or a key holding `'\0'`,
+    /// which the walks' window uses for "no unit").
+    fn new<'k>(keys: impl ExactSizeIterator<Item = &'k str> + Clone) -> Option<PrefixFilter> {
+        let count = keys.len();
         // '\0' stands for "no unit" in the walk's window
         if count == 0 || keys.clone().any(|k| k.contains('\0')) {
             return None;
@@ -1087,7 +1088,7 @@ fn build_folded(
     let wide_prefixes = if wide_has_ascii {
         None
     } else {
-        PrefixFilter::new(wide_ids.len(), wide())
+        PrefixFilter::new(wide())
     };
     let (wide, ascii) = if parallel {
         std::thread::scope(|s| {
@@ -1137,7 +1138,7 @@ fn build_exact(
         }
     };
     let prefixes = match automaton {
-        ExactAutomaton::Chars(_) => PrefixFilter::new(keys.len(), keys.iter().copied()),
+        ExactAutomaton::Chars(_) => PrefixFilter::new(keys.iter().copied()),
         ExactAutomaton::Bytes(_) => None,
     };
     Ok(Some(ExactMatcher {
