@@ -80,14 +80,9 @@ fn main() {
     let compiling = {
         let lists = new_lists;
         std::thread::spawn(move || {
-            // as the engine's reloader: one automaton after the other, no
-            // purge pause (memory and the scanning core over compile speed)
-            let rs = Ruleset::builder()
-                .parallel(false)
-                .build_from(lists)
-                .expect("compiles");
-            release_freed_memory();
-            rs
+            // as the engine's reloader: one automaton after the other
+            // (`reload_parallel_compile` off), the engine's compile
+            compile(&Ruleset::builder().parallel(false), lists).expect("compiles")
         })
     };
     let mut during = Vec::new();

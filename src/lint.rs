@@ -69,9 +69,10 @@ pub fn lint_with_corpus(
             };
             for file in lists.files() {
                 for entry in &file.entries {
-                    let EntryKind::Term(term) = &entry.kind else {
+                    let EntryKind::Term = entry.kind else {
                         continue;
                     };
+                    let term = entry.text();
                     if file.match_mode == MatchMode::Exact {
                         if let Some(c) = term.chars().find(|c| needs_folding(*c)) {
                             out.push(warn(&file.path, entry.line, "exact-needs-fold", format!(
@@ -83,7 +84,7 @@ pub fn lint_with_corpus(
                     let is_self = |h: &crate::ruleset::Hit<'_>| {
                         h.rule().file.as_ref() == file.path && h.rule().line == entry.line
                     };
-                    let raw = scanner.scan_without_allows(&[term.as_str()]);
+                    let raw = scanner.scan_without_allows(&[term]);
                     let self_hit = raw.hits.iter().any(is_self);
                     for h in &raw.hits {
                         if !is_self(h)
@@ -99,7 +100,7 @@ pub fn lint_with_corpus(
                             break;
                         }
                     }
-                    if self_hit && !scanner.scan(&[term.as_str()]).hits.iter().any(is_self) {
+                    if self_hit && !scanner.scan(&[term]).hits.iter().any(is_self) {
                         out.push(warn(&file.path, entry.line, "allow-suppresses-term", format!(
                             "an allow phrase suppresses every occurrence of {term:?}: it can never fire"
                         )));
@@ -130,14 +131,11 @@ pub fn lint_with_corpus(
             }
             for file in lists.files() {
                 for entry in &file.entries {
-                    let EntryKind::Allow(phrase) = &entry.kind else {
+                    let EntryKind::Allow = entry.kind else {
                         continue;
                     };
-                    if scanner
-                        .scan_without_allows(&[phrase.as_str()])
-                        .hits
-                        .is_empty()
-                    {
+                    let phrase = entry.text();
+                    if scanner.scan_without_allows(&[phrase]).hits.is_empty() {
                         out.push(Diagnostic {
                             file: file.path.clone(),
                             line: entry.line,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
-use wordwarden::lists::{EntryKind, WordListSet};
+use wordwarden::lists::{Entry, EntryKind, WordListSet};
 
 use super::load_ruleset;
 
@@ -21,8 +21,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .files()
         .iter()
         .map(|f| {
-            let pick = |want: fn(&EntryKind) -> Option<serde_json::Value>| -> Vec<serde_json::Value> {
-                f.entries.iter().filter_map(|e| want(&e.kind)).collect()
+            let pick = |want: fn(&Entry) -> Option<serde_json::Value>| -> Vec<serde_json::Value> {
+                f.entries.iter().filter_map(want).collect()
             };
             json!({
                 "category": f.category,
@@ -31,11 +31,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "description": f.description,
                 "match": f.match_mode,
                 "pinyin": f.pinyin,
-                "terms": pick(|k| if let EntryKind::Term(t) = k { Some(json!(t)) } else { None }),
-                "combinations": pick(|k| if let EntryKind::Combination { all, none } = k { Some(json!({"all": all, "none": none})) } else { None }),
-                "regexes": pick(|k| if let EntryKind::Regex(r) = k { Some(json!(r)) } else { None }),
-                "allow": pick(|k| if let EntryKind::Allow(a) = k { Some(json!(a)) } else { None }),
-                "detectors": pick(|k| if let EntryKind::Detector(d) = k { Some(json!(d.name())) } else { None }),
+                "terms": pick(|e| matches!(e.kind, EntryKind::Term).then(|| json!(e.text()))),
+                "combinations": pick(|e| if let EntryKind::Combination(c) = &e.kind { Some(json!({"all": c.all, "none": c.none})) } else { None }),
+                "regexes": pick(|e| matches!(e.kind, EntryKind::Regex).then(|| json!(e.text()))),
+                "allow": pick(|e| matches!(e.kind, EntryKind::Allow).then(|| json!(e.text()))),
+                "detectors": pick(|e| if let EntryKind::Detector(d) = &e.kind { Some(json!(d.name())) } else { None }),
             })
         })
         .collect();

@@ -135,9 +135,7 @@ impl Reloader {
         }
         let builder = self.shared.reload_builder.clone();
         let built = tokio::task::spawn_blocking(move || {
-            let rs = builder.build_from(lists);
-            super::release_freed_memory();
-            rs.map(|rs| {
+            super::compile(&builder, lists).map(|rs| {
                 let idx = term_index(&rs);
                 (rs, idx)
             })

@@ -32,7 +32,8 @@
 //! let file = &set.files()[0];
 //! assert_eq!(file.category, "finance/insider");
 //! assert_eq!(file.severity, Severity::High);
-//! assert_eq!(file.entries[0].kind, EntryKind::Term("内幕消息".into()));
+//! assert_eq!(file.entries[0].kind, EntryKind::Term);
+//! assert_eq!(file.entries[0].text(), "内幕消息");
 //! ```
 
 use std::fmt;
@@ -111,24 +112,30 @@ pub enum MatchMode {
     Exact,
 }
 
-/// One entry of a list file.
+/// What one entry of a list file is. A term's, regex's or allow phrase's
+/// text is [`Entry::text`], a part of the written line, so a parsed entry
+/// holds one string (a 1M-term list parses into about 64 MiB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
     /// A term.
-    Term(String),
+    Term,
     /// Every `all` part and none of the `none` parts occur in the same message.
-    Combination {
-        /// Parts that must all occur.
-        all: Vec<String>,
-        /// Parts none of which may occur.
-        none: Vec<String>,
-    },
-    /// A regular expression (Rust `regex` syntax), without its `re:` prefix.
-    Regex(String),
-    /// An allow phrase, without its `!`.
-    Allow(String),
+    Combination(Box<Combination>),
+    /// A regular expression (Rust `regex` syntax).
+    Regex,
+    /// An allow phrase.
+    Allow,
     /// A built-in validated detector.
     Detector(Detector),
+}
+
+/// The parts of a combination rule (`A & B ~ C`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Combination {
+    /// Parts that must all occur.
+    pub all: Vec<String>,
+    /// Parts none of which may occur.
+    pub none: Vec<String>,
 }
 
 /// An entry and where it was written.
@@ -140,6 +147,46 @@ pub struct Entry {
     pub written: String,
     /// What the entry is.
     pub kind: EntryKind,
+}
+
+impl Entry {
+    /// What a term, regex or allow phrase says: the written line without
+    /// its marker (a term's escaping `\`, `re:`, an allow phrase's `!` and
+    /// the spaces after it). Other entries: the written line.
+    ///
+    /// ```
+    /// use wordwarden::lists::{EntryKind, WordListSet};
+    ///
+    /// let set = WordListSet::from_sources(vec![(
+    ///     "a.txt".into(),
+    ///     "内幕\n\\!literal\nre:falcon\\d+\n! 特色情\n".into(),
+    /// )]);
+    /// let texts: Vec<(&EntryKind, &str)> =
+    ///     set.files()[0].entries.iter().map(|e| (&e.kind, e.text())).collect();
+    /// assert_eq!(
+    ///     texts,
+    ///     [
+    ///         (&EntryKind::Term, "内幕"),
+    ///         (&EntryKind::Term, "!literal"),
+    ///         (&EntryKind::Regex, "falcon\\d+"),
+    ///         (&EntryKind::Allow, "特色情"),
+    ///     ]
+    /// );
+    /// ```
+    pub fn text(&self) -> &str {
+        entry_text(&self.kind, &self.written)
+    }
+}
+
+/// [`Entry::text`] of an entry taken apart (the compile moves `written` into
+/// its rule).
+pub(crate) fn entry_text<'w>(kind: &EntryKind, written: &'w str) -> &'w str {
+    match kind {
+        EntryKind::Term => written.strip_prefix('\\').unwrap_or(written),
+        EntryKind::Regex => written.strip_prefix("re:").unwrap_or(written),
+        EntryKind::Allow => written.strip_prefix('!').map_or(written, str::trim),
+        EntryKind::Combination(_) | EntryKind::Detector(_) => written,
+    }
 }
 
 /// A parsed list file.
@@ -433,10 +480,11 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         if trimmed.starts_with('#') {
             continue;
         }
-        let kind = if let Some(rest) = trimmed.strip_prefix('\\') {
-            EntryKind::Term(rest.to_string())
-        } else if let Some(allow) = trimmed.strip_prefix('!') {
-            EntryKind::Allow(allow.trim().to_string())
+        // the kind's text is recovered from the written line (`Entry::text`)
+        let kind = if trimmed.starts_with('\\') {
+            EntryKind::Term
+        } else if trimmed.starts_with('!') {
+            EntryKind::Allow
         } else if let Some(name) = trimmed.strip_prefix('@') {
             match name.trim().parse::<Detector>() {
                 Ok(d) => EntryKind::Detector(d),
@@ -445,8 +493,8 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                     continue;
                 }
             }
-        } else if let Some(re) = trimmed.strip_prefix("re:") {
-            EntryKind::Regex(re.to_string())
+        } else if trimmed.starts_with("re:") {
+            EntryKind::Regex
         } else if let Some(combo) = parse_combination(trimmed) {
             match combo {
                 Ok(k) => k,
@@ -456,7 +504,7 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                 }
             }
         } else {
-            EntryKind::Term(trimmed.to_string())
+            EntryKind::Term
         };
         file.entries.push(Entry {
             line,
@@ -513,7 +561,10 @@ fn parse_combination(line: &str) -> Option<Result<EntryKind, String>> {
             "a combination rule needs two `&` parts or a `~` part".into()
         ));
     }
-    Some(Ok(EntryKind::Combination { all, none }))
+    Some(Ok(EntryKind::Combination(Box::new(Combination {
+        all,
+        none,
+    }))))
 }
 
 #[cfg(test)]
@@ -566,22 +617,23 @@ mod tests {
             "内幕消息\n转账 & 私人账户 ~ 公司账户\nre:(?i)project\\s+falcon\n!特色情\n@cn_id_card\n\\!literal\n\\#hash\nAT&T\n  spaced  \n",
         );
         assert!(d.is_empty(), "{d:?}");
-        let kinds: Vec<&EntryKind> = f.entries.iter().map(|e| &e.kind).collect();
-        assert_eq!(kinds[0], &EntryKind::Term("内幕消息".into()));
+        let kinds: Vec<(&EntryKind, &str)> =
+            f.entries.iter().map(|e| (&e.kind, e.text())).collect();
+        assert_eq!(kinds[0], (&EntryKind::Term, "内幕消息"));
         assert_eq!(
-            kinds[1],
-            &EntryKind::Combination {
+            kinds[1].0,
+            &EntryKind::Combination(Box::new(Combination {
                 all: vec!["转账".into(), "私人账户".into()],
                 none: vec!["公司账户".into()]
-            }
+            }))
         );
-        assert_eq!(kinds[2], &EntryKind::Regex("(?i)project\\s+falcon".into()));
-        assert_eq!(kinds[3], &EntryKind::Allow("特色情".into()));
-        assert_eq!(kinds[4], &EntryKind::Detector(Detector::CnIdCard));
-        assert_eq!(kinds[5], &EntryKind::Term("!literal".into()));
-        assert_eq!(kinds[6], &EntryKind::Term("#hash".into()));
-        assert_eq!(kinds[7], &EntryKind::Term("AT&T".into()));
-        assert_eq!(kinds[8], &EntryKind::Term("spaced".into()));
+        assert_eq!(kinds[2], (&EntryKind::Regex, "(?i)project\\s+falcon"));
+        assert_eq!(kinds[3], (&EntryKind::Allow, "特色情"));
+        assert_eq!(kinds[4].0, &EntryKind::Detector(Detector::CnIdCard));
+        assert_eq!(kinds[5], (&EntryKind::Term, "!literal"));
+        assert_eq!(kinds[6], (&EntryKind::Term, "#hash"));
+        assert_eq!(kinds[7], (&EntryKind::Term, "AT&T"));
+        assert_eq!(kinds[8], (&EntryKind::Term, "spaced"));
         assert_eq!(f.entries[1].written, "转账 & 私人账户 ~ 公司账户");
     }
 

@@ -10,8 +10,9 @@
 //! states are placed breadth first straight into the double array, and each
 //! state's failure and output links are set as it is placed (every state they
 //! point to is shallower, so already complete). Working memory beyond the
-//! array is the queue of key ranges of one level and a free list of 4,096
-//! slots.
+//! array is the keys themselves ([`SortedKeys`], 8 bytes a key beside the
+//! text, so the compile can free its other key tables first), the queue of
+//! key ranges of one level and a free list of 4,096 slots.
 //!
 //! The walk is the one the scanners need: one character at a time
 //! ([`Walk::step`]), the depth of the current state (the gated walks stop
@@ -84,12 +85,62 @@ pub(crate) struct CharAutomaton {
     codes: Vec<u32>,
 }
 
+/// Distinct keys in ascending order, each with a value, stored end to end:
+/// what [`CharAutomaton::build`] reads. 8 bytes a key beside its text, so a
+/// compile can drop its other key tables before the automata are built.
+#[derive(Default)]
+pub(crate) struct SortedKeys {
+    text: String,
+    /// Where each key ends in `text`.
+    ends: Vec<u32>,
+    values: Vec<u32>,
+}
+
+impl SortedKeys {
+    /// Appends `key` with `value`; order and distinctness are checked by the
+    /// build. Fails once the text would pass 4 GiB.
+    pub fn push(&mut self, key: &str, value: u32) -> Result<(), RulesetError> {
+        let end = u32::try_from(self.text.len() + key.len())
+            .map_err(|_| RulesetError::Automaton("keys past 4 GiB".into()))?;
+        self.text.push_str(key);
+        self.ends.push(end);
+        self.values.push(value);
+        Ok(())
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`-th key ("" past the end).
+    pub fn get(&self, i: usize) -> &str {
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).copied().unwrap_or(0) as usize,
+        };
+        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
+        // pushed whole, so always on character boundaries
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// The keys in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
 impl CharAutomaton {
-    /// The automaton of the keys `keys[id]` for each `id` in `ids`, each with
-    /// value `id`. The selected keys must be distinct, non-empty and in
-    /// ascending order (as a sorted, grouped key list gives them); none
-    /// selected gives none.
-    pub fn build(keys: &[&str], ids: &[u32]) -> Result<Option<CharAutomaton>, RulesetError> {
+    /// The automaton of `keys`, each key reporting its value. The keys must
+    /// be distinct, non-empty and in ascending order (as a sorted, grouped
+    /// key list gives them); no keys give none.
+    pub fn build(keys: &SortedKeys) -> Result<Option<CharAutomaton>, RulesetError> {
+        let ids = &keys.values[..];
         if ids.is_empty() {
             return Ok(None);
         }
@@ -100,18 +151,13 @@ impl CharAutomaton {
                 MAX_OUTPUTS - 1
             )));
         }
-        let key = |i: usize| -> Result<&str, RulesetError> {
-            keys.get(ids[i] as usize)
-                .copied()
-                .ok_or_else(|| RulesetError::Automaton(format!("no key {}", ids[i])))
-        };
         let mut freqs: Vec<u32> = Vec::new();
         // states: one a distinct prefix, the characters of each key past
         // what it shares with the key before it
         let mut states = 1usize;
         let mut prev = "";
         for i in 0..ids.len() {
-            let k = key(i)?;
+            let k = keys.get(i);
             if k.is_empty() {
                 return Err(RulesetError::Automaton("an empty key".into()));
             }
@@ -151,7 +197,7 @@ impl CharAutomaton {
         // room for the states, the holes among the root's children and the
         // last blocks' free slots
         let mut builder = Builder::new(states + order.len() + 2 * WINDOW, ids.len());
-        builder.place_all(key, ids, &codes)?;
+        builder.place_all(keys, &codes)?;
         Ok(Some(CharAutomaton {
             states: builder.states,
             outputs: builder.outputs,
@@ -441,14 +487,9 @@ impl Builder {
         Ok(self.states.len().saturating_sub(first) as u32)
     }
 
-    /// Places every state, breadth first from the root; `key(i)` is the
-    /// `i`th key, with value `ids[i]`.
-    fn place_all<'k>(
-        &mut self,
-        key: impl Fn(usize) -> Result<&'k str, RulesetError>,
-        ids: &[u32],
-        codes: &[u32],
-    ) -> Result<(), RulesetError> {
+    /// Places every state of `keys`, breadth first from the root.
+    fn place_all(&mut self, keys: &SortedKeys, codes: &[u32]) -> Result<(), RulesetError> {
+        let ids = &keys.values[..];
         // (state, keys lo..hi sharing its path, the path's length in bytes
         // and in characters)
         let mut queue: VecDeque<(u32, u32, u32, u32, u32)> = VecDeque::new();
@@ -458,13 +499,13 @@ impl Builder {
         while let Some((s, lo, hi, off, depth)) = queue.pop_front() {
             let off_us = off as usize;
             let mut i = lo as usize;
-            if key(i)?.len() == off_us {
+            if keys.get(i).len() == off_us {
                 // the key ending at `s`, whose value was set with it
                 i += 1;
             }
             children.clear();
             while i < hi as usize {
-                let k = key(i)?;
+                let k = keys.get(i);
                 let Some(c) = k.get(off_us..).and_then(|rest| rest.chars().next()) else {
                     return Err(RulesetError::Automaton(
                         "keys not distinct and in order".into(),
@@ -473,7 +514,7 @@ impl Builder {
                 let end = off_us + c.len_utf8();
                 let mut j = i + 1;
                 while j < hi as usize
-                    && key(j)?.as_bytes().get(off_us..end) == k.as_bytes().get(off_us..end)
+                    && keys.get(j).as_bytes().get(off_us..end) == k.as_bytes().get(off_us..end)
                 {
                     j += 1;
                 }
@@ -512,7 +553,7 @@ impl Builder {
                 // now, not when `t` is taken from the queue: deeper states
                 // placed before then may fail to it
                 let mut out = self.states[fail as usize].out_depth >> 8;
-                if key(clo as usize)?.len() == coff as usize {
+                if keys.get(clo as usize).len() == coff as usize {
                     self.outputs.push(Output {
                         value: ids[clo as usize],
                         len: depth,
@@ -542,8 +583,18 @@ mod tests {
         let mut sorted: Vec<&str> = keys.to_vec();
         sorted.sort();
         sorted.dedup();
-        let ids: Vec<u32> = (0..sorted.len() as u32).collect();
-        CharAutomaton::build(&sorted, &ids).unwrap().unwrap()
+        CharAutomaton::build(&sorted_keys(&sorted))
+            .unwrap()
+            .unwrap()
+    }
+
+    /// `keys` as given, each with its index as value.
+    fn sorted_keys(keys: &[&str]) -> SortedKeys {
+        let mut out = SortedKeys::default();
+        for (i, k) in keys.iter().enumerate() {
+            out.push(k, i as u32).unwrap();
+        }
+        out
     }
 
     /// Every match of a walk over `text`: (end char index, value, length).
@@ -604,10 +655,14 @@ mod tests {
     #[test]
     fn refuses_keys_out_of_order_duplicated_or_empty() {
         for keys in [vec!["b", "a"], vec!["a", "a"], vec!["", "a"]] {
-            let ids: Vec<u32> = (0..keys.len() as u32).collect();
-            assert!(CharAutomaton::build(&keys, &ids).is_err(), "{keys:?}");
+            assert!(
+                CharAutomaton::build(&sorted_keys(&keys)).is_err(),
+                "{keys:?}"
+            );
         }
-        assert!(CharAutomaton::build(&["a"], &[]).unwrap().is_none());
+        assert!(CharAutomaton::build(&SortedKeys::default())
+            .unwrap()
+            .is_none());
     }
 
     #[test]

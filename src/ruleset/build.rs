@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use pinyin::ToPinyin;
 
-use super::automaton::CharAutomaton;
+use super::automaton::{CharAutomaton, SortedKeys};
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
 use crate::detect::Detector;
 use crate::fold::is_word_char;
-use crate::lists::{Diagnostic, EntryKind, Level, ListFile, MatchMode, WordListSet};
+use crate::lists::{
+    entry_text, Combination, Diagnostic, Entry, EntryKind, Level, ListFile, MatchMode, WordListSet,
+};
 
 /// Compile options.
 #[derive(Debug, Clone)]
@@ -146,13 +148,15 @@ impl RulesetBuilder {
     /// parse or compile errors; warnings are kept on the ruleset.
     pub fn build(&self, lists: &WordListSet) -> Result<Ruleset, RulesetError> {
         let version = lists.version().to_string();
-        self.compile_files(lists.diagnostics(), version, lists.files())
+        let files = lists.files().iter().map(std::borrow::Cow::Borrowed);
+        self.compile_files(lists.diagnostics(), version, files)
     }
 
-    /// Like [`build`](Self::build), but consumes the lists and frees each
-    /// file once its entries are compiled, before the automata are built:
-    /// the parsed lists (about 180 bytes a term) are no longer alive at the
-    /// compile's peak. For callers that do not need the lists afterwards.
+    /// Like [`build`](Self::build), but consumes the lists: each entry's
+    /// written text moves into its rule instead of being copied, and each
+    /// file is freed once its entries are compiled, before the automata are
+    /// built. For callers that do not need the lists afterwards (the engine
+    /// at start and on every reload).
     ///
     /// ```
     /// use wordwarden::lists::WordListSet;
@@ -164,22 +168,30 @@ impl RulesetBuilder {
     /// ```
     pub fn build_from(&self, lists: WordListSet) -> Result<Ruleset, RulesetError> {
         let (diagnostics, version) = (lists.diagnostics().to_vec(), lists.version().to_string());
-        self.compile_files(&diagnostics, version, lists.into_files())
+        let files = lists.into_files().into_iter().map(std::borrow::Cow::Owned);
+        self.compile_files(&diagnostics, version, files)
     }
 
     /// The compile behind [`build`](Self::build) and
-    /// [`build_from`](Self::build_from): borrowed or owned files, each
-    /// dropped (if owned) as soon as its entries are compiled.
-    fn compile_files<F: std::borrow::Borrow<ListFile>>(
+    /// [`build_from`](Self::build_from): borrowed or owned files. An owned
+    /// file's entries are consumed as they are compiled (each term's text
+    /// moves into its rule) and the file is dropped before the next.
+    fn compile_files<'a>(
         &self,
         diagnostics: &[Diagnostic],
         version: String,
-        files: impl IntoIterator<Item = F>,
+        files: impl IntoIterator<Item = std::borrow::Cow<'a, ListFile>>,
     ) -> Result<Ruleset, RulesetError> {
         let mut c = Compiler::new(self.options.clone());
         c.diags.extend(diagnostics.iter().cloned());
         for file in files {
-            c.add_file(file.borrow());
+            match file {
+                std::borrow::Cow::Borrowed(f) => c.add_file(f, f.entries.iter().cloned()),
+                std::borrow::Cow::Owned(mut f) => {
+                    let entries = std::mem::take(&mut f.entries);
+                    c.add_file(&f, entries.into_iter());
+                }
+            }
         }
         c.finish(version)
     }
@@ -197,9 +209,26 @@ pub(crate) enum Target {
 /// each unit when the written term repeats characters (`二二`).
 #[derive(Debug, Clone)]
 pub(crate) struct Alt {
-    pub runs: Option<Box<[u16]>>,
+    /// Where this meaning's run lengths start in the matcher's run table
+    /// (one a unit), or [`NO_RUNS`]: only terms that repeat a character
+    /// have them, so they live apart and an alt stays 16 bytes.
+    pub runs: u32,
     pub target: Target,
     pub pinyin: bool,
+}
+
+/// An [`Alt`] without run lengths.
+pub(crate) const NO_RUNS: u32 = u32::MAX;
+
+impl Alt {
+    /// The minimum run length of each of the pattern's `units`, if any.
+    pub fn runs<'t>(&self, table: &'t [u16], units: u32) -> Option<&'t [u16]> {
+        if self.runs == NO_RUNS {
+            return None;
+        }
+        let start = self.runs as usize;
+        table.get(start..start + units as usize)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -234,6 +263,8 @@ pub(crate) struct FoldedMatcher {
     pub wide_prefixes: Option<PrefixFilter>,
     pub patterns: Vec<Pattern>,
     pub alts: Vec<Alt>,
+    /// The alts' run lengths, end to end.
+    pub runs: Vec<u16>,
 }
 
 /// A Bloom filter (two bits a key) of the first three units of every key of
@@ -374,6 +405,7 @@ impl FoldedMatcher {
                 .map_or(0, PrefixFilter::heap_bytes)
             + self.patterns.len() * std::mem::size_of::<Pattern>()
             + self.alts.len() * std::mem::size_of::<Alt>()
+            + self.runs.len() * 2
     }
 }
 
@@ -513,6 +545,8 @@ struct Compiler {
     combos: Vec<Combo>,
     folded: Vec<PendingPattern>,
     exact: Vec<PendingPattern>,
+    /// Run lengths of the folded alts that have them ([`Alt::runs`]).
+    runs: Vec<u16>,
     /// The pending patterns' keys.
     keys: KeyArena,
     /// The list files' paths, by [`Origin::file`].
@@ -599,6 +633,7 @@ impl Compiler {
             combos: Vec::new(),
             folded: Vec::new(),
             exact: Vec::new(),
+            runs: Vec::new(),
             keys: KeyArena::default(),
             files: Vec::new(),
             regex_folded: Vec::new(),
@@ -635,6 +670,17 @@ impl Compiler {
         stored
     }
 
+    /// Stores run lengths in the run table; where they start.
+    fn store_runs(&mut self, runs: Option<Box<[u16]>>) -> u32 {
+        let Some(runs) = runs else {
+            return NO_RUNS;
+        };
+        // at most one run a key character, and the keys fit in 4 GiB
+        let start = u32::try_from(self.runs.len()).unwrap_or(NO_RUNS);
+        self.runs.extend_from_slice(&runs);
+        start
+    }
+
     fn add_pattern(
         &mut self,
         text: &str,
@@ -656,6 +702,7 @@ impl Compiler {
                         let Some(pkey) = self.key(&pkey, origin) else {
                             return true;
                         };
+                        let pruns = self.store_runs(pruns);
                         self.folded.push(PendingPattern {
                             key: pkey,
                             units: punits,
@@ -674,6 +721,7 @@ impl Compiler {
                 let Some(key) = self.key(&key, origin) else {
                     return true;
                 };
+                let runs = self.store_runs(runs);
                 self.folded.push(PendingPattern {
                     key,
                     units,
@@ -704,7 +752,7 @@ impl Compiler {
                     bound_start: is_word_char(first),
                     bound_end: is_word_char(last),
                     alt: Alt {
-                        runs: None,
+                        runs: NO_RUNS,
                         target,
                         pinyin: false,
                     },
@@ -716,7 +764,9 @@ impl Compiler {
         }
     }
 
-    fn add_file(&mut self, file: &ListFile) {
+    /// Compiles `entries`, the entries of `file` (whose own `entries` are
+    /// not read: an owned file's are taken out to be consumed).
+    fn add_file(&mut self, file: &ListFile, entries: impl Iterator<Item = Entry>) {
         let category: Arc<str> = Arc::from(file.category.as_str());
         let path: Arc<str> = Arc::from(file.path.as_str());
         let file_index = self.files.len() as u32;
@@ -727,57 +777,65 @@ impl Compiler {
             file.match_mode
         };
         let mode = (match_mode, file.pinyin && !self.options.raw);
-        for entry in &file.entries {
+        for entry in entries {
+            let Entry {
+                line,
+                written,
+                kind,
+            } = entry;
             let origin = Origin {
                 file: file_index,
-                line: u32::try_from(entry.line).unwrap_or(u32::MAX),
+                line: u32::try_from(line).unwrap_or(u32::MAX),
             };
-            let rule = |kind| Rule {
-                term: entry.written.clone(),
+            let rule = |kind, term| Rule {
+                term,
                 category: category.clone(),
                 severity: file.severity,
                 kind,
                 file: path.clone(),
-                line: entry.line,
+                line,
             };
-            match &entry.kind {
-                EntryKind::Term(t) => {
+            match &kind {
+                EntryKind::Term => {
                     let id = self.rules.len() as u32;
-                    if self.add_pattern(t, mode, Target::Rule(id), origin) {
-                        self.rules.push(rule(RuleKind::Term));
+                    let term = entry_text(&kind, &written);
+                    if self.add_pattern(term, mode, Target::Rule(id), origin) {
+                        self.rules.push(rule(RuleKind::Term, written));
                     } else {
                         self.diag(
                             &file.path,
-                            entry.line,
+                            line,
                             Level::Error,
                             "empty-term",
-                            format!("term {:?} is empty after folding (only noise or invisible characters)", entry.written),
+                            format!("term {:?} is empty after folding (only noise or invisible characters)", written),
                         );
                     }
                 }
-                EntryKind::Allow(a) => {
+                EntryKind::Allow => {
                     let id = self.allows.len() as u32;
-                    if self.add_pattern(a, mode, Target::Allow(id), origin) {
+                    let phrase = entry_text(&kind, &written);
+                    if self.add_pattern(phrase, mode, Target::Allow(id), origin) {
                         self.allows.push(AllowPhrase {
-                            written: entry.written.clone(),
+                            written,
                             file: path.clone(),
-                            line: entry.line,
+                            line,
                         });
                     } else {
                         self.diag(
                             &file.path,
-                            entry.line,
+                            line,
                             Level::Error,
                             "empty-term",
-                            format!("allow phrase {:?} is empty after folding", entry.written),
+                            format!("allow phrase {:?} is empty after folding", written),
                         );
                     }
                 }
-                EntryKind::Combination { all, none } => {
+                EntryKind::Combination(combination) => {
+                    let Combination { all, none } = &**combination;
                     if self.combos.len() >= self.options.max_combinations {
                         self.diag(
                             &file.path,
-                            entry.line,
+                            line,
                             Level::Error,
                             "too-many-combinations",
                             format!(
@@ -806,7 +864,7 @@ impl Compiler {
                             ok = false;
                             self.diag(
                                 &file.path,
-                                entry.line,
+                                line,
                                 Level::Error,
                                 "empty-term",
                                 format!("combination part {part:?} is empty after folding"),
@@ -815,7 +873,7 @@ impl Compiler {
                     }
                     if ok {
                         let rule_id = self.rules.len() as u32;
-                        self.rules.push(rule(RuleKind::Combination));
+                        self.rules.push(rule(RuleKind::Combination, written));
                         self.combos.push(Combo {
                             rule: rule_id,
                             all: all.len() as u16,
@@ -828,13 +886,14 @@ impl Compiler {
                         });
                     }
                 }
-                EntryKind::Regex(re) => {
+                EntryKind::Regex => {
+                    let re = entry_text(&kind, &written);
                     let pattern = if match_mode == MatchMode::Fold {
                         // the text regexes see is lowercased; so is the pattern's
                         // literal part, so `Project` still finds `PROJECT`
                         format!("(?i:{re})")
                     } else {
-                        re.clone()
+                        re.to_string()
                     };
                     let limit = self.options.regex_size_limit;
                     match regex::RegexBuilder::new(&pattern)
@@ -847,7 +906,7 @@ impl Compiler {
                             if n >= self.options.max_regexes {
                                 self.diag(
                                     &file.path,
-                                    entry.line,
+                                    line,
                                     Level::Error,
                                     "too-many-regexes",
                                     format!(
@@ -858,7 +917,7 @@ impl Compiler {
                                 continue;
                             }
                             let id = self.rules.len() as u32;
-                            self.rules.push(rule(RuleKind::Regex));
+                            self.rules.push(rule(RuleKind::Regex, written));
                             match match_mode {
                                 MatchMode::Fold => self.regex_folded.push((pattern, id)),
                                 MatchMode::Exact => self.regex_exact.push((pattern, id)),
@@ -874,7 +933,7 @@ impl Compiler {
                                 .to_string();
                             self.diag(
                                 &file.path,
-                                entry.line,
+                                line,
                                 Level::Error,
                                 "bad-regex",
                                 format!("invalid regular expression {re:?}: {msg}"),
@@ -884,7 +943,7 @@ impl Compiler {
                 }
                 EntryKind::Detector(d) => {
                     let id = self.rules.len() as u32;
-                    self.rules.push(rule(RuleKind::Detector));
+                    self.rules.push(rule(RuleKind::Detector, written));
                     self.detectors.push((*d, id));
                 }
             }
@@ -916,7 +975,8 @@ impl Compiler {
                     let earlier = group[..k].iter().find(|q| match q.alt.target {
                         Target::Rule(qr) => {
                             !q.alt.pinyin
-                                && q.alt.runs == p.alt.runs
+                                && q.alt.runs(&self.runs, q.units)
+                                    == p.alt.runs(&self.runs, p.units)
                                 && self.rules[qr as usize].kind == RuleKind::Term
                                 && self.rules[qr as usize].category == rule.category
                         }
@@ -940,7 +1000,7 @@ impl Compiler {
                             ),
                         ));
                     }
-                    if p.units == 1 && p.alt.runs.is_none() {
+                    if p.units == 1 && p.alt.runs == NO_RUNS {
                         warnings.push(warn(
                             "single-char-term",
                             format!(
@@ -976,14 +1036,17 @@ impl Compiler {
             return Err(RulesetError::Invalid(errors));
         }
         let pattern_count = self.folded.len() + self.exact.len();
+        // each automaton's keys copied out in order, so the arena (every key,
+        // in insertion order) is gone before the automata are built
+        let folded_keys = group_folded(std::mem::take(&mut self.folded), &self.keys)?;
+        let exact_keys = group_exact(std::mem::take(&mut self.exact), &self.keys)?;
+        self.keys = KeyArena::default();
         let folded = build_folded(
-            std::mem::take(&mut self.folded),
-            &self.keys,
+            folded_keys,
+            std::mem::take(&mut self.runs),
             self.options.parallel,
         )?;
-        let exact = build_exact(std::mem::take(&mut self.exact), &self.keys)?;
-        // the automata hold their own copies now
-        self.keys = KeyArena::default();
+        let exact = build_exact(exact_keys)?;
         let regex_folded = build_regexes(&self.regex_folded, self.options.regex_size_limit)?;
         let regex_exact = build_regexes(&self.regex_exact, self.options.regex_size_limit)?;
         let mut detector_kinds: Vec<Detector> = self.detectors.iter().map(|d| d.0).collect();
@@ -1037,17 +1100,26 @@ fn fold_first(c: char) -> char {
     }
 }
 
-/// Groups pending patterns by key: one automaton entry per distinct key with
-/// all its meanings side by side.
-/// Expects `pending` sorted by key; the keys are returned as `&str`s of
-/// `arena`, one a pattern.
-fn group(pending: Vec<PendingPattern>, arena: &KeyArena) -> (Vec<&str>, Vec<Pattern>, Vec<Alt>) {
-    let mut keys: Vec<&str> = Vec::new();
+/// Patterns grouped by key: one automaton entry per distinct key with all
+/// its meanings side by side.
+struct Grouped {
+    patterns: Vec<Pattern>,
+    alts: Vec<Alt>,
+}
+
+/// Groups `pending` (sorted by key) and hands each distinct key, with its
+/// pattern index, to `keep` in order.
+fn group(
+    pending: Vec<PendingPattern>,
+    arena: &KeyArena,
+    mut keep: impl FnMut(&str, u32) -> Result<(), RulesetError>,
+) -> Result<Grouped, RulesetError> {
     let mut patterns: Vec<Pattern> = Vec::new();
     let mut alts = Vec::with_capacity(pending.len());
+    let mut last: Option<KeyRef> = None;
     for p in pending {
-        let key = arena.get(p.key);
-        if keys.last() != Some(&key) {
+        if last.is_none_or(|l| arena.get(l) != arena.get(p.key)) {
+            keep(arena.get(p.key), patterns.len() as u32)?;
             patterns.push(Pattern {
                 units: p.units,
                 bound_start: p.bound_start,
@@ -1055,97 +1127,125 @@ fn group(pending: Vec<PendingPattern>, arena: &KeyArena) -> (Vec<&str>, Vec<Patt
                 alts_start: alts.len() as u32,
                 alts_len: 0,
             });
-            keys.push(key);
+            last = Some(p.key);
         }
         if let Some(last) = patterns.last_mut() {
             last.alts_len += 1;
         }
         alts.push(p.alt);
     }
-    (keys, patterns, alts)
+    Ok(Grouped { patterns, alts })
+}
+
+/// The folded patterns grouped, their keys split between the two automata.
+struct FoldedKeys {
+    grouped: Grouped,
+    wide: SortedKeys,
+    ascii: SortedKeys,
+}
+
+fn group_folded(
+    pending: Vec<PendingPattern>,
+    arena: &KeyArena,
+) -> Result<FoldedKeys, RulesetError> {
+    let (mut wide, mut ascii) = (SortedKeys::default(), SortedKeys::default());
+    let grouped = group(pending, arena, |key, id| {
+        if key.is_ascii() {
+            ascii.push(key, id)
+        } else {
+            wide.push(key, id)
+        }
+    })?;
+    Ok(FoldedKeys {
+        grouped,
+        wide,
+        ascii,
+    })
 }
 
 fn build_folded(
-    pending: Vec<PendingPattern>,
-    arena: &KeyArena,
+    keys: FoldedKeys,
+    runs: Vec<u16>,
     parallel: bool,
 ) -> Result<Option<FoldedMatcher>, RulesetError> {
-    if pending.is_empty() {
+    let FoldedKeys {
+        grouped,
+        wide,
+        ascii,
+    } = keys;
+    if grouped.patterns.is_empty() {
         return Ok(None);
     }
-    let (keys, patterns, alts) = group(pending, arena);
-    // each automaton reads its keys straight from `keys`, by index
-    let (mut wide_ids, mut ascii_ids) = (Vec::new(), Vec::new());
-    for (i, k) in keys.iter().enumerate() {
-        if k.is_ascii() {
-            ascii_ids.push(i as u32);
-        } else {
-            wide_ids.push(i as u32);
-        }
-    }
-    let wide = || wide_ids.iter().map(|&i| keys[i as usize]);
-    let wide_has_ascii = wide().any(|k| k.chars().any(|c| c.is_ascii()));
+    let wide_has_ascii = wide.iter().any(|k| k.chars().any(|c| c.is_ascii()));
     let wide_prefixes = if wide_has_ascii {
         None
     } else {
-        PrefixFilter::new(wide())
+        PrefixFilter::new(wide.iter())
     };
     let (wide, ascii) = if parallel {
         std::thread::scope(|s| {
-            let ascii = s.spawn(|| CharAutomaton::build(&keys, &ascii_ids));
-            let wide = CharAutomaton::build(&keys, &wide_ids);
+            let ascii = s.spawn(|| CharAutomaton::build(&ascii));
+            let wide = CharAutomaton::build(&wide);
             let ascii = ascii
                 .join()
                 .unwrap_or_else(|_| Err(RulesetError::Automaton("compile thread failed".into())));
             (wide, ascii)
         })
     } else {
-        (
-            CharAutomaton::build(&keys, &wide_ids),
-            CharAutomaton::build(&keys, &ascii_ids),
-        )
+        // each key list dropped once its automaton is built: the last
+        // automaton's keys are all a reload holds beside two rulesets
+        let built = CharAutomaton::build(&wide);
+        drop(wide);
+        (built, CharAutomaton::build(&ascii))
     };
     Ok(Some(FoldedMatcher {
         wide: wide?,
         ascii: ascii?,
         wide_has_ascii,
         wide_prefixes,
-        patterns,
-        alts,
+        patterns: grouped.patterns,
+        alts: grouped.alts,
+        runs,
     }))
 }
 
-fn build_exact(
+fn group_exact(
     pending: Vec<PendingPattern>,
     arena: &KeyArena,
+) -> Result<(Grouped, SortedKeys), RulesetError> {
+    let mut keys = SortedKeys::default();
+    let grouped = group(pending, arena, |key, id| keys.push(key, id))?;
+    Ok((grouped, keys))
+}
+
+fn build_exact(
+    (grouped, keys): (Grouped, SortedKeys),
 ) -> Result<Option<ExactMatcher>, RulesetError> {
-    if pending.is_empty() {
+    if keys.is_empty() {
         return Ok(None);
     }
-    let (keys, patterns, alts) = group(pending, arena);
     let automaton = if keys.iter().all(|k| k.is_ascii()) {
         ExactAutomaton::Bytes(
             aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::Standard)
-                .build(&keys)
+                .build(keys.iter())
                 .map_err(|e| RulesetError::Automaton(e.to_string()))?,
         )
     } else {
-        let ids: Vec<u32> = (0..keys.len() as u32).collect();
-        match CharAutomaton::build(&keys, &ids)? {
+        match CharAutomaton::build(&keys)? {
             Some(automaton) => ExactAutomaton::Chars(automaton),
             None => return Ok(None),
         }
     };
     let prefixes = match automaton {
-        ExactAutomaton::Chars(_) => PrefixFilter::new(keys.iter().copied()),
+        ExactAutomaton::Chars(_) => PrefixFilter::new(keys.iter()),
         ExactAutomaton::Bytes(_) => None,
     };
     Ok(Some(ExactMatcher {
         automaton,
         prefixes,
-        patterns,
-        alts,
+        patterns: grouped.patterns,
+        alts: grouped.alts,
     }))
 }
 

@@ -903,7 +903,7 @@ fn resolve(
         for alt in alts {
             let verdict = if !(ok_start && ok_end) {
                 Some(Verdict::NoWordBoundary)
-            } else if let Some(runs) = &alt.runs {
+            } else if let Some(runs) = alt.runs(&fm.runs, pat.units) {
                 let short = runs
                     .iter()
                     .enumerate()
@@ -961,6 +961,7 @@ fn raw_boundary_after(text: &str, at: usize) -> bool {
 mod tests {
     use super::*;
     use crate::lists::WordListSet;
+    use crate::ruleset::automaton::SortedKeys;
     use crate::ruleset::RulesetBuilder;
     use proptest::prelude::*;
 
@@ -1070,14 +1071,18 @@ mod tests {
             for (k, v) in pairs {
                 by_id[v as usize] = k;
             }
-            let keys: Vec<&str> = by_id.iter().map(String::as_str).collect();
+            let mut keys = SortedKeys::default();
+            for id in ids {
+                keys.push(&by_id[id as usize], id).expect("fits");
+            }
             let one = FoldedMatcher {
-                wide: CharAutomaton::build(&keys, &ids).expect("builds"),
+                wide: CharAutomaton::build(&keys).expect("builds"),
                 ascii: None,
                 wide_has_ascii: true,
                 wide_prefixes: None,
                 patterns: split.patterns.clone(),
                 alts: split.alts.clone(),
+                runs: split.runs.clone(),
             };
             let text: String = parts.concat();
             prop_assert_eq!(walk(split, &rs, &text), walk(&one, &rs, &text), "{:?}", text);
