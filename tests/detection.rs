@@ -319,6 +319,13 @@ fn build_from_and_sequential_builds_compile_the_same_ruleset_as_build() {
         .expect("compiles");
     assert_eq!(borrowed.version(), owned.version());
     assert_eq!(borrowed.rules().len(), owned.rules().len());
+    // the owned compile moves each entry's text into its rule
+    for (b, o) in borrowed.rules().iter().zip(owned.rules()) {
+        assert_eq!(
+            (&b.term, &b.category, &b.file, b.line, b.kind),
+            (&o.term, &o.category, &o.file, o.line, o.kind)
+        );
+    }
     let sample = std::fs::read_to_string("deploy/demo/wecom-sample.jsonl").expect("sample");
     let mut hit = 0;
     for line in sample.lines() {

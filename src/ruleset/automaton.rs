@@ -653,6 +653,19 @@ mod tests {
     }
 
     #[test]
+    fn sorted_keys_give_back_each_key_and_value() {
+        let keys = sorted_keys(&["a", "内幕", "内幕消息", "😀x"]);
+        assert_eq!(keys.len(), 4);
+        assert_eq!(
+            keys.iter().collect::<Vec<_>>(),
+            ["a", "内幕", "内幕消息", "😀x"]
+        );
+        assert_eq!(keys.values, [0, 1, 2, 3]);
+        assert_eq!(keys.get(4), "");
+        assert!(SortedKeys::default().is_empty());
+    }
+
+    #[test]
     fn refuses_keys_out_of_order_duplicated_or_empty() {
         for keys in [vec!["b", "a"], vec!["a", "a"], vec!["", "a"]] {
             assert!(
