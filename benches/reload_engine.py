@@ -132,6 +132,7 @@ def main():
         topics = [NewTopic("reload.in", 4, 1), NewTopic("reload.alerts", 1, 1), NewTopic("reload.dlq", 1, 1)]
         for f in admin.create_topics(topics).values():
             f.result()
+        del admin  # an idle client would log the broker closing its connection
         config = os.path.join(work, "engine.toml")
         with open(config, "w", encoding="utf-8") as f:
             f.write(f"""brokers = "{broker}"
