@@ -127,9 +127,10 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// second before purging them, so a compile stayed resident at about the sum
 /// of everything it had held rather than its working set: measured at 1M
 /// terms, 476 MiB against 296, and a reload beside a resident ruleset peaks
-/// exactly there. Purging at once measured no slower (1.15 s against 1.37 s;
-/// holding purges back for the whole compile, what this did before the own
-/// automaton builder, 1.14-1.65 s and 480 MiB).
+/// exactly there. Purging at once measured no slower: 1.15 s against 1.37 s
+/// with the default delay, and 1.14-1.65 s (480 MiB) holding purges back for
+/// the whole compile, as this did before (that had measured faster with
+/// `daachorse`'s builder, whose doublings re-faulted purged pages).
 ///
 /// ```
 /// use wordwarden::engine;
