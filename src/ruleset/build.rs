@@ -1,5 +1,6 @@
 //! Compiling a [`WordListSet`] into a [`Ruleset`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -150,7 +151,7 @@ impl RulesetBuilder {
     /// parse or compile errors; warnings are kept on the ruleset.
     pub fn build(&self, lists: &WordListSet) -> Result<Ruleset, RulesetError> {
         let version = lists.version().to_string();
-        let files = lists.files().iter().map(std::borrow::Cow::Borrowed);
+        let files = lists.files().iter().map(Cow::Borrowed);
         self.compile_files(lists.diagnostics(), version, files)
     }
 
@@ -170,7 +171,7 @@ impl RulesetBuilder {
     /// ```
     pub fn build_from(&self, lists: WordListSet) -> Result<Ruleset, RulesetError> {
         let (diagnostics, version) = (lists.diagnostics().to_vec(), lists.version().to_string());
-        let files = lists.into_files().into_iter().map(std::borrow::Cow::Owned);
+        let files = lists.into_files().into_iter().map(Cow::Owned);
         self.compile_files(&diagnostics, version, files)
     }
 
@@ -182,14 +183,14 @@ impl RulesetBuilder {
         &self,
         diagnostics: &[Diagnostic],
         version: String,
-        files: impl IntoIterator<Item = std::borrow::Cow<'a, ListFile>>,
+        files: impl IntoIterator<Item = Cow<'a, ListFile>>,
     ) -> Result<Ruleset, RulesetError> {
         let mut c = Compiler::new(self.options.clone());
         c.diags.extend(diagnostics.iter().cloned());
         for file in files {
             match file {
-                std::borrow::Cow::Borrowed(f) => c.add_file(f, f.entries.iter().cloned()),
-                std::borrow::Cow::Owned(mut f) => {
+                Cow::Borrowed(f) => c.add_file(f, f.entries.iter().cloned()),
+                Cow::Owned(mut f) => {
                     let entries = std::mem::take(&mut f.entries);
                     c.add_file(&f, entries.into_iter());
                 }
@@ -1118,10 +1119,11 @@ fn group(
 ) -> Result<Grouped, RulesetError> {
     let mut patterns: Vec<Pattern> = Vec::new();
     let mut alts = Vec::with_capacity(pending.len());
-    let mut last: Option<KeyRef> = None;
+    let mut last_key: Option<&str> = None;
     for p in pending {
-        if last.is_none_or(|l| arena.get(l) != arena.get(p.key)) {
-            keep(arena.get(p.key), patterns.len() as u32)?;
+        let key = arena.get(p.key);
+        if last_key != Some(key) {
+            keep(key, patterns.len() as u32)?;
             patterns.push(Pattern {
                 units: p.units,
                 bound_start: p.bound_start,
@@ -1129,7 +1131,7 @@ fn group(
                 alts_start: alts.len() as u32,
                 alts_len: 0,
             });
-            last = Some(p.key);
+            last_key = Some(key);
         }
         if let Some(last) = patterns.last_mut() {
             last.alts_len += 1;
