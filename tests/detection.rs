@@ -201,6 +201,18 @@ fn regexes_see_width_and_case_folded_text() {
 }
 
 #[test]
+fn exact_regexes_see_the_text_as_written() {
+    let rs = ruleset(&[("keys.txt", "#! match: exact\nre:AKIA[0-9A-Z]{16}\n")]);
+    let text = "密钥 AKIAABCDEFGHIJKLMNOP 别外传";
+    let h = hits(&rs, text);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].2, "AKIAABCDEFGHIJKLMNOP");
+    // not folded: full-width or lower case is another string
+    assert!(!fires(&rs, "akiaabcdefghijklmnop"));
+    assert!(!fires(&rs, "ＡＫＩＡABCDEFGHIJKLMNOP"));
+}
+
+#[test]
 fn detectors() {
     let rs = ruleset(&[("pii.txt", "@cn_id_card\n@bank_card\n@cn_mobile\n@email\n")]);
     let text =

@@ -18,7 +18,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::fold::{fold_char, folds_to_word_char, is_invisible, light_fold, FoldEntry};
+use crate::fold::{fold_char, is_invisible, light_fold, FoldEntry};
 
 /// A built-in detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -111,10 +111,15 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     if digits {
         find_digit_runs(text, enabled, out);
     }
-    if enabled.contains(&Detector::Email) && (text.contains('@') || text.contains('＠')) {
+    if enabled.contains(&Detector::Email) && AT_SIGNS.iter().any(|at| text.contains(*at)) {
         find_emails(text, out);
     }
 }
+
+/// Every character that light-folds to `@` (a test checks the whole of
+/// Unicode): a text with none of them holds no e-mail address, and most
+/// messages are spared the light fold.
+const AT_SIGNS: [char; 3] = ['@', '﹫', '＠'];
 
 #[derive(Clone, Copy)]
 struct Digit {
@@ -131,16 +136,45 @@ struct Run {
     preceded_by_word: bool,
 }
 
+/// What the digit-run scan needs of one character, from one fold-table
+/// lookup: every character of every message passes here, and asking
+/// `is_invisible` (a Unicode category search) of each cost the detectors
+/// most of their time on Chinese text.
+struct CharClass {
+    /// The digit it folds to (`８`, `⑧`).
+    digit: Option<u8>,
+    invisible: bool,
+    /// Folds to an ASCII letter or digit.
+    word: bool,
+}
+
 fn as_digit(c: char) -> Option<u8> {
-    if c.is_ascii_digit() {
-        return Some(c as u8);
-    }
-    if c.is_ascii() {
-        return None;
-    }
-    match fold_char(c) {
-        FoldEntry::One(d) if d.is_ascii_digit() => Some(d as u8),
-        _ => None,
+    CharClass::of(c).digit
+}
+
+impl CharClass {
+    #[inline]
+    fn of(c: char) -> CharClass {
+        if c.is_ascii() {
+            return CharClass {
+                digit: c.is_ascii_digit().then_some(c as u8),
+                invisible: false,
+                word: c.is_ascii_alphanumeric(),
+            };
+        }
+        match fold_char(c) {
+            // folded to a character: not invisible (the table says so first)
+            FoldEntry::One(d) => CharClass {
+                digit: d.is_ascii_digit().then_some(d as u8),
+                invisible: false,
+                word: d.is_ascii_alphanumeric(),
+            },
+            folded => CharClass {
+                digit: None,
+                invisible: is_invisible(c),
+                word: matches!(folded, FoldEntry::Many(ds) if ds.iter().any(char::is_ascii_alphanumeric)),
+            },
+        }
     }
 }
 
@@ -153,7 +187,8 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     let mut prev_word = false;
     for (pos, c) in text.char_indices() {
         let end = pos + c.len_utf8();
-        if let Some(d) = as_digit(c) {
+        let class = CharClass::of(c);
+        if let Some(d) = class.digit {
             if run.digits.is_empty() {
                 run.preceded_by_word = prev_word;
             }
@@ -186,7 +221,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 prev_word = true;
                 continue;
             }
-            if is_invisible(c) {
+            if class.invisible {
                 continue;
             }
             if is_separator(c) && !run.sep_pending {
@@ -194,12 +229,12 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 prev_word = false;
                 continue;
             }
-            let followed_by_word = !run.sep_pending && folds_to_word_char(c);
+            let followed_by_word = !run.sep_pending && class.word;
             finish_run(&run, followed_by_word, enabled, out);
             run = Run::default();
         }
-        if !is_invisible(c) {
-            prev_word = folds_to_word_char(c);
+        if !class.invisible {
+            prev_word = class.word;
         }
     }
     if !run.digits.is_empty() {
@@ -406,6 +441,40 @@ fn find_emails(text: &str, out: &mut Vec<Detection>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fold::folds_to_word_char;
+
+    /// The one-lookup classes answer what the separate questions answer,
+    /// for every character.
+    #[test]
+    fn char_class_agrees_with_the_fold_everywhere() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let class = CharClass::of(c);
+            let digit = match fold_char(c) {
+                FoldEntry::One(d) if d.is_ascii_digit() => Some(d as u8),
+                _ => None,
+            };
+            assert_eq!(class.digit, digit, "U+{:04X}", c as u32);
+            assert_eq!(class.invisible, is_invisible(c), "U+{:04X}", c as u32);
+            assert_eq!(class.word, folds_to_word_char(c), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn at_signs_are_every_character_that_folds_to_one() {
+        let mut found = Vec::new();
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let mut holds_at = false;
+            crate::fold::light_fold_char(c, |f| holds_at |= f == '@');
+            if holds_at {
+                found.push(c);
+            }
+        }
+        assert_eq!(found, AT_SIGNS);
+        assert_eq!(
+            dets("mail me: li.wei﹫example.com"),
+            vec![(Detector::Email, "li.wei﹫example.com")]
+        );
+    }
 
     fn dets(text: &str) -> Vec<(Detector, &str)> {
         find(text, &Detector::ALL)

@@ -154,6 +154,15 @@ pub fn light_fold(text: &str) -> LightFolded {
     LightFolded { folded, map }
 }
 
+/// [`light_fold`]'s text alone, appended to `out`: where most texts match
+/// nothing, the map back to the original is worked out only for those that
+/// do.
+pub(crate) fn light_fold_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        light_fold_char(c, |f| out.push(f));
+    }
+}
+
 /// Text after [`light_fold`], with its map back to the original.
 #[derive(Debug, Clone)]
 pub struct LightFolded {

@@ -262,7 +262,9 @@ pub(crate) struct FoldedMatcher {
     /// skips the wide automaton on ASCII units too.
     pub wide_has_ascii: bool,
     /// The wide keys' first units: both walks step the wide automaton only
-    /// where one may start (none when a wide key has an ASCII character).
+    /// where one may start. Mixed keys (`加我vx`) included: without the
+    /// filter one such key in a list halved the scan (100k terms: 200 MB/s
+    /// against 357 with it, 395 for the list without the key).
     pub wide_prefixes: Option<PrefixFilter>,
     pub patterns: Vec<Pattern>,
     pub alts: Vec<Alt>,
@@ -1181,11 +1183,7 @@ fn build_folded(
         return Ok(None);
     }
     let wide_has_ascii = wide.iter().any(|k| k.chars().any(|c| c.is_ascii()));
-    let wide_prefixes = if wide_has_ascii {
-        None
-    } else {
-        PrefixFilter::new(wide.iter())
-    };
+    let wide_prefixes = PrefixFilter::new(wide.iter());
     let (wide, ascii) = if parallel {
         std::thread::scope(|s| {
             let ascii = s.spawn(|| CharAutomaton::build(&ascii));

@@ -5,7 +5,9 @@ use super::automaton::{CharAutomaton, Walk};
 use super::build::{Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target};
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
-use crate::fold::{folds_to_word_char, is_invisible, is_word_char, light_fold, FoldEntry, Folder};
+use crate::fold::{
+    folds_to_word_char, is_invisible, is_word_char, light_fold, light_fold_into, FoldEntry, Folder,
+};
 
 /// Why a candidate was kept or dropped (see [`Scanner::explain`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +110,8 @@ pub struct Scanner<'r> {
     units: Vec<Unit>,
     pending: Vec<(u32, u32)>,
     detections: Vec<Detection>,
+    /// The light-folded text regexes are tried on.
+    light: String,
     sink: Sink,
 }
 
@@ -118,6 +122,7 @@ pub struct ScanBuffers {
     units: Vec<Unit>,
     pending: Vec<(u32, u32)>,
     detections: Vec<Detection>,
+    light: String,
     sink: Sink,
 }
 
@@ -132,6 +137,7 @@ impl<'r> Scanner<'r> {
             units: b.units,
             pending: b.pending,
             detections: b.detections,
+            light: b.light,
             sink: b.sink,
         }
     }
@@ -142,6 +148,7 @@ impl<'r> Scanner<'r> {
             units: self.units,
             pending: self.pending,
             detections: self.detections,
+            light: self.light,
             sink: self.sink,
         }
     }
@@ -225,12 +232,18 @@ impl<'r> Scanner<'r> {
                 });
         }
         if let Some(group) = &rs.regex_folded {
-            let lf = light_fold(text);
-            run_regexes(group, lf.text(), field, &mut self.sink, |r| {
-                lf.original_range(r)
-            });
+            // the set asked once whether anything matches (it may stop at
+            // the first match), the offset map built only when something does
+            self.light.clear();
+            light_fold_into(text, &mut self.light);
+            if group.set.is_match(&self.light) {
+                let lf = light_fold(text);
+                run_regexes(group, lf.text(), field, &mut self.sink, |r| {
+                    lf.original_range(r)
+                });
+            }
         }
-        if let Some(group) = &rs.regex_exact {
+        if let Some(group) = rs.regex_exact.as_ref().filter(|g| g.set.is_match(text)) {
             run_regexes(group, text, field, &mut self.sink, |r| r);
         }
         if !rs.detectors.is_empty() {
@@ -756,10 +769,10 @@ fn step(
 }
 
 /// A walk's state in both automata of a [`FoldedMatcher`] (see there for why
-/// the all-ASCII one steps on ASCII units only). When no wide key contains an
-/// ASCII character (Chinese lists), the wide automaton likewise steps on
-/// non-ASCII units only, and only where its filter says a key may be under
-/// way ([`GatedLane`]).
+/// the all-ASCII one steps on ASCII units only). The wide automaton steps
+/// only where its filter says a key may be under way ([`GatedLane`]), and
+/// when no wide key contains an ASCII character (Chinese lists) on non-ASCII
+/// units only.
 struct Steppers<'a> {
     /// Gated by the wide keys' filter when there is one.
     wide: GatedLane<'a>,
@@ -789,6 +802,15 @@ impl<'a> Lane<'a> {
     fn step(&mut self, ch: char) {
         if let Some(w) = &mut self.walk {
             w.step(ch);
+            self.moved = true;
+        }
+    }
+
+    /// [`step`](Self::step) with the transition inlined.
+    #[inline(always)]
+    fn step_inlined(&mut self, ch: char) {
+        if let Some(w) = &mut self.walk {
+            w.step_inlined(ch);
             self.moved = true;
         }
     }
@@ -845,7 +867,9 @@ impl<'a> Steppers<'a> {
             } else {
                 self.wide.break_run();
             }
-            self.ascii.step(ch);
+            // every ASCII unit steps it: inlined (unlike the gated wide
+            // walk's rare steps) it measured 4% faster on Chinese chat
+            self.ascii.step_inlined(ch);
         } else {
             self.wide.advance(ch);
             self.ascii.reset();
@@ -976,9 +1000,20 @@ mod tests {
         RulesetBuilder::new().build(&lists).expect("compiles")
     }
 
+    /// [`ruleset`] with wide keys that hold ASCII characters, overlapping
+    /// each other and the Chinese keys.
+    fn mixed_ruleset() -> Ruleset {
+        let lists = WordListSet::from_sources(vec![(
+            "a.txt".into(),
+            "内幕消息\n老鼠仓\n二二\nkg\n!特色情景\n色情\n消息灵通人士\n股\n加我vx\nqq号\nqq群\nvip客户\nx幕\n"
+                .into(),
+        )]);
+        RulesetBuilder::new().build(&lists).expect("compiles")
+    }
+
     /// Pinyin variants, Latin terms and allow phrases: keys on both sides of
     /// the wide/ASCII split; `mixed` adds wide keys with ASCII characters
-    /// (the wide automaton then steps on every unit).
+    /// (the wide automaton's walk then takes every unit).
     fn split_ruleset(mixed: bool) -> Ruleset {
         let mut list =
             "内幕消息\n内幕\n老鼠仓\nkg\nabc\nbca\n!neimu ok\n色情\n消息灵通人士\n".to_string();
@@ -1088,7 +1123,9 @@ mod tests {
             prop_assert_eq!(walk(split, &rs, &text), walk(&one, &rs, &text), "{:?}", text);
         }
 
-        /// The pre-pass may only skip messages the full walk finds nothing in.
+        /// The pre-pass may only skip messages the full walk finds nothing in,
+        /// with and without wide keys holding ASCII characters (whose filter
+        /// then also reads ASCII units).
         #[test]
         fn pre_pass_never_skips_a_match(
             parts in proptest::collection::vec(
@@ -1096,12 +1133,15 @@ mod tests {
                     "内", "幕", "消", "息", "內", "老", "鼠", "仓", "二", "色", "情", "特", "景",
                     "灵", "通", "人", "士", "*", " ", "\u{200B}", "㎏", "K", "g", "nei", "mu",
                     "😀", "，", "股", "消息灵通人士", "消息灵通", "灵通人士", "内幕消", "特色情景",
+                    "加", "我", "vx", "V", "x", "加我", "qq", "Q", "号", "群", "vip", "客户",
                 ]),
                 0..32,
-            )
+            ),
+            mixed in any::<bool>(),
         ) {
-            let rs = ruleset();
+            let rs = if mixed { mixed_ruleset() } else { ruleset() };
             let fm = rs.folded.as_ref().expect("folded lists");
+            prop_assert_eq!(fm.wide_has_ascii, mixed);
             // the filter is what would skip a match wrongly: it must be on
             prop_assert!(fm.wide_prefixes.is_some());
             let text: String = parts.concat();
