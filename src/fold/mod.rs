@@ -30,7 +30,10 @@
 
 mod table;
 
-pub(crate) use table::{fold_char, is_invisible, light_fold_char, FoldedChar as FoldEntry, Folder};
+pub(crate) use table::{
+    fold_char, is_invisible, light_fold_char, light_folds_to_itself, FoldedChar as FoldEntry,
+    Folder,
+};
 
 /// Builds the folding tables now instead of on first use, so a service's first
 /// message pays nothing. Calling it again is free.
@@ -158,9 +161,18 @@ pub fn light_fold(text: &str) -> LightFolded {
 /// nothing, the map back to the original is worked out only for those that
 /// do.
 pub(crate) fn light_fold_into(text: &str, out: &mut String) {
-    for c in text.chars() {
+    // characters that fold to themselves (nearly all of Chinese chat) are
+    // copied a run at a time
+    let mut copied = 0;
+    for (at, c) in text.char_indices() {
+        if light_folds_to_itself(c) {
+            continue;
+        }
+        out.push_str(&text[copied..at]);
         light_fold_char(c, |f| out.push(f));
+        copied = at + c.len_utf8();
     }
+    out.push_str(&text[copied..]);
 }
 
 /// Text after [`light_fold`], with its map back to the original.
