@@ -18,7 +18,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::fold::{fold_char, is_invisible, light_fold, FoldEntry};
+use crate::fold::{fold_char, folds_to_digit, is_invisible, light_fold, FoldEntry};
 
 /// A built-in detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -108,12 +108,26 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             Detector::CnIdCard | Detector::BankCard | Detector::CnMobile
         )
     });
-    if digits {
+    if digits && holds_digits(text, MIN_RUN_DIGITS) {
         find_digit_runs(text, enabled, out);
     }
     if enabled.contains(&Detector::Email) && AT_SIGNS.iter().any(|at| text.contains(*at)) {
         find_emails(text, out);
     }
+}
+
+/// The fewest digits any digit detector accepts (a mobile number: 11; bank
+/// cards 13-19, ID cards 17 and a check character).
+const MIN_RUN_DIGITS: usize = 11;
+
+/// Whether `text` holds at least `n` characters that fold to digits: most
+/// messages hold too few for any number, and counting by table costs a
+/// fraction of the run scan.
+fn holds_digits(text: &str, n: usize) -> bool {
+    text.chars()
+        .filter(|&c| folds_to_digit(c))
+        .nth(n - 1)
+        .is_some()
 }
 
 /// Every character that light-folds to `@` (a test checks the whole of
@@ -457,6 +471,25 @@ mod tests {
             assert_eq!(class.invisible, is_invisible(c), "U+{:04X}", c as u32);
             assert_eq!(class.word, folds_to_word_char(c), "U+{:04X}", c as u32);
         }
+    }
+
+    /// No digit detector accepts a run shorter than the count the scan
+    /// waits for.
+    #[test]
+    fn shorter_runs_than_min_run_digits_are_never_detected() {
+        let samples = ["13812345678", "6222021234567890128", "11010519491231002x"];
+        for s in samples {
+            assert!(classify(s.as_bytes(), &Detector::ALL).is_some(), "{s}");
+            for len in 1..MIN_RUN_DIGITS {
+                assert_eq!(
+                    classify(&s.as_bytes()[..len], &Detector::ALL),
+                    None,
+                    "{s} {len}"
+                );
+            }
+        }
+        assert!(holds_digits("１3８-1234-5678", MIN_RUN_DIGITS));
+        assert!(!holds_digits("订单 1234567890 已发", MIN_RUN_DIGITS));
     }
 
     #[test]

@@ -34,6 +34,9 @@ struct Table {
     /// text): [`light_fold_char`] then skips NFKC, which cost a regex or the
     /// e-mail detector about a microsecond a message.
     light_same: Box<[u64]>,
+    /// Bit `cp` set when non-ASCII BMP character `cp` folds to an ASCII
+    /// digit (`８`, `⑧`): the digit detectors count them before scanning.
+    digit: Box<[u64]>,
     bmp: Box<[u32]>,
     many: Vec<Box<[char]>>,
 }
@@ -113,9 +116,16 @@ fn table() -> &'static Table {
                 }
             }
         }
+        let mut digit = vec![0u64; 0x10000 / 64].into_boxed_slice();
+        for (cp, &e) in bmp.iter().enumerate().skip(0x80) {
+            if e < 0x80 && (e as u8).is_ascii_digit() {
+                digit[cp / 64] |= 1 << (cp % 64);
+            }
+        }
         Table {
             same,
             light_same,
+            digit,
             bmp,
             many,
         }
@@ -349,6 +359,19 @@ pub(crate) fn light_fold_char(c: char, mut push: impl FnMut(char)) {
     light_fold_slow(c, push);
 }
 
+/// Whether `c` folds to one ASCII digit (by table).
+#[inline]
+pub(crate) fn folds_to_digit(c: char) -> bool {
+    let cp = c as u32;
+    if cp < 0x80 {
+        c.is_ascii_digit()
+    } else if cp < 0x10000 {
+        table().digit[cp as usize / 64] & (1 << (cp % 64)) != 0
+    } else {
+        matches!(fold_astral(c), FoldedChar::One(d) if d.is_ascii_digit())
+    }
+}
+
 /// Whether [`light_fold_char`] gives back `c` alone (by table, no NFKC).
 #[inline]
 pub(crate) fn light_folds_to_itself(c: char) -> bool {
@@ -414,6 +437,14 @@ mod tests {
                 continue;
             };
             assert_eq!(folder.fold(c), decode(t, t.bmp[cp as usize]), "U+{cp:04X}");
+        }
+    }
+
+    #[test]
+    fn digit_bitmap_agrees_with_the_fold_everywhere() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let digit = matches!(fold_char(c), FoldedChar::One(d) if d.is_ascii_digit());
+            assert_eq!(folds_to_digit(c), digit, "U+{:04X}", c as u32);
         }
     }
 
