@@ -146,7 +146,7 @@ impl AlertBuilder {
                 start: h.start,
                 end: h.end,
                 matched,
-                field: field.pointer.clone(),
+                field: field.pointer.as_deref().map(str::to_string),
                 count: h.count,
             });
         }

@@ -42,7 +42,7 @@ pub struct Judgement {
     /// Places that could not be read while the rest was scanned.
     pub problems: Vec<FieldProblem>,
     /// WeCom message type.
-    pub msgtype: Option<String>,
+    pub msgtype: Option<std::borrow::Cow<'static, str>>,
     /// True for a decoded message with no text to scan (pictures, voice, ...).
     pub textless: bool,
     /// Distinct hits per (category, severity), for metrics.
@@ -128,7 +128,7 @@ impl Judge {
         if findings.hits.is_empty() {
             return judgement;
         }
-        for (k, v) in msg.source {
+        for (k, v) in msg.source.into_map() {
             source.entry(k).or_insert(v);
         }
         if let Some(p) = &self.pseudonymizer {
@@ -146,5 +146,37 @@ impl Judge {
             &findings,
         );
         judgement
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lists::WordListSet;
+
+    /// A WeCom text record's ids, kept borrowed while judging, all reach the
+    /// alert, escapes and all, next to what the caller passed.
+    #[test]
+    fn wecom_alert_carries_every_id_of_the_record() {
+        let lists = WordListSet::from_sources(vec![("leak.txt".into(), "客户名单\n".into())]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let judge = Judge::new(InputFormat::wecom());
+        let mut scanner = rs.scanner();
+        let rec = serde_json::json!({
+            "msgid": "m\"1\\", "action": "send", "from": "zhang\u{1}wei", "tolist": ["lina", "王五"],
+            "roomid": "wr1", "msgtime": 1547087894783u64, "msgtype": "text",
+            "text": {"content": "把客户名单发我"},
+        });
+        let mut caller = Map::new();
+        caller.insert("topic".into(), Value::from("chat"));
+        let j = judge.judge(&rs, &mut scanner, rec.to_string().as_bytes(), caller, "x");
+        let source = j.alert.expect("alerts").source;
+        for key in [
+            "msgid", "action", "from", "tolist", "roomid", "msgtime", "msgtype",
+        ] {
+            assert_eq!(source[key], rec[key], "{key}");
+        }
+        assert_eq!(source["topic"], "chat");
+        assert_eq!(j.msgtype.as_deref(), Some("text"));
     }
 }

@@ -87,7 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         if j.textless {
             *textless
-                .entry(j.msgtype.clone().unwrap_or_default())
+                .entry(j.msgtype.as_deref().unwrap_or_default().to_string())
                 .or_default() += 1;
         }
         if let Some(alert) = j.alert {
