@@ -30,6 +30,18 @@ fn best_of<F: FnMut() -> usize>(runs: usize, mut f: F) -> (Duration, usize) {
     (best, out)
 }
 
+/// wordwarden's whole pipeline over the corpus: the best time, and how many
+/// messages hit.
+fn scan_corpus(rs: &Ruleset, corpus: &[String], runs: usize) -> (Duration, usize) {
+    let mut scanner = rs.scanner();
+    best_of(runs, || {
+        corpus
+            .iter()
+            .filter(|m| !scanner.scan(&[m.as_str()]).hits.is_empty())
+            .count()
+    })
+}
+
 fn compile_only(n: usize, pinyin: bool) {
     let terms = Gen::new(7).terms(n, true);
     let lists = list_set(&terms);
@@ -88,13 +100,7 @@ fn main() {
         let daac: CharwiseDoubleArrayAhoCorasick<u32> =
             CharwiseDoubleArrayAhoCorasick::new(&terms).expect("daachorse");
 
-        let mut scanner = rs.scanner();
-        let (ww_t, hit_msgs) = best_of(runs, || {
-            corpus
-                .iter()
-                .filter(|m| !scanner.scan(&[m.as_str()]).hits.is_empty())
-                .count()
-        });
+        let (ww_t, hit_msgs) = scan_corpus(&rs, &corpus, runs);
         let (ac_t, _) = best_of(runs, || {
             corpus
                 .iter()
@@ -137,13 +143,7 @@ fn main() {
             .build(&WordListSet::from_sources(sources))
             .expect("compiles");
         let build_s = t.elapsed().as_secs_f64();
-        let mut scanner = rs.scanner();
-        let (ww_t, hit_msgs) = best_of(runs, || {
-            corpus
-                .iter()
-                .filter(|m| !scanner.scan(&[m.as_str()]).hits.is_empty())
-                .count()
-        });
+        let (ww_t, hit_msgs) = scan_corpus(&rs, &corpus, runs);
         println!(
             "{label:<22} {build_s:>8.2} {:>10.1} {:>10} {:>10} {:>9} {:>9} {:>8.1}",
             mb / ww_t.as_secs_f64(),
