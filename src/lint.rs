@@ -6,7 +6,8 @@
 //! allow phrases that suppress nothing, terms shadowed by a shorter term of
 //! the same category, terms an allow phrase suppresses everywhere, terms in
 //! `#! match: exact` files written with characters only folding would match,
-//! and, given a corpus, terms that fire on too many messages.
+//! regexes of folded lists that can match no folded text (`(?-i:API)`), and,
+//! given a corpus, terms that fire on too many messages.
 //!
 //! ```
 //! use wordwarden::lint::lint;
@@ -235,6 +236,21 @@ mod tests {
             !got.contains(&("b.txt".to_string(), 3, "exact-needs-fold")),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn folded_regexes_that_can_match_nothing() {
+        let got = codes(&[
+            ("a.txt", "re:(?-i:API)_KEY\nre:API_KEY\n"),
+            ("b.txt", "#! match: exact\nre:(?-i:API)_KEY\n"),
+        ]);
+        assert!(
+            got.contains(&("a.txt".to_string(), 1, "regex-matches-nothing")),
+            "{got:?}"
+        );
+        // case-insensitive, or matched as written: fine
+        assert!(!got.iter().any(|g| g.1 == 2 && g.0 == "a.txt"), "{got:?}");
+        assert!(!got.iter().any(|g| g.0 == "b.txt"), "{got:?}");
     }
 
     #[test]

@@ -907,6 +907,17 @@ impl Compiler {
                         .build()
                     {
                         Ok(_) => {
+                            if match_mode == MatchMode::Fold && folded_regex_matches_nothing(re) {
+                                self.diag(
+                                    &file.path,
+                                    line,
+                                    Level::Warning,
+                                    "regex-matches-nothing",
+                                    format!(
+                                        "regex {re} can match no text: folded lists see lowercase, width-folded text, and it asks for upper case in a case-sensitive part (or for nothing at all)"
+                                    ),
+                                );
+                            }
                             let n = self.regex_folded.len() + self.regex_exact.len();
                             if n >= self.options.max_regexes {
                                 self.diag(
@@ -1151,22 +1162,54 @@ fn group(
 /// instead of 300 on Chinese chat. A pattern the parser refuses is left for
 /// the regex crate to report.
 fn folded_regex(re: &str) -> String {
-    let insensitive = format!("(?i:{re})");
-    match regex_syntax::Parser::new().parse(&insensitive) {
-        Ok(hir) => without_unfolded(hir).to_string(),
-        Err(_) => insensitive,
+    folded_regex_hir(re).map_or_else(|| format!("(?i:{re})"), |hir| hir.to_string())
+}
+
+/// [`folded_regex`] as parsed, `None` when the parser refuses it.
+fn folded_regex_hir(re: &str) -> Option<regex_syntax::hir::Hir> {
+    let hir = regex_syntax::Parser::new()
+        .parse(&format!("(?i:{re})"))
+        .ok()?;
+    Some(without_unfolded(hir))
+}
+
+/// Whether a folded regex can match no text at all: what it asks for holds
+/// characters light folding never leaves (`(?-i:ABC)`), or nothing.
+fn folded_regex_matches_nothing(re: &str) -> bool {
+    folded_regex_hir(re).is_some_and(|hir| matches_nothing(&hir))
+}
+
+/// Whether `hir` matches no string at all. (`Properties::minimum_len` says
+/// so too for an alternation with one such branch, which is not.)
+fn matches_nothing(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Look(_) => false,
+        HirKind::Class(Class::Unicode(c)) => c.ranges().is_empty(),
+        HirKind::Class(Class::Bytes(c)) => c.ranges().is_empty(),
+        HirKind::Repetition(r) => r.min > 0 && matches_nothing(&r.sub),
+        HirKind::Capture(c) => matches_nothing(&c.sub),
+        HirKind::Concat(subs) => subs.iter().any(matches_nothing),
+        HirKind::Alternation(subs) => subs.iter().all(matches_nothing),
     }
 }
 
 /// Characters [`crate::fold::light_fold`] never outputs (a test checks all
-/// of Unicode) that case-insensitive classes hold.
+/// of Unicode) that case-insensitive classes hold: `A`-`Z`, the long s, the
+/// Kelvin sign.
+const NEVER_LIGHT_FOLDED: [(char, char); 3] = [
+    ('A', 'Z'),
+    ('\u{017F}', '\u{017F}'),
+    ('\u{212A}', '\u{212A}'),
+];
+
 fn never_light_folded() -> regex_syntax::hir::ClassUnicode {
     use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
-    ClassUnicode::new([
-        ClassUnicodeRange::new('A', 'Z'),
-        ClassUnicodeRange::new('\u{017F}', '\u{017F}'),
-        ClassUnicodeRange::new('\u{212A}', '\u{212A}'),
-    ])
+    ClassUnicode::new(NEVER_LIGHT_FOLDED.map(|(a, b)| ClassUnicodeRange::new(a, b)))
+}
+
+fn is_never_light_folded(c: char) -> bool {
+    NEVER_LIGHT_FOLDED.iter().any(|&(a, b)| a <= c && c <= b)
 }
 
 fn without_unfolded(hir: regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
@@ -1189,7 +1232,11 @@ fn without_unfolded(hir: regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
             Hir::alternation(subs.into_iter().map(without_unfolded).collect())
         }
         HirKind::Empty => Hir::empty(),
-        HirKind::Literal(lit) => Hir::literal(lit.0),
+        // a case-sensitive `(?-i:ABC)`: never in a folded text
+        HirKind::Literal(lit) => match std::str::from_utf8(&lit.0) {
+            Ok(text) if text.chars().any(is_never_light_folded) => Hir::fail(),
+            _ => Hir::literal(lit.0),
+        },
         HirKind::Class(class) => Hir::class(class),
         HirKind::Look(look) => Hir::look(look),
     }
@@ -1332,16 +1379,26 @@ mod tests {
     /// What the compiled folded regex leaves out never reaches it.
     #[test]
     fn light_folding_never_outputs_what_folded_regexes_drop() {
-        let never = never_light_folded();
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             crate::fold::light_fold_char(c, |f| {
                 assert!(
-                    !never.iter().any(|r| r.start() <= f && f <= r.end()),
+                    !is_never_light_folded(f),
                     "U+{:04X} folds to {f:?}",
                     c as u32
                 );
             });
         }
+    }
+
+    #[test]
+    fn folded_regexes_that_match_nothing_are_told_apart() {
+        assert!(folded_regex_matches_nothing("(?-i:API)_key"));
+        assert!(folded_regex_matches_nothing("[^\\s\\S]"));
+        assert!(!folded_regex_matches_nothing("API_KEY"));
+        assert!(!folded_regex_matches_nothing("(?-i:API)|key"));
+        assert!(!folded_regex_matches_nothing("(?-i:api)"));
+        // what the parser refuses is the regex crate's to report
+        assert!(!folded_regex_matches_nothing("(unclosed"));
     }
 
     #[test]
