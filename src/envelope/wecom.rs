@@ -176,7 +176,8 @@ pub(super) fn decode_record(
     for key in [
         "msgid", "action", "msgtype", "from", "tolist", "roomid", "msgtime",
     ] {
-        if let Some(v) = obj.get(key) {
+        // a null id is no id (as on the fast path)
+        if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
             source.insert(key.to_string(), v.clone());
         }
     }
@@ -745,6 +746,23 @@ mod tests {
             proptest::prop_assert_eq!(fast.source.into_map(), general.source.into_map());
             proptest::prop_assert_eq!(fast.id, general.id);
         }
+    }
+
+    #[test]
+    fn null_ids_are_left_out_on_both_paths() {
+        let rec = serde_json::json!({"msgid": "m1", "action": "send", "from": "li", "tolist": null,
+            "roomid": null, "msgtime": 1, "msgtype": "text", "text": {"content": "hi"}});
+        let json = rec.to_string();
+        let fast = decode_text_fast(&json)
+            .expect("fast path")
+            .source
+            .into_map();
+        let general = decode_record(&rec, &WecomOptions::default())
+            .unwrap()
+            .source
+            .into_map();
+        assert_eq!(fast, general);
+        assert!(!fast.contains_key("roomid") && !fast.contains_key("tolist"));
     }
 
     #[test]
