@@ -893,12 +893,12 @@ impl Compiler {
                 }
                 EntryKind::Regex => {
                     let re = entry_text(&kind, &written);
-                    let pattern = if match_mode == MatchMode::Fold {
+                    let (pattern, matches_nothing) = if match_mode == MatchMode::Fold {
                         // the text regexes see is lowercased: case-insensitive,
                         // `Project` still finds `PROJECT`
                         folded_regex(re)
                     } else {
-                        re.to_string()
+                        (re.to_string(), false)
                     };
                     let limit = self.options.regex_size_limit;
                     match regex::RegexBuilder::new(&pattern)
@@ -907,7 +907,7 @@ impl Compiler {
                         .build()
                     {
                         Ok(_) => {
-                            if match_mode == MatchMode::Fold && folded_regex_matches_nothing(re) {
+                            if matches_nothing {
                                 self.diag(
                                     &file.path,
                                     line,
@@ -1154,29 +1154,30 @@ fn group(
     Ok(Grouped { patterns, alts })
 }
 
-/// A folded regex as compiled: case-insensitive, without the characters
-/// light folding never leaves in a text (`A`-`Z`, the Kelvin sign, the long
-/// s). Case-insensitive matching adds them to every letter, and a literal
-/// with them is no longer one string: the regex crate's prefilter fell back
-/// from a substring search to a byte automaton, a regex ran at 80 MB/s
-/// instead of 300 on Chinese chat. A pattern the parser refuses is left for
-/// the regex crate to report.
-fn folded_regex(re: &str) -> String {
-    folded_regex_hir(re).map_or_else(|| format!("(?i:{re})"), |hir| hir.to_string())
-}
-
-/// [`folded_regex`] as parsed, `None` when the parser refuses it.
-fn folded_regex_hir(re: &str) -> Option<regex_syntax::hir::Hir> {
-    let hir = regex_syntax::Parser::new()
-        .parse(&format!("(?i:{re})"))
-        .ok()?;
-    Some(without_unfolded(hir))
-}
-
-/// Whether a folded regex can match no text at all: what it asks for holds
-/// characters light folding never leaves (`(?-i:ABC)`), or nothing.
-fn folded_regex_matches_nothing(re: &str) -> bool {
-    folded_regex_hir(re).is_some_and(|hir| matches_nothing(&hir))
+/// A folded regex as compiled, and whether it can match no text at all
+/// (what it asks for holds characters light folding never leaves, as in
+/// `(?-i:ABC)`, or nothing).
+///
+/// Compiled case-insensitive, without the characters light folding never
+/// leaves in a text (`A`-`Z`, the Kelvin sign, the long s). Case-insensitive
+/// matching adds them to every letter, and a literal with them is no longer
+/// one string: the regex crate's prefilter fell back from a substring search
+/// to a byte automaton, a regex ran at 80 MB/s instead of 300 on Chinese
+/// chat. A pattern the parser refuses is left for the regex crate to report.
+fn folded_regex(re: &str) -> (String, bool) {
+    let insensitive = format!("(?i:{re})");
+    match regex_syntax::Parser::new().parse(&insensitive) {
+        Ok(hir) => {
+            let hir = without_unfolded(hir);
+            let printed = hir.to_string();
+            // printed groups may nest past the parser's limit: then as written
+            if regex_syntax::Parser::new().parse(&printed).is_err() {
+                return (insensitive, matches_nothing(&hir));
+            }
+            (printed, matches_nothing(&hir))
+        }
+        Err(_) => (insensitive, false),
+    }
 }
 
 /// Whether `hir` matches no string at all. (`Properties::minimum_len` says
@@ -1392,22 +1393,27 @@ mod tests {
 
     #[test]
     fn folded_regexes_that_match_nothing_are_told_apart() {
-        assert!(folded_regex_matches_nothing("(?-i:API)_key"));
-        assert!(folded_regex_matches_nothing("[^\\s\\S]"));
-        assert!(!folded_regex_matches_nothing("API_KEY"));
-        assert!(!folded_regex_matches_nothing("(?-i:API)|key"));
-        assert!(!folded_regex_matches_nothing("(?-i:api)"));
+        let nothing = |re: &str| folded_regex(re).1;
+        assert!(nothing("(?-i:API)_key"));
+        assert!(nothing("[^\\s\\S]"));
+        assert!(!nothing("API_KEY"));
+        assert!(!nothing("(?-i:API)|key"));
+        assert!(!nothing("(?-i:api)"));
         // what the parser refuses is the regex crate's to report
-        assert!(!folded_regex_matches_nothing("(unclosed"));
+        assert!(!nothing("(unclosed"));
     }
 
     #[test]
     fn folded_regex_is_a_plain_literal_where_the_pattern_is_one() {
-        let re = regex::Regex::new(&folded_regex("Confidential")).unwrap();
+        let re = regex::Regex::new(&folded_regex("Confidential").0).unwrap();
         assert_eq!(re.as_str(), "(?:confidential)");
         assert!(re.is_match(crate::fold::light_fold("ＣＯＮＦＩＤＥＮＴＩＡＬ").text()));
         // what the parser refuses stays as written, for the regex crate to report
-        assert_eq!(folded_regex("(unclosed"), "(?i:(unclosed)");
+        assert_eq!(folded_regex("(unclosed").0, "(?i:(unclosed)");
+        // as deep as the parser takes: compiles either way
+        let deep = format!("{}a|b{}", "(?:x*".repeat(120), ")".repeat(120));
+        assert!(regex::Regex::new(&format!("(?i:{deep})")).is_ok());
+        assert!(regex::Regex::new(&folded_regex(&deep).0).is_ok());
     }
 
     proptest! {
@@ -1431,7 +1437,7 @@ mod tests {
             ),
         ) {
             let insensitive = regex::Regex::new(&format!("(?i:{pattern})")).unwrap();
-            let compiled = regex::Regex::new(&folded_regex(pattern)).unwrap();
+            let compiled = regex::Regex::new(&folded_regex(pattern).0).unwrap();
             let folded = crate::fold::light_fold(&parts.concat());
             let text = folded.text();
             let spans = |re: &regex::Regex| re.find_iter(text).map(|m| m.range()).collect::<Vec<_>>();
