@@ -217,11 +217,22 @@ impl Running {
     pub async fn wait_processed(&self, n: i64, limit: Duration) {
         let start = Instant::now();
         while self.processed() < n {
-            assert!(
-                start.elapsed() < limit,
-                "only {} of {n} messages processed after {limit:?}",
-                self.processed()
-            );
+            if start.elapsed() >= limit {
+                // what the engine held, so a stall names its stage: no
+                // partition (the group), consumed but not acknowledged (the
+                // producer)
+                let m = &self.shared.metrics;
+                panic!(
+                    "only {} of {n} messages processed after {limit:?} (partitions assigned \
+                     {}, consumers holding one {}, consumed {}, in flight {}, delivery retries {})",
+                    self.processed(),
+                    self.shared.assigned.load(Ordering::Relaxed),
+                    self.shared.members_assigned.load(Ordering::Relaxed),
+                    metric_sum(&m.render(), "wordwarden_messages_consumed_total"),
+                    m.in_flight.get(),
+                    m.delivery_retries.get(),
+                );
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
