@@ -141,29 +141,12 @@ pub fn list_set(terms: &[String]) -> wordwarden::lists::WordListSet {
     wordwarden::lists::WordListSet::from_sources(vec![("bench.txt".into(), text.into_bytes())])
 }
 
-/// The bundled word lists (`wordlists/`) as `(path, bytes)` sources: terms
-/// with a mixed Chinese-Latin one, regexes, detectors, combinations.
+/// The bundled word lists (`wordlists/`) as `(path, bytes)` sources, read as
+/// the engine reads a list directory: terms with a mixed Chinese-Latin one,
+/// regexes, detectors, combinations.
 pub fn bundled_sources() -> Vec<(String, Vec<u8>)> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wordlists");
-    let mut out = Vec::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("wordlists/").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "txt") {
-                let name = path
-                    .strip_prefix(&root)
-                    .unwrap_or(&path)
-                    .display()
-                    .to_string();
-                out.push((name, std::fs::read(&path).expect("list")));
-            }
-        }
-    }
-    out.sort();
-    out
+    wordwarden::lists::read_sources(&root).expect("wordlists/")
 }
 
 /// Peak resident memory of this process so far, in MiB (Linux).
