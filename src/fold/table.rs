@@ -26,19 +26,41 @@ const TAG_INVISIBLE: u32 = 0xFFFF_FFFE;
 const TAG_MANY: u32 = 0x8000_0000;
 
 struct Table {
-    /// Bit `cp` set when BMP character `cp` folds to itself: 8 KiB, so the
+    /// BMP characters that fold to themselves: 8 KiB, so the
     /// common case stays in L1 cache beside the automaton instead of reading
     /// the 256 KiB table below (measured: the fold walk's main extra cost).
-    same: Box<[u64]>,
-    /// Bit `cp` set when BMP character `cp` light-folds to itself (most CJK
-    /// text): [`light_fold_char`] then skips NFKC, which cost a regex or the
-    /// e-mail detector about a microsecond a message.
-    light_same: Box<[u64]>,
-    /// Bit `cp` set when non-ASCII BMP character `cp` folds to an ASCII
-    /// digit (`８`, `⑧`): the digit detectors count them before scanning.
-    digit: Box<[u64]>,
+    same: BmpSet,
+    /// BMP characters that light-fold to themselves (most CJK text):
+    /// [`light_fold_char`] then skips NFKC, which cost a regex or the e-mail
+    /// detector about a microsecond a message.
+    light_same: BmpSet,
+    /// Non-ASCII BMP characters that fold to an ASCII digit (`８`, `⑧`): the
+    /// digit detectors count them before scanning.
+    digit: BmpSet,
     bmp: Box<[u32]>,
     many: Vec<Box<[char]>>,
+}
+
+/// A set of BMP characters as a bitmap (8 KiB: stays in L1 cache).
+struct BmpSet(Box<[u64]>);
+
+impl BmpSet {
+    /// The code points below 0x10000 for which `holds` is true.
+    fn of(mut holds: impl FnMut(u32) -> bool) -> BmpSet {
+        let mut bits = vec![0u64; 0x10000 / 64].into_boxed_slice();
+        for cp in 0..0x10000u32 {
+            if holds(cp) {
+                bits[cp as usize / 64] |= 1 << (cp % 64);
+            }
+        }
+        BmpSet(bits)
+    }
+
+    /// Whether BMP code point `cp` (below 0x10000) is in the set.
+    #[inline(always)]
+    fn contains(&self, cp: u32) -> bool {
+        self.0[cp as usize / 64] & (1 << (cp % 64)) != 0
+    }
 }
 
 static TABLE: OnceLock<Table> = OnceLock::new();
@@ -94,34 +116,22 @@ fn table() -> &'static Table {
                 }
             };
         }
-        let mut same = vec![0u64; 0x10000 / 64].into_boxed_slice();
-        for (cp, &e) in bmp.iter().enumerate() {
-            if e == cp as u32 {
-                same[cp / 64] |= 1 << (cp % 64);
-            }
-        }
-        let mut light_same = vec![0u64; 0x10000 / 64].into_boxed_slice();
-        for cp in 0x80..0x10000u32 {
-            if let Some(c) = char::from_u32(cp) {
-                let mut out = [None, None];
-                let mut n = 0;
-                light_fold_slow(c, |f| {
-                    if n < 2 {
-                        out[n] = Some(f);
-                    }
-                    n += 1;
-                });
-                if n == 1 && out[0] == Some(c) {
-                    light_same[cp as usize / 64] |= 1 << (cp % 64);
-                }
-            }
-        }
-        let mut digit = vec![0u64; 0x10000 / 64].into_boxed_slice();
-        for (cp, &e) in bmp.iter().enumerate().skip(0x80) {
-            if e < 0x80 && (e as u8).is_ascii_digit() {
-                digit[cp / 64] |= 1 << (cp % 64);
-            }
-        }
+        let same = BmpSet::of(|cp| bmp[cp as usize] == cp);
+        let light_same = BmpSet::of(|cp| {
+            let Some(c) = char::from_u32(cp).filter(|_| cp >= 0x80) else {
+                return false;
+            };
+            let (mut count, mut first) = (0, None);
+            light_fold_slow(c, |f| {
+                count += 1;
+                first.get_or_insert(f);
+            });
+            count == 1 && first == Some(c)
+        });
+        let digit = BmpSet::of(|cp| {
+            let e = bmp[cp as usize];
+            cp >= 0x80 && e < 0x80 && (e as u8).is_ascii_digit()
+        });
         Table {
             same,
             light_same,
@@ -170,7 +180,7 @@ impl Folder {
         }
         if cp < 0x10000 {
             let t = self.0;
-            if t.same[(cp / 64) as usize] & (1 << (cp % 64)) != 0 {
+            if t.same.contains(cp) {
                 return FoldedChar::One(c);
             }
             return decode(t, t.bmp[cp as usize]);
@@ -348,15 +358,11 @@ fn compute(c: char) -> Computed {
 /// lowercase, invisibles removed, noise kept.
 #[inline]
 pub(crate) fn light_fold_char(c: char, mut push: impl FnMut(char)) {
-    if c.is_ascii() {
-        push(c.to_ascii_lowercase());
-        return;
-    }
     if light_folds_to_itself(c) {
         push(c);
-        return;
+    } else {
+        light_fold_slow(c, push);
     }
-    light_fold_slow(c, push);
 }
 
 /// Whether `c` folds to one ASCII digit (by table).
@@ -366,7 +372,7 @@ pub(crate) fn folds_to_digit(c: char) -> bool {
     if cp < 0x80 {
         c.is_ascii_digit()
     } else if cp < 0x10000 {
-        table().digit[cp as usize / 64] & (1 << (cp % 64)) != 0
+        table().digit.contains(cp)
     } else {
         matches!(fold_astral(c), FoldedChar::One(d) if d.is_ascii_digit())
     }
@@ -379,7 +385,7 @@ pub(crate) fn light_folds_to_itself(c: char) -> bool {
     if cp < 0x80 {
         return !c.is_ascii_uppercase();
     }
-    cp < 0x10000 && table().light_same[cp as usize / 64] & (1 << (cp % 64)) != 0
+    cp < 0x10000 && table().light_same.contains(cp)
 }
 
 /// [`light_fold_char`] worked out (the table is built from it).
