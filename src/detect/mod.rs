@@ -18,7 +18,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::fold::{fold_char, folds_to_digit, is_invisible, light_fold, FoldEntry};
+use crate::fold::{fold_char, folds_to_digit, is_invisible, is_word_entry, light_fold, FoldEntry};
 
 /// A built-in detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -176,18 +176,16 @@ impl CharClass {
                 word: c.is_ascii_alphanumeric(),
             };
         }
-        match fold_char(c) {
-            // folded to a character: not invisible (the table says so first)
-            FoldEntry::One(d) => CharClass {
-                digit: d.is_ascii_digit().then_some(d as u8),
-                invisible: false,
-                word: d.is_ascii_alphanumeric(),
+        let folded = fold_char(c);
+        CharClass {
+            digit: match folded {
+                FoldEntry::One(d) if d.is_ascii_digit() => Some(d as u8),
+                _ => None,
             },
-            folded => CharClass {
-                digit: None,
-                invisible: is_invisible(c),
-                word: matches!(folded, FoldEntry::Many(ds) if ds.iter().any(char::is_ascii_alphanumeric)),
-            },
+            // folded to a character: not invisible (the table says so first),
+            // so the category search is left for the rest
+            invisible: !matches!(folded, FoldEntry::One(_)) && is_invisible(c),
+            word: is_word_entry(&folded),
         }
     }
 }

@@ -222,8 +222,13 @@ pub(crate) fn is_word_char(c: char) -> bool {
 /// Whether an original character counts as a letter or digit for word
 /// boundaries once folded (`ａ` does, `，` and `😀` do not).
 pub(crate) fn folds_to_word_char(c: char) -> bool {
-    match fold_char(c) {
-        FoldEntry::One(d) => is_word_char(d),
+    is_word_entry(&fold_char(c))
+}
+
+/// [`folds_to_word_char`] of a character already folded.
+pub(crate) fn is_word_entry(folded: &FoldEntry) -> bool {
+    match folded {
+        FoldEntry::One(d) => is_word_char(*d),
         FoldEntry::Many(ds) => ds.iter().any(|d| is_word_char(*d)),
         FoldEntry::Noise | FoldEntry::Invisible => false,
     }
