@@ -18,7 +18,8 @@
 //! `-- --messages N` for another size, `-- --ratio-only` for the ceiling and
 //! the engine alone, when comparing builds, `-- --terms N` for another list
 //! size: `--terms 1` bounds what the engine could reach if judging cost
-//! nearly nothing).
+//! nearly nothing, `-- --max-in-flight N` for another in-flight bound than
+//! the default).
 
 mod corpus;
 
@@ -181,12 +182,19 @@ fn main() {
         args.get(i + 1)?.parse().ok()
     };
     let (messages, terms) = (value("--messages"), value("--terms"));
+    let max_in_flight = value("--max-in-flight");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(run(quick, ratio_only, messages, terms.unwrap_or(100_000)));
+    runtime.block_on(run(
+        quick,
+        ratio_only,
+        messages,
+        terms.unwrap_or(100_000),
+        max_in_flight,
+    ));
 }
 
 fn tansu() -> Option<std::path::PathBuf> {
@@ -277,7 +285,13 @@ async fn broker(topics: &[(&str, i32)]) -> Broker {
     }
 }
 
-async fn run(quick: bool, ratio_only: bool, messages: Option<usize>, term_count: usize) {
+async fn run(
+    quick: bool,
+    ratio_only: bool,
+    messages: Option<usize>,
+    term_count: usize,
+    max_in_flight: Option<usize>,
+) {
     let n = messages.unwrap_or(if quick { 200_000 } else { 4_000_000 });
     let topics = [
         ("bench.in", PARTITIONS),
@@ -316,6 +330,9 @@ async fn run(quick: bool, ratio_only: bool, messages: Option<usize>, term_count:
     config
         .kafka
         .insert("session.timeout.ms".into(), "6000".into());
+    if let Some(n) = max_in_flight {
+        config.max_in_flight = n;
+    }
 
     // the ceiling and the engine alternate, twice each, each pass a new
     // group reading the whole backlog: on a shared machine a slow phase then
@@ -348,7 +365,7 @@ async fn run(quick: bool, ratio_only: bool, messages: Option<usize>, term_count:
     };
     let (ceil_cpu, eng_cpu) = (cpu(&ceilings), cpu(&engines));
     let report_ratio = || {
-        println!("pipeline on {}: {n} messages ({mb:.1} MiB), {term_count}-term list, {PARTITIONS} partitions, 2 cores", broker.name);
+        println!("pipeline on {}: {n} messages ({mb:.1} MiB), {term_count}-term list, {PARTITIONS} partitions, 2 cores, max_in_flight {}", broker.name, config.max_in_flight);
         println!(
             "consume-only ceiling : {ceil_rate:>10.0} messages/s {:>8.1} MB/s (best of {})",
             mb / n as f64 * ceil_rate,

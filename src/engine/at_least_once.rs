@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
@@ -194,13 +194,20 @@ async fn consume(
     let mut workspace = Default::default();
     let mut topics = Topics::default();
     let mut last_consume_warning = None;
+    // one stream for the whole loop: `recv()` registers and unregisters a
+    // waker slot (two locks) for every message
+    let mut messages = consumer.stream();
     loop {
         let first = tokio::select! {
             biased;
             _ = stop.changed() => break,
-            received = consumer.recv() => received,
+            // the stream never ends (rdkafka's streams do not terminate)
+            received = messages.next() => match received {
+                Some(r) => r,
+                None => break,
+            },
         };
-        let mut pendings = Vec::new();
+        let mut pendings = Vec::with_capacity(MAX_BATCH);
         let mut error = None;
         let mut next = Some(first);
         // one ruleset per batch: every message is judged by exactly one
@@ -240,7 +247,7 @@ async fn consume(
             drop(msg);
             // take what librdkafka already holds, without waiting for more
             if pendings.len() < MAX_BATCH {
-                next = consumer.recv().now_or_never();
+                next = messages.next().now_or_never().flatten();
             }
         }
         topics.flush();
@@ -268,6 +275,7 @@ async fn consume(
         }
     }
 
+    drop(messages);
     tracing::info!("shutting down: finishing in-flight messages");
     drop(ack_tx);
     let timeout = Duration::from_secs(config.shutdown_timeout_secs);

@@ -58,7 +58,11 @@ pub struct Config {
     /// Workers (0: one per core). At-least-once: each is a consumer of the
     /// group that judges its own partitions in place, on its own task.
     pub workers: usize,
-    /// Messages consumed but not yet acknowledged, across all workers.
+    /// Messages consumed but not yet acknowledged, across all workers. It
+    /// must cover the consume rate times the alerts' delivery latency (the
+    /// acker waits for each alert before it stores later offsets), or the
+    /// workers wait on acknowledgements: 100,000 covers 50 ms at 2M
+    /// messages/s. An in-flight message holds 176 bytes, plus its alert.
     pub max_in_flight: usize,
     /// Longest time a graceful shutdown may take.
     pub shutdown_timeout_secs: u64,
@@ -116,7 +120,7 @@ impl Default for Config {
             delivery: Delivery::AtLeastOnce,
             metrics_addr: "127.0.0.1:9464".into(),
             workers: 0,
-            max_in_flight: 10_000,
+            max_in_flight: 100_000,
             shutdown_timeout_secs: 30,
             context_chars: 10,
             full_text_categories: Vec::new(),
