@@ -207,7 +207,7 @@ async fn consume(
                 None => break,
             },
         };
-        let mut pendings = Vec::with_capacity(MAX_BATCH);
+        let mut pendings = Vec::new();
         let mut error = None;
         let mut next = Some(first);
         // one ruleset per batch: every message is judged by exactly one
