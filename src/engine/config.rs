@@ -62,7 +62,8 @@ pub struct Config {
     /// must cover the consume rate times the alerts' delivery latency (the
     /// acker waits for each alert before it stores later offsets), or the
     /// workers wait on acknowledgements: 100,000 covers 50 ms at 2M
-    /// messages/s. An in-flight message holds 176 bytes, plus its alert.
+    /// messages/s. An in-flight message holds 72 bytes, plus the records it
+    /// produces (an alert, dead letters).
     pub max_in_flight: usize,
     /// Longest time a graceful shutdown may take.
     pub shutdown_timeout_secs: u64,

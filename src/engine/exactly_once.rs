@@ -169,7 +169,7 @@ async fn transact(
             &config.alert_topic,
             &config.dlq_topic,
         );
-        for out in &p.outgoing {
+        for out in p.outgoing() {
             if enqueue(producer, out).await.is_none() {
                 // over the producer's limit: a dead letter goes in cut, never dropped
                 let cut = out.truncated();

@@ -189,18 +189,46 @@ impl CounterCache {
 }
 
 /// What a processed message produces and how to count it once acknowledged.
+/// Small (56 bytes) for the common message that produces nothing: messages
+/// wait in the in-flight batches by the hundred thousand, and each is copied
+/// into its batch and read again by the acker on another core.
 pub(crate) struct Processed {
-    pub outgoing: Vec<Outgoing>,
     pub outcome: &'static str,
-    pub dead_letter_reason: Option<&'static str>,
-    pub alert: Option<(Severity, Vec<(String, Severity)>)>,
     pub broker_timestamp_ms: Option<i64>,
     /// Time spent decoding and scanning, for the timed sample
     /// ([`SCAN_TIMING_EVERY`]); none for others and for an empty value.
     pub scan_seconds: Option<f64>,
+    /// The records to produce and what they count as; none for a message
+    /// that produces nothing.
+    pub produced: Option<Box<Produced>>,
+}
+
+/// The records one message produces (an alert, dead letters) and what they
+/// count as.
+#[derive(Default)]
+pub(crate) struct Produced {
+    pub outgoing: Vec<Outgoing>,
+    pub dead_letter_reason: Option<&'static str>,
+    pub alert: Option<(Severity, Vec<(String, Severity)>)>,
 }
 
 impl Processed {
+    /// The records to produce, in order (none for most messages).
+    pub fn outgoing(&self) -> &[Outgoing] {
+        self.produced.as_deref().map_or(&[], |p| &p.outgoing)
+    }
+
+    fn produced_mut(&mut self) -> &mut Produced {
+        self.produced.get_or_insert_with(Default::default)
+    }
+
+    /// Adds a dead letter for `reason`.
+    fn dead_letter(&mut self, out: Outgoing, reason: &'static str) {
+        let produced = self.produced_mut();
+        produced.outgoing.push(out);
+        produced.dead_letter_reason = Some(reason);
+    }
+
     /// Counts the message in the metrics after its records were acknowledged.
     /// `cache` keeps the per-(topic, outcome) counters: a label lookup per
     /// message is measurable at this rate.
@@ -213,10 +241,11 @@ impl Processed {
                 .get_or_insert_with(|| m.scan_seconds.local())
                 .observe(seconds);
         }
-        if let Some(reason) = self.dead_letter_reason {
+        let produced = self.produced.as_deref();
+        if let Some(reason) = produced.and_then(|p| p.dead_letter_reason) {
             m.dead_letters.with_label_values(&[reason]).inc();
         }
-        if let Some((severity, hits)) = &self.alert {
+        if let Some((severity, hits)) = produced.and_then(|p| p.alert.as_ref()) {
             m.alerts.with_label_values(&[severity.as_str()]).inc();
             for (category, sev) in hits {
                 m.hits
@@ -300,19 +329,17 @@ pub(crate) fn process<M: Message>(
         Timestamp::NotAvailable => None,
     };
     let mut processed = Processed {
-        outgoing: Vec::new(),
         outcome: "clean",
-        dead_letter_reason: None,
-        alert: None,
         broker_timestamp_ms,
         scan_seconds: None,
+        produced: None,
     };
     let Some(payload) = msg.payload() else {
-        processed
-            .outgoing
-            .push(dead_letter(msg, dlq_topic, "empty", "null message value"));
+        processed.dead_letter(
+            dead_letter(msg, dlq_topic, "empty", "null message value"),
+            "empty",
+        );
         processed.outcome = "dead_letter";
-        processed.dead_letter_reason = Some("empty");
         return processed;
     };
     let fallback = Position(msg);
@@ -348,11 +375,11 @@ pub(crate) fn process<M: Message>(
 
     if let Some(err) = &j.rejected {
         let reason = err.reason();
-        processed
-            .outgoing
-            .push(dead_letter(msg, dlq_topic, reason, &err.to_string()));
+        processed.dead_letter(
+            dead_letter(msg, dlq_topic, reason, &err.to_string()),
+            reason,
+        );
         processed.outcome = "dead_letter";
-        processed.dead_letter_reason = Some(reason);
         return processed;
     }
     let label = msgtype_label(j.msgtype.as_deref());
@@ -373,7 +400,8 @@ pub(crate) fn process<M: Message>(
         };
         match serde_json::to_vec(alert) {
             Ok(payload) => {
-                processed.outgoing.push(Outgoing {
+                let produced = processed.produced_mut();
+                produced.outgoing.push(Outgoing {
                     topic: alert_topic.to_string(),
                     key,
                     payload: Some(payload),
@@ -383,8 +411,7 @@ pub(crate) fn process<M: Message>(
                         ("alert_id", alert.alert_id.as_bytes().to_vec()),
                     ],
                 });
-                processed.outcome = "alert";
-                processed.alert = Some((
+                produced.alert = Some((
                     alert.severity,
                     alert
                         .hits
@@ -392,16 +419,14 @@ pub(crate) fn process<M: Message>(
                         .map(|h| (h.category.clone(), h.severity))
                         .collect(),
                 ));
+                processed.outcome = "alert";
             }
             Err(e) => {
                 // cannot happen for our own types; never drop silently
-                processed.outgoing.push(dead_letter(
-                    msg,
-                    dlq_topic,
+                processed.dead_letter(
+                    dead_letter(msg, dlq_topic, "alert_encoding", &e.to_string()),
                     "alert_encoding",
-                    &e.to_string(),
-                ));
-                processed.dead_letter_reason = Some("alert_encoding");
+                );
                 processed.outcome = "dead_letter";
             }
         }
@@ -409,10 +434,10 @@ pub(crate) fn process<M: Message>(
     if !j.problems.is_empty() {
         let pointers: Vec<&str> = j.problems.iter().map(|p| p.pointer.as_str()).collect();
         let detail = format!("unreadable field(s) {}", pointers.join(", "));
-        processed
-            .outgoing
-            .push(dead_letter(msg, dlq_topic, "unreadable_field", &detail));
-        processed.dead_letter_reason = Some("unreadable_field");
+        processed.dead_letter(
+            dead_letter(msg, dlq_topic, "unreadable_field", &detail),
+            "unreadable_field",
+        );
         if processed.outcome == "clean" {
             processed.outcome = "dead_letter";
         }
