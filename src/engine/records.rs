@@ -191,7 +191,7 @@ impl CounterCache {
 /// What a processed message produces and how to count it once acknowledged.
 /// Small (56 bytes) for the common message that produces nothing: messages
 /// wait in the in-flight batches by the hundred thousand, and each is copied
-/// into its batch and read again by the acker on another core.
+/// into its batch and read again by the acker, often on the other core.
 pub(crate) struct Processed {
     pub outcome: &'static str,
     pub broker_timestamp_ms: Option<i64>,
