@@ -340,7 +340,8 @@ async fn acknowledge(
                 let first = deliveries.next().flatten();
                 deliver(&producer, &shared, out, first).await;
             }
-            let topic = batch.topics.get(p.topic as usize).map_or("", |t| &**t);
+            // indices come from `Batch::topic_index` on this batch
+            let topic = &batch.topics[p.topic as usize];
             p.processed.count(&shared, topic, &mut counters);
             match done
                 .iter_mut()
@@ -351,9 +352,7 @@ async fn acknowledge(
             }
         }
         for (topic, partition, offset) in done.drain(..) {
-            let Some(topic) = batch.topics.get(topic as usize) else {
-                continue;
-            };
+            let topic = &batch.topics[topic as usize];
             if let Err(e) = consumer.store_offset(topic, partition, offset) {
                 // the partition was revoked meanwhile: its new owner redoes it
                 tracing::debug!(error = %e, partition, "offset not stored");
