@@ -618,15 +618,16 @@ fn any_exact_match(automaton: &ExactAutomaton, filter: Option<&PrefixFilter>, te
 /// One automaton's walk, stepped only where one of its keys may be under way:
 /// it starts, from its root, at a unit where its [`PrefixFilter`] says a key
 /// may start (replaying the two units before, where the key may have begun),
-/// and stops once its state is back within two units of the root, where any
-/// key under way began at a unit the window will replay. A key's first units
-/// always pass the filter, so every key found by stepping throughout is found
-/// here (property tests check the gated walks against stepping throughout,
-/// and fail when the replay or the depth is off by one). On realistic text
-/// the automaton's states, a likely cache miss a step, are touched around a
-/// few hot spots instead of at every unit; on text where keys start
-/// everywhere the filter is consulted only while the walk is idle. Without a
-/// filter it steps on every unit.
+/// and stops once its state is back within two units of the root at a unit
+/// where the filter says no key may start (any key under way there began at
+/// a unit the window will replay). A key's first units always pass the
+/// filter, so every key found by stepping throughout is found here (property
+/// tests check the gated walks against stepping throughout, and fail when
+/// the replay or the depth is off by one). On realistic text the automaton's
+/// states, a likely cache miss a step, are touched around a few hot spots
+/// instead of at every unit; on text where keys start everywhere the filter
+/// is consulted only while the walk is idle or near its root, and the walk
+/// steps once a unit. Without a filter it steps on every unit.
 struct GatedLane<'a> {
     lane: Lane<'a>,
     filter: Option<&'a PrefixFilter>,
@@ -660,24 +661,29 @@ impl<'a> GatedLane<'a> {
             self.lane.step(ch);
             return;
         };
-        // the automaton is stepping while it is away from its root; back
-        // within two units of it (read after the last unit's matches), any
-        // key under way began at one of the two units the window replays,
-        // so the filter can take over again
-        if self.lane.moved && self.lane.depth() <= 2 {
-            self.lane.reset();
-        }
-        let starting = !self.lane.moved && filter.may_start(self.u2, self.u1, ch);
-        if starting {
+        let (u2, u1) = (self.u2, self.u1);
+        (self.u2, self.u1) = (u1, ch);
+        if self.lane.moved {
+            // the automaton is stepping while it is away from its root. Back
+            // within two units of it (read after the last unit's matches),
+            // any key under way began at one of the two units of the window,
+            // so the filter can take over again. Its state there is the
+            // longest suffix of the window that is a path, which is what
+            // replaying the window from the root would reach: where the
+            // filter says a key may start, it steps on from there (on text
+            // dense with keys, one step a unit instead of three)
+            if self.lane.depth() > 2 || filter.may_start(u2, u1, ch) {
+                self.lane.step(ch);
+            } else {
+                self.lane.reset();
+            }
+        } else if filter.may_start(u2, u1, ch) {
             // from the root at the earliest unit the key may start at
-            for u in [self.u2, self.u1] {
+            for u in [u2, u1] {
                 if u != '\0' {
                     self.lane.step(u);
                 }
             }
-        }
-        (self.u2, self.u1) = (self.u1, ch);
-        if starting || self.lane.moved {
             self.lane.step(ch);
         }
     }
