@@ -216,12 +216,10 @@ impl<'r> Scanner<'r> {
             let sink = &mut self.sink;
             ex.automaton
                 .for_each_overlapping(text, |pattern, start, end| {
-                    let pat = &ex.patterns[pattern];
+                    let pat = ex.patterns.get(pattern as u32);
                     let ok_start = !pat.bound_start || raw_boundary_before(text, start);
                     let ok_end = !pat.bound_end || raw_boundary_after(text, end);
-                    let alts =
-                        &ex.alts[pat.alts_start as usize..(pat.alts_start + pat.alts_len) as usize];
-                    for alt in alts {
+                    for alt in ex.patterns.alts(pat) {
                         let verdict = if ok_start && ok_end {
                             None
                         } else {
@@ -286,10 +284,15 @@ impl<'r> Scanner<'r> {
         }
         // 1. allow phrases drop candidates lying inside one of their occurrences
         let allows = if apply_allows { &sink.allows[..] } else { &[] };
-        let mut kept: Vec<Cand> = Vec::with_capacity(sink.cands.len());
-        for c in &sink.cands {
-            if let Some(a) = inside_allow(allows, c.field, c.start, c.end) {
-                if let Some(trace) = sink.trace.as_mut() {
+        // filtered in place: the candidates left are the ones kept
+        let kept = &mut sink.cands;
+        let trace = &mut sink.trace;
+        if !allows.is_empty() {
+            kept.retain(|c| {
+                let Some(a) = inside_allow(allows, c.field, c.start, c.end) else {
+                    return true;
+                };
+                if let Some(trace) = trace.as_mut() {
                     let ap = &rs.allows[a as usize];
                     trace.push(candidate(
                         rs,
@@ -297,9 +300,8 @@ impl<'r> Scanner<'r> {
                         Verdict::AllowPhrase(format!("{}:{} {}", ap.file, ap.line, ap.written)),
                     ));
                 }
-            } else {
-                kept.push(*c);
-            }
+                false
+            });
         }
         // 2. combinations: every `&` part present (outside allow phrases), no `~` part
         if !sink.parts.is_empty() {
@@ -370,7 +372,7 @@ impl<'r> Scanner<'r> {
         kept.sort_by_key(|c| (c.rule, c.field, c.start, c.end));
         let mut hits: Vec<Hit<'r>> = Vec::new();
         let mut last_place = None;
-        for c in &kept {
+        for c in kept.iter() {
             match hits.last_mut() {
                 Some(h) if std::ptr::eq(h.rule, &rs.rules[c.rule as usize]) => {
                     if last_place != Some((c.field, c.start)) {
@@ -914,7 +916,7 @@ fn resolve(
     sink: &mut Sink,
 ) {
     for (pid, last) in pending.drain(..) {
-        let pat: &Pattern = &fm.patterns[pid as usize];
+        let pat: &Pattern = fm.patterns.get(pid);
         let last = last as usize;
         let Some(first) = (last + 1).checked_sub(pat.units as usize) else {
             continue;
@@ -929,8 +931,7 @@ fn resolve(
                 Some((ch, after_noise)) => after_noise || !is_word_char(ch),
             };
         let (start, end) = (units[first].start, units[last].end);
-        let alts = &fm.alts[pat.alts_start as usize..(pat.alts_start + pat.alts_len) as usize];
-        for alt in alts {
+        for alt in fm.patterns.alts(pat) {
             let verdict = if !(ok_start && ok_end) {
                 Some(Verdict::NoWordBoundary)
             } else if let Some(runs) = alt.runs(&fm.runs, pat.units) {
@@ -1122,7 +1123,6 @@ mod tests {
                 wide_has_ascii: true,
                 wide_prefixes: None,
                 patterns: split.patterns.clone(),
-                alts: split.alts.clone(),
                 runs: split.runs.clone(),
             };
             let text: String = parts.concat();
