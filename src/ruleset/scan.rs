@@ -88,6 +88,17 @@ struct Sink {
     allows: Vec<AllowSpan>,
     parts: Vec<PartOcc>,
     trace: Option<Vec<Candidate>>,
+    /// Buffers of [`one_hit_per_rule`].
+    rule_hits: RuleHits,
+}
+
+/// A message's rules with hits, kept between messages for their capacity.
+#[derive(Default)]
+struct RuleHits {
+    /// The index of each rule's hit.
+    index: rustc_hash::FxHashMap<u32, u32>,
+    /// The place `(field, start)` each hit's rule was last seen at.
+    last_place: Vec<(u32, u32)>,
 }
 
 /// Scans messages against one [`Ruleset`], reusing its buffers between calls.
@@ -369,40 +380,7 @@ impl<'r> Scanner<'r> {
             }
         }
         // 3. one hit per rule: its first place, and how many places
-        kept.sort_by_key(|c| (c.rule, c.field, c.start, c.end));
-        let mut hits: Vec<Hit<'r>> = Vec::new();
-        let mut last_place = None;
-        for c in kept.iter() {
-            match hits.last_mut() {
-                Some(h) if std::ptr::eq(h.rule, &rs.rules[c.rule as usize]) => {
-                    if last_place != Some((c.field, c.start)) {
-                        h.count += 1;
-                        if let Some(trace) = sink.trace.as_mut() {
-                            trace.push(candidate(rs, c, Verdict::Repeat));
-                        }
-                    }
-                }
-                _ => {
-                    hits.push(Hit {
-                        rule: &rs.rules[c.rule as usize],
-                        field: c.field as usize,
-                        start: c.start as usize,
-                        end: c.end as usize,
-                        count: 1,
-                    });
-                }
-            }
-            last_place = Some((c.field, c.start));
-        }
-        hits.sort_by(|a, b| {
-            (a.field, a.start, a.end, &a.rule.category, &a.rule.term).cmp(&(
-                b.field,
-                b.start,
-                b.end,
-                &b.rule.category,
-                &b.rule.term,
-            ))
-        });
+        let mut hits = one_hit_per_rule(rs, kept, &mut sink.rule_hits, sink.trace.as_mut());
         let truncated = hits.len() > rs.options.max_hits;
         if truncated {
             if let Some(trace) = sink.trace.as_mut() {
@@ -431,6 +409,62 @@ impl<'r> Scanner<'r> {
         }
         Findings { hits, truncated }
     }
+}
+
+/// One hit per rule of the candidates kept: the rule's first place, and how
+/// many places `(field, start)` it was found at; ordered by place, hits at
+/// one place by category and term. Sorts `kept` by place: then a rule's first
+/// candidate is its first place and the hits come out in order (the walk
+/// leaves the candidates nearly in that order). Sorting them by rule and the
+/// hits again by place cost a seventh of the scan on text dense with hits.
+fn one_hit_per_rule<'r>(
+    rs: &'r Ruleset,
+    kept: &mut [Cand],
+    buffers: &mut RuleHits,
+    mut trace: Option<&mut Vec<Candidate>>,
+) -> Vec<Hit<'r>> {
+    kept.sort_by_key(|c| (c.field, c.start, c.end, c.rule));
+    let RuleHits { index, last_place } = buffers;
+    index.clear();
+    last_place.clear();
+    let mut hits: Vec<Hit<'r>> = Vec::new();
+    for c in kept.iter() {
+        let place = (c.field, c.start);
+        match index.entry(c.rule) {
+            std::collections::hash_map::Entry::Occupied(hit) => {
+                let h = *hit.get() as usize;
+                if last_place[h] != place {
+                    last_place[h] = place;
+                    hits[h].count += 1;
+                    if let Some(trace) = trace.as_mut() {
+                        trace.push(candidate(rs, c, Verdict::Repeat));
+                    }
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(hits.len() as u32);
+                last_place.push(place);
+                hits.push(Hit {
+                    rule: &rs.rules[c.rule as usize],
+                    field: c.field as usize,
+                    start: c.start as usize,
+                    end: c.end as usize,
+                    count: 1,
+                });
+            }
+        }
+    }
+    // already by place: this orders the hits at one place
+    hits.sort_by(|a, b| {
+        (a.field, a.start, a.end, &a.rule.category, &a.rule.term).cmp(&(
+            b.field,
+            b.start,
+            b.end,
+            &b.rule.category,
+            &b.rule.term,
+        ))
+    });
+    hits
 }
 
 fn describe(rule: &super::Rule) -> String {
@@ -1045,6 +1079,75 @@ mod tests {
         out.extend(sink.parts.iter().map(|p| (p.combo, p.start, p.end, 2)));
         out.sort_unstable();
         out
+    }
+
+    /// [`one_hit_per_rule`] as it was written before: candidates sorted by
+    /// rule, then the hits by place. The reference it is tested against.
+    fn one_hit_per_rule_by_sorting<'r>(rs: &'r Ruleset, kept: &mut [Cand]) -> Vec<Hit<'r>> {
+        kept.sort_by_key(|c| (c.rule, c.field, c.start, c.end));
+        let mut hits: Vec<Hit<'r>> = Vec::new();
+        let mut last_place = None;
+        for c in kept.iter() {
+            match hits.last_mut() {
+                Some(h) if std::ptr::eq(h.rule, &rs.rules[c.rule as usize]) => {
+                    if last_place != Some((c.field, c.start)) {
+                        h.count += 1;
+                    }
+                }
+                _ => hits.push(Hit {
+                    rule: &rs.rules[c.rule as usize],
+                    field: c.field as usize,
+                    start: c.start as usize,
+                    end: c.end as usize,
+                    count: 1,
+                }),
+            }
+            last_place = Some((c.field, c.start));
+        }
+        hits.sort_by(|a, b| {
+            (a.field, a.start, a.end, &a.rule.category, &a.rule.term).cmp(&(
+                b.field,
+                b.start,
+                b.end,
+                &b.rule.category,
+                &b.rule.term,
+            ))
+        });
+        hits
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// One hit per rule, in place order, counts of distinct places: the
+        /// same as sorting by rule and then by place, for candidates in any
+        /// order, at shared places, of rules sharing a term or a category.
+        #[test]
+        fn one_hit_per_rule_equals_sorting(
+            cands in proptest::collection::vec((0u32..6, 0u32..3, 0u32..6, 1u32..4), 0..40),
+        ) {
+            let lists = WordListSet::from_sources(vec![
+                ("a.txt".into(), "甲乙\n乙丙\n丙\n".into()),
+                ("b.txt".into(), "甲乙\n丁\n丙丁\n".into()),
+            ]);
+            let rs = RulesetBuilder::new().build(&lists).expect("compiles");
+            prop_assume!(rs.rules.len() == 6);
+            let mut kept: Vec<Cand> = cands
+                .iter()
+                .map(|&(rule, field, start, len)| Cand { rule, field, start, end: start + len })
+                .collect();
+            let mut reference = kept.clone();
+            let hits = one_hit_per_rule(&rs, &mut kept, &mut RuleHits::default(), None);
+            let expected = one_hit_per_rule_by_sorting(&rs, &mut reference);
+            let view = |hits: &[Hit]| -> Vec<(usize, usize, usize, usize, u32)> {
+                hits.iter()
+                    .map(|h| {
+                        let rule = rs.rules.iter().position(|r| std::ptr::eq(r, h.rule));
+                        (rule.unwrap_or(usize::MAX), h.field, h.start, h.end, h.count)
+                    })
+                    .collect()
+            };
+            prop_assert_eq!(view(&hits), view(&expected));
+        }
     }
 
     proptest! {
