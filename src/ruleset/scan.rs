@@ -455,6 +455,13 @@ fn one_hit_per_rule<'r>(
         }
     }
     // already by place: this orders the hits at one place
+    order_by_place(&mut hits);
+    hits
+}
+
+/// Hits by place, those at one place by category and term (stable: rules of
+/// the same term and category in rule order).
+fn order_by_place(hits: &mut [Hit<'_>]) {
     hits.sort_by(|a, b| {
         (a.field, a.start, a.end, &a.rule.category, &a.rule.term).cmp(&(
             b.field,
@@ -464,7 +471,6 @@ fn one_hit_per_rule<'r>(
             &b.rule.term,
         ))
     });
-    hits
 }
 
 fn describe(rule: &super::Rule) -> String {
@@ -1104,15 +1110,7 @@ mod tests {
             }
             last_place = Some((c.field, c.start));
         }
-        hits.sort_by(|a, b| {
-            (a.field, a.start, a.end, &a.rule.category, &a.rule.term).cmp(&(
-                b.field,
-                b.start,
-                b.end,
-                &b.rule.category,
-                &b.rule.term,
-            ))
-        });
+        order_by_place(&mut hits);
         hits
     }
 
