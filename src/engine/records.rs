@@ -222,10 +222,19 @@ impl Processed {
         self.produced.get_or_insert_with(Default::default)
     }
 
-    /// Adds a dead letter for `reason`.
-    fn dead_letter(&mut self, out: Outgoing, reason: &'static str) {
+    /// Adds `msg`'s dead letter for `reason` (counted under it once
+    /// acknowledged).
+    fn dead_letter(
+        &mut self,
+        msg: &impl Message,
+        dlq_topic: &str,
+        reason: &'static str,
+        detail: &str,
+    ) {
         let produced = self.produced_mut();
-        produced.outgoing.push(out);
+        produced
+            .outgoing
+            .push(dead_letter_record(msg, dlq_topic, reason, detail));
         produced.dead_letter_reason = Some(reason);
     }
 
@@ -268,7 +277,7 @@ impl Processed {
     }
 }
 
-fn dead_letter(msg: &impl Message, dlq_topic: &str, reason: &str, detail: &str) -> Outgoing {
+fn dead_letter_record(msg: &impl Message, dlq_topic: &str, reason: &str, detail: &str) -> Outgoing {
     let out = Outgoing {
         topic: dlq_topic.to_string(),
         key: msg.key().map(<[u8]>::to_vec).unwrap_or_default(),
@@ -335,10 +344,7 @@ pub(crate) fn process<M: Message>(
         produced: None,
     };
     let Some(payload) = msg.payload() else {
-        processed.dead_letter(
-            dead_letter(msg, dlq_topic, "empty", "null message value"),
-            "empty",
-        );
+        processed.dead_letter(msg, dlq_topic, "empty", "null message value");
         processed.outcome = "dead_letter";
         return processed;
     };
@@ -375,10 +381,7 @@ pub(crate) fn process<M: Message>(
 
     if let Some(err) = &j.rejected {
         let reason = err.reason();
-        processed.dead_letter(
-            dead_letter(msg, dlq_topic, reason, &err.to_string()),
-            reason,
-        );
+        processed.dead_letter(msg, dlq_topic, reason, &err.to_string());
         processed.outcome = "dead_letter";
         return processed;
     }
@@ -423,10 +426,7 @@ pub(crate) fn process<M: Message>(
             }
             Err(e) => {
                 // cannot happen for our own types; never drop silently
-                processed.dead_letter(
-                    dead_letter(msg, dlq_topic, "alert_encoding", &e.to_string()),
-                    "alert_encoding",
-                );
+                processed.dead_letter(msg, dlq_topic, "alert_encoding", &e.to_string());
                 processed.outcome = "dead_letter";
             }
         }
@@ -434,10 +434,7 @@ pub(crate) fn process<M: Message>(
     if !j.problems.is_empty() {
         let pointers: Vec<&str> = j.problems.iter().map(|p| p.pointer.as_str()).collect();
         let detail = format!("unreadable field(s) {}", pointers.join(", "));
-        processed.dead_letter(
-            dead_letter(msg, dlq_topic, "unreadable_field", &detail),
-            "unreadable_field",
-        );
+        processed.dead_letter(msg, dlq_topic, "unreadable_field", &detail);
         if processed.outcome == "clean" {
             processed.outcome = "dead_letter";
         }
