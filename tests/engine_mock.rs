@@ -37,9 +37,9 @@ async fn exact_alerts_in_partition_order() {
             _ => format!("第{i}条：我的电话 13812345678"),
         })
         .collect();
-    produce_texts(&brokers, "in1", &texts, 3).await;
-
     let engine = Running::start(config(&brokers, "g1", "in1", lists.path()));
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce_texts(&brokers, "in1", &texts, 3).await;
     engine.wait_processed(90, Duration::from_secs(60)).await;
     engine.stop().await;
 
@@ -92,10 +92,11 @@ async fn undecodable_messages_go_to_the_dead_letter_topic_byte_for_byte() {
         ),
         (Some("k4"), Some(vec![b'x'; 20_000]), Some(0)),
     ];
-    produce(&brokers, "in2", &bad).await;
     let mut cfg = config(&brokers, "g2", "in2", lists.path());
     cfg.max_message_bytes = 10_000;
     let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce(&brokers, "in2", &bad).await;
     engine.wait_processed(4, Duration::from_secs(60)).await;
     engine.stop().await;
 
@@ -138,18 +139,28 @@ async fn graceful_shutdown_then_restart_from_committed_offsets() {
     let brokers = mock.bootstrap_servers();
     let lists = small_lists();
     let first: Vec<String> = (0..50).map(|i| format!("{i} 客户名单")).collect();
-    produce_texts(&brokers, "in3", &first, 2).await;
-
     let engine = Running::start(config(&brokers, "g3", "in3", lists.path()));
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce_texts(&brokers, "in3", &first, 2).await;
     engine.wait_processed(50, Duration::from_secs(60)).await;
     let took = engine.stop().await;
     assert!(took < Duration::from_secs(20), "shutdown took {took:?}");
+    assert_eq!(
+        [0, 1].map(|p| committed(&brokers, "g3", "in3", p)),
+        [25, 25],
+        "a graceful stop commits every processed message"
+    );
 
     // more input while nothing runs
     let second: Vec<String> = (50..80).map(|i| format!("{i} 客户名单")).collect();
     produce_texts(&brokers, "in3", &second, 2).await;
 
-    let engine = Running::start(config(&brokers, "g3", "in3", lists.path()));
+    // one consumer: a lone member's join cannot start a second rebalance
+    // that redoes work (see `Running::wait_joined`), so every message it
+    // processes beyond the committed offsets would be a fault
+    let mut restart = config(&brokers, "g3", "in3", lists.path());
+    restart.workers = 1;
+    let engine = Running::start(restart);
     engine.wait_processed(30, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
@@ -179,12 +190,13 @@ async fn exactly_once_mode_publishes_each_alert_once() {
     let brokers = mock.bootstrap_servers();
     let lists = small_lists();
     let texts: Vec<String> = (0..40).map(|i| format!("{i} 内幕消息")).collect();
-    produce_texts(&brokers, "in4", &texts, 2).await;
     let mut cfg = config(&brokers, "g4", "in4", lists.path());
     cfg.delivery = Delivery::ExactlyOnce;
     cfg.transactional_id = Some("wordwarden-test-eos".into());
     cfg.transaction_max_messages = 7;
     let engine = Running::start(cfg.clone());
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce_texts(&brokers, "in4", &texts, 2).await;
     engine.wait_processed(40, Duration::from_secs(60)).await;
     let metrics = engine.shared.metrics.render();
     engine.stop().await;
@@ -223,10 +235,11 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     ))
     .unwrap();
     let lines: Vec<String> = sample.lines().map(str::to_string).collect();
-    produce_texts(&brokers, "in5", &lines, 1).await;
     let mut cfg = config(&brokers, "g5", "in5", &wordlists());
     cfg.input_format = "wecom".into();
     let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce_texts(&brokers, "in5", &lines, 1).await;
     engine
         .wait_processed(lines.len() as i64, Duration::from_secs(60))
         .await;
@@ -274,12 +287,13 @@ async fn regex_subscription_reads_every_matching_topic() {
     }
     let brokers = mock.bootstrap_servers();
     let lists = small_lists();
-    produce_texts(&brokers, "in6.a", &["a 客户名单".to_string()], 1).await;
-    produce_texts(&brokers, "in6.b", &["b 客户名单".to_string()], 1).await;
-    produce_texts(&brokers, "other", &["c 客户名单".to_string()], 1).await;
     let mut cfg = config(&brokers, "g6", "in6x", lists.path());
     cfg.input_topics = vec!["^in6\\..*".into()];
     let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce_texts(&brokers, "in6.a", &["a 客户名单".to_string()], 1).await;
+    produce_texts(&brokers, "in6.b", &["b 客户名单".to_string()], 1).await;
+    produce_texts(&brokers, "other", &["c 客户名单".to_string()], 1).await;
     engine.wait_processed(2, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(engine.processed(), 2, "`other` does not match the pattern");

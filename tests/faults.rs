@@ -10,10 +10,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::*;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 type Mock = MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
 
@@ -37,22 +35,6 @@ fn alerts_by_source(brokers: &str, topic: &str) -> BTreeMap<(i64, i64), usize> {
         .or_insert(0) += 1;
     }
     out
-}
-
-fn committed(brokers: &str, group: &str, topic: &str, partition: i32) -> i64 {
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(topic, partition);
-    let got = c.committed_offsets(tpl, Duration::from_secs(5)).unwrap();
-    match got.find_partition(topic, partition).map(|p| p.offset()) {
-        Some(Offset::Offset(o)) => o,
-        _ => -1,
-    }
 }
 
 async fn wait_until(limit: Duration, what: &str, mut f: impl FnMut() -> bool) {
@@ -297,8 +279,9 @@ async fn poison_corpus_goes_to_the_dead_letters_or_is_capped() {
             Some(0),
         ),
     ];
-    produce(&brokers, "f4", &poison).await;
     let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce(&brokers, "f4", &poison).await;
     engine
         .wait_processed(poison.len() as i64, Duration::from_secs(60))
         .await;

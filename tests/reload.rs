@@ -80,6 +80,7 @@ async fn swap_under_load_judges_each_message_by_exactly_one_version() {
     let v2 = version_of(&[("leak.txt", "客户名单\n报价底价\n")]);
 
     let engine = Running::start(config(&brokers, "rg1", "r1", lists.path()));
+    engine.wait_joined(Duration::from_secs(60)).await;
     // continuous load: 3000 messages, every one alerts under both versions
     let total = 3000usize;
     let b = brokers.clone();
@@ -241,6 +242,12 @@ async fn rapid_successive_edits_converge_on_the_final_content() {
         engine.shared.ruleset.load().version(),
         version_of(&[("leak.txt", &last)])
     );
+    // a reload reads the lists; reading them is no change and starts no
+    // further reload (it did once: five reloads a second, forever)
+    let file_reloads = || metric_sum(&engine.shared.metrics.render(), "wordwarden_reloads_total");
+    let before = file_reloads();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(file_reloads(), before, "reloads with nothing changed");
     engine.stop().await;
 }
 

@@ -83,6 +83,23 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
         config.metrics_addr
     );
 
+    let shared = Shared::new(&config)?;
+    let expected = lines.len() as i64;
+    let started = Instant::now();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let engine = tokio::spawn(engine::run(config.clone(), shared.clone(), async move {
+        let _ = stopped.await;
+    }));
+    // the records go in once every consumer has joined the group: records
+    // already there would be read by the first to join and, when the next
+    // one joins, possibly read again by its new owner (at-least-once), and
+    // the demo would count them twice
+    let consumers = config.consumer_count() as i64;
+    while shared.members_joined.load(Ordering::Relaxed) < consumers
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &brokers)
         .create()?;
@@ -101,19 +118,13 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
             .await
             .map_err(|(e, _)| e)?;
     }
-
-    let shared = Shared::new(&config)?;
-    let expected = lines.len() as i64;
-    let watch = shared.clone();
-    let started = Instant::now();
-    let done = async move {
-        while watch.processed.load(Ordering::Relaxed) < expected
-            && started.elapsed() < Duration::from_secs(120)
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    engine::run(config.clone(), shared.clone(), done).await?;
+    while shared.processed.load(Ordering::Relaxed) < expected
+        && started.elapsed() < Duration::from_secs(120)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(());
+    engine.await.context("the engine task failed")??;
     let elapsed = started.elapsed();
 
     let alerts: Vec<Alert> = read_topic(&brokers, &config.alert_topic)?

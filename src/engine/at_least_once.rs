@@ -157,7 +157,7 @@ pub async fn run(
 ) -> Result<(), EngineError> {
     let producer: FutureProducer = clients::producer(config, None).create()?;
     let judge = Arc::new(judge_for(config)?);
-    let consumers = config.worker_count();
+    let consumers = config.consumer_count();
     tracing::info!(topics = ?config.input_topics, group = %config.group, consumers, "consuming (at-least-once)");
     // a task each, so the consumers run on every core (one task polling them
     // all would judge on one thread)

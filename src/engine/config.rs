@@ -299,6 +299,16 @@ impl Config {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         }
     }
+
+    /// Consumers the instance runs in the group: one per worker at least
+    /// once; exactly-once reads through one consumer, whose offsets go in
+    /// its producer's transactions.
+    pub fn consumer_count(&self) -> usize {
+        match self.delivery {
+            Delivery::AtLeastOnce => self.worker_count(),
+            Delivery::ExactlyOnce => 1,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ pub(crate) struct EngineContext {
     /// Partitions this consumer holds; the instance's count is the sum over
     /// its consumers.
     pub assigned: std::sync::atomic::AtomicI64,
+    /// Whether this consumer has had an assignment yet (counted once in
+    /// [`Shared::members_joined`]).
+    pub joined: std::sync::atomic::AtomicBool,
     /// Whether this consumer last saw a broker up; the instance is up while
     /// any of its consumers is (one consumer's view must not overwrite the
     /// others').
@@ -109,6 +112,9 @@ impl ConsumerContext for EngineContext {
         }
         match rebalance {
             Rebalance::Assign(tpl) => {
+                if !self.joined.swap(true, Ordering::Relaxed) {
+                    self.shared.members_joined.fetch_add(1, Ordering::Relaxed);
+                }
                 tracing::info!(partitions = tpl.count(), "partitions assigned")
             }
             Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),

@@ -94,6 +94,11 @@ pub struct Shared {
     pub assigned: AtomicI64,
     /// Consumers of this instance that hold at least one partition.
     pub members_assigned: AtomicI64,
+    /// Consumers of this instance that have had an assignment (possibly
+    /// empty) since they started: once it equals the worker count, every
+    /// consumer has joined the group and no join of this instance will
+    /// start another rebalance.
+    pub members_joined: AtomicI64,
     /// At least one broker connection up.
     pub brokers_up: AtomicBool,
     /// Consumers of this instance that last saw a broker up.
@@ -198,6 +203,7 @@ impl Shared {
             status: Mutex::new(RulesetStatus::default()),
             assigned: AtomicI64::new(0),
             members_assigned: AtomicI64::new(0),
+            members_joined: AtomicI64::new(0),
             brokers_up: AtomicBool::new(true),
             consumers_up: AtomicI64::new(0),
             processed: AtomicI64::new(0),

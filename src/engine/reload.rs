@@ -295,43 +295,64 @@ fn stable_read(dir: &Path) -> Result<WordListSet, String> {
     Err("word lists kept changing for a second; not loaded".into())
 }
 
-/// Watches `dir` and reloads after each burst of changes (debounced).
-pub(crate) fn watch(
-    reloader: Arc<Reloader>,
-    dir: &Path,
-) -> Option<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
-    use notify_debouncer_mini::notify::RecursiveMode;
+/// How long the word-list directory must stay quiet before a reload: an
+/// editor's save or a `git pull` is a burst of events.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// Whether a file-system event can change the word lists. Opening or reading
+/// a file cannot, and every reload reads them all: counting reads made each
+/// reload start the next, five reloads (and audit records) a second forever.
+/// Closing a file written to can (the one access that counts). Dot files,
+/// editor backups (`~`) and lock files (`#`) are not lists.
+fn changes_lists(event: &notify::Event) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    if let notify::EventKind::Access(access) = event.kind {
+        if access != AccessKind::Close(AccessMode::Write) {
+            return false;
+        }
+    }
+    event.paths.iter().any(|path| {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        !(name.starts_with('.') || name.ends_with('~') || name.contains('#'))
+    })
+}
+
+/// Watches `dir` and reloads once it has been quiet for [`QUIET`] after a
+/// change. The returned watcher must be kept alive.
+pub(crate) fn watch(reloader: Arc<Reloader>, dir: &Path) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher as _;
+    // capacity 1: a full channel already holds a pending reload, and that one
+    // reads the latest files
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
-    let handler = move |res: notify_debouncer_mini::DebounceEventResult| {
-        if let Ok(events) = res {
-            let relevant = events.iter().any(|e| {
-                let name = e.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                !(name.starts_with('.') || name.ends_with('~') || name.contains('#'))
-            });
-            if relevant {
-                // a full channel already holds a pending reload: that one reads the latest files
-                let _ = tx.try_send(());
-            }
+    let handler = move |res: notify::Result<notify::Event>| {
+        if res.as_ref().is_ok_and(changes_lists) {
+            let _ = tx.try_send(());
         }
     };
-    let mut debouncer =
-        match notify_debouncer_mini::new_debouncer(Duration::from_millis(300), handler) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot watch the word-list directory");
-                return None;
-            }
-        };
-    if let Err(e) = debouncer.watcher().watch(dir, RecursiveMode::Recursive) {
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the word-list directory");
+            return None;
+        }
+    };
+    if let Err(e) = watcher.watch(dir, notify::RecursiveMode::Recursive) {
         tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the word-list directory");
         return None;
     }
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
+            // wait out the burst
+            loop {
+                tokio::time::sleep(QUIET).await;
+                if rx.try_recv().is_err() {
+                    break;
+                }
+            }
             reloader.reload_dir("file", "filesystem").await;
         }
     });
-    Some(debouncer)
+    Some(watcher)
 }
 
 /// Reloads on every SIGHUP.
@@ -346,4 +367,54 @@ pub(crate) fn on_sighup(reloader: Arc<Reloader>) {
             reloader.reload_dir("signal", "SIGHUP").await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind, RenameMode};
+    use notify::{Event, EventKind};
+
+    fn event(kind: EventKind, path: &str) -> Event {
+        Event::new(kind).add_path(path.into())
+    }
+
+    #[test]
+    fn reading_the_lists_is_no_change() {
+        for kind in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+        ] {
+            assert!(!super::changes_lists(&event(kind, "/lists/leak.txt")));
+        }
+    }
+
+    #[test]
+    fn writes_creations_and_renames_of_lists_are_changes() {
+        for kind in [
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Remove(notify::event::RemoveKind::File),
+            // an editor that saves in place closes the file it wrote
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+        ] {
+            assert!(
+                super::changes_lists(&event(kind, "/lists/leak.txt")),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn editor_temporaries_are_not_lists() {
+        let modify = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        for path in [
+            "/lists/.leak.txt.swp",
+            "/lists/leak.txt~",
+            "/lists/#leak.txt#",
+        ] {
+            assert!(!super::changes_lists(&event(modify, path)), "{path}");
+        }
+    }
 }

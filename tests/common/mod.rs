@@ -121,6 +121,25 @@ pub async fn produce_texts(brokers: &str, topic: &str, texts: &[String], partiti
     produce(brokers, topic, &msgs).await;
 }
 
+/// The offset `group` has committed on `topic`'s `partition` (-1 if none).
+pub fn committed(brokers: &str, group: &str, topic: &str, partition: i32) -> i64 {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("offset reader");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, partition);
+    let got = c
+        .committed_offsets(tpl, Duration::from_secs(5))
+        .expect("committed offsets");
+    match got.find_partition(topic, partition).map(|p| p.offset()) {
+        Some(Offset::Offset(o)) => o,
+        _ => -1,
+    }
+}
+
 /// Reads a whole topic from the beginning (stops after `idle` without new records).
 pub fn read_topic(brokers: &str, topic: &str, read_committed: bool, idle: Duration) -> Vec<Record> {
     let consumer: BaseConsumer = ClientConfig::new()
@@ -181,6 +200,8 @@ pub fn read_topic(brokers: &str, topic: &str, read_committed: bool, idle: Durati
 /// A running engine and the switch that stops it.
 pub struct Running {
     pub shared: Arc<Shared>,
+    /// The instance's consumers in the group.
+    consumers: i64,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: tokio::task::JoinHandle<Result<(), engine::EngineError>>,
 }
@@ -194,6 +215,7 @@ impl Running {
                 .try_init();
         }
         let shared = Shared::new(&config).expect("ruleset loads");
+        let consumers = config.consumer_count() as i64;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let s = shared.clone();
         let handle = tokio::spawn(async move {
@@ -204,6 +226,7 @@ impl Running {
         });
         Running {
             shared,
+            consumers,
             stop: Some(tx),
             handle,
         }
@@ -211,6 +234,26 @@ impl Running {
 
     pub fn processed(&self) -> i64 {
         self.shared.processed.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every consumer of the instance has joined the group (had
+    /// an assignment, possibly empty; panics after `limit`). Input produced
+    /// after this is read by a settled group. Input there before it may be
+    /// judged by the first consumer to join and then, when the next one
+    /// joins, redone by its new owner: at-least-once allows that, and the
+    /// mock cluster (which refuses commits while a group rebalances, unlike
+    /// a real broker) makes it likely whenever one consumer joins late.
+    pub async fn wait_joined(&self, limit: Duration) {
+        let start = Instant::now();
+        while self.shared.members_joined.load(Ordering::Relaxed) < self.consumers {
+            assert!(
+                start.elapsed() < limit,
+                "only {} of {} consumers joined the group after {limit:?}",
+                self.shared.members_joined.load(Ordering::Relaxed),
+                self.consumers
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until `n` messages were processed (panics after `limit`).
@@ -224,9 +267,11 @@ impl Running {
                 let m = &self.shared.metrics;
                 panic!(
                     "only {} of {n} messages processed after {limit:?} (partitions assigned \
-                     {}, consumers holding one {}, consumed {}, in flight {}, delivery retries {})",
+                     {}, consumers joined {}, consumers holding one {}, consumed {}, in flight {}, \
+                     delivery retries {})",
                     self.processed(),
                     self.shared.assigned.load(Ordering::Relaxed),
+                    self.shared.members_joined.load(Ordering::Relaxed),
                     self.shared.members_assigned.load(Ordering::Relaxed),
                     metric_sum(&m.render(), "wordwarden_messages_consumed_total"),
                     m.in_flight.get(),
