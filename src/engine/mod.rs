@@ -95,9 +95,9 @@ pub struct Shared {
     /// Consumers of this instance that hold at least one partition.
     pub members_assigned: AtomicI64,
     /// Consumers of this instance that have had an assignment (possibly
-    /// empty) since they started: once it equals the worker count, every
-    /// consumer has joined the group and no join of this instance will
-    /// start another rebalance.
+    /// empty) since they started: once it equals
+    /// [`Config::consumer_count`], every consumer has joined the group once,
+    /// and no first join of this instance will start another rebalance.
     pub members_joined: AtomicI64,
     /// At least one broker connection up.
     pub brokers_up: AtomicBool,

@@ -302,10 +302,14 @@ const QUIET: Duration = Duration::from_millis(300);
 /// Whether a file-system event can change the word lists. Opening or reading
 /// a file cannot, and every reload reads them all: counting reads made each
 /// reload start the next, five reloads (and audit records) a second forever.
-/// Closing a file written to can (the one access that counts). Dot files,
+/// Closing a file written to can (the one access that counts), and so can
+/// events the kernel dropped (a rescan: its queue overflowed). Dot files,
 /// editor backups (`~`) and lock files (`#`) are not lists.
 fn changes_lists(event: &notify::Event) -> bool {
     use notify::event::{AccessKind, AccessMode};
+    if event.need_rescan() {
+        return true;
+    }
     if let notify::EventKind::Access(access) = event.kind {
         if access != AccessKind::Close(AccessMode::Write) {
             return false;
@@ -324,10 +328,12 @@ pub(crate) fn watch(reloader: Arc<Reloader>, dir: &Path) -> Option<notify::Recom
     // capacity 1: a full channel already holds a pending reload, and that one
     // reads the latest files
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
-    let handler = move |res: notify::Result<notify::Event>| {
-        if res.as_ref().is_ok_and(changes_lists) {
+    let handler = move |res: notify::Result<notify::Event>| match res {
+        Ok(event) if changes_lists(&event) => {
             let _ = tx.try_send(());
         }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "word-list watcher error"),
     };
     let mut watcher = match notify::recommended_watcher(handler) {
         Ok(w) => w,
@@ -404,6 +410,12 @@ mod tests {
                 "{kind:?}"
             );
         }
+    }
+
+    #[test]
+    fn dropped_events_are_a_change() {
+        let rescan = Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
+        assert!(super::changes_lists(&rescan));
     }
 
     #[test]
