@@ -58,7 +58,7 @@ pub fn read_case_files(dir: &Path) -> Result<Vec<(String, String)>, ListError> {
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| ListError::Io {
             path: dir.to_path_buf(),
-            source: e.into(),
+            cause: e.into(),
         })?;
         let path = entry.path();
         if !entry.file_type().is_file()
@@ -70,9 +70,9 @@ pub fn read_case_files(dir: &Path) -> Result<Vec<(String, String)>, ListError> {
             .strip_prefix(dir)
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
-        let text = std::fs::read_to_string(path).map_err(|source| ListError::Io {
+        let text = std::fs::read_to_string(path).map_err(|cause| ListError::Io {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         out.push((rel, text));
     }

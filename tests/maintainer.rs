@@ -331,3 +331,24 @@ fn bench_prints_one_json_line_with_the_documented_keys() {
     // folding also catches the traditional form; raw mode only the written one
     assert_eq!(seen, vec![2, 1]);
 }
+
+#[test]
+fn errors_name_their_cause_once() {
+    let missing = std::env::temp_dir().join("wordwarden-no-such-dir");
+    let missing = missing.to_str().unwrap();
+    let config = format!("{missing}.toml");
+    for args in [
+        vec!["lint", missing],
+        vec!["scan", "--wordlists", missing],
+        vec!["run", "--config", config.as_str()],
+    ] {
+        let o = ww(&args);
+        assert!(!o.status.success(), "{args:?}");
+        let e = err(&o);
+        assert_eq!(
+            e.matches("No such file or directory").count(),
+            1,
+            "{args:?}: {e}"
+        );
+    }
+}

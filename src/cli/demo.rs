@@ -97,8 +97,14 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
     let consumers = config.consumer_count() as i64;
     while shared.members_joined.load(Ordering::Relaxed) < consumers
         && started.elapsed() < Duration::from_secs(60)
+        && !engine.is_finished()
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if engine.is_finished() {
+        // it failed to start (a taken metrics port, say): say why at once
+        engine.await.context("the engine task failed")??;
+        anyhow::bail!("the engine stopped before reading anything");
     }
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &brokers)
@@ -120,6 +126,7 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
     }
     while shared.processed.load(Ordering::Relaxed) < expected
         && started.elapsed() < Duration::from_secs(120)
+        && !engine.is_finished()
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -145,12 +145,12 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}: {cause}")]
     Read {
         /// The path.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, not a `source()`: printed once).
+        cause: std::io::Error,
     },
     /// The file or an override is not valid.
     #[error("invalid configuration: {0}")]
@@ -168,9 +168,9 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table: toml::Table = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                let text = std::fs::read_to_string(p).map_err(|cause| ConfigError::Read {
                     path: p.to_path_buf(),
-                    source,
+                    cause,
                 })?;
                 text.parse().map_err(|e: toml::de::Error| {
                     ConfigError::Invalid(format!("{}: {e}", p.display()))
@@ -280,7 +280,7 @@ impl Config {
             return Ok(None);
         }
         let key = match &self.pseudonym_key_file {
-            Some(p) => std::fs::read(p).map_err(|source| ConfigError::Read { path: p.clone(), source })?,
+            Some(p) => std::fs::read(p).map_err(|cause| ConfigError::Read { path: p.clone(), cause })?,
             None => std::env::var("WORDWARDEN_PSEUDONYM_KEY")
                 .map(String::into_bytes)
                 .map_err(|_| ConfigError::Invalid("pseudonymize_ids is on but no key: set pseudonym_key_file or WORDWARDEN_PSEUDONYM_KEY".into()))?,

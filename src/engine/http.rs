@@ -61,12 +61,13 @@ pub async fn serve(
     state: AppState,
     mut stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, EngineError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| EngineError::Listen {
-            addr: addr.to_string(),
-            source,
-        })?;
+    let listener =
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|cause| EngineError::Listen {
+                addr: addr.to_string(),
+                cause,
+            })?;
     let local = listener
         .local_addr()
         .map(|a| a.to_string())

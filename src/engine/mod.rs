@@ -48,20 +48,26 @@ pub enum EngineError {
     /// The word lists could not be loaded at start.
     #[error(transparent)]
     Ruleset(#[from] RulesetError),
-    /// Kafka client error.
+    /// Kafka client error (in the message, not a `source()`: printed once).
     #[error("kafka: {0}")]
-    Kafka(#[from] rdkafka::error::KafkaError),
+    Kafka(rdkafka::error::KafkaError),
     /// A consumer task ended abnormally (a bug: reported, never hidden).
     #[error("consumer task failed: {0}")]
     Task(String),
     /// The HTTP server could not start.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {cause}")]
     Listen {
         /// The address.
         addr: String,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, not a `source()`: printed once).
+        cause: std::io::Error,
     },
+}
+
+impl From<rdkafka::error::KafkaError> for EngineError {
+    fn from(e: rdkafka::error::KafkaError) -> Self {
+        EngineError::Kafka(e)
+    }
 }
 
 /// What the admin endpoint shows about the loaded ruleset.

@@ -256,12 +256,12 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
     /// The directory or a file could not be read.
-    #[error("cannot read word lists at {path}: {source}")]
+    #[error("cannot read word lists at {path}: {cause}")]
     Io {
         /// The path that failed.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, not a `source()`: printed once).
+        cause: std::io::Error,
     },
 }
 
@@ -285,14 +285,14 @@ impl WordListSet {
 /// The raw (relative path, bytes) of every list file below `dir`, as
 /// [`WordListSet::load_dir`] reads them; the word-list topic publishes these.
 pub fn read_sources(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ListError> {
-    let meta = std::fs::metadata(dir).map_err(|source| ListError::Io {
+    let meta = std::fs::metadata(dir).map_err(|cause| ListError::Io {
         path: dir.to_path_buf(),
-        source,
+        cause,
     })?;
     if !meta.is_dir() {
         return Err(ListError::Io {
             path: dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"),
+            cause: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"),
         });
     }
     let mut sources = Vec::new();
@@ -302,7 +302,7 @@ pub fn read_sources(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ListError> {
     {
         let entry = entry.map_err(|e| ListError::Io {
             path: e.path().unwrap_or(dir).to_path_buf(),
-            source: e.into(),
+            cause: e.into(),
         })?;
         if !entry.file_type().is_file() {
             continue;
@@ -321,9 +321,9 @@ pub fn read_sources(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ListError> {
         if !rel.ends_with(".txt") || rel.ends_with('~') || rel.contains('#') {
             continue;
         }
-        let bytes = std::fs::read(entry.path()).map_err(|source| ListError::Io {
+        let bytes = std::fs::read(entry.path()).map_err(|cause| ListError::Io {
             path: entry.path().to_path_buf(),
-            source,
+            cause,
         })?;
         sources.push((rel, bytes));
     }
