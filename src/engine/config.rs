@@ -218,9 +218,19 @@ impl Config {
             };
             table.insert(key, parsed);
         }
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        let config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    // toml words it over lines ("... expected a string\nin `brokers`\n")
+                    let said = e
+                        .to_string()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let from = path.map_or("environment".into(), |p| p.display().to_string());
+                    ConfigError::Invalid(format!("{said} ({from}, or its WORDWARDEN_* override)"))
+                })?;
         config.validate()?;
         Ok(config)
     }
@@ -362,6 +372,23 @@ mod tests {
         assert_eq!(c.delivery, Delivery::ExactlyOnce);
         assert_eq!(c.kafka["security.protocol"], "ssl");
         assert_eq!(c.kafka["session.timeout.ms"], "6000");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_one_line_naming_key_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "brokers = 5\n").unwrap();
+        let e = Config::load(Some(&p), vec![]).unwrap_err().to_string();
+        assert!(!e.contains('\n'), "{e}");
+        assert!(e.contains("`brokers`") && e.contains("c.toml"), "{e}");
+        let e = Config::load(None, env(&[("WORDWARDEN_MAX_IN_FLIGHT", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`max_in_flight`") && e.contains("environment"),
+            "{e}"
+        );
     }
 
     #[test]
