@@ -425,3 +425,24 @@ async fn tail_prints_the_alert_feed_with_filters() {
         "{cat}"
     );
 }
+
+/// While the brokers are down every client reports every reconnect attempt;
+/// the engine logs each kind of error once per 10 s, with a count. It logged
+/// them all once: about 26 lines a second for as long as the outage lasted.
+#[test]
+fn a_broker_outage_does_not_flood_the_log() {
+    let closed = format!("127.0.0.1:{}", free_port());
+    let lists = small_lists();
+    let engine = EngineProcess::start(&closed, "g-outage", "outage", lists.path(), &[]);
+    std::thread::sleep(Duration::from_secs(6));
+    let logs = engine.logs();
+    let (code, _, _) = engine.terminate();
+    assert_eq!(code, Some(0), "{logs}");
+    let client_errors = logs.matches("kafka client error").count();
+    // a few kinds (connection refused, all brokers down) from each of the
+    // two consumers and the producer, once each in 6 s
+    assert!(
+        (1..=12).contains(&client_errors),
+        "{client_errors} client-error lines in 6 s:\n{logs}"
+    );
+}

@@ -10,10 +10,11 @@ use futures::{FutureExt as _, StreamExt as _};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
-use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::producer::Producer;
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
+use super::client_log::EngineProducer;
 use super::clients;
 use super::context::EngineContext;
 use super::records::{process, CounterCache, Outgoing, Processed, Recent};
@@ -73,7 +74,7 @@ pub(crate) fn subscribe(consumer: &Consumer_, config: &Config) -> Result<(), Eng
 /// Enqueues a record, waiting while the producer's queue is full
 /// (backpressure); `None` when it could not even be enqueued.
 pub(crate) async fn enqueue(
-    producer: &FutureProducer,
+    producer: &EngineProducer,
     out: &Outgoing,
 ) -> Option<rdkafka::producer::DeliveryFuture> {
     loop {
@@ -99,7 +100,7 @@ pub(crate) async fn enqueue(
 /// Waits until `out` is acknowledged, producing it again after failures with
 /// a growing pause. Never gives up: offsets must not pass an unwritten alert.
 async fn deliver(
-    producer: &FutureProducer,
+    producer: &EngineProducer,
     shared: &Shared,
     out: &Outgoing,
     first: Option<rdkafka::producer::DeliveryFuture>,
@@ -155,7 +156,7 @@ pub async fn run(
     shared: Arc<Shared>,
     stop: watch::Receiver<bool>,
 ) -> Result<(), EngineError> {
-    let producer: FutureProducer = clients::producer(config, None).create()?;
+    let producer = clients::create_producer(config, None)?;
     let judge = Arc::new(judge_for(config)?);
     let consumers = config.consumer_count();
     tracing::info!(topics = ?config.input_topics, group = %config.group, consumers, "consuming (at-least-once)");
@@ -205,7 +206,7 @@ async fn consume(
     config: &Config,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
-    producer: FutureProducer,
+    producer: EngineProducer,
     judge: Arc<crate::judge::Judge>,
 ) -> Result<Arc<Consumer_>, EngineError> {
     let consumer = clients::engine_consumer(config, shared.clone(), false)?;
@@ -326,7 +327,7 @@ async fn consume(
 async fn acknowledge(
     mut batches: mpsc::Receiver<Batch>,
     shared: Arc<Shared>,
-    producer: FutureProducer,
+    producer: EngineProducer,
     consumer: Arc<Consumer_>,
 ) {
     let mut counters = CounterCache::default();

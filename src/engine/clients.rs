@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 
+use super::client_log::{EngineProducer, ProducerContext};
 use super::config::Config;
 use super::context::EngineContext;
 use super::{EngineError, Shared};
@@ -121,6 +122,7 @@ pub(crate) fn engine_consumer(
         joined: std::sync::atomic::AtomicBool::new(false),
         broker_up: std::sync::atomic::AtomicBool::new(false),
         commit_on_revoke: !exactly_once,
+        errors: Default::default(),
     };
     let consumer: StreamConsumer<EngineContext> =
         consumer(config, exactly_once).create_with_context(context)?;
@@ -175,7 +177,15 @@ pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>) {
     }
 }
 
-/// The alert and dead-letter producer.
+/// The alert, dead-letter and audit producer, its errors rate-limited.
+pub(crate) fn create_producer(
+    config: &Config,
+    transactional_id: Option<&str>,
+) -> Result<EngineProducer, rdkafka::error::KafkaError> {
+    producer(config, transactional_id).create_with_context(ProducerContext::default())
+}
+
+/// The alert and dead-letter producer's configuration.
 pub(crate) fn producer(config: &Config, transactional_id: Option<&str>) -> ClientConfig {
     let mut c = base(config);
     c.set("acks", "all")

@@ -26,6 +26,8 @@ pub(crate) struct EngineContext {
     pub broker_up: std::sync::atomic::AtomicBool,
     /// At-least-once: commit the stored offsets before partitions go away.
     pub commit_on_revoke: bool,
+    /// Client errors, logged at most once per 10 s a kind.
+    pub errors: super::client_log::ErrorLog,
 }
 
 impl ClientContext for EngineContext {
@@ -54,7 +56,7 @@ impl ClientContext for EngineContext {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
             self.set_broker_up(false);
         }
-        tracing::warn!(error = %error, reason, "kafka client error");
+        self.errors.report(&error, reason);
     }
 }
 

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Message as _, OwnedMessage};
-use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::producer::Producer;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::at_least_once::{enqueue, subscribe};
+use super::client_log::EngineProducer;
 use super::clients;
 use super::context::EngineContext;
 use super::records::process;
@@ -33,7 +34,7 @@ pub async fn run(
         .transactional_id
         .clone()
         .unwrap_or_else(|| clients::default_transactional_id(config));
-    let producer: FutureProducer = clients::producer(config, Some(&txn_id)).create()?;
+    let producer = clients::create_producer(config, Some(&txn_id))?;
     {
         let p = producer.clone();
         tokio::task::spawn_blocking(move || p.init_transactions(Duration::from_secs(30)))
@@ -146,7 +147,7 @@ fn is_fatal(e: &KafkaError) -> bool {
 }
 
 async fn transact(
-    producer: &FutureProducer,
+    producer: &EngineProducer,
     consumer: &StreamConsumer<EngineContext>,
     judge: &crate::judge::Judge,
     shared: &Shared,

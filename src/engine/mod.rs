@@ -14,6 +14,7 @@
 //! metrics and readiness.
 
 pub mod at_least_once;
+mod client_log;
 mod clients;
 pub mod config;
 mod context;
@@ -276,7 +277,7 @@ pub async fn run(
     });
     // reload triggers: files, SIGHUP, HTTP, the word-list topic
     let audit = match &config.audit_topic {
-        Some(topic) => Some((clients::producer(&config, None).create()?, topic.clone())),
+        Some(topic) => Some((clients::create_producer(&config, None)?, topic.clone())),
         None => None,
     };
     let reloader = Arc::new(reload::Reloader::new(

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
+
+use super::client_log::EngineProducer;
 use serde::Serialize;
 
 use super::metrics::unix_now;
@@ -66,16 +68,16 @@ pub struct AuditRecord {
 pub struct Reloader {
     shared: Arc<Shared>,
     dir: PathBuf,
-    audit_topic: Option<(FutureProducer, String)>,
+    audit_topic: Option<(EngineProducer, String)>,
     lock: tokio::sync::Mutex<TermIndex>,
 }
 
 impl Reloader {
     /// A reloader for `dir`; audit records also go to `audit_topic` when set.
-    pub fn new(
+    pub(crate) fn new(
         shared: Arc<Shared>,
         dir: &Path,
-        audit_topic: Option<(FutureProducer, String)>,
+        audit_topic: Option<(EngineProducer, String)>,
     ) -> Reloader {
         let index = term_index(&shared.ruleset.load());
         Reloader {

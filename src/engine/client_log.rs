@@ -1,0 +1,118 @@
+//! librdkafka's error callbacks, logged at most once per [`EVERY`] for each
+//! kind of error. While the brokers are down every client reports each
+//! reconnect attempt: logged as they came, an outage wrote about 26 lines a
+//! second (two consumers and the producer), for as long as it lasted.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::FutureProducer;
+
+/// How often one kind of error is logged; repeats in between are counted
+/// and the count goes with the next line.
+pub(crate) const EVERY: Duration = Duration::from_secs(10);
+
+/// Kinds of error remembered at most: past it the memory starts afresh (a
+/// client reports a handful of kinds, so this only guards against surprises).
+const MAX_KINDS: usize = 64;
+
+/// When each kind of client error was last logged, and how often it came
+/// since.
+#[derive(Default)]
+pub(crate) struct ErrorLog {
+    seen: Mutex<HashMap<String, Seen>>,
+}
+
+struct Seen {
+    logged: Instant,
+    repeats: u64,
+}
+
+impl ErrorLog {
+    /// Logs `error` unless its kind was logged less than [`EVERY`] ago.
+    pub fn report(&self, error: &KafkaError, reason: &str) {
+        if let Some(repeats) = self.due(&error.to_string(), Instant::now()) {
+            tracing::warn!(
+                error = %error,
+                reason,
+                repeats,
+                "kafka client error (repeats within 10 s are counted, not logged)"
+            );
+        }
+    }
+
+    /// Whether `kind`, seen `now`, is to be logged; if so, how many times it
+    /// came since it was last logged.
+    fn due(&self, kind: &str, now: Instant) -> Option<u64> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = seen.get_mut(kind) {
+            if now.saturating_duration_since(s.logged) < EVERY {
+                s.repeats += 1;
+                return None;
+            }
+            let repeats = std::mem::take(&mut s.repeats);
+            s.logged = now;
+            return Some(repeats);
+        }
+        if seen.len() >= MAX_KINDS {
+            seen.clear();
+        }
+        seen.insert(
+            kind.to_string(),
+            Seen {
+                logged: now,
+                repeats: 0,
+            },
+        );
+        Some(0)
+    }
+}
+
+/// The client context of the engine's producers: their errors go through an
+/// [`ErrorLog`].
+#[derive(Default)]
+pub(crate) struct ProducerContext {
+    errors: ErrorLog,
+}
+
+impl ClientContext for ProducerContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.errors.report(&error, reason);
+    }
+}
+
+/// The engine's alert, dead-letter and audit producer.
+pub(crate) type EngineProducer = FutureProducer<ProducerContext>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_error_is_logged_once_per_period_with_its_count() {
+        let log = ErrorLog::default();
+        let t0 = Instant::now();
+        assert_eq!(log.due("down", t0), Some(0));
+        for i in 1..=25 {
+            assert_eq!(log.due("down", t0 + Duration::from_millis(100 * i)), None);
+        }
+        // another kind is logged at once
+        assert_eq!(log.due("refused", t0 + Duration::from_secs(1)), Some(0));
+        assert_eq!(log.due("down", t0 + EVERY), Some(25));
+        assert_eq!(log.due("down", t0 + EVERY + Duration::from_secs(1)), None);
+        assert_eq!(log.due("down", t0 + EVERY * 2), Some(1));
+    }
+
+    #[test]
+    fn the_memory_of_kinds_stays_bounded() {
+        let log = ErrorLog::default();
+        let t0 = Instant::now();
+        for i in 0..1000 {
+            assert_eq!(log.due(&format!("kind {i}"), t0), Some(0));
+        }
+        assert!(log.seen.lock().unwrap().len() <= MAX_KINDS);
+    }
+}
