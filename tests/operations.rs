@@ -445,4 +445,6 @@ fn a_broker_outage_does_not_flood_the_log() {
         (1..=12).contains(&client_errors),
         "{client_errors} client-error lines in 6 s:\n{logs}"
     );
+    // logs to a file (a collector) carry no terminal colour codes
+    assert!(!logs.contains('\x1b'), "{logs}");
 }

@@ -138,8 +138,13 @@ fn init_logging() {
         Ok(d) => filter.add_directive(d),
         Err(_) => filter,
     };
+    // colours only for a person at a terminal: log collectors would keep
+    // the escape codes as text
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let json = std::env::var("WORDWARDEN_LOG_FORMAT").is_ok_and(|v| v == "json");
     let _ = if json {
