@@ -448,3 +448,18 @@ fn a_broker_outage_does_not_flood_the_log() {
     // logs to a file (a collector) carry no terminal colour codes
     assert!(!logs.contains('\x1b'), "{logs}");
 }
+
+/// SIGTERM is honoured while an exactly-once engine waits for its
+/// transaction coordinator (here: forever, the brokers are down). It waited
+/// out the 30 s init and then exited with an error.
+#[test]
+fn exactly_once_stops_at_once_while_waiting_for_the_brokers() {
+    let closed = format!("127.0.0.1:{}", free_port());
+    let lists = small_lists();
+    let env = [("WORDWARDEN_DELIVERY", "exactly-once")];
+    let engine = EngineProcess::start(&closed, "g-eos-outage", "eos", lists.path(), &env);
+    std::thread::sleep(Duration::from_secs(3));
+    let (code, took, logs) = engine.terminate();
+    assert_eq!(code, Some(0), "{logs}");
+    assert!(took < Duration::from_secs(10), "took {took:?}: {logs}");
+}

@@ -110,10 +110,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let ran = runtime.block_on(async move {
         let shared = Shared::new(&config)?;
         tracing::info!(version = %shared.ruleset.load().version(), "word lists loaded");
         engine::run(config, shared, termination()).await?;
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // the engine has stopped; a blocking call still waiting on the brokers
+    // (a transactional producer's init during an outage) must not hold up
+    // the exit, as dropping the runtime would until the call times out
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    ran
 }

@@ -36,10 +36,18 @@ pub async fn run(
         .unwrap_or_else(|| clients::default_transactional_id(config));
     let producer = clients::create_producer(config, Some(&txn_id))?;
     {
+        // waits for the transaction coordinator, up to 30 s with the brokers
+        // down: a stop meanwhile ends the engine at once (nothing consumed)
         let p = producer.clone();
-        tokio::task::spawn_blocking(move || p.init_transactions(Duration::from_secs(30)))
-            .await
-            .map_err(|_| KafkaError::Canceled)??;
+        let init =
+            tokio::task::spawn_blocking(move || p.init_transactions(Duration::from_secs(30)));
+        tokio::select! {
+            ready = init => ready.map_err(|_| KafkaError::Canceled)??,
+            _ = stop.changed() => {
+                tracing::info!("stopped before the transactional producer was ready");
+                return Ok(());
+            }
+        }
     }
     subscribe(&consumer, config)?;
     tracing::info!(topics = ?config.input_topics, group = %config.group, transactional_id = %txn_id, "consuming (exactly-once)");
