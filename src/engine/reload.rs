@@ -15,10 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::producer::FutureRecord;
-
-use super::client_log::EngineProducer;
 use serde::Serialize;
 
+use super::client_log::EngineProducer;
 use super::metrics::unix_now;
 use super::Shared;
 use crate::lists::{Diagnostic, WordListSet};
