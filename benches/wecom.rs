@@ -1,7 +1,10 @@
-//! `--input-format wecom` against `--input-format text` on the same message
-//! texts: the cost of decoding archive records (JSON parse, the walker, the
-//! pointers) on top of scanning. Full judge path for both (decode, fold,
-//! match, alert), best of 5, one process. `cargo bench --bench wecom`.
+//! `--input-format wecom` and `--input-format json` against `--input-format
+//! text` on the same message texts: the cost of decoding records (JSON parse,
+//! the walker, the pointers) on top of scanning. Full judge path for each
+//! (decode, fold, match, alert), best of 5, one process. Then decoding alone:
+//! the `json` format's one-pass reader against parsing each message into a
+//! `serde_json::Value` and reading the pointer there (what the format did
+//! before). `cargo bench --bench wecom`.
 
 mod corpus;
 
@@ -44,12 +47,25 @@ fn main() {
             .to_string()
         })
         .collect();
+    let plain_json: Vec<String> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::json!({
+                "id": format!("m-{i}"), "channel": "sales-east", "from": "zhangwei",
+                "to": ["lina", "wangfang"], "ts": 1732500000000u64 + i as u64, "text": t
+            })
+            .to_string()
+        })
+        .collect();
     let terms = Gen::new(7).terms(100_000, true);
     let rs = Ruleset::builder()
         .build(&list_set(&terms))
         .expect("compiles");
     let text_judge = Judge::new(InputFormat::Text);
     let wecom_judge = Judge::new(InputFormat::wecom());
+    let json_format = InputFormat::json("/text");
+    let json_judge = Judge::new(json_format.clone());
     let mut scanner = rs.scanner();
     let runs = if quick { 2 } else { 5 };
     let t_text = best_of(runs, || {
@@ -80,12 +96,55 @@ fn main() {
             })
             .count()
     });
+    let t_json = best_of(runs, || {
+        plain_json
+            .iter()
+            .filter(|r| {
+                json_judge
+                    .judge(&rs, &mut scanner, r.as_bytes(), Map::new(), "x")
+                    .alert
+                    .is_some()
+            })
+            .count()
+    });
+    let t_decode_value = best_of(runs, || {
+        plain_json
+            .iter()
+            .filter(|r| {
+                let Ok(v) = serde_json::from_slice::<Value>(r.as_bytes()) else {
+                    return false;
+                };
+                let id = v.get("id").map(|id| id.to_string());
+                matches!(v.pointer("/text"), Some(Value::String(_))) && id.is_some()
+            })
+            .count()
+    });
+    let t_decode_pass = best_of(runs, || {
+        plain_json
+            .iter()
+            .filter(|r| {
+                wordwarden::envelope::decode(r.as_bytes(), &json_format)
+                    .is_ok_and(|m| m.id.is_some())
+            })
+            .count()
+    });
     let n = texts.len() as f64;
     println!("{} messages, 100k-term list, best of {runs}", texts.len());
     println!("text : {:>10.0} messages/s", n / t_text.as_secs_f64());
     println!("wecom: {:>10.0} messages/s", n / t_wecom.as_secs_f64());
+    println!("json : {:>10.0} messages/s", n / t_json.as_secs_f64());
     println!(
         "wecom/text ratio: {:.2}",
         t_text.as_secs_f64() / t_wecom.as_secs_f64()
+    );
+    println!(
+        "json/text ratio: {:.2}",
+        t_text.as_secs_f64() / t_json.as_secs_f64()
+    );
+    println!(
+        "json decoding alone: one pass {:.0} messages/s, parsed document {:.0} messages/s: {:.2}x",
+        n / t_decode_pass.as_secs_f64(),
+        n / t_decode_value.as_secs_f64(),
+        t_decode_value.as_secs_f64() / t_decode_pass.as_secs_f64()
     );
 }

@@ -12,6 +12,7 @@
 //! assert_eq!(err.reason(), "not_utf8");
 //! ```
 
+mod json;
 mod wecom;
 
 use std::borrow::Cow;
@@ -263,38 +264,7 @@ pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, 
                 ..Default::default()
             })
         }
-        InputFormat::Json { pointer } => {
-            let value = parse_json(bytes)?;
-            let text = match value.pointer(pointer) {
-                Some(Value::String(s)) => s.clone(),
-                _ => {
-                    return Err(DecodeError::NoText {
-                        pointer: pointer.clone(),
-                    })
-                }
-            };
-            let mut source = Map::new();
-            let mut id = None;
-            for key in ["id", "msgid", "message_id"] {
-                if let Some(v) = value.get(key) {
-                    id = v
-                        .as_str()
-                        .map(|s| Cow::Owned(s.to_string()))
-                        .or_else(|| Some(Cow::Owned(v.to_string())));
-                    source.insert(key.to_string(), v.clone());
-                    break;
-                }
-            }
-            Ok(Message {
-                fields: vec![TextField {
-                    pointer: Some(Cow::Owned(pointer.clone())),
-                    text: Cow::Owned(text),
-                }],
-                source: source.into(),
-                id,
-                ..Default::default()
-            })
-        }
+        InputFormat::Json { pointer } => json::decode(bytes, pointer),
         InputFormat::Wecom(opts) => {
             if opts.record_pointer.is_empty() {
                 let text = utf8(bytes)?;

@@ -1,0 +1,687 @@
+//! The `json` input format, read in one pass without building the document.
+//!
+//! Of a JSON message only two things matter: the string at the configured
+//! pointer and the message's id (the first of `id`, `msgid`, `message_id` at
+//! the top level). Building the whole document as a `serde_json::Value` (a
+//! map, and a `String` for every key and value) to read those two took most
+//! of the decode; here serde_json walks the document once, skipping what is
+//! off the pointer's path, and the text stays borrowed from the message
+//! unless it holds escapes (`cargo bench --bench wecom`: about 3x the
+//! decoding rate). Syntax is checked everywhere, with serde_json's own
+//! errors: bad syntax and trailing characters refuse a message as before.
+//! What lies off the path is checked but not decoded, so a lone surrogate
+//! escape there no longer refuses the message (where the text is read it
+//! still does), and nesting there is passed over without recursion, so no
+//! depth overflows the stack; along the path serde_json's recursion limit
+//! holds.
+//!
+//! Pointer semantics are RFC 6901 as `Value::pointer` reads them: `""` is the
+//! whole document, a pointer not starting with `/` finds nothing, `~1` and
+//! `~0` stand for `/` and `~`, an array index is decimal without a sign or a
+//! leading zero, and where a key repeats the last one counts.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{utf8, DecodeError, Message, Source, TextField};
+
+/// The keys that name a message's id, in order of preference.
+const ID_KEYS: [&str; 3] = ["id", "msgid", "message_id"];
+
+/// Decodes a message of the `json` format with its text at `pointer`.
+pub(super) fn decode<'a>(bytes: &'a [u8], pointer: &str) -> Result<Message<'a>, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let text = utf8(bytes)?;
+    let path = match pointer.strip_prefix('/') {
+        Some(rest) => Path::Tokens(rest),
+        // the whole document, an object, is never a string
+        None if pointer.is_empty() => Path::Whole,
+        None => Path::Nowhere,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let top = de
+        .deserialize_any(TopVisitor { path })
+        .and_then(|top| de.end().map(|()| top))
+        .map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let found = match top {
+        Top::Object(found) => found,
+        Top::Null => return Err(DecodeError::Empty),
+        Top::Other => return Err(DecodeError::NotJson("not a JSON object".into())),
+    };
+    let Some(text) = found.text else {
+        return Err(DecodeError::NoText {
+            pointer: pointer.to_string(),
+        });
+    };
+    let mut source = Source::default();
+    let mut id = None;
+    if let Some((key, raw)) = ID_KEYS
+        .iter()
+        .zip(found.ids)
+        .find_map(|(k, v)| v.map(|v| (*k, v)))
+    {
+        id = Some(id_text(raw));
+        source.push_json(key, raw);
+    }
+    Ok(Message {
+        fields: vec![TextField {
+            pointer: Some(Cow::Owned(pointer.to_string())),
+            text,
+        }],
+        source,
+        id,
+        ..Default::default()
+    })
+}
+
+/// An id as text: a string's content, any other value as compact JSON (as
+/// `Value::to_string` writes it: numbers re-formatted, no spaces).
+fn id_text<'a>(raw: &'a RawValue) -> Cow<'a, str> {
+    if let Ok(s) = serde_json::from_str::<BorrowedStr<'a>>(raw.get()) {
+        return s.0;
+    }
+    match serde_json::from_str::<serde_json::Value>(raw.get()) {
+        Ok(v) => Cow::Owned(v.to_string()),
+        // the record's parse accepted it as a complete value
+        Err(_) => Cow::Borrowed(raw.get()),
+    }
+}
+
+/// What the walk looks for below the current value.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    /// The current value itself must be the string.
+    Whole,
+    /// The rest of the pointer after a `/`: a token, then maybe `/` and more.
+    Tokens(&'p str),
+    /// Nothing can match (a pointer without a leading `/`).
+    Nowhere,
+}
+
+impl<'p> Path<'p> {
+    /// The next token (unescaped) and the path below it.
+    fn split(self) -> Option<(Cow<'p, str>, Path<'p>)> {
+        let Path::Tokens(rest) = self else {
+            return None;
+        };
+        let (token, below) = match rest.split_once('/') {
+            Some((token, below)) => (token, Path::Tokens(below)),
+            None => (rest, Path::Whole),
+        };
+        let token = if token.contains('~') {
+            Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+        } else {
+            Cow::Borrowed(token)
+        };
+        Some((token, below))
+    }
+}
+
+/// The top-level value.
+enum Top<'de> {
+    Object(Found<'de>),
+    Null,
+    Other,
+}
+
+/// What the top-level object gave.
+struct Found<'de> {
+    /// The string at the pointer, if it is one.
+    text: Option<Cow<'de, str>>,
+    /// The last value of each of [`ID_KEYS`].
+    ids: [Option<&'de RawValue>; 3],
+}
+
+struct TopVisitor<'p> {
+    path: Path<'p>,
+}
+
+impl<'de> Visitor<'de> for TopVisitor<'_> {
+    type Value = Top<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let step = self.path.split();
+        let mut found = Found {
+            text: None,
+            ids: [None; 3],
+        };
+        while let Some(key) = map.next_key_seed(KeyOf {
+            token: step.as_ref().map(|(t, _)| t.as_ref()),
+        })? {
+            match (key.on_path, key.id) {
+                (false, None) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                (true, None) => {
+                    let below = step.as_ref().map_or(Path::Nowhere, |(_, below)| *below);
+                    found.text = map.next_value_seed(Descend { path: below })?;
+                }
+                (on_path, Some(i)) => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    found.ids[i] = Some(raw);
+                    if on_path {
+                        // the pointer leads through an id key: walk the id
+                        let below = step.as_ref().map_or(Path::Nowhere, |(_, below)| *below);
+                        let mut de = serde_json::Deserializer::from_str(raw.get());
+                        found.text = Descend { path: below }
+                            .deserialize(&mut de)
+                            .map_err(serde::de::Error::custom)?;
+                    }
+                }
+            }
+        }
+        Ok(Top::Object(found))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Top::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Top::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Top::Other)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Top::Other)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Top::Other)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Top::Other)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Top::Other)
+    }
+}
+
+/// A top-level key: whether it is the pointer's first token, and which of
+/// [`ID_KEYS`] it is.
+struct Key {
+    on_path: bool,
+    id: Option<usize>,
+}
+
+/// Reads a key and compares it, without keeping it.
+struct KeyOf<'t> {
+    token: Option<&'t str>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyOf<'_> {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Key, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyOf<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key, E> {
+        Ok(Key {
+            on_path: self.token == Some(key),
+            id: ID_KEYS.iter().position(|k| *k == key),
+        })
+    }
+}
+
+/// A key compared with one token (below the top level, where ids are not
+/// looked for).
+struct KeyIs<'t> {
+    token: &'t str,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<bool, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(self.token == key)
+    }
+}
+
+/// Walks one value along `path`: the string found there, if any. Every part
+/// of the value is read (and so checked) whether on the path or not.
+struct Descend<'p> {
+    path: Path<'p>,
+}
+
+impl<'de> DeserializeSeed<'de> for Descend<'_> {
+    type Value = Option<Cow<'de, str>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Descend<'_> {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(matches!(self.path, Path::Whole).then_some(Cow::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        // a string with escapes: serde_json hands over its unescaped copy
+        Ok(matches!(self.path, Path::Whole).then(|| Cow::Owned(s.to_string())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some((token, below)) = self.path.split() else {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(None);
+        };
+        let mut text = None;
+        while let Some(on_path) = map.next_key_seed(KeyIs { token: &token })? {
+            if on_path {
+                // a repeated key: the last one counts, as in a parsed map
+                text = map.next_value_seed(Descend { path: below })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(text)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let step = self.path.split();
+        let index = step.as_ref().and_then(|(token, _)| array_index(token));
+        let mut text = None;
+        let mut i = 0usize;
+        loop {
+            if Some(i) == index {
+                let below = step.as_ref().map_or(Path::Nowhere, |(_, below)| *below);
+                match seq.next_element_seed(Descend { path: below })? {
+                    Some(found) => text = found,
+                    None => break,
+                }
+            } else if seq.next_element::<IgnoredAny>()?.is_none() {
+                break;
+            }
+            i += 1;
+        }
+        Ok(text)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// An array index token as `Value::pointer` reads one.
+fn array_index(token: &str) -> Option<usize> {
+    if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
+        return None;
+    }
+    token.parse().ok()
+}
+
+/// A string borrowed from the text where it has no escapes.
+struct BorrowedStr<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for BorrowedStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BorrowedStr<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Borrowed(s)))
+            }
+
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(s.to_string())))
+            }
+        }
+        de.deserialize_str(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::escape_token;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// The format as it was read before: the whole document as a `Value`.
+    /// The reference the one-pass reader must agree with.
+    fn by_value(bytes: &[u8], pointer: &str) -> Result<(String, Option<String>, Value), String> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if !value.is_object() {
+            return Err(if value.is_null() {
+                "empty".into()
+            } else {
+                "not an object".into()
+            });
+        }
+        let text = match value.pointer(pointer) {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err("no text".into()),
+        };
+        let mut source = serde_json::Map::new();
+        let mut id = None;
+        for key in ID_KEYS {
+            if let Some(v) = value.get(key) {
+                id = Some(v.as_str().map_or_else(|| v.to_string(), str::to_string));
+                source.insert(key.to_string(), v.clone());
+                break;
+            }
+        }
+        Ok((text, id, Value::Object(source)))
+    }
+
+    fn by_pass(bytes: &[u8], pointer: &str) -> Result<(String, Option<String>, Value), String> {
+        match decode(bytes, pointer) {
+            Ok(m) => Ok((
+                m.fields[0].text.to_string(),
+                m.id.map(Cow::into_owned),
+                Value::Object(m.source.into_map()),
+            )),
+            Err(DecodeError::Empty) => Err("empty".into()),
+            Err(DecodeError::NoText { .. }) => Err("no text".into()),
+            Err(DecodeError::NotJson(e)) if e == "not a JSON object" => Err("not an object".into()),
+            Err(DecodeError::NotJson(e)) => Err(e),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn reads_the_text_and_id_borrowed() {
+        let msg = br#"{"id":"m-1","user":{"name":"li"},"text":"hello \u4f60","body":{"content":"plain"}}"#;
+        let m = decode(msg, "/body/content").unwrap();
+        assert_eq!(m.fields[0].text, "plain");
+        assert!(
+            matches!(m.fields[0].text, Cow::Borrowed(_)),
+            "no copy without escapes"
+        );
+        assert!(matches!(m.id, Some(Cow::Borrowed("m-1"))));
+        // escapes are unescaped into a copy
+        let m = decode(msg, "/text").unwrap();
+        assert_eq!(m.fields[0].text, "hello 你");
+    }
+
+    #[test]
+    fn agrees_with_the_parsed_document_on_the_edges() {
+        let docs: &[&str] = &[
+            r#"{"text":"a","text":"b"}"#,
+            r#"{"text":{"x":"a"},"text":5}"#,
+            r#"{"a":[["x","y"],{"b":"z"}],"id":[1, 2.50, 1e3]}"#,
+            r#"{"a/b":{"c~d":"s"},"msgid":7,"message_id":"late"}"#,
+            r#"{"id":{"k":"v","text":"inner"}}"#,
+            r#"{"message_id":"m","msgid":null}"#,
+            r#"{"":{"":"empty keys"}}"#,
+            r#"{"a":{"b":"x","b":"y"},"text":{"x":"a","x":5}}"#,
+            r#"{"a":["x","y"],"text":["z"]}"#,
+            r#"{"~1":"tilde one","/":"slash","~":"tilde"}"#,
+            r#"{"text":"x"} trailing"#,
+            r#"{"text":"x","bad":[1,}"#,
+            r#"[{"text":"x"}]"#,
+            r#""text""#,
+            "null",
+            "5",
+        ];
+        let pointers = [
+            "",
+            "/",
+            "/text",
+            "/text/x",
+            "text",
+            "/a/0/1",
+            "/a/1/b",
+            "/a/01",
+            "/a/+1",
+            "/a/a",
+            "/a~1b/c~0d",
+            "/id/text",
+            "/id/k",
+            "/id/1",
+            "//",
+            "/a/b",
+            "/a/1",
+            "/text/0",
+            "/text/00",
+            "/~01",
+            "/~1",
+            "/~0",
+        ];
+        for doc in docs {
+            for p in pointers {
+                assert_eq!(
+                    by_pass(doc.as_bytes(), p),
+                    by_value(doc.as_bytes(), p),
+                    "{doc} at {p:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_read_without_recursion_off_the_path() {
+        // skipped values are passed over without recursing, so no depth
+        // overflows the stack; along the pointer serde_json's limit holds
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let doc = format!(r#"{{"a":{deep},"text":"ok"}}"#);
+        assert_eq!(
+            decode(doc.as_bytes(), "/text").unwrap().fields[0].text,
+            "ok"
+        );
+        let doc = format!(r#"{{"text":{deep}}}"#);
+        assert_eq!(
+            decode(doc.as_bytes(), "/text").unwrap_err().reason(),
+            "no_text"
+        );
+        let path = format!("/a{}", "/0".repeat(200));
+        let doc = format!(r#"{{"a":{deep}}}"#);
+        assert_eq!(
+            decode(doc.as_bytes(), &path).unwrap_err().reason(),
+            "not_json"
+        );
+        let open = format!(r#"{{"text":"x","a":{}"#, "[".repeat(100_000));
+        assert_eq!(
+            decode(open.as_bytes(), "/text").unwrap_err().reason(),
+            "not_json"
+        );
+    }
+
+    #[test]
+    fn strings_off_the_path_are_checked_but_not_decoded() {
+        // a lone surrogate escape is refused where the text is read, and no
+        // reason to refuse the message where it is not (the parsed document
+        // refused both)
+        let doc = br#"{"note":"\ud800","text":"ok"}"#;
+        assert_eq!(decode(doc, "/text").unwrap().fields[0].text, "ok");
+        let doc = br#"{"text":"\ud800"}"#;
+        assert_eq!(decode(doc, "/text").unwrap_err().reason(), "not_json");
+        // bad syntax anywhere is refused
+        let doc = br#"{"note":"\x","text":"ok"}"#;
+        assert_eq!(decode(doc, "/text").unwrap_err().reason(), "not_json");
+    }
+
+    /// A JSON document as text, objects written by hand so keys may repeat.
+    #[derive(Debug, Clone)]
+    enum Node {
+        Leaf(Value),
+        Array(Vec<Node>),
+        Object(Vec<(String, Node)>),
+    }
+
+    impl Node {
+        fn write(&self, out: &mut String) {
+            match self {
+                Node::Leaf(v) => out.push_str(&v.to_string()),
+                Node::Array(items) => {
+                    out.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        item.write(out);
+                    }
+                    out.push(']');
+                }
+                Node::Object(entries) => {
+                    out.push('{');
+                    for (i, (k, v)) in entries.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&Value::from(k.as_str()).to_string());
+                        out.push(':');
+                        v.write(out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+    }
+
+    impl Node {
+        /// The pointer of every value in the tree, through repeated keys too.
+        fn paths(&self, at: String, out: &mut Vec<String>) {
+            match self {
+                Node::Leaf(_) => {}
+                Node::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        item.paths(format!("{at}/{i}"), out);
+                    }
+                }
+                Node::Object(entries) => {
+                    for (k, v) in entries {
+                        v.paths(format!("{at}/{}", escape_token(k)), out);
+                    }
+                }
+            }
+            out.push(at);
+        }
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        // few distinct keys, so that keys repeat and pointers find them
+        prop_oneof![
+            4 => Just("text".to_string()),
+            4 => Just("a".to_string()),
+            1 => Just("id".to_string()),
+            1 => Just("msgid".to_string()),
+            1 => Just("message_id".to_string()),
+            1 => Just("a/b".to_string()),
+            1 => Just("0".to_string()),
+            1 => "[a-c~/]{0,2}",
+        ]
+    }
+
+    fn node() -> impl Strategy<Value = Node> {
+        let leaf = prop_oneof![
+            1 => Just(Value::Null),
+            1 => any::<bool>().prop_map(Value::from),
+            1 => (-1000i64..1000).prop_map(Value::from),
+            1 => (-10.0f64..10.0).prop_map(Value::from),
+            4 => "[a-c~/\"\\\\内幕]{0,4}".prop_map(Value::from),
+        ]
+        .prop_map(Node::Leaf);
+        leaf.prop_recursive(4, 40, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Node::Array),
+                proptest::collection::vec((key(), inner), 0..5).prop_map(Node::Object),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// On any document and pointer, the one-pass reader finds what the
+        /// parsed document's `pointer` and keys give (repeated keys, array
+        /// indexes, escaped tokens, ids of every kind).
+        #[test]
+        fn one_pass_equals_the_parsed_document(
+            top in proptest::collection::vec((key(), node()), 0..6),
+            pick in any::<proptest::sample::Index>(),
+            made_up in any::<bool>(),
+            tokens in proptest::collection::vec(
+                prop_oneof![
+                    4 => Just("text"), 4 => Just("a"), 1 => Just("id"), 1 => Just("msgid"),
+                    1 => Just("0"), 1 => Just("1"), 1 => Just("01"), 1 => Just("+1"),
+                    1 => Just("a~1b"), 1 => Just(""),
+                ],
+                0..4,
+            ),
+        ) {
+            let top = Node::Object(top);
+            let mut doc = String::new();
+            top.write(&mut doc);
+            // a place in the document, or a pointer made up of likely tokens
+            let mut paths = Vec::new();
+            top.paths(String::new(), &mut paths);
+            let pointer = if made_up {
+                tokens.iter().map(|t| format!("/{t}")).collect()
+            } else {
+                paths[pick.index(paths.len())].clone()
+            };
+            prop_assert_eq!(
+                by_pass(doc.as_bytes(), &pointer),
+                by_value(doc.as_bytes(), &pointer),
+                "{} at {:?}",
+                doc,
+                pointer
+            );
+        }
+    }
+}
