@@ -248,6 +248,15 @@ async fn rapid_successive_edits_converge_on_the_final_content() {
     let before = file_reloads();
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(file_reloads(), before, "reloads with nothing changed");
+    // nor does git's bookkeeping in a list checkout (the reader skips it)
+    let git = lists.path().join(".git/objects/ab");
+    std::fs::create_dir_all(&git).unwrap();
+    for i in 0..5 {
+        std::fs::write(git.join(format!("obj{i}")), "blob").unwrap();
+        std::fs::write(lists.path().join(".git/index.lock"), "lock").unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(file_reloads(), before, "reloads for changes inside .git");
     engine.stop().await;
 }
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 use super::client_log::EngineProducer;
 use super::metrics::unix_now;
 use super::Shared;
-use crate::lists::{Diagnostic, WordListSet};
+use crate::lists::{self, Diagnostic, WordListSet};
 use crate::ruleset::Ruleset;
 
 /// Terms (as hashes) per category, to report what a reload added and removed.
@@ -300,13 +300,15 @@ fn stable_read(dir: &Path) -> Result<WordListSet, String> {
 /// editor's save or a `git pull` is a burst of events.
 const QUIET: Duration = Duration::from_millis(300);
 
-/// Whether a file-system event can change the word lists. Opening or reading
-/// a file cannot, and every reload reads them all: counting reads made each
-/// reload start the next, five reloads (and audit records) a second forever.
-/// Closing a file written to can (the one access that counts), and so can
-/// events the kernel dropped (a rescan: its queue overflowed). Dot files,
-/// editor backups (`~`) and lock files (`#`) are not lists.
-fn changes_lists(event: &notify::Event) -> bool {
+/// Whether a file-system event below `dir` can change the word lists.
+/// Opening or reading a file cannot, and every reload reads them all:
+/// counting reads made each reload start the next, five reloads (and audit
+/// records) a second forever. Closing a file written to can (the one access
+/// that counts), and so can events the kernel dropped (a rescan: its queue
+/// overflowed). Paths the list reader skips (hidden ones, such as the `.git`
+/// directory of a list checkout, and editors' temporaries) do not count:
+/// a `git pull` there cost an "unchanged" reload and audit record.
+fn changes_lists(dir: &Path, event: &notify::Event) -> bool {
     use notify::event::{AccessKind, AccessMode};
     if event.need_rescan() {
         return true;
@@ -316,9 +318,10 @@ fn changes_lists(event: &notify::Event) -> bool {
             return false;
         }
     }
-    event.paths.iter().any(|path| {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        !(name.starts_with('.') || name.ends_with('~') || name.contains('#'))
+    event.paths.iter().any(|path| match path.strip_prefix(dir) {
+        // not below the directory as watched: count it rather than miss it
+        Err(_) => true,
+        Ok(rel) => !lists::is_hidden_or_temporary(&lists::relative_name(rel)),
     })
 }
 
@@ -329,8 +332,9 @@ pub(crate) fn watch(reloader: Arc<Reloader>, dir: &Path) -> Option<notify::Recom
     // capacity 1: a full channel already holds a pending reload, and that one
     // reads the latest files
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    let root = dir.to_path_buf();
     let handler = move |res: notify::Result<notify::Event>| match res {
-        Ok(event) if changes_lists(&event) => {
+        Ok(event) if changes_lists(&root, &event) => {
             let _ = tx.try_send(());
         }
         Ok(_) => {}
@@ -378,6 +382,8 @@ pub(crate) fn on_sighup(reloader: Arc<Reloader>) {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind, RenameMode};
     use notify::{Event, EventKind};
 
@@ -392,7 +398,10 @@ mod tests {
             EventKind::Access(AccessKind::Read),
             EventKind::Access(AccessKind::Close(AccessMode::Read)),
         ] {
-            assert!(!super::changes_lists(&event(kind, "/lists/leak.txt")));
+            assert!(!super::changes_lists(
+                Path::new("/lists"),
+                &event(kind, "/lists/leak.txt")
+            ));
         }
     }
 
@@ -407,7 +416,7 @@ mod tests {
             EventKind::Access(AccessKind::Close(AccessMode::Write)),
         ] {
             assert!(
-                super::changes_lists(&event(kind, "/lists/leak.txt")),
+                super::changes_lists(Path::new("/lists"), &event(kind, "/lists/leak.txt")),
                 "{kind:?}"
             );
         }
@@ -416,7 +425,7 @@ mod tests {
     #[test]
     fn dropped_events_are_a_change() {
         let rescan = Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
-        assert!(super::changes_lists(&rescan));
+        assert!(super::changes_lists(Path::new("/lists"), &rescan));
     }
 
     #[test]
@@ -426,8 +435,83 @@ mod tests {
             "/lists/.leak.txt.swp",
             "/lists/leak.txt~",
             "/lists/#leak.txt#",
+            "/lists/finance/.#insider.txt",
         ] {
-            assert!(!super::changes_lists(&event(modify, path)), "{path}");
+            assert!(
+                !super::changes_lists(Path::new("/lists"), &event(modify, path)),
+                "{path}"
+            );
         }
+    }
+
+    #[test]
+    fn hidden_directories_of_a_list_checkout_are_not_lists() {
+        let modify = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        let create = EventKind::Create(CreateKind::File);
+        for path in [
+            "/lists/.git/objects/ab/cdef",
+            "/lists/.git/index.lock",
+            "/lists/finance/.cache/x.txt",
+        ] {
+            for kind in [modify, create] {
+                assert!(
+                    !super::changes_lists(Path::new("/lists"), &event(kind, path)),
+                    "{path}"
+                );
+            }
+        }
+        // what the reader does read counts, as do directories and the root
+        for path in [
+            "/lists/finance/insider.txt",
+            "/lists/finance",
+            "/lists",
+            "/lists/a~b/x.txt",
+        ] {
+            assert!(
+                super::changes_lists(Path::new("/lists"), &event(modify, path)),
+                "{path}"
+            );
+        }
+        // a hidden directory above the watched one is not below it
+        assert!(super::changes_lists(
+            Path::new("/srv/.config/lists"),
+            &event(modify, "/srv/.config/lists/leak.txt")
+        ));
+    }
+
+    /// The watcher ignores exactly the paths the list reader skips (apart
+    /// from the `.txt` ending: directories and their removal count).
+    #[test]
+    fn the_watcher_and_the_reader_skip_the_same_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            "a.txt",
+            ".b.txt",
+            "c.txt~",
+            "#d.txt#",
+            "sub/e.txt",
+            ".git/f.txt",
+            "sub/.x/g.txt",
+            "h#/i.txt",
+            "j~/k.txt",
+        ];
+        for f in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "词\n").unwrap();
+        }
+        let read: Vec<String> = crate::lists::read_sources(root)
+            .unwrap()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let modify = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        for f in files {
+            let counted =
+                super::changes_lists(root, &event(modify, root.join(f).to_str().unwrap()));
+            assert_eq!(counted, read.contains(&f.to_string()), "{f}");
+        }
+        assert_eq!(read, ["a.txt", "j~/k.txt", "sub/e.txt"]);
     }
 }

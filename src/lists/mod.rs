@@ -282,6 +282,23 @@ impl WordListSet {
     }
 }
 
+/// A path below the list directory as lists are named: its components
+/// joined by `/`.
+pub(crate) fn relative_name(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Whether a path below the list directory (as [`relative_name`] writes it)
+/// is hidden (a component starting with `.`, such as a `.git` directory) or
+/// an editor's temporary (`name~`, `#name#`): never a list, nor a place that
+/// holds one. The word-list watcher ignores changes there by the same rule.
+pub(crate) fn is_hidden_or_temporary(rel: &str) -> bool {
+    rel.split('/').any(|c| c.starts_with('.')) || rel.ends_with('~') || rel.contains('#')
+}
+
 /// The raw (relative path, bytes) of every list file below `dir`, as
 /// [`WordListSet::load_dir`] reads them; the word-list topic publishes these.
 pub fn read_sources(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ListError> {
@@ -310,15 +327,8 @@ pub fn read_sources(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ListError> {
         let Ok(rel) = entry.path().strip_prefix(dir) else {
             continue;
         };
-        let rel: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        if rel.iter().any(|c| c.starts_with('.')) {
-            continue;
-        }
-        let rel = rel.join("/");
-        if !rel.ends_with(".txt") || rel.ends_with('~') || rel.contains('#') {
+        let rel = relative_name(rel);
+        if !rel.ends_with(".txt") || is_hidden_or_temporary(&rel) {
             continue;
         }
         let bytes = std::fs::read(entry.path()).map_err(|cause| ListError::Io {
