@@ -212,8 +212,8 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
     }
 }
 
-/// A top-level key: whether it is the pointer's first token, and which of
-/// [`ID_KEYS`] it is.
+/// A key: whether it is the pointer's next token, and which of [`ID_KEYS`]
+/// it is.
 struct Key {
     on_path: bool,
     id: Option<usize>,
@@ -244,32 +244,6 @@ impl<'de> Visitor<'de> for KeyOf<'_> {
             on_path: self.token == Some(key),
             id: ID_KEYS.iter().position(|k| *k == key),
         })
-    }
-}
-
-/// A key compared with one token (below the top level, where ids are not
-/// looked for).
-struct KeyIs<'t> {
-    token: &'t str,
-}
-
-impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<bool, D::Error> {
-        de.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyIs<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
-        Ok(self.token == key)
     }
 }
 
@@ -309,8 +283,10 @@ impl<'de> Visitor<'de> for Descend<'_> {
             return Ok(None);
         };
         let mut text = None;
-        while let Some(on_path) = map.next_key_seed(KeyIs { token: &token })? {
-            if on_path {
+        let token = Some(token.as_ref());
+        while let Some(key) = map.next_key_seed(KeyOf { token })? {
+            // (ids are looked for at the top level only)
+            if key.on_path {
                 // a repeated key: the last one counts, as in a parsed map
                 text = map.next_value_seed(Descend { path: below })?;
             } else {
