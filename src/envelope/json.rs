@@ -10,8 +10,8 @@
 //! decoding rate). Syntax is checked everywhere, with serde_json's own
 //! errors: bad syntax and trailing characters refuse a message as before.
 //! What lies off the path is checked but not decoded, so a lone surrogate
-//! escape there no longer refuses the message (where the text is read it
-//! still does), and nesting there is passed over without recursion, so no
+//! escape or a number out of range there no longer refuses the message
+//! (where the text is read a bad escape still does), and nesting there is passed over without recursion, so no
 //! depth overflows the stack; along the path serde_json's recursion limit
 //! holds.
 //!
