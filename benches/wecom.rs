@@ -68,45 +68,21 @@ fn main() {
     let json_judge = Judge::new(json_format.clone());
     let mut scanner = rs.scanner();
     let runs = if quick { 2 } else { 5 };
-    let t_text = best_of(runs, || {
-        texts
+    // the full judge path: how many of `inputs` alert
+    let mut alerting = |judge: &Judge, inputs: &[String]| {
+        inputs
             .iter()
-            .filter(|t| {
-                text_judge
-                    .judge(&rs, &mut scanner, t.as_bytes(), Map::new(), "x")
+            .filter(|m| {
+                judge
+                    .judge(&rs, &mut scanner, m.as_bytes(), Map::new(), "x")
                     .alert
                     .is_some()
             })
             .count()
-    });
-    let t_wecom = best_of(runs, || {
-        records
-            .iter()
-            .filter(|r| {
-                wecom_judge
-                    .judge(
-                        &rs,
-                        &mut scanner,
-                        r.as_bytes(),
-                        Map::<String, Value>::new(),
-                        "x",
-                    )
-                    .alert
-                    .is_some()
-            })
-            .count()
-    });
-    let t_json = best_of(runs, || {
-        plain_json
-            .iter()
-            .filter(|r| {
-                json_judge
-                    .judge(&rs, &mut scanner, r.as_bytes(), Map::new(), "x")
-                    .alert
-                    .is_some()
-            })
-            .count()
-    });
+    };
+    let t_text = best_of(runs, || alerting(&text_judge, &texts));
+    let t_wecom = best_of(runs, || alerting(&wecom_judge, &records));
+    let t_json = best_of(runs, || alerting(&json_judge, &plain_json));
     let t_decode_value = best_of(runs, || {
         plain_json
             .iter()

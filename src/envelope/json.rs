@@ -11,9 +11,9 @@
 //! errors: bad syntax and trailing characters refuse a message as before.
 //! What lies off the path is checked but not decoded, so a lone surrogate
 //! escape or a number out of range there no longer refuses the message
-//! (where the text is read a bad escape still does), and nesting there is passed over without recursion, so no
-//! depth overflows the stack; along the path serde_json's recursion limit
-//! holds.
+//! (where the text is read a bad escape still does), and nesting there is
+//! passed over without recursion, so no depth overflows the stack; along the
+//! path serde_json's recursion limit holds.
 //!
 //! Pointer semantics are RFC 6901 as `Value::pointer` reads them: `""` is the
 //! whole document, a pointer not starting with `/` finds nothing, `~1` and
@@ -104,10 +104,11 @@ enum Path<'p> {
 }
 
 impl<'p> Path<'p> {
-    /// The next token (unescaped) and the path below it.
-    fn split(self) -> Option<(Cow<'p, str>, Path<'p>)> {
+    /// The next token (unescaped; none when the path ends here or leads
+    /// nowhere) and the path below it.
+    fn split(self) -> (Option<Cow<'p, str>>, Path<'p>) {
         let Path::Tokens(rest) = self else {
-            return None;
+            return (None, Path::Nowhere);
         };
         let (token, below) = match rest.split_once('/') {
             Some((token, below)) => (token, Path::Tokens(below)),
@@ -118,7 +119,7 @@ impl<'p> Path<'p> {
         } else {
             Cow::Borrowed(token)
         };
-        Some((token, below))
+        (Some(token), below)
     }
 }
 
@@ -149,20 +150,18 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let step = self.path.split();
+        let (token, below) = self.path.split();
+        let token = token.as_deref();
         let mut found = Found {
             text: None,
             ids: [None; 3],
         };
-        while let Some(key) = map.next_key_seed(KeyOf {
-            token: step.as_ref().map(|(t, _)| t.as_ref()),
-        })? {
+        while let Some(key) = map.next_key_seed(KeyOf { token })? {
             match (key.on_path, key.id) {
                 (false, None) => {
                     map.next_value::<IgnoredAny>()?;
                 }
                 (true, None) => {
-                    let below = step.as_ref().map_or(Path::Nowhere, |(_, below)| *below);
                     found.text = map.next_value_seed(Descend { path: below })?;
                 }
                 (on_path, Some(i)) => {
@@ -170,7 +169,6 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
                     found.ids[i] = Some(raw);
                     if on_path {
                         // the pointer leads through an id key: walk the id
-                        let below = step.as_ref().map_or(Path::Nowhere, |(_, below)| *below);
                         let mut de = serde_json::Deserializer::from_str(raw.get());
                         found.text = Descend { path: below }
                             .deserialize(&mut de)
@@ -278,12 +276,13 @@ impl<'de> Visitor<'de> for Descend<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let Some((token, below)) = self.path.split() else {
+        let (token, below) = self.path.split();
+        if token.is_none() {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
             return Ok(None);
-        };
+        }
+        let token = token.as_deref();
         let mut text = None;
-        let token = Some(token.as_ref());
         while let Some(key) = map.next_key_seed(KeyOf { token })? {
             // (ids are looked for at the top level only)
             if key.on_path {
@@ -297,13 +296,12 @@ impl<'de> Visitor<'de> for Descend<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let step = self.path.split();
-        let index = step.as_ref().and_then(|(token, _)| array_index(token));
+        let (token, below) = self.path.split();
+        let index = token.as_deref().and_then(array_index);
         let mut text = None;
         let mut i = 0usize;
         loop {
             if Some(i) == index {
-                let below = step.as_ref().map_or(Path::Nowhere, |(_, below)| *below);
                 match seq.next_element_seed(Descend { path: below })? {
                     Some(found) => text = found,
                     None => break,
