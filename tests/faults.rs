@@ -162,6 +162,59 @@ async fn unwritable_alert_topic_stops_offsets_until_it_recovers() {
     );
 }
 
+/// The backstop under the shutdown's bounded steps: with every write to the
+/// alert topic refused (retriably, so records stay queued) and the
+/// producer's queue full, the consume loop waits to enqueue and never
+/// reaches its stop. The engine gives the shutdown up at the deadline plus
+/// its grace, with an error, instead of waiting for the queue to drain; it
+/// committed nothing, so the messages are read again after the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_that_cannot_finish_is_given_up_at_the_deadline() {
+    let mock = mock("f6", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    produce_texts(
+        &brokers,
+        "f6",
+        &(0..200)
+            .map(|i| format!("{i} 客户名单"))
+            .collect::<Vec<_>>(),
+        1,
+    )
+    .await;
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 100_000],
+    );
+    let mut cfg = config(&brokers, "fg6", "f6", lists.path());
+    cfg.shutdown_timeout_secs = 3;
+    cfg.kafka
+        .insert("queue.buffering.max.messages".into(), "5".into());
+    let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    // the loop takes the backlog and fills the producer's queue at once
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(engine.processed(), 0, "no alert could be written");
+    let (outcome, took) = engine.stop_outcome().await;
+    assert!(
+        matches!(
+            outcome,
+            Err(wordwarden::engine::EngineError::ShutdownOverrun(3))
+        ),
+        "{outcome:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(3 + 2 + 3),
+        "gave up after {took:?}"
+    );
+    assert!(
+        committed(&brokers, "fg6", "f6", 0) <= 0,
+        "nothing committed past unwritten alerts"
+    );
+    // let the abandoned producer drain before the cluster goes
+    mock.clear_request_errors(RDKafkaApiKey::Produce);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_join_and_leave_under_load_without_loss() {
     let mock = mock("f3", 6);

@@ -143,16 +143,12 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
 
     if args.linger > 0 {
         println!("serving /metrics for {} s more", args.linger);
-        let stop = tokio::time::sleep(Duration::from_secs(args.linger));
-        let (tx, rx) = tokio::sync::watch::channel(false);
         let h = engine::http::serve(
             &config.metrics_addr,
             engine::http::AppState::metrics_only(shared.clone()),
-            rx,
+            tokio::time::sleep(Duration::from_secs(args.linger)),
         )
         .await?;
-        stop.await;
-        let _ = tx.send(true);
         let _ = h.await;
     }
     Ok(ExitCode::SUCCESS)

@@ -11,13 +11,14 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
 use rdkafka::producer::Producer;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use super::client_log::EngineProducer;
 use super::clients;
 use super::context::EngineContext;
 use super::records::{process, CounterCache, Outgoing, Processed, Recent};
+use super::stop::Stop;
 use super::{judge_for, Config, EngineError, Shared};
 
 type Consumer_ = StreamConsumer<EngineContext>;
@@ -151,10 +152,10 @@ fn is_too_large(e: &KafkaError) -> bool {
 /// one consumer of the group per worker: each consumes, judges and produces
 /// for its own partitions (so per-partition order holds), and its acker
 /// stores offsets once the broker has acknowledged. All share one producer.
-pub async fn run(
+pub(crate) async fn run(
     config: &Config,
     shared: Arc<Shared>,
-    stop: watch::Receiver<bool>,
+    stop: Stop,
 ) -> Result<(), EngineError> {
     let producer = clients::create_producer(config, None)?;
     let judge = Arc::new(judge_for(config)?);
@@ -190,10 +191,16 @@ pub async fn run(
     // would be refused, and librdkafka was seen to hang closing two
     // consumers of one group at once)
     for consumer in finished {
-        clients::leave_group(consumer).await;
+        clients::leave_group(consumer, &stop).await;
     }
+    // the acknowledged records are flushed already: this is for the rest
     let producer_flush = producer.clone();
-    let _ = tokio::task::spawn_blocking(move || producer_flush.flush(Duration::from_secs(5))).await;
+    let flush_for = stop.remaining(Duration::from_secs(5));
+    let _ = stop
+        .bounded(tokio::task::spawn_blocking(move || {
+            producer_flush.flush(flush_for)
+        }))
+        .await;
     tracing::info!("stopped");
     results.into_iter().collect::<Result<(), _>>()
 }
@@ -205,7 +212,7 @@ pub async fn run(
 async fn consume(
     config: &Config,
     shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Stop,
     producer: EngineProducer,
     judge: Arc<crate::judge::Judge>,
 ) -> Result<Arc<Consumer_>, EngineError> {
@@ -229,7 +236,7 @@ async fn consume(
     loop {
         let first = tokio::select! {
             biased;
-            _ = stop.changed() => break,
+            _ = stop.requested() => break,
             // the stream never ends (rdkafka's streams do not terminate)
             received = messages.next() => match received {
                 Some(r) => r,
@@ -283,7 +290,7 @@ async fn consume(
             tokio::select! {
                 biased;
                 sent = ack_tx.send(batch) => if sent.is_err() { break },
-                _ = stop.changed() => break,
+                _ = stop.requested() => break,
             }
         }
         shared
@@ -305,19 +312,24 @@ async fn consume(
     drop(messages);
     tracing::info!("shutting down: finishing in-flight messages");
     drop(ack_tx);
-    let timeout = Duration::from_secs(config.shutdown_timeout_secs);
-    if tokio::time::timeout(timeout, acker).await.is_err() {
+    if stop.bounded(acker).await.is_none() {
         tracing::warn!("shutdown timeout: unfinished messages will be redelivered");
     }
-    // a synchronous commit waits on the coordinator: off the async workers
+    // a synchronous commit waits on the coordinator: off the async workers,
+    // and not past the deadline (with the coordinator gone it waits out the
+    // group session)
     let committing = consumer.clone();
-    let commit =
-        tokio::task::spawn_blocking(move || committing.commit_consumer_state(CommitMode::Sync))
-            .await;
+    let commit = stop
+        .bounded(tokio::task::spawn_blocking(move || {
+            committing.commit_consumer_state(CommitMode::Sync)
+        }))
+        .await;
     match commit {
-        Ok(Ok(())) | Ok(Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset))) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "final commit failed"),
-        Err(e) => tracing::warn!(error = %e, "final commit did not finish"),
+        Some(Ok(Ok(())))
+        | Some(Ok(Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)))) => {}
+        Some(Ok(Err(e))) => tracing::warn!(error = %e, "final commit failed"),
+        Some(Err(e)) => tracing::warn!(error = %e, "final commit did not finish"),
+        None => tracing::warn!("final commit did not finish before the shutdown timeout"),
     }
     Ok(consumer)
 }

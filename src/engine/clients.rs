@@ -11,6 +11,7 @@ use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use super::client_log::{EngineProducer, ProducerContext};
 use super::config::Config;
 use super::context::EngineContext;
+use super::stop::Stop;
 use super::{EngineError, Shared};
 
 /// Properties the engine sets unless the operator's `[kafka]` table does.
@@ -146,13 +147,18 @@ const CLOSE_WAIT: Duration = Duration::from_secs(30);
 /// that poll returns is dropped unjudged and uncommitted: the partition's
 /// next owner reads it. Unsubscribing and closing wait for the coordinator,
 /// so neither runs on an async worker; the close runs on a thread of its own
-/// and is awaited at most [`CLOSE_WAIT`], so that should librdkafka hang
+/// and is awaited at most [`CLOSE_WAIT`] (each wait also ends at the
+/// shutdown deadline), so that should librdkafka hang
 /// anyway the engine logs it and still exits (a thread of the runtime's
 /// blocking pool would hold up the runtime's shutdown for good).
-pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>) {
+pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>, stop: &Stop) {
     let unsubscribing = consumer.clone();
-    let _ = tokio::task::spawn_blocking(move || unsubscribing.unsubscribe()).await;
-    let deadline = tokio::time::Instant::now() + SERVE_REVOKE;
+    let _ = stop
+        .bounded(tokio::task::spawn_blocking(move || {
+            unsubscribing.unsubscribe()
+        }))
+        .await;
+    let deadline = tokio::time::Instant::now() + stop.remaining(SERVE_REVOKE);
     while consumer.context().assigned.load(Ordering::Relaxed) > 0
         && tokio::time::Instant::now() < deadline
     {
@@ -169,9 +175,10 @@ pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>) {
         tracing::error!(error = %e, "could not start the thread closing a consumer");
         return;
     }
-    if tokio::time::timeout(CLOSE_WAIT, closed).await.is_err() {
+    let wait = stop.remaining(CLOSE_WAIT);
+    if tokio::time::timeout(wait, closed).await.is_err() {
         tracing::error!(
-            wait_s = CLOSE_WAIT.as_secs(),
+            wait_s = wait.as_secs(),
             "closing a consumer did not finish (librdkafka issue #4884); leaving it behind"
         );
     }

@@ -65,7 +65,9 @@ pub struct Config {
     /// messages/s. An in-flight message holds 72 bytes, plus the records it
     /// produces (an alert, dead letters).
     pub max_in_flight: usize,
-    /// Longest time a graceful shutdown may take.
+    /// Longest time a graceful shutdown may take, from the signal to the
+    /// exit: every step (acknowledgements, the final commit, leaving the
+    /// group, the flush) ends at this one deadline.
     pub shutdown_timeout_secs: u64,
     /// Characters of context around each hit in an alert's snippet.
     pub context_chars: usize,

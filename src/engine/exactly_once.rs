@@ -13,7 +13,6 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::producer::Producer;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::at_least_once::{enqueue, subscribe};
@@ -21,13 +20,14 @@ use super::client_log::EngineProducer;
 use super::clients;
 use super::context::EngineContext;
 use super::records::process;
+use super::stop::Stop;
 use super::{judge_for, Config, EngineError, Shared};
 
 /// Runs until `stop` turns true, committing the open transaction first.
-pub async fn run(
+pub(crate) async fn run(
     config: &Config,
     shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Stop,
 ) -> Result<(), EngineError> {
     let consumer = clients::engine_consumer(config, shared.clone(), true)?;
     let txn_id = config
@@ -43,7 +43,7 @@ pub async fn run(
             tokio::task::spawn_blocking(move || p.init_transactions(Duration::from_secs(30)));
         tokio::select! {
             ready = init => ready.map_err(|_| KafkaError::Canceled)??,
-            _ = stop.changed() => {
+            _ = stop.requested() => {
                 tracing::info!("stopped before the transactional producer was ready");
                 return Ok(());
             }
@@ -62,7 +62,7 @@ pub async fn run(
         let mut batch: Vec<OwnedMessage> = Vec::new();
         let first = tokio::select! {
             biased;
-            _ = stop.changed() => break 'outer,
+            _ = stop.requested() => break 'outer,
             m = consumer.recv() => m,
         };
         match first {
@@ -146,7 +146,7 @@ pub async fn run(
         }
     }
     tracing::info!("stopped");
-    clients::leave_group(consumer).await;
+    clients::leave_group(consumer, &stop).await;
     Ok(())
 }
 

@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
 
 use super::reload::Reloader;
 use super::{EngineError, Shared};
@@ -55,11 +54,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Binds `addr` and serves until `stop` turns true.
+/// Binds `addr` and serves until `shutdown` resolves.
 pub async fn serve(
     addr: &str,
     state: AppState,
-    mut stop: watch::Receiver<bool>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<tokio::task::JoinHandle<()>, EngineError> {
     let listener =
         tokio::net::TcpListener::bind(addr)
@@ -75,9 +74,6 @@ pub async fn serve(
     tracing::info!(addr = %local, "http server listening");
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     Ok(tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await

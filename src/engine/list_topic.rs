@@ -19,9 +19,9 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
 
 use super::reload::Reloader;
+use super::stop::Stop;
 use super::EngineError;
 use crate::lists::WordListSet;
 
@@ -146,7 +146,7 @@ pub(crate) fn follow(
     client: ClientConfig,
     topic: String,
     reloader: Arc<Reloader>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Stop,
 ) -> Result<tokio::task::JoinHandle<()>, EngineError> {
     let consumer: StreamConsumer = client
         .clone()
@@ -167,7 +167,7 @@ pub(crate) fn follow(
         loop {
             let m = tokio::select! {
                 biased;
-                _ = stop.changed() => break,
+                _ = stop.requested() => break,
                 m = consumer.recv() => m,
             };
             let m = match m {

@@ -24,10 +24,12 @@ pub mod list_topic;
 pub mod metrics;
 mod records;
 pub mod reload;
+mod stop;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
@@ -55,6 +57,11 @@ pub enum EngineError {
     /// A consumer task ended abnormally (a bug: reported, never hidden).
     #[error("consumer task failed: {0}")]
     Task(String),
+    /// The shutdown did not finish within `shutdown_timeout_secs` (and a
+    /// short grace): the engine gave up on it; what was not committed is
+    /// read again after the restart.
+    #[error("shutdown did not finish within {0} s")]
+    ShutdownOverrun(u64),
     /// The HTTP server could not start.
     #[error("cannot listen on {addr}: {cause}")]
     Listen {
@@ -263,6 +270,10 @@ pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
         .max_message_bytes(config.max_message_bytes))
 }
 
+/// How long past the shutdown deadline the engine still waits for its last
+/// bounded step to return before it gives the shutdown up.
+const OVERRUN_GRACE: Duration = Duration::from_secs(2);
+
 /// Runs the engine until `shutdown` resolves, then drains in-flight work,
 /// flushes, commits and returns (bounded by `shutdown_timeout_secs`).
 pub async fn run(
@@ -270,10 +281,12 @@ pub async fn run(
     shared: Arc<Shared>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), EngineError> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let budget = Duration::from_secs(config.shutdown_timeout_secs);
+    let (stop_tx, stop_rx) = stop::channel(budget);
     tokio::spawn(async move {
         shutdown.await;
-        let _ = stop_tx.send(true);
+        tracing::info!(timeout_s = budget.as_secs(), "stopping");
+        stop_tx.stop();
     });
     // reload triggers: files, SIGHUP, HTTP, the word-list topic
     let audit = match &config.audit_topic {
@@ -308,11 +321,35 @@ pub async fn run(
             reloader: Some(reloader.clone()),
             tokens: config.admin_tokens.clone(),
         };
-        Some(http::serve(&config.metrics_addr, state, stop_rx.clone()).await?)
+        {
+            let mut stop = stop_rx.clone();
+            let shutdown = async move { stop.requested().await };
+            Some(http::serve(&config.metrics_addr, state, shutdown).await?)
+        }
     };
-    let result = match config.delivery {
-        Delivery::AtLeastOnce => at_least_once::run(&config, shared, stop_rx).await,
-        Delivery::ExactlyOnce => exactly_once::run(&config, shared, stop_rx).await,
+    let mut engine = Box::pin(async {
+        match config.delivery {
+            Delivery::AtLeastOnce => at_least_once::run(&config, shared, stop_rx.clone()).await,
+            Delivery::ExactlyOnce => exactly_once::run(&config, shared, stop_rx.clone()).await,
+        }
+    });
+    let mut overrun = stop_rx.clone();
+    let result = tokio::select! {
+        result = &mut engine => result,
+        // every step of the shutdown is bounded by the deadline; this is
+        // the backstop should one of them not return (a blocking librdkafka
+        // call, a producer queue that never drains)
+        _ = async {
+            overrun.requested().await;
+            tokio::time::sleep_until(overrun.deadline() + OVERRUN_GRACE).await;
+        } => {
+            // not dropped: dropping the consumers would close them here, and
+            // a close can hang in librdkafka (see `clients::leave_group`);
+            // the process is exiting, so the memory is of no more use
+            std::mem::forget(engine);
+            tracing::error!(timeout_s = budget.as_secs(), "the shutdown did not finish in time: uncommitted work is read again after the restart");
+            Err(EngineError::ShutdownOverrun(budget.as_secs()))
+        }
     };
     if let Some(h) = http {
         h.abort();

@@ -285,7 +285,14 @@ impl Running {
     /// Graceful stop; returns how long it took. Panics (naming what the
     /// engine held) if it takes over two minutes, so a hang in shutdown fails
     /// the test instead of stalling the whole run.
-    pub async fn stop(mut self) -> Duration {
+    pub async fn stop(self) -> Duration {
+        let (outcome, took) = self.stop_outcome().await;
+        outcome.expect("engine ran cleanly");
+        took
+    }
+
+    /// [`stop`](Self::stop), returning what the engine returned.
+    pub async fn stop_outcome(mut self) -> (Result<(), engine::EngineError>, Duration) {
         let start = Instant::now();
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
@@ -293,14 +300,11 @@ impl Running {
         let assigned = self.shared.assigned.load(Ordering::Relaxed);
         let processed = self.processed();
         match tokio::time::timeout(Duration::from_secs(120), &mut self.handle).await {
-            Ok(joined) => joined
-                .expect("engine task")
-                .expect("engine ran cleanly"),
+            Ok(joined) => (joined.expect("engine task"), start.elapsed()),
             Err(_) => panic!(
                 "engine did not stop within 120 s (it held {assigned} partitions, had processed {processed})"
             ),
         }
-        start.elapsed()
     }
 }
 
