@@ -275,7 +275,9 @@ pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
 const OVERRUN_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs the engine until `shutdown` resolves, then drains in-flight work,
-/// flushes, commits and returns (bounded by `shutdown_timeout_secs`).
+/// flushes, commits and returns, each step ending at one deadline,
+/// `shutdown_timeout_secs` after the signal. A shutdown still unfinished
+/// 2 s later is given up: [`EngineError::ShutdownOverrun`].
 pub async fn run(
     config: Config,
     shared: Arc<Shared>,
