@@ -148,10 +148,11 @@ fn is_too_large(e: &KafkaError) -> bool {
     )
 }
 
-/// Runs until `stop` turns true, then drains and commits. The instance runs
-/// one consumer of the group per worker: each consumes, judges and produces
-/// for its own partitions (so per-partition order holds), and its acker
-/// stores offsets once the broker has acknowledged. All share one producer.
+/// Runs until `stop` is requested, then drains and commits, each step
+/// ending at the stop's deadline. The instance runs one consumer of the
+/// group per worker: each consumes, judges and produces for its own
+/// partitions (so per-partition order holds), and its acker stores offsets
+/// once the broker has acknowledged. All share one producer.
 pub(crate) async fn run(
     config: &Config,
     shared: Arc<Shared>,

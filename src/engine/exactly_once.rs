@@ -23,7 +23,7 @@ use super::records::process;
 use super::stop::Stop;
 use super::{judge_for, Config, EngineError, Shared};
 
-/// Runs until `stop` turns true, committing the open transaction first.
+/// Runs until `stop` is requested, committing the open transaction first.
 pub(crate) async fn run(
     config: &Config,
     shared: Arc<Shared>,
