@@ -630,3 +630,51 @@ async fn sigterm_during_a_broker_outage_exits_within_the_shutdown_timeout() {
     );
     eprintln!("SIGTERM during an outage: exit 0 after {took:?} (timeout 5 s)");
 }
+
+/// A second SIGTERM or SIGINT exits at once, as operators expect of a second
+/// Ctrl-C, where the first is waiting out a long shutdown (here a 30 s
+/// timeout during a broker outage).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_exits_at_once() {
+    let tansu = Tansu::start();
+    create_topics(
+        &tansu.brokers,
+        &[("t10", 2), ("t10.alerts", 1), ("t10.dlq", 1)],
+    )
+    .await;
+    let (input, _) = texts(500);
+    produce_texts(&tansu.brokers, "t10", &input, 2).await;
+    let lists = small_lists();
+    let env = [("WORDWARDEN_SHUTDOWN_TIMEOUT_SECS", "30")];
+    let mut engine = EngineProcess::start(&tansu.brokers, "e2e-second", "t10", lists.path(), &env);
+    engine.wait_processed(500.0, Duration::from_secs(90));
+    drop(tansu);
+    std::thread::sleep(Duration::from_secs(2));
+    engine.signal("TERM");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        engine.child.try_wait().expect("wait").is_none(),
+        "still shutting down after the first signal"
+    );
+    let second = Instant::now();
+    engine.signal("INT");
+    let status = loop {
+        if let Some(status) = engine.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            second.elapsed() < Duration::from_secs(10),
+            "no exit 10 s after the second signal; log tail:\n{}",
+            engine.log_tail(30)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = second.elapsed();
+    assert_eq!(status.code(), Some(2), "log tail:\n{}", engine.log_tail(30));
+    assert!(
+        took < Duration::from_secs(3),
+        "exit {took:?} after the second signal"
+    );
+    assert!(engine.logs().contains("second stop signal"));
+    eprintln!("second signal: exit 2 after {took:?}");
+}

@@ -79,7 +79,9 @@ impl Args {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
+/// Resolves on SIGTERM or SIGINT. A second one exits the process at once
+/// (code 2), as operators expect of a second Ctrl-C: nothing more is
+/// committed, so what was not is read again after the restart.
 pub async fn termination() {
     #[cfg(unix)]
     {
@@ -93,6 +95,14 @@ pub async fn termination() {
                     _ = term.recv() => tracing::info!("SIGTERM received"),
                     _ = int.recv() => tracing::info!("SIGINT received"),
                 }
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                    tracing::error!("a second stop signal: exiting without finishing the shutdown");
+                    std::process::exit(2);
+                });
             }
             _ => {
                 let _ = tokio::signal::ctrl_c().await;

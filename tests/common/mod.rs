@@ -564,12 +564,17 @@ impl EngineProcess {
         }
     }
 
+    /// Sends `signal` (`"TERM"`, `"INT"`, ...) to the process.
+    pub fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status();
+    }
+
     /// SIGTERM and wait; (exit code, time taken).
     pub fn terminate(mut self) -> (Option<i32>, Duration, String) {
         let start = Instant::now();
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        self.signal("TERM");
         // bounded: a shutdown that hangs fails here with the logs, instead
         // of stalling the whole run
         let status = loop {
