@@ -308,6 +308,32 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// A test that failed with the engine still running: stop it here, while
+    /// the cluster it talks to still exists (declared before the engine, so
+    /// dropped after it), instead of leaving its consumers to be closed when
+    /// the runtime drops them after the cluster is gone, which hung a run
+    /// for 13 minutes once.
+    fn drop(&mut self) {
+        let Some(tx) = self.stop.take() else {
+            return; // stopped by `stop`
+        };
+        let _ = tx.send(());
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.handle.is_finished()
+            || runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            return;
+        }
+        let handle = &mut self.handle;
+        let _ = tokio::task::block_in_place(|| {
+            runtime.block_on(tokio::time::timeout(Duration::from_secs(60), handle))
+        });
+    }
+}
+
 pub async fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
