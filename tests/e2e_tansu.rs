@@ -599,6 +599,34 @@ async fn flood_keeps_memory_bounded_and_the_lag_drains() {
     assert_eq!(dlq[0].headers["original_size"], big.len().to_string());
 }
 
+/// An engine process that has judged `messages` texts from `topic` on a
+/// tansu broker that is then killed: (the engine, its word lists). The
+/// clients have had 2 s to notice the broker is gone (their log says so).
+async fn engine_then_broker_outage(
+    topic: &str,
+    partitions: i32,
+    messages: usize,
+    shutdown_timeout_secs: &str,
+) -> (EngineProcess, tempfile::TempDir) {
+    let tansu = Tansu::start();
+    let (alerts, dlq) = (format!("{topic}.alerts"), format!("{topic}.dlq"));
+    create_topics(
+        &tansu.brokers,
+        &[(topic, partitions), (&alerts, 1), (&dlq, 1)],
+    )
+    .await;
+    let (input, _) = texts(messages);
+    produce_texts(&tansu.brokers, topic, &input, partitions).await;
+    let lists = small_lists();
+    let env = [("WORDWARDEN_SHUTDOWN_TIMEOUT_SECS", shutdown_timeout_secs)];
+    let group = format!("e2e-outage-{topic}");
+    let engine = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env);
+    engine.wait_processed(messages as f64, Duration::from_secs(90));
+    drop(tansu);
+    std::thread::sleep(Duration::from_secs(2));
+    (engine, lists)
+}
+
 /// SIGTERM while the broker is gone: nothing can be committed, but the
 /// shutdown still ends within `shutdown_timeout_secs` (plus the 2 s the
 /// binary gives calls still blocked in librdkafka), every step cut at one
@@ -606,21 +634,7 @@ async fn flood_keeps_memory_bounded_and_the_lag_drains() {
 /// each later step its own timeout (18.5 s against a 5 s setting before).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_broker_outage_exits_within_the_shutdown_timeout() {
-    let tansu = Tansu::start();
-    create_topics(
-        &tansu.brokers,
-        &[("t9", 4), ("t9.alerts", 1), ("t9.dlq", 1)],
-    )
-    .await;
-    let (input, _) = texts(2000);
-    produce_texts(&tansu.brokers, "t9", &input, 4).await;
-    let lists = small_lists();
-    let env = [("WORDWARDEN_SHUTDOWN_TIMEOUT_SECS", "5")];
-    let engine = EngineProcess::start(&tansu.brokers, "e2e-outage", "t9", lists.path(), &env);
-    engine.wait_processed(2000.0, Duration::from_secs(90));
-    drop(tansu);
-    // the clients notice the broker is gone (their log says so) first
-    std::thread::sleep(Duration::from_secs(2));
+    let (engine, _lists) = engine_then_broker_outage("t9", 4, 2000, "5").await;
     let (code, took, logs) = engine.terminate();
     let tail: String = logs.lines().rev().take(30).collect::<Vec<_>>().join("\n");
     assert_eq!(code, Some(0), "log tail (newest first):\n{tail}");
@@ -636,20 +650,7 @@ async fn sigterm_during_a_broker_outage_exits_within_the_shutdown_timeout() {
 /// timeout during a broker outage).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_signal_exits_at_once() {
-    let tansu = Tansu::start();
-    create_topics(
-        &tansu.brokers,
-        &[("t10", 2), ("t10.alerts", 1), ("t10.dlq", 1)],
-    )
-    .await;
-    let (input, _) = texts(500);
-    produce_texts(&tansu.brokers, "t10", &input, 2).await;
-    let lists = small_lists();
-    let env = [("WORDWARDEN_SHUTDOWN_TIMEOUT_SECS", "30")];
-    let mut engine = EngineProcess::start(&tansu.brokers, "e2e-second", "t10", lists.path(), &env);
-    engine.wait_processed(500.0, Duration::from_secs(90));
-    drop(tansu);
-    std::thread::sleep(Duration::from_secs(2));
+    let (mut engine, _lists) = engine_then_broker_outage("t10", 2, 500, "30").await;
     engine.signal("TERM");
     std::thread::sleep(Duration::from_secs(1));
     assert!(
