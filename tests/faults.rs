@@ -211,6 +211,7 @@ async fn a_shutdown_that_cannot_finish_is_given_up_at_the_deadline() {
         committed(&brokers, "fg6", "f6", 0) <= 0,
         "nothing committed past unwritten alerts"
     );
+    eprintln!("shutdown given up after {took:?} (timeout 3 s)");
     // let the abandoned producer drain before the cluster goes
     mock.clear_request_errors(RDKafkaApiKey::Produce);
 }

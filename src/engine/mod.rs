@@ -277,7 +277,9 @@ const OVERRUN_GRACE: Duration = Duration::from_secs(2);
 /// Runs the engine until `shutdown` resolves, then drains in-flight work,
 /// flushes, commits and returns, each step ending at one deadline,
 /// `shutdown_timeout_secs` after the signal. A shutdown still unfinished
-/// 2 s later is given up: [`EngineError::ShutdownOverrun`].
+/// 2 s later is given up: [`EngineError::ShutdownOverrun`], with the
+/// engine's tasks and clients left as they are, not dropped (closing a
+/// consumer can hang in librdkafka), for the caller to exit.
 pub async fn run(
     config: Config,
     shared: Arc<Shared>,
