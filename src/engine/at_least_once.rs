@@ -197,11 +197,7 @@ pub(crate) async fn run(
     // the acknowledged records are flushed already: this is for the rest
     let producer_flush = producer.clone();
     let flush_for = stop.remaining(Duration::from_secs(5));
-    let _ = stop
-        .bounded(tokio::task::spawn_blocking(move || {
-            producer_flush.flush(flush_for)
-        }))
-        .await;
+    let _ = stop.blocking(move || producer_flush.flush(flush_for)).await;
     tracing::info!("stopped");
     results.into_iter().collect::<Result<(), _>>()
 }
@@ -321,9 +317,7 @@ async fn consume(
     // group session)
     let committing = consumer.clone();
     let commit = stop
-        .bounded(tokio::task::spawn_blocking(move || {
-            committing.commit_consumer_state(CommitMode::Sync)
-        }))
+        .blocking(move || committing.commit_consumer_state(CommitMode::Sync))
         .await;
     match commit {
         Some(Ok(Ok(())))

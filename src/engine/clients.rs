@@ -153,11 +153,7 @@ const CLOSE_WAIT: Duration = Duration::from_secs(30);
 /// blocking pool would hold up the runtime's shutdown for good).
 pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>, stop: &Stop) {
     let unsubscribing = consumer.clone();
-    let _ = stop
-        .bounded(tokio::task::spawn_blocking(move || {
-            unsubscribing.unsubscribe()
-        }))
-        .await;
+    let _ = stop.blocking(move || unsubscribing.unsubscribe()).await;
     let deadline = tokio::time::Instant::now() + stop.remaining(SERVE_REVOKE);
     while consumer.context().assigned.load(Ordering::Relaxed) > 0
         && tokio::time::Instant::now() < deadline

@@ -325,11 +325,9 @@ pub async fn run(
             reloader: Some(reloader.clone()),
             tokens: config.admin_tokens.clone(),
         };
-        {
-            let mut stop = stop_rx.clone();
-            let shutdown = async move { stop.requested().await };
-            Some(http::serve(&config.metrics_addr, state, shutdown).await?)
-        }
+        let mut stop = stop_rx.clone();
+        let shutdown = async move { stop.requested().await };
+        Some(http::serve(&config.metrics_addr, state, shutdown).await?)
     };
     let mut engine = Box::pin(async {
         match config.delivery {

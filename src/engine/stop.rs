@@ -72,6 +72,16 @@ impl Stop {
     pub(crate) async fn bounded<T>(&self, step: impl std::future::Future<Output = T>) -> Option<T> {
         tokio::time::timeout_at(self.deadline(), step).await.ok()
     }
+
+    /// Runs the blocking `call` (a librdkafka call waiting on the brokers)
+    /// off the async workers, until it returns or the deadline passes
+    /// (`None`: it runs on, abandoned). `Some(Err(_))`: it panicked.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<Result<T, tokio::task::JoinError>> {
+        self.bounded(tokio::task::spawn_blocking(call)).await
+    }
 }
 
 #[cfg(test)]
