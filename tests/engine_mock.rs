@@ -138,7 +138,7 @@ async fn graceful_shutdown_then_restart_from_committed_offsets() {
     let mock = mock_with_topics("in3", 2);
     let brokers = mock.bootstrap_servers();
     let lists = small_lists();
-    let first: Vec<String> = (0..50).map(|i| format!("{i} 客户名单")).collect();
+    let first = alerting_texts(0..50);
     let engine = Running::start(config(&brokers, "g3", "in3", lists.path()));
     engine.wait_joined(Duration::from_secs(60)).await;
     produce_texts(&brokers, "in3", &first, 2).await;
@@ -152,7 +152,7 @@ async fn graceful_shutdown_then_restart_from_committed_offsets() {
     );
 
     // more input while nothing runs
-    let second: Vec<String> = (50..80).map(|i| format!("{i} 客户名单")).collect();
+    let second = alerting_texts(50..80);
     produce_texts(&brokers, "in3", &second, 2).await;
 
     // one consumer: a lone member's join cannot start a second rebalance

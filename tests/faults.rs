@@ -61,15 +61,7 @@ async fn broker_outage_waits_reconnects_and_readyz_reflects_it() {
     cfg.kafka
         .insert("reconnect.backoff.max.ms".into(), "1000".into());
     let engine = Running::start(cfg);
-    produce_texts(
-        &brokers,
-        "f1",
-        &(0..100)
-            .map(|i| format!("{i} 客户名单"))
-            .collect::<Vec<_>>(),
-        2,
-    )
-    .await;
+    produce_texts(&brokers, "f1", &alerting_texts(0..100), 2).await;
     engine.wait_processed(100, Duration::from_secs(60)).await;
     let a = addr.clone();
     wait_until(Duration::from_secs(20), "ready", move || {
@@ -88,15 +80,7 @@ async fn broker_outage_waits_reconnects_and_readyz_reflects_it() {
     tokio::time::sleep(Duration::from_secs(10)).await;
     mock.broker_up(1).unwrap();
 
-    produce_texts(
-        &brokers,
-        "f1",
-        &(100..200)
-            .map(|i| format!("{i} 客户名单"))
-            .collect::<Vec<_>>(),
-        2,
-    )
-    .await;
+    produce_texts(&brokers, "f1", &alerting_texts(100..200), 2).await;
     // the outage may expire the group member: work redone after the
     // rebalance counts as processed twice, so wait on the alerts themselves
     let start = Instant::now();
@@ -120,13 +104,7 @@ async fn unwritable_alert_topic_stops_offsets_until_it_recovers() {
     let mock = mock("f2", 1);
     let brokers = mock.bootstrap_servers();
     let lists = small_lists();
-    produce_texts(
-        &brokers,
-        "f2",
-        &(0..50).map(|i| format!("{i} 客户名单")).collect::<Vec<_>>(),
-        1,
-    )
-    .await;
+    produce_texts(&brokers, "f2", &alerting_texts(0..50), 1).await;
     // every produce request fails with an authorization error for a while
     mock.request_errors(
         RDKafkaApiKey::Produce,
@@ -173,15 +151,7 @@ async fn a_shutdown_that_cannot_finish_is_given_up_at_the_deadline() {
     let mock = mock("f6", 1);
     let brokers = mock.bootstrap_servers();
     let lists = small_lists();
-    produce_texts(
-        &brokers,
-        "f6",
-        &(0..200)
-            .map(|i| format!("{i} 客户名单"))
-            .collect::<Vec<_>>(),
-        1,
-    )
-    .await;
+    produce_texts(&brokers, "f6", &alerting_texts(0..200), 1).await;
     mock.request_errors(
         RDKafkaApiKey::Produce,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 100_000],
@@ -225,9 +195,7 @@ async fn instances_join_and_leave_under_load_without_loss() {
     let b = brokers.clone();
     let load = tokio::spawn(async move {
         for chunk in 0..30 {
-            let texts: Vec<String> = (chunk * 200..chunk * 200 + 200)
-                .map(|i| format!("{i} 客户名单"))
-                .collect();
+            let texts = alerting_texts(chunk * 200..chunk * 200 + 200);
             produce_texts(&b, "f3", &texts, 6).await;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

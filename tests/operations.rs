@@ -243,7 +243,7 @@ async fn metrics_of_dashboard_and_rules_exist_and_prometheus_scrapes_them() {
     cfg.kafka
         .insert("statistics.interval.ms".into(), "500".into());
     let engine = Running::start(cfg);
-    let mut texts: Vec<String> = (0..20).map(|i| format!("{i} 客户名单")).collect();
+    let mut texts = alerting_texts(0..20);
     texts.push("\u{fffd}".into());
     produce_texts(&brokers, "ops", &texts, 1).await;
     produce(&brokers, "ops", &[(None, Some(b"\xff".to_vec()), Some(0))]).await;

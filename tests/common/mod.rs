@@ -54,6 +54,12 @@ pub fn small_lists() -> tempfile::TempDir {
     dir
 }
 
+/// Distinct texts numbered `range`, each alerting once on [`small_lists`]
+/// (`客户名单`), so alerts can be counted per message.
+pub fn alerting_texts(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("{i} 客户名单")).collect()
+}
+
 /// Engine config against `brokers`, quick to join a group.
 pub fn config(brokers: &str, group: &str, input: &str, lists: &Path) -> Config {
     let mut c = Config {
