@@ -81,36 +81,35 @@ impl Args {
 
 /// Resolves on SIGTERM or SIGINT. A second one exits the process at once
 /// (code 2), as operators expect of a second Ctrl-C: nothing more is
-/// committed, so what was not is read again after the restart.
-pub async fn termination() {
+/// committed, so what was not is read again after the restart. The handlers
+/// are installed when this is called, not when the future is first polled:
+/// a signal while the lists compile (seconds for large lists) is kept for
+/// the engine instead of killing the process. Call it inside the runtime.
+pub fn termination() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => {
+        signal(SignalKind::terminate())
+            .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+            .ok()
+    };
+    async move {
+        #[cfg(unix)]
+        if let Some((mut term, mut int)) = signals {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM received"),
+                _ = int.recv() => tracing::info!("SIGINT received"),
+            }
+            tokio::spawn(async move {
                 tokio::select! {
-                    _ = term.recv() => tracing::info!("SIGTERM received"),
-                    _ = int.recv() => tracing::info!("SIGINT received"),
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
                 }
-                tokio::spawn(async move {
-                    tokio::select! {
-                        _ = term.recv() => {}
-                        _ = int.recv() => {}
-                    }
-                    tracing::error!("a second stop signal: exiting without finishing the shutdown");
-                    std::process::exit(2);
-                });
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+                tracing::error!("a second stop signal: exiting without finishing the shutdown");
+                std::process::exit(2);
+            });
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
@@ -121,9 +120,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let ran = runtime.block_on(async move {
+        let stop = termination();
         let shared = Shared::new(&config)?;
         tracing::info!(version = %shared.ruleset.load().version(), "word lists loaded");
-        engine::run(config, shared, termination()).await?;
+        engine::run(config, shared, stop).await?;
         Ok(ExitCode::SUCCESS)
     });
     // the engine has stopped; a blocking call still waiting on the brokers
