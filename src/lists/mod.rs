@@ -419,7 +419,8 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         description: None,
         match_mode: MatchMode::default(),
         pinyin: true,
-        entries: Vec::new(),
+        // an entry a line at most: sized once (see `Compiler::add_file`)
+        entries: Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1),
     };
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     for (idx, raw) in text.lines().enumerate() {

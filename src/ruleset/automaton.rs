@@ -97,6 +97,15 @@ pub(crate) struct SortedKeys {
 }
 
 impl SortedKeys {
+    /// Room for `keys` keys of `bytes` bytes in all.
+    pub fn with_capacity(keys: usize, bytes: usize) -> SortedKeys {
+        SortedKeys {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(keys),
+            values: Vec::with_capacity(keys),
+        }
+    }
+
     /// Appends `key` with `value`; order and distinctness are checked by the
     /// build. Fails once the text would pass 4 GiB.
     pub fn push(&mut self, key: &str, value: u32) -> Result<(), RulesetError> {
@@ -492,7 +501,8 @@ impl Builder {
         let ids = &keys.values[..];
         // (state, keys lo..hi sharing its path, the path's length in bytes
         // and in characters)
-        let mut queue: VecDeque<(u32, u32, u32, u32, u32)> = VecDeque::new();
+        // never more entries than keys (each is a distinct prefix of some)
+        let mut queue: VecDeque<(u32, u32, u32, u32, u32)> = VecDeque::with_capacity(ids.len());
         queue.push_back((ROOT, 0, ids.len() as u32, 0, 0));
         let mut children: Vec<(u32, u32, u32, u32)> = Vec::new();
         let mut child_codes: Vec<u32> = Vec::new();
