@@ -99,14 +99,16 @@ def main():
             runs[e] = run(command(e), args.timeout)
         for e in ROUNDS_ENGINES:
             runs[e]["rounds_mb_s"] = [runs[e].get("scan_mb_s")]
+            runs[e]["rounds_build_s"] = [runs[e].get("build_s")]
         for _ in range(args.rounds - 1):
             for e in ROUNDS_ENGINES:
                 again = run(command(e), args.timeout)
-                seen = runs[e].pop("rounds_mb_s")
-                seen.append(again.get("scan_mb_s"))
+                seen = runs[e].pop("rounds_mb_s") + [again.get("scan_mb_s")]
+                seen_build = runs[e].pop("rounds_build_s") + [again.get("build_s")]
                 if again.get("scan_mb_s", -1) > runs[e].get("scan_mb_s", -1):
                     runs[e] = again
                 runs[e]["rounds_mb_s"] = seen
+                runs[e]["rounds_build_s"] = seen_build
         for e, r in runs.items():
             print(f"{name:16} {e:20} {json.dumps(r)}", file=sys.stderr, flush=True)
         results.append({"workload": name, "kind": kind, "terms": n, "corpus_mb": mb, "runs": runs})
@@ -179,8 +181,10 @@ def render(results, meta):
             elif name == "matcher-py-raw" or name == "matcher-py-fold":
                 note = "distinct words per message"
             if r.get("rounds_mb_s"):
-                spread = "/".join("-" if v is None else f"{v:g}" for v in r["rounds_mb_s"])
-                note = f"{note}; rounds {spread}" if note else f"rounds {spread}"
+                def rounds(key, unit):
+                    return "/".join("-" if v is None else f"{v:g}" for v in r.get(key, [])) + unit
+                spread = f"rounds {rounds('rounds_mb_s', ' MB/s')}, builds {rounds('rounds_build_s', ' s')}"
+                note = f"{note}; {spread}" if note else spread
             out.append(f"| {name} | {r['build_s']} | {r['scan_mb_s']} | {r['messages_per_s']:,.0f} | {r['peak_rss_mb']} | {r['messages_hit']:,} | {note} |")
         ac = fastest(runs, [p for p in RUST_PEERS if p.startswith("ac-")])
         ratios = [
