@@ -34,12 +34,12 @@ PEERS_PY = os.path.join(ROOT, "benches", "compare", "peers.py")
 RUST_PEERS = ["ac-auto", "ac-contiguous", "ac-noncontiguous", "ac-dfa", "ac-leftmost-longest",
               "daachorse-charwise", "daachorse-bytewise"]
 PY_PEERS = ["matcher-py-fold", "matcher-py-raw", "hyperscan", "pyahocorasick", "ahocorasick-rs"]
-# engines whose occurrence semantics are the same as wordwarden --mode raw on
-# these lists (every occurrence of every term, overlapping): their
-# messages_hit must agree exactly
 # run --rounds times, interleaved: the engines of the headline ratios
 ROUNDS_ENGINES = ["wordwarden-fold", "wordwarden-raw", "ac-auto", "ac-contiguous", "ac-dfa",
                   "daachorse-charwise"]
+# engines whose occurrence semantics are the same as wordwarden --mode raw on
+# these lists (every occurrence of every term, overlapping): their
+# messages_hit must agree exactly
 RAW_SEMANTICS = {"wordwarden-raw", "ac-auto", "ac-contiguous", "ac-noncontiguous", "ac-dfa",
                  "daachorse-charwise", "daachorse-bytewise", "matcher-py-raw", "hyperscan",
                  "pyahocorasick", "ahocorasick-rs", "ac-leftmost-longest"}

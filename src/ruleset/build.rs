@@ -1344,15 +1344,22 @@ struct FoldedKeys {
     ascii: SortedKeys,
 }
 
+/// The bytes of the pending patterns' keys (the arena also holds the other
+/// matcher's): what their sorted key list is sized for.
+fn key_bytes(pending: &[PendingPattern]) -> usize {
+    pending.iter().map(|p| p.key.len as usize).sum()
+}
+
 fn group_folded(
     pending: Vec<PendingPattern>,
     arena: &KeyArena,
 ) -> Result<FoldedKeys, RulesetError> {
     // either may take every key: reserved address space, touched only as
     // filled
+    let bytes = key_bytes(&pending);
     let (mut wide, mut ascii) = (
-        SortedKeys::with_capacity(pending.len(), arena.0.len()),
-        SortedKeys::with_capacity(pending.len(), arena.0.len()),
+        SortedKeys::with_capacity(pending.len(), bytes),
+        SortedKeys::with_capacity(pending.len(), bytes),
     );
     let patterns = group(pending, arena, |key, id| {
         if key.is_ascii() {
@@ -1413,7 +1420,7 @@ fn group_exact(
     pending: Vec<PendingPattern>,
     arena: &KeyArena,
 ) -> Result<(PatternTable, SortedKeys), RulesetError> {
-    let mut keys = SortedKeys::with_capacity(pending.len(), arena.0.len());
+    let mut keys = SortedKeys::with_capacity(pending.len(), key_bytes(&pending));
     let patterns = group(pending, arena, |key, id| keys.push(key, id))?;
     Ok((patterns, keys))
 }
