@@ -859,14 +859,11 @@ impl Compiler {
         // on those copies and on the kernel zeroing the pages they landed on
         let entries_hint = entries.size_hint().0;
         self.rules.reserve(entries_hint);
-        let patterns_hint = match match_mode {
-            MatchMode::Fold => entries_hint * (1 + usize::from(mode.1)),
-            MatchMode::Exact => entries_hint,
+        let (pending, patterns_hint) = match match_mode {
+            MatchMode::Fold => (&mut self.folded, entries_hint * (1 + usize::from(mode.1))),
+            MatchMode::Exact => (&mut self.exact, entries_hint),
         };
-        match match_mode {
-            MatchMode::Fold => self.folded.reserve(patterns_hint),
-            MatchMode::Exact => self.exact.reserve(patterns_hint),
-        }
+        pending.reserve(patterns_hint);
         // keys of a few characters (a CJK character is 3 bytes, a pinyin
         // syllable up to 6); longer ones grow it as before
         self.keys.0.reserve(patterns_hint * 24);
