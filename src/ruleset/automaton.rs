@@ -117,6 +117,11 @@ impl SortedKeys {
         Ok(())
     }
 
+    /// Replaces every key's value by `f` of it.
+    pub fn map_values(&mut self, f: impl Fn(u32) -> u32) {
+        self.values.iter_mut().for_each(|v| *v = f(*v));
+    }
+
     /// How many keys.
     pub fn len(&self) -> usize {
         self.ends.len()

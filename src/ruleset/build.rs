@@ -253,7 +253,23 @@ pub(crate) struct Pattern {
     first: Alt,
 }
 
-/// The patterns of one matcher, indexed by the values of its automata.
+/// The bit that marks an automaton value as a rule id (see
+/// [`PatternTable::automaton_value`]); values without it index the patterns.
+pub(crate) const RULE_VALUE: u32 = 1 << 31;
+
+/// What an automaton value stands for: a plain term's rule, else the pattern
+/// to read.
+#[inline(always)]
+pub(crate) fn rule_of_value(value: u32) -> Result<u32, u32> {
+    if value & RULE_VALUE != 0 {
+        Ok(value & !RULE_VALUE)
+    } else {
+        Err(value)
+    }
+}
+
+/// The patterns of one matcher, indexed by the values of its automata
+/// (those of plain terms stand for their rule instead).
 #[derive(Clone, Default)]
 pub(crate) struct PatternTable {
     patterns: Vec<Pattern>,
@@ -278,10 +294,25 @@ impl PatternTable {
         std::iter::once(&pattern.first).chain(more)
     }
 
-    /// How many patterns.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.patterns.len()
+    /// What the automata hold for pattern `id`: for a plain term (one
+    /// meaning, a rule, no word boundary to check, no run lengths, not
+    /// pinyin) the rule, tagged by [`RULE_VALUE`], so that its matches are
+    /// decided without reading the pattern: on text dense with hits that read
+    /// was a cache miss a match. Otherwise `id`.
+    fn automaton_value(&self, id: u32) -> u32 {
+        let Some(p) = self.patterns.get(id as usize) else {
+            return id;
+        };
+        match p.first {
+            Alt {
+                runs: NO_RUNS,
+                target: Target::Rule(rule),
+                pinyin: false,
+            } if p.more_len == 0 && !p.bound_start && !p.bound_end && rule < RULE_VALUE => {
+                rule | RULE_VALUE
+            }
+            _ => id,
+        }
     }
 
     /// Whether there are none.
@@ -478,15 +509,16 @@ pub(crate) enum ExactAutomaton {
 }
 
 impl ExactAutomaton {
-    /// Calls `each(pattern, start, end)` for every occurrence, overlapping.
+    /// Calls `each(value, start, end)` for every occurrence, overlapping: the
+    /// automaton value of its pattern (see [`rule_of_value`]).
     /// Out of line, so its inlined transition loop stays out of the folded
     /// walks' code (see [`Walk::step`](super::automaton::Walk::step)).
     #[inline(never)]
-    pub fn for_each_overlapping(&self, text: &str, mut each: impl FnMut(usize, usize, usize)) {
+    pub fn for_each_overlapping(&self, text: &str, mut each: impl FnMut(u32, usize, usize)) {
         match self {
             ExactAutomaton::Bytes(ac) => {
                 for m in ac.find_overlapping_iter(text) {
-                    each(m.pattern().as_usize(), m.start(), m.end());
+                    each(m.pattern().as_u32(), m.start(), m.end());
                 }
             }
             ExactAutomaton::Chars(automaton) => {
@@ -495,14 +527,14 @@ impl ExactAutomaton {
                     walk.step_inlined(ch);
                     if walk.has_match() {
                         let end = at + ch.len_utf8();
-                        for (pattern, chars) in walk.matches() {
+                        for (value, chars) in walk.matches() {
                             // back `chars` characters from the end
                             let start = text[..end]
                                 .char_indices()
                                 .rev()
                                 .nth(chars.saturating_sub(1) as usize)
                                 .map_or(0, |(i, _)| i);
-                            each(pattern as usize, start, end);
+                            each(value, start, end);
                         }
                     }
                 }
@@ -1365,6 +1397,8 @@ fn group_folded(
             wide.push(key, id)
         }
     })?;
+    wide.map_values(|id| patterns.automaton_value(id));
+    ascii.map_values(|id| patterns.automaton_value(id));
     Ok(FoldedKeys {
         patterns,
         wide,
@@ -1419,6 +1453,9 @@ fn group_exact(
 ) -> Result<(PatternTable, SortedKeys), RulesetError> {
     let mut keys = SortedKeys::with_capacity(pending.len(), key_bytes(&pending));
     let patterns = group(pending, arena, |key, id| keys.push(key, id))?;
+    // (a byte automaton, for all-ASCII keys, reports key indexes instead:
+    // the same as pattern ids, one pattern a key)
+    keys.map_values(|id| patterns.automaton_value(id));
     Ok((patterns, keys))
 }
 

@@ -2,7 +2,9 @@
 //! allow phrases, combinations, regexes and detectors.
 
 use super::automaton::{CharAutomaton, Walk};
-use super::build::{Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target};
+use super::build::{
+    rule_of_value, Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target,
+};
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
 use crate::fold::{
@@ -226,8 +228,20 @@ impl<'r> Scanner<'r> {
         {
             let sink = &mut self.sink;
             ex.automaton
-                .for_each_overlapping(text, |pattern, start, end| {
-                    let pat = ex.patterns.get(pattern as u32);
+                .for_each_overlapping(text, |value, start, end| {
+                    let pattern = match rule_of_value(value) {
+                        Ok(rule) => {
+                            sink.cands.push(Cand {
+                                rule,
+                                field,
+                                start: start as u32,
+                                end: end as u32,
+                            });
+                            return;
+                        }
+                        Err(pattern) => pattern,
+                    };
+                    let pat = ex.patterns.get(pattern);
                     let ok_start = !pat.bound_start || raw_boundary_before(text, start);
                     let ok_end = !pat.bound_end || raw_boundary_after(text, end);
                     for alt in ex.patterns.alts(pat) {
@@ -812,8 +826,21 @@ fn step(
         end,
     });
     stepper.consume(ch);
-    let at = (units.len() - 1) as u32;
-    stepper.for_each_match(|pattern| pending.push((pattern, at)));
+    let at = units.len() - 1;
+    stepper.for_each_match(|value, len| match rule_of_value(value) {
+        // a plain term needs neither its pattern nor the next unit
+        Ok(rule) => {
+            if let Some(first) = (at + 1).checked_sub(len as usize) {
+                sink.cands.push(Cand {
+                    rule,
+                    field,
+                    start: units[first].start,
+                    end: units[at].end,
+                });
+            }
+        }
+        Err(pattern) => pending.push((pattern, at as u32)),
+    });
 }
 
 /// A walk's state in both automata of a [`FoldedMatcher`] (see there for why
@@ -930,13 +957,14 @@ impl<'a> Steppers<'a> {
         self.wide.lane.any_match() || self.ascii.any_match()
     }
 
-    /// Calls `each(pattern)` for every pattern ending at the last unit.
+    /// Calls `each(value, units)` for every key ending at the last unit: its
+    /// automaton value and its length.
     #[inline(always)]
-    fn for_each_match(&self, mut each: impl FnMut(u32)) {
+    fn for_each_match(&self, mut each: impl FnMut(u32, u32)) {
         for lane in [&self.wide.lane, &self.ascii] {
             if let (true, Some(w)) = (lane.moved, &lane.walk) {
-                for (pattern, _) in w.matches() {
-                    each(pattern);
+                for (value, len) in w.matches() {
+                    each(value, len);
                 }
             }
         }
@@ -1182,6 +1210,51 @@ mod tests {
     }
 
     proptest! {
+        /// Raw mode reports each term where it is written: its first
+        /// occurrence, and how many places it occurs at. Plain terms are
+        /// decided from the automaton's value alone, a key in two lists
+        /// (`灵通`) through its pattern: both ways are checked.
+        #[test]
+        fn raw_hits_are_where_the_terms_are_written(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "内", "幕", "消", "息", "灵", "通", "人", "士", "股", " ", "x", "😀",
+                    "内幕消息", "消息灵通人士",
+                ]),
+                0..32,
+            )
+        ) {
+            let lists = WordListSet::from_sources(vec![
+                ("a.txt".into(), "内幕消息\n消息灵通人士\n灵通\n股\n".into()),
+                ("b.txt".into(), "内幕\n灵通\n".into()),
+            ]);
+            let rs = RulesetBuilder::new().raw(true).build(&lists).expect("compiles");
+            let text: String = parts.concat();
+            let mut found: Vec<(String, String, usize, usize, usize)> = rs
+                .find(&text)
+                .iter()
+                .map(|h| {
+                    let r = h.rule();
+                    (r.term.clone(), r.file.to_string(), h.start, h.end, h.count as usize)
+                })
+                .collect();
+            found.sort();
+            let mut expected = Vec::new();
+            for r in &rs.rules {
+                let at: Vec<usize> = (0..text.len())
+                    .filter(|&i| text.is_char_boundary(i) && text[i..].starts_with(&r.term))
+                    .collect();
+                if let Some(&first) = at.first() {
+                    let end = first + r.term.len();
+                    expected.push((r.term.clone(), r.file.to_string(), first, end, at.len()));
+                }
+            }
+            expected.sort();
+            prop_assert_eq!(found, expected, "{:?}", text);
+        }
+    }
+
+    proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         /// Stepping the all-ASCII automaton on ASCII units only, and resetting
         /// it on the others, finds exactly what one automaton of every key
@@ -1208,15 +1281,11 @@ mod tests {
             for a in split.wide.iter().chain(split.ascii.iter()) {
                 pairs.extend(a.pairs());
             }
-            let mut by_id = vec![String::new(); split.patterns.len()];
-            let mut ids: Vec<u32> = pairs.iter().map(|(_, v)| *v).collect();
-            ids.sort_unstable();
-            for (k, v) in pairs {
-                by_id[v as usize] = k;
-            }
+            // (sorted by key: the two automata's keys are distinct)
+            pairs.sort();
             let mut keys = SortedKeys::default();
-            for id in ids {
-                keys.push(&by_id[id as usize], id).expect("fits");
+            for (k, v) in &pairs {
+                keys.push(k, *v).expect("fits");
             }
             let one = FoldedMatcher {
                 wide: CharAutomaton::build(&keys).expect("builds"),
