@@ -174,6 +174,9 @@ fn stretch_keeps_genuine_repeats() {
     assert_eq!(terms(&rs, "assert"), vec!["assert"]);
     assert_eq!(terms(&rs, "asssert"), vec!["assert"]);
     assert!(terms(&rs, "asert").is_empty());
+    // a stretched match covers its last character's whole run
+    assert_eq!(hits(&rs, "看老老鼠鼠仓仓仓!")[0].2, "老老鼠鼠仓仓仓");
+    assert_eq!(hits(&rs, "二二二")[0].2, "二二二");
 }
 
 #[test]

@@ -121,7 +121,7 @@ struct RuleHits {
 pub struct Scanner<'r> {
     rs: &'r Ruleset,
     units: Vec<Unit>,
-    pending: Vec<(u32, u32)>,
+    pending: Vec<PendingMatch>,
     detections: Vec<Detection>,
     /// The light-folded text regexes are tried on.
     light: String,
@@ -133,7 +133,7 @@ pub struct Scanner<'r> {
 #[derive(Default)]
 pub struct ScanBuffers {
     units: Vec<Unit>,
-    pending: Vec<(u32, u32)>,
+    pending: Vec<PendingMatch>,
     detections: Vec<Detection>,
     light: String,
     sink: Sink,
@@ -604,7 +604,7 @@ fn walk_folded(
     field: u32,
     text: &str,
     units: &mut Vec<Unit>,
-    pending: &mut Vec<(u32, u32)>,
+    pending: &mut Vec<PendingMatch>,
     sink: &mut Sink,
 ) {
     units.clear();
@@ -802,7 +802,7 @@ fn step(
     end: u32,
     noise: bool,
     units: &mut Vec<Unit>,
-    pending: &mut Vec<(u32, u32)>,
+    pending: &mut Vec<PendingMatch>,
     stepper: &mut Steppers<'_>,
     sink: &mut Sink,
 ) {
@@ -826,20 +826,13 @@ fn step(
         end,
     });
     stepper.consume(ch);
-    let at = units.len() - 1;
-    stepper.for_each_match(|value, len| match rule_of_value(value) {
-        // a plain term needs neither its pattern nor the next unit
-        Ok(rule) => {
-            if let Some(first) = (at + 1).checked_sub(len as usize) {
-                sink.cands.push(Cand {
-                    rule,
-                    field,
-                    start: units[first].start,
-                    end: units[at].end,
-                });
-            }
-        }
-        Err(pattern) => pending.push((pattern, at as u32)),
+    let last = (units.len() - 1) as u32;
+    stepper.for_each_match(|value, len| {
+        pending.push(PendingMatch {
+            value,
+            last,
+            units: len,
+        })
     });
 }
 
@@ -971,6 +964,17 @@ impl<'a> Steppers<'a> {
     }
 }
 
+/// A key that ended at unit `last`: decided once that unit's run and the
+/// unit after it are known ([`resolve`]).
+#[derive(Clone, Copy)]
+struct PendingMatch {
+    /// The key's automaton value (see [`rule_of_value`]).
+    value: u32,
+    last: u32,
+    /// The key's length in units.
+    units: u32,
+}
+
 /// Decides the matches ending at the last unit, now that its run length and
 /// the unit after it are known.
 #[cold]
@@ -979,13 +983,29 @@ fn resolve(
     rs: &Ruleset,
     field: u32,
     units: &[Unit],
-    pending: &mut Vec<(u32, u32)>,
+    pending: &mut Vec<PendingMatch>,
     next: Option<(char, bool)>,
     sink: &mut Sink,
 ) {
-    for (pid, last) in pending.drain(..) {
+    for m in pending.drain(..) {
+        let last = m.last as usize;
+        let pid = match rule_of_value(m.value) {
+            // a plain term: decided without reading its pattern (its end is
+            // the end of its last unit's whole run, known only now)
+            Ok(rule) => {
+                if let Some(first) = (last + 1).checked_sub(m.units as usize) {
+                    sink.cands.push(Cand {
+                        rule,
+                        field,
+                        start: units[first].start,
+                        end: units[last].end,
+                    });
+                }
+                continue;
+            }
+            Err(pid) => pid,
+        };
         let pat: &Pattern = fm.patterns.get(pid);
-        let last = last as usize;
         let Some(first) = (last + 1).checked_sub(pat.units as usize) else {
             continue;
         };
