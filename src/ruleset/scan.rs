@@ -989,26 +989,26 @@ fn resolve(
 ) {
     for m in pending.drain(..) {
         let last = m.last as usize;
-        let pid = match rule_of_value(m.value) {
-            // a plain term: decided without reading its pattern (its end is
-            // the end of its last unit's whole run, known only now)
-            Ok(rule) => {
-                if let Some(first) = (last + 1).checked_sub(m.units as usize) {
-                    sink.cands.push(Cand {
-                        rule,
-                        field,
-                        start: units[first].start,
-                        end: units[last].end,
-                    });
-                }
-                continue;
-            }
-            Err(pid) => pid,
-        };
-        let pat: &Pattern = fm.patterns.get(pid);
-        let Some(first) = (last + 1).checked_sub(pat.units as usize) else {
+        // (the key's length in units is its pattern's too)
+        let Some(first) = (last + 1).checked_sub(m.units as usize) else {
             continue;
         };
+        // the end of the last unit's whole run, known only now
+        let (start, end) = (units[first].start, units[last].end);
+        let pat: &Pattern = match rule_of_value(m.value) {
+            // a plain term: decided without reading its pattern
+            Ok(rule) => {
+                sink.cands.push(Cand {
+                    rule,
+                    field,
+                    start,
+                    end,
+                });
+                continue;
+            }
+            Err(pid) => fm.patterns.get(pid),
+        };
+        debug_assert_eq!(pat.units, m.units);
         let ok_start = !pat.bound_start
             || first == 0
             || units[first].after_noise
@@ -1018,7 +1018,6 @@ fn resolve(
                 None => true,
                 Some((ch, after_noise)) => after_noise || !is_word_char(ch),
             };
-        let (start, end) = (units[first].start, units[last].end);
         for alt in fm.patterns.alts(pat) {
             let verdict = if !(ok_start && ok_end) {
                 Some(Verdict::NoWordBoundary)
