@@ -64,13 +64,14 @@ impl EngineContext {
     /// Records this consumer's view of the brokers and derives the
     /// instance's: up while at least one of its consumers sees a broker up.
     fn set_broker_up(&self, up: bool) {
+        let mut consumers_up = self
+            .shared
+            .consumers_up
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let was = self.broker_up.swap(up, Ordering::Relaxed);
-        let consumers_up = match (was, up) {
-            (false, true) => self.shared.consumers_up.fetch_add(1, Ordering::Relaxed) + 1,
-            (true, false) => self.shared.consumers_up.fetch_sub(1, Ordering::Relaxed) - 1,
-            _ => self.shared.consumers_up.load(Ordering::Relaxed),
-        };
-        let instance_up = consumers_up > 0;
+        *consumers_up += i64::from(up) - i64::from(was);
+        let instance_up = *consumers_up > 0;
         self.shared.brokers_up.store(instance_up, Ordering::Relaxed);
         self.shared.metrics.brokers_up.set(i64::from(instance_up));
     }
@@ -122,5 +123,53 @@ impl ConsumerContext for EngineContext {
             Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
             Rebalance::Revoke(_) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Arc<Shared> {
+        let config = super::super::Config {
+            wordlists: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wordlists"),
+            ..Default::default()
+        };
+        Shared::new(&config).expect("bundled lists compile")
+    }
+
+    fn consumer_of(shared: &Arc<Shared>) -> EngineContext {
+        EngineContext {
+            shared: shared.clone(),
+            assigned: Default::default(),
+            joined: Default::default(),
+            broker_up: Default::default(),
+            commit_on_revoke: true,
+            errors: Default::default(),
+        }
+    }
+
+    fn instance_up(shared: &Shared) -> (bool, i64) {
+        (
+            shared.brokers_up.load(Ordering::Relaxed),
+            shared.metrics.brokers_up.get(),
+        )
+    }
+
+    /// The instance is up while any of its consumers sees a broker up.
+    #[test]
+    fn instance_is_up_while_any_consumer_sees_a_broker() {
+        let shared = shared();
+        let (a, b) = (consumer_of(&shared), consumer_of(&shared));
+        a.set_broker_up(true);
+        b.set_broker_up(true);
+        a.set_broker_up(false);
+        assert_eq!(instance_up(&shared), (true, 1), "b still sees one");
+        a.set_broker_up(false);
+        assert_eq!(instance_up(&shared), (true, 1), "a repeated report");
+        b.set_broker_up(false);
+        assert_eq!(instance_up(&shared), (false, 0));
+        a.set_broker_up(true);
+        assert_eq!(instance_up(&shared), (true, 1));
     }
 }

@@ -113,10 +113,16 @@ pub struct Shared {
     /// [`Config::consumer_count`], every consumer has joined the group once,
     /// and no first join of this instance will start another rebalance.
     pub members_joined: AtomicI64,
-    /// At least one broker connection up.
+    /// At least one broker connection up. Written only while
+    /// [`Shared::consumers_up`] is locked, so the last write always agrees
+    /// with the count.
     pub brokers_up: AtomicBool,
-    /// Consumers of this instance that last saw a broker up.
-    pub consumers_up: AtomicI64,
+    /// Consumers of this instance that last saw a broker up. A lock, not an
+    /// atomic: a consumer's transition updates its own flag, this count, the
+    /// instance's flag and the gauge together, so that two consumers'
+    /// transitions racing cannot leave the instance's flag at the value the
+    /// earlier one computed (a statistics report every few seconds: cheap).
+    pub(crate) consumers_up: Mutex<i64>,
     /// Messages processed (all outcomes), for tests and the demo.
     pub processed: AtomicI64,
     unknown_types_logged: Mutex<HashSet<String>>,
@@ -219,7 +225,7 @@ impl Shared {
             members_assigned: AtomicI64::new(0),
             members_joined: AtomicI64::new(0),
             brokers_up: AtomicBool::new(true),
-            consumers_up: AtomicI64::new(0),
+            consumers_up: Mutex::new(0),
             processed: AtomicI64::new(0),
             unknown_types_logged: Mutex::new(HashSet::new()),
         };
