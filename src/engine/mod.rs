@@ -113,9 +113,9 @@ pub struct Shared {
     /// [`Config::consumer_count`], every consumer has joined the group once,
     /// and no first join of this instance will start another rebalance.
     pub members_joined: AtomicI64,
-    /// At least one broker connection up. Written only while
-    /// [`Shared::consumers_up`] is locked, so the last write always agrees
-    /// with the count.
+    /// At least one broker connection up. Written only by a consumer's
+    /// broker report, under the lock of the count of consumers that see a
+    /// broker, so the last write always agrees with that count.
     pub brokers_up: AtomicBool,
     /// Consumers of this instance that last saw a broker up. A lock, not an
     /// atomic: a consumer's transition updates its own flag, this count, the
