@@ -224,6 +224,13 @@ pub(crate) struct Alt {
 pub(crate) const NO_RUNS: u32 = u32::MAX;
 
 impl Alt {
+    /// Whether this meaning has run lengths (its term repeats a character,
+    /// so some unit's is over one).
+    #[inline(always)]
+    pub fn has_runs(&self) -> bool {
+        self.runs != NO_RUNS
+    }
+
     /// The minimum run length of each of the pattern's `units`, if any.
     pub fn runs<'t>(&self, table: &'t [u16], units: u32) -> Option<&'t [u16]> {
         if self.runs == NO_RUNS {
@@ -257,6 +264,11 @@ pub(crate) struct Pattern {
 /// [`PatternTable::automaton_value`]); values without it index the patterns.
 pub(crate) const RULE_VALUE: u32 = 1 << 31;
 
+/// The bit that marks a pattern's automaton value when every meaning of the
+/// pattern needs some character of the text repeated (see
+/// [`PatternTable::automaton_value`]). Pattern ids stay below it.
+const REPEATS_VALUE: u32 = 1 << 30;
+
 /// What an automaton value stands for: a plain term's rule, else the pattern
 /// to read.
 #[inline(always)]
@@ -264,8 +276,17 @@ pub(crate) fn rule_of_value(value: u32) -> Result<u32, u32> {
     if value & RULE_VALUE != 0 {
         Ok(value & !RULE_VALUE)
     } else {
-        Err(value)
+        Err(value & !REPEATS_VALUE)
     }
+}
+
+/// Whether every meaning of the value's pattern needs some unit's run longer
+/// than one (a term that repeats a character, as `的的` folds to the key `的`
+/// that must occur twice in a row): where each unit of the match occurs once,
+/// all of them are dropped, which is decided without reading the pattern.
+#[inline(always)]
+pub(crate) fn needs_repeat(value: u32) -> bool {
+    value & (RULE_VALUE | REPEATS_VALUE) == REPEATS_VALUE
 }
 
 /// The patterns of one matcher, indexed by the values of its automata
@@ -298,7 +319,11 @@ impl PatternTable {
     /// meaning, a rule, no word boundary to check, no run lengths, not
     /// pinyin) the rule, tagged by [`RULE_VALUE`], so that its matches are
     /// decided without reading the pattern: on text dense with hits that read
-    /// was a cache miss a match. Otherwise `id`.
+    /// was a cache miss a match. For a pattern all of whose meanings have run
+    /// lengths, `id` tagged by [`REPEATS_VALUE`] (see [`needs_repeat`]): on
+    /// Chinese chat a list's `哈哈` or `的的` ends at every `哈` or `的`, and
+    /// half of the matches of a dense list were such keys, each read to be
+    /// dropped. Otherwise `id`.
     fn automaton_value(&self, id: u32) -> u32 {
         let Some(p) = self.patterns.get(id as usize) else {
             return id;
@@ -311,6 +336,7 @@ impl PatternTable {
             } if p.more_len == 0 && !p.bound_start && !p.bound_end && rule < RULE_VALUE => {
                 rule | RULE_VALUE
             }
+            _ if self.alts(p).all(Alt::has_runs) => id | REPEATS_VALUE,
             _ => id,
         }
     }
@@ -1261,7 +1287,11 @@ fn group(
                 table.more.push(p.alt);
             }
             _ => {
-                keep(key, table.patterns.len() as u32)?;
+                let id = u32::try_from(table.patterns.len())
+                    .ok()
+                    .filter(|&id| id < REPEATS_VALUE)
+                    .ok_or_else(|| RulesetError::Automaton("over 2^30 patterns".into()))?;
+                keep(key, id)?;
                 table.patterns.push(Pattern {
                     units: p.units,
                     bound_start: p.bound_start,

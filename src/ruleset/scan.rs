@@ -3,7 +3,7 @@
 
 use super::automaton::{CharAutomaton, Walk};
 use super::build::{
-    rule_of_value, Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target,
+    needs_repeat, rule_of_value, Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target,
 };
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
@@ -993,6 +993,15 @@ fn resolve(
         let Some(first) = (last + 1).checked_sub(m.units as usize) else {
             continue;
         };
+        // run lengths are kept only for terms that repeat a character: where
+        // the text repeats none of the match's units, every meaning that has
+        // them is dropped without reading them (on text dense with hits, a
+        // likely cache miss each)
+        let repeats = units[first..=last].iter().any(|u| u.run > 1);
+        if !repeats && needs_repeat(m.value) && sink.trace.is_none() {
+            // every meaning has them (explain still lists each)
+            continue;
+        }
         // the end of the last unit's whole run, known only now
         let (start, end) = (units[first].start, units[last].end);
         let pat: &Pattern = match rule_of_value(m.value) {
@@ -1021,6 +1030,8 @@ fn resolve(
         for alt in fm.patterns.alts(pat) {
             let verdict = if !(ok_start && ok_end) {
                 Some(Verdict::NoWordBoundary)
+            } else if !repeats && alt.has_runs() {
+                Some(Verdict::RunTooShort)
             } else if let Some(runs) = alt.runs(&fm.runs, pat.units) {
                 let short = runs
                     .iter()
@@ -1357,6 +1368,82 @@ mod tests {
                     text
                 );
             }
+        }
+    }
+
+    /// Terms that repeat a character beside a key they share: `的的` and
+    /// `的的的` fold to the key `的`, which every meaning needs repeated (its
+    /// matches are dropped where the text has one `的` without reading the
+    /// pattern); `的不` and `的的不` share the key `的不`, which has a meaning
+    /// without run lengths.
+    fn repeats_ruleset() -> Ruleset {
+        let lists = WordListSet::from_sources(vec![(
+            "a.txt".into(),
+            "的的\n的的的\n的不\n的的不\n哈哈哈\n".into(),
+        )]);
+        RulesetBuilder::new().build(&lists).expect("compiles")
+    }
+
+    #[test]
+    fn keys_that_need_a_repeat_are_tagged_and_dropped_without_one() {
+        let rs = repeats_ruleset();
+        let fm = rs.folded.as_ref().expect("folded lists");
+        let wide = fm.wide.as_ref().expect("wide keys");
+        let value_of = |key: &str| {
+            let mut walk = wide.walk();
+            key.chars().for_each(|c| walk.step(c));
+            walk.matches().next().map(|(value, _)| value)
+        };
+        // the test exercises the shortcut, not only the full decision
+        assert!(value_of("的").is_some_and(needs_repeat));
+        assert!(value_of("哈").is_some_and(needs_repeat));
+        assert!(value_of("的不").is_some_and(|v| !needs_repeat(v)));
+        let terms = |text: &str| -> Vec<String> {
+            let mut t: Vec<String> = rs
+                .find(text)
+                .iter()
+                .map(|h| h.rule().term.clone())
+                .collect();
+            t.sort();
+            t
+        };
+        assert!(terms("的").is_empty());
+        assert_eq!(terms("的的"), vec!["的的"]);
+        assert_eq!(terms("的的的"), vec!["的的", "的的的"]);
+        assert_eq!(terms("的不"), vec!["的不"]);
+        assert_eq!(terms("的的不"), vec!["的不", "的的", "的的不"]);
+        assert!(terms("哈哈").is_empty());
+        assert_eq!(terms("哈哈哈哈"), vec!["哈哈哈"]);
+        // explain still lists what the shortcut drops, with the reason
+        let (found, trace) = rs.scanner().explain(&["他的"]);
+        assert!(found.hits.is_empty());
+        let dropped: Vec<&Candidate> = trace
+            .iter()
+            .filter(|c| c.verdict == Verdict::RunTooShort)
+            .collect();
+        assert_eq!(dropped.len(), 2, "{trace:?}");
+        assert!(dropped.iter().all(|c| (c.start, c.end) == (3, 6)));
+    }
+
+    proptest! {
+        /// Scanning (which drops a key that needs a repeat without reading
+        /// its pattern) finds the same hits as explaining (which reads every
+        /// pattern to trace it), on texts of repeated and single characters.
+        #[test]
+        fn the_repeat_shortcut_keeps_every_hit(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["的", "不", "哈", "他", " ", "*", "的的", "哈哈"]),
+                0..24,
+            )
+        ) {
+            let rs = repeats_ruleset();
+            let text: String = parts.concat();
+            let view = |hits: &[Hit]| -> Vec<(String, usize, usize, u32)> {
+                hits.iter().map(|h| (h.rule().term.clone(), h.start, h.end, h.count)).collect()
+            };
+            let scanned = rs.scanner().scan(&[&text]);
+            let (explained, _) = rs.scanner().explain(&[&text]);
+            prop_assert_eq!(view(&scanned.hits), view(&explained.hits), "{:?}", text);
         }
     }
 }
