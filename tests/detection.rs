@@ -383,6 +383,49 @@ proptest! {
         }
     }
 
+    /// Word lists are maintainers' input: whatever a file holds, compiling,
+    /// linting and scanning with it give a ruleset or diagnostics, never a
+    /// panic. Lines are pieced together from the format's syntax (directives,
+    /// allow phrases, regexes, detectors, combinations) and stray bytes.
+    #[test]
+    fn nothing_panics_on_any_word_list(
+        lines in proptest::collection::vec(
+            proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(vec![
+                        "#! severity: ", "#! match: exact", "#! match: ", "#! pinyin: off",
+                        "#! description: ", "high", "bogus", "!", "re:", "@cn_mobile", "@", " & ",
+                        " ~ ", "&", "~", "(", ")", "[", "]", "*", "+", "?", "{9999}", "\\",
+                        "(?-i:", "内幕", "二二", "的的", "ａ", "A", "x", " ", "\t", "\u{200B}",
+                        "😀", "#", "內", "卐",
+                    ]).prop_map(|s| s.as_bytes().to_vec()),
+                    proptest::collection::vec(any::<u8>(), 1..4),
+                ],
+                0..8,
+            ).prop_map(|parts| parts.concat()),
+            0..12,
+        ),
+        exact in any::<bool>(),
+    ) {
+        let mut text = lines.join(&b'\n');
+        if exact {
+            text.splice(0..0, b"#! match: exact\n".iter().copied());
+        }
+        let lists = WordListSet::from_sources(vec![
+            ("a.txt".into(), text),
+            ("b.txt".into(), b"\xe5\x86\x85\xe5\xb9\x95\n!\xe7\x89\xb9\n".to_vec()),
+        ]);
+        let builder = Ruleset::builder();
+        let _ = wordwarden::lint::lint(&lists, &builder);
+        if let Ok(rs) = builder.build(&lists) {
+            for probe in ["内幕消息", "二二的的 x ａ", "", "13800138000 A*B"] {
+                for h in rs.find(probe) {
+                    prop_assert!(probe.is_char_boundary(h.start) && probe.is_char_boundary(h.end));
+                }
+            }
+        }
+    }
+
     #[test]
     fn folding_already_folded_text_changes_nothing(text in any::<String>()) {
         let once = wordwarden::fold::fold_term(&text);
