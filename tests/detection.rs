@@ -413,7 +413,7 @@ proptest! {
         }
         let lists = WordListSet::from_sources(vec![
             ("a.txt".into(), text),
-            ("b.txt".into(), b"\xe5\x86\x85\xe5\xb9\x95\n!\xe7\x89\xb9\n".to_vec()),
+            ("b.txt".into(), "内幕\n!特\n".as_bytes().to_vec()),
         ]);
         let builder = Ruleset::builder();
         let _ = wordwarden::lint::lint(&lists, &builder);
