@@ -233,7 +233,7 @@ impl Alt {
 
     /// The minimum run length of each of the pattern's `units`, if any.
     pub fn runs<'t>(&self, table: &'t [u16], units: u32) -> Option<&'t [u16]> {
-        if self.runs == NO_RUNS {
+        if !self.has_runs() {
             return None;
         }
         let start = self.runs as usize;

@@ -993,18 +993,9 @@ fn resolve(
         let Some(first) = (last + 1).checked_sub(m.units as usize) else {
             continue;
         };
-        // run lengths are kept only for terms that repeat a character: where
-        // the text repeats none of the match's units, every meaning that has
-        // them is dropped without reading them (on text dense with hits, a
-        // likely cache miss each)
-        let repeats = units[first..=last].iter().any(|u| u.run > 1);
-        if !repeats && needs_repeat(m.value) && sink.trace.is_none() {
-            // every meaning has them (explain still lists each)
-            continue;
-        }
         // the end of the last unit's whole run, known only now
         let (start, end) = (units[first].start, units[last].end);
-        let pat: &Pattern = match rule_of_value(m.value) {
+        let pid = match rule_of_value(m.value) {
             // a plain term: decided without reading its pattern
             Ok(rule) => {
                 sink.cands.push(Cand {
@@ -1015,8 +1006,18 @@ fn resolve(
                 });
                 continue;
             }
-            Err(pid) => fm.patterns.get(pid),
+            Err(pid) => pid,
         };
+        // run lengths are kept only for terms that repeat a character: where
+        // the text repeats none of the match's units, every meaning that has
+        // them is dropped without reading them (on text dense with hits, a
+        // likely cache miss each)
+        let repeats = units[first..=last].iter().any(|u| u.run > 1);
+        if !repeats && needs_repeat(m.value) && sink.trace.is_none() {
+            // every meaning has them (explain still lists each)
+            continue;
+        }
+        let pat: &Pattern = fm.patterns.get(pid);
         debug_assert_eq!(pat.units, m.units);
         let ok_start = !pat.bound_start
             || first == 0
