@@ -63,7 +63,7 @@ const FREE: State = State {
 #[derive(Clone, Copy)]
 struct Output {
     value: u32,
-    /// The key's length in characters.
+    /// The key's length, in the automaton's [`KeyLength`].
     len: u32,
     /// The next output (0: none).
     next: u32,
@@ -72,6 +72,17 @@ struct Output {
 #[inline(always)]
 fn out_depth(out: u32, depth: u32) -> u32 {
     out << 8 | depth.min(255)
+}
+
+/// How a [`CharAutomaton`] reports a key's length in [`Walk::matches`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyLength {
+    /// In characters: the folded walks count units, each of which may have
+    /// been written as several characters.
+    Chars,
+    /// In UTF-8 bytes: a walk over the written text then has a match's start
+    /// at its end less its length, without reading back through the text.
+    Bytes,
 }
 
 /// A char-wise Aho-Corasick automaton of `(key, value)` pairs; see the
@@ -150,10 +161,13 @@ impl SortedKeys {
 }
 
 impl CharAutomaton {
-    /// The automaton of `keys`, each key reporting its value. The keys must
-    /// be distinct, non-empty and in ascending order (as a sorted, grouped
-    /// key list gives them); no keys give none.
-    pub fn build(keys: &SortedKeys) -> Result<Option<CharAutomaton>, RulesetError> {
+    /// The automaton of `keys`, each key reporting its value and its length
+    /// in `lengths`. The keys must be distinct, non-empty and in ascending
+    /// order (as a sorted, grouped key list gives them); no keys give none.
+    pub fn build(
+        keys: &SortedKeys,
+        lengths: KeyLength,
+    ) -> Result<Option<CharAutomaton>, RulesetError> {
         let ids = &keys.values[..];
         if ids.is_empty() {
             return Ok(None);
@@ -211,7 +225,7 @@ impl CharAutomaton {
         // room for the states, the holes among the root's children and the
         // last blocks' free slots
         let mut builder = Builder::new(states + order.len() + 2 * WINDOW, ids.len());
-        builder.place_all(keys, &codes)?;
+        builder.place_all(keys, &codes, lengths)?;
         Ok(Some(CharAutomaton {
             states: builder.states,
             outputs: builder.outputs,
@@ -322,8 +336,8 @@ impl<'a> Walk<'a> {
         self.automaton.states[self.state as usize].out_depth >> 8 != 0
     }
 
-    /// The keys ending at the last character, longest first: `(value, length
-    /// in characters)`.
+    /// The keys ending at the last character, longest first: `(value,
+    /// length)`, the length in the automaton's [`KeyLength`].
     #[inline]
     pub fn matches(&self) -> Matches<'a> {
         Matches {
@@ -502,7 +516,12 @@ impl Builder {
     }
 
     /// Places every state of `keys`, breadth first from the root.
-    fn place_all(&mut self, keys: &SortedKeys, codes: &[u32]) -> Result<(), RulesetError> {
+    fn place_all(
+        &mut self,
+        keys: &SortedKeys,
+        codes: &[u32],
+        lengths: KeyLength,
+    ) -> Result<(), RulesetError> {
         let ids = &keys.values[..];
         // (state, keys lo..hi sharing its path, the path's length in bytes
         // and in characters)
@@ -571,7 +590,10 @@ impl Builder {
                 if keys.get(clo as usize).len() == coff as usize {
                     self.outputs.push(Output {
                         value: ids[clo as usize],
-                        len: depth,
+                        len: match lengths {
+                            KeyLength::Chars => depth,
+                            KeyLength::Bytes => coff,
+                        },
                         next: out,
                     });
                     out = (self.outputs.len() - 1) as u32;
@@ -598,7 +620,7 @@ mod tests {
         let mut sorted: Vec<&str> = keys.to_vec();
         sorted.sort();
         sorted.dedup();
-        CharAutomaton::build(&sorted_keys(&sorted))
+        CharAutomaton::build(&sorted_keys(&sorted), KeyLength::Chars)
             .unwrap()
             .unwrap()
     }
@@ -684,13 +706,15 @@ mod tests {
     fn refuses_keys_out_of_order_duplicated_or_empty() {
         for keys in [vec!["b", "a"], vec!["a", "a"], vec!["", "a"]] {
             assert!(
-                CharAutomaton::build(&sorted_keys(&keys)).is_err(),
+                CharAutomaton::build(&sorted_keys(&keys), KeyLength::Chars).is_err(),
                 "{keys:?}"
             );
         }
-        assert!(CharAutomaton::build(&SortedKeys::default())
-            .unwrap()
-            .is_none());
+        assert!(
+            CharAutomaton::build(&SortedKeys::default(), KeyLength::Chars)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -740,6 +764,18 @@ mod tests {
                 })
                 .collect();
             prop_assert_eq!(walk_all(&a, &text), expected);
+            // built with byte lengths: the same matches, each its bytes
+            let bytes = CharAutomaton::build(&sorted_keys(&sorted), KeyLength::Bytes)
+                .unwrap()
+                .unwrap();
+            let expected: Vec<(usize, u32, u32)> = reference
+                .find_overlapping_iter(&text)
+                .map(|m| {
+                    let end = char_at.iter().filter(|&&b| b < m.end()).count() - 1;
+                    (end, m.value(), (m.end() - m.start()) as u32)
+                })
+                .collect();
+            prop_assert_eq!(walk_all(&bytes, &text), expected);
         }
 
         /// Many keys over a wide alphabet: states over many blocks, closed

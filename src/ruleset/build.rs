@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pinyin::ToPinyin;
 
-use super::automaton::{CharAutomaton, SortedKeys};
+use super::automaton::{CharAutomaton, KeyLength, SortedKeys};
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
 use crate::detect::Detector;
 use crate::fold::is_word_char;
@@ -553,14 +553,9 @@ impl ExactAutomaton {
                     walk.step_inlined(ch);
                     if walk.has_match() {
                         let end = at + ch.len_utf8();
-                        for (value, chars) in walk.matches() {
-                            // back `chars` characters from the end
-                            let start = text[..end]
-                                .char_indices()
-                                .rev()
-                                .nth(chars.saturating_sub(1) as usize)
-                                .map_or(0, |(i, _)| i);
-                            each(value, start, end);
+                        // built with byte lengths (see `build_exact`)
+                        for (value, bytes) in walk.matches() {
+                            each(value, end.saturating_sub(bytes as usize), end);
                         }
                     }
                 }
@@ -1453,8 +1448,8 @@ fn build_folded(
     let wide_prefixes = PrefixFilter::new(wide.iter());
     let (wide, ascii) = if parallel {
         std::thread::scope(|s| {
-            let ascii = s.spawn(|| CharAutomaton::build(&ascii));
-            let wide = CharAutomaton::build(&wide);
+            let ascii = s.spawn(|| CharAutomaton::build(&ascii, KeyLength::Chars));
+            let wide = CharAutomaton::build(&wide, KeyLength::Chars);
             let ascii = ascii
                 .join()
                 .unwrap_or_else(|_| Err(RulesetError::Automaton("compile thread failed".into())));
@@ -1463,9 +1458,9 @@ fn build_folded(
     } else {
         // each key list dropped once its automaton is built: the last
         // automaton's keys are all a reload holds beside two rulesets
-        let built = CharAutomaton::build(&wide);
+        let built = CharAutomaton::build(&wide, KeyLength::Chars);
         drop(wide);
-        (built, CharAutomaton::build(&ascii))
+        (built, CharAutomaton::build(&ascii, KeyLength::Chars))
     };
     Ok(Some(FoldedMatcher {
         wide: wide?,
@@ -1503,7 +1498,9 @@ fn build_exact(
                 .map_err(|e| RulesetError::Automaton(e.to_string()))?,
         )
     } else {
-        match CharAutomaton::build(&keys)? {
+        // byte lengths: the exact walk reads the written text, so a match
+        // starts at its end less its key's bytes
+        match CharAutomaton::build(&keys, KeyLength::Bytes)? {
             Some(automaton) => ExactAutomaton::Chars(automaton),
             None => return Ok(None),
         }

@@ -1091,7 +1091,7 @@ fn raw_boundary_after(text: &str, at: usize) -> bool {
 mod tests {
     use super::*;
     use crate::lists::WordListSet;
-    use crate::ruleset::automaton::SortedKeys;
+    use crate::ruleset::automaton::{KeyLength, SortedKeys};
     use crate::ruleset::RulesetBuilder;
     use proptest::prelude::*;
 
@@ -1319,7 +1319,7 @@ mod tests {
                 keys.push(k, *v).expect("fits");
             }
             let one = FoldedMatcher {
-                wide: CharAutomaton::build(&keys).expect("builds"),
+                wide: CharAutomaton::build(&keys, KeyLength::Chars).expect("builds"),
                 ascii: None,
                 wide_has_ascii: true,
                 wide_prefixes: None,
