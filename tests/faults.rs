@@ -359,7 +359,7 @@ async fn pseudonymized_alerts_carry_no_user_ids_and_minimum_text() {
     cfg.pseudonym_key_file = Some(key);
     let long_tail = "这是一段很长的聊天内容，和敏感词没有关系，".repeat(20);
     let rec = serde_json::json!({"msgid": "m1", "action": "send", "from": "zhangwei", "tolist": ["lina"],
-        "roomid": "", "msgtime": 1, "msgtype": "text", "text": {"content": format!("把客户名单发我{long_tail}")}});
+        "roomid": "", "msgtime": 1, "msgtype": "text", "text": {"content": format!("把客户名单发我，电话13812345678{long_tail}")}});
     produce_texts(&brokers, "f5", &[rec.to_string()], 1).await;
     let engine = Running::start(cfg);
     engine.wait_processed(1, Duration::from_secs(60)).await;
@@ -368,6 +368,11 @@ async fn pseudonymized_alerts_carry_no_user_ids_and_minimum_text() {
     let text = alert.to_string();
     assert!(
         !text.contains("zhangwei") && !text.contains("lina"),
+        "{text}"
+    );
+    // the phone number next to the hit is quoted masked (the default)
+    assert!(
+        !text.contains("13812345678") && alert["snippet"].as_str().unwrap().contains("138****5678"),
         "{text}"
     );
     assert!(alert["source"]["from"].as_str().unwrap().starts_with("u_"));

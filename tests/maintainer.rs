@@ -108,6 +108,36 @@ fn scan_reports_bad_lines_and_goes_on() {
     );
 }
 
+/// Personal data is masked wherever an alert quotes the message, whether or
+/// not the lists enable its detector; `--no-mask` quotes it as written.
+#[test]
+fn scan_masks_personal_data_unless_told_not_to() {
+    let line = "把客户名单发到zhangwei@example.com，电话138-1234-5678，身份证11010519491231002X\n";
+    let o = ww_in(&["scan", "--wordlists", &bundled()], line);
+    let alert: serde_json::Value = serde_json::from_str(out(&o).trim()).unwrap();
+    let text = alert.to_string();
+    for written in ["zhangwei@", "1234-5678", "19491231"] {
+        assert!(!text.contains(written), "{written} in {text}");
+    }
+    let snippet = alert["snippet"].as_str().unwrap();
+    assert!(snippet.contains("z*******@example.com"), "{snippet}");
+    assert!(snippet.contains("138-****-5678"), "{snippet}");
+    let matched: Vec<&str> = alert["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["matched"].as_str().unwrap())
+        .collect();
+    assert!(matched.contains(&"138-****-5678"), "{matched:?}");
+    assert!(matched.contains(&"110***********002X"), "{matched:?}");
+    let o = ww_in(&["scan", "--wordlists", &bundled(), "--no-mask"], line);
+    let text = out(&o);
+    assert!(
+        text.contains("138-1234-5678") && text.contains("zhangwei@example.com"),
+        "{text}"
+    );
+}
+
 #[test]
 fn scan_json_and_wecom_formats() {
     let o = ww_in(

@@ -22,6 +22,10 @@ pub struct Args {
     /// Characters of context around each hit in the snippet.
     #[arg(long, default_value_t = 10)]
     context: usize,
+    /// Quote personal data (phone, ID card and bank card numbers, e-mail
+    /// addresses) as written instead of masked (`138****5678`).
+    #[arg(long)]
+    no_mask: bool,
     /// Messages larger than this many bytes are rejected.
     #[arg(long, default_value_t = 1 << 20)]
     max_message_bytes: usize,
@@ -32,7 +36,11 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ruleset = load_ruleset(&args.wordlists)?;
     let judge = Judge::new(args.format.format())
-        .alerts(AlertBuilder::new().context_chars(args.context))
+        .alerts(
+            AlertBuilder::new()
+                .context_chars(args.context)
+                .mask_personal_data(!args.no_mask),
+        )
         .max_message_bytes(args.max_message_bytes);
     let reader: Box<dyn Read> = match &args.input {
         None => Box::new(std::io::stdin().lock()),

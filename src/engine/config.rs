@@ -75,6 +75,10 @@ pub struct Config {
     pub full_text_categories: Vec<String>,
     /// Most distinct hits in one alert (more set `hits_truncated`).
     pub max_hits: usize,
+    /// Show personal data (phone, ID card and bank card numbers, e-mail
+    /// addresses) with its middle masked wherever an alert quotes the
+    /// message; see [`crate::alert::mask`].
+    pub mask_personal_data: bool,
     /// Exactly-once: messages per transaction at most.
     pub transaction_max_messages: usize,
     /// Exactly-once: longest a transaction stays open, in milliseconds.
@@ -128,6 +132,7 @@ impl Default for Config {
             context_chars: 10,
             full_text_categories: Vec::new(),
             max_hits: 100,
+            mask_personal_data: true,
             transaction_max_messages: 5_000,
             transaction_max_ms: 200,
             transactional_id: None,
@@ -364,6 +369,7 @@ mod tests {
                 ("WORDWARDEN_INPUT_TOPICS", "x, y"),
                 ("WORDWARDEN_DELIVERY", "exactly-once"),
                 ("WORDWARDEN_KAFKA_SECURITY_PROTOCOL", "ssl"),
+                ("WORDWARDEN_MASK_PERSONAL_DATA", "false"),
                 ("OTHER", "ignored"),
             ]),
         )
@@ -374,6 +380,8 @@ mod tests {
         assert_eq!(c.delivery, Delivery::ExactlyOnce);
         assert_eq!(c.kafka["security.protocol"], "ssl");
         assert_eq!(c.kafka["session.timeout.ms"], "6000");
+        assert!(!c.mask_personal_data);
+        assert!(Config::default().mask_personal_data, "masked by default");
     }
 
     #[test]

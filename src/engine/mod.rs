@@ -271,7 +271,8 @@ pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
         .alerts(
             AlertBuilder::new()
                 .context_chars(config.context_chars)
-                .full_text_for(config.full_text_categories.clone()),
+                .full_text_for(config.full_text_categories.clone())
+                .mask_personal_data(config.mask_personal_data),
         )
         .max_message_bytes(config.max_message_bytes))
 }

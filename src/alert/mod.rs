@@ -12,6 +12,9 @@
 //! hit was found in (`field`, a JSON pointer, for JSON and WeCom input), and
 //! `matched` is exactly that slice. The snippet holds the matched regions with a
 //! few characters of context each, never the whole message (minimum necessary).
+//! Personal data (phone, ID card and bank card numbers, e-mail addresses) is
+//! shown with its middle masked wherever the alert quotes the message, unless
+//! [`AlertBuilder::mask_personal_data`] turns that off: see [`mask`].
 //!
 //! ```
 //! use wordwarden::alert::AlertBuilder;
@@ -29,7 +32,18 @@
 //! ).unwrap();
 //! assert_eq!(alert.hits[0].matched, "客户名单");
 //! assert_eq!(alert.snippet, "…部的客户名单，别…");
+//!
+//! // personal data in the quoted text is masked by default
+//! let text = "客户名单发13812345678";
+//! let fields = [TextField::plain(text)];
+//! let findings = rs.scan_fields(&[text]);
+//! let alert = AlertBuilder::new().context_chars(12).build(
+//!     rs.version(), b"msg-2", Default::default(), &fields, &findings,
+//! ).unwrap();
+//! assert_eq!(alert.snippet, "客户名单发138****5678");
 //! ```
+
+pub mod mask;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -38,6 +52,7 @@ use sha2::{Digest, Sha256};
 use crate::envelope::TextField;
 use crate::lists::Severity;
 use crate::ruleset::Findings;
+use mask::Masks;
 
 /// One alert: a message with at least one hit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +91,7 @@ pub struct AlertHit {
     pub start: usize,
     /// End byte offset.
     pub end: usize,
-    /// Exactly `text[start..end]`.
+    /// Exactly `text[start..end]`, personal data in it masked (see [`mask`]).
     pub matched: String,
     /// JSON pointer of the text field (JSON and WeCom input).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +106,7 @@ pub struct AlertBuilder {
     context_chars: usize,
     max_snippet_segments: usize,
     full_text_categories: Vec<String>,
+    mask_personal_data: bool,
 }
 
 impl Default for AlertBuilder {
@@ -99,12 +115,14 @@ impl Default for AlertBuilder {
             context_chars: 10,
             max_snippet_segments: 5,
             full_text_categories: Vec::new(),
+            mask_personal_data: true,
         }
     }
 }
 
 impl AlertBuilder {
-    /// Ten characters of context on each side of a hit, at most five regions.
+    /// Ten characters of context on each side of a hit, at most five regions,
+    /// personal data masked.
     pub fn new() -> Self {
         Self::default()
     }
@@ -122,6 +140,14 @@ impl AlertBuilder {
         self
     }
 
+    /// Whether personal data the detectors recognise is shown masked in
+    /// `matched`, the snippet and the full text (default: on). Off, an alert
+    /// quotes the message as written.
+    pub fn mask_personal_data(mut self, on: bool) -> Self {
+        self.mask_personal_data = on;
+        self
+    }
+
     /// The alert for a message, or `None` when it has no hits. `identity` is a
     /// stable id of the message (WeCom msgid, or topic/partition/offset).
     pub fn build(
@@ -135,10 +161,22 @@ impl AlertBuilder {
         if findings.hits.is_empty() {
             return None;
         }
+        // one set of masks a field, for the few messages that alert
+        let masks: Vec<Masks> = fields
+            .iter()
+            .map(|f| {
+                if self.mask_personal_data {
+                    Masks::of(&f.text)
+                } else {
+                    Masks::default()
+                }
+            })
+            .collect();
         let mut hits = Vec::with_capacity(findings.hits.len());
         for h in &findings.hits {
             let field = fields.get(h.field)?;
-            let matched = field.text.get(h.start..h.end)?.to_string();
+            field.text.get(h.start..h.end)?;
+            let matched = masks[h.field].render(&field.text, h.start..h.end);
             hits.push(AlertHit {
                 term: h.term().to_string(),
                 category: h.category().to_string(),
@@ -151,8 +189,8 @@ impl AlertBuilder {
             });
         }
         let severity = hits.iter().map(|h| h.severity).max().unwrap_or_default();
-        let snippet = self.snippet(fields, findings);
-        let text = self.full_text(&hits, fields);
+        let snippet = self.snippet(fields, findings, &masks);
+        let text = self.full_text(&hits, fields, &masks);
         Some(Alert {
             alert_id: alert_id(ruleset_version, identity, fields),
             ruleset_version: ruleset_version.to_string(),
@@ -165,7 +203,12 @@ impl AlertBuilder {
         })
     }
 
-    fn full_text(&self, hits: &[AlertHit], fields: &[TextField<'_>]) -> Option<String> {
+    fn full_text(
+        &self,
+        hits: &[AlertHit],
+        fields: &[TextField<'_>],
+        masks: &[Masks],
+    ) -> Option<String> {
         let wanted = hits.iter().any(|h| {
             self.full_text_categories.iter().any(|c| {
                 if let Some(prefix) = c.strip_suffix('/') {
@@ -178,7 +221,8 @@ impl AlertBuilder {
         wanted.then(|| {
             fields
                 .iter()
-                .map(|f| f.text.as_ref())
+                .zip(masks)
+                .map(|(f, m)| m.render(&f.text, 0..f.text.len()))
                 .collect::<Vec<_>>()
                 .join("\n")
         })
@@ -186,7 +230,12 @@ impl AlertBuilder {
 
     /// Matched regions widened by the context window, merged where they
     /// overlap, joined with ` … `.
-    fn snippet(&self, fields: &[TextField<'_>], findings: &Findings<'_>) -> String {
+    fn snippet(
+        &self,
+        fields: &[TextField<'_>],
+        findings: &Findings<'_>,
+        masks: &[Masks],
+    ) -> String {
         let mut regions: Vec<(usize, usize, usize)> = Vec::new(); // field, start, end
         for h in &findings.hits {
             let Some(field) = fields.get(h.field) else {
@@ -214,9 +263,13 @@ impl AlertBuilder {
             if *start > 0 {
                 out.push('…');
             }
-            for c in text[*start..*end].chars() {
-                out.push(if c.is_control() { ' ' } else { c });
-            }
+            masks[*f].render_into(text, *start..*end, &mut out, |c| {
+                if c.is_control() {
+                    ' '
+                } else {
+                    c
+                }
+            });
             if *end < text.len() {
                 out.push('…');
             }
