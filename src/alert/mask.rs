@@ -182,6 +182,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text, any range: no panic, one character out for each in.
+        #[test]
+        fn any_text_and_range_render_one_for_one(
+            text in "(.|[0-9@ -]){0,80}",
+            a in 0usize..200,
+            b in 0usize..200,
+        ) {
+            let masks = Masks::of(&text);
+            let (lo, hi) = (a.min(b), a.max(b));
+            let shown = masks.render(&text, lo..hi);
+            match text.get(lo..hi) {
+                Some(slice) => proptest::prop_assert_eq!(
+                    shown.chars().count(),
+                    slice.chars().count()
+                ),
+                None => proptest::prop_assert_eq!(shown, ""),
+            }
+        }
+    }
+
     #[test]
     fn a_range_inside_a_number_masks_its_part() {
         let text = "电话13812345678";
