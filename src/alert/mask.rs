@@ -5,15 +5,15 @@
 //! default every piece of personal data the detectors recognise is shown
 //! with its middle replaced by `*` wherever the alert quotes the message
 //! (`matched`, `snippet`, full `text`), whether or not the lists enable that
-//! detector: enough of it stays to tell two numbers apart and to find the
-//! message, which the alert's `source` names, under the archive's own access
-//! control. Separators stay as written, so `138-1234-5678` shows as
-//! `138-****-5678`.
+//! detector. Enough of each stays to tell two numbers apart; the number as
+//! written stays in the message, which the alert's `source` names, under the
+//! archive's own access control. Separators stay as written, so
+//! `138-1234-5678` shows as `138-****-5678`.
 //!
 //! | detector | kept | example |
 //! |---|---|---|
 //! | `@cn_mobile` | first 3, last 4 digits | `138****5678` |
-//! | `@cn_id_card` | first 3, last 4 | `110***********123X` |
+//! | `@cn_id_card` | first 3, last 4 | `110***********002X` |
 //! | `@bank_card` | first 4, last 4 | `6222 **** **** 7894` |
 //! | `@email` | first character of the local part, the domain | `z*******@example.com` |
 
