@@ -175,6 +175,7 @@ impl AlertBuilder {
         let mut hits = Vec::with_capacity(findings.hits.len());
         for h in &findings.hits {
             let field = fields.get(h.field)?;
+            // a hit outside its field's text makes no alert, as before masking
             field.text.get(h.start..h.end)?;
             let matched = masks[h.field].render(&field.text, h.start..h.end);
             hits.push(AlertHit {
