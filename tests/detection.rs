@@ -448,6 +448,30 @@ fn pinyin_variants_for_short_chinese_terms_only() {
 }
 
 #[test]
+fn pinyin_variants_read_polyphonic_characters_as_words_do() {
+    let rs = ruleset(&[("a.txt", "银行\n长线\n还款\n重仓\n调仓\n行长\n内幕\n")]);
+    for (pinyin, term) in [
+        // the reading the word takes, and the character's most common one
+        ("yinhang", "银行"),
+        ("yinxing", "银行"),
+        ("changxian", "长线"),
+        ("zhangxian", "长线"),
+        ("huankuan", "还款"),
+        ("chongcang", "重仓"),
+        ("zhongcang", "重仓"),
+        ("tiaocang", "调仓"),
+        ("hangzhang", "行长"),
+    ] {
+        assert_eq!(terms(&rs, pinyin), vec![term], "{pinyin}");
+    }
+    // readings no word in use takes are no keys (内 as `rui`, 幕 as `man`),
+    // nor two characters read the uncommon way at once
+    for nothing in ["ruimu", "neiman", "hangchang"] {
+        assert!(terms(&rs, nothing).is_empty(), "{nothing}");
+    }
+}
+
+#[test]
 fn combinations_see_all_fields_of_one_record() {
     let rs = ruleset(&[("deal.txt", "转账 & 私人账户\n")]);
     let f = rs.scan_fields(&["请尽快转账", "账号是我私人账户"]);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use pinyin::ToPinyin;
 
 use super::automaton::{CharAutomaton, KeyLength, SortedKeys};
+use super::pinyin_alternates::PINYIN_ALTERNATES;
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
 use crate::detect::Detector;
 use crate::fold::is_word_char;
@@ -741,16 +742,54 @@ fn key_from_chars(chars: &[char], stretch: bool) -> (String, u32, Option<Box<[u1
 /// states, so long phrases do not get one.
 pub(crate) const PINYIN_MAX_CHARS: usize = 4;
 
-/// Toneless pinyin of an all-Chinese term of 2-4 (folded) characters.
-fn pinyin_of(folded: &[char]) -> Option<String> {
+/// Toneless pinyin spellings of an all-Chinese term of 2-4 (folded)
+/// characters: every character read the common way first, then the term
+/// with one character read another way that real words use. A polyphonic
+/// character (多音字) is read the common way in most words but not in all
+/// (`银行` is `yinhang`, not `yinxing`; `长线` `changxian`), and nothing
+/// here knows which word takes which, so both are keys. The other readings
+/// are those of [`PINYIN_ALTERNATES`] (used by at least 5 words of a phrase
+/// dictionary), not every reading a character has ever had: all of them made
+/// 1.8 more keys a term (a 1M-term set compiled 1.5 s slower and took 80 MB
+/// more), these make 0.2 (11 MB).
+/// One character at a time keeps the count linear in the readings; a word
+/// that reads two of its characters the uncommon way is rare.
+fn pinyin_spellings(folded: &[char]) -> Vec<String> {
     if !(2..=PINYIN_MAX_CHARS).contains(&folded.len()) || folded.iter().any(char::is_ascii) {
-        return None;
+        return Vec::new();
     }
-    let mut out = String::with_capacity(folded.len() * 6);
+    let mut common: Vec<&'static str> = Vec::with_capacity(folded.len());
     for c in folded {
-        out.push_str(c.to_pinyin()?.plain());
+        let Some(p) = c.to_pinyin() else {
+            return Vec::new();
+        };
+        common.push(p.plain());
     }
-    Some(out)
+    let spell = |at: usize, syllable: &str| {
+        let mut out = String::with_capacity(folded.len() * 6);
+        for (i, s) in common.iter().enumerate() {
+            out.push_str(if i == at { syllable } else { s });
+        }
+        out
+    };
+    let mut spellings = vec![common.concat()];
+    for (i, c) in folded.iter().enumerate() {
+        for &syllable in alternate_readings(*c) {
+            let s = spell(i, syllable);
+            // two readings may spell the same letters (`xi`+`an`, `xian`)
+            if !spellings.contains(&s) {
+                spellings.push(s);
+            }
+        }
+    }
+    spellings
+}
+
+/// The readings of `c` other than its most common one that real words use.
+fn alternate_readings(c: char) -> &'static [&'static str] {
+    PINYIN_ALTERNATES
+        .binary_search_by_key(&c, |&(ch, _)| ch)
+        .map_or(&[], |i| PINYIN_ALTERNATES[i].1)
 }
 
 impl Compiler {
@@ -825,27 +864,29 @@ impl Compiler {
                 if key.is_empty() {
                     return false;
                 }
-                if self.options.pinyin && pinyin {
-                    if let (Target::Rule(_), Some(py)) = (target, pinyin_of(&chars)) {
-                        let (pkey, punits, pruns, _, _) = term_key(&py, self.options.stretch);
-                        let Some(pkey) = self.key(&pkey, origin) else {
-                            return true;
-                        };
-                        let pruns = self.store_runs(pruns);
-                        self.folded.push(PendingPattern {
-                            key: pkey,
-                            units: punits,
-                            bound_start: true,
-                            bound_end: true,
-                            alt: Alt {
-                                runs: pruns,
-                                target,
-                                pinyin: true,
-                            },
-                            origin,
-                            seq: 0,
-                        });
-                    }
+                let spellings = match target {
+                    Target::Rule(_) if self.options.pinyin && pinyin => pinyin_spellings(&chars),
+                    _ => Vec::new(),
+                };
+                for py in spellings {
+                    let (pkey, punits, pruns, _, _) = term_key(&py, self.options.stretch);
+                    let Some(pkey) = self.key(&pkey, origin) else {
+                        return true;
+                    };
+                    let pruns = self.store_runs(pruns);
+                    self.folded.push(PendingPattern {
+                        key: pkey,
+                        units: punits,
+                        bound_start: true,
+                        bound_end: true,
+                        alt: Alt {
+                            runs: pruns,
+                            target,
+                            pinyin: true,
+                        },
+                        origin,
+                        seq: 0,
+                    });
                 }
                 let Some(key) = self.key(&key, origin) else {
                     return true;
@@ -1540,6 +1581,32 @@ fn build_regexes(list: &[(String, u32)], limit: usize) -> Result<Option<RegexGro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pinyin_spellings_take_one_other_reading_at_a_time() {
+        let spell = |t: &str| pinyin_spellings(&t.chars().collect::<Vec<_>>());
+        assert_eq!(
+            spell("银行长"),
+            ["yinxingzhang", "yinhangzhang", "yinxingchang"]
+        );
+        assert_eq!(spell("内幕"), ["neimu"]);
+        // one character, five, or any ASCII: no variant
+        for none in ["银", "内幕消息灵", "银行a"] {
+            assert!(spell(none).is_empty(), "{none}");
+        }
+    }
+
+    #[test]
+    fn pinyin_alternates_are_sorted_and_other_than_the_common_reading() {
+        assert!(PINYIN_ALTERNATES.windows(2).all(|w| w[0].0 < w[1].0));
+        for &(c, readings) in PINYIN_ALTERNATES {
+            let common = c.to_pinyin().map(|p| p.plain());
+            assert!(
+                !readings.is_empty() && readings.iter().all(|r| Some(*r) != common),
+                "{c}"
+            );
+        }
+    }
     use proptest::prelude::*;
 
     /// Every key becomes one pattern holding all its meanings in the order

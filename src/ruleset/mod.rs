@@ -26,6 +26,7 @@
 
 mod automaton;
 mod build;
+mod pinyin_alternates;
 mod scan;
 
 use std::sync::Arc;
