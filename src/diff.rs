@@ -9,14 +9,18 @@
 //! use wordwarden::ruleset::Ruleset;
 //!
 //! let old = WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())]);
-//! let new = WordListSet::from_sources(vec![("a.txt".into(), "#! severity: high\n内幕\n底价\n".into())]);
+//! let new = WordListSet::from_sources(vec![(
+//!     "a.txt".into(),
+//!     "#! severity: high\n#! pinyin: mixed\n内幕\n底价\n".into(),
+//! )]);
 //! let d = diff_lists(&old, &new);
 //! assert_eq!(d.categories["a"].added, vec!["底价"]);
-//! assert_eq!(d.categories["a"].changed, vec!["severity: medium -> high"]);
+//! assert_eq!(d.categories["a"].changed, vec!["severity: medium -> high", "pinyin: on -> mixed"]);
 //!
 //! let (o, n) = (Ruleset::builder().build(&old).unwrap(), Ruleset::builder().build(&new).unwrap());
-//! let i = impact(&o, &n, &["报价底价是多少".to_string(), "内幕".to_string()]);
-//! assert_eq!(i.newly_alerting, vec![0]);
+//! let sample = ["报价底价是多少", "内幕", "有nei幕吗"].map(String::from);
+//! let i = impact(&o, &n, &sample);
+//! assert_eq!(i.newly_alerting, vec![0, 2]);
 //! assert!(i.stopped_alerting.is_empty());
 //! ```
 
@@ -90,11 +94,8 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
                     );
                 }
                 if a.pinyin != b.pinyin {
-                    d.changed.push(format!(
-                        "pinyin: {} -> {}",
-                        on_off(a.pinyin),
-                        on_off(b.pinyin)
-                    ));
+                    d.changed
+                        .push(format!("pinyin: {:?} -> {:?}", a.pinyin, b.pinyin).to_lowercase());
                 }
                 if a.description != b.description {
                     d.changed.push("description changed".into());
@@ -107,14 +108,6 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
         }
     }
     out
-}
-
-fn on_off(b: bool) -> &'static str {
-    if b {
-        "on"
-    } else {
-        "off"
-    }
 }
 
 /// What a change does to a corpus.

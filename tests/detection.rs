@@ -472,6 +472,32 @@ fn pinyin_variants_read_polyphonic_characters_as_words_do() {
 }
 
 #[test]
+fn mixed_pinyin_matches_terms_written_half_in_pinyin() {
+    let rs = ruleset(&[("a.txt", "#! pinyin: mixed\n内幕消息\n老鼠仓\n银行\n")]);
+    for (text, term) in [
+        ("有内幕xiaoxi吗", "内幕消息"),
+        ("neimu消息", "内幕消息"),
+        ("内mu消xi", "内幕消息"),
+        ("nei幕xiao息", "内幕消息"),
+        ("內幕 xiao xi", "内幕消息"), // traditional, noise between
+        ("neimuxiaoxi", "内幕消息"),  // the whole term, as with `on`
+        ("lao鼠仓", "老鼠仓"),
+        ("老鼠cang的事", "老鼠仓"),
+        ("去银hang", "银行"), // another reading, mixed
+    ] {
+        assert_eq!(terms(&rs, text), vec![term], "{text}");
+    }
+    // an end in pinyin needs a word boundary there, as any ASCII term
+    for nothing in ["xlao鼠仓", "老鼠cangku", "内幕xiaoxin"] {
+        assert!(terms(&rs, nothing).is_empty(), "{nothing}");
+    }
+    // the default (`on`) matches the whole term in pinyin only
+    let rs = ruleset(&[("a.txt", "内幕消息\n")]);
+    assert!(terms(&rs, "内幕xiaoxi").is_empty());
+    assert_eq!(terms(&rs, "neimuxiaoxi"), vec!["内幕消息"]);
+}
+
+#[test]
 fn combinations_see_all_fields_of_one_record() {
     let rs = ruleset(&[("deal.txt", "转账 & 私人账户\n")]);
     let f = rs.scan_fields(&["请尽快转账", "账号是我私人账户"]);

@@ -9,7 +9,7 @@
 //! #! severity: high           directive (before the first entry): info|low|medium|high|critical
 //! #! description: free text
 //! #! match: exact             no folding for this file (default: fold)
-//! #! pinyin: off              no pinyin variants for this file (default: on)
+//! #! pinyin: off              no pinyin variants for this file (default: on; `mixed`: also half pinyin)
 //! 内幕消息                     a term
 //! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
 //! re:(?i)project\s+falcon     a regular expression
@@ -112,6 +112,22 @@ pub enum MatchMode {
     Exact,
 }
 
+/// Which pinyin spellings a file's Chinese terms of 2-4 characters also
+/// match (`#! pinyin:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pinyin {
+    /// None (`#! pinyin: off`).
+    Off,
+    /// The whole term in pinyin (`neimu` for 内幕; the default).
+    #[default]
+    On,
+    /// Also the term written part in characters, part in pinyin (`内mu`,
+    /// `nei幕`, `内幕xiaoxi` for 内幕消息): up to 14 more spellings a term, so
+    /// meant for short lists of terms people evade this way.
+    Mixed,
+}
+
 /// What one entry of a list file is. A term's, regex's or allow phrase's
 /// text is [`Entry::text`], a part of the written line, so a parsed entry
 /// holds one string (a 1M-term list parses into about 85 MiB).
@@ -202,9 +218,9 @@ pub struct ListFile {
     pub description: Option<String>,
     /// `#! match:`.
     pub match_mode: MatchMode,
-    /// `#! pinyin: on|off` (default on): also match the toneless pinyin of
-    /// this file's Chinese terms of 2-4 characters.
-    pub pinyin: bool,
+    /// `#! pinyin: on|off|mixed` (default on): also match the toneless
+    /// pinyin of this file's Chinese terms of 2-4 characters.
+    pub pinyin: Pinyin,
     /// Entries in file order.
     pub entries: Vec<Entry>,
 }
@@ -418,11 +434,12 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         severity: Severity::default(),
         description: None,
         match_mode: MatchMode::default(),
-        pinyin: true,
+        pinyin: Pinyin::default(),
         // an entry a line at most: sized once (see `Compiler::add_file`)
         entries: Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1),
     };
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let mut mixed_line = 0;
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
         let trimmed = raw.trim();
@@ -472,12 +489,16 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                     ),
                 },
                 "pinyin" => match value {
-                    "on" | "true" | "yes" => file.pinyin = true,
-                    "off" | "false" | "no" => file.pinyin = false,
+                    "on" | "true" | "yes" => file.pinyin = Pinyin::On,
+                    "off" | "false" | "no" => file.pinyin = Pinyin::Off,
+                    "mixed" => {
+                        file.pinyin = Pinyin::Mixed;
+                        mixed_line = line;
+                    }
                     other => diag(
                         Level::Error,
                         "bad-directive",
-                        format!("pinyin takes on or off, not {other:?}"),
+                        format!("pinyin takes on, off or mixed, not {other:?}"),
                     ),
                 },
                 other => diag(
@@ -523,8 +544,26 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
             kind,
         });
     }
+    let terms = file.entries.iter().filter(|e| e.kind == EntryKind::Term);
+    if file.pinyin == Pinyin::Mixed && terms.count() > MIXED_PINYIN_MAX_TERMS {
+        diags.push(Diagnostic {
+            file: path.to_string(),
+            line: mixed_line,
+            level: Level::Warning,
+            code: "large-mixed-pinyin",
+            message: format!(
+                "`pinyin: mixed` on more than {MIXED_PINYIN_MAX_TERMS} terms: each Chinese term of \
+                 2-4 characters gets up to 14 more keys; keep it to the short lists of terms \
+                 people write half in pinyin"
+            ),
+        });
+    }
     file
 }
+
+/// More terms than this in a `#! pinyin: mixed` file draw a warning: their
+/// mixed spellings would outnumber a large list's keys.
+const MIXED_PINYIN_MAX_TERMS: usize = 10_000;
 
 /// `A & B ~ C`: `&` and `~` separate parts only with whitespace on both sides,
 /// so terms such as `AT&T` stay terms.
@@ -591,6 +630,33 @@ mod tests {
     fn category_from_path() {
         let (f, _) = parse("a\n");
         assert_eq!(f.category, "t/x");
+    }
+
+    #[test]
+    fn pinyin_directive_and_a_large_mixed_list() {
+        assert_eq!(parse("a\n").0.pinyin, Pinyin::On);
+        for (value, pinyin) in [
+            ("off", Pinyin::Off),
+            ("on", Pinyin::On),
+            ("mixed", Pinyin::Mixed),
+        ] {
+            let (f, d) = parse(&format!("#! pinyin: {value}\n内幕\n"));
+            assert!(d.is_empty(), "{d:?}");
+            assert_eq!(f.pinyin, pinyin);
+        }
+        let (_, d) = parse("#! pinyin: sometimes\n内幕\n");
+        assert_eq!(d[0].code, "bad-directive");
+        let list = |n: usize| {
+            let terms: String = (0..n).map(|i| format!("词{i}\n")).collect();
+            parse(&format!("#! severity: high\n#! pinyin: mixed\n{terms}")).1
+        };
+        assert!(list(MIXED_PINYIN_MAX_TERMS).is_empty());
+        let d = list(MIXED_PINYIN_MAX_TERMS + 1);
+        assert_eq!(
+            (d.len(), d[0].code, d[0].line),
+            (1, "large-mixed-pinyin", 2)
+        );
+        assert_eq!(d[0].level, Level::Warning);
     }
 
     #[test]

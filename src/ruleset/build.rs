@@ -12,7 +12,8 @@ use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
 use crate::detect::Detector;
 use crate::fold::is_word_char;
 use crate::lists::{
-    entry_text, Combination, Diagnostic, Entry, EntryKind, Level, ListFile, MatchMode, WordListSet,
+    entry_text, Combination, Diagnostic, Entry, EntryKind, Level, ListFile, MatchMode, Pinyin,
+    WordListSet,
 };
 
 /// Compile options.
@@ -742,19 +743,59 @@ fn key_from_chars(chars: &[char], stretch: bool) -> (String, u32, Option<Box<[u1
 /// states, so long phrases do not get one.
 pub(crate) const PINYIN_MAX_CHARS: usize = 4;
 
-/// Toneless pinyin spellings of an all-Chinese term of 2-4 (folded)
-/// characters: every character read the common way first, then the term
-/// with one character read another way that real words use. A polyphonic
-/// character (多音字) is read the common way in most words but not in all
-/// (`银行` is `yinhang`, not `yinxing`; `长线` `changxian`), and nothing
-/// here knows which word takes which, so both are keys. The other readings
-/// are those of [`PINYIN_ALTERNATES`] (used by at least 5 words of a phrase
-/// dictionary), not every reading a character has ever had: all of them made
-/// 1.8 more keys a term (a 1M-term set compiled 1.5 s slower and took 80 MB
-/// more), these make 0.2 (11 MB).
-/// One character at a time keeps the count linear in the readings; a word
-/// that reads two of its characters the uncommon way is rare.
-fn pinyin_spellings(folded: &[char]) -> Vec<String> {
+/// The pinyin variants of an all-Chinese term of 2-4 (folded) characters
+/// that `mode` asks for: with [`Pinyin::On`] the whole term in toneless
+/// pinyin ([`pinyin_readings`]), with [`Pinyin::Mixed`] also every way of
+/// writing some of its characters in pinyin and the rest as they are
+/// (`内mu`, `nei幕`).
+fn pinyin_variants(folded: &[char], mode: Pinyin) -> Vec<String> {
+    if mode == Pinyin::Off {
+        return Vec::new();
+    }
+    let readings = pinyin_readings(folded);
+    let mut variants: Vec<String> = Vec::new();
+    let mut add = |v: String| {
+        // two readings may spell the same letters (`xi`+`an`, `xian`)
+        if !variants.contains(&v) {
+            variants.push(v);
+        }
+    };
+    for syllables in &readings {
+        add(syllables.concat());
+    }
+    if mode == Pinyin::Mixed {
+        // a bit set: that character in pinyin (neither none nor all)
+        let all = (1u32 << folded.len()) - 1;
+        for syllables in &readings {
+            for in_pinyin in 1..all {
+                let mut v = String::with_capacity(folded.len() * 6);
+                for (i, (c, syllable)) in folded.iter().zip(syllables).enumerate() {
+                    if in_pinyin & (1 << i) != 0 {
+                        v.push_str(syllable);
+                    } else {
+                        v.push(*c);
+                    }
+                }
+                add(v);
+            }
+        }
+    }
+    variants
+}
+
+/// Toneless pinyin readings of an all-Chinese term of 2-4 (folded)
+/// characters, a syllable a character: every character read the common way
+/// first, then the term with one character read another way that real words
+/// use. A polyphonic character (多音字) is read the common way in most words
+/// but not in all (`银行` is `yinhang`, not `yinxing`; `长线` `changxian`),
+/// and nothing here knows which word takes which, so both are keys. The
+/// other readings are those of [`PINYIN_ALTERNATES`] (used by at least 5
+/// words of a phrase dictionary), not every reading a character has ever
+/// had: all of them made 1.8 more keys a term (a 1M-term set compiled 1.5 s
+/// slower and took 80 MB more), these make 0.2 (11 MB). One character at a
+/// time keeps the count linear in the readings; a word that reads two of its
+/// characters the uncommon way is rare.
+fn pinyin_readings(folded: &[char]) -> Vec<Vec<&'static str>> {
     if !(2..=PINYIN_MAX_CHARS).contains(&folded.len()) || folded.iter().any(char::is_ascii) {
         return Vec::new();
     }
@@ -765,24 +806,15 @@ fn pinyin_spellings(folded: &[char]) -> Vec<String> {
         };
         common.push(p.plain());
     }
-    let spell = |at: usize, syllable: &str| {
-        let mut out = String::with_capacity(folded.len() * 6);
-        for (i, s) in common.iter().enumerate() {
-            out.push_str(if i == at { syllable } else { s });
-        }
-        out
-    };
-    let mut spellings = vec![common.concat()];
+    let mut readings = vec![common.clone()];
     for (i, c) in folded.iter().enumerate() {
         for &syllable in alternate_readings(*c) {
-            let s = spell(i, syllable);
-            // two readings may spell the same letters (`xi`+`an`, `xian`)
-            if !spellings.contains(&s) {
-                spellings.push(s);
-            }
+            let mut other = common.clone();
+            other[i] = syllable;
+            readings.push(other);
         }
     }
-    spellings
+    readings
 }
 
 /// The readings of `c` other than its most common one that real words use.
@@ -852,7 +884,7 @@ impl Compiler {
     fn add_pattern(
         &mut self,
         text: &str,
-        (mode, pinyin): (MatchMode, bool),
+        (mode, pinyin): (MatchMode, Pinyin),
         target: Target,
         origin: Origin,
     ) -> bool {
@@ -864,12 +896,15 @@ impl Compiler {
                 if key.is_empty() {
                     return false;
                 }
-                let spellings = match target {
-                    Target::Rule(_) if self.options.pinyin && pinyin => pinyin_spellings(&chars),
-                    _ => Vec::new(),
+                let pinyin = match target {
+                    Target::Rule(_) if self.options.pinyin => pinyin,
+                    _ => Pinyin::Off,
                 };
-                for py in spellings {
-                    let (pkey, punits, pruns, _, _) = term_key(&py, self.options.stretch);
+                for variant in pinyin_variants(&chars, pinyin) {
+                    // an end in pinyin needs a word boundary, an end in
+                    // characters (a mixed variant's) none
+                    let (pkey, punits, pruns, pbound_start, pbound_end) =
+                        term_key(&variant, self.options.stretch);
                     let Some(pkey) = self.key(&pkey, origin) else {
                         return true;
                     };
@@ -877,8 +912,8 @@ impl Compiler {
                     self.folded.push(PendingPattern {
                         key: pkey,
                         units: punits,
-                        bound_start: true,
-                        bound_end: true,
+                        bound_start: pbound_start,
+                        bound_end: pbound_end,
                         alt: Alt {
                             runs: pruns,
                             target,
@@ -946,7 +981,12 @@ impl Compiler {
         } else {
             file.match_mode
         };
-        let mode = (match_mode, file.pinyin && !self.options.raw);
+        let pinyin = if self.options.raw {
+            Pinyin::Off
+        } else {
+            file.pinyin
+        };
+        let mode = (match_mode, pinyin);
         // room for every entry's rule and patterns (a term and its pinyin)
         // at once: grown by doubling, a 1M-term list's tables were copied
         // into fresh memory again and again, a sixth of the compile spent
@@ -954,7 +994,10 @@ impl Compiler {
         let entries_hint = entries.size_hint().0;
         self.rules.reserve(entries_hint);
         let (pending, patterns_hint) = match match_mode {
-            MatchMode::Fold => (&mut self.folded, entries_hint * (1 + usize::from(mode.1))),
+            MatchMode::Fold => (
+                &mut self.folded,
+                entries_hint * (1 + usize::from(pinyin != Pinyin::Off)),
+            ),
             MatchMode::Exact => (&mut self.exact, entries_hint),
         };
         pending.reserve(patterns_hint);
@@ -1584,12 +1627,16 @@ mod tests {
 
     #[test]
     fn pinyin_spellings_take_one_other_reading_at_a_time() {
-        let spell = |t: &str| pinyin_spellings(&t.chars().collect::<Vec<_>>());
+        let spell = |t: &str| pinyin_variants(&t.chars().collect::<Vec<_>>(), Pinyin::On);
         assert_eq!(
             spell("银行长"),
             ["yinxingzhang", "yinhangzhang", "yinxingchang"]
         );
         assert_eq!(spell("内幕"), ["neimu"]);
+        let mixed = pinyin_variants(&['内', '幕'], Pinyin::Mixed);
+        assert_eq!(mixed, ["neimu", "nei幕", "内mu"]);
+        let off = pinyin_variants(&['银', '行'], Pinyin::Off);
+        assert!(off.is_empty());
         // one character, five, or any ASCII: no variant
         for none in ["银", "内幕消息灵", "银行a"] {
             assert!(spell(none).is_empty(), "{none}");
