@@ -131,6 +131,10 @@ mod tests {
     #[test]
     fn full_width_digits_are_masked_character_by_character() {
         assert_eq!(masked("１３８１２３４５６７８"), "１３８****５６７８");
+        assert_eq!(
+            masked("电话一三八一二三四五六七八"),
+            "电话一三八****五六七八"
+        );
     }
 
     #[test]
@@ -152,6 +156,7 @@ mod tests {
             pieces in proptest::collection::vec(
                 proptest::sample::select(vec![
                     "13812345678", "138-1234-5678", "１３８１２３４５６７８",
+                    "幺三八幺二三四五六七八", "一",
                     "11010519491231002X", "6222 0212 3456 7894", "zhangwei@example.com",
                     "内幕", " ", "-", "7", "x", "@",
                 ]),

@@ -4,8 +4,12 @@
 //!
 //! Detectors see width-folded text (`１３８` and `❶` are digits) and accept digit
 //! groups separated by a single space or hyphen (`138-1234-5678`,
-//! `6222 0212 3456 7890`). A candidate never fires inside a longer digit run or
-//! next to an ASCII letter (`SN13812345678` is an order number, not a phone).
+//! `6222 0212 3456 7890`). A number may also be written in Chinese numerals
+//! (`一三八一二三四五六七八`, `壹叁捌…`, `幺` for 1 as phone numbers are read
+//! out), all of it: a number is either numerals or digits, so `1381234五六七八`
+//! is none and a digit number right before `一会儿` is still one. A candidate
+//! never fires inside a longer digit run or next to an ASCII letter
+//! (`SN13812345678` is an order number, not a phone).
 //!
 //! ```
 //! use wordwarden::detect::{find, Detector};
@@ -18,7 +22,9 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use crate::fold::{fold_char, folds_to_digit, is_invisible, is_word_entry, light_fold, FoldEntry};
+use crate::fold::{
+    counts_as_digit, fold_char, is_invisible, is_word_entry, light_fold, numeral_digit, FoldEntry,
+};
 
 /// A built-in detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -124,10 +130,29 @@ const MIN_RUN_DIGITS: usize = 11;
 /// messages hold too few for any number, and counting by table costs a
 /// fraction of the run scan.
 fn holds_digits(text: &str, n: usize) -> bool {
-    text.chars()
-        .filter(|&c| folds_to_digit(c))
-        .nth(n - 1)
-        .is_some()
+    // numerals are counted in a row only: 一 is the commonest character of
+    // Chinese text, and a long message holds eleven of them and more
+    let (mut digits, mut numerals) = (0, 0);
+    for c in text.chars() {
+        if !counts_as_digit(c) {
+            // as in a run: a separator or an invisible character goes on
+            let goes_on = || is_separator(c) || matches!(fold_char(c), FoldEntry::Invisible);
+            if numerals > 0 && !goes_on() {
+                numerals = 0;
+            }
+        } else if numeral_digit(c).is_none() {
+            digits += 1;
+            if digits == n {
+                return true;
+            }
+        } else {
+            numerals += 1;
+            if numerals == n {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Every character that light-folds to `@` (a test checks the whole of
@@ -148,6 +173,8 @@ struct Run {
     digits: Vec<Digit>,
     sep_pending: bool,
     preceded_by_word: bool,
+    /// Written in Chinese numerals (a number is all numerals or all digits).
+    numerals: bool,
 }
 
 /// What the digit-run scan needs of one character, from one fold-table
@@ -155,8 +182,10 @@ struct Run {
 /// `is_invisible` (a Unicode category search) of each cost the detectors
 /// most of their time on Chinese text.
 struct CharClass {
-    /// The digit it folds to (`８`, `⑧`).
+    /// The digit it folds to (`８`, `⑧`) or stands for (`八`).
     digit: Option<u8>,
+    /// A Chinese numeral ([`numeral_digit`]).
+    numeral: bool,
     invisible: bool,
     /// Folds to an ASCII letter or digit.
     word: bool,
@@ -172,8 +201,17 @@ impl CharClass {
         if c.is_ascii() {
             return CharClass {
                 digit: c.is_ascii_digit().then_some(c as u8),
+                numeral: false,
                 invisible: false,
                 word: c.is_ascii_alphanumeric(),
+            };
+        }
+        if let Some(d) = numeral_digit(c) {
+            return CharClass {
+                digit: Some(d),
+                numeral: true,
+                invisible: false,
+                word: false,
             };
         }
         let folded = fold_char(c);
@@ -182,6 +220,7 @@ impl CharClass {
                 FoldEntry::One(d) if d.is_ascii_digit() => Some(d as u8),
                 _ => None,
             },
+            numeral: false,
             // folded to a character: not invisible (the table says so first),
             // so the category search is left for the rest
             invisible: !matches!(folded, FoldEntry::One(_)) && is_invisible(c),
@@ -201,8 +240,16 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
         let end = pos + c.len_utf8();
         let class = CharClass::of(c);
         if let Some(d) = class.digit {
+            if !run.digits.is_empty() && run.numerals != class.numeral {
+                // digits after numerals or the other way round: two runs. To
+                // digits a numeral is any Chinese character (`…5678一会儿`),
+                // to numerals a digit is a letter or digit that touches them
+                finish_run(&run, !run.sep_pending && class.word, enabled, out);
+                run = Run::default();
+            }
             if run.digits.is_empty() {
                 run.preceded_by_word = prev_word;
+                run.numerals = class.numeral;
             }
             if run.sep_pending || run.groups.is_empty() {
                 run.groups.push((run.digits.len(), run.digits.len()));
@@ -216,7 +263,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             if let Some(g) = run.groups.last_mut() {
                 g.1 = run.digits.len();
             }
-            prev_word = true;
+            prev_word = class.word;
             continue;
         }
         if !run.digits.is_empty() {
@@ -463,9 +510,10 @@ mod tests {
             let class = CharClass::of(c);
             let digit = match fold_char(c) {
                 FoldEntry::One(d) if d.is_ascii_digit() => Some(d as u8),
-                _ => None,
+                _ => numeral_digit(c),
             };
             assert_eq!(class.digit, digit, "U+{:04X}", c as u32);
+            assert_eq!(class.numeral, numeral_digit(c).is_some());
             assert_eq!(class.invisible, is_invisible(c), "U+{:04X}", c as u32);
             assert_eq!(class.word, folds_to_word_char(c), "U+{:04X}", c as u32);
         }
@@ -553,6 +601,52 @@ mod tests {
         assert_eq!(dets("订单 1381234567890"), vec![]);
         assert_eq!(dets("SN13812345678"), vec![]);
         assert_eq!(dets("12812345678"), vec![]);
+    }
+
+    #[test]
+    fn numbers_in_chinese_numerals() {
+        for (text, number) in [
+            ("电话一三八一二三四五六七八", "一三八一二三四五六七八"),
+            ("打幺三八 幺二三四 五六七八吧", "幺三八 幺二三四 五六七八"),
+            ("壹叁捌壹贰叁肆伍陆柒捌", "壹叁捌壹贰叁肆伍陆柒捌"),
+            (
+                "卡号四一一一一一一一一一一一一一一一",
+                "四一一一一一一一一一一一一一一一",
+            ),
+        ] {
+            let want = if number.chars().count() == 16 {
+                Detector::BankCard
+            } else {
+                Detector::CnMobile
+            };
+            assert_eq!(dets(text), vec![(want, number)], "{text}");
+        }
+        // a number is all numerals or all digits; to digits a numeral is a
+        // Chinese character like any other, to numerals a digit touches them
+        assert_eq!(dets("1381234五六七八"), vec![]);
+        assert_eq!(dets("一三八一二三四五六七八9"), vec![]);
+        assert_eq!(
+            dets("13812345678一会儿打"),
+            vec![(Detector::CnMobile, "13812345678")]
+        );
+        assert_eq!(
+            dets("第一13812345678"),
+            vec![(Detector::CnMobile, "13812345678")]
+        );
+        // the checksum and prefix rules hold as for digits
+        assert_eq!(dets("一二八一二三四五六七八"), vec![]);
+        assert_eq!(dets("一二三四五六七八九十一二三"), vec![]);
+        assert!(holds_digits("一三八一二三四五六七八", MIN_RUN_DIGITS));
+        // zero-width characters inside, as in a digit number
+        assert_eq!(
+            dets("幺\u{200B}三八幺二三四五六七八"),
+            vec![(Detector::CnMobile, "幺\u{200B}三八幺二三四五六七八")]
+        );
+        // eleven numerals apart are no number, and not even scanned for one
+        assert!(!holds_digits(
+            "一个二个三个四个五个六个七个八个九个一一",
+            MIN_RUN_DIGITS
+        ));
     }
 
     #[test]

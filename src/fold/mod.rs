@@ -31,8 +31,8 @@
 mod table;
 
 pub(crate) use table::{
-    fold_char, folds_to_digit, is_invisible, light_fold_char, light_folds_to_itself,
-    FoldedChar as FoldEntry, Folder,
+    counts_as_digit, fold_char, is_invisible, light_fold_char, light_folds_to_itself,
+    numeral_digit, FoldedChar as FoldEntry, Folder,
 };
 
 /// Builds the folding tables now instead of on first use, so a service's first
