@@ -143,6 +143,28 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
     let mut reasons: Vec<String> = dlq.iter().map(|r| r.headers["reason"].clone()).collect();
     reasons.sort();
     assert_eq!(reasons, vec!["no_text", "not_json", "unreadable_field"]);
+
+    // `wordwarden tail --since`: the alerts written from a time on, found by
+    // the brokers' lookup of offsets by time (the mock cluster has none)
+    let tail_since = |when: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(["tail", "--brokers", &tansu.brokers, "--alert-topic"])
+            .args([
+                "wecom.alerts",
+                "--json",
+                "--idle-exit",
+                "3",
+                "--since",
+                when,
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap().lines().count()
+    };
+    assert_eq!(tail_since("1h"), 24);
+    let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    assert_eq!(tail_since(&now), 0, "none written since {now}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

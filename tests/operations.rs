@@ -357,15 +357,16 @@ async fn tail_prints_the_alert_feed_with_filters() {
         .to_string()
         .into_bytes()
     };
+    // the judged message's time is shown: WeCom's msgtime (ms), in UTC
+    let mut critical: serde_json::Value =
+        serde_json::from_slice(&alert("critical", "finance/insider", "内幕")).unwrap();
+    critical["source"]["msgtime"] = serde_json::json!(1_764_748_800_000u64);
+    let written_at_msgtime = critical.to_string().into_bytes();
     produce(
         &brokers,
         "feed.alerts",
         &[
-            (
-                None,
-                Some(alert("critical", "finance/insider", "内幕")),
-                Some(0),
-            ),
+            (None, Some(written_at_msgtime), Some(0)),
             (
                 None,
                 Some(alert("low", "conduct/harassment", "sb")),
@@ -412,7 +413,10 @@ async fn tail_prints_the_alert_feed_with_filters() {
         plain.contains("CRITICAL finance/insider  内幕 «内幕»"),
         "{plain}"
     );
-    assert!(plain.contains("zhangwei in room1  chat/0/7"), "{plain}");
+    assert!(
+        plain.contains("2025-12-03T08:00:00Z  zhangwei in room1  chat/0/7"),
+        "{plain}"
+    );
     assert!(!plain.contains("\x1b["), "no colors when not a terminal");
     let ids: Vec<String> = json
         .lines()
@@ -428,6 +432,21 @@ async fn tail_prints_the_alert_feed_with_filters() {
         cat.contains("内幕") && !cat.contains("源代码") && !cat.contains("sb"),
         "{cat}"
     );
+
+    // (`--since` needs the brokers' lookup by time, which the mock cluster
+    // lacks: `e2e_tansu::wecom_stream_gives_exactly_the_expected_alerts`)
+    let bad = Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args([
+            "tail",
+            "--brokers",
+            "127.0.0.1:1",
+            "--since",
+            "yesterday-ish",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("neither a while ago"));
 }
 
 /// While the brokers are down every client reports every reconnect attempt;

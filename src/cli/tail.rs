@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -28,6 +28,10 @@ pub struct Args {
     /// Start at the beginning of the topic instead of new alerts only.
     #[arg(long)]
     from_beginning: bool,
+    /// Start at the alerts written from this time on: a while ago
+    /// (`24h`, `30m`, `7d`) or a UTC time (`2026-12-01T08:00:00Z`).
+    #[arg(long, conflicts_with = "from_beginning", value_parser = parse_since)]
+    since: Option<SystemTime>,
     /// Print each alert as one JSON line.
     #[arg(long)]
     json: bool,
@@ -40,6 +44,28 @@ pub struct Args {
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
     #[arg(short = 'X', value_parser = super::parse_prop)]
     props: Vec<(String, String)>,
+}
+
+/// `--since`: a duration ago or an RFC 3339 time.
+fn parse_since(s: &str) -> Result<SystemTime, String> {
+    if let Ok(ago) = humantime::parse_duration(s) {
+        return SystemTime::now()
+            .checked_sub(ago)
+            .ok_or_else(|| format!("{s} ago is out of range"));
+    }
+    humantime::parse_rfc3339_weak(s).map_err(|_| {
+        format!("{s:?} is neither a while ago (24h, 30m, 7d) nor a time (2026-12-01T08:00:00Z)")
+    })
+}
+
+/// When the judged message was written: WeCom's `msgtime`, else the Kafka
+/// timestamp (both milliseconds), to the second in UTC.
+fn written_at(source: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    let ms = ["msgtime", "timestamp"]
+        .iter()
+        .find_map(|&k| source.get(k).and_then(serde_json::Value::as_u64))?;
+    let at = UNIX_EPOCH.checked_add(Duration::from_millis(ms))?;
+    Some(humantime::format_rfc3339_seconds(at).to_string())
 }
 
 fn wanted(a: &Alert, min: Severity, categories: &[String]) -> bool {
@@ -90,11 +116,13 @@ fn render(a: &Alert, color: bool) -> String {
         (Some(t), Some(p), Some(o)) => format!("{}/{p}/{o}", t.as_str().unwrap_or("")),
         _ => String::new(),
     };
+    let when = written_at(s).map(|t| t + "  ").unwrap_or_default();
     format!(
-        "{sev} {}  {}\n         {}\n         {}  {}  {}\n",
+        "{sev} {}  {}\n         {}\n         {}{}  {}  {}\n",
         paint(&cats.join(", "), "1", color),
         terms.join("; "),
         a.snippet,
+        paint(&when, "2", color),
         paint(&who, "2", color),
         paint(&place, "2", color),
         paint(&a.alert_id, "2", color),
@@ -116,16 +144,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let consumer: BaseConsumer = cfg.create()?;
     let metadata = consumer.fetch_metadata(Some(&args.alert_topic), Duration::from_secs(10))?;
+    let since_ms = args.since.map(|t| {
+        t.duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    });
     let mut tpl = TopicPartitionList::new();
     for t in metadata.topics() {
         for p in t.partitions() {
-            let offset = if args.from_beginning {
-                Offset::Beginning
-            } else {
-                Offset::End
+            let offset = match (since_ms, args.from_beginning) {
+                // a timestamp, looked up below
+                (Some(ms), _) => Offset::Offset(ms),
+                (None, true) => Offset::Beginning,
+                (None, false) => Offset::End,
             };
             tpl.add_partition_offset(&args.alert_topic, p.id(), offset)?;
         }
+    }
+    if since_ms.is_some() {
+        // the first offset of each partition at or after that time (the
+        // end where there is none)
+        tpl = consumer.offsets_for_times(tpl, Duration::from_secs(10))?;
     }
     consumer.assign(&tpl)?;
     let color =
@@ -145,6 +183,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let m = m?;
         last = Instant::now();
+        // the lookup by time is the brokers' (some Kafka-compatible ones
+        // answer with an earlier offset): written earlier is skipped here
+        let written_ms = m.timestamp().to_millis();
+        if since_ms.is_some_and(|since| written_ms.is_some_and(|t| t < since)) {
+            continue;
+        }
         let Some(alert) = m
             .payload()
             .and_then(|p| serde_json::from_slice::<Alert>(p).ok())
