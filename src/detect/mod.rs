@@ -692,6 +692,45 @@ mod tests {
         assert_eq!(dets("no at sign here"), vec![]);
     }
 
+    proptest::proptest! {
+        /// The count before the scan never skips a text the scan finds a
+        /// number in, and every number found is all numerals or all digits:
+        /// numbers in digits and numerals, cut by separators, invisibles and
+        /// other characters, between other text.
+        #[test]
+        fn the_digit_count_never_skips_a_number(
+            number in proptest::sample::select(vec![
+                "13812345678", "一三八一二三四五六七八", "幺三八幺二三四五六七八",
+                "4111111111111111", "四一一一一一一一一一一一一一一一",
+            ]),
+            cuts in proptest::collection::vec(
+                (0usize..20, proptest::sample::select(vec![" ", "-", "\u{200B}", "  ", "的", "1", "一"])),
+                0..4,
+            ),
+            before in proptest::sample::select(vec!["", "电话", "a", "1", "一", " "]),
+            after in proptest::sample::select(vec!["", "吧", "x", "9", "九", "。"]),
+        ) {
+            let mut chars: Vec<String> = number.chars().map(String::from).collect();
+            for (at, piece) in cuts {
+                chars.insert(at % (chars.len() + 1), piece.to_string());
+            }
+            let text = format!("{before}{}{after}", chars.concat());
+            let mut found = Vec::new();
+            find_digit_runs(&text, &Detector::ALL, &mut found);
+            if !found.is_empty() {
+                proptest::prop_assert!(holds_digits(&text, MIN_RUN_DIGITS), "{text:?}");
+            }
+            for d in &found {
+                let scripts: std::collections::BTreeSet<bool> = text[d.start..d.end]
+                    .chars()
+                    .filter(|&c| CharClass::of(c).digit.is_some())
+                    .map(|c| CharClass::of(c).numeral)
+                    .collect();
+                proptest::prop_assert_eq!(scripts.len(), 1, "{:?}", &text[d.start..d.end]);
+            }
+        }
+    }
+
     #[test]
     fn never_panics_on_odd_input() {
         for t in [
