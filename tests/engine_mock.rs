@@ -246,7 +246,25 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 24);
+    assert_eq!(alerts.len(), 26);
+    // a phone number in Chinese numerals (masked), a term half in pinyin
+    let first_hit = |msgid: &str| {
+        let a = alerts
+            .iter()
+            .map(|r| r.json())
+            .find(|a| a["source"]["msgid"] == msgid)
+            .unwrap();
+        let h = &a["hits"][0];
+        (h["term"].to_string(), h["matched"].to_string())
+    };
+    assert_eq!(
+        first_hit("5129037781164420931_1732502210"),
+        ("\"@cn_mobile\"".into(), "\"幺三八-****-五六七八\"".into())
+    );
+    assert_eq!(
+        first_hit("6038815502913377204_1732502295"),
+        ("\"内幕消息\"".into(), "\"内幕xiaoxi\"".into())
+    );
     let dlq = read_topic(&brokers, "in5.dlq", false, IDLE);
     let mut reasons: Vec<&str> = dlq.iter().map(|r| r.headers["reason"].as_str()).collect();
     reasons.sort();

@@ -214,23 +214,34 @@ fn print_summary(
         textless,
         dead.len()
     );
-    let mut by_category: BTreeMap<String, (usize, String, Vec<String>)> = BTreeMap::new();
+    let mut by_category: BTreeMap<String, (usize, String, Vec<(bool, String)>)> = BTreeMap::new();
     for a in alerts {
         for h in &a.hits {
             let e = by_category
                 .entry(h.category.clone())
                 .or_insert_with(|| (0, h.severity.to_string(), Vec::new()));
             e.0 += 1;
-            if e.2.len() < 2 {
-                let field = h.field.as_deref().unwrap_or("");
-                e.2.push(format!("{} «{}» in {field}", h.term, h.matched));
-            }
+            // written to get past a filter: a term not as it is written, a
+            // detector's number in numerals or styled digits (a regex's or
+            // a combination's match is never its rule's text)
+            let rule = h.term.as_str();
+            let evasive = if rule.starts_with('@') {
+                h.matched.chars().any(|c| !c.is_ascii())
+            } else if rule.starts_with("re:") || rule.contains(" & ") || rule.contains(" ~ ") {
+                false
+            } else {
+                h.matched != h.term
+            };
+            let field = h.field.as_deref().unwrap_or("");
+            let example = format!("{} «{}» in {field}", h.term, h.matched);
+            e.2.push((evasive, example));
         }
     }
-    println!("\nhits by category:");
-    for (cat, (n, sev, examples)) in &by_category {
+    println!("\nhits by category (evasions caught first):");
+    for (cat, (n, sev, examples)) in &mut by_category {
         println!("  {cat:<32} {sev:<8} {n:>3}");
-        for ex in examples {
+        examples.sort_by_key(|(evasive, _)| !*evasive); // stable: in order otherwise
+        for (_, ex) in examples.iter().take(2) {
             println!("      e.g. {ex}");
         }
     }
