@@ -193,6 +193,28 @@ fn read_topic(brokers: &str, topic: &str) -> anyhow::Result<Vec<(Vec<u8>, String
     Ok(out)
 }
 
+/// One category's line of the summary.
+struct CategorySummary {
+    hits: usize,
+    severity: String,
+    /// (an evasion caught, the example as printed)
+    examples: Vec<(bool, String)>,
+}
+
+/// Whether a hit was written to get past a filter: a term not as it is
+/// written, a detector's number in numerals or styled digits (a regex's or a
+/// combination's match is never its rule's text).
+fn is_evasion(h: &wordwarden::alert::AlertHit) -> bool {
+    let rule = h.term.as_str();
+    if rule.starts_with('@') {
+        !h.matched.is_ascii()
+    } else if rule.starts_with("re:") || rule.contains(" & ") || rule.contains(" ~ ") {
+        false
+    } else {
+        h.matched != h.term
+    }
+}
+
 fn print_summary(
     shared: &Shared,
     alerts: &[Alert],
@@ -214,34 +236,30 @@ fn print_summary(
         textless,
         dead.len()
     );
-    let mut by_category: BTreeMap<String, (usize, String, Vec<(bool, String)>)> = BTreeMap::new();
+    let mut by_category: BTreeMap<&str, CategorySummary> = BTreeMap::new();
     for a in alerts {
         for h in &a.hits {
-            let e = by_category
-                .entry(h.category.clone())
-                .or_insert_with(|| (0, h.severity.to_string(), Vec::new()));
-            e.0 += 1;
-            // written to get past a filter: a term not as it is written, a
-            // detector's number in numerals or styled digits (a regex's or
-            // a combination's match is never its rule's text)
-            let rule = h.term.as_str();
-            let evasive = if rule.starts_with('@') {
-                h.matched.chars().any(|c| !c.is_ascii())
-            } else if rule.starts_with("re:") || rule.contains(" & ") || rule.contains(" ~ ") {
-                false
-            } else {
-                h.matched != h.term
-            };
+            let c = by_category
+                .entry(&h.category)
+                .or_insert_with(|| CategorySummary {
+                    hits: 0,
+                    severity: h.severity.to_string(),
+                    examples: Vec::new(),
+                });
+            c.hits += 1;
             let field = h.field.as_deref().unwrap_or("");
-            let example = format!("{} «{}» in {field}", h.term, h.matched);
-            e.2.push((evasive, example));
+            c.examples.push((
+                is_evasion(h),
+                format!("{} «{}» in {field}", h.term, h.matched),
+            ));
         }
     }
     println!("\nhits by category (evasions caught first):");
-    for (cat, (n, sev, examples)) in &mut by_category {
-        println!("  {cat:<32} {sev:<8} {n:>3}");
-        examples.sort_by_key(|(evasive, _)| !*evasive); // stable: in order otherwise
-        for (_, ex) in examples.iter().take(2) {
+    for (cat, c) in &mut by_category {
+        println!("  {cat:<32} {:<8} {:>3}", c.severity, c.hits);
+        // stable: in order otherwise
+        c.examples.sort_by_key(|(evasive, _)| !*evasive);
+        for (_, ex) in c.examples.iter().take(2) {
             println!("      e.g. {ex}");
         }
     }
