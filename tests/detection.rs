@@ -112,10 +112,18 @@ fn styled_letters_accents_confusables() {
         "f\u{0336}u\u{0336}c\u{0336}k",
         "сonfidentiаl",
         "ＣＯＮＦＩＤＥＮＴＩＡＬ",
+        "ꜰᴜᴄᴋ",
+        "🅵🆄🅲🅺",
+        "🅕🅤🅒🅚",
+        "ᴄᴏɴꜰɪᴅᴇɴᴛɪᴀʟ",
     ] {
         assert!(fires(&rs, t), "{t}");
     }
     assert!(!fires(&rs, "fдck"));
+    // a flag is no pair of letters
+    let rs = ruleset(&[("a.txt", "sb\n")]);
+    assert!(!fires(&rs, "去了🇸🇧旅游"));
+    assert!(fires(&rs, "你是🆂🅱吧"));
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! 1. invisible characters (zero-width, bidi controls, variation selectors,
 //!    combining marks, soft hyphen, tag characters) are removed;
 //! 2. compatibility forms are decomposed (NFKC: full-width, circled, styled and
-//!    mathematical letters and digits, the ideographic space, ligatures);
+//!    mathematical letters and digits, the ideographic space, ligatures),
+//!    and small capitals and emoji fonts' letters (`ᴀ`, `🅰`) become letters;
 //! 3. case is folded and accents on Latin letters are stripped (`ú` -> `u`);
 //! 4. traditional Chinese characters become simplified (OpenCC's character table);
 //! 5. Latin look-alikes from other scripts become their Latin letter
@@ -303,6 +304,14 @@ mod tests {
         assert_eq!(f("Ⅽ"), "c");
         assert_eq!(f("①②"), "12");
         assert_eq!(f("❶➃⓿"), "140");
+        // small capitals, emoji fonts' squared and circled letters
+        assert_eq!(
+            f("ꜰᴜᴄᴋ ᴀʙᴄᴅᴇɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴠᴡʏᴢ"),
+            "fuckabcdeghijklmnoprstvwyz"
+        );
+        assert_eq!(f("🅵🆄🅲🅺 🅕🅤🅒🅚 🄵🅄🄲🄺"), "fuckfuckfuck");
+        // flags stay emoji: 🇸🇧 is not `sb`
+        assert_eq!(f("🇸🇧🎉"), "");
     }
 
     #[test]

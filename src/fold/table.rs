@@ -205,8 +205,9 @@ fn decode(t: &'static Table, e: u32) -> FoldedChar {
 #[cold]
 fn fold_astral(c: char) -> FoldedChar {
     let cp = c as u32;
-    // Emoji and pictographs: the most common astral characters in chat.
-    if (0x1F000..=0x1FAFF).contains(&cp) {
+    // Emoji and pictographs: the most common astral characters in chat
+    // (but for the enclosed letters, `🄵` `🅕` `🅵`, which fold to letters)
+    if (0x1F000..=0x1FAFF).contains(&cp) && !(0x1F110..=0x1F189).contains(&cp) {
         return FoldedChar::Noise;
     }
     match compute(c) {
@@ -270,6 +271,47 @@ fn styled_digit(c: char) -> Option<char> {
     char::from_digit(d, 10)
 }
 
+/// Latin letters in styles NFKC leaves alone: small capitals (`ꜰᴜᴄᴋ`, as
+/// "small caps" text generators write them; a few are IPA letters) and the
+/// negative circled and squared letters of emoji fonts (`🅕`, `🅵`). Regional
+/// indicators (`🇦`) stay symbols: two of them are a flag, and `🇸🇧` is the
+/// Solomon Islands, not `sb`.
+fn styled_letter(c: char) -> Option<char> {
+    let cp = c as u32;
+    let nth = |i: u32| char::from_u32('a' as u32 + i);
+    match cp {
+        0x1F150..=0x1F169 => nth(cp - 0x1F150),
+        0x1F170..=0x1F189 => nth(cp - 0x1F170),
+        _ => Some(match c {
+            'ᴀ' => 'a',
+            'ʙ' => 'b',
+            'ᴄ' => 'c',
+            'ᴅ' => 'd',
+            'ᴇ' => 'e',
+            'ꜰ' => 'f',
+            'ɢ' => 'g',
+            'ʜ' => 'h',
+            'ɪ' => 'i',
+            'ᴊ' => 'j',
+            'ᴋ' => 'k',
+            'ʟ' => 'l',
+            'ᴍ' => 'm',
+            'ɴ' => 'n',
+            'ᴏ' => 'o',
+            'ᴘ' => 'p',
+            'ʀ' => 'r',
+            'ꜱ' => 's',
+            'ᴛ' => 't',
+            'ᴜ' => 'u',
+            'ᴠ' => 'v',
+            'ᴡ' => 'w',
+            'ʏ' => 'y',
+            'ᴢ' => 'z',
+            _ => return None,
+        }),
+    }
+}
+
 /// Strips accents from a Latin letter (`ú` -> `u`); other scripts unchanged.
 fn strip_accent(c: char) -> char {
     if c.is_ascii() || (c as u32) > 0x024F {
@@ -326,7 +368,7 @@ fn compute(c: char) -> Computed {
     if is_invisible(c) {
         return Computed::Invisible;
     }
-    if let Some(d) = styled_digit(c) {
+    if let Some(d) = styled_digit(c).or_else(|| styled_letter(c)) {
         return Computed::Chars(vec![d]);
     }
     let t2s = t2s_table();
@@ -422,7 +464,7 @@ fn light_fold_slow(c: char, mut push: impl FnMut(char)) {
     if is_invisible(c) {
         return;
     }
-    if let Some(d) = styled_digit(c) {
+    if let Some(d) = styled_digit(c).or_else(|| styled_letter(c)) {
         push(d);
         return;
     }
