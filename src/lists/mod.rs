@@ -439,7 +439,8 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         entries: Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1),
     };
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let mut mixed_line = 0;
+    // where `#! pinyin:` asked for variants (for the warnings below)
+    let mut pinyin_line = 0;
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
         let trimmed = raw.trim();
@@ -489,11 +490,14 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                     ),
                 },
                 "pinyin" => match value {
-                    "on" | "true" | "yes" => file.pinyin = Pinyin::On,
+                    "on" | "true" | "yes" => {
+                        file.pinyin = Pinyin::On;
+                        pinyin_line = line;
+                    }
                     "off" | "false" | "no" => file.pinyin = Pinyin::Off,
                     "mixed" => {
                         file.pinyin = Pinyin::Mixed;
-                        mixed_line = line;
+                        pinyin_line = line;
                     }
                     other => diag(
                         Level::Error,
@@ -545,10 +549,20 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         });
     }
     let terms = file.entries.iter().filter(|e| e.kind == EntryKind::Term);
-    if file.pinyin == Pinyin::Mixed && terms.count() > MIXED_PINYIN_MAX_TERMS {
+    if pinyin_line > 0 && file.match_mode == MatchMode::Exact {
         diags.push(Diagnostic {
             file: path.to_string(),
-            line: mixed_line,
+            line: pinyin_line,
+            level: Level::Warning,
+            code: "pinyin-in-exact-list",
+            message: "`#! match: exact` lists match as written, without pinyin variants: \
+                      `#! pinyin:` does nothing here"
+                .into(),
+        });
+    } else if file.pinyin == Pinyin::Mixed && terms.count() > MIXED_PINYIN_MAX_TERMS {
+        diags.push(Diagnostic {
+            file: path.to_string(),
+            line: pinyin_line,
             level: Level::Warning,
             code: "large-mixed-pinyin",
             message: format!(
@@ -657,6 +671,15 @@ mod tests {
             (1, "large-mixed-pinyin", 2)
         );
         assert_eq!(d[0].level, Level::Warning);
+        // variants asked of a list that matches as written
+        let (_, d) = parse("#! match: exact\n#! pinyin: mixed\n内幕\n");
+        assert_eq!(
+            (d.len(), d[0].code, d[0].line),
+            (1, "pinyin-in-exact-list", 2)
+        );
+        assert!(parse("#! match: exact\n#! pinyin: off\n内幕\n")
+            .1
+            .is_empty());
     }
 
     #[test]
