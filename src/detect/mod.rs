@@ -6,7 +6,7 @@
 //! groups separated by a single space or hyphen (`138-1234-5678`,
 //! `6222 0212 3456 7890`). A number may also be written in Chinese numerals
 //! (`一三八一二三四五六七八`, `壹叁捌…`, `幺` for 1 as phone numbers are read
-//! out), all of it: a number is either numerals or digits, so `1381234五六七八`
+//! out, `㊀㊂㊇…`), all of it: a number is either numerals or digits, so `1381234五六七八`
 //! is none and a digit number right before `一会儿` is still one. A candidate
 //! never fires inside a longer digit run or next to an ASCII letter
 //! (`SN13812345678` is an order number, not a phone).
@@ -140,7 +140,7 @@ fn holds_digits(text: &str, n: usize) -> bool {
             if numerals > 0 && !goes_on() {
                 numerals = 0;
             }
-        } else if numeral_digit(c).is_none() {
+        } else if numeral_of(&fold_char(c)).is_none() {
             digits += 1;
             if digits == n {
                 return true;
@@ -177,6 +177,16 @@ struct Run {
     numerals: bool,
 }
 
+/// The digit a character stands for as a Chinese numeral once folded
+/// (`一`; traditional `貳` and `陸`; `㈤` and `㊄`, which fold to `五`).
+#[inline]
+fn numeral_of(folded: &FoldEntry) -> Option<u8> {
+    match folded {
+        FoldEntry::One(d) => numeral_digit(*d),
+        _ => None,
+    }
+}
+
 /// What the digit-run scan needs of one character, from one fold-table
 /// lookup: every character of every message passes here, and asking
 /// `is_invisible` (a Unicode category search) of each cost the detectors
@@ -206,21 +216,14 @@ impl CharClass {
                 word: c.is_ascii_alphanumeric(),
             };
         }
-        if let Some(d) = numeral_digit(c) {
-            return CharClass {
-                digit: Some(d),
-                numeral: true,
-                invisible: false,
-                word: false,
-            };
-        }
         let folded = fold_char(c);
+        let numeral = numeral_of(&folded);
         CharClass {
             digit: match folded {
                 FoldEntry::One(d) if d.is_ascii_digit() => Some(d as u8),
-                _ => None,
+                _ => numeral,
             },
-            numeral: false,
+            numeral: numeral.is_some(),
             // folded to a character: not invisible (the table says so first),
             // so the category search is left for the rest
             invisible: !matches!(folded, FoldEntry::One(_)) && is_invisible(c),
@@ -508,12 +511,13 @@ mod tests {
     fn char_class_agrees_with_the_fold_everywhere() {
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             let class = CharClass::of(c);
-            let digit = match fold_char(c) {
+            let folded = fold_char(c);
+            let digit = match folded {
                 FoldEntry::One(d) if d.is_ascii_digit() => Some(d as u8),
-                _ => numeral_digit(c),
+                _ => numeral_of(&folded),
             };
             assert_eq!(class.digit, digit, "U+{:04X}", c as u32);
-            assert_eq!(class.numeral, numeral_digit(c).is_some());
+            assert_eq!(class.numeral, numeral_of(&folded).is_some());
             assert_eq!(class.invisible, is_invisible(c), "U+{:04X}", c as u32);
             assert_eq!(class.word, folds_to_word_char(c), "U+{:04X}", c as u32);
         }
@@ -609,6 +613,9 @@ mod tests {
             ("电话一三八一二三四五六七八", "一三八一二三四五六七八"),
             ("打幺三八 幺二三四 五六七八吧", "幺三八 幺二三四 五六七八"),
             ("壹叁捌壹贰叁肆伍陆柒捌", "壹叁捌壹贰叁肆伍陆柒捌"),
+            ("壹叁捌壹貳叁肆伍陸柒捌", "壹叁捌壹貳叁肆伍陸柒捌"),
+            ("㈠㈢㈧㈠㈡㈢㈣㈤㈥㈦㈧", "㈠㈢㈧㈠㈡㈢㈣㈤㈥㈦㈧"),
+            ("号码㊀㊂㊇㊀㊁㊂㊃㊄㊅㊆㊇", "㊀㊂㊇㊀㊁㊂㊃㊄㊅㊆㊇"),
             (
                 "卡号四一一一一一一一一一一一一一一一",
                 "四一一一一一一一一一一一一一一一",

@@ -131,7 +131,8 @@ fn table() -> &'static Table {
         });
         let digit = BmpSet::of(|cp| {
             let e = bmp[cp as usize];
-            let numeral = char::from_u32(cp).and_then(numeral_digit).is_some();
+            // folds to one character (no tag) that is a numeral: `一`, `貳`, `㈤`
+            let numeral = e < TAG_MANY && char::from_u32(e).and_then(numeral_digit).is_some();
             cp >= 0x80 && (e < 0x80 && (e as u8).is_ascii_digit() || numeral)
         });
         Table {
@@ -410,7 +411,7 @@ pub(crate) fn light_fold_char(c: char, mut push: impl FnMut(char)) {
 }
 
 /// Whether the digit detectors count `c` as a digit: it folds to one ASCII
-/// digit or is a Chinese numeral (one table lookup).
+/// digit or to a Chinese numeral (one table lookup).
 #[inline]
 pub(crate) fn counts_as_digit(c: char) -> bool {
     let cp = c as u32;
@@ -423,21 +424,21 @@ pub(crate) fn counts_as_digit(c: char) -> bool {
     }
 }
 
-/// The digit a Chinese numeral stands for, as people write numbers to slip
-/// them past filters: the common numerals, the financial ones (`壹`, and
-/// the traditional `貳` and `陸`), and `幺`, which reads 1 in phone numbers.
-/// (`两` counts things, it is not said for a digit.) Folding leaves them
-/// alone: only the digit detectors read them as digits.
+/// The digit a (folded) Chinese numeral stands for, as people write numbers
+/// to slip them past filters: the common numerals, the financial ones (`壹`;
+/// the traditional `貳` and `陸` fold to `贰` and `陆`), and `幺`, which reads
+/// 1 in phone numbers. (`两` counts things, it is not said for a digit.)
+/// Folding leaves them alone: only the digit detectors read them as digits.
 #[inline]
 pub(crate) fn numeral_digit(c: char) -> Option<u8> {
     Some(match c {
         '〇' | '零' => b'0',
         '一' | '壹' | '幺' => b'1',
-        '二' | '贰' | '貳' => b'2',
+        '二' | '贰' => b'2',
         '三' | '叁' => b'3',
         '四' | '肆' => b'4',
         '五' | '伍' => b'5',
-        '六' | '陆' | '陸' => b'6',
+        '六' | '陆' => b'6',
         '七' | '柒' => b'7',
         '八' | '捌' => b'8',
         '九' | '玖' => b'9',
@@ -517,7 +518,7 @@ mod tests {
     fn digit_bitmap_agrees_with_the_fold_everywhere() {
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             let digit = matches!(fold_char(c), FoldedChar::One(d) if d.is_ascii_digit());
-            let numeral = numeral_digit(c).is_some();
+            let numeral = matches!(fold_char(c), FoldedChar::One(d) if numeral_digit(d).is_some());
             assert_eq!(counts_as_digit(c), digit || numeral, "U+{:04X}", c as u32);
         }
     }
