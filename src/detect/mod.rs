@@ -6,10 +6,10 @@
 //! groups separated by a single space or hyphen (`138-1234-5678`,
 //! `6222 0212 3456 7890`). A number may also be written in Chinese numerals
 //! (`一三八一二三四五六七八`, `壹叁捌…`, `幺` for 1 as phone numbers are read
-//! out, `㊀㊂㊇…`), all of it: a number is either numerals or digits, so `1381234五六七八`
-//! is none and a digit number right before `一会儿` is still one. A candidate
-//! never fires inside a longer digit run or next to an ASCII letter
-//! (`SN13812345678` is an order number, not a phone).
+//! out, `㊀㊂㊇…`), all of it: a number is either numerals or digits, so
+//! `1381234五六七八` is none and a digit number right before `一会儿` is still
+//! one. A candidate never fires inside a longer digit run or next to an ASCII
+//! letter (`SN13812345678` is an order number, not a phone).
 //!
 //! ```
 //! use wordwarden::detect::{find, Detector};
@@ -194,7 +194,7 @@ fn numeral_of(folded: &FoldEntry) -> Option<u8> {
 struct CharClass {
     /// The digit it folds to (`８`, `⑧`) or stands for (`八`).
     digit: Option<u8>,
-    /// A Chinese numeral ([`numeral_digit`]).
+    /// A Chinese numeral ([`numeral_of`]).
     numeral: bool,
     invisible: bool,
     /// Folds to an ASCII letter or digit.

@@ -35,7 +35,7 @@ struct Table {
     /// detector about a microsecond a message.
     light_same: BmpSet,
     /// Non-ASCII BMP characters that fold to an ASCII digit (`８`, `⑧`) or
-    /// are Chinese numerals ([`numeral_digit`]): the digit detectors count
+    /// to a Chinese numeral ([`numeral_digit`]): the digit detectors count
     /// them before scanning.
     digit: BmpSet,
     bmp: Box<[u32]>,
@@ -420,7 +420,7 @@ pub(crate) fn counts_as_digit(c: char) -> bool {
     } else if cp < 0x10000 {
         table().digit.contains(cp)
     } else {
-        matches!(fold_astral(c), FoldedChar::One(d) if d.is_ascii_digit())
+        matches!(fold_astral(c), FoldedChar::One(d) if d.is_ascii_digit() || numeral_digit(d).is_some())
     }
 }
 

@@ -123,7 +123,8 @@ pub enum Pinyin {
     #[default]
     On,
     /// Also the term written part in characters, part in pinyin (`内mu`,
-    /// `nei幕`, `内幕xiaoxi` for 内幕消息): up to 14 more spellings a term, so
+    /// `nei幕`, `内幕xiaoxi` for 内幕消息): 14 more spellings for a term of
+    /// four characters, more where a character has another reading, so
     /// meant for short lists of terms people evade this way.
     Mixed,
 }
@@ -567,8 +568,8 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
             code: "large-mixed-pinyin",
             message: format!(
                 "`pinyin: mixed` on more than {MIXED_PINYIN_MAX_TERMS} terms: each Chinese term of \
-                 2-4 characters gets up to 14 more keys; keep it to the short lists of terms \
-                 people write half in pinyin"
+                 2-4 characters gets 2-14 more keys, more for other readings; keep it to the \
+                 short lists of terms people write half in pinyin"
             ),
         });
     }
