@@ -258,6 +258,12 @@ fn is_hangul_filler(c: char) -> bool {
     matches!(c as u32, 0x115F | 0x1160 | 0x3164 | 0xFFA0)
 }
 
+/// The digit or letter a styled character stands for where NFKC leaves it
+/// alone: both folds, full and light, read these first.
+fn styled(c: char) -> Option<char> {
+    styled_digit(c).or_else(|| styled_letter(c))
+}
+
 /// Dingbat and double-circled digits that NFKC leaves alone.
 fn styled_digit(c: char) -> Option<char> {
     let cp = c as u32;
@@ -369,7 +375,7 @@ fn compute(c: char) -> Computed {
     if is_invisible(c) {
         return Computed::Invisible;
     }
-    if let Some(d) = styled_digit(c).or_else(|| styled_letter(c)) {
+    if let Some(d) = styled(c) {
         return Computed::Chars(vec![d]);
     }
     let t2s = t2s_table();
@@ -465,7 +471,7 @@ fn light_fold_slow(c: char, mut push: impl FnMut(char)) {
     if is_invisible(c) {
         return;
     }
-    if let Some(d) = styled_digit(c).or_else(|| styled_letter(c)) {
+    if let Some(d) = styled(c) {
         push(d);
         return;
     }
