@@ -310,6 +310,9 @@ mod tests {
             "fuckabcdeghijklmnoprstvwyz"
         );
         assert_eq!(f("🅵🆄🅲🅺 🅕🅤🅒🅚 🄵🅄🄲🄺"), "fuckfuckfuck");
+        // modifier small capitals decompose to small capitals, then fold on
+        // (found by folding_already_folded_text_changes_nothing: `ᶫ` gave `ʟ`)
+        assert_eq!(f("ᶫᶦᶰᶸ 𐞄"), "linub");
         // flags stay emoji: 🇸🇧 is not `sb`
         assert_eq!(f("🇸🇧🎉"), "");
     }

@@ -386,6 +386,8 @@ fn compute(c: char) -> Computed {
             continue;
         }
         for l in d.to_lowercase() {
+            // (modifier small capitals decompose to small capitals: `ᶫ` -> `ʟ`)
+            let l = styled_letter(l).unwrap_or(l);
             let l = strip_accent(l);
             let l = *t2s.get(&l).unwrap_or(&l);
             let l = unconfuse(l);
@@ -477,7 +479,7 @@ fn light_fold_slow(c: char, mut push: impl FnMut(char)) {
     }
     for d in std::iter::once(c).nfkc() {
         for l in d.to_lowercase() {
-            push(l);
+            push(styled_letter(l).unwrap_or(l));
         }
     }
 }
