@@ -127,6 +127,49 @@ fn styled_letters_accents_confusables() {
 }
 
 #[test]
+fn digits_standing_for_letters_inside_words() {
+    let rs = ruleset(&[("a.txt", "shit\nconfidential\nsb\nass\n内幕消息\n")]);
+    for (text, term) in [
+        ("sh1t", "shit"),
+        ("5h1t!", "shit"),
+        ("SH1T", "shit"),
+        ("ｓｈ１ｔ", "shit"),
+        ("sh11t", "shit"),
+        ("这份C0NF1D3NT1AL别外传", "confidential"),
+        ("c0nfidential", "confidential"),
+        ("有ne1mu xia0xi吗", "内幕消息"),
+    ] {
+        assert_eq!(terms(&rs, text), vec![term], "{text}");
+    }
+    // the alert quotes what was written
+    assert_eq!(hits(&rs, "what sh1t")[0].2, "sh1t");
+    // controls: a digit is a digit where too few letters stand beside it
+    for text in [
+        "估值5b美元",
+        "5B",
+        "Galaxy A55 到货",
+        "455",
+        "sh1tty",
+        "T1 S3 T1 机房",
+        "s h 1 t",
+        "2024年3月5日",
+        "v1.0.3 版本",
+    ] {
+        assert!(
+            terms(&rs, text).is_empty(),
+            "{text}: {:?}",
+            terms(&rs, text)
+        );
+    }
+    // a term written with a digit still needs it
+    let rs = ruleset(&[("a.txt", "b1t\n8964\n")]);
+    assert!(fires(&rs, "b1t"));
+    assert!(!fires(&rs, "bit"));
+    assert!(fires(&rs, "8964"));
+    assert!(!fires(&rs, "896a"));
+}
+
+#[test]
 fn cjk_terms_match_anywhere_and_letters_break() {
     let rs = ruleset(&[("a.txt", "内部资料\n")]);
     assert!(fires(&rs, "这是abc内部资料xyz"));

@@ -56,6 +56,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Verdict::RunTooShort => {
                 "dropped: the term repeats a character more often than the text".to_string()
             }
+            Verdict::DigitsAsLetters => {
+                "dropped: digits read as letters need at least two letters, and as many as digits"
+                    .to_string()
+            }
             Verdict::AllowPhrase(a) => format!("dropped: inside allow phrase {a}"),
             Verdict::CombinationPart => "part    (of a combination rule)".to_string(),
             Verdict::CombinationUnsatisfied => {

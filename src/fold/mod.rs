@@ -220,6 +220,24 @@ pub(crate) fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric()
 }
 
+/// The letter a digit stands for in leetspeak (`sh1t`, `c0nfidential`,
+/// `s3x`): `0` o, `1` i, `3` e, `4` a, `5` s, `7` t. Not a fold: a digit is a
+/// digit in every other place. The scan also reads words this way and keeps
+/// what it finds only where the digits stand among enough letters (`5b` is
+/// no `sb`; see `DETECTION.md`).
+#[inline(always)]
+pub(crate) fn leet_letter(c: char) -> Option<char> {
+    match c {
+        '0' => Some('o'),
+        '1' => Some('i'),
+        '3' => Some('e'),
+        '4' => Some('a'),
+        '5' => Some('s'),
+        '7' => Some('t'),
+        _ => None,
+    }
+}
+
 /// Whether an original character counts as a letter or digit for word
 /// boundaries once folded (`ａ` does, `，` and `😀` do not).
 pub(crate) fn folds_to_word_char(c: char) -> bool {

@@ -323,6 +323,13 @@ impl<'a> Walk<'a> {
         self.state = ROOT;
     }
 
+    /// Whether both walks are at the same state (of the same automaton):
+    /// what follows is then the same for both.
+    #[inline(always)]
+    pub fn same_state(&self, other: &Walk<'_>) -> bool {
+        self.state == other.state
+    }
+
     /// Characters from the root to the current state, up to 255 (deeper
     /// states say 255).
     #[inline(always)]

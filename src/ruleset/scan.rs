@@ -8,7 +8,8 @@ use super::build::{
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
 use crate::fold::{
-    folds_to_word_char, is_invisible, is_word_char, light_fold, light_fold_into, FoldEntry, Folder,
+    folds_to_word_char, is_invisible, is_word_char, leet_letter, light_fold, light_fold_into,
+    FoldEntry, Folder,
 };
 
 /// Why a candidate was kept or dropped (see [`Scanner::explain`]).
@@ -22,6 +23,9 @@ pub enum Verdict {
     NoWordBoundary,
     /// The text repeats a character fewer times than the term does.
     RunTooShort,
+    /// Found reading digits as letters (`sh1t`), but the digits stand among
+    /// fewer than two letters or outnumber them (`5b` is no `sb`).
+    DigitsAsLetters,
     /// The hit lies inside an occurrence of this allow phrase (`file:line phrase`).
     AllowPhrase(String),
     /// A combination part; the rule as a whole is reported or not on its own.
@@ -827,11 +831,12 @@ fn step(
     });
     stepper.consume(ch);
     let last = (units.len() - 1) as u32;
-    stepper.for_each_match(|value, len| {
+    stepper.for_each_match(|value, len, leet| {
         pending.push(PendingMatch {
             value,
             last,
             units: len,
+            leet,
         })
     });
 }
@@ -845,12 +850,20 @@ struct Steppers<'a> {
     /// Gated by the wide keys' filter when there is one.
     wide: GatedLane<'a>,
     ascii: Lane<'a>,
+    /// The all-ASCII automaton's walk reading digits as the letters they
+    /// stand for ([`leet_letter`]: `sh1t`). Until a run's first such digit
+    /// it would be the `ascii` walk, so it is taken over from there and
+    /// stepped only while the two differ: its `moved` says it is. A key it
+    /// finds is kept only if some of those digits are in it, among enough
+    /// letters ([`leet_verdict`]); any other is the `ascii` walk's too.
+    leet: Lane<'a>,
     /// Some wide key contains an ASCII character: step it on every unit.
     wide_on_ascii: bool,
 }
 
 /// One automaton's walk, reset to its root instead of stepped on units that
 /// cannot continue any of its keys.
+#[derive(Clone, Copy)]
 struct Lane<'a> {
     walk: Option<Walk<'a>>,
     /// Left the root since the last reset.
@@ -893,6 +906,16 @@ impl<'a> Lane<'a> {
         }
     }
 
+    /// Whether both lanes walk the same automaton and are at the same
+    /// state.
+    #[inline(always)]
+    fn same_walk(&self, other: &Lane<'_>) -> bool {
+        match (&self.walk, &other.walk) {
+            (Some(a), Some(b)) => a.same_state(b),
+            _ => false,
+        }
+    }
+
     /// Depth of the current state (`u32::MAX` without an automaton).
     #[inline(always)]
     fn depth(&self) -> u32 {
@@ -912,6 +935,7 @@ impl<'a> Steppers<'a> {
         Steppers {
             wide: GatedLane::new(fm.wide.as_ref(), fm.wide_prefixes.as_ref()),
             ascii: Lane::new(fm.ascii.as_ref()),
+            leet: Lane::new(fm.ascii.as_ref()),
             wide_on_ascii: fm.wide_has_ascii,
         }
     }
@@ -935,29 +959,55 @@ impl<'a> Steppers<'a> {
             } else {
                 self.wide.break_run();
             }
-            // every ASCII unit steps it: inlined (unlike the gated wide
-            // walk's rare steps) it measured 4% faster on Chinese chat
-            self.ascii.step_inlined(ch);
+            if self.leet.moved || leet_letter(ch).is_some() {
+                self.consume_reading_digits(ch);
+            } else {
+                // every ASCII unit steps it: inlined (unlike the gated wide
+                // walk's rare steps) it measured 4% faster on Chinese chat
+                self.ascii.step_inlined(ch);
+            }
         } else {
             self.wide.advance(ch);
             self.ascii.reset();
+            self.leet.moved = false;
+        }
+    }
+
+    /// Steps the all-ASCII walks over an ASCII unit that is a digit read as
+    /// a letter or comes after one (out of line: rare on chat, and inlined
+    /// it slowed the loop around it).
+    #[inline(never)]
+    fn consume_reading_digits(&mut self, ch: char) {
+        if !self.leet.moved {
+            self.leet = self.ascii;
+        }
+        self.leet.step(leet_letter(ch).unwrap_or(ch));
+        self.ascii.step(ch);
+        if self.leet.same_walk(&self.ascii) {
+            // the digits read as letters have left the walk's window
+            self.leet.moved = false;
         }
     }
 
     /// Whether some pattern ends at the last unit.
     #[inline(always)]
     fn any_match(&self) -> bool {
-        self.wide.lane.any_match() || self.ascii.any_match()
+        self.wide.lane.any_match() || self.ascii.any_match() || self.leet.any_match()
     }
 
-    /// Calls `each(value, units)` for every key ending at the last unit: its
-    /// automaton value and its length.
+    /// Calls `each(value, units, leet)` for every key ending at the last
+    /// unit: its automaton value, its length, and whether the walk reading
+    /// digits as letters found it.
     #[inline(always)]
-    fn for_each_match(&self, mut each: impl FnMut(u32, u32)) {
-        for lane in [&self.wide.lane, &self.ascii] {
+    fn for_each_match(&self, mut each: impl FnMut(u32, u32, bool)) {
+        for (lane, leet) in [
+            (&self.wide.lane, false),
+            (&self.ascii, false),
+            (&self.leet, true),
+        ] {
             if let (true, Some(w)) = (lane.moved, &lane.walk) {
                 for (value, len) in w.matches() {
-                    each(value, len);
+                    each(value, len, leet);
                 }
             }
         }
@@ -973,6 +1023,8 @@ struct PendingMatch {
     last: u32,
     /// The key's length in units.
     units: u32,
+    /// Found reading digits as letters (see [`Steppers`]).
+    leet: bool,
 }
 
 /// Decides the matches ending at the last unit, now that its run length and
@@ -995,15 +1047,30 @@ fn resolve(
         };
         // the end of the last unit's whole run, known only now
         let (start, end) = (units[first].start, units[last].end);
+        let leet = match m.leet {
+            false => None,
+            true => match leet_reading(&units[first..=last]) {
+                // the walk reading digits as digits found it too
+                LeetReading::NoDigits => continue,
+                LeetReading::AmongLetters => None,
+                LeetReading::TooFewLetters if sink.trace.is_none() => continue,
+                LeetReading::TooFewLetters => Some(Verdict::DigitsAsLetters),
+            },
+        };
         let pid = match rule_of_value(m.value) {
             // a plain term: decided without reading its pattern
             Ok(rule) => {
-                sink.cands.push(Cand {
+                let cand = Cand {
                     rule,
                     field,
                     start,
                     end,
-                });
+                };
+                match (leet, sink.trace.as_mut()) {
+                    (None, _) => sink.cands.push(cand),
+                    (Some(verdict), Some(trace)) => trace.push(candidate(rs, &cand, verdict)),
+                    (Some(_), None) => {}
+                }
                 continue;
             }
             Err(pid) => pid,
@@ -1031,6 +1098,8 @@ fn resolve(
         for alt in fm.patterns.alts(pat) {
             let verdict = if !(ok_start && ok_end) {
                 Some(Verdict::NoWordBoundary)
+            } else if leet.is_some() {
+                leet.clone()
             } else if !repeats && alt.has_runs() {
                 Some(Verdict::RunTooShort)
             } else if let Some(runs) = alt.runs(&fm.runs, pat.units) {
@@ -1045,6 +1114,37 @@ fn resolve(
             emit(rs, sink, alt, field, start, end, verdict);
         }
     }
+}
+
+/// What the units of a key found reading digits as letters say of it.
+#[derive(Debug, PartialEq, Eq)]
+enum LeetReading {
+    /// None of its units is such a digit.
+    NoDigits,
+    /// Each word of it (units between noise) that holds such digits holds
+    /// at least two letters and no fewer letters than those digits (`sh1t`,
+    /// `c0nf1d3nt1al`, `5h1t`): kept.
+    AmongLetters,
+    /// Some word holds too few letters for its digits to be read as letters
+    /// (`5b` for `sb`, `a55`, `4v`: amounts, sizes, versions; `t1 s3 t1`,
+    /// which reads as the pinyin of some term across three words): dropped.
+    TooFewLetters,
+}
+
+fn leet_reading(span: &[Unit]) -> LeetReading {
+    let mut reading = LeetReading::NoDigits;
+    for word in span.chunk_by(|_, next| !next.after_noise) {
+        let digits = word.iter().filter(|u| leet_letter(u.ch).is_some()).count();
+        if digits == 0 {
+            continue;
+        }
+        let letters = word.iter().filter(|u| u.ch.is_ascii_alphabetic()).count();
+        if letters < 2 || letters < digits {
+            return LeetReading::TooFewLetters;
+        }
+        reading = LeetReading::AmongLetters;
+    }
+    reading
 }
 
 fn run_regexes(
@@ -1446,5 +1546,159 @@ mod tests {
             let (explained, _) = rs.scanner().explain(&[&text]);
             prop_assert_eq!(view(&scanned.hits), view(&explained.hits), "{:?}", text);
         }
+    }
+
+    /// Latin terms only (no wide automaton), with keys that share letters
+    /// the digits stand for and keys written with a digit (`t0p` beside
+    /// `tops`: both readings of `t0ps` are as deep in the automaton).
+    fn leet_ruleset() -> Ruleset {
+        let lists = WordListSet::from_sources(vec![(
+            "a.txt".into(),
+            "shit\nhit\nass\nsos\ntie\nsheet\nb1t\nt0p\ntops\nneimu\nsb\n".into(),
+        )]);
+        RulesetBuilder::new().build(&lists).expect("compiles")
+    }
+
+    /// Every `(unit, value, length)` the walks report over `units`, a key
+    /// found reading digits as letters only where it holds such a digit (as
+    /// [`resolve`] keeps them).
+    fn stepped(
+        fm: &FoldedMatcher,
+        units: &[char],
+    ) -> std::collections::BTreeSet<(usize, u32, u32)> {
+        let mut found = std::collections::BTreeSet::new();
+        let mut stepper = Steppers::new(fm);
+        for (i, &ch) in units.iter().enumerate() {
+            stepper.consume(ch);
+            stepper.for_each_match(|value, len, leet| {
+                let span = &units[i + 1 - len as usize..=i];
+                if !leet || span.iter().any(|&u| leet_letter(u).is_some()) {
+                    found.insert((i, value, len));
+                }
+            });
+        }
+        found
+    }
+
+    /// The reference for [`stepped`]: the all-ASCII automaton stepped on
+    /// every unit of each ASCII run twice, once reading digits as digits,
+    /// once as the letters they stand for.
+    fn both_readings(
+        automaton: &CharAutomaton,
+        units: &[char],
+    ) -> std::collections::BTreeSet<(usize, u32, u32)> {
+        let mut found = std::collections::BTreeSet::new();
+        for as_letters in [false, true] {
+            let mut walk = automaton.walk();
+            for (i, &ch) in units.iter().enumerate() {
+                if !ch.is_ascii() {
+                    walk.reset();
+                    continue;
+                }
+                walk.step(match as_letters {
+                    true => leet_letter(ch).unwrap_or(ch),
+                    false => ch,
+                });
+                for (value, len) in walk.matches() {
+                    let span = &units[i + 1 - len as usize..=i];
+                    if !as_letters || span.iter().any(|&u| leet_letter(u).is_some()) {
+                        found.insert((i, value, len));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The walk that reads digits as letters, taken over from the plain
+        /// walk at a run's first such digit and left once the two agree,
+        /// finds what reading every ASCII run both ways throughout finds.
+        #[test]
+        fn digits_read_as_letters_find_what_both_readings_find(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "s", "h", "i", "t", "1", "7", "a", "5", "0", "o", "e", "3", "b", "sh",
+                    "ne", "mu", "4", "2", "内", "x", "p", "t0",
+                ]),
+                0..32,
+            )
+        ) {
+            let rs = leet_ruleset();
+            let fm = rs.folded.as_ref().expect("folded lists");
+            prop_assert!(fm.wide.is_none());
+            let ascii = fm.ascii.as_ref().expect("Latin keys");
+            let units: Vec<char> = parts.concat().chars().collect();
+            prop_assert_eq!(stepped(fm, &units), both_readings(ascii, &units), "{:?}", parts.concat());
+        }
+    }
+
+    #[test]
+    fn digits_count_as_letters_only_among_letters() {
+        // (a space: noise before the next unit)
+        let units = |text: &str| -> Vec<Unit> {
+            let mut units: Vec<Unit> = Vec::new();
+            let mut noise = false;
+            for ch in text.chars() {
+                if ch == ' ' {
+                    noise = true;
+                    continue;
+                }
+                units.push(Unit {
+                    ch,
+                    run: 1,
+                    after_noise: std::mem::take(&mut noise),
+                    start: 0,
+                    end: 0,
+                });
+            }
+            units
+        };
+        for (text, reading) in [
+            ("shit", LeetReading::NoDigits),
+            ("2b", LeetReading::NoDigits),
+            ("sh1t", LeetReading::AmongLetters),
+            ("5h1t", LeetReading::AmongLetters),
+            ("c0nf1d3nt1al", LeetReading::AmongLetters),
+            ("5b", LeetReading::TooFewLetters),
+            ("a55", LeetReading::TooFewLetters),
+            ("455", LeetReading::TooFewLetters),
+            ("5h17", LeetReading::TooFewLetters),
+            // word by word
+            ("ne1mu xiaox1", LeetReading::AmongLetters),
+            ("neimu 2b", LeetReading::NoDigits),
+            ("t1 s3 t1", LeetReading::TooFewLetters),
+            ("s1 moj1", LeetReading::TooFewLetters),
+            ("s h 1 t", LeetReading::TooFewLetters),
+        ] {
+            assert_eq!(leet_reading(&units(text)), reading, "{text}");
+        }
+        let rs = leet_ruleset();
+        let terms = |text: &str| -> Vec<String> {
+            let mut t: Vec<String> = rs
+                .find(text)
+                .iter()
+                .map(|h| h.rule().term.clone())
+                .collect();
+            t.sort();
+            t
+        };
+        assert_eq!(terms("sh1t"), vec!["shit"]);
+        // a digit the term is written with is a digit
+        assert_eq!(terms("b1t"), vec!["b1t"]);
+        assert!(terms("bit").is_empty());
+        assert_eq!(terms("5h1t 5b"), vec!["shit"]);
+        // (`hit` in `sh1t` touches the `s`)
+        assert_eq!(terms("sh1t hit"), vec!["hit", "shit"]);
+        assert_eq!(terms("sh1t"), vec!["shit"]);
+        let (found, trace) = rs.scanner().explain(&["你是5b吧"]);
+        assert!(found.hits.is_empty());
+        assert!(
+            trace
+                .iter()
+                .any(|c| c.verdict == Verdict::DigitsAsLetters && (c.start, c.end) == (6, 8)),
+            "{trace:?}"
+        );
     }
 }
