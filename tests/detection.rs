@@ -231,6 +231,30 @@ fn stretch_keeps_genuine_repeats() {
 }
 
 #[test]
+fn stretch_never_joins_two_words() {
+    let rs = ruleset(&[("a.txt", "sb\nshit\nfuck\n内幕消息\n")]);
+    // a word ending in a term's first letter, or starting with its last
+    for (text, term) in [
+        ("he is sb", "sb"),
+        ("this shit", "shit"),
+        ("bus sb", "sb"),
+        ("sb bad", "sb"),
+        ("his sb boss", "sb"),
+    ] {
+        let found: Vec<(String, String)> =
+            hits(&rs, text).into_iter().map(|h| (h.0, h.2)).collect();
+        assert_eq!(found, vec![(term.to_string(), term.to_string())], "{text}");
+    }
+    // letters spaced out one by one still stretch, and CJK across noise
+    assert_eq!(terms(&rs, "f u u u c k"), vec!["fuck"]);
+    assert_eq!(terms(&rs, "s s b"), vec!["sb"]);
+    assert_eq!(terms(&rs, "内幕 幕消息"), vec!["内幕消息"]);
+    // controls: the term's first letter still needs a word boundary
+    assert!(terms(&rs, "this b").is_empty());
+    assert!(terms(&rs, "push it").is_empty());
+}
+
+#[test]
 fn combination_rules() {
     let rs = ruleset(&[("deal.txt", "转账 & 私人账户 ~ 公司账户\n")]);
     let text = "先转账，打到我私人账户";

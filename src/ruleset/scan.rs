@@ -756,7 +756,10 @@ impl<'a> GatedLane<'a> {
     }
 }
 
-/// [`any_folded_match`] with the given automata walks.
+/// [`any_folded_match`] with the given automata walks. It merges repeats
+/// across noise between two words too, which the walk does not ([`merges`]):
+/// a key holds no character twice in a row (runs are collapsed, with the
+/// lengths a term needs kept beside it), so merging more never hides one.
 #[inline]
 fn automaton_match(mut stepper: Steppers<'_>, stretch: bool, text: &str) -> bool {
     let folder = Folder::new();
@@ -794,6 +797,17 @@ fn unit_ends_a_match(stepper: &mut Steppers<'_>, last: &mut char, stretch: bool,
     stepper.any_match()
 }
 
+/// Whether a unit repeating the last unit's character merges into it
+/// (stretch, `老老鼠鼠仓仓`, `f u u c k`): always, but for an ASCII letter or
+/// digit after noise, which merges only into a unit that began its word.
+/// The last letter of one word and the first of the next (`is sb`) are two
+/// words: merged, the next word began inside the last and lost its word
+/// boundary (`he is sb` did not fire `sb`).
+#[inline(always)]
+fn merges(noise: bool, ch: char, last_begins_word: bool) -> bool {
+    !noise || last_begins_word || !is_word_char(ch)
+}
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn step(
@@ -811,11 +825,15 @@ fn step(
     sink: &mut Sink,
 ) {
     if stretch {
-        if let Some(last) = units.last_mut() {
-            if last.ch == ch {
-                last.run = last.run.saturating_add(1);
-                last.end = end;
-                return;
+        if let Some(n) = units.len().checked_sub(1) {
+            if units[n].ch == ch {
+                let begins_word = units[n].after_noise || n == 0 || !is_word_char(units[n - 1].ch);
+                if merges(noise, ch, begins_word) {
+                    let last = &mut units[n];
+                    last.run = last.run.saturating_add(1);
+                    last.end = end;
+                    return;
+                }
             }
         }
     }
@@ -1441,6 +1459,7 @@ mod tests {
                     "灵", "通", "人", "士", "*", " ", "\u{200B}", "㎏", "K", "g", "nei", "mu",
                     "😀", "，", "股", "消息灵通人士", "消息灵通", "灵通人士", "内幕消", "特色情景",
                     "加", "我", "vx", "V", "x", "加我", "qq", "Q", "号", "群", "vip", "客户",
+                    "s", "se", "qing", "ss", "x s",
                 ]),
                 0..32,
             ),
