@@ -869,19 +869,18 @@ struct Steppers<'a> {
     wide: GatedLane<'a>,
     ascii: Lane<'a>,
     /// The all-ASCII automaton's walk reading digits as the letters they
-    /// stand for ([`leet_letter`]: `sh1t`). Until a run's first such digit
-    /// it would be the `ascii` walk, so it is taken over from there and
-    /// stepped only while the two differ: its `moved` says it is. A key it
-    /// finds is kept only if some of those digits are in it, among enough
-    /// letters ([`leet_verdict`]); any other is the `ascii` walk's too.
-    leet: Lane<'a>,
+    /// stand for ([`leet_letter`]: `sh1t`), while it differs from `ascii`'s.
+    /// Until a run's first such digit it would be `ascii`'s, so it is taken
+    /// over from there, and dropped once the two are at the same state. A
+    /// key it finds is kept only if some of those digits are in it, among
+    /// enough letters ([`leet_reading`]); any other is `ascii`'s too.
+    leet: Option<Walk<'a>>,
     /// Some wide key contains an ASCII character: step it on every unit.
     wide_on_ascii: bool,
 }
 
 /// One automaton's walk, reset to its root instead of stepped on units that
 /// cannot continue any of its keys.
-#[derive(Clone, Copy)]
 struct Lane<'a> {
     walk: Option<Walk<'a>>,
     /// Left the root since the last reset.
@@ -924,16 +923,6 @@ impl<'a> Lane<'a> {
         }
     }
 
-    /// Whether both lanes walk the same automaton and are at the same
-    /// state.
-    #[inline(always)]
-    fn same_walk(&self, other: &Lane<'_>) -> bool {
-        match (&self.walk, &other.walk) {
-            (Some(a), Some(b)) => a.same_state(b),
-            _ => false,
-        }
-    }
-
     /// Depth of the current state (`u32::MAX` without an automaton).
     #[inline(always)]
     fn depth(&self) -> u32 {
@@ -953,7 +942,7 @@ impl<'a> Steppers<'a> {
         Steppers {
             wide: GatedLane::new(fm.wide.as_ref(), fm.wide_prefixes.as_ref()),
             ascii: Lane::new(fm.ascii.as_ref()),
-            leet: Lane::new(fm.ascii.as_ref()),
+            leet: None,
             wide_on_ascii: fm.wide_has_ascii,
         }
     }
@@ -977,7 +966,7 @@ impl<'a> Steppers<'a> {
             } else {
                 self.wide.break_run();
             }
-            if self.leet.moved || leet_letter(ch).is_some() {
+            if self.leet.is_some() || leet_letter(ch).is_some() {
                 self.consume_reading_digits(ch);
             } else {
                 // every ASCII unit steps it: inlined (unlike the gated wide
@@ -987,7 +976,7 @@ impl<'a> Steppers<'a> {
         } else {
             self.wide.advance(ch);
             self.ascii.reset();
-            self.leet.moved = false;
+            self.leet = None;
         }
     }
 
@@ -996,21 +985,25 @@ impl<'a> Steppers<'a> {
     /// it slowed the loop around it).
     #[inline(never)]
     fn consume_reading_digits(&mut self, ch: char) {
-        if !self.leet.moved {
-            self.leet = self.ascii;
-        }
-        self.leet.step(leet_letter(ch).unwrap_or(ch));
+        let Some(mut leet) = self.leet.or(self.ascii.walk) else {
+            return; // no all-ASCII keys
+        };
+        leet.step(leet_letter(ch).unwrap_or(ch));
         self.ascii.step(ch);
-        if self.leet.same_walk(&self.ascii) {
-            // the digits read as letters have left the walk's window
-            self.leet.moved = false;
-        }
+        // once at the same state, the digits read as letters have left the
+        // walk's window: one walk again
+        self.leet = match &self.ascii.walk {
+            Some(ascii) if ascii.same_state(&leet) => None,
+            _ => Some(leet),
+        };
     }
 
     /// Whether some pattern ends at the last unit.
     #[inline(always)]
     fn any_match(&self) -> bool {
-        self.wide.lane.any_match() || self.ascii.any_match() || self.leet.any_match()
+        self.wide.lane.any_match()
+            || self.ascii.any_match()
+            || self.leet.as_ref().is_some_and(Walk::has_match)
     }
 
     /// Calls `each(value, units, leet)` for every key ending at the last
@@ -1018,15 +1011,16 @@ impl<'a> Steppers<'a> {
     /// digits as letters found it.
     #[inline(always)]
     fn for_each_match(&self, mut each: impl FnMut(u32, u32, bool)) {
-        for (lane, leet) in [
-            (&self.wide.lane, false),
-            (&self.ascii, false),
-            (&self.leet, true),
-        ] {
+        for lane in [&self.wide.lane, &self.ascii] {
             if let (true, Some(w)) = (lane.moved, &lane.walk) {
                 for (value, len) in w.matches() {
-                    each(value, len, leet);
+                    each(value, len, false);
                 }
+            }
+        }
+        if let Some(w) = &self.leet {
+            for (value, len) in w.matches() {
+                each(value, len, true);
             }
         }
     }
