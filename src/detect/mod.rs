@@ -8,8 +8,11 @@
 //! (`一三八一二三四五六七八`, `壹叁捌…`, `幺` for 1 as phone numbers are read
 //! out, `㊀㊂㊇…`), all of it: a number is either numerals or digits, so
 //! `1381234五六七八` is none and a digit number right before `一会儿` is still
-//! one. A candidate never fires inside a longer digit run or next to an ASCII
-//! letter (`SN13812345678` is an order number, not a phone).
+//! one. A number in digits may hold up to two letters that look like digits
+//! (`l` and `I` for 1, `O` and `o` for 0: `l38-l234-5678`), but never starts
+//! right after a letter or digit. A candidate never fires inside a longer
+//! digit run or next to an ASCII letter (`SN13812345678` is an order number,
+//! not a phone).
 //!
 //! ```
 //! use wordwarden::detect::{find, Detector};
@@ -114,7 +117,7 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             Detector::CnIdCard | Detector::BankCard | Detector::CnMobile
         )
     });
-    if digits && holds_digits(text, MIN_RUN_DIGITS) {
+    if digits && holds_digits(text, MIN_RUN_DIGITS - MAX_LETTERS_IN_A_NUMBER) {
         find_digit_runs(text, enabled, out);
     }
     if enabled.contains(&Detector::Email) && AT_SIGNS.iter().any(|at| text.contains(*at)) {
@@ -125,6 +128,11 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
 /// The fewest digits any digit detector accepts (a mobile number: 11; bank
 /// cards 13-19, ID cards 17 and a check character).
 const MIN_RUN_DIGITS: usize = 11;
+
+/// Letters a number written in digits may hold for the digits they look
+/// like (`l` and `I` for 1, `O` and `o` for 0: `l38-l234-5678`): more, and
+/// it is a word (`lol`, `look`) or a code.
+const MAX_LETTERS_IN_A_NUMBER: usize = 2;
 
 /// Whether `text` holds at least `n` characters that fold to digits: most
 /// messages hold too few for any number, and counting by table costs a
@@ -175,6 +183,8 @@ struct Run {
     preceded_by_word: bool,
     /// Written in Chinese numerals (a number is all numerals or all digits).
     numerals: bool,
+    /// Letters in it for the digits they look like ([`CharClass::lookalike`]).
+    letters: usize,
 }
 
 /// The digit a character stands for as a Chinese numeral once folded
@@ -199,6 +209,9 @@ struct CharClass {
     invisible: bool,
     /// Folds to an ASCII letter or digit.
     word: bool,
+    /// The digit a letter looks like (`l`, `I`: 1; `O`, `o`: 0), which it
+    /// stands for inside a number written in digits.
+    lookalike: Option<u8>,
 }
 
 fn as_digit(c: char) -> Option<u8> {
@@ -214,6 +227,7 @@ impl CharClass {
                 numeral: false,
                 invisible: false,
                 word: c.is_ascii_alphanumeric(),
+                lookalike: lookalike_digit(c),
             };
         }
         let folded = fold_char(c);
@@ -228,7 +242,22 @@ impl CharClass {
             // so the category search is left for the rest
             invisible: !matches!(folded, FoldEntry::One(_)) && is_invisible(c),
             word: is_word_entry(&folded),
+            // (folded, `Ｉ` is `i`, which is no look-alike written small)
+            lookalike: match folded {
+                FoldEntry::One(d @ ('l' | 'o')) => lookalike_digit(d),
+                _ => None,
+            },
         }
+    }
+}
+
+/// The digit an ASCII letter looks like: `l` and `I` 1, `O` and `o` 0.
+#[inline]
+fn lookalike_digit(c: char) -> Option<u8> {
+    match c {
+        'l' | 'I' => Some(b'1'),
+        'O' | 'o' => Some(b'0'),
+        _ => None,
     }
 }
 
@@ -242,7 +271,14 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     for (pos, c) in text.char_indices() {
         let end = pos + c.len_utf8();
         let class = CharClass::of(c);
-        if let Some(d) = class.digit {
+        // a letter looking like a digit is one in a number written in
+        // digits: it may start one only where no letter or digit comes
+        // before it (`Hello` is no number), and a number holds a few
+        let lookalike = class.lookalike.filter(|_| match run.digits.is_empty() {
+            true => !prev_word,
+            false => !run.numerals && run.letters < MAX_LETTERS_IN_A_NUMBER,
+        });
+        if let Some(d) = class.digit.or(lookalike) {
             if !run.digits.is_empty() && run.numerals != class.numeral {
                 // digits after numerals or the other way round: two runs. To
                 // digits a numeral is any Chinese character (`…5678一会儿`),
@@ -263,6 +299,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 start: pos,
                 end,
             });
+            run.letters += usize::from(lookalike.is_some());
             if let Some(g) = run.groups.last_mut() {
                 g.1 = run.digits.len();
             }
@@ -520,6 +557,44 @@ mod tests {
             assert_eq!(class.numeral, numeral_of(&folded).is_some());
             assert_eq!(class.invisible, is_invisible(c), "U+{:04X}", c as u32);
             assert_eq!(class.word, folds_to_word_char(c), "U+{:04X}", c as u32);
+            let lookalike = match c.is_ascii() {
+                true => "lIOo".contains(c),
+                false => matches!(folded, FoldEntry::One('l' | 'o')),
+            };
+            assert_eq!(class.lookalike.is_some(), lookalike, "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn letters_that_look_like_digits_inside_numbers() {
+        use Detector::{BankCard, CnMobile};
+        for (text, found) in [
+            ("加微 l3812345678", (CnMobile, "l3812345678")),
+            ("电话l38-l234-5678吧", (CnMobile, "l38-l234-5678")),
+            ("138OO138000", (CnMobile, "138OO138000")),
+            ("I 13812345678", (CnMobile, "13812345678")),
+            (
+                "ｌ３８１２３４５６７８",
+                (CnMobile, "ｌ３８１２３４５６７８"),
+            ),
+            (
+                "卡号 6222 O212 3456 7894",
+                (BankCard, "6222 O212 3456 7894"),
+            ),
+        ] {
+            assert_eq!(dets(text), vec![found], "{text}")
+        }
+        // controls: a word before or after, more than two letters, letters
+        // in a number in numerals
+        for text in [
+            "hello13812345678",
+            "NO13812345678",
+            "13812345678lol",
+            "l0l0l345678",
+            "一三八〇〇l三八〇〇〇",
+            "Hello look 13812345",
+        ] {
+            assert_eq!(dets(text), vec![], "{text}");
         }
     }
 
@@ -708,7 +783,7 @@ mod tests {
         fn the_digit_count_never_skips_a_number(
             number in proptest::sample::select(vec![
                 "13812345678", "一三八一二三四五六七八", "幺三八幺二三四五六七八",
-                "4111111111111111", "四一一一一一一一一一一一一一一一",
+                "4111111111111111", "四一一一一一一一一一一一一一一一", "l38O0138000",
             ]),
             cuts in proptest::collection::vec(
                 (0usize..20, proptest::sample::select(vec![" ", "-", "\u{200B}", "  ", "的", "1", "一"])),
@@ -725,7 +800,8 @@ mod tests {
             let mut found = Vec::new();
             find_digit_runs(&text, &Detector::ALL, &mut found);
             if !found.is_empty() {
-                proptest::prop_assert!(holds_digits(&text, MIN_RUN_DIGITS), "{text:?}");
+                let count = MIN_RUN_DIGITS - MAX_LETTERS_IN_A_NUMBER;
+                proptest::prop_assert!(holds_digits(&text, count), "{text:?}");
             }
             for d in &found {
                 let scripts: std::collections::BTreeSet<bool> = text[d.start..d.end]
