@@ -29,6 +29,7 @@ pub mod cases;
 pub mod detect;
 pub mod diff;
 pub mod envelope;
+pub mod evasion;
 pub mod fold;
 pub mod judge;
 pub mod lint;

@@ -31,9 +31,10 @@ async fn exact_alerts_in_partition_order() {
     let brokers = mock.bootstrap_servers();
     let lists = small_lists();
     let texts: Vec<String> = (0..90)
-        .map(|i| match i % 3 {
+        .map(|i| match i % 6 {
             0 => format!("第{i}条：把客户名单发我"),
-            1 => format!("第{i}条：今天开会"),
+            3 => format!("第{i}条：把客 户 名 单发我"),
+            1 | 4 => format!("第{i}条：今天开会"),
             _ => format!("第{i}条：我的电话 13812345678"),
         })
         .collect();
@@ -41,7 +42,14 @@ async fn exact_alerts_in_partition_order() {
     engine.wait_joined(Duration::from_secs(60)).await;
     produce_texts(&brokers, "in1", &texts, 3).await;
     engine.wait_processed(90, Duration::from_secs(60)).await;
+    let metrics = engine.shared.metrics.render();
     engine.stop().await;
+    // the 15 written with spaces are counted as such, every other kind at 0
+    for kind in wordwarden::evasion::Evasion::ALL {
+        let n = if kind.name() == "separators" { 15 } else { 0 };
+        let line = format!("wordwarden_evasions_total{{kind=\"{kind}\"}} {n}\n");
+        assert!(metrics.contains(&line), "{line} in\n{metrics}");
+    }
 
     let alerts = read_topic(&brokers, "in1.alerts", false, IDLE);
     assert_eq!(
@@ -65,7 +73,12 @@ async fn exact_alerts_in_partition_order() {
         last_offset.insert(p, o);
         let hit = &a["hits"][0];
         let text = hit["matched"].as_str().unwrap().to_string();
-        assert!(text == "客户名单" || text == "138****5678", "{text}");
+        let evasions = hit.get("evasions").cloned();
+        match text.as_str() {
+            "客户名单" | "138****5678" => assert_eq!(evasions, None, "{a}"),
+            "客 户 名 单" => assert_eq!(evasions, Some(serde_json::json!(["separators"]))),
+            _ => panic!("{text}"),
+        }
         assert_eq!(
             r.headers["ruleset_version"],
             a["ruleset_version"].as_str().unwrap()

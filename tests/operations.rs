@@ -362,16 +362,18 @@ async fn tail_prints_the_alert_feed_with_filters() {
         serde_json::from_slice(&alert("critical", "finance/insider", "内幕")).unwrap();
     critical["source"]["msgtime"] = serde_json::json!(1_764_748_800_000u64);
     let written_at_msgtime = critical.to_string().into_bytes();
+    // a hit written to get past a filter carries its evasions
+    let mut evasive: serde_json::Value =
+        serde_json::from_slice(&alert("low", "conduct/harassment", "sb")).unwrap();
+    evasive["hits"][0]["matched"] = serde_json::json!("ｓｂ");
+    evasive["hits"][0]["evasions"] = serde_json::json!(["styled"]);
+    let evasive = evasive.to_string().into_bytes();
     produce(
         &brokers,
         "feed.alerts",
         &[
             (None, Some(written_at_msgtime), Some(0)),
-            (
-                None,
-                Some(alert("low", "conduct/harassment", "sb")),
-                Some(0),
-            ),
+            (None, Some(evasive), Some(0)),
             (
                 None,
                 Some(alert("high", "secrets/trade-secrets", "源代码")),
@@ -400,15 +402,23 @@ async fn tail_prints_the_alert_feed_with_filters() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
-    let (plain, json, cat) = tokio::task::spawn_blocking(move || {
+    let (plain, json, cat, evasive) = tokio::task::spawn_blocking(move || {
         (
             tail(&[]),
             tail(&["--json", "--severity", "high"]),
             tail(&["--category", "finance"]),
+            tail(&["--evasive"]),
         )
     })
     .await
     .unwrap();
+    assert!(plain.contains("sb «ｓｂ» [styled]"), "{plain}");
+    assert!(
+        evasive.contains("sb «ｓｂ» [styled]")
+            && !evasive.contains("内幕")
+            && !evasive.contains("源代码"),
+        "{evasive}"
+    );
     assert!(
         plain.contains("CRITICAL finance/insider  内幕 «内幕»"),
         "{plain}"
@@ -466,8 +476,9 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
         ": 26 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
         "dead letters by reason: no_text=1, not_json=1, unreadable_field=1",
         // evasions caught come first among the examples; numbers masked
-        "e.g. 内幕消息 «内*幕*消*息» in /text/content",
-        "e.g. @cn_mobile «幺三八-****-五六七八» in /text/content",
+        "e.g. 内幕消息 «内*幕*消*息» in /text/content (separators)",
+        "e.g. @cn_mobile «幺三八-****-五六七八» in /text/content (numerals)",
+        "evasions caught (hits written unlike their rule): numerals=1, pinyin=2, repeats=1, separators=1, styled=1, traditional=1",
         "one alert as published to the alert topic:",
     ] {
         assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");

@@ -4,7 +4,8 @@
 //! {"alert_id": "…", "ruleset_version": "…", "severity": "high",
 //!  "source": {"topic": "chat", "partition": 0, "offset": 42, "msgid": "…"},
 //!  "hits": [{"term": "内幕消息", "category": "finance/insider", "severity": "high",
-//!            "start": 3, "end": 20, "matched": "内*幕*消*息", "count": 1}],
+//!            "start": 3, "end": 20, "matched": "内*幕*消*息", "count": 1,
+//!            "evasions": ["separators"]}],
 //!  "snippet": "…有内*幕*消*息，明天…"}
 //! ```
 //!
@@ -50,6 +51,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::envelope::TextField;
+use crate::evasion::Evasion;
 use crate::lists::Severity;
 use crate::ruleset::Findings;
 use mask::Masks;
@@ -98,6 +100,11 @@ pub struct AlertHit {
     pub field: Option<String>,
     /// How many places the rule fired at in the message.
     pub count: u32,
+    /// How the first match was written unlike the rule (`separators`,
+    /// `traditional`, ...; see [`crate::evasion`]); absent when it was
+    /// written as the rule is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evasions: Vec<Evasion>,
 }
 
 /// Builds alerts from findings.
@@ -187,6 +194,7 @@ impl AlertBuilder {
                 matched,
                 field: field.pointer.as_deref().map(str::to_string),
                 count: h.count,
+                evasions: h.evasions(&field.text),
             });
         }
         let severity = hits.iter().map(|h| h.severity).max().unwrap_or_default();

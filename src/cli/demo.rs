@@ -201,20 +201,6 @@ struct CategorySummary {
     examples: Vec<(bool, String)>,
 }
 
-/// Whether a hit was written to get past a filter: a term not as it is
-/// written, a detector's number in numerals or styled digits (a regex's or a
-/// combination's match is never its rule's text).
-fn is_evasion(h: &wordwarden::alert::AlertHit) -> bool {
-    let rule = h.term.as_str();
-    if rule.starts_with('@') {
-        !h.matched.is_ascii()
-    } else if rule.starts_with("re:") || rule.contains(" & ") || rule.contains(" ~ ") {
-        false
-    } else {
-        h.matched != h.term
-    }
-}
-
 fn print_summary(
     shared: &Shared,
     alerts: &[Alert],
@@ -237,6 +223,7 @@ fn print_summary(
         dead.len()
     );
     let mut by_category: BTreeMap<&str, CategorySummary> = BTreeMap::new();
+    let mut evasions_caught: BTreeMap<&str, usize> = BTreeMap::new();
     for a in alerts {
         for h in &a.hits {
             let c = by_category
@@ -248,10 +235,20 @@ fn print_summary(
                 });
             c.hits += 1;
             let field = h.field.as_deref().unwrap_or("");
-            c.examples.push((
-                is_evasion(h),
-                format!("{} «{}» in {field}", h.term, h.matched),
-            ));
+            let evasions: Vec<&str> = h.evasions.iter().map(|e| e.name()).collect();
+            let example = match evasions.is_empty() {
+                true => format!("{} «{}» in {field}", h.term, h.matched),
+                false => format!(
+                    "{} «{}» in {field} ({})",
+                    h.term,
+                    h.matched,
+                    evasions.join(", ")
+                ),
+            };
+            c.examples.push((!evasions.is_empty(), example));
+            for e in &h.evasions {
+                *evasions_caught.entry(e.name()).or_default() += 1;
+            }
         }
     }
     println!("\nhits by category (evasions caught first):");
@@ -262,6 +259,16 @@ fn print_summary(
         for (_, ex) in c.examples.iter().take(2) {
             println!("      e.g. {ex}");
         }
+    }
+    if !evasions_caught.is_empty() {
+        let parts: Vec<String> = evasions_caught
+            .iter()
+            .map(|(e, n)| format!("{e}={n}"))
+            .collect();
+        println!(
+            "\nevasions caught (hits written unlike their rule): {}",
+            parts.join(", ")
+        );
     }
     if !dead.is_empty() {
         let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();

@@ -25,6 +25,10 @@ pub struct Args {
     /// Only alerts with a hit in this category or below it (repeatable).
     #[arg(long)]
     category: Vec<String>,
+    /// Only alerts with a hit written to get past a filter (`内*幕*消*息`,
+    /// `sh1t`, a phone number in numerals): the hits' `evasions`.
+    #[arg(long)]
+    evasive: bool,
     /// Start at the beginning of the topic instead of new alerts only.
     #[arg(long)]
     from_beginning: bool,
@@ -68,8 +72,9 @@ fn written_at(source: &serde_json::Map<String, serde_json::Value>) -> Option<Str
     Some(humantime::format_rfc3339_seconds(at).to_string())
 }
 
-fn wanted(a: &Alert, min: Severity, categories: &[String]) -> bool {
+fn wanted(a: &Alert, min: Severity, categories: &[String], evasive: bool) -> bool {
     a.severity >= min
+        && (!evasive || a.hits.iter().any(|h| !h.evasions.is_empty()))
         && (categories.is_empty()
             || a.hits.iter().any(|h| {
                 categories.iter().any(|c| {
@@ -101,7 +106,15 @@ fn render(a: &Alert, color: bool) -> String {
     let terms: Vec<String> = a
         .hits
         .iter()
-        .map(|h| format!("{} «{}»", h.term, h.matched))
+        .map(|h| {
+            let mut hit = format!("{} «{}»", h.term, h.matched);
+            if !h.evasions.is_empty() {
+                let kinds: Vec<&str> = h.evasions.iter().map(|e| e.name()).collect();
+                hit.push(' ');
+                hit.push_str(&paint(&format!("[{}]", kinds.join(", ")), "35", color));
+            }
+            hit
+        })
         .collect();
     let s = &a.source;
     let who = match (
@@ -199,7 +212,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             continue;
         };
-        if !wanted(&alert, min, &args.category) {
+        if !wanted(&alert, min, &args.category, args.evasive) {
             continue;
         }
         if args.json {

@@ -21,6 +21,9 @@ pub struct Metrics {
     pub alerts: IntCounterVec,
     /// Hits in published alerts, by category and severity.
     pub hits: IntCounterVec,
+    /// Hits in published alerts written to get past a filter, by kind of
+    /// evasion (a hit may count under several).
+    pub evasions: IntCounterVec,
     /// Messages copied to the dead-letter topic, by reason.
     pub dead_letters: IntCounterVec,
     /// Decoded records without text, by WeCom message type.
@@ -99,6 +102,7 @@ impl Metrics {
             processed: counter(&reg, "messages_processed_total", "Messages fully handled (alerts and dead letters acknowledged), by outcome.", &["topic", "outcome"]),
             alerts: counter(&reg, "alerts_total", "Alerts published, by severity.", &["severity"]),
             hits: counter(&reg, "hits_total", "Hits in published alerts, by category and severity.", &["category", "severity"]),
+            evasions: counter(&reg, "evasions_total", "Hits in published alerts written unlike their rule (separators, traditional, pinyin, ...), by kind of evasion.", &["kind"]),
             dead_letters: counter(&reg, "dead_letters_total", "Messages copied to the dead-letter topic, by reason.", &["reason"]),
             textless: counter(&reg, "textless_messages_total", "Decoded records without text (pictures, voice, recalls), by message type.", &["msgtype"]),
             unknown_msgtypes: {
@@ -154,6 +158,10 @@ impl Metrics {
         m.start_time
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(unix_now());
+        // every kind from 0, so a rate over the first ones caught is right
+        for kind in crate::evasion::Evasion::ALL {
+            m.evasions.with_label_values(&[kind.name()]).inc_by(0);
+        }
         m
     }
 

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::metrics::msgtype_label;
 use super::Shared;
+use crate::evasion::Evasion;
 use crate::judge::Judge;
 use crate::lists::Severity;
 use crate::ruleset::ScanBuffers;
@@ -209,7 +210,15 @@ pub(crate) struct Processed {
 pub(crate) struct Produced {
     pub outgoing: Vec<Outgoing>,
     pub dead_letter_reason: Option<&'static str>,
-    pub alert: Option<(Severity, Vec<(String, Severity)>)>,
+    /// The alert's severity and what the metrics count of each hit.
+    pub alert: Option<(Severity, Vec<HitTally>)>,
+}
+
+/// What the metrics count of one hit of a published alert.
+pub(crate) struct HitTally {
+    category: String,
+    severity: Severity,
+    evasions: Vec<Evasion>,
 }
 
 impl Processed {
@@ -256,10 +265,13 @@ impl Processed {
         }
         if let Some((severity, hits)) = produced.and_then(|p| p.alert.as_ref()) {
             m.alerts.with_label_values(&[severity.as_str()]).inc();
-            for (category, sev) in hits {
+            for hit in hits {
                 m.hits
-                    .with_label_values(&[category.as_str(), sev.as_str()])
+                    .with_label_values(&[hit.category.as_str(), hit.severity.as_str()])
                     .inc();
+                for e in &hit.evasions {
+                    m.evasions.with_label_values(&[e.name()]).inc();
+                }
             }
         }
         if let Some(ts) = self.broker_timestamp_ms {
@@ -419,7 +431,11 @@ pub(crate) fn process<M: Message>(
                     alert
                         .hits
                         .iter()
-                        .map(|h| (h.category.clone(), h.severity))
+                        .map(|h| HitTally {
+                            category: h.category.clone(),
+                            severity: h.severity,
+                            evasions: h.evasions.clone(),
+                        })
                         .collect(),
                 ));
                 processed.outcome = "alert";

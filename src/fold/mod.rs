@@ -32,7 +32,7 @@
 mod table;
 
 pub(crate) use table::{
-    counts_as_digit, fold_char, is_invisible, light_fold_char, light_folds_to_itself,
+    counts_as_digit, fold_char, fold_steps, is_invisible, light_fold_char, light_folds_to_itself,
     numeral_digit, FoldedChar as FoldEntry, Folder,
 };
 

@@ -407,6 +407,59 @@ fn compute(c: char) -> Computed {
     }
 }
 
+/// Which folding steps change a character: what a written match did to look
+/// unlike its term (see `crate::evasion`). Read for the few characters of
+/// a hit, never in the scan.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FoldSteps {
+    /// Removed as invisible (zero-width, bidi controls, variation selectors).
+    pub invisible: bool,
+    /// A combining mark, removed (an accent written apart, zalgo).
+    pub combining: bool,
+    /// A compatibility or styled form (full-width, circled, mathematical,
+    /// small capitals, emoji-font letters, `㎏`).
+    pub styled: bool,
+    /// A Latin letter with an accent.
+    pub accent: bool,
+    /// A traditional Chinese character.
+    pub traditional: bool,
+    /// A letter of another script that looks Latin.
+    pub lookalike: bool,
+}
+
+pub(crate) fn fold_steps(c: char) -> FoldSteps {
+    let mut steps = FoldSteps::default();
+    if c.is_ascii() || is_hangul_filler(c) {
+        return steps;
+    }
+    if is_invisible(c) {
+        match get_general_category(c) {
+            Gc::NonspacingMark | Gc::EnclosingMark => steps.combining = true,
+            _ => steps.invisible = true,
+        }
+        return steps;
+    }
+    if styled(c).is_some() {
+        steps.styled = true;
+        return steps;
+    }
+    let t2s = t2s_table();
+    let mut nfkc = std::iter::once(c).nfkc();
+    steps.styled = !(nfkc.next() == Some(c) && nfkc.next().is_none());
+    for d in std::iter::once(c).nfkc() {
+        for l in d.to_lowercase() {
+            steps.styled |= styled_letter(l).is_some();
+            let l = styled_letter(l).unwrap_or(l);
+            let bare = strip_accent(l);
+            steps.accent |= bare != l;
+            let simplified = *t2s.get(&bare).unwrap_or(&bare);
+            steps.traditional |= simplified != bare;
+            steps.lookalike |= unconfuse(simplified) != simplified;
+        }
+    }
+    steps
+}
+
 /// Width and case folding only (what regexes and detectors see): NFKC and
 /// lowercase, invisibles removed, noise kept.
 #[inline]

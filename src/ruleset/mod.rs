@@ -102,6 +102,12 @@ impl<'r> Hit<'r> {
     pub fn rule(&self) -> &'r Rule {
         self.rule
     }
+    /// How the match was written unlike the rule (`内*幕*消*息`: separators),
+    /// given the original text of its field; see [`crate::evasion`].
+    pub fn evasions(&self, field_text: &str) -> Vec<crate::evasion::Evasion> {
+        let written = field_text.get(self.start..self.end).unwrap_or_default();
+        crate::evasion::evasions(self.rule, written)
+    }
 }
 
 /// All hits of one message.

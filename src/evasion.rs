@@ -1,0 +1,295 @@
+//! What a match's written text did to look unlike its rule: the evasions the
+//! folding undid, named for the analyst who reads the alert (`"evasions":
+//! ["separators", "traditional"]`) and counted for dashboards. A term
+//! written as it is in the list has none; writing a word the way it is
+//! normally written is no evasion either (`project falcon` for the term
+//! `project falcon` has a space, and so has the term).
+//!
+//! ```
+//! use wordwarden::evasion::Evasion;
+//! use wordwarden::lists::WordListSet;
+//! use wordwarden::ruleset::Ruleset;
+//!
+//! let lists = WordListSet::from_sources(vec![("a.txt".into(), "内幕消息\n".into())]);
+//! let rs = Ruleset::builder().build(&lists).unwrap();
+//! let text = "有內*幕*消*息吗";
+//! let hits = rs.find(text);
+//! assert_eq!(hits[0].evasions(text), [Evasion::Separators, Evasion::Traditional]);
+//! let text = "有内幕消息吗";
+//! assert!(rs.find(text)[0].evasions(text).is_empty());
+//! ```
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fold::{fold_char, fold_steps, numeral_digit, FoldEntry};
+use crate::ruleset::{Rule, RuleKind};
+
+/// One way a match was written unlike its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evasion {
+    /// Spaces, punctuation, symbols or emoji between its characters
+    /// (`内*幕*消*息`, `f u c k`).
+    Separators,
+    /// Invisible characters inside it (zero-width space, bidi controls).
+    Invisible,
+    /// Full-width, circled, styled or mathematical forms, small capitals,
+    /// emoji-font letters (`ｎｅｉｍｕ`, `ⓕⓤⓒⓚ`, `①③⑧…`).
+    Styled,
+    /// Accents and combining marks on letters (`fúck`, zalgo).
+    Accents,
+    /// Letters of other scripts that look Latin (Cyrillic `с`).
+    LookAlikes,
+    /// Traditional characters for a term written simplified (`內幕消息`).
+    Traditional,
+    /// Characters repeated (`老老鼠鼠仓仓`, `fuuuck`).
+    Repeats,
+    /// Pinyin for the Chinese characters of the term, all or some
+    /// (`neimu xiaoxi`, `内幕xiaoxi`).
+    Pinyin,
+    /// Digits standing for letters (`sh1t`).
+    DigitsForLetters,
+    /// A number written in Chinese numerals (`幺三八…`).
+    Numerals,
+    /// Letters standing for digits in a number (`l38…`).
+    LettersForDigits,
+}
+
+impl Evasion {
+    /// Every kind, in the order [`evasions`] reports them.
+    pub const ALL: [Evasion; 11] = [
+        Evasion::Separators,
+        Evasion::Invisible,
+        Evasion::Styled,
+        Evasion::Accents,
+        Evasion::LookAlikes,
+        Evasion::Traditional,
+        Evasion::Repeats,
+        Evasion::Pinyin,
+        Evasion::DigitsForLetters,
+        Evasion::Numerals,
+        Evasion::LettersForDigits,
+    ];
+
+    /// The name in alerts and metrics (`digits_for_letters`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Evasion::Separators => "separators",
+            Evasion::Invisible => "invisible",
+            Evasion::Styled => "styled",
+            Evasion::Accents => "accents",
+            Evasion::LookAlikes => "look_alikes",
+            Evasion::Traditional => "traditional",
+            Evasion::Repeats => "repeats",
+            Evasion::Pinyin => "pinyin",
+            Evasion::DigitsForLetters => "digits_for_letters",
+            Evasion::Numerals => "numerals",
+            Evasion::LettersForDigits => "letters_for_digits",
+        }
+    }
+}
+
+impl fmt::Display for Evasion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What folding did to one text, counted.
+#[derive(Default)]
+struct Traits {
+    /// Runs of noise between two significant characters.
+    gaps: usize,
+    invisible: usize,
+    accents: usize,
+    styled: usize,
+    traditional: usize,
+    lookalikes: usize,
+    /// Folded characters equal to the one before.
+    repeats: usize,
+    /// Folded characters that are ASCII digits, ASCII letters, neither
+    /// (CJK), Chinese numerals, and letters that look like digits.
+    digits: usize,
+    latin: usize,
+    wide: usize,
+    numerals: usize,
+    digit_lookalikes: usize,
+}
+
+fn traits(text: &str) -> Traits {
+    let mut t = Traits::default();
+    let mut last = None;
+    let mut noise = false;
+    let mut unit = |t: &mut Traits, u: char, noise: &mut bool| {
+        if std::mem::take(noise) && last.is_some() {
+            t.gaps += 1;
+        }
+        t.repeats += usize::from(last == Some(u));
+        last = Some(u);
+        t.digits += usize::from(u.is_ascii_digit());
+        t.latin += usize::from(u.is_ascii_alphabetic());
+        t.wide += usize::from(!u.is_ascii());
+        t.numerals += usize::from(numeral_digit(u).is_some());
+        t.digit_lookalikes += usize::from(matches!(u, 'l' | 'o' | 'i'));
+    };
+    for c in text.chars() {
+        let steps = fold_steps(c);
+        t.invisible += usize::from(steps.invisible);
+        t.accents += usize::from(steps.combining || steps.accent);
+        t.styled += usize::from(steps.styled);
+        t.traditional += usize::from(steps.traditional);
+        t.lookalikes += usize::from(steps.lookalike);
+        match fold_char(c) {
+            FoldEntry::Noise => noise = true,
+            FoldEntry::Invisible => {}
+            FoldEntry::One(u) => unit(&mut t, u, &mut noise),
+            FoldEntry::Many(us) => {
+                for &u in us {
+                    unit(&mut t, u, &mut noise);
+                }
+            }
+        }
+    }
+    t
+}
+
+/// The evasions in `written`, a match of `rule`, in [`Evasion::ALL`] order.
+/// A term's match is compared with the term (a kind counts where the match
+/// has more of it than the term); a combination part, regex or detector
+/// match only for what its characters are (a regex decides its own spaces,
+/// a number its grouping).
+pub fn evasions(rule: &Rule, written: &str) -> Vec<Evasion> {
+    let w = traits(written);
+    let t = match rule.kind {
+        RuleKind::Term => traits(&rule.term),
+        _ => Traits::default(),
+    };
+    let term = rule.kind == RuleKind::Term;
+    let digit_detector = rule.kind == RuleKind::Detector && rule.term != "@email";
+    let pinyin = term && t.wide > 0 && w.latin > t.latin;
+    // pinyin is written with spaces between syllables (`neimu xiaoxi`, `nei
+    // mu`): one a character of the term is no evasion
+    let natural_gaps = t.gaps + if pinyin { t.wide.saturating_sub(1) } else { 0 };
+    let found = [
+        (Evasion::Separators, term && w.gaps > natural_gaps),
+        (Evasion::Invisible, w.invisible > t.invisible),
+        (Evasion::Styled, w.styled > t.styled),
+        (Evasion::Accents, w.accents > t.accents),
+        (Evasion::LookAlikes, w.lookalikes > t.lookalikes),
+        (Evasion::Traditional, w.traditional > t.traditional),
+        (Evasion::Repeats, term && w.repeats > t.repeats),
+        (Evasion::Pinyin, pinyin),
+        (Evasion::DigitsForLetters, term && w.digits > t.digits),
+        (Evasion::Numerals, digit_detector && w.numerals > 0),
+        (
+            Evasion::LettersForDigits,
+            digit_detector && w.digit_lookalikes > 0,
+        ),
+    ];
+    found
+        .into_iter()
+        .filter_map(|(kind, present)| present.then_some(kind))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lists::WordListSet;
+    use crate::ruleset::Ruleset;
+    use Evasion::*;
+
+    fn ruleset() -> Ruleset {
+        let lists = WordListSet::from_sources(vec![
+            ("m.txt".into(), "#! pinyin: mixed\n内幕消息\n".into()),
+            (
+                "a.txt".into(),
+                "老鼠仓\nshit\nconfidential\nproject falcon\nassert\n二二\n".into(),
+            ),
+            (
+                "b.txt".into(),
+                "@cn_mobile\n@cn_id_card\n@email\nre:(?i)git\\s+clone\n代码仓库 & 发你\n".into(),
+            ),
+        ]);
+        Ruleset::builder().build(&lists).expect("compiles")
+    }
+
+    /// Each hit's term with its evasions.
+    fn of(rs: &Ruleset, text: &str) -> Vec<(String, Vec<Evasion>)> {
+        rs.find(text)
+            .iter()
+            .map(|h| (h.term().to_string(), h.evasions(text)))
+            .collect()
+    }
+
+    #[test]
+    fn each_evasion_and_its_control() {
+        let rs = ruleset();
+        for (text, term, expected) in [
+            ("内幕消息", "内幕消息", vec![]),
+            ("内*幕 消😀息", "内幕消息", vec![Separators]),
+            ("内\u{200B}幕消息", "内幕消息", vec![Invisible]),
+            ("內幕消息", "内幕消息", vec![Traditional]),
+            ("老老鼠鼠仓仓", "老鼠仓", vec![Repeats]),
+            ("neimu xiaoxi", "内幕消息", vec![Pinyin]),
+            ("nei mu xiao xi", "内幕消息", vec![Pinyin]),
+            (
+                "n e i m u x i a o x i",
+                "内幕消息",
+                vec![Separators, Pinyin],
+            ),
+            ("内幕xiaoxi", "内幕消息", vec![Pinyin]),
+            ("ＳＨＩＴ", "shit", vec![Styled]),
+            ("SHIT", "shit", vec![]),
+            ("ⓢⓗⓘⓣ", "shit", vec![Styled]),
+            ("shít", "shit", vec![Accents]),
+            ("s\u{0336}hit", "shit", vec![Accents]),
+            ("сonfidential", "confidential", vec![LookAlikes]),
+            ("sh1t", "shit", vec![DigitsForLetters]),
+            ("project falcon", "project falcon", vec![]),
+            ("project  -  falcon", "project falcon", vec![]),
+            ("p r o j e c t falcon", "project falcon", vec![Separators]),
+            ("assert", "assert", vec![]),
+            ("asssert", "assert", vec![Repeats]),
+            ("二二", "二二", vec![]),
+        ] {
+            assert_eq!(of(&rs, text), vec![(term.to_string(), expected)], "{text}");
+        }
+    }
+
+    #[test]
+    fn detectors_regexes_and_combinations_by_their_characters() {
+        let rs = ruleset();
+        for (text, term, expected) in [
+            ("138-1234-5678", "@cn_mobile", vec![]),
+            ("１３８１２３４５６７８", "@cn_mobile", vec![Styled]),
+            ("幺三八幺二三四五六七八", "@cn_mobile", vec![Numerals]),
+            ("l38-l234-5678", "@cn_mobile", vec![LettersForDigits]),
+            ("11010519491231002X", "@cn_id_card", vec![]),
+            ("li.wei@example.com", "@email", vec![]),
+            ("git   clone x", "re:(?i)git\\s+clone", vec![]),
+            ("ｇｉｔ clone x", "re:(?i)git\\s+clone", vec![Styled]),
+        ] {
+            assert_eq!(of(&rs, text), vec![(term.to_string(), expected)], "{text}");
+        }
+        let text = "代码仓库地址我私下发你";
+        assert_eq!(of(&rs, text), vec![("代码仓库 & 发你".to_string(), vec![])]);
+        let text = "代碼倉庫地址我私下发你";
+        assert_eq!(
+            of(&rs, text),
+            vec![("代码仓库 & 发你".to_string(), vec![Traditional])]
+        );
+    }
+
+    #[test]
+    fn names_are_the_serialized_form() {
+        for e in Evasion::ALL {
+            assert_eq!(
+                serde_json::to_string(&e).expect("serializes"),
+                format!("\"{}\"", e.name())
+            );
+        }
+    }
+}
