@@ -283,6 +283,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// A term written as it is in its list has no evasion, whatever is
+        /// around it; any match of any text can be asked.
+        #[test]
+        fn a_term_as_written_has_none(
+            before in "[内幕a-z1 *。]{0,6}",
+            pick in 0usize..7,
+            after in "[消息a-z1 *。]{0,6}",
+            noise in "[内幕消息老鼠仓sh1tａ*\u{200B} 內]{0,24}",
+        ) {
+            let rs = ruleset();
+            let terms = ["老鼠仓", "shit", "confidential", "project falcon", "assert", "二二", "内幕消息"];
+            let term = terms[pick];
+            let text = format!("{before} {term} {after}");
+            let hit = rs.find(&text).into_iter().find(|h| h.term() == term && &text[h.start..h.end] == term);
+            if let Some(hit) = hit {
+                proptest::prop_assert!(hit.evasions(&text).is_empty(), "{text:?}");
+            }
+            for h in rs.find(&noise) {
+                let _ = h.evasions(&noise);
+            }
+        }
+    }
+
     #[test]
     fn names_are_the_serialized_form() {
         for e in Evasion::ALL {
