@@ -988,8 +988,8 @@ impl<'a> Steppers<'a> {
         let Some(mut leet) = self.leet.or(self.ascii.walk) else {
             return; // no all-ASCII keys
         };
-        leet.step(leet_letter(ch).unwrap_or(ch));
-        self.ascii.step(ch);
+        leet.step_inlined(leet_letter(ch).unwrap_or(ch));
+        self.ascii.step_inlined(ch);
         // once at the same state, the digits read as letters have left the
         // walk's window: one walk again
         self.leet = match &self.ascii.walk {
