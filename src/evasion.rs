@@ -55,11 +55,14 @@ pub enum Evasion {
     Numerals,
     /// Letters standing for digits in a number (`l38…`).
     LettersForDigits,
+    /// Written backwards after a right-to-left override (U+202E), which
+    /// displays it forwards (`\u{202E}息消幕内` shows as `内幕消息`).
+    Reversed,
 }
 
 impl Evasion {
     /// Every kind, in the order [`evasions`] reports them.
-    pub const ALL: [Evasion; 11] = [
+    pub const ALL: [Evasion; 12] = [
         Evasion::Separators,
         Evasion::Invisible,
         Evasion::Styled,
@@ -71,6 +74,7 @@ impl Evasion {
         Evasion::DigitsForLetters,
         Evasion::Numerals,
         Evasion::LettersForDigits,
+        Evasion::Reversed,
     ];
 
     /// The name in alerts and metrics (`digits_for_letters`).
@@ -87,6 +91,7 @@ impl Evasion {
             Evasion::DigitsForLetters => "digits_for_letters",
             Evasion::Numerals => "numerals",
             Evasion::LettersForDigits => "letters_for_digits",
+            Evasion::Reversed => "reversed",
         }
     }
 }
@@ -155,12 +160,15 @@ fn traits(text: &str) -> Traits {
     t
 }
 
-/// The evasions in `written`, a match of `rule`, in [`Evasion::ALL`] order.
-/// A term's match is compared with the term (a kind counts where the match
-/// has more of it than the term); a combination part, regex or detector
-/// match only for what its characters are (a regex decides its own spaces,
-/// a number its grouping).
-pub fn evasions(rule: &Rule, written: &str) -> Vec<Evasion> {
+/// The evasions in `text[range]`, a match of `rule` (`text` is the whole
+/// field it was found in), in [`Evasion::ALL`] order. A term's match is
+/// compared with the term (a kind counts where the match has more of it
+/// than the term); a combination part, regex or detector match only for
+/// what its characters are (a regex decides its own spaces, a number its
+/// grouping).
+pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<Evasion> {
+    let written = text.get(range.clone()).unwrap_or_default();
+    let before = text.get(..range.start).unwrap_or_default();
     let w = traits(written);
     let t = match rule.kind {
         RuleKind::Term => traits(&rule.term),
@@ -187,11 +195,19 @@ pub fn evasions(rule: &Rule, written: &str) -> Vec<Evasion> {
             Evasion::LettersForDigits,
             digit_detector && w.digit_lookalikes > 0,
         ),
+        (Evasion::Reversed, overridden_at_end(before)),
     ];
     found
         .into_iter()
         .filter_map(|(kind, present)| present.then_some(kind))
         .collect()
+}
+
+/// Whether a right-to-left override is in force at the end of `text`: one
+/// was written since the paragraph began and not popped (U+202C).
+fn overridden_at_end(text: &str) -> bool {
+    let last = text.rfind(['\u{202E}', '\u{202C}', '\n', '\r', '\u{2029}']);
+    last.is_some_and(|at| text[at..].starts_with('\u{202E}'))
 }
 
 #[cfg(test)]
@@ -254,6 +270,13 @@ mod tests {
             ("assert", "assert", vec![]),
             ("asssert", "assert", vec![Repeats]),
             ("二二", "二二", vec![]),
+            ("\u{202E}息消幕内", "内幕消息", vec![Reversed]),
+            (
+                "请\u{202E}息*消*幕*内\u{202C}吧",
+                "内幕消息",
+                vec![Separators, Reversed],
+            ),
+            ("\u{202E}\u{202C}内幕消息", "内幕消息", vec![]),
         ] {
             assert_eq!(of(&rs, text), vec![(term.to_string(), expected)], "{text}");
         }

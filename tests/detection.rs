@@ -170,6 +170,43 @@ fn digits_standing_for_letters_inside_words() {
 }
 
 #[test]
+fn text_under_a_right_to_left_override_reads_as_displayed() {
+    let rs = ruleset(&[
+        ("a.txt", "内幕消息\n色情\n!特色情\n"),
+        ("b.txt", "@cn_mobile\n"),
+    ]);
+    // U+202E shows what follows backwards, up to U+202C or the line's end
+    for (text, term, matched) in [
+        ("\u{202E}息消幕内", "内幕消息", "息消幕内"),
+        ("请看\u{202E}息消幕内\u{202C}吧", "内幕消息", "息消幕内"),
+        ("内幕\u{202E}息消", "内幕消息", "内幕\u{202E}息消"),
+        ("电话\u{202E}8765-4321-831", "@cn_mobile", "8765-4321-831"),
+    ] {
+        assert_eq!(
+            hits(&rs, text),
+            vec![(term.to_string(), term_category(term), matched.to_string())],
+            "{text:?}"
+        );
+    }
+    // each place once: the displayed order adds only what the override moved
+    let text = "内幕消息，\u{202E}息消幕内";
+    let found = rs.find(text);
+    assert_eq!((found.len(), found[0].count), (1, 2));
+    // allow phrases read as displayed too
+    assert!(terms(&rs, "\u{202E}景情色特").is_empty());
+    // controls: popped, or on the next line, the text reads as written
+    assert!(terms(&rs, "\u{202E}\u{202C}息消幕内").is_empty());
+    assert!(terms(&rs, "\u{202E}好\n息消幕内").is_empty());
+}
+
+fn term_category(term: &str) -> String {
+    match term.starts_with('@') {
+        true => "b".to_string(),
+        false => "a".to_string(),
+    }
+}
+
+#[test]
 fn cjk_terms_match_anywhere_and_letters_break() {
     let rs = ruleset(&[("a.txt", "内部资料\n")]);
     assert!(fires(&rs, "这是abc内部资料xyz"));

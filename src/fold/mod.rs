@@ -16,6 +16,10 @@
 //!    *significant*; whitespace, punctuation, symbols and emoji are *noise*,
 //!    skipped between the characters of a term but a word boundary.
 //!
+//! (The scan also reads text after a right-to-left override in displayed
+//! order, and digits inside Latin words as the letters they stand for: both
+//! in `ruleset::scan`, since neither is a per-character fold.)
+//!
 //! Because a character may fold to several (`⒦` -> `(k)` -> `k`, `㎏` -> `kg`),
 //! every folded character remembers the byte range of the original character
 //! it came from, so spans found in folded text are exact in the original.

@@ -105,8 +105,7 @@ impl<'r> Hit<'r> {
     /// How the match was written unlike the rule (`内*幕*消*息`: separators),
     /// given the original text of its field; see [`crate::evasion`].
     pub fn evasions(&self, field_text: &str) -> Vec<crate::evasion::Evasion> {
-        let written = field_text.get(self.start..self.end).unwrap_or_default();
-        crate::evasion::evasions(self.rule, written)
+        crate::evasion::evasions(self.rule, field_text, self.start..self.end)
     }
 }
 

@@ -200,19 +200,73 @@ impl<'r> Scanner<'r> {
             if text.len() > u32::MAX as usize {
                 continue; // envelopes cap message size far below this
             }
-            self.scan_field(i as u32, text);
+            if self.scan_field(i as u32, text) {
+                self.scan_as_displayed(i as u32, text);
+            }
         }
         self.finish(apply_allows)
     }
 
-    fn scan_field(&mut self, field: u32, text: &str) {
+    /// Text under a right-to-left override (U+202E) is displayed reversed:
+    /// `\u{202E}息消幕内` shows as `内幕消息`, and the folding, which drops
+    /// the override as invisible, read it backwards. Scans the text as it is
+    /// displayed and keeps what touches an overridden run, at the place of
+    /// the characters it was written with.
+    #[cold]
+    fn scan_as_displayed(&mut self, field: u32, text: &str) {
+        let Some(shown) = Displayed::of(text) else {
+            return;
+        };
+        let sink = &mut self.sink;
+        let (cands, allows, parts) = (sink.cands.len(), sink.allows.len(), sink.parts.len());
+        let traced = sink.trace.as_ref().map_or(0, Vec::len);
+        // (the displayed text holds no override: this does not recurse)
+        self.scan_field(field, &shown.text);
+        let sink = &mut self.sink;
+        let place = |start: u32, end: u32| shown.written(start, end);
+        let mut tail = sink.cands.split_off(cands);
+        tail.retain_mut(|c| {
+            place(c.start, c.end)
+                .map(|(s, e)| (c.start, c.end) = (s, e))
+                .is_some()
+        });
+        sink.cands.append(&mut tail);
+        let mut tail = sink.allows.split_off(allows);
+        tail.retain_mut(|a| {
+            place(a.start, a.end)
+                .map(|(s, e)| (a.start, a.end) = (s, e))
+                .is_some()
+        });
+        sink.allows.append(&mut tail);
+        let mut tail = sink.parts.split_off(parts);
+        tail.retain_mut(|p| {
+            place(p.start, p.end)
+                .map(|(s, e)| (p.start, p.end) = (s, e))
+                .is_some()
+        });
+        sink.parts.append(&mut tail);
+        if let Some(trace) = sink.trace.as_mut() {
+            let mut tail = trace.split_off(traced);
+            tail.retain_mut(|c| {
+                place(c.start as u32, c.end as u32)
+                    .map(|(s, e)| (c.start, c.end) = (s as usize, e as usize))
+                    .is_some()
+            });
+            trace.append(&mut tail);
+        }
+    }
+
+    /// Scans one field; true when its folded walk met a right-to-left
+    /// override ([`Scanner::scan_as_displayed`]).
+    fn scan_field(&mut self, field: u32, text: &str) -> bool {
         let rs = self.rs;
+        let mut overridden = false;
         // the offset map is built only for the few texts in which some
         // pattern ends: the pre-pass is the same walk without it
         if let Some(fm) = rs
             .folded
             .as_ref()
-            .filter(|fm| any_folded_match(fm, rs.options.stretch, text))
+            .filter(|fm| any_folded_match(fm, rs.options.stretch, text, &mut overridden))
         {
             walk_folded(
                 fm,
@@ -223,6 +277,7 @@ impl<'r> Scanner<'r> {
                 &mut self.units,
                 &mut self.pending,
                 &mut self.sink,
+                &mut overridden,
             );
         }
         if let Some(ex) = rs
@@ -289,6 +344,7 @@ impl<'r> Scanner<'r> {
                 }
             }
         }
+        overridden
     }
 
     fn finish(&mut self, apply_allows: bool) -> Findings<'r> {
@@ -610,6 +666,7 @@ fn walk_folded(
     units: &mut Vec<Unit>,
     pending: &mut Vec<PendingMatch>,
     sink: &mut Sink,
+    overridden: &mut bool,
 ) {
     units.clear();
     pending.clear();
@@ -620,7 +677,10 @@ fn walk_folded(
         let end = (pos + c.len_utf8()) as u32;
         let one;
         let chars: &[char] = match folder.fold(c) {
-            FoldEntry::Invisible => continue,
+            FoldEntry::Invisible => {
+                *overridden |= c == RIGHT_TO_LEFT_OVERRIDE;
+                continue;
+            }
             FoldEntry::Noise => {
                 noise = true;
                 continue;
@@ -658,9 +718,11 @@ fn walk_folded(
 /// [`walk_folded`] without recording the offset map. Most messages match
 /// nothing, and recording one unit per character costs about as much as the
 /// walk itself, so the map is built only for the few that do.
+/// Sets `overridden` when it meets a right-to-left override (when it stops
+/// at a match, the walk after it looks on).
 #[inline]
-fn any_folded_match(fm: &FoldedMatcher, stretch: bool, text: &str) -> bool {
-    automaton_match(Steppers::new(fm), stretch, text)
+fn any_folded_match(fm: &FoldedMatcher, stretch: bool, text: &str, overridden: &mut bool) -> bool {
+    automaton_match(Steppers::new(fm), stretch, text, overridden)
 }
 
 /// Whether any `#! match: exact` pattern occurs in the raw text: the exact
@@ -761,7 +823,12 @@ impl<'a> GatedLane<'a> {
 /// a key holds no character twice in a row (runs are collapsed, with the
 /// lengths a term needs kept beside it), so merging more never hides one.
 #[inline]
-fn automaton_match(mut stepper: Steppers<'_>, stretch: bool, text: &str) -> bool {
+fn automaton_match(
+    mut stepper: Steppers<'_>,
+    stretch: bool,
+    text: &str,
+    overridden: &mut bool,
+) -> bool {
     let folder = Folder::new();
     // the last unit's character: noise and invisibles do not end a run
     let mut last = '\0';
@@ -772,7 +839,8 @@ fn automaton_match(mut stepper: Steppers<'_>, stretch: bool, text: &str) -> bool
                     return true;
                 }
             }
-            FoldEntry::Invisible | FoldEntry::Noise => {}
+            FoldEntry::Noise => {}
+            FoldEntry::Invisible => *overridden |= c == RIGHT_TO_LEFT_OVERRIDE,
             FoldEntry::Many(chars) => {
                 for &ch in chars {
                     if unit_ends_a_match(&mut stepper, &mut last, stretch, ch) {
@@ -1159,6 +1227,82 @@ fn leet_reading(span: &[Unit]) -> LeetReading {
     reading
 }
 
+/// U+202E: what follows is displayed right to left, letters and all, up to
+/// U+202C or the end of the paragraph.
+pub(crate) const RIGHT_TO_LEFT_OVERRIDE: char = '\u{202E}';
+const POP_DIRECTIONAL_FORMATTING: char = '\u{202C}';
+
+/// A text in the order it is displayed: each run under a right-to-left
+/// override reversed, the override characters dropped.
+struct Displayed {
+    text: String,
+    /// Each character of `text`: where it is there, where it was written,
+    /// and whether it was in an overridden run.
+    chars: Vec<(u32, u32, u32, bool)>,
+}
+
+impl Displayed {
+    /// The displayed order of `text`, or `None` when nothing is overridden.
+    fn of(text: &str) -> Option<Displayed> {
+        let mut shown = Displayed {
+            text: String::with_capacity(text.len()),
+            chars: Vec::new(),
+        };
+        let mut run: Vec<(char, u32, u32)> = Vec::new();
+        let mut overriding = false;
+        let mut any = false;
+        let flush = |shown: &mut Displayed, run: &mut Vec<(char, u32, u32)>| {
+            for (c, start, end) in run.drain(..).rev() {
+                shown.push(c, start, end, true);
+            }
+        };
+        for (pos, c) in text.char_indices() {
+            let (start, end) = (pos as u32, (pos + c.len_utf8()) as u32);
+            match c {
+                RIGHT_TO_LEFT_OVERRIDE => {
+                    (overriding, any) = (true, true);
+                    continue;
+                }
+                POP_DIRECTIONAL_FORMATTING if overriding => {
+                    flush(&mut shown, &mut run);
+                    overriding = false;
+                    continue;
+                }
+                '\n' | '\r' | '\u{2029}' => {
+                    flush(&mut shown, &mut run);
+                    overriding = false;
+                }
+                _ if overriding => {
+                    run.push((c, start, end));
+                    continue;
+                }
+                _ => {}
+            }
+            shown.push(c, start, end, false);
+        }
+        flush(&mut shown, &mut run);
+        any.then_some(shown)
+    }
+
+    fn push(&mut self, c: char, start: u32, end: u32, reversed: bool) {
+        self.chars
+            .push((self.text.len() as u32, start, end, reversed));
+        self.text.push(c);
+    }
+
+    /// Where the displayed bytes `start..end` were written (the first to
+    /// the last of their characters), if any of them was overridden.
+    fn written(&self, start: u32, end: u32) -> Option<(u32, u32)> {
+        let first = self.chars.partition_point(|c| c.0 < start);
+        let shown = self.chars.get(first..)?.iter().take_while(|c| c.0 < end);
+        let (mut lo, mut hi, mut reversed) = (u32::MAX, 0, false);
+        for &(_, s, e, r) in shown {
+            (lo, hi, reversed) = (lo.min(s), hi.max(e), reversed || r);
+        }
+        reversed.then_some((lo, hi))
+    }
+}
+
 fn run_regexes(
     group: &super::build::RegexGroup,
     haystack: &str,
@@ -1246,7 +1390,17 @@ mod tests {
     fn walk(fm: &FoldedMatcher, rs: &Ruleset, text: &str) -> Vec<(u32, u32, u32, u8)> {
         let (mut units, mut pending) = (Vec::new(), Vec::new());
         let mut sink = Sink::default();
-        walk_folded(fm, rs, true, 0, text, &mut units, &mut pending, &mut sink);
+        walk_folded(
+            fm,
+            rs,
+            true,
+            0,
+            text,
+            &mut units,
+            &mut pending,
+            &mut sink,
+            &mut false,
+        );
         let mut out: Vec<_> = sink
             .cands
             .iter()
@@ -1468,16 +1622,16 @@ mod tests {
             for stretch in [true, false] {
                 let (mut units, mut pending) = (Vec::new(), Vec::new());
                 let mut sink = Sink::default();
-                walk_folded(fm, &rs, stretch, 0, &text, &mut units, &mut pending, &mut sink);
+                walk_folded(fm, &rs, stretch, 0, &text, &mut units, &mut pending, &mut sink, &mut false);
                 let found =
                     !sink.cands.is_empty() || !sink.allows.is_empty() || !sink.parts.is_empty();
                 if found {
-                    prop_assert!(any_folded_match(fm, stretch, &text), "skipped {text:?}");
+                    prop_assert!(any_folded_match(fm, stretch, &text, &mut false), "skipped {text:?}");
                 }
                 // gating only skips steps that cannot matter: the same answer
                 prop_assert_eq!(
-                    any_folded_match(fm, stretch, &text),
-                    automaton_match(Steppers::ungated(fm), stretch, &text),
+                    any_folded_match(fm, stretch, &text, &mut false),
+                    automaton_match(Steppers::ungated(fm), stretch, &text, &mut false),
                     "{:?}",
                     text
                 );
