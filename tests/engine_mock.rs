@@ -259,7 +259,7 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 26);
+    assert_eq!(alerts.len(), 28);
     // a phone number in Chinese numerals (masked), a term half in pinyin
     let first_hit = |msgid: &str| {
         let a = alerts
@@ -278,6 +278,23 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         first_hit("6038815502913377204_1732502295"),
         ("\"内幕消息\"".into(), "\"内幕xiaoxi\"".into())
     );
+    // digits for letters; a term written backwards after a right-to-left
+    // override, quoted as written
+    assert_eq!(
+        first_hit("7214490087315532816_1732502340"),
+        ("\"confidential\"".into(), "\"C0NF1D3NT1AL\"".into())
+    );
+    assert_eq!(
+        first_hit("3390176645528801937_1732502388"),
+        ("\"内幕消息\"".into(), "\"息消幕内\"".into())
+    );
+    let m = shared.metrics.render();
+    for kind in ["digits_for_letters", "reversed", "pinyin", "numerals"] {
+        assert!(
+            !m.contains(&format!("wordwarden_evasions_total{{kind=\"{kind}\"}} 0\n")),
+            "{kind}: {m}"
+        );
+    }
     let dlq = read_topic(&brokers, "in5.dlq", false, IDLE);
     let mut reasons: Vec<&str> = dlq.iter().map(|r| r.headers["reason"].as_str()).collect();
     reasons.sort();

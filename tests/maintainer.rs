@@ -167,7 +167,7 @@ fn scan_json_and_wecom_formats() {
         "wecom",
         sample.to_str().unwrap(),
     ]);
-    assert_eq!(out(&o).lines().count(), 26);
+    assert_eq!(out(&o).lines().count(), 28);
     assert!(
         err(&o).contains("unreadable field /mixed/item/0/content"),
         "{}",

@@ -472,13 +472,13 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stdout}{stderr}");
     for line in [
-        "processed 57 of 57 records",
-        ": 26 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
+        "processed 59 of 59 records",
+        ": 28 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
         "dead letters by reason: no_text=1, not_json=1, unreadable_field=1",
         // evasions caught come first among the examples; numbers masked
         "e.g. 内幕消息 «内*幕*消*息» in /text/content (separators)",
         "e.g. @cn_mobile «幺三八-****-五六七八» in /text/content (numerals)",
-        "evasions caught (hits written unlike their rule): numerals=1, pinyin=2, repeats=1, separators=1, styled=1, traditional=1",
+        "evasions caught (hits written unlike their rule): digits_for_letters=1, numerals=1, pinyin=2, repeats=1, reversed=1, separators=1, styled=1, traditional=1",
         "one alert as published to the alert topic:",
     ] {
         assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
