@@ -478,13 +478,19 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn hit_spans_are_exact_char_boundaries(text in "[内幕消息老鼠仓二色情特转账户sabcxyKEY1380@.\\-* 　\u{200B}😀ａｂｃ內]{0,40}") {
+    fn hit_spans_are_exact_char_boundaries(text in "[内幕消息老鼠仓二色情特转账户sabcxyKEY1380@.\\-* 　\u{200B}😀ａｂｃ內\u{202E}\u{202C}\n5lO]{0,40}") {
         let rs = props_ruleset();
         for h in rs.find(&text) {
             prop_assert!(h.start <= h.end && h.end <= text.len());
             prop_assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
             prop_assert!(text.get(h.start..h.end).is_some());
+            let _ = h.evasions(&text);
         }
+        // explaining finds what scanning finds, overrides and all
+        let scanned: Vec<_> = rs.find(&text).iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect();
+        let (explained, _) = rs.scanner().explain(&[&text]);
+        let explained: Vec<_> = explained.hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect();
+        prop_assert_eq!(scanned, explained);
     }
 
     #[test]
