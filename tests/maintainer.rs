@@ -179,6 +179,25 @@ fn scan_json_and_wecom_formats() {
         "{}",
         err(&o)
     );
+    // only the messages where someone wrote around the lists
+    let o = ww(&[
+        "scan",
+        "--wordlists",
+        &bundled(),
+        "--input-format",
+        "wecom",
+        "--evasive",
+        sample.to_str().unwrap(),
+    ]);
+    let evasive: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(evasive.len(), 8);
+    for a in &evasive {
+        let hits = a["hits"].as_array().unwrap();
+        assert!(hits.iter().any(|h| h.get("evasions").is_some()), "{a}");
+    }
 }
 
 #[test]

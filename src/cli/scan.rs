@@ -29,6 +29,10 @@ pub struct Args {
     /// Messages larger than this many bytes are rejected.
     #[arg(long, default_value_t = 1 << 20)]
     max_message_bytes: usize,
+    /// Only alerts with a hit written to get past a filter (its `evasions`):
+    /// the messages of an archive where someone worked around the lists.
+    #[arg(long)]
+    evasive: bool,
     /// Input file, one message per line; `-` or nothing for stdin.
     input: Option<PathBuf>,
 }
@@ -98,7 +102,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .entry(j.msgtype.as_deref().unwrap_or_default().to_string())
                 .or_default() += 1;
         }
-        if let Some(alert) = j.alert {
+        let evasive = |a: &wordwarden::alert::Alert| a.hits.iter().any(|h| !h.evasions.is_empty());
+        if let Some(alert) = j.alert.filter(|a| !args.evasive || evasive(a)) {
             serde_json::to_writer(&mut out, &alert)?;
             out.write_all(b"\n")?;
         }
