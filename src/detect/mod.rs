@@ -6,9 +6,11 @@
 //! groups separated by a single space or hyphen (`138-1234-5678`,
 //! `6222 0212 3456 7890`). A number may also be written in Chinese numerals
 //! (`一三八一二三四五六七八`, `壹叁捌…`, `幺` for 1 as phone numbers are read
-//! out, `㊀㊂㊇…`), all of it: a number is either numerals or digits, so
-//! `1381234五六七八` is none and a digit number right before `一会儿` is still
-//! one. A number in digits may hold up to two letters that look like digits
+//! out, `㊀㊂㊇…`), or some of it (`138一二三四5678`). Where digits meet
+//! numerals without a separator, a digit number may end or start there (a
+//! digit number right before `一会儿` or after `第一` is still one), a
+//! numeral number may not (`一三八一二三四五六七八9` is none). A number in
+//! digits may hold up to two letters that look like digits
 //! (`l` and `I` for 1, `O` and `o` for 0: `l38-l234-5678`), but never starts
 //! right after a letter or digit. A candidate never fires inside a longer
 //! digit run or next to an ASCII letter (`SN13812345678` is an order number,
@@ -140,24 +142,23 @@ const MAX_LETTERS_IN_A_NUMBER: usize = 2;
 fn holds_digits(text: &str, n: usize) -> bool {
     // numerals are counted in a row only: 一 is the commonest character of
     // Chinese text, and a long message holds eleven of them and more
-    let (mut digits, mut numerals) = (0, 0);
+    // (and digits with them: a number may mix the two)
+    let (mut digits, mut in_a_row) = (0, 0);
     for c in text.chars() {
         if !counts_as_digit(c) {
             // as in a run: a separator or an invisible character goes on
             let goes_on = || is_separator(c) || matches!(fold_char(c), FoldEntry::Invisible);
-            if numerals > 0 && !goes_on() {
-                numerals = 0;
+            if in_a_row > 0 && !goes_on() {
+                in_a_row = 0;
             }
-        } else if numeral_of(&fold_char(c)).is_none() {
+            continue;
+        }
+        in_a_row += 1;
+        if numeral_of(&fold_char(c)).is_none() {
             digits += 1;
-            if digits == n {
-                return true;
-            }
-        } else {
-            numerals += 1;
-            if numerals == n {
-                return true;
-            }
+        }
+        if digits == n || in_a_row == n {
+            return true;
         }
     }
     false
@@ -177,14 +178,23 @@ struct Digit {
 
 #[derive(Default)]
 struct Run {
-    groups: Vec<(usize, usize)>, // digit index ranges, one per group
+    groups: Vec<Group>,
     digits: Vec<Digit>,
     sep_pending: bool,
     preceded_by_word: bool,
-    /// Written in Chinese numerals (a number is all numerals or all digits).
-    numerals: bool,
     /// Letters in it for the digits they look like ([`CharClass::lookalike`]).
     letters: usize,
+}
+
+/// Digits of a run between separators or changes of script.
+struct Group {
+    /// The digit index range.
+    from: usize,
+    to: usize,
+    /// Written in Chinese numerals.
+    numerals: bool,
+    /// Begins where the script changed, with no separator before it.
+    joined: bool,
 }
 
 /// The digit a character stands for as a Chinese numeral once folded
@@ -274,24 +284,27 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
         // a letter looking like a digit is one in a number written in
         // digits: it may start one only where no letter or digit comes
         // before it (`Hello` is no number), and a number holds a few
-        let lookalike = class.lookalike.filter(|_| match run.digits.is_empty() {
-            true => !prev_word,
-            false => !run.numerals && run.letters < MAX_LETTERS_IN_A_NUMBER,
+        let lookalike = class.lookalike.filter(|_| match run.groups.last() {
+            None => !prev_word,
+            Some(g) => !g.numerals && run.letters < MAX_LETTERS_IN_A_NUMBER,
         });
         if let Some(d) = class.digit.or(lookalike) {
-            if !run.digits.is_empty() && run.numerals != class.numeral {
-                // digits after numerals or the other way round: two runs. To
-                // digits a numeral is any Chinese character (`…5678一会儿`),
-                // to numerals a digit is a letter or digit that touches them
-                finish_run(&run, !run.sep_pending && class.word, enabled, out);
-                run = Run::default();
-            }
             if run.digits.is_empty() {
                 run.preceded_by_word = prev_word;
-                run.numerals = class.numeral;
             }
-            if run.sep_pending || run.groups.is_empty() {
-                run.groups.push((run.digits.len(), run.digits.len()));
+            // digits after numerals or the other way round: a number may mix
+            // them (`138一二三四5678`), each part a group of its own
+            let script_changed = run
+                .groups
+                .last()
+                .is_some_and(|g| g.numerals != class.numeral);
+            if run.sep_pending || run.groups.is_empty() || script_changed {
+                run.groups.push(Group {
+                    from: run.digits.len(),
+                    to: run.digits.len(),
+                    numerals: class.numeral,
+                    joined: script_changed && !run.sep_pending,
+                });
                 run.sep_pending = false;
             }
             run.digits.push(Digit {
@@ -301,7 +314,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             });
             run.letters += usize::from(lookalike.is_some());
             if let Some(g) = run.groups.last_mut() {
-                g.1 = run.digits.len();
+                g.to = run.digits.len();
             }
             prev_word = class.word;
             continue;
@@ -315,7 +328,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                     end,
                 });
                 if let Some(g) = run.groups.last_mut() {
-                    g.1 = run.digits.len();
+                    g.to = run.digits.len();
                 }
                 prev_word = true;
                 continue;
@@ -352,7 +365,7 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
     for width in (1..=n).rev() {
         for first in 0..=(n - width) {
             let last = first + width - 1;
-            let (lo, hi) = (run.groups[first].0, run.groups[last].1);
+            let (lo, hi) = (run.groups[first].from, run.groups[last].to);
             if taken.iter().any(|&(a, b)| lo < b && a < hi) {
                 continue;
             }
@@ -361,6 +374,15 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
                 continue;
             }
             if last == n - 1 && followed_by_word {
+                continue;
+            }
+            // nor, where the script changes, a digit touching numerals: to
+            // digits a numeral is a Chinese character like any other
+            // (`…5678一会儿`, `第一138…`), to numerals a digit touches them
+            if run.groups[first].joined && run.groups[first].numerals {
+                continue;
+            }
+            if run.groups.get(last + 1).is_some_and(|g| g.joined) && run.groups[last].numerals {
                 continue;
             }
             let digits: Vec<u8> = run.digits[lo..hi].iter().map(|d| d.ch).collect();
@@ -703,10 +725,15 @@ mod tests {
             };
             assert_eq!(dets(text), vec![(want, number)], "{text}");
         }
-        // a number is all numerals or all digits; to digits a numeral is a
-        // Chinese character like any other, to numerals a digit touches them
-        assert_eq!(dets("1381234五六七八"), vec![]);
+        // numbers mixing digits and numerals
+        for number in ["1381234五六七八", "1三8一二3四5六7八", "幺38-一二三四-5678"]
+        {
+            assert_eq!(dets(number), vec![(Detector::CnMobile, number)], "{number}");
+        }
+        // where they meet, to digits a numeral is a Chinese character like
+        // any other, to numerals a digit touches them
         assert_eq!(dets("一三八一二三四五六七八9"), vec![]);
+        assert_eq!(dets("9一三八一二三四五六七八"), vec![]);
         assert_eq!(
             dets("13812345678一会儿打"),
             vec![(Detector::CnMobile, "13812345678")]
@@ -776,14 +803,15 @@ mod tests {
 
     proptest::proptest! {
         /// The count before the scan never skips a text the scan finds a
-        /// number in, and every number found is all numerals or all digits:
-        /// numbers in digits and numerals, cut by separators, invisibles and
-        /// other characters, between other text.
+        /// number in, and no number found ends in a numeral that touches a
+        /// digit: numbers in digits, numerals and both, cut by separators,
+        /// invisibles and other characters, between other text.
         #[test]
         fn the_digit_count_never_skips_a_number(
             number in proptest::sample::select(vec![
                 "13812345678", "一三八一二三四五六七八", "幺三八幺二三四五六七八",
                 "4111111111111111", "四一一一一一一一一一一一一一一一", "l38O0138000",
+                "1三8一二3四5六7八", "4一1一1一1一1一1一1一1一",
             ]),
             cuts in proptest::collection::vec(
                 (0usize..20, proptest::sample::select(vec![" ", "-", "\u{200B}", "  ", "的", "1", "一"])),
@@ -803,13 +831,16 @@ mod tests {
                 let count = MIN_RUN_DIGITS - MAX_LETTERS_IN_A_NUMBER;
                 proptest::prop_assert!(holds_digits(&text, count), "{text:?}");
             }
+            // a number that ends in a numeral touches no digit there
+            let numeral = |c: Option<char>| c.is_some_and(|c| CharClass::of(c).numeral);
+            let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
             for d in &found {
-                let scripts: std::collections::BTreeSet<bool> = text[d.start..d.end]
-                    .chars()
-                    .filter(|&c| CharClass::of(c).digit.is_some())
-                    .map(|c| CharClass::of(c).numeral)
-                    .collect();
-                proptest::prop_assert_eq!(scripts.len(), 1, "{:?}", &text[d.start..d.end]);
+                let number = &text[d.start..d.end];
+                let before = text[..d.start].chars().rev().find(|&c| !is_invisible(c));
+                let after = text[d.end..].chars().find(|&c| !is_invisible(c));
+                let numeral_touches_digit = (numeral(number.chars().next()) && digit(before))
+                    || (numeral(number.chars().last()) && digit(after));
+                proptest::prop_assert!(!numeral_touches_digit, "{number:?} in {text:?}");
             }
         }
     }
