@@ -223,36 +223,26 @@ impl<'r> Scanner<'r> {
         // (the displayed text holds no override: this does not recurse)
         self.scan_field(field, &shown.text);
         let sink = &mut self.sink;
-        let place = |start: u32, end: u32| shown.written(start, end);
-        let mut tail = sink.cands.split_off(cands);
-        tail.retain_mut(|c| {
-            place(c.start, c.end)
-                .map(|(s, e)| (c.start, c.end) = (s, e))
+        // each span to where it was written, or dropped if the override
+        // did not move it (the plain scan found it)
+        let moved = |start: &mut u32, end: &mut u32| {
+            shown
+                .written(*start, *end)
+                .map(|(s, e)| (*start, *end) = (s, e))
                 .is_some()
+        };
+        keep_moved(&mut sink.cands, cands, |c| moved(&mut c.start, &mut c.end));
+        keep_moved(&mut sink.allows, allows, |a| {
+            moved(&mut a.start, &mut a.end)
         });
-        sink.cands.append(&mut tail);
-        let mut tail = sink.allows.split_off(allows);
-        tail.retain_mut(|a| {
-            place(a.start, a.end)
-                .map(|(s, e)| (a.start, a.end) = (s, e))
-                .is_some()
-        });
-        sink.allows.append(&mut tail);
-        let mut tail = sink.parts.split_off(parts);
-        tail.retain_mut(|p| {
-            place(p.start, p.end)
-                .map(|(s, e)| (p.start, p.end) = (s, e))
-                .is_some()
-        });
-        sink.parts.append(&mut tail);
+        keep_moved(&mut sink.parts, parts, |p| moved(&mut p.start, &mut p.end));
         if let Some(trace) = sink.trace.as_mut() {
-            let mut tail = trace.split_off(traced);
-            tail.retain_mut(|c| {
-                place(c.start as u32, c.end as u32)
-                    .map(|(s, e)| (c.start, c.end) = (s as usize, e as usize))
-                    .is_some()
+            keep_moved(trace, traced, |c| {
+                let (mut start, mut end) = (c.start as u32, c.end as u32);
+                let kept = moved(&mut start, &mut end);
+                (c.start, c.end) = (start as usize, end as usize);
+                kept
             });
-            trace.append(&mut tail);
         }
     }
 
@@ -1225,6 +1215,14 @@ fn leet_reading(span: &[Unit]) -> LeetReading {
         reading = LeetReading::AmongLetters;
     }
     reading
+}
+
+/// Of the items `items` gained since `from`, keeps those `moved` says to
+/// (after it has updated them).
+fn keep_moved<T>(items: &mut Vec<T>, from: usize, moved: impl FnMut(&mut T) -> bool) {
+    let mut gained = items.split_off(from);
+    gained.retain_mut(moved);
+    items.append(&mut gained);
 }
 
 /// U+202E: what follows is displayed right to left, letters and all, up to
