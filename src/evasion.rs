@@ -140,15 +140,20 @@ fn traits(text: &str) -> Traits {
         t.digit_lookalikes += usize::from(matches!(u, 'l' | 'o' | 'i'));
     };
     for c in text.chars() {
+        let folded = fold_char(c);
+        if let FoldEntry::Noise = folded {
+            // (a full-width comma is a separator, not a styled letter)
+            noise = true;
+            continue;
+        }
         let steps = fold_steps(c);
         t.invisible += usize::from(steps.invisible);
         t.accents += usize::from(steps.combining || steps.accent);
         t.styled += usize::from(steps.styled);
         t.traditional += usize::from(steps.traditional);
         t.lookalikes += usize::from(steps.lookalike);
-        match fold_char(c) {
-            FoldEntry::Noise => noise = true,
-            FoldEntry::Invisible => {}
+        match folded {
+            FoldEntry::Noise | FoldEntry::Invisible => {}
             FoldEntry::One(u) => unit(&mut t, u, &mut noise),
             FoldEntry::Many(us) => {
                 for &u in us {
@@ -246,6 +251,7 @@ mod tests {
         for (text, term, expected) in [
             ("内幕消息", "内幕消息", vec![]),
             ("内*幕 消😀息", "内幕消息", vec![Separators]),
+            ("内，幕　消。息", "内幕消息", vec![Separators]),
             ("内\u{200B}幕消息", "内幕消息", vec![Invisible]),
             ("內幕消息", "内幕消息", vec![Traditional]),
             ("老老鼠鼠仓仓", "老鼠仓", vec![Repeats]),
