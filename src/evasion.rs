@@ -96,6 +96,18 @@ impl Evasion {
     }
 }
 
+/// The names of `evasions`, joined with `, `.
+///
+/// ```
+/// use wordwarden::evasion::{names, Evasion};
+///
+/// assert_eq!(names(&[Evasion::Separators, Evasion::Traditional]), "separators, traditional");
+/// ```
+pub fn names(evasions: &[Evasion]) -> String {
+    let names: Vec<&str> = evasions.iter().map(|e| e.name()).collect();
+    names.join(", ")
+}
+
 impl fmt::Display for Evasion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -80,6 +80,14 @@ pub struct Alert {
     pub text: Option<String>,
 }
 
+impl Alert {
+    /// Whether some hit was written to get past a filter (has `evasions`):
+    /// what `tail --evasive` and `scan --evasive` keep.
+    pub fn is_evasive(&self) -> bool {
+        self.hits.iter().any(|h| !h.evasions.is_empty())
+    }
+}
+
 /// One hit within an alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertHit {

@@ -235,17 +235,16 @@ fn print_summary(
                 });
             c.hits += 1;
             let field = h.field.as_deref().unwrap_or("");
-            let evasions: Vec<&str> = h.evasions.iter().map(|e| e.name()).collect();
-            let example = match evasions.is_empty() {
+            let example = match h.evasions.is_empty() {
                 true => format!("{} «{}» in {field}", h.term, h.matched),
                 false => format!(
                     "{} «{}» in {field} ({})",
                     h.term,
                     h.matched,
-                    evasions.join(", ")
+                    wordwarden::evasion::names(&h.evasions)
                 ),
             };
-            c.examples.push((!evasions.is_empty(), example));
+            c.examples.push((!h.evasions.is_empty(), example));
             for e in &h.evasions {
                 *evasions_caught.entry(e.name()).or_default() += 1;
             }

@@ -85,10 +85,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("\n{} hit(s), ruleset {}", findings.hits.len(), rs.version());
     for h in &findings.hits {
-        let evasions: Vec<&str> = h.evasions(text).iter().map(|e| e.name()).collect();
+        let evasions = h.evasions(text);
         let how = match evasions.is_empty() {
             true => "written as the rule is".to_string(),
-            false => format!("evasions: {}", evasions.join(", ")),
+            false => format!("evasions: {}", wordwarden::evasion::names(&evasions)),
         };
         println!("  {} {:?}  {how}", h.term(), &text[h.start..h.end]);
     }

@@ -102,8 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .entry(j.msgtype.as_deref().unwrap_or_default().to_string())
                 .or_default() += 1;
         }
-        let evasive = |a: &wordwarden::alert::Alert| a.hits.iter().any(|h| !h.evasions.is_empty());
-        if let Some(alert) = j.alert.filter(|a| !args.evasive || evasive(a)) {
+        if let Some(alert) = j.alert.filter(|a| !args.evasive || a.is_evasive()) {
             serde_json::to_writer(&mut out, &alert)?;
             out.write_all(b"\n")?;
         }

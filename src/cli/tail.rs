@@ -74,7 +74,7 @@ fn written_at(source: &serde_json::Map<String, serde_json::Value>) -> Option<Str
 
 fn wanted(a: &Alert, min: Severity, categories: &[String], evasive: bool) -> bool {
     a.severity >= min
-        && (!evasive || a.hits.iter().any(|h| !h.evasions.is_empty()))
+        && (!evasive || a.is_evasive())
         && (categories.is_empty()
             || a.hits.iter().any(|h| {
                 categories.iter().any(|c| {
@@ -109,9 +109,9 @@ fn render(a: &Alert, color: bool) -> String {
         .map(|h| {
             let mut hit = format!("{} «{}»", h.term, h.matched);
             if !h.evasions.is_empty() {
-                let kinds: Vec<&str> = h.evasions.iter().map(|e| e.name()).collect();
+                let kinds = format!("[{}]", wordwarden::evasion::names(&h.evasions));
                 hit.push(' ');
-                hit.push_str(&paint(&format!("[{}]", kinds.join(", ")), "35", color));
+                hit.push_str(&paint(&kinds, "35", color));
             }
             hit
         })
