@@ -195,7 +195,7 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
     let digit_detector = rule.kind == RuleKind::Detector && rule.term != "@email";
     let pinyin = term && t.wide > 0 && w.latin > t.latin;
     // pinyin is written with spaces between syllables (`neimu xiaoxi`, `nei
-    // mu`): one a character of the term is no evasion
+    // mu`): a gap between the syllables of two characters is no evasion
     let natural_gaps = t.gaps + if pinyin { t.wide.saturating_sub(1) } else { 0 };
     let found = [
         (Evasion::Separators, term && w.gaps > natural_gaps),
