@@ -369,28 +369,46 @@ fn classify(c: char) -> Option<bool> {
 }
 
 fn compute(c: char) -> Computed {
+    compute_with_steps(c).0
+}
+
+/// [`compute`], noting which of its steps changed `c` ([`fold_steps`]).
+fn compute_with_steps(c: char) -> (Computed, FoldSteps) {
+    let mut steps = FoldSteps::default();
     if is_hangul_filler(c) {
-        return Computed::Noise;
+        return (Computed::Noise, steps);
     }
     if is_invisible(c) {
-        return Computed::Invisible;
+        match get_general_category(c) {
+            Gc::NonspacingMark | Gc::EnclosingMark => steps.combining = true,
+            _ => steps.invisible = true,
+        }
+        return (Computed::Invisible, steps);
     }
     if let Some(d) = styled(c) {
-        return Computed::Chars(vec![d]);
+        steps.styled = true;
+        return (Computed::Chars(vec![d]), steps);
     }
     let t2s = t2s_table();
     let mut out = Vec::new();
     let mut noise = false;
-    for d in std::iter::once(c).nfkc() {
+    for (i, d) in std::iter::once(c).nfkc().enumerate() {
+        // a compatibility form: NFKC gives something else or more
+        steps.styled |= i > 0 || d != c;
         if is_invisible(d) {
             continue;
         }
         for l in d.to_lowercase() {
             // (modifier small capitals decompose to small capitals: `ᶫ` -> `ʟ`)
-            let l = styled_letter(l).unwrap_or(l);
-            let l = strip_accent(l);
-            let l = *t2s.get(&l).unwrap_or(&l);
-            let l = unconfuse(l);
+            let small_capital = styled_letter(l);
+            steps.styled |= small_capital.is_some();
+            let l = small_capital.unwrap_or(l);
+            let bare = strip_accent(l);
+            steps.accent |= bare != l;
+            let simplified = *t2s.get(&bare).unwrap_or(&bare);
+            steps.traditional |= simplified != bare;
+            let l = unconfuse(simplified);
+            steps.lookalike |= l != simplified;
             match classify(l) {
                 Some(true) => out.push(l),
                 Some(false) => noise = true,
@@ -398,13 +416,14 @@ fn compute(c: char) -> Computed {
             }
         }
     }
-    if !out.is_empty() {
+    let computed = if !out.is_empty() {
         Computed::Chars(out)
     } else if noise {
         Computed::Noise
     } else {
         Computed::Invisible
-    }
+    };
+    (computed, steps)
 }
 
 /// Which folding steps change a character: what a written match did to look
@@ -428,36 +447,11 @@ pub(crate) struct FoldSteps {
 }
 
 pub(crate) fn fold_steps(c: char) -> FoldSteps {
-    let mut steps = FoldSteps::default();
-    if c.is_ascii() || is_hangul_filler(c) {
-        return steps;
+    if c.is_ascii() {
+        // (case is no evasion)
+        return FoldSteps::default();
     }
-    if is_invisible(c) {
-        match get_general_category(c) {
-            Gc::NonspacingMark | Gc::EnclosingMark => steps.combining = true,
-            _ => steps.invisible = true,
-        }
-        return steps;
-    }
-    if styled(c).is_some() {
-        steps.styled = true;
-        return steps;
-    }
-    let t2s = t2s_table();
-    let mut nfkc = std::iter::once(c).nfkc();
-    steps.styled = !(nfkc.next() == Some(c) && nfkc.next().is_none());
-    for d in std::iter::once(c).nfkc() {
-        for l in d.to_lowercase() {
-            steps.styled |= styled_letter(l).is_some();
-            let l = styled_letter(l).unwrap_or(l);
-            let bare = strip_accent(l);
-            steps.accent |= bare != l;
-            let simplified = *t2s.get(&bare).unwrap_or(&bare);
-            steps.traditional |= simplified != bare;
-            steps.lookalike |= unconfuse(simplified) != simplified;
-        }
-    }
-    steps
+    compute_with_steps(c).1
 }
 
 /// Width and case folding only (what regexes and detectors see): NFKC and
