@@ -23,7 +23,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::fold::{fold_char, fold_steps, numeral_digit, FoldEntry};
+use crate::fold::{fold_char, fold_steps, numeral_digit, overridden_at_end, FoldEntry};
 use crate::ruleset::{Rule, RuleKind};
 
 /// One way a match was written unlike its rule.
@@ -218,13 +218,6 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         .into_iter()
         .filter_map(|(kind, present)| present.then_some(kind))
         .collect()
-}
-
-/// Whether a right-to-left override is in force at the end of `text`: one
-/// was written since the paragraph began and not popped (U+202C).
-fn overridden_at_end(text: &str) -> bool {
-    let last = text.rfind(['\u{202E}', '\u{202C}', '\n', '\r', '\u{2029}']);
-    last.is_some_and(|at| text[at..].starts_with('\u{202E}'))
 }
 
 #[cfg(test)]

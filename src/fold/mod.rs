@@ -242,6 +242,28 @@ pub(crate) fn leet_letter(c: char) -> Option<char> {
     }
 }
 
+/// U+202E: what follows is displayed right to left, letters and all, until
+/// [`POP_DIRECTIONAL_FORMATTING`] or the end of the paragraph
+/// ([`ends_paragraph`]). The fold drops it as invisible; the scan also reads
+/// such text in displayed order, and `evasion` names it.
+pub(crate) const RIGHT_TO_LEFT_OVERRIDE: char = '\u{202E}';
+/// U+202C: ends the override in force.
+pub(crate) const POP_DIRECTIONAL_FORMATTING: char = '\u{202C}';
+
+/// A paragraph's end, which ends every override in force.
+pub(crate) fn ends_paragraph(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{2029}')
+}
+
+/// Whether a right-to-left override is in force at the end of `text`: one
+/// was written since the paragraph began and not popped.
+pub(crate) fn overridden_at_end(text: &str) -> bool {
+    let last = text.rfind(|c| {
+        c == RIGHT_TO_LEFT_OVERRIDE || c == POP_DIRECTIONAL_FORMATTING || ends_paragraph(c)
+    });
+    last.is_some_and(|at| text[at..].starts_with(RIGHT_TO_LEFT_OVERRIDE))
+}
+
 /// Whether an original character counts as a letter or digit for word
 /// boundaries once folded (`ａ` does, `，` and `😀` do not).
 pub(crate) fn folds_to_word_char(c: char) -> bool {

@@ -8,8 +8,8 @@ use super::build::{
 use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
 use crate::fold::{
-    folds_to_word_char, is_invisible, is_word_char, leet_letter, light_fold, light_fold_into,
-    FoldEntry, Folder,
+    ends_paragraph, folds_to_word_char, is_invisible, is_word_char, leet_letter, light_fold,
+    light_fold_into, FoldEntry, Folder, POP_DIRECTIONAL_FORMATTING, RIGHT_TO_LEFT_OVERRIDE,
 };
 
 /// Why a candidate was kept or dropped (see [`Scanner::explain`]).
@@ -1225,11 +1225,6 @@ fn keep_moved<T>(items: &mut Vec<T>, from: usize, moved: impl FnMut(&mut T) -> b
     items.append(&mut gained);
 }
 
-/// U+202E: what follows is displayed right to left, letters and all, up to
-/// U+202C or the end of the paragraph.
-pub(crate) const RIGHT_TO_LEFT_OVERRIDE: char = '\u{202E}';
-const POP_DIRECTIONAL_FORMATTING: char = '\u{202C}';
-
 /// A text in the order it is displayed: each run under a right-to-left
 /// override reversed, the override characters dropped.
 struct Displayed {
@@ -1266,7 +1261,7 @@ impl Displayed {
                     overriding = false;
                     continue;
                 }
-                '\n' | '\r' | '\u{2029}' => {
+                _ if ends_paragraph(c) => {
                     flush(&mut shown, &mut run);
                     overriding = false;
                 }
