@@ -159,14 +159,14 @@ fn scan_json_and_wecom_formats() {
     assert!(err(&o).contains("line 2: rejected (no_text)"));
 
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/demo/wecom-sample.jsonl");
-    let o = ww(&[
-        "scan",
-        "--wordlists",
-        &bundled(),
-        "--input-format",
-        "wecom",
-        sample.to_str().unwrap(),
-    ]);
+    let lists = bundled();
+    let scan_sample = |extra: &[&str]| {
+        let mut args = vec!["scan", "--wordlists", &lists, "--input-format", "wecom"];
+        args.extend_from_slice(extra);
+        args.push(sample.to_str().unwrap());
+        ww(&args)
+    };
+    let o = scan_sample(&[]);
     assert_eq!(out(&o).lines().count(), 28);
     assert!(
         err(&o).contains("unreadable field /mixed/item/0/content"),
@@ -180,15 +180,7 @@ fn scan_json_and_wecom_formats() {
         err(&o)
     );
     // only the messages where someone wrote around the lists
-    let o = ww(&[
-        "scan",
-        "--wordlists",
-        &bundled(),
-        "--input-format",
-        "wecom",
-        "--evasive",
-        sample.to_str().unwrap(),
-    ]);
+    let o = scan_sample(&["--evasive"]);
     let evasive: Vec<serde_json::Value> = out(&o)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
