@@ -23,7 +23,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::fold::{fold_char, fold_steps, numeral_digit, overridden_at_end, FoldEntry};
+use crate::fold::{
+    fold_char, fold_steps, numeral_digit, overridden_at_end, symbols_read_as_letters, FoldEntry,
+};
 use crate::ruleset::{Rule, RuleKind};
 
 /// One way a match was written unlike its rule.
@@ -51,6 +53,8 @@ pub enum Evasion {
     Pinyin,
     /// Digits standing for letters (`sh1t`).
     DigitsForLetters,
+    /// Symbols standing for letters (`$hit`, `sh!t`, `b@stard`).
+    SymbolsForLetters,
     /// A number written in Chinese numerals (`幺三八…`).
     Numerals,
     /// Letters standing for digits in a number (`l38…`).
@@ -62,7 +66,7 @@ pub enum Evasion {
 
 impl Evasion {
     /// Every kind, in the order [`evasions`] reports them.
-    pub const ALL: [Evasion; 12] = [
+    pub const ALL: [Evasion; 13] = [
         Evasion::Separators,
         Evasion::Invisible,
         Evasion::Styled,
@@ -72,6 +76,7 @@ impl Evasion {
         Evasion::Repeats,
         Evasion::Pinyin,
         Evasion::DigitsForLetters,
+        Evasion::SymbolsForLetters,
         Evasion::Numerals,
         Evasion::LettersForDigits,
         Evasion::Reversed,
@@ -89,6 +94,7 @@ impl Evasion {
             Evasion::Repeats => "repeats",
             Evasion::Pinyin => "pinyin",
             Evasion::DigitsForLetters => "digits_for_letters",
+            Evasion::SymbolsForLetters => "symbols_for_letters",
             Evasion::Numerals => "numerals",
             Evasion::LettersForDigits => "letters_for_digits",
             Evasion::Reversed => "reversed",
@@ -135,7 +141,9 @@ struct Traits {
     digit_lookalikes: usize,
 }
 
-fn traits(text: &str) -> Traits {
+/// The traits of `text`, reading the symbols at `symbols` (byte offsets,
+/// ascending) as the letters given there.
+fn traits(text: &str, symbols: &[(usize, u8)]) -> Traits {
     let mut t = Traits::default();
     let mut last = None;
     let mut noise = false;
@@ -151,7 +159,12 @@ fn traits(text: &str) -> Traits {
         t.numerals += usize::from(numeral_digit(u).is_some());
         t.digit_lookalikes += usize::from(matches!(u, 'l' | 'o' | 'i'));
     };
-    for c in text.chars() {
+    let mut symbols = symbols.iter().peekable();
+    for (at, c) in text.char_indices() {
+        if let Some((_, letter)) = symbols.next_if(|&&(s, _)| s == at) {
+            unit(&mut t, char::from(*letter), &mut noise);
+            continue;
+        }
         let folded = fold_char(c);
         if let FoldEntry::Noise = folded {
             // (a full-width comma is a separator, not a styled letter)
@@ -186,12 +199,26 @@ fn traits(text: &str) -> Traits {
 pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<Evasion> {
     let written = text.get(range.clone()).unwrap_or_default();
     let before = text.get(..range.start).unwrap_or_default();
-    let w = traits(written);
-    let t = match rule.kind {
-        RuleKind::Term => traits(&rule.term),
-        _ => Traits::default(),
-    };
     let term = rule.kind == RuleKind::Term;
+    let t = match term {
+        true => traits(&rule.term, &[]),
+        false => Traits::default(),
+    };
+    let w = traits(written, &[]);
+    // read symbols as letters where the match lacks letters without them
+    // (`sh!t`; `f!u!c!k` has its letters and separators)
+    let symbols: Vec<(usize, u8)> = match term && w.latin + w.digits < t.latin + t.digits {
+        true => symbols_read_as_letters(text)
+            .into_iter()
+            .filter(|(at, _)| range.contains(at))
+            .map(|(at, letter)| (at - range.start, letter))
+            .collect(),
+        false => Vec::new(),
+    };
+    let w = match symbols.is_empty() {
+        true => w,
+        false => traits(written, &symbols),
+    };
     let digit_detector = rule.kind == RuleKind::Detector && rule.term != "@email";
     let pinyin = term && t.wide > 0 && w.latin > t.latin;
     // pinyin is written with spaces between syllables (`neimu xiaoxi`, `nei
@@ -207,6 +234,7 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         (Evasion::Repeats, term && w.repeats > t.repeats),
         (Evasion::Pinyin, pinyin),
         (Evasion::DigitsForLetters, term && w.digits > t.digits),
+        (Evasion::SymbolsForLetters, !symbols.is_empty()),
         (Evasion::Numerals, digit_detector && w.numerals > 0),
         (
             Evasion::LettersForDigits,
@@ -275,6 +303,11 @@ mod tests {
             ("s\u{0336}hit", "shit", vec![Accents]),
             ("сonfidential", "confidential", vec![LookAlikes]),
             ("sh1t", "shit", vec![DigitsForLetters]),
+            ("sh!t", "shit", vec![SymbolsForLetters]),
+            ("$hit", "shit", vec![SymbolsForLetters]),
+            ("$h1t", "shit", vec![DigitsForLetters, SymbolsForLetters]),
+            ("s.h!t", "shit", vec![Separators, SymbolsForLetters]),
+            ("s!h!i!t", "shit", vec![Separators]),
             ("project falcon", "project falcon", vec![]),
             ("project  -  falcon", "project falcon", vec![]),
             ("p r o j e c t falcon", "project falcon", vec![Separators]),

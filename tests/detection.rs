@@ -170,6 +170,61 @@ fn digits_standing_for_letters_inside_words() {
 }
 
 #[test]
+fn symbols_standing_for_letters_inside_words() {
+    let rs = ruleset(&[
+        (
+            "a.txt",
+            "shit\nasshole\nbitch\nbastard\nfuck\nsb\n!bitch please\n",
+        ),
+        ("b.txt", "#! match: exact\nsheet\n"),
+    ]);
+    for (text, term, matched) in [
+        ("what a sh!t day", "shit", "sh!t"),
+        ("$hit happens", "shit", "$hit"),
+        ("you b@stard", "bastard", "b@stard"),
+        ("a$$hole", "asshole", "a$$hole"),
+        ("b!tch!", "bitch", "b!tch"),
+        ("$H!T", "shit", "$H!T"),
+        ("$h1t", "shit", "$h1t"),
+        ("这$hit谁写的", "shit", "$hit"),
+        // separators and symbols together
+        ("s.h!t", "shit", "s.h!t"),
+        // symbols that are symbols still separate letters
+        ("f!u!c!k", "fuck", "f!u!c!k"),
+        ("f*u*c*k", "fuck", "f*u*c*k"),
+    ] {
+        assert_eq!(
+            hits(&rs, text),
+            vec![(term.to_string(), term_category(term), matched.to_string())],
+            "{text}"
+        );
+    }
+    // controls: where the symbols are punctuation, prices, addresses, or
+    // too many for the letters beside them
+    for text in [
+        "ok!",
+        "$5b",
+        "a$$",
+        // a mention
+        "@sshole 看下",
+        "$$$hit",
+        "sh!!!t",
+        "US$ 5 bn",
+        // an allow phrase covers what the symbols spell
+        "b!tch please",
+        // an exact list matches as written
+        "$heet",
+    ] {
+        assert!(
+            terms(&rs, text).is_empty(),
+            "{text}: {:?}",
+            terms(&rs, text)
+        );
+    }
+    assert!(fires(&rs, "sheet"));
+}
+
+#[test]
 fn text_under_a_right_to_left_override_reads_as_displayed() {
     let rs = ruleset(&[
         ("a.txt", "内幕消息\n色情\n!特色情\n"),
@@ -478,7 +533,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn hit_spans_are_exact_char_boundaries(text in "[内幕消息老鼠仓二色情特转账户sabcxyKEY1380@.\\-* 　\u{200B}😀ａｂｃ內\u{202E}\u{202C}\n5lO]{0,40}") {
+    fn hit_spans_are_exact_char_boundaries(text in "[内幕消息老鼠仓二色情特转账户sabcxyKEY1380@$!.\\-* 　\u{200B}😀ａｂｃ內\u{202E}\u{202C}\n5lO]{0,40}") {
         let rs = props_ruleset();
         for h in rs.find(&text) {
             prop_assert!(h.start <= h.end && h.end <= text.len());
@@ -491,6 +546,46 @@ proptest! {
         let (explained, _) = rs.scanner().explain(&[&text]);
         let explained: Vec<_> = explained.hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect();
         prop_assert_eq!(scanned, explained);
+    }
+
+    /// A term with some of its letters written as the symbols that stand
+    /// for them (no more symbols than letters, none of three in a row, no
+    /// `!` first or last, no `@` first) is found where it is written,
+    /// whatever is around.
+    #[test]
+    fn a_term_with_symbols_for_letters_is_found(
+        pick in 0usize..3,
+        swaps in proptest::collection::vec(any::<bool>(), 7),
+        before in "[内幕a-z1 *。!@$]{0,6}",
+        after in "[消息a-z1 *。!@$]{0,6}",
+    ) {
+        let rs = ruleset(&[("a.txt", "shit\nasshole\nsession\n")]);
+        let term = ["shit", "asshole", "session"][pick];
+        let mut word: Vec<char> = term.chars().collect();
+        let last = word.len() - 1;
+        let mut symbols = 0;
+        for (i, swap) in swaps.iter().enumerate().take(word.len()) {
+            let symbol = match word[i] {
+                's' => '$',
+                'a' if i != 0 => '@',
+                'i' if i != 0 && i != last => '!',
+                _ => continue,
+            };
+            let in_a_row = i >= 2 && !word[i - 1].is_ascii_alphabetic() && !word[i - 2].is_ascii_alphabetic();
+            if *swap && !in_a_row && 2 * (symbols + 1) <= word.len() {
+                word[i] = symbol;
+                symbols += 1;
+            }
+        }
+        let word: String = word.into_iter().collect();
+        let text = format!("{before} {word} {after}");
+        let at = before.len() + 1;
+        let found = rs.find(&text);
+        prop_assert!(
+            // (stretch may take in a letter before or after: `s shit`)
+            found.iter().any(|h| h.term() == term && h.start <= at && at + word.len() <= h.end),
+            "{:?}: {:?}", text, found.iter().map(|h| (h.term(), h.start, h.end)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -239,6 +239,15 @@ fn explain_shows_folding_and_verdicts() {
         "{s}"
     );
     assert!(s.contains("Luhn checksum fails"), "{s}");
+    assert!(!s.contains("symbols as letters"), "{s}");
+    // a word with symbols for letters shows that reading, and its hit says so
+    let o = ww(&["explain", "--wordlists", &bundled(), "c0nf!dent!al"]);
+    let s = out(&o);
+    assert!(s.contains("symbols as letters \"c0nfidential\""), "{s}");
+    assert!(
+        s.contains("evasions: digits_for_letters, symbols_for_letters"),
+        "{s}"
+    );
 }
 
 #[test]

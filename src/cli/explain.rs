@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use wordwarden::detect::rejected_runs;
-use wordwarden::fold::{fold, light_fold};
+use wordwarden::fold::{fold, light_fold, symbols_as_letters};
 use wordwarden::ruleset::Verdict;
 
 use super::load_ruleset;
@@ -32,6 +32,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "fully folded       {:?}   (what terms match; noise removed)",
         folded.as_string()
     );
+    if let Some(read) = symbols_as_letters(text) {
+        println!("symbols as letters {read:?}   (terms also match this reading)");
+    }
     println!("\noffset map (folded character <- original bytes):");
     for c in folded.chars() {
         let orig = &text[c.range()];

@@ -17,8 +17,9 @@
 //!    skipped between the characters of a term but a word boundary.
 //!
 //! (The scan also reads text after a right-to-left override in displayed
-//! order, and digits inside Latin words as the letters they stand for: both
-//! in `ruleset::scan`, since neither is a per-character fold.)
+//! order, and digits and symbols inside Latin words as the letters they
+//! stand for (`leet_letter`, `symbols_read_as_letters`): in
+//! `ruleset::scan`, since none of them is a per-character fold.)
 //!
 //! Because a character may fold to several (`⒦` -> `(k)` -> `k`, `㎏` -> `kg`),
 //! every folded character remembers the byte range of the original character
@@ -242,6 +243,114 @@ pub(crate) fn leet_letter(c: char) -> Option<char> {
     }
 }
 
+/// The letter a symbol stands for inside a Latin word (`$hit`, `sh!t`,
+/// `b@stard`): `$` s, `@` a, `!` i. Like [`leet_letter`], not a fold: the
+/// symbols are noise everywhere else (`f!u!c!k` is `fuck`).
+#[inline]
+fn symbol_letter(b: u8) -> Option<u8> {
+    match b {
+        b'$' => Some(b's'),
+        b'@' => Some(b'a'),
+        b'!' => Some(b'i'),
+        _ => None,
+    }
+}
+
+/// Where `text` writes a symbol for a letter, each with the letter, in
+/// order (byte offsets). A symbol counts in a word of ASCII letters,
+/// digits and these symbols that has at least two letters and no more
+/// symbols than letters (`$hit`, `b!tch`, `a$$hole`; not `$5b` or `a$$`),
+/// no three symbols in a row, no `!` at its start or end (`ok!` ends a
+/// sentence) and no `@` at its start (`@Tom` is a mention); an e-mail
+/// address's `@` is none (`li@corp.com`). The scan reads such a word both
+/// ways and `evasion` names it.
+pub(crate) fn symbols_read_as_letters(text: &str) -> Vec<(usize, u8)> {
+    let bytes = text.as_bytes();
+    let mut read = Vec::new();
+    let in_word = |b: u8| b.is_ascii_alphanumeric() || symbol_letter(b).is_some();
+    // only the words that hold a symbol are looked at
+    let mut judged_to = 0;
+    for symbol in memchr::memchr3_iter(b'$', b'@', b'!', bytes) {
+        if symbol < judged_to {
+            continue;
+        }
+        let mut start = symbol;
+        while start > 0 && in_word(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = symbol + 1;
+        while end < bytes.len() && in_word(bytes[end]) {
+            end += 1;
+        }
+        judged_to = end;
+        let mut last = end;
+        while start < last && matches!(bytes[start], b'!' | b'@') {
+            start += 1;
+        }
+        while start < last && bytes[last - 1] == b'!' {
+            last -= 1;
+        }
+        let word = &bytes[start..last];
+        let symbols = word.iter().filter(|&&b| symbol_letter(b).is_some()).count();
+        let letters = word.iter().filter(|b| b.is_ascii_alphabetic()).count();
+        let three_in_a_row = word
+            .windows(3)
+            .any(|w| w.iter().all(|&b| symbol_letter(b).is_some()));
+        if symbols == 0 || letters < 2 || letters < symbols || three_in_a_row {
+            continue;
+        }
+        if let Some(at) = word.iter().position(|&b| b == b'@') {
+            // a domain after it: `li@corp.com`, `wei@corp-x.com.cn`
+            let domain = bytes[start + at + 1..]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            let mut domain = domain.copied().peekable();
+            let mut is_email = false;
+            while let Some(b) = domain.next() {
+                is_email |= b == b'.' && domain.peek().is_some_and(u8::is_ascii_alphabetic);
+            }
+            if is_email {
+                continue;
+            }
+        }
+        read.extend(
+            word.iter()
+                .enumerate()
+                .filter_map(|(i, &b)| symbol_letter(b).map(|l| (start + i, l))),
+        );
+    }
+    read
+}
+
+/// `text` with `read`'s symbols ([`symbols_read_as_letters`]) written as
+/// their letters: the same length, every other byte in its place.
+pub(crate) fn with_symbols_as_letters(text: &str, read: &[(usize, u8)]) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for &(at, letter) in read {
+        if let Some(b) = bytes.get_mut(at) {
+            *b = letter;
+        }
+    }
+    // an ASCII byte for an ASCII byte keeps the text UTF-8
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+}
+
+/// `text` with the symbols that stand for letters inside Latin words read as
+/// those letters, or `None` when it has none. Terms are matched against
+/// this reading too (`$` s, `@` a, `!` i, where the word has at least two
+/// letters and no more such symbols than letters).
+///
+/// ```
+/// use wordwarden::fold::symbols_as_letters;
+///
+/// assert_eq!(symbols_as_letters("what a sh!t day!").as_deref(), Some("what a shit day!"));
+/// assert_eq!(symbols_as_letters("@Tom ok! li@corp.com"), None);
+/// ```
+pub fn symbols_as_letters(text: &str) -> Option<String> {
+    let read = symbols_read_as_letters(text);
+    (!read.is_empty()).then(|| with_symbols_as_letters(text, &read))
+}
+
 /// U+202E: what follows is displayed right to left, letters and all, until
 /// [`POP_DIRECTIONAL_FORMATTING`] or the end of the paragraph
 /// ([`ends_paragraph`]). The fold drops it as invisible; the scan also reads
@@ -392,6 +501,36 @@ mod tests {
     #[test]
     fn cjk_is_not_touched_by_confusables() {
         assert_eq!(f("口一二〇"), "口一二〇");
+    }
+
+    #[test]
+    fn symbols_standing_for_letters() {
+        let read = |t: &str| symbols_as_letters(t).unwrap_or_else(|| t.to_string());
+        for (text, reads) in [
+            ("$hit", "shit"),
+            ("sh!t happens", "shit happens"),
+            ("b!tch!", "bitch!"),
+            ("a$$hole", "asshole"),
+            ("内幕$hit内幕", "内幕shit内幕"),
+            ("b@stard", "bastard"),
+            ("a@@hole", "aaahole"),
+            ("$h1t", "sh1t"),
+            // controls
+            ("ok!", "ok!"),
+            ("@Tom 看下", "@Tom 看下"),
+            ("@@ss", "@@ss"),
+            ("!important", "!important"),
+            ("wow!!!great", "wow!!!great"),
+            ("$5b", "$5b"),
+            ("a$$", "a$$"),
+            ("$$$abc", "$$$abc"),
+            ("li.wei@example.com", "li.wei@example.com"),
+            ("wei@corp-x.com.cn", "wei@corp-x.com.cn"),
+            ("好的!谢谢", "好的!谢谢"),
+            ("no symbols here", "no symbols here"),
+        ] {
+            assert_eq!(read(text), reads, "{text}");
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@ use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
 use crate::fold::{
     ends_paragraph, folds_to_word_char, is_invisible, is_word_char, leet_letter, light_fold,
-    light_fold_into, FoldEntry, Folder, POP_DIRECTIONAL_FORMATTING, RIGHT_TO_LEFT_OVERRIDE,
+    light_fold_into, symbols_read_as_letters, with_symbols_as_letters, FoldEntry, Folder,
+    POP_DIRECTIONAL_FORMATTING, RIGHT_TO_LEFT_OVERRIDE,
 };
 
 /// Why a candidate was kept or dropped (see [`Scanner::explain`]).
@@ -200,8 +201,12 @@ impl<'r> Scanner<'r> {
             if text.len() > u32::MAX as usize {
                 continue; // envelopes cap message size far below this
             }
-            if self.scan_field(i as u32, text) {
+            if self.scan_field(i as u32, text, Lists::All) {
                 self.scan_as_displayed(i as u32, text);
+            }
+            let read = symbols_read_as_letters(text);
+            if !read.is_empty() {
+                self.scan_reading_symbols(i as u32, text, &read);
             }
         }
         self.finish(apply_allows)
@@ -217,29 +222,59 @@ impl<'r> Scanner<'r> {
         let Some(shown) = Displayed::of(text) else {
             return;
         };
-        let sink = &mut self.sink;
-        let (cands, allows, parts) = (sink.cands.len(), sink.allows.len(), sink.parts.len());
-        let traced = sink.trace.as_ref().map_or(0, Vec::len);
         // (the displayed text holds no override: this does not recurse)
-        self.scan_field(field, &shown.text);
-        let sink = &mut self.sink;
-        // each span to where it was written, or dropped if the override
-        // did not move it (the plain scan found it)
-        let moved = |start: &mut u32, end: &mut u32| {
+        // each span to where it was written, or dropped if the override did
+        // not move it (the plain scan found it)
+        self.scan_reading(field, &shown.text, Lists::All, |start, end| {
             shown
                 .written(*start, *end)
                 .map(|(s, e)| (*start, *end) = (s, e))
                 .is_some()
-        };
-        keep_moved(&mut sink.cands, cands, |c| moved(&mut c.start, &mut c.end));
-        keep_moved(&mut sink.allows, allows, |a| {
-            moved(&mut a.start, &mut a.end)
         });
-        keep_moved(&mut sink.parts, parts, |p| moved(&mut p.start, &mut p.end));
+    }
+
+    /// Symbols written for letters in a Latin word (`$hit`, `sh!t`, `b@stard`;
+    /// `read` from [`symbols_read_as_letters`]) are noise to the fold, which
+    /// reads `hit`, `sht`, `bstard`. Scans the text with those symbols as their
+    /// letters (the same bytes' length, so every place stays) and keeps
+    /// what covers one of them.
+    #[cold]
+    fn scan_reading_symbols(&mut self, field: u32, text: &str, read: &[(usize, u8)]) {
+        let as_letters = with_symbols_as_letters(text, read);
+        self.scan_reading(field, &as_letters, Lists::Folded, |start, end| {
+            let first = read.partition_point(|&(at, _)| at < *start as usize);
+            read.get(first).is_some_and(|&(at, _)| at < *end as usize)
+        });
+    }
+
+    /// Scans `reading`, another reading of a field, and keeps what it adds
+    /// (candidates, allow spans, combination parts, trace) where `written`
+    /// says to, after it has moved the span to the field's own bytes.
+    fn scan_reading(
+        &mut self,
+        field: u32,
+        reading: &str,
+        lists: Lists,
+        mut written: impl FnMut(&mut u32, &mut u32) -> bool,
+    ) {
+        let sink = &self.sink;
+        let (cands, allows, parts) = (sink.cands.len(), sink.allows.len(), sink.parts.len());
+        let traced = sink.trace.as_ref().map_or(0, Vec::len);
+        self.scan_field(field, reading, lists);
+        let sink = &mut self.sink;
+        keep_moved(&mut sink.cands, cands, |c| {
+            written(&mut c.start, &mut c.end)
+        });
+        keep_moved(&mut sink.allows, allows, |a| {
+            written(&mut a.start, &mut a.end)
+        });
+        keep_moved(&mut sink.parts, parts, |p| {
+            written(&mut p.start, &mut p.end)
+        });
         if let Some(trace) = sink.trace.as_mut() {
             keep_moved(trace, traced, |c| {
                 let (mut start, mut end) = (c.start as u32, c.end as u32);
-                let kept = moved(&mut start, &mut end);
+                let kept = written(&mut start, &mut end);
                 (c.start, c.end) = (start as usize, end as usize);
                 kept
             });
@@ -248,7 +283,7 @@ impl<'r> Scanner<'r> {
 
     /// Scans one field; true when its folded walk met a right-to-left
     /// override ([`Scanner::scan_as_displayed`]).
-    fn scan_field(&mut self, field: u32, text: &str) -> bool {
+    fn scan_field(&mut self, field: u32, text: &str, lists: Lists) -> bool {
         let rs = self.rs;
         let mut overridden = false;
         // the offset map is built only for the few texts in which some
@@ -270,10 +305,11 @@ impl<'r> Scanner<'r> {
                 &mut overridden,
             );
         }
+        let exact = lists == Lists::All;
         if let Some(ex) = rs
             .exact
             .as_ref()
-            .filter(|ex| any_exact_match(&ex.automaton, ex.prefixes.as_ref(), text))
+            .filter(|ex| exact && any_exact_match(&ex.automaton, ex.prefixes.as_ref(), text))
         {
             let sink = &mut self.sink;
             ex.automaton
@@ -315,10 +351,14 @@ impl<'r> Scanner<'r> {
                 });
             }
         }
-        if let Some(group) = rs.regex_exact.as_ref().filter(|g| g.set.is_match(text)) {
+        if let Some(group) = rs
+            .regex_exact
+            .as_ref()
+            .filter(|g| exact && g.set.is_match(text))
+        {
             run_regexes(group, text, field, &mut self.sink, |r| r);
         }
-        if !rs.detectors.is_empty() {
+        if !rs.detectors.is_empty() && lists == Lists::All {
             self.detections.clear();
             detect::find_into(text, &rs.detector_kinds, &mut self.detections);
             for d in &self.detections {
@@ -1215,6 +1255,17 @@ fn leet_reading(span: &[Unit]) -> LeetReading {
         reading = LeetReading::AmongLetters;
     }
     reading
+}
+
+/// Which lists a reading of a field is matched against.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lists {
+    /// Every list: the text as written, or as displayed.
+    All,
+    /// Only the folded lists and regexes: a reading of symbols as letters
+    /// is a fold (`#! match: exact` lists match the text as written), and
+    /// letters make no number or address for the detectors.
+    Folded,
 }
 
 /// Of the items `items` gained since `from`, keeps those `moved` says to
