@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::fold::{
     fold_char, fold_steps, numeral_digit, overridden_at_end, symbols_read_as_letters, FoldEntry,
 };
+use crate::ruleset::masked::{fits, MASK};
 use crate::ruleset::{Rule, RuleKind};
 
 /// One way a match was written unlike its rule.
@@ -55,6 +56,8 @@ pub enum Evasion {
     DigitsForLetters,
     /// Symbols standing for letters (`$hit`, `sh!t`, `b@stard`).
     SymbolsForLetters,
+    /// Letters hidden behind asterisks (`f*ck`, `a**hole`).
+    Masked,
     /// A number written in Chinese numerals (`幺三八…`).
     Numerals,
     /// Letters standing for digits in a number (`l38…`).
@@ -66,7 +69,7 @@ pub enum Evasion {
 
 impl Evasion {
     /// Every kind, in the order [`evasions`] reports them.
-    pub const ALL: [Evasion; 13] = [
+    pub const ALL: [Evasion; 14] = [
         Evasion::Separators,
         Evasion::Invisible,
         Evasion::Styled,
@@ -77,6 +80,7 @@ impl Evasion {
         Evasion::Pinyin,
         Evasion::DigitsForLetters,
         Evasion::SymbolsForLetters,
+        Evasion::Masked,
         Evasion::Numerals,
         Evasion::LettersForDigits,
         Evasion::Reversed,
@@ -95,6 +99,7 @@ impl Evasion {
             Evasion::Pinyin => "pinyin",
             Evasion::DigitsForLetters => "digits_for_letters",
             Evasion::SymbolsForLetters => "symbols_for_letters",
+            Evasion::Masked => "masked",
             Evasion::Numerals => "numerals",
             Evasion::LettersForDigits => "letters_for_digits",
             Evasion::Reversed => "reversed",
@@ -215,9 +220,22 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
             .collect(),
         false => Vec::new(),
     };
-    let w = match symbols.is_empty() {
-        true => w,
-        false => traits(written, &symbols),
+    // letters behind `*` are the term's (`f*ck`)
+    let term_letters = rule.term.to_ascii_lowercase();
+    let masked: Vec<(usize, u8)> = match term && fits(written.as_bytes(), term_letters.as_bytes()) {
+        true => written
+            .bytes()
+            .zip(term_letters.bytes())
+            .enumerate()
+            .filter(|&(_, (w, _))| w == MASK)
+            .map(|(at, (_, letter))| (at, letter))
+            .collect(),
+        false => Vec::new(),
+    };
+    let w = match (symbols.is_empty(), masked.is_empty()) {
+        (true, true) => w,
+        (false, _) => traits(written, &symbols),
+        (true, false) => traits(written, &masked),
     };
     let digit_detector = rule.kind == RuleKind::Detector && rule.term != "@email";
     let pinyin = term && t.wide > 0 && w.latin > t.latin;
@@ -235,6 +253,7 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         (Evasion::Pinyin, pinyin),
         (Evasion::DigitsForLetters, term && w.digits > t.digits),
         (Evasion::SymbolsForLetters, !symbols.is_empty()),
+        (Evasion::Masked, !masked.is_empty()),
         (Evasion::Numerals, digit_detector && w.numerals > 0),
         (
             Evasion::LettersForDigits,
@@ -308,6 +327,9 @@ mod tests {
             ("$h1t", "shit", vec![DigitsForLetters, SymbolsForLetters]),
             ("s.h!t", "shit", vec![Separators, SymbolsForLetters]),
             ("s!h!i!t", "shit", vec![Separators]),
+            ("sh*t", "shit", vec![Masked]),
+            ("S**T", "shit", vec![Masked]),
+            ("s*h*i*t", "shit", vec![Separators]),
             ("project falcon", "project falcon", vec![]),
             ("project  -  falcon", "project falcon", vec![]),
             ("p r o j e c t falcon", "project falcon", vec![Separators]),

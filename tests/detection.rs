@@ -225,6 +225,51 @@ fn symbols_standing_for_letters_inside_words() {
 }
 
 #[test]
+fn letters_hidden_behind_asterisks() {
+    let rs = ruleset(&[
+        ("a.txt", "fuck\nshit\nslut\nasshole\nsb\n内幕消息\n"),
+        ("b.txt", "#! match: exact\nsheet\n"),
+    ]);
+    for (text, found, matched) in [
+        ("what the f*ck", vec!["fuck"], "f*ck"),
+        ("F**K", vec!["fuck"], "F**K"),
+        ("你个a**hole", vec!["asshole"], "a**hole"),
+        ("真sh*t", vec!["shit"], "sh*t"),
+        // one mask may hide either of two listed words: both are reported
+        ("s**t", vec!["shit", "slut"], "s**t"),
+        // asterisks between every letter are separators, as before
+        ("f*u*c*k", vec!["fuck"], "f*u*c*k"),
+    ] {
+        let got = hits(&rs, text);
+        assert_eq!(
+            got.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(),
+            found,
+            "{text}"
+        );
+        assert!(got.iter().all(|h| h.2 == matched), "{text}: {got:?}");
+    }
+    // controls: emphasis, arithmetic, too many masks, part of a longer
+    // word, a word of another length or letters, an exact list, a term of
+    // two letters
+    for text in [
+        "**bold** text",
+        "2*3=6",
+        "f***",
+        "f*cking",
+        "xf*ck",
+        "sh**t",
+        "sh*et",
+        "s*",
+    ] {
+        assert!(
+            terms(&rs, text).is_empty(),
+            "{text}: {:?}",
+            terms(&rs, text)
+        );
+    }
+}
+
+#[test]
 fn text_under_a_right_to_left_override_reads_as_displayed() {
     let rs = ruleset(&[
         ("a.txt", "内幕消息\n色情\n!特色情\n"),

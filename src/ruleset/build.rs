@@ -685,6 +685,7 @@ struct Compiler {
     regex_folded: Vec<(String, u32)>,
     regex_exact: Vec<(String, u32)>,
     detectors: Vec<(Detector, u32)>,
+    masked: super::masked::MaskedTerms,
     diags: Vec<Diagnostic>,
 }
 
@@ -839,6 +840,7 @@ impl Compiler {
             regex_folded: Vec::new(),
             regex_exact: Vec::new(),
             detectors: Vec::new(),
+            masked: Default::default(),
             diags: Vec::new(),
         }
     }
@@ -1027,6 +1029,9 @@ impl Compiler {
                     let id = self.rules.len() as u32;
                     let term = entry_text(&kind, &written);
                     if self.add_pattern(term, mode, Target::Rule(id), origin) {
+                        if match_mode == MatchMode::Fold {
+                            self.masked.add(term, id);
+                        }
                         self.rules.push(rule(RuleKind::Term, written));
                     } else {
                         self.diag(
@@ -1326,6 +1331,7 @@ impl Compiler {
             regex_folded,
             regex_exact,
             detectors: self.detectors,
+            masked: (!self.masked.is_empty()).then_some(self.masked),
             detector_kinds,
             options: self.options,
             warnings,

@@ -26,6 +26,7 @@
 
 mod automaton;
 mod build;
+pub(crate) mod masked;
 mod pinyin_alternates;
 mod scan;
 
@@ -170,6 +171,9 @@ pub struct Ruleset {
     pub(crate) regex_folded: Option<build::RegexGroup>,
     pub(crate) regex_exact: Option<build::RegexGroup>,
     pub(crate) detectors: Vec<(Detector, u32)>,
+    /// One-word Latin terms of the folded lists, for words hiding letters
+    /// behind `*`.
+    pub(crate) masked: Option<masked::MaskedTerms>,
     pub(crate) detector_kinds: Vec<Detector>,
     pub(crate) options: build::Options,
     pub(crate) warnings: Vec<Diagnostic>,

@@ -208,6 +208,17 @@ impl<'r> Scanner<'r> {
             if !read.is_empty() {
                 self.scan_reading_symbols(i as u32, text, &read);
             }
+            if let Some(masked) = &self.rs.masked {
+                let cands = &mut self.sink.cands;
+                masked.find(text, |rule, start, end| {
+                    cands.push(Cand {
+                        rule,
+                        field: i as u32,
+                        start: start as u32,
+                        end: end as u32,
+                    })
+                });
+            }
         }
         self.finish(apply_allows)
     }
@@ -1373,14 +1384,14 @@ fn run_regexes(
     }
 }
 
-fn raw_boundary_before(text: &str, at: usize) -> bool {
+pub(super) fn raw_boundary_before(text: &str, at: usize) -> bool {
     match text[..at].chars().rev().find(|c| !is_invisible(*c)) {
         None => true,
         Some(c) => !folds_to_word_char(c),
     }
 }
 
-fn raw_boundary_after(text: &str, at: usize) -> bool {
+pub(super) fn raw_boundary_after(text: &str, at: usize) -> bool {
     match text[at..].chars().find(|c| !is_invisible(*c)) {
         None => true,
         Some(c) => !folds_to_word_char(c),
