@@ -24,7 +24,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::fold::{
-    fold_char, fold_steps, numeral_digit, overridden_at_end, symbols_read_as_letters, FoldEntry,
+    fold_char, fold_steps, fold_term, homophone, is_chinese, numeral_digit, overridden_at_end,
+    symbols_read_as_letters, FoldEntry,
 };
 use crate::ruleset::masked::{fits, MASK};
 use crate::ruleset::{Rule, RuleKind};
@@ -52,6 +53,9 @@ pub enum Evasion {
     /// Pinyin for the Chinese characters of the term, all or some
     /// (`neimu xiaoxi`, `内幕xiaoxi`).
     Pinyin,
+    /// Other Chinese characters that sound the same (`内幕小溪` for
+    /// `内幕消息`; lists with `#! homophones: on`).
+    Homophones,
     /// Digits standing for letters (`sh1t`).
     DigitsForLetters,
     /// Symbols standing for letters (`$hit`, `sh!t`, `b@stard`).
@@ -69,7 +73,7 @@ pub enum Evasion {
 
 impl Evasion {
     /// Every kind, in the order [`evasions`] reports them.
-    pub const ALL: [Evasion; 14] = [
+    pub const ALL: [Evasion; 15] = [
         Evasion::Separators,
         Evasion::Invisible,
         Evasion::Styled,
@@ -78,6 +82,7 @@ impl Evasion {
         Evasion::Traditional,
         Evasion::Repeats,
         Evasion::Pinyin,
+        Evasion::Homophones,
         Evasion::DigitsForLetters,
         Evasion::SymbolsForLetters,
         Evasion::Masked,
@@ -97,6 +102,7 @@ impl Evasion {
             Evasion::Traditional => "traditional",
             Evasion::Repeats => "repeats",
             Evasion::Pinyin => "pinyin",
+            Evasion::Homophones => "homophones",
             Evasion::DigitsForLetters => "digits_for_letters",
             Evasion::SymbolsForLetters => "symbols_for_letters",
             Evasion::Masked => "masked",
@@ -195,6 +201,18 @@ fn traits(text: &str, symbols: &[(usize, u8)]) -> Traits {
     t
 }
 
+/// Whether `written` is `term` with some Chinese characters for others
+/// that sound the same.
+fn homophones(written: &str, term: &str) -> bool {
+    let (written, term) = (fold_term(written), fold_term(term));
+    written != term
+        && written.chars().count() == term.chars().count()
+        && written
+            .chars()
+            .zip(term.chars())
+            .all(|(w, t)| w == t || (is_chinese(w) && homophone(w) == homophone(t)))
+}
+
 /// The evasions in `text[range]`, a match of `rule` (`text` is the whole
 /// field it was found in), in [`Evasion::ALL`] order. A term's match is
 /// compared with the term (a kind counts where the match has more of it
@@ -251,6 +269,7 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         (Evasion::Traditional, w.traditional > t.traditional),
         (Evasion::Repeats, term && w.repeats > t.repeats),
         (Evasion::Pinyin, pinyin),
+        (Evasion::Homophones, term && homophones(written, &rule.term)),
         (Evasion::DigitsForLetters, term && w.digits > t.digits),
         (Evasion::SymbolsForLetters, !symbols.is_empty()),
         (Evasion::Masked, !masked.is_empty()),
@@ -277,6 +296,7 @@ mod tests {
     fn ruleset() -> Ruleset {
         let lists = WordListSet::from_sources(vec![
             ("m.txt".into(), "#! pinyin: mixed\n内幕消息\n".into()),
+            ("h.txt".into(), "#! homophones: on\n做飞单\n".into()),
             (
                 "a.txt".into(),
                 "老鼠仓\nshit\nconfidential\nproject falcon\nassert\n二二\n".into(),
@@ -307,6 +327,10 @@ mod tests {
             ("内\u{200B}幕消息", "内幕消息", vec![Invisible]),
             ("內幕消息", "内幕消息", vec![Traditional]),
             ("老老鼠鼠仓仓", "老鼠仓", vec![Repeats]),
+            ("做飞单", "做飞单", vec![]),
+            ("做非单", "做飞单", vec![Homophones]),
+            ("做飛單", "做飞单", vec![Traditional]),
+            ("做非單", "做飞单", vec![Traditional, Homophones]),
             ("neimu xiaoxi", "内幕消息", vec![Pinyin]),
             ("nei mu xiao xi", "内幕消息", vec![Pinyin]),
             (

@@ -270,6 +270,52 @@ fn letters_hidden_behind_asterisks() {
 }
 
 #[test]
+fn homophones_in_lists_that_ask_for_them() {
+    let rs = ruleset(&[
+        (
+            "h.txt",
+            "#! homophones: on\n内幕消息\n色情\n老鼠仓\n!老鼠仓库\n",
+        ),
+        ("p.txt", "飞单\n"),
+    ]);
+    for (text, term, matched) in [
+        ("有内幕小溪吗", "内幕消息", "内幕小溪"),
+        ("内木消息", "内幕消息", "内木消息"),
+        ("內幕小溪", "内幕消息", "內幕小溪"),
+        ("老鼠舱", "老鼠仓", "老鼠舱"),
+        ("老*署*舱", "老鼠仓", "老*署*舱"),
+        // the term itself is found once, not again as its own homophone
+        ("内幕消息", "内幕消息", "内幕消息"),
+    ] {
+        assert_eq!(
+            hits(&rs, text),
+            vec![(term.to_string(), "h".to_string(), matched.to_string())],
+            "{text}"
+        );
+    }
+    assert_eq!(rs.find("内幕消息，内幕小溪")[0].count, 2);
+    // controls: a list without the directive, a term of two characters,
+    // an allow phrase's homophones, other readings, other characters, and
+    // no stretch across two homophones
+    for text in [
+        "非单",
+        "别发涩情图片",
+        "老鼠舱库",
+        "内幕",
+        "小溪边",
+        "今天天气不错",
+        "内幕消小息",
+    ] {
+        assert!(
+            terms(&rs, text).is_empty(),
+            "{text}: {:?}",
+            terms(&rs, text)
+        );
+    }
+    assert!(fires(&rs, "飞单"));
+}
+
+#[test]
 fn text_under_a_right_to_left_override_reads_as_displayed() {
     let rs = ruleset(&[
         ("a.txt", "内幕消息\n色情\n!特色情\n"),
@@ -496,6 +542,7 @@ fn props_ruleset() -> Ruleset {
     ruleset(&[
         ("a.txt", "内幕消息\n老鼠仓\nsb\nabc\n二二\n色情\n!特色情\n转账 & 账户\nre:x+y\n@cn_mobile\n@email\n"),
         ("b.txt", "#! match: exact\nKEY\n"),
+        ("c.txt", "#! homophones: on\n消息边\n!小溪边边\nabcd\n"),
     ])
 }
 
@@ -578,7 +625,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn hit_spans_are_exact_char_boundaries(text in "[内幕消息老鼠仓二色情特转账户sabcxyKEY1380@$!.\\-* 　\u{200B}😀ａｂｃ內\u{202E}\u{202C}\n5lO]{0,40}") {
+    fn hit_spans_are_exact_char_boundaries(text in "[内幕消息老鼠仓二色情特转账户小溪边sabcdxyKEY1380@$!.\\-* 　\u{200B}😀ａｂｃ內\u{202E}\u{202C}\n5lO]{0,40}") {
         let rs = props_ruleset();
         for h in rs.find(&text) {
             prop_assert!(h.start <= h.end && h.end <= text.len());

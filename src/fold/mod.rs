@@ -34,7 +34,11 @@
 //! assert_eq!(folded.chars()[1].range(), 4..7);
 //! ```
 
+mod homophone;
 mod table;
+
+pub use homophone::homophone;
+pub(crate) use homophone::{is_chinese, with_homophones};
 
 pub(crate) use table::{
     counts_as_digit, fold_char, fold_steps, is_invisible, light_fold_char, light_folds_to_itself,
@@ -45,6 +49,7 @@ pub(crate) use table::{
 /// message pays nothing. Calling it again is free.
 pub fn warm_up() {
     table::warm_up();
+    homophone::warm_up();
 }
 
 /// One significant character of folded text and the original bytes it came from.

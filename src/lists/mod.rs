@@ -10,6 +10,7 @@
 //! #! description: free text
 //! #! match: exact             no folding for this file (default: fold)
 //! #! pinyin: off              no pinyin variants for this file (default: on; `mixed`: also half pinyin)
+//! #! homophones: on           Chinese terms also match characters that sound the same (default: off)
 //! 内幕消息                     a term
 //! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
 //! re:(?i)project\s+falcon     a regular expression
@@ -222,6 +223,10 @@ pub struct ListFile {
     /// `#! pinyin: on|off|mixed` (default on): also match the toneless
     /// pinyin of this file's Chinese terms of 2-4 characters.
     pub pinyin: Pinyin,
+    /// `#! homophones: on|off` (default off): this file's Chinese terms
+    /// also match other characters read the same way, tones aside
+    /// (`内幕小溪` for `内幕消息`).
+    pub homophones: bool,
     /// Entries in file order.
     pub entries: Vec<Entry>,
 }
@@ -436,12 +441,15 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         description: None,
         match_mode: MatchMode::default(),
         pinyin: Pinyin::default(),
+        homophones: false,
         // an entry a line at most: sized once (see `Compiler::add_file`)
         entries: Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1),
     };
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    // where `#! pinyin:` asked for variants (for the warnings below)
+    // where `#! pinyin:` asked for variants, `#! homophones:` for
+    // homophones (for the warnings below)
     let mut pinyin_line = 0;
+    let mut homophones_line = 0;
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
         let trimmed = raw.trim();
@@ -506,10 +514,24 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                         format!("pinyin takes on, off or mixed, not {other:?}"),
                     ),
                 },
+                "homophones" => match value {
+                    "on" | "true" | "yes" => {
+                        file.homophones = true;
+                        homophones_line = line;
+                    }
+                    "off" | "false" | "no" => file.homophones = false,
+                    other => diag(
+                        Level::Error,
+                        "bad-directive",
+                        format!("homophones takes on or off, not {other:?}"),
+                    ),
+                },
                 other => diag(
                     Level::Error,
                     "bad-directive",
-                    format!("unknown directive {other:?} (severity, description, match, pinyin)"),
+                    format!(
+                        "unknown directive {other:?} (severity, description, match, pinyin, homophones)"
+                    ),
                 ),
             }
             continue;
@@ -550,6 +572,31 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         });
     }
     let terms = file.entries.iter().filter(|e| e.kind == EntryKind::Term);
+    if homophones_line > 0 && terms.clone().count() > HOMOPHONES_MAX_TERMS {
+        diags.push(Diagnostic {
+            file: path.to_string(),
+            line: homophones_line,
+            level: Level::Warning,
+            code: "large-homophones-list",
+            message: format!(
+                "`homophones: on` on more than {HOMOPHONES_MAX_TERMS} terms: a syllable has \
+                 dozens of characters, so on large lists terms fire by chance (100,000 random \
+                 terms hit 22% of a chat sample); keep it to short lists of terms people \
+                 disguise, and check them with `wordwarden lint --corpus`"
+            ),
+        });
+    }
+    if homophones_line > 0 && file.match_mode == MatchMode::Exact {
+        diags.push(Diagnostic {
+            file: path.to_string(),
+            line: homophones_line,
+            level: Level::Warning,
+            code: "homophones-in-exact-list",
+            message: "`#! match: exact` lists match as written, without homophones: \
+                      `#! homophones:` does nothing here"
+                .into(),
+        });
+    }
     if pinyin_line > 0 && file.match_mode == MatchMode::Exact {
         diags.push(Diagnostic {
             file: path.to_string(),
@@ -575,6 +622,10 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
     }
     file
 }
+
+/// More terms than this in a `#! homophones: on` file draw a warning:
+/// homophones of many terms fire by chance.
+const HOMOPHONES_MAX_TERMS: usize = 1_000;
 
 /// More terms than this in a `#! pinyin: mixed` file draw a warning: their
 /// mixed spellings would outnumber a large list's keys.
@@ -645,6 +696,32 @@ mod tests {
     fn category_from_path() {
         let (f, _) = parse("a\n");
         assert_eq!(f.category, "t/x");
+    }
+
+    #[test]
+    fn homophones_directive() {
+        assert!(!parse("内幕\n").0.homophones);
+        let (f, d) = parse("#! homophones: on\n内幕\n");
+        assert!(d.is_empty() && f.homophones, "{d:?}");
+        let (f, d) = parse("#! homophones: off\n内幕\n");
+        assert!(d.is_empty() && !f.homophones, "{d:?}");
+        let (_, d) = parse("#! homophones: mixed\n内幕\n");
+        assert_eq!(d[0].code, "bad-directive");
+        let list = |n: usize| {
+            let terms: String = (0..n).map(|i| format!("词{i}\n")).collect();
+            parse(&format!("#! homophones: on\n{terms}")).1
+        };
+        assert!(list(HOMOPHONES_MAX_TERMS).is_empty());
+        let d = list(HOMOPHONES_MAX_TERMS + 1);
+        assert_eq!(
+            (d.len(), d[0].code, d[0].line),
+            (1, "large-homophones-list", 1)
+        );
+        let (_, d) = parse("#! match: exact\n#! homophones: on\n内幕\n");
+        assert_eq!(
+            (d.len(), d[0].code, d[0].line, d[0].level),
+            (1, "homophones-in-exact-list", 2, Level::Warning)
+        );
     }
 
     #[test]

@@ -676,6 +676,9 @@ struct Compiler {
     combos: Vec<Combo>,
     folded: Vec<PendingPattern>,
     exact: Vec<PendingPattern>,
+    /// The homophone keys of `#! homophones: on` lists' terms and allow
+    /// phrases: their characters' representatives ([`crate::fold::homophone`]).
+    homophones: Vec<PendingPattern>,
     /// Run lengths of the folded alts that have them ([`Alt::runs`]).
     runs: Vec<u16>,
     /// The pending patterns' keys.
@@ -825,6 +828,13 @@ fn alternate_readings(c: char) -> &'static [&'static str] {
         .map_or(&[], |i| PINYIN_ALTERNATES[i].1)
 }
 
+/// Terms with fewer Chinese characters than this get no homophones: a
+/// syllable has dozens of characters, and two-character terms' homophones
+/// are everyday words (`非但` for `飞单`, `去四` for `去死`: 93 chance hits
+/// on the bundled lists over a 30 MB chat sample, against 8 hits without).
+/// Such homophones are listed as terms (`涩情`).
+const HOMOPHONES_MIN_CHARS: usize = 3;
+
 impl Compiler {
     fn new(options: Options) -> Self {
         Compiler {
@@ -834,6 +844,7 @@ impl Compiler {
             combos: Vec::new(),
             folded: Vec::new(),
             exact: Vec::new(),
+            homophones: Vec::new(),
             runs: Vec::new(),
             keys: KeyArena::default(),
             files: Vec::new(),
@@ -881,6 +892,42 @@ impl Compiler {
         let start = u32::try_from(self.runs.len()).unwrap_or(NO_RUNS);
         self.runs.extend_from_slice(&runs);
         start
+    }
+
+    /// Adds the homophone key of `text`, a term or allow phrase of a
+    /// `#! homophones: on` list, if it has [`HOMOPHONES_MIN_CHARS`] Chinese
+    /// characters or more. The key does not stretch (the walk over
+    /// homophones does not).
+    fn add_homophone(&mut self, text: &str, target: Target, origin: Origin) {
+        let chars: Vec<char> = folded_chars(text)
+            .into_iter()
+            .map(crate::fold::homophone)
+            .collect();
+        let chinese = chars
+            .iter()
+            .filter(|&&c| crate::fold::is_chinese(c))
+            .count();
+        if chinese < HOMOPHONES_MIN_CHARS {
+            return;
+        }
+        let (key, units, runs, bound_start, bound_end) = key_from_chars(&chars, false);
+        let Some(key) = self.key(&key, origin) else {
+            return;
+        };
+        let runs = self.store_runs(runs);
+        self.homophones.push(PendingPattern {
+            key,
+            units,
+            bound_start,
+            bound_end,
+            alt: Alt {
+                runs,
+                target,
+                pinyin: false,
+            },
+            origin,
+            seq: 0,
+        });
     }
 
     fn add_pattern(
@@ -989,6 +1036,7 @@ impl Compiler {
             file.pinyin
         };
         let mode = (match_mode, pinyin);
+        let homophones = file.homophones && match_mode == MatchMode::Fold;
         // room for every entry's rule and patterns (a term and its pinyin)
         // at once: grown by doubling, a 1M-term list's tables were copied
         // into fresh memory again and again, a sixth of the compile spent
@@ -1032,6 +1080,9 @@ impl Compiler {
                         if match_mode == MatchMode::Fold {
                             self.masked.add(term, id);
                         }
+                        if homophones {
+                            self.add_homophone(term, Target::Rule(id), origin);
+                        }
                         self.rules.push(rule(RuleKind::Term, written));
                     } else {
                         self.diag(
@@ -1047,6 +1098,9 @@ impl Compiler {
                     let id = self.allows.len() as u32;
                     let phrase = entry_text(&kind, &written);
                     if self.add_pattern(phrase, mode, Target::Allow(id), origin) {
+                        if homophones {
+                            self.add_homophone(phrase, Target::Allow(id), origin);
+                        }
                         self.allows.push(AllowPhrase {
                             written,
                             file: path.clone(),
@@ -1263,7 +1317,7 @@ impl Compiler {
         // unstable sort with the insertion order as tie-break: the first of
         // equal keys stays the earlier line, without merge sort's copying
         let keys = &self.keys;
-        for list in [&mut self.folded, &mut self.exact] {
+        for list in [&mut self.folded, &mut self.exact, &mut self.homophones] {
             for (i, p) in list.iter_mut().enumerate() {
                 p.seq = i as u32;
             }
@@ -1282,12 +1336,18 @@ impl Compiler {
         if !errors.is_empty() {
             return Err(RulesetError::Invalid(errors));
         }
-        let pattern_count = self.folded.len() + self.exact.len();
+        let pattern_count = self.folded.len() + self.exact.len() + self.homophones.len();
         // each automaton's keys copied out in order, so the arena (every key,
         // in insertion order) is gone before the automata are built
         let folded_keys = group_folded(std::mem::take(&mut self.folded), &self.keys)?;
         let exact_keys = group_exact(std::mem::take(&mut self.exact), &self.keys)?;
+        let homophone_keys = group_folded(std::mem::take(&mut self.homophones), &self.keys)?;
         self.keys = KeyArena::default();
+        // (their alts' run lengths index the same table)
+        let homophones = match homophone_keys.patterns.is_empty() {
+            true => None,
+            false => build_folded(homophone_keys, self.runs.clone(), self.options.parallel)?,
+        };
         let folded = build_folded(
             folded_keys,
             std::mem::take(&mut self.runs),
@@ -1307,6 +1367,7 @@ impl Compiler {
                 .or_insert(0) += 1;
         }
         let automaton_bytes = folded.as_ref().map_or(0, FoldedMatcher::heap_bytes)
+            + homophones.as_ref().map_or(0, FoldedMatcher::heap_bytes)
             + exact.as_ref().map_or(0, |e| {
                 e.automaton.heap_bytes() + e.prefixes.as_ref().map_or(0, PrefixFilter::heap_bytes)
             });
@@ -1327,6 +1388,7 @@ impl Compiler {
             allows: self.allows,
             combos: self.combos,
             folded,
+            homophones,
             exact,
             regex_folded,
             regex_exact,

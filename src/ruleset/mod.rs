@@ -167,6 +167,9 @@ pub struct Ruleset {
     pub(crate) allows: Vec<build::AllowPhrase>,
     pub(crate) combos: Vec<build::Combo>,
     pub(crate) folded: Option<build::FoldedMatcher>,
+    /// The homophone keys of `#! homophones: on` lists, matched against a
+    /// field's homophone reading ([`crate::fold::homophone`]).
+    pub(crate) homophones: Option<build::FoldedMatcher>,
     pub(crate) exact: Option<build::ExactMatcher>,
     pub(crate) regex_folded: Option<build::RegexGroup>,
     pub(crate) regex_exact: Option<build::RegexGroup>,

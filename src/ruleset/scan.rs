@@ -9,8 +9,8 @@ use super::{Findings, Hit, Ruleset};
 use crate::detect::{self, Detection};
 use crate::fold::{
     ends_paragraph, folds_to_word_char, is_invisible, is_word_char, leet_letter, light_fold,
-    light_fold_into, symbols_read_as_letters, with_symbols_as_letters, FoldEntry, Folder,
-    POP_DIRECTIONAL_FORMATTING, RIGHT_TO_LEFT_OVERRIDE,
+    light_fold_into, symbols_read_as_letters, with_homophones, with_symbols_as_letters, FoldEntry,
+    Folder, POP_DIRECTIONAL_FORMATTING, RIGHT_TO_LEFT_OVERRIDE,
 };
 
 /// Why a candidate was kept or dropped (see [`Scanner::explain`]).
@@ -208,6 +208,9 @@ impl<'r> Scanner<'r> {
             if !read.is_empty() {
                 self.scan_reading_symbols(i as u32, text, &read);
             }
+            if self.rs.homophones.is_some() {
+                self.scan_homophones(i as u32, text);
+            }
             if let Some(masked) = &self.rs.masked {
                 let cands = &mut self.sink.cands;
                 masked.find(text, |rule, start, end| {
@@ -258,6 +261,18 @@ impl<'r> Scanner<'r> {
         });
     }
 
+    /// Chinese characters written for others that sound the same (谐音:
+    /// `内幕小溪` for `内幕消息`): scans the field with every Chinese
+    /// character as its homophones' representative (the same length, so
+    /// every place stays) against the homophone keys of `#! homophones: on`
+    /// lists, and keeps all it finds.
+    #[cold]
+    fn scan_homophones(&mut self, field: u32, text: &str) {
+        if let Some(reading) = with_homophones(text) {
+            self.scan_reading(field, &reading, Lists::Homophones, |_, _| true);
+        }
+    }
+
     /// Scans `reading`, another reading of a field, and keeps what it adds
     /// (candidates, allow spans, combination parts, trace) where `written`
     /// says to, after it has moved the span to the field's own bytes.
@@ -299,15 +314,16 @@ impl<'r> Scanner<'r> {
         let mut overridden = false;
         // the offset map is built only for the few texts in which some
         // pattern ends: the pre-pass is the same walk without it
-        if let Some(fm) = rs
-            .folded
-            .as_ref()
-            .filter(|fm| any_folded_match(fm, rs.options.stretch, text, &mut overridden))
+        // (homophones do not stretch: `去取` is two syllables, not one drawn out)
+        let stretch = rs.options.stretch && lists != Lists::Homophones;
+        if let Some(fm) = lists
+            .folded(rs)
+            .filter(|fm| any_folded_match(fm, stretch, text, &mut overridden))
         {
             walk_folded(
                 fm,
                 rs,
-                rs.options.stretch,
+                stretch,
                 field,
                 text,
                 &mut self.units,
@@ -317,6 +333,9 @@ impl<'r> Scanner<'r> {
             );
         }
         let exact = lists == Lists::All;
+        if lists == Lists::Homophones {
+            return overridden;
+        }
         if let Some(ex) = rs
             .exact
             .as_ref()
@@ -1277,6 +1296,19 @@ enum Lists {
     /// is a fold (`#! match: exact` lists match the text as written), and
     /// letters make no number or address for the detectors.
     Folded,
+    /// Only the homophone keys of `#! homophones: on` lists, on a field's
+    /// homophone reading.
+    Homophones,
+}
+
+impl Lists {
+    /// The folded matcher these lists walk.
+    fn folded(self, rs: &Ruleset) -> Option<&FoldedMatcher> {
+        match self {
+            Lists::All | Lists::Folded => rs.folded.as_ref(),
+            Lists::Homophones => rs.homophones.as_ref(),
+        }
+    }
 }
 
 /// Of the items `items` gained since `from`, keeps those `moved` says to
