@@ -11,11 +11,14 @@
 //! let old = WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())]);
 //! let new = WordListSet::from_sources(vec![(
 //!     "a.txt".into(),
-//!     "#! severity: high\n#! pinyin: mixed\n内幕\n底价\n".into(),
+//!     "#! severity: high\n#! pinyin: mixed\n#! homophones: on\n内幕\n底价\n".into(),
 //! )]);
 //! let d = diff_lists(&old, &new);
 //! assert_eq!(d.categories["a"].added, vec!["底价"]);
-//! assert_eq!(d.categories["a"].changed, vec!["severity: medium -> high", "pinyin: on -> mixed"]);
+//! assert_eq!(
+//!     d.categories["a"].changed,
+//!     vec!["severity: medium -> high", "pinyin: on -> mixed", "homophones: off -> on"]
+//! );
 //!
 //! let (o, n) = (Ruleset::builder().build(&old).unwrap(), Ruleset::builder().build(&new).unwrap());
 //! let sample = ["报价底价是多少", "内幕", "有nei幕吗"].map(String::from);
@@ -96,6 +99,14 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
                 if a.pinyin != b.pinyin {
                     d.changed
                         .push(format!("pinyin: {:?} -> {:?}", a.pinyin, b.pinyin).to_lowercase());
+                }
+                if a.homophones != b.homophones {
+                    let on_off = |on: bool| if on { "on" } else { "off" };
+                    d.changed.push(format!(
+                        "homophones: {} -> {}",
+                        on_off(a.homophones),
+                        on_off(b.homophones)
+                    ));
                 }
                 if a.description != b.description {
                     d.changed.push("description changed".into());

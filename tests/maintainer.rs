@@ -321,6 +321,7 @@ fn import_plain_and_csv_then_export() {
         .find(|l| l["category"] == "secrets/leak")
         .unwrap();
     assert_eq!(leak["severity"], "critical");
+    assert_eq!(leak["homophones"], false);
     assert_eq!(leak["terms"], serde_json::json!(["客户名单", "源代码"]));
     let insider = lists
         .iter()
