@@ -27,7 +27,7 @@ use crate::fold::{
     fold_char, fold_steps, fold_term, homophone, is_chinese, numeral_digit, overridden_at_end,
     symbols_read_as_letters, FoldEntry,
 };
-use crate::ruleset::masked::{fits, MASK};
+use crate::ruleset::masked::{fits, is_maskable, MASK};
 use crate::ruleset::{Rule, RuleKind};
 
 /// One way a match was written unlike its rule.
@@ -240,7 +240,10 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
     };
     // letters behind `*` are the term's (`f*ck`)
     let term_letters = rule.term.to_ascii_lowercase();
-    let masked: Vec<(usize, u8)> = match term && fits(written.as_bytes(), term_letters.as_bytes()) {
+    let masked: Vec<(usize, u8)> = match term
+        && is_maskable(&rule.term)
+        && fits(written.as_bytes(), term_letters.as_bytes())
+    {
         true => written
             .bytes()
             .zip(term_letters.bytes())
@@ -356,6 +359,8 @@ mod tests {
             ("s*h*i*t", "shit", vec![Separators]),
             ("project falcon", "project falcon", vec![]),
             ("project  -  falcon", "project falcon", vec![]),
+            // (an asterisk for the space is no letter hidden)
+            ("project*falcon", "project falcon", vec![]),
             ("p r o j e c t falcon", "project falcon", vec![Separators]),
             ("assert", "assert", vec![]),
             ("asssert", "assert", vec![Repeats]),

@@ -19,11 +19,10 @@ pub(crate) struct MaskedTerms {
 }
 
 impl MaskedTerms {
-    /// Adds `term`, a folded list's term, for `rule` if it is one Latin
-    /// word of at least three letters (a shorter one would be two letters
-    /// with a mask between).
+    /// Adds `term`, a folded list's term, for `rule` if it
+    /// [`is_maskable`].
     pub(crate) fn add(&mut self, term: &str, rule: u32) {
-        if term.len() >= 3 && term.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if is_maskable(term) {
             self.by_len
                 .entry(term.len())
                 .or_default()
@@ -50,6 +49,13 @@ impl MaskedTerms {
             }
         }
     }
+}
+
+/// Whether a term is one Latin word of at least three letters (a shorter
+/// one would be two letters with a mask between), which a masked word may
+/// stand for.
+pub(crate) fn is_maskable(term: &str) -> bool {
+    term.len() >= 3 && term.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// Whether `word`, letters and masks, is `term` (lowercase letters) with
