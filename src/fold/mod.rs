@@ -273,21 +273,8 @@ pub(crate) fn symbols_read_as_letters(text: &str) -> Vec<(usize, u8)> {
     let bytes = text.as_bytes();
     let mut read = Vec::new();
     let in_word = |b: u8| b.is_ascii_alphanumeric() || symbol_letter(b).is_some();
-    // only the words that hold a symbol are looked at
-    let mut judged_to = 0;
-    for symbol in memchr::memchr3_iter(b'$', b'@', b'!', bytes) {
-        if symbol < judged_to {
-            continue;
-        }
-        let mut start = symbol;
-        while start > 0 && in_word(bytes[start - 1]) {
-            start -= 1;
-        }
-        let mut end = symbol + 1;
-        while end < bytes.len() && in_word(bytes[end]) {
-            end += 1;
-        }
-        judged_to = end;
+    let symbols = memchr::memchr3_iter(b'$', b'@', b'!', bytes);
+    for (mut start, end) in words_around(bytes, symbols, in_word) {
         let mut last = end;
         while start < last && matches!(bytes[start], b'!' | b'@') {
             start += 1;
@@ -325,6 +312,34 @@ pub(crate) fn symbols_read_as_letters(text: &str) -> Vec<(usize, u8)> {
         );
     }
     read
+}
+
+/// The words that hold the bytes at `found` (ascending offsets into
+/// `bytes`): the longest runs of bytes `in_word` around each, each word
+/// once. Only these words are looked at, not every word of a text.
+pub(crate) fn words_around(
+    bytes: &[u8],
+    found: impl Iterator<Item = usize>,
+    in_word: impl Fn(u8) -> bool,
+) -> Vec<(usize, usize)> {
+    let mut words = Vec::new();
+    let mut judged_to = 0;
+    for at in found {
+        if at < judged_to {
+            continue;
+        }
+        let mut start = at;
+        while start > 0 && in_word(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at + 1;
+        while end < bytes.len() && in_word(bytes[end]) {
+            end += 1;
+        }
+        judged_to = end;
+        words.push((start, end));
+    }
+    words
 }
 
 /// `text` with `read`'s symbols ([`symbols_read_as_letters`]) written as

@@ -692,9 +692,13 @@ struct Compiler {
     diags: Vec<Diagnostic>,
 }
 
+/// A folded key: its characters, how many, the run lengths the term itself
+/// needs (if any), and whether each end needs a word boundary.
+pub(crate) type FoldedKey = (String, u32, Option<Box<[u16]>>, bool, bool);
+
 /// Folds a term to its automaton key: significant characters, runs collapsed
 /// when stretch is on, with the run lengths the term itself needs.
-pub(crate) fn term_key(term: &str, stretch: bool) -> (String, u32, Option<Box<[u16]>>, bool, bool) {
+pub(crate) fn term_key(term: &str, stretch: bool) -> FoldedKey {
     key_from_chars(&folded_chars(term), stretch)
 }
 
@@ -711,7 +715,7 @@ fn folded_chars(term: &str) -> Vec<char> {
     chars
 }
 
-fn key_from_chars(chars: &[char], stretch: bool) -> (String, u32, Option<Box<[u16]>>, bool, bool) {
+fn key_from_chars(chars: &[char], stretch: bool) -> FoldedKey {
     let bound_start = chars.first().is_some_and(|c| is_word_char(*c));
     let bound_end = chars.last().is_some_and(|c| is_word_char(*c));
     if !stretch {
@@ -910,24 +914,35 @@ impl Compiler {
         if chinese < HOMOPHONES_MIN_CHARS {
             return;
         }
-        let (key, units, runs, bound_start, bound_end) = key_from_chars(&chars, false);
-        let Some(key) = self.key(&key, origin) else {
-            return;
-        };
-        let runs = self.store_runs(runs);
-        self.homophones.push(PendingPattern {
+        if let Some(p) = self.pending(key_from_chars(&chars, false), target, false, origin) {
+            self.homophones.push(p);
+        }
+    }
+
+    /// A folded key (from [`key_from_chars`]) as a pattern for `target`,
+    /// its key and run lengths stored; `None` when the key cannot be stored
+    /// (a diagnostic says why).
+    fn pending(
+        &mut self,
+        (key, units, runs, bound_start, bound_end): FoldedKey,
+        target: Target,
+        pinyin: bool,
+        origin: Origin,
+    ) -> Option<PendingPattern> {
+        let key = self.key(&key, origin)?;
+        Some(PendingPattern {
             key,
             units,
             bound_start,
             bound_end,
             alt: Alt {
-                runs,
+                runs: self.store_runs(runs),
                 target,
-                pinyin: false,
+                pinyin,
             },
             origin,
             seq: 0,
-        });
+        })
     }
 
     fn add_pattern(
@@ -940,9 +955,8 @@ impl Compiler {
         match mode {
             MatchMode::Fold => {
                 let chars = folded_chars(text);
-                let (key, units, runs, bound_start, bound_end) =
-                    key_from_chars(&chars, self.options.stretch);
-                if key.is_empty() {
+                let folded_key = key_from_chars(&chars, self.options.stretch);
+                if folded_key.0.is_empty() {
                     return false;
                 }
                 let pinyin = match target {
@@ -952,43 +966,15 @@ impl Compiler {
                 for variant in pinyin_variants(&chars, pinyin) {
                     // an end in pinyin needs a word boundary, an end in
                     // characters (a mixed variant's) none
-                    let (pkey, punits, pruns, pbound_start, pbound_end) =
-                        term_key(&variant, self.options.stretch);
-                    let Some(pkey) = self.key(&pkey, origin) else {
+                    let variant_key = term_key(&variant, self.options.stretch);
+                    let Some(p) = self.pending(variant_key, target, true, origin) else {
                         return true;
                     };
-                    let pruns = self.store_runs(pruns);
-                    self.folded.push(PendingPattern {
-                        key: pkey,
-                        units: punits,
-                        bound_start: pbound_start,
-                        bound_end: pbound_end,
-                        alt: Alt {
-                            runs: pruns,
-                            target,
-                            pinyin: true,
-                        },
-                        origin,
-                        seq: 0,
-                    });
+                    self.folded.push(p);
                 }
-                let Some(key) = self.key(&key, origin) else {
-                    return true;
-                };
-                let runs = self.store_runs(runs);
-                self.folded.push(PendingPattern {
-                    key,
-                    units,
-                    bound_start,
-                    bound_end,
-                    alt: Alt {
-                        runs,
-                        target,
-                        pinyin: false,
-                    },
-                    origin,
-                    seq: 0,
-                });
+                if let Some(p) = self.pending(folded_key, target, false, origin) {
+                    self.folded.push(p);
+                }
                 true
             }
             MatchMode::Exact => {

@@ -76,20 +76,8 @@ pub(crate) fn masked_words(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     let in_word = |b: u8| b.is_ascii_alphabetic() || b == MASK;
     let mut words = Vec::new();
-    let mut judged_to = 0;
-    for mask in memchr::memchr_iter(MASK, bytes) {
-        if mask < judged_to {
-            continue;
-        }
-        let mut start = mask;
-        while start > 0 && in_word(bytes[start - 1]) {
-            start -= 1;
-        }
-        let mut end = mask + 1;
-        while end < bytes.len() && in_word(bytes[end]) {
-            end += 1;
-        }
-        judged_to = end;
+    let masks = memchr::memchr_iter(MASK, bytes);
+    for (start, end) in crate::fold::words_around(bytes, masks, in_word) {
         let word = &bytes[start..end];
         let masks = word.iter().filter(|&&b| b == MASK).count();
         let letters = word.len() - masks;
