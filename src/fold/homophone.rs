@@ -17,7 +17,8 @@ const LAST: u32 = 0x9FFF;
 /// [`FIRST`]: of the characters that fold to themselves (a simplified one
 /// for a traditional: the scan folds the representatives it reads), the
 /// first with the character's folded form's most common reading, tones
-/// aside.
+/// aside. Built on first use, which compiling a `#! homophones: on` list
+/// is: a service without one never builds it.
 fn table() -> &'static [char] {
     static TABLE: OnceLock<Vec<char>> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -60,9 +61,12 @@ pub(crate) fn is_chinese(c: char) -> bool {
 /// assert_eq!(homophone('a'), 'a');
 /// ```
 pub fn homophone(c: char) -> char {
-    match (c as u32).checked_sub(FIRST) {
-        Some(i) if c as u32 <= LAST => table().get(i as usize).copied().unwrap_or(c),
-        _ => c,
+    match is_chinese(c) {
+        true => table()
+            .get((c as u32 - FIRST) as usize)
+            .copied()
+            .unwrap_or(c),
+        false => c,
     }
 }
 
@@ -87,11 +91,6 @@ pub(crate) fn with_homophones(text: &str) -> Option<String> {
         });
     }
     any.then_some(out)
-}
-
-/// Warms the table up (a service's first message then pays nothing).
-pub(crate) fn warm_up() {
-    table();
 }
 
 #[cfg(test)]

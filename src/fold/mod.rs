@@ -49,7 +49,6 @@ pub(crate) use table::{
 /// message pays nothing. Calling it again is free.
 pub fn warm_up() {
     table::warm_up();
-    homophone::warm_up();
 }
 
 /// One significant character of folded text and the original bytes it came from.

@@ -572,53 +572,64 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         });
     }
     let terms = file.entries.iter().filter(|e| e.kind == EntryKind::Term);
-    if homophones_line > 0 && terms.clone().count() > HOMOPHONES_MAX_TERMS {
+    let mut warn = |line, code, message: String| {
         diags.push(Diagnostic {
             file: path.to_string(),
-            line: homophones_line,
+            line,
             level: Level::Warning,
-            code: "large-homophones-list",
-            message: format!(
+            code,
+            message,
+        })
+    };
+    if homophones_line > 0 && terms.clone().count() > HOMOPHONES_MAX_TERMS {
+        warn(
+            homophones_line,
+            "large-homophones-list",
+            format!(
                 "`homophones: on` on more than {HOMOPHONES_MAX_TERMS} terms: a syllable has \
                  dozens of characters, so on large lists terms fire by chance (100,000 random \
                  terms hit 22% of a chat sample); keep it to short lists of terms people \
                  disguise, and check them with `wordwarden lint --corpus`"
             ),
-        });
+        );
     }
-    if homophones_line > 0 && file.match_mode == MatchMode::Exact {
-        diags.push(Diagnostic {
-            file: path.to_string(),
-            line: homophones_line,
-            level: Level::Warning,
-            code: "homophones-in-exact-list",
-            message: "`#! match: exact` lists match as written, without homophones: \
-                      `#! homophones:` does nothing here"
-                .into(),
-        });
+    // variants asked of a list that matches as written
+    let exact = file.match_mode == MatchMode::Exact;
+    for (line, directive, code, what) in [
+        (
+            homophones_line,
+            "homophones",
+            "homophones-in-exact-list",
+            "homophones",
+        ),
+        (
+            pinyin_line,
+            "pinyin",
+            "pinyin-in-exact-list",
+            "pinyin variants",
+        ),
+    ] {
+        if exact && line > 0 {
+            warn(
+                line,
+                code,
+                format!(
+                    "`#! match: exact` lists match as written, without {what}: \
+                     `#! {directive}:` does nothing here"
+                ),
+            );
+        }
     }
-    if pinyin_line > 0 && file.match_mode == MatchMode::Exact {
-        diags.push(Diagnostic {
-            file: path.to_string(),
-            line: pinyin_line,
-            level: Level::Warning,
-            code: "pinyin-in-exact-list",
-            message: "`#! match: exact` lists match as written, without pinyin variants: \
-                      `#! pinyin:` does nothing here"
-                .into(),
-        });
-    } else if file.pinyin == Pinyin::Mixed && terms.count() > MIXED_PINYIN_MAX_TERMS {
-        diags.push(Diagnostic {
-            file: path.to_string(),
-            line: pinyin_line,
-            level: Level::Warning,
-            code: "large-mixed-pinyin",
-            message: format!(
+    if !exact && file.pinyin == Pinyin::Mixed && terms.count() > MIXED_PINYIN_MAX_TERMS {
+        warn(
+            pinyin_line,
+            "large-mixed-pinyin",
+            format!(
                 "`pinyin: mixed` on more than {MIXED_PINYIN_MAX_TERMS} terms: each Chinese term of \
                  2-4 characters gets 2-14 more keys, more for other readings; keep it to the \
                  short lists of terms people write half in pinyin"
             ),
-        });
+        );
     }
     file
 }

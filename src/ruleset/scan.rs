@@ -332,14 +332,16 @@ impl<'r> Scanner<'r> {
                 &mut overridden,
             );
         }
-        let exact = lists == Lists::All;
+        // exact lists, exact regexes and detectors see the field as written
+        // (or displayed) only
+        let as_written = lists == Lists::All;
         if lists == Lists::Homophones {
             return overridden;
         }
         if let Some(ex) = rs
             .exact
             .as_ref()
-            .filter(|ex| exact && any_exact_match(&ex.automaton, ex.prefixes.as_ref(), text))
+            .filter(|ex| as_written && any_exact_match(&ex.automaton, ex.prefixes.as_ref(), text))
         {
             let sink = &mut self.sink;
             ex.automaton
@@ -384,11 +386,11 @@ impl<'r> Scanner<'r> {
         if let Some(group) = rs
             .regex_exact
             .as_ref()
-            .filter(|g| exact && g.set.is_match(text))
+            .filter(|g| as_written && g.set.is_match(text))
         {
             run_regexes(group, text, field, &mut self.sink, |r| r);
         }
-        if !rs.detectors.is_empty() && lists == Lists::All {
+        if !rs.detectors.is_empty() && as_written {
             self.detections.clear();
             detect::find_into(text, &rs.detector_kinds, &mut self.detections);
             for d in &self.detections {
