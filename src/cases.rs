@@ -6,7 +6,13 @@
 //! + 我有内*幕*消*息              must hit this file's category
 //! +[内幕消息] 內幕消息已经传开了    must hit this term (as written) in this category
 //! - 特色情景喜剧                 must not hit anything, in any list
+//! - (internal) 把客户名单发我     ... in a conversation among colleagues
+//! +[客户名单] (external) 把客户名单发我   ... with someone outside the company
 //! ```
+//!
+//! A sample is a message of unknown audience (every list watches it) unless
+//! it starts with `(internal)` or `(external)`, which test lists with
+//! `#! audience: external` ([`crate::audience`]).
 //!
 //! ```
 //! use wordwarden::cases::run_cases;
@@ -15,14 +21,18 @@
 //!
 //! let lists = WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())]);
 //! let rs = Ruleset::builder().build(&lists).unwrap();
-//! let cases = vec![("a.cases".to_string(), "+ 有内幕\n- 内部\n+[内幕] 內幕\n".to_string())];
+//! let cases = vec![(
+//!     "a.cases".to_string(),
+//!     "+ 有内幕\n- 内部\n+[内幕] 內幕\n+ (internal) 有内幕\n".to_string(),
+//! )];
 //! let report = run_cases(&rs, &cases);
-//! assert_eq!(report.passed, 3);
+//! assert_eq!(report.passed, 4);
 //! assert!(report.failures.is_empty());
 //! ```
 
 use std::path::Path;
 
+use crate::audience::Audience;
 use crate::lists::ListError;
 use crate::ruleset::Ruleset;
 
@@ -79,6 +89,19 @@ pub fn read_case_files(dir: &Path) -> Result<Vec<(String, String)>, ListError> {
     Ok(out)
 }
 
+/// A sample's audience, from an `(internal)` or `(external)` before it.
+fn with_audience(sample: &str) -> (Audience, &str) {
+    for (tag, audience) in [
+        ("(internal)", Audience::Internal),
+        ("(external)", Audience::External),
+    ] {
+        if let Some(rest) = sample.strip_prefix(tag) {
+            return (audience, rest.trim_start());
+        }
+    }
+    (Audience::Unknown, sample)
+}
+
 /// Runs case files against a compiled ruleset.
 pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
     let mut report = CaseReport::default();
@@ -97,8 +120,8 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                 message,
             };
             if let Some(rest) = l.strip_prefix('-') {
-                let sample = rest.trim();
-                let hits = scanner.scan(&[sample]).hits;
+                let (audience, sample) = with_audience(rest.trim());
+                let hits = scanner.scan_for(&[sample], audience).hits;
                 if hits.is_empty() {
                     report.passed += 1;
                 } else {
@@ -116,7 +139,8 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                     Some((t, s)) => (Some(t.trim()), s.trim()),
                     None => (None, rest.trim()),
                 };
-                let hits = scanner.scan(&[sample]).hits;
+                let (audience, sample) = with_audience(sample);
+                let hits = scanner.scan_for(&[sample], audience).hits;
                 let ok = hits
                     .iter()
                     .any(|h| h.category() == category && term.is_none_or(|t| h.term() == t));
@@ -148,4 +172,38 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
         }
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lists::WordListSet;
+
+    /// Cases for a list watching external conversations say which kind of
+    /// conversation they are; a wrong expectation fails either way.
+    #[test]
+    fn cases_in_internal_and_external_conversations() {
+        let lists = WordListSet::from_sources(vec![(
+            "leak.txt".into(),
+            "#! audience: external\n客户名单\n".into(),
+        )]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let good = "+[客户名单] (external) 把客户名单发我\n- (internal) 把客户名单发我\n+ 把客户名单发我\n";
+        let report = run_cases(&rs, &[("leak.cases".into(), good.into())]);
+        assert_eq!(
+            (report.passed, report.failures.len()),
+            (3, 0),
+            "{:?}",
+            report.failures
+        );
+        let bad = "+ (internal) 把客户名单发我\n- (external) 把客户名单发我\n- 把客户名单发我\n";
+        let report = run_cases(&rs, &[("leak.cases".into(), bad.into())]);
+        let lines: Vec<usize> = report.failures.iter().map(|f| f.line).collect();
+        assert_eq!((report.passed, lines), (0, vec![1, 2, 3]));
+        assert!(
+            report.failures[0].message.contains("\"把客户名单发我\""),
+            "{:?}",
+            report.failures
+        );
+    }
 }

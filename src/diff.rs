@@ -11,13 +11,18 @@
 //! let old = WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())]);
 //! let new = WordListSet::from_sources(vec![(
 //!     "a.txt".into(),
-//!     "#! severity: high\n#! pinyin: mixed\n#! homophones: on\n内幕\n底价\n".into(),
+//!     "#! severity: high\n#! pinyin: mixed\n#! homophones: on\n#! audience: external\n内幕\n底价\n".into(),
 //! )]);
 //! let d = diff_lists(&old, &new);
 //! assert_eq!(d.categories["a"].added, vec!["底价"]);
 //! assert_eq!(
 //!     d.categories["a"].changed,
-//!     vec!["severity: medium -> high", "pinyin: on -> mixed", "homophones: off -> on"]
+//!     vec![
+//!         "severity: medium -> high",
+//!         "pinyin: on -> mixed",
+//!         "homophones: off -> on",
+//!         "audience: any -> external",
+//!     ]
 //! );
 //!
 //! let (o, n) = (Ruleset::builder().build(&old).unwrap(), Ruleset::builder().build(&new).unwrap());
@@ -106,6 +111,13 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
                         "homophones: {} -> {}",
                         on_off(a.homophones),
                         on_off(b.homophones)
+                    ));
+                }
+                if a.audience != b.audience {
+                    d.changed.push(format!(
+                        "audience: {} -> {}",
+                        a.audience.name(),
+                        b.audience.name()
                     ));
                 }
                 if a.description != b.description {

@@ -123,7 +123,23 @@ impl Judge {
             return judgement;
         }
         // the fields as they are: no list of texts allocated per message
-        let findings = scanner.scan(&msg.fields);
+        let mut findings = scanner.scan(&msg.fields);
+        if findings.hits.is_empty() {
+            return judgement;
+        }
+        // Who the message went between is read from its ids only for a
+        // message with hits. One of a list for conversations with outsiders
+        // (`#! audience: external`) among colleagues has the message scanned
+        // again for them: rare, and the scan decides which hits the
+        // per-message limit keeps.
+        let audience = msg.source.audience();
+        if findings
+            .hits
+            .iter()
+            .any(|h| !h.rule().audience.admits(audience))
+        {
+            findings = scanner.scan_for(&msg.fields, audience);
+        }
         judgement.hit_count = findings.hits.len();
         if findings.hits.is_empty() {
             return judgement;
@@ -138,13 +154,16 @@ impl Judge {
             Some(id) => std::borrow::Cow::Borrowed(id),
             None => std::borrow::Cow::Owned(fallback_identity.to_string()),
         };
-        judgement.alert = self.alerts.build(
-            ruleset.version(),
-            identity.as_bytes(),
-            source,
-            &msg.fields,
-            &findings,
-        );
+        judgement.alert = self
+            .alerts
+            .build(
+                ruleset.version(),
+                identity.as_bytes(),
+                source,
+                &msg.fields,
+                &findings,
+            )
+            .map(|alert| Alert { audience, ..alert });
         judgement
     }
 }
@@ -152,6 +171,7 @@ impl Judge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audience::Audience;
     use crate::lists::WordListSet;
 
     /// A WeCom text record's ids, kept borrowed while judging, all reach the
@@ -178,5 +198,79 @@ mod tests {
         }
         assert_eq!(source["topic"], "chat");
         assert_eq!(j.msgtype.as_deref(), Some("text"));
+    }
+
+    /// A list scoped to external conversations fires where a customer is
+    /// in the conversation, or no one is named, and never among colleagues;
+    /// every alert says which kind its message was, pseudonyms or not.
+    #[test]
+    fn lists_for_external_conversations_and_the_alerts_audience() {
+        let lists = WordListSet::from_sources(vec![
+            (
+                "leak.txt".into(),
+                "#! audience: external\n客户名单\n底价 & 发你\n".into(),
+            ),
+            ("any.txt".into(), "内幕消息\n".into()),
+        ]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        assert!(rs.is_scoped());
+        let key = b"a key of at least 16 bytes".as_slice();
+        let judge = Judge::new(InputFormat::wecom())
+            .pseudonymize(Some(Pseudonymizer::new(key).expect("key")));
+        let mut scanner = rs.scanner();
+        let customer = "wmAbc123AbCdEfGhIjKlMnOpQ";
+        let mut judge_record = |tolist: &[&str], msgtype: &str, text: &str| {
+            let body = match msgtype {
+                "text" => serde_json::json!({"content": text}),
+                _ => serde_json::json!({"title": text}),
+            };
+            let rec = serde_json::json!({
+                "msgid": "m1", "from": "zhangwei", "tolist": tolist,
+                "msgtype": msgtype, msgtype: body,
+            });
+            let j = judge.judge(
+                &rs,
+                &mut scanner,
+                rec.to_string().as_bytes(),
+                Map::new(),
+                "x",
+            );
+            j.alert.map(|a| {
+                let terms: Vec<String> = a.hits.iter().map(|h| h.term.clone()).collect();
+                (a.audience, terms)
+            })
+        };
+        for msgtype in ["text", "link"] {
+            let ext = judge_record(&["lina", customer], msgtype, "客户名单和底价发你");
+            assert_eq!(
+                ext,
+                Some((
+                    Audience::External,
+                    vec!["客户名单".to_string(), "底价 & 发你".to_string()]
+                )),
+                "{msgtype}"
+            );
+            assert_eq!(judge_record(&["lina"], msgtype, "客户名单和底价发你"), None);
+            assert_eq!(
+                judge_record(&["lina"], msgtype, "客户名单里有内幕消息"),
+                Some((Audience::Internal, vec!["内幕消息".to_string()])),
+                "{msgtype}"
+            );
+        }
+        // plain text names no one: the scoped list watches it, no audience
+        let text = Judge::new(InputFormat::Text);
+        let a = text
+            .judge(
+                &rs,
+                &mut scanner,
+                "客户名单".as_bytes(),
+                Map::new(),
+                "line:1",
+            )
+            .alert
+            .expect("alerts");
+        assert_eq!(a.audience, Audience::Unknown);
+        let json = serde_json::to_value(&a).expect("serializes");
+        assert!(json.get("audience").is_none(), "{json}");
     }
 }

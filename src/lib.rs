@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod alert;
+pub mod audience;
 pub mod cases;
 pub mod detect;
 pub mod diff;

@@ -2,6 +2,7 @@
 //! README, each with its false-positive control beside it.
 
 use proptest::prelude::*;
+use wordwarden::audience::Audience;
 use wordwarden::lists::WordListSet;
 use wordwarden::ruleset::Ruleset;
 
@@ -678,6 +679,32 @@ proptest! {
             found.iter().any(|h| h.term() == term && h.start <= at && at + word.len() <= h.end),
             "{:?}: {:?}", text, found.iter().map(|h| (h.term(), h.start, h.end)).collect::<Vec<_>>()
         );
+    }
+
+    /// A list with `#! audience: external` is, among colleagues, as if it
+    /// held only its allow phrases (which apply to every list), and in any
+    /// other conversation as if it had no directive.
+    #[test]
+    fn a_list_for_external_conversations_is_left_out_among_colleagues(
+        text in "[内幕消息老鼠仓特色情转账户sbabcdxy1380@.\\-* 　內]{0,40}",
+        audience in proptest::sample::select(Audience::ALL.to_vec()),
+    ) {
+        let any = "内幕消息\nsb\n色情\n转账 & 账户\n";
+        let watched = "内幕消息\n老鼠仓 & 账户 ~ 转账\nre:x+y\n@cn_mobile\nabcd\n!特色情\n";
+        let scoped = ruleset(&[("a.txt", any), ("b.txt", &format!("#! audience: external\n{watched}"))]);
+        let reference = match audience {
+            Audience::Internal => ruleset(&[("a.txt", any), ("b.txt", "!特色情\n")]),
+            _ => ruleset(&[("a.txt", any), ("b.txt", watched)]),
+        };
+        let found = |rs: &Ruleset| -> Vec<(String, String, usize, usize, u32)> {
+            rs.scanner()
+                .scan_for(&[&text], audience)
+                .hits
+                .iter()
+                .map(|h| (h.term().to_string(), h.category().to_string(), h.start, h.end, h.count))
+                .collect()
+        };
+        prop_assert_eq!(found(&scoped), found(&reference));
     }
 
     #[test]

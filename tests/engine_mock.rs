@@ -259,7 +259,33 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 28);
+    assert_eq!(alerts.len(), 27);
+    // `secrets/sent-outside` watches conversations with an external
+    // contact: a client list filed in a colleagues' group is work
+    let audience_of = |msgid: &str| {
+        alerts
+            .iter()
+            .map(|r| r.json())
+            .find(|a| a["source"]["msgid"] == msgid)
+            .map(|a| a["audience"].clone())
+    };
+    assert_eq!(audience_of("7167232806441521800_1732500024"), None);
+    assert_eq!(
+        audience_of("3651091639319849665_1732500026"),
+        Some(serde_json::json!("external"))
+    );
+    let external = alerts
+        .iter()
+        .filter(|r| r.json()["audience"] == "external")
+        .count();
+    assert_eq!((external, alerts.len() - external), (10, 17));
+    let metrics = shared.metrics.render();
+    let counted: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("wordwarden_alerts_total{audience=\"external\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(counted, 10, "{metrics}");
     // a phone number in Chinese numerals (masked), a term half in pinyin
     let first_hit = |msgid: &str| {
         let a = alerts

@@ -167,7 +167,7 @@ fn scan_json_and_wecom_formats() {
         ww(&args)
     };
     let o = scan_sample(&[]);
-    assert_eq!(out(&o).lines().count(), 28);
+    assert_eq!(out(&o).lines().count(), 27);
     assert!(
         err(&o).contains("unreadable field /mixed/item/0/content"),
         "{}",
@@ -248,6 +248,38 @@ fn explain_shows_folding_and_verdicts() {
         s.contains("evasions: digits_for_letters, symbols_for_letters"),
         "{s}"
     );
+    // a list for conversations with outsiders, asked about one among colleagues
+    let audience = |a: &str| {
+        out(&ww(&[
+            "explain",
+            "--wordlists",
+            &bundled(),
+            "--audience",
+            a,
+            "把客户名单发给你",
+        ]))
+    };
+    let s = audience("internal");
+    assert!(
+        s.contains("dropped: the list watches conversations with someone outside the company, this one is internal"),
+        "{s}"
+    );
+    assert!(!s.contains("KEPT"), "{s}");
+    let s = audience("external");
+    assert!(
+        s.contains("KEPT") && !s.contains("dropped: the list"),
+        "{s}"
+    );
+    assert!(!ww(&[
+        "explain",
+        "--wordlists",
+        &bundled(),
+        "--audience",
+        "outside",
+        "x"
+    ])
+    .status
+    .success());
 }
 
 #[test]
@@ -322,6 +354,7 @@ fn import_plain_and_csv_then_export() {
         .unwrap();
     assert_eq!(leak["severity"], "critical");
     assert_eq!(leak["homophones"], false);
+    assert_eq!(leak["audience"], "any");
     assert_eq!(leak["terms"], serde_json::json!(["客户名单", "源代码"]));
     let insider = lists
         .iter()

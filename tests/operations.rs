@@ -368,17 +368,18 @@ async fn tail_prints_the_alert_feed_with_filters() {
     evasive["hits"][0]["matched"] = serde_json::json!("ｓｂ");
     evasive["hits"][0]["evasions"] = serde_json::json!(["styled"]);
     let evasive = evasive.to_string().into_bytes();
+    // a message that went to a customer says so
+    let mut leaked: serde_json::Value =
+        serde_json::from_slice(&alert("high", "secrets/trade-secrets", "源代码")).unwrap();
+    leaked["audience"] = serde_json::json!("external");
+    let leaked = leaked.to_string().into_bytes();
     produce(
         &brokers,
         "feed.alerts",
         &[
             (None, Some(written_at_msgtime), Some(0)),
             (None, Some(evasive), Some(0)),
-            (
-                None,
-                Some(alert("high", "secrets/trade-secrets", "源代码")),
-                Some(0),
-            ),
+            (None, Some(leaked), Some(0)),
         ],
     )
     .await;
@@ -402,16 +403,25 @@ async fn tail_prints_the_alert_feed_with_filters() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
-    let (plain, json, cat, evasive) = tokio::task::spawn_blocking(move || {
+    let (plain, json, cat, evasive, external) = tokio::task::spawn_blocking(move || {
         (
             tail(&[]),
             tail(&["--json", "--severity", "high"]),
             tail(&["--category", "finance"]),
             tail(&["--evasive"]),
+            tail(&["--external"]),
         )
     })
     .await
     .unwrap();
+    assert!(
+        external.contains("源代码") && !external.contains("内幕") && !external.contains("sb"),
+        "{external}"
+    );
+    assert!(
+        plain.contains("external  zhangwei in room1  chat/0/7  id-源代码"),
+        "{plain}"
+    );
     assert!(plain.contains("sb «ｓｂ» [styled]"), "{plain}");
     assert!(
         evasive.contains("sb «ｓｂ» [styled]")
@@ -473,7 +483,8 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
     assert!(o.status.success(), "{stdout}{stderr}");
     for line in [
         "processed 59 of 59 records",
-        ": 28 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
+        ": 27 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
+        "alerts by audience (external: someone outside the company in the conversation): external=10, internal=17",
         "dead letters by reason: no_text=1, not_json=1, unreadable_field=1",
         // evasions caught come first among the examples; numbers masked
         "e.g. 内幕消息 «内*幕*消*息» in /text/content (separators)",

@@ -50,6 +50,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::audience::Audience;
 use crate::envelope::TextField;
 use crate::evasion::Evasion;
 use crate::lists::Severity;
@@ -66,6 +67,11 @@ pub struct Alert {
     pub ruleset_version: String,
     /// The highest severity among the hits.
     pub severity: Severity,
+    /// Who the message went between: `internal` (colleagues only) or
+    /// `external` (someone outside the company), from the WeCom ids before
+    /// any pseudonymization; absent when the input names no one.
+    #[serde(default, skip_serializing_if = "Audience::is_unknown")]
+    pub audience: Audience,
     /// Where the message came from (topic/partition/offset, WeCom ids, line).
     pub source: Map<String, Value>,
     /// Distinct (term, category) hits.
@@ -212,6 +218,7 @@ impl AlertBuilder {
             alert_id: alert_id(ruleset_version, identity, fields),
             ruleset_version: ruleset_version.to_string(),
             severity,
+            audience: Audience::Unknown,
             source,
             hits,
             snippet,

@@ -222,6 +222,18 @@ fn print_summary(
         textless,
         dead.len()
     );
+    let mut by_audience: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in alerts {
+        *by_audience.entry(a.audience.name()).or_default() += 1;
+    }
+    let parts: Vec<String> = by_audience
+        .iter()
+        .map(|(a, n)| format!("{a}={n}"))
+        .collect();
+    println!(
+        "alerts by audience (external: someone outside the company in the conversation): {}",
+        parts.join(", ")
+    );
     let mut by_category: BTreeMap<&str, CategorySummary> = BTreeMap::new();
     let mut evasions_caught: BTreeMap<&str, usize> = BTreeMap::new();
     for a in alerts {

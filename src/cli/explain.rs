@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use wordwarden::audience::Audience;
 use wordwarden::detect::rejected_runs;
 use wordwarden::fold::{fold, light_fold, symbols_as_letters};
 use wordwarden::ruleset::Verdict;
@@ -15,6 +16,11 @@ pub struct Args {
     /// The word-list directory.
     #[arg(long)]
     wordlists: PathBuf,
+    /// The conversation the text was written in, for lists with `#!
+    /// audience: external`: internal (colleagues only), external (someone
+    /// outside the company) or unknown (every list watches it).
+    #[arg(long, default_value = "unknown")]
+    audience: Audience,
     /// The text to explain.
     text: String,
 }
@@ -44,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             c.ch, c.start, c.end
         );
     }
-    let (findings, candidates) = rs.scanner().explain(&[text]);
+    let (findings, candidates) = rs.scanner().explain_for(&[text], args.audience);
     println!("\ncandidates:");
     if candidates.is_empty() {
         println!("  none: no term, regex or detector matched anywhere");
@@ -71,6 +77,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Verdict::AllowOccurrence => "allow   (occurrence of an allow phrase)".to_string(),
             Verdict::Truncated => "dropped: over the per-message hit limit".to_string(),
+            Verdict::OtherAudience(a) => format!(
+                "dropped: the list watches conversations with someone outside the company, this one is {}",
+                a.name()
+            ),
         };
         println!(
             "  {:>3}..{:<3} {:?}  {}\n            {verdict}",

@@ -32,6 +32,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "match": f.match_mode,
                 "pinyin": f.pinyin,
                 "homophones": f.homophones,
+                "audience": f.audience,
                 "terms": pick(|e| matches!(e.kind, EntryKind::Term).then(|| json!(e.text()))),
                 "combinations": pick(|e| if let EntryKind::Combination(c) = &e.kind { Some(json!({"all": c.all, "none": c.none})) } else { None }),
                 "regexes": pick(|e| matches!(e.kind, EntryKind::Regex).then(|| json!(e.text()))),

@@ -9,6 +9,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use wordwarden::alert::Alert;
+use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
 #[derive(Debug, clap::Args)]
@@ -29,6 +30,10 @@ pub struct Args {
     /// `sh1t`, a phone number in numerals): the hits' `evasions`.
     #[arg(long)]
     evasive: bool,
+    /// Only alerts on messages to or from someone outside the company (a
+    /// WeCom external contact): the alerts' `audience`.
+    #[arg(long)]
+    external: bool,
     /// Start at the beginning of the topic instead of new alerts only.
     #[arg(long)]
     from_beginning: bool,
@@ -72,9 +77,10 @@ fn written_at(source: &serde_json::Map<String, serde_json::Value>) -> Option<Str
     Some(humantime::format_rfc3339_seconds(at).to_string())
 }
 
-fn wanted(a: &Alert, min: Severity, categories: &[String], evasive: bool) -> bool {
+fn wanted(a: &Alert, min: Severity, categories: &[String], evasive: bool, external: bool) -> bool {
     a.severity >= min
         && (!evasive || a.is_evasive())
+        && (!external || a.audience == Audience::External)
         && (categories.is_empty()
             || a.hits.iter().any(|h| {
                 categories.iter().any(|c| {
@@ -130,8 +136,14 @@ fn render(a: &Alert, color: bool) -> String {
         _ => String::new(),
     };
     let when = written_at(s).map(|t| t + "  ").unwrap_or_default();
+    // leaving the company is what an analyst looks at first
+    let audience = match a.audience {
+        Audience::External => paint("external  ", "1;33", color),
+        Audience::Internal => paint("internal  ", "2", color),
+        Audience::Unknown => String::new(),
+    };
     format!(
-        "{sev} {}  {}\n         {}\n         {}{}  {}  {}\n",
+        "{sev} {}  {}\n         {}\n         {}{audience}{}  {}  {}\n",
         paint(&cats.join(", "), "1", color),
         terms.join("; "),
         a.snippet,
@@ -212,7 +224,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             continue;
         };
-        if !wanted(&alert, min, &args.category, args.evasive) {
+        if !wanted(&alert, min, &args.category, args.evasive, args.external) {
             continue;
         }
         if args.json {

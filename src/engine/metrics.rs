@@ -17,7 +17,8 @@ pub struct Metrics {
     pub consumed: IntCounterVec,
     /// Messages fully handled, by outcome (`alert`, `clean`, `textless`, `dead_letter`).
     pub processed: IntCounterVec,
-    /// Alerts published, by severity.
+    /// Alerts published, by severity and audience (`internal`, `external`,
+    /// `unknown`).
     pub alerts: IntCounterVec,
     /// Hits in published alerts, by category and severity.
     pub hits: IntCounterVec,
@@ -100,7 +101,7 @@ impl Metrics {
         let m = Metrics {
             consumed: counter(&reg, "messages_consumed_total", "Messages received from the input topics.", &["topic"]),
             processed: counter(&reg, "messages_processed_total", "Messages fully handled (alerts and dead letters acknowledged), by outcome.", &["topic", "outcome"]),
-            alerts: counter(&reg, "alerts_total", "Alerts published, by severity.", &["severity"]),
+            alerts: counter(&reg, "alerts_total", "Alerts published, by severity and by who the message went between (internal, external, unknown).", &["severity", "audience"]),
             hits: counter(&reg, "hits_total", "Hits in published alerts, by category and severity.", &["category", "severity"]),
             evasions: counter(&reg, "evasions_total", "Hits in published alerts written unlike their rule (separators, traditional, pinyin, ...), by kind of evasion.", &["kind"]),
             dead_letters: counter(&reg, "dead_letters_total", "Messages copied to the dead-letter topic, by reason.", &["reason"]),

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::metrics::msgtype_label;
 use super::Shared;
+use crate::audience::Audience;
 use crate::evasion::Evasion;
 use crate::judge::Judge;
 use crate::lists::Severity;
@@ -210,8 +211,8 @@ pub(crate) struct Processed {
 pub(crate) struct Produced {
     pub outgoing: Vec<Outgoing>,
     pub dead_letter_reason: Option<&'static str>,
-    /// The alert's severity and what the metrics count of each hit.
-    pub alert: Option<(Severity, Vec<HitTally>)>,
+    /// The alert's severity, audience and what the metrics count of each hit.
+    pub alert: Option<(Severity, Audience, Vec<HitTally>)>,
 }
 
 /// What the metrics count of one hit of a published alert.
@@ -263,8 +264,10 @@ impl Processed {
         if let Some(reason) = produced.and_then(|p| p.dead_letter_reason) {
             m.dead_letters.with_label_values(&[reason]).inc();
         }
-        if let Some((severity, hits)) = produced.and_then(|p| p.alert.as_ref()) {
-            m.alerts.with_label_values(&[severity.as_str()]).inc();
+        if let Some((severity, audience, hits)) = produced.and_then(|p| p.alert.as_ref()) {
+            m.alerts
+                .with_label_values(&[severity.as_str(), audience.name()])
+                .inc();
             for hit in hits {
                 m.hits
                     .with_label_values(&[hit.category.as_str(), hit.severity.as_str()])
@@ -428,6 +431,7 @@ pub(crate) fn process<M: Message>(
                 });
                 produced.alert = Some((
                     alert.severity,
+                    alert.audience,
                     alert
                         .hits
                         .iter()

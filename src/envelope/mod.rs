@@ -19,6 +19,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::audience::{is_external_id, Audience};
 pub use wecom::{WecomOptions, TEXTLESS_MSGTYPES};
 
 /// How message bytes are read.
@@ -172,6 +173,36 @@ impl<'a> Source<'a> {
         self.pending.push((key, Pending::Json(value)));
     }
 
+    /// Who the message went between, from its sender (`from`) and
+    /// recipients (`tolist`); [`Audience::Unknown`] when the record names
+    /// neither.
+    ///
+    /// ```
+    /// use wordwarden::audience::Audience;
+    /// use wordwarden::envelope::{decode, InputFormat};
+    ///
+    /// let rec = br#"{"msgtype":"text","from":"li","tolist":["wmAbCdEfGhIjKlMnOpQrStUv"],"text":{"content":"hi"}}"#;
+    /// let msg = decode(rec, &InputFormat::wecom()).unwrap();
+    /// assert_eq!(msg.source.audience(), Audience::External);
+    /// ```
+    pub fn audience(&self) -> Audience {
+        let mut audience = Audience::Unknown;
+        for key in AUDIENCE_KEYS {
+            if let Some(v) = self.map.get(key) {
+                audience = audience.and(value_audience(v));
+            }
+        }
+        for (key, pending) in &self.pending {
+            if AUDIENCE_KEYS.contains(key) {
+                audience = audience.and(match pending {
+                    Pending::Str(s) => Audience::of_ids([s.as_ref()]),
+                    Pending::Json(raw) => raw_audience(raw.get()),
+                });
+            }
+        }
+        audience
+    }
+
     /// The entries as a JSON object.
     pub fn into_map(self) -> Map<String, Value> {
         let mut map = self.map;
@@ -187,6 +218,49 @@ impl<'a> Source<'a> {
             map.insert(key.to_string(), value);
         }
         map
+    }
+}
+
+/// The record's keys naming the sender and the recipients.
+const AUDIENCE_KEYS: [&str; 2] = ["from", "tolist"];
+
+/// The audience of ids held as a JSON string or an array of strings.
+fn value_audience(v: &Value) -> Audience {
+    match v {
+        Value::String(id) => Audience::of_ids([id.as_str()]),
+        Value::Array(ids) => Audience::of_ids(ids.iter().filter_map(Value::as_str)),
+        _ => Audience::Unknown,
+    }
+}
+
+/// The audience of ids as the record's JSON text, without building values:
+/// a group's `tolist` can name hundreds of members, and ids need no escapes,
+/// so the strings are what lies between the quotes. Text with an escape is
+/// parsed.
+fn raw_audience(raw: &str) -> Audience {
+    let bytes = raw.as_bytes();
+    if memchr::memchr(b'\\', bytes).is_some() {
+        return serde_json::from_str::<Value>(raw)
+            .map_or(Audience::Unknown, |v| value_audience(&v));
+    }
+    // An external id starts with `w`, so only the strings that do are read
+    // whole: reading every id of a 20-member group took 0.45 us, this 0.1.
+    // (`"` is ASCII, so its places are character boundaries; a closing quote
+    // is followed by `,`, `]` or space, never by `w`.)
+    static STRING_OPENING_W: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"w"));
+    for at in STRING_OPENING_W.find_iter(bytes) {
+        let id = &raw[at + 1..];
+        let id = &id[..memchr::memchr(b'"', id.as_bytes()).unwrap_or(id.len())];
+        if is_external_id(id) {
+            return Audience::External;
+        }
+    }
+    let mut quotes = memchr::memchr_iter(b'"', bytes);
+    let mut ids = std::iter::from_fn(|| Some(&raw[quotes.next()? + 1..quotes.next()?]));
+    match ids.any(|id| !id.is_empty()) {
+        true => Audience::Internal,
+        false => Audience::Unknown,
     }
 }
 
@@ -354,6 +428,52 @@ mod tests {
         let m = decode(br#"{"id": 7, "body": {"content": "hi"}}"#, &f).unwrap();
         assert_eq!(m.fields[0].text, "hi");
         assert_eq!(m.id.as_deref(), Some("7"));
+    }
+
+    /// Both ways a WeCom record is read (the fast path for text records,
+    /// the general one for the rest) tell the same audience, escapes and all.
+    #[test]
+    fn audience_from_sender_and_recipients() {
+        let ext = "wmAbc123AbCdEfGhIjKlMnOpQ";
+        let cases = [
+            (
+                format!(r#""from":"li","tolist":["wang","{ext}"]"#),
+                Audience::External,
+            ),
+            (
+                format!(r#""from":"{ext}","tolist":["wang"]"#),
+                Audience::External,
+            ),
+            (
+                r#""from":"li","tolist":["wang","zhao"]"#.to_string(),
+                Audience::Internal,
+            ),
+            (r#""from":"li""#.to_string(), Audience::Internal),
+            (r#""tolist":[]"#.to_string(), Audience::Unknown),
+            (String::new(), Audience::Unknown),
+            (r#""from":7,"tolist":null"#.to_string(), Audience::Unknown),
+            (
+                r#""from":"li","tolist":["wm\u0041bc123AbCdEfGhIjKlMnOpQ"]"#.to_string(),
+                Audience::External,
+            ),
+            (
+                r#""from":"li","tolist":["a\"wmAbc123AbCdEfGhIjKlMnOpQ"]"#.to_string(),
+                Audience::Internal,
+            ),
+        ];
+        for (ids, want) in cases {
+            let sep = if ids.is_empty() { "" } else { "," };
+            for (msgtype, body) in [
+                ("text", r#""text":{"content":"hi"}"#),
+                ("link", r#""link":{"title":"hi"}"#),
+            ] {
+                let rec = format!(r#"{{"msgtype":"{msgtype}"{sep}{ids},{body}}}"#);
+                let m = decode(rec.as_bytes(), &InputFormat::wecom()).unwrap();
+                assert_eq!(m.source.audience(), want, "{rec}");
+            }
+        }
+        let plain = decode("hi".as_bytes(), &InputFormat::Text).unwrap();
+        assert_eq!(plain.source.audience(), Audience::Unknown);
     }
 
     #[test]

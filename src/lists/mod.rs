@@ -11,6 +11,7 @@
 //! #! match: exact             no folding for this file (default: fold)
 //! #! pinyin: off              no pinyin variants for this file (default: on; `mixed`: also half pinyin)
 //! #! homophones: on           Chinese terms also match characters that sound the same (default: off)
+//! #! audience: external       only messages with someone outside the company (default: any)
 //! 内幕消息                     a term
 //! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
 //! re:(?i)project\s+falcon     a regular expression
@@ -43,6 +44,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::audience::AudienceScope;
 use crate::detect::Detector;
 
 /// How serious a hit of a list is.
@@ -227,6 +229,9 @@ pub struct ListFile {
     /// also match other characters read the same way, tones aside
     /// (`内幕小溪` for `内幕消息`).
     pub homophones: bool,
+    /// `#! audience: any|external` (default any): which messages this
+    /// file's rules watch; see [`crate::audience`].
+    pub audience: AudienceScope,
     /// Entries in file order.
     pub entries: Vec<Entry>,
 }
@@ -442,6 +447,7 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         match_mode: MatchMode::default(),
         pinyin: Pinyin::default(),
         homophones: false,
+        audience: AudienceScope::Any,
         // an entry a line at most: sized once (see `Compiler::add_file`)
         entries: Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1),
     };
@@ -526,11 +532,20 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                         format!("homophones takes on or off, not {other:?}"),
                     ),
                 },
+                "audience" => match value {
+                    "any" | "all" => file.audience = AudienceScope::Any,
+                    "external" => file.audience = AudienceScope::External,
+                    other => diag(
+                        Level::Error,
+                        "bad-directive",
+                        format!("audience takes any or external, not {other:?}"),
+                    ),
+                },
                 other => diag(
                     Level::Error,
                     "bad-directive",
                     format!(
-                        "unknown directive {other:?} (severity, description, match, pinyin, homophones)"
+                        "unknown directive {other:?} (severity, description, match, pinyin, homophones, audience)"
                     ),
                 ),
             }
@@ -707,6 +722,22 @@ mod tests {
     fn category_from_path() {
         let (f, _) = parse("a\n");
         assert_eq!(f.category, "t/x");
+    }
+
+    #[test]
+    fn audience_directive() {
+        assert_eq!(parse("内幕\n").0.audience, AudienceScope::Any);
+        let (f, d) = parse("#! audience: external\n内幕\n");
+        assert!(
+            d.is_empty() && f.audience == AudienceScope::External,
+            "{d:?}"
+        );
+        let (f, d) = parse("#! audience: any\n内幕\n");
+        assert!(d.is_empty() && f.audience == AudienceScope::Any, "{d:?}");
+        let (f, d) = parse("#! audience: outside\n内幕\n");
+        assert_eq!(f.audience, AudienceScope::Any);
+        assert_eq!((d[0].line, d[0].code), (1, "bad-directive"), "{d:?}");
+        assert!(d[0].message.contains("any or external"), "{d:?}");
     }
 
     #[test]

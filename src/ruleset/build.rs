@@ -9,6 +9,7 @@ use pinyin::ToPinyin;
 use super::automaton::{CharAutomaton, KeyLength, SortedKeys};
 use super::pinyin_alternates::PINYIN_ALTERNATES;
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
+use crate::audience::AudienceScope;
 use crate::detect::Detector;
 use crate::fold::is_word_char;
 use crate::lists::{
@@ -1054,6 +1055,7 @@ impl Compiler {
                 term,
                 category: category.clone(),
                 severity: file.severity,
+                audience: file.audience,
                 kind,
                 file: path.clone(),
                 line,
@@ -1368,6 +1370,7 @@ impl Compiler {
                 .collect(),
             automaton_bytes,
         };
+        let scoped = self.rules.iter().any(|r| r.audience != AudienceScope::Any);
         Ok(Ruleset {
             version,
             rules: self.rules,
@@ -1381,6 +1384,7 @@ impl Compiler {
             detectors: self.detectors,
             masked: (!self.masked.is_empty()).then_some(self.masked),
             detector_kinds,
+            scoped,
             options: self.options,
             warnings,
             stats,

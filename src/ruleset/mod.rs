@@ -34,6 +34,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::audience::AudienceScope;
 use crate::detect::Detector;
 use crate::lists::{Diagnostic, ListError, Severity};
 
@@ -63,6 +64,8 @@ pub struct Rule {
     pub category: Arc<str>,
     /// The list's severity.
     pub severity: Severity,
+    /// Which messages the list watches (`#! audience:`).
+    pub audience: AudienceScope,
     /// What kind of rule.
     pub kind: RuleKind,
     /// The list file (relative path).
@@ -178,6 +181,9 @@ pub struct Ruleset {
     /// behind `*`.
     pub(crate) masked: Option<masked::MaskedTerms>,
     pub(crate) detector_kinds: Vec<Detector>,
+    /// Some list watches only some messages (`#! audience: external`), so a
+    /// message's audience matters to its scan.
+    pub(crate) scoped: bool,
     pub(crate) options: build::Options,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) stats: RulesetStats,
@@ -222,6 +228,13 @@ impl Ruleset {
     /// Counts for status pages and metrics.
     pub fn stats(&self) -> &RulesetStats {
         &self.stats
+    }
+
+    /// Whether some list watches only some messages (`#! audience:`), so
+    /// that a message's [`Audience`](crate::audience::Audience) changes what it hits
+    /// ([`Scanner::scan_for`]).
+    pub fn is_scoped(&self) -> bool {
+        self.scoped
     }
 
     /// Finds every hit in one text.

@@ -6,6 +6,7 @@ use super::build::{
     needs_repeat, rule_of_value, Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target,
 };
 use super::{Findings, Hit, Ruleset};
+use crate::audience::Audience;
 use crate::detect::{self, Detection};
 use crate::fold::{
     ends_paragraph, folds_to_word_char, is_invisible, is_word_char, leet_letter, light_fold,
@@ -37,6 +38,9 @@ pub enum Verdict {
     AllowOccurrence,
     /// Over the per-message hit limit.
     Truncated,
+    /// The rule's list watches other conversations (`#! audience:
+    /// external`, and the message's is this).
+    OtherAudience(Audience),
 }
 
 /// A place where some rule or allow phrase matched, and what became of it.
@@ -171,17 +175,48 @@ impl<'r> Scanner<'r> {
         }
     }
 
-    /// Scans the text fields of one message.
+    /// Scans the text fields of one message whose audience is unknown: every
+    /// list watches it.
     pub fn scan<S: AsRef<str>>(&mut self, fields: &[S]) -> Findings<'r> {
+        self.scan_for(fields, Audience::Unknown)
+    }
+
+    /// Scans the text fields of one message between `audience`: a list with
+    /// `#! audience: external` reports nothing in an internal conversation.
+    ///
+    /// ```
+    /// use wordwarden::audience::Audience;
+    /// use wordwarden::lists::WordListSet;
+    /// use wordwarden::ruleset::Ruleset;
+    ///
+    /// let lists = WordListSet::from_sources(vec![(
+    ///     "leak.txt".into(),
+    ///     "#! audience: external\n客户名单\n".into(),
+    /// )]);
+    /// let rs = Ruleset::builder().build(&lists).unwrap();
+    /// let mut scanner = rs.scanner();
+    /// assert_eq!(scanner.scan_for(&["发你客户名单"], Audience::External).hits.len(), 1);
+    /// assert!(scanner.scan_for(&["发你客户名单"], Audience::Internal).hits.is_empty());
+    /// ```
+    pub fn scan_for<S: AsRef<str>>(&mut self, fields: &[S], audience: Audience) -> Findings<'r> {
         self.sink.trace = None;
-        self.run(fields, true)
+        self.run(fields, true, audience)
     }
 
     /// Scans and also returns every candidate with the reason it was kept or
     /// dropped (used by `wordwarden explain`).
     pub fn explain<S: AsRef<str>>(&mut self, fields: &[S]) -> (Findings<'r>, Vec<Candidate>) {
+        self.explain_for(fields, Audience::Unknown)
+    }
+
+    /// [`Scanner::explain`] for a message between `audience`.
+    pub fn explain_for<S: AsRef<str>>(
+        &mut self,
+        fields: &[S],
+        audience: Audience,
+    ) -> (Findings<'r>, Vec<Candidate>) {
         self.sink.trace = Some(Vec::new());
-        let f = self.run(fields, true);
+        let f = self.run(fields, true, audience);
         (f, self.sink.trace.take().unwrap_or_default())
     }
 
@@ -189,10 +224,15 @@ impl<'r> Scanner<'r> {
     /// phrases that suppress nothing).
     pub(crate) fn scan_without_allows<S: AsRef<str>>(&mut self, fields: &[S]) -> Findings<'r> {
         self.sink.trace = None;
-        self.run(fields, false)
+        self.run(fields, false, Audience::Unknown)
     }
 
-    fn run<S: AsRef<str>>(&mut self, fields: &[S], apply_allows: bool) -> Findings<'r> {
+    fn run<S: AsRef<str>>(
+        &mut self,
+        fields: &[S],
+        apply_allows: bool,
+        audience: Audience,
+    ) -> Findings<'r> {
         self.sink.cands.clear();
         self.sink.allows.clear();
         self.sink.parts.clear();
@@ -223,7 +263,7 @@ impl<'r> Scanner<'r> {
                 });
             }
         }
-        self.finish(apply_allows)
+        self.finish(apply_allows, audience)
     }
 
     /// Text under a right-to-left override (U+202E) is displayed reversed:
@@ -409,7 +449,7 @@ impl<'r> Scanner<'r> {
         overridden
     }
 
-    fn finish(&mut self, apply_allows: bool) -> Findings<'r> {
+    fn finish(&mut self, apply_allows: bool, audience: Audience) -> Findings<'r> {
         let rs = self.rs;
         let sink = &mut self.sink;
         let inside_allow = |allows: &[AllowSpan], field: u32, start: u32, end: u32| {
@@ -515,7 +555,19 @@ impl<'r> Scanner<'r> {
                 i = j;
             }
         }
-        // 3. one hit per rule: its first place, and how many places
+        // 3. lists that watch other conversations (after the combinations:
+        // a combination's rule is of its list too)
+        if rs.scoped {
+            let trace = &mut sink.trace;
+            kept.retain(|c| {
+                let admitted = rs.rules[c.rule as usize].audience.admits(audience);
+                if let (false, Some(trace)) = (admitted, trace.as_mut()) {
+                    trace.push(candidate(rs, c, Verdict::OtherAudience(audience)));
+                }
+                admitted
+            });
+        }
+        // 4. one hit per rule: its first place, and how many places
         let mut hits = one_hit_per_rule(rs, kept, &mut sink.rule_hits, sink.trace.as_mut());
         let truncated = hits.len() > rs.options.max_hits;
         if truncated {
