@@ -106,7 +106,7 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         false,
         Duration::from_millis(1500),
     );
-    assert_eq!(alerts.len(), 27);
+    assert_eq!(alerts.len(), 28);
     let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
     for a in &alerts {
         *by_type
@@ -162,7 +162,7 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap().lines().count()
     };
-    assert_eq!(tail_since("1h"), 27);
+    assert_eq!(tail_since("1h"), 28);
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     assert_eq!(tail_since(&now), 0, "none written since {now}");
 }

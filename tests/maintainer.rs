@@ -167,7 +167,7 @@ fn scan_json_and_wecom_formats() {
         ww(&args)
     };
     let o = scan_sample(&[]);
-    assert_eq!(out(&o).lines().count(), 27);
+    assert_eq!(out(&o).lines().count(), 28);
     assert!(
         err(&o).contains("unreadable field /mixed/item/0/content"),
         "{}",

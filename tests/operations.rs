@@ -482,9 +482,9 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stdout}{stderr}");
     for line in [
-        "processed 59 of 59 records",
-        ": 27 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
-        "alerts by audience (external: someone outside the company in the conversation): external=10, internal=17",
+        "processed 60 of 60 records",
+        ": 28 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
+        "alerts by audience (external: someone outside the company in the conversation): external=11, internal=17",
         "dead letters by reason: no_text=1, not_json=1, unreadable_field=1",
         // evasions caught come first among the examples; numbers masked
         "e.g. 内幕消息 «内*幕*消*息» in /text/content (separators)",
