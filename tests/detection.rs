@@ -452,6 +452,60 @@ fn combination_rules() {
     assert!(fires(&rs, "轉賬 到 私*人*賬*戶"));
 }
 
+/// `near:N`: the parts within N characters of each other (letters, digits
+/// and Chinese characters; noise between them does not count), in either
+/// order, in one field; the report covers the first stretch that holds
+/// them. A `~` part still vetoes the whole message.
+#[test]
+fn near_combinations_need_their_parts_close_together() {
+    let rule = "near:10 转账 & 私人账户 ~ 公司账户";
+    let rs = ruleset(&[("deal.txt", &format!("{rule}\n"))]);
+    let h = hits(&rs, "先转账，打到我私人账户");
+    assert_eq!(
+        h,
+        vec![(rule.into(), "deal".into(), "转账，打到我私人账户".into())]
+    );
+    // 8 characters from 转 to 户, then 11 and 10
+    assert!(fires(&rs, "转账到我私人账户"));
+    assert!(!fires(&rs, "转账后打到我的私人账户"));
+    assert!(fires(&rs, "转账后打到我私人账户"));
+    // separators, spaces and emoji do not count, as for terms
+    assert!(fires(&rs, "转*账 😀 后…打到我 私*人*账*户"));
+    assert!(!fires(&rs, "转*账 😀 后…打到我的 私*人*账*户"));
+    // a long message with the parts far apart: not this rule
+    let filler = "今天下午的会议改到三点";
+    let far = format!("请转账。{filler}{filler}。私人账户的事再说");
+    assert!(!fires(&rs, &far));
+    let message_wide = ruleset(&[("deal.txt", "转账 & 私人账户 ~ 公司账户\n")]);
+    assert!(fires(&message_wide, &far));
+    // the first close pair is reported, either order
+    let text = format!("私人账户{filler}{filler}，转账到私人账户");
+    let h = hits(&rs, &text);
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(h[0].2, "转账到私人账户");
+    let text = format!("转账{filler}{filler}私人账户给我转账");
+    assert_eq!(hits(&rs, &text)[0].2, "私人账户给我转账");
+    // a `~` part anywhere vetoes; parts in two fields are not near
+    assert!(!fires(
+        &rs,
+        &format!("转账到私人账户。{filler}{filler}公司账户")
+    ));
+    assert!(rs.scan_fields(&["请转账", "私人账户"]).hits.is_empty());
+    // three parts: all within the window
+    let three = ruleset(&[("a.txt", "near:12 内幕 & 买入 & 明天\n")]);
+    assert!(fires(&three, "有内幕，明天开盘买入"));
+    assert!(!fires(&three, &format!("有内幕，明天开盘{filler}买入")));
+    // explain says why a rule whose parts are all there did not fire
+    let (found, cands) = rs.scanner().explain(&[far.as_str()]);
+    assert!(found.hits.is_empty());
+    assert!(
+        cands
+            .iter()
+            .any(|c| c.verdict == wordwarden::ruleset::Verdict::PartsTooFarApart(10)),
+        "{cands:?}"
+    );
+}
+
 #[test]
 fn regexes_see_width_and_case_folded_text() {
     let rs = ruleset(&[("leak.txt", "re:project\\s+falcon\n")]);

@@ -344,6 +344,11 @@ fn import_plain_and_csv_then_export() {
     ]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(err(&o).contains("mixes severities"), "{}", err(&o));
+    std::fs::write(
+        out_dir.join("deals.txt"),
+        "near:10 转账 & 私人账户 ~ 公司账户\n",
+    )
+    .unwrap();
     let o = ww(&["export", out_dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", err(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -355,6 +360,11 @@ fn import_plain_and_csv_then_export() {
     assert_eq!(leak["severity"], "critical");
     assert_eq!(leak["homophones"], false);
     assert_eq!(leak["audience"], "any");
+    let deals = lists.iter().find(|l| l["category"] == "deals").unwrap();
+    assert_eq!(
+        deals["combinations"],
+        serde_json::json!([{"all": ["转账", "私人账户"], "none": ["公司账户"], "within": 10}])
+    );
     assert_eq!(leak["terms"], serde_json::json!(["客户名单", "源代码"]));
     let insider = lists
         .iter()

@@ -75,6 +75,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "dropped: combination not satisfied (a `&` part missing or a `~` part present)"
                     .to_string()
             }
+            Verdict::PartsTooFarApart(n) => {
+                format!("dropped: every `&` part is there, but never all within {n} characters")
+            }
             Verdict::AllowOccurrence => "allow   (occurrence of an allow phrase)".to_string(),
             Verdict::Truncated => "dropped: over the per-message hit limit".to_string(),
             Verdict::OtherAudience(a) => format!(

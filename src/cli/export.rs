@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "homophones": f.homophones,
                 "audience": f.audience,
                 "terms": pick(|e| matches!(e.kind, EntryKind::Term).then(|| json!(e.text()))),
-                "combinations": pick(|e| if let EntryKind::Combination(c) = &e.kind { Some(json!({"all": c.all, "none": c.none})) } else { None }),
+                "combinations": pick(|e| if let EntryKind::Combination(c) = &e.kind { Some(json!({"all": c.all, "none": c.none, "within": c.within})) } else { None }),
                 "regexes": pick(|e| matches!(e.kind, EntryKind::Regex).then(|| json!(e.text()))),
                 "allow": pick(|e| matches!(e.kind, EntryKind::Allow).then(|| json!(e.text()))),
                 "detectors": pick(|e| if let EntryKind::Detector(d) = &e.kind { Some(json!(d.name())) } else { None }),

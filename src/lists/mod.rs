@@ -14,10 +14,11 @@
 //! #! audience: external       only messages with someone outside the company (default: any)
 //! 内幕消息                     a term
 //! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
+//! near:10 转账 & 私人账户        ... with the `&` parts within 10 characters
 //! re:(?i)project\s+falcon     a regular expression
 //! !特色情                      an allow phrase
 //! @cn_id_card                 a built-in detector
-//! \!literal                   a backslash escapes a leading ! # @ or re:
+//! \!literal                   a backslash escapes a leading ! # @ re: or near:
 //! ```
 //!
 //! Parsing never fails on content: problems become [`Diagnostic`]s with
@@ -149,14 +150,23 @@ pub enum EntryKind {
     Detector(Detector),
 }
 
-/// The parts of a combination rule (`A & B ~ C`).
+/// The parts of a combination rule (`A & B ~ C`, `near:20 A & B`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Combination {
     /// Parts that must all occur.
     pub all: Vec<String>,
     /// Parts none of which may occur.
     pub none: Vec<String>,
+    /// `near:N`: the `all` parts must lie within N characters of one field
+    /// of the message, from the first one's first character to the last
+    /// one's last, counting letters, digits and Chinese characters (not
+    /// spaces, punctuation or emoji); `None`: anywhere in the message.
+    pub within: Option<u32>,
 }
+
+/// The widest `near:N` window, in characters: wider is the whole message
+/// for any chat message.
+pub const NEAR_MAX_CHARS: u32 = 1_000;
 
 /// An entry and where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -571,6 +581,23 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
             EntryKind::Regex
         } else if let Some(combo) = parse_combination(trimmed) {
             match combo {
+                Ok(EntryKind::Combination(c)) => {
+                    let (parts, within) = (c.all.iter(), c.within.unwrap_or(u32::MAX));
+                    let chars: usize = parts
+                        .map(|p| p.chars().filter(|c| c.is_alphanumeric()).count())
+                        .sum();
+                    if chars > within as usize {
+                        diag(
+                            Level::Warning,
+                            "near-too-narrow",
+                            format!(
+                                "the `&` parts have {chars} characters together, more than \
+                                 `near:{within}` holds: the rule never fires"
+                            ),
+                        );
+                    }
+                    EntryKind::Combination(c)
+                }
                 Ok(k) => k,
                 Err(e) => {
                     diag(Level::Error, "bad-combination", e);
@@ -660,9 +687,25 @@ const MIXED_PINYIN_MAX_TERMS: usize = 10_000;
 /// `A & B ~ C`: `&` and `~` separate parts only with whitespace on both sides,
 /// so terms such as `AT&T` stay terms.
 fn parse_combination(line: &str) -> Option<Result<EntryKind, String>> {
-    let tokens: Vec<&str> = line.split_whitespace().collect();
+    let mut tokens: Vec<&str> = line.split_whitespace().collect();
+    let within = match tokens.first().and_then(|t| t.strip_prefix("near:")) {
+        Some(n) => match n.parse::<u32>() {
+            Ok(n) if (1..=NEAR_MAX_CHARS).contains(&n) => {
+                tokens.remove(0);
+                Some(n)
+            }
+            _ => {
+                return Some(Err(format!(
+                    "`near:{n}`: a number of characters from 1 to {NEAR_MAX_CHARS} (`near:20 转账 & 私人账户`)"
+                )))
+            }
+        },
+        None => None,
+    };
     if !tokens.iter().any(|t| *t == "&" || *t == "~") {
-        return None;
+        return within.map(|_| {
+            Err("`near:N` is for combinations: `near:20 转账 & 私人账户` (a term starting with `near:` is written `\\near:`)".into())
+        });
     }
     let mut all = Vec::new();
     let mut none = Vec::new();
@@ -703,9 +746,13 @@ fn parse_combination(line: &str) -> Option<Result<EntryKind, String>> {
             "a combination rule needs two `&` parts or a `~` part".into()
         ));
     }
+    if within.is_some() && all.len() < 2 {
+        return Some(Err("`near:N` needs two `&` parts or more".into()));
+    }
     Some(Ok(EntryKind::Combination(Box::new(Combination {
         all,
         none,
+        within,
     }))))
 }
 
@@ -722,6 +769,54 @@ mod tests {
     fn category_from_path() {
         let (f, _) = parse("a\n");
         assert_eq!(f.category, "t/x");
+    }
+
+    #[test]
+    fn near_combinations() {
+        let (f, d) = parse("near:20 转账 & 私人账户 ~ 公司账户\nnear:5 a b & c\n");
+        assert!(d.is_empty(), "{d:?}");
+        let combos: Vec<&Combination> = f
+            .entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Combination(c) => Some(&**c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(combos[0].within, Some(20));
+        assert_eq!(combos[0].all, vec!["转账", "私人账户"]);
+        assert_eq!(combos[0].none, vec!["公司账户"]);
+        assert_eq!((combos[1].within, &combos[1].all[0][..]), (Some(5), "a b"));
+        // the line as written is what alerts report
+        assert_eq!(f.entries[0].written, "near:20 转账 & 私人账户 ~ 公司账户");
+        for (bad, says) in [
+            ("near:0 a & b", "from 1 to 1000"),
+            ("near:1001 a & b", "from 1 to 1000"),
+            ("near:x a & b", "from 1 to 1000"),
+            ("near:20 转账", "for combinations"),
+            ("near:20 a ~ b", "two `&` parts"),
+        ] {
+            let (f, d) = parse(&format!("{bad}\n"));
+            assert!(f.entries.is_empty(), "{bad}");
+            assert_eq!(
+                (d.len(), d[0].code, d[0].level),
+                (1, "bad-combination", Level::Error),
+                "{bad}"
+            );
+            assert!(d[0].message.contains(says), "{bad}: {d:?}");
+        }
+        let (f, d) = parse("\\near:20 转账\n");
+        assert!(
+            d.is_empty() && f.entries[0].text() == "near:20 转账",
+            "{d:?}"
+        );
+        let (f, d) = parse("near:5 转账 & 私人账户\n");
+        assert_eq!(f.entries.len(), 1);
+        assert_eq!(
+            (d[0].code, d[0].level),
+            ("near-too-narrow", Level::Warning),
+            "{d:?}"
+        );
     }
 
     #[test]
@@ -844,7 +939,8 @@ mod tests {
             kinds[1].0,
             &EntryKind::Combination(Box::new(Combination {
                 all: vec!["转账".into(), "私人账户".into()],
-                none: vec!["公司账户".into()]
+                none: vec!["公司账户".into()],
+                within: None,
             }))
         );
         assert_eq!(kinds[2], (&EntryKind::Regex, "(?i)project\\s+falcon"));

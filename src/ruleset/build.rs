@@ -597,6 +597,8 @@ pub(crate) struct AllowPhrase {
 pub(crate) struct Combo {
     pub rule: u32,
     pub all: u16,
+    /// `near:N`: the `&` parts within N characters of one field.
+    pub within: Option<u32>,
 }
 
 /// A pattern waiting for its automaton. Kept small (its key lives in the
@@ -1105,7 +1107,7 @@ impl Compiler {
                     }
                 }
                 EntryKind::Combination(combination) => {
-                    let Combination { all, none } = &**combination;
+                    let Combination { all, none, within } = &**combination;
                     if self.combos.len() >= self.options.max_combinations {
                         self.diag(
                             &file.path,
@@ -1151,12 +1153,14 @@ impl Compiler {
                         self.combos.push(Combo {
                             rule: rule_id,
                             all: all.len() as u16,
+                            within: *within,
                         });
                     } else {
                         // keep combo ids dense: a failed rule still takes its slot
                         self.combos.push(Combo {
                             rule: u32::MAX,
                             all: u16::MAX,
+                            within: None,
                         });
                     }
                 }

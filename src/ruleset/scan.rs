@@ -34,6 +34,9 @@ pub enum Verdict {
     CombinationPart,
     /// A combination rule whose parts were not all present, or a `~` part was.
     CombinationUnsatisfied,
+    /// A `near:N` combination whose `&` parts were all present, but never
+    /// within N characters of one field.
+    PartsTooFarApart(u32),
     /// An allow-phrase occurrence.
     AllowOccurrence,
     /// Over the per-message hit limit.
@@ -263,7 +266,7 @@ impl<'r> Scanner<'r> {
                 });
             }
         }
-        self.finish(apply_allows, audience)
+        self.finish(fields, apply_allows, audience)
     }
 
     /// Text under a right-to-left override (U+202E) is displayed reversed:
@@ -449,7 +452,12 @@ impl<'r> Scanner<'r> {
         overridden
     }
 
-    fn finish(&mut self, apply_allows: bool, audience: Audience) -> Findings<'r> {
+    fn finish<S: AsRef<str>>(
+        &mut self,
+        fields: &[S],
+        apply_allows: bool,
+        audience: Audience,
+    ) -> Findings<'r> {
         let rs = self.rs;
         let sink = &mut self.sink;
         let inside_allow = |allows: &[AllowSpan], field: u32, start: u32, end: u32| {
@@ -516,32 +524,61 @@ impl<'r> Scanner<'r> {
                 }
                 let satisfied =
                     combo.rule != u32::MAX && firsts.len() == combo.all as usize && !negated_seen;
-                if let (Some(first), true) = (firsts.first(), satisfied) {
-                    let same_field = firsts.iter().all(|f| f.field == first.field);
-                    let (start, end) = if same_field {
-                        (
-                            firsts.iter().map(|f| f.start).min().unwrap_or(first.start),
-                            firsts.iter().map(|f| f.end).max().unwrap_or(first.end),
-                        )
-                    } else {
-                        let earliest = firsts
-                            .iter()
-                            .min_by_key(|f| (f.field, f.start))
-                            .unwrap_or(first);
-                        (earliest.start, earliest.end)
-                    };
-                    let field = if same_field {
-                        first.field
-                    } else {
-                        firsts.iter().map(|f| f.field).min().unwrap_or(first.field)
-                    };
+                // where the rule is reported: for `near:N` the first stretch
+                // holding every part, else the parts' first places
+                let place = match (satisfied, combo.within) {
+                    (false, _) => None,
+                    (true, Some(within)) => {
+                        let chars = |field: u32, start: u32, end: u32| {
+                            fields
+                                .get(field as usize)
+                                .and_then(|f| f.as_ref().get(start as usize..end as usize))
+                                // noise between characters does not count, as for terms
+                                .map_or(u32::MAX, |s| {
+                                    s.chars().filter(|c| c.is_alphanumeric()).count() as u32
+                                })
+                        };
+                        let found = parts_within(occs, combo.all, within, chars);
+                        if let (None, Some(trace), Some(first)) =
+                            (found, sink.trace.as_mut(), firsts.first())
+                        {
+                            let c = Cand {
+                                rule: combo.rule,
+                                field: first.field,
+                                start: first.start,
+                                end: first.end,
+                            };
+                            trace.push(candidate(rs, &c, Verdict::PartsTooFarApart(within)));
+                        }
+                        found
+                    }
+                    (true, None) => firsts.first().map(|first| {
+                        let same_field = firsts.iter().all(|f| f.field == first.field);
+                        if same_field {
+                            (
+                                first.field,
+                                firsts.iter().map(|f| f.start).min().unwrap_or(first.start),
+                                firsts.iter().map(|f| f.end).max().unwrap_or(first.end),
+                            )
+                        } else {
+                            let earliest = firsts
+                                .iter()
+                                .min_by_key(|f| (f.field, f.start))
+                                .unwrap_or(first);
+                            (earliest.field, earliest.start, earliest.end)
+                        }
+                    }),
+                };
+                if let Some((field, start, end)) = place {
                     kept.push(Cand {
                         rule: combo.rule,
                         field,
                         start,
                         end,
                     });
-                } else if let (Some(trace), Some(first)) = (sink.trace.as_mut(), occs.first()) {
+                } else if let (false, Some(trace), Some(first)) =
+                    (satisfied, sink.trace.as_mut(), occs.first())
+                {
                     if combo.rule != u32::MAX {
                         let c = Cand {
                             rule: combo.rule,
@@ -597,6 +634,60 @@ impl<'r> Scanner<'r> {
         }
         Findings { hits, truncated }
     }
+}
+
+/// The first stretch of one field holding an occurrence of each of a
+/// `near:N` combination's `parts` `&` parts within `within` characters
+/// (`chars(field, start, end)` counts them): `(field, start, end)`.
+/// `occs` are the rule's occurrences sorted by negation, part and place.
+fn parts_within(
+    occs: &[PartOcc],
+    parts: u16,
+    within: u32,
+    chars: impl Fn(u32, u32, u32) -> u32,
+) -> Option<(u32, u32, u32)> {
+    let mut occs: Vec<PartOcc> = occs
+        .iter()
+        .filter(|o| !o.negated && o.idx < parts)
+        .copied()
+        .collect();
+    occs.sort_by_key(|o| (o.field, o.start, o.end));
+    // a sliding window over the places: the shortest one ending at each
+    // occurrence that holds every part, tried from the left
+    let mut seen = vec![0u32; usize::from(parts)];
+    let mut covered = 0;
+    let mut left = 0;
+    for right in 0..occs.len() {
+        let r = occs[right];
+        if r.field != occs[left].field {
+            seen.fill(0);
+            covered = 0;
+            left = right;
+        }
+        let idx = usize::from(r.idx);
+        if seen[idx] == 0 {
+            covered += 1;
+        }
+        seen[idx] += 1;
+        while covered == usize::from(parts) {
+            let l = occs[left];
+            let end = occs[left..=right]
+                .iter()
+                .map(|o| o.end)
+                .max()
+                .unwrap_or(r.end);
+            if chars(l.field, l.start, end) <= within {
+                return Some((l.field, l.start, end));
+            }
+            let idx = usize::from(l.idx);
+            seen[idx] -= 1;
+            if seen[idx] == 0 {
+                covered -= 1;
+            }
+            left += 1;
+        }
+    }
+    None
 }
 
 /// One hit per rule of the candidates kept: the rule's first place, and how
