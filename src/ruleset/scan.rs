@@ -529,16 +529,8 @@ impl<'r> Scanner<'r> {
                 let place = match (satisfied, combo.within) {
                     (false, _) => None,
                     (true, Some(within)) => {
-                        let chars = |field: u32, start: u32, end: u32| {
-                            fields
-                                .get(field as usize)
-                                .and_then(|f| f.as_ref().get(start as usize..end as usize))
-                                // noise between characters does not count, as for terms
-                                .map_or(u32::MAX, |s| {
-                                    s.chars().filter(|c| c.is_alphanumeric()).count() as u32
-                                })
-                        };
-                        let found = parts_within(occs, combo.all, within, chars);
+                        let text = |field: u32| fields.get(field as usize).map(AsRef::as_ref);
+                        let found = parts_within(occs, combo.all, within, text);
                         if let (None, Some(trace), Some(first)) =
                             (found, sink.trace.as_mut(), firsts.first())
                         {
@@ -637,14 +629,15 @@ impl<'r> Scanner<'r> {
 }
 
 /// The first stretch of one field holding an occurrence of each of a
-/// `near:N` combination's `parts` `&` parts within `within` characters
-/// (`chars(field, start, end)` counts them): `(field, start, end)`.
-/// `occs` are the rule's occurrences sorted by negation, part and place.
-fn parts_within(
+/// `near:N` combination's `parts` `&` parts within `within` letters, digits
+/// and Chinese characters: `(field, start, end)`. `occs` are the rule's
+/// occurrences, `text(field)` a field's text. Linear in the occurrences
+/// and the fields' length: a long message can hold many thousands.
+fn parts_within<'t>(
     occs: &[PartOcc],
     parts: u16,
     within: u32,
-    chars: impl Fn(u32, u32, u32) -> u32,
+    text: impl Fn(u32) -> Option<&'t str>,
 ) -> Option<(u32, u32, u32)> {
     let mut occs: Vec<PartOcc> = occs
         .iter()
@@ -652,31 +645,46 @@ fn parts_within(
         .copied()
         .collect();
     occs.sort_by_key(|o| (o.field, o.start, o.end));
+    // the counted characters before each byte of the current field
+    let mut counted_before: Vec<u32> = Vec::new();
     // a sliding window over the places: the shortest one ending at each
-    // occurrence that holds every part, tried from the left
+    // occurrence that holds every part, tried from the left; `ends` holds
+    // the window's occurrences by decreasing end (its front is the end)
     let mut seen = vec![0u32; usize::from(parts)];
     let mut covered = 0;
     let mut left = 0;
+    let mut ends: std::collections::VecDeque<(usize, u32)> = std::collections::VecDeque::new();
+    let mut field = None;
     for right in 0..occs.len() {
         let r = occs[right];
-        if r.field != occs[left].field {
+        if field != Some(r.field) {
+            field = Some(r.field);
             seen.fill(0);
             covered = 0;
             left = right;
+            ends.clear();
+            counted_before = count_before(text(r.field).unwrap_or_default());
         }
         let idx = usize::from(r.idx);
         if seen[idx] == 0 {
             covered += 1;
         }
         seen[idx] += 1;
+        while ends.back().is_some_and(|&(_, end)| end <= r.end) {
+            ends.pop_back();
+        }
+        ends.push_back((right, r.end));
         while covered == usize::from(parts) {
             let l = occs[left];
-            let end = occs[left..=right]
-                .iter()
-                .map(|o| o.end)
-                .max()
-                .unwrap_or(r.end);
-            if chars(l.field, l.start, end) <= within {
+            while ends.front().is_some_and(|&(i, _)| i < left) {
+                ends.pop_front();
+            }
+            let end = ends.front().map_or(r.end, |&(_, end)| end);
+            let inside = counted_before
+                .get(end as usize)
+                .zip(counted_before.get(l.start as usize))
+                .map_or(u32::MAX, |(e, s)| e.saturating_sub(*s));
+            if inside <= within {
                 return Some((l.field, l.start, end));
             }
             let idx = usize::from(l.idx);
@@ -688,6 +696,20 @@ fn parts_within(
         }
     }
     None
+}
+
+/// For each byte of `text` (and its end), how many letters, digits and
+/// Chinese characters come before it: noise between characters does not
+/// count towards a `near:N` window, as it does not break a term.
+fn count_before(text: &str) -> Vec<u32> {
+    let mut before = Vec::with_capacity(text.len() + 1);
+    let mut n = 0u32;
+    for c in text.chars() {
+        before.extend(std::iter::repeat_n(n, c.len_utf8()));
+        n += u32::from(c.is_alphanumeric());
+    }
+    before.push(n);
+    before
 }
 
 /// One hit per rule of the candidates kept: the rule's first place, and how
@@ -1582,6 +1604,81 @@ mod tests {
     use crate::ruleset::automaton::{KeyLength, SortedKeys};
     use crate::ruleset::RulesetBuilder;
     use proptest::prelude::*;
+
+    /// The first window `parts_within` finds over the occurrences, sorted
+    /// by place, is the first a search of every window finds: the smallest
+    /// last occurrence, then the smallest first, in one field, holding every
+    /// part, no more than `within` counted characters from its first start to
+    /// its last end.
+    fn parts_within_by_every_window(
+        occs: &[PartOcc],
+        parts: u16,
+        within: u32,
+        fields: &[&str],
+    ) -> Option<(u32, u32, u32)> {
+        let mut occs = occs.to_vec();
+        occs.retain(|o| !o.negated);
+        occs.sort_by_key(|o| (o.field, o.start, o.end));
+        for r in 0..occs.len() {
+            for l in 0..=r {
+                let window = &occs[l..=r];
+                if window.iter().any(|o| o.field != occs[r].field) {
+                    continue;
+                }
+                if (0..parts).any(|p| window.iter().all(|o| o.idx != p)) {
+                    continue;
+                }
+                let end = window.iter().map(|o| o.end).max().unwrap();
+                let text = &fields[occs[r].field as usize][occs[l].start as usize..end as usize];
+                if text.chars().filter(|c| c.is_alphanumeric()).count() as u32 <= within {
+                    return Some((occs[l].field, occs[l].start, end));
+                }
+            }
+        }
+        None
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn parts_within_finds_the_first_close_window(
+            texts in proptest::collection::vec("[ab转账。 😀]{1,24}", 2),
+            picks in proptest::collection::vec((0u32..2, 0u16..3, any::<bool>(), 0usize..24, 1usize..5), 0..12),
+            parts in 1u16..4,
+            within in 0u32..12,
+        ) {
+            let fields: Vec<&str> = texts.iter().map(String::as_str).collect();
+            // occurrences on character boundaries of their field
+            let occs: Vec<PartOcc> = picks
+                .iter()
+                .filter_map(|&(field, idx, negated, at, len)| {
+                    let text = fields[field as usize];
+                    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+                    let start = *bounds.get(at)?;
+                    let end = *bounds.get(at + len)?;
+                    Some(PartOcc { combo: 0, negated, idx: idx % parts, field, start: start as u32, end: end as u32 })
+                })
+                .collect();
+            let text = |field: u32| fields.get(field as usize).copied();
+            prop_assert_eq!(
+                parts_within(&occs, parts, within, text),
+                parts_within_by_every_window(&occs, parts, within, &fields)
+            );
+        }
+    }
+
+    #[test]
+    fn count_before_counts_letters_digits_and_chinese_only() {
+        let text = "转*账 a1😀。私";
+        let before = count_before(text);
+        assert_eq!(before.len(), text.len() + 1);
+        let at = |s: &str| text.find(s).unwrap();
+        assert_eq!(before[at("账")], 1); // the `*` does not count
+        assert_eq!(before[at("😀")], 4);
+        assert_eq!(before[at("私")], 4);
+        assert_eq!(before[text.len()], 5);
+    }
 
     /// Keys of one to six units, overlapping and sharing prefixes, so the
     /// gated walk starts and stops its wide automaton mid-run; the six-unit
