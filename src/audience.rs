@@ -23,8 +23,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Who a message went between, as far as its record says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+/// Who a message went between, as far as its record says. Ordered
+/// `Unknown < Internal < External`: what one part of the ids says is
+/// outweighed by an external contact anywhere else.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Audience {
     /// The record names no sender or recipient (plain text, JSON input).
@@ -85,20 +89,6 @@ impl std::str::FromStr for Audience {
             .into_iter()
             .find(|a| a.name() == s)
             .ok_or_else(|| format!("unknown audience {s:?} (unknown, internal, external)"))
-    }
-}
-
-// Unknown < Internal < External: what one part of the ids says is outweighed
-// by an external contact anywhere else.
-impl PartialOrd for Audience {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Audience {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (*self as u8).cmp(&(*other as u8))
     }
 }
 
