@@ -598,6 +598,7 @@ fn props_ruleset() -> Ruleset {
         ("a.txt", "内幕消息\n老鼠仓\nsb\nabc\n二二\n色情\n!特色情\n转账 & 账户\nre:x+y\n@cn_mobile\n@email\n"),
         ("b.txt", "#! match: exact\nKEY\n"),
         ("c.txt", "#! homophones: on\n消息边\n!小溪边边\nabcd\n"),
+        ("d.txt", "#! audience: external\nnear:6 内幕 & 老鼠仓 ~ 特\nnear:3 sb & 色情\n"),
     ])
 }
 
@@ -688,11 +689,14 @@ proptest! {
             prop_assert!(text.get(h.start..h.end).is_some());
             let _ = h.evasions(&text);
         }
-        // explaining finds what scanning finds, overrides and all
-        let scanned: Vec<_> = rs.find(&text).iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect();
-        let (explained, _) = rs.scanner().explain(&[&text]);
-        let explained: Vec<_> = explained.hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect();
-        prop_assert_eq!(scanned, explained);
+        // explaining finds what scanning finds, overrides and all, in every
+        // kind of conversation
+        for audience in Audience::ALL {
+            let scanned: Vec<_> = rs.scanner().scan_for(&[&text], audience).hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect();
+            let (explained, _) = rs.scanner().explain_for(&[&text], audience);
+            let explained: Vec<_> = explained.hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect();
+            prop_assert_eq!(scanned, explained);
+        }
     }
 
     /// A term with some of its letters written as the symbols that stand
@@ -781,6 +785,7 @@ proptest! {
                     proptest::sample::select(vec![
                         "#! severity: ", "#! match: exact", "#! match: ", "#! pinyin: off",
                         "#! description: ", "high", "bogus", "!", "re:", "@cn_mobile", "@", " & ",
+                        "near:", "near:3 ", "near:0 ", "#! audience: external", "#! audience: ",
                         " ~ ", "&", "~", "(", ")", "[", "]", "*", "+", "?", "{9999}", "\\",
                         "(?-i:", "内幕", "二二", "的的", "ａ", "A", "x", " ", "\t", "\u{200B}",
                         "😀", "#", "內", "卐",
