@@ -302,7 +302,7 @@ mod tests {
             ("h.txt".into(), "#! homophones: on\n做飞单\n".into()),
             (
                 "a.txt".into(),
-                "老鼠仓\nshit\nconfidential\nproject falcon\nassert\n二二\n".into(),
+                "老鼠仓\nshit\nconfidential\nproject falcon\nassert\n二二\n草泥马\n".into(),
             ),
             (
                 "b.txt".into(),
@@ -348,6 +348,8 @@ mod tests {
             ("shít", "shit", vec![Accents]),
             ("s\u{0336}hit", "shit", vec![Accents]),
             ("сonfidential", "confidential", vec![LookAlikes]),
+            ("草泥⻢", "草泥马", vec![LookAlikes]),
+            ("草泥马", "草泥马", vec![]),
             ("sh1t", "shit", vec![DigitsForLetters]),
             ("sh!t", "shit", vec![SymbolsForLetters]),
             ("$hit", "shit", vec![SymbolsForLetters]),

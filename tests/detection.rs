@@ -62,6 +62,18 @@ fn evasions_of_a_chinese_term() {
     }
 }
 
+/// Radical forms written for the characters they look like: the CJK
+/// Radicals Supplement (`⻢`, `⻓`, `⻔`) and Kangxi radicals (`⼈`).
+#[test]
+fn radicals_written_for_characters() {
+    let rs = ruleset(&[("a.txt", "草泥马\n长线内幕\n人民币\n")]);
+    assert_eq!(hits(&rs, "你个草泥⻢")[0].2, "草泥⻢");
+    assert_eq!(terms(&rs, "⻓线内幕"), vec!["长线内幕"]);
+    assert_eq!(terms(&rs, "⼈⺠币"), vec!["人民币"]);
+    // a radical is a character: between a term's characters it breaks it
+    assert!(!fires(&rs, "长线⻔内幕"));
+}
+
 #[test]
 fn matched_is_the_whole_original_slice() {
     let rs = ruleset(&[("a.txt", "内幕消息\n")]);

@@ -11,7 +11,9 @@
 //! 3. case is folded and accents on Latin letters are stripped (`ú` -> `u`);
 //! 4. traditional Chinese characters become simplified (OpenCC's character table);
 //! 5. Latin look-alikes from other scripts become their Latin letter
-//!    (Unicode confusables: Cyrillic `с` -> `c`);
+//!    (Unicode confusables: Cyrillic `с` -> `c`), and CJK radical forms
+//!    the character they look like (`⻢` -> `马`; Kangxi radicals are
+//!    step 2's);
 //! 6. what remains is classified: letters and digits of any script are
 //!    *significant*; whitespace, punctuation, symbols and emoji are *noise*,
 //!    skipped between the characters of a term but a word boundary.
@@ -427,6 +429,20 @@ mod tests {
         assert_eq!(f("内\u{3000}幕"), "内幕");
         let t = fold("内\u{3000}幕");
         assert!(t.chars()[1].after_noise);
+    }
+
+    /// Radical forms written for the characters they look like fold to
+    /// them, and on to simplified (`⻱` is the traditional turtle); a
+    /// radical that looks like no character stays noise.
+    #[test]
+    fn radicals_that_look_like_characters() {
+        assert_eq!(f("草泥⻢"), "草泥马");
+        assert_eq!(f("⻓城⻔口"), "长城门口");
+        assert_eq!(f("⼈⺠币"), "人民币");
+        assert_eq!(f("⻱"), "龟");
+        assert_eq!(f("内\u{2E80}幕"), "内幕");
+        // (Unicode's confusables read `⻑` as four Hangul letters: no character)
+        assert_eq!(f("内\u{2ED1}幕"), "内幕");
     }
 
     #[test]

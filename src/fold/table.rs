@@ -331,6 +331,30 @@ fn strip_accent(c: char) -> char {
     }
 }
 
+/// The CJK Radicals Supplement block: radical forms that look like whole
+/// characters (`⻢`, `⻓`, `⻔`), which people write for them and PDF text
+/// extraction gives for them. (Kangxi radicals, `⼈`, are NFKC's.)
+fn is_radical(c: char) -> bool {
+    ('\u{2E80}'..='\u{2EFF}').contains(&c)
+}
+
+/// A radical as the ideograph it looks like, where Unicode's confusables
+/// (UTS #39) give one (`⻢` -> `马`, `⺠` -> `民`, `⻱` -> `龜`, which
+/// simplifies on): left as it is otherwise (a symbol, so noise).
+fn radical_as_ideograph(c: char) -> char {
+    if !is_radical(c) {
+        return c;
+    }
+    let mut buf = [0; 4];
+    let mut sk = unicode_security::skeleton(c.encode_utf8(&mut buf));
+    match (sk.next(), sk.next()) {
+        (Some(d), None) if matches!(d as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0x20000..=0x3FFFF) => {
+            d
+        }
+        _ => c,
+    }
+}
+
 /// Latin look-alikes from other scripts (Unicode confusables, UTS #39), limited
 /// to letters before the CJK blocks so Chinese text is never touched.
 fn unconfuse(c: char) -> char {
@@ -398,6 +422,8 @@ fn compute_with_steps(c: char) -> (Computed, FoldSteps) {
         if is_invisible(d) {
             continue;
         }
+        let d = radical_as_ideograph(d);
+        steps.lookalike |= d != c && is_radical(c);
         for l in d.to_lowercase() {
             // (modifier small capitals decompose to small capitals: `ᶫ` -> `ʟ`)
             let small_capital = styled_letter(l);
