@@ -38,18 +38,22 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     wordwarden::fold::warm_up();
     let texts = Gen::new(42).corpus(if quick { 1 << 20 } else { 8 << 20 });
-    let records: Vec<String> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            serde_json::json!({
-                "msgid": format!("{}_{}", 7447085704110748058u64 + i as u64, 1732500000 + i),
-                "action": "send", "from": "zhangwei", "tolist": ["lina"], "roomid": "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA",
-                "msgtime": 1732500000000u64 + i as u64, "msgtype": "text", "text": {"content": t}
+    // the texts as WeCom text records from zhangwei to `tolist`
+    let records_to = |tolist: &[String]| -> Vec<String> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                serde_json::json!({
+                    "msgid": format!("{}_{}", 7447085704110748058u64 + i as u64, 1732500000 + i),
+                    "action": "send", "from": "zhangwei", "tolist": tolist, "roomid": "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA",
+                    "msgtime": 1732500000000u64 + i as u64, "msgtype": "text", "text": {"content": t}
+                })
+                .to_string()
             })
-            .to_string()
-        })
-        .collect();
+            .collect()
+    };
+    let records = records_to(&["lina".to_string()]);
     let plain_json: Vec<String> = texts
         .iter()
         .enumerate()
@@ -129,18 +133,7 @@ fn main() {
 
     // the audience: read from every record's ids when some list depends on it
     let tolist: Vec<String> = (0..20).map(|i| format!("colleague{i:02}")).collect();
-    let group_records: Vec<String> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            serde_json::json!({
-                "msgid": format!("{}_{}", 7447085704110748058u64 + i as u64, 1732500000 + i),
-                "action": "send", "from": "zhangwei", "tolist": tolist, "roomid": "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA",
-                "msgtime": 1732500000000u64 + i as u64, "msgtype": "text", "text": {"content": t}
-            })
-            .to_string()
-        })
-        .collect();
+    let group_records = records_to(&tolist);
     let directive = "#! audience: external\n";
     let sources = bundled_sources();
     let unscoped_sources: Vec<(String, Vec<u8>)> = sources

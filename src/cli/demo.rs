@@ -193,6 +193,16 @@ fn read_topic(brokers: &str, topic: &str) -> anyhow::Result<Vec<(Vec<u8>, String
     Ok(out)
 }
 
+/// How often each name occurs, in name order: `a=2, b=1`.
+fn tally<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in names {
+        *counts.entry(name).or_default() += 1;
+    }
+    let parts: Vec<String> = counts.iter().map(|(n, c)| format!("{n}={c}")).collect();
+    parts.join(", ")
+}
+
 /// One category's line of the summary.
 struct CategorySummary {
     hits: usize,
@@ -222,20 +232,12 @@ fn print_summary(
         textless,
         dead.len()
     );
-    let mut by_audience: BTreeMap<&str, usize> = BTreeMap::new();
-    for a in alerts {
-        *by_audience.entry(a.audience.name()).or_default() += 1;
-    }
-    let parts: Vec<String> = by_audience
-        .iter()
-        .map(|(a, n)| format!("{a}={n}"))
-        .collect();
     println!(
         "alerts by audience (external: someone outside the company in the conversation): {}",
-        parts.join(", ")
+        tally(alerts.iter().map(|a| a.audience.name()))
     );
     let mut by_category: BTreeMap<&str, CategorySummary> = BTreeMap::new();
-    let mut evasions_caught: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut evasions_caught: Vec<&str> = Vec::new();
     for a in alerts {
         for h in &a.hits {
             let c = by_category
@@ -257,9 +259,7 @@ fn print_summary(
                 ),
             };
             c.examples.push((!h.evasions.is_empty(), example));
-            for e in &h.evasions {
-                *evasions_caught.entry(e.name()).or_default() += 1;
-            }
+            evasions_caught.extend(h.evasions.iter().map(|e| e.name()));
         }
     }
     println!("\nhits by category (evasions caught first):");
@@ -272,22 +272,16 @@ fn print_summary(
         }
     }
     if !evasions_caught.is_empty() {
-        let parts: Vec<String> = evasions_caught
-            .iter()
-            .map(|(e, n)| format!("{e}={n}"))
-            .collect();
         println!(
             "\nevasions caught (hits written unlike their rule): {}",
-            parts.join(", ")
+            tally(evasions_caught.into_iter())
         );
     }
     if !dead.is_empty() {
-        let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, r) in dead {
-            *reasons.entry(r.as_str()).or_default() += 1;
-        }
-        let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{r}={n}")).collect();
-        println!("\ndead letters by reason: {}", parts.join(", "));
+        println!(
+            "\ndead letters by reason: {}",
+            tally(dead.iter().map(|(_, r)| r.as_str()))
+        );
     }
     if let Some(a) = alerts.first() {
         println!("\none alert as published to the alert topic:");
