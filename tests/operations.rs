@@ -521,6 +521,30 @@ fn a_broker_outage_does_not_flood_the_log() {
     assert!(!logs.contains('\x1b'), "{logs}");
 }
 
+/// A list for conversations with outsiders on input that names no one
+/// watches every message: the engine says so when it loads such lists, and
+/// only then.
+#[test]
+fn lists_for_outsiders_on_input_that_names_no_one_are_pointed_out() {
+    let closed = format!("127.0.0.1:{}", free_port());
+    let lists = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lists.path().join("leak.txt"),
+        "#! audience: external\n客户名单\n",
+    )
+    .unwrap();
+    let says = "this input format names no sender or recipient";
+    for (format, warned) in [("text", true), ("json", true), ("wecom", false)] {
+        let env = [("WORDWARDEN_INPUT_FORMAT", format)];
+        let engine = EngineProcess::start(&closed, "g-aud", "aud", lists.path(), &env);
+        std::thread::sleep(Duration::from_secs(2));
+        let logs = engine.logs();
+        let (code, _, _) = engine.terminate();
+        assert_eq!(code, Some(0), "{logs}");
+        assert_eq!(logs.contains(says), warned, "{format}:\n{logs}");
+    }
+}
+
 /// SIGTERM is honoured while an exactly-once engine waits for its
 /// transaction coordinator (here: forever, the brokers are down). It waited
 /// out the 30 s init and then exited with an error.

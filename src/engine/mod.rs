@@ -126,6 +126,9 @@ pub struct Shared {
     /// Messages processed (all outcomes), for tests and the demo.
     pub processed: AtomicI64,
     unknown_types_logged: Mutex<HashSet<String>>,
+    /// The input format names no sender or recipient (text, json): lists
+    /// with `#! audience: external` watch every message.
+    names_no_one: bool,
 }
 
 /// Hands memory freed by a ruleset compile or drop back to the OS. The
@@ -228,6 +231,7 @@ impl Shared {
             consumers_up: Mutex::new(0),
             processed: AtomicI64::new(0),
             unknown_types_logged: Mutex::new(HashSet::new()),
+            names_no_one: config.input_format != "wecom",
         };
         shared.record_loaded();
         Ok(Arc::new(shared))
@@ -236,6 +240,14 @@ impl Shared {
     /// Updates metrics and status after a successful (re)load.
     pub fn record_loaded(&self) {
         let rs = self.ruleset.load();
+        if self.names_no_one && rs.is_scoped() {
+            tracing::warn!(
+                version = %rs.version(),
+                "some lists watch only conversations with someone outside the company \
+                 (`#! audience: external`), but this input format names no sender or \
+                 recipient: they watch every message"
+            );
+        }
         self.metrics.set_ruleset(&rs);
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         status.version = rs.version().to_string();
