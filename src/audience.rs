@@ -73,11 +73,6 @@ impl Audience {
         }
         audience
     }
-
-    /// Joins the audiences of two parts of one message's ids.
-    pub(crate) fn and(self, other: Audience) -> Audience {
-        self.max(other)
-    }
 }
 
 impl std::str::FromStr for Audience {
@@ -185,11 +180,11 @@ mod tests {
         assert_eq!(Audience::of_ids(["lina", ext, "wang"]), Audience::External);
         assert_eq!(Audience::of_ids([ext]), Audience::External);
         assert_eq!(
-            Audience::Internal.and(Audience::External),
+            Audience::Internal.max(Audience::External),
             Audience::External
         );
         assert_eq!(
-            Audience::Unknown.and(Audience::Internal),
+            Audience::Unknown.max(Audience::Internal),
             Audience::Internal
         );
     }

@@ -231,7 +231,7 @@ impl Shared {
             consumers_up: Mutex::new(0),
             processed: AtomicI64::new(0),
             unknown_types_logged: Mutex::new(HashSet::new()),
-            names_no_one: config.input_format != "wecom",
+            names_no_one: !matches!(config.format(), crate::envelope::InputFormat::Wecom(_)),
         };
         shared.record_loaded();
         Ok(Arc::new(shared))

@@ -186,15 +186,17 @@ impl<'a> Source<'a> {
     /// assert_eq!(msg.source.audience(), Audience::External);
     /// ```
     pub fn audience(&self) -> Audience {
+        // the sender's and the recipients' audiences join by `Audience`'s
+        // order: an external contact anywhere makes the message external
         let mut audience = Audience::Unknown;
         for key in AUDIENCE_KEYS {
             if let Some(v) = self.map.get(key) {
-                audience = audience.and(value_audience(v));
+                audience = audience.max(value_audience(v));
             }
         }
         for (key, pending) in &self.pending {
             if AUDIENCE_KEYS.contains(key) {
-                audience = audience.and(match pending {
+                audience = audience.max(match pending {
                     Pending::Str(s) => Audience::of_ids([s.as_ref()]),
                     Pending::Json(raw) => raw_audience(raw.get()),
                 });
