@@ -43,6 +43,7 @@ use rdkafka::message::{Message, Timestamp};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
+use wordwarden::audience::Audience;
 use wordwarden::engine::{self, Config, Shared};
 
 /// The binary's allocator, so the bench measures what ships.
@@ -528,7 +529,17 @@ async fn engine_rate(config: &Config, n: i64) -> (Window, u64) {
     engine::run(config.clone(), shared.clone(), done)
         .await
         .expect("engine");
-    let alerts = shared.metrics.alerts.with_label_values(&["medium"]).get();
+    // every audience: the bench's text input names no one (unknown)
+    let alerts = Audience::ALL
+        .iter()
+        .map(|a| {
+            shared
+                .metrics
+                .alerts
+                .with_label_values(&["medium", a.name()])
+                .get()
+        })
+        .sum();
     (rx.await.unwrap_or_default(), alerts)
 }
 
