@@ -132,7 +132,13 @@ impl Judge {
         // (`#! audience: external`) among colleagues has the message scanned
         // again for them: rare, and the scan decides which hits the
         // per-message limit keeps.
-        let audience = msg.source.audience();
+        let (audience, participants) = match self.format.participants() {
+            Some(p) => {
+                let found = p.read(bytes);
+                (found.audience, found.into_source())
+            }
+            None => (msg.source.audience(), Map::new()),
+        };
         if findings
             .hits
             .iter()
@@ -144,7 +150,7 @@ impl Judge {
         if findings.hits.is_empty() {
             return judgement;
         }
-        for (k, v) in msg.source.into_map() {
+        for (k, v) in msg.source.into_map().into_iter().chain(participants) {
             source.entry(k).or_insert(v);
         }
         if let Some(p) = &self.pseudonymizer {
@@ -272,5 +278,108 @@ mod tests {
         assert_eq!(a.audience, Audience::Unknown);
         let json = serde_json::to_value(&a).expect("serializes");
         assert!(json.get("audience").is_none(), "{json}");
+    }
+
+    /// JSON input told where its people are judges them by the company's
+    /// domains: the scoped list fires only where an outsider takes part, and
+    /// the alert carries the ids as WeCom alerts do (pseudonymized when on).
+    #[test]
+    fn json_participants_by_the_companys_domains() {
+        use crate::audience::InternalDomains;
+        use crate::envelope::Participants;
+        let lists = WordListSet::from_sources(vec![
+            (
+                "leak.txt".into(),
+                "#! audience: external
+客户名单
+"
+                .into(),
+            ),
+            (
+                "any.txt".into(),
+                "内幕消息
+"
+                .into(),
+            ),
+        ]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let format = InputFormat::json_with_participants(
+            "/body/text",
+            Participants {
+                from: "/sender/address".into(),
+                to: "/to".into(),
+                internal_domains: InternalDomains::new(["example.com"]).expect("domain"),
+            },
+        );
+        assert!(format.names_people());
+        let judge = Judge::new(format.clone());
+        let mut scanner = rs.scanner();
+        let mut judge_json = |judge: &Judge, msg: Value| {
+            let j = judge.judge(
+                &rs,
+                &mut scanner,
+                msg.to_string().as_bytes(),
+                Map::new(),
+                "x",
+            );
+            j.alert.map(|a| {
+                let terms: Vec<String> = a.hits.iter().map(|h| h.term.clone()).collect();
+                (a.audience, terms, a.source)
+            })
+        };
+        let msg = |to: Value, text: &str| {
+            serde_json::json!({"id": 7, "sender": {"address": "li.na@example.com"}, "to": to,
+                "body": {"text": text}})
+        };
+        let (audience, terms, source) = judge_json(
+            &judge,
+            msg(
+                serde_json::json!(["wang@sh.example.com", "buyer@gmail.com"]),
+                "客户名单",
+            ),
+        )
+        .expect("alerts");
+        assert_eq!(
+            (audience, terms),
+            (Audience::External, vec!["客户名单".to_string()])
+        );
+        assert_eq!(source["from"], "li.na@example.com");
+        assert_eq!(
+            source["tolist"],
+            serde_json::json!(["wang@sh.example.com", "buyer@gmail.com"])
+        );
+        assert_eq!(source["id"], 7);
+        // one recipient as a string
+        let (audience, ..) =
+            judge_json(&judge, msg(Value::from("buyer@gmail.com"), "客户名单")).expect("alerts");
+        assert_eq!(audience, Audience::External);
+        // among colleagues the scoped list is silent, the others are not
+        let colleagues = serde_json::json!(["wang@example.com", "U024BE7LH"]);
+        assert!(judge_json(&judge, msg(colleagues.clone(), "客户名单")).is_none());
+        let (audience, terms, _) =
+            judge_json(&judge, msg(colleagues, "客户名单有内幕消息")).expect("alerts");
+        assert_eq!(
+            (audience, terms),
+            (Audience::Internal, vec!["内幕消息".to_string()])
+        );
+        // no one where the pointers lead: unknown, watched
+        let (audience, _, source) = judge_json(
+            &judge,
+            serde_json::json!({"sender": {"address": 5}, "body": {"text": "客户名单"}}),
+        )
+        .expect("alerts");
+        assert_eq!(audience, Audience::Unknown);
+        assert!(source.get("from").is_none() && source.get("tolist").is_none());
+        // pseudonyms replace the ids, the audience was told before
+        let key = b"a key of at least 16 bytes".as_slice();
+        let hidden = Judge::new(format).pseudonymize(Some(Pseudonymizer::new(key).expect("key")));
+        let (audience, _, source) = judge_json(
+            &hidden,
+            msg(serde_json::json!(["buyer@gmail.com"]), "客户名单"),
+        )
+        .expect("alerts");
+        assert_eq!(audience, Audience::External);
+        assert_ne!(source["from"], "li.na@example.com");
+        assert_ne!(source["tolist"][0], "buyer@gmail.com");
     }
 }

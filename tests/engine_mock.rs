@@ -353,6 +353,84 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     );
 }
 
+/// JSON input told where its people are: the bundled list for what must
+/// not leave the company fires where an outside address takes part, is
+/// silent among colleagues, and watches messages that name no one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_messages_alert_by_the_companys_domains() {
+    let mock = mock_with_topics("in9", 1);
+    let brokers = mock.bootstrap_servers();
+    let mut cfg = config(&brokers, "g9", "in9", &wordlists());
+    cfg.input_format = "json".into();
+    cfg.json_pointer = "/body".into();
+    cfg.json_from_pointer = "/from/email".into();
+    cfg.json_to_pointer = "/to".into();
+    cfg.internal_domains = vec!["example.com".into()];
+    let msg = |id: usize, to: serde_json::Value, body: &str| {
+        serde_json::json!({"id": format!("m{id}"), "from": {"email": "li.na@example.com"},
+            "to": to, "body": body})
+        .to_string()
+    };
+    let outside = serde_json::json!(["wang@example.com", "buyer@gmail.com"]);
+    let colleagues = serde_json::json!(["wang@example.com", "zhao@sh.example.com"]);
+    let lines = vec![
+        msg(1, outside.clone(), "把客户名单发你了"),
+        msg(2, colleagues.clone(), "把客户名单发你了"),
+        msg(3, colleagues, "有内幕消息"),
+        // (a sender alone among colleagues is a conversation among them)
+        msg(4, serde_json::Value::Null, "把客户名单发你了"),
+        serde_json::json!({"id": "m5", "body": "把客户名单发你了"}).to_string(),
+        msg(6, outside, "今天开会"),
+    ];
+    let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce_texts(&brokers, "in9", &lines, 1).await;
+    engine
+        .wait_processed(lines.len() as i64, Duration::from_secs(60))
+        .await;
+    let metrics = engine.shared.metrics.render();
+    engine.stop().await;
+    let alerts: Vec<serde_json::Value> = read_topic(&brokers, "in9.alerts", false, IDLE)
+        .iter()
+        .map(|r| r.json())
+        .collect();
+    let seen: Vec<(String, String, String)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a["source"]["id"].as_str().unwrap_or_default().to_string(),
+                a["audience"].as_str().unwrap_or("-").to_string(),
+                a["hits"][0]["category"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let want = |id: &str, audience: &str, category: &str| {
+        (id.to_string(), audience.to_string(), category.to_string())
+    };
+    assert_eq!(
+        seen,
+        vec![
+            want("m1", "external", "secrets/sent-outside"),
+            want("m3", "internal", "finance/insider"),
+            want("m5", "-", "secrets/sent-outside"),
+        ]
+    );
+    assert_eq!(alerts[0]["source"]["from"], "li.na@example.com");
+    assert_eq!(alerts[0]["source"]["tolist"][1], "buyer@gmail.com");
+    assert!(alerts[2]["source"].get("tolist").is_none());
+    for (audience, severity) in [
+        ("external", "high"),
+        ("internal", "critical"),
+        ("unknown", "high"),
+    ] {
+        let line = format!("audience=\"{audience}\",severity=\"{severity}\"}} 1\n");
+        assert!(metrics.contains(&line), "{line} in\n{metrics}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regex_subscription_reads_every_matching_topic() {
     let mock = MockCluster::new(1).expect("mock cluster");

@@ -108,6 +108,70 @@ fn scan_reports_bad_lines_and_goes_on() {
     );
 }
 
+/// `scan` of JSON told where its people are: the list for what must not
+/// leave the company fires for an outside address only, alerts say so; a
+/// flag that does not fit the format is refused before anything is read.
+#[test]
+fn scan_json_says_who_a_message_went_between() {
+    let lines = concat!(
+        r#"{"from":"li@example.com","to":["buyer@gmail.com"],"text":"发你客户名单"}"#,
+        "\n",
+        r#"{"from":"li@example.com","to":["wang@sh.example.com"],"text":"发你客户名单"}"#,
+        "\n",
+        r#"{"text":"发你客户名单"}"#,
+        "\n",
+    );
+    let flags = [
+        "scan",
+        "--wordlists",
+        &bundled(),
+        "--input-format",
+        "json",
+        "--json-from-pointer",
+        "/from",
+        "--json-to-pointer",
+        "/to",
+        "--internal-domain",
+        "example.com",
+    ];
+    let o = ww_in(&flags, lines);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let alerts: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let said: Vec<(u64, Option<&str>)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a["source"]["line"].as_u64().unwrap(),
+                a["audience"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(said, vec![(1, Some("external")), (3, None)]);
+    assert_eq!(alerts[0]["source"]["tolist"][0], "buyer@gmail.com");
+    let o = ww_in(&flags[..9], lines);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(
+        out(&o).lines().count(),
+        3,
+        "without internal domains every address is outside"
+    );
+    let o = ww_in(
+        &[
+            "scan",
+            "--wordlists",
+            &bundled(),
+            "--json-to-pointer",
+            "/to",
+        ],
+        lines,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("for `json` input"), "{}", err(&o));
+}
+
 /// Personal data is masked wherever an alert quotes the message, whether or
 /// not the lists enable its detector; `--no-mask` quotes it as written.
 #[test]

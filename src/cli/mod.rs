@@ -91,22 +91,47 @@ pub struct FormatArgs {
     /// JSON pointer of the text for --input-format json.
     #[arg(long, default_value = "/text")]
     pub json_pointer: String,
+    /// JSON pointer of the sender's id for --input-format json: with
+    /// --json-to-pointer and --internal-domain, alerts say whether the
+    /// message went outside the company.
+    #[arg(long, default_value = "")]
+    pub json_from_pointer: String,
+    /// JSON pointer of the recipients' ids (an array, or one string) for
+    /// --input-format json.
+    #[arg(long, default_value = "")]
+    pub json_to_pointer: String,
+    /// A domain of the company's (repeatable): addresses there are
+    /// colleagues', at any other domain outsiders'.
+    #[arg(long = "internal-domain")]
+    pub internal_domains: Vec<String>,
     /// JSON pointer of the WeCom record inside a wrapper object (empty: whole message).
     #[arg(long, default_value = "")]
     pub record_pointer: String,
 }
 
 impl FormatArgs {
-    pub fn format(&self) -> wordwarden::envelope::InputFormat {
-        use wordwarden::envelope::{InputFormat, WecomOptions};
-        match self.input_format.as_str() {
-            "json" => InputFormat::json(&self.json_pointer),
-            "wecom" => InputFormat::Wecom(WecomOptions {
-                record_pointer: self.record_pointer.clone(),
-                ..Default::default()
-            }),
-            _ => InputFormat::Text,
+    /// The format, with the same checks as the engine's configuration.
+    pub fn format(&self) -> anyhow::Result<wordwarden::envelope::InputFormat> {
+        let config = wordwarden::engine::Config {
+            input_format: self.input_format.clone(),
+            json_pointer: self.json_pointer.clone(),
+            json_from_pointer: self.json_from_pointer.clone(),
+            json_to_pointer: self.json_to_pointer.clone(),
+            internal_domains: self.internal_domains.clone(),
+            record_pointer: self.record_pointer.clone(),
+            ..Default::default()
+        };
+        let format = config.format()?;
+        if format
+            .participants()
+            .is_some_and(|p| p.internal_domains.is_empty())
+        {
+            eprintln!(
+                "warning: no --internal-domain: every address with a domain counts as \
+                 someone outside the company"
+            );
         }
+        Ok(format)
     }
 }
 

@@ -39,7 +39,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ruleset = load_ruleset(&args.wordlists)?;
-    let judge = Judge::new(args.format.format())
+    let judge = Judge::new(args.format.format()?)
         .alerts(
             AlertBuilder::new()
                 .context_chars(args.context)

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::envelope::{InputFormat, WecomOptions};
+use crate::audience::InternalDomains;
+use crate::envelope::{InputFormat, Participants, WecomOptions};
 
 /// Delivery guarantee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -45,6 +46,14 @@ pub struct Config {
     pub input_format: String,
     /// JSON pointer of the text for `json` input.
     pub json_pointer: String,
+    /// JSON pointer of the sender's id for `json` input (empty: none).
+    pub json_from_pointer: String,
+    /// JSON pointer of the recipients' ids (an array, or one string) for
+    /// `json` input (empty: none).
+    pub json_to_pointer: String,
+    /// The company's domains, which tell colleagues' addresses from
+    /// outsiders' in `json` input's sender and recipients.
+    pub internal_domains: Vec<String>,
     /// JSON pointer of the WeCom record inside a wrapper (empty: whole message).
     pub record_pointer: String,
     /// Deepest nesting of forwarded WeCom chat records.
@@ -121,6 +130,9 @@ impl Default for Config {
             wordlists: PathBuf::from("wordlists"),
             input_format: "wecom".into(),
             json_pointer: "/text".into(),
+            json_from_pointer: String::new(),
+            json_to_pointer: String::new(),
+            internal_domains: Vec::new(),
             record_pointer: String::new(),
             max_depth: 8,
             max_message_bytes: 1 << 20,
@@ -164,7 +176,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-const LIST_KEYS: &[&str] = &["input_topics", "full_text_categories"];
+const LIST_KEYS: &[&str] = &["input_topics", "full_text_categories", "internal_domains"];
 
 impl Config {
     /// Reads a TOML file (or defaults when `path` is `None`), then applies the
@@ -248,6 +260,7 @@ impl Config {
             return Err(ConfigError::Invalid("input_topics is empty".into()));
         }
         InputFormat::parse(&self.input_format).map_err(ConfigError::Invalid)?;
+        self.participants()?;
         if self.alert_topic.is_empty() || self.dlq_topic.is_empty() {
             return Err(ConfigError::Invalid(
                 "alert_topic and dlq_topic must be set".into(),
@@ -278,16 +291,65 @@ impl Config {
         Ok(())
     }
 
-    /// The input format with its options.
-    pub fn format(&self) -> InputFormat {
-        match self.input_format.as_str() {
-            "json" => InputFormat::json(&self.json_pointer),
+    /// Where `json` input names its sender and recipients, when configured.
+    /// An error for participants of another format, or a bad domain.
+    fn participants(&self) -> Result<Option<Participants>, ConfigError> {
+        let told = !self.json_from_pointer.is_empty() || !self.json_to_pointer.is_empty();
+        if !told {
+            if !self.internal_domains.is_empty() && self.input_format == "json" {
+                return Err(ConfigError::Invalid(
+                    "internal_domains is set but neither json_from_pointer nor \
+                     json_to_pointer says where a message names its people"
+                        .into(),
+                ));
+            }
+            return Ok(None);
+        }
+        if self.input_format != "json" {
+            return Err(ConfigError::Invalid(format!(
+                "json_from_pointer and json_to_pointer are for `json` input, not {:?}{}",
+                self.input_format,
+                if self.input_format == "wecom" {
+                    " (WeCom records name their people themselves)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        for (key, pointer) in [
+            ("json_from_pointer", &self.json_from_pointer),
+            ("json_to_pointer", &self.json_to_pointer),
+        ] {
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} {pointer:?} is not a JSON pointer (one starts with `/`)"
+                )));
+            }
+        }
+        let internal_domains = InternalDomains::new(&self.internal_domains)
+            .map_err(|e| ConfigError::Invalid(format!("internal_domains: {e}")))?;
+        Ok(Some(Participants {
+            from: self.json_from_pointer.clone(),
+            to: self.json_to_pointer.clone(),
+            internal_domains,
+        }))
+    }
+
+    /// The input format with its options; an error where they do not fit
+    /// together (participants of a format other than `json`, a bad domain).
+    pub fn format(&self) -> Result<InputFormat, ConfigError> {
+        let participants = self.participants()?;
+        Ok(match self.input_format.as_str() {
+            "json" => match participants {
+                Some(p) => InputFormat::json_with_participants(&self.json_pointer, p),
+                None => InputFormat::json(&self.json_pointer),
+            },
             "wecom" => InputFormat::Wecom(WecomOptions {
                 record_pointer: self.record_pointer.clone(),
                 max_depth: self.max_depth,
             }),
             _ => InputFormat::Text,
-        }
+        })
     }
 
     /// The pseudonymizer, when `pseudonymize_ids` is on: key from
@@ -399,6 +461,62 @@ mod tests {
             e.contains("`max_in_flight`") && e.contains("environment"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn json_participants_are_configured_together() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("WORDWARDEN_INPUT_FORMAT", "json"),
+                ("WORDWARDEN_JSON_FROM_POINTER", "/sender/email"),
+                ("WORDWARDEN_JSON_TO_POINTER", "/to"),
+                ("WORDWARDEN_INTERNAL_DOMAINS", "example.com, @Example.CN"),
+            ]),
+        )
+        .unwrap();
+        let format = c.format().unwrap();
+        let p = format.participants().expect("participants");
+        assert_eq!((p.from.as_str(), p.to.as_str()), ("/sender/email", "/to"));
+        assert!(p.internal_domains.is_internal("li@mail.example.cn"));
+        assert!(!p.internal_domains.is_internal("li@gmail.com"));
+        assert!(format.names_people());
+        let untold = Config {
+            input_format: "json".into(),
+            ..Config::default()
+        };
+        assert!(!untold.format().unwrap().names_people());
+        for (pairs, says) in [
+            (
+                vec![("WORDWARDEN_JSON_FROM_POINTER", "/from")],
+                "for `json` input, not \"wecom\" (WeCom records",
+            ),
+            (
+                vec![
+                    ("WORDWARDEN_INPUT_FORMAT", "json"),
+                    ("WORDWARDEN_JSON_TO_POINTER", "to"),
+                ],
+                "json_to_pointer \"to\" is not a JSON pointer",
+            ),
+            (
+                vec![
+                    ("WORDWARDEN_INPUT_FORMAT", "json"),
+                    ("WORDWARDEN_JSON_TO_POINTER", "/to"),
+                    ("WORDWARDEN_INTERNAL_DOMAINS", "example.com,*.corp"),
+                ],
+                "internal_domains: \"*.corp\" is not a domain",
+            ),
+            (
+                vec![
+                    ("WORDWARDEN_INPUT_FORMAT", "json"),
+                    ("WORDWARDEN_INTERNAL_DOMAINS", "example.com"),
+                ],
+                "neither json_from_pointer nor json_to_pointer",
+            ),
+        ] {
+            let e = Config::load(None, env(&pairs)).unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
     }
 
     #[test]

@@ -126,8 +126,9 @@ pub struct Shared {
     /// Messages processed (all outcomes), for tests and the demo.
     pub processed: AtomicI64,
     unknown_types_logged: Mutex<HashSet<String>>,
-    /// The input format names no sender or recipient (text, json): lists
-    /// with `#! audience: external` watch every message.
+    /// The input format names no sender or recipient (text, json without
+    /// `json_from_pointer`/`json_to_pointer`): lists with
+    /// `#! audience: external` watch every message.
     names_no_one: bool,
 }
 
@@ -219,6 +220,16 @@ impl Shared {
         let builder = RulesetBuilder::new().max_hits(config.max_hits);
         let lists = WordListSet::load_dir(&config.wordlists).map_err(RulesetError::from)?;
         let ruleset = compile(&builder, lists)?;
+        let format = config.format()?;
+        if format
+            .participants()
+            .is_some_and(|p| p.internal_domains.is_empty())
+        {
+            tracing::warn!(
+                "json_from_pointer/json_to_pointer are set without internal_domains: \
+                 every address with a domain counts as someone outside the company"
+            );
+        }
         let shared = Shared {
             ruleset: ArcSwap::from_pointee(ruleset),
             reload_builder: builder.parallel(config.reload_parallel_compile),
@@ -231,7 +242,7 @@ impl Shared {
             consumers_up: Mutex::new(0),
             processed: AtomicI64::new(0),
             unknown_types_logged: Mutex::new(HashSet::new()),
-            names_no_one: !matches!(config.format(), crate::envelope::InputFormat::Wecom(_)),
+            names_no_one: !format.names_people(),
         };
         shared.record_loaded();
         Ok(Arc::new(shared))
@@ -245,7 +256,8 @@ impl Shared {
                 version = %rs.version(),
                 "some lists watch only conversations with someone outside the company \
                  (`#! audience: external`), but this input format names no sender or \
-                 recipient: they watch every message"
+                 recipient: they watch every message (for `json` input, set \
+                 json_from_pointer, json_to_pointer and internal_domains)"
             );
         }
         self.metrics.set_ruleset(&rs);
@@ -278,7 +290,7 @@ impl Shared {
 
 /// Builds the judge for a configuration.
 pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
-    Ok(Judge::new(config.format())
+    Ok(Judge::new(config.format()?)
         .pseudonymize(config.pseudonymizer()?)
         .alerts(
             AlertBuilder::new()

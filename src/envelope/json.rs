@@ -15,6 +15,10 @@
 //! passed over without recursion, so no depth overflows the stack; along the
 //! path serde_json's recursion limit holds.
 //!
+//! The sender and recipients ([`Participants`]) matter only for a message
+//! with hits, about one in a hundred: they are read then, from a parse of
+//! the whole message.
+//!
 //! Pointer semantics are RFC 6901 as `Value::pointer` reads them: `""` is the
 //! whole document, a pointer not starting with `/` finds nothing, `~1` and
 //! `~0` stand for `/` and `~`, an array index is decimal without a sign or a
@@ -27,6 +31,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde_json::value::RawValue;
 
 use super::{utf8, DecodeError, Message, Source, TextField};
+use crate::audience::{Audience, InternalDomains};
 
 /// The keys that name a message's id, in order of preference.
 const ID_KEYS: [&str; 3] = ["id", "msgid", "message_id"];
@@ -77,6 +82,87 @@ pub(super) fn decode<'a>(bytes: &'a [u8], pointer: &str) -> Result<Message<'a>, 
         id,
         ..Default::default()
     })
+}
+
+/// Where a `json` message names its sender and recipients, and which of
+/// their addresses are the company's: what tells a conversation among
+/// colleagues from one with someone outside (see [`crate::audience`]). Read
+/// only for a message with hits ([`Participants::read`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Participants {
+    /// RFC 6901 pointer of the sender's id, a string (empty: none).
+    pub from: String,
+    /// RFC 6901 pointer of the recipients' ids, an array of strings or one
+    /// string (empty: none).
+    pub to: String,
+    /// The company's domains.
+    pub internal_domains: InternalDomains,
+}
+
+/// The sender and recipients a `json` message names, and the audience they
+/// make ([`Participants::read`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Participation {
+    /// Who the message went between.
+    pub audience: Audience,
+    /// The sender's id.
+    pub from: Option<String>,
+    /// The recipients' ids.
+    pub tolist: Vec<String>,
+}
+
+impl Participation {
+    /// The ids as an alert's `source` carries them: `from` a string,
+    /// `tolist` an array (as in WeCom records, so pseudonymizing and `tail`
+    /// treat both formats alike).
+    pub fn into_source(self) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = serde_json::Map::new();
+        if let Some(from) = self.from {
+            map.insert("from".into(), from.into());
+        }
+        if !self.tolist.is_empty() {
+            map.insert("tolist".into(), self.tolist.into());
+        }
+        map
+    }
+}
+
+impl Participants {
+    /// Reads the sender and the recipients of `bytes`, a `json` message,
+    /// and judges them by [`Participants::internal_domains`]. Parses the
+    /// whole message, so it is asked only of messages with hits. Where the
+    /// message does not hold a string there (or is not JSON), no one is
+    /// named: an audience of no one is unknown.
+    pub fn read(&self, bytes: &[u8]) -> Participation {
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+            return Participation::default();
+        };
+        let at = |pointer: &str| {
+            (!pointer.is_empty())
+                .then(|| doc.pointer(pointer))
+                .flatten()
+        };
+        let from = at(&self.from)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        let tolist = match at(&self.to) {
+            Some(serde_json::Value::String(id)) => vec![id.clone()],
+            Some(serde_json::Value::Array(ids)) => ids
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let audience = self
+            .internal_domains
+            .audience_of(from.iter().chain(&tolist).map(String::as_str));
+        Participation {
+            audience,
+            from,
+            tolist,
+        }
+    }
 }
 
 /// An id as text: a string's content, any other value as compact JSON (as
@@ -400,6 +486,43 @@ mod tests {
             }
         }
         Ok((text, id, Value::Object(source)))
+    }
+
+    #[test]
+    fn participants_are_read_where_the_pointers_lead() {
+        let p = Participants {
+            from: "/from/email".into(),
+            to: "/to".into(),
+            internal_domains: InternalDomains::new(["example.com"]).unwrap(),
+        };
+        let read = |msg: &str| p.read(msg.as_bytes());
+        let found = read(
+            r#"{"from":{"email":"li@example.com"},"to":["wang@example.com",3,null,"x\u0040gmail.com"]}"#,
+        );
+        assert_eq!(found.from.as_deref(), Some("li@example.com"));
+        // (escapes are read, what is not a string is passed over)
+        assert_eq!(found.tolist, ["wang@example.com", "x@gmail.com"]);
+        assert_eq!(found.audience, Audience::External);
+        let found = read(r#"{"from":{"email":"li@example.com"},"to":"wang@example.com"}"#);
+        assert_eq!(found.tolist, ["wang@example.com"]);
+        assert_eq!(found.audience, Audience::Internal);
+        for nobody in [
+            r#"{"from":{"email":5},"to":{"a":"b@gmail.com"}}"#,
+            r#"{"text":"hi"}"#,
+            r#"{"from":"li@example.com"}"#,
+            "not json",
+            "[1,2]",
+        ] {
+            assert_eq!(read(nobody), Participation::default(), "{nobody}");
+        }
+        let source = read(r#"{"from":{"email":"li@example.com"},"to":[]}"#).into_source();
+        assert_eq!(
+            Value::Object(source),
+            serde_json::json!({"from": "li@example.com"})
+        );
+        // empty pointers name no one
+        let none = Participants::default();
+        assert_eq!(none.read(br#"{"from":"a@b.c"}"#), Participation::default());
     }
 
     fn by_pass(bytes: &[u8], pointer: &str) -> Result<(String, Option<String>, Value), String> {

@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use crate::audience::Audience;
+pub use json::{Participants, Participation};
 pub use wecom::{WecomOptions, TEXTLESS_MSGTYPES};
 
 /// How message bytes are read.
@@ -31,6 +32,9 @@ pub enum InputFormat {
     Json {
         /// RFC 6901 pointer of the text (default `/text`).
         pointer: String,
+        /// Where the message names its sender and recipients; `None`: its
+        /// audience is unknown.
+        participants: Option<Participants>,
     },
     /// A WeChat Work (WeCom) chat-archive record; every text-bearing field of
     /// every message type is scanned.
@@ -42,7 +46,51 @@ impl InputFormat {
     pub fn json(pointer: &str) -> Self {
         InputFormat::Json {
             pointer: pointer.to_string(),
+            participants: None,
         }
+    }
+
+    /// JSON with the text at `pointer` and the sender and recipients where
+    /// `participants` says.
+    ///
+    /// ```
+    /// use wordwarden::audience::{Audience, InternalDomains};
+    /// use wordwarden::envelope::{InputFormat, Participants};
+    ///
+    /// let format = InputFormat::json_with_participants("/text", Participants {
+    ///     from: "/sender/email".into(),
+    ///     to: "/to".into(),
+    ///     internal_domains: InternalDomains::new(["example.com"]).unwrap(),
+    /// });
+    /// let msg = br#"{"sender":{"email":"li@example.com"},"to":["buyer@gmail.com"],"text":"hi"}"#;
+    /// let found = format.participants().unwrap().read(msg);
+    /// assert_eq!(found.audience, Audience::External);
+    /// assert_eq!(found.from.as_deref(), Some("li@example.com"));
+    /// assert_eq!(found.tolist, ["buyer@gmail.com"]);
+    /// ```
+    pub fn json_with_participants(pointer: &str, participants: Participants) -> Self {
+        InputFormat::Json {
+            pointer: pointer.to_string(),
+            participants: Some(participants),
+        }
+    }
+
+    /// Where a `json` message names its sender and recipients, when told.
+    pub fn participants(&self) -> Option<&Participants> {
+        match self {
+            InputFormat::Json {
+                participants: Some(p),
+                ..
+            } => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Whether messages of this format name their sender and recipients,
+    /// so their [`Audience`] can be known: WeCom records, and `json` told
+    /// where.
+    pub fn names_people(&self) -> bool {
+        matches!(self, InputFormat::Wecom(_)) || self.participants().is_some()
     }
 
     /// WeCom records with default options.
@@ -326,7 +374,7 @@ pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, 
                 ..Default::default()
             })
         }
-        InputFormat::Json { pointer } => json::decode(bytes, pointer),
+        InputFormat::Json { pointer, .. } => json::decode(bytes, pointer),
         InputFormat::Wecom(opts) => {
             if opts.record_pointer.is_empty() {
                 let text = utf8(bytes)?;
