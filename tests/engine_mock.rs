@@ -139,6 +139,117 @@ async fn undecodable_messages_go_to_the_dead_letter_topic_byte_for_byte() {
     assert_eq!(m, 1);
 }
 
+/// `wordwarden redrive` against the engine's own dead letters: a message
+/// dead-lettered as too large is sent back once the limit is raised and is
+/// judged then; letters of other reasons, letters cut to fit and letters
+/// that name no source stay where they are; `--dry-run` sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_redriven_after_the_fix_are_judged() {
+    let mock = mock_with_topics("in10", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let long = format!("{} 把客户名单发你", "很长的会议纪要".repeat(10));
+    let messages: Vec<Input<'_>> = vec![
+        (Some("k1"), Some(long.clone().into_bytes()), Some(0)),
+        (Some("k2"), Some(b"\xff\xfe".to_vec()), Some(0)),
+        (None, Some("把客户名单发我".as_bytes().to_vec()), Some(0)),
+    ];
+    let mut cfg = config(&brokers, "g10", "in10", lists.path());
+    cfg.max_message_bytes = 100;
+    let engine = Running::start(cfg.clone());
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce(&brokers, "in10", &messages).await;
+    engine.wait_processed(3, Duration::from_secs(60)).await;
+    engine.stop().await;
+    // a letter cut to fit, and one that does not say where it came from
+    {
+        use rdkafka::message::{Header, OwnedHeaders};
+        use rdkafka::producer::{FutureProducer, FutureRecord};
+        let producer: FutureProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .create()
+            .expect("producer");
+        for headers in [
+            vec![
+                ("reason", "too_large"),
+                ("source_topic", "in10"),
+                ("truncated", "true"),
+            ],
+            vec![("reason", "too_large")],
+        ] {
+            let mut h = OwnedHeaders::new();
+            for (key, value) in headers {
+                h = h.insert(Header {
+                    key,
+                    value: Some(value),
+                });
+            }
+            let r: FutureRecord<'_, str, str> = FutureRecord::to("in10.dlq")
+                .payload("客户名单...")
+                .headers(h);
+            producer
+                .send(r, Duration::from_secs(10))
+                .await
+                .map_err(|(e, _)| e)
+                .expect("produce");
+        }
+    }
+    let redrive = |extra: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(["redrive", "--brokers", &brokers, "--dlq-topic", "in10.dlq"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let said: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON line");
+        said
+    };
+    let said = redrive(&["--reason", "too_large", "--dry-run"]);
+    assert_eq!(
+        said,
+        serde_json::json!({"read": 4, "redriven": 1, "dry_run": true, "to": {"in10": 1},
+            "by_reason": {"too_large": 1},
+            "skipped": {"other_reason": 1, "truncated": 1, "no_source_topic": 1}, "failed": 0})
+    );
+    let said = redrive(&["--to", "in10.dlq", "--dry-run"]);
+    assert_eq!(
+        said["skipped"],
+        serde_json::json!({"loops_back": 3, "truncated": 1})
+    );
+    assert_eq!(
+        read_topic(&brokers, "in10", false, IDLE).len(),
+        3,
+        "a dry run sends nothing"
+    );
+
+    let said = redrive(&["--reason", "too_large"]);
+    assert_eq!(
+        (said["redriven"].clone(), said["failed"].clone()),
+        (1.into(), 0.into())
+    );
+    let input = read_topic(&brokers, "in10", false, IDLE);
+    assert_eq!(input.len(), 4);
+    let back = &input[3];
+    assert_eq!(back.payload.as_deref(), Some(long.as_bytes()));
+    assert_eq!(back.key.as_deref(), Some(&b"k1"[..]));
+    assert_eq!(back.headers["redriven_from"], "in10.dlq/0/0");
+    assert_eq!(back.headers["redriven_reason"], "too_large");
+
+    // the limit raised, the engine reads on from its committed offset
+    cfg.max_message_bytes = 1 << 20;
+    let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    engine.wait_processed(1, Duration::from_secs(60)).await;
+    engine.stop().await;
+    let alerts = read_topic(&brokers, "in10.alerts", false, IDLE);
+    let offsets: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|r| r.json()["source"]["offset"].clone())
+        .collect();
+    assert_eq!(offsets, vec![serde_json::json!(2), serde_json::json!(3)]);
+    assert_eq!(read_topic(&brokers, "in10.dlq", false, IDLE).len(), 4);
+}
+
 fn engine_metric_snapshot(alerts: &[Record]) -> usize {
     alerts
         .iter()

@@ -8,6 +8,7 @@ mod export;
 mod import;
 mod lint;
 mod publish;
+mod redrive;
 mod run;
 mod scan;
 mod tail;
@@ -51,6 +52,8 @@ enum Command {
     HashToken,
     /// Follow the alert feed: readable and colored, filtered, or `--json`.
     Tail(tail::Args),
+    /// Send dead letters back to be judged again, once what put them there is fixed.
+    Redrive(redrive::Args),
     /// Measure scan speed of a list set on a corpus (one message per line): one JSON line.
     Bench(bench::Args),
 }
@@ -62,6 +65,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(a) => demo::run(a),
         Command::PublishWordlists(a) => publish::run(a),
         Command::Tail(a) => tail::run(a),
+        Command::Redrive(a) => redrive::run(a),
         Command::Bench(a) => bench::run(a),
         Command::HashToken => {
             let mut token = String::new();
@@ -180,6 +184,18 @@ fn init_logging() {
 }
 
 /// `-X key=value` librdkafka properties.
+/// `--since`: a duration ago or an RFC 3339 time.
+pub fn parse_since(s: &str) -> Result<std::time::SystemTime, String> {
+    if let Ok(ago) = humantime::parse_duration(s) {
+        return std::time::SystemTime::now()
+            .checked_sub(ago)
+            .ok_or_else(|| format!("{s} ago is out of range"));
+    }
+    humantime::parse_rfc3339_weak(s).map_err(|_| {
+        format!("{s:?} is neither a while ago (24h, 30m, 7d) nor a time (2026-12-01T08:00:00Z)")
+    })
+}
+
 pub fn parse_prop(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))

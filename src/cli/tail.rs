@@ -39,7 +39,7 @@ pub struct Args {
     from_beginning: bool,
     /// Start at the alerts written from this time on: a while ago
     /// (`24h`, `30m`, `7d`) or a UTC time (`2026-12-01T08:00:00Z`).
-    #[arg(long, conflicts_with = "from_beginning", value_parser = parse_since)]
+    #[arg(long, conflicts_with = "from_beginning", value_parser = super::parse_since)]
     since: Option<SystemTime>,
     /// Print each alert as one JSON line.
     #[arg(long)]
@@ -53,18 +53,6 @@ pub struct Args {
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
     #[arg(short = 'X', value_parser = super::parse_prop)]
     props: Vec<(String, String)>,
-}
-
-/// `--since`: a duration ago or an RFC 3339 time.
-fn parse_since(s: &str) -> Result<SystemTime, String> {
-    if let Ok(ago) = humantime::parse_duration(s) {
-        return SystemTime::now()
-            .checked_sub(ago)
-            .ok_or_else(|| format!("{s} ago is out of range"));
-    }
-    humantime::parse_rfc3339_weak(s).map_err(|_| {
-        format!("{s:?} is neither a while ago (24h, 30m, 7d) nor a time (2026-12-01T08:00:00Z)")
-    })
 }
 
 /// When the judged message was written: WeCom's `msgtime`, else the Kafka

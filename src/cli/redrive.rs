@@ -1,0 +1,281 @@
+//! `wordwarden redrive --brokers .. --dlq-topic ..`: send dead letters back
+//! to be judged again, once what put them there is fixed (a raised
+//! `max_message_bytes`, a corrected `json_pointer`, a producer that sent bad
+//! bytes and was repaired).
+//!
+//! Reads the dead-letter topic from its beginning (or `--since`) to its end,
+//! keeps the letters of the `--reason`s asked for, and produces each one's
+//! bytes and key to the topic it came from (its `source_topic` header) or to
+//! `--to`, with headers `redriven_from` (dead-letter topic/partition/offset)
+//! and `redriven_reason`. A letter cut to fit the dead-letter topic
+//! (`truncated`) is not the message and is never sent. A letter that fails
+//! again is dead-lettered again; alerts of a message judged twice carry the
+//! same `alert_id`. Prints one JSON line of counts, never message bytes.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+use serde::Serialize;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Kafka bootstrap servers.
+    #[arg(long)]
+    brokers: String,
+    /// The dead-letter topic.
+    #[arg(long, default_value = "wordwarden.dlq")]
+    dlq_topic: String,
+    /// Only letters dead-lettered for this reason (repeatable): `too_large`,
+    /// `not_utf8`, `not_json`, `no_text`, `too_deep`, `empty`,
+    /// `unreadable_field`. Without it, every letter.
+    #[arg(long)]
+    reason: Vec<String>,
+    /// Only letters written from this time on: a while ago (`24h`, `7d`) or
+    /// a UTC time (`2026-12-01T08:00:00Z`).
+    #[arg(long, value_parser = super::parse_since)]
+    since: Option<SystemTime>,
+    /// Send every letter to this topic instead of the one it came from.
+    #[arg(long)]
+    to: Option<String>,
+    /// Count what would be sent where, send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Give up when the topic yields nothing for this many seconds before
+    /// its end is reached, or deliveries take longer.
+    #[arg(long, default_value_t = 30)]
+    timeout_secs: u64,
+    /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
+    #[arg(short = 'X', value_parser = super::parse_prop)]
+    props: Vec<(String, String)>,
+}
+
+/// What a run did, printed as one JSON line.
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    /// Letters read from the dead-letter topic.
+    read: usize,
+    /// Letters sent (or, with `--dry-run`, that would be).
+    redriven: usize,
+    dry_run: bool,
+    /// Sent, by target topic.
+    to: BTreeMap<String, usize>,
+    /// Sent, by the reason they had been dead-lettered for.
+    by_reason: BTreeMap<String, usize>,
+    /// Not sent, by why not: `other_reason`, `before_since`, `truncated`,
+    /// `no_source_topic`, `loops_back` (the target is the dead-letter topic).
+    skipped: BTreeMap<&'static str, usize>,
+    /// Sends the brokers refused.
+    failed: usize,
+}
+
+/// Counts failed deliveries, keeping the first error for the message.
+#[derive(Default)]
+struct Deliveries {
+    failed: Mutex<(usize, Option<String>)>,
+}
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            failed.0 += 1;
+            failed.1.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+fn header<'m>(m: &'m BorrowedMessage<'_>, key: &str) -> Option<&'m str> {
+    let headers = m.headers()?;
+    headers
+        .iter()
+        .filter(|h| h.key == key)
+        .last()
+        .and_then(|h| std::str::from_utf8(h.value?).ok())
+}
+
+/// Where a letter goes, or why it does not.
+fn target<'a>(
+    m: &'a BorrowedMessage<'_>,
+    args: &'a Args,
+    since_ms: Option<i64>,
+) -> Result<&'a str, &'static str> {
+    let reason = header(m, "reason").unwrap_or("unknown");
+    if !args.reason.is_empty() && !args.reason.iter().any(|r| r == reason) {
+        return Err("other_reason");
+    }
+    // the lookup by time is the brokers' (some answer with an earlier
+    // offset): what was written earlier is passed over here
+    if since_ms.is_some_and(|since| m.timestamp().to_millis().is_some_and(|t| t < since)) {
+        return Err("before_since");
+    }
+    if header(m, "truncated") == Some("true") {
+        return Err("truncated");
+    }
+    let to = match &args.to {
+        Some(to) => to.as_str(),
+        None => header(m, "source_topic")
+            .filter(|t| !t.is_empty())
+            .ok_or("no_source_topic")?,
+    };
+    if to == args.dlq_topic {
+        return Err("loops_back");
+    }
+    Ok(to)
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", &args.brokers);
+    for (k, v) in &args.props {
+        cfg.set(k, v);
+    }
+    let consumer: BaseConsumer = cfg
+        .clone()
+        .set(
+            "group.id",
+            format!("wordwarden-redrive-{}", std::process::id()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .create()?;
+    let metadata = consumer
+        .fetch_metadata(Some(&args.dlq_topic), timeout)
+        .with_context(|| format!("cannot read the metadata of {}", args.dlq_topic))?;
+    let since_ms = args.since.map(|t| {
+        t.duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    });
+    let mut tpl = TopicPartitionList::new();
+    for t in metadata.topics() {
+        if let Some(e) = t.error() {
+            anyhow::bail!(
+                "no dead-letter topic {}: {:?}",
+                args.dlq_topic,
+                RDKafkaErrorCode::from(e)
+            );
+        }
+        for p in t.partitions() {
+            let from = since_ms.map_or(Offset::Beginning, Offset::Offset);
+            tpl.add_partition_offset(&args.dlq_topic, p.id(), from)?;
+        }
+    }
+    if since_ms.is_some() {
+        tpl = consumer.offsets_for_times(tpl, timeout)?;
+    }
+    let mut open = tpl.count();
+    consumer.assign(&tpl)?;
+    let producer: Option<BaseProducer<Deliveries>> = if args.dry_run {
+        None
+    } else {
+        Some(
+            cfg.set("enable.idempotence", "true")
+                .create_with_context(Deliveries::default())?,
+        )
+    };
+    let mut summary = Summary {
+        dry_run: args.dry_run,
+        ..Default::default()
+    };
+    let mut last = Instant::now();
+    // to each partition's end as it is when reached (its EOF event)
+    while open > 0 {
+        if last.elapsed() >= timeout {
+            anyhow::bail!(
+                "{} yielded nothing for {} s before its end ({} letters read)",
+                args.dlq_topic,
+                args.timeout_secs,
+                summary.read
+            );
+        }
+        let m = match consumer.poll(Duration::from_millis(200)) {
+            None => continue,
+            Some(Err(KafkaError::PartitionEOF(_))) => {
+                open -= 1;
+                last = Instant::now();
+                continue;
+            }
+            Some(Err(e)) => return Err(e).context("reading the dead-letter topic"),
+            Some(Ok(m)) => m,
+        };
+        last = Instant::now();
+        summary.read += 1;
+        let to = match target(&m, &args, since_ms) {
+            Ok(to) => to,
+            Err(why) => {
+                *summary.skipped.entry(why).or_default() += 1;
+                continue;
+            }
+        };
+        let reason = header(&m, "reason").unwrap_or("unknown");
+        *summary.to.entry(to.to_string()).or_default() += 1;
+        *summary.by_reason.entry(reason.to_string()).or_default() += 1;
+        summary.redriven += 1;
+        let Some(producer) = &producer else {
+            continue;
+        };
+        let from = format!("{}/{}/{}", m.topic(), m.partition(), m.offset());
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "redriven_from",
+                value: Some(&from),
+            })
+            .insert(Header {
+                key: "redriven_reason",
+                value: Some(reason),
+            });
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(to).headers(headers);
+        // (the engine writes an empty key for a message that had none)
+        if let Some(key) = m.key().filter(|k| !k.is_empty()) {
+            record = record.key(key);
+        }
+        if let Some(payload) = m.payload() {
+            record = record.payload(payload);
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(100));
+                }
+                Err((e, _)) => return Err(e).context(format!("sending to {to}")),
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    if let Some(producer) = &producer {
+        producer
+            .flush(timeout)
+            .context("waiting for the brokers to take every letter")?;
+        let failed = producer
+            .context()
+            .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        summary.failed = failed.0;
+        if let Some(first) = failed.1 {
+            eprintln!("{} letters were not taken: {first}", failed.0);
+        }
+    }
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(if summary.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
