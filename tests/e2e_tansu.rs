@@ -165,6 +165,20 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
     assert_eq!(tail_since("1h"), 28);
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     assert_eq!(tail_since(&now), 0, "none written since {now}");
+    // `wordwarden report` over the same times (the default: the last 24 h)
+    let report = |extra: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(["report", "--brokers", &tansu.brokers, "--alert-topic"])
+            .args(["wecom.alerts", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["alerts"].clone()
+    };
+    assert_eq!(report(&[]), 28);
+    assert_eq!(report(&["--since", &now]), 0);
+    assert_eq!(report(&["--since", "1h", "--until", &now]), 28);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -462,6 +462,78 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         fields.contains(&"/chatrecord/item/2/content/item/0/content/content"),
         "{fields:?}"
     );
+
+    // `wordwarden report` sums up the same alerts, one published twice
+    // counted once, and quotes no message text
+    produce(
+        &brokers,
+        "in5.alerts",
+        &[(None, alerts[0].payload.clone(), None)],
+    )
+    .await;
+    let report = |extra: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args([
+                "report",
+                "--brokers",
+                &brokers,
+                "--alert-topic",
+                "in5.alerts",
+            ])
+            // (the mock cluster cannot look offsets up by time: `--since`
+            // is tested on tansu)
+            .arg("--from-beginning")
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).expect("UTF-8")
+    };
+    let r: serde_json::Value = serde_json::from_str(&report(&["--json"])).expect("JSON");
+    assert_eq!(
+        (r["alerts"].clone(), r["duplicates"].clone()),
+        (28.into(), 1.into())
+    );
+    assert_eq!(
+        r["by_audience"],
+        serde_json::json!({"external": 11, "internal": 17})
+    );
+    let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_sender: BTreeMap<String, u64> = BTreeMap::new();
+    for a in alerts.iter().map(|r| r.json()) {
+        let mut cats: Vec<String> = a["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["category"].as_str().unwrap().to_string())
+            .collect();
+        cats.sort();
+        cats.dedup();
+        for c in cats {
+            *by_category.entry(c).or_default() += 1;
+        }
+        *by_sender
+            .entry(a["source"]["from"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(r["by_category"], serde_json::json!(by_category));
+    let most = by_sender.values().max().copied().unwrap();
+    let busiest = by_sender.iter().find(|(_, n)| **n == most).unwrap().0;
+    assert_eq!(r["top_senders"][0]["name"], busiest.as_str());
+    assert_eq!(r["top_senders"][0]["alerts"], most);
+    assert_eq!(r["by_evasion"]["reversed"], 1);
+    let r: serde_json::Value =
+        serde_json::from_str(&report(&["--json", "--external"])).expect("JSON");
+    assert_eq!(r["alerts"], 11);
+    let readable = report(&["--top", "3"]);
+    assert!(
+        readable.contains("alerts      28 (1 published twice, counted once)"),
+        "{readable}"
+    );
+    for a in alerts.iter().map(|r| r.json()) {
+        let snippet = a["snippet"].as_str().unwrap();
+        assert!(!readable.contains(snippet), "{snippet} in {readable}");
+    }
 }
 
 /// JSON input told where its people are: the bundled list for what must

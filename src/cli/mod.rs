@@ -1,5 +1,6 @@
 //! Command-line commands, one module each.
 
+mod alert_filter;
 mod bench;
 mod demo;
 mod diff;
@@ -9,10 +10,12 @@ mod import;
 mod lint;
 mod publish;
 mod redrive;
+mod report;
 mod run;
 mod scan;
 mod tail;
 mod test;
+mod topic_reader;
 
 use std::process::ExitCode;
 
@@ -52,6 +55,8 @@ enum Command {
     HashToken,
     /// Follow the alert feed: readable and colored, filtered, or `--json`.
     Tail(tail::Args),
+    /// Sum up the alert feed over a period: by severity, audience, category and evasion, top terms, senders, conversations.
+    Report(report::Args),
     /// Send dead letters back to be judged again, once what put them there is fixed.
     Redrive(redrive::Args),
     /// Measure scan speed of a list set on a corpus (one message per line): one JSON line.
@@ -66,6 +71,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PublishWordlists(a) => publish::run(a),
         Command::Tail(a) => tail::run(a),
         Command::Redrive(a) => redrive::run(a),
+        Command::Report(a) => report::run(a),
         Command::Bench(a) => bench::run(a),
         Command::HashToken => {
             let mut token = String::new();

@@ -15,15 +15,16 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext};
 use serde::Serialize;
+
+use super::topic_reader::{Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -109,15 +110,13 @@ fn header<'m>(m: &'m BorrowedMessage<'_>, key: &str) -> Option<&'m str> {
 fn target<'a>(
     m: &'a BorrowedMessage<'_>,
     args: &'a Args,
-    since_ms: Option<i64>,
+    reader: &TopicReader,
 ) -> Result<&'a str, &'static str> {
     let reason = header(m, "reason").unwrap_or("unknown");
     if !args.reason.is_empty() && !args.reason.iter().any(|r| r == reason) {
         return Err("other_reason");
     }
-    // the lookup by time is the brokers' (some answer with an earlier
-    // offset): what was written earlier is passed over here
-    if since_ms.is_some_and(|since| m.timestamp().to_millis().is_some_and(|t| t < since)) {
+    if reader.before_since(m) {
         return Err("before_since");
     }
     if header(m, "truncated") == Some("true") {
@@ -137,83 +136,39 @@ fn target<'a>(
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let timeout = Duration::from_secs(args.timeout_secs);
-    let mut cfg = ClientConfig::new();
-    cfg.set("bootstrap.servers", &args.brokers);
-    for (k, v) in &args.props {
-        cfg.set(k, v);
-    }
-    let consumer: BaseConsumer = cfg
-        .clone()
-        .set(
-            "group.id",
-            format!("wordwarden-redrive-{}", std::process::id()),
-        )
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", "read_committed")
-        .create()?;
-    let metadata = consumer
-        .fetch_metadata(Some(&args.dlq_topic), timeout)
-        .with_context(|| format!("cannot read the metadata of {}", args.dlq_topic))?;
-    let since_ms = args.since.map(|t| {
-        t.duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    });
-    let mut tpl = TopicPartitionList::new();
-    for t in metadata.topics() {
-        if let Some(e) = t.error() {
-            anyhow::bail!(
-                "no dead-letter topic {}: {:?}",
-                args.dlq_topic,
-                RDKafkaErrorCode::from(e)
-            );
-        }
-        for p in t.partitions() {
-            let from = since_ms.map_or(Offset::Beginning, Offset::Offset);
-            tpl.add_partition_offset(&args.dlq_topic, p.id(), from)?;
-        }
-    }
-    if since_ms.is_some() {
-        tpl = consumer.offsets_for_times(tpl, timeout)?;
-    }
-    let mut open = tpl.count();
-    consumer.assign(&tpl)?;
+    let start = args.since.map_or(Start::Beginning, Start::Since);
+    let reader = TopicReader::open(
+        &args.brokers,
+        &args.dlq_topic,
+        start,
+        true,
+        &args.props,
+        "redrive",
+        timeout,
+    )?;
     let producer: Option<BaseProducer<Deliveries>> = if args.dry_run {
         None
     } else {
-        Some(
-            cfg.set("enable.idempotence", "true")
-                .create_with_context(Deliveries::default())?,
-        )
+        let mut cfg = ClientConfig::new();
+        cfg.set("bootstrap.servers", &args.brokers)
+            .set("enable.idempotence", "true");
+        for (k, v) in &args.props {
+            cfg.set(k, v);
+        }
+        Some(cfg.create_with_context(Deliveries::default())?)
     };
     let mut summary = Summary {
         dry_run: args.dry_run,
         ..Default::default()
     };
-    let mut last = Instant::now();
-    // to each partition's end as it is when reached (its EOF event)
-    while open > 0 {
-        if last.elapsed() >= timeout {
-            anyhow::bail!(
-                "{} yielded nothing for {} s before its end ({} letters read)",
-                args.dlq_topic,
-                args.timeout_secs,
-                summary.read
-            );
-        }
-        let m = match consumer.poll(Duration::from_millis(200)) {
-            None => continue,
-            Some(Err(KafkaError::PartitionEOF(_))) => {
-                open -= 1;
-                last = Instant::now();
-                continue;
-            }
-            Some(Err(e)) => return Err(e).context("reading the dead-letter topic"),
-            Some(Ok(m)) => m,
+    loop {
+        let m = match reader.next_to_end(timeout) {
+            Ok(Some(m)) => m,
+            Ok(None) => break,
+            Err(e) => return Err(e.context(format!("after {} letters", summary.read))),
         };
-        last = Instant::now();
         summary.read += 1;
-        let to = match target(&m, &args, since_ms) {
+        let to = match target(&m, &args, &reader) {
             Ok(to) => to,
             Err(why) => {
                 *summary.skipped.entry(why).or_default() += 1;

@@ -5,12 +5,13 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
+
+use super::alert_filter::FilterArgs;
+use super::topic_reader::{Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,20 +21,8 @@ pub struct Args {
     /// The alert topic.
     #[arg(long, default_value = "wordwarden.alerts")]
     alert_topic: String,
-    /// Only alerts of at least this severity.
-    #[arg(long, default_value = "info")]
-    severity: String,
-    /// Only alerts with a hit in this category or below it (repeatable).
-    #[arg(long)]
-    category: Vec<String>,
-    /// Only alerts with a hit written to get past a filter (`内*幕*消*息`,
-    /// `sh1t`, a phone number in numerals): the hits' `evasions`.
-    #[arg(long)]
-    evasive: bool,
-    /// Only alerts on messages to or from someone outside the company (a
-    /// WeCom external contact): the alerts' `audience`.
-    #[arg(long)]
-    external: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
     /// Start at the beginning of the topic instead of new alerts only.
     #[arg(long)]
     from_beginning: bool,
@@ -63,20 +52,6 @@ fn written_at(source: &serde_json::Map<String, serde_json::Value>) -> Option<Str
         .find_map(|&k| source.get(k).and_then(serde_json::Value::as_u64))?;
     let at = UNIX_EPOCH.checked_add(Duration::from_millis(ms))?;
     Some(humantime::format_rfc3339_seconds(at).to_string())
-}
-
-fn wanted(a: &Alert, min: Severity, categories: &[String], evasive: bool, external: bool) -> bool {
-    a.severity >= min
-        && (!evasive || a.is_evasive())
-        && (!external || a.audience == Audience::External)
-        && (categories.is_empty()
-            || a.hits.iter().any(|h| {
-                categories.iter().any(|c| {
-                    h.category == *c
-                        || h.category
-                            .starts_with(&format!("{}/", c.trim_end_matches('/')))
-                })
-            }))
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {
@@ -143,42 +118,20 @@ fn render(a: &Alert, color: bool) -> String {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let min: Severity = args.severity.parse().map_err(anyhow::Error::msg)?;
-    let mut cfg = ClientConfig::new();
-    cfg.set("bootstrap.servers", &args.brokers)
-        .set(
-            "group.id",
-            format!("wordwarden-tail-{}", std::process::id()),
-        )
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed");
-    for (k, v) in &args.props {
-        cfg.set(k, v);
-    }
-    let consumer: BaseConsumer = cfg.create()?;
-    let metadata = consumer.fetch_metadata(Some(&args.alert_topic), Duration::from_secs(10))?;
-    let since_ms = args.since.map(|t| {
-        t.duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    });
-    let mut tpl = TopicPartitionList::new();
-    for t in metadata.topics() {
-        for p in t.partitions() {
-            let offset = match (since_ms, args.from_beginning) {
-                // a timestamp, looked up below
-                (Some(ms), _) => Offset::Offset(ms),
-                (None, true) => Offset::Beginning,
-                (None, false) => Offset::End,
-            };
-            tpl.add_partition_offset(&args.alert_topic, p.id(), offset)?;
-        }
-    }
-    if since_ms.is_some() {
-        // the first offset of each partition at or after that time (the
-        // end where there is none)
-        tpl = consumer.offsets_for_times(tpl, Duration::from_secs(10))?;
-    }
-    consumer.assign(&tpl)?;
+    let start = match (args.since, args.from_beginning) {
+        (Some(t), _) => Start::Since(t),
+        (None, true) => Start::Beginning,
+        (None, false) => Start::End,
+    };
+    let reader = TopicReader::open(
+        &args.brokers,
+        &args.alert_topic,
+        start,
+        false,
+        &args.props,
+        "tail",
+        Duration::from_secs(10),
+    )?;
     let color =
         !args.json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = std::io::stdout().lock();
@@ -191,15 +144,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         {
             break;
         }
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else {
+        let Some(m) = reader.consumer.poll(Duration::from_millis(200)) else {
             continue;
         };
         let m = m?;
         last = Instant::now();
-        // the lookup by time is the brokers' (some Kafka-compatible ones
-        // answer with an earlier offset): written earlier is skipped here
-        let written_ms = m.timestamp().to_millis();
-        if since_ms.is_some_and(|since| written_ms.is_some_and(|t| t < since)) {
+        if reader.before_since(&m) {
             continue;
         }
         let Some(alert) = m
@@ -212,7 +162,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             continue;
         };
-        if !wanted(&alert, min, &args.category, args.evasive, args.external) {
+        if !args.filter.admits(&alert) {
             continue;
         }
         if args.json {

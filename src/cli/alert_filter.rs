@@ -1,0 +1,47 @@
+//! Which alerts an analyst asks for: the filters `tail` and `report` share.
+
+use wordwarden::alert::Alert;
+use wordwarden::audience::Audience;
+use wordwarden::lists::Severity;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only alerts of at least this severity.
+    #[arg(long, default_value = "info", value_parser = parse_severity)]
+    severity: Severity,
+    /// Only alerts with a hit in this category or below it (repeatable).
+    #[arg(long)]
+    category: Vec<String>,
+    /// Only alerts with a hit written to get past a filter (`内*幕*消*息`,
+    /// `sh1t`, a phone number in numerals): the hits' `evasions`.
+    #[arg(long)]
+    evasive: bool,
+    /// Only alerts on messages to or from someone outside the company (a
+    /// WeCom external contact, an address outside `internal_domains`): the
+    /// alerts' `audience`.
+    #[arg(long)]
+    external: bool,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+impl FilterArgs {
+    /// Whether `a` passes every filter given.
+    pub fn admits(&self, a: &Alert) -> bool {
+        a.severity >= self.severity
+            && (!self.evasive || a.is_evasive())
+            && (!self.external || a.audience == Audience::External)
+            && (self.category.is_empty()
+                || a.hits.iter().any(|h| {
+                    self.category.iter().any(|c| {
+                        let c = c.trim_end_matches('/');
+                        h.category == c
+                            || h.category
+                                .strip_prefix(c)
+                                .is_some_and(|below| below.starts_with('/'))
+                    })
+                }))
+    }
+}

@@ -1,0 +1,133 @@
+//! Reading every partition of one topic from a point on: what `tail`,
+//! `report` and `redrive` share. Reads as `read_committed` (an exactly-once
+//! engine's aborted attempts are never seen) under a throwaway group that
+//! commits nothing.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+/// Where reading starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Start {
+    Beginning,
+    /// What is written from now on.
+    End,
+    /// The first records written at or after this time.
+    Since(SystemTime),
+}
+
+pub struct TopicReader {
+    pub consumer: BaseConsumer,
+    topic: String,
+    since_ms: Option<i64>,
+    /// Partitions not at their end yet (reading to the end); a cell, so a
+    /// record borrowed from the consumer can be read beside the reader.
+    open: Cell<usize>,
+}
+
+impl TopicReader {
+    /// Assigns every partition of `topic` from `start`. With `to_end`, the
+    /// reader reports each partition's end ([`TopicReader::next_to_end`]).
+    /// `who` names the command in the group id.
+    pub fn open(
+        brokers: &str,
+        topic: &str,
+        start: Start,
+        to_end: bool,
+        props: &[(String, String)],
+        who: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<TopicReader> {
+        let mut cfg = ClientConfig::new();
+        cfg.set("bootstrap.servers", brokers)
+            .set(
+                "group.id",
+                format!("wordwarden-{who}-{}", std::process::id()),
+            )
+            .set("enable.auto.commit", "false")
+            .set(
+                "enable.partition.eof",
+                if to_end { "true" } else { "false" },
+            )
+            .set("isolation.level", "read_committed");
+        for (k, v) in props {
+            cfg.set(k, v);
+        }
+        let consumer: BaseConsumer = cfg.create()?;
+        let metadata = consumer
+            .fetch_metadata(Some(topic), timeout)
+            .with_context(|| format!("cannot read the metadata of {topic}"))?;
+        let since_ms = match start {
+            Start::Since(t) => Some(
+                t.duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64),
+            ),
+            _ => None,
+        };
+        let mut tpl = TopicPartitionList::new();
+        for t in metadata.topics() {
+            if let Some(e) = t.error() {
+                anyhow::bail!("no topic {topic}: {:?}", RDKafkaErrorCode::from(e));
+            }
+            for p in t.partitions() {
+                let offset = match (start, since_ms) {
+                    // a timestamp, looked up below
+                    (_, Some(ms)) => Offset::Offset(ms),
+                    (Start::Beginning, _) => Offset::Beginning,
+                    _ => Offset::End,
+                };
+                tpl.add_partition_offset(topic, p.id(), offset)?;
+            }
+        }
+        if since_ms.is_some() {
+            // the first offset of each partition at or after that time (the
+            // end where there is none)
+            tpl = consumer.offsets_for_times(tpl, timeout)?;
+        }
+        let open = Cell::new(if to_end { tpl.count() } else { 0 });
+        consumer.assign(&tpl)?;
+        Ok(TopicReader {
+            consumer,
+            topic: topic.to_string(),
+            since_ms,
+            open,
+        })
+    }
+
+    /// Whether `m` was written before the start time: the lookup by time is
+    /// the brokers' (some Kafka-compatible ones answer with an earlier
+    /// offset), so such records are passed over by the caller.
+    pub fn before_since(&self, m: &BorrowedMessage<'_>) -> bool {
+        self.since_ms
+            .is_some_and(|since| m.timestamp().to_millis().is_some_and(|t| t < since))
+    }
+
+    /// The next record, until every partition has reached its end as it is
+    /// when reached: `None` then. An error when nothing comes for `timeout`
+    /// before that.
+    pub fn next_to_end(&self, timeout: Duration) -> anyhow::Result<Option<BorrowedMessage<'_>>> {
+        let started = Instant::now();
+        while self.open.get() > 0 {
+            if started.elapsed() >= timeout {
+                anyhow::bail!(
+                    "{} yielded nothing for {} s before its end",
+                    self.topic,
+                    timeout.as_secs()
+                );
+            }
+            match self.consumer.poll(Duration::from_millis(200)) {
+                None => {}
+                Some(Err(KafkaError::PartitionEOF(_))) => self.open.set(self.open.get() - 1),
+                Some(Err(e)) => return Err(e).with_context(|| format!("reading {}", self.topic)),
+                Some(Ok(m)) => return Ok(Some(m)),
+            }
+        }
+        Ok(None)
+    }
+}
