@@ -463,6 +463,44 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         "{fields:?}"
     );
 
+    // `wordwarden explain --at` the place an alert names: the record as the
+    // engine read it, each field, the evasion
+    let reversed = alerts
+        .iter()
+        .map(|r| r.json())
+        .find(|a| a["source"]["msgid"] == "3390176645528801937_1732502388")
+        .unwrap();
+    let at = format!(
+        "{}/{}/{}",
+        reversed["source"]["topic"].as_str().unwrap(),
+        reversed["source"]["partition"],
+        reversed["source"]["offset"]
+    );
+    let explain = |at: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(["explain", "--wordlists"])
+            .arg(wordlists())
+            .args(["--input-format", "wecom", "--brokers", &brokers, "--at", at])
+            .output()
+            .expect("runs")
+    };
+    let o = explain(&at);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(said.contains("audience internal (from its ids)"), "{said}");
+    assert!(said.contains("evasions: reversed"), "{said}");
+    let o = explain("in5/0/100000");
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no record at in5/0/100000"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
     // `wordwarden report` sums up the same alerts, one published twice
     // counted once, and quotes no message text
     produce(

@@ -346,6 +346,83 @@ fn explain_shows_folding_and_verdicts() {
     .success());
 }
 
+/// `explain --record`: one message of the input format, every text field
+/// under its pointer, the audience its ids give; a record the engine would
+/// dead-letter says so.
+#[test]
+fn explain_a_whole_record() {
+    let among_colleagues = r#"{"msgid":"m1","from":"lina","tolist":["wang"],"msgtype":"link","link":{"title":"客户名单","description":"内 幕 消 息"}}"#;
+    let explain = |flags: &[&str], record: &str| {
+        let mut args = vec!["explain", "--wordlists"];
+        let lists = bundled();
+        args.push(&lists);
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["--record", "-"]);
+        ww_in(&args, &format!("{record}\n"))
+    };
+    let o = explain(&["--input-format", "wecom"], among_colleagues);
+    assert!(o.status.success(), "{}", err(&o));
+    let s = out(&o);
+    assert!(
+        s.contains("2 text field(s), audience internal (from its ids)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("field /link/title") && s.contains("field /link/description"),
+        "{s}"
+    );
+    assert!(s.contains("/link/title   0..12  \"客户名单\""), "{s}");
+    assert!(s.contains("this one is internal"), "{s}");
+    assert!(
+        s.contains("/link/description 内幕消息 \"内 幕 消 息\"  evasions: separators"),
+        "{s}"
+    );
+    // asked as if an outsider took part
+    let s = out(&explain(
+        &["--input-format", "wecom", "--audience", "external"],
+        among_colleagues,
+    ));
+    assert!(
+        s.contains("audience external (as asked)") && s.contains("2 hit(s)"),
+        "{s}"
+    );
+    // JSON told where its people are
+    let json = r#"{"from":"li@example.com","to":"buyer@gmail.com","text":"客户名单"}"#;
+    let s = out(&explain(
+        &[
+            "--input-format",
+            "json",
+            "--json-to-pointer",
+            "/to",
+            "--internal-domain",
+            "example.com",
+        ],
+        json,
+    ));
+    assert!(
+        s.contains("1 text field(s), audience external (from its sender and recipients)"),
+        "{s}"
+    );
+    let o = explain(&["--input-format", "wecom"], "{not json");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        out(&o).contains("not judged: the engine dead-letters it with reason not_json"),
+        "{}",
+        out(&o)
+    );
+    // a text or a record, not both; --at needs brokers
+    assert!(
+        !ww(&["explain", "--wordlists", &bundled(), "--record", "-", "x"])
+            .status
+            .success()
+    );
+    assert!(
+        !ww(&["explain", "--wordlists", &bundled(), "--at", "t/0/1"])
+            .status
+            .success()
+    );
+}
+
 #[test]
 fn diff_lists_and_impact() {
     let old = tempfile::tempdir().unwrap();

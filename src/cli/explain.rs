@@ -1,15 +1,23 @@
 //! `wordwarden explain --wordlists DIR "text"`: the folding steps, the offset
-//! map, every candidate hit and why it was kept or dropped.
+//! map, every candidate hit and why it was kept or dropped. `--record FILE`
+//! explains one message of the input format instead (every text field, the
+//! audience its ids give), and `--at TOPIC/PARTITION/OFFSET` the message at
+//! that place on the brokers: what `tail` shows under an alert, or a message
+//! that was expected to alert and did not.
 
+use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use anyhow::Context as _;
 use wordwarden::audience::Audience;
 use wordwarden::detect::rejected_runs;
+use wordwarden::envelope::decode;
 use wordwarden::fold::{fold, light_fold, symbols_as_letters};
-use wordwarden::ruleset::Verdict;
+use wordwarden::ruleset::{Candidate, Ruleset, Verdict};
 
-use super::load_ruleset;
+use super::{load_ruleset, FormatArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,16 +26,214 @@ pub struct Args {
     wordlists: PathBuf,
     /// The conversation the text was written in, for lists with `#!
     /// audience: external`: internal (colleagues only), external (someone
-    /// outside the company) or unknown (every list watches it).
-    #[arg(long, default_value = "unknown")]
-    audience: Audience,
+    /// outside the company) or unknown (every list watches it). Default:
+    /// what a record's ids say, unknown for a text.
+    #[arg(long)]
+    audience: Option<Audience>,
+    #[command(flatten)]
+    format: FormatArgs,
+    /// Explain one message of --input-format read from this file (`-`:
+    /// stdin), byte for byte, instead of a text.
+    #[arg(long, conflicts_with_all = ["text", "at"])]
+    record: Option<PathBuf>,
+    /// Explain the message at this place on the brokers,
+    /// `TOPIC/PARTITION/OFFSET` (as `tail` shows it), read as --input-format.
+    #[arg(long, requires = "brokers", conflicts_with = "text")]
+    at: Option<String>,
+    /// Kafka bootstrap servers, for --at.
+    #[arg(long)]
+    brokers: Option<String>,
+    /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
+    #[arg(short = 'X', value_parser = super::parse_prop)]
+    props: Vec<(String, String)>,
     /// The text to explain.
-    text: String,
+    #[arg(required_unless_present_any = ["record", "at"])]
+    text: Option<String>,
+}
+
+/// `TOPIC/PARTITION/OFFSET`, the topic possibly holding `/`.
+fn place(at: &str) -> anyhow::Result<(&str, i32, i64)> {
+    let bad = || anyhow::anyhow!("--at {at:?}: expected TOPIC/PARTITION/OFFSET");
+    let (rest, offset) = at.rsplit_once('/').ok_or_else(bad)?;
+    let (topic, partition) = rest.rsplit_once('/').ok_or_else(bad)?;
+    if topic.is_empty() {
+        return Err(bad());
+    }
+    Ok((
+        topic,
+        partition.parse().map_err(|_| bad())?,
+        offset.parse().map_err(|_| bad())?,
+    ))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rs = load_ruleset(&args.wordlists)?;
-    let text = args.text.as_str();
+    let bytes = match (&args.record, &args.at, &args.brokers) {
+        (Some(p), _, _) if p.as_os_str() == "-" => {
+            let mut b = Vec::new();
+            std::io::stdin().read_to_end(&mut b)?;
+            b
+        }
+        (Some(p), _, _) => {
+            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        (None, Some(at), Some(brokers)) => {
+            let (topic, partition, offset) = place(at)?;
+            super::topic_reader::read_one(
+                brokers,
+                &args.props,
+                topic,
+                partition,
+                offset,
+                Duration::from_secs(10),
+            )?
+            .unwrap_or_default()
+        }
+        _ => {
+            let text = args.text.as_deref().unwrap_or_default();
+            explain(&rs, &[("", text)], args.audience.unwrap_or_default());
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    // a record read whole: a line's end is not part of it
+    let record = bytes
+        .strip_suffix(b"\n")
+        .map(|b| b.strip_suffix(b"\r").unwrap_or(b))
+        .unwrap_or(&bytes);
+    let format = args.format.format()?;
+    let msg = match decode(record, &format) {
+        Ok(msg) => msg,
+        Err(e) => {
+            println!(
+                "not judged: the engine dead-letters it with reason {} ({e})",
+                e.reason()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let (told, audience) = match (args.audience, format.participants()) {
+        (Some(a), _) => ("as asked", a),
+        (None, Some(p)) => ("from its sender and recipients", p.read(record).audience),
+        (None, None) => ("from its ids", msg.source.audience()),
+    };
+    println!(
+        "message            {} text field(s), audience {} ({told})",
+        msg.fields.len(),
+        audience.name()
+    );
+    for problem in &msg.problems {
+        println!(
+            "unreadable         {}: {} (dead-lettered as unreadable_field, the rest scanned)",
+            problem.pointer, problem.reason
+        );
+    }
+    if msg.fields.is_empty() {
+        println!(
+            "nothing to scan: a message of type {}",
+            msg.msgtype.as_deref().unwrap_or("?")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let fields: Vec<(&str, &str)> = msg
+        .fields
+        .iter()
+        .map(|f| (f.pointer.as_deref().unwrap_or(""), f.text.as_ref()))
+        .collect();
+    explain(&rs, &fields, audience);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verdict(c: &Candidate) -> String {
+    match &c.verdict {
+        Verdict::Kept => "KEPT   ".to_string(),
+        Verdict::Repeat => "repeat  (counted in the kept hit)".to_string(),
+        Verdict::NoWordBoundary => {
+            "dropped: an end touches a letter or digit (word boundary)".to_string()
+        }
+        Verdict::RunTooShort => {
+            "dropped: the term repeats a character more often than the text".to_string()
+        }
+        Verdict::DigitsAsLetters => {
+            "dropped: digits read as letters need at least two letters, and as many as digits"
+                .to_string()
+        }
+        Verdict::AllowPhrase(a) => format!("dropped: inside allow phrase {a}"),
+        Verdict::CombinationPart => "part    (of a combination rule)".to_string(),
+        Verdict::CombinationUnsatisfied => {
+            "dropped: combination not satisfied (a `&` part missing or a `~` part present)"
+                .to_string()
+        }
+        Verdict::PartsTooFarApart(n) => {
+            format!("dropped: every `&` part is there, but never all within {n} characters")
+        }
+        Verdict::AllowOccurrence => "allow   (occurrence of an allow phrase)".to_string(),
+        Verdict::Truncated => "dropped: over the per-message hit limit".to_string(),
+        Verdict::OtherAudience(a) => format!(
+            "dropped: the list watches conversations with someone outside the company, this one is {}",
+            a.name()
+        ),
+    }
+}
+
+/// The folding of each field (`(pointer, text)`), then the candidates of all
+/// of them scanned as one message, then its hits.
+fn explain(rs: &Ruleset, fields: &[(&str, &str)], audience: Audience) {
+    for (pointer, text) in fields {
+        if fields.len() > 1 || !pointer.is_empty() {
+            println!("\nfield {pointer}");
+        }
+        explain_folding(text);
+    }
+    let texts: Vec<&str> = fields.iter().map(|(_, t)| *t).collect();
+    let (findings, candidates) = rs.scanner().explain_for(&texts, audience);
+    let at = |field: usize| match fields.get(field) {
+        Some((p, _)) if fields.len() > 1 => format!("{p} "),
+        _ => String::new(),
+    };
+    println!("\ncandidates:");
+    if candidates.is_empty() {
+        println!("  none: no term, regex or detector matched anywhere");
+    }
+    for c in &candidates {
+        let text = texts.get(c.field).copied().unwrap_or_default();
+        println!(
+            "  {}{:>3}..{:<3} {:?}  {}\n            {}",
+            at(c.field),
+            c.start,
+            c.end,
+            text.get(c.start..c.end).unwrap_or_default(),
+            c.what,
+            verdict(c)
+        );
+    }
+    for (field, text) in texts.iter().enumerate() {
+        for (start, end, why) in rejected_runs(text) {
+            println!(
+                "  {}{start:>3}..{end:<3} {:?}  digit run\n            dropped: {why}",
+                at(field),
+                &text[start..end]
+            );
+        }
+    }
+    println!("\n{} hit(s), ruleset {}", findings.hits.len(), rs.version());
+    for h in &findings.hits {
+        let text = texts.get(h.field).copied().unwrap_or_default();
+        let evasions = h.evasions(text);
+        let how = match evasions.is_empty() {
+            true => "written as the rule is".to_string(),
+            false => format!("evasions: {}", wordwarden::evasion::names(&evasions)),
+        };
+        println!(
+            "  {}{} {:?}  {how}",
+            at(h.field),
+            h.term(),
+            text.get(h.start..h.end).unwrap_or_default()
+        );
+    }
+}
+
+/// What folding makes of one text, and where each folded character came from.
+fn explain_folding(text: &str) {
     let folded = fold(text);
     println!("original           {text:?} ({} bytes)", text.len());
     println!(
@@ -50,63 +256,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             c.ch, c.start, c.end
         );
     }
-    let (findings, candidates) = rs.scanner().explain_for(&[text], args.audience);
-    println!("\ncandidates:");
-    if candidates.is_empty() {
-        println!("  none: no term, regex or detector matched anywhere");
-    }
-    for c in &candidates {
-        let verdict = match &c.verdict {
-            Verdict::Kept => "KEPT   ".to_string(),
-            Verdict::Repeat => "repeat  (counted in the kept hit)".to_string(),
-            Verdict::NoWordBoundary => {
-                "dropped: an end touches a letter or digit (word boundary)".to_string()
-            }
-            Verdict::RunTooShort => {
-                "dropped: the term repeats a character more often than the text".to_string()
-            }
-            Verdict::DigitsAsLetters => {
-                "dropped: digits read as letters need at least two letters, and as many as digits"
-                    .to_string()
-            }
-            Verdict::AllowPhrase(a) => format!("dropped: inside allow phrase {a}"),
-            Verdict::CombinationPart => "part    (of a combination rule)".to_string(),
-            Verdict::CombinationUnsatisfied => {
-                "dropped: combination not satisfied (a `&` part missing or a `~` part present)"
-                    .to_string()
-            }
-            Verdict::PartsTooFarApart(n) => {
-                format!("dropped: every `&` part is there, but never all within {n} characters")
-            }
-            Verdict::AllowOccurrence => "allow   (occurrence of an allow phrase)".to_string(),
-            Verdict::Truncated => "dropped: over the per-message hit limit".to_string(),
-            Verdict::OtherAudience(a) => format!(
-                "dropped: the list watches conversations with someone outside the company, this one is {}",
-                a.name()
-            ),
-        };
-        println!(
-            "  {:>3}..{:<3} {:?}  {}\n            {verdict}",
-            c.start,
-            c.end,
-            &text[c.start..c.end],
-            c.what
-        );
-    }
-    for (start, end, why) in rejected_runs(text) {
-        println!(
-            "  {start:>3}..{end:<3} {:?}  digit run\n            dropped: {why}",
-            &text[start..end]
-        );
-    }
-    println!("\n{} hit(s), ruleset {}", findings.hits.len(), rs.version());
-    for h in &findings.hits {
-        let evasions = h.evasions(text);
-        let how = match evasions.is_empty() {
-            true => "written as the rule is".to_string(),
-            false => format!("evasions: {}", wordwarden::evasion::names(&evasions)),
-        };
-        println!("  {} {:?}  {how}", h.term(), &text[h.start..h.end]);
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -31,6 +31,56 @@ pub struct TopicReader {
     open: Cell<usize>,
 }
 
+/// A consumer that commits nothing, `read_committed`, under a throwaway
+/// group named after `who`.
+fn reader(
+    brokers: &str,
+    props: &[(String, String)],
+    who: &str,
+    eof: bool,
+) -> anyhow::Result<BaseConsumer> {
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", brokers)
+        .set(
+            "group.id",
+            format!("wordwarden-{who}-{}", std::process::id()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", if eof { "true" } else { "false" })
+        .set("isolation.level", "read_committed");
+    for (k, v) in props {
+        cfg.set(k, v);
+    }
+    Ok(cfg.create()?)
+}
+
+/// The payload of the record at `topic`/`partition`/`offset`; an error
+/// when there is none there (never written, or deleted since).
+pub fn read_one(
+    brokers: &str,
+    props: &[(String, String)],
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    timeout: Duration,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    let consumer = reader(brokers, props, "explain", true)?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+    consumer.assign(&tpl)?;
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(_))) => break,
+            Some(Err(e)) => return Err(e).with_context(|| format!("reading {topic}")),
+            Some(Ok(m)) if m.offset() == offset => return Ok(m.payload().map(<[u8]>::to_vec)),
+            Some(Ok(_)) => break,
+        }
+    }
+    anyhow::bail!("no record at {topic}/{partition}/{offset}")
+}
+
 impl TopicReader {
     /// Assigns every partition of `topic` from `start`. With `to_end`, the
     /// reader reports each partition's end ([`TopicReader::next_to_end`]).
@@ -44,22 +94,7 @@ impl TopicReader {
         who: &str,
         timeout: Duration,
     ) -> anyhow::Result<TopicReader> {
-        let mut cfg = ClientConfig::new();
-        cfg.set("bootstrap.servers", brokers)
-            .set(
-                "group.id",
-                format!("wordwarden-{who}-{}", std::process::id()),
-            )
-            .set("enable.auto.commit", "false")
-            .set(
-                "enable.partition.eof",
-                if to_end { "true" } else { "false" },
-            )
-            .set("isolation.level", "read_committed");
-        for (k, v) in props {
-            cfg.set(k, v);
-        }
-        let consumer: BaseConsumer = cfg.create()?;
+        let consumer = reader(brokers, props, who, to_end)?;
         let metadata = consumer
             .fetch_metadata(Some(topic), timeout)
             .with_context(|| format!("cannot read the metadata of {topic}"))?;
