@@ -38,10 +38,7 @@ async fn exact_alerts_in_partition_order() {
             _ => format!("第{i}条：我的电话 13812345678"),
         })
         .collect();
-    let engine = Running::start(config(&brokers, "g1", "in1", lists.path()));
-    engine.wait_joined(Duration::from_secs(60)).await;
-    produce_texts(&brokers, "in1", &texts, 3).await;
-    engine.wait_processed(90, Duration::from_secs(60)).await;
+    let engine = Running::fed(config(&brokers, "g1", "in1", lists.path()), &texts, 3).await;
     let metrics = engine.shared.metrics.render();
     engine.stop().await;
     // the 15 written with spaces are counted as such, every other kind at 0
@@ -318,10 +315,7 @@ async fn exactly_once_mode_publishes_each_alert_once() {
     cfg.delivery = Delivery::ExactlyOnce;
     cfg.transactional_id = Some("wordwarden-test-eos".into());
     cfg.transaction_max_messages = 7;
-    let engine = Running::start(cfg.clone());
-    engine.wait_joined(Duration::from_secs(60)).await;
-    produce_texts(&brokers, "in4", &texts, 2).await;
-    engine.wait_processed(40, Duration::from_secs(60)).await;
+    let engine = Running::fed(cfg.clone(), &texts, 2).await;
     let metrics = engine.shared.metrics.render();
     engine.stop().await;
     assert!(
@@ -361,12 +355,7 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let lines: Vec<String> = sample.lines().map(str::to_string).collect();
     let mut cfg = config(&brokers, "g5", "in5", &wordlists());
     cfg.input_format = "wecom".into();
-    let engine = Running::start(cfg);
-    engine.wait_joined(Duration::from_secs(60)).await;
-    produce_texts(&brokers, "in5", &lines, 1).await;
-    engine
-        .wait_processed(lines.len() as i64, Duration::from_secs(60))
-        .await;
+    let engine = Running::fed(cfg, &lines, 1).await;
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
@@ -603,12 +592,7 @@ async fn json_messages_alert_by_the_companys_domains() {
         serde_json::json!({"id": "m5", "body": "把客户名单发你了"}).to_string(),
         msg(6, outside, "今天开会"),
     ];
-    let engine = Running::start(cfg);
-    engine.wait_joined(Duration::from_secs(60)).await;
-    produce_texts(&brokers, "in9", &lines, 1).await;
-    engine
-        .wait_processed(lines.len() as i64, Duration::from_secs(60))
-        .await;
+    let engine = Running::fed(cfg, &lines, 1).await;
     let metrics = engine.shared.metrics.render();
     engine.stop().await;
     let alerts: Vec<serde_json::Value> = read_topic(&brokers, "in9.alerts", false, IDLE)

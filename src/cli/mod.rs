@@ -1,6 +1,6 @@
 //! Command-line commands, one module each.
 
-mod alert_filter;
+mod alert_feed;
 mod bench;
 mod demo;
 mod diff;

@@ -20,17 +20,11 @@ use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
-use super::alert_filter::FilterArgs;
+use super::alert_feed::FeedArgs;
 use super::topic_reader::{Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Kafka bootstrap servers.
-    #[arg(long)]
-    brokers: String,
-    /// The alert topic.
-    #[arg(long, default_value = "wordwarden.alerts")]
-    alert_topic: String,
     /// The alerts written from this time on: a while ago (`24h`, `7d`) or a
     /// UTC time (`2026-12-01T08:00:00Z`). Default: the last 24 hours.
     #[arg(long, conflicts_with = "from_beginning", value_parser = super::parse_since)]
@@ -42,7 +36,7 @@ pub struct Args {
     #[arg(long, value_parser = super::parse_since)]
     until: Option<SystemTime>,
     #[command(flatten)]
-    filter: FilterArgs,
+    feed: FeedArgs,
     /// Rows in each ranking.
     #[arg(long, default_value_t = 10)]
     top: usize,
@@ -53,9 +47,6 @@ pub struct Args {
     /// its end is reached.
     #[arg(long, default_value_t = 30)]
     timeout_secs: u64,
-    /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
-    #[arg(short = 'X', value_parser = super::parse_prop)]
-    props: Vec<(String, String)>,
 }
 
 /// One row of a ranking.
@@ -165,17 +156,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, false) => Start::Since(SystemTime::now() - Duration::from_secs(24 * 3600)),
     };
     let reader = TopicReader::open(
-        &args.brokers,
-        &args.alert_topic,
+        &args.feed.brokers,
+        &args.feed.alert_topic,
         start,
         true,
-        &args.props,
+        &args.feed.props,
         "report",
         timeout,
     )?;
     let until_ms = args.until.map(millis);
     let mut report = Report {
-        topic: args.alert_topic.clone(),
+        topic: args.feed.alert_topic.clone(),
         since: match start {
             Start::Since(t) => Some(rfc3339(t)),
             _ => None,
@@ -199,7 +190,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             report.unreadable += 1;
             continue;
         };
-        if !args.filter.admits(&alert) {
+        if !args.feed.admits(&alert) {
             continue;
         }
         if !seen.insert(alert.alert_id.clone()) {

@@ -10,19 +10,13 @@ use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
-use super::alert_filter::FilterArgs;
+use super::alert_feed::FeedArgs;
 use super::topic_reader::{Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Kafka bootstrap servers.
-    #[arg(long)]
-    brokers: String,
-    /// The alert topic.
-    #[arg(long, default_value = "wordwarden.alerts")]
-    alert_topic: String,
     #[command(flatten)]
-    filter: FilterArgs,
+    feed: FeedArgs,
     /// Start at the beginning of the topic instead of new alerts only.
     #[arg(long)]
     from_beginning: bool,
@@ -39,9 +33,6 @@ pub struct Args {
     /// Stop after this many seconds without a new alert.
     #[arg(long)]
     idle_exit: Option<u64>,
-    /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
-    #[arg(short = 'X', value_parser = super::parse_prop)]
-    props: Vec<(String, String)>,
 }
 
 /// When the judged message was written: WeCom's `msgtime`, else the Kafka
@@ -124,11 +115,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, false) => Start::End,
     };
     let reader = TopicReader::open(
-        &args.brokers,
-        &args.alert_topic,
+        &args.feed.brokers,
+        &args.feed.alert_topic,
         start,
         false,
-        &args.props,
+        &args.feed.props,
         "tail",
         Duration::from_secs(10),
     )?;
@@ -162,7 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             continue;
         };
-        if !args.filter.admits(&alert) {
+        if !args.feed.admits(&alert) {
             continue;
         }
         if args.json {

@@ -213,6 +213,20 @@ pub struct Running {
 }
 
 impl Running {
+    /// Starts an engine, waits until it has joined its group, produces
+    /// `texts` to its first input topic over `partitions` partitions in turn,
+    /// and waits until it has processed them all.
+    pub async fn fed(config: Config, texts: &[String], partitions: i32) -> Running {
+        let (brokers, topic) = (config.brokers.clone(), config.input_topics[0].clone());
+        let engine = Running::start(config);
+        engine.wait_joined(Duration::from_secs(60)).await;
+        produce_texts(&brokers, &topic, texts, partitions).await;
+        engine
+            .wait_processed(texts.len() as i64, Duration::from_secs(60))
+            .await;
+        engine
+    }
+
     pub fn start(config: Config) -> Running {
         if let Ok(filter) = std::env::var("TEST_LOG") {
             let _ = tracing_subscriber::fmt()

@@ -1,11 +1,18 @@
-//! Which alerts an analyst asks for: the filters `tail` and `report` share.
+//! The alert feed an analyst reads, and which of its alerts: what `tail`
+//! and `report` share.
 
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct FilterArgs {
+pub struct FeedArgs {
+    /// Kafka bootstrap servers.
+    #[arg(long)]
+    pub brokers: String,
+    /// The alert topic.
+    #[arg(long, default_value = "wordwarden.alerts")]
+    pub alert_topic: String,
     /// Only alerts of at least this severity.
     #[arg(long, default_value = "info", value_parser = parse_severity)]
     severity: Severity,
@@ -21,13 +28,16 @@ pub struct FilterArgs {
     /// alerts' `audience`.
     #[arg(long)]
     external: bool,
+    /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
+    #[arg(short = 'X', value_parser = super::parse_prop)]
+    pub props: Vec<(String, String)>,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-impl FilterArgs {
+impl FeedArgs {
     /// Whether `a` passes every filter given.
     pub fn admits(&self, a: &Alert) -> bool {
         a.severity >= self.severity
