@@ -172,6 +172,36 @@ fn scan_json_says_who_a_message_went_between() {
     assert!(err(&o).contains("for `json` input"), "{}", err(&o));
 }
 
+/// `scan` of a rich-text JSON export: the pointer names the post, every
+/// string in it is scanned and each hit names its own place.
+#[test]
+fn scan_json_reads_every_string_of_a_rich_post() {
+    let post = r#"{"message_id":"om_1","content":{"title":"周报","post":[[{"tag":"text","text":"有内*幕*消*息"},{"tag":"at","user_id":"ou_13812345678"}]]}}"#;
+    let o = ww_in(
+        &[
+            "scan",
+            "--wordlists",
+            &bundled(),
+            "--input-format",
+            "json",
+            "--json-pointer",
+            "/content",
+        ],
+        &format!("{post}\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let alert: serde_json::Value = serde_json::from_str(out(&o).trim()).unwrap();
+    let places: Vec<&str> = alert["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["field"].as_str().unwrap())
+        .collect();
+    // (the user id holding digits is not text: no phone number there)
+    assert_eq!(places, ["/content/post/0/0/text"]);
+    assert_eq!(alert["source"]["message_id"], "om_1");
+}
+
 /// Personal data is masked wherever an alert quotes the message, whether or
 /// not the lists enable its detector; `--no-mask` quotes it as written.
 #[test]

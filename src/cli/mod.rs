@@ -98,7 +98,8 @@ pub struct FormatArgs {
     /// How each message is read: text, json or wecom.
     #[arg(long, default_value = "text", value_parser = ["text", "json", "wecom"])]
     pub input_format: String,
-    /// JSON pointer of the text for --input-format json.
+    /// JSON pointer of the text for --input-format json; an object or array
+    /// there (`""`: the whole message) has every string in it scanned.
     #[arg(long, default_value = "/text")]
     pub json_pointer: String,
     /// JSON pointer of the sender's id for --input-format json: with

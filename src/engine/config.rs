@@ -44,7 +44,8 @@ pub struct Config {
     pub wordlists: PathBuf,
     /// `text`, `json` or `wecom`.
     pub input_format: String,
-    /// JSON pointer of the text for `json` input.
+    /// JSON pointer of the text for `json` input; an object or array there
+    /// (`""`: the whole message) has every string in it scanned.
     pub json_pointer: String,
     /// JSON pointer of the sender's id for `json` input (empty: none).
     pub json_from_pointer: String,

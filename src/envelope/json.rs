@@ -15,6 +15,11 @@
 //! passed over without recursion, so no depth overflows the stack; along the
 //! path serde_json's recursion limit holds.
 //!
+//! A pointer to an object or an array (a rich-text post, attachments; `""`
+//! for the whole message) makes every string in it a field, minus what
+//! id-like keys and the sender's and recipients' pointers hold: such
+//! messages are read from a parse of the whole document.
+//!
 //! The sender and recipients ([`Participants`]) matter only for a message
 //! with hits, about one in a hundred: they are read then, from a parse of
 //! the whole message.
@@ -36,15 +41,19 @@ use crate::audience::{Audience, InternalDomains};
 /// The keys that name a message's id, in order of preference.
 const ID_KEYS: [&str; 3] = ["id", "msgid", "message_id"];
 
-/// Decodes a message of the `json` format with its text at `pointer`.
-pub(super) fn decode<'a>(bytes: &'a [u8], pointer: &str) -> Result<Message<'a>, DecodeError> {
+/// Decodes a message of the `json` format with its text at `pointer`; where
+/// that is an object or array, the `participants`' ids in it are not text.
+pub(super) fn decode<'a>(
+    bytes: &'a [u8],
+    pointer: &str,
+    participants: Option<&Participants>,
+) -> Result<Message<'a>, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
     let text = utf8(bytes)?;
     let path = match pointer.strip_prefix('/') {
         Some(rest) => Path::Tokens(rest),
-        // the whole document, an object, is never a string
         None if pointer.is_empty() => Path::Whole,
         None => Path::Nowhere,
     };
@@ -58,10 +67,34 @@ pub(super) fn decode<'a>(bytes: &'a [u8], pointer: &str) -> Result<Message<'a>, 
         Top::Null => return Err(DecodeError::Empty),
         Top::Other => return Err(DecodeError::NotJson("not a JSON object".into())),
     };
-    let Some(text) = found.text else {
-        return Err(DecodeError::NoText {
-            pointer: pointer.to_string(),
-        });
+    let no_text = || DecodeError::NoText {
+        pointer: pointer.to_string(),
+    };
+    let fields = match found.text {
+        Some(At::Text(text)) => vec![TextField {
+            pointer: Some(Cow::Owned(pointer.to_string())),
+            text,
+        }],
+        Some(At::Strings) => {
+            let mut fields = strings_at(text, pointer)?;
+            if let Some(p) = participants {
+                let under = |ptr: &str, at: &str| {
+                    !at.is_empty()
+                        && ptr
+                            .strip_prefix(at)
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                };
+                fields.retain(|f| {
+                    let ptr = f.pointer.as_deref().unwrap_or_default();
+                    !under(ptr, &p.from) && !under(ptr, &p.to)
+                });
+            }
+            if fields.is_empty() {
+                return Err(no_text());
+            }
+            fields
+        }
+        None => return Err(no_text()),
     };
     let mut source = Source::default();
     let mut id = None;
@@ -74,10 +107,7 @@ pub(super) fn decode<'a>(bytes: &'a [u8], pointer: &str) -> Result<Message<'a>, 
         source.push_json(key, raw);
     }
     Ok(Message {
-        fields: vec![TextField {
-            pointer: Some(Cow::Owned(pointer.to_string())),
-            text,
-        }],
+        fields,
         source,
         id,
         ..Default::default()
@@ -165,6 +195,41 @@ impl Participants {
     }
 }
 
+/// Nesting below the pointer's object or array that is read.
+const MAX_STRINGS_DEPTH: usize = 32;
+
+/// Every string under the object or array at `pointer` of the
+/// document `text`, as fields with their pointers, passing over what
+/// id-like keys hold (see [`super::each_text_value`]). Parses the document:
+/// only messages whose pointer names an object or array come here.
+fn strings_at(text: &str, pointer: &str) -> Result<Vec<TextField<'static>>, DecodeError> {
+    // (the one-pass read has checked the syntax: what fails here is nesting
+    // past serde_json's limit, or a value off the path it cannot hold)
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        if e.to_string().contains("recursion limit") {
+            DecodeError::TooDeep {
+                pointer: pointer.to_string(),
+                max: 128,
+            }
+        } else {
+            DecodeError::NotJson(e.to_string())
+        }
+    })?;
+    let Some(at) = doc.pointer(pointer) else {
+        return Ok(Vec::new());
+    };
+    let mut fields = Vec::new();
+    super::each_text_value(at, pointer, 0, MAX_STRINGS_DEPTH, &mut |value, ptr| {
+        if let Some(text) = value.as_str().filter(|t| !t.is_empty()) {
+            fields.push(TextField {
+                pointer: Some(Cow::Owned(ptr.to_string())),
+                text: Cow::Owned(text.to_string()),
+            });
+        }
+    })?;
+    Ok(fields)
+}
+
 /// An id as text: a string's content, any other value as compact JSON (as
 /// `Value::to_string` writes it: numbers re-formatted, no spaces).
 fn id_text<'a>(raw: &'a RawValue) -> Cow<'a, str> {
@@ -216,10 +281,18 @@ enum Top<'de> {
     Other,
 }
 
+/// What lies at the pointer.
+enum At<'de> {
+    /// A string: the message's one text field.
+    Text(Cow<'de, str>),
+    /// An object or an array: every string inside is a field.
+    Strings,
+}
+
 /// What the top-level object gave.
 struct Found<'de> {
-    /// The string at the pointer, if it is one.
-    text: Option<Cow<'de, str>>,
+    /// What lies at the pointer, if it is a string, an object or an array.
+    text: Option<At<'de>>,
     /// The last value of each of [`ID_KEYS`].
     ids: [Option<&'de RawValue>; 3],
 }
@@ -239,7 +312,8 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
         let (token, below) = self.path.split();
         let token = token.as_deref();
         let mut found = Found {
-            text: None,
+            // `""`: the whole document, whose strings are all read
+            text: matches!(self.path, Path::Whole).then_some(At::Strings),
             ids: [None; 3],
         };
         while let Some(key) = map.next_key_seed(KeyOf { token })? {
@@ -338,7 +412,7 @@ struct Descend<'p> {
 }
 
 impl<'de> DeserializeSeed<'de> for Descend<'_> {
-    type Value = Option<Cow<'de, str>>;
+    type Value = Option<At<'de>>;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         de.deserialize_any(self)
@@ -346,26 +420,26 @@ impl<'de> DeserializeSeed<'de> for Descend<'_> {
 }
 
 impl<'de> Visitor<'de> for Descend<'_> {
-    type Value = Option<Cow<'de, str>>;
+    type Value = Option<At<'de>>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
     fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(matches!(self.path, Path::Whole).then_some(Cow::Borrowed(s)))
+        Ok(matches!(self.path, Path::Whole).then_some(At::Text(Cow::Borrowed(s))))
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
         // a string with escapes: serde_json hands over its unescaped copy
-        Ok(matches!(self.path, Path::Whole).then(|| Cow::Owned(s.to_string())))
+        Ok(matches!(self.path, Path::Whole).then(|| At::Text(Cow::Owned(s.to_string()))))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (token, below) = self.path.split();
         if token.is_none() {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(None);
+            return Ok(matches!(self.path, Path::Whole).then_some(At::Strings));
         }
         let token = token.as_deref();
         let mut text = None;
@@ -382,6 +456,10 @@ impl<'de> Visitor<'de> for Descend<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if matches!(self.path, Path::Whole) {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(Some(At::Strings));
+        }
         let (token, below) = self.path.split();
         let index = token.as_deref().and_then(array_index);
         let mut text = None;
@@ -463,7 +541,35 @@ mod tests {
 
     /// The format as it was read before: the whole document as a `Value`.
     /// The reference the one-pass reader must agree with.
-    fn by_value(bytes: &[u8], pointer: &str) -> Result<(String, Option<String>, Value), String> {
+    /// The strings under `v`, minus what id-like keys hold, with pointers.
+    fn strings_under(v: &Value, ptr: &str, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::String(s) if !s.is_empty() => out.push((ptr.to_string(), s.clone())),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    strings_under(item, &format!("{ptr}/{i}"), out);
+                }
+            }
+            Value::Object(map) => {
+                for (k, item) in map {
+                    let id_like = k.ends_with("id")
+                        || k.ends_with("time")
+                        || matches!(
+                            k.as_str(),
+                            "size" | "md5sum" | "filesize" | "fileext" | "play_length"
+                        );
+                    if !id_like {
+                        strings_under(item, &format!("{ptr}/{}", escape_token(k)), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    type Fields = Vec<(String, String)>;
+
+    fn by_value(bytes: &[u8], pointer: &str) -> Result<(Fields, Option<String>, Value), String> {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         if !value.is_object() {
             return Err(if value.is_null() {
@@ -473,7 +579,15 @@ mod tests {
             });
         }
         let text = match value.pointer(pointer) {
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => vec![(pointer.to_string(), s.clone())],
+            Some(v @ (Value::Object(_) | Value::Array(_))) => {
+                let mut out = Vec::new();
+                strings_under(v, pointer, &mut out);
+                if out.is_empty() {
+                    return Err("no text".into());
+                }
+                out
+            }
             _ => return Err("no text".into()),
         };
         let mut source = serde_json::Map::new();
@@ -525,10 +639,18 @@ mod tests {
         assert_eq!(none.read(br#"{"from":"a@b.c"}"#), Participation::default());
     }
 
-    fn by_pass(bytes: &[u8], pointer: &str) -> Result<(String, Option<String>, Value), String> {
+    fn by_pass(bytes: &[u8], pointer: &str) -> Result<(Fields, Option<String>, Value), String> {
         match decode(bytes, pointer) {
             Ok(m) => Ok((
-                m.fields[0].text.to_string(),
+                m.fields
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.pointer.as_deref().unwrap_or_default().to_string(),
+                            f.text.to_string(),
+                        )
+                    })
+                    .collect(),
                 m.id.map(Cow::into_owned),
                 Value::Object(m.source.into_map()),
             )),
@@ -538,6 +660,60 @@ mod tests {
             Err(DecodeError::NotJson(e)) => Err(e),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// The reader with no participants (shadows the glob import).
+    fn decode<'a>(bytes: &'a [u8], pointer: &str) -> Result<Message<'a>, DecodeError> {
+        super::decode(bytes, pointer, None)
+    }
+
+    /// Rich-text exports (a Feishu post, Slack attachments) hold their text
+    /// in nested arrays and objects: a pointer to one reads every string in
+    /// it, minus what id-like keys hold; `""` reads the whole message.
+    #[test]
+    fn an_object_or_array_at_the_pointer_has_every_string_read() {
+        let msg = r#"{"id":"m1","content":{"title":"周报","post":[[{"tag":"text","text":"内幕消息"},{"tag":"at","user_id":"ou_1"}]],"create_time":"1732"},"files":[]}"#;
+        let fields = |pointer: &str| -> Result<Vec<(String, String)>, &'static str> {
+            decode(msg.as_bytes(), pointer)
+                .map(|m| {
+                    m.fields
+                        .into_iter()
+                        .map(|f| {
+                            (
+                                f.pointer.unwrap_or_default().into_owned(),
+                                f.text.into_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .map_err(|e| e.reason())
+        };
+        let pair = |p: &str, t: &str| (p.to_string(), t.to_string());
+        let content = vec![
+            pair("/content/post/0/0/tag", "text"),
+            pair("/content/post/0/0/text", "内幕消息"),
+            pair("/content/post/0/1/tag", "at"),
+            pair("/content/title", "周报"),
+        ];
+        assert_eq!(fields("/content"), Ok(content.clone()));
+        assert_eq!(
+            fields("/content/post/0/0/text"),
+            Ok(vec![content[1].clone()])
+        );
+        assert_eq!(fields(""), Ok(content));
+        assert_eq!(fields("/files"), Err("no_text"));
+        let m = decode(msg.as_bytes(), "/content").unwrap();
+        assert_eq!(m.id.as_deref(), Some("m1"));
+        // the sender's and recipients' ids are not text to scan
+        let msg = br#"{"from":"li@example.com","to":["a@b.cn"],"toll":"x","body":"hi"}"#;
+        let p = Participants {
+            from: "/from".into(),
+            to: "/to".into(),
+            internal_domains: InternalDomains::default(),
+        };
+        let m = super::decode(msg, "", Some(&p)).unwrap();
+        let read: Vec<&str> = m.fields.iter().map(|f| f.text.as_ref()).collect();
+        assert_eq!(read, ["hi", "x"]);
     }
 
     #[test]
@@ -620,10 +796,12 @@ mod tests {
             decode(doc.as_bytes(), "/text").unwrap().fields[0].text,
             "ok"
         );
+        // an array at the pointer has its strings read from the parsed
+        // document: this one is too deep to parse
         let doc = format!(r#"{{"text":{deep}}}"#);
         assert_eq!(
             decode(doc.as_bytes(), "/text").unwrap_err().reason(),
-            "no_text"
+            "too_deep"
         );
         let path = format!("/a{}", "/0".repeat(200));
         let doc = format!(r#"{{"a":{deep}}}"#);

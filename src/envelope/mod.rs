@@ -374,7 +374,10 @@ pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, 
                 ..Default::default()
             })
         }
-        InputFormat::Json { pointer, .. } => json::decode(bytes, pointer),
+        InputFormat::Json {
+            pointer,
+            participants,
+        } => json::decode(bytes, pointer, participants.as_ref()),
         InputFormat::Wecom(opts) => {
             if opts.record_pointer.is_empty() {
                 let text = utf8(bytes)?;
@@ -413,6 +416,51 @@ fn parse_json(bytes: &[u8]) -> Result<Value, DecodeError> {
         Value::Null => Err(DecodeError::Empty),
         _ => Err(DecodeError::NotJson("not a JSON object".into())),
     }
+}
+
+/// Keys whose values never hold human text: ids, times, sizes, hashes.
+pub(crate) fn never_text_key(key: &str) -> bool {
+    matches!(
+        key,
+        "sdkfileid" | "md5sum" | "filesize" | "fileext" | "play_length" | "size"
+    ) || key.ends_with("id")
+        || key.ends_with("time")
+}
+
+/// Calls `take` with every string under `value` and its pointer,
+/// in document order, passing over the values of [`never_text_key`]s; an
+/// error past `max_depth` levels below `depth`.
+pub(crate) fn each_text_value(
+    value: &Value,
+    ptr: &str,
+    depth: usize,
+    max_depth: usize,
+    take: &mut impl FnMut(&Value, &str),
+) -> Result<(), DecodeError> {
+    if depth > max_depth {
+        return Err(DecodeError::TooDeep {
+            pointer: ptr.to_string(),
+            max: max_depth,
+        });
+    }
+    match value {
+        Value::String(_) => take(value, ptr),
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                each_text_value(v, &format!("{ptr}/{i}"), depth + 1, max_depth, take)?;
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                if !never_text_key(k) {
+                    let below = format!("{ptr}/{}", escape_token(k));
+                    each_text_value(v, &below, depth + 1, max_depth, take)?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Escapes one RFC 6901 reference token.

@@ -67,15 +67,6 @@ fn layout(msgtype: &str) -> Option<(&'static str, &'static [&'static str])> {
     })
 }
 
-/// Keys that never hold human text in an unknown message type.
-fn never_text_key(key: &str) -> bool {
-    matches!(
-        key,
-        "sdkfileid" | "md5sum" | "filesize" | "fileext" | "play_length" | "size"
-    ) || key.ends_with("id")
-        || key.ends_with("time")
-}
-
 /// The common case, a plain text record, parsed with borrowed strings (no
 /// copy of the text when it has no escapes). `None` sends the record down the
 /// general path.
@@ -390,26 +381,11 @@ impl Walker<'_> {
         }
     }
 
+    /// Every string under an unknown type's payload, minus what id-like
+    /// keys hold.
     fn walk_any(&mut self, value: &Value, ptr: &str, depth: usize) -> Result<(), DecodeError> {
-        self.too_deep(ptr, depth)?;
-        match value {
-            Value::String(_) => self.take_string(value, ptr),
-            Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    self.walk_any(v, &format!("{ptr}/{i}"), depth + 1)?;
-                }
-            }
-            Value::Object(map) => {
-                for (k, v) in map {
-                    if never_text_key(k) {
-                        continue;
-                    }
-                    self.walk_any(v, &format!("{ptr}/{}", escape_token(k)), depth + 1)?;
-                }
-            }
-            _ => {}
-        }
-        Ok(())
+        let max = self.opts.max_depth;
+        super::each_text_value(value, ptr, depth, max, &mut |v, p| self.take_string(v, p))
     }
 }
 
