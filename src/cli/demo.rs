@@ -142,7 +142,22 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
     print_summary(&shared, &alerts, &dead, expected, elapsed);
 
     if args.linger > 0 {
-        println!("serving /metrics for {} s more", args.linger);
+        println!(
+            "serving /metrics and the mock cluster for {} s more; meanwhile, for example:",
+            args.linger
+        );
+        println!(
+            "  wordwarden report --brokers {brokers} --alert-topic {} --from-beginning",
+            config.alert_topic
+        );
+        println!(
+            "  wordwarden tail --brokers {brokers} --alert-topic {} --from-beginning --external",
+            config.alert_topic
+        );
+        println!(
+            "  wordwarden redrive --brokers {brokers} --dlq-topic {} --dry-run",
+            config.dlq_topic
+        );
         let h = engine::http::serve(
             &config.metrics_addr,
             engine::http::AppState::metrics_only(shared.clone()),

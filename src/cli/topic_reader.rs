@@ -7,10 +7,10 @@ use std::cell::Cell;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 /// Where reading starts.
 #[derive(Debug, Clone, Copy)]
@@ -22,8 +22,27 @@ pub enum Start {
     Since(SystemTime),
 }
 
+/// librdkafka's client events, minus the end of a partition: reading to
+/// the end asks for those (`enable.partition.eof`), and the default context
+/// logs each one as an error.
+pub struct ReaderContext;
+
+impl ClientContext for ReaderContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let end = matches!(
+            error,
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+        );
+        if !end {
+            tracing::error!(%error, reason, "Kafka client error");
+        }
+    }
+}
+
+impl ConsumerContext for ReaderContext {}
+
 pub struct TopicReader {
-    pub consumer: BaseConsumer,
+    pub consumer: BaseConsumer<ReaderContext>,
     topic: String,
     since_ms: Option<i64>,
     /// Partitions not at their end yet (reading to the end); a cell, so a
@@ -38,7 +57,7 @@ fn reader(
     props: &[(String, String)],
     who: &str,
     eof: bool,
-) -> anyhow::Result<BaseConsumer> {
+) -> anyhow::Result<BaseConsumer<ReaderContext>> {
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", brokers)
         .set(
@@ -51,7 +70,7 @@ fn reader(
     for (k, v) in props {
         cfg.set(k, v);
     }
-    Ok(cfg.create()?)
+    Ok(cfg.create_with_context(ReaderContext)?)
 }
 
 /// The payload of the record at `topic`/`partition`/`offset`; an error
