@@ -202,6 +202,71 @@ fn scan_json_reads_every_string_of_a_rich_post() {
     assert_eq!(alert["source"]["message_id"], "om_1");
 }
 
+/// An offline review: `scan` an archive export, `report --input` its
+/// alerts, by when the messages were written.
+#[test]
+fn report_sums_up_the_alerts_of_a_scanned_export() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/demo/wecom-sample.jsonl");
+    let scanned = ww(&[
+        "scan",
+        "--wordlists",
+        &bundled(),
+        "--input-format",
+        "wecom",
+        sample.to_str().unwrap(),
+    ]);
+    let alerts: Vec<serde_json::Value> = out(&scanned)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("alerts.jsonl");
+    // one alert twice, as a rerun would append it
+    std::fs::write(&file, format!("{}{}\n", out(&scanned), alerts[0])).unwrap();
+    let report = |extra: &[&str]| {
+        let mut args = vec!["report", "--input", file.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        let o = ww(&args);
+        assert!(o.status.success(), "{}", err(&o));
+        serde_json::from_str::<serde_json::Value>(&out(&o)).unwrap()
+    };
+    let r = report(&[]);
+    assert_eq!(
+        (r["alerts"].clone(), r["duplicates"].clone()),
+        (alerts.len().into(), 1.into())
+    );
+    assert_eq!(r["by_audience"]["external"], 11);
+    assert_eq!(r["first_message_at"], "2024-11-25T02:06:47Z");
+    // the messages written before 02:20 only
+    let cut = 1_732_501_200_000u64; // 2024-11-25T02:20:00Z
+    let before = alerts
+        .iter()
+        .filter(|a| a["source"]["msgtime"].as_u64().is_some_and(|t| t < cut))
+        .count();
+    assert!(before > 0 && before < alerts.len());
+    let r = report(&["--until", "2024-11-25T02:20:00Z"]);
+    assert_eq!(r["alerts"], before);
+    let r = report(&["--since", "2024-11-25T02:20:00Z", "--external"]);
+    let external_after = alerts
+        .iter()
+        .filter(|a| a["audience"] == "external")
+        .filter(|a| a["source"]["msgtime"].as_u64().is_some_and(|t| t >= cut))
+        .count();
+    assert_eq!(r["alerts"], external_after);
+    // from stdin
+    let o = ww_in(&["report", "--input", "-", "--json"], &out(&scanned));
+    let r: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(r["alerts"], alerts.len());
+    // a feed to read from is needed
+    let o = ww(&["report"]);
+    assert!(
+        !o.status.success() && err(&o).contains("--brokers, or --input"),
+        "{}",
+        err(&o)
+    );
+    assert!(!ww(&["tail"]).status.success());
+}
+
 /// Personal data is masked wherever an alert quotes the message, whether or
 /// not the lists enable its detector; `--no-mask` quotes it as written.
 #[test]

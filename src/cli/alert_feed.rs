@@ -9,7 +9,7 @@ use wordwarden::lists::Severity;
 pub struct FeedArgs {
     /// Kafka bootstrap servers.
     #[arg(long)]
-    pub brokers: String,
+    pub brokers: Option<String>,
     /// The alert topic.
     #[arg(long, default_value = "wordwarden.alerts")]
     pub alert_topic: String,

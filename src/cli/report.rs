@@ -1,5 +1,7 @@
 //! `wordwarden report --brokers .. --alert-topic .. [--since 24h]`: what the
-//! alert feed held over a period, for a compliance review. Alerts by
+//! alert feed held over a period, for a compliance review; `--input FILE`
+//! sums up alerts as `scan` writes them instead (an archive export reviewed
+//! offline). Alerts by
 //! severity, audience, category and evasion, then what metrics cannot hold
 //! (their labels are bounded by design): the terms that fired most, and the
 //! senders and conversations with the most alerts.
@@ -10,10 +12,11 @@
 //! prints message text: no snippets, no matched slices.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use anyhow::Context as _;
 use rdkafka::message::Message;
 use serde::Serialize;
 use wordwarden::alert::Alert;
@@ -47,6 +50,11 @@ pub struct Args {
     /// its end is reached.
     #[arg(long, default_value_t = 30)]
     timeout_secs: u64,
+    /// Sum up the alerts of this file instead (`-`: stdin), one a line as
+    /// `scan` writes them; `--since`/`--until` then pick by when the
+    /// messages were written.
+    #[arg(long, conflicts_with = "from_beginning")]
+    input: Option<std::path::PathBuf>,
 }
 
 /// One row of a ranking.
@@ -89,7 +97,11 @@ impl Tally {
 /// The report, as `--json` prints it.
 #[derive(Debug, Default, Serialize)]
 struct Report {
-    topic: String,
+    /// The alert topic read, or the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
     /// `None`: from the beginning of the topic.
     since: Option<String>,
     until: Option<String>,
@@ -148,61 +160,40 @@ fn ranked(tallies: HashMap<String, Tally>, top: usize) -> Vec<Ranked> {
     rows
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let timeout = Duration::from_secs(args.timeout_secs);
-    let start = match (args.since, args.from_beginning) {
-        (Some(t), _) => Start::Since(t),
-        (None, true) => Start::Beginning,
-        (None, false) => Start::Since(SystemTime::now() - Duration::from_secs(24 * 3600)),
-    };
-    let reader = TopicReader::open(
-        &args.feed.brokers,
-        &args.feed.alert_topic,
-        start,
-        true,
-        &args.feed.props,
-        "report",
-        timeout,
-    )?;
-    let until_ms = args.until.map(millis);
-    let mut report = Report {
-        topic: args.feed.alert_topic.clone(),
-        since: match start {
-            Start::Since(t) => Some(rfc3339(t)),
-            _ => None,
-        },
-        until: args.until.map(rfc3339),
-        ..Default::default()
-    };
-    let mut seen: HashSet<String> = HashSet::new();
-    let (mut terms, mut senders, mut rooms) = (HashMap::new(), HashMap::new(), HashMap::new());
-    let (mut first, mut last): (Option<u64>, Option<u64>) = (None, None);
-    while let Some(m) = reader.next_to_end(timeout)? {
-        if reader.before_since(&m)
-            || until_ms.is_some_and(|u| m.timestamp().to_millis().is_some_and(|t| t >= u))
-        {
-            continue;
-        }
-        let Some(alert) = m
-            .payload()
-            .and_then(|p| serde_json::from_slice::<Alert>(p).ok())
-        else {
-            report.unreadable += 1;
-            continue;
+/// The report being summed up, one alert at a time.
+#[derive(Default)]
+struct Summing {
+    report: Report,
+    seen: HashSet<String>,
+    terms: HashMap<String, Tally>,
+    senders: HashMap<String, Tally>,
+    rooms: HashMap<String, Tally>,
+    first: Option<u64>,
+    last: Option<u64>,
+}
+
+impl Summing {
+    /// Counts `payload`, an alert (unless it is not one, or one already
+    /// counted, or one the filters leave out).
+    fn add(&mut self, payload: Option<&[u8]>, feed: &FeedArgs) {
+        let Some(alert) = payload.and_then(|p| serde_json::from_slice::<Alert>(p).ok()) else {
+            self.report.unreadable += 1;
+            return;
         };
-        if !args.feed.admits(&alert) {
-            continue;
+        if !feed.admits(&alert) {
+            return;
         }
-        if !seen.insert(alert.alert_id.clone()) {
-            report.duplicates += 1;
-            continue;
+        if !self.seen.insert(alert.alert_id.clone()) {
+            self.report.duplicates += 1;
+            return;
         }
+        let report = &mut self.report;
         report.alerts += 1;
         *report.by_severity.entry(alert.severity).or_default() += 1;
         *report.by_audience.entry(alert.audience.name()).or_default() += 1;
         if let Some(ms) = message_ms(&alert) {
-            first = Some(first.map_or(ms, |f| f.min(ms)));
-            last = Some(last.map_or(ms, |l| l.max(ms)));
+            self.first = Some(self.first.map_or(ms, |f| f.min(ms)));
+            self.last = Some(self.last.map_or(ms, |l| l.max(ms)));
         }
         // each category, evasion and term once an alert
         let categories: HashSet<&str> = alert.hits.iter().map(|h| h.category.as_str()).collect();
@@ -223,7 +214,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|h| format!("{} ({})", h.term, h.category))
             .collect();
         for t in hit_terms {
-            terms.entry(t).or_insert_with(Tally::default).add(&alert);
+            self.terms.entry(t).or_default().add(&alert);
         }
         let text_of = |key: &str| {
             alert
@@ -234,21 +225,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .map(str::to_string)
         };
         if let Some(from) = text_of("from") {
-            senders
-                .entry(from)
-                .or_insert_with(Tally::default)
-                .add(&alert);
+            self.senders.entry(from).or_default().add(&alert);
         }
         if let Some(room) = text_of("roomid") {
-            rooms.entry(room).or_insert_with(Tally::default).add(&alert);
+            self.rooms.entry(room).or_default().add(&alert);
         }
     }
-    let at = |ms: u64| rfc3339(UNIX_EPOCH + Duration::from_millis(ms));
-    report.first_message_at = first.map(at);
-    report.last_message_at = last.map(at);
-    report.top_terms = ranked(terms, args.top);
-    report.top_senders = ranked(senders, args.top);
-    report.top_conversations = ranked(rooms, args.top);
+
+    fn finish(self, top: usize) -> Report {
+        let at = |ms: u64| rfc3339(UNIX_EPOCH + Duration::from_millis(ms));
+        Report {
+            first_message_at: self.first.map(at),
+            last_message_at: self.last.map(at),
+            top_terms: ranked(self.terms, top),
+            top_senders: ranked(self.senders, top),
+            top_conversations: ranked(self.rooms, top),
+            ..self.report
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let report = match &args.input {
+        Some(path) => from_file(path, &args)?,
+        None => from_topic(&args)?,
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer(&mut out, &report)?;
@@ -257,6 +258,85 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write!(out, "{}", render(&report))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The alerts on the alert topic written from `--since` (default: the last
+/// 24 hours) up to `--until`, by the alert records' own times.
+fn from_topic(args: &Args) -> anyhow::Result<Report> {
+    let brokers = args
+        .feed
+        .brokers
+        .as_deref()
+        .context("--brokers, or --input with alerts as `scan` writes them")?;
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let start = match (args.since, args.from_beginning) {
+        (Some(t), _) => Start::Since(t),
+        (None, true) => Start::Beginning,
+        (None, false) => Start::Since(SystemTime::now() - Duration::from_secs(24 * 3600)),
+    };
+    let reader = TopicReader::open(
+        brokers,
+        &args.feed.alert_topic,
+        start,
+        true,
+        &args.feed.props,
+        "report",
+        timeout,
+    )?;
+    let until_ms = args.until.map(millis);
+    let mut summing = Summing::default();
+    summing.report.topic = Some(args.feed.alert_topic.clone());
+    summing.report.since = match start {
+        Start::Since(t) => Some(rfc3339(t)),
+        _ => None,
+    };
+    summing.report.until = args.until.map(rfc3339);
+    while let Some(m) = reader.next_to_end(timeout)? {
+        if reader.before_since(&m)
+            || until_ms.is_some_and(|u| m.timestamp().to_millis().is_some_and(|t| t >= u))
+        {
+            continue;
+        }
+        summing.add(m.payload(), &args.feed);
+    }
+    Ok(summing.finish(args.top))
+}
+
+/// The alerts of a file (`-`: stdin), one a line as `scan` writes them; with
+/// `--since`/`--until`, those whose message was written in between (an
+/// alert that does not say when is kept).
+fn from_file(path: &std::path::Path, args: &Args) -> anyhow::Result<Report> {
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let (since_ms, until_ms) = (args.since.map(millis), args.until.map(millis));
+    let mut summing = Summing::default();
+    summing.report.file = Some(path.display().to_string());
+    summing.report.since = args.since.map(rfc3339);
+    summing.report.until = args.until.map(rfc3339);
+    for line in reader.split(b'\n') {
+        let line = line?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if since_ms.is_some() || until_ms.is_some() {
+            let written = serde_json::from_slice::<Alert>(&line)
+                .ok()
+                .and_then(|a| message_ms(&a))
+                .map(|ms| ms as i64);
+            if written.is_some_and(|t| since_ms.is_some_and(|s| t < s))
+                || written.is_some_and(|t| until_ms.is_some_and(|u| t >= u))
+            {
+                continue;
+            }
+        }
+        summing.add(Some(&line), &args.feed);
+    }
+    Ok(summing.finish(args.top))
 }
 
 /// `name n  name n ...` of a breakdown.
@@ -273,12 +353,27 @@ fn inline<K: std::fmt::Display>(counts: impl IntoIterator<Item = (K, usize)>) ->
 }
 
 fn render(r: &Report) -> String {
-    let mut s = format!(
-        "alerts on {} from {} to {}\n",
-        r.topic,
-        r.since.as_deref().unwrap_or("the beginning"),
-        r.until.as_deref().unwrap_or("now")
-    );
+    let mut s = match (&r.topic, &r.file) {
+        (Some(topic), _) => format!(
+            "alerts on {topic} from {} to {}\n",
+            r.since.as_deref().unwrap_or("the beginning"),
+            r.until.as_deref().unwrap_or("now")
+        ),
+        (None, file) => {
+            let file = match file.as_deref() {
+                Some("-") | None => "stdin",
+                Some(f) => f,
+            };
+            match (&r.since, &r.until) {
+                (None, None) => format!("alerts in {file}\n"),
+                (since, until) => format!(
+                    "alerts in {file} on messages written from {} to {}\n",
+                    since.as_deref().unwrap_or("the first"),
+                    until.as_deref().unwrap_or("the last")
+                ),
+            }
+        }
+    };
     s += &format!("alerts      {}", r.alerts);
     if r.duplicates > 0 {
         s += &format!(" ({} published twice, counted once)", r.duplicates);

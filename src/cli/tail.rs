@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use anyhow::Context as _;
 use rdkafka::message::Message;
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
@@ -114,8 +115,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, true) => Start::Beginning,
         (None, false) => Start::End,
     };
+    let brokers = args
+        .feed
+        .brokers
+        .as_deref()
+        .context("--brokers is required")?;
     let reader = TopicReader::open(
-        &args.feed.brokers,
+        brokers,
         &args.feed.alert_topic,
         start,
         false,
