@@ -202,6 +202,54 @@ fn scan_json_reads_every_string_of_a_rich_post() {
     assert_eq!(alert["source"]["message_id"], "om_1");
 }
 
+/// `scan` judges lines on several threads and writes them in input order,
+/// across batches, alerts and rejections alike.
+#[test]
+fn scan_on_threads_keeps_the_input_order() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("lines.txt");
+    let mut f = std::fs::File::create(&input).unwrap();
+    for i in 0..10_000 {
+        match i % 7 {
+            0 => writeln!(f, "{i} 把客户名单发我").unwrap(),
+            3 => f.write_all(b"\xff bad\n").unwrap(),
+            5 => writeln!(f, "{i} 内*幕*消*息").unwrap(),
+            _ => writeln!(f, "{i} 今天开会").unwrap(),
+        }
+    }
+    drop(f);
+    let scan = |threads: &str| {
+        ww(&[
+            "scan",
+            "--wordlists",
+            &bundled(),
+            "--threads",
+            threads,
+            input.to_str().unwrap(),
+        ])
+    };
+    let one = scan("1");
+    let three = scan("3");
+    assert_eq!(one.status.code(), Some(1), "rejected lines make it 1");
+    assert_eq!(three.status.code(), Some(1));
+    assert_eq!(out(&one), out(&three));
+    assert_eq!(err(&one), err(&three));
+    let lines: Vec<u64> = out(&three)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["source"]["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    let alerting = (0..10_000).filter(|i| i % 7 == 0 || i % 7 == 5).count();
+    assert_eq!(lines.len(), alerting);
+    assert!(lines.windows(2).all(|w| w[0] < w[1]), "in input order");
+    let bad = (0..10_000).filter(|i| i % 7 == 3).count();
+    assert_eq!(err(&three).lines().count(), bad);
+}
+
 /// An offline review: `scan` an archive export, `report --input` its
 /// alerts, by when the messages were written.
 #[test]

@@ -33,8 +33,29 @@ pub struct Args {
     /// the messages of an archive where someone worked around the lists.
     #[arg(long)]
     evasive: bool,
+    /// Threads judging lines at once (0: one per core); the output keeps
+    /// the input's order.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     /// Input file, one message per line; `-` or nothing for stdin.
     input: Option<PathBuf>,
+}
+
+/// Lines judged together, split among the threads: at most this many, and
+/// no more once they hold [`BATCH_BYTES`] (memory follows the batch, not
+/// the file).
+const BATCH_LINES: usize = 4096;
+const BATCH_BYTES: usize = 16 << 20;
+
+/// What became of one line, as the output writes it.
+#[derive(Default)]
+struct Outcome {
+    /// Lines for stderr: why it was rejected, or which parts could not be read.
+    errors: Vec<String>,
+    rejected: bool,
+    textless: Option<String>,
+    /// The alert as one JSON line.
+    alert: Option<Vec<u8>>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -53,58 +74,70 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
         ),
     };
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let mut reader = BufReader::new(reader);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut scanner = ruleset.scanner();
-    let mut line = Vec::new();
+    let text_input = matches!(judge.format(), wordwarden::envelope::InputFormat::Text);
     let mut number = 0usize;
     let mut rejected = 0usize;
     let mut textless: BTreeMap<String, usize> = BTreeMap::new();
+    let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        batch.clear();
+        let mut held = 0usize;
+        while batch.len() < BATCH_LINES && held < BATCH_BYTES {
+            let mut line = Vec::new();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            number += 1;
+            if line.ends_with(b"\n") {
+                line.pop();
+                if line.ends_with(b"\r") {
+                    line.pop();
+                }
+            }
+            if line.is_empty() && !text_input {
+                continue;
+            }
+            held += line.len();
+            batch.push((number, line));
+        }
+        if batch.is_empty() {
             break;
         }
-        number += 1;
-        let mut bytes = &line[..];
-        if let Some(b) = bytes.strip_suffix(b"\n") {
-            bytes = b.strip_suffix(b"\r").unwrap_or(b);
-        }
-        if bytes.is_empty() && !matches!(judge.format(), wordwarden::envelope::InputFormat::Text) {
-            continue;
-        }
-        let mut source = Map::new();
-        source.insert("line".into(), Value::from(number));
-        let j = judge.judge(
-            &ruleset,
-            &mut scanner,
-            bytes,
-            source,
-            format_args!("line:{number}"),
-        );
-        if let Some(e) = &j.rejected {
-            rejected += 1;
-            eprintln!("line {number}: rejected ({}): {e}", e.reason());
-            continue;
-        }
-        if !j.problems.is_empty() {
-            rejected += 1;
-            for p in &j.problems {
-                eprintln!(
-                    "line {number}: unreadable field {}: {}",
-                    p.pointer, p.reason
-                );
+        // each thread judges a run of lines with its own scanner; the
+        // outcomes are written in line order
+        let chunk = batch.len().div_ceil(threads);
+        let outcomes: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(chunk)
+                .map(|lines| scope.spawn(|| judge_lines(&ruleset, &judge, lines, args.evasive)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| anyhow::anyhow!("a scanning thread failed"))
+                })
+                .collect::<anyhow::Result<_>>()
+        })?;
+        for o in outcomes.into_iter().flatten() {
+            for e in &o.errors {
+                eprintln!("{e}");
             }
-        }
-        if j.textless {
-            *textless
-                .entry(j.msgtype.as_deref().unwrap_or_default().to_string())
-                .or_default() += 1;
-        }
-        if let Some(alert) = j.alert.filter(|a| !args.evasive || a.is_evasive()) {
-            serde_json::to_writer(&mut out, &alert)?;
-            out.write_all(b"\n")?;
+            rejected += usize::from(o.rejected);
+            if let Some(t) = o.textless {
+                *textless.entry(t).or_default() += 1;
+            }
+            if let Some(alert) = o.alert {
+                out.write_all(&alert)?;
+                out.write_all(b"\n")?;
+            }
         }
     }
     out.flush()?;
@@ -117,4 +150,50 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Judges numbered lines with one scanner.
+fn judge_lines(
+    ruleset: &wordwarden::ruleset::Ruleset,
+    judge: &Judge,
+    lines: &[(usize, Vec<u8>)],
+    evasive: bool,
+) -> Vec<Outcome> {
+    let mut scanner = ruleset.scanner();
+    lines
+        .iter()
+        .map(|(number, bytes)| {
+            let mut source = Map::new();
+            source.insert("line".into(), Value::from(*number));
+            let j = judge.judge(
+                ruleset,
+                &mut scanner,
+                bytes,
+                source,
+                format_args!("line:{number}"),
+            );
+            let mut o = Outcome::default();
+            if let Some(e) = &j.rejected {
+                o.rejected = true;
+                o.errors
+                    .push(format!("line {number}: rejected ({}): {e}", e.reason()));
+                return o;
+            }
+            for p in &j.problems {
+                o.rejected = true;
+                o.errors.push(format!(
+                    "line {number}: unreadable field {}: {}",
+                    p.pointer, p.reason
+                ));
+            }
+            if j.textless {
+                o.textless = Some(j.msgtype.as_deref().unwrap_or_default().to_string());
+            }
+            o.alert = j
+                .alert
+                .filter(|a| !evasive || a.is_evasive())
+                .and_then(|a| serde_json::to_vec(&a).ok());
+            o
+        })
+        .collect()
 }
