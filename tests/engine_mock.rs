@@ -561,6 +561,13 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let r: serde_json::Value =
         serde_json::from_str(&report(&["--json", "--external"])).expect("JSON");
     assert_eq!(r["alerts"], 11);
+    // `tail` shows the twice-published alert once too
+    let tailed = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args(["tail", "--brokers", &brokers, "--alert-topic", "in5.alerts"])
+        .args(["--from-beginning", "--json", "--idle-exit", "2"])
+        .output()
+        .expect("runs");
+    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 28);
     let readable = report(&["--top", "3"]);
     assert!(
         readable.contains("alerts      28 (1 published twice, counted once)"),

@@ -109,6 +109,34 @@ fn render(a: &Alert, color: bool) -> String {
     )
 }
 
+/// The ids of the alerts shown lately, to show each once: the last
+/// [`RecentIds::KEEP`] (a redelivered alert follows its first copy within
+/// the engine's in-flight window).
+#[derive(Default)]
+struct RecentIds {
+    set: std::collections::HashSet<String>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl RecentIds {
+    const KEEP: usize = 200_000;
+
+    /// Whether `id` is new; remembers it.
+    fn insert(&mut self, id: &str) -> bool {
+        if self.set.contains(id) {
+            return false;
+        }
+        if self.order.len() == Self::KEEP {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.set.insert(id.to_string());
+        self.order.push_back(id.to_string());
+        true
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let start = match (args.since, args.from_beginning) {
         (Some(t), _) => Start::Since(t),
@@ -133,6 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         !args.json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = std::io::stdout().lock();
     let mut shown = 0usize;
+    let mut seen = RecentIds::default();
     let mut last = Instant::now();
     loop {
         if args
@@ -162,6 +191,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if !args.feed.admits(&alert) {
             continue;
         }
+        // an at-least-once engine may publish an alert twice after a
+        // restart; its id says so
+        if !seen.insert(&alert.alert_id) {
+            continue;
+        }
         if args.json {
             serde_json::to_writer(&mut out, &alert)?;
             writeln!(out)?;
@@ -175,4 +209,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_ids_show_each_alert_once_and_forget_the_oldest() {
+        let mut seen = RecentIds::default();
+        assert!(seen.insert("a"));
+        assert!(!seen.insert("a"));
+        for i in 0..RecentIds::KEEP {
+            assert!(seen.insert(&i.to_string()));
+        }
+        assert_eq!(seen.set.len(), RecentIds::KEEP);
+        // "a" went out first
+        assert!(seen.insert("a"));
+        assert!(!seen.insert(&(RecentIds::KEEP - 1).to_string()));
+    }
 }
