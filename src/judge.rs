@@ -290,17 +290,9 @@ mod tests {
         let lists = WordListSet::from_sources(vec![
             (
                 "leak.txt".into(),
-                "#! audience: external
-客户名单
-"
-                .into(),
+                "#! audience: external\n客户名单\n".into(),
             ),
-            (
-                "any.txt".into(),
-                "内幕消息
-"
-                .into(),
-            ),
+            ("any.txt".into(), "内幕消息\n".into()),
         ]);
         let rs = Ruleset::builder().build(&lists).expect("compiles");
         let format = InputFormat::json_with_participants(
