@@ -51,7 +51,7 @@ pub struct Args {
     text: Option<String>,
 }
 
-/// `TOPIC/PARTITION/OFFSET`, the topic possibly holding `/`.
+/// `TOPIC/PARTITION/OFFSET`, as `tail` shows a message's place.
 fn place(at: &str) -> anyhow::Result<(&str, i32, i64)> {
     let bad = || anyhow::anyhow!("--at {at:?}: expected TOPIC/PARTITION/OFFSET");
     let (rest, offset) = at.rsplit_once('/').ok_or_else(bad)?;
