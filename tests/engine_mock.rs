@@ -192,17 +192,10 @@ async fn dead_letters_redriven_after_the_fix_are_judged() {
         }
     }
     let redrive = |extra: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
-            .args(["redrive", "--brokers", &brokers, "--dlq-topic", "in10.dlq"])
-            .args(extra)
-            .output()
-            .expect("runs");
-        assert!(
-            o.status.success() && o.stderr.is_empty(),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let said: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON line");
+        let mut args = vec!["redrive", "--brokers", &brokers, "--dlq-topic", "in10.dlq"];
+        args.extend_from_slice(extra);
+        let said: serde_json::Value =
+            serde_json::from_slice(&wordwarden_quietly(&args)).expect("one JSON line");
         said
     };
     let said = redrive(&["--reason", "too_large", "--dry-run"]);
@@ -503,27 +496,19 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     )
     .await;
     let report = |extra: &[&str]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
-            .args([
-                "report",
-                "--brokers",
-                &brokers,
-                "--alert-topic",
-                "in5.alerts",
-            ])
-            // (the mock cluster cannot look offsets up by time: `--since`
-            // is tested on tansu)
-            .arg("--from-beginning")
-            .args(extra)
-            .output()
-            .expect("runs");
-        // (reading to each partition's end is no error to log)
-        assert!(
-            o.status.success() && o.stderr.is_empty(),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).expect("UTF-8")
+        // (the mock cluster cannot look offsets up by time: `--since` is
+        // tested on tansu; reading to each partition's end is no error to
+        // log)
+        let mut args = vec![
+            "report",
+            "--brokers",
+            &brokers,
+            "--alert-topic",
+            "in5.alerts",
+        ];
+        args.push("--from-beginning");
+        args.extend_from_slice(extra);
+        String::from_utf8(wordwarden_quietly(&args)).expect("UTF-8")
     };
     let r: serde_json::Value = serde_json::from_str(&report(&["--json"])).expect("JSON");
     assert_eq!(

@@ -38,6 +38,21 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `scan` of JSON lines on stdin, the text at `pointer`, bundled lists.
+fn scan_json(pointer: &str, stdin: &str) -> Output {
+    let lists = bundled();
+    let args = [
+        "scan",
+        "--wordlists",
+        &lists,
+        "--input-format",
+        "json",
+        "--json-pointer",
+        pointer,
+    ];
+    ww_in(&args, stdin)
+}
+
 fn bundled() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("wordlists")
@@ -177,18 +192,7 @@ fn scan_json_says_who_a_message_went_between() {
 #[test]
 fn scan_json_reads_every_string_of_a_rich_post() {
     let post = r#"{"message_id":"om_1","content":{"title":"周报","post":[[{"tag":"text","text":"有内*幕*消*息"},{"tag":"at","user_id":"ou_13812345678"}]]}}"#;
-    let o = ww_in(
-        &[
-            "scan",
-            "--wordlists",
-            &bundled(),
-            "--input-format",
-            "json",
-            "--json-pointer",
-            "/content",
-        ],
-        &format!("{post}\n"),
-    );
+    let o = scan_json("/content", &format!("{post}\n"));
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let alert: serde_json::Value = serde_json::from_str(out(&o).trim()).unwrap();
     let places: Vec<&str> = alert["hits"]
@@ -347,16 +351,8 @@ fn scan_masks_personal_data_unless_told_not_to() {
 
 #[test]
 fn scan_json_and_wecom_formats() {
-    let o = ww_in(
-        &[
-            "scan",
-            "--wordlists",
-            &bundled(),
-            "--input-format",
-            "json",
-            "--json-pointer",
-            "/body",
-        ],
+    let o = scan_json(
+        "/body",
         "{\"body\": \"把客户名单发我\", \"id\": \"m-1\"}\n{\"nobody\": 1}\n",
     );
     assert_eq!(o.status.code(), Some(1));

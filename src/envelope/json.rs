@@ -642,15 +642,7 @@ mod tests {
     fn by_pass(bytes: &[u8], pointer: &str) -> Result<(Fields, Option<String>, Value), String> {
         match decode(bytes, pointer) {
             Ok(m) => Ok((
-                m.fields
-                    .iter()
-                    .map(|f| {
-                        (
-                            f.pointer.as_deref().unwrap_or_default().to_string(),
-                            f.text.to_string(),
-                        )
-                    })
-                    .collect(),
+                m.field_pairs(),
                 m.id.map(Cow::into_owned),
                 Value::Object(m.source.into_map()),
             )),
@@ -675,17 +667,7 @@ mod tests {
         let msg = r#"{"id":"m1","content":{"title":"周报","post":[[{"tag":"text","text":"内幕消息"},{"tag":"at","user_id":"ou_1"}]],"create_time":"1732"},"files":[]}"#;
         let fields = |pointer: &str| -> Result<Vec<(String, String)>, &'static str> {
             decode(msg.as_bytes(), pointer)
-                .map(|m| {
-                    m.fields
-                        .into_iter()
-                        .map(|f| {
-                            (
-                                f.pointer.unwrap_or_default().into_owned(),
-                                f.text.into_owned(),
-                            )
-                        })
-                        .collect()
-                })
+                .map(|m| m.field_pairs())
                 .map_err(|e| e.reason())
         };
         let pair = |p: &str, t: &str| (p.to_string(), t.to_string());

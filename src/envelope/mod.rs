@@ -172,6 +172,22 @@ pub struct Message<'a> {
     pub problems: Vec<FieldProblem>,
 }
 
+#[cfg(test)]
+impl Message<'_> {
+    /// The fields as `(pointer, text)`, for tests.
+    pub(crate) fn field_pairs(&self) -> Vec<(String, String)> {
+        self.fields
+            .iter()
+            .map(|f| {
+                (
+                    f.pointer.as_deref().unwrap_or_default().to_string(),
+                    f.text.to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
 /// Ids and metadata of a message that an alert carries in its `source`.
 ///
 /// Most messages never alert: a WeCom text record keeps its ids as the

@@ -404,16 +404,9 @@ mod tests {
     use super::*;
 
     fn fields(json: &str) -> Vec<(String, String)> {
-        let m = decode(json.as_bytes(), &InputFormat::wecom()).unwrap();
-        m.fields
-            .into_iter()
-            .map(|f| {
-                (
-                    f.pointer.unwrap_or_default().into_owned(),
-                    f.text.into_owned(),
-                )
-            })
-            .collect()
+        decode(json.as_bytes(), &InputFormat::wecom())
+            .unwrap()
+            .field_pairs()
     }
 
     fn f(p: &str, t: &str) -> (String, String) {

@@ -38,6 +38,21 @@ impl Record {
     }
 }
 
+/// Runs the `wordwarden` binary; its standard output, once it has
+/// succeeded without a word on standard error.
+pub fn wordwarden_quietly(args: &[&str]) -> Vec<u8> {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o.stdout
+}
+
 pub fn wordlists() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("wordlists")
 }
