@@ -120,6 +120,7 @@ pub(crate) fn engine_consumer(
     let context = EngineContext {
         shared,
         assigned: std::sync::atomic::AtomicI64::new(0),
+        partitions: Default::default(),
         joined: std::sync::atomic::AtomicBool::new(false),
         broker_up: std::sync::atomic::AtomicBool::new(false),
         commit_on_revoke: !exactly_once,

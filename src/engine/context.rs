@@ -14,9 +14,11 @@ use super::Shared;
 
 pub(crate) struct EngineContext {
     pub shared: Arc<Shared>,
-    /// Partitions this consumer holds; the instance's count is the sum over
-    /// its consumers.
+    /// How many partitions this consumer holds; the instance's count is the
+    /// sum over its consumers.
     pub assigned: std::sync::atomic::AtomicI64,
+    /// Which, kept from the rebalance events themselves.
+    pub partitions: std::sync::Mutex<std::collections::HashSet<(String, i32)>>,
     /// Whether this consumer has had an assignment yet (counted once in
     /// [`Shared::members_joined`]).
     pub joined: std::sync::atomic::AtomicBool,
@@ -61,6 +63,31 @@ impl ClientContext for EngineContext {
 }
 
 impl EngineContext {
+    /// The partitions held after `rebalance`: an assignment adds its
+    /// partitions (eagerly all of them, after a revoke of all; incrementally
+    /// the new ones), a revoke takes its own away, an error unassigns
+    /// everything (eagerly; incrementally a later revoke would say what).
+    /// Asking librdkafka instead (`assignment()`) is a request to its group
+    /// thread that, made from the revoke a consumer's drop serves, was
+    /// caught waiting forever (`faults`, mock cluster).
+    fn count_partitions(&self, rebalance: &Rebalance<'_>) -> i64 {
+        let mut held = self.partitions.lock().unwrap_or_else(|p| p.into_inner());
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                for e in tpl.elements() {
+                    held.insert((e.topic().to_string(), e.partition()));
+                }
+            }
+            Rebalance::Revoke(tpl) => {
+                for e in tpl.elements() {
+                    held.remove(&(e.topic().to_string(), e.partition()));
+                }
+            }
+            Rebalance::Error(_) => held.clear(),
+        }
+        held.len() as i64
+    }
+
     /// Records this consumer's view of the brokers and derives the
     /// instance's: up while at least one of its consumers sees a broker up.
     fn set_broker_up(&self, up: bool) {
@@ -99,8 +126,8 @@ impl ConsumerContext for EngineContext {
         }
     }
 
-    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let mine = consumer.assignment().map(|a| a.count()).unwrap_or(0) as i64;
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let mine = self.count_partitions(rebalance);
         let before = self.assigned.swap(mine, Ordering::Relaxed);
         let total = self
             .shared
@@ -142,6 +169,7 @@ mod tests {
         EngineContext {
             shared: shared.clone(),
             assigned: Default::default(),
+            partitions: Default::default(),
             joined: Default::default(),
             broker_up: Default::default(),
             commit_on_revoke: true,
@@ -154,6 +182,35 @@ mod tests {
             shared.brokers_up.load(Ordering::Relaxed),
             shared.metrics.brokers_up.get(),
         )
+    }
+
+    /// The partitions held follow the rebalance events, eager or
+    /// incremental, without asking librdkafka.
+    #[test]
+    fn partitions_held_follow_the_rebalance_events() {
+        use rdkafka::TopicPartitionList;
+        let shared = shared();
+        let c = consumer_of(&shared);
+        let list = |ps: &[i32]| {
+            let mut tpl = TopicPartitionList::new();
+            for &p in ps {
+                tpl.add_partition("in", p);
+            }
+            tpl
+        };
+        let (all, one, two) = (list(&[0, 1, 2]), list(&[1]), list(&[3, 4]));
+        assert_eq!(c.count_partitions(&Rebalance::Assign(&all)), 3);
+        // incrementally: one goes, two come
+        assert_eq!(c.count_partitions(&Rebalance::Revoke(&one)), 2);
+        assert_eq!(c.count_partitions(&Rebalance::Assign(&two)), 4);
+        // the same partition assigned again is held once
+        assert_eq!(c.count_partitions(&Rebalance::Assign(&two)), 4);
+        // eagerly: all go, then the new assignment
+        let held = list(&[0, 2, 3, 4]);
+        assert_eq!(c.count_partitions(&Rebalance::Revoke(&held)), 0);
+        assert_eq!(c.count_partitions(&Rebalance::Assign(&one)), 1);
+        let e = rdkafka::error::KafkaError::Rebalance(RDKafkaErrorCode::Fail);
+        assert_eq!(c.count_partitions(&Rebalance::Error(e)), 0);
     }
 
     /// The instance is up while any of its consumers sees a broker up.
