@@ -132,13 +132,8 @@ impl Judge {
         // (`#! audience: external`) among colleagues has the message scanned
         // again for them: rare, and the scan decides which hits the
         // per-message limit keeps.
-        let (audience, participants) = match self.format.participants() {
-            Some(p) => {
-                let found = p.read(bytes);
-                (found.audience, found.into_source())
-            }
-            None => (msg.source.audience(), Map::new()),
-        };
+        let people = self.format.participation(bytes, &msg.source);
+        let audience = people.audience;
         if findings
             .hits
             .iter()
@@ -150,7 +145,12 @@ impl Judge {
         if findings.hits.is_empty() {
             return judgement;
         }
-        for (k, v) in msg.source.into_map().into_iter().chain(participants) {
+        for (k, v) in msg
+            .source
+            .into_map()
+            .into_iter()
+            .chain(people.into_source())
+        {
             source.entry(k).or_insert(v);
         }
         if let Some(p) = &self.pseudonymizer {

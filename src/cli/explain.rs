@@ -111,10 +111,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let (told, audience) = match (args.audience, format.participants()) {
-        (Some(a), _) => ("as asked", a),
-        (None, Some(p)) => ("from its sender and recipients", p.read(record).audience),
-        (None, None) => ("from its ids", msg.source.audience()),
+    let (told, audience) = match args.audience {
+        Some(a) => ("as asked", a),
+        None => (
+            match format.participants() {
+                Some(_) => "from its sender and recipients",
+                None => "from its ids",
+            },
+            format.participation(record, &msg.source).audience,
+        ),
     };
     println!(
         "message            {} text field(s), audience {} ({told})",

@@ -86,6 +86,20 @@ impl InputFormat {
         }
     }
 
+    /// Who the message `bytes` (decoded, with `source`) went between: a
+    /// WeCom record's own ids, or the participants of a `json` message told
+    /// where they are (read from `bytes`, with their ids for the alert).
+    /// Asked only for a message with hits.
+    pub fn participation(&self, bytes: &[u8], source: &Source<'_>) -> Participation {
+        match self.participants() {
+            Some(p) => p.read(bytes),
+            None => Participation {
+                audience: source.audience(),
+                ..Default::default()
+            },
+        }
+    }
+
     /// Whether messages of this format name their sender and recipients,
     /// so their [`Audience`] can be known: WeCom records, and `json` told
     /// where.
