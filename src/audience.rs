@@ -66,14 +66,21 @@ impl Audience {
     /// external if one is an external contact, internal if there is any id
     /// at all, unknown otherwise.
     pub fn of_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> Audience {
+        Audience::joining(ids, is_external_id)
+    }
+
+    /// External if `is_external` says so of one of the ids (empty ones
+    /// passed over), internal if there is any id at all, unknown otherwise.
+    fn joining<'a>(
+        ids: impl IntoIterator<Item = &'a str>,
+        is_external: impl Fn(&str) -> bool,
+    ) -> Audience {
         let mut audience = Audience::Unknown;
-        for id in ids {
-            if is_external_id(id) {
+        for id in ids.into_iter().filter(|id| !id.is_empty()) {
+            if is_external(id) {
                 return Audience::External;
             }
-            if !id.is_empty() {
-                audience = Audience::Internal;
-            }
+            audience = Audience::Internal;
         }
         audience
     }
@@ -229,14 +236,7 @@ impl InternalDomains {
     /// joins them: external if one is an outsider, internal if there is any
     /// id at all, unknown otherwise.
     pub fn audience_of<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Audience {
-        let mut audience = Audience::Unknown;
-        for id in ids.into_iter().map(str::trim).filter(|id| !id.is_empty()) {
-            if !self.is_internal(id) {
-                return Audience::External;
-            }
-            audience = Audience::Internal;
-        }
-        audience
+        Audience::joining(ids.into_iter().map(str::trim), |id| !self.is_internal(id))
     }
 }
 
