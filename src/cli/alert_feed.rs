@@ -33,6 +33,14 @@ pub struct FeedArgs {
     pub props: Vec<(String, String)>,
 }
 
+/// When the judged message was written, in milliseconds: WeCom's
+/// `msgtime`, else the input record's Kafka `timestamp`.
+pub fn written_ms(a: &Alert) -> Option<u64> {
+    ["msgtime", "timestamp"]
+        .iter()
+        .find_map(|&k| a.source.get(k).and_then(serde_json::Value::as_u64))
+}
+
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use wordwarden::audience::Audience;
 use wordwarden::detect::rejected_runs;
 use wordwarden::envelope::decode;
@@ -69,13 +68,10 @@ fn place(at: &str) -> anyhow::Result<(&str, i32, i64)> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rs = load_ruleset(&args.wordlists)?;
     let bytes = match (&args.record, &args.at, &args.brokers) {
-        (Some(p), _, _) if p.as_os_str() == "-" => {
-            let mut b = Vec::new();
-            std::io::stdin().read_to_end(&mut b)?;
-            b
-        }
         (Some(p), _, _) => {
-            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?
+            let mut b = Vec::new();
+            super::open_input(Some(p))?.read_to_end(&mut b)?;
+            b
         }
         (None, Some(at), Some(brokers)) => {
             let (topic, partition, offset) = place(at)?;

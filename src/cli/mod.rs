@@ -191,6 +191,17 @@ fn init_logging() {
 }
 
 /// `-X key=value` librdkafka properties.
+/// A file to read, or standard input for `-` or none.
+pub fn open_input(path: Option<&std::path::Path>) -> anyhow::Result<Box<dyn std::io::BufRead>> {
+    use anyhow::Context;
+    Ok(match path {
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+        )),
+        _ => Box::new(std::io::stdin().lock()),
+    })
+}
+
 /// `--since`: a duration ago or an RFC 3339 time.
 pub fn parse_since(s: &str) -> Result<std::time::SystemTime, String> {
     if let Ok(ago) = humantime::parse_duration(s) {

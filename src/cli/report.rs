@@ -23,7 +23,8 @@ use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
-use super::alert_feed::FeedArgs;
+use super::alert_feed::{written_ms, FeedArgs};
+use super::topic_reader::millis;
 use super::topic_reader::{Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
@@ -132,17 +133,9 @@ fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-fn millis(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// When the judged message was written: WeCom's `msgtime`, else the input
-/// record's Kafka timestamp (both in milliseconds).
-fn message_ms(a: &Alert) -> Option<u64> {
-    ["msgtime", "timestamp"]
-        .iter()
-        .find_map(|&k| a.source.get(k).and_then(serde_json::Value::as_u64))
+/// The alert a record holds, if it is one.
+fn read_alert(bytes: &[u8]) -> Option<Alert> {
+    serde_json::from_slice(bytes).ok()
 }
 
 fn ranked(tallies: HashMap<String, Tally>, top: usize) -> Vec<Ranked> {
@@ -173,10 +166,10 @@ struct Summing {
 }
 
 impl Summing {
-    /// Counts `payload`, an alert (unless it is not one, or one already
-    /// counted, or one the filters leave out).
-    fn add(&mut self, payload: Option<&[u8]>, feed: &FeedArgs) {
-        let Some(alert) = payload.and_then(|p| serde_json::from_slice::<Alert>(p).ok()) else {
+    /// Counts `alert`, read from a record (unless the record was not one,
+    /// or it is one already counted, or one the filters leave out).
+    fn add(&mut self, alert: Option<Alert>, feed: &FeedArgs) {
+        let Some(alert) = alert else {
             self.report.unreadable += 1;
             return;
         };
@@ -191,7 +184,7 @@ impl Summing {
         report.alerts += 1;
         *report.by_severity.entry(alert.severity).or_default() += 1;
         *report.by_audience.entry(alert.audience.name()).or_default() += 1;
-        if let Some(ms) = message_ms(&alert) {
+        if let Some(ms) = written_ms(&alert) {
             self.first = Some(self.first.map_or(ms, |f| f.min(ms)));
             self.last = Some(self.last.map_or(ms, |l| l.max(ms)));
         }
@@ -297,7 +290,7 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
         {
             continue;
         }
-        summing.add(m.payload(), &args.feed);
+        summing.add(m.payload().and_then(read_alert), &args.feed);
     }
     Ok(summing.finish(args.top))
 }
@@ -306,13 +299,7 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
 /// `--since`/`--until`, those whose message was written in between (an
 /// alert that does not say when is kept).
 fn from_file(path: &std::path::Path, args: &Args) -> anyhow::Result<Report> {
-    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let file =
-            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        Box::new(std::io::BufReader::new(file))
-    };
+    let reader = super::open_input(Some(path))?;
     let (since_ms, until_ms) = (args.since.map(millis), args.until.map(millis));
     let mut summing = Summing::default();
     summing.report.file = Some(path.display().to_string());
@@ -323,18 +310,14 @@ fn from_file(path: &std::path::Path, args: &Args) -> anyhow::Result<Report> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if since_ms.is_some() || until_ms.is_some() {
-            let written = serde_json::from_slice::<Alert>(&line)
-                .ok()
-                .and_then(|a| message_ms(&a))
-                .map(|ms| ms as i64);
-            if written.is_some_and(|t| since_ms.is_some_and(|s| t < s))
-                || written.is_some_and(|t| until_ms.is_some_and(|u| t >= u))
-            {
-                continue;
-            }
+        let alert = read_alert(&line);
+        let written = alert.as_ref().and_then(written_ms).map(|ms| ms as i64);
+        if written.is_some_and(|t| since_ms.is_some_and(|s| t < s))
+            || written.is_some_and(|t| until_ms.is_some_and(|u| t >= u))
+        {
+            continue;
         }
-        summing.add(Some(&line), &args.feed);
+        summing.add(alert, &args.feed);
     }
     Ok(summing.finish(args.top))
 }

@@ -1,11 +1,10 @@
 //! `wordwarden scan --wordlists DIR [--input-format text|json|wecom] [FILE|-]`
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use serde_json::{Map, Value};
 use wordwarden::alert::AlertBuilder;
 use wordwarden::judge::Judge;
@@ -67,18 +66,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .mask_personal_data(!args.no_mask),
         )
         .max_message_bytes(args.max_message_bytes);
-    let reader: Box<dyn Read> = match &args.input {
-        None => Box::new(std::io::stdin().lock()),
-        Some(p) if p.as_os_str() == "-" => Box::new(std::io::stdin().lock()),
-        Some(p) => Box::new(
-            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
-        ),
-    };
+    let mut reader = super::open_input(args.input.as_deref())?;
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let mut reader = BufReader::new(reader);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let text_input = matches!(judge.format(), wordwarden::envelope::InputFormat::Text);

@@ -11,7 +11,7 @@ use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
-use super::alert_feed::FeedArgs;
+use super::alert_feed::{written_ms, FeedArgs};
 use super::topic_reader::{Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
@@ -36,13 +36,9 @@ pub struct Args {
     idle_exit: Option<u64>,
 }
 
-/// When the judged message was written: WeCom's `msgtime`, else the Kafka
-/// timestamp (both milliseconds), to the second in UTC.
-fn written_at(source: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-    let ms = ["msgtime", "timestamp"]
-        .iter()
-        .find_map(|&k| source.get(k).and_then(serde_json::Value::as_u64))?;
-    let at = UNIX_EPOCH.checked_add(Duration::from_millis(ms))?;
+/// When the judged message was written, to the second in UTC.
+fn written_at(a: &Alert) -> Option<String> {
+    let at = UNIX_EPOCH.checked_add(Duration::from_millis(written_ms(a)?))?;
     Some(humantime::format_rfc3339_seconds(at).to_string())
 }
 
@@ -90,7 +86,7 @@ fn render(a: &Alert, color: bool) -> String {
         (Some(t), Some(p), Some(o)) => format!("{}/{p}/{o}", t.as_str().unwrap_or("")),
         _ => String::new(),
     };
-    let when = written_at(s).map(|t| t + "  ").unwrap_or_default();
+    let when = written_at(a).map(|t| t + "  ").unwrap_or_default();
     // leaving the company is what an analyst looks at first
     let audience = match a.audience {
         Audience::External => paint("external  ", "1;33", color),

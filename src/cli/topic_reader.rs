@@ -50,6 +50,12 @@ pub struct TopicReader {
     open: Cell<usize>,
 }
 
+/// Milliseconds since the epoch, as Kafka timestamps count (0 before it).
+pub fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// A consumer that commits nothing, `read_committed`, under a throwaway
 /// group named after `who`.
 fn reader(
@@ -118,10 +124,7 @@ impl TopicReader {
             .fetch_metadata(Some(topic), timeout)
             .with_context(|| format!("cannot read the metadata of {topic}"))?;
         let since_ms = match start {
-            Start::Since(t) => Some(
-                t.duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64),
-            ),
+            Start::Since(t) => Some(millis(t)),
             _ => None,
         };
         let mut tpl = TopicPartitionList::new();
