@@ -106,12 +106,13 @@ fn header<'m>(m: &'m BorrowedMessage<'_>, key: &str) -> Option<&'m str> {
         .and_then(|h| std::str::from_utf8(h.value?).ok())
 }
 
-/// Where a letter goes, or why it does not.
+/// Where a letter goes and the reason it was dead-lettered for, or why it
+/// does not go.
 fn target<'a>(
     m: &'a BorrowedMessage<'_>,
     args: &'a Args,
     reader: &TopicReader,
-) -> Result<&'a str, &'static str> {
+) -> Result<(&'a str, &'a str), &'static str> {
     let reason = header(m, "reason").unwrap_or("unknown");
     if !args.reason.is_empty() && !args.reason.iter().any(|r| r == reason) {
         return Err("other_reason");
@@ -131,7 +132,7 @@ fn target<'a>(
     if to == args.dlq_topic {
         return Err("loops_back");
     }
-    Ok(to)
+    Ok((to, reason))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -168,14 +169,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e.context(format!("after {} letters", summary.read))),
         };
         summary.read += 1;
-        let to = match target(&m, &args, &reader) {
-            Ok(to) => to,
+        let (to, reason) = match target(&m, &args, &reader) {
+            Ok(place) => place,
             Err(why) => {
                 *summary.skipped.entry(why).or_default() += 1;
                 continue;
             }
         };
-        let reason = header(&m, "reason").unwrap_or("unknown");
         *summary.to.entry(to.to_string()).or_default() += 1;
         *summary.by_reason.entry(reason.to_string()).or_default() += 1;
         summary.redriven += 1;
