@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates src/ruleset/pinyin_alternates.rs: the other readings of
+"""Regenerates src/ruleset/build/pinyin_alternates.rs: the other readings of
 polyphonic characters (多音字) that real words use, so that a term's pinyin
 variants include `yinhang` for 银行 as well as `yinxing`.
 
@@ -22,7 +22,7 @@ import zipfile
 
 PYPINYIN = "pypinyin==0.55.0"
 MIN_WORDS = 5
-OUT = pathlib.Path(__file__).resolve().parent.parent / "src/ruleset/pinyin_alternates.rs"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "src/ruleset/build/pinyin_alternates.rs"
 
 
 def toneless(syllable: str) -> str:

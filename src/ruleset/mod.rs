@@ -27,7 +27,9 @@
 mod automaton;
 mod build;
 pub(crate) mod masked;
-mod pinyin_alternates;
+mod matchers;
+mod patterns;
+mod prefix_filter;
 mod scan;
 
 use std::sync::Arc;
@@ -167,15 +169,15 @@ impl RulesetError {
 pub struct Ruleset {
     pub(crate) version: String,
     pub(crate) rules: Vec<Rule>,
-    pub(crate) allows: Vec<build::AllowPhrase>,
-    pub(crate) combos: Vec<build::Combo>,
-    pub(crate) folded: Option<build::FoldedMatcher>,
+    pub(crate) allows: Vec<matchers::AllowPhrase>,
+    pub(crate) combos: Vec<matchers::Combo>,
+    pub(crate) folded: Option<matchers::FoldedMatcher>,
     /// The homophone keys of `#! homophones: on` lists, matched against a
     /// field's homophone reading ([`crate::fold::homophone`]).
-    pub(crate) homophones: Option<build::FoldedMatcher>,
-    pub(crate) exact: Option<build::ExactMatcher>,
-    pub(crate) regex_folded: Option<build::RegexGroup>,
-    pub(crate) regex_exact: Option<build::RegexGroup>,
+    pub(crate) homophones: Option<matchers::FoldedMatcher>,
+    pub(crate) exact: Option<matchers::ExactMatcher>,
+    pub(crate) regex_folded: Option<matchers::RegexGroup>,
+    pub(crate) regex_exact: Option<matchers::RegexGroup>,
     pub(crate) detectors: Vec<(Detector, u32)>,
     /// One-word Latin terms of the folded lists, for words hiding letters
     /// behind `*`.

@@ -10,7 +10,8 @@ mod decide;
 mod displayed;
 mod walk;
 
-use super::build::{rule_of_value, FoldedMatcher};
+use super::matchers::{FoldedMatcher, RegexGroup};
+use super::patterns::rule_of_value;
 use super::{Findings, Ruleset};
 use crate::audience::Audience;
 use crate::detect::{self, Detection};
@@ -494,7 +495,7 @@ fn keep_moved<T>(items: &mut Vec<T>, from: usize, moved: impl FnMut(&mut T) -> b
 }
 
 fn run_regexes(
-    group: &super::build::RegexGroup,
+    group: &RegexGroup,
     haystack: &str,
     field: u32,
     sink: &mut Sink,

@@ -6,9 +6,9 @@ use super::decide::{candidate, describe};
 use super::{AllowSpan, Cand, Candidate, PartOcc, Sink, Unit, Verdict};
 use crate::fold::{is_word_char, leet_letter, FoldEntry, Folder, RIGHT_TO_LEFT_OVERRIDE};
 use crate::ruleset::automaton::{CharAutomaton, Walk};
-use crate::ruleset::build::{
-    needs_repeat, rule_of_value, Alt, ExactAutomaton, FoldedMatcher, Pattern, PrefixFilter, Target,
-};
+use crate::ruleset::matchers::{ExactAutomaton, FoldedMatcher};
+use crate::ruleset::patterns::{needs_repeat, rule_of_value, Alt, Pattern, Target};
+use crate::ruleset::prefix_filter::PrefixFilter;
 use crate::ruleset::Ruleset;
 
 /// Records one pattern occurrence for its meaning, or traces why it was dropped.
