@@ -254,6 +254,49 @@ fn scan_on_threads_keeps_the_input_order() {
     assert_eq!(err(&three).lines().count(), bad);
 }
 
+/// A reader that goes away (`scan … | head -1`) stops the scan with an
+/// error instead of leaving it judging the rest of the file or waiting for
+/// room forever: the reading thread waits on the writer, which has gone.
+#[test]
+fn scan_stops_when_its_output_is_closed() {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("lines.txt");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+    for i in 0..200_000 {
+        writeln!(f, "{i} 内*幕*消*息").unwrap();
+    }
+    drop(f);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args(["scan", "--wordlists", &bundled(), "--threads", "2"])
+        .arg(&input)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"line\":1"), "{first}");
+    // the pipe's read end is closed here
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("scan went on after its output was closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Broken pipe"), "{stderr}");
+}
+
 /// An offline review: `scan` an archive export, `report --input` its
 /// alerts, by when the messages were written.
 #[test]

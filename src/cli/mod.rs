@@ -190,15 +190,18 @@ fn init_logging() {
     };
 }
 
-/// `-X key=value` librdkafka properties.
 /// A file to read, or standard input for `-` or none.
-pub fn open_input(path: Option<&std::path::Path>) -> anyhow::Result<Box<dyn std::io::BufRead>> {
+pub fn open_input(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Box<dyn std::io::BufRead + Send>> {
     use anyhow::Context;
     Ok(match path {
         Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
             std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
         )),
-        _ => Box::new(std::io::stdin().lock()),
+        // not `stdin().lock()`: a lock stays on the thread that took it,
+        // and `scan` reads on a thread of its own
+        _ => Box::new(std::io::BufReader::new(std::io::stdin())),
     })
 }
 
@@ -214,6 +217,7 @@ pub fn parse_since(s: &str) -> Result<std::time::SystemTime, String> {
     })
 }
 
+/// `-X key=value` librdkafka properties.
 pub fn parse_prop(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))

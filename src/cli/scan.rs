@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{mpsc, Mutex};
 
 use serde_json::{Map, Value};
 use wordwarden::alert::AlertBuilder;
@@ -40,11 +42,17 @@ pub struct Args {
     input: Option<PathBuf>,
 }
 
-/// Lines judged together, split among the threads: at most this many, and
-/// no more once they hold [`BATCH_BYTES`] (memory follows the batch, not
-/// the file).
-const BATCH_LINES: usize = 4096;
-const BATCH_BYTES: usize = 16 << 20;
+/// Lines one thread judges at a time: at most this many, and no more once
+/// they hold [`BATCH_BYTES`].
+const BATCH_LINES: usize = 512;
+const BATCH_BYTES: usize = 2 << 20;
+/// Batches read and not yet written, per thread: the writer waits for the
+/// oldest, so memory follows this bound and not the file (or one slow
+/// batch).
+const BATCHES_PER_THREAD: usize = 4;
+
+/// Numbered lines, read together.
+type Batch = Vec<(usize, Vec<u8>)>;
 
 /// What became of one line, as the output writes it.
 #[derive(Default)]
@@ -57,6 +65,9 @@ struct Outcome {
     alert: Option<Vec<u8>>,
 }
 
+/// Reading, judging and writing overlap: one thread reads batches of lines,
+/// `threads` threads judge them, each with its own scanner, and this thread
+/// writes the outcomes in input order as they come back.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ruleset = load_ruleset(&args.wordlists)?;
     let judge = Judge::new(args.format.format()?)
@@ -66,20 +77,75 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .mask_personal_data(!args.no_mask),
         )
         .max_message_bytes(args.max_message_bytes);
-    let mut reader = super::open_input(args.input.as_deref())?;
+    let reader = super::open_input(args.input.as_deref())?;
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
     let text_input = matches!(judge.format(), wordwarden::envelope::InputFormat::Text);
+    let (batches_tx, batches_rx) = mpsc::sync_channel::<(u64, Batch)>(threads);
+    let batches_rx = Mutex::new(batches_rx);
+    let (judged_tx, judged_rx) = mpsc::channel::<(u64, Option<Vec<Outcome>>)>();
+    // a batch may be read once an earlier one is written
+    let in_flight = threads * BATCHES_PER_THREAD;
+    let (written_tx, written_rx) = mpsc::sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        let _ = written_tx.send(());
+    }
+    let (ruleset, judge, evasive) = (&ruleset, &judge, args.evasive);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (batches_rx, judged_tx) = (&batches_rx, judged_tx.clone());
+            scope.spawn(move || {
+                let mut scanner = ruleset.scanner();
+                loop {
+                    let next = batches_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((seq, batch))) = next else {
+                        return;
+                    };
+                    // a panic judging is reported by the writer, which then
+                    // stops the others, instead of leaving a gap it would wait on
+                    let outcomes = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        judge_lines(ruleset, judge, &mut scanner, &batch, evasive)
+                    }));
+                    if judged_tx.send((seq, outcomes.ok())).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(judged_tx);
+        let reading =
+            scope.spawn(move || read_batches(reader, text_input, &batches_tx, &written_rx));
+        let written = write_in_order(&judged_rx, written_tx);
+        // the reader stops once the writer has gone (no more room)
+        let read = reading
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reading thread failed"))?;
+        let (rejected, textless) = written?;
+        read?;
+        if !textless.is_empty() {
+            let parts: Vec<String> = textless.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            eprintln!("records without text: {}", parts.join(" "));
+        }
+        Ok(if rejected > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
+
+/// Reads numbered lines in batches and sends each once there is room.
+fn read_batches(
+    mut reader: Box<dyn BufRead + Send>,
+    text_input: bool,
+    batches: &mpsc::SyncSender<(u64, Batch)>,
+    room: &mpsc::Receiver<()>,
+) -> std::io::Result<()> {
     let mut number = 0usize;
-    let mut rejected = 0usize;
-    let mut textless: BTreeMap<String, usize> = BTreeMap::new();
-    let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
-    loop {
-        batch.clear();
+    for seq in 0u64.. {
+        let mut batch = Vec::with_capacity(BATCH_LINES);
         let mut held = 0usize;
         while batch.len() < BATCH_LINES && held < BATCH_BYTES {
             let mut line = Vec::new();
@@ -99,59 +165,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             held += line.len();
             batch.push((number, line));
         }
-        if batch.is_empty() {
+        if batch.is_empty() || room.recv().is_err() || batches.send((seq, batch)).is_err() {
             break;
         }
-        // each thread judges a run of lines with its own scanner; the
-        // outcomes are written in line order
-        let chunk = batch.len().div_ceil(threads);
-        let outcomes: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(chunk)
-                .map(|lines| scope.spawn(|| judge_lines(&ruleset, &judge, lines, args.evasive)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .map_err(|_| anyhow::anyhow!("a scanning thread failed"))
-                })
-                .collect::<anyhow::Result<_>>()
-        })?;
-        for o in outcomes.into_iter().flatten() {
-            for e in &o.errors {
-                eprintln!("{e}");
+    }
+    Ok(())
+}
+
+/// Writes the judged batches in input order; counts the rejected lines and
+/// the records without text by type.
+fn write_in_order(
+    judged: &mpsc::Receiver<(u64, Option<Vec<Outcome>>)>,
+    room: mpsc::SyncSender<()>,
+) -> anyhow::Result<(usize, BTreeMap<String, usize>)> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut rejected = 0usize;
+    let mut textless: BTreeMap<String, usize> = BTreeMap::new();
+    let mut waiting: BTreeMap<u64, Vec<Outcome>> = BTreeMap::new();
+    let mut next = 0u64;
+    for (seq, outcomes) in judged {
+        let outcomes = outcomes.ok_or_else(|| anyhow::anyhow!("a scanning thread failed"))?;
+        waiting.insert(seq, outcomes);
+        while let Some(outcomes) = waiting.remove(&next) {
+            for o in outcomes {
+                for e in &o.errors {
+                    eprintln!("{e}");
+                }
+                rejected += usize::from(o.rejected);
+                if let Some(t) = o.textless {
+                    *textless.entry(t).or_default() += 1;
+                }
+                if let Some(alert) = o.alert {
+                    out.write_all(&alert)?;
+                    out.write_all(b"\n")?;
+                }
             }
-            rejected += usize::from(o.rejected);
-            if let Some(t) = o.textless {
-                *textless.entry(t).or_default() += 1;
-            }
-            if let Some(alert) = o.alert {
-                out.write_all(&alert)?;
-                out.write_all(b"\n")?;
-            }
+            next += 1;
+            let _ = room.send(());
         }
     }
     out.flush()?;
-    if !textless.is_empty() {
-        let parts: Vec<String> = textless.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        eprintln!("records without text: {}", parts.join(" "));
-    }
-    Ok(if rejected > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok((rejected, textless))
 }
 
 /// Judges numbered lines with one scanner.
 fn judge_lines(
     ruleset: &wordwarden::ruleset::Ruleset,
     judge: &Judge,
+    scanner: &mut wordwarden::ruleset::Scanner<'_>,
     lines: &[(usize, Vec<u8>)],
     evasive: bool,
 ) -> Vec<Outcome> {
-    let mut scanner = ruleset.scanner();
     lines
         .iter()
         .map(|(number, bytes)| {
@@ -159,7 +224,7 @@ fn judge_lines(
             source.insert("line".into(), Value::from(*number));
             let j = judge.judge(
                 ruleset,
-                &mut scanner,
+                scanner,
                 bytes,
                 source,
                 format_args!("line:{number}"),
