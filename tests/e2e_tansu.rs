@@ -77,7 +77,12 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
     let tansu = Tansu::start();
     create_topics(
         &tansu.brokers,
-        &[("wecom", 3), ("wecom.alerts", 1), ("wecom.dlq", 1)],
+        &[
+            ("wecom", 3),
+            ("wecom.alerts", 1),
+            ("wecom.dlq", 1),
+            ("wecom.redriven", 1),
+        ],
     )
     .await;
     let sample = std::fs::read_to_string(concat!(
@@ -179,6 +184,33 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
     assert_eq!(report(&[]), 28);
     assert_eq!(report(&["--since", &now]), 0);
     assert_eq!(report(&["--since", "1h", "--until", &now]), 28);
+
+    // `wordwarden redrive --group`: the group's stop is committed on the
+    // broker, and the next run of the group starts there
+    let redrive = || {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(["redrive", "--brokers", &tansu.brokers])
+            .args(["--dlq-topic", "wecom.dlq", "--to", "wecom.redriven"])
+            .args(["--group", "e2e-redrive"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let said: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (
+            said["read"].clone(),
+            said["redriven"].clone(),
+            said["committed"].clone(),
+        )
+    };
+    assert_eq!(redrive(), (3.into(), 3.into(), true.into()));
+    assert_eq!(redrive(), (0.into(), 0.into(), false.into()));
+    let redriven = read_topic(
+        &tansu.brokers,
+        "wecom.redriven",
+        false,
+        Duration::from_millis(1500),
+    );
+    assert_eq!(redriven.len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -244,6 +244,81 @@ async fn dead_letters_redriven_after_the_fix_are_judged() {
     assert_eq!(read_topic(&brokers, "in10.dlq", false, IDLE).len(), 4);
 }
 
+/// `redrive --group` sends each letter once, however often it runs: run
+/// again before the cause is fixed, it sends only the letters the failed
+/// redrive produced, not those and the old ones again (which would double
+/// the dead-letter topic with every run, as a run without a group does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redrive_with_a_group_sends_each_letter_once() {
+    let mock = mock_with_topics("in11", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let long = format!("{} 把客户名单发你", "很长的会议纪要".repeat(10));
+    let messages: Vec<Input<'_>> = vec![
+        (Some("k1"), Some(long.clone().into_bytes()), Some(0)),
+        (Some("k2"), Some(long.clone().into_bytes()), Some(0)),
+        (Some("k3"), Some(b"\xff\xfe".to_vec()), Some(0)),
+    ];
+    let mut cfg = config(&brokers, "g11", "in11", lists.path());
+    cfg.max_message_bytes = 100;
+    let judged = |cfg: wordwarden::engine::Config, expected: i64| async move {
+        let engine = Running::start(cfg);
+        engine.wait_joined(Duration::from_secs(60)).await;
+        engine
+            .wait_processed(expected, Duration::from_secs(60))
+            .await;
+        engine.stop().await;
+    };
+    produce(&brokers, "in11", &messages).await;
+    judged(cfg.clone(), 3).await;
+    let redrive = |extra: &[&str]| {
+        let mut args = vec!["redrive", "--brokers", &brokers, "--dlq-topic", "in11.dlq"];
+        args.extend_from_slice(extra);
+        let said: serde_json::Value =
+            serde_json::from_slice(&wordwarden_quietly(&args)).expect("one JSON line");
+        said
+    };
+    let counts = |said: &serde_json::Value| {
+        (
+            said["read"].as_u64(),
+            said["redriven"].as_u64(),
+            said["committed"].as_bool(),
+        )
+    };
+    let grouped = ["--group", "redrive-too-large", "--reason", "too_large"];
+    assert_eq!(
+        counts(&redrive(&[&grouped[..], &["--dry-run"]].concat())),
+        (Some(3), Some(2), Some(false)),
+        "a dry run commits nothing"
+    );
+    assert_eq!(counts(&redrive(&grouped)), (Some(3), Some(2), Some(true)));
+    assert_eq!(committed(&brokers, "redrive-too-large", "in11.dlq", 0), 3);
+    // not fixed yet: both fail again
+    judged(cfg.clone(), 2).await;
+    assert_eq!(read_topic(&brokers, "in11.dlq", false, IDLE).len(), 5);
+    let said = redrive(&grouped);
+    assert_eq!(counts(&said), (Some(2), Some(2), Some(true)), "{said}");
+    assert_eq!(committed(&brokers, "redrive-too-large", "in11.dlq", 0), 5);
+    assert_eq!(counts(&redrive(&grouped)), (Some(0), Some(0), Some(false)));
+    // without a group a run reads the whole topic again: the old letters too
+    let said = redrive(&["--reason", "too_large", "--dry-run"]);
+    assert_eq!(
+        (said["read"].as_u64(), said["redriven"].as_u64()),
+        (Some(5), Some(4))
+    );
+    assert!(said.get("committed").is_none() && said.get("group").is_none());
+
+    // fixed: the two letters of the last redrive alert, once each
+    cfg.max_message_bytes = 1 << 20;
+    judged(cfg.clone(), 2).await;
+    let alerts = read_topic(&brokers, "in11.alerts", false, IDLE);
+    let keys: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|r| r.json()["source"]["key"].clone())
+        .collect();
+    assert_eq!(keys, vec![serde_json::json!("k1"), serde_json::json!("k2")]);
+}
+
 fn engine_metric_snapshot(alerts: &[Record]) -> usize {
     alerts
         .iter()

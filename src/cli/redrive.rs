@@ -11,6 +11,12 @@
 //! (`truncated`) is not the message and is never sent. A letter that fails
 //! again is dead-lettered again; alerts of a message judged twice carry the
 //! same `alert_id`. Prints one JSON line of counts, never message bytes.
+//!
+//! Without `--group` every run reads its whole range again: run twice
+//! before the cause is fixed and each letter goes back twice, and its new
+//! letters with it. `--group` commits where a run stopped, once every letter
+//! it sent was taken, and the next run of that group starts there: each
+//! letter is sent once, however often redrive runs.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -24,7 +30,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::{ClientConfig, ClientContext};
 use serde::Serialize;
 
-use super::topic_reader::{Start, TopicReader};
+use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,6 +49,14 @@ pub struct Args {
     /// a UTC time (`2026-12-01T08:00:00Z`).
     #[arg(long, value_parser = super::parse_since)]
     since: Option<SystemTime>,
+    /// Remember where this run stopped under this consumer group: the next
+    /// run with the same group starts after the last letter this one read,
+    /// so each letter is sent once however often redrive runs (use one group
+    /// per `--reason` or per incident: the letters a run passes over are
+    /// behind that group too). Committed only when every letter sent was
+    /// taken, never on a dry run.
+    #[arg(long)]
+    group: Option<String>,
     /// Send every letter to this topic instead of the one it came from.
     #[arg(long)]
     to: Option<String>,
@@ -75,6 +89,11 @@ struct Summary {
     skipped: BTreeMap<&'static str, usize>,
     /// Sends the brokers refused.
     failed: usize,
+    /// With `--group`: the group, and whether this run's stop was committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    committed: Option<bool>,
 }
 
 /// Counts failed deliveries, keeping the first error for the message.
@@ -144,7 +163,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         start,
         true,
         &args.props,
-        "redrive",
+        match &args.group {
+            Some(group) => ReaderGroup::Resuming(group),
+            None => ReaderGroup::Throwaway("redrive"),
+        },
         timeout,
     )?;
     let producer: Option<BaseProducer<Deliveries>> = if args.dry_run {
@@ -160,8 +182,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut summary = Summary {
         dry_run: args.dry_run,
+        group: args.group.clone(),
         ..Default::default()
     };
+    // where the next run of the group starts, by partition
+    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
     loop {
         let m = match reader.next_to_end(timeout) {
             Ok(Some(m)) => m,
@@ -169,6 +194,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e.context(format!("after {} letters", summary.read))),
         };
         summary.read += 1;
+        next.insert(m.partition(), m.offset() + 1);
         let (to, reason) = match target(&m, &args, &reader) {
             Ok(place) => place,
             Err(why) => {
@@ -226,6 +252,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(first) = failed.1 {
             eprintln!("{} letters were not taken: {first}", failed.0);
         }
+    }
+    if args.group.is_some() {
+        // a refused letter is read again by the next run
+        let commit = !args.dry_run && summary.failed == 0 && !next.is_empty();
+        if commit {
+            reader.commit(&next)?;
+        }
+        summary.committed = Some(commit);
     }
     println!("{}", serde_json::to_string(&summary)?);
     Ok(if summary.failed > 0 {

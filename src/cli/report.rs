@@ -25,7 +25,7 @@ use wordwarden::lists::Severity;
 
 use super::alert_feed::{written_ms, FeedArgs};
 use super::topic_reader::millis;
-use super::topic_reader::{Start, TopicReader};
+use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -273,7 +273,7 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
         start,
         true,
         &args.feed.props,
-        "report",
+        ReaderGroup::Throwaway("report"),
         timeout,
     )?;
     let until_ms = args.until.map(millis);

@@ -12,7 +12,7 @@ use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
 use super::alert_feed::{written_ms, FeedArgs};
-use super::topic_reader::{Start, TopicReader};
+use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -150,7 +150,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         start,
         false,
         &args.feed.props,
-        "tail",
+        ReaderGroup::Throwaway("tail"),
         Duration::from_secs(10),
     )?;
     let color =

@@ -1,7 +1,8 @@
 //! Reading every partition of one topic from a point on: what `tail`,
 //! `report` and `redrive` share. Reads as `read_committed` (an exactly-once
-//! engine's aborted attempts are never seen) under a throwaway group that
-//! commits nothing.
+//! engine's aborted attempts are never seen), under a throwaway group that
+//! commits nothing, or (`redrive --group`) under a group whose positions it
+//! resumes from and commits.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,6 +21,18 @@ pub enum Start {
     End,
     /// The first records written at or after this time.
     Since(SystemTime),
+}
+
+/// The consumer group a reader reads under.
+#[derive(Debug, Clone, Copy)]
+pub enum ReaderGroup<'a> {
+    /// Its own, named after the command (`wordwarden-tail-PID`); it commits
+    /// nothing.
+    Throwaway(&'a str),
+    /// This group: each partition starts where the group committed a
+    /// position, where it has one, and the caller may commit
+    /// ([`TopicReader::commit`]).
+    Resuming(&'a str),
 }
 
 /// librdkafka's client events, minus the end of a partition: reading to
@@ -56,20 +69,21 @@ pub fn millis(t: SystemTime) -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// A consumer that commits nothing, `read_committed`, under a throwaway
-/// group named after `who`.
+/// A `read_committed` consumer that commits only when asked to, under
+/// `group`.
 fn reader(
     brokers: &str,
     props: &[(String, String)],
-    who: &str,
+    group: ReaderGroup<'_>,
     eof: bool,
 ) -> anyhow::Result<BaseConsumer<ReaderContext>> {
+    let group_id = match group {
+        ReaderGroup::Throwaway(who) => format!("wordwarden-{who}-{}", std::process::id()),
+        ReaderGroup::Resuming(group) => group.to_string(),
+    };
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", brokers)
-        .set(
-            "group.id",
-            format!("wordwarden-{who}-{}", std::process::id()),
-        )
+        .set("group.id", group_id)
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", if eof { "true" } else { "false" })
         .set("isolation.level", "read_committed");
@@ -89,7 +103,7 @@ pub fn read_one(
     offset: i64,
     timeout: Duration,
 ) -> anyhow::Result<Option<Vec<u8>>> {
-    let consumer = reader(brokers, props, "explain", true)?;
+    let consumer = reader(brokers, props, ReaderGroup::Throwaway("explain"), true)?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
     consumer.assign(&tpl)?;
@@ -107,19 +121,20 @@ pub fn read_one(
 }
 
 impl TopicReader {
-    /// Assigns every partition of `topic` from `start`. With `to_end`, the
-    /// reader reports each partition's end ([`TopicReader::next_to_end`]).
-    /// `who` names the command in the group id.
+    /// Assigns every partition of `topic` from `start` (from the group's
+    /// position, where a [`ReaderGroup::Resuming`] group has one). With
+    /// `to_end`, the reader reports each partition's end
+    /// ([`TopicReader::next_to_end`]).
     pub fn open(
         brokers: &str,
         topic: &str,
         start: Start,
         to_end: bool,
         props: &[(String, String)],
-        who: &str,
+        group: ReaderGroup<'_>,
         timeout: Duration,
     ) -> anyhow::Result<TopicReader> {
-        let consumer = reader(brokers, props, who, to_end)?;
+        let consumer = reader(brokers, props, group, to_end)?;
         let metadata = consumer
             .fetch_metadata(Some(topic), timeout)
             .with_context(|| format!("cannot read the metadata of {topic}"))?;
@@ -147,6 +162,16 @@ impl TopicReader {
             // end where there is none)
             tpl = consumer.offsets_for_times(tpl, timeout)?;
         }
+        if let ReaderGroup::Resuming(group) = group {
+            let committed = consumer
+                .committed_offsets(tpl.clone(), timeout)
+                .with_context(|| format!("cannot read where group {group} stopped"))?;
+            for p in committed.elements() {
+                if let Offset::Offset(at) = p.offset() {
+                    tpl.set_partition_offset(topic, p.partition(), Offset::Offset(at))?;
+                }
+            }
+        }
         let open = Cell::new(if to_end { tpl.count() } else { 0 });
         consumer.assign(&tpl)?;
         Ok(TopicReader {
@@ -155,6 +180,18 @@ impl TopicReader {
             since_ms,
             open,
         })
+    }
+
+    /// Commits, for the reader's group, `next` offsets by partition: where
+    /// the next run of a [`ReaderGroup::Resuming`] group starts.
+    pub fn commit(&self, next: &std::collections::BTreeMap<i32, i64>) -> anyhow::Result<()> {
+        let mut tpl = TopicPartitionList::new();
+        for (&partition, &offset) in next {
+            tpl.add_partition_offset(&self.topic, partition, Offset::Offset(offset))?;
+        }
+        self.consumer
+            .commit(&tpl, rdkafka::consumer::CommitMode::Sync)
+            .with_context(|| format!("cannot commit where this run stopped in {}", self.topic))
     }
 
     /// Whether `m` was written before the start time: the lookup by time is
