@@ -202,7 +202,7 @@ async fn dead_letters_redriven_after_the_fix_are_judged() {
     assert_eq!(
         said,
         serde_json::json!({"read": 4, "redriven": 1, "dry_run": true, "to": {"in10": 1},
-            "by_reason": {"too_large": 1},
+            "by_reason": {"too_large": 1}, "failed_after_redrive": 0,
             "skipped": {"other_reason": 1, "truncated": 1, "no_source_topic": 1}, "failed": 0})
     );
     let said = redrive(&["--to", "in10.dlq", "--dry-run"]);
@@ -293,11 +293,21 @@ async fn redrive_with_a_group_sends_each_letter_once() {
     );
     assert_eq!(counts(&redrive(&grouped)), (Some(3), Some(2), Some(true)));
     assert_eq!(committed(&brokers, "redrive-too-large", "in11.dlq", 0), 3);
-    // not fixed yet: both fail again
+    // not fixed yet: both fail again, and their new letters say so
     judged(cfg.clone(), 2).await;
-    assert_eq!(read_topic(&brokers, "in11.dlq", false, IDLE).len(), 5);
+    let letters = read_topic(&brokers, "in11.dlq", false, IDLE);
+    assert_eq!(letters.len(), 5);
+    let lineage: Vec<Option<&str>> = letters
+        .iter()
+        .map(|l| l.headers.get("redriven_from").map(String::as_str))
+        .collect();
+    assert_eq!(
+        lineage,
+        [None, None, None, Some("in11.dlq/0/0"), Some("in11.dlq/0/1")]
+    );
     let said = redrive(&grouped);
     assert_eq!(counts(&said), (Some(2), Some(2), Some(true)), "{said}");
+    assert_eq!(said["failed_after_redrive"], 2);
     assert_eq!(committed(&brokers, "redrive-too-large", "in11.dlq", 0), 5);
     assert_eq!(counts(&redrive(&grouped)), (Some(0), Some(0), Some(false)));
     // without a group a run reads the whole topic again: the old letters too

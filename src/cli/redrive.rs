@@ -10,7 +10,9 @@
 //! and `redriven_reason`. A letter cut to fit the dead-letter topic
 //! (`truncated`) is not the message and is never sent. A letter that fails
 //! again is dead-lettered again; alerts of a message judged twice carry the
-//! same `alert_id`. Prints one JSON line of counts, never message bytes.
+//! same `alert_id`, and its new letter keeps the `redriven_from` header, so
+//! a later run counts how many it sends that failed after a redrive
+//! already. Prints one JSON line of counts, never message bytes.
 //!
 //! Without `--group` every run reads its whole range again: run twice
 //! before the cause is fixed and each letter goes back twice, and its new
@@ -84,6 +86,10 @@ struct Summary {
     to: BTreeMap<String, usize>,
     /// Sent, by the reason they had been dead-lettered for.
     by_reason: BTreeMap<String, usize>,
+    /// Sent letters of messages that an earlier redrive had sent back and
+    /// that failed again (their `redriven_from` header): that cause was not
+    /// fixed then.
+    failed_after_redrive: usize,
     /// Not sent, by why not: `other_reason`, `before_since`, `truncated`,
     /// `no_source_topic`, `loops_back` (the target is the dead-letter topic).
     skipped: BTreeMap<&'static str, usize>,
@@ -205,6 +211,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         *summary.to.entry(to.to_string()).or_default() += 1;
         *summary.by_reason.entry(reason.to_string()).or_default() += 1;
         summary.redriven += 1;
+        summary.failed_after_redrive += usize::from(header(&m, "redriven_from").is_some());
         let Some(producer) = &producer else {
             continue;
         };

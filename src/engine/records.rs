@@ -1,7 +1,7 @@
 //! One consumed message -> the records to produce (alert, dead letter), shared
 //! by the at-least-once and exactly-once loops.
 
-use rdkafka::message::{Header, Message, OwnedHeaders, Timestamp};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, Timestamp};
 use rdkafka::producer::FutureRecord;
 use serde_json::{Map, Value};
 
@@ -293,7 +293,7 @@ impl Processed {
 }
 
 fn dead_letter_record(msg: &impl Message, dlq_topic: &str, reason: &str, detail: &str) -> Outgoing {
-    let out = Outgoing {
+    let mut out = Outgoing {
         topic: dlq_topic.to_string(),
         key: msg.key().map(<[u8]>::to_vec).unwrap_or_default(),
         payload: msg.payload().map(<[u8]>::to_vec),
@@ -305,6 +305,17 @@ fn dead_letter_record(msg: &impl Message, dlq_topic: &str, reason: &str, detail:
             ("source_offset", msg.offset().to_string().into_bytes()),
         ],
     };
+    // a redriven message that fails again says so: its cause is not fixed
+    let redriven_from = msg.headers().and_then(|headers| {
+        headers
+            .iter()
+            .filter(|h| h.key == "redriven_from")
+            .last()
+            .and_then(|h| h.value)
+    });
+    if let Some(from) = redriven_from {
+        out.headers.push(("redriven_from", from.to_vec()));
+    }
     // larger than a dead-letter topic takes by default: keep the head, say so
     match out.payload.as_ref().map(Vec::len) {
         Some(n) if n > DEAD_LETTER_MAX_BYTES => out.cut(DEAD_LETTER_MAX_BYTES),
