@@ -167,9 +167,21 @@ impl TopicReader {
                 .committed_offsets(tpl.clone(), timeout)
                 .with_context(|| format!("cannot read where group {group} stopped"))?;
             for p in committed.elements() {
-                if let Offset::Offset(at) = p.offset() {
-                    tpl.set_partition_offset(topic, p.partition(), Offset::Offset(at))?;
-                }
+                let Offset::Offset(at) = p.offset() else {
+                    continue;
+                };
+                // a position the topic no longer has (retention deleted the
+                // records after it, or the topic was made anew): every record
+                // there is unread. Not left to `auto.offset.reset`: its
+                // default skips them all, and set to earliest it read every
+                // letter twice on the mock cluster (a reset at the end)
+                let (low, high) = consumer.fetch_watermarks(topic, p.partition(), timeout)?;
+                let from = if (low..=high).contains(&at) {
+                    Offset::Offset(at)
+                } else {
+                    Offset::Beginning
+                };
+                tpl.set_partition_offset(topic, p.partition(), from)?;
             }
         }
         let open = Cell::new(if to_end { tpl.count() } else { 0 });

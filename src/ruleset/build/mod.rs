@@ -1,13 +1,13 @@
 //! Compiling a [`WordListSet`] into a [`Ruleset`].
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 mod keys;
 mod pinyin;
 mod pinyin_alternates;
 mod regexes;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::automaton::{CharAutomaton, KeyLength, SortedKeys};
 use super::matchers::{AllowPhrase, Combo, ExactAutomaton, ExactMatcher, FoldedMatcher};
