@@ -254,6 +254,46 @@ fn scan_on_threads_keeps_the_input_order() {
     assert_eq!(err(&three).lines().count(), bad);
 }
 
+/// A stream (`tail -f chat.log | wordwarden scan`) is judged as it comes:
+/// each alert is written while the input is still open, not once a batch
+/// or the output's buffer fills.
+#[test]
+fn scan_judges_a_stream_as_it_comes() {
+    use std::io::{BufRead, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args(["scan", "--wordlists", &bundled()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_alert = || {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("an alert while the input is still open");
+        serde_json::from_str::<serde_json::Value>(&line).unwrap()["source"]["line"].clone()
+    };
+    writeln!(stdin, "我有内*幕*消*息").unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(next_alert(), 1);
+    writeln!(stdin, "今天开会").unwrap();
+    writeln!(stdin, "加我私人微信 13812345678").unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(next_alert(), 3);
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
 /// A reader that goes away (`scan … | head -1`) stops the scan with an
 /// error instead of leaving it judging the rest of the file or waiting for
 /// room forever: the reading thread waits on the writer, which has gone.

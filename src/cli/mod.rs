@@ -190,19 +190,23 @@ fn init_logging() {
     };
 }
 
+/// What [`open_input`] opens: a file or standard input, buffered (1 MiB), so
+/// a reader can tell input already there ([`std::io::BufReader::buffer`])
+/// from input it would wait for.
+pub type Input = std::io::BufReader<Box<dyn std::io::Read + Send>>;
+
 /// A file to read, or standard input for `-` or none.
-pub fn open_input(
-    path: Option<&std::path::Path>,
-) -> anyhow::Result<Box<dyn std::io::BufRead + Send>> {
+pub fn open_input(path: Option<&std::path::Path>) -> anyhow::Result<Input> {
     use anyhow::Context;
-    Ok(match path {
-        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufReader::new(
+    let source: Box<dyn std::io::Read + Send> = match path {
+        Some(p) if p.as_os_str() != "-" => Box::new(
             std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
-        )),
+        ),
         // not `stdin().lock()`: a lock stays on the thread that took it,
         // and `scan` reads on a thread of its own
-        _ => Box::new(std::io::BufReader::new(std::io::stdin())),
-    })
+        _ => Box::new(std::io::stdin()),
+    };
+    Ok(std::io::BufReader::with_capacity(1 << 20, source))
 }
 
 /// `--since`: a duration ago or an RFC 3339 time.

@@ -136,9 +136,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Reads numbered lines in batches and sends each once there is room.
+/// Reads numbered lines in batches and sends each once there is room. A
+/// batch goes as soon as the input holds no more lines already there, so a
+/// stream (`tail -f chat.jsonl | wordwarden scan`) is judged as it comes.
 fn read_batches(
-    mut reader: Box<dyn BufRead + Send>,
+    mut reader: super::Input,
     text_input: bool,
     batches: &mpsc::SyncSender<(u64, Batch)>,
     room: &mpsc::Receiver<()>,
@@ -148,6 +150,9 @@ fn read_batches(
         let mut batch = Vec::with_capacity(BATCH_LINES);
         let mut held = 0usize;
         while batch.len() < BATCH_LINES && held < BATCH_BYTES {
+            if !batch.is_empty() && reader.buffer().is_empty() {
+                break;
+            }
             let mut line = Vec::new();
             if reader.read_until(b'\n', &mut line)? == 0 {
                 break;
@@ -184,7 +189,20 @@ fn write_in_order(
     let mut textless: BTreeMap<String, usize> = BTreeMap::new();
     let mut waiting: BTreeMap<u64, Vec<Outcome>> = BTreeMap::new();
     let mut next = 0u64;
-    for (seq, outcomes) in judged {
+    loop {
+        // written out whenever nothing more is judged yet: a stream's alerts
+        // are seen as they come, not once a buffer fills
+        let (seq, outcomes) = match judged.try_recv() {
+            Ok(judged) => judged,
+            Err(mpsc::TryRecvError::Empty) => {
+                out.flush()?;
+                match judged.recv() {
+                    Ok(judged) => judged,
+                    Err(_) => break,
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        };
         let outcomes = outcomes.ok_or_else(|| anyhow::anyhow!("a scanning thread failed"))?;
         waiting.insert(seq, outcomes);
         while let Some(outcomes) = waiting.remove(&next) {
