@@ -136,6 +136,14 @@ async fn undecodable_messages_go_to_the_dead_letter_topic_byte_for_byte() {
     assert_eq!(m, 1);
 }
 
+/// `wordwarden redrive` from `dlq_topic` with `extra` arguments: its
+/// one-line summary.
+fn redrive(brokers: &str, dlq_topic: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["redrive", "--brokers", brokers, "--dlq-topic", dlq_topic];
+    args.extend_from_slice(extra);
+    serde_json::from_slice(&wordwarden_quietly(&args)).expect("one JSON line")
+}
+
 /// `wordwarden redrive` against the engine's own dead letters: a message
 /// dead-lettered as too large is sent back once the limit is raised and is
 /// judged then; letters of other reasons, letters cut to fit and letters
@@ -191,13 +199,7 @@ async fn dead_letters_redriven_after_the_fix_are_judged() {
                 .expect("produce");
         }
     }
-    let redrive = |extra: &[&str]| {
-        let mut args = vec!["redrive", "--brokers", &brokers, "--dlq-topic", "in10.dlq"];
-        args.extend_from_slice(extra);
-        let said: serde_json::Value =
-            serde_json::from_slice(&wordwarden_quietly(&args)).expect("one JSON line");
-        said
-    };
+    let redrive = |extra: &[&str]| redrive(&brokers, "in10.dlq", extra);
     let said = redrive(&["--reason", "too_large", "--dry-run"]);
     assert_eq!(
         said,
@@ -271,13 +273,7 @@ async fn redrive_with_a_group_sends_each_letter_once() {
     };
     produce(&brokers, "in11", &messages).await;
     judged(cfg.clone(), 3).await;
-    let redrive = |extra: &[&str]| {
-        let mut args = vec!["redrive", "--brokers", &brokers, "--dlq-topic", "in11.dlq"];
-        args.extend_from_slice(extra);
-        let said: serde_json::Value =
-            serde_json::from_slice(&wordwarden_quietly(&args)).expect("one JSON line");
-        said
-    };
+    let redrive = |extra: &[&str]| redrive(&brokers, "in11.dlq", extra);
     let counts = |said: &serde_json::Value| {
         (
             said["read"].as_u64(),
