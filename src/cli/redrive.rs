@@ -56,7 +56,10 @@ pub struct Args {
     /// so each letter is sent once however often redrive runs (use one group
     /// per `--reason` or per incident: the letters a run passes over are
     /// behind that group too). Committed only when every letter sent was
-    /// taken, never on a dry run.
+    /// taken, never on a dry run. Where the group's position is no longer in
+    /// the topic (retention deleted letters past it, or the topic was made
+    /// anew), librdkafka's `auto.offset.reset` applies: the end, unless
+    /// `-X auto.offset.reset=earliest`.
     #[arg(long)]
     group: Option<String>,
     /// Send every letter to this topic instead of the one it came from.
