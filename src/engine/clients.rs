@@ -131,36 +131,77 @@ pub(crate) fn engine_consumer(
     Ok(Arc::new(consumer))
 }
 
-/// How long the revoke that unsubscribing starts may take to be served
-/// before the consumer is closed anyway.
-const SERVE_REVOKE: Duration = Duration::from_secs(10);
+/// How long leaving the group (the revoke that unsubscribing starts, and a
+/// rebalance already under way that postpones it) may take before the
+/// consumer is closed anyway.
+const LEAVE_WAIT: Duration = Duration::from_secs(10);
 
 /// How long closing a consumer is awaited before the engine moves on.
 const CLOSE_WAIT: Duration = Duration::from_secs(30);
 
 /// Leaves the group and closes `consumer` (its last reference).
 ///
-/// The revoke that unsubscribing starts is served first, by polling the
-/// consumer until it holds no partition: closing while that revoke is still
-/// pending can hang forever in the rebalance callback's unassign (librdkafka
-/// issue #4884, open; caught here once, in the `faults` tests on the mock
-/// cluster, with the close's thread parked in `rd_kafka_assign`). A message
-/// that poll returns is dropped unjudged and uncommitted: the partition's
-/// next owner reads it. Unsubscribing and closing wait for the coordinator,
-/// so neither runs on an async worker; the close runs on a thread of its own
-/// and is awaited at most [`CLOSE_WAIT`] (each wait also ends at the
-/// shutdown deadline), so that should librdkafka hang
+/// The consumer is closed only once it is out of the group: unsubscribed,
+/// its revoke served (polling it, so its rebalance callback runs), and its
+/// member id given up, which librdkafka does when the leave is sent. A
+/// close that starts earlier runs into librdkafka's own group protocol:
+/// while the revoke is still pending it can hang forever in the rebalance
+/// callback's unassign (librdkafka issue #4884, caught once in the `faults`
+/// tests), and a close that ends while the group's work is in flight can
+/// abort the process on librdkafka's assertion that none is
+/// (`rd_kafka_cgrp_terminated: !rd_kafka_assignment_in_progress`, issue
+/// #4792, open; it failed one CI run in `faults`). Before this wait, closes
+/// began while a revoke was pending or a rejoin was under way (an
+/// unsubscribe that a rebalance postpones, common when an instance's
+/// consumers leave one after another). A message that the polling returns
+/// is dropped unjudged and uncommitted: the partition's next owner reads
+/// it. Unsubscribing, asking for the member id and closing wait on
+/// librdkafka's threads, so none runs on an async worker; the close runs on
+/// a thread of its own and is awaited at most [`CLOSE_WAIT`] (each wait
+/// also ends at the shutdown deadline), so that should librdkafka hang
 /// anyway the engine logs it and still exits (a thread of the runtime's
 /// blocking pool would hold up the runtime's shutdown for good).
 pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>, stop: &Stop) {
+    if !leave(&consumer, stop).await {
+        tracing::warn!(
+            wait_s = LEAVE_WAIT.as_secs(),
+            "a consumer had not left its group in time; closing it anyway"
+        );
+    }
+    close(consumer, stop).await;
+}
+
+/// Unsubscribes `consumer` and serves it until it is out of its group
+/// (see [`leave_group`]); `false` if that took longer than [`LEAVE_WAIT`]
+/// or the shutdown deadline.
+async fn leave(consumer: &Arc<StreamConsumer<EngineContext>>, stop: &Stop) -> bool {
     let unsubscribing = consumer.clone();
     let _ = stop.blocking(move || unsubscribing.unsubscribe()).await;
-    let deadline = tokio::time::Instant::now() + stop.remaining(SERVE_REVOKE);
-    while consumer.context().assigned.load(Ordering::Relaxed) > 0
-        && tokio::time::Instant::now() < deadline
-    {
+    let deadline = tokio::time::Instant::now() + stop.remaining(LEAVE_WAIT);
+    loop {
+        if consumer.context().assigned.load(Ordering::Relaxed) == 0 {
+            let asking = consumer.clone();
+            let left = stop
+                .blocking(move || member_id(&asking).is_none_or(|id| id.is_empty()))
+                .await;
+            match left {
+                Some(Ok(true)) => return true,
+                Some(Ok(false)) => {}
+                // the shutdown deadline passed (or the call panicked, which
+                // it does not): waiting is over either way
+                _ => return false,
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
         let _ = tokio::time::timeout(Duration::from_millis(100), consumer.recv()).await;
     }
+}
+
+/// Closes `consumer` (its last reference) on a thread of its own, awaited
+/// at most [`CLOSE_WAIT`] or until the shutdown deadline.
+async fn close(consumer: Arc<StreamConsumer<EngineContext>>, stop: &Stop) {
     let (closed_tx, closed) = tokio::sync::oneshot::channel();
     let closing = std::thread::Builder::new()
         .name("consumer-close".into())
@@ -178,6 +219,27 @@ pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>, st
             wait_s = wait.as_secs(),
             "closing a consumer did not finish (librdkafka issue #4884); leaving it behind"
         );
+    }
+}
+
+/// The consumer's member id in its group: empty before it joins and once
+/// it has left, `None` if it has no group. A request answered by
+/// librdkafka's main thread: not for a rebalance callback (librdkafka waits
+/// there for the callback), and not for an async worker.
+fn member_id(consumer: &StreamConsumer<EngineContext>) -> Option<String> {
+    let rk = consumer.client().native_ptr();
+    // SAFETY: `rk` is the live handle that `consumer` owns for this whole
+    // call; librdkafka returns a NUL-terminated copy of the id (or null),
+    // which is ours to free, once, with `rd_kafka_mem_free` on that handle.
+    // rust-rdkafka offers no call for the member id.
+    unsafe {
+        let id = rdkafka::bindings::rd_kafka_memberid(rk);
+        if id.is_null() {
+            return None;
+        }
+        let text = std::ffi::CStr::from_ptr(id).to_string_lossy().into_owned();
+        rdkafka::bindings::rd_kafka_mem_free(rk, id.cast());
+        Some(text)
     }
 }
 
@@ -225,4 +287,79 @@ pub(crate) fn plain(config: &Config) -> ClientConfig {
         }
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::mocking::MockCluster;
+
+    type Member = Arc<StreamConsumer<EngineContext>>;
+
+    fn member(brokers: &str) -> Member {
+        let mut config = Config {
+            brokers: brokers.to_string(),
+            group: "leaving".into(),
+            input_topics: vec!["in".into()],
+            wordlists: concat!(env!("CARGO_MANIFEST_DIR"), "/wordlists").into(),
+            ..Config::default()
+        };
+        for (k, v) in [
+            ("session.timeout.ms", "6000"),
+            ("max.poll.interval.ms", "10000"),
+            ("heartbeat.interval.ms", "500"),
+        ] {
+            config.kafka.insert(k.into(), v.into());
+        }
+        let shared = Shared::new(&config).expect("the bundled lists load");
+        let consumer = engine_consumer(&config, shared, false).expect("a consumer");
+        consumer.subscribe(&["in"]).expect("subscribed");
+        consumer
+    }
+
+    /// Polls the members in turn until each has had an assignment.
+    async fn join(members: &[&Member]) {
+        let start = std::time::Instant::now();
+        while !members
+            .iter()
+            .all(|m| m.context().joined.load(Ordering::Relaxed))
+        {
+            assert!(start.elapsed() < Duration::from_secs(60), "no join");
+            for m in members {
+                let _ = tokio::time::timeout(Duration::from_millis(50), m.recv()).await;
+            }
+        }
+    }
+
+    /// A member is closed only once it is out of the group, also one that
+    /// holds no partition (it has no revoke to wait for: closing it at once
+    /// closed it mid-protocol, the start of librdkafka's close races), and
+    /// also while the member that leaves first has the group rebalance.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_member_is_out_of_its_group_before_it_is_closed() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        mock.create_topic("in", 1, 1).expect("topic");
+        let brokers = mock.bootstrap_servers();
+        let (first, second) = (member(&brokers), member(&brokers));
+        join(&[&first, &second]).await;
+        let holders: Vec<i64> = [&first, &second]
+            .iter()
+            .map(|m| m.context().assigned.load(Ordering::Relaxed))
+            .collect();
+        assert_eq!(holders.iter().sum::<i64>(), 1, "one partition, one holder");
+        let (idle, busy) = if holders[0] == 0 {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        assert!(!member_id(&idle).unwrap_or_default().is_empty());
+        let (_tx, stop) = super::super::stop::channel(Duration::from_secs(30));
+        assert!(leave(&idle, &stop).await, "the idle member left in time");
+        assert_eq!(member_id(&idle).as_deref(), Some(""));
+        assert!(leave(&busy, &stop).await, "the holder left in time");
+        assert_eq!(member_id(&busy).as_deref(), Some(""));
+        assert_eq!(busy.context().assigned.load(Ordering::Relaxed), 0);
+        close(idle, &stop).await;
+        close(busy, &stop).await;
+    }
 }
