@@ -142,20 +142,15 @@ const CLOSE_WAIT: Duration = Duration::from_secs(30);
 /// Leaves the group and closes `consumer` (its last reference).
 ///
 /// The consumer is closed only once it is out of the group: unsubscribed,
-/// its revoke served (polling it, so its rebalance callback runs), and its
-/// member id given up, which librdkafka does when the leave is sent. A
-/// close that starts earlier runs into librdkafka's own group protocol:
-/// while the revoke is still pending it can hang forever in the rebalance
-/// callback's unassign (librdkafka issue #4884, caught once in the `faults`
-/// tests), and a close that ends while the group's work is in flight can
-/// abort the process on librdkafka's assertion that none is
-/// (`rd_kafka_cgrp_terminated: !rd_kafka_assignment_in_progress`, issue
-/// #4792, open; it failed one CI run in `faults`). Before this wait, closes
-/// began while a revoke was pending or a rejoin was under way (an
-/// unsubscribe that a rebalance postpones, common when an instance's
-/// consumers leave one after another). A message that the polling returns
-/// is dropped unjudged and uncommitted: the partition's next owner reads
-/// it. Unsubscribing, asking for the member id and closing wait on
+/// its revoke served (by polling it, which runs the rebalance callback), and
+/// its member id given up, which librdkafka does as it sends the leave. A
+/// close begun earlier, with a revoke pending or a rejoin under way (an
+/// unsubscribe that a rebalance postponed), runs into librdkafka's close
+/// races: a hang in the callback's unassign (librdkafka issue #4884) and an
+/// abort on `rd_kafka_cgrp_terminated: !rd_kafka_assignment_in_progress`
+/// (issue #4792); see docs/reliability.md. A message that the polling
+/// returns is dropped unjudged and uncommitted: the partition's next owner
+/// reads it. Unsubscribing, asking for the member id and closing wait on
 /// librdkafka's threads, so none runs on an async worker; the close runs on
 /// a thread of its own and is awaited at most [`CLOSE_WAIT`] (each wait
 /// also ends at the shutdown deadline), so that should librdkafka hang
@@ -165,7 +160,7 @@ pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>, st
     if !leave(&consumer, stop).await {
         tracing::warn!(
             wait_s = LEAVE_WAIT.as_secs(),
-            "a consumer had not left its group in time; closing it anyway"
+            "a consumer had not left its group within the wait or by the shutdown deadline; closing it anyway"
         );
     }
     close(consumer, stop).await;
@@ -331,10 +326,10 @@ mod tests {
         }
     }
 
-    /// A member is closed only once it is out of the group, also one that
-    /// holds no partition (it has no revoke to wait for: closing it at once
-    /// closed it mid-protocol, the start of librdkafka's close races), and
-    /// also while the member that leaves first has the group rebalance.
+    /// Leaving ends only once a member is out of the group: one that holds
+    /// no partition, and one that does, which leaves while the first one's
+    /// leave rebalances the group (ending the wait when it held no
+    /// partition any more closed it mid-protocol).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_member_is_out_of_its_group_before_it_is_closed() {
         let mock = MockCluster::new(1).expect("mock cluster");
