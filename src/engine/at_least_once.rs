@@ -187,13 +187,9 @@ pub(crate) async fn run(
             }
         }
     }
-    // every consumer has committed; now they leave the group one at a time
-    // (a member leaving starts a rebalance in which the others' commits
-    // would be refused, and librdkafka was seen to hang closing two
-    // consumers of one group at once)
-    for consumer in finished {
-        clients::leave_group(consumer, &stop).await;
-    }
+    // every consumer has committed before any leaves: a member leaving
+    // starts a rebalance in which the others' commits would be refused
+    clients::leave_group(finished, &stop).await;
     // the acknowledged records are flushed already: this is for the rest
     let producer_flush = producer.clone();
     let flush_for = stop.remaining(Duration::from_secs(5));

@@ -139,39 +139,57 @@ const LEAVE_WAIT: Duration = Duration::from_secs(10);
 /// How long closing a consumer is awaited before the engine moves on.
 const CLOSE_WAIT: Duration = Duration::from_secs(30);
 
-/// Leaves the group and closes `consumer` (its last reference).
+/// Leaves the group with an instance's `consumers` and closes them (each
+/// its last reference), one at a time.
 ///
-/// The consumer is closed only once it is out of the group: unsubscribed,
-/// its revoke served (by polling it, which runs the rebalance callback), and
-/// its member id given up, which librdkafka does as it sends the leave. A
-/// close begun earlier, with a revoke pending or a rejoin under way (an
-/// unsubscribe that a rebalance postponed), runs into librdkafka's close
-/// races: a hang in the callback's unassign (librdkafka issue #4884) and an
-/// abort on `rd_kafka_cgrp_terminated: !rd_kafka_assignment_in_progress`
-/// (issue #4792); see docs/reliability.md. A message that the polling
-/// returns is dropped unjudged and uncommitted: the partition's next owner
-/// reads it. Unsubscribing, asking for the member id and closing wait on
-/// librdkafka's threads, so none runs on an async worker; the close runs on
-/// a thread of its own and is awaited at most [`CLOSE_WAIT`] (each wait
-/// also ends at the shutdown deadline), so that should librdkafka hang
-/// anyway the engine logs it and still exits (a thread of the runtime's
-/// blocking pool would hold up the runtime's shutdown for good).
-pub(crate) async fn leave_group(consumer: Arc<StreamConsumer<EngineContext>>, stop: &Stop) {
-    if !leave(&consumer, stop).await {
-        tracing::warn!(
-            wait_s = LEAVE_WAIT.as_secs(),
-            "a consumer had not left its group within the wait or by the shutdown deadline; closing it anyway"
-        );
+/// All unsubscribe first, so that none is handed partitions that a sibling's
+/// leave frees: leaving one after another, each later one was assigned
+/// partitions in the rebalance the earlier one started, held them unjudged
+/// through one more rebalance, and the group's other members redid more
+/// work (eager rebalancing on the mock cluster, which refuses their commits
+/// while the group rebalances). A consumer is closed only once it is out of
+/// the group: its revoke served (by polling it, which runs the rebalance
+/// callback) and its member id given up, which librdkafka does as it sends
+/// the leave. A close begun earlier, with a revoke pending or a rejoin under
+/// way, runs into librdkafka's close races: a hang in the callback's
+/// unassign (librdkafka issue #4884) and an abort on
+/// `rd_kafka_cgrp_terminated: !rd_kafka_assignment_in_progress` (issue
+/// #4792); see docs/reliability.md. Closes are one at a time because
+/// librdkafka was seen to hang closing two consumers of one group at once.
+/// A message that the polling returns is dropped unjudged and uncommitted:
+/// the partition's next owner reads it. Unsubscribing, asking for the
+/// member id and closing wait on librdkafka's threads, so none runs on an
+/// async worker; a close runs on a thread of its own and is awaited at most
+/// [`CLOSE_WAIT`] (each wait also ends at the shutdown deadline), so that
+/// should librdkafka hang anyway the engine logs it and still exits (a
+/// thread of the runtime's blocking pool would hold up the runtime's
+/// shutdown for good).
+pub(crate) async fn leave_group(consumers: Vec<Arc<StreamConsumer<EngineContext>>>, stop: &Stop) {
+    for consumer in &consumers {
+        unsubscribe(consumer, stop).await;
     }
-    close(consumer, stop).await;
+    for consumer in consumers {
+        if !until_left(&consumer, stop).await {
+            tracing::warn!(
+                wait_s = LEAVE_WAIT.as_secs(),
+                "a consumer had not left its group within the wait or by the shutdown deadline; closing it anyway"
+            );
+        }
+        close(consumer, stop).await;
+    }
 }
 
-/// Unsubscribes `consumer` and serves it until it is out of its group
-/// (see [`leave_group`]); `false` if that took longer than [`LEAVE_WAIT`]
-/// or the shutdown deadline.
-async fn leave(consumer: &Arc<StreamConsumer<EngineContext>>, stop: &Stop) -> bool {
+/// Unsubscribes `consumer`, which starts its leave (or, while the group
+/// rebalances, has it leave once the rebalance is served).
+async fn unsubscribe(consumer: &Arc<StreamConsumer<EngineContext>>, stop: &Stop) {
     let unsubscribing = consumer.clone();
     let _ = stop.blocking(move || unsubscribing.unsubscribe()).await;
+}
+
+/// Serves an unsubscribed `consumer` until it is out of its group (see
+/// [`leave_group`]); `false` if that took longer than [`LEAVE_WAIT`] or the
+/// shutdown deadline.
+async fn until_left(consumer: &Arc<StreamConsumer<EngineContext>>, stop: &Stop) -> bool {
     let deadline = tokio::time::Instant::now() + stop.remaining(LEAVE_WAIT);
     loop {
         if consumer.context().assigned.load(Ordering::Relaxed) == 0 {
@@ -349,9 +367,14 @@ mod tests {
         };
         assert!(!member_id(&idle).unwrap_or_default().is_empty());
         let (_tx, stop) = super::super::stop::channel(Duration::from_secs(30));
-        assert!(leave(&idle, &stop).await, "the idle member left in time");
+        unsubscribe(&idle, &stop).await;
+        assert!(
+            until_left(&idle, &stop).await,
+            "the idle member left in time"
+        );
         assert_eq!(member_id(&idle).as_deref(), Some(""));
-        assert!(leave(&busy, &stop).await, "the holder left in time");
+        unsubscribe(&busy, &stop).await;
+        assert!(until_left(&busy, &stop).await, "the holder left in time");
         assert_eq!(member_id(&busy).as_deref(), Some(""));
         assert_eq!(busy.context().assigned.load(Ordering::Relaxed), 0);
         close(idle, &stop).await;

@@ -146,7 +146,7 @@ pub(crate) async fn run(
         }
     }
     tracing::info!("stopped");
-    clients::leave_group(consumer, &stop).await;
+    clients::leave_group(vec![consumer], &stop).await;
     Ok(())
 }
 
