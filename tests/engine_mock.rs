@@ -267,9 +267,9 @@ async fn redrive_with_a_group_sends_each_letter_once() {
     let mut cfg = config(&brokers, "g11", "in11", lists.path());
     cfg.max_message_bytes = 100;
     // one consumer: the input is there before the engine starts, and with
-    // two the first to join could judge a message that the second one's
-    // join then hands to it to redo (see `Running::wait_joined`), one dead
-    // letter more than the counts below
+    // two the first to join could judge a message that is judged again once
+    // the second one's join rebalances the group (see
+    // `Running::wait_joined`): one dead letter more than the counts below
     let judged = |mut cfg: wordwarden::engine::Config, expected: i64| async move {
         cfg.workers = 1;
         let engine = Running::start(cfg);
