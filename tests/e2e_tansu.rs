@@ -1,7 +1,8 @@
 //! End to end against an independent Kafka-compatible broker process (tansu)
 //! and the real `wordwarden run` binary: exact alerts for a WeCom stream,
 //! graceful shutdown and restart, kill -9 in at-least-once and exactly-once
-//! modes. The harness starts tansu on a free localhost port.
+//! modes, every client over TLS. The harness starts tansu on a free
+//! localhost port.
 
 mod common;
 
@@ -746,4 +747,149 @@ async fn a_second_signal_exits_at_once() {
     );
     assert!(engine.logs().contains("second stop signal"));
     eprintln!("second signal: exit 2 after {took:?}");
+}
+
+/// TLS as operators configure it: the broker is reachable only through a TLS
+/// listener (socat terminating TLS in front of tansu, which advertises that
+/// listener), and the engine gets `security.protocol=ssl` and the CA from
+/// the environment's `[kafka]` overrides, the command line from `-X`. Every
+/// client then has to speak TLS: the engine's consumers and producer, its
+/// word-list follower and audit producer, `publish-wordlists` and `report`.
+/// A client that missed the properties could not reach the broker at all,
+/// and one that does not trust the CA is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
+    let certs = TestCertificates::create();
+    let tls_port = free_port();
+    let tansu = Tansu::start_behind(tls_port);
+    let _tls = TlsTerminator::start(tls_port, tansu.port, &certs);
+    let ca = certs.ca.to_str().expect("utf-8 path").to_string();
+    let mut client = client(&tansu.brokers);
+    client
+        .set("security.protocol", "ssl")
+        .set("ssl.ca.location", &ca);
+    create_topics_with(
+        &client,
+        &[
+            ("tls", 2),
+            ("tls.alerts", 1),
+            ("tls.dlq", 1),
+            ("tls.lists", 1),
+            ("tls.audit", 1),
+        ],
+    )
+    .await;
+
+    let lists = small_lists();
+    let engine = EngineProcess::start(
+        &tansu.brokers,
+        "e2e-tls",
+        "tls",
+        lists.path(),
+        &[
+            ("WORDWARDEN_KAFKA_SECURITY_PROTOCOL", "ssl"),
+            ("WORDWARDEN_KAFKA_SSL_CA_LOCATION", &ca),
+            ("WORDWARDEN_WORDLISTS_TOPIC", "tls.lists"),
+            ("WORDWARDEN_WATCH_WORDLISTS", "false"),
+            ("WORDWARDEN_AUDIT_TOPIC", "tls.audit"),
+        ],
+    );
+    // a list set with one term more than the engine started with, published
+    // over TLS and followed over TLS
+    let published = small_lists();
+    std::fs::write(published.path().join("codes.txt"), "蓝海计划\n").unwrap();
+    let wordwarden = |args: &[&str], props: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"));
+        cmd.args(args).args(["--brokers", &tansu.brokers]);
+        for p in props {
+            cmd.args(["-X", p]);
+        }
+        cmd.output().unwrap()
+    };
+    let tls = ["security.protocol=ssl", &format!("ssl.ca.location={ca}")];
+    let dir = published.path().to_str().unwrap();
+    let publish = wordwarden(
+        &[
+            "publish-wordlists",
+            dir,
+            "--topic",
+            "tls.lists",
+            "--publisher",
+            "tls-bot",
+        ],
+        &tls,
+    );
+    assert!(
+        publish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&publish.stderr)
+    );
+    let version = wordwarden::lists::WordListSet::load_dir(published.path())
+        .unwrap()
+        .version()
+        .to_string();
+    let start = Instant::now();
+    let followed = format!("wordwarden_ruleset_info{{version=\"{version}\"}} 1");
+    while !engine.metrics().contains(&followed) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the engine did not follow the published lists over TLS; log tail:\n{}",
+            engine.log_tail(40)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // 40 messages alerting on the start lists, 10 on the published term
+    // only, 10 clean ones
+    let mut texts = alerting_texts(0..40);
+    texts.extend((0..10).map(|i| format!("{i} 蓝海计划下周启动")));
+    texts.extend((0..10).map(|i| format!("第{i}次例会改到下午")));
+    let messages: Vec<Input<'_>> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (None, Some(t.clone().into_bytes()), Some(i as i32 % 2)))
+        .collect();
+    produce_with(client.clone(), "tls", &messages).await;
+    engine.wait_processed(texts.len() as f64, Duration::from_secs(60));
+
+    let report = |props: &[&str]| {
+        wordwarden(
+            &[
+                "report",
+                "--alert-topic",
+                "tls.alerts",
+                "--from-beginning",
+                "--json",
+                "--timeout-secs",
+                "10",
+            ],
+            props,
+        )
+    };
+    let o = report(&tls);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["alerts"], 50, "{summary}");
+    assert_eq!(summary["by_category"]["codes"], 10, "{summary}");
+
+    // the reload that adopted the published set is audited on the audit topic
+    let audits = read_topic_with(client.clone(), "tls.audit", false, Duration::from_secs(2));
+    assert!(
+        audits
+            .iter()
+            .any(|r| r.json()["actor"] == "tls-bot" && r.json()["new_version"] == version.as_str()),
+        "audit records: {:?}",
+        audits.iter().map(Record::json).collect::<Vec<_>>()
+    );
+
+    // certificates are checked: without the CA the broker is not trusted
+    let untrusting = report(&["security.protocol=ssl"]);
+    let refused = String::from_utf8_lossy(&untrusting.stderr);
+    assert!(
+        !untrusting.status.success() && refused.contains("certificate verify failed"),
+        "a client without the CA: {refused}"
+    );
+
+    let (code, _, _) = engine.terminate();
+    assert_eq!(code, Some(0));
 }

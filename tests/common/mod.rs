@@ -102,9 +102,20 @@ pub fn config(brokers: &str, group: &str, input: &str, lists: &Path) -> Config {
     c
 }
 
+/// A client's settings for `brokers`, in plain text.
+pub fn client(brokers: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers);
+    c
+}
+
 pub async fn produce(brokers: &str, topic: &str, messages: &[Input<'_>]) {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    produce_with(client(brokers), topic, messages).await;
+}
+
+/// [`produce`] with a client's own settings (TLS).
+pub async fn produce_with(mut client: ClientConfig, topic: &str, messages: &[Input<'_>]) {
+    let producer: FutureProducer = client
         .set("enable.idempotence", "true")
         .create()
         .expect("producer");
@@ -163,8 +174,17 @@ pub fn committed(brokers: &str, group: &str, topic: &str, partition: i32) -> i64
 
 /// Reads a whole topic from the beginning (stops after `idle` without new records).
 pub fn read_topic(brokers: &str, topic: &str, read_committed: bool, idle: Duration) -> Vec<Record> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    read_topic_with(client(brokers), topic, read_committed, idle)
+}
+
+/// [`read_topic`] with a client's own settings (TLS).
+pub fn read_topic_with(
+    mut client: ClientConfig,
+    topic: &str,
+    read_committed: bool,
+    idle: Duration,
+) -> Vec<Record> {
+    let consumer: BaseConsumer = client
         .set("group.id", "test-reader")
         .set("enable.auto.commit", "false")
         .set(
@@ -370,10 +390,12 @@ impl Drop for Running {
 }
 
 pub async fn create_topics(brokers: &str, topics: &[(&str, i32)]) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .expect("admin");
+    create_topics_with(&client(brokers), topics).await;
+}
+
+/// [`create_topics`] with a client's own settings (TLS).
+pub async fn create_topics_with(client: &ClientConfig, topics: &[(&str, i32)]) {
+    let admin: AdminClient<DefaultClientContext> = client.create().expect("admin");
     let new: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|(t, p)| NewTopic::new(t, *p, TopicReplication::Fixed(1)))
@@ -441,14 +463,28 @@ impl Tansu {
     }
 
     pub fn start_on(bin: &Path, port: u16) -> Tansu {
+        Self::start_advertising(bin, port, port)
+    }
+
+    /// A broker that clients reach through a TLS terminator on `advertised`
+    /// ([`TlsTerminator`]): it listens in plain text on a free port and
+    /// names `advertised` as its address in metadata, so every connection
+    /// a client makes goes through the terminator.
+    pub fn start_behind(advertised: u16) -> Tansu {
+        let bin = tansu_binary().expect("tansu broker not found: set TANSU_BIN");
+        Self::start_advertising(&bin, free_port(), advertised)
+    }
+
+    fn start_advertising(bin: &Path, port: u16, advertised: u16) -> Tansu {
         let url = format!("tcp://127.0.0.1:{port}");
+        let advertised_url = format!("tcp://127.0.0.1:{advertised}");
         let child = Command::new(bin)
             .args([
                 "broker",
                 "--listener-url",
                 &url,
                 "--advertised-listener-url",
-                &url,
+                &advertised_url,
                 "--storage-engine",
                 "memory://tansu/",
             ])
@@ -467,8 +503,127 @@ impl Tansu {
         Tansu {
             child,
             port,
-            brokers: format!("127.0.0.1:{port}"),
+            brokers: format!("127.0.0.1:{advertised}"),
         }
+    }
+}
+
+/// A certificate authority and a server certificate for 127.0.0.1 signed by
+/// it (the address in the subject alternative name, so librdkafka's default
+/// host name check passes), made with the `openssl` command.
+pub struct TestCertificates {
+    pub dir: tempfile::TempDir,
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TestCertificates {
+    pub fn create() -> TestCertificates {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let at = |name: &str| dir.path().join(name);
+        let openssl = |args: &[&str]| {
+            let o = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl (the README's test command installs it)");
+            assert!(
+                o.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=wordwarden test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ]);
+        std::fs::write(at("san.cnf"), "subjectAltName=IP:127.0.0.1\n").expect("san.cnf");
+        openssl(&[
+            "x509",
+            "-req",
+            "-days",
+            "1",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-extfile",
+            "san.cnf",
+            "-out",
+            "server.pem",
+        ]);
+        TestCertificates {
+            ca: at("ca.pem"),
+            cert: at("server.pem"),
+            key: at("server.key"),
+            dir,
+        }
+    }
+}
+
+/// `socat` terminating TLS on `port` and passing each connection on to a
+/// plain-text broker on `to`: an independent TLS server in front of the
+/// broker, as a load balancer or a TLS listener would be.
+pub struct TlsTerminator {
+    child: Child,
+}
+
+impl TlsTerminator {
+    pub fn start(port: u16, to: u16, certs: &TestCertificates) -> TlsTerminator {
+        let listen = format!(
+            "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
+            certs.cert.display(),
+            certs.key.display()
+        );
+        let child = Command::new("socat")
+            .args([&listen, &format!("TCP:127.0.0.1:{to}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat (the README's test command installs it)");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "socat did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        TlsTerminator { child }
+    }
+}
+
+impl Drop for TlsTerminator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
