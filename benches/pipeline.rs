@@ -26,7 +26,8 @@
 //! the engine alone, when comparing builds, `-- --terms N` for another list
 //! size: `--terms 1` bounds what the engine could reach if judging cost
 //! nearly nothing, `-- --max-in-flight N` for another in-flight bound than
-//! the default). Diagnostics: `BENCH_LOG=wordwarden=info` prints the engine's
+//! the default, `-- --workers N` for another number of consumers than one a
+//! core). Diagnostics: `BENCH_LOG=wordwarden=info` prints the engine's
 //! log (assignments, shutdown), `BENCH_KAFKA_DEBUG=cgrp` adds librdkafka's
 //! debug contexts to the engine's clients (with `BENCH_LOG` naming
 //! `librdkafka=debug`).
@@ -227,6 +228,7 @@ fn main() {
     };
     let (messages, terms) = (value("--messages"), value("--terms"));
     let max_in_flight = value("--max-in-flight");
+    let workers = value("--workers");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -238,6 +240,7 @@ fn main() {
         messages,
         terms.unwrap_or(100_000),
         max_in_flight,
+        workers,
     ));
 }
 
@@ -335,6 +338,7 @@ async fn run(
     messages: Option<usize>,
     term_count: usize,
     max_in_flight: Option<usize>,
+    workers: Option<usize>,
 ) {
     let n = messages.unwrap_or(if quick { 200_000 } else { 12_000_000 });
     let topics = [
@@ -377,6 +381,9 @@ async fn run(
     }
     if let Some(n) = max_in_flight {
         config.max_in_flight = n;
+    }
+    if let Some(n) = workers {
+        config.workers = n;
     }
 
     // the ceiling and the engine alternate, twice each, each pass a new
