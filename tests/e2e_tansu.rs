@@ -750,24 +750,32 @@ async fn a_second_signal_exits_at_once() {
 }
 
 /// TLS as operators configure it: the broker is reachable only through a TLS
-/// listener (socat terminating TLS in front of tansu, which advertises that
-/// listener), and the engine gets `security.protocol=ssl` and the CA from
-/// the environment's `[kafka]` overrides, the command line from `-X`. Every
+/// listener that also demands a client certificate (socat terminating TLS
+/// in front of tansu, which advertises that listener), and the engine gets
+/// `security.protocol=ssl`, the CA and its certificate and key from the
+/// environment's `[kafka]` overrides, the command line from `-X`. Every
 /// client then has to speak TLS: the engine's consumers and producer, its
 /// word-list follower and audit producer, `publish-wordlists` and `report`.
-/// A client that missed the properties could not reach the broker at all,
-/// and one that does not trust the CA is refused.
+/// A client that missed the properties could not reach the broker at all;
+/// one that does not trust the CA, or shows no certificate, is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
     let certs = TestCertificates::create();
     let tls_port = free_port();
     let tansu = Tansu::start_behind(tls_port);
     let _tls = TlsTerminator::start(tls_port, tansu.port, &certs);
-    let ca = certs.ca.to_str().expect("utf-8 path").to_string();
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 path").to_string();
+    let (ca, cert, key) = (
+        path(&certs.ca),
+        path(&certs.client_cert),
+        path(&certs.client_key),
+    );
     let mut client = client(&tansu.brokers);
     client
         .set("security.protocol", "ssl")
-        .set("ssl.ca.location", &ca);
+        .set("ssl.ca.location", &ca)
+        .set("ssl.certificate.location", &cert)
+        .set("ssl.key.location", &key);
     create_topics_with(
         &client,
         &[
@@ -789,6 +797,8 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
         &[
             ("WORDWARDEN_KAFKA_SECURITY_PROTOCOL", "ssl"),
             ("WORDWARDEN_KAFKA_SSL_CA_LOCATION", &ca),
+            ("WORDWARDEN_KAFKA_SSL_CERTIFICATE_LOCATION", &cert),
+            ("WORDWARDEN_KAFKA_SSL_KEY_LOCATION", &key),
             ("WORDWARDEN_WORDLISTS_TOPIC", "tls.lists"),
             ("WORDWARDEN_WATCH_WORDLISTS", "false"),
             ("WORDWARDEN_AUDIT_TOPIC", "tls.audit"),
@@ -806,7 +816,13 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
         }
         cmd.output().unwrap()
     };
-    let tls = ["security.protocol=ssl", &format!("ssl.ca.location={ca}")];
+    let tls = [
+        "security.protocol=ssl".to_string(),
+        format!("ssl.ca.location={ca}"),
+        format!("ssl.certificate.location={cert}"),
+        format!("ssl.key.location={key}"),
+    ];
+    let tls: Vec<&str> = tls.iter().map(String::as_str).collect();
     let dir = published.path().to_str().unwrap();
     let publish = wordwarden(
         &[
@@ -882,12 +898,21 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
         audits.iter().map(Record::json).collect::<Vec<_>>()
     );
 
-    // certificates are checked: without the CA the broker is not trusted
-    let untrusting = report(&["security.protocol=ssl"]);
+    // certificates are checked both ways: without the CA the broker is not
+    // trusted, and without its own certificate a client is turned away
+    // (librdkafka logs "certificate verify failed" and "certificate
+    // required", but may not have before the command gives up)
+    let untrusting = report(&["security.protocol=ssl", tls[2], tls[3]]);
     let refused = String::from_utf8_lossy(&untrusting.stderr);
     assert!(
-        !untrusting.status.success() && refused.contains("certificate verify failed"),
+        !untrusting.status.success(),
         "a client without the CA: {refused}"
+    );
+    let anonymous = report(&tls[..2]);
+    let refused = String::from_utf8_lossy(&anonymous.stderr);
+    assert!(
+        !anonymous.status.success(),
+        "a client without a certificate: {refused}"
     );
 
     let (code, _, _) = engine.terminate();

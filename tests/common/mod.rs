@@ -508,81 +508,51 @@ impl Tansu {
     }
 }
 
-/// A certificate authority and a server certificate for 127.0.0.1 signed by
-/// it (the address in the subject alternative name, so librdkafka's default
-/// host name check passes), made with the `openssl` command.
+/// A certificate authority, a server certificate for 127.0.0.1 and a client
+/// certificate, both signed by it (the server's address in its subject
+/// alternative name, so librdkafka's default host name check passes), made
+/// with the `openssl` command.
 pub struct TestCertificates {
     pub dir: tempfile::TempDir,
     pub ca: PathBuf,
-    pub cert: PathBuf,
-    pub key: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
 }
 
 impl TestCertificates {
     pub fn create() -> TestCertificates {
         let dir = tempfile::tempdir().expect("tempdir");
-        let at = |name: &str| dir.path().join(name);
-        let openssl = |args: &[&str]| {
+        let openssl = |command: &str| {
+            let args: Vec<&str> = command.split_whitespace().collect();
             let o = Command::new("openssl")
-                .args(args)
+                .args(&args)
                 .current_dir(dir.path())
                 .output()
                 .expect("openssl (the README's test command installs it)");
             assert!(
                 o.status.success(),
-                "openssl {args:?}: {}",
+                "openssl {command}: {}",
                 String::from_utf8_lossy(&o.stderr)
             );
         };
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=wordwarden test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ]);
-        std::fs::write(at("san.cnf"), "subjectAltName=IP:127.0.0.1\n").expect("san.cnf");
-        openssl(&[
-            "x509",
-            "-req",
-            "-days",
-            "1",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-extfile",
-            "san.cnf",
-            "-out",
-            "server.pem",
-        ]);
+        openssl("req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=wordwarden-test-CA -keyout ca.key -out ca.pem");
+        for (name, subject, extension) in [
+            ("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1"),
+            ("client", "wordwarden", "extendedKeyUsage=clientAuth"),
+        ] {
+            std::fs::write(dir.path().join(format!("{name}.cnf")), extension).expect("extension");
+            openssl(&format!("req -newkey rsa:2048 -nodes -subj /CN={subject} -keyout {name}.key -out {name}.csr"));
+            openssl(&format!("x509 -req -days 1 -in {name}.csr -CA ca.pem -CAkey ca.key -CAcreateserial -extfile {name}.cnf -out {name}.pem"));
+        }
+        let at = |name: &str| dir.path().join(name);
         TestCertificates {
             ca: at("ca.pem"),
-            cert: at("server.pem"),
-            key: at("server.key"),
+            server_cert: at("server.pem"),
+            server_key: at("server.key"),
+            client_cert: at("client.pem"),
+            client_key: at("client.key"),
             dir,
         }
     }
@@ -590,7 +560,9 @@ impl TestCertificates {
 
 /// `socat` terminating TLS on `port` and passing each connection on to a
 /// plain-text broker on `to`: an independent TLS server in front of the
-/// broker, as a load balancer or a TLS listener would be.
+/// broker, as a TLS listener would be, that also demands a client
+/// certificate signed by the test CA (mutual TLS, how many clusters
+/// authenticate their clients).
 pub struct TlsTerminator {
     child: Child,
 }
@@ -598,9 +570,10 @@ pub struct TlsTerminator {
 impl TlsTerminator {
     pub fn start(port: u16, to: u16, certs: &TestCertificates) -> TlsTerminator {
         let listen = format!(
-            "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
-            certs.cert.display(),
-            certs.key.display()
+            "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=1,cafile={},cert={},key={}",
+            certs.ca.display(),
+            certs.server_cert.display(),
+            certs.server_key.display()
         );
         let child = Command::new("socat")
             .args([&listen, &format!("TCP:127.0.0.1:{to}")])
