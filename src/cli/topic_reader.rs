@@ -5,6 +5,7 @@
 //! resumes from and commits.
 
 use std::cell::Cell;
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
@@ -37,8 +38,13 @@ pub enum ReaderGroup<'a> {
 
 /// librdkafka's client events, minus the end of a partition: reading to
 /// the end asks for those (`enable.partition.eof`), and the default context
-/// logs each one as an error.
-pub struct ReaderContext;
+/// logs each one as an error. It keeps the first error's reason: a command
+/// that gives up names why the brokers could not be reached
+/// (`certificate verify failed`), not only that they could not.
+#[derive(Default)]
+pub struct ReaderContext {
+    first_error: Mutex<Option<String>>,
+}
 
 impl ClientContext for ReaderContext {
     fn error(&self, error: KafkaError, reason: &str) {
@@ -48,7 +54,33 @@ impl ClientContext for ReaderContext {
         );
         if !end {
             tracing::error!(%error, reason, "Kafka client error");
+            if let Ok(mut first) = self.first_error.lock() {
+                first.get_or_insert_with(|| reason.to_string());
+            }
         }
+    }
+}
+
+/// `what` went wrong, with the reason librdkafka gave for the first client
+/// error when it gave one. Its error events come with the consumer's next
+/// poll, so this serves them for up to half a second first.
+fn failed(consumer: &BaseConsumer<ReaderContext>, what: String) -> String {
+    let reason = || {
+        consumer
+            .context()
+            .first_error
+            .lock()
+            .ok()
+            .and_then(|first| first.clone())
+    };
+    let started = Instant::now();
+    while reason().is_none() && started.elapsed() < Duration::from_millis(500) {
+        // (a record taken here is not lost: nothing reads on after a failure)
+        let _ = consumer.poll(Duration::from_millis(100));
+    }
+    match reason() {
+        Some(reason) => format!("{what} (librdkafka: {reason})"),
+        None => what,
     }
 }
 
@@ -90,7 +122,7 @@ fn reader(
     for (k, v) in props {
         cfg.set(k, v);
     }
-    Ok(cfg.create_with_context(ReaderContext)?)
+    Ok(cfg.create_with_context(ReaderContext::default())?)
 }
 
 /// The payload of the record at `topic`/`partition`/`offset`; an error
@@ -112,7 +144,9 @@ pub fn read_one(
         match consumer.poll(Duration::from_millis(200)) {
             None => {}
             Some(Err(KafkaError::PartitionEOF(_))) => break,
-            Some(Err(e)) => return Err(e).with_context(|| format!("reading {topic}")),
+            Some(Err(e)) => {
+                return Err(e).with_context(|| failed(&consumer, format!("reading {topic}")))
+            }
             Some(Ok(m)) if m.offset() == offset => return Ok(m.payload().map(<[u8]>::to_vec)),
             Some(Ok(_)) => break,
         }
@@ -137,7 +171,7 @@ impl TopicReader {
         let consumer = reader(brokers, props, group, to_end)?;
         let metadata = consumer
             .fetch_metadata(Some(topic), timeout)
-            .with_context(|| format!("cannot read the metadata of {topic}"))?;
+            .with_context(|| failed(&consumer, format!("cannot read the metadata of {topic}")))?;
         let since_ms = match start {
             Start::Since(t) => Some(millis(t)),
             _ => None,
@@ -165,7 +199,12 @@ impl TopicReader {
         if let ReaderGroup::Resuming(group) = group {
             let committed = consumer
                 .committed_offsets(tpl.clone(), timeout)
-                .with_context(|| format!("cannot read where group {group} stopped"))?;
+                .with_context(|| {
+                    failed(
+                        &consumer,
+                        format!("cannot read where group {group} stopped"),
+                    )
+                })?;
             // (a position the topic no longer has is librdkafka's
             // `auto.offset.reset`: not checked against the watermarks here,
             // which tansu reports by batch, not by record)
@@ -212,19 +251,58 @@ impl TopicReader {
         let started = Instant::now();
         while self.open.get() > 0 {
             if started.elapsed() >= timeout {
-                anyhow::bail!(
-                    "{} yielded nothing for {} s before its end",
-                    self.topic,
-                    timeout.as_secs()
-                );
+                anyhow::bail!(failed(
+                    &self.consumer,
+                    format!(
+                        "{} yielded nothing for {} s before its end",
+                        self.topic,
+                        timeout.as_secs()
+                    )
+                ));
             }
             match self.consumer.poll(Duration::from_millis(200)) {
                 None => {}
                 Some(Err(KafkaError::PartitionEOF(_))) => self.open.set(self.open.get() - 1),
-                Some(Err(e)) => return Err(e).with_context(|| format!("reading {}", self.topic)),
+                Some(Err(e)) => {
+                    return Err(e)
+                        .with_context(|| failed(&self.consumer, format!("reading {}", self.topic)))
+                }
                 Some(Ok(m)) => return Ok(Some(m)),
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reader_that_cannot_reach_the_brokers_says_why() {
+        // a port nothing listens on: librdkafka's reason is the refused
+        // connection, and the command's error carries it
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let brokers = format!("127.0.0.1:{port}");
+        let err = TopicReader::open(
+            &brokers,
+            "alerts",
+            Start::Beginning,
+            true,
+            &[],
+            ReaderGroup::Throwaway("test"),
+            Duration::from_secs(1),
+        )
+        .err()
+        .expect("no broker there");
+        let said = format!("{err:#}");
+        assert!(
+            said.starts_with("cannot read the metadata of alerts (librdkafka: ")
+                && said.contains("Connection refused"),
+            "{said}"
+        );
     }
 }
