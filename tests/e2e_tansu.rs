@@ -920,6 +920,20 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
         "a client without a certificate: {refused}"
     );
 
+    // publishing too: it stops at the first broker it cannot trust, saying why
+    let untrusting = wordwarden(
+        &["publish-wordlists", dir, "--topic", "tls.lists"],
+        &["security.protocol=ssl", tls[2], tls[3]],
+    );
+    let refused = String::from_utf8_lossy(&untrusting.stderr);
+    assert!(
+        !untrusting.status.success()
+            && refused
+                .lines()
+                .any(|l| l.starts_with("error: ") && l.contains("certificate verify failed")),
+        "publishing without the CA: {refused}"
+    );
+
     let (code, _, _) = engine.terminate();
     assert_eq!(code, Some(0));
 }

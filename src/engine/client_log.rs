@@ -87,6 +87,42 @@ impl ClientContext for ProducerContext {
 /// The engine's alert, dead-letter and audit producer.
 pub(crate) type EngineProducer = FutureProducer<ProducerContext>;
 
+/// The context of a command's short-lived clients (publishing a list set):
+/// each error logged, and the first one's reason kept, so that the
+/// command's own error says why the brokers could not be reached instead of
+/// only that an operation timed out. Clones share what they keep (a client
+/// owns its context; the caller keeps a clone to ask).
+#[derive(Default, Clone)]
+pub(crate) struct FirstErrorContext {
+    first: std::sync::Arc<Mutex<Option<String>>>,
+}
+
+impl ClientContext for FirstErrorContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(%error, reason, "kafka client error");
+        let mut first = self.first.lock().unwrap_or_else(|p| p.into_inner());
+        first.get_or_insert_with(|| reason.to_string());
+    }
+}
+
+impl FirstErrorContext {
+    /// `error`, with the first client error's reason when there was one.
+    /// librdkafka hands error events to the client's polling thread, which
+    /// may not have served them yet when an operation fails: this waits up
+    /// to half a second for one.
+    pub async fn explain(&self, error: KafkaError) -> super::EngineError {
+        let first = || self.first.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let started = Instant::now();
+        while first().is_none() && started.elapsed() < Duration::from_millis(500) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        match first() {
+            Some(reason) => super::EngineError::KafkaBecause { error, reason },
+            None => super::EngineError::Kafka(error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

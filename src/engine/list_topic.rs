@@ -15,11 +15,12 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::Message as _;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::client_log::FirstErrorContext;
 use super::reload::Reloader;
 use super::stop::Stop;
 use super::EngineError;
@@ -65,18 +66,26 @@ pub async fn publish(
     publisher: &str,
 ) -> Result<Manifest, EngineError> {
     let set = WordListSet::from_sources(sources.clone());
-    ensure_topic(client, topic).await?;
-    let producer: FutureProducer = client
+    // (the producer's polling thread serves librdkafka's error events, so
+    // its context learns why the brokers cannot be reached)
+    let context = FirstErrorContext::default();
+    let producer: FutureProducer<FirstErrorContext> = client
         .clone()
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("message.max.bytes", "67108864")
         .set("compression.type", "lz4")
-        .create()?;
+        .create_with_context(context.clone())?;
+    if let Err(e) = ensure_topic(client, &producer, topic).await {
+        return Err(match e {
+            EngineError::Kafka(e) => context.explain(e).await,
+            other => other,
+        });
+    }
     let mut files = Vec::with_capacity(sources.len());
     for (path, bytes) in &sources {
         let key = format!("file:{path}");
-        producer
+        let sent = producer
             .send(
                 FutureRecord::to(topic)
                     .key(&key)
@@ -84,8 +93,10 @@ pub async fn publish(
                     .partition(0),
                 Duration::from_secs(30),
             )
-            .await
-            .map_err(|(e, _)| e)?;
+            .await;
+        if let Err((e, _)) = sent {
+            return Err(context.explain(e).await);
+        }
         files.push(ManifestFile {
             path: path.clone(),
             sha256: sha256_hex(bytes),
@@ -98,7 +109,7 @@ pub async fn publish(
         publisher: publisher.to_string(),
     };
     let json = serde_json::to_vec(&manifest).unwrap_or_default();
-    producer
+    let sent = producer
         .send(
             FutureRecord::to(topic)
                 .key(MANIFEST_KEY)
@@ -106,26 +117,32 @@ pub async fn publish(
                 .partition(0),
             Duration::from_secs(30),
         )
-        .await
-        .map_err(|(e, _)| e)?;
+        .await;
+    if let Err((e, _)) = sent {
+        return Err(context.explain(e).await);
+    }
     Ok(manifest)
 }
 
-/// Creates the topic compacted with one partition unless it exists.
-async fn ensure_topic(client: &ClientConfig, topic: &str) -> Result<(), EngineError> {
-    let admin: AdminClient<DefaultClientContext> = client.create()?;
-    let exists = admin
-        .inner()
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map(|m| {
-            m.topics()
-                .iter()
-                .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
-        })
-        .unwrap_or(false);
+/// Creates the topic compacted with one partition unless it exists (asked
+/// through `producer`'s connection). Brokers that cannot be reached are an
+/// error at once.
+async fn ensure_topic(
+    client: &ClientConfig,
+    producer: &FutureProducer<FirstErrorContext>,
+    topic: &str,
+) -> Result<(), EngineError> {
+    let metadata = producer
+        .client()
+        .fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let exists = metadata
+        .topics()
+        .iter()
+        .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
     if exists {
         return Ok(());
     }
+    let admin: AdminClient<DefaultClientContext> = client.create()?;
     let new = NewTopic::new(topic, 1, TopicReplication::Fixed(1))
         .set("cleanup.policy", "compact")
         .set("max.message.bytes", "67108864");

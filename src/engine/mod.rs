@@ -54,6 +54,16 @@ pub enum EngineError {
     /// Kafka client error (in the message, not a `source()`: printed once).
     #[error("kafka: {0}")]
     Kafka(rdkafka::error::KafkaError),
+    /// A Kafka client error, with the reason librdkafka gave for the first
+    /// client error before it: an operation that timed out or found no
+    /// broker says why (`certificate verify failed`, `Connection refused`).
+    #[error("kafka: {error} (librdkafka: {reason})")]
+    KafkaBecause {
+        /// The operation's error.
+        error: rdkafka::error::KafkaError,
+        /// librdkafka's reason for its first client error.
+        reason: String,
+    },
     /// A consumer task ended abnormally (a bug: reported, never hidden).
     #[error("consumer task failed: {0}")]
     Task(String),
