@@ -901,37 +901,26 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
     // certificates are checked both ways: without the CA the broker is not
     // trusted, and without its own certificate a client is turned away; the
     // command's error says which
-    let untrusting = report(&["security.protocol=ssl", tls[2], tls[3]]);
-    let refused = String::from_utf8_lossy(&untrusting.stderr);
-    assert!(
-        !untrusting.status.success()
-            && refused
-                .lines()
-                .any(|l| l.starts_with("error: ") && l.contains("certificate verify failed")),
-        "a client without the CA: {refused}"
-    );
-    let anonymous = report(&tls[..2]);
-    let refused = String::from_utf8_lossy(&anonymous.stderr);
-    assert!(
-        !anonymous.status.success()
-            && refused
-                .lines()
-                .any(|l| l.starts_with("error: ") && l.contains("certificate required")),
-        "a client without a certificate: {refused}"
-    );
-
-    // publishing too: it stops at the first broker it cannot trust, saying why
-    let untrusting = wordwarden(
-        &["publish-wordlists", dir, "--topic", "tls.lists"],
-        &["security.protocol=ssl", tls[2], tls[3]],
-    );
-    let refused = String::from_utf8_lossy(&untrusting.stderr);
-    assert!(
-        !untrusting.status.success()
-            && refused
-                .lines()
-                .any(|l| l.starts_with("error: ") && l.contains("certificate verify failed")),
-        "publishing without the CA: {refused}"
+    let refused = |o: std::process::Output, why: &str| {
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success()
+                && said
+                    .lines()
+                    .any(|l| l.starts_with("error: ") && l.contains(why)),
+            "expected a refusal ({why}): {said}"
+        );
+    };
+    let without_ca = ["security.protocol=ssl", tls[2], tls[3]];
+    refused(report(&without_ca), "certificate verify failed");
+    refused(report(&tls[..2]), "certificate required");
+    // publishing too: it stops at the first broker it cannot trust
+    refused(
+        wordwarden(
+            &["publish-wordlists", dir, "--topic", "tls.lists"],
+            &without_ca,
+        ),
+        "certificate verify failed",
     );
 
     let (code, _, _) = engine.terminate();

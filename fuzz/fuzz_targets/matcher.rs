@@ -4,8 +4,10 @@
 #![no_main]
 use std::sync::OnceLock;
 
+#[path = "checks.rs"]
+mod checks;
+
 use libfuzzer_sys::fuzz_target;
-use wordwarden::audience::Audience;
 use wordwarden::lists::WordListSet;
 use wordwarden::ruleset::Ruleset;
 
@@ -30,22 +32,6 @@ fn ruleset() -> &'static Ruleset {
     })
 }
 
-fn spans(text: &str, hits: &[wordwarden::ruleset::Hit<'_>]) -> Vec<(String, usize, usize, u32)> {
-    hits.iter()
-        .map(|h| {
-            assert!(h.start <= h.end && h.end <= text.len());
-            assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
-            let _ = h.evasions(text);
-            (h.term().to_string(), h.start, h.end, h.count)
-        })
-        .collect()
-}
-
 fuzz_target!(|text: &str| {
-    let rs = ruleset();
-    for audience in Audience::ALL {
-        let scanned = rs.scanner().scan_for(&[text], audience);
-        let (explained, _) = rs.scanner().explain_for(&[text], audience);
-        assert_eq!(spans(text, &scanned.hits), spans(text, &explained.hits));
-    }
+    checks::scanning_agrees_with_explaining(ruleset(), text);
 });

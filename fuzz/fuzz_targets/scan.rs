@@ -4,21 +4,12 @@
 //! exact slice of the text and explaining agreeing with scanning.
 //! The input is the list, a NUL byte, then the text.
 #![no_main]
-use libfuzzer_sys::fuzz_target;
-use wordwarden::audience::Audience;
-use wordwarden::lists::WordListSet;
-use wordwarden::ruleset::{Hit, Ruleset};
+#[path = "checks.rs"]
+mod checks;
 
-fn spans(text: &str, hits: &[Hit<'_>]) -> Vec<(String, usize, usize, u32)> {
-    hits.iter()
-        .map(|h| {
-            assert!(h.start <= h.end && h.end <= text.len());
-            assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
-            let _ = h.evasions(text);
-            (h.term().to_string(), h.start, h.end, h.count)
-        })
-        .collect()
-}
+use libfuzzer_sys::fuzz_target;
+use wordwarden::lists::WordListSet;
+use wordwarden::ruleset::Ruleset;
 
 fuzz_target!(|data: &[u8]| {
     let Some(split) = data.iter().position(|&b| b == 0) else {
@@ -32,10 +23,6 @@ fuzz_target!(|data: &[u8]| {
         let Ok(rs) = builder.build(&lists) else {
             continue;
         };
-        for audience in Audience::ALL {
-            let scanned = rs.scanner().scan_for(&[&*text], audience);
-            let (explained, _) = rs.scanner().explain_for(&[&*text], audience);
-            assert_eq!(spans(&text, &scanned.hits), spans(&text, &explained.hits));
-        }
+        checks::scanning_agrees_with_explaining(&rs, &text);
     }
 });

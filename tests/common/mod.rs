@@ -447,6 +447,15 @@ pub fn tansu_binary() -> Option<PathBuf> {
     p.is_file().then_some(p)
 }
 
+/// Waits until `what` accepts connections on `port` (panics after `limit`).
+fn wait_listening(what: &str, port: u16, limit: Duration) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < limit, "{what} did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// An independent Kafka-compatible broker process (tansu) on a free port.
 pub struct Tansu {
     child: Child,
@@ -492,14 +501,7 @@ impl Tansu {
             .stderr(Stdio::null())
             .spawn()
             .expect("start tansu");
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "tansu did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening("tansu", port, Duration::from_secs(20));
         Tansu {
             child,
             port,
@@ -581,14 +583,7 @@ impl TlsTerminator {
             .stderr(Stdio::null())
             .spawn()
             .expect("socat (the README's test command installs it)");
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "socat did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening("socat", port, Duration::from_secs(10));
         TlsTerminator { child }
     }
 }
