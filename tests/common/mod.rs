@@ -459,7 +459,9 @@ fn wait_listening(what: &str, port: u16, limit: Duration) {
 /// An independent Kafka-compatible broker process (tansu) on a free port.
 pub struct Tansu {
     child: Child,
+    /// The port tansu listens on, in plain text.
     pub port: u16,
+    /// The address clients bootstrap from: the one tansu advertises.
     pub brokers: String,
 }
 
@@ -507,6 +509,13 @@ impl Tansu {
             port,
             brokers: format!("127.0.0.1:{advertised}"),
         }
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -589,13 +598,6 @@ impl TlsTerminator {
 }
 
 impl Drop for TlsTerminator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Tansu {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
