@@ -926,3 +926,92 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
     let (code, _, _) = engine.terminate();
     assert_eq!(code, Some(0));
 }
+
+/// `wordwarden check`, the real binary against a real broker: it fails,
+/// naming each topic a deployment lacks; passes once they exist; and after
+/// an engine has run, says the group has committed on every partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_what_a_deployment_lacks_then_where_its_group_stands() {
+    let tansu = Tansu::start();
+    let brokers = tansu.brokers.as_str();
+    let lists = small_lists();
+    let lists_dir = lists.path().to_str().expect("a UTF-8 path");
+    let check = |json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"));
+        cmd.args(["check", "--brokers", brokers, "--group", "checked"])
+            .args(["--input-topic", "chat", "--alert-topic", "chat.alerts"])
+            .args(["--dlq-topic", "chat.dlq", "--wordlists", lists_dir])
+            .args(["--input-format", "text", "--timeout-secs", "10"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().expect("runs");
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let outcomes = |stdout: &str| -> Vec<(String, String)> {
+        let report: serde_json::Value = serde_json::from_str(stdout).expect("one JSON object");
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .map(|c| {
+                let field = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+                (field("name"), field("outcome"))
+            })
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+
+    let (status, stdout) = check(true);
+    assert_eq!(status, Some(1), "{stdout}");
+    assert_eq!(
+        outcomes(&stdout),
+        pairs(&[
+            ("config", "ok"),
+            ("wordlists", "ok"),
+            ("clients", "ok"),
+            ("http", "ok"),
+            ("brokers", "ok"),
+            ("input", "fail"),
+            ("alerts", "fail"),
+            ("dead letters", "fail"),
+        ])
+    );
+
+    create_topics(brokers, &[("chat", 2), ("chat.alerts", 1), ("chat.dlq", 1)]).await;
+    let (texts_in, _) = texts(20);
+    produce_texts(brokers, "chat", &texts_in, 2).await;
+    let (status, stdout) = check(false);
+    assert_eq!(status, Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "ok    group         checked: no offsets committed on the 2 input partitions: \
+             starts at auto.offset.reset (earliest)"
+        ),
+        "{stdout}"
+    );
+
+    let engine = EngineProcess::start(brokers, "checked", "chat", lists.path(), &[]);
+    engine.wait_processed(20.0, Duration::from_secs(60));
+    let (code, _, _) = engine.terminate();
+    assert_eq!(code, Some(0));
+    let (status, stdout) = check(false);
+    assert_eq!(status, Some(0), "{stdout}");
+    assert!(
+        stdout
+            .contains("ok    group         checked: offsets committed on 2 of 2 input partitions"),
+        "{stdout}"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod alert_feed;
 mod bench;
+mod check;
 mod demo;
 mod diff;
 mod explain;
@@ -47,6 +48,8 @@ enum Command {
     Export(export::Args),
     /// Run the streaming engine: Kafka in, alerts out.
     Run(run::Args),
+    /// Check a deployment before it runs: lists, client settings, topics, the group's position.
+    Check(check::Args),
     /// Run the whole pipeline on an in-process Kafka mock cluster with a bundled sample.
     Demo(demo::Args),
     /// Lint a word-list directory and publish it to the word-list topic instances follow.
@@ -67,6 +70,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     init_logging();
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Check(a) => check::run(a),
         Command::Demo(a) => demo::run(a),
         Command::PublishWordlists(a) => publish::run(a),
         Command::Tail(a) => tail::run(a),
@@ -235,4 +239,16 @@ pub fn read_corpus(path: Option<&std::path::Path>) -> anyhow::Result<Option<Vec<
     let text =
         std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
     Ok(Some(text.lines().map(str::to_string).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks of every command (duplicate names,
+    /// groups, conflicts), which it runs only when a command is parsed in a
+    /// debug build.
+    #[test]
+    fn every_command_line_is_well_formed() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -92,31 +92,72 @@ pub(crate) type EngineProducer = FutureProducer<ProducerContext>;
 /// command's own error says why the brokers could not be reached instead of
 /// only that an operation timed out. Clones share what they keep (a client
 /// owns its context; the caller keeps a clone to ask).
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub(crate) struct FirstErrorContext {
     first: std::sync::Arc<Mutex<Option<String>>>,
+    /// Whether each error is logged as well (not where the caller reports
+    /// the reason itself, as `wordwarden check` does).
+    log: bool,
+}
+
+impl Default for FirstErrorContext {
+    fn default() -> Self {
+        FirstErrorContext {
+            first: Default::default(),
+            log: true,
+        }
+    }
 }
 
 impl ClientContext for FirstErrorContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, facility: &str, message: &str) {
+        if self.log {
+            rdkafka::client::DefaultClientContext.log(level, facility, message);
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
-        tracing::warn!(%error, reason, "kafka client error");
+        if self.log {
+            tracing::warn!(%error, reason, "kafka client error");
+        }
         let mut first = self.first.lock().unwrap_or_else(|p| p.into_inner());
         first.get_or_insert_with(|| reason.to_string());
     }
 }
 
+impl rdkafka::consumer::ConsumerContext for FirstErrorContext {}
+
+impl rdkafka::producer::ProducerContext for FirstErrorContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: ()) {}
+}
+
 impl FirstErrorContext {
+    /// Keeps the first reason, logging nothing (neither the client's errors
+    /// nor librdkafka's own log lines).
+    pub fn quiet() -> Self {
+        FirstErrorContext {
+            log: false,
+            ..Default::default()
+        }
+    }
+
+    /// The first client error's reason, if one came.
+    pub fn first(&self) -> Option<String> {
+        self.first.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// `error`, with the first client error's reason when there was one.
     /// librdkafka hands error events to the client's polling thread, which
     /// may not have served them yet when an operation fails: this waits up
     /// to half a second for one.
     pub async fn explain(&self, error: KafkaError) -> super::EngineError {
-        let first = || self.first.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let started = Instant::now();
-        while first().is_none() && started.elapsed() < Duration::from_millis(500) {
+        while self.first().is_none() && started.elapsed() < Duration::from_millis(500) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        match first() {
+        match self.first() {
             Some(reason) => super::EngineError::KafkaBecause { error, reason },
             None => super::EngineError::Kafka(error),
         }

@@ -22,6 +22,7 @@ pub mod exactly_once;
 pub mod http;
 pub mod list_topic;
 pub mod metrics;
+pub mod preflight;
 mod records;
 pub mod reload;
 mod stop;

@@ -1,0 +1,710 @@
+//! Checks a deployment before it runs (`wordwarden check`): the word lists
+//! compile, librdkafka accepts every client's settings, the HTTP address
+//! resolves and, with brokers to reach, every topic the engine reads or
+//! writes exists and the group's position is known.
+//!
+//! Nothing is consumed, produced, committed or joined, and no transactional
+//! producer is started: starting one with the `transactional.id` of a
+//! running instance would fence that instance.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use wordwarden::engine::{preflight, Config};
+//!
+//! let config = Config::load(Some("deploy/wordwarden.toml".as_ref()), std::env::vars())?;
+//! let report = preflight::check(&config, Some(Duration::from_secs(10)));
+//! for c in &report.checks {
+//!     println!("{:?} {}: {}", c.outcome, c.name, c.detail);
+//! }
+//! assert!(report.passed());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::ToSocketAddrs;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::metadata::MetadataTopic;
+use rdkafka::producer::BaseProducer;
+use rdkafka::{Offset, TopicPartitionList};
+use serde::Serialize;
+
+use super::client_log::FirstErrorContext;
+use super::{clients, Config, Delivery};
+use crate::lists::WordListSet;
+use crate::ruleset::{RulesetBuilder, RulesetError};
+
+/// How one check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// As the engine needs it.
+    Ok,
+    /// The engine runs, but probably not as meant.
+    Warn,
+    /// The engine would not start, or would screen nothing.
+    Fail,
+}
+
+/// One check: what was checked, how it came out, what was found. Details
+/// name settings, never their values (a `[kafka]` table holds passwords).
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was checked: `config`, `wordlists`, `audience`, `clients`,
+    /// `http`, `brokers`, `input`, `alerts`, `dead letters`, `list topic`,
+    /// `audit`, `group`.
+    pub name: &'static str,
+    /// How it came out.
+    pub outcome: Outcome,
+    /// What was found, for a person to read.
+    pub detail: String,
+}
+
+/// Every check of one run, in the order they ran.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// No check failed (warnings pass).
+    pub fn passed(&self) -> bool {
+        self.count(Outcome::Fail) == 0
+    }
+
+    /// How many checks came out as `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.checks.iter().filter(|c| c.outcome == outcome).count()
+    }
+
+    /// The first check called `name`.
+    pub fn get(&self, name: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    fn push(&mut self, name: &'static str, outcome: Outcome, detail: impl Into<String>) {
+        self.checks.push(Check {
+            name,
+            outcome,
+            detail: detail.into(),
+        });
+    }
+}
+
+/// Runs every check of `config`; with `brokers_within`, also those that ask
+/// the brokers, each request waiting at most that long.
+pub fn check(config: &Config, brokers_within: Option<Duration>) -> Report {
+    let mut report = Report::default();
+    report.push("config", Outcome::Ok, summary(config));
+    wordlists(config, &mut report);
+    let clients_ok = clients(config, &mut report);
+    http(config, &mut report);
+    if let Some(timeout) = brokers_within.filter(|_| clients_ok) {
+        brokers(config, timeout, &mut report);
+    }
+    report
+}
+
+fn summary(config: &Config) -> String {
+    let delivery = match config.delivery {
+        Delivery::AtLeastOnce => "at-least-once",
+        Delivery::ExactlyOnce => "exactly-once",
+    };
+    format!(
+        "brokers {}, group {}, input {} ({}), {delivery}",
+        config.brokers,
+        config.group,
+        config.input_topics.join(", "),
+        config.input_format
+    )
+}
+
+/// The lists compile as the engine compiles them at start; and the lists'
+/// audiences fit the input format.
+fn wordlists(config: &Config, report: &mut Report) {
+    let started = Instant::now();
+    let builder = RulesetBuilder::new().max_hits(config.max_hits);
+    let dir = config.wordlists.display();
+    let compiled = WordListSet::load_dir(&config.wordlists)
+        .map_err(RulesetError::from)
+        .and_then(|lists| super::compile(&builder, lists));
+    let ruleset = match compiled {
+        Ok(rs) => rs,
+        Err(e) => {
+            // every error with its file:line, as `wordwarden lint` shows them
+            let mut detail = format!("{dir}: {e}");
+            for d in e.diagnostics().iter().skip(1).take(9) {
+                detail.push_str(&format!("; {d}"));
+            }
+            report.push("wordlists", Outcome::Fail, detail);
+            return;
+        }
+    };
+    let stats = ruleset.stats();
+    let mut detail = format!(
+        "{dir}: {} rules in {} categories, version {}, compiled in {:.2} s",
+        ruleset.rules().len(),
+        stats.rules_per_category.len(),
+        ruleset.version(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(topic) = &config.wordlists_topic {
+        detail.push_str(&format!(" (at start; then the lists published to {topic})"));
+    }
+    report.push("wordlists", Outcome::Ok, detail);
+    // (the configuration was validated, so the format is good)
+    let Ok(format) = config.format() else {
+        return;
+    };
+    if format
+        .participants()
+        .is_some_and(|p| p.internal_domains.is_empty())
+    {
+        report.push(
+            "audience",
+            Outcome::Warn,
+            "json_from_pointer/json_to_pointer are set without internal_domains: \
+             every address with a domain counts as someone outside the company",
+        );
+    } else if ruleset.is_scoped() && !format.names_people() {
+        report.push(
+            "audience",
+            Outcome::Warn,
+            format!(
+                "some lists watch only conversations with someone outside the company \
+                 (`#! audience: external`), but `{}` input names no sender or recipient: \
+                 they watch every message",
+                config.input_format
+            ),
+        );
+    }
+}
+
+/// librdkafka accepts the settings of every client the engine makes (it
+/// reads certificate and key files when a client is created, not when it
+/// connects). False when one is refused.
+fn clients(config: &Config, report: &mut Report) -> bool {
+    let exactly_once = config.delivery == Delivery::ExactlyOnce;
+    let transactional_id = exactly_once.then(|| {
+        config
+            .transactional_id
+            .clone()
+            .unwrap_or_else(|| clients::default_transactional_id(config))
+    });
+    // (a client connects as it is made: its errors are not this check's)
+    let quiet = FirstErrorContext::quiet;
+    let refusals: Vec<String> = [
+        (
+            "consumer",
+            clients::consumer(config, exactly_once)
+                .create_with_context::<_, BaseConsumer<_>>(quiet())
+                .err(),
+        ),
+        (
+            "producer",
+            clients::producer(config, transactional_id.as_deref())
+                .create_with_context::<_, BaseProducer<_>>(quiet())
+                .err(),
+        ),
+        // the list follower, the admin client and the command-line readers
+        (
+            "side clients",
+            clients::plain(config)
+                .create_with_context::<_, BaseProducer<_>>(quiet())
+                .err(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(client, e)| Some(format!("{client}: {}", refusal(&e?))))
+    .collect();
+    if !refusals.is_empty() {
+        report.push("clients", Outcome::Fail, refusals.join("; "));
+        return false;
+    }
+    let mut detail =
+        "librdkafka accepts the settings of the consumers, the producer and the side clients"
+            .to_string();
+    if !config.kafka.is_empty() {
+        let names: Vec<&str> = config.kafka.keys().map(String::as_str).collect();
+        detail.push_str(&format!(" ([kafka]: {})", names.join(", ")));
+    }
+    if let Some(id) = &transactional_id {
+        detail.push_str(&format!(", transactional.id {id}"));
+    }
+    report.push("clients", Outcome::Ok, detail);
+    true
+}
+
+/// Why librdkafka refused a client, without the value of the setting (it
+/// may be a password).
+fn refusal(e: &KafkaError) -> String {
+    match e {
+        KafkaError::ClientConfig(_, description, key, _value) => format!("{key}: {description}"),
+        KafkaError::ClientCreation(reason) => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The HTTP address resolves (an empty one turns the server off).
+fn http(config: &Config, report: &mut Report) {
+    let addr = &config.metrics_addr;
+    if addr.is_empty() {
+        report.push(
+            "http",
+            Outcome::Warn,
+            "metrics_addr is empty: no /metrics, /healthz, /readyz or /admin",
+        );
+        return;
+    }
+    match addr.to_socket_addrs() {
+        Ok(_) => report.push(
+            "http",
+            Outcome::Ok,
+            format!("/metrics, /healthz, /readyz and /admin on {addr}"),
+        ),
+        Err(e) => report.push("http", Outcome::Fail, format!("metrics_addr {addr:?}: {e}")),
+    }
+}
+
+/// The brokers answer; every topic the engine reads or writes exists; and
+/// how far behind the group starts.
+fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
+    let context = FirstErrorContext::quiet();
+    // the input consumer's settings (those of `clients`), committing nothing
+    let created = clients::consumer(config, false)
+        .set("enable.auto.commit", "false")
+        .create_with_context::<_, BaseConsumer<FirstErrorContext>>(context.clone());
+    let Ok(consumer) = created else {
+        return; // refused: `clients` said why
+    };
+    let started = Instant::now();
+    let metadata = match consumer.fetch_metadata(None, timeout) {
+        Ok(m) => m,
+        Err(e) => {
+            let detail = format!("{}: {e}{}", config.brokers, why(&consumer, &context));
+            report.push("brokers", Outcome::Fail, detail);
+            return;
+        }
+    };
+    report.push(
+        "brokers",
+        Outcome::Ok,
+        format!(
+            "{} broker(s) answered in {} ms",
+            metadata.brokers().len(),
+            started.elapsed().as_millis()
+        ),
+    );
+    let topics: BTreeMap<&str, &MetadataTopic> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .map(|t| (t.name(), t))
+        .collect();
+    const MISSING: &str = "no such topic (or this principal may not describe it)";
+
+    // the input partitions, for the group's position
+    let mut inputs: Vec<(&str, i32)> = Vec::new();
+    for wanted in &config.input_topics {
+        if wanted.starts_with('^') {
+            let pattern = match regex::Regex::new(wanted) {
+                Ok(p) => p,
+                Err(e) => {
+                    report.push("input", Outcome::Fail, format!("{wanted}: {e}"));
+                    continue;
+                }
+            };
+            let matched: Vec<&MetadataTopic> = topics
+                .values()
+                .filter(|t| pattern.is_match(t.name()))
+                .copied()
+                .collect();
+            if matched.is_empty() {
+                report.push(
+                    "input",
+                    Outcome::Fail,
+                    format!("{wanted}: matches no topic: the engine would wait, screening nothing"),
+                );
+                continue;
+            }
+            let partitions: usize = matched.iter().map(|t| t.partitions().len()).sum();
+            let names: Vec<&str> = matched.iter().take(5).map(|t| t.name()).collect();
+            let more = if matched.len() > names.len() {
+                ", …"
+            } else {
+                ""
+            };
+            report.push(
+                "input",
+                Outcome::Ok,
+                format!(
+                    "{wanted}: {} topic(s), {partitions} partitions ({}{more})",
+                    matched.len(),
+                    names.join(", ")
+                ),
+            );
+            for t in matched {
+                inputs.extend(t.partitions().iter().map(|p| (t.name(), p.id())));
+            }
+        } else {
+            match topics.get(wanted.as_str()) {
+                Some(t) => {
+                    report.push(
+                        "input",
+                        Outcome::Ok,
+                        format!("{wanted}: {} partitions", t.partitions().len()),
+                    );
+                    inputs.extend(t.partitions().iter().map(|p| (t.name(), p.id())));
+                }
+                None => report.push(
+                    "input",
+                    Outcome::Fail,
+                    format!("{wanted}: {MISSING}: the engine would wait, screening nothing"),
+                ),
+            }
+        }
+    }
+    let written = [
+        (
+            "alerts",
+            Some(&config.alert_topic),
+            Outcome::Fail,
+            "alerts could not be written, and no offset would pass an alerting message",
+        ),
+        (
+            "dead letters",
+            Some(&config.dlq_topic),
+            Outcome::Fail,
+            "dead letters could not be written, and no offset would pass an undecodable message",
+        ),
+        (
+            "list topic",
+            config.wordlists_topic.as_ref(),
+            Outcome::Warn,
+            "`wordwarden publish-wordlists` creates it; until then the instance runs on its own lists",
+        ),
+        (
+            "audit",
+            config.audit_topic.as_ref(),
+            Outcome::Fail,
+            "reload audit records could not be written there",
+        ),
+    ];
+    for (name, topic, missing, consequence) in written {
+        let Some(topic) = topic else { continue };
+        match topics.get(topic.as_str()) {
+            Some(t) => report.push(
+                name,
+                Outcome::Ok,
+                format!("{topic}: {} partitions", t.partitions().len()),
+            ),
+            None => report.push(name, missing, format!("{topic}: {MISSING}: {consequence}")),
+        }
+    }
+    if !inputs.is_empty() {
+        position(config, &consumer, &context, &inputs, timeout, report);
+    }
+}
+
+/// The group's committed offsets on the input partitions, and how many
+/// messages it has yet to read (counted until `timeout` runs out: a request
+/// a partition).
+fn position(
+    config: &Config,
+    consumer: &BaseConsumer<FirstErrorContext>,
+    context: &FirstErrorContext,
+    inputs: &[(&str, i32)],
+    timeout: Duration,
+    report: &mut Report,
+) {
+    let group = &config.group;
+    let mut tpl = TopicPartitionList::new();
+    for &(topic, partition) in inputs {
+        tpl.add_partition(topic, partition);
+    }
+    let committed = match consumer.committed_offsets(tpl, timeout) {
+        Ok(c) => c,
+        Err(e) => {
+            let detail = format!(
+                "{group}: committed offsets unknown: {e}{}",
+                why(consumer, context)
+            );
+            report.push("group", Outcome::Fail, detail);
+            return;
+        }
+    };
+    let started = Instant::now();
+    let (mut with_commits, mut to_read, mut counted) = (0usize, 0i64, 0usize);
+    for e in committed.elements() {
+        let at = match e.offset() {
+            Offset::Offset(n) => Some(n),
+            _ => None,
+        };
+        with_commits += usize::from(at.is_some());
+        if started.elapsed() >= timeout {
+            continue;
+        }
+        if let Ok((low, high)) = consumer.fetch_watermarks(e.topic(), e.partition(), timeout) {
+            to_read += (high - at.unwrap_or(low).max(low)).max(0);
+            counted += 1;
+        }
+    }
+    let total = inputs.len();
+    let reading = match counted {
+        0 => String::new(),
+        n if n == total => format!(", {to_read} messages to read"),
+        n => format!(", {to_read} messages to read on {n} of them"),
+    };
+    let detail = if with_commits == 0 {
+        let reset = config
+            .kafka
+            .get("auto.offset.reset")
+            .map_or("earliest", String::as_str);
+        format!("{group}: no offsets committed on the {total} input partitions: starts at auto.offset.reset ({reset}){reading}")
+    } else {
+        format!("{group}: offsets committed on {with_commits} of {total} input partitions{reading}")
+    };
+    report.push("group", Outcome::Ok, detail);
+}
+
+/// ` (librdkafka: reason)` for the first client error, when one came: its
+/// events come with the consumer's next poll, served here for up to half a
+/// second.
+fn why(consumer: &BaseConsumer<FirstErrorContext>, context: &FirstErrorContext) -> String {
+    let started = Instant::now();
+    while context.first().is_none() && started.elapsed() < Duration::from_millis(500) {
+        // not subscribed, not assigned: nothing is consumed
+        let _ = consumer.poll(Duration::from_millis(100));
+    }
+    context
+        .first()
+        .map(|reason| format!(" (librdkafka: {reason})"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::consumer::CommitMode;
+    use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::{BaseRecord, Producer as _};
+    use rdkafka::ClientConfig;
+    use std::path::Path;
+
+    fn lists(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("list written");
+        }
+        dir
+    }
+
+    fn config(brokers: &str, lists: &Path) -> Config {
+        Config {
+            brokers: brokers.into(),
+            group: "watchers".into(),
+            input_topics: vec!["chat".into()],
+            alert_topic: "alerts".into(),
+            dlq_topic: "dlq".into(),
+            wordlists: lists.to_path_buf(),
+            input_format: "text".into(),
+            ..Config::default()
+        }
+    }
+
+    fn outcomes(report: &Report) -> Vec<(&'static str, Outcome)> {
+        report.checks.iter().map(|c| (c.name, c.outcome)).collect()
+    }
+
+    const WITHIN: Option<Duration> = Some(Duration::from_secs(10));
+
+    #[test]
+    fn a_ready_deployment_passes_and_says_where_its_group_stands() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        mock.create_topic("chat.sales", 2, 1).expect("topic");
+        mock.create_topic("chat.hr", 1, 1).expect("topic");
+        mock.create_topic("alerts", 1, 1).expect("topic");
+        mock.create_topic("dlq", 1, 1).expect("topic");
+        let brokers = mock.bootstrap_servers();
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .create()
+            .expect("producer");
+        for (partition, n) in [(0, 5), (1, 3)] {
+            for _ in 0..n {
+                producer
+                    .send(
+                        BaseRecord::<(), str>::to("chat.sales")
+                            .payload("x")
+                            .partition(partition),
+                    )
+                    .expect("queued");
+            }
+        }
+        producer.flush(Duration::from_secs(10)).expect("flushed");
+        // the group has read two messages of one partition
+        let member: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", "watchers")
+            .create()
+            .expect("consumer");
+        let mut done = TopicPartitionList::new();
+        done.add_partition_offset("chat.sales", 0, Offset::Offset(2))
+            .expect("offset");
+        member.commit(&done, CommitMode::Sync).expect("committed");
+
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let mut config = config(&brokers, dir.path());
+        config.input_topics = vec![r"^chat\..*".into()];
+        let report = check(&config, WITHIN);
+        assert!(report.passed(), "{report:#?}");
+        assert_eq!(report.count(Outcome::Warn), 0, "{report:#?}");
+        assert_eq!(
+            outcomes(&report).iter().map(|c| c.0).collect::<Vec<_>>(),
+            [
+                "config",
+                "wordlists",
+                "clients",
+                "http",
+                "brokers",
+                "input",
+                "alerts",
+                "dead letters",
+                "group"
+            ]
+        );
+        let input = &report.get("input").expect("input checked").detail;
+        assert!(input.contains("2 topic(s), 3 partitions"), "{input}");
+        let group = &report.get("group").expect("group checked").detail;
+        // 5 - 2 on the committed partition, 3 and 0 from the start elsewhere
+        assert_eq!(
+            group,
+            "watchers: offsets committed on 1 of 3 input partitions, 6 messages to read"
+        );
+        assert!(report
+            .get("wordlists")
+            .expect("lists")
+            .detail
+            .contains("1 rules in 1 categories"));
+    }
+
+    #[test]
+    fn missing_topics_fail_by_name_and_say_what_would_follow() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        mock.create_topic("chat", 1, 1).expect("topic");
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let mut config = config(&mock.bootstrap_servers(), dir.path());
+        config.input_topics.push("^nothing-like-this-.*".into());
+        config.wordlists_topic = Some("lists".into());
+        config.audit_topic = Some("audit".into());
+        let report = check(&config, WITHIN);
+        assert!(!report.passed());
+        assert_eq!(
+            outcomes(&report)[4..],
+            [
+                ("brokers", Outcome::Ok),
+                ("input", Outcome::Ok),
+                ("input", Outcome::Fail),
+                ("alerts", Outcome::Fail),
+                ("dead letters", Outcome::Fail),
+                ("list topic", Outcome::Warn),
+                ("audit", Outcome::Fail),
+                ("group", Outcome::Ok),
+            ],
+            "{report:#?}"
+        );
+        let alerts = &report.get("alerts").expect("alerts checked").detail;
+        assert!(alerts.starts_with("alerts: no such topic"), "{alerts}");
+        let group = &report.get("group").expect("group checked").detail;
+        assert!(group.contains("no offsets committed on the 1 input partitions: starts at auto.offset.reset (earliest), 0 messages to read"), "{group}");
+    }
+
+    #[test]
+    fn unreachable_brokers_fail_with_librdkafka_s_reason_and_nothing_more_is_asked() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let config = config(&format!("127.0.0.1:{port}"), dir.path());
+        let report = check(&config, Some(Duration::from_secs(2)));
+        let brokers = report.get("brokers").expect("brokers checked");
+        assert_eq!(brokers.outcome, Outcome::Fail);
+        assert!(
+            brokers.detail.contains("Connection refused"),
+            "{}",
+            brokers.detail
+        );
+        assert!(report.get("input").is_none(), "{report:#?}");
+    }
+
+    #[test]
+    fn refused_client_settings_are_named_without_their_values() {
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let mut config = config("127.0.0.1:9", dir.path());
+        config
+            .kafka
+            .insert("sasl.pasword".into(), "hunter2-secret".into());
+        let report = check(&config, WITHIN);
+        let clients = report.get("clients").expect("clients checked");
+        assert_eq!(clients.outcome, Outcome::Fail);
+        assert!(
+            clients.detail.contains("sasl.pasword"),
+            "{}",
+            clients.detail
+        );
+        assert!(!format!("{report:?}").contains("hunter2"), "{report:#?}");
+        // nothing is asked of brokers the clients could not be made for
+        assert!(report.get("brokers").is_none(), "{report:#?}");
+
+        // certificates are read when a client is made
+        config.kafka.clear();
+        config
+            .kafka
+            .insert("security.protocol".into(), "ssl".into());
+        config
+            .kafka
+            .insert("ssl.ca.location".into(), "/nonexistent/ca.pem".into());
+        let report = check(&config, None);
+        let clients = report.get("clients").expect("clients checked");
+        assert_eq!(clients.outcome, Outcome::Fail);
+        assert!(
+            clients.detail.contains("ssl.ca.location"),
+            "{}",
+            clients.detail
+        );
+    }
+
+    #[test]
+    fn lists_with_errors_fail_with_file_and_line() {
+        let dir = lists(&[("a.txt", "内幕消息\n#! severity: extreme\n")]);
+        let report = check(&config("127.0.0.1:9", dir.path()), None);
+        let wordlists = report.get("wordlists").expect("lists checked");
+        assert_eq!(wordlists.outcome, Outcome::Fail);
+        assert!(wordlists.detail.contains("a.txt:2"), "{}", wordlists.detail);
+
+        let gone = dir.path().join("nowhere");
+        let report = check(&config("127.0.0.1:9", &gone), None);
+        assert_eq!(
+            report.get("wordlists").map(|c| c.outcome),
+            Some(Outcome::Fail)
+        );
+    }
+
+    #[test]
+    fn lists_for_outside_conversations_on_input_that_names_no_one_warn() {
+        let dir = lists(&[("a.txt", "#! audience: external\n客户名单\n")]);
+        let report = check(&config("127.0.0.1:9", dir.path()), None);
+        assert!(report.passed(), "{report:#?}");
+        let audience = report.get("audience").expect("audience checked");
+        assert_eq!(audience.outcome, Outcome::Warn);
+        assert!(
+            audience.detail.contains("`text` input names no sender"),
+            "{}",
+            audience.detail
+        );
+    }
+}
