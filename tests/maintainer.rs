@@ -388,6 +388,30 @@ fn report_sums_up_the_alerts_of_a_scanned_export() {
         .filter(|a| a["source"]["msgtime"].as_u64().is_some_and(|t| t >= cut))
         .count();
     assert_eq!(r["alerts"], external_after);
+    // one person's alerts, one group chat's
+    let count =
+        |keep: &dyn Fn(&serde_json::Value) -> bool| alerts.iter().filter(|a| keep(a)).count();
+    let sender = alerts[0]["source"]["from"].as_str().unwrap();
+    let sent = count(&|a| a["source"]["from"] == sender);
+    let involved = count(&|a| {
+        a["source"]["from"] == sender
+            || a["source"]["tolist"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|t| t == sender))
+    });
+    assert!(
+        0 < sent && sent < involved && involved < alerts.len(),
+        "{sent} {involved}"
+    );
+    assert_eq!(report(&["--sender", sender])["alerts"], sent);
+    assert_eq!(report(&["--participant", sender])["alerts"], involved);
+    let room = alerts
+        .iter()
+        .find_map(|a| a["source"]["roomid"].as_str().filter(|r| !r.is_empty()))
+        .unwrap();
+    let in_room = count(&|a| a["source"]["roomid"] == room);
+    assert!(0 < in_room && in_room < alerts.len());
+    assert_eq!(report(&["--room", room])["alerts"], in_room);
     // from stdin
     let o = ww_in(&["report", "--input", "-", "--json"], &out(&scanned));
     let r: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();

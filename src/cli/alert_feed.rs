@@ -28,6 +28,18 @@ pub struct FeedArgs {
     /// alerts' `audience`.
     #[arg(long)]
     external: bool,
+    /// Only alerts on messages this person sent (repeatable): the alerts'
+    /// `source.from`, as they carry it (a pseudonym under
+    /// `pseudonymize_ids`).
+    #[arg(long)]
+    sender: Vec<String>,
+    /// Only alerts on messages this person sent or received (repeatable):
+    /// `source.from` or one of `source.tolist`.
+    #[arg(long)]
+    participant: Vec<String>,
+    /// Only alerts on messages in this group chat (repeatable): `source.roomid`.
+    #[arg(long)]
+    room: Vec<String>,
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
     #[arg(short = 'X', value_parser = super::parse_prop)]
     pub props: Vec<(String, String)>,
@@ -45,12 +57,29 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
+/// `source[key]` as text, when it is.
+fn source_str<'a>(a: &'a Alert, key: &str) -> Option<&'a str> {
+    a.source.get(key).and_then(serde_json::Value::as_str)
+}
+
+/// Whether `wanted` is empty (no such filter) or holds `id`.
+fn wanted(wanted: &[String], id: Option<&str>) -> bool {
+    wanted.is_empty() || id.is_some_and(|id| wanted.iter().any(|w| w == id))
+}
+
 impl FeedArgs {
     /// Whether `a` passes every filter given.
     pub fn admits(&self, a: &Alert) -> bool {
+        let from = source_str(a, "from");
+        let recipients = a.source.get("tolist").and_then(serde_json::Value::as_array);
         a.severity >= self.severity
             && (!self.evasive || a.is_evasive())
             && (!self.external || a.audience == Audience::External)
+            && wanted(&self.sender, from)
+            && wanted(&self.room, source_str(a, "roomid"))
+            && (wanted(&self.participant, from)
+                || recipients
+                    .is_some_and(|to| to.iter().any(|r| wanted(&self.participant, r.as_str()))))
             && (self.category.is_empty()
                 || a.hits.iter().any(|h| {
                     self.category.iter().any(|c| {
@@ -61,5 +90,70 @@ impl FeedArgs {
                                 .is_some_and(|below| below.starts_with('/'))
                     })
                 }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Feed {
+        #[command(flatten)]
+        args: FeedArgs,
+    }
+
+    fn admitted(filters: &[&str], alerts: &[Alert]) -> Vec<String> {
+        let feed = Feed::parse_from(std::iter::once("feed").chain(filters.iter().copied()));
+        alerts
+            .iter()
+            .filter(|a| feed.args.admits(a))
+            .map(|a| a.alert_id.clone())
+            .collect()
+    }
+
+    fn alert(id: &str, source: serde_json::Value) -> Alert {
+        serde_json::from_value(serde_json::json!({
+            "alert_id": id, "ruleset_version": "v", "severity": "high",
+            "audience": "internal", "hits": [], "snippet": "", "source": source,
+        }))
+        .expect("an alert")
+    }
+
+    #[test]
+    fn people_and_group_chats_filter_by_the_ids_the_alerts_carry() {
+        let alerts = [
+            alert(
+                "a",
+                serde_json::json!({"from": "zhang", "tolist": ["li", "wang"]}),
+            ),
+            alert(
+                "b",
+                serde_json::json!({"from": "li", "tolist": ["zhang"], "roomid": "wr1"}),
+            ),
+            alert(
+                "c",
+                serde_json::json!({"from": "wang", "tolist": [], "roomid": "wr2"}),
+            ),
+            alert("d", serde_json::json!({"topic": "chat", "offset": 4})),
+        ];
+        assert_eq!(admitted(&[], &alerts), ["a", "b", "c", "d"]);
+        assert_eq!(admitted(&["--sender", "li"], &alerts), ["b"]);
+        assert_eq!(
+            admitted(&["--sender", "li", "--sender", "wang"], &alerts),
+            ["b", "c"]
+        );
+        assert_eq!(admitted(&["--participant", "li"], &alerts), ["a", "b"]);
+        assert_eq!(admitted(&["--participant", "wang"], &alerts), ["a", "c"]);
+        assert_eq!(admitted(&["--room", "wr1"], &alerts), ["b"]);
+        assert_eq!(
+            admitted(&["--room", "wr2", "--participant", "li"], &alerts),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            admitted(&["--sender", "nobody"], &alerts),
+            Vec::<String>::new()
+        );
     }
 }
