@@ -94,21 +94,28 @@ impl FeedArgs {
 }
 
 #[cfg(test)]
+impl FeedArgs {
+    /// The feed's arguments from a command line's (`["--sender", "li"]`).
+    pub fn parsed(args: &[&str]) -> FeedArgs {
+        #[derive(clap::Parser)]
+        struct Feed {
+            #[command(flatten)]
+            args: FeedArgs,
+        }
+        let line = std::iter::once("feed").chain(args.iter().copied());
+        <Feed as clap::Parser>::parse_from(line).args
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser as _;
-
-    #[derive(clap::Parser)]
-    struct Feed {
-        #[command(flatten)]
-        args: FeedArgs,
-    }
 
     fn admitted(filters: &[&str], alerts: &[Alert]) -> Vec<String> {
-        let feed = Feed::parse_from(std::iter::once("feed").chain(filters.iter().copied()));
+        let feed = FeedArgs::parsed(filters);
         alerts
             .iter()
-            .filter(|a| feed.args.admits(a))
+            .filter(|a| feed.admits(a))
             .map(|a| a.alert_id.clone())
             .collect()
     }

@@ -44,6 +44,11 @@ pub struct Args {
     /// Rows in each ranking.
     #[arg(long, default_value_t = 10)]
     top: usize,
+    /// Hours east of UTC of the days alerts are counted by (`8`: China
+    /// Standard Time).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true,
+          value_parser = clap::value_parser!(i32).range(-12..=14))]
+    utc_offset: i32,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
@@ -127,6 +132,11 @@ struct Report {
     top_senders: Vec<Ranked>,
     /// Group chats (`source.roomid`).
     top_conversations: Vec<Ranked>,
+    /// Hours east of UTC of the days in `by_day`.
+    utc_offset_hours: i32,
+    /// Alerts a day (`YYYY-MM-DD`), by when their messages were written, in
+    /// date order; days without alerts left out.
+    by_day: Vec<Ranked>,
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -161,9 +171,13 @@ struct Summing {
     terms: HashMap<String, Tally>,
     senders: HashMap<String, Tally>,
     rooms: HashMap<String, Tally>,
+    /// By day number since the epoch, in the report's offset from UTC.
+    days: BTreeMap<i64, Tally>,
     first: Option<u64>,
     last: Option<u64>,
 }
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
 
 impl Summing {
     /// Counts `alert`, read from a record (unless the record was not one,
@@ -187,6 +201,12 @@ impl Summing {
         if let Some(ms) = written_ms(&alert) {
             self.first = Some(self.first.map_or(ms, |f| f.min(ms)));
             self.last = Some(self.last.map_or(ms, |l| l.max(ms)));
+            let local_ms =
+                (ms as i64).saturating_add(i64::from(report.utc_offset_hours) * 3600 * 1000);
+            self.days
+                .entry(local_ms.div_euclid(DAY_MS))
+                .or_default()
+                .add(&alert);
         }
         // each category, evasion and term once an alert
         let categories: HashSet<&str> = alert.hits.iter().map(|h| h.category.as_str()).collect();
@@ -227,7 +247,22 @@ impl Summing {
 
     fn finish(self, top: usize) -> Report {
         let at = |ms: u64| rfc3339(UNIX_EPOCH + Duration::from_millis(ms));
+        let date = |day: i64| {
+            let at = u64::try_from(day.saturating_mul(DAY_MS)).map_or(String::new(), at);
+            at.get(..10).unwrap_or("before 1970").to_string()
+        };
+        let by_day = self
+            .days
+            .into_iter()
+            .map(|(day, t)| Ranked {
+                name: date(day),
+                alerts: t.alerts,
+                external: t.external,
+                highest: t.highest,
+            })
+            .collect();
         Report {
+            by_day,
             first_message_at: self.first.map(at),
             last_message_at: self.last.map(at),
             top_terms: ranked(self.terms, top),
@@ -278,6 +313,7 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
     )?;
     let until_ms = args.until.map(millis);
     let mut summing = Summing::default();
+    summing.report.utc_offset_hours = args.utc_offset;
     summing.report.topic = Some(args.feed.alert_topic.clone());
     summing.report.since = match start {
         Start::Since(t) => Some(rfc3339(t)),
@@ -302,6 +338,7 @@ fn from_file(path: &std::path::Path, args: &Args) -> anyhow::Result<Report> {
     let reader = super::open_input(Some(path))?;
     let (since_ms, until_ms) = (args.since.map(millis), args.until.map(millis));
     let mut summing = Summing::default();
+    summing.report.utc_offset_hours = args.utc_offset;
     summing.report.file = Some(path.display().to_string());
     summing.report.since = args.since.map(rfc3339);
     summing.report.until = args.until.map(rfc3339);
@@ -386,10 +423,15 @@ fn render(r: &Report) -> String {
     for (c, n) in categories {
         s += &format!("  {n:>6}  {c}\n");
     }
+    let by_day = match r.utc_offset_hours {
+        0 => "by day (UTC, when written)".to_string(),
+        h => format!("by day (UTC{h:+}, when written)"),
+    };
     for (title, rows) in [
         ("top terms", &r.top_terms),
         ("top senders", &r.top_senders),
         ("top conversations", &r.top_conversations),
+        (by_day.as_str(), &r.by_day),
     ] {
         if rows.is_empty() {
             continue;
@@ -422,6 +464,54 @@ mod tests {
             "audience": audience, "source": {}, "hits": [], "snippet": ""
         }))
         .expect("an alert")
+    }
+
+    #[test]
+    fn days_begin_at_midnight_in_the_report_s_offset_from_utc() {
+        let written = |id: &str, msgtime: u64, severity: &str| -> Alert {
+            serde_json::from_value(serde_json::json!({
+                "alert_id": id, "ruleset_version": "v", "severity": severity,
+                "audience": "internal", "source": {"msgtime": msgtime}, "hits": [],
+                "snippet": ""
+            }))
+            .expect("an alert")
+        };
+        // 2024-11-25T15:59:59Z, a second later, and a day before
+        let alerts = [
+            written("a", 1_732_550_399_000, "low"),
+            written("b", 1_732_550_400_000, "high"),
+            written("c", 1_732_464_000_000, "info"),
+        ];
+        let days = |offset: i32| -> Vec<(String, usize, Severity)> {
+            let feed = FeedArgs::parsed(&[]);
+            let mut summing = Summing::default();
+            summing.report.utc_offset_hours = offset;
+            for a in &alerts {
+                summing.add(Some(a.clone()), &feed);
+            }
+            let report = summing.finish(10);
+            report
+                .by_day
+                .into_iter()
+                .map(|d| (d.name, d.alerts, d.highest))
+                .collect()
+        };
+        let day = |d: &str, n, s| (d.to_string(), n, s);
+        assert_eq!(
+            days(0),
+            [
+                day("2024-11-24", 1, Severity::Info),
+                day("2024-11-25", 2, Severity::High)
+            ]
+        );
+        assert_eq!(
+            days(8),
+            [
+                day("2024-11-25", 2, Severity::Low),
+                day("2024-11-26", 1, Severity::High)
+            ]
+        );
+        assert_eq!(days(-12)[0], day("2024-11-24", 1, Severity::Info));
     }
 
     #[test]
