@@ -749,15 +749,178 @@ async fn a_second_signal_exits_at_once() {
     eprintln!("second signal: exit 2 after {took:?}");
 }
 
-/// TLS as operators configure it: the broker is reachable only through a TLS
-/// listener that also demands a client certificate (socat terminating TLS
-/// in front of tansu, which advertises that listener), and the engine gets
+/// `wordwarden ARGS --brokers BROKERS -X PROP...`.
+fn wordwarden_with(brokers: &str, args: &[&str], props: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"));
+    cmd.args(args).args(["--brokers", brokers]);
+    for p in props {
+        cmd.args(["-X", p]);
+    }
+    cmd.output().expect("runs")
+}
+
+/// `report --json` of every alert on `topic`.
+fn report_with(brokers: &str, topic: &str, props: &[&str]) -> std::process::Output {
+    let args = [
+        "report",
+        "--alert-topic",
+        topic,
+        "--from-beginning",
+        "--json",
+    ];
+    wordwarden_with(
+        brokers,
+        &[&args[..], &["--timeout-secs", "10"]].concat(),
+        props,
+    )
+}
+
+/// Asserts that a command failed and that its `error:` line says `why`.
+fn refused(o: std::process::Output, why: &str) {
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success()
+            && said
+                .lines()
+                .any(|l| l.starts_with("error: ") && l.contains(why)),
+        "expected a refusal ({why}): {said}"
+    );
+}
+
+/// Every client of the engine and the command line against a broker that
+/// serves only clients with the right security settings: the engine from
+/// `engine_env` (the `[kafka]` overrides an operator sets), the commands
+/// from `props` (`-X`), the test's own clients from `client`. `wordwarden
+/// check` passes; the engine consumes and alerts, follows a list set that
+/// `publish-wordlists` published (as `tls-bot`) and audits that reload on
+/// the audit topic; `report` reads back every alert. A client that missed
+/// the settings could not reach the broker at all. Topics are `name.*`.
+async fn every_client_over(
+    brokers: &str,
+    name: &str,
+    client: &rdkafka::ClientConfig,
+    engine_env: &[(&str, &str)],
+    props: &[&str],
+) {
+    let topic = |suffix: &str| format!("{name}{suffix}");
+    let (alerts, lists_topic, audit) = (topic(".alerts"), topic(".lists"), topic(".audit"));
+    create_topics_with(
+        client,
+        &[
+            (name, 2),
+            (&alerts, 1),
+            (&topic(".dlq"), 1),
+            (&lists_topic, 1),
+            (&audit, 1),
+        ],
+    )
+    .await;
+
+    let lists = small_lists();
+    let mut env = engine_env.to_vec();
+    env.extend([
+        ("WORDWARDEN_WORDLISTS_TOPIC", lists_topic.as_str()),
+        ("WORDWARDEN_WATCH_WORDLISTS", "false"),
+        ("WORDWARDEN_AUDIT_TOPIC", audit.as_str()),
+    ]);
+    // the deployment checks out with the same settings
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args([
+            "check",
+            "--brokers",
+            brokers,
+            "--group",
+            name,
+            "--input-topic",
+            name,
+        ])
+        .args(["--alert-topic", &alerts, "--dlq-topic", &topic(".dlq")])
+        .arg("--wordlists")
+        .arg(lists.path())
+        .envs(env.iter().copied())
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success() && said.contains("ok    audit"),
+        "{said}"
+    );
+    let engine = EngineProcess::start(brokers, &format!("e2e-{name}"), name, lists.path(), &env);
+    // a list set with one term more than the engine started with, published
+    // and followed over the secured connections
+    let published = small_lists();
+    std::fs::write(published.path().join("codes.txt"), "蓝海计划\n").unwrap();
+    let dir = published.path().to_str().unwrap();
+    let publish = wordwarden_with(
+        brokers,
+        &[
+            "publish-wordlists",
+            dir,
+            "--topic",
+            &lists_topic,
+            "--publisher",
+            "tls-bot",
+        ],
+        props,
+    );
+    assert!(
+        publish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&publish.stderr)
+    );
+    let version = wordwarden::lists::WordListSet::load_dir(published.path())
+        .unwrap()
+        .version()
+        .to_string();
+    let start = Instant::now();
+    let followed = format!("wordwarden_ruleset_info{{version=\"{version}\"}} 1");
+    while !engine.metrics().contains(&followed) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the engine did not follow the published lists; log tail:\n{}",
+            engine.log_tail(40)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // 40 messages alerting on the start lists, 10 on the published term
+    // only, 10 clean ones
+    let mut texts = alerting_texts(0..40);
+    texts.extend((0..10).map(|i| format!("{i} 蓝海计划下周启动")));
+    texts.extend((0..10).map(|i| format!("第{i}次例会改到下午")));
+    let messages: Vec<Input<'_>> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (None, Some(t.clone().into_bytes()), Some(i as i32 % 2)))
+        .collect();
+    produce_with(client.clone(), name, &messages).await;
+    engine.wait_processed(texts.len() as f64, Duration::from_secs(60));
+
+    let o = report_with(brokers, &alerts, props);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["alerts"], 50, "{summary}");
+    assert_eq!(summary["by_category"]["codes"], 10, "{summary}");
+
+    // the reload that adopted the published set is audited on the audit topic
+    let audits = read_topic_with(client.clone(), &audit, false, Duration::from_secs(2));
+    assert!(
+        audits
+            .iter()
+            .any(|r| r.json()["actor"] == "tls-bot" && r.json()["new_version"] == version.as_str()),
+        "audit records: {:?}",
+        audits.iter().map(Record::json).collect::<Vec<_>>()
+    );
+    let (code, _, _) = engine.terminate();
+    assert_eq!(code, Some(0));
+}
+
+/// A broker reachable only through a TLS listener that demands a client
+/// certificate signed by the test CA: the engine gets
 /// `security.protocol=ssl`, the CA and its certificate and key from the
-/// environment's `[kafka]` overrides, the command line from `-X`. Every
-/// client then has to speak TLS: the engine's consumers and producer, its
-/// word-list follower and audit producer, `publish-wordlists` and `report`.
-/// A client that missed the properties could not reach the broker at all;
-/// one that does not trust the CA, or shows no certificate, is refused.
+/// environment's `[kafka]` overrides, the command line from `-X`. A client
+/// that does not trust the CA, or shows no certificate, is refused, and the
+/// command's error says which.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
     let certs = TestCertificates::create();
@@ -776,46 +939,6 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
         .set("ssl.ca.location", &ca)
         .set("ssl.certificate.location", &cert)
         .set("ssl.key.location", &key);
-    create_topics_with(
-        &client,
-        &[
-            ("tls", 2),
-            ("tls.alerts", 1),
-            ("tls.dlq", 1),
-            ("tls.lists", 1),
-            ("tls.audit", 1),
-        ],
-    )
-    .await;
-
-    let lists = small_lists();
-    let engine = EngineProcess::start(
-        &tansu.brokers,
-        "e2e-tls",
-        "tls",
-        lists.path(),
-        &[
-            ("WORDWARDEN_KAFKA_SECURITY_PROTOCOL", "ssl"),
-            ("WORDWARDEN_KAFKA_SSL_CA_LOCATION", &ca),
-            ("WORDWARDEN_KAFKA_SSL_CERTIFICATE_LOCATION", &cert),
-            ("WORDWARDEN_KAFKA_SSL_KEY_LOCATION", &key),
-            ("WORDWARDEN_WORDLISTS_TOPIC", "tls.lists"),
-            ("WORDWARDEN_WATCH_WORDLISTS", "false"),
-            ("WORDWARDEN_AUDIT_TOPIC", "tls.audit"),
-        ],
-    );
-    // a list set with one term more than the engine started with, published
-    // over TLS and followed over TLS
-    let published = small_lists();
-    std::fs::write(published.path().join("codes.txt"), "蓝海计划\n").unwrap();
-    let wordwarden = |args: &[&str], props: &[&str]| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"));
-        cmd.args(args).args(["--brokers", &tansu.brokers]);
-        for p in props {
-            cmd.args(["-X", p]);
-        }
-        cmd.output().unwrap()
-    };
     let tls = [
         "security.protocol=ssl".to_string(),
         format!("ssl.ca.location={ca}"),
@@ -823,108 +946,124 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
         format!("ssl.key.location={key}"),
     ];
     let tls: Vec<&str> = tls.iter().map(String::as_str).collect();
-    let dir = published.path().to_str().unwrap();
-    let publish = wordwarden(
+    every_client_over(
+        &tansu.brokers,
+        "tls",
+        &client,
         &[
-            "publish-wordlists",
-            dir,
-            "--topic",
-            "tls.lists",
-            "--publisher",
-            "tls-bot",
+            ("WORDWARDEN_KAFKA_SECURITY_PROTOCOL", "ssl"),
+            ("WORDWARDEN_KAFKA_SSL_CA_LOCATION", &ca),
+            ("WORDWARDEN_KAFKA_SSL_CERTIFICATE_LOCATION", &cert),
+            ("WORDWARDEN_KAFKA_SSL_KEY_LOCATION", &key),
         ],
         &tls,
-    );
-    assert!(
-        publish.status.success(),
-        "{}",
-        String::from_utf8_lossy(&publish.stderr)
-    );
-    let version = wordwarden::lists::WordListSet::load_dir(published.path())
-        .unwrap()
-        .version()
-        .to_string();
-    let start = Instant::now();
-    let followed = format!("wordwarden_ruleset_info{{version=\"{version}\"}} 1");
-    while !engine.metrics().contains(&followed) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the engine did not follow the published lists over TLS; log tail:\n{}",
-            engine.log_tail(40)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
-    // 40 messages alerting on the start lists, 10 on the published term
-    // only, 10 clean ones
-    let mut texts = alerting_texts(0..40);
-    texts.extend((0..10).map(|i| format!("{i} 蓝海计划下周启动")));
-    texts.extend((0..10).map(|i| format!("第{i}次例会改到下午")));
-    let messages: Vec<Input<'_>> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (None, Some(t.clone().into_bytes()), Some(i as i32 % 2)))
-        .collect();
-    produce_with(client.clone(), "tls", &messages).await;
-    engine.wait_processed(texts.len() as f64, Duration::from_secs(60));
-
-    let report = |props: &[&str]| {
-        wordwarden(
-            &[
-                "report",
-                "--alert-topic",
-                "tls.alerts",
-                "--from-beginning",
-                "--json",
-                "--timeout-secs",
-                "10",
-            ],
-            props,
-        )
-    };
-    let o = report(&tls);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(summary["alerts"], 50, "{summary}");
-    assert_eq!(summary["by_category"]["codes"], 10, "{summary}");
-
-    // the reload that adopted the published set is audited on the audit topic
-    let audits = read_topic_with(client.clone(), "tls.audit", false, Duration::from_secs(2));
-    assert!(
-        audits
-            .iter()
-            .any(|r| r.json()["actor"] == "tls-bot" && r.json()["new_version"] == version.as_str()),
-        "audit records: {:?}",
-        audits.iter().map(Record::json).collect::<Vec<_>>()
-    );
+    )
+    .await;
 
     // certificates are checked both ways: without the CA the broker is not
-    // trusted, and without its own certificate a client is turned away; the
-    // command's error says which
-    let refused = |o: std::process::Output, why: &str| {
-        let said = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            !o.status.success()
-                && said
-                    .lines()
-                    .any(|l| l.starts_with("error: ") && l.contains(why)),
-            "expected a refusal ({why}): {said}"
-        );
-    };
+    // trusted, and without its own certificate a client is turned away
     let without_ca = ["security.protocol=ssl", tls[2], tls[3]];
-    refused(report(&without_ca), "certificate verify failed");
-    refused(report(&tls[..2]), "certificate required");
-    // publishing too: it stops at the first broker it cannot trust
     refused(
-        wordwarden(
+        report_with(&tansu.brokers, "tls.alerts", &without_ca),
+        "certificate verify failed",
+    );
+    refused(
+        report_with(&tansu.brokers, "tls.alerts", &tls[..2]),
+        "certificate required",
+    );
+    // publishing too: it stops at the first broker it cannot trust
+    let lists = small_lists();
+    let dir = lists.path().to_str().unwrap();
+    refused(
+        wordwarden_with(
+            &tansu.brokers,
             &["publish-wordlists", dir, "--topic", "tls.lists"],
             &without_ca,
         ),
         "certificate verify failed",
     );
+}
 
-    let (code, _, _) = engine.terminate();
-    assert_eq!(code, Some(0));
+/// A broker reachable only through a SASL_PLAINTEXT listener (mechanism
+/// PLAIN; `tests/support/sasl_plain_proxy.py` in front of tansu, which has
+/// no SASL of its own): the engine authenticates as `wordwarden` from the
+/// environment's `[kafka]` overrides, the commands as `analyst` from `-X`.
+/// A wrong password is refused with the broker's reason, a client without
+/// SASL is not served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sasl_carries_every_client_of_the_engine_and_the_command_line() {
+    let sasl_port = free_port();
+    let tansu = Tansu::start_behind(sasl_port);
+    let proxy = SaslProxy::start(
+        sasl_port,
+        tansu.port,
+        &[
+            ("wordwarden", "engine-secret"),
+            ("analyst", "analyst-secret"),
+            ("tester", "t"),
+        ],
+    );
+    let sasl = |user: &str, password: &str| {
+        [
+            "security.protocol=sasl_plaintext".to_string(),
+            "sasl.mechanism=PLAIN".to_string(),
+            format!("sasl.username={user}"),
+            format!("sasl.password={password}"),
+        ]
+    };
+    let mut client = client(&tansu.brokers);
+    for p in sasl("tester", "t") {
+        let (k, v) = p.split_once('=').expect("key=value");
+        client.set(k, v);
+    }
+    let analyst = sasl("analyst", "analyst-secret");
+    let analyst: Vec<&str> = analyst.iter().map(String::as_str).collect();
+    every_client_over(
+        &tansu.brokers,
+        "sasl",
+        &client,
+        &[
+            ("WORDWARDEN_KAFKA_SECURITY_PROTOCOL", "sasl_plaintext"),
+            ("WORDWARDEN_KAFKA_SASL_MECHANISM", "PLAIN"),
+            ("WORDWARDEN_KAFKA_SASL_USERNAME", "wordwarden"),
+            ("WORDWARDEN_KAFKA_SASL_PASSWORD", "engine-secret"),
+        ],
+        &analyst,
+    )
+    .await;
+    let attempts = proxy.attempts();
+    for who in ["ok wordwarden", "ok analyst"] {
+        assert!(attempts.iter().any(|a| a == who), "{who}: {attempts:?}");
+    }
+    assert!(
+        !attempts
+            .iter()
+            .any(|a| a.starts_with("refused") || a.starts_with("unauth")),
+        "{attempts:?}"
+    );
+
+    let wrong = sasl("analyst", "guessed");
+    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    refused(
+        report_with(&tansu.brokers, "sasl.alerts", &wrong),
+        "Authentication failed",
+    );
+    // (the connection is closed on it: librdkafka words that several ways)
+    refused(
+        report_with(&tansu.brokers, "sasl.alerts", &[]),
+        "BrokerTransportFailure",
+    );
+    let attempts = proxy.attempts();
+    assert!(
+        attempts.iter().any(|a| a == "refused analyst"),
+        "{attempts:?}"
+    );
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a.starts_with("unauthenticated request")),
+        "{attempts:?}"
+    );
 }
 
 /// `wordwarden check`, the real binary against a real broker: it fails,

@@ -606,6 +606,52 @@ impl Drop for TlsTerminator {
     }
 }
 
+/// `tests/support/sasl_plain_proxy.py` on `port` in front of the broker on
+/// `to`: a SASL_PLAINTEXT listener (mechanism PLAIN) for these `users`
+/// (`(name, password)`), as tansu has none of its own. It records each
+/// authentication attempt.
+pub struct SaslProxy {
+    child: Child,
+    log: tempfile::NamedTempFile,
+}
+
+impl SaslProxy {
+    pub fn start(port: u16, to: u16, users: &[(&str, &str)]) -> SaslProxy {
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sasl_plain_proxy.py");
+        let log = tempfile::NamedTempFile::new().expect("a log file");
+        let users: Vec<String> = users.iter().map(|(u, p)| format!("{u}:{p}")).collect();
+        let child = Command::new("python3")
+            .arg(script)
+            .args(["--listen", &port.to_string(), "--backend", &to.to_string()])
+            .args(["--users", &users.join(",")])
+            .arg("--log")
+            .arg(log.path())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("python3");
+        wait_listening("the SASL proxy", port, Duration::from_secs(10));
+        SaslProxy { child, log }
+    }
+
+    /// Each authentication attempt so far: `ok NAME`, `refused NAME`, or
+    /// `unauthenticated request API-KEY` for a client that did not try.
+    pub fn attempts(&self) -> Vec<String> {
+        std::fs::read_to_string(self.log.path())
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for SaslProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// GET `path` from a local HTTP server; (status, body).
 pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
