@@ -213,15 +213,34 @@ pub fn open_input(path: Option<&std::path::Path>) -> anyhow::Result<Input> {
     Ok(std::io::BufReader::with_capacity(1 << 20, source))
 }
 
-/// `--since`: a duration ago or an RFC 3339 time.
+/// `--since`, `--until`: a while ago (`24h`, `30m`, `7d`) or a time, with
+/// its offset from UTC (`2026-12-01T08:00:00Z`, `2026-12-01T16:00:00+08:00`)
+/// or without one, read as UTC (`2026-12-01 08:00:00`, `2026-12-01`: its
+/// midnight).
 pub fn parse_since(s: &str) -> Result<std::time::SystemTime, String> {
     if let Ok(ago) = humantime::parse_duration(s) {
         return std::time::SystemTime::now()
             .checked_sub(ago)
             .ok_or_else(|| format!("{s} ago is out of range"));
     }
-    humantime::parse_rfc3339_weak(s).map_err(|_| {
-        format!("{s:?} is neither a while ago (24h, 30m, 7d) nor a time (2026-12-01T08:00:00Z)")
+    let utc = jiff::tz::TimeZone::UTC;
+    let time = s
+        .parse::<jiff::Timestamp>()
+        .or_else(|_| {
+            s.parse::<jiff::civil::DateTime>()
+                .and_then(|t| t.to_zoned(utc.clone()))
+                .map(|t| t.timestamp())
+        })
+        .or_else(|_| {
+            s.parse::<jiff::civil::Date>()
+                .and_then(|d| d.to_zoned(utc))
+                .map(|t| t.timestamp())
+        });
+    time.map(std::time::SystemTime::from).map_err(|_| {
+        format!(
+            "{s:?} is neither a while ago (24h, 30m, 7d) nor a time \
+             (2026-12-01T08:00:00Z, 2026-12-01T16:00:00+08:00, 2026-12-01)"
+        )
     })
 }
 
@@ -246,6 +265,32 @@ mod tests {
     /// clap's own consistency checks of every command (duplicate names,
     /// groups, conflicts), which it runs only when a command is parsed in a
     /// debug build.
+    #[test]
+    fn times_are_read_with_their_offset_or_as_utc() {
+        let at = |s: &str| {
+            super::parse_since(s)
+                .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+                .map_err(|e| assert!(e.contains("neither a while ago"), "{e}"))
+        };
+        let eight_utc = Ok("2026-12-01T08:00:00Z".to_string());
+        for written in [
+            "2026-12-01T08:00:00Z",
+            "2026-12-01T16:00:00+08:00",
+            "2026-12-01T03:00:00-05:00",
+            "2026-12-01T08:00:00",
+            "2026-12-01 08:00:00",
+        ] {
+            assert_eq!(at(written), eight_utc, "{written}");
+        }
+        assert_eq!(at("2026-12-01"), Ok("2026-12-01T00:00:00Z".to_string()));
+        for nonsense in ["yesterday", "2026-13-01", "08:00", ""] {
+            assert!(at(nonsense).is_err(), "{nonsense}");
+        }
+        let ago = super::parse_since("24h").expect("a while ago");
+        let elapsed = ago.elapsed().expect("in the past").as_secs();
+        assert!((24 * 3600..24 * 3600 + 60).contains(&elapsed), "{elapsed}");
+    }
+
     #[test]
     fn every_command_line_is_well_formed() {
         use clap::CommandFactory as _;

@@ -48,7 +48,8 @@ pub struct Args {
     #[arg(long)]
     reason: Vec<String>,
     /// Only letters written from this time on: a while ago (`24h`, `7d`) or
-    /// a UTC time (`2026-12-01T08:00:00Z`).
+    /// a time (`2026-12-01T08:00:00Z`, `2026-12-01T16:00:00+08:00`; UTC
+    /// without an offset).
     #[arg(long, value_parser = super::parse_since)]
     since: Option<SystemTime>,
     /// Remember where this run stopped under this consumer group: the next

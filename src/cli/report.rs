@@ -30,7 +30,8 @@ use super::topic_reader::{ReaderGroup, Start, TopicReader};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The alerts written from this time on: a while ago (`24h`, `7d`) or a
-    /// UTC time (`2026-12-01T08:00:00Z`). Default: the last 24 hours.
+    /// time (`2026-12-01T08:00:00Z`, `2026-12-01T16:00:00+08:00`; UTC without
+    /// an offset). Default: the last 24 hours.
     #[arg(long, conflicts_with = "from_beginning", value_parser = super::parse_since)]
     since: Option<SystemTime>,
     /// Every alert the topic holds.

@@ -22,7 +22,8 @@ pub struct Args {
     #[arg(long)]
     from_beginning: bool,
     /// Start at the alerts written from this time on: a while ago
-    /// (`24h`, `30m`, `7d`) or a UTC time (`2026-12-01T08:00:00Z`).
+    /// (`24h`, `30m`, `7d`) or a time (`2026-12-01T08:00:00Z`,
+    /// `2026-12-01T16:00:00+08:00`; UTC without an offset).
     #[arg(long, conflicts_with = "from_beginning", value_parser = super::parse_since)]
     since: Option<SystemTime>,
     /// Print each alert as one JSON line.
