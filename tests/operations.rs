@@ -403,13 +403,13 @@ async fn tail_prints_the_alert_feed_with_filters() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
-    let (plain, json, cat, evasive, external) = tokio::task::spawn_blocking(move || {
+    let (plain, json, cat, evasive, (external, china)) = tokio::task::spawn_blocking(move || {
         (
             tail(&[]),
             tail(&["--json", "--severity", "high"]),
             tail(&["--category", "finance"]),
             tail(&["--evasive"]),
-            tail(&["--external"]),
+            (tail(&["--external"]), tail(&["--utc-offset", "8"])),
         )
     })
     .await
@@ -436,6 +436,10 @@ async fn tail_prints_the_alert_feed_with_filters() {
     assert!(
         plain.contains("2025-12-03T08:00:00Z  zhangwei in room1  chat/0/7"),
         "{plain}"
+    );
+    assert!(
+        china.contains("2025-12-03T16:00:00+08:00  zhangwei in room1  chat/0/7"),
+        "{china}"
     );
     assert!(!plain.contains("\x1b["), "no colors when not a terminal");
     let ids: Vec<String> = json

@@ -1,6 +1,8 @@
 //! The alert feed an analyst reads, and which of its alerts: what `tail`
 //! and `report` share.
 
+use std::time::SystemTime;
+
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
@@ -40,6 +42,11 @@ pub struct FeedArgs {
     /// Only alerts on messages in this group chat (repeatable): `source.roomid`.
     #[arg(long)]
     room: Vec<String>,
+    /// Hours east of UTC that times are shown in and days counted by (`8`:
+    /// China Standard Time).
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true,
+          value_parser = clap::value_parser!(i32).range(-12..=14))]
+    pub utc_offset: i32,
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
     #[arg(short = 'X', value_parser = super::parse_prop)]
     pub props: Vec<(String, String)>,
@@ -51,6 +58,22 @@ pub fn written_ms(a: &Alert) -> Option<u64> {
     ["msgtime", "timestamp"]
         .iter()
         .find_map(|&k| a.source.get(k).and_then(serde_json::Value::as_u64))
+}
+
+/// `t` to the second at `utc_offset_hours` east of UTC:
+/// `2026-12-01T16:00:00+08:00`, or `2026-12-01T08:00:00Z` at UTC.
+pub fn shown(t: SystemTime, utc_offset_hours: i32) -> String {
+    let at = humantime::format_rfc3339_seconds(t).to_string();
+    if utc_offset_hours == 0 {
+        return at;
+    }
+    let zoned = jiff::tz::Offset::from_hours(utc_offset_hours as i8)
+        .and_then(|offset| Ok(jiff::Timestamp::try_from(t)?.to_zoned(offset.to_time_zone())));
+    match zoned {
+        Ok(z) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        // (the offset is checked when parsed; a time out of jiff's range)
+        Err(_) => at,
+    }
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -126,6 +149,16 @@ mod tests {
             "audience": "internal", "hits": [], "snippet": "", "source": source,
         }))
         .expect("an alert")
+    }
+
+    #[test]
+    fn times_are_shown_at_the_offset_asked_for() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_576_000);
+        assert_eq!(shown(t, 0), "2025-12-01T08:00:00Z");
+        assert_eq!(shown(t, 8), "2025-12-01T16:00:00+08:00");
+        assert_eq!(shown(t, -5), "2025-12-01T03:00:00-05:00");
+        assert_eq!(shown(t, 14), "2025-12-01T22:00:00+14:00");
+        assert_eq!(FeedArgs::parsed(&["--utc-offset", "-12"]).utc_offset, -12);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
-use super::alert_feed::{written_ms, FeedArgs};
+use super::alert_feed::{shown, written_ms, FeedArgs};
 use super::topic_reader::millis;
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
@@ -45,11 +45,6 @@ pub struct Args {
     /// Rows in each ranking.
     #[arg(long, default_value_t = 10)]
     top: usize,
-    /// Hours east of UTC of the days alerts are counted by (`8`: China
-    /// Standard Time).
-    #[arg(long, default_value_t = 0, allow_hyphen_values = true,
-          value_parser = clap::value_parser!(i32).range(-12..=14))]
-    utc_offset: i32,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
@@ -138,10 +133,6 @@ struct Report {
     /// Alerts a day (`YYYY-MM-DD`), by when their messages were written, in
     /// date order; days without alerts left out.
     by_day: Vec<Ranked>,
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 /// The alert a record holds, if it is one.
@@ -247,10 +238,14 @@ impl Summing {
     }
 
     fn finish(self, top: usize) -> Report {
-        let at = |ms: u64| rfc3339(UNIX_EPOCH + Duration::from_millis(ms));
+        let offset = self.report.utc_offset_hours;
+        let at = |ms: u64| shown(UNIX_EPOCH + Duration::from_millis(ms), offset);
+        // (a day's number already counts in the offset: its midnight as if UTC)
         let date = |day: i64| {
-            let at = u64::try_from(day.saturating_mul(DAY_MS)).map_or(String::new(), at);
-            at.get(..10).unwrap_or("before 1970").to_string()
+            let midnight = u64::try_from(day.saturating_mul(DAY_MS)).map_or(String::new(), |ms| {
+                shown(UNIX_EPOCH + Duration::from_millis(ms), 0)
+            });
+            midnight.get(..10).unwrap_or("before 1970").to_string()
         };
         let by_day = self
             .days
@@ -314,13 +309,13 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
     )?;
     let until_ms = args.until.map(millis);
     let mut summing = Summing::default();
-    summing.report.utc_offset_hours = args.utc_offset;
+    summing.report.utc_offset_hours = args.feed.utc_offset;
     summing.report.topic = Some(args.feed.alert_topic.clone());
     summing.report.since = match start {
-        Start::Since(t) => Some(rfc3339(t)),
+        Start::Since(t) => Some(shown(t, args.feed.utc_offset)),
         _ => None,
     };
-    summing.report.until = args.until.map(rfc3339);
+    summing.report.until = args.until.map(|t| shown(t, args.feed.utc_offset));
     while let Some(m) = reader.next_to_end(timeout)? {
         if reader.before_since(&m)
             || until_ms.is_some_and(|u| m.timestamp().to_millis().is_some_and(|t| t >= u))
@@ -339,10 +334,10 @@ fn from_file(path: &std::path::Path, args: &Args) -> anyhow::Result<Report> {
     let reader = super::open_input(Some(path))?;
     let (since_ms, until_ms) = (args.since.map(millis), args.until.map(millis));
     let mut summing = Summing::default();
-    summing.report.utc_offset_hours = args.utc_offset;
+    summing.report.utc_offset_hours = args.feed.utc_offset;
     summing.report.file = Some(path.display().to_string());
-    summing.report.since = args.since.map(rfc3339);
-    summing.report.until = args.until.map(rfc3339);
+    summing.report.since = args.since.map(|t| shown(t, args.feed.utc_offset));
+    summing.report.until = args.until.map(|t| shown(t, args.feed.utc_offset));
     for line in reader.split(b'\n') {
         let line = line?;
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -491,6 +486,13 @@ mod tests {
                 summing.add(Some(a.clone()), &feed);
             }
             let report = summing.finish(10);
+            let last = report.last_message_at.clone().unwrap_or_default();
+            let expected = match offset {
+                0 => "2024-11-25T16:00:00Z",
+                8 => "2024-11-26T00:00:00+08:00",
+                _ => "2024-11-25T04:00:00-12:00",
+            };
+            assert_eq!(last, expected);
             report
                 .by_day
                 .into_iter()

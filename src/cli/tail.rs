@@ -11,7 +11,7 @@ use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
-use super::alert_feed::{written_ms, FeedArgs};
+use super::alert_feed::{shown, written_ms, FeedArgs};
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
@@ -37,10 +37,11 @@ pub struct Args {
     idle_exit: Option<u64>,
 }
 
-/// When the judged message was written, to the second in UTC.
-fn written_at(a: &Alert) -> Option<String> {
+/// When the judged message was written, to the second, at
+/// `utc_offset_hours` east of UTC.
+fn written_at(a: &Alert, utc_offset_hours: i32) -> Option<String> {
     let at = UNIX_EPOCH.checked_add(Duration::from_millis(written_ms(a)?))?;
-    Some(humantime::format_rfc3339_seconds(at).to_string())
+    Some(shown(at, utc_offset_hours))
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {
@@ -51,7 +52,7 @@ fn paint(s: &str, code: &str, color: bool) -> String {
     }
 }
 
-fn render(a: &Alert, color: bool) -> String {
+fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
     let sev = match a.severity {
         Severity::Critical => paint("CRITICAL", "1;31", color),
         Severity::High => paint("HIGH    ", "31", color),
@@ -87,7 +88,9 @@ fn render(a: &Alert, color: bool) -> String {
         (Some(t), Some(p), Some(o)) => format!("{}/{p}/{o}", t.as_str().unwrap_or("")),
         _ => String::new(),
     };
-    let when = written_at(a).map(|t| t + "  ").unwrap_or_default();
+    let when = written_at(a, utc_offset_hours)
+        .map(|t| t + "  ")
+        .unwrap_or_default();
     // leaving the company is what an analyst looks at first
     let audience = match a.audience {
         Audience::External => paint("external  ", "1;33", color),
@@ -197,7 +200,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             serde_json::to_writer(&mut out, &alert)?;
             writeln!(out)?;
         } else {
-            write!(out, "{}", render(&alert, color))?;
+            write!(out, "{}", render(&alert, color, args.feed.utc_offset))?;
         }
         out.flush()?;
         shown += 1;
