@@ -1,8 +1,8 @@
 //! End to end against an independent Kafka-compatible broker process (tansu)
 //! and the real `wordwarden run` binary: exact alerts for a WeCom stream,
 //! graceful shutdown and restart, kill -9 in at-least-once and exactly-once
-//! modes, every client over TLS. The harness starts tansu on a free
-//! localhost port.
+//! modes, every client over TLS and over SASL, `wordwarden check`. The
+//! harness starts tansu on a free localhost port.
 
 mod common;
 
