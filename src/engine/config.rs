@@ -267,15 +267,7 @@ impl Config {
                 "alert_topic and dlq_topic must be set".into(),
             ));
         }
-        if self
-            .input_topics
-            .iter()
-            .any(|t| t == &self.alert_topic || t == &self.dlq_topic)
-        {
-            return Err(ConfigError::Invalid(
-                "an input topic is also the alert or dead-letter topic".into(),
-            ));
-        }
+        self.reads_nothing_it_writes()?;
         for (name, hash) in &self.admin_tokens {
             if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(ConfigError::Invalid(format!(
@@ -288,6 +280,42 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "max_in_flight must be at least 1".into(),
             ));
+        }
+        Ok(())
+    }
+
+    /// No input topic, named or matched by a `^` pattern, is one the engine
+    /// writes: an alert quotes what it matched, so judged again it alerts
+    /// (or is dead-lettered) again, without end. A pattern this check
+    /// cannot read is refused rather than trusted.
+    fn reads_nothing_it_writes(&self) -> Result<(), ConfigError> {
+        let written = [
+            ("alert_topic", Some(&self.alert_topic)),
+            ("dlq_topic", Some(&self.dlq_topic)),
+            ("wordlists_topic", self.wordlists_topic.as_ref()),
+            ("audit_topic", self.audit_topic.as_ref()),
+        ];
+        for input in &self.input_topics {
+            let reads: Box<dyn Fn(&str) -> bool> = if input.starts_with('^') {
+                let pattern = regex::Regex::new(input).map_err(|e| {
+                    let e = e
+                        .to_string()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    ConfigError::Invalid(format!("input topic pattern {input:?}: {e}"))
+                })?;
+                Box::new(move |topic| pattern.is_match(topic))
+            } else {
+                Box::new(move |topic| topic == input)
+            };
+            for (key, topic) in written {
+                if let Some(topic) = topic.filter(|t| reads(t)) {
+                    return Err(ConfigError::Invalid(format!(
+                        "input topic {input:?} would read {key} {topic:?}: the engine would judge what it writes"
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -448,6 +476,46 @@ mod tests {
     }
 
     #[test]
+    fn no_input_topic_is_one_the_engine_writes() {
+        let load = |pairs: &[(&str, &str)]| Config::load(None, env(pairs));
+        let refused = |pairs: &[(&str, &str)], says: &str| {
+            let e = load(pairs).expect_err("refused").to_string();
+            assert!(e.contains(says) && !e.contains('\n'), "{e}");
+        };
+        refused(
+            &[("WORDWARDEN_INPUT_TOPICS", "chat,wordwarden.alerts")],
+            r#"input topic "wordwarden.alerts" would read alert_topic "wordwarden.alerts""#,
+        );
+        // a pattern that would also subscribe to the alert topic
+        refused(
+            &[
+                ("WORDWARDEN_INPUT_TOPICS", r"^wecom\..*"),
+                ("WORDWARDEN_ALERT_TOPIC", "wecom.alerts"),
+            ],
+            "would read alert_topic \"wecom.alerts\"",
+        );
+        refused(
+            &[
+                ("WORDWARDEN_INPUT_TOPICS", "^chat.*"),
+                ("WORDWARDEN_AUDIT_TOPIC", "chat-audit"),
+            ],
+            "would read audit_topic",
+        );
+        refused(
+            &[("WORDWARDEN_INPUT_TOPICS", "^chat(")],
+            "input topic pattern \"^chat(\"",
+        );
+        // patterns that keep clear of them
+        let c = load(&[
+            ("WORDWARDEN_INPUT_TOPICS", r"^wecom\.messages\..*"),
+            ("WORDWARDEN_ALERT_TOPIC", "wecom.alerts"),
+            ("WORDWARDEN_DLQ_TOPIC", "wecom.dlq"),
+        ])
+        .expect("valid");
+        assert_eq!(c.input_topics, [r"^wecom\.messages\..*"]);
+    }
+
+    #[test]
     fn a_value_of_the_wrong_type_is_one_line_naming_key_and_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
@@ -528,6 +596,6 @@ mod tests {
         assert!(e.to_string().contains("xml"), "{e}");
         let e =
             Config::load(None, env(&[("WORDWARDEN_ALERT_TOPIC", "wecom.messages")])).unwrap_err();
-        assert!(e.to_string().contains("also"), "{e}");
+        assert!(e.to_string().contains("would read alert_topic"), "{e}");
     }
 }
