@@ -158,6 +158,14 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
             "  wordwarden redrive --brokers {brokers} --dlq-topic {} --dry-run",
             config.dlq_topic
         );
+        println!(
+            "  wordwarden check --brokers {brokers} --group {} --input-topic {} --alert-topic {} --dlq-topic {} --wordlists {}",
+            config.group,
+            config.input_topics.join(" --input-topic "),
+            config.alert_topic,
+            config.dlq_topic,
+            config.wordlists.display()
+        );
         let h = engine::http::serve(
             &config.metrics_addr,
             engine::http::AppState::metrics_only(shared.clone()),

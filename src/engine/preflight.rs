@@ -293,8 +293,8 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
         "brokers",
         Outcome::Ok,
         format!(
-            "{} broker(s) answered in {} ms",
-            metadata.brokers().len(),
+            "{} answered in {} ms",
+            counted(metadata.brokers().len(), "broker"),
             started.elapsed().as_millis()
         ),
     );
@@ -341,8 +341,9 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
                 "input",
                 Outcome::Ok,
                 format!(
-                    "{wanted}: {} topic(s), {partitions} partitions ({}{more})",
-                    matched.len(),
+                    "{wanted}: {}, {} ({}{more})",
+                    counted(matched.len(), "topic"),
+                    counted(partitions, "partition"),
                     names.join(", ")
                 ),
             );
@@ -355,7 +356,7 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
                     report.push(
                         "input",
                         Outcome::Ok,
-                        format!("{wanted}: {} partitions", t.partitions().len()),
+                        format!("{wanted}: {}", counted(t.partitions().len(), "partition")),
                     );
                     inputs.extend(t.partitions().iter().map(|p| (t.name(), p.id())));
                 }
@@ -399,7 +400,7 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
             Some(t) => report.push(
                 name,
                 Outcome::Ok,
-                format!("{topic}: {} partitions", t.partitions().len()),
+                format!("{topic}: {}", counted(t.partitions().len(), "partition")),
             ),
             None => report.push(name, missing, format!("{topic}: {MISSING}: {consequence}")),
         }
@@ -468,6 +469,14 @@ fn position(
         format!("{group}: offsets committed on {with_commits} of {total} input partitions{reading}")
     };
     report.push("group", Outcome::Ok, detail);
+}
+
+/// `1 partition`, `4 partitions`.
+fn counted(n: usize, thing: &str) -> String {
+    match n {
+        1 => format!("1 {thing}"),
+        n => format!("{n} {thing}s"),
+    }
 }
 
 /// ` (librdkafka: reason)` for the first client error, when one came: its
@@ -577,7 +586,9 @@ mod tests {
             ]
         );
         let input = &report.get("input").expect("input checked").detail;
-        assert!(input.contains("2 topic(s), 3 partitions"), "{input}");
+        assert!(input.contains("2 topics, 3 partitions"), "{input}");
+        let alerts = &report.get("alerts").expect("alerts checked").detail;
+        assert_eq!(alerts, "alerts: 1 partition");
         let group = &report.get("group").expect("group checked").detail;
         // 5 - 2 on the committed partition, 3 and 0 from the start elsewhere
         assert_eq!(
