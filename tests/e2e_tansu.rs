@@ -1136,7 +1136,7 @@ async fn check_names_what_a_deployment_lacks_then_where_its_group_stands() {
     assert_eq!(status, Some(0), "{stdout}");
     assert!(
         stdout.contains(
-            "ok    group         checked: no offsets committed on the 2 input partitions: \
+            "ok    group         checked: no offsets committed on its 2 input partitions: \
              starts at auto.offset.reset (earliest)"
         ),
         "{stdout}"

@@ -464,7 +464,10 @@ fn position(
             .kafka
             .get("auto.offset.reset")
             .map_or("earliest", String::as_str);
-        format!("{group}: no offsets committed on the {total} input partitions: starts at auto.offset.reset ({reset}){reading}")
+        format!(
+            "{group}: no offsets committed on its {}: starts at auto.offset.reset ({reset}){reading}",
+            counted(total, "input partition")
+        )
     } else {
         format!("{group}: offsets committed on {with_commits} of {total} input partitions{reading}")
     };
@@ -529,6 +532,20 @@ mod tests {
     }
 
     const WITHIN: Option<Duration> = Some(Duration::from_secs(10));
+
+    /// Asserts that `report`'s check `name` came out as `outcome` and says
+    /// `says`.
+    fn expect(report: &Report, name: &str, outcome: Outcome, says: &str) {
+        let check = report
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} check: {report:#?}"));
+        assert_eq!(check.outcome, outcome, "{check:?}");
+        assert!(
+            check.detail.contains(says),
+            "{says:?} in {:?}",
+            check.detail
+        );
+    }
 
     #[test]
     fn a_ready_deployment_passes_and_says_where_its_group_stands() {
@@ -627,10 +644,14 @@ mod tests {
             ],
             "{report:#?}"
         );
-        let alerts = &report.get("alerts").expect("alerts checked").detail;
-        assert!(alerts.starts_with("alerts: no such topic"), "{alerts}");
-        let group = &report.get("group").expect("group checked").detail;
-        assert!(group.contains("no offsets committed on the 1 input partitions: starts at auto.offset.reset (earliest), 0 messages to read"), "{group}");
+        expect(&report, "alerts", Outcome::Fail, "alerts: no such topic");
+        expect(
+            &report,
+            "group",
+            Outcome::Ok,
+            "no offsets committed on its 1 input partition: \
+             starts at auto.offset.reset (earliest), 0 messages to read",
+        );
     }
 
     #[test]
@@ -642,13 +663,7 @@ mod tests {
         let dir = lists(&[("a.txt", "内幕消息\n")]);
         let config = config(&format!("127.0.0.1:{port}"), dir.path());
         let report = check(&config, Some(Duration::from_secs(2)));
-        let brokers = report.get("brokers").expect("brokers checked");
-        assert_eq!(brokers.outcome, Outcome::Fail);
-        assert!(
-            brokers.detail.contains("Connection refused"),
-            "{}",
-            brokers.detail
-        );
+        expect(&report, "brokers", Outcome::Fail, "Connection refused");
         assert!(report.get("input").is_none(), "{report:#?}");
     }
 
@@ -660,13 +675,7 @@ mod tests {
             .kafka
             .insert("sasl.pasword".into(), "hunter2-secret".into());
         let report = check(&config, WITHIN);
-        let clients = report.get("clients").expect("clients checked");
-        assert_eq!(clients.outcome, Outcome::Fail);
-        assert!(
-            clients.detail.contains("sasl.pasword"),
-            "{}",
-            clients.detail
-        );
+        expect(&report, "clients", Outcome::Fail, "sasl.pasword");
         assert!(!format!("{report:?}").contains("hunter2"), "{report:#?}");
         // nothing is asked of brokers the clients could not be made for
         assert!(report.get("brokers").is_none(), "{report:#?}");
@@ -680,22 +689,14 @@ mod tests {
             .kafka
             .insert("ssl.ca.location".into(), "/nonexistent/ca.pem".into());
         let report = check(&config, None);
-        let clients = report.get("clients").expect("clients checked");
-        assert_eq!(clients.outcome, Outcome::Fail);
-        assert!(
-            clients.detail.contains("ssl.ca.location"),
-            "{}",
-            clients.detail
-        );
+        expect(&report, "clients", Outcome::Fail, "ssl.ca.location");
     }
 
     #[test]
     fn lists_with_errors_fail_with_file_and_line() {
         let dir = lists(&[("a.txt", "内幕消息\n#! severity: extreme\n")]);
         let report = check(&config("127.0.0.1:9", dir.path()), None);
-        let wordlists = report.get("wordlists").expect("lists checked");
-        assert_eq!(wordlists.outcome, Outcome::Fail);
-        assert!(wordlists.detail.contains("a.txt:2"), "{}", wordlists.detail);
+        expect(&report, "wordlists", Outcome::Fail, "a.txt:2");
 
         let gone = dir.path().join("nowhere");
         let report = check(&config("127.0.0.1:9", &gone), None);
@@ -710,12 +711,11 @@ mod tests {
         let dir = lists(&[("a.txt", "#! audience: external\n客户名单\n")]);
         let report = check(&config("127.0.0.1:9", dir.path()), None);
         assert!(report.passed(), "{report:#?}");
-        let audience = report.get("audience").expect("audience checked");
-        assert_eq!(audience.outcome, Outcome::Warn);
-        assert!(
-            audience.detail.contains("`text` input names no sender"),
-            "{}",
-            audience.detail
+        expect(
+            &report,
+            "audience",
+            Outcome::Warn,
+            "`text` input names no sender",
         );
     }
 }
