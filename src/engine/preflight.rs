@@ -438,7 +438,7 @@ fn position(
         }
     };
     let started = Instant::now();
-    let (mut with_commits, mut to_read, mut counted) = (0usize, 0i64, 0usize);
+    let (mut with_commits, mut to_read, mut measured) = (0usize, 0i64, 0usize);
     for e in committed.elements() {
         let at = match e.offset() {
             Offset::Offset(n) => Some(n),
@@ -450,11 +450,11 @@ fn position(
         }
         if let Ok((low, high)) = consumer.fetch_watermarks(e.topic(), e.partition(), timeout) {
             to_read += (high - at.unwrap_or(low).max(low)).max(0);
-            counted += 1;
+            measured += 1;
         }
     }
     let total = inputs.len();
-    let reading = match counted {
+    let reading = match measured {
         0 => String::new(),
         n if n == total => format!(", {to_read} messages to read"),
         n => format!(", {to_read} messages to read on {n} of them"),
