@@ -54,7 +54,7 @@ pub enum Outcome {
 pub struct Check {
     /// What was checked: `config`, `wordlists`, `audience`, `clients`,
     /// `http`, `brokers`, `input`, `alerts`, `dead letters`, `list topic`,
-    /// `audit`, `group`.
+    /// `audit`, `group`, `scale`.
     pub name: &'static str,
     /// How it came out.
     pub outcome: Outcome,
@@ -408,6 +408,20 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
     if !inputs.is_empty() {
         position(config, &consumer, &context, &inputs, timeout, report);
     }
+    // a partition is read by one member of the group at a time
+    let consumers = config.consumer_count();
+    if !inputs.is_empty() && inputs.len() < consumers {
+        report.push(
+            "scale",
+            Outcome::Warn,
+            format!(
+                "{} for this instance's {consumers} consumers: {} would idle, and \
+                 more instances would add nothing (add partitions to scale out)",
+                counted(inputs.len(), "input partition"),
+                consumers - inputs.len()
+            ),
+        );
+    }
 }
 
 /// The group's committed offsets on the input partitions, and how many
@@ -523,6 +537,8 @@ mod tests {
             dlq_topic: "dlq".into(),
             wordlists: lists.to_path_buf(),
             input_format: "text".into(),
+            // one consumer, whatever the machine's cores
+            workers: 1,
             ..Config::default()
         }
     }
@@ -652,6 +668,28 @@ mod tests {
             "no offsets committed on its 1 input partition: \
              starts at auto.offset.reset (earliest), 0 messages to read",
         );
+    }
+
+    #[test]
+    fn fewer_partitions_than_consumers_warn_that_scaling_out_adds_nothing() {
+        let mock = MockCluster::new(1).expect("mock cluster");
+        for topic in ["chat", "alerts", "dlq"] {
+            mock.create_topic(topic, 1, 1).expect("topic");
+        }
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let mut config = config(&mock.bootstrap_servers(), dir.path());
+        config.workers = 2;
+        let report = check(&config, WITHIN);
+        assert!(report.passed(), "{report:#?}");
+        expect(
+            &report,
+            "scale",
+            Outcome::Warn,
+            "1 input partition for this instance's 2 consumers: 1 would idle",
+        );
+        // exactly-once reads through one consumer
+        config.delivery = Delivery::ExactlyOnce;
+        assert!(check(&config, WITHIN).get("scale").is_none());
     }
 
     #[test]
