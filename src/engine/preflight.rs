@@ -730,6 +730,37 @@ mod tests {
         expect(&report, "clients", Outcome::Fail, "ssl.ca.location");
     }
 
+    /// Kerberos needs librdkafka built against Cyrus SASL (the `kerberos`
+    /// feature); the default build refuses it, and `check` says so with
+    /// what the build offers. (`scripts/test.sh` runs this in both builds.)
+    #[test]
+    fn kerberos_is_accepted_only_by_the_build_with_it() {
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let keytab = dir.path().join("wordwarden.keytab");
+        std::fs::write(&keytab, b"").expect("keytab");
+        let mut config = config("127.0.0.1:9", dir.path());
+        for (k, v) in [
+            ("security.protocol", "sasl_plaintext"),
+            ("sasl.mechanism", "GSSAPI"),
+            ("sasl.kerberos.service.name", "kafka"),
+            ("sasl.kerberos.principal", "wordwarden@EXAMPLE.COM"),
+            ("sasl.kerberos.keytab", keytab.to_str().expect("utf-8 path")),
+        ] {
+            config.kafka.insert(k.into(), v.into());
+        }
+        let report = check(&config, None);
+        if cfg!(feature = "kerberos") {
+            expect(&report, "clients", Outcome::Ok, "sasl.kerberos.principal");
+        } else {
+            expect(
+                &report,
+                "clients",
+                Outcome::Fail,
+                "No provider for SASL mechanism GSSAPI",
+            );
+        }
+    }
+
     #[test]
     fn lists_with_errors_fail_with_file_and_line() {
         let dir = lists(&[("a.txt", "内幕消息\n#! severity: extreme\n")]);
