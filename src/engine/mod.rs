@@ -224,6 +224,29 @@ impl Drop for EagerPurge {
     }
 }
 
+/// Why alerts would call everyone outside the company, when they would:
+/// `json` senders and recipients are read, but no domain is the company's.
+pub(crate) fn domains_doubt(format: &crate::envelope::InputFormat) -> Option<&'static str> {
+    format
+        .participants()
+        .is_some_and(|p| p.internal_domains.is_empty())
+        .then_some(
+            "json_from_pointer/json_to_pointer are set without internal_domains: \
+             every address with a domain counts as someone outside the company",
+        )
+}
+
+/// Why lists meant for conversations with outsiders would watch every
+/// message, when they would: the input format names no one.
+pub(crate) fn scope_doubt(ruleset: &Ruleset, names_no_one: bool) -> Option<&'static str> {
+    (names_no_one && ruleset.is_scoped()).then_some(
+        "some lists watch only conversations with someone outside the company \
+         (`#! audience: external`), but this input format names no sender or \
+         recipient: they watch every message (for `json` input, set \
+         json_from_pointer, json_to_pointer and internal_domains)",
+    )
+}
+
 impl Shared {
     /// Loads the ruleset from `config.wordlists`.
     pub fn new(config: &Config) -> Result<Arc<Shared>, EngineError> {
@@ -232,14 +255,8 @@ impl Shared {
         let lists = WordListSet::load_dir(&config.wordlists).map_err(RulesetError::from)?;
         let ruleset = compile(&builder, lists)?;
         let format = config.format()?;
-        if format
-            .participants()
-            .is_some_and(|p| p.internal_domains.is_empty())
-        {
-            tracing::warn!(
-                "json_from_pointer/json_to_pointer are set without internal_domains: \
-                 every address with a domain counts as someone outside the company"
-            );
+        if let Some(doubt) = domains_doubt(&format) {
+            tracing::warn!("{doubt}");
         }
         let shared = Shared {
             ruleset: ArcSwap::from_pointee(ruleset),
@@ -262,14 +279,8 @@ impl Shared {
     /// Updates metrics and status after a successful (re)load.
     pub fn record_loaded(&self) {
         let rs = self.ruleset.load();
-        if self.names_no_one && rs.is_scoped() {
-            tracing::warn!(
-                version = %rs.version(),
-                "some lists watch only conversations with someone outside the company \
-                 (`#! audience: external`), but this input format names no sender or \
-                 recipient: they watch every message (for `json` input, set \
-                 json_from_pointer, json_to_pointer and internal_domains)"
-            );
+        if let Some(doubt) = scope_doubt(&rs, self.names_no_one) {
+            tracing::warn!(version = %rs.version(), "{doubt}");
         }
         self.metrics.set_ruleset(&rs);
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());

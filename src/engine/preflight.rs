@@ -159,27 +159,11 @@ fn wordlists(config: &Config, report: &mut Report) {
     let Ok(format) = config.format() else {
         return;
     };
-    if format
-        .participants()
-        .is_some_and(|p| p.internal_domains.is_empty())
-    {
-        report.push(
-            "audience",
-            Outcome::Warn,
-            "json_from_pointer/json_to_pointer are set without internal_domains: \
-             every address with a domain counts as someone outside the company",
-        );
-    } else if ruleset.is_scoped() && !format.names_people() {
-        report.push(
-            "audience",
-            Outcome::Warn,
-            format!(
-                "some lists watch only conversations with someone outside the company \
-                 (`#! audience: external`), but `{}` input names no sender or recipient: \
-                 they watch every message",
-                config.input_format
-            ),
-        );
+    let doubt = super::domains_doubt(&format)
+        .or_else(|| super::scope_doubt(&ruleset, !format.names_people()));
+    if let Some(doubt) = doubt {
+        let detail = format!("`{}` input: {doubt}", config.input_format);
+        report.push("audience", Outcome::Warn, detail);
     }
 }
 
@@ -784,7 +768,7 @@ mod tests {
             &report,
             "audience",
             Outcome::Warn,
-            "`text` input names no sender",
+            "`text` input: some lists watch only conversations with someone outside",
         );
     }
 }
