@@ -61,18 +61,21 @@ pub fn written_ms(a: &Alert) -> Option<u64> {
 }
 
 /// `t` to the second at `utc_offset_hours` east of UTC:
-/// `2026-12-01T16:00:00+08:00`, or `2026-12-01T08:00:00Z` at UTC.
-pub fn shown(t: SystemTime, utc_offset_hours: i32) -> String {
-    let at = humantime::format_rfc3339_seconds(t).to_string();
+/// `2026-12-01T16:00:00+08:00`, or `2026-12-01T08:00:00Z` at UTC (and for
+/// an offset no time zone has, which `--utc-offset` does not accept).
+pub fn at_offset(t: SystemTime, utc_offset_hours: i32) -> String {
+    let utc = || humantime::format_rfc3339_seconds(t).to_string();
     if utc_offset_hours == 0 {
-        return at;
+        return utc();
     }
-    let zoned = jiff::tz::Offset::from_hours(utc_offset_hours as i8)
-        .and_then(|offset| Ok(jiff::Timestamp::try_from(t)?.to_zoned(offset.to_time_zone())));
+    let zoned = i8::try_from(utc_offset_hours)
+        .ok()
+        .and_then(|h| jiff::tz::Offset::from_hours(h).ok())
+        .zip(jiff::Timestamp::try_from(t).ok())
+        .map(|(offset, t)| t.to_zoned(offset.to_time_zone()));
     match zoned {
-        Ok(z) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-        // (the offset is checked when parsed; a time out of jiff's range)
-        Err(_) => at,
+        Some(z) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        None => utc(),
     }
 }
 
@@ -154,10 +157,11 @@ mod tests {
     #[test]
     fn times_are_shown_at_the_offset_asked_for() {
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_576_000);
-        assert_eq!(shown(t, 0), "2025-12-01T08:00:00Z");
-        assert_eq!(shown(t, 8), "2025-12-01T16:00:00+08:00");
-        assert_eq!(shown(t, -5), "2025-12-01T03:00:00-05:00");
-        assert_eq!(shown(t, 14), "2025-12-01T22:00:00+14:00");
+        assert_eq!(at_offset(t, 0), "2025-12-01T08:00:00Z");
+        assert_eq!(at_offset(t, 8), "2025-12-01T16:00:00+08:00");
+        assert_eq!(at_offset(t, -5), "2025-12-01T03:00:00-05:00");
+        assert_eq!(at_offset(t, 14), "2025-12-01T22:00:00+14:00");
+        assert_eq!(at_offset(t, 300), "2025-12-01T08:00:00Z");
         assert_eq!(FeedArgs::parsed(&["--utc-offset", "-12"]).utc_offset, -12);
     }
 

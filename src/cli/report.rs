@@ -23,7 +23,7 @@ use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
-use super::alert_feed::{shown, written_ms, FeedArgs};
+use super::alert_feed::{at_offset, written_ms, FeedArgs};
 use super::topic_reader::millis;
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
@@ -239,11 +239,11 @@ impl Summing {
 
     fn finish(self, top: usize) -> Report {
         let offset = self.report.utc_offset_hours;
-        let at = |ms: u64| shown(UNIX_EPOCH + Duration::from_millis(ms), offset);
+        let at = |ms: u64| at_offset(UNIX_EPOCH + Duration::from_millis(ms), offset);
         // (a day's number already counts in the offset: its midnight as if UTC)
         let date = |day: i64| {
             let midnight = u64::try_from(day.saturating_mul(DAY_MS)).map_or(String::new(), |ms| {
-                shown(UNIX_EPOCH + Duration::from_millis(ms), 0)
+                at_offset(UNIX_EPOCH + Duration::from_millis(ms), 0)
             });
             midnight.get(..10).unwrap_or("before 1970").to_string()
         };
@@ -312,10 +312,10 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
     summing.report.utc_offset_hours = args.feed.utc_offset;
     summing.report.topic = Some(args.feed.alert_topic.clone());
     summing.report.since = match start {
-        Start::Since(t) => Some(shown(t, args.feed.utc_offset)),
+        Start::Since(t) => Some(at_offset(t, args.feed.utc_offset)),
         _ => None,
     };
-    summing.report.until = args.until.map(|t| shown(t, args.feed.utc_offset));
+    summing.report.until = args.until.map(|t| at_offset(t, args.feed.utc_offset));
     while let Some(m) = reader.next_to_end(timeout)? {
         if reader.before_since(&m)
             || until_ms.is_some_and(|u| m.timestamp().to_millis().is_some_and(|t| t >= u))
@@ -336,8 +336,8 @@ fn from_file(path: &std::path::Path, args: &Args) -> anyhow::Result<Report> {
     let mut summing = Summing::default();
     summing.report.utc_offset_hours = args.feed.utc_offset;
     summing.report.file = Some(path.display().to_string());
-    summing.report.since = args.since.map(|t| shown(t, args.feed.utc_offset));
-    summing.report.until = args.until.map(|t| shown(t, args.feed.utc_offset));
+    summing.report.since = args.since.map(|t| at_offset(t, args.feed.utc_offset));
+    summing.report.until = args.until.map(|t| at_offset(t, args.feed.utc_offset));
     for line in reader.split(b'\n') {
         let line = line?;
         if line.iter().all(u8::is_ascii_whitespace) {

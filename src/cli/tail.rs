@@ -11,7 +11,7 @@ use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
-use super::alert_feed::{shown, written_ms, FeedArgs};
+use super::alert_feed::{at_offset, written_ms, FeedArgs};
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
@@ -41,7 +41,7 @@ pub struct Args {
 /// `utc_offset_hours` east of UTC.
 fn written_at(a: &Alert, utc_offset_hours: i32) -> Option<String> {
     let at = UNIX_EPOCH.checked_add(Duration::from_millis(written_ms(a)?))?;
-    Some(shown(at, utc_offset_hours))
+    Some(at_offset(at, utc_offset_hours))
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {
