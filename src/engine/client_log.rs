@@ -87,10 +87,11 @@ impl ClientContext for ProducerContext {
 /// The engine's alert, dead-letter and audit producer.
 pub(crate) type EngineProducer = FutureProducer<ProducerContext>;
 
-/// The context of a command's short-lived clients (publishing a list set):
-/// each error logged, and the first one's reason kept, so that the
-/// command's own error says why the brokers could not be reached instead of
-/// only that an operation timed out. Clones share what they keep (a client
+/// The context of a command's short-lived clients (publishing a list set,
+/// `wordwarden check`): each error logged (unless [`Self::quiet`]), and the
+/// first one's reason kept, so that the command's own error says why the
+/// brokers could not be reached instead of only that an operation timed
+/// out. Clones share what they keep (a client
 /// owns its context; the caller keeps a clone to ask).
 #[derive(Clone)]
 pub(crate) struct FirstErrorContext {
