@@ -287,7 +287,8 @@ impl Config {
     /// No input topic, named or matched by a `^` pattern, is one the engine
     /// writes: an alert quotes what it matched, so judged again it alerts
     /// (or is dead-lettered) again, without end. A pattern this check
-    /// cannot read is refused rather than trusted.
+    /// cannot read is refused rather than trusted. And each kind of record
+    /// the engine writes has its own topic.
     fn reads_nothing_it_writes(&self) -> Result<(), ConfigError> {
         let written = [
             ("alert_topic", Some(&self.alert_topic)),
@@ -295,6 +296,19 @@ impl Config {
             ("wordlists_topic", self.wordlists_topic.as_ref()),
             ("audit_topic", self.audit_topic.as_ref()),
         ];
+        // nor does it write two kinds of record to one topic: dead letters
+        // are whole messages, which the alert topic's readers must not see
+        let named: Vec<(&str, &String)> = written
+            .iter()
+            .filter_map(|&(key, topic)| Some((key, topic?)))
+            .collect();
+        for (i, (key, topic)) in named.iter().enumerate() {
+            if let Some((other, _)) = named[..i].iter().find(|(_, t)| t == topic) {
+                return Err(ConfigError::Invalid(format!(
+                    "{other} and {key} are both {topic:?}: each kind of record needs its own topic"
+                )));
+            }
+        }
         for input in &self.input_topics {
             let reads: Box<dyn Fn(&str) -> bool> = if input.starts_with('^') {
                 let pattern = regex::Regex::new(input).map_err(|e| {
@@ -504,6 +518,15 @@ mod tests {
         refused(
             &[("WORDWARDEN_INPUT_TOPICS", "^chat(")],
             "input topic pattern \"^chat(\"",
+        );
+        // and no two kinds of record share a topic
+        refused(
+            &[("WORDWARDEN_DLQ_TOPIC", "wordwarden.alerts")],
+            "alert_topic and dlq_topic are both \"wordwarden.alerts\"",
+        );
+        refused(
+            &[("WORDWARDEN_AUDIT_TOPIC", "wordwarden.dlq")],
+            "dlq_topic and audit_topic are both",
         );
         // patterns that keep clear of them
         let c = load(&[
