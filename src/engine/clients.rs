@@ -283,8 +283,12 @@ pub(crate) fn producer(config: &Config, transactional_id: Option<&str>) -> Clien
     c
 }
 
-/// The default `transactional.id`: stable per group and host.
-pub(crate) fn default_transactional_id(config: &Config) -> String {
+/// The exactly-once producer's `transactional.id`: the configured one,
+/// else one stable per group and host.
+pub(crate) fn transactional_id(config: &Config) -> String {
+    if let Some(id) = &config.transactional_id {
+        return id.clone();
+    }
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".into());

@@ -179,6 +179,43 @@ pub enum ConfigError {
 
 const LIST_KEYS: &[&str] = &["input_topics", "full_text_categories", "internal_domains"];
 
+/// What an `input_topics` entry reads: one topic by its name, or, with a
+/// leading `^`, every topic its regular expression matches.
+pub(crate) enum InputTopic<'a> {
+    /// One topic.
+    Named(&'a str),
+    /// A regex subscription.
+    Pattern(regex::Regex),
+}
+
+impl<'a> InputTopic<'a> {
+    /// `entry` read; an error for a pattern the `regex` crate cannot read.
+    pub(crate) fn parse(entry: &'a str) -> Result<Self, ConfigError> {
+        if !entry.starts_with('^') {
+            return Ok(InputTopic::Named(entry));
+        }
+        regex::Regex::new(entry)
+            .map(InputTopic::Pattern)
+            .map_err(|e| {
+                // the regex crate words it over lines, with a caret under the spot
+                let e = e
+                    .to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                ConfigError::Invalid(format!("input topic pattern {entry:?}: {e}"))
+            })
+    }
+
+    /// Whether this entry reads `topic`.
+    pub(crate) fn reads(&self, topic: &str) -> bool {
+        match self {
+            InputTopic::Named(name) => *name == topic,
+            InputTopic::Pattern(pattern) => pattern.is_match(topic),
+        }
+    }
+}
+
 impl Config {
     /// Reads a TOML file (or defaults when `path` is `None`), then applies the
     /// `WORDWARDEN_*` variables of `env`.
@@ -310,21 +347,9 @@ impl Config {
             }
         }
         for input in &self.input_topics {
-            let reads: Box<dyn Fn(&str) -> bool> = if input.starts_with('^') {
-                let pattern = regex::Regex::new(input).map_err(|e| {
-                    let e = e
-                        .to_string()
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    ConfigError::Invalid(format!("input topic pattern {input:?}: {e}"))
-                })?;
-                Box::new(move |topic| pattern.is_match(topic))
-            } else {
-                Box::new(move |topic| topic == input)
-            };
+            let reading = InputTopic::parse(input)?;
             for (key, topic) in written {
-                if let Some(topic) = topic.filter(|t| reads(t)) {
+                if let Some(topic) = topic.filter(|t| reading.reads(t)) {
                     return Err(ConfigError::Invalid(format!(
                         "input topic {input:?} would read {key} {topic:?}: the engine would judge what it writes"
                     )));

@@ -30,10 +30,7 @@ pub(crate) async fn run(
     mut stop: Stop,
 ) -> Result<(), EngineError> {
     let consumer = clients::engine_consumer(config, shared.clone(), true)?;
-    let txn_id = config
-        .transactional_id
-        .clone()
-        .unwrap_or_else(|| clients::default_transactional_id(config));
+    let txn_id = clients::transactional_id(config);
     let producer = clients::create_producer(config, Some(&txn_id))?;
     {
         // waits for the transaction coordinator, up to 30 s with the brokers

@@ -247,13 +247,24 @@ pub(crate) fn scope_doubt(ruleset: &Ruleset, names_no_one: bool) -> Option<&'sta
     )
 }
 
+/// The ruleset options `config` asks for.
+fn builder_for(config: &Config) -> RulesetBuilder {
+    RulesetBuilder::new().max_hits(config.max_hits)
+}
+
+/// The lists in `config.wordlists`, compiled as the engine starts with them
+/// (`builder`: [`builder_for`] the same configuration).
+fn start_ruleset(config: &Config, builder: &RulesetBuilder) -> Result<Ruleset, RulesetError> {
+    let lists = WordListSet::load_dir(&config.wordlists)?;
+    compile(builder, lists)
+}
+
 impl Shared {
     /// Loads the ruleset from `config.wordlists`.
     pub fn new(config: &Config) -> Result<Arc<Shared>, EngineError> {
         crate::fold::warm_up();
-        let builder = RulesetBuilder::new().max_hits(config.max_hits);
-        let lists = WordListSet::load_dir(&config.wordlists).map_err(RulesetError::from)?;
-        let ruleset = compile(&builder, lists)?;
+        let builder = builder_for(config);
+        let ruleset = start_ruleset(config, &builder)?;
         let format = config.format()?;
         if let Some(doubt) = domains_doubt(&format) {
             tracing::warn!("{doubt}");

@@ -32,9 +32,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 
 use super::client_log::FirstErrorContext;
+use super::config::InputTopic;
 use super::{clients, Config, Delivery};
-use crate::lists::WordListSet;
-use crate::ruleset::{RulesetBuilder, RulesetError};
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -126,12 +125,8 @@ fn summary(config: &Config) -> String {
 /// audiences fit the input format.
 fn wordlists(config: &Config, report: &mut Report) {
     let started = Instant::now();
-    let builder = RulesetBuilder::new().max_hits(config.max_hits);
     let dir = config.wordlists.display();
-    let compiled = WordListSet::load_dir(&config.wordlists)
-        .map_err(RulesetError::from)
-        .and_then(|lists| super::compile(&builder, lists));
-    let ruleset = match compiled {
+    let ruleset = match super::start_ruleset(config, &super::builder_for(config)) {
         Ok(rs) => rs,
         Err(e) => {
             // every error with its file:line, as `wordwarden lint` shows them
@@ -172,12 +167,7 @@ fn wordlists(config: &Config, report: &mut Report) {
 /// connects). False when one is refused.
 fn clients(config: &Config, report: &mut Report) -> bool {
     let exactly_once = config.delivery == Delivery::ExactlyOnce;
-    let transactional_id = exactly_once.then(|| {
-        config
-            .transactional_id
-            .clone()
-            .unwrap_or_else(|| clients::default_transactional_id(config))
-    });
+    let transactional_id = exactly_once.then(|| clients::transactional_id(config));
     // (a client connects as it is made: its errors are not this check's)
     let quiet = FirstErrorContext::quiet;
     let refusals: Vec<String> = [
@@ -293,49 +283,49 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
     // the input partitions, for the group's position
     let mut inputs: Vec<(&str, i32)> = Vec::new();
     for wanted in &config.input_topics {
-        if wanted.starts_with('^') {
-            let pattern = match regex::Regex::new(wanted) {
-                Ok(p) => p,
-                Err(e) => {
-                    report.push("input", Outcome::Fail, format!("{wanted}: {e}"));
+        // (a pattern the configuration could not read was refused with it)
+        let Ok(input) = InputTopic::parse(wanted) else {
+            continue;
+        };
+        match input {
+            InputTopic::Pattern(pattern) => {
+                let matched: Vec<&MetadataTopic> = topics
+                    .values()
+                    .filter(|t| pattern.is_match(t.name()))
+                    .copied()
+                    .collect();
+                if matched.is_empty() {
+                    report.push(
+                        "input",
+                        Outcome::Fail,
+                        format!(
+                            "{wanted}: matches no topic: the engine would wait, screening nothing"
+                        ),
+                    );
                     continue;
                 }
-            };
-            let matched: Vec<&MetadataTopic> = topics
-                .values()
-                .filter(|t| pattern.is_match(t.name()))
-                .copied()
-                .collect();
-            if matched.is_empty() {
+                let partitions: usize = matched.iter().map(|t| t.partitions().len()).sum();
+                let names: Vec<&str> = matched.iter().take(5).map(|t| t.name()).collect();
+                let more = if matched.len() > names.len() {
+                    ", …"
+                } else {
+                    ""
+                };
                 report.push(
                     "input",
-                    Outcome::Fail,
-                    format!("{wanted}: matches no topic: the engine would wait, screening nothing"),
+                    Outcome::Ok,
+                    format!(
+                        "{wanted}: {}, {} ({}{more})",
+                        counted(matched.len(), "topic"),
+                        counted(partitions, "partition"),
+                        names.join(", ")
+                    ),
                 );
-                continue;
+                for t in matched {
+                    inputs.extend(t.partitions().iter().map(|p| (t.name(), p.id())));
+                }
             }
-            let partitions: usize = matched.iter().map(|t| t.partitions().len()).sum();
-            let names: Vec<&str> = matched.iter().take(5).map(|t| t.name()).collect();
-            let more = if matched.len() > names.len() {
-                ", …"
-            } else {
-                ""
-            };
-            report.push(
-                "input",
-                Outcome::Ok,
-                format!(
-                    "{wanted}: {}, {} ({}{more})",
-                    counted(matched.len(), "topic"),
-                    counted(partitions, "partition"),
-                    names.join(", ")
-                ),
-            );
-            for t in matched {
-                inputs.extend(t.partitions().iter().map(|p| (t.name(), p.id())));
-            }
-        } else {
-            match topics.get(wanted.as_str()) {
+            InputTopic::Named(name) => match topics.get(name) {
                 Some(t) => {
                     report.push(
                         "input",
@@ -349,7 +339,7 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
                     Outcome::Fail,
                     format!("{wanted}: {MISSING}: the engine would wait, screening nothing"),
                 ),
-            }
+            },
         }
     }
     let written = [
