@@ -17,6 +17,8 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v socat >/dev/null || need_apt+=(socat)
 dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
+# OAuth/OIDC (`sasl.oauthbearer.method=oidc`): librdkafka fetches tokens with libcurl
+dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || need_apt+=(libcurl4-openssl-dev)
 # the `kerberos` feature's build (librdkafka against Cyrus SASL)
 dpkg -s libsasl2-dev >/dev/null 2>&1 || need_apt+=(libsasl2-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then

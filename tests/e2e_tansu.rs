@@ -984,12 +984,15 @@ async fn tls_carries_every_client_of_the_engine_and_the_command_line() {
     );
 }
 
-/// A broker reachable only through a SASL_PLAINTEXT listener (mechanism
-/// PLAIN; `tests/support/sasl_plain_proxy.py` in front of tansu, which has
-/// no SASL of its own): the engine authenticates as `wordwarden` from the
-/// environment's `[kafka]` overrides, the commands as `analyst` from `-X`.
-/// A wrong password is refused with the broker's reason, a client without
-/// SASL is not served.
+/// A broker reachable only through a SASL_PLAINTEXT listener
+/// (`tests/support/sasl_proxy.py` in front of tansu, which has no SASL of
+/// its own), each mechanism an operator would configure: the engine
+/// authenticates as `wordwarden` with SCRAM-SHA-512 from the environment's
+/// `[kafka]` overrides; the commands as `analyst` from `-X` with OAuth
+/// (OAUTHBEARER, `sasl.oauthbearer.method=oidc`: librdkafka fetches the
+/// token from the token endpoint), then with SCRAM-SHA-256; the test's own
+/// admin client with PLAIN. A wrong password or client secret is refused
+/// with the reason, a client without SASL is not served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sasl_carries_every_client_of_the_engine_and_the_command_line() {
     let sasl_port = free_port();
@@ -1003,20 +1006,31 @@ async fn sasl_carries_every_client_of_the_engine_and_the_command_line() {
             ("tester", "t"),
         ],
     );
-    let sasl = |user: &str, password: &str| {
+    let sasl = |mechanism: &str, user: &str, password: &str| {
         [
             "security.protocol=sasl_plaintext".to_string(),
-            "sasl.mechanism=PLAIN".to_string(),
+            format!("sasl.mechanism={mechanism}"),
             format!("sasl.username={user}"),
             format!("sasl.password={password}"),
         ]
     };
+    // OAuth 2 client credentials, the token fetched by librdkafka itself
+    let oidc = |client: &str, secret: &str| {
+        [
+            "security.protocol=sasl_plaintext".to_string(),
+            "sasl.mechanism=OAUTHBEARER".to_string(),
+            "sasl.oauthbearer.method=oidc".to_string(),
+            format!("sasl.oauthbearer.client.id={client}"),
+            format!("sasl.oauthbearer.client.secret={secret}"),
+            format!("sasl.oauthbearer.token.endpoint.url={}", proxy.token_url()),
+        ]
+    };
     let mut client = client(&tansu.brokers);
-    for p in sasl("tester", "t") {
+    for p in sasl("PLAIN", "tester", "t") {
         let (k, v) = p.split_once('=').expect("key=value");
         client.set(k, v);
     }
-    let analyst = sasl("analyst", "analyst-secret");
+    let analyst = oidc("analyst", "analyst-secret");
     let analyst: Vec<&str> = analyst.iter().map(String::as_str).collect();
     every_client_over(
         &tansu.brokers,
@@ -1024,29 +1038,49 @@ async fn sasl_carries_every_client_of_the_engine_and_the_command_line() {
         &client,
         &[
             ("WORDWARDEN_KAFKA_SECURITY_PROTOCOL", "sasl_plaintext"),
-            ("WORDWARDEN_KAFKA_SASL_MECHANISM", "PLAIN"),
+            ("WORDWARDEN_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
             ("WORDWARDEN_KAFKA_SASL_USERNAME", "wordwarden"),
             ("WORDWARDEN_KAFKA_SASL_PASSWORD", "engine-secret"),
         ],
         &analyst,
     )
     .await;
+    let scram_256 = sasl("SCRAM-SHA-256", "analyst", "analyst-secret");
+    let scram_256: Vec<&str> = scram_256.iter().map(String::as_str).collect();
+    let read = report_with(&tansu.brokers, "sasl.alerts", &scram_256);
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
     let attempts = proxy.attempts();
-    for who in ["ok wordwarden", "ok analyst"] {
+    for who in [
+        "ok tester PLAIN",
+        "ok wordwarden SCRAM-SHA-512",
+        "token analyst",
+        "ok analyst OAUTHBEARER",
+        "ok analyst SCRAM-SHA-256",
+    ] {
         assert!(attempts.iter().any(|a| a == who), "{who}: {attempts:?}");
     }
     assert!(
         !attempts
             .iter()
-            .any(|a| a.starts_with("refused") || a.starts_with("unauth")),
+            .any(|a| a.contains("refused") || a.starts_with("unauth")),
         "{attempts:?}"
     );
 
-    let wrong = sasl("analyst", "guessed");
+    let wrong = sasl("SCRAM-SHA-256", "analyst", "guessed");
     let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
     refused(
         report_with(&tansu.brokers, "sasl.alerts", &wrong),
         "Authentication failed",
+    );
+    let wrong = oidc("analyst", "guessed");
+    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    refused(
+        report_with(&tansu.brokers, "sasl.alerts", &wrong),
+        "Failed to acquire SASL OAUTHBEARER token",
     );
     // (the connection is closed on it: librdkafka words that several ways)
     refused(
@@ -1054,16 +1088,16 @@ async fn sasl_carries_every_client_of_the_engine_and_the_command_line() {
         "BrokerTransportFailure",
     );
     let attempts = proxy.attempts();
-    assert!(
-        attempts.iter().any(|a| a == "refused analyst"),
-        "{attempts:?}"
-    );
-    assert!(
-        attempts
-            .iter()
-            .any(|a| a.starts_with("unauthenticated request")),
-        "{attempts:?}"
-    );
+    for who in [
+        "refused analyst SCRAM-SHA-256",
+        "token refused analyst",
+        "unauthenticated request",
+    ] {
+        assert!(
+            attempts.iter().any(|a| a.starts_with(who)),
+            "{who}: {attempts:?}"
+        );
+    }
 }
 
 /// `wordwarden check`, the real binary against a real broker: it fails,

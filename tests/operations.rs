@@ -197,6 +197,66 @@ fn every_deploy_file_parses_and_cross_references_hold() {
     );
 }
 
+/// The image's runtime stage installs the Debian package of every shared
+/// library the binary needs (libcurl for OAuth, OpenSSL), there being no
+/// Docker here to start it: the binary's `NEEDED` entries (`readelf`), each
+/// library's path (`ldd`), its package (`dpkg -S`). What those packages
+/// need in turn, apt installs with them.
+#[test]
+fn the_image_installs_every_library_the_binary_needs() {
+    let binary = env!("CARGO_BIN_EXE_wordwarden");
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().expect("binutils, ldd and dpkg are installed");
+        assert!(out.status.success(), "{cmd:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let needed: Vec<String> = run(Command::new("readelf").args(["-d", binary]))
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| Some(l.split_once('[')?.1.trim_end_matches(']').to_string()))
+        .collect();
+    assert!(
+        needed.iter().any(|n| n.starts_with("libcurl")),
+        "{needed:?}"
+    );
+    let paths = run(Command::new("ldd").arg(binary));
+    // in debian:bookworm-slim already: the C library and what dpkg needs
+    let in_base = ["libc6", "libgcc-s1", "zlib1g"];
+    let dockerfile = std::fs::read_to_string(deploy().join("Dockerfile")).unwrap();
+    let runtime = dockerfile
+        .rsplit_once("\nFROM ")
+        .expect("a runtime stage")
+        .1;
+    for soname in needed.iter().filter(|n| !n.starts_with("ld-linux")) {
+        let path = paths
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix(&format!("{soname} => "))?
+                    .split(' ')
+                    .next()
+            })
+            .unwrap_or_else(|| panic!("ldd finds {soname}"));
+        // dpkg knows a file by the path its package ships, /lib or /usr/lib
+        let real = std::fs::canonicalize(path).expect("the library exists");
+        let real = real.to_str().expect("a UTF-8 path");
+        let owner = [path, real, real.trim_start_matches("/usr")]
+            .iter()
+            .find_map(|p| {
+                let out = Command::new("dpkg").args(["-S", p]).output().ok()?;
+                out.status
+                    .success()
+                    .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+            })
+            .unwrap_or_else(|| panic!("no package owns {path}"));
+        let package = owner.split(':').next().expect("package: path");
+        assert!(
+            in_base.contains(&package) || runtime.split_whitespace().any(|word| word == package),
+            "{soname} is in {package}, which the image's runtime stage does not install"
+        );
+    }
+}
+
 fn promtool() -> Option<&'static str> {
     Command::new("promtool")
         .arg("--version")

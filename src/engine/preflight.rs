@@ -735,6 +735,30 @@ mod tests {
         }
     }
 
+    /// OAuth with the token fetched by librdkafka itself
+    /// (`sasl.oauthbearer.method=oidc`) needs librdkafka built with libcurl
+    /// (`libcurl4-openssl-dev`); without it, each OIDC setting is refused.
+    #[test]
+    fn oauth_token_fetching_is_built_in() {
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let mut config = config("127.0.0.1:9", dir.path());
+        for (k, v) in [
+            ("security.protocol", "sasl_ssl"),
+            ("sasl.mechanism", "OAUTHBEARER"),
+            ("sasl.oauthbearer.method", "oidc"),
+            ("sasl.oauthbearer.client.id", "wordwarden"),
+            ("sasl.oauthbearer.client.secret", "s3cret"),
+            (
+                "sasl.oauthbearer.token.endpoint.url",
+                "https://127.0.0.1:9/oauth2/token",
+            ),
+        ] {
+            config.kafka.insert(k.into(), v.into());
+        }
+        let report = check(&config, None);
+        expect(&report, "clients", Outcome::Ok, "sasl.oauthbearer.method");
+    }
+
     #[test]
     fn lists_with_errors_fail_with_file_and_line() {
         let dir = lists(&[("a.txt", "内幕消息\n#! severity: extreme\n")]);

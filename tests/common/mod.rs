@@ -606,35 +606,50 @@ impl Drop for TlsTerminator {
     }
 }
 
-/// `tests/support/sasl_plain_proxy.py` on `port` in front of the broker on
-/// `to`: a SASL_PLAINTEXT listener (mechanism PLAIN) for these `users`
-/// (`(name, password)`), as tansu has none of its own. It records each
-/// authentication attempt.
+/// `tests/support/sasl_proxy.py` on `port` in front of the broker on `to`:
+/// a SASL_PLAINTEXT listener for these `users` (`(name, password)`), as
+/// tansu has none of its own. It takes PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+/// and OAUTHBEARER with tokens from its own OAuth token endpoint
+/// ([`SaslProxy::token_url`]: the client credentials grant, a user's name
+/// and password as client id and secret), and records each attempt.
 pub struct SaslProxy {
     child: Child,
     log: tempfile::NamedTempFile,
+    token_port: u16,
 }
 
 impl SaslProxy {
     pub fn start(port: u16, to: u16, users: &[(&str, &str)]) -> SaslProxy {
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sasl_plain_proxy.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sasl_proxy.py");
         let log = tempfile::NamedTempFile::new().expect("a log file");
         let users: Vec<String> = users.iter().map(|(u, p)| format!("{u}:{p}")).collect();
+        let token_port = free_port();
         let child = Command::new("python3")
             .arg(script)
             .args(["--listen", &port.to_string(), "--backend", &to.to_string()])
             .args(["--users", &users.join(",")])
+            .args(["--token-port", &token_port.to_string()])
             .arg("--log")
             .arg(log.path())
             .stdout(Stdio::null())
             .spawn()
             .expect("python3");
         wait_listening("the SASL proxy", port, Duration::from_secs(10));
-        SaslProxy { child, log }
+        wait_listening("the token endpoint", token_port, Duration::from_secs(10));
+        SaslProxy {
+            child,
+            log,
+            token_port,
+        }
     }
 
-    /// Each authentication attempt so far: `ok NAME`, `refused NAME`, or
+    /// The OAuth token endpoint, for `sasl.oauthbearer.token.endpoint.url`.
+    pub fn token_url(&self) -> String {
+        format!("http://127.0.0.1:{}/token", self.token_port)
+    }
+
+    /// Each attempt so far: `ok NAME MECHANISM`, `refused NAME MECHANISM`,
+    /// `token CLIENT` or `token refused CLIENT` (the token endpoint), or
     /// `unauthenticated request API-KEY` for a client that did not try.
     pub fn attempts(&self) -> Vec<String> {
         std::fs::read_to_string(self.log.path())
