@@ -752,3 +752,81 @@ async fn regex_subscription_reads_every_matching_topic() {
     topics.sort();
     assert_eq!(topics, vec!["in6.a", "in6.b"]);
 }
+
+/// Archives are often produced compressed (`compression.type` on the
+/// producer, or on the topic): batches in every codec Kafka has are read
+/// and every message in them judged. A librdkafka built without a codec
+/// cannot read its batches at all: the partition stalls at the first one
+/// (as it did with zstd before it was built in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_in_every_compression_codec_are_judged() {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+
+    let mock = mock_with_topics("packed", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let engine = Running::start(config(&brokers, "g1", "packed", lists.path()));
+    engine.wait_joined(Duration::from_secs(60)).await;
+    let codecs = ["none", "gzip", "snappy", "lz4", "zstd"];
+    // text that compresses well, or librdkafka sends the batch as it is
+    let filler = "今天的会议改到下午三点，请大家准时参加。".repeat(10);
+    for codec in codecs {
+        let producer: FutureProducer = client(&brokers)
+            .set("compression.type", codec)
+            .set("linger.ms", "50")
+            .create()
+            .unwrap_or_else(|e| panic!("a producer with {codec}: {e}"));
+        let texts: Vec<String> = (0..20)
+            .map(|i| format!("{codec} {i}: 把客户名单发我。{filler}"))
+            .collect();
+        let sent = texts.iter().map(|t| {
+            producer.send(
+                FutureRecord::<(), str>::to("packed").payload(t.as_str()),
+                Duration::from_secs(10),
+            )
+        });
+        for result in futures::future::join_all(sent).await {
+            result.map_err(|(e, _)| e).expect("produced");
+        }
+    }
+    let total = 20 * codecs.len() as i64;
+    engine.wait_processed(total, Duration::from_secs(60)).await;
+    engine.stop().await;
+
+    let alerts = read_topic(&brokers, "packed.alerts", false, IDLE);
+    let offsets: std::collections::BTreeSet<i64> = alerts
+        .iter()
+        .map(|r| r.json()["source"]["offset"].as_i64().expect("an offset"))
+        .collect();
+    assert_eq!(offsets, (0..total).collect(), "one alert a message");
+    assert!(read_topic(&brokers, "packed.dlq", false, Duration::from_millis(500)).is_empty());
+}
+
+/// An error librdkafka returns instead of input (here: the input topic does
+/// not exist) is counted in `wordwarden_consume_errors_total`, which the
+/// `WordwardenInputUnreadable` rule watches, one a consumer; the engine
+/// stays up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_instead_of_input_are_counted() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    mock.create_topic("gone.alerts", 1, 1).unwrap();
+    mock.create_topic("gone.dlq", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let config = config(&brokers, "g1", "gone", lists.path());
+    let consumers = config.consumer_count() as f64;
+    let engine = Running::start(config);
+    let start = std::time::Instant::now();
+    let errors = || {
+        metric_sum(
+            &engine.shared.metrics.render(),
+            "wordwarden_consume_errors_total",
+        )
+    };
+    while errors() < consumers && start.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(errors() >= consumers, "{} consume errors", errors());
+    assert!(engine.is_running(), "the engine stays up");
+    engine.stop().await;
+}

@@ -14,7 +14,7 @@ use rdkafka::producer::Producer;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use super::client_log::EngineProducer;
+use super::client_log::{ConsumeErrors, EngineProducer};
 use super::clients;
 use super::context::EngineContext;
 use super::records::{process, CounterCache, Outgoing, Processed, Recent};
@@ -222,7 +222,7 @@ async fn consume(
 
     let mut workspace = Default::default();
     let mut topics = Topics::default();
-    let mut last_consume_warning = None;
+    let mut consume_errors = ConsumeErrors::default();
     // one stream for the whole loop: `recv()` registers and unregisters a
     // waker slot (two locks) for every message
     let mut messages = consumer.stream();
@@ -291,13 +291,7 @@ async fn consume(
             .producer_queue
             .set(i64::from(producer.in_flight_count()));
         if let Some(e) = error {
-            // an outage repeats the same error every poll: log it once in a while
-            if last_consume_warning
-                .is_none_or(|t: std::time::Instant| t.elapsed() > Duration::from_secs(10))
-            {
-                tracing::warn!(error = %e, "consume error (repeats are logged every 10 s)");
-                last_consume_warning = Some(std::time::Instant::now());
-            }
+            consume_errors.record(&shared.metrics, &e);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -71,6 +71,25 @@ impl ErrorLog {
     }
 }
 
+/// Errors a consumer returned instead of messages: each counted in
+/// `wordwarden_consume_errors_total`, logged at most once per [`EVERY`] (the
+/// same error comes back at every poll until its cause is gone; its reason
+/// also comes through the client's error callback).
+#[derive(Default)]
+pub(crate) struct ConsumeErrors {
+    logged: Option<Instant>,
+}
+
+impl ConsumeErrors {
+    pub fn record(&mut self, metrics: &super::metrics::Metrics, error: &KafkaError) {
+        metrics.consume_errors.inc();
+        if self.logged.is_none_or(|t| t.elapsed() >= EVERY) {
+            tracing::warn!(error = %error, "consume error (repeats are logged every 10 s)");
+            self.logged = Some(Instant::now());
+        }
+    }
+}
+
 /// The client context of the engine's producers: their errors go through an
 /// [`ErrorLog`].
 #[derive(Default)]

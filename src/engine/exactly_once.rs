@@ -16,7 +16,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tracing::Instrument;
 
 use super::at_least_once::{enqueue, subscribe};
-use super::client_log::EngineProducer;
+use super::client_log::{ConsumeErrors, EngineProducer};
 use super::clients;
 use super::context::EngineContext;
 use super::records::process;
@@ -54,6 +54,7 @@ pub(crate) async fn run(
     let max_batch = config.transaction_max_messages.max(1);
     let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));
 
+    let mut consume_errors = ConsumeErrors::default();
     'outer: loop {
         // 1. gather a batch
         let mut batch: Vec<OwnedMessage> = Vec::new();
@@ -65,7 +66,7 @@ pub(crate) async fn run(
         match first {
             Ok(m) => batch.push(m.detach()),
             Err(e) => {
-                tracing::warn!(error = %e, "consume error");
+                consume_errors.record(&shared.metrics, &e);
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -79,7 +80,7 @@ pub(crate) async fn run(
             match tokio::time::timeout(left, consumer.recv()).await {
                 Ok(Ok(m)) => batch.push(m.detach()),
                 Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "consume error");
+                    consume_errors.record(&shared.metrics, &e);
                     break;
                 }
                 Err(_) => break,

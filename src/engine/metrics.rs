@@ -43,6 +43,9 @@ pub struct Metrics {
     pub producer_queue: IntGauge,
     /// Produce attempts retried after a failed delivery.
     pub delivery_retries: IntCounter,
+    /// Errors librdkafka returned instead of input messages (a batch it
+    /// cannot read, a partition it may not read): the partition stalls there.
+    pub consume_errors: IntCounter,
     /// Partitions assigned to this instance.
     pub partitions_assigned: IntGauge,
     /// 1 when at least one broker connection is up.
@@ -132,6 +135,12 @@ impl Metrics {
             producer_queue: single("producer_queue_messages", "Messages waiting in the producer's queue."),
             delivery_retries: {
                 let c = IntCounter::new("delivery_retries_total", "Alert or dead-letter writes retried after a failed delivery.")
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+                let _ = reg.register(Box::new(c.clone()));
+                c
+            },
+            consume_errors: {
+                let c = IntCounter::new("consume_errors_total", "Errors librdkafka returned instead of input messages (its reason is logged).")
                     .unwrap_or_else(|e| unreachable!("{e}"));
                 let _ = reg.register(Box::new(c.clone()));
                 c

@@ -286,6 +286,11 @@ impl Running {
         }
     }
 
+    /// Whether the engine's task is still running (it has not returned).
+    pub fn is_running(&self) -> bool {
+        !self.handle.is_finished()
+    }
+
     pub fn processed(&self) -> i64 {
         self.shared.processed.load(Ordering::Relaxed)
     }
