@@ -92,11 +92,33 @@ impl InputFormat {
     /// Asked only for a message with hits.
     pub fn participation(&self, bytes: &[u8], source: &Source<'_>) -> Participation {
         match self.participants() {
-            Some(p) => p.read(bytes),
+            Some(p) => p.read(self.document(bytes)),
             None => Participation {
                 audience: source.audience(),
                 ..Default::default()
             },
+        }
+    }
+
+    /// The document in a message's `bytes`: for `json` and `wecom`, what
+    /// follows the header that Confluent Schema Registry's serializers put
+    /// before it (a zero byte, then a 4-byte schema id), if there is one.
+    /// JSON never starts with a zero byte, so a document cannot be taken for
+    /// a header; what follows a header is judged as any message is (an Avro
+    /// or Protobuf body is `not_json`).
+    ///
+    /// ```
+    /// use wordwarden::envelope::InputFormat;
+    ///
+    /// let framed = b"\0\0\0\0\x2a{\"text\":\"hi\"}";
+    /// assert_eq!(InputFormat::json("/text").document(framed), br#"{"text":"hi"}"#);
+    /// assert_eq!(InputFormat::Text.document(framed), framed);
+    /// ```
+    pub fn document<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
+        match (self, bytes) {
+            (InputFormat::Text, _) => bytes,
+            (_, [0, _, _, _, _, document @ ..]) => document,
+            _ => bytes,
         }
     }
 
@@ -396,6 +418,7 @@ impl DecodeError {
 
 /// Decodes one message.
 pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, DecodeError> {
+    let bytes = format.document(bytes);
     match format {
         InputFormat::Text => {
             let text = utf8(bytes)?;
@@ -515,6 +538,46 @@ mod tests {
             decode(b"ok\xff", &InputFormat::Text).unwrap_err(),
             DecodeError::NotUtf8 { valid_up_to: 2 }
         );
+    }
+
+    /// Messages written by Confluent Schema Registry's JSON serializers
+    /// (a zero byte and a 4-byte schema id before the document) read as
+    /// the document alone, ids and participants too; plain text keeps
+    /// every byte.
+    #[test]
+    fn schema_registry_headers_are_skipped() {
+        let header = [0u8, 0, 0, 0, 42];
+        let framed = |doc: &str| [&header[..], doc.as_bytes()].concat();
+        let json = InputFormat::json_with_participants(
+            "/text",
+            Participants {
+                from: "/from".into(),
+                to: "/to".into(),
+                internal_domains: crate::audience::InternalDomains::new(["example.com"]).unwrap(),
+            },
+        );
+        let doc = r#"{"id":"m1","text":"内幕消息","from":"a@example.com","to":["b@outside.cn"]}"#;
+        let bytes = framed(doc);
+        let m = decode(&bytes, &json).unwrap();
+        assert_eq!(m.fields[0].text, "内幕消息");
+        assert_eq!(m.source.into_map()["id"], "m1");
+        let m = decode(&bytes, &json).unwrap();
+        let people = json.participation(&bytes, &m.source);
+        assert_eq!(people.audience, Audience::External);
+        assert_eq!(people.tolist, ["b@outside.cn"]);
+
+        let record = r#"{"msgid":"w1","action":"send","from":"zhangsan","tolist":["lisi"],"msgtime":1,"msgtype":"text","text":{"content":"内幕消息"}}"#;
+        let bytes = framed(record);
+        let m = decode(&bytes, &InputFormat::wecom()).unwrap();
+        assert_eq!(m.fields[0].text, "内幕消息");
+
+        // an Avro body behind the header is no JSON
+        let avro = [&header[..], b"\x02\x0cabc"].concat();
+        assert_eq!(decode(&avro, &json).unwrap_err().reason(), "not_json");
+        // text is taken as it is: the header's bytes stay in it
+        let bytes = framed("hi");
+        let m = decode(&bytes, &InputFormat::Text).unwrap();
+        assert_eq!(m.fields[0].text.len(), 7);
     }
 
     #[test]
