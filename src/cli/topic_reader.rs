@@ -5,14 +5,14 @@
 //! resumes from and commits.
 
 use std::cell::Cell;
-use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message};
-use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use wordwarden::engine::FirstErrorContext;
 
 /// Where reading starts.
 #[derive(Debug, Clone, Copy)]
@@ -36,58 +36,19 @@ pub enum ReaderGroup<'a> {
     Resuming(&'a str),
 }
 
-/// librdkafka's client events, minus the end of a partition: reading to
-/// the end asks for those (`enable.partition.eof`), and the default context
-/// logs each one as an error. It keeps the first error's reason: a command
-/// that gives up names why the brokers could not be reached
-/// (`certificate verify failed`), not only that they could not.
-#[derive(Default)]
-pub struct ReaderContext {
-    first_error: Mutex<Option<String>>,
-}
-
-impl ClientContext for ReaderContext {
-    fn error(&self, error: KafkaError, reason: &str) {
-        let end = matches!(
-            error,
-            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
-        );
-        if !end {
-            tracing::error!(%error, reason, "Kafka client error");
-            if let Ok(mut first) = self.first_error.lock() {
-                first.get_or_insert_with(|| reason.to_string());
-            }
-        }
-    }
-}
-
 /// `what` went wrong, with the reason librdkafka gave for the first client
-/// error when it gave one. Its error events come with the consumer's next
-/// poll, so this serves them for up to half a second first.
-fn failed(consumer: &BaseConsumer<ReaderContext>, what: String) -> String {
-    let reason = || {
-        consumer
-            .context()
-            .first_error
-            .lock()
-            .ok()
-            .and_then(|first| first.clone())
-    };
-    let started = Instant::now();
-    while reason().is_none() && started.elapsed() < Duration::from_millis(500) {
-        // (a record taken here is not lost: nothing reads on after a failure)
-        let _ = consumer.poll(Duration::from_millis(100));
-    }
-    match reason() {
+/// error when it gave one.
+fn failed(consumer: &BaseConsumer<FirstErrorContext>, what: String) -> String {
+    // (a record taken while waiting for the reason is not lost: nothing
+    // reads on after a failure)
+    match FirstErrorContext::polled(consumer) {
         Some(reason) => format!("{what} (librdkafka: {reason})"),
         None => what,
     }
 }
 
-impl ConsumerContext for ReaderContext {}
-
 pub struct TopicReader {
-    pub consumer: BaseConsumer<ReaderContext>,
+    pub consumer: BaseConsumer<FirstErrorContext>,
     topic: String,
     since_ms: Option<i64>,
     /// Partitions not at their end yet (reading to the end); a cell, so a
@@ -108,7 +69,7 @@ fn reader(
     props: &[(String, String)],
     group: ReaderGroup<'_>,
     eof: bool,
-) -> anyhow::Result<BaseConsumer<ReaderContext>> {
+) -> anyhow::Result<BaseConsumer<FirstErrorContext>> {
     let group_id = match group {
         ReaderGroup::Throwaway(who) => format!("wordwarden-{who}-{}", std::process::id()),
         ReaderGroup::Resuming(group) => group.to_string(),
@@ -122,7 +83,7 @@ fn reader(
     for (k, v) in props {
         cfg.set(k, v);
     }
-    Ok(cfg.create_with_context(ReaderContext::default())?)
+    Ok(cfg.create_with_context(FirstErrorContext::default())?)
 }
 
 /// The payload of the record at `topic`/`partition`/`offset`; an error

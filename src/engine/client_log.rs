@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 
@@ -107,13 +108,31 @@ impl ClientContext for ProducerContext {
 pub(crate) type EngineProducer = FutureProducer<ProducerContext>;
 
 /// The context of a command's short-lived clients (publishing a list set,
-/// `wordwarden check`): each error logged (unless [`Self::quiet`]), and the
-/// first one's reason kept, so that the command's own error says why the
-/// brokers could not be reached instead of only that an operation timed
-/// out. Clones share what they keep (a client
-/// owns its context; the caller keeps a clone to ask).
+/// `wordwarden check`, the readers of `tail`, `report` and `redrive`): each
+/// error logged (unless [`Self::quiet`]), and the first one's reason kept,
+/// so that the command's own error says why the brokers could not be
+/// reached (`certificate verify failed`) instead of only that an operation
+/// timed out. The end of a partition is no error: a reader that reads to
+/// the end asks for those events (`enable.partition.eof`). Clones share
+/// what they keep (a client owns its context; the caller may keep a clone).
+///
+/// ```no_run
+/// use rdkafka::consumer::{BaseConsumer, Consumer as _};
+/// use rdkafka::ClientConfig;
+/// use wordwarden::engine::FirstErrorContext;
+///
+/// let consumer: BaseConsumer<FirstErrorContext> = ClientConfig::new()
+///     .set("bootstrap.servers", "127.0.0.1:9092")
+///     .create_with_context(FirstErrorContext::default())?;
+/// if let Err(e) = consumer.fetch_metadata(None, std::time::Duration::from_secs(5)) {
+///     // `e` says only that the request timed out; the reason says why
+///     let reason = FirstErrorContext::polled(&consumer);
+///     eprintln!("{e} ({})", reason.as_deref().unwrap_or("no reason given"));
+/// }
+/// # Ok::<(), rdkafka::error::KafkaError>(())
+/// ```
 #[derive(Clone)]
-pub(crate) struct FirstErrorContext {
+pub struct FirstErrorContext {
     first: std::sync::Arc<Mutex<Option<String>>>,
     /// Whether each error is logged as well (not where the caller reports
     /// the reason itself, as `wordwarden check` does).
@@ -137,6 +156,13 @@ impl ClientContext for FirstErrorContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        use rdkafka::types::RDKafkaErrorCode;
+        if matches!(
+            error,
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+        ) {
+            return;
+        }
         if self.log {
             tracing::warn!(%error, reason, "kafka client error");
         }
@@ -166,6 +192,19 @@ impl FirstErrorContext {
     /// The first client error's reason, if one came.
     pub fn first(&self) -> Option<String> {
         self.first.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The first client error's reason of `consumer`, after serving its
+    /// events for up to half a second if none came yet: librdkafka hands
+    /// them to the consumer's next poll. (A message that poll takes is
+    /// dropped: ask only once the consumer has failed.)
+    pub fn polled(consumer: &BaseConsumer<FirstErrorContext>) -> Option<String> {
+        let context = consumer.context();
+        let started = Instant::now();
+        while context.first().is_none() && started.elapsed() < Duration::from_millis(500) {
+            let _ = consumer.poll(Duration::from_millis(100));
+        }
+        context.first()
     }
 
     /// `error`, with the first client error's reason when there was one.

@@ -35,6 +35,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
+pub use client_log::FirstErrorContext;
 pub use config::{Config, ConfigError, Delivery};
 pub use metrics::Metrics;
 

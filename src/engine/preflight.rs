@@ -246,11 +246,10 @@ fn http(config: &Config, report: &mut Report) {
 /// The brokers answer; every topic the engine reads or writes exists; and
 /// how far behind the group starts.
 fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
-    let context = FirstErrorContext::quiet();
     // the input consumer's settings (those of `clients`), committing nothing
     let created = clients::consumer(config, false)
         .set("enable.auto.commit", "false")
-        .create_with_context::<_, BaseConsumer<FirstErrorContext>>(context.clone());
+        .create_with_context::<_, BaseConsumer<FirstErrorContext>>(FirstErrorContext::quiet());
     let Ok(consumer) = created else {
         return; // refused: `clients` said why
     };
@@ -258,7 +257,7 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
     let metadata = match consumer.fetch_metadata(None, timeout) {
         Ok(m) => m,
         Err(e) => {
-            let detail = format!("{}: {e}{}", config.brokers, why(&consumer, &context));
+            let detail = format!("{}: {e}{}", config.brokers, why(&consumer));
             report.push("brokers", Outcome::Fail, detail);
             return;
         }
@@ -380,7 +379,7 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
         }
     }
     if !inputs.is_empty() {
-        position(config, &consumer, &context, &inputs, timeout, report);
+        position(config, &consumer, &inputs, timeout, report);
     }
     // a partition is read by one member of the group at a time
     let consumers = config.consumer_count();
@@ -404,7 +403,6 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
 fn position(
     config: &Config,
     consumer: &BaseConsumer<FirstErrorContext>,
-    context: &FirstErrorContext,
     inputs: &[(&str, i32)],
     timeout: Duration,
     report: &mut Report,
@@ -417,10 +415,7 @@ fn position(
     let committed = match consumer.committed_offsets(tpl, timeout) {
         Ok(c) => c,
         Err(e) => {
-            let detail = format!(
-                "{group}: committed offsets unknown: {e}{}",
-                why(consumer, context)
-            );
+            let detail = format!("{group}: committed offsets unknown: {e}{}", why(consumer));
             report.push("group", Outcome::Fail, detail);
             return;
         }
@@ -470,17 +465,9 @@ fn counted(n: usize, thing: &str) -> String {
     }
 }
 
-/// ` (librdkafka: reason)` for the first client error, when one came: its
-/// events come with the consumer's next poll, served here for up to half a
-/// second.
-fn why(consumer: &BaseConsumer<FirstErrorContext>, context: &FirstErrorContext) -> String {
-    let started = Instant::now();
-    while context.first().is_none() && started.elapsed() < Duration::from_millis(500) {
-        // not subscribed, not assigned: nothing is consumed
-        let _ = consumer.poll(Duration::from_millis(100));
-    }
-    context
-        .first()
+/// ` (librdkafka: reason)` for the first client error, when one came.
+fn why(consumer: &BaseConsumer<FirstErrorContext>) -> String {
+    FirstErrorContext::polled(consumer)
         .map(|reason| format!(" (librdkafka: {reason})"))
         .unwrap_or_default()
 }
