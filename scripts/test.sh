@@ -16,8 +16,9 @@ cargo build --lib --no-default-features   # the detection core has no tokio or K
 cargo fetch --quiet   # every platform's crates: cargo-deny reads the whole graph
 cargo deny --offline check licenses bans sources   # advisories need the RustSec database (no network here)
 cargo test --lib --bins
-# the `kerberos` build: librdkafka with GSSAPI, which the default build refuses
-cargo test --lib --features kerberos engine::preflight
+# the `kerberos` build: librdkafka with GSSAPI, which the default build refuses,
+# and every codec and other mechanism still
+cargo test --lib --features kerberos -- engine::preflight engine::clients::tests::the_build
 cargo test --doc
 cargo test --test detection --test engine_mock --test reload --test maintainer --test operations --test faults --test licenses
 # one at a time: each starts its own broker and kills engines on purpose

@@ -22,9 +22,22 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `--version`: this version, and the librdkafka it is built with and what
+/// that can do (codecs, SASL mechanisms, OAuth).
+fn long_version() -> &'static str {
+    static LONG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            wordwarden::engine::librdkafka_build()
+        )
+    });
+    LONG.as_str()
+}
+
 /// Streaming sensitive-word detection for archived enterprise chat.
 #[derive(Debug, Parser)]
-#[command(name = "wordwarden", version, about)]
+#[command(name = "wordwarden", version, long_version = long_version(), about)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -295,5 +308,19 @@ mod tests {
     fn every_command_line_is_well_formed() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+
+    /// `--version` names the librdkafka build and its features; `-V` only
+    /// the version.
+    #[test]
+    fn the_long_version_names_the_librdkafka_build() {
+        use clap::CommandFactory as _;
+        let long = super::Cli::command().render_long_version();
+        assert!(
+            long.contains("librdkafka 2.") && long.contains("zstd"),
+            "{long}"
+        );
+        let short = super::Cli::command().render_version();
+        assert!(!short.contains("librdkafka"), "{short}");
     }
 }

@@ -285,6 +285,26 @@ pub(crate) fn producer(config: &Config, transactional_id: Option<&str>) -> Clien
 
 /// The exactly-once producer's `transactional.id`: the configured one,
 /// else one stable per group and host.
+/// The librdkafka this binary is built with, and what it can do: its
+/// version and `builtin.features` (compression codecs, SASL mechanisms,
+/// `oidc` for OAuth tokens it fetches itself), as `wordwarden --version`,
+/// `check` and the engine's start show them. What a build lacks is the
+/// first thing to know when a setting or an input batch is refused.
+///
+/// ```
+/// let build = wordwarden::engine::librdkafka_build();
+/// assert!(build.starts_with("librdkafka 2."));
+/// assert!(build.contains("zstd"));
+/// ```
+pub fn librdkafka_build() -> String {
+    let (_, version) = rdkafka::util::get_rdkafka_version();
+    let features = ClientConfig::new()
+        .create_native_config()
+        .and_then(|native| native.get("builtin.features"))
+        .unwrap_or_else(|e| format!("unknown: {e}"));
+    format!("librdkafka {version} ({})", features.replace(',', ", "))
+}
+
 pub(crate) fn transactional_id(config: &Config) -> String {
     if let Some(id) = &config.transactional_id {
         return id.clone();
@@ -312,6 +332,39 @@ mod tests {
     use rdkafka::mocking::MockCluster;
 
     type Member = Arc<StreamConsumer<EngineContext>>;
+
+    /// The build reads every codec Kafka has (an input batch in a missing
+    /// one stalls its partition) and takes every SASL mechanism operators
+    /// configure, OAuth tokens fetched by librdkafka itself (`oidc`)
+    /// included; Kerberos only in the `kerberos` build.
+    #[test]
+    fn the_build_has_every_codec_and_sasl_mechanism() {
+        let build = librdkafka_build();
+        let features: Vec<&str> = build
+            .split_once('(')
+            .and_then(|(_, list)| list.strip_suffix(')'))
+            .unwrap_or_default()
+            .split(", ")
+            .collect();
+        for wanted in [
+            "gzip",
+            "snappy",
+            "lz4",
+            "zstd",
+            "ssl",
+            "sasl_plain",
+            "sasl_scram",
+            "sasl_oauthbearer",
+            "oidc",
+        ] {
+            assert!(features.contains(&wanted), "{wanted} missing: {build}");
+        }
+        assert_eq!(
+            features.contains(&"sasl_gssapi"),
+            cfg!(feature = "kerberos"),
+            "{build}"
+        );
+    }
 
     fn member(brokers: &str) -> Member {
         let mut config = Config {

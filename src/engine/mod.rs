@@ -36,6 +36,7 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 pub use client_log::FirstErrorContext;
+pub use clients::librdkafka_build;
 pub use config::{Config, ConfigError, Delivery};
 pub use metrics::Metrics;
 
@@ -350,6 +351,7 @@ pub async fn run(
     shared: Arc<Shared>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), EngineError> {
+    tracing::info!(build = %librdkafka_build(), "starting");
     let budget = Duration::from_secs(config.shutdown_timeout_secs);
     let (stop_tx, stop_rx) = stop::channel(budget);
     tokio::spawn(async move {

@@ -194,8 +194,10 @@ fn clients(config: &Config, report: &mut Report) -> bool {
     .into_iter()
     .filter_map(|(client, e)| Some(format!("{client}: {}", refusal(&e?))))
     .collect();
+    let build = clients::librdkafka_build();
     if !refusals.is_empty() {
-        report.push("clients", Outcome::Fail, refusals.join("; "));
+        let detail = format!("{}; this build: {build}", refusals.join("; "));
+        report.push("clients", Outcome::Fail, detail);
         return false;
     }
     let mut detail =
@@ -208,6 +210,7 @@ fn clients(config: &Config, report: &mut Report) -> bool {
     if let Some(id) = &transactional_id {
         detail.push_str(&format!(", transactional.id {id}"));
     }
+    detail.push_str(&format!("; {build}"));
     report.push("clients", Outcome::Ok, detail);
     true
 }
