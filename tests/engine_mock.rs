@@ -830,3 +830,39 @@ async fn errors_instead_of_input_are_counted() {
     assert!(engine.is_running(), "the engine stays up");
     engine.stop().await;
 }
+
+/// A committed position librdkafka cannot fetch from is reset to
+/// `auto.offset.reset` (earliest) and counted in
+/// `wordwarden_offset_resets_total`, which `WordwardenPositionReset` watches:
+/// below the log start (retention deleted what was not read) messages were
+/// never screened. Neither the mock cluster nor tansu deletes records, so
+/// the position here is past the end; the reset and its count are the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_position_reset_is_counted() {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
+
+    let mock = mock_with_topics("reset", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let texts: Vec<String> = (0..10).map(|i| format!("{i}：把客户名单发我")).collect();
+    produce_texts(&brokers, "reset", &texts, 1).await;
+    let committer: BaseConsumer = client(&brokers).set("group.id", "g1").create().unwrap();
+    let mut position = rdkafka::TopicPartitionList::new();
+    position
+        .add_partition_offset("reset", 0, rdkafka::Offset::Offset(1000))
+        .unwrap();
+    committer.commit(&position, CommitMode::Sync).unwrap();
+    drop(committer);
+
+    let engine = Running::start(config(&brokers, "g1", "reset", lists.path()));
+    engine.wait_processed(10, Duration::from_secs(60)).await;
+    let resets = metric_sum(
+        &engine.shared.metrics.render(),
+        "wordwarden_offset_resets_total",
+    );
+    engine.stop().await;
+    // (once, or again by a consumer that took the partition over before
+    // the first one committed)
+    assert!(resets >= 1.0, "{resets} resets");
+    assert_eq!(read_topic(&brokers, "reset.alerts", false, IDLE).len(), 10);
+}

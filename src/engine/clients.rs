@@ -1,6 +1,6 @@
 //! librdkafka client configuration for the engine's consumer and producer.
 
-use rdkafka::config::ClientConfig;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -126,8 +126,14 @@ pub(crate) fn engine_consumer(
         commit_on_revoke: !exactly_once,
         errors: Default::default(),
     };
-    let consumer: StreamConsumer<EngineContext> =
-        consumer(config, exactly_once).create_with_context(context)?;
+    let mut settings = consumer(config, exactly_once);
+    // librdkafka tells of a position reset only in its log, at warning
+    // (counted by `EngineContext::log`): at least that much of it is asked
+    // for, whatever this process logs
+    if (settings.log_level as i32) < RDKafkaLogLevel::Warning as i32 {
+        settings.set_log_level(RDKafkaLogLevel::Warning);
+    }
+    let consumer: StreamConsumer<EngineContext> = settings.create_with_context(context)?;
     Ok(Arc::new(consumer))
 }
 

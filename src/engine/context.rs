@@ -1,10 +1,12 @@
 //! The consumer's librdkafka context: rebalance handling, statistics (lag,
-//! broker state) and client errors, reported through [`Shared`].
+//! broker state), client errors and position resets, reported through
+//! [`Shared`].
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::statistics::Statistics;
@@ -52,6 +54,19 @@ impl ClientContext for EngineContext {
             .values()
             .any(|b| b.state == "UP" && b.nodeid >= 0);
         self.set_broker_up(up);
+    }
+
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        // a position librdkafka could not fetch from (retention deleted what
+        // the group had not read yet; an offset past the end) is reset to
+        // `auto.offset.reset`, and only its log says so, at warning
+        if facility == "OFFSET"
+            && (level as i32) <= RDKafkaLogLevel::Warning as i32
+            && message.contains("offset reset")
+        {
+            self.shared.metrics.offset_resets.inc();
+        }
+        rdkafka::client::DefaultClientContext.log(level, facility, message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {

@@ -46,6 +46,10 @@ pub struct Metrics {
     /// Errors librdkafka returned instead of input messages (a batch it
     /// cannot read, a partition it may not read): the partition stalls there.
     pub consume_errors: IntCounter,
+    /// Input positions librdkafka reset to `auto.offset.reset` because it
+    /// could not fetch there: messages retention deleted before they were
+    /// read were never screened.
+    pub offset_resets: IntCounter,
     /// Partitions assigned to this instance.
     pub partitions_assigned: IntGauge,
     /// 1 when at least one broker connection is up.
@@ -141,6 +145,12 @@ impl Metrics {
             },
             consume_errors: {
                 let c = IntCounter::new("consume_errors_total", "Errors librdkafka returned instead of input messages (its reason is logged).")
+                    .unwrap_or_else(|e| unreachable!("{e}"));
+                let _ = reg.register(Box::new(c.clone()));
+                c
+            },
+            offset_resets: {
+                let c = IntCounter::new("offset_resets_total", "Input positions reset to auto.offset.reset because they could not be fetched (deleted by retention before they were read, or past the end).")
                     .unwrap_or_else(|e| unreachable!("{e}"));
                 let _ = reg.register(Box::new(c.clone()));
                 c
