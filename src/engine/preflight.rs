@@ -425,6 +425,10 @@ fn position(
     };
     let started = Instant::now();
     let (mut with_commits, mut to_read, mut measured) = (0usize, 0i64, 0usize);
+    // committed below the log's start (retention deleted what the group had
+    // not read: never screened), or past its end: either way librdkafka
+    // resets the position to `auto.offset.reset`
+    let (mut deleted, mut deleted_on, mut past_end_on) = (0i64, 0usize, 0usize);
     for e in committed.elements() {
         let at = match e.offset() {
             Offset::Offset(n) => Some(n),
@@ -437,6 +441,14 @@ fn position(
         if let Ok((low, high)) = consumer.fetch_watermarks(e.topic(), e.partition(), timeout) {
             to_read += (high - at.unwrap_or(low).max(low)).max(0);
             measured += 1;
+            match at {
+                Some(n) if n < low => {
+                    deleted += low - n;
+                    deleted_on += 1;
+                }
+                Some(n) if n > high => past_end_on += 1,
+                _ => {}
+            }
         }
     }
     let total = inputs.len();
@@ -445,11 +457,11 @@ fn position(
         n if n == total => format!(", {to_read} messages to read"),
         n => format!(", {to_read} messages to read on {n} of them"),
     };
+    let reset = config
+        .kafka
+        .get("auto.offset.reset")
+        .map_or("earliest", String::as_str);
     let detail = if with_commits == 0 {
-        let reset = config
-            .kafka
-            .get("auto.offset.reset")
-            .map_or("earliest", String::as_str);
         format!(
             "{group}: no offsets committed on its {}: starts at auto.offset.reset ({reset}){reading}",
             counted(total, "input partition")
@@ -457,7 +469,29 @@ fn position(
     } else {
         format!("{group}: offsets committed on {with_commits} of {total} input partitions{reading}")
     };
-    report.push("group", Outcome::Ok, detail);
+    let mut lost = Vec::new();
+    if deleted_on > 0 {
+        lost.push(format!(
+            "{deleted} messages on {} were deleted by retention before the group read them \
+             (never screened)",
+            counted(deleted_on, "partition")
+        ));
+    }
+    if past_end_on > 0 {
+        lost.push(format!(
+            "the committed offset is past the end on {} (was the topic recreated?)",
+            counted(past_end_on, "partition")
+        ));
+    }
+    if lost.is_empty() {
+        report.push("group", Outcome::Ok, detail);
+    } else {
+        let detail = format!(
+            "{detail}; {}: such a partition starts at auto.offset.reset ({reset})",
+            lost.join("; ")
+        );
+        report.push("group", Outcome::Warn, detail);
+    }
 }
 
 /// `1 partition`, `4 partitions`.
@@ -597,6 +631,24 @@ mod tests {
             .expect("lists")
             .detail
             .contains("1 rules in 1 categories"));
+
+        // a position librdkafka cannot fetch from is a warning (retention
+        // gaps are found the same way; no broker here deletes records)
+        let mut lost = TopicPartitionList::new();
+        lost.add_partition_offset("chat.sales", 1, Offset::Offset(1000))
+            .expect("offset");
+        member.commit(&lost, CommitMode::Sync).expect("committed");
+        let report = check(&config, WITHIN);
+        assert!(report.passed(), "{report:#?}");
+        let group = report.get("group").expect("group checked");
+        assert_eq!(group.outcome, Outcome::Warn, "{group:?}");
+        assert!(
+            group.detail.ends_with(
+                "the committed offset is past the end on 1 partition (was the topic \
+                     recreated?): such a partition starts at auto.offset.reset (earliest)"
+            ),
+            "{group:?}"
+        );
     }
 
     #[test]
