@@ -541,6 +541,15 @@ mod tests {
         }
     }
 
+    /// [`config`] for no broker, with these `[kafka]` settings.
+    fn offline_with(lists: &Path, kafka: &[(&str, &str)]) -> Config {
+        let mut config = config("127.0.0.1:9", lists);
+        for (k, v) in kafka {
+            config.kafka.insert((*k).into(), (*v).into());
+        }
+        config
+    }
+
     fn outcomes(report: &Report) -> Vec<(&'static str, Outcome)> {
         report.checks.iter().map(|c| (c.name, c.outcome)).collect()
     }
@@ -754,16 +763,16 @@ mod tests {
         let dir = lists(&[("a.txt", "内幕消息\n")]);
         let keytab = dir.path().join("wordwarden.keytab");
         std::fs::write(&keytab, b"").expect("keytab");
-        let mut config = config("127.0.0.1:9", dir.path());
-        for (k, v) in [
-            ("security.protocol", "sasl_plaintext"),
-            ("sasl.mechanism", "GSSAPI"),
-            ("sasl.kerberos.service.name", "kafka"),
-            ("sasl.kerberos.principal", "wordwarden@EXAMPLE.COM"),
-            ("sasl.kerberos.keytab", keytab.to_str().expect("utf-8 path")),
-        ] {
-            config.kafka.insert(k.into(), v.into());
-        }
+        let config = offline_with(
+            dir.path(),
+            &[
+                ("security.protocol", "sasl_plaintext"),
+                ("sasl.mechanism", "GSSAPI"),
+                ("sasl.kerberos.service.name", "kafka"),
+                ("sasl.kerberos.principal", "wordwarden@EXAMPLE.COM"),
+                ("sasl.kerberos.keytab", keytab.to_str().expect("utf-8 path")),
+            ],
+        );
         let report = check(&config, None);
         if cfg!(feature = "kerberos") {
             expect(&report, "clients", Outcome::Ok, "sasl.kerberos.principal");
@@ -783,20 +792,20 @@ mod tests {
     #[test]
     fn oauth_token_fetching_is_built_in() {
         let dir = lists(&[("a.txt", "内幕消息\n")]);
-        let mut config = config("127.0.0.1:9", dir.path());
-        for (k, v) in [
-            ("security.protocol", "sasl_ssl"),
-            ("sasl.mechanism", "OAUTHBEARER"),
-            ("sasl.oauthbearer.method", "oidc"),
-            ("sasl.oauthbearer.client.id", "wordwarden"),
-            ("sasl.oauthbearer.client.secret", "s3cret"),
-            (
-                "sasl.oauthbearer.token.endpoint.url",
-                "https://127.0.0.1:9/oauth2/token",
-            ),
-        ] {
-            config.kafka.insert(k.into(), v.into());
-        }
+        let config = offline_with(
+            dir.path(),
+            &[
+                ("security.protocol", "sasl_ssl"),
+                ("sasl.mechanism", "OAUTHBEARER"),
+                ("sasl.oauthbearer.method", "oidc"),
+                ("sasl.oauthbearer.client.id", "wordwarden"),
+                ("sasl.oauthbearer.client.secret", "s3cret"),
+                (
+                    "sasl.oauthbearer.token.endpoint.url",
+                    "https://127.0.0.1:9/oauth2/token",
+                ),
+            ],
+        );
         let report = check(&config, None);
         expect(&report, "clients", Outcome::Ok, "sasl.oauthbearer.method");
     }
