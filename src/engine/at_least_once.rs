@@ -222,7 +222,7 @@ async fn consume(
 
     let mut workspace = Default::default();
     let mut topics = Topics::default();
-    let mut consume_errors = ConsumeErrors::default();
+    let consume_errors = ConsumeErrors::default();
     // one stream for the whole loop: `recv()` registers and unregisters a
     // waker slot (two locks) for every message
     let mut messages = consumer.stream();

@@ -73,20 +73,24 @@ impl ErrorLog {
 }
 
 /// Errors a consumer returned instead of messages: each counted in
-/// `wordwarden_consume_errors_total`, logged at most once per [`EVERY`] (the
+/// `wordwarden_consume_errors_total`, and logged through an [`ErrorLog`] as
+/// one kind, so at most once per [`EVERY`] with the repeats in between (the
 /// same error comes back at every poll until its cause is gone; its reason
 /// also comes through the client's error callback).
 #[derive(Default)]
 pub(crate) struct ConsumeErrors {
-    logged: Option<Instant>,
+    log: ErrorLog,
 }
 
 impl ConsumeErrors {
-    pub fn record(&mut self, metrics: &super::metrics::Metrics, error: &KafkaError) {
+    pub fn record(&self, metrics: &super::metrics::Metrics, error: &KafkaError) {
         metrics.consume_errors.inc();
-        if self.logged.is_none_or(|t| t.elapsed() >= EVERY) {
-            tracing::warn!(error = %error, "consume error (repeats are logged every 10 s)");
-            self.logged = Some(Instant::now());
+        if let Some(repeats) = self.log.due("consume", Instant::now()) {
+            tracing::warn!(
+                error = %error,
+                repeats,
+                "consume error (repeats within 10 s are counted, not logged)"
+            );
         }
     }
 }

@@ -54,7 +54,7 @@ pub(crate) async fn run(
     let max_batch = config.transaction_max_messages.max(1);
     let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));
 
-    let mut consume_errors = ConsumeErrors::default();
+    let consume_errors = ConsumeErrors::default();
     'outer: loop {
         // 1. gather a batch
         let mut batch: Vec<OwnedMessage> = Vec::new();
