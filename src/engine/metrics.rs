@@ -100,6 +100,11 @@ impl Metrics {
             let pc = prometheus::process_collector::ProcessCollector::for_self();
             let _ = reg.register(Box::new(pc));
         }
+        let plain_counter = |name: &str, help: &str| {
+            let c = IntCounter::new(name, help).unwrap_or_else(|e| unreachable!("{e}"));
+            let _ = reg.register(Box::new(c.clone()));
+            c
+        };
         let single = |name: &str, help: &str| {
             let g = IntGauge::new(name, help).unwrap_or_else(|e| unreachable!("{e}"));
             let _ = reg.register(Box::new(g.clone()));
@@ -113,12 +118,7 @@ impl Metrics {
             evasions: counter(&reg, "evasions_total", "Hits in published alerts written unlike their rule (separators, traditional, pinyin, ...), by kind of evasion.", &["kind"]),
             dead_letters: counter(&reg, "dead_letters_total", "Messages copied to the dead-letter topic, by reason.", &["reason"]),
             textless: counter(&reg, "textless_messages_total", "Decoded records without text (pictures, voice, recalls), by message type.", &["msgtype"]),
-            unknown_msgtypes: {
-                let c = IntCounter::new("unknown_msgtypes_total", "Records of an unknown WeCom message type, scanned as generic JSON.")
-                    .unwrap_or_else(|e| unreachable!("{e}"));
-                let _ = reg.register(Box::new(c.clone()));
-                c
-            },
+            unknown_msgtypes: plain_counter("unknown_msgtypes_total", "Records of an unknown WeCom message type, scanned as generic JSON."),
             latency: histogram(
                 &reg,
                 "processing_latency_seconds",
@@ -137,24 +137,9 @@ impl Metrics {
             consumer_lag: gauge(&reg, "consumer_lag_messages", "Messages between the committed offset and the end of the partition.", &["topic", "partition"]),
             in_flight: single("in_flight_messages", "Messages consumed and not yet acknowledged."),
             producer_queue: single("producer_queue_messages", "Messages waiting in the producer's queue."),
-            delivery_retries: {
-                let c = IntCounter::new("delivery_retries_total", "Alert or dead-letter writes retried after a failed delivery.")
-                    .unwrap_or_else(|e| unreachable!("{e}"));
-                let _ = reg.register(Box::new(c.clone()));
-                c
-            },
-            consume_errors: {
-                let c = IntCounter::new("consume_errors_total", "Errors librdkafka returned instead of input messages (its reason is logged).")
-                    .unwrap_or_else(|e| unreachable!("{e}"));
-                let _ = reg.register(Box::new(c.clone()));
-                c
-            },
-            offset_resets: {
-                let c = IntCounter::new("offset_resets_total", "Input positions reset to auto.offset.reset because they could not be fetched (deleted by retention before they were read, or past the end).")
-                    .unwrap_or_else(|e| unreachable!("{e}"));
-                let _ = reg.register(Box::new(c.clone()));
-                c
-            },
+            delivery_retries: plain_counter("delivery_retries_total", "Alert or dead-letter writes retried after a failed delivery."),
+            consume_errors: plain_counter("consume_errors_total", "Errors librdkafka returned instead of input messages (its reason is logged)."),
+            offset_resets: plain_counter("offset_resets_total", "Input positions reset to auto.offset.reset because they could not be fetched (deleted by retention before they were read, or past the end)."),
             partitions_assigned: single("partitions_assigned", "Input partitions assigned to this instance."),
             brokers_up: single("brokers_up", "1 while at least one broker connection is up."),
             ruleset_info: gauge(&reg, "ruleset_info", "1 for the version of the loaded word lists.", &["version"]),
