@@ -23,6 +23,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::Detector;
 use crate::fold::{
     fold_char, fold_steps, fold_term, homophone, is_chinese, numeral_digit, overridden_at_end,
     symbols_read_as_letters, FoldEntry,
@@ -258,7 +259,12 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         (false, _) => traits(written, &symbols),
         (true, false) => traits(written, &masked),
     };
-    let digit_detector = rule.kind == RuleKind::Detector && rule.term != "@email";
+    let digit_detector = rule.kind == RuleKind::Detector
+        && rule
+            .term
+            .strip_prefix('@')
+            .and_then(|name| name.parse::<Detector>().ok())
+            .is_some_and(Detector::finds_numbers);
     let pinyin = term && t.wide > 0 && w.latin > t.latin;
     // pinyin is written with spaces between syllables (`neimu xiaoxi`, `nei
     // mu`): a gap between the syllables of two characters is no evasion
@@ -306,7 +312,8 @@ mod tests {
             ),
             (
                 "b.txt".into(),
-                "@cn_mobile\n@cn_id_card\n@email\nre:(?i)git\\s+clone\n代码仓库 & 发你\n".into(),
+                "@cn_mobile\n@cn_id_card\n@email\n@url_password\nre:(?i)git\\s+clone\n代码仓库 & 发你\n"
+                    .into(),
             ),
         ]);
         Ruleset::builder().build(&lists).expect("compiles")
@@ -389,6 +396,8 @@ mod tests {
             ("l38-l234-5678", "@cn_mobile", vec![LettersForDigits]),
             ("11010519491231002X", "@cn_id_card", vec![]),
             ("li.wei@example.com", "@email", vec![]),
+            // a credential is what it is: its letters are no digits
+            ("mysql://root:l0l0l0@db", "@url_password", vec![]),
             ("git   clone x", "re:(?i)git\\s+clone", vec![]),
             ("ｇｉｔ clone x", "re:(?i)git\\s+clone", vec![Styled]),
         ] {

@@ -428,13 +428,14 @@ fn report_sums_up_the_alerts_of_a_scanned_export() {
 
 /// Personal data is masked wherever an alert quotes the message, whether or
 /// not the lists enable its detector; `--no-mask` quotes it as written.
+/// Credentials stay masked either way.
 #[test]
 fn scan_masks_personal_data_unless_told_not_to() {
-    let line = "把客户名单发到zhangwei@example.com，电话138-1234-5678，身份证11010519491231002X\n";
+    let line = "把客户名单发到zhangwei@example.com，电话138-1234-5678，身份证11010519491231002X，库 mysql://root:Passw0rd!@10.0.3.15/trade\n";
     let o = ww_in(&["scan", "--wordlists", &bundled()], line);
     let alert: serde_json::Value = serde_json::from_str(out(&o).trim()).unwrap();
     let text = alert.to_string();
-    for written in ["zhangwei@", "1234-5678", "19491231"] {
+    for written in ["zhangwei@", "1234-5678", "19491231", "Passw0rd"] {
         assert!(!text.contains(written), "{written} in {text}");
     }
     let snippet = alert["snippet"].as_str().unwrap();
@@ -448,10 +449,18 @@ fn scan_masks_personal_data_unless_told_not_to() {
         .collect();
     assert!(matched.contains(&"138-****-5678"), "{matched:?}");
     assert!(matched.contains(&"110***********002X"), "{matched:?}");
+    assert!(
+        matched.contains(&"mysql://root:*********@10.0.3.15"),
+        "{matched:?}"
+    );
     let o = ww_in(&["scan", "--wordlists", &bundled(), "--no-mask"], line);
     let text = out(&o);
     assert!(
         text.contains("138-1234-5678") && text.contains("zhangwei@example.com"),
+        "{text}"
+    );
+    assert!(
+        text.contains("mysql://root:*********@10.0.3.15") && !text.contains("Passw0rd"),
         "{text}"
     );
 }
@@ -550,6 +559,22 @@ fn explain_shows_folding_and_verdicts() {
     );
     assert!(s.contains("Luhn checksum fails"), "{s}");
     assert!(!s.contains("symbols as letters"), "{s}");
+    // a token that nearly is one says why it is none
+    let o = ww(&[
+        "explain",
+        "--wordlists",
+        &bundled(),
+        "token ghp_Ky8Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IL 和 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",
+    ]);
+    let s = out(&o);
+    assert!(
+        s.contains("@api_token\n            dropped: its last six characters are not the CRC-32"),
+        "{s}"
+    );
+    assert!(
+        s.contains("1 hit(s)") && s.contains("@api_token \"ghp_Ky9P"),
+        "{s}"
+    );
     // a word with symbols for letters shows that reading, and its hit says so
     let o = ww(&["explain", "--wordlists", &bundled(), "c0nf!dent!al"]);
     let s = out(&o);

@@ -16,6 +16,16 @@
 //! | `@cn_id_card` | first 3, last 4 | `110***********002X` |
 //! | `@bank_card` | first 4, last 4 | `6222 **** **** 7894` |
 //! | `@email` | first character of the local part, the domain | `z*******@example.com` |
+//! | `@private_key` | the header and footer, not the body | `-----BEGIN RSA PRIVATE KEY-----\n****…` |
+//! | `@access_key` | first 4, last 4 | `AKIA************MPLF` |
+//! | `@api_token` | the kind's prefix, last 4 | `ghp_********************************m1IL` |
+//! | `@jwt` | the header, last 4 | `eyJhbGciOiJIUzI1NiJ9.******…sw5c` |
+//! | `@url_password` | all but the password | `mysql://root:*********@10.0.3.15` |
+//!
+//! Credentials are masked always, even where personal data is not
+//! ([`crate::alert::AlertBuilder::mask_personal_data`] off): an alert that
+//! quoted a token would hand it to everyone who reads the alert feed, and
+//! what is kept names the key to rotate.
 
 use std::ops::Range;
 
@@ -27,13 +37,42 @@ pub(crate) struct Masks(Vec<Range<usize>>);
 
 impl Masks {
     /// The characters of `text` to mask: the middle of every piece of
-    /// personal data any detector finds in it.
+    /// personal data and every secret any detector finds in it.
     pub fn of(text: &str) -> Masks {
+        Masks::found_by(text, &Detector::ALL)
+    }
+
+    /// The characters of `text` to mask where personal data is shown as
+    /// written: the secrets of the credentials in it.
+    pub fn of_credentials(text: &str) -> Masks {
+        static CREDENTIALS: std::sync::OnceLock<Vec<Detector>> = std::sync::OnceLock::new();
+        let kinds = CREDENTIALS.get_or_init(|| {
+            Detector::ALL
+                .into_iter()
+                .filter(|d| d.finds_credentials())
+                .collect()
+        });
+        Masks::found_by(text, kinds)
+    }
+
+    fn found_by(text: &str, detectors: &[Detector]) -> Masks {
         let mut masked = Vec::new();
-        for d in detect::find(text, &Detector::ALL) {
+        for d in detect::find(text, detectors) {
             let Some(span) = text.get(d.start..d.end) else {
                 continue;
             };
+            if let Some(secret) = detect::secret_part(text, &d) {
+                let Some(secret_text) = text.get(secret.clone()) else {
+                    continue;
+                };
+                masked.extend(
+                    secret_text
+                        .char_indices()
+                        .filter(|(_, c)| !c.is_whitespace())
+                        .map(|(i, c)| secret.start + i..secret.start + i + c.len_utf8()),
+                );
+                continue;
+            }
             let chars: Vec<(usize, char)> =
                 span.char_indices().map(|(i, c)| (d.start + i, c)).collect();
             match d.detector {
@@ -125,6 +164,40 @@ mod tests {
         assert_eq!(
             masked("邮箱 zhangwei@example.com 发"),
             "邮箱 z*******@example.com 发"
+        );
+    }
+
+    #[test]
+    fn credentials_keep_what_tells_their_kind() {
+        assert_eq!(
+            masked("key AKIAZ7VRSQ5TLEXAMPLF 别外传"),
+            "key AKIA************MPLF 别外传"
+        );
+        assert_eq!(
+            masked("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"),
+            format!("ghp_{}m1IL", "*".repeat(32))
+        );
+        assert_eq!(
+            masked("连 mysql://root:Passw0rd!@10.0.3.15:3306/prod"),
+            "连 mysql://root:*********@10.0.3.15:3306/prod"
+        );
+        // the body goes, line breaks stay
+        assert_eq!(
+            masked("-----BEGIN EC PRIVATE KEY-----\nMHcC\nAQEE\n-----END EC PRIVATE KEY-----"),
+            "-----BEGIN EC PRIVATE KEY-----\n****\n****\n-----END EC PRIVATE KEY-----"
+        );
+        let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        let shown = masked(jwt);
+        assert!(shown.starts_with("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.****"));
+        assert!(shown.ends_with("*sw5c") && !shown.contains("SflK"));
+    }
+
+    #[test]
+    fn credentials_stay_masked_where_personal_data_is_shown() {
+        let text = "电话13812345678 key AKIAZ7VRSQ5TLEXAMPLF";
+        assert_eq!(
+            Masks::of_credentials(text).render(text, 0..text.len()),
+            "电话13812345678 key AKIA************MPLF"
         );
     }
 

@@ -15,7 +15,8 @@
 //! few characters of context each, never the whole message (minimum necessary).
 //! Personal data (phone, ID card and bank card numbers, e-mail addresses) is
 //! shown with its middle masked wherever the alert quotes the message, unless
-//! [`AlertBuilder::mask_personal_data`] turns that off: see [`mask`].
+//! [`AlertBuilder::mask_personal_data`] turns that off; credentials (keys,
+//! tokens, passwords in URLs) always are: see [`mask`].
 //!
 //! ```
 //! use wordwarden::alert::AlertBuilder;
@@ -163,7 +164,8 @@ impl AlertBuilder {
 
     /// Whether personal data the detectors recognise is shown masked in
     /// `matched`, the snippet and the full text (default: on). Off, an alert
-    /// quotes the message as written.
+    /// quotes the message as written, but for the secrets of credentials,
+    /// which stay masked.
     pub fn mask_personal_data(mut self, on: bool) -> Self {
         self.mask_personal_data = on;
         self
@@ -189,7 +191,7 @@ impl AlertBuilder {
                 if self.mask_personal_data {
                     Masks::of(&f.text)
                 } else {
-                    Masks::default()
+                    Masks::of_credentials(&f.text)
                 }
             })
             .collect();

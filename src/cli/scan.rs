@@ -24,7 +24,8 @@ pub struct Args {
     #[arg(long, default_value_t = 10)]
     context: usize,
     /// Quote personal data (phone, ID card and bank card numbers, e-mail
-    /// addresses) as written instead of masked (`138****5678`).
+    /// addresses) as written instead of masked (`138****5678`); the secrets
+    /// of credentials stay masked.
     #[arg(long)]
     no_mask: bool,
     /// Messages larger than this many bytes are rejected.

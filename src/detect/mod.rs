@@ -1,6 +1,7 @@
 //! Built-in validated detectors for personal data: Chinese resident ID card
 //! numbers (GB 11643 checksum), bank card numbers (Luhn), Chinese mobile numbers
-//! and e-mail addresses.
+//! and e-mail addresses; and for credentials: private keys, cloud access
+//! keys, API tokens, JWTs and passwords in URLs (`credentials.rs`).
 //!
 //! Detectors see width-folded text (`１３８` and `❶` are digits) and accept digit
 //! groups separated by a single space or hyphen (`138-1234-5678`,
@@ -24,6 +25,8 @@
 //! assert_eq!(&"电话 138-1234-5678 谢谢"[found[0].start..found[0].end], "138-1234-5678");
 //! ```
 
+mod credentials;
+
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -44,16 +47,58 @@ pub enum Detector {
     CnMobile,
     /// `@email`: an e-mail address.
     Email,
+    /// `@private_key`: the header of a private key (`-----BEGIN RSA PRIVATE
+    /// KEY-----`, OpenSSH, PKCS#8, PGP).
+    PrivateKey,
+    /// `@access_key`: a cloud access key id or API key (AWS `AKIA…`,
+    /// Alibaba Cloud `LTAI…`, Tencent Cloud `AKID…`, Google Cloud `AIza…`),
+    /// of its kind's exact length and alphabet.
+    AccessKey,
+    /// `@api_token`: a GitHub or npm token with a valid checksum, a GitHub
+    /// fine-grained, GitLab, Slack or OpenAI token.
+    ApiToken,
+    /// `@jwt`: a signed JSON Web Token whose header decodes to JSON.
+    Jwt,
+    /// `@url_password`: a URL with a password in it
+    /// (`mysql://root:Passw0rd@10.0.3.15`), not a placeholder.
+    UrlPassword,
 }
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 4] = [
+    pub const ALL: [Detector; 9] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
         Detector::Email,
+        Detector::PrivateKey,
+        Detector::AccessKey,
+        Detector::ApiToken,
+        Detector::Jwt,
+        Detector::UrlPassword,
     ];
+
+    /// Whether it finds numbers (`@cn_id_card`, `@bank_card`, `@cn_mobile`),
+    /// which may be written in numerals or with letters for digits.
+    ///
+    /// ```
+    /// use wordwarden::detect::Detector;
+    ///
+    /// assert!(Detector::CnMobile.finds_numbers());
+    /// assert!(!Detector::ApiToken.finds_numbers());
+    /// ```
+    pub fn finds_numbers(self) -> bool {
+        matches!(
+            self,
+            Detector::CnIdCard | Detector::BankCard | Detector::CnMobile
+        )
+    }
+
+    /// Whether it finds credentials (`@private_key`, `@access_key`,
+    /// `@api_token`, `@jwt`, `@url_password`), which alerts always mask.
+    pub fn finds_credentials(self) -> bool {
+        credentials::DETECTORS.contains(&self)
+    }
 
     /// The name used after `@` in word lists.
     pub fn name(self) -> &'static str {
@@ -62,6 +107,11 @@ impl Detector {
             Detector::BankCard => "bank_card",
             Detector::CnMobile => "cn_mobile",
             Detector::Email => "email",
+            Detector::PrivateKey => "private_key",
+            Detector::AccessKey => "access_key",
+            Detector::ApiToken => "api_token",
+            Detector::Jwt => "jwt",
+            Detector::UrlPassword => "url_password",
         }
     }
 }
@@ -79,7 +129,8 @@ impl std::str::FromStr for Detector {
             .into_iter()
             .find(|d| d.name() == s)
             .ok_or_else(|| {
-                format!("unknown detector @{s} (cn_id_card, bank_card, cn_mobile, email)")
+                let names: Vec<&str> = Detector::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown detector @{s} ({})", names.join(", "))
             })
     }
 }
@@ -113,18 +164,25 @@ pub fn find(text: &str, enabled: &[Detector]) -> Vec<Detection> {
 
 /// Like [`find`], appending to `out`.
 pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
-    let digits = enabled.iter().any(|d| {
-        matches!(
-            d,
-            Detector::CnIdCard | Detector::BankCard | Detector::CnMobile
-        )
-    });
+    let digits = enabled.iter().any(|d| d.finds_numbers());
     if digits && holds_digits(text, MIN_RUN_DIGITS - MAX_LETTERS_IN_A_NUMBER) {
         find_digit_runs(text, enabled, out);
     }
     if enabled.contains(&Detector::Email) && AT_SIGNS.iter().any(|at| text.contains(*at)) {
         find_emails(text, out);
     }
+    if enabled.iter().any(|d| d.finds_credentials()) {
+        credentials::find_into(text, enabled, out);
+    }
+}
+
+/// The bytes of a credential detection (`@private_key`, `@access_key`, …)
+/// in `text` that are the secret itself, to be masked wherever an alert
+/// quotes it; `None` for the personal-data detectors.
+pub(crate) fn secret_part(text: &str, d: &Detection) -> Option<std::ops::Range<usize>> {
+    d.detector
+        .finds_credentials()
+        .then(|| credentials::secret_part(text, d))
 }
 
 /// The fewest digits any digit detector accepts (a mobile number: 11; bank
@@ -447,6 +505,26 @@ pub fn rejected_runs(text: &str) -> Vec<(usize, usize, String)> {
     }
     flush(&mut start, &mut digits, end, &mut out);
     out
+}
+
+/// Why a near miss is no credential (for `explain`): for every token,
+/// key or URL that nearly is one (a GitHub token whose checksum fails, a
+/// placeholder password, an unsigned JWT), its span, the detector it
+/// nearly is and the reason.
+///
+/// ```
+/// use wordwarden::detect::{rejected_credentials, Detector};
+///
+/// let text = "postgres://app:${DB_PASSWORD}@db:5432";
+/// let (start, end, detector, why) = &rejected_credentials(text)[0];
+/// assert_eq!((*start, *end, *detector), (0, text.len(), Detector::UrlPassword));
+/// assert!(why.contains("placeholder"));
+/// ```
+pub fn rejected_credentials(text: &str) -> Vec<(usize, usize, Detector, String)> {
+    credentials::near_misses(text)
+        .into_iter()
+        .map(|(span, detector, why)| (span.start, span.end, detector, why))
+        .collect()
 }
 
 fn why_not(d: &[u8]) -> String {

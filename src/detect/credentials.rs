@@ -1,0 +1,679 @@
+//! Credentials pasted into chat: private keys, cloud access keys, API
+//! tokens, JSON Web Tokens and passwords written into URLs.
+//!
+//! A secret in an archived chat is a leak wherever it went: the archive
+//! keeps it for years, readable by everyone who reads the archive. Each
+//! shape is anchored on what marks it (`-----BEGIN … PRIVATE KEY-----`,
+//! `AKIA`, `ghp_`, `eyJ`, `://`), found with one small `aho-corasick`
+//! automaton that skips text without any of them, and then checked as far
+//! as the shape allows: the exact length and alphabet, a GitHub or npm
+//! token's CRC-32, a JWT's header decoded to JSON with an `alg`, a URL's
+//! password that is not a placeholder (`<password>`, `${DB_PASS}`, `***`).
+//! The text is read as written: secrets are case-sensitive ASCII, and a
+//! folded copy would match keys that are none.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use base64::Engine;
+
+use super::{Detection, Detector};
+
+/// The detectors this module implements.
+pub(super) const DETECTORS: [Detector; 5] = [
+    Detector::PrivateKey,
+    Detector::AccessKey,
+    Detector::ApiToken,
+    Detector::Jwt,
+    Detector::UrlPassword,
+];
+
+/// What each anchor starts, in the automaton's pattern order.
+const ANCHORS: [(&str, Detector); 23] = [
+    ("-----BEGIN ", Detector::PrivateKey),
+    // AWS (long-term, temporary, and two rarer kinds), Alibaba Cloud,
+    // Tencent Cloud, Google Cloud API keys
+    ("AKIA", Detector::AccessKey),
+    ("ASIA", Detector::AccessKey),
+    ("ABIA", Detector::AccessKey),
+    ("ACCA", Detector::AccessKey),
+    ("LTAI", Detector::AccessKey),
+    ("AKID", Detector::AccessKey),
+    ("AIza", Detector::AccessKey),
+    ("ghp_", Detector::ApiToken),
+    ("gho_", Detector::ApiToken),
+    ("ghu_", Detector::ApiToken),
+    ("ghs_", Detector::ApiToken),
+    ("ghr_", Detector::ApiToken),
+    ("github_pat_", Detector::ApiToken),
+    ("npm_", Detector::ApiToken),
+    ("glpat-", Detector::ApiToken),
+    ("xoxa-", Detector::ApiToken),
+    ("xoxb-", Detector::ApiToken),
+    ("xoxe-", Detector::ApiToken),
+    ("xoxp-", Detector::ApiToken),
+    ("sk-", Detector::ApiToken),
+    ("eyJ", Detector::Jwt),
+    ("://", Detector::UrlPassword),
+];
+
+fn anchors() -> &'static AhoCorasick {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        // leftmost-first: its searches may use the SIMD prefilter (Teddy),
+        // which skips a message without anchors in a few nanoseconds
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(ANCHORS.iter().map(|(a, _)| a))
+            .unwrap_or_else(|e| unreachable!("static anchors: {e}"))
+    })
+}
+
+/// What checking one anchor gives: the credential's span, or why not.
+type Checked = Result<Range<usize>, Miss>;
+
+/// Why an anchor starts no credential.
+enum Miss {
+    /// Not the shape at all (`sk-` in `risk-free`, a URL without a
+    /// password): nothing worth explaining.
+    NotOne,
+    /// Nearly one (a token whose checksum fails, a placeholder password):
+    /// the candidate's span and why it is none, for `explain`.
+    Because(Range<usize>, String),
+}
+
+/// Checks every anchor of an `enabled` kind in `text`, in order, a
+/// credential found covering the anchors inside it (`ghp_` in a URL's
+/// password is the password's).
+fn check_each(text: &str, enabled: &[Detector], mut each: impl FnMut(Detector, Checked)) {
+    let bytes = text.as_bytes();
+    let mut covered_to = 0;
+    for m in anchors().find_iter(bytes) {
+        if m.start() < covered_to {
+            continue;
+        }
+        let detector = ANCHORS[m.pattern().as_usize()].1;
+        if !enabled.contains(&detector) {
+            continue;
+        }
+        let checked = match detector {
+            Detector::PrivateKey => private_key(bytes, m.start()),
+            Detector::AccessKey => access_key(bytes, m.start(), m.end()),
+            Detector::ApiToken => api_token(bytes, m.start(), m.end()),
+            Detector::Jwt => jwt(bytes, m.start()),
+            Detector::UrlPassword => url_password(bytes, m.start()),
+            _ => Err(Miss::NotOne),
+        };
+        if let Ok(span) = &checked {
+            covered_to = span.end;
+        }
+        each(detector, checked);
+    }
+}
+
+/// Appends every credential of an `enabled` kind in `text` to `out`.
+pub(super) fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
+    check_each(text, enabled, |detector, checked| {
+        if let Ok(span) = checked {
+            out.push(Detection {
+                detector,
+                start: span.start,
+                end: span.end,
+            });
+        }
+    });
+}
+
+/// The near misses in `text`: what nearly is a credential, with the
+/// detector it nearly is and why it is none.
+pub(super) fn near_misses(text: &str) -> Vec<(Range<usize>, Detector, String)> {
+    let mut out = Vec::new();
+    check_each(text, &DETECTORS, |detector, checked| {
+        if let Err(Miss::Because(span, why)) = checked {
+            out.push((span, detector, why));
+        }
+    });
+    out
+}
+
+/// The bytes of `d` (one of this module's detections in `text`) that are
+/// the secret itself, for masking: a key's body after its header, a
+/// token's middle (its kind's prefix and last four characters stay, to
+/// tell two apart), a URL's password.
+pub(crate) fn secret_part(text: &str, d: &Detection) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let keep_ends = |head: usize| {
+        let start = (d.start + head).min(d.end);
+        start..d.end.saturating_sub(4).max(start)
+    };
+    match d.detector {
+        Detector::PrivateKey => {
+            // the body: up to the footer, or, pasted without one, the
+            // rest of the text
+            let rest = &bytes[d.end..];
+            let body_end = find(rest, b"-----END").map_or(bytes.len(), |i| d.end + i);
+            d.end..body_end
+        }
+        Detector::AccessKey => keep_ends(4),
+        Detector::ApiToken => {
+            let token = &bytes[d.start..d.end];
+            let head = ANCHORS
+                .iter()
+                .filter(|(a, k)| *k == Detector::ApiToken && token.starts_with(a.as_bytes()))
+                .map(|(a, _)| a.len())
+                .max()
+                .unwrap_or(0);
+            keep_ends(head)
+        }
+        // the header (the algorithm) stays
+        Detector::Jwt => keep_ends(
+            bytes[d.start..d.end]
+                .iter()
+                .position(|&b| b == b'.')
+                .map_or(0, |i| i + 1),
+        ),
+        Detector::UrlPassword => find(&bytes[d.start..d.end], b"://")
+            .and_then(|sep| url_parts(bytes, d.start + sep))
+            .map_or(d.start..d.end, |p| p.password),
+        _ => d.start..d.end,
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// Whether the byte before `at` leaves `at` the start of a word.
+fn starts_word(bytes: &[u8], at: usize, also: &[u8]) -> bool {
+    at == 0 || {
+        let b = bytes[at - 1];
+        !is_word_byte(b) && !also.contains(&b)
+    }
+}
+
+/// How many bytes from `from` satisfy `ok`.
+fn run_len(bytes: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
+    bytes[from..].iter().take_while(|&&b| ok(b)).count()
+}
+
+/// `-----BEGIN RSA PRIVATE KEY-----`, `… OPENSSH PRIVATE KEY-----`,
+/// `… PRIVATE KEY-----`, `… PGP PRIVATE KEY BLOCK-----`: the header line.
+fn private_key(bytes: &[u8], start: usize) -> Checked {
+    let label_from = start + "-----BEGIN ".len();
+    let label_len = run_len(bytes, label_from, |b| {
+        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' '
+    });
+    let label = &bytes[label_from..label_from + label_len];
+    let end = label_from + label_len;
+    let private = label.ends_with(b"PRIVATE KEY") || label.ends_with(b"PRIVATE KEY BLOCK");
+    match private && label_len <= 48 && bytes[end..].starts_with(b"-----") {
+        true => Ok(start..end + 5),
+        // a public key or a certificate, meant to be shared
+        false => Err(Miss::NotOne),
+    }
+}
+
+/// A cloud access key id or API key: its prefix, then exactly its
+/// kind's length of its kind's alphabet, a word of its own.
+fn access_key(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
+    if !starts_word(bytes, start, b"") {
+        return Err(Miss::NotOne);
+    }
+    let prefix = &bytes[start..anchor_end];
+    let base32 = |b: u8| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b);
+    let alnum = |b: u8| b.is_ascii_alphanumeric();
+    let (kind, len, ok): (&str, Range<usize>, &dyn Fn(u8) -> bool) = match prefix {
+        // AWS: 16 more of base32's alphabet
+        b"AKIA" | b"ASIA" | b"ABIA" | b"ACCA" => {
+            ("an AWS key id: 16 of A-Z and 2-7", 16..17, &base32)
+        }
+        // Alibaba Cloud: 12 (older keys) to 20 letters and digits
+        b"LTAI" => (
+            "an Alibaba Cloud AccessKey id: 12 to 20 letters and digits",
+            12..21,
+            &alnum,
+        ),
+        // Tencent Cloud SecretId
+        b"AKID" => (
+            "a Tencent Cloud SecretId: 32 letters and digits",
+            32..33,
+            &alnum,
+        ),
+        // Google Cloud API key
+        b"AIza" => (
+            "a Google Cloud API key: 35 letters, digits, - and _",
+            35..36,
+            &|b: u8| alnum(b) || b == b'-' || b == b'_',
+        ),
+        _ => return Err(Miss::NotOne),
+    };
+    let n = run_len(bytes, anchor_end, ok);
+    let end = anchor_end + n;
+    // the key ends its word: no longer run of its alphabet or of letters
+    let ends_word = bytes.get(end).is_none_or(|&b| !is_word_byte(b) && !ok(b));
+    let key = &bytes[start..end];
+    // AWS's documentation's keys end in EXAMPLE; a key must hold a digit
+    // or a capital past its prefix (`AKIDxxxx…` in a template is none)
+    let example = key.ends_with(b"EXAMPLE");
+    let random = key[4..]
+        .iter()
+        .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    let why = match () {
+        // a word that starts with the prefix (`ASIAN`, `AKIAS`)
+        _ if n < 8 || (!ends_word && !len.contains(&n)) => return Err(Miss::NotOne),
+        _ if !len.contains(&n) => format!("{n} characters after the prefix, not {kind}"),
+        _ if !ends_word => format!("runs on into a longer word; {kind}"),
+        _ if example => "AWS's documentation's example key (…EXAMPLE)".to_string(),
+        _ if !random => "no digit or capital letter after the prefix: a template's".to_string(),
+        _ => return Ok(start..end),
+    };
+    Err(Miss::Because(start..end, why))
+}
+
+/// GitHub (classic with its CRC-32, fine-grained), npm (with its CRC-32),
+/// GitLab, Slack and OpenAI tokens.
+fn api_token(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
+    if !starts_word(bytes, start, b"_-") {
+        return Err(Miss::NotOne);
+    }
+    let prefix = &bytes[start..anchor_end];
+    let base62 = |b: u8| b.is_ascii_alphanumeric();
+    let token_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let n = run_len(bytes, anchor_end, token_byte);
+    let end = anchor_end + n;
+    let body = &bytes[anchor_end..end];
+    let ok = match prefix {
+        // 30 random characters and 6 of their CRC-32 in base 62
+        b"ghp_" | b"gho_" | b"ghu_" | b"ghs_" | b"ghr_" | b"npm_" => {
+            let shaped = n == 36 && body.iter().all(|&b| base62(b));
+            if shaped && !crc32_matches(body) {
+                let why = "its last six characters are not the CRC-32 of the thirty before \
+                           them: a mistyped or invented token";
+                return Err(Miss::Because(start..end, why.to_string()));
+            }
+            shaped
+        }
+        // 22 characters, `_`, 59 characters
+        b"github_pat_" => {
+            n == 82 && body[22] == b'_' && body[..22].iter().chain(&body[23..]).all(|&b| base62(b))
+        }
+        b"glpat-" => (20..=128).contains(&n),
+        // `xoxb-` then two or more numeric ids of 10 to 13 digits
+        b"xoxa-" | b"xoxb-" | b"xoxe-" | b"xoxp-" => {
+            let ids = body
+                .split(|&b| b == b'-')
+                .take_while(|part| (10..=13).contains(&part.len()))
+                .take_while(|part| part.iter().all(u8::is_ascii_digit))
+                .count();
+            ids >= 2
+        }
+        // OpenAI's keys carry `T3BlbkFJ` ("OpenAI" in base64)
+        b"sk-" => (40..=256).contains(&n) && find(body, b"T3BlbkFJ").is_some(),
+        _ => false,
+    };
+    match ok {
+        true => Ok(start..end),
+        false => Err(Miss::NotOne),
+    }
+}
+
+/// The last six characters are the CRC-32 of the thirty before them,
+/// in base 62 (`0-9A-Za-z`), as GitHub's and npm's tokens carry it.
+fn crc32_matches(body: &[u8]) -> bool {
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let (random, check) = body.split_at(30);
+    let mut written: u64 = 0;
+    for &b in check {
+        let Some(digit) = ALPHABET.iter().position(|&a| a == b) else {
+            return false;
+        };
+        written = written * 62 + digit as u64;
+    }
+    written == u64::from(crc32fast::hash(random))
+}
+
+/// `header.payload.signature`, each base64url, the header a JSON object
+/// naming its `alg`, and a signature (an unsigned token grants nothing).
+fn jwt(bytes: &[u8], start: usize) -> Checked {
+    let b64url = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let header_len = run_len(bytes, start, b64url);
+    let payload_from = start + header_len + 1;
+    let shaped = starts_word(bytes, start, b"_-.")
+        && header_len <= 1024
+        && bytes.get(payload_from - 1) == Some(&b'.')
+        && bytes[payload_from..].starts_with(b"eyJ");
+    if !shaped {
+        return Err(Miss::NotOne);
+    }
+    let signature_from = payload_from + run_len(bytes, payload_from, b64url) + 1;
+    if bytes.get(signature_from - 1) != Some(&b'.') {
+        return Err(Miss::NotOne);
+    }
+    let signature_len = run_len(bytes, signature_from, b64url);
+    let end = signature_from + signature_len;
+    if bytes.get(end) == Some(&b'.') {
+        // five parts: an encrypted token (JWE), its key not in it
+        return Err(Miss::NotOne);
+    }
+    let miss = |why: &str| Err(Miss::Because(start..end, why.to_string()));
+    if signature_len < 16 {
+        return miss("no signature: an unsigned token (`alg: none`) grants nothing");
+    }
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&bytes[start..start + header_len])
+        .ok()
+        .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok());
+    match header.as_ref().and_then(|h| h.get("alg")?.as_str()) {
+        Some(_) => Ok(start..end),
+        None => miss("its header does not decode to JSON naming its `alg`"),
+    }
+}
+
+/// A URL's parts around its password.
+struct UrlParts {
+    /// From the scheme's first character to the host's last.
+    whole: Range<usize>,
+    password: Range<usize>,
+}
+
+/// `scheme://user:password@host` at the `://` at `sep`.
+fn url_parts(bytes: &[u8], sep: usize) -> Option<UrlParts> {
+    let scheme_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-');
+    let scheme_len = bytes[..sep]
+        .iter()
+        .rev()
+        .take_while(|&&b| scheme_byte(b))
+        .count();
+    let scheme_start = sep - scheme_len;
+    if !(2..=32).contains(&scheme_len) || !bytes[scheme_start].is_ascii_alphabetic() {
+        return None;
+    }
+    let userinfo_from = sep + 3;
+    let userinfo_len = run_len(bytes, userinfo_from, |b| {
+        !b.is_ascii_whitespace() && !matches!(b, b'/' | b'?' | b'#' | b'@')
+    });
+    let at = userinfo_from + userinfo_len;
+    if bytes.get(at) != Some(&b'@') {
+        return None;
+    }
+    let colon = userinfo_from + bytes[userinfo_from..at].iter().position(|&b| b == b':')?;
+    let password = colon + 1..at;
+    let host_len = run_len(bytes, at + 1, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':')
+    });
+    (host_len > 0).then(|| UrlParts {
+        whole: scheme_start..at + 1 + host_len,
+        password,
+    })
+}
+
+fn url_password(bytes: &[u8], sep: usize) -> Checked {
+    let Some(parts) = url_parts(bytes, sep) else {
+        return Err(Miss::NotOne);
+    };
+    match is_placeholder(&bytes[parts.password]) {
+        true => Err(Miss::Because(
+            parts.whole,
+            "its password is a placeholder (empty, `***`, `${VAR}`, `<password>`, `password`)"
+                .to_string(),
+        )),
+        false => Ok(parts.whole),
+    }
+}
+
+/// Passwords that documentation and templates write: none, one character
+/// repeated (`***`, `xxxx`), a variable (`${DB_PASS}`, `%s`, `<password>`,
+/// `{{password}}`), or the word itself.
+fn is_placeholder(password: &[u8]) -> bool {
+    const WORDS: [&str; 7] = [
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "secret",
+        "your_password",
+        "yourpassword",
+    ];
+    let Some(&first) = password.first() else {
+        return true;
+    };
+    password.iter().all(|&b| b == first)
+        || matches!(first, b'$' | b'%' | b'<' | b'{' | b'[')
+        || WORDS
+            .iter()
+            .any(|w| password.eq_ignore_ascii_case(w.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::find;
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What each detector finds in `text`, as written.
+    fn found(text: &str) -> Vec<(Detector, &str)> {
+        find(text, &DETECTORS)
+            .into_iter()
+            .map(|d| (d.detector, &text[d.start..d.end]))
+            .collect()
+    }
+
+    // tokens made with Python's zlib.crc32 and a base-62 encoder
+    // (`0-9A-Za-z`), outside this code
+    const GITHUB: &str = "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";
+    const GITHUB_OAUTH: &str = "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";
+    const NPM: &str = "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";
+    const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+
+    #[test]
+    fn a_private_key_is_found_by_its_header() {
+        let text = "服务器的钥匙 -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
+        assert_eq!(
+            found(text),
+            [(Detector::PrivateKey, "-----BEGIN OPENSSH PRIVATE KEY-----")]
+        );
+        for header in [
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "-----BEGIN EC PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----",
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+        ] {
+            assert_eq!(found(header), [(Detector::PrivateKey, header)]);
+        }
+        // public keys and certificates are meant to be shared
+        for header in [
+            "-----BEGIN PUBLIC KEY-----",
+            "-----BEGIN CERTIFICATE-----",
+            "-----BEGIN RSA PRIVATE KEY",
+        ] {
+            assert_eq!(found(header), [], "{header}");
+        }
+    }
+
+    #[test]
+    fn cloud_keys_have_their_kinds_length_and_alphabet() {
+        for key in [
+            "AKIAZ7VRSQ5TLEXAMPLF",
+            "ASIAY34FZKBOKMUTVV7A",
+            "LTAI5tHk2pQm8RxVb3NcWd7e",
+            "LTAI4Fd8Kq2mZ1xQ",
+            "AKIDz8krbsJ5yKBZQpn74WFkmLPx3Q9rT7sV",
+            "AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI",
+        ] {
+            let text = format!("key={key}，别外传");
+            assert_eq!(found(&text), [(Detector::AccessKey, key)], "{key}");
+        }
+        for text in [
+            // AWS's documentation's example
+            "AKIAIOSFODNN7EXAMPLE",
+            // one too long, one too short, 1 and 8 are not base32
+            "AKIAZ7VRSQ5TLEXAMPLFX",
+            "AKIAZ7VRSQ5TLEXAMP",
+            "AKIAZ7VRSQ5TLEXAMP18",
+            // inside a longer word
+            "XAKIAZ7VRSQ5TLEXAMPLF",
+            // a template's
+            "AKIDxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn github_and_npm_tokens_carry_their_checksum() {
+        for token in [GITHUB, GITHUB_OAUTH, NPM] {
+            let text = format!("token 是 {token} 用完删");
+            assert_eq!(found(&text), [(Detector::ApiToken, token)]);
+        }
+        // one character changed: the checksum no longer holds
+        let typo = GITHUB.replace("Ky9", "Ky8");
+        assert_eq!(found(&typo), []);
+        // GitHub's documentation's example has no valid checksum
+        assert_eq!(found("gho_16C7e42F292c6912E7710c838347Ae178B4a"), []);
+    }
+
+    #[test]
+    fn other_tokens_have_their_shape() {
+        let fine_grained = format!(
+            "github_pat_{}_{}",
+            "A".repeat(11) + "1a2B3c4D5e6",
+            "x9".repeat(29) + "Z"
+        );
+        let slack = "xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
+        let openai = "sk-proj-Ab3dEf6hIj9kLmN0pQrStUvWxT3BlbkFJaB1cD2eF3gH4iJ5kL6mN7oP8";
+        let gitlab = "glpat-xYz12AbC34dEf56GhI78";
+        for token in [fine_grained.as_str(), slack, openai, gitlab] {
+            assert_eq!(found(&format!("({token})")), [(Detector::ApiToken, token)]);
+        }
+        for text in [
+            "xoxb-12345-abc",
+            "sk-this-is-not-an-openai-key-just-a-long-slug-of-text",
+            "risk-free glpat-short",
+            "task_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",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn a_jwt_needs_a_json_header_and_a_signature() {
+        assert_eq!(
+            found(&format!("Authorization: Bearer {JWT}")),
+            [(Detector::Jwt, JWT)]
+        );
+        // no signature: `alg: none`, grants nothing
+        let unsigned = &JWT[..JWT.rfind('.').unwrap_or(0) + 1];
+        assert_eq!(found(unsigned), []);
+        // a header that is not JSON
+        assert_eq!(
+            found("eyJub3QganNvbg.eyJhIjoxfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6y"),
+            []
+        );
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_found_unless_a_placeholder() {
+        for url in [
+            "mysql://root:Passw0rd!@10.0.3.15:3306",
+            "redis://:s3cr3t@cache.internal",
+            "mongodb+srv://svc:Zq8%2Fx@cluster0.example.net",
+        ] {
+            let text = format!("连这个 {url}/prod，别外传");
+            assert_eq!(found(&text), [(Detector::UrlPassword, url)], "{url}");
+        }
+        for text in [
+            "https://example.com/path",
+            "https://user@example.com",
+            "postgres://app:${DB_PASSWORD}@db:5432",
+            "postgres://app:<password>@db",
+            "postgres://app:******@db",
+            "postgres://app:password@db",
+            "ftp://user:@host",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn the_secret_part_leaves_what_tells_the_kind() {
+        let cases = [
+            ("AKIAZ7VRSQ5TLEXAMPLF", "Z7VRSQ5TLEXA"),
+            (GITHUB, "Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3g"),
+            ("mysql://root:Passw0rd!@db", "Passw0rd!"),
+        ];
+        for (text, secret) in cases {
+            let d = find(text, &DETECTORS)[0];
+            assert_eq!(&text[secret_part(text, &d)], secret);
+        }
+        let d = find(JWT, &DETECTORS)[0];
+        let secret = &JWT[secret_part(JWT, &d)];
+        assert!(secret.starts_with("eyJzdWIi") && JWT.ends_with(&format!("{secret}sw5c")));
+        let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK\n-----END RSA PRIVATE KEY-----";
+        let d = find(key, &DETECTORS)[0];
+        assert_eq!(&key[secret_part(key, &d)], "\nMIIEow\nIBAAK\n");
+        let no_footer = "-----BEGIN PRIVATE KEY-----MIIEow";
+        let d = find(no_footer, &DETECTORS)[0];
+        assert_eq!(&no_footer[secret_part(no_footer, &d)], "MIIEow");
+    }
+
+    #[test]
+    fn near_misses_say_why_they_are_none() {
+        let typo = GITHUB.replace("Ky9", "Ky8");
+        let unsigned = &JWT[..JWT.rfind('.').unwrap_or(0) + 1];
+        let text = format!(
+            "{typo} AKIAIOSFODNN7EXAMPLE {unsigned} redis://:***@cache {GITHUB} risk-free ASIAN"
+        );
+        let found = near_misses(&text);
+        let misses: Vec<(&str, Detector, &str)> = found
+            .iter()
+            .map(|(span, d, why)| (&text[span.clone()], *d, why.split(':').next().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            misses,
+            [
+                (typo.as_str(), Detector::ApiToken, "its last six characters are not the CRC-32 of the thirty before them"),
+                ("AKIAIOSFODNN7EXAMPLE", Detector::AccessKey, "AWS's documentation's example key (…EXAMPLE)"),
+                (unsigned, Detector::Jwt, "no signature"),
+                ("redis://:***@cache", Detector::UrlPassword, "its password is a placeholder (empty, `***`, `${VAR}`, `<password>`, `password`)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_enabled_kinds_are_looked_for() {
+        let text = format!("{GITHUB} AKIAZ7VRSQ5TLEXAMPLF");
+        let only_keys = find(&text, &[Detector::AccessKey]);
+        assert_eq!(only_keys.len(), 1);
+        assert_eq!(only_keys[0].detector, Detector::AccessKey);
+    }
+
+    proptest! {
+        /// Any text, anchors spliced in: no panic, and every detection a
+        /// range of whole characters whose secret lies inside the text.
+        #[test]
+        fn any_text_gives_ranges_of_whole_characters(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "-----BEGIN ", "PRIVATE KEY", "-----", "AKIA", "LTAI", "AIza", "ghp_",
+                    "github_pat_", "xoxb-", "1234567890", "sk-", "T3BlbkFJ", "eyJ", ".",
+                    "://", ":", "@", "A", "z", "7", "_", "-", "内幕", " ", "\n", "é",
+                    GITHUB, JWT,
+                ]),
+                0..16,
+            ),
+        ) {
+            let text = pieces.concat();
+            for d in find(&text, &DETECTORS) {
+                prop_assert!(text.get(d.start..d.end).is_some());
+                let secret = secret_part(&text, &d);
+                prop_assert!(secret.start <= secret.end && text.get(secret).is_some());
+            }
+        }
+    }
+}
