@@ -391,6 +391,18 @@ pub enum DecodeError {
         /// The pointer that held no string.
         pointer: String,
     },
+    /// A WeCom session-archive item as `GetChatData` returns it, still
+    /// encrypted (`encrypt_random_key`, `encrypt_chat_msg`), or a whole
+    /// `GetChatData` answer (`chatdata`): the archiver must decrypt each
+    /// item before sending it on.
+    #[error(
+        "a WeCom session-archive item still encrypted (encrypt_chat_msg at {pointer}): \
+         decrypt each item (the Finance SDK's DecryptData) before it is sent to wordwarden"
+    )]
+    Encrypted {
+        /// Where the ciphertext is.
+        pointer: String,
+    },
     /// Nested deeper than the configured limit.
     #[error("nested deeper than {max} levels at {pointer}")]
     TooDeep {
@@ -403,7 +415,7 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// A short, bounded code (`not_utf8`, `not_json`, `no_text`, `too_large`,
-    /// `too_deep`, `empty`) for headers and metric labels.
+    /// `too_deep`, `empty`, `encrypted`) for headers and metric labels.
     pub fn reason(&self) -> &'static str {
         match self {
             DecodeError::Empty => "empty",
@@ -412,6 +424,7 @@ impl DecodeError {
             DecodeError::NotJson(_) => "not_json",
             DecodeError::NoText { .. } => "no_text",
             DecodeError::TooDeep { .. } => "too_deep",
+            DecodeError::Encrypted { .. } => "encrypted",
         }
     }
 }

@@ -144,6 +144,20 @@ struct Walker<'o> {
     found: usize,
 }
 
+/// Where a record without a `msgtype` holds an archive item still
+/// encrypted: its own `encrypt_chat_msg`, or that of the first item of a
+/// whole `GetChatData` answer (`chatdata`).
+fn encrypted_at(obj: &Map<String, Value>) -> Option<&'static str> {
+    if obj.contains_key("encrypt_chat_msg") {
+        return Some("/encrypt_chat_msg");
+    }
+    obj.get("chatdata")?
+        .as_array()?
+        .first()?
+        .get("encrypt_chat_msg")
+        .map(|_| "/chatdata/0/encrypt_chat_msg")
+}
+
 pub(super) fn decode_record(
     value: &Value,
     opts: &WecomOptions,
@@ -181,9 +195,15 @@ pub(super) fn decode_record(
         Some(t) => t.to_string(),
         None if action == "switch" => "switch".to_string(),
         None => {
-            return Err(DecodeError::NoText {
-                pointer: format!("{}/msgtype", opts.record_pointer),
-            })
+            let base = &opts.record_pointer;
+            return Err(match encrypted_at(obj) {
+                Some(at) => DecodeError::Encrypted {
+                    pointer: format!("{base}{at}"),
+                },
+                None => DecodeError::NoText {
+                    pointer: format!("{base}/msgtype"),
+                },
+            });
         }
     };
     let mut w = Walker {
@@ -614,6 +634,33 @@ mod tests {
                 pointer: "/file".into()
             }
         );
+    }
+
+    /// What `GetChatData` returns, before the archiver decrypts it, says
+    /// so instead of `no_text`.
+    #[test]
+    fn items_still_encrypted_say_so() {
+        let item = r#"{"seq":12,"msgid":"10000_1605777015","publickey_ver":1,"encrypt_random_key":"ZmFrZQ==","encrypt_chat_msg":"Y2lwaGVy"}"#;
+        let e = decode(item.as_bytes(), &InputFormat::wecom()).unwrap_err();
+        assert_eq!(e.reason(), "encrypted");
+        assert_eq!(
+            e,
+            DecodeError::Encrypted {
+                pointer: "/encrypt_chat_msg".into()
+            }
+        );
+        assert!(e.to_string().contains("DecryptData"), "{e}");
+        let answer = format!(r#"{{"errcode":0,"errmsg":"ok","chatdata":[{item}]}}"#);
+        let e = decode(answer.as_bytes(), &InputFormat::wecom()).unwrap_err();
+        assert_eq!(
+            e,
+            DecodeError::Encrypted {
+                pointer: "/chatdata/0/encrypt_chat_msg".into()
+            }
+        );
+        // a record that names no type and holds no ciphertext has no text
+        let e = decode(br#"{"msgid":"m","from":"a"}"#, &InputFormat::wecom()).unwrap_err();
+        assert_eq!(e.reason(), "no_text");
     }
 
     #[test]
