@@ -445,7 +445,7 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 28);
+    assert_eq!(alerts.len(), 29);
     // `secrets/sent-outside` watches conversations with an external
     // contact: a client list filed in a colleagues' group is work
     let audience_of = |msgid: &str| {
@@ -464,14 +464,14 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         .iter()
         .filter(|r| r.json()["audience"] == "external")
         .count();
-    assert_eq!((external, alerts.len() - external), (11, 17));
+    assert_eq!((external, alerts.len() - external), (12, 17));
     let metrics = shared.metrics.render();
     let counted: u64 = metrics
         .lines()
         .filter(|l| l.starts_with("wordwarden_alerts_total{audience=\"external\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum();
-    assert_eq!(counted, 11, "{metrics}");
+    assert_eq!(counted, 12, "{metrics}");
     // a phone number in Chinese numerals (masked), a term half in pinyin
     let first_hit = |msgid: &str| {
         let a = alerts
@@ -485,6 +485,14 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     assert_eq!(
         first_hit("5129037781164420931_1732502210"),
         ("\"@cn_mobile\"".into(), "\"幺三八-****-五六七八\"".into())
+    );
+    // a password pasted into chat with an outsider: masked on the topic
+    assert_eq!(
+        first_hit("6021847392015847362_1732502455"),
+        (
+            "\"@url_password\"".into(),
+            "\"mysql://trade_ro:*********@10.20.3.15:3306\"".into()
+        )
     );
     assert_eq!(
         first_hit("6038815502913377204_1732502295"),
@@ -602,11 +610,11 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let r: serde_json::Value = serde_json::from_str(&report(&["--json"])).expect("JSON");
     assert_eq!(
         (r["alerts"].clone(), r["duplicates"].clone()),
-        (28.into(), 1.into())
+        (29.into(), 1.into())
     );
     assert_eq!(
         r["by_audience"],
-        serde_json::json!({"external": 11, "internal": 17})
+        serde_json::json!({"external": 12, "internal": 17})
     );
     let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_sender: BTreeMap<String, u64> = BTreeMap::new();
@@ -634,17 +642,17 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     assert_eq!(r["by_evasion"]["reversed"], 1);
     let r: serde_json::Value =
         serde_json::from_str(&report(&["--json", "--external"])).expect("JSON");
-    assert_eq!(r["alerts"], 11);
+    assert_eq!(r["alerts"], 12);
     // `tail` shows the twice-published alert once too
     let tailed = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
         .args(["tail", "--brokers", &brokers, "--alert-topic", "in5.alerts"])
         .args(["--from-beginning", "--json", "--idle-exit", "2"])
         .output()
         .expect("runs");
-    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 28);
+    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 29);
     let readable = report(&["--top", "3"]);
     assert!(
-        readable.contains("alerts      28 (1 published twice, counted once)"),
+        readable.contains("alerts      29 (1 published twice, counted once)"),
         "{readable}"
     );
     for a in alerts.iter().map(|r| r.json()) {

@@ -370,7 +370,7 @@ fn report_sums_up_the_alerts_of_a_scanned_export() {
         (r["alerts"].clone(), r["duplicates"].clone()),
         (alerts.len().into(), 1.into())
     );
-    assert_eq!(r["by_audience"]["external"], 11);
+    assert_eq!(r["by_audience"]["external"], 12);
     assert_eq!(r["first_message_at"], "2024-11-25T02:06:47Z");
     // the messages written before 02:20 only
     let cut = 1_732_501_200_000u64; // 2024-11-25T02:20:00Z
@@ -486,7 +486,7 @@ fn scan_json_and_wecom_formats() {
         ww(&args)
     };
     let o = scan_sample(&[]);
-    assert_eq!(out(&o).lines().count(), 28);
+    assert_eq!(out(&o).lines().count(), 29);
     assert!(
         err(&o).contains("unreadable field /mixed/item/0/content"),
         "{}",
