@@ -562,6 +562,8 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
     }
     // logs never carry message text
     assert!(!stderr.contains("内幕"), "{stderr}");
+    // nor anything the password pasted into the sample
+    assert!(!format!("{stdout}{stderr}").contains("Qh7vT2xk9"));
 }
 
 /// While the brokers are down every client reports every reconnect attempt;
