@@ -21,6 +21,7 @@
 //! | `@api_token` | the kind's prefix, last 4 | `ghp_********************************m1IL` |
 //! | `@jwt` | the header, last 4 | `eyJhbGciOiJIUzI1NiJ9.******…sw5c` |
 //! | `@url_password` | all but the password | `mysql://root:*********@10.0.3.15` |
+//! | `@webhook` | the URL, the key's last 4 | `…/webhook/send?key=****************************1a40` |
 //!
 //! Credentials are masked always, even where personal data is not
 //! ([`crate::alert::AlertBuilder::mask_personal_data`] off): an alert that

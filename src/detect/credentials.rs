@@ -1,5 +1,6 @@
 //! Credentials pasted into chat: private keys, cloud access keys, API
-//! tokens, JSON Web Tokens and passwords written into URLs.
+//! tokens and app secrets, JSON Web Tokens, passwords written into URLs,
+//! and chat bots' webhooks with their keys.
 //!
 //! A secret in an archived chat is a leak wherever it went: the archive
 //! keeps it for years, readable by everyone who reads the archive. Each
@@ -21,16 +22,17 @@ use base64::Engine;
 use super::{Detection, Detector};
 
 /// The detectors this module implements.
-pub(super) const DETECTORS: [Detector; 5] = [
+pub(super) const DETECTORS: [Detector; 6] = [
     Detector::PrivateKey,
     Detector::AccessKey,
     Detector::ApiToken,
     Detector::Jwt,
     Detector::UrlPassword,
+    Detector::Webhook,
 ];
 
 /// What each anchor starts, in the automaton's pattern order.
-const ANCHORS: [(&str, Detector); 23] = [
+const ANCHORS: [(&str, Detector); 28] = [
     ("-----BEGIN ", Detector::PrivateKey),
     // AWS (long-term, temporary, and two rarer kinds), Alibaba Cloud,
     // Tencent Cloud, Google Cloud API keys
@@ -54,6 +56,14 @@ const ANCHORS: [(&str, Detector); 23] = [
     ("xoxe-", Detector::ApiToken),
     ("xoxp-", Detector::ApiToken),
     ("sk-", Detector::ApiToken),
+    // a WeCom app's secret (the session archive's own among them), as
+    // its access-token URL carries it
+    ("corpsecret=", Detector::ApiToken),
+    // group bots: anyone holding the key posts into the group as the bot
+    ("/cgi-bin/webhook/send?key=", Detector::Webhook),
+    ("/robot/send?access_token=", Detector::Webhook),
+    ("/open-apis/bot/v2/hook/", Detector::Webhook),
+    ("hooks.slack.com/services/", Detector::Webhook),
     ("eyJ", Detector::Jwt),
     ("://", Detector::UrlPassword),
 ];
@@ -103,6 +113,7 @@ fn check_each(text: &str, enabled: &[Detector], mut each: impl FnMut(Detector, C
             Detector::ApiToken => api_token(bytes, m.start(), m.end()),
             Detector::Jwt => jwt(bytes, m.start()),
             Detector::UrlPassword => url_password(bytes, m.start()),
+            Detector::Webhook => webhook(bytes, m.start(), m.end()),
             _ => Err(Miss::NotOne),
         };
         if let Ok(span) = &checked {
@@ -176,6 +187,16 @@ pub(crate) fn secret_part(text: &str, d: &Detection) -> Range<usize> {
         Detector::UrlPassword => find(&bytes[d.start..d.end], b"://")
             .and_then(|sep| url_parts(bytes, d.start + sep))
             .map_or(d.start..d.end, |p| p.password),
+        // the URL up to its key stays
+        Detector::Webhook => keep_ends(
+            ANCHORS
+                .iter()
+                .filter(|(_, k)| *k == Detector::Webhook)
+                .find_map(|(a, _)| {
+                    find(&bytes[d.start..d.end], a.as_bytes()).map(|at| at + a.len())
+                })
+                .unwrap_or(0),
+        ),
         _ => d.start..d.end,
     }
 }
@@ -303,6 +324,9 @@ fn api_token(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
             n == 82 && body[22] == b'_' && body[..22].iter().chain(&body[23..]).all(|&b| base62(b))
         }
         b"glpat-" => (20..=128).contains(&n),
+        // WeCom's secrets are 43 characters; `corpsecret=SECRET` is its
+        // documentation's
+        b"corpsecret=" => (30..=64).contains(&n),
         // `xoxb-` then two or more numeric ids of 10 to 13 digits
         b"xoxa-" | b"xoxb-" | b"xoxe-" | b"xoxp-" => {
             let ids = body
@@ -371,6 +395,57 @@ fn jwt(bytes: &[u8], start: usize) -> Checked {
     match header.as_ref().and_then(|h| h.get("alg")?.as_str()) {
         Some(_) => Ok(start..end),
         None => miss("its header does not decode to JSON naming its `alg`"),
+    }
+}
+
+/// A group bot's webhook: the URL from its start, up to the end of its key
+/// of its kind's shape (WeCom and Feishu/Lark: a UUID; DingTalk: 64 hex
+/// digits; Slack: `T…/B…/` and 24 letters and digits).
+fn webhook(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
+    let url_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'-');
+    let url_start = start
+        - bytes[..start]
+            .iter()
+            .rev()
+            .take(64)
+            .take_while(|&&b| url_byte(b))
+            .count();
+    let key_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'/');
+    let n = run_len(bytes, anchor_end, key_byte);
+    let key = &bytes[anchor_end..anchor_end + n];
+    let hex = |part: &[u8]| part.iter().all(u8::is_ascii_hexdigit);
+    let uuid = |k: &[u8]| {
+        let parts: Vec<&[u8]> = k.split(|&b| b == b'-').collect();
+        parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| hex(p))
+    };
+    let anchor = &bytes[start..anchor_end];
+    let ok = match anchor {
+        b"/robot/send?access_token=" => n == 64 && hex(key),
+        b"hooks.slack.com/services/" => {
+            let parts: Vec<&[u8]> = key.split(|&b| b == b'/').collect();
+            let id = |p: &[u8], first: u8| {
+                p.first() == Some(&first)
+                    && (9..=13).contains(&p.len())
+                    && p.iter()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            };
+            parts.len() == 3
+                && id(parts[0], b'T')
+                && id(parts[1], b'B')
+                && parts[2].len() == 24
+                && parts[2].iter().all(u8::is_ascii_alphanumeric)
+        }
+        _ => uuid(key),
+    };
+    match ok {
+        true => Ok(url_start..anchor_end + n),
+        false if n >= 8 => Err(Miss::Because(
+            url_start..anchor_end + n,
+            "the key is not of its kind's shape (a UUID; DingTalk: 64 hex digits; \
+             Slack: T…/B…/ and 24 letters and digits)"
+                .to_string(),
+        )),
+        false => Err(Miss::NotOne),
     }
 }
 
@@ -562,6 +637,32 @@ mod tests {
     }
 
     #[test]
+    fn bot_webhooks_and_app_secrets_are_found_with_their_keys() {
+        for url in [
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-2c5b8e7d1a40",
+            "https://oapi.dingtalk.com/robot/send?access_token=5f2b9c0d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c",
+            "https://open.feishu.cn/open-apis/bot/v2/hook/2c9d4e6f-1a3b-4c5d-8e7f-9a0b1c2d3e4f",
+            "https://hooks.slack.com/services/T024BE7LD/B01ABCDEF12/AbCdEfGhIjKlMnOpQrStUvWx",
+        ] {
+            let text = format!("机器人地址：{url}，别乱发");
+            assert_eq!(found(&text), [(Detector::Webhook, url)], "{url}");
+        }
+        let secret = "corpsecret=Xk3vN8qP2rT5wY7zA1bC4dE6fG9hJ0kL2mN5pQ8rS3t";
+        let text = format!(
+            "https://qyapi.weixin.qq.com/cgi-bin/gettoken?corpid=ww1a2b3c4d5e6f7a8b&{secret}"
+        );
+        assert_eq!(found(&text), [(Detector::ApiToken, secret)]);
+        for text in [
+            // WeCom's documentation's
+            "https://qyapi.weixin.qq.com/cgi-bin/gettoken?corpid=ID&corpsecret=SECRET",
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY",
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    #[test]
     fn a_jwt_needs_a_json_header_and_a_signature() {
         assert_eq!(
             found(&format!("Authorization: Bearer {JWT}")),
@@ -606,6 +707,14 @@ mod tests {
             ("AKIAZ7VRSQ5TLEXAMPLF", "Z7VRSQ5TLEXA"),
             (GITHUB, "Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3g"),
             ("mysql://root:Passw0rd!@db", "Passw0rd!"),
+            (
+                "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-2c5b8e7d1a40",
+                "693a91f6-7b2c-4e1d-9f3a-2c5b8e7d",
+            ),
+            (
+                "corpsecret=Xk3vN8qP2rT5wY7zA1bC4dE6fG9hJ0kL2mN5pQ8rS3t",
+                "Xk3vN8qP2rT5wY7zA1bC4dE6fG9hJ0kL2mN5pQ8",
+            ),
         ];
         for (text, secret) in cases {
             let d = find(text, &DETECTORS)[0];

@@ -1,7 +1,8 @@
 //! Built-in validated detectors for personal data: Chinese resident ID card
 //! numbers (GB 11643 checksum), bank card numbers (Luhn), Chinese mobile numbers
 //! and e-mail addresses; and for credentials: private keys, cloud access
-//! keys, API tokens, JWTs and passwords in URLs (`credentials.rs`).
+//! keys, API tokens, JWTs, passwords in URLs and bots' webhooks
+//! (`credentials.rs`).
 //!
 //! Detectors see width-folded text (`１３８` and `❶` are digits) and accept digit
 //! groups separated by a single space or hyphen (`138-1234-5678`,
@@ -55,18 +56,22 @@ pub enum Detector {
     /// of its kind's exact length and alphabet.
     AccessKey,
     /// `@api_token`: a GitHub or npm token with a valid checksum, a GitHub
-    /// fine-grained, GitLab, Slack or OpenAI token.
+    /// fine-grained, GitLab, Slack or OpenAI token, a WeCom app's
+    /// `corpsecret`.
     ApiToken,
     /// `@jwt`: a signed JSON Web Token whose header decodes to JSON.
     Jwt,
     /// `@url_password`: a URL with a password in it
     /// (`mysql://root:Passw0rd@10.0.3.15`), not a placeholder.
     UrlPassword,
+    /// `@webhook`: a group bot's webhook with its key (WeCom, DingTalk,
+    /// Feishu/Lark, Slack): anyone holding it posts into the group.
+    Webhook,
 }
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 9] = [
+    pub const ALL: [Detector; 10] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
@@ -76,6 +81,7 @@ impl Detector {
         Detector::ApiToken,
         Detector::Jwt,
         Detector::UrlPassword,
+        Detector::Webhook,
     ];
 
     /// Whether it finds numbers (`@cn_id_card`, `@bank_card`, `@cn_mobile`),
@@ -95,7 +101,8 @@ impl Detector {
     }
 
     /// Whether it finds credentials (`@private_key`, `@access_key`,
-    /// `@api_token`, `@jwt`, `@url_password`), which alerts always mask.
+    /// `@api_token`, `@jwt`, `@url_password`, `@webhook`), which alerts
+    /// always mask.
     pub fn finds_credentials(self) -> bool {
         credentials::DETECTORS.contains(&self)
     }
@@ -112,6 +119,7 @@ impl Detector {
             Detector::ApiToken => "api_token",
             Detector::Jwt => "jwt",
             Detector::UrlPassword => "url_password",
+            Detector::Webhook => "webhook",
         }
     }
 }
