@@ -16,6 +16,8 @@
 //! | `@cn_id_card` | first 3, last 4 | `110***********002X` |
 //! | `@bank_card` | first 4, last 4 | `6222 **** **** 7894` |
 //! | `@email` | first character of the local part, the domain | `z*******@example.com` |
+//! | `@hk_id_card` | the first letter, the last digit and the check digit | `A*****6(3)` |
+//! | `@tw_id_card` | first 2, last 2 | `A1******89` |
 //! | `@private_key` | the header and footer, not the body | `-----BEGIN RSA PRIVATE KEY-----\n****…` |
 //! | `@access_key` | first 4, last 4 | `AKIA************MPLF` |
 //! | `@api_token` | the kind's prefix, last 4 | `ghp_********************************m1IL` |
@@ -86,6 +88,9 @@ impl Masks {
                 kind => {
                     let (head, tail) = match kind {
                         Detector::BankCard => (4, 4),
+                        // `A*****6(3)`, `A1******89`: eight and ten characters
+                        Detector::HkIdCard => (1, 2),
+                        Detector::TwIdCard => (2, 2),
                         _ => (3, 4),
                     };
                     let significant: Vec<&(usize, char)> =
@@ -166,6 +171,8 @@ mod tests {
             masked("邮箱 zhangwei@example.com 发"),
             "邮箱 z*******@example.com 发"
         );
+        assert_eq!(masked("香港身份证 A123456(3)"), "香港身份证 A*****6(3)");
+        assert_eq!(masked("身分證 A123456789。"), "身分證 A1******89。");
     }
 
     #[test]

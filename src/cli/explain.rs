@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use wordwarden::audience::Audience;
-use wordwarden::detect::{rejected_credentials, rejected_runs};
+use wordwarden::detect::{near_misses, rejected_runs};
 use wordwarden::envelope::decode;
 use wordwarden::fold::{fold, light_fold, symbols_as_letters};
 use wordwarden::ruleset::{Candidate, Ruleset, Verdict};
@@ -215,7 +215,7 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], audience: Audience) {
                 &text[start..end]
             );
         }
-        for (start, end, detector, why) in rejected_credentials(text) {
+        for (start, end, detector, why) in near_misses(text) {
             println!(
                 "  {}{start:>3}..{end:<3} {:?}  @{detector}\n            dropped: {why}",
                 at(field),

@@ -1,6 +1,7 @@
 //! Built-in validated detectors for personal data: Chinese resident ID card
 //! numbers (GB 11643 checksum), bank card numbers (Luhn), Chinese mobile numbers
-//! and e-mail addresses; and for credentials: private keys, cloud access
+//! and e-mail addresses, Hong Kong identity cards and Taiwan identification
+//! numbers (`letter_ids.rs`, with their check digits); and for credentials: private keys, cloud access
 //! keys, API tokens, JWTs, passwords in URLs and bots' webhooks
 //! (`credentials.rs`).
 //!
@@ -27,6 +28,7 @@
 //! ```
 
 mod credentials;
+mod letter_ids;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -48,6 +50,12 @@ pub enum Detector {
     CnMobile,
     /// `@email`: an e-mail address.
     Email,
+    /// `@hk_id_card`: a Hong Kong identity card number (`A123456(3)`) with a
+    /// valid check digit.
+    HkIdCard,
+    /// `@tw_id_card`: a Taiwan national identification number
+    /// (`A123456789`) with a valid check digit.
+    TwIdCard,
     /// `@private_key`: the header of a private key (`-----BEGIN RSA PRIVATE
     /// KEY-----`, OpenSSH, PKCS#8, PGP).
     PrivateKey,
@@ -71,11 +79,13 @@ pub enum Detector {
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 10] = [
+    pub const ALL: [Detector; 12] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
         Detector::Email,
+        Detector::HkIdCard,
+        Detector::TwIdCard,
         Detector::PrivateKey,
         Detector::AccessKey,
         Detector::ApiToken,
@@ -114,6 +124,8 @@ impl Detector {
             Detector::BankCard => "bank_card",
             Detector::CnMobile => "cn_mobile",
             Detector::Email => "email",
+            Detector::HkIdCard => "hk_id_card",
+            Detector::TwIdCard => "tw_id_card",
             Detector::PrivateKey => "private_key",
             Detector::AccessKey => "access_key",
             Detector::ApiToken => "api_token",
@@ -178,6 +190,9 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     }
     if enabled.contains(&Detector::Email) && AT_SIGNS.iter().any(|at| text.contains(*at)) {
         find_emails(text, out);
+    }
+    if enabled.iter().any(|d| letter_ids::DETECTORS.contains(d)) {
+        letter_ids::find_into(text, enabled, out);
     }
     if enabled.iter().any(|d| d.finds_credentials()) {
         credentials::find_into(text, enabled, out);
@@ -515,24 +530,28 @@ pub fn rejected_runs(text: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
-/// Why a near miss is no credential (for `explain`): for every token,
-/// key or URL that nearly is one (a GitHub token whose checksum fails, a
-/// placeholder password, an unsigned JWT), its span, the detector it
-/// nearly is and the reason.
+/// Why a near miss is none (for `explain`; digit runs are
+/// [`rejected_runs`]'): for every token, key, URL or identity number that
+/// nearly is one (a GitHub token whose checksum fails, a placeholder
+/// password, an unsigned JWT, a Hong Kong card whose check digit fails),
+/// its span, the detector it nearly is and the reason, in text order.
 ///
 /// ```
-/// use wordwarden::detect::{rejected_credentials, Detector};
+/// use wordwarden::detect::{near_misses, Detector};
 ///
 /// let text = "postgres://app:${DB_PASSWORD}@db:5432";
-/// let (start, end, detector, why) = &rejected_credentials(text)[0];
+/// let (start, end, detector, why) = &near_misses(text)[0];
 /// assert_eq!((*start, *end, *detector), (0, text.len(), Detector::UrlPassword));
 /// assert!(why.contains("placeholder"));
 /// ```
-pub fn rejected_credentials(text: &str) -> Vec<(usize, usize, Detector, String)> {
-    credentials::near_misses(text)
+pub fn near_misses(text: &str) -> Vec<(usize, usize, Detector, String)> {
+    let mut out: Vec<(usize, usize, Detector, String)> = credentials::near_misses(text)
         .into_iter()
+        .chain(letter_ids::near_misses(text))
         .map(|(span, detector, why)| (span.start, span.end, detector, why))
-        .collect()
+        .collect();
+    out.sort_by_key(|m| (m.0, m.1));
+    out
 }
 
 fn why_not(d: &[u8]) -> String {
