@@ -909,3 +909,42 @@ fn combinations_see_all_fields_of_one_record() {
     // a single field with only one part does not fire
     assert!(rs.scan_fields(&["请尽快转账", "会议纪要"]).hits.is_empty());
 }
+
+/// The credential detectors fire on secrets as people paste them into chat,
+/// and stay quiet on the tech talk around them: links, clone commands,
+/// words that start like a key, tokens shaped right but invented.
+#[test]
+fn credentials_fire_on_secrets_and_not_on_tech_talk() {
+    let rs = ruleset(&[(
+        "secrets/credentials.txt",
+        "@private_key\n@access_key\n@api_token\n@jwt\n@url_password\n@webhook\n",
+    )]);
+    for (text, term) in [
+        ("把这个key给你 -----BEGIN OPENSSH PRIVATE KEY-----", "@private_key"),
+        ("AK：LTAI5tHk2pQm8RxVb3NcWd7e，SK 私聊发你", "@access_key"),
+        ("aws_access_key_id=AKIAZ7VRSQ5TLEXAMPLF", "@access_key"),
+        ("临时用我的 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", "@api_token"),
+        ("生产库：mysql://root:Zx9!kq2@10.1.2.3:3306", "@url_password"),
+        (
+            "告警发这个群 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-2c5b8e7d1a40",
+            "@webhook",
+        ),
+    ] {
+        assert_eq!(terms(&rs, text), [term], "{text}");
+    }
+    for text in [
+        "git clone https://github.com/example/repo.git",
+        "代码在 https://gitlab.example.com/team/app/-/merge_requests/42",
+        "ASIAN markets opened higher, AKIAS is a name",
+        "这是 risk-free 的 desk-top 方案",
+        "pip install scikit-learn；sk-learn 是简称",
+        "公钥贴一下 -----BEGIN PUBLIC KEY-----",
+        "ghp_Ky8Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IL",
+        "https://alice@wiki.example.com/page",
+        "DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app",
+        "eyJhbGciOiJIUzI1NiJ9 是 base64 的开头",
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY",
+    ] {
+        assert!(!fires(&rs, text), "should not fire: {text}");
+    }
+}
