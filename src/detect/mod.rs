@@ -1,11 +1,12 @@
 //! Built-in validated detectors for personal data: Chinese resident ID card
-//! numbers (GB 11643 checksum), bank card numbers (Luhn), Chinese mobile numbers
-//! and e-mail addresses, Hong Kong identity cards and Taiwan identification
-//! numbers (`letter_ids.rs`, with their check digits); and for credentials: private keys, cloud access
-//! keys, API tokens, JWTs, passwords in URLs and bots' webhooks
-//! (`credentials.rs`).
+//! numbers (GB 11643 checksum), bank card numbers (Luhn), Chinese mobile
+//! numbers and e-mail addresses, Hong Kong identity cards and Taiwan
+//! identification numbers (`letter_ids.rs`, with their check digits); and
+//! for credentials: private keys, cloud access keys, API tokens, JWTs,
+//! passwords in URLs and bots' webhooks (`credentials.rs`, which reads the
+//! text as written).
 //!
-//! Detectors see width-folded text (`１３８` and `❶` are digits) and accept digit
+//! The number detectors see width-folded text (`１３８` and `❶` are digits) and accept digit
 //! groups separated by a single space or hyphen (`138-1234-5678`,
 //! `6222 0212 3456 7890`). A number may also be written in Chinese numerals
 //! (`一三八一二三四五六七八`, `壹叁捌…`, `幺` for 1 as phone numbers are read
