@@ -917,7 +917,7 @@ fn combinations_see_all_fields_of_one_record() {
 fn credentials_fire_on_secrets_and_not_on_tech_talk() {
     let rs = ruleset(&[(
         "secrets/credentials.txt",
-        "@private_key\n@access_key\n@api_token\n@jwt\n@url_password\n@webhook\n",
+        "@private_key\n@access_key\n@api_token\n@jwt\n@url_password\n@webhook\n@password\n",
     )]);
     for (text, term) in [
         ("把这个key给你 -----BEGIN OPENSSH PRIVATE KEY-----", "@private_key"),
@@ -925,6 +925,7 @@ fn credentials_fire_on_secrets_and_not_on_tech_talk() {
         ("aws_access_key_id=AKIAZ7VRSQ5TLEXAMPLF", "@access_key"),
         ("临时用我的 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", "@api_token"),
         ("生产库：mysql://root:Zx9!kq2@10.1.2.3:3306", "@url_password"),
+        ("跳板机 root 密码：Qwe@1234，用完就改", "@password"),
         (
             "告警发这个群 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-2c5b8e7d1a40",
             "@webhook",
@@ -944,6 +945,9 @@ fn credentials_fire_on_secrets_and_not_on_tech_talk() {
         "DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app",
         "eyJhbGciOiJIUzI1NiJ9 是 base64 的开头",
         "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY",
+        "密码是多少？我又忘了密码",
+        "password: required; passwords expire in 90 days",
+        "pwd: /home/alice",
     ] {
         assert!(!fires(&rs, text), "should not fire: {text}");
     }

@@ -24,6 +24,7 @@
 //! | `@jwt` | the header, last 4 | `eyJhbGciOiJIUzI1NiJ9.******…sw5c` |
 //! | `@url_password` | all but the password | `mysql://root:*********@10.0.3.15` |
 //! | `@webhook` | the URL, the key's last 4 | `…/webhook/send?key=****************************1a40` |
+//! | `@password` | the keyword, not the password | `密码：********` |
 //!
 //! Credentials are masked always, even where personal data is not
 //! ([`crate::alert::AlertBuilder::mask_personal_data`] off): an alert that
@@ -188,6 +189,10 @@ mod tests {
         assert_eq!(
             masked("连 mysql://root:Passw0rd!@10.0.3.15:3306/prod"),
             "连 mysql://root:*********@10.0.3.15:3306/prod"
+        );
+        assert_eq!(
+            masked("root 密码：Qwe@1234，别外传"),
+            "root 密码：********，别外传"
         );
         // the body goes, line breaks stay
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Credentials pasted into chat: private keys, cloud access keys, API
-//! tokens and app secrets, JSON Web Tokens, passwords written into URLs,
-//! and chat bots' webhooks with their keys.
+//! tokens and app secrets, JSON Web Tokens, passwords written into URLs or
+//! after their keyword (`密码：Qwe@1234`), and chat bots' webhooks with
+//! their keys.
 //!
 //! A secret in an archived chat is a leak wherever it went: the archive
 //! keeps it for years, readable by everyone who reads the archive. Each
@@ -22,17 +23,18 @@ use base64::Engine;
 use super::{Detection, Detector};
 
 /// The detectors this module implements.
-pub(super) const DETECTORS: [Detector; 6] = [
+pub(super) const DETECTORS: [Detector; 7] = [
     Detector::PrivateKey,
     Detector::AccessKey,
     Detector::ApiToken,
     Detector::Jwt,
     Detector::UrlPassword,
     Detector::Webhook,
+    Detector::Password,
 ];
 
 /// What each anchor starts, in the automaton's pattern order.
-const ANCHORS: [(&str, Detector); 28] = [
+const ANCHORS: [(&str, Detector); 37] = [
     ("-----BEGIN ", Detector::PrivateKey),
     // AWS (long-term, temporary, and two rarer kinds), Alibaba Cloud,
     // Tencent Cloud, Google Cloud API keys
@@ -66,6 +68,16 @@ const ANCHORS: [(&str, Detector); 28] = [
     ("hooks.slack.com/services/", Detector::Webhook),
     ("eyJ", Detector::Jwt),
     ("://", Detector::UrlPassword),
+    // a password's keyword, in the cases people write it
+    ("密码", Detector::Password),
+    ("口令", Detector::Password),
+    ("password", Detector::Password),
+    ("Password", Detector::Password),
+    ("PASSWORD", Detector::Password),
+    ("passwd", Detector::Password),
+    ("PASSWD", Detector::Password),
+    ("pwd", Detector::Password),
+    ("PWD", Detector::Password),
 ];
 
 fn anchors() -> &'static AhoCorasick {
@@ -114,6 +126,7 @@ fn check_each(text: &str, enabled: &[Detector], mut each: impl FnMut(Detector, C
             Detector::Jwt => jwt(bytes, m.start()),
             Detector::UrlPassword => url_password(bytes, m.start()),
             Detector::Webhook => webhook(bytes, m.start(), m.end()),
+            Detector::Password => password(bytes, m.start(), m.end()),
             _ => Err(Miss::NotOne),
         };
         if let Ok(span) = &checked {
@@ -187,6 +200,12 @@ pub(crate) fn secret_part(text: &str, d: &Detection) -> Range<usize> {
         Detector::UrlPassword => find(&bytes[d.start..d.end], b"://")
             .and_then(|sep| url_parts(bytes, d.start + sep))
             .map_or(d.start..d.end, |p| p.password),
+        // the keyword stays, the whole password goes
+        Detector::Password => ANCHORS
+            .iter()
+            .filter(|(a, k)| *k == Detector::Password && bytes[d.start..].starts_with(a.as_bytes()))
+            .find_map(|(a, _)| password_at(bytes, d.start + a.len(), d.end))
+            .unwrap_or(d.start..d.end),
         // the URL up to its key stays
         Detector::Webhook => keep_ends(
             ANCHORS
@@ -501,6 +520,74 @@ fn url_password(bytes: &[u8], sep: usize) -> Checked {
     }
 }
 
+/// Between a password's keyword and the password: `：`, `:`, `=`, `是`,
+/// `为`, quotes and spaces (`密码：`, `"password": "`, `pwd=`, `密码是 `).
+fn is_password_separator(c: char) -> bool {
+    matches!(
+        c,
+        ':' | '：' | '=' | '是' | '为' | '"' | '\'' | '“' | '”' | ' ' | '\t' | '\u{3000}'
+    )
+}
+
+/// The span of the password after a keyword that ends at `keyword_end`,
+/// up to `limit`: after one to six separator characters, a run of ASCII
+/// graphic characters but quotes, `,`, `;` and `&`, its sentence's
+/// punctuation left out (`密码是Abc123。` ends before `。`, `… Abc123.`
+/// before the `.`).
+fn password_at(bytes: &[u8], keyword_end: usize, limit: usize) -> Option<Range<usize>> {
+    let text = std::str::from_utf8(&bytes[keyword_end..limit]).ok()?;
+    let mut separators = 0;
+    let mut from = keyword_end;
+    for c in text.chars() {
+        if !is_password_separator(c) || separators == 6 {
+            break;
+        }
+        separators += 1;
+        from += c.len_utf8();
+    }
+    if separators == 0 {
+        return None;
+    }
+    let run = run_len(bytes, from, |b| {
+        b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b',' | b';' | b'&')
+    });
+    let trailing = bytes[from..from + run]
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b'.' | b'!' | b'?' | b')' | b':'))
+        .count();
+    Some(from..from + run - trailing.min(run))
+}
+
+/// A password written after its keyword (`密码：Qwe@1234`,
+/// `db_password=s3cr3t!`, `"pwd": "8812"`, `银行卡密码 204861`): four to 64
+/// characters holding a digit or a symbol (`password: required` is a
+/// sentence), not a placeholder, a path or a link.
+fn password(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
+    // a keyword inside a longer word (`passwords`, `pwdx`) is followed by
+    // a letter, which is no separator; `db_password` is a keyword
+    let Some(span) = password_at(bytes, anchor_end, bytes.len()) else {
+        return Err(Miss::NotOne);
+    };
+    let word = &bytes[span.clone()];
+    let n = word.len();
+    let shaped = (4..=64).contains(&n)
+        && word.iter().any(|b| !b.is_ascii_alphabetic())
+        && !word.starts_with(b"/")
+        && !word.starts_with(b"~")
+        && !word.starts_with(b"http");
+    if !shaped {
+        return Err(Miss::NotOne);
+    }
+    match is_placeholder(word) {
+        true => Err(Miss::Because(
+            start..span.end,
+            "the password is a placeholder (`***`, `${VAR}`, `<password>`)".to_string(),
+        )),
+        false => Ok(start..span.end),
+    }
+}
+
 /// Passwords that documentation and templates write: none, one character
 /// repeated (`***`, `xxxx`), a variable (`${DB_PASS}`, `%s`, `<password>`,
 /// `{{password}}`), or the word itself.
@@ -663,6 +750,38 @@ mod tests {
     }
 
     #[test]
+    fn a_password_after_its_keyword_is_found() {
+        for (text, found_as) in [
+            ("服务器密码：Qwe@1234，别外传", "密码：Qwe@1234"),
+            ("账号 admin 密码 P@ssw0rd.", "密码 P@ssw0rd"),
+            ("银行卡密码是204861", "密码是204861"),
+            ("wifi 口令为 guest2024", "口令为 guest2024"),
+            ("DB_PASSWORD=s3cr3t!x", "PASSWORD=s3cr3t!x"),
+            (
+                r#"{"user": "svc", "password": "Zq8#vT2x"}"#,
+                r#"password": "Zq8#vT2x"#,
+            ),
+            ("pwd=8812abc&user=a", "pwd=8812abc"),
+        ] {
+            assert_eq!(found(text), [(Detector::Password, found_as)], "{text}");
+        }
+        for text in [
+            "密码是多少？",
+            "忘记密码了",
+            "密码学和密码锁",
+            "password: required",
+            "password reset link: https://example.com/reset?t=1",
+            "Passwords must have 8 characters",
+            "pwd: /home/alice",
+            "密码：******",
+            "DB_PASSWORD=${SECRET}",
+            "密码 6 位",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    #[test]
     fn a_jwt_needs_a_json_header_and_a_signature() {
         assert_eq!(
             found(&format!("Authorization: Bearer {JWT}")),
@@ -715,6 +834,7 @@ mod tests {
                 "corpsecret=Xk3vN8qP2rT5wY7zA1bC4dE6fG9hJ0kL2mN5pQ8rS3t",
                 "Xk3vN8qP2rT5wY7zA1bC4dE6fG9hJ0kL2mN5pQ8",
             ),
+            ("密码：Qwe@1234。", "Qwe@1234"),
         ];
         for (text, secret) in cases {
             let d = find(text, &DETECTORS)[0];

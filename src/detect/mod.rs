@@ -76,11 +76,15 @@ pub enum Detector {
     /// `@webhook`: a group bot's webhook with its key (WeCom, DingTalk,
     /// Feishu/Lark, Slack): anyone holding it posts into the group.
     Webhook,
+    /// `@password`: a password written after its keyword (`密码：Qwe@1234`,
+    /// `password=…`, `口令为 …`), holding a digit or a symbol, not a
+    /// placeholder.
+    Password,
 }
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 12] = [
+    pub const ALL: [Detector; 13] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
@@ -93,6 +97,7 @@ impl Detector {
         Detector::Jwt,
         Detector::UrlPassword,
         Detector::Webhook,
+        Detector::Password,
     ];
 
     /// Whether it finds numbers (`@cn_id_card`, `@bank_card`, `@cn_mobile`),
@@ -112,8 +117,8 @@ impl Detector {
     }
 
     /// Whether it finds credentials (`@private_key`, `@access_key`,
-    /// `@api_token`, `@jwt`, `@url_password`, `@webhook`), which alerts
-    /// always mask.
+    /// `@api_token`, `@jwt`, `@url_password`, `@webhook`, `@password`), which
+    /// alerts always mask.
     pub fn finds_credentials(self) -> bool {
         credentials::DETECTORS.contains(&self)
     }
@@ -133,6 +138,7 @@ impl Detector {
             Detector::Jwt => "jwt",
             Detector::UrlPassword => "url_password",
             Detector::Webhook => "webhook",
+            Detector::Password => "password",
         }
     }
 }
