@@ -535,7 +535,13 @@ fn is_password_separator(c: char) -> bool {
 /// punctuation left out (`密码是Abc123。` ends before `。`, `… Abc123.`
 /// before the `.`).
 fn password_at(bytes: &[u8], keyword_end: usize, limit: usize) -> Option<Range<usize>> {
-    let text = std::str::from_utf8(&bytes[keyword_end..limit]).ok()?;
+    // six separators take 18 bytes at most: reading no further keeps a
+    // text full of keywords linear
+    let window = &bytes[keyword_end..limit.min(keyword_end + 18)];
+    let text = match std::str::from_utf8(window) {
+        Ok(text) => text,
+        Err(cut) => std::str::from_utf8(&window[..cut.valid_up_to()]).ok()?,
+    };
     let mut separators = 0;
     let mut from = keyword_end;
     for c in text.chars() {
