@@ -236,16 +236,23 @@ fn starts_word(bytes: &[u8], at: usize, also: &[u8]) -> bool {
     }
 }
 
-/// How many bytes from `from` satisfy `ok`.
-fn run_len(bytes: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
-    bytes[from..].iter().take_while(|&&b| ok(b)).count()
+/// How many bytes from `from` satisfy `ok`, counting to `cap` at most: no
+/// credential is longer than its kind's cap, and a run cut there is none.
+/// The cap keeps a text of anchors linear (`AIza-AIza-…`, `pwd=pwd=…`:
+/// every anchor's run would otherwise go on to the text's end).
+fn run_len(bytes: &[u8], from: usize, cap: usize, ok: impl Fn(u8) -> bool) -> usize {
+    bytes[from..]
+        .iter()
+        .take(cap)
+        .take_while(|&&b| ok(b))
+        .count()
 }
 
 /// `-----BEGIN RSA PRIVATE KEY-----`, `… OPENSSH PRIVATE KEY-----`,
 /// `… PRIVATE KEY-----`, `… PGP PRIVATE KEY BLOCK-----`: the header line.
 fn private_key(bytes: &[u8], start: usize) -> Checked {
     let label_from = start + "-----BEGIN ".len();
-    let label_len = run_len(bytes, label_from, |b| {
+    let label_len = run_len(bytes, label_from, 49, |b| {
         b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' '
     });
     let label = &bytes[label_from..label_from + label_len];
@@ -292,7 +299,7 @@ fn access_key(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
         ),
         _ => return Err(Miss::NotOne),
     };
-    let n = run_len(bytes, anchor_end, ok);
+    let n = run_len(bytes, anchor_end, 40, ok);
     let end = anchor_end + n;
     // the key ends its word: no longer run of its alphabet or of letters
     let ends_word = bytes.get(end).is_none_or(|&b| !is_word_byte(b) && !ok(b));
@@ -324,7 +331,7 @@ fn api_token(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
     let prefix = &bytes[start..anchor_end];
     let base62 = |b: u8| b.is_ascii_alphanumeric();
     let token_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    let n = run_len(bytes, anchor_end, token_byte);
+    let n = run_len(bytes, anchor_end, 257, token_byte);
     let end = anchor_end + n;
     let body = &bytes[anchor_end..end];
     let ok = match prefix {
@@ -384,7 +391,7 @@ fn crc32_matches(body: &[u8]) -> bool {
 /// naming its `alg`, and a signature (an unsigned token grants nothing).
 fn jwt(bytes: &[u8], start: usize) -> Checked {
     let b64url = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    let header_len = run_len(bytes, start, b64url);
+    let header_len = run_len(bytes, start, 1025, b64url);
     let payload_from = start + header_len + 1;
     let shaped = starts_word(bytes, start, b"_-.")
         && header_len <= 1024
@@ -393,11 +400,11 @@ fn jwt(bytes: &[u8], start: usize) -> Checked {
     if !shaped {
         return Err(Miss::NotOne);
     }
-    let signature_from = payload_from + run_len(bytes, payload_from, b64url) + 1;
+    let signature_from = payload_from + run_len(bytes, payload_from, 1 << 16, b64url) + 1;
     if bytes.get(signature_from - 1) != Some(&b'.') {
         return Err(Miss::NotOne);
     }
-    let signature_len = run_len(bytes, signature_from, b64url);
+    let signature_len = run_len(bytes, signature_from, 1 << 16, b64url);
     let end = signature_from + signature_len;
     if bytes.get(end) == Some(&b'.') {
         // five parts: an encrypted token (JWE), its key not in it
@@ -430,7 +437,7 @@ fn webhook(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
             .take_while(|&&b| url_byte(b))
             .count();
     let key_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'/');
-    let n = run_len(bytes, anchor_end, key_byte);
+    let n = run_len(bytes, anchor_end, 128, key_byte);
     let key = &bytes[anchor_end..anchor_end + n];
     let hex = |part: &[u8]| part.iter().all(u8::is_ascii_hexdigit);
     let uuid = |k: &[u8]| {
@@ -488,7 +495,7 @@ fn url_parts(bytes: &[u8], sep: usize) -> Option<UrlParts> {
         return None;
     }
     let userinfo_from = sep + 3;
-    let userinfo_len = run_len(bytes, userinfo_from, |b| {
+    let userinfo_len = run_len(bytes, userinfo_from, 1024, |b| {
         !b.is_ascii_whitespace() && !matches!(b, b'/' | b'?' | b'#' | b'@')
     });
     let at = userinfo_from + userinfo_len;
@@ -497,7 +504,7 @@ fn url_parts(bytes: &[u8], sep: usize) -> Option<UrlParts> {
     }
     let colon = userinfo_from + bytes[userinfo_from..at].iter().position(|&b| b == b':')?;
     let password = colon + 1..at;
-    let host_len = run_len(bytes, at + 1, |b| {
+    let host_len = run_len(bytes, at + 1, 256, |b| {
         b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':')
     });
     (host_len > 0).then(|| UrlParts {
@@ -554,9 +561,13 @@ fn password_at(bytes: &[u8], keyword_end: usize, limit: usize) -> Option<Range<u
     if separators == 0 {
         return None;
     }
-    let run = run_len(bytes, from, |b| {
+    let run = run_len(bytes, from, 65, |b| {
         b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b',' | b';' | b'&')
     });
+    if run == 65 {
+        // longer than any password: a hash, a key, a blob
+        return None;
+    }
     let trailing = bytes[from..from + run]
         .iter()
         .rev()
@@ -878,6 +889,27 @@ mod tests {
                 ("redis://:***@cache", Detector::UrlPassword, "its password is a placeholder (empty, `***`, `${VAR}`, `<password>`, `password`)"),
             ]
         );
+    }
+
+    /// Texts made of anchors find nothing, and each anchor's reading stops
+    /// at its kind's cap, not at the text's end (which made such a text of
+    /// a megabyte cost minutes).
+    #[test]
+    fn texts_full_of_anchors_find_nothing() {
+        for unit in [
+            "AIza-",
+            "pwd=",
+            "密码：",
+            "eyJ",
+            "://",
+            "-----BEGIN ",
+            "ghp_",
+        ] {
+            // (a run of 65 at the end: `pwd=pwd=` ending the text would
+            // be a password of its own)
+            let text = unit.repeat(40_000) + &"a".repeat(65);
+            assert_eq!(found(&text), [], "{unit}");
+        }
     }
 
     #[test]
