@@ -49,14 +49,7 @@ impl Masks {
     /// The characters of `text` to mask where personal data is shown as
     /// written: the secrets of the credentials in it.
     pub fn of_credentials(text: &str) -> Masks {
-        static CREDENTIALS: std::sync::OnceLock<Vec<Detector>> = std::sync::OnceLock::new();
-        let kinds = CREDENTIALS.get_or_init(|| {
-            Detector::ALL
-                .into_iter()
-                .filter(|d| d.finds_credentials())
-                .collect()
-        });
-        Masks::found_by(text, kinds)
+        Masks::found_by(text, detect::credential_detectors())
     }
 
     fn found_by(text: &str, detectors: &[Detector]) -> Masks {

@@ -22,16 +22,16 @@ use base64::Engine;
 
 use super::{Detection, Detector};
 
-/// The detectors this module implements.
-pub(super) const DETECTORS: [Detector; 7] = [
-    Detector::PrivateKey,
-    Detector::AccessKey,
-    Detector::ApiToken,
-    Detector::Jwt,
-    Detector::UrlPassword,
-    Detector::Webhook,
-    Detector::Password,
-];
+/// The detectors this module implements ([`Detector::finds_credentials`]).
+pub(super) fn detectors() -> &'static [Detector] {
+    static KINDS: OnceLock<Vec<Detector>> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        Detector::ALL
+            .into_iter()
+            .filter(|d| d.finds_credentials())
+            .collect()
+    })
+}
 
 /// What each anchor starts, in the automaton's pattern order.
 const ANCHORS: [(&str, Detector); 37] = [
@@ -153,7 +153,7 @@ pub(super) fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detectio
 /// detector it nearly is and why it is none.
 pub(super) fn near_misses(text: &str) -> Vec<(Range<usize>, Detector, String)> {
     let mut out = Vec::new();
-    check_each(text, &DETECTORS, |detector, checked| {
+    check_each(text, detectors(), |detector, checked| {
         if let Err(Miss::Because(span, why)) = checked {
             out.push((span, detector, why));
         }
@@ -634,12 +634,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// What each detector finds in `text`, as written.
     fn found(text: &str) -> Vec<(Detector, &str)> {
-        find(text, &DETECTORS)
-            .into_iter()
-            .map(|d| (d.detector, &text[d.start..d.end]))
-            .collect()
+        super::super::found_by(text, detectors())
     }
 
     // tokens made with Python's zlib.crc32 and a base-62 encoder
@@ -854,17 +850,17 @@ mod tests {
             ("密码：Qwe@1234。", "Qwe@1234"),
         ];
         for (text, secret) in cases {
-            let d = find(text, &DETECTORS)[0];
+            let d = find(text, detectors())[0];
             assert_eq!(&text[secret_part(text, &d)], secret);
         }
-        let d = find(JWT, &DETECTORS)[0];
+        let d = find(JWT, detectors())[0];
         let secret = &JWT[secret_part(JWT, &d)];
         assert!(secret.starts_with("eyJzdWIi") && JWT.ends_with(&format!("{secret}sw5c")));
         let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK\n-----END RSA PRIVATE KEY-----";
-        let d = find(key, &DETECTORS)[0];
+        let d = find(key, detectors())[0];
         assert_eq!(&key[secret_part(key, &d)], "\nMIIEow\nIBAAK\n");
         let no_footer = "-----BEGIN PRIVATE KEY-----MIIEow";
-        let d = find(no_footer, &DETECTORS)[0];
+        let d = find(no_footer, detectors())[0];
         assert_eq!(&no_footer[secret_part(no_footer, &d)], "MIIEow");
     }
 
@@ -936,7 +932,7 @@ mod tests {
             ),
         ) {
             let text = pieces.concat();
-            for d in find(&text, &DETECTORS) {
+            for d in find(&text, detectors()) {
                 prop_assert!(text.get(d.start..d.end).is_some());
                 let secret = secret_part(&text, &d);
                 prop_assert!(secret.start <= secret.end && text.get(secret).is_some());

@@ -194,14 +194,10 @@ fn valid_tw_id(id: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::find;
     use super::*;
 
     fn found(text: &str) -> Vec<(Detector, &str)> {
-        find(text, &DETECTORS)
-            .into_iter()
-            .map(|d| (d.detector, &text[d.start..d.end]))
-            .collect()
+        super::super::found_by(text, &DETECTORS)
     }
 
     #[test]

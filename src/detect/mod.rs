@@ -120,7 +120,11 @@ impl Detector {
     /// `@api_token`, `@jwt`, `@url_password`, `@webhook`, `@password`), which
     /// alerts always mask.
     pub fn finds_credentials(self) -> bool {
-        credentials::DETECTORS.contains(&self)
+        use Detector::*;
+        matches!(
+            self,
+            PrivateKey | AccessKey | ApiToken | Jwt | UrlPassword | Webhook | Password
+        )
     }
 
     /// The name used after `@` in word lists.
@@ -204,6 +208,11 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     if enabled.iter().any(|d| d.finds_credentials()) {
         credentials::find_into(text, enabled, out);
     }
+}
+
+/// Every credential detector ([`Detector::finds_credentials`]).
+pub(crate) fn credential_detectors() -> &'static [Detector] {
+    credentials::detectors()
 }
 
 /// The bytes of a credential detection (`@private_key`, `@access_key`, …)
@@ -671,6 +680,16 @@ fn find_emails(text: &str, out: &mut Vec<Detection>) {
     }
 }
 
+/// What `detectors` find in `text`: each detector and the slice it found
+/// (the tests of this module and of its children).
+#[cfg(test)]
+fn found_by<'t>(text: &'t str, detectors: &[Detector]) -> Vec<(Detector, &'t str)> {
+    find(text, detectors)
+        .into_iter()
+        .map(|d| (d.detector, &text[d.start..d.end]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -769,10 +788,7 @@ mod tests {
     }
 
     fn dets(text: &str) -> Vec<(Detector, &str)> {
-        find(text, &Detector::ALL)
-            .into_iter()
-            .map(|d| (d.detector, &text[d.start..d.end]))
-            .collect()
+        found_by(text, &Detector::ALL)
     }
 
     #[test]
