@@ -173,10 +173,11 @@ pub(crate) fn secret_part(text: &str, d: &Detection) -> Range<usize> {
     };
     match d.detector {
         Detector::PrivateKey => {
-            // the body: up to the footer, or, pasted without one, the
-            // rest of the text
+            // the body: up to the footer (or the next key's header), or,
+            // pasted without one, the rest of the text; looking no further
+            // than the next dashes keeps a text of headers linear
             let rest = &bytes[d.end..];
-            let body_end = find(rest, b"-----END").map_or(bytes.len(), |i| d.end + i);
+            let body_end = find(rest, b"-----").map_or(bytes.len(), |i| d.end + i);
             d.end..body_end
         }
         Detector::AccessKey => keep_ends(4),
@@ -323,7 +324,7 @@ fn access_key(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
 }
 
 /// GitHub (classic with its CRC-32, fine-grained), npm (with its CRC-32),
-/// GitLab, Slack and OpenAI tokens.
+/// GitLab, Slack and OpenAI tokens, and WeCom's `corpsecret=`.
 fn api_token(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
     if !starts_word(bytes, start, b"_-") {
         return Err(Miss::NotOne);
@@ -488,6 +489,7 @@ fn url_parts(bytes: &[u8], sep: usize) -> Option<UrlParts> {
     let scheme_len = bytes[..sep]
         .iter()
         .rev()
+        .take(33)
         .take_while(|&&b| scheme_byte(b))
         .count();
     let scheme_start = sep - scheme_len;
@@ -906,6 +908,16 @@ mod tests {
             let text = unit.repeat(40_000) + &"a".repeat(65);
             assert_eq!(found(&text), [], "{unit}");
         }
+    }
+
+    /// Key headers back to back: each one found, each with no body to mask,
+    /// found without reading on to the text's end for a footer.
+    #[test]
+    fn a_text_of_key_headers_has_no_bodies() {
+        let text = "-----BEGIN RSA PRIVATE KEY-----".repeat(20_000);
+        let found = find(&text, detectors());
+        assert_eq!(found.len(), 20_000);
+        assert!(found.iter().all(|d| secret_part(&text, d).is_empty()));
     }
 
     #[test]
