@@ -183,6 +183,10 @@ impl rdkafka::producer::ProducerContext for FirstErrorContext {
     fn delivery(&self, _: &rdkafka::producer::DeliveryResult<'_>, _: ()) {}
 }
 
+/// How long a failed command waits for librdkafka to hand over the
+/// reason of its first error (its events are served by a poll).
+const REASON_WAIT: Duration = Duration::from_millis(500);
+
 impl FirstErrorContext {
     /// Keeps the first reason, logging nothing (neither the client's errors
     /// nor librdkafka's own log lines).
@@ -205,7 +209,7 @@ impl FirstErrorContext {
     pub fn polled(consumer: &BaseConsumer<FirstErrorContext>) -> Option<String> {
         let context = consumer.context();
         let started = Instant::now();
-        while context.first().is_none() && started.elapsed() < Duration::from_millis(500) {
+        while context.first().is_none() && started.elapsed() < REASON_WAIT {
             let _ = consumer.poll(Duration::from_millis(100));
         }
         context.first()
@@ -217,7 +221,7 @@ impl FirstErrorContext {
     /// to half a second for one.
     pub async fn explain(&self, error: KafkaError) -> super::EngineError {
         let started = Instant::now();
-        while self.first().is_none() && started.elapsed() < Duration::from_millis(500) {
+        while self.first().is_none() && started.elapsed() < REASON_WAIT {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         match self.first() {

@@ -289,8 +289,6 @@ pub(crate) fn producer(config: &Config, transactional_id: Option<&str>) -> Clien
     c
 }
 
-/// The exactly-once producer's `transactional.id`: the configured one,
-/// else one stable per group and host.
 /// The librdkafka this binary is built with, and what it can do: its
 /// version and `builtin.features` (compression codecs, SASL mechanisms,
 /// `oidc` for OAuth tokens it fetches itself), as `wordwarden --version`,
@@ -311,6 +309,8 @@ pub fn librdkafka_build() -> String {
     format!("librdkafka {version} ({})", features.replace(',', ", "))
 }
 
+/// The exactly-once producer's `transactional.id`: the configured one,
+/// else one stable per group and host.
 pub(crate) fn transactional_id(config: &Config) -> String {
     if let Some(id) = &config.transactional_id {
         return id.clone();
