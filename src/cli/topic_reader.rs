@@ -41,10 +41,7 @@ pub enum ReaderGroup<'a> {
 fn failed(consumer: &BaseConsumer<FirstErrorContext>, what: String) -> String {
     // (a record taken while waiting for the reason is not lost: nothing
     // reads on after a failure)
-    match FirstErrorContext::polled(consumer) {
-        Some(reason) => format!("{what} (librdkafka: {reason})"),
-        None => what,
-    }
+    format!("{what}{}", FirstErrorContext::because(consumer))
 }
 
 pub struct TopicReader {

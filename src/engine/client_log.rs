@@ -215,6 +215,14 @@ impl FirstErrorContext {
         context.first()
     }
 
+    /// ` (librdkafka: reason)` for [`Self::polled`]'s reason, or nothing:
+    /// what a failed command appends to its own error.
+    pub fn because(consumer: &BaseConsumer<FirstErrorContext>) -> String {
+        Self::polled(consumer)
+            .map(|reason| format!(" (librdkafka: {reason})"))
+            .unwrap_or_default()
+    }
+
     /// `error`, with the first client error's reason when there was one.
     /// librdkafka hands error events to the client's polling thread, which
     /// may not have served them yet when an operation fails: this waits up

@@ -260,7 +260,8 @@ fn brokers(config: &Config, timeout: Duration, report: &mut Report) {
     let metadata = match consumer.fetch_metadata(None, timeout) {
         Ok(m) => m,
         Err(e) => {
-            let detail = format!("{}: {e}{}", config.brokers, why(&consumer));
+            let because = FirstErrorContext::because(&consumer);
+            let detail = format!("{}: {e}{because}", config.brokers);
             report.push("brokers", Outcome::Fail, detail);
             return;
         }
@@ -418,7 +419,8 @@ fn position(
     let committed = match consumer.committed_offsets(tpl, timeout) {
         Ok(c) => c,
         Err(e) => {
-            let detail = format!("{group}: committed offsets unknown: {e}{}", why(consumer));
+            let because = FirstErrorContext::because(consumer);
+            let detail = format!("{group}: committed offsets unknown: {e}{because}");
             report.push("group", Outcome::Fail, detail);
             return;
         }
@@ -500,13 +502,6 @@ fn counted(n: usize, thing: &str) -> String {
         1 => format!("1 {thing}"),
         n => format!("{n} {thing}s"),
     }
-}
-
-/// ` (librdkafka: reason)` for the first client error, when one came.
-fn why(consumer: &BaseConsumer<FirstErrorContext>) -> String {
-    FirstErrorContext::polled(consumer)
-        .map(|reason| format!(" (librdkafka: {reason})"))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
