@@ -8,11 +8,14 @@
 //! - 特色情景喜剧                 must not hit anything, in any list
 //! - (internal) 把客户名单发我     ... in a conversation among colleagues
 //! +[客户名单] (external) 把客户名单发我   ... with someone outside the company
+//! +[@cn_mobile] {critical} 13812345678 13912345678 …   ... at this severity (`#! bulk:`)
 //! ```
 //!
 //! A sample is a message of unknown audience (every list watches it) unless
 //! it starts with `(internal)` or `(external)`, which test lists with
-//! `#! audience: external` ([`crate::audience`]).
+//! `#! audience: external` ([`crate::audience`]). A `{severity}` before it
+//! asks the hit to have that severity, which tests a list's `#! bulk:`
+//! threshold ([`crate::lists::Bulk`]).
 //!
 //! ```
 //! use wordwarden::cases::run_cases;
@@ -33,7 +36,7 @@
 use std::path::Path;
 
 use crate::audience::Audience;
-use crate::lists::ListError;
+use crate::lists::{ListError, Severity};
 use crate::ruleset::Ruleset;
 
 /// One failed case.
@@ -89,6 +92,14 @@ pub fn read_case_files(dir: &Path) -> Result<Vec<(String, String)>, ListError> {
     Ok(out)
 }
 
+/// The severity a `+` case asks for, from a `{critical}` before its sample.
+fn with_severity(sample: &str) -> (Option<Result<Severity, String>>, &str) {
+    match sample.strip_prefix('{').and_then(|r| r.split_once('}')) {
+        Some((severity, rest)) => (Some(severity.parse()), rest.trim_start()),
+        None => (None, sample),
+    }
+}
+
 /// A sample's audience, from an `(internal)` or `(external)` before it.
 fn with_audience(sample: &str) -> (Audience, &str) {
     for (tag, audience) in [
@@ -139,21 +150,39 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                     Some((t, s)) => (Some(t.trim()), s.trim()),
                     None => (None, rest.trim()),
                 };
+                let (severity, sample) = with_severity(sample);
+                let severity = match severity.transpose() {
+                    Ok(severity) => severity,
+                    Err(e) => {
+                        report.failures.push(fail(e));
+                        continue;
+                    }
+                };
                 let (audience, sample) = with_audience(sample);
                 let hits = scanner.scan_for(&[sample], audience).hits;
-                let ok = hits
-                    .iter()
-                    .any(|h| h.category() == category && term.is_none_or(|t| h.term() == t));
+                let ok = hits.iter().any(|h| {
+                    h.category() == category
+                        && term.is_none_or(|t| h.term() == t)
+                        && severity.is_none_or(|s| h.severity() == s)
+                });
                 if ok {
                     report.passed += 1;
                 } else {
-                    let want = match term {
+                    let mut want = match term {
                         Some(t) => format!("{t} [{category}]"),
                         None => format!("a hit in [{category}]"),
                     };
+                    if let Some(severity) = severity {
+                        want.push_str(&format!(" ({severity})"));
+                    }
                     let got: Vec<String> = hits
                         .iter()
-                        .map(|h| format!("{} [{}]", h.term(), h.category()))
+                        .map(|h| match severity {
+                            Some(_) => {
+                                format!("{} [{}] ({})", h.term(), h.category(), h.severity())
+                            }
+                            None => format!("{} [{}]", h.term(), h.category()),
+                        })
                         .collect();
                     let got = if got.is_empty() {
                         "nothing".to_string()
@@ -178,6 +207,38 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
 mod tests {
     use super::*;
     use crate::lists::WordListSet;
+
+    /// `{severity}` asks a hit for its severity, raised or not by the list's
+    /// `#! bulk:` threshold; a wrong one fails and says what was found.
+    #[test]
+    fn cases_ask_for_a_severity() {
+        let lists = WordListSet::from_sources(vec![(
+            "pii.txt".into(),
+            "#! severity: high\n#! bulk: 2 critical\n@cn_mobile\n".into(),
+        )]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let good = "+[@cn_mobile] {high} 13812345678\n\
+                    +[@cn_mobile] {critical} 13812345678 13912345678\n\
+                    + {high} 13812345678 138-1234-5678\n";
+        let report = run_cases(&rs, &[("pii.cases".into(), good.into())]);
+        assert_eq!(
+            (report.passed, report.failures.len()),
+            (3, 0),
+            "{:?}",
+            report.failures
+        );
+        let bad = "+ {critical} 13812345678\n+ {urgent} 13812345678\n";
+        let report = run_cases(&rs, &[("pii.cases".into(), bad.into())]);
+        let messages: Vec<&str> = report.failures.iter().map(|f| &f.message[..]).collect();
+        assert_eq!(report.passed, 0);
+        assert_eq!(
+            messages,
+            [
+                "expected a hit in [pii] (critical) in \"13812345678\", got @cn_mobile [pii] (high)",
+                "unknown severity \"urgent\" (info, low, medium, high, critical)",
+            ]
+        );
+    }
 
     /// Cases for a list watching external conversations say which kind of
     /// conversation they are; a wrong expectation fails either way.

@@ -11,7 +11,7 @@
 //! let old = WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())]);
 //! let new = WordListSet::from_sources(vec![(
 //!     "a.txt".into(),
-//!     "#! severity: high\n#! pinyin: mixed\n#! homophones: on\n#! audience: external\n内幕\n底价\n".into(),
+//!     "#! severity: high\n#! pinyin: mixed\n#! homophones: on\n#! audience: external\n#! bulk: 5 critical\n内幕\n底价\n".into(),
 //! )]);
 //! let d = diff_lists(&old, &new);
 //! assert_eq!(d.categories["a"].added, vec!["底价"]);
@@ -22,6 +22,7 @@
 //!         "pinyin: on -> mixed",
 //!         "homophones: off -> on",
 //!         "audience: any -> external",
+//!         "bulk: off -> 5 critical",
 //!     ]
 //! );
 //!
@@ -36,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::lists::{ListFile, WordListSet};
+use crate::lists::{Bulk, ListFile, WordListSet};
 use crate::ruleset::Ruleset;
 
 /// Changes of one category.
@@ -119,6 +120,15 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
                         a.audience.name(),
                         b.audience.name()
                     ));
+                }
+                if a.bulk != b.bulk {
+                    let bulk = |b: Option<Bulk>| {
+                        b.map_or("off".to_string(), |b| {
+                            format!("{} {}", b.at_least, b.severity)
+                        })
+                    };
+                    d.changed
+                        .push(format!("bulk: {} -> {}", bulk(a.bulk), bulk(b.bulk)));
                 }
                 if a.description != b.description {
                     d.changed.push("description changed".into());

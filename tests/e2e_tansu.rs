@@ -112,7 +112,7 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         false,
         Duration::from_millis(1500),
     );
-    assert_eq!(alerts.len(), 29);
+    assert_eq!(alerts.len(), 30);
     let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
     for a in &alerts {
         *by_type
@@ -168,7 +168,7 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap().lines().count()
     };
-    assert_eq!(tail_since("1h"), 29);
+    assert_eq!(tail_since("1h"), 30);
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     assert_eq!(tail_since(&now), 0, "none written since {now}");
     // `wordwarden report` over the same times (the default: the last 24 h)
@@ -182,9 +182,9 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["alerts"].clone()
     };
-    assert_eq!(report(&[]), 29);
+    assert_eq!(report(&[]), 30);
     assert_eq!(report(&["--since", &now]), 0);
-    assert_eq!(report(&["--since", "1h", "--until", &now]), 29);
+    assert_eq!(report(&["--since", "1h", "--until", &now]), 30);
 
     // `wordwarden redrive --group`: the group's stop is committed on the
     // broker, and the next run of the group starts there

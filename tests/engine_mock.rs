@@ -445,7 +445,7 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 29);
+    assert_eq!(alerts.len(), 30);
     // `secrets/sent-outside` watches conversations with an external
     // contact: a client list filed in a colleagues' group is work
     let audience_of = |msgid: &str| {
@@ -464,14 +464,14 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         .iter()
         .filter(|r| r.json()["audience"] == "external")
         .count();
-    assert_eq!((external, alerts.len() - external), (12, 17));
+    assert_eq!((external, alerts.len() - external), (13, 17));
     let metrics = shared.metrics.render();
     let counted: u64 = metrics
         .lines()
         .filter(|l| l.starts_with("wordwarden_alerts_total{audience=\"external\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum();
-    assert_eq!(counted, 12, "{metrics}");
+    assert_eq!(counted, 13, "{metrics}");
     // a phone number in Chinese numerals (masked), a term half in pinyin
     let first_hit = |msgid: &str| {
         let a = alerts
@@ -498,6 +498,24 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         first_hit("6038815502913377204_1732502295"),
         ("\"内幕消息\"".into(), "\"内幕xiaoxi\"".into())
     );
+    // a roster of twelve customers' numbers sent outside: the personal-data
+    // list's values in bulk raise it from high to critical, and say why
+    let roster = alerts
+        .iter()
+        .map(|r| r.json())
+        .find(|a| a["source"]["msgid"] == "6117204958336120475_1732502500")
+        .expect("the roster's alert");
+    assert_eq!(
+        (&roster["severity"], &roster["hits"][0]["severity"]),
+        (&"critical".into(), &"critical".into())
+    );
+    assert_eq!(
+        roster["bulk"],
+        serde_json::json!([
+            {"category": "personal/pii", "values": 12, "at_least": 10, "severity": "critical"}
+        ])
+    );
+    assert_eq!(roster["hits"][0]["count"], 12);
     // digits for letters; a term written backwards after a right-to-left
     // override, quoted as written
     assert_eq!(
@@ -610,11 +628,11 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let r: serde_json::Value = serde_json::from_str(&report(&["--json"])).expect("JSON");
     assert_eq!(
         (r["alerts"].clone(), r["duplicates"].clone()),
-        (29.into(), 1.into())
+        (30.into(), 1.into())
     );
     assert_eq!(
         r["by_audience"],
-        serde_json::json!({"external": 12, "internal": 17})
+        serde_json::json!({"external": 13, "internal": 17})
     );
     let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_sender: BTreeMap<String, u64> = BTreeMap::new();
@@ -642,17 +660,17 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     assert_eq!(r["by_evasion"]["reversed"], 1);
     let r: serde_json::Value =
         serde_json::from_str(&report(&["--json", "--external"])).expect("JSON");
-    assert_eq!(r["alerts"], 12);
+    assert_eq!(r["alerts"], 13);
     // `tail` shows the twice-published alert once too
     let tailed = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
         .args(["tail", "--brokers", &brokers, "--alert-topic", "in5.alerts"])
         .args(["--from-beginning", "--json", "--idle-exit", "2"])
         .output()
         .expect("runs");
-    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 29);
+    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 30);
     let readable = report(&["--top", "3"]);
     assert!(
-        readable.contains("alerts      29 (1 published twice, counted once)"),
+        readable.contains("alerts      30 (1 published twice, counted once)"),
         "{readable}"
     );
     for a in alerts.iter().map(|r| r.json()) {

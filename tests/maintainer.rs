@@ -370,7 +370,15 @@ fn report_sums_up_the_alerts_of_a_scanned_export() {
         (r["alerts"].clone(), r["duplicates"].clone()),
         (alerts.len().into(), 1.into())
     );
-    assert_eq!(r["by_audience"]["external"], 12);
+    assert_eq!(r["by_audience"]["external"], 13);
+    // the customer roster sent outside holds the personal-data list's
+    // values in bulk (`#! bulk: 10 critical`)
+    assert_eq!(r["by_bulk"], serde_json::json!({"personal/pii": 1}));
+    let roster = report(&["--bulk"]);
+    assert_eq!(
+        (&roster["alerts"], &roster["by_severity"]),
+        (&1.into(), &serde_json::json!({"critical": 1}))
+    );
     assert_eq!(r["first_message_at"], "2024-11-25T02:06:47Z");
     // the messages written before 02:20 only
     let cut = 1_732_501_200_000u64; // 2024-11-25T02:20:00Z
@@ -486,7 +494,7 @@ fn scan_json_and_wecom_formats() {
         ww(&args)
     };
     let o = scan_sample(&[]);
-    assert_eq!(out(&o).lines().count(), 29);
+    assert_eq!(out(&o).lines().count(), 30);
     assert!(
         err(&o).contains("unreadable field /mixed/item/0/content"),
         "{}",

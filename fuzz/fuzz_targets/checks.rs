@@ -10,6 +10,18 @@ pub fn scanning_agrees_with_explaining(rs: &Ruleset, text: &str) {
         let scanned = rs.scanner().scan_for(&[text], audience);
         let (explained, _) = rs.scanner().explain_for(&[text], audience);
         assert_eq!(spans(text, &scanned.hits), spans(text, &explained.hits));
+        assert_eq!(scanned.bulk, explained.bulk);
+        // a hit is raised exactly where its list's threshold was reached
+        for h in &scanned.hits {
+            let reached = scanned
+                .bulk
+                .iter()
+                .find(|b| b.category == h.category() && b.reached());
+            let want = reached.map_or(h.rule().severity, |b| {
+                h.rule().severity.max(b.bulk.severity)
+            });
+            assert_eq!(h.severity(), want);
+        }
     }
 }
 

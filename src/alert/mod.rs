@@ -82,6 +82,10 @@ pub struct Alert {
     /// True when the message had more distinct hits than reported.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hits_truncated: bool,
+    /// The lists whose volume threshold (`#! bulk:`) the message reached:
+    /// why their hits' severity is above their list's. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bulk: Vec<AlertBulk>,
     /// The whole message text; only when configured for the category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -95,6 +99,22 @@ impl Alert {
     }
 }
 
+/// A list whose volume threshold the message reached
+/// ([`crate::ruleset::BulkFinding`]): `{"category": "personal/pii",
+/// "values": 12, "at_least": 10, "severity": "critical"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertBulk {
+    /// The list's category.
+    pub category: String,
+    /// How many distinct values of the list the message holds (twelve
+    /// phone numbers; one number twice is one).
+    pub values: u32,
+    /// The list's threshold.
+    pub at_least: u32,
+    /// The severity the threshold raised the list's hits to.
+    pub severity: Severity,
+}
+
 /// One hit within an alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertHit {
@@ -102,7 +122,8 @@ pub struct AlertHit {
     pub term: String,
     /// The list's category.
     pub category: String,
-    /// The list's severity.
+    /// The list's severity, or its `#! bulk:` threshold's where the message
+    /// reached it (see [`Alert::bulk`]).
     pub severity: Severity,
     /// Start byte offset in the field's original text.
     pub start: usize,
@@ -225,6 +246,17 @@ impl AlertBuilder {
             hits,
             snippet,
             hits_truncated: findings.truncated,
+            bulk: findings
+                .bulk
+                .iter()
+                .filter(|b| b.reached())
+                .map(|b| AlertBulk {
+                    category: b.category.to_string(),
+                    values: b.values,
+                    at_least: b.bulk.at_least,
+                    severity: b.bulk.severity,
+                })
+                .collect(),
             text,
         })
     }
@@ -378,6 +410,43 @@ mod tests {
         assert_ne!(alert_id("v1", b"m", &f), alert_id("v2", b"m", &f));
         assert_ne!(alert_id("v1", b"m", &f), alert_id("v1", b"n", &f));
         assert_eq!(alert_id("v1", b"m", &f).len(), 32);
+    }
+
+    /// A list's values in bulk raise its hits and the alert, and the alert
+    /// says which list and how many values; below the threshold the alert
+    /// has no `bulk` at all, so alerts without it read as before.
+    #[test]
+    fn bulk_raises_the_alert_and_says_why() {
+        let lists = WordListSet::from_sources(vec![
+            (
+                "pii.txt".into(),
+                "#! severity: medium\n#! bulk: 3 critical\n@cn_mobile\n".into(),
+            ),
+            ("leak.txt".into(), "#! severity: high\n客户名单\n".into()),
+        ]);
+        let rs = Ruleset::builder().build(&lists).unwrap();
+        let alert_of = |text: &str| {
+            let fields = [TextField::plain(text)];
+            let findings = rs.scan_fields(&[text]);
+            AlertBuilder::new()
+                .build(rs.version(), b"m", Default::default(), &fields, &findings)
+                .unwrap()
+        };
+        let two = alert_of("客户名单 13812345678 13912345678");
+        assert_eq!(two.severity, Severity::High);
+        assert!(two.bulk.is_empty());
+        assert!(!serde_json::to_string(&two).unwrap().contains("bulk"));
+        let three = alert_of("客户名单 13812345678 13912345678 13712345678");
+        assert_eq!(three.severity, Severity::Critical);
+        let severities: Vec<Severity> = three.hits.iter().map(|h| h.severity).collect();
+        assert_eq!(severities, [Severity::High, Severity::Critical]);
+        let json = serde_json::to_value(&three).unwrap();
+        assert_eq!(
+            json["bulk"],
+            serde_json::json!([{"category": "pii", "values": 3, "at_least": 3, "severity": "critical"}])
+        );
+        let read: Alert = serde_json::from_value(json).unwrap();
+        assert_eq!(read, three);
     }
 
     #[test]

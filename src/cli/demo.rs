@@ -15,6 +15,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use wordwarden::alert::Alert;
 use wordwarden::engine::{self, Config, Shared};
+use wordwarden::lists::Severity;
 
 const SAMPLE: &str = include_str!("../../deploy/demo/wecom-sample.jsonl");
 
@@ -229,7 +230,9 @@ fn tally<'a>(names: impl Iterator<Item = &'a str>) -> String {
 /// One category's line of the summary.
 struct CategorySummary {
     hits: usize,
-    severity: String,
+    /// The list's own: the lowest of its hits' (a list's values in bulk
+    /// raise the hits of that message).
+    severity: Severity,
     /// (an evasion caught, the example as printed)
     examples: Vec<(bool, String)>,
 }
@@ -267,10 +270,11 @@ fn print_summary(
                 .entry(&h.category)
                 .or_insert_with(|| CategorySummary {
                     hits: 0,
-                    severity: h.severity.to_string(),
+                    severity: h.severity,
                     examples: Vec::new(),
                 });
             c.hits += 1;
+            c.severity = c.severity.min(h.severity);
             let field = h.field.as_deref().unwrap_or("");
             let example = match h.evasions.is_empty() {
                 true => format!("{} «{}» in {field}", h.term, h.matched),
@@ -287,7 +291,7 @@ fn print_summary(
     }
     println!("\nhits by category (evasions caught first):");
     for (cat, c) in &mut by_category {
-        println!("  {cat:<32} {:<8} {:>3}", c.severity, c.hits);
+        println!("  {cat:<32} {:<8} {:>3}", c.severity.as_str(), c.hits);
         // stable: in order otherwise
         c.examples.sort_by_key(|(evasive, _)| !*evasive);
         for (_, ex) in c.examples.iter().take(2) {
@@ -299,6 +303,19 @@ fn print_summary(
             "\nevasions caught (hits written unlike their rule): {}",
             tally(evasions_caught.into_iter())
         );
+    }
+    for a in alerts {
+        for b in &a.bulk {
+            println!(
+                "\nin bulk ({} or more values of a list in one message: its hits raised to {}): \
+                 {} values of {} in one {} message",
+                b.at_least,
+                b.severity,
+                b.values,
+                b.category,
+                a.audience.name()
+            );
+        }
     }
     if !dead.is_empty() {
         println!(

@@ -14,6 +14,7 @@ use wordwarden::audience::Audience;
 use wordwarden::detect::{near_misses, rejected_runs};
 use wordwarden::envelope::decode;
 use wordwarden::fold::{fold, light_fold, symbols_as_letters};
+use wordwarden::lists::Bulk;
 use wordwarden::ruleset::{Candidate, Ruleset, Verdict};
 
 use super::{load_ruleset, FormatArgs};
@@ -237,6 +238,21 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], audience: Audience) {
             h.term(),
             text.get(h.start..h.end).unwrap_or_default()
         );
+    }
+    for b in &findings.bulk {
+        let Bulk { at_least, severity } = b.bulk;
+        let (values, category) = (b.values, b.category);
+        if b.reached() {
+            println!(
+                "bulk: {values} distinct values of {category}, {at_least} or more \
+                 (`#! bulk: {at_least} {severity}`): its hits are {severity}"
+            );
+        } else {
+            println!(
+                "bulk: {values} distinct value(s) of {category}, fewer than {at_least} \
+                 (`#! bulk: {at_least} {severity}`): its hits keep their list's severity"
+            );
+        }
     }
 }
 

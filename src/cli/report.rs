@@ -122,6 +122,9 @@ struct Report {
     by_category: BTreeMap<String, usize>,
     /// Alerts with a hit written to get past a filter, by kind.
     by_evasion: BTreeMap<String, usize>,
+    /// Alerts on messages holding a list's values in bulk (`#! bulk:`), by
+    /// the list's category.
+    by_bulk: BTreeMap<String, usize>,
     /// `term (category)`.
     top_terms: Vec<Ranked>,
     /// The senders (`source.from`).
@@ -212,6 +215,9 @@ impl Summing {
             .collect();
         for e in evasions {
             *report.by_evasion.entry(e.to_string()).or_default() += 1;
+        }
+        for b in &alert.bulk {
+            *report.by_bulk.entry(b.category.clone()).or_default() += 1;
         }
         let hit_terms: HashSet<String> = alert
             .hits
@@ -412,6 +418,10 @@ fn render(r: &Report) -> String {
     s += &format!(
         "evasions    {}\n",
         inline(r.by_evasion.iter().map(|(k, n)| (k, *n)))
+    );
+    s += &format!(
+        "bulk        {}\n",
+        inline(r.by_bulk.iter().map(|(k, n)| (k, *n)))
     );
     let mut categories: Vec<(&String, &usize)> = r.by_category.iter().collect();
     categories.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));

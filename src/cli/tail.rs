@@ -97,8 +97,17 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
         Audience::Internal => paint("internal  ", "2", color),
         Audience::Unknown => String::new(),
     };
+    // a list's values in bulk: why the alert is above its list's severity
+    let bulk: String = a
+        .bulk
+        .iter()
+        .map(|b| {
+            let said = format!("[bulk: {} values of {}] ", b.values, b.category);
+            paint(&said, "1;31", color)
+        })
+        .collect();
     format!(
-        "{sev} {}  {}\n         {}\n         {}{audience}{}  {}  {}\n",
+        "{sev} {bulk}{}  {}\n         {}\n         {}{audience}{}  {}  {}\n",
         paint(&cats.join(", "), "1", color),
         terms.join("; "),
         a.snippet,
@@ -214,6 +223,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An alert raised by a list's values in bulk says so on its first
+    /// line, before its categories: why it is above its list's severity.
+    #[test]
+    fn an_alert_in_bulk_says_so() {
+        let alert: Alert = serde_json::from_value(serde_json::json!({
+            "alert_id": "a1", "ruleset_version": "v", "severity": "critical",
+            "audience": "external", "source": {"from": "sunli"},
+            "hits": [{"term": "@cn_mobile", "category": "personal/pii",
+                      "severity": "critical", "start": 0, "end": 11,
+                      "matched": "138****0345", "count": 12}],
+            "snippet": "张伟 138****0345",
+            "bulk": [{"category": "personal/pii", "values": 12, "at_least": 10,
+                      "severity": "critical"}],
+        }))
+        .expect("an alert");
+        let shown = render(&alert, false, 0);
+        assert!(
+            shown.starts_with(
+                "CRITICAL [bulk: 12 values of personal/pii] personal/pii  @cn_mobile «138****0345»\n"
+            ),
+            "{shown}"
+        );
+        let one = Alert {
+            bulk: Vec::new(),
+            ..alert
+        };
+        assert!(
+            render(&one, false, 0).starts_with("CRITICAL personal/pii  @cn_mobile"),
+            "{}",
+            render(&one, false, 0)
+        );
+    }
 
     #[test]
     fn recent_ids_show_each_alert_once_and_forget_the_oldest() {

@@ -35,7 +35,8 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use crate::fold::{
-    counts_as_digit, fold_char, is_invisible, is_word_entry, light_fold, numeral_digit, FoldEntry,
+    counts_as_digit, fold_char, is_invisible, is_word_entry, light_fold, light_fold_into,
+    numeral_digit, FoldEntry,
 };
 
 /// A built-in detector.
@@ -207,6 +208,50 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     }
     if enabled.iter().any(|d| d.finds_credentials()) {
         credentials::find_into(text, enabled, out);
+    }
+}
+
+/// The value a detection of `detector` stands for, whoever wrote it how:
+/// a number's digits (`138-1234-5678`, `一三八一二三四五六七八` and
+/// `l38 l234 5678` are the one number `13812345678`), an ID card's check
+/// character in capitals, an identity number's letters in capitals without
+/// its brackets, an e-mail address width- and case-folded, a credential as
+/// written (secrets are case-sensitive). `matched` is the detection's slice
+/// of the text. What a list's `#! bulk:` threshold counts.
+///
+/// ```
+/// use wordwarden::detect::{value, Detector};
+///
+/// assert_eq!(value(Detector::CnMobile, "一三八-１２３４-5678"), "13812345678");
+/// assert_eq!(value(Detector::CnIdCard, "11010519491231002x"), "11010519491231002X");
+/// assert_eq!(value(Detector::HkIdCard, "Ａ123456(3)"), "A1234563");
+/// assert_eq!(value(Detector::Email, "Zhang.Wei@Example.com"), "zhang.wei@example.com");
+/// ```
+pub fn value(detector: Detector, matched: &str) -> String {
+    if detector.finds_numbers() {
+        return matched
+            .chars()
+            .filter_map(|c| {
+                let class = CharClass::of(c);
+                match class.digit.or(class.lookalike) {
+                    Some(d) => Some(char::from(d)),
+                    None => matches!(c, 'x' | 'X' | 'ｘ' | 'Ｘ').then_some('X'),
+                }
+            })
+            .collect();
+    }
+    if detector.finds_credentials() {
+        return matched.to_string();
+    }
+    let mut folded = String::with_capacity(matched.len());
+    light_fold_into(matched, &mut folded);
+    match detector {
+        Detector::HkIdCard | Detector::TwIdCard => folded
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect(),
+        _ => folded,
     }
 }
 
@@ -451,46 +496,67 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     }
 }
 
-/// Tries the whole run, then every contiguous range of its groups, longest
-/// first, keeping detections that do not overlap.
+/// The most digits any digit detector takes (a bank card: 19).
+const MAX_NUMBER_DIGITS: usize = 19;
+
+/// Tries every contiguous range of the run's groups that holds few enough
+/// digits for a number, most groups first (the whole run where it is
+/// short), keeping detections that do not overlap. A long run is a list
+/// of numbers one space apart (a roster pasted from a spreadsheet): each
+/// number in it is a range of a few groups, so the ranges tried are a few
+/// a group, however long the run.
 fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut Vec<Detection>) {
     let n = run.groups.len();
-    if n == 0 || run.digits.len() > 64 {
+    if run.digits.len() < MIN_RUN_DIGITS {
         return;
     }
-    let mut taken: Vec<(usize, usize)> = Vec::new();
-    for width in (1..=n).rev() {
-        for first in 0..=(n - width) {
-            let last = first + width - 1;
-            let (lo, hi) = (run.groups[first].from, run.groups[last].to);
-            if taken.iter().any(|&(a, b)| lo < b && a < hi) {
-                continue;
+    // (groups, first, last) of every range short enough to be a number
+    let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
+    for first in 0..n {
+        for last in first..n {
+            let digits = run.groups[last].to - run.groups[first].from;
+            if digits > MAX_NUMBER_DIGITS {
+                break;
             }
-            // ends touching a letter or digit are no boundary
-            if first == 0 && run.preceded_by_word {
-                continue;
+            if digits >= MIN_RUN_DIGITS {
+                ranges.push((last - first + 1, first, last));
             }
-            if last == n - 1 && followed_by_word {
-                continue;
-            }
-            // nor, where the script changes, a digit touching numerals: to
-            // digits a numeral is a Chinese character like any other
-            // (`…5678一会儿`, `第一138…`), to numerals a digit touches them
-            if run.groups[first].joined && run.groups[first].numerals {
-                continue;
-            }
-            if run.groups.get(last + 1).is_some_and(|g| g.joined) && run.groups[last].numerals {
-                continue;
-            }
-            let digits: Vec<u8> = run.digits[lo..hi].iter().map(|d| d.ch).collect();
-            if let Some(det) = classify(&digits, enabled) {
-                taken.push((lo, hi));
-                out.push(Detection {
-                    detector: det,
-                    start: run.digits[lo].start,
-                    end: run.digits[hi - 1].end,
-                });
-            }
+        }
+    }
+    ranges.sort_unstable_by_key(|&(groups, first, _)| (std::cmp::Reverse(groups), first));
+    let mut taken = vec![false; run.digits.len()];
+    for (_, first, last) in ranges {
+        let (lo, hi) = (run.groups[first].from, run.groups[last].to);
+        if taken[lo..hi].contains(&true) {
+            continue;
+        }
+        // ends touching a letter or digit are no boundary
+        if first == 0 && run.preceded_by_word {
+            continue;
+        }
+        if last == n - 1 && followed_by_word {
+            continue;
+        }
+        // nor, where the script changes, a digit touching numerals: to
+        // digits a numeral is a Chinese character like any other
+        // (`…5678一会儿`, `第一138…`), to numerals a digit touches them
+        if run.groups[first].joined && run.groups[first].numerals {
+            continue;
+        }
+        if run.groups.get(last + 1).is_some_and(|g| g.joined) && run.groups[last].numerals {
+            continue;
+        }
+        let mut digits = [0u8; MAX_NUMBER_DIGITS];
+        for (to, d) in digits.iter_mut().zip(&run.digits[lo..hi]) {
+            *to = d.ch;
+        }
+        if let Some(det) = classify(&digits[..hi - lo], enabled) {
+            taken[lo..hi].fill(true);
+            out.push(Detection {
+                detector: det,
+                start: run.digits[lo].start,
+                end: run.digits[hi - 1].end,
+            });
         }
     }
 }
@@ -914,6 +980,44 @@ mod tests {
                 (Detector::BankCard, "4111111111111111"),
             ]
         );
+    }
+
+    /// A roster pasted from a spreadsheet is one run of numbers a space
+    /// apart: every number in it is found, however many (runs over 64
+    /// digits were dropped whole, so six phone numbers a space apart went
+    /// unseen), and a run of thousands of groups takes linear time.
+    #[test]
+    fn a_long_run_of_numbers_a_space_apart() {
+        let numbers: Vec<String> = (0..1000).map(|i| format!("1381234{i:04}")).collect();
+        let text = numbers.join(" ");
+        let found = dets(&text);
+        assert_eq!(found.len(), 1000);
+        assert!(found.iter().all(|(d, _)| *d == Detector::CnMobile));
+        let mut seen: Vec<&str> = found.iter().map(|(_, n)| *n).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, numbers);
+        // grouped numbers among them, and an ID card
+        let text = "13812345678 138 1234 5679 11010519491231002X 4111 1111 1111 1111 13812345680";
+        let mut found = find(text, &Detector::ALL);
+        found.sort_by_key(|d| d.start);
+        let found: Vec<(Detector, &str)> = found
+            .iter()
+            .map(|d| (d.detector, &text[d.start..d.end]))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (Detector::CnMobile, "13812345678"),
+                (Detector::CnMobile, "138 1234 5679"),
+                (Detector::CnIdCard, "11010519491231002X"),
+                (Detector::BankCard, "4111 1111 1111 1111"),
+                (Detector::CnMobile, "13812345680"),
+            ]
+        );
+        let digits = "1 ".repeat(200_000);
+        let started = std::time::Instant::now();
+        assert_eq!(dets(&digits), vec![]);
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! #! pinyin: off              no pinyin variants for this file (default: on; `mixed`: also half pinyin)
 //! #! homophones: on           Chinese terms also match characters that sound the same (default: off)
 //! #! audience: external       only messages with someone outside the company (default: any)
+//! #! bulk: 10 critical        a message with 10 distinct values of this list raises its hits to critical
 //! 内幕消息                     a term
 //! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
 //! near:10 转账 & 私人账户        ... with the `&` parts within 10 characters
@@ -47,6 +48,38 @@ use sha2::{Digest, Sha256};
 
 use crate::audience::AudienceScope;
 use crate::detect::Detector;
+
+/// A list's volume threshold (`#! bulk: 10 critical`): one phone number in
+/// a chat is a contact shared, fifty are a customer list leaving. A message
+/// holding `at_least` distinct values of the list between its rules (the
+/// numbers and addresses its detectors found, the strings its regexes
+/// matched, the terms and combinations that fired) raises each of the
+/// list's hits in it to `severity`, and its alert says so.
+///
+/// ```
+/// use wordwarden::lists::{Bulk, Severity, WordListSet};
+///
+/// let set = WordListSet::from_sources(vec![(
+///     "personal/pii.txt".into(),
+///     "#! severity: high\n#! bulk: 10 critical\n@cn_mobile\n".into(),
+/// )]);
+/// assert!(set.errors().next().is_none());
+/// assert_eq!(
+///     set.files()[0].bulk,
+///     Some(Bulk { at_least: 10, severity: Severity::Critical })
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Bulk {
+    /// Distinct values in one message that make it bulk (2 or more).
+    pub at_least: u32,
+    /// The severity its hits are raised to.
+    pub severity: Severity,
+}
+
+/// The most distinct values a `#! bulk:` threshold may ask for: more than a
+/// message of the largest size holds of any kind of personal data.
+pub const BULK_MAX_VALUES: u32 = 100_000;
 
 /// How serious a hit of a list is.
 #[derive(
@@ -242,6 +275,10 @@ pub struct ListFile {
     /// `#! audience: any|external` (default any): which messages this
     /// file's rules watch; see [`crate::audience`].
     pub audience: AudienceScope,
+    /// `#! bulk: N SEVERITY`: a message holding N distinct values of this
+    /// file (N ID card numbers, not one number N times) raises its hits to
+    /// SEVERITY.
+    pub bulk: Option<Bulk>,
     /// Entries in file order.
     pub entries: Vec<Entry>,
 }
@@ -458,6 +495,7 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         pinyin: Pinyin::default(),
         homophones: false,
         audience: AudienceScope::Any,
+        bulk: None,
         // an entry a line at most: sized once (see `Compiler::add_file`)
         entries: Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1),
     };
@@ -466,6 +504,7 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
     // homophones (for the warnings below)
     let mut pinyin_line = 0;
     let mut homophones_line = 0;
+    let mut bulk_line = 0;
     for (idx, raw) in text.lines().enumerate() {
         let line = idx + 1;
         let trimmed = raw.trim();
@@ -551,11 +590,18 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                         format!("audience takes any or external, not {other:?}"),
                     ),
                 },
+                "bulk" => match parse_bulk(value) {
+                    Ok(bulk) => {
+                        file.bulk = Some(bulk);
+                        bulk_line = line;
+                    }
+                    Err(e) => diag(Level::Error, "bad-directive", e),
+                },
                 other => diag(
                     Level::Error,
                     "bad-directive",
                     format!(
-                        "unknown directive {other:?} (severity, description, match, pinyin, homophones, audience)"
+                        "unknown directive {other:?} (severity, description, match, pinyin, homophones, audience, bulk)"
                     ),
                 ),
             }
@@ -623,6 +669,16 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
             message,
         })
     };
+    if let Some(bulk) = file.bulk.filter(|b| b.severity <= file.severity) {
+        warn(
+            bulk_line,
+            "bulk-not-higher",
+            format!(
+                "`bulk: {} {}` raises nothing: the list's own severity is {}",
+                bulk.at_least, bulk.severity, file.severity
+            ),
+        );
+    }
     if homophones_line > 0 && terms.clone().count() > HOMOPHONES_MAX_TERMS {
         warn(
             homophones_line,
@@ -674,6 +730,27 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         );
     }
     file
+}
+
+/// `#! bulk: N SEVERITY`'s value.
+fn parse_bulk(value: &str) -> Result<Bulk, String> {
+    let usage = "bulk takes a count and a severity: `bulk: 10 critical`";
+    let mut words = value.split_whitespace();
+    let (Some(count), Some(severity), None) = (words.next(), words.next(), words.next()) else {
+        return Err(format!("{usage}, not {value:?}"));
+    };
+    let at_least = match count.parse::<u32>() {
+        Ok(n) if (2..=BULK_MAX_VALUES).contains(&n) => n,
+        _ => {
+            return Err(format!(
+                "{usage}; the count is 2 to {BULK_MAX_VALUES}, not {count:?}"
+            ))
+        }
+    };
+    Ok(Bulk {
+        at_least,
+        severity: severity.parse()?,
+    })
 }
 
 /// More terms than this in a `#! homophones: on` file draw a warning:
@@ -833,6 +910,51 @@ mod tests {
         assert_eq!(f.audience, AudienceScope::Any);
         assert_eq!((d[0].line, d[0].code), (1, "bad-directive"), "{d:?}");
         assert!(d[0].message.contains("any or external"), "{d:?}");
+    }
+
+    #[test]
+    fn bulk_directive() {
+        let (f, d) = parse("#! severity: high\n#! bulk:  10   critical \n@cn_mobile\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            f.bulk,
+            Some(Bulk {
+                at_least: 10,
+                severity: Severity::Critical
+            })
+        );
+        assert_eq!(parse("@cn_mobile\n").0.bulk, None);
+        for (bad, says) in [
+            ("10", "a count and a severity"),
+            ("critical 10", "the count is 2 to 100000"),
+            ("1 critical", "the count is 2 to 100000"),
+            ("100001 critical", "the count is 2 to 100000"),
+            ("10 urgent", "unknown severity"),
+            ("10 critical now", "a count and a severity"),
+        ] {
+            let (f, d) = parse(&format!("#! bulk: {bad}\n@cn_mobile\n"));
+            assert_eq!(f.bulk, None, "{bad}");
+            assert_eq!(
+                (d.len(), d[0].code, d[0].level, d[0].line),
+                (1, "bad-directive", Level::Error, 1),
+                "{bad}"
+            );
+            assert!(d[0].message.contains(says), "{bad}: {d:?}");
+        }
+        // a threshold that raises nothing is a mistake worth a warning
+        for list in [
+            "#! bulk: 10 high\n#! severity: high\n@cn_mobile\n",
+            "#! severity: critical\n#! bulk: 10 high\n@cn_mobile\n",
+        ] {
+            let (f, d) = parse(list);
+            assert!(f.bulk.is_some());
+            assert_eq!(
+                (d.len(), d[0].code, d[0].level),
+                (1, "bulk-not-higher", Level::Warning),
+                "{list}"
+            );
+            assert!(d[0].message.contains("raises nothing"), "{d:?}");
+        }
     }
 
     #[test]

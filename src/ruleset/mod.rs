@@ -38,7 +38,7 @@ use serde::Serialize;
 
 use crate::audience::AudienceScope;
 use crate::detect::Detector;
-use crate::lists::{Diagnostic, ListError, Severity};
+use crate::lists::{Bulk, Diagnostic, ListError, Severity};
 
 pub use build::RulesetBuilder;
 pub use scan::{Candidate, ScanBuffers, Scanner, Verdict};
@@ -88,6 +88,9 @@ pub struct Hit<'r> {
     pub end: usize,
     /// How many separate places the rule fired at in the message.
     pub count: u32,
+    /// The list's severity, or the higher one of its `#! bulk:` threshold
+    /// where the message reached it.
+    severity: Severity,
 }
 
 impl<'r> Hit<'r> {
@@ -100,9 +103,11 @@ impl<'r> Hit<'r> {
     pub fn category(&self) -> &'r str {
         &self.rule.category
     }
-    /// The severity of the list.
+    /// The severity of the hit: its list's, or where the message holds
+    /// enough of the list's values for its `#! bulk:` threshold
+    /// ([`Findings::bulk`]), the threshold's.
     pub fn severity(&self) -> Severity {
-        self.rule.severity
+        self.severity
     }
     /// The full rule.
     pub fn rule(&self) -> &'r Rule {
@@ -122,6 +127,51 @@ pub struct Findings<'r> {
     pub hits: Vec<Hit<'r>>,
     /// True when more distinct hits were found than the configured maximum.
     pub truncated: bool,
+    /// The lists with a `#! bulk:` threshold that have hits in the message,
+    /// in category order, with their count of distinct values; the hits of
+    /// those that reached it ([`BulkFinding::reached`]) have their
+    /// [`Hit::severity`] raised.
+    pub bulk: Vec<BulkFinding<'r>>,
+}
+
+/// A list with a volume threshold (`#! bulk:`, [`Bulk`]) and how many of
+/// its values one message holds.
+///
+/// ```
+/// use wordwarden::lists::{Severity, WordListSet};
+/// use wordwarden::ruleset::Ruleset;
+///
+/// let lists = WordListSet::from_sources(vec![(
+///     "pii.txt".into(),
+///     "#! severity: high\n#! bulk: 3 critical\n@cn_mobile\n".into(),
+/// )]);
+/// let rs = Ruleset::builder().build(&lists).unwrap();
+/// // one number three times is one value
+/// let once = rs.scan_fields(&["13812345678 13812345678 13812345678"]);
+/// assert_eq!((once.bulk[0].values, once.bulk[0].reached()), (1, false));
+/// assert_eq!(once.hits[0].severity(), Severity::High);
+/// // three numbers, however written, are three
+/// let three = rs.scan_fields(&["13812345678 139-1234-5678 一三七一二三四五六七八"]);
+/// assert_eq!((three.bulk[0].category, three.bulk[0].values), ("pii", 3));
+/// assert!(three.bulk[0].reached());
+/// assert_eq!(three.hits[0].severity(), Severity::Critical);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkFinding<'r> {
+    /// The list's category.
+    pub category: &'r str,
+    /// How many distinct values of the list the message holds.
+    pub values: u32,
+    /// The list's threshold.
+    pub bulk: Bulk,
+}
+
+impl BulkFinding<'_> {
+    /// Whether the message holds enough values for the threshold, which
+    /// raised the list's hits to its severity.
+    pub fn reached(&self) -> bool {
+        self.values >= self.bulk.at_least
+    }
 }
 
 /// Counts describing a compiled ruleset.
@@ -183,6 +233,8 @@ pub struct Ruleset {
     /// behind `*`.
     pub(crate) masked: Option<masked::MaskedTerms>,
     pub(crate) detector_kinds: Vec<Detector>,
+    /// The lists with a volume threshold (`#! bulk:`), by category.
+    pub(crate) bulk: Vec<(Arc<str>, Bulk)>,
     /// Some list watches only some messages (`#! audience: external`), so a
     /// message's audience matters to its scan.
     pub(crate) scoped: bool,

@@ -18,8 +18,8 @@ use crate::audience::AudienceScope;
 use crate::detect::Detector;
 use crate::fold::is_word_char;
 use crate::lists::{
-    entry_text, Combination, Diagnostic, Entry, EntryKind, Level, ListFile, MatchMode, Pinyin,
-    WordListSet,
+    entry_text, Bulk, Combination, Diagnostic, Entry, EntryKind, Level, ListFile, MatchMode,
+    Pinyin, WordListSet,
 };
 use keys::{folded_chars, key_from_chars, term_key, FoldedKey, KeyArena, KeyRef};
 use pinyin::pinyin_variants;
@@ -251,6 +251,8 @@ struct Compiler {
     regex_folded: Vec<(String, u32)>,
     regex_exact: Vec<(String, u32)>,
     detectors: Vec<(Detector, u32)>,
+    /// The lists with a volume threshold (`#! bulk:`), by category.
+    bulk: Vec<(Arc<str>, Bulk)>,
     masked: super::masked::MaskedTerms,
     diags: Vec<Diagnostic>,
 }
@@ -278,6 +280,7 @@ impl Compiler {
             regex_folded: Vec::new(),
             regex_exact: Vec::new(),
             detectors: Vec::new(),
+            bulk: Vec::new(),
             masked: Default::default(),
             diags: Vec::new(),
         }
@@ -434,6 +437,9 @@ impl Compiler {
         let path: Arc<str> = Arc::from(file.path.as_str());
         let file_index = self.files.len() as u32;
         self.files.push(path.clone());
+        if let Some(bulk) = file.bulk {
+            self.bulk.push((category.clone(), bulk));
+        }
         let match_mode = if self.options.raw {
             MatchMode::Exact
         } else {
@@ -802,6 +808,7 @@ impl Compiler {
             detectors: self.detectors,
             masked: (!self.masked.is_empty()).then_some(self.masked),
             detector_kinds,
+            bulk: self.bulk,
             scoped,
             options: self.options,
             warnings,

@@ -1,9 +1,11 @@
 //! What is kept of a message's candidates: allow phrases, combinations,
 //! audiences, then one hit per rule in place order.
 
+use std::sync::Arc;
+
 use super::{AllowSpan, Cand, Candidate, PartOcc, RuleHits, Scanner, Verdict};
 use crate::audience::Audience;
-use crate::ruleset::{Findings, Hit, Rule, RuleKind, Ruleset};
+use crate::ruleset::{BulkFinding, Findings, Hit, Rule, RuleKind, Ruleset};
 
 impl<'r> Scanner<'r> {
     pub(super) fn finish<S: AsRef<str>>(
@@ -152,6 +154,12 @@ impl<'r> Scanner<'r> {
         }
         // 4. one hit per rule: its first place, and how many places
         let mut hits = one_hit_per_rule(rs, kept, &mut sink.rule_hits, sink.trace.as_mut());
+        // 5. lists whose volume threshold the message reaches raise their hits
+        let bulk = if rs.bulk.is_empty() || hits.is_empty() {
+            Vec::new()
+        } else {
+            bulk_findings(rs, kept, fields, &mut hits)
+        };
         let truncated = hits.len() > rs.options.max_hits;
         if truncated {
             if let Some(trace) = sink.trace.as_mut() {
@@ -178,8 +186,86 @@ impl<'r> Scanner<'r> {
                 });
             }
         }
-        Findings { hits, truncated }
+        Findings {
+            hits,
+            truncated,
+            bulk,
+        }
     }
+}
+
+/// One distinct value of a list in a message, for its `#! bulk:` threshold.
+#[derive(PartialEq, Eq, Hash)]
+enum BulkValue {
+    /// What a detector or regex found, as [`crate::detect::value`] or the
+    /// light fold reads it: one number however it was written.
+    Found(String),
+    /// A term or combination: the rule itself, however often and however
+    /// written.
+    Rule(u32),
+}
+
+/// The lists with a `#! bulk:` threshold that have candidates in `kept`,
+/// by category, each with its count of distinct values; raises the hits of
+/// those that reach it. Runs only for messages with hits, of rulesets with
+/// such a list.
+fn bulk_findings<'r, S: AsRef<str>>(
+    rs: &'r Ruleset,
+    kept: &[Cand],
+    fields: &[S],
+    hits: &mut [Hit<'r>],
+) -> Vec<BulkFinding<'r>> {
+    let mut found = Vec::new();
+    let mut values = rustc_hash::FxHashSet::default();
+    for (category, bulk) in &rs.bulk {
+        values.clear();
+        for c in kept {
+            let rule = &rs.rules[c.rule as usize];
+            if !Arc::ptr_eq(&rule.category, category) {
+                continue;
+            }
+            let text = fields
+                .get(c.field as usize)
+                .and_then(|f| f.as_ref().get(c.start as usize..c.end as usize));
+            let value = match (rule.kind, text) {
+                (RuleKind::Detector, Some(text)) => {
+                    match rs.detectors.iter().find(|(_, r)| *r == c.rule) {
+                        Some(&(detector, _)) => {
+                            BulkValue::Found(crate::detect::value(detector, text))
+                        }
+                        None => BulkValue::Rule(c.rule),
+                    }
+                }
+                (RuleKind::Regex, Some(text)) => {
+                    let mut folded = String::with_capacity(text.len());
+                    crate::fold::light_fold_into(text, &mut folded);
+                    BulkValue::Found(folded)
+                }
+                _ => BulkValue::Rule(c.rule),
+            };
+            values.insert(value);
+        }
+        if values.is_empty() {
+            continue;
+        }
+        let finding = BulkFinding {
+            category,
+            values: u32::try_from(values.len()).unwrap_or(u32::MAX),
+            bulk: *bulk,
+        };
+        found.push(finding);
+        if !finding.reached() {
+            continue;
+        }
+        for h in hits
+            .iter_mut()
+            .filter(|h| Arc::ptr_eq(&h.rule.category, category))
+        {
+            h.severity = h.severity.max(bulk.severity);
+        }
+    }
+    found.sort_by_key(|f| f.category);
+    found
 }
 
 /// The first stretch of one field holding an occurrence of each of a
@@ -299,12 +385,14 @@ fn one_hit_per_rule<'r>(
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(hits.len() as u32);
                 last_place.push(place);
+                let rule = &rs.rules[c.rule as usize];
                 hits.push(Hit {
-                    rule: &rs.rules[c.rule as usize],
+                    rule,
                     field: c.field as usize,
                     start: c.start as usize,
                     end: c.end as usize,
                     count: 1,
+                    severity: rule.severity,
                 });
             }
         }
@@ -421,6 +509,118 @@ mod tests {
         }
     }
 
+    /// A list's `#! bulk:` threshold counts the distinct values of its own
+    /// hits that are kept: one number written three ways is one value, a
+    /// term is one value however often it occurs, an allow phrase's or
+    /// another audience's candidates count for nothing, and other lists'
+    /// hits keep their severity.
+    #[test]
+    fn bulk_counts_distinct_values_of_the_list_kept() {
+        let lists = WordListSet::from_sources(vec![
+            (
+                "pii.txt".into(),
+                "#! severity: high\n#! bulk: 3 critical\n@cn_mobile\n@email\n!13912345678\n".into(),
+            ),
+            (
+                "clients.txt".into(),
+                "#! severity: low\n#! bulk: 2 high\n#! audience: external\n华信证券\n\
+                 re:客户编号\\d{4}\n"
+                    .into(),
+            ),
+            (
+                "insider.txt".into(),
+                "#! severity: medium\n内幕消息\n".into(),
+            ),
+        ]);
+        let rs = RulesetBuilder::new().build(&lists).expect("compiles");
+        let bulk = |text: &str, audience: Audience| -> (Vec<(String, u32)>, Vec<String>) {
+            let found = rs.scanner().scan_for(&[text], audience);
+            (
+                found
+                    .bulk
+                    .iter()
+                    .filter(|b| b.reached())
+                    .map(|b| (b.category.to_string(), b.values))
+                    .collect(),
+                found
+                    .hits
+                    .iter()
+                    .map(|h| format!("{} {}", h.term(), h.severity()))
+                    .collect(),
+            )
+        };
+        let unknown = Audience::Unknown;
+        // one number, three ways, and an address: two values
+        let (b, hits) = bulk(
+            "13812345678，一三八-一二三四-五六七八，l38 l234 5678，Zhang@Example.com 内幕消息",
+            unknown,
+        );
+        assert_eq!((b, hits.len()), (vec![], 3), "{hits:?}");
+        let below = rs.scan_fields(&["13812345678 一三八一二三四五六七八 Zhang@Example.com"]);
+        let below: Vec<_> = below
+            .bulk
+            .iter()
+            .map(|b| (b.category, b.values, b.reached()))
+            .collect();
+        assert_eq!(below, [("pii", 2, false)]);
+        // a third address (its case folded away from the second is not one)
+        let (b, hits) = bulk(
+            "13812345678 zhang@example.com ZHANG@EXAMPLE.COM li@example.com 内幕消息",
+            unknown,
+        );
+        assert_eq!(b, [("pii".to_string(), 3)]);
+        assert_eq!(
+            hits,
+            ["@cn_mobile critical", "@email critical", "内幕消息 medium"]
+        );
+        // the hotline, an allow phrase, is no value
+        let (b, _) = bulk("客服热线 13912345678 13812345678 li@example.com", unknown);
+        assert_eq!(b, []);
+        let (b, _) = bulk("13712345678 13812345678 li@example.com", unknown);
+        assert_eq!(b, [("pii".to_string(), 3)]);
+        // a term once, twice and a regex's two strings; among colleagues the
+        // external list's candidates are dropped before they are counted
+        let (b, hits) = bulk("华信证券 华信证券", unknown);
+        assert_eq!((b, &hits[..]), (vec![], &["华信证券 low".to_string()][..]));
+        let (b, hits) = bulk("华信证券 客户编号1234 客户编号1234", unknown);
+        assert_eq!(b, [("clients".to_string(), 2)]);
+        assert_eq!(hits, ["华信证券 high", "re:客户编号\\d{4} high"]);
+        let (b, _) = bulk("客户编号1234 客户编号5678", Audience::External);
+        assert_eq!(b, [("clients".to_string(), 2)]);
+        let (b, hits) = bulk("客户编号1234 客户编号5678", Audience::Internal);
+        assert_eq!((b, hits.len()), (vec![], 0));
+        // both lists at once, in category order
+        let (b, _) = bulk(
+            "客户编号1234 客户编号5678 13712345678 13812345678 li@example.com",
+            unknown,
+        );
+        assert_eq!(b, [("clients".to_string(), 2), ("pii".to_string(), 3)]);
+    }
+
+    /// Hits over the per-message limit are not reported, but their values
+    /// still count towards the threshold: a list of a thousand numbers is
+    /// bulk however many hits an alert shows.
+    #[test]
+    fn bulk_counts_values_past_the_hit_limit() {
+        let lists = WordListSet::from_sources(vec![
+            ("a.txt".into(), "甲\n".into()),
+            (
+                "pii.txt".into(),
+                "#! severity: high\n#! bulk: 20 critical\n@cn_mobile\n".into(),
+            ),
+        ]);
+        let rs = RulesetBuilder::new()
+            .max_hits(1)
+            .build(&lists)
+            .expect("compiles");
+        let numbers: Vec<String> = (0..25).map(|i| format!("1381234{i:04}")).collect();
+        let text = format!("甲 {}", numbers.join(" "));
+        let found = rs.scan_fields(&[text.as_str()]);
+        assert!(found.truncated);
+        assert_eq!((found.bulk.len(), found.bulk[0].values), (1, 25));
+        assert_eq!(found.hits.len(), 1);
+    }
+
     #[test]
     fn count_before_counts_letters_digits_and_chinese_only() {
         let text = "转*账 a1😀。私";
@@ -452,6 +652,7 @@ mod tests {
                     start: c.start as usize,
                     end: c.end as usize,
                     count: 1,
+                    severity: rs.rules[c.rule as usize].severity,
                 }),
             }
             last_place = Some((c.field, c.start));
