@@ -516,6 +516,9 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         ])
     );
     assert_eq!(roster["hits"][0]["count"], 12);
+    let bulk_line =
+        "wordwarden_bulk_alerts_total{audience=\"external\",category=\"personal/pii\"} 1\n";
+    assert!(metrics.contains(bulk_line), "{metrics}");
     // digits for letters; a term written backwards after a right-to-left
     // override, quoted as written
     assert_eq!(

@@ -296,6 +296,12 @@ async fn metrics_of_dashboard_and_rules_exist_and_prometheus_scrapes_them() {
         mock.create_topic(t, 1, 1).unwrap();
     }
     let lists = small_lists();
+    // three numbers in one message are a roster here
+    std::fs::write(
+        lists.path().join("pii.txt"),
+        "#! bulk: 3 high\n@cn_mobile\n",
+    )
+    .unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
     let mut cfg = config(&brokers, "ops", "ops", lists.path());
     cfg.metrics_addr = addr.clone();
@@ -308,9 +314,10 @@ async fn metrics_of_dashboard_and_rules_exist_and_prometheus_scrapes_them() {
     engine.wait_joined(Duration::from_secs(60)).await;
     let mut texts = alerting_texts(0..20);
     texts.push("\u{fffd}".into());
+    texts.push("13812345678 13912345678 13712345678".into());
     produce_texts(&brokers, "ops", &texts, 1).await;
     produce(&brokers, "ops", &[(None, Some(b"\xff".to_vec()), Some(0))]).await;
-    engine.wait_processed(22, Duration::from_secs(60)).await;
+    engine.wait_processed(23, Duration::from_secs(60)).await;
     // one reload so the reload metrics have samples
     let a = addr.clone();
     tokio::task::spawn_blocking(move || {
@@ -340,6 +347,12 @@ async fn metrics_of_dashboard_and_rules_exist_and_prometheus_scrapes_them() {
         wanted.extend(metric_names(e));
     }
     let missing: Vec<&String> = wanted.iter().filter(|n| !present.contains(*n)).collect();
+    for (audience, n) in [("unknown", 1), ("external", 0), ("internal", 0)] {
+        let line = format!(
+            "wordwarden_bulk_alerts_total{{audience=\"{audience}\",category=\"pii\"}} {n}\n"
+        );
+        assert!(exposition.contains(&line), "{line} in\n{exposition}");
+    }
     assert!(
         missing.is_empty(),
         "metrics used by the dashboard or rules but not exported: {missing:?}"
@@ -382,7 +395,7 @@ async fn metrics_of_dashboard_and_rules_exist_and_prometheus_scrapes_them() {
             "/api/v1/query?query=sum(wordwarden_messages_processed_total)",
         ) {
             answer = body;
-            if answer.contains("\"22\"") {
+            if answer.contains("\"23\"") {
                 break;
             }
         }
@@ -395,7 +408,7 @@ async fn metrics_of_dashboard_and_rules_exist_and_prometheus_scrapes_them() {
     let _ = prom.wait();
     engine.stop().await;
     assert!(
-        answer.contains("\"22\""),
+        answer.contains("\"23\""),
         "Prometheus query answer: {answer}"
     );
     assert!(

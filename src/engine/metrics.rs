@@ -25,6 +25,9 @@ pub struct Metrics {
     /// Hits in published alerts written to get past a filter, by kind of
     /// evasion (a hit may count under several).
     pub evasions: IntCounterVec,
+    /// Alerts on messages holding a list's values in bulk (`#! bulk:`), by
+    /// the list's category and the audience.
+    pub bulk_alerts: IntCounterVec,
     /// Messages copied to the dead-letter topic, by reason.
     pub dead_letters: IntCounterVec,
     /// Decoded records without text, by WeCom message type.
@@ -116,6 +119,7 @@ impl Metrics {
             alerts: counter(&reg, "alerts_total", "Alerts published, by severity and by who the message went between (internal, external, unknown).", &["severity", "audience"]),
             hits: counter(&reg, "hits_total", "Hits in published alerts, by category and severity.", &["category", "severity"]),
             evasions: counter(&reg, "evasions_total", "Hits in published alerts written unlike their rule (separators, traditional, pinyin, ...), by kind of evasion.", &["kind"]),
+            bulk_alerts: counter(&reg, "bulk_alerts_total", "Alerts on messages holding a list's values in bulk (its `#! bulk:` threshold reached: a customer roster, not a number shared), by the list's category and by who the message went between.", &["category", "audience"]),
             dead_letters: counter(&reg, "dead_letters_total", "Messages copied to the dead-letter topic, by reason.", &["reason"]),
             textless: counter(&reg, "textless_messages_total", "Decoded records without text (pictures, voice, recalls), by message type.", &["msgtype"]),
             unknown_msgtypes: plain_counter("unknown_msgtypes_total", "Records of an unknown WeCom message type, scanned as generic JSON."),
@@ -181,6 +185,15 @@ impl Metrics {
             self.ruleset_rules
                 .with_label_values(&[cat.as_str()])
                 .set(*n as i64);
+        }
+        // every list in bulk from 0 for every audience, so a rate over the
+        // first roster is right (as for the evasions)
+        for category in ruleset.stats().bulk.keys() {
+            for audience in crate::audience::Audience::ALL {
+                self.bulk_alerts
+                    .with_label_values(&[category.as_str(), audience.name()])
+                    .inc_by(0);
+            }
         }
         self.reload_last_success.set(unix_now());
     }

@@ -211,8 +211,17 @@ pub(crate) struct Processed {
 pub(crate) struct Produced {
     pub outgoing: Vec<Outgoing>,
     pub dead_letter_reason: Option<&'static str>,
-    /// The alert's severity, audience and what the metrics count of each hit.
-    pub alert: Option<(Severity, Audience, Vec<HitTally>)>,
+    /// What the metrics count of the alert published.
+    pub alert: Option<AlertTally>,
+}
+
+/// What the metrics count of a published alert.
+pub(crate) struct AlertTally {
+    severity: Severity,
+    audience: Audience,
+    hits: Vec<HitTally>,
+    /// The categories of the lists whose values it holds in bulk.
+    bulk: Vec<String>,
 }
 
 /// What the metrics count of one hit of a published alert.
@@ -264,11 +273,17 @@ impl Processed {
         if let Some(reason) = produced.and_then(|p| p.dead_letter_reason) {
             m.dead_letters.with_label_values(&[reason]).inc();
         }
-        if let Some((severity, audience, hits)) = produced.and_then(|p| p.alert.as_ref()) {
+        if let Some(alert) = produced.and_then(|p| p.alert.as_ref()) {
+            let audience = alert.audience.name();
             m.alerts
-                .with_label_values(&[severity.as_str(), audience.name()])
+                .with_label_values(&[alert.severity.as_str(), audience])
                 .inc();
-            for hit in hits {
+            for category in &alert.bulk {
+                m.bulk_alerts
+                    .with_label_values(&[category.as_str(), audience])
+                    .inc();
+            }
+            for hit in &alert.hits {
                 m.hits
                     .with_label_values(&[hit.category.as_str(), hit.severity.as_str()])
                     .inc();
@@ -440,10 +455,10 @@ pub(crate) fn process<M: Message>(
                         ("alert_id", alert.alert_id.as_bytes().to_vec()),
                     ],
                 });
-                produced.alert = Some((
-                    alert.severity,
-                    alert.audience,
-                    alert
+                produced.alert = Some(AlertTally {
+                    severity: alert.severity,
+                    audience: alert.audience,
+                    hits: alert
                         .hits
                         .iter()
                         .map(|h| HitTally {
@@ -452,7 +467,8 @@ pub(crate) fn process<M: Message>(
                             evasions: h.evasions.clone(),
                         })
                         .collect(),
-                ));
+                    bulk: alert.bulk.iter().map(|b| b.category.clone()).collect(),
+                });
                 processed.outcome = "alert";
             }
             Err(e) => {

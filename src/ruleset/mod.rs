@@ -187,6 +187,8 @@ pub struct RulesetStats {
     pub regexes: usize,
     /// Detectors in use.
     pub detectors: Vec<String>,
+    /// The volume thresholds (`#! bulk:`) by category.
+    pub bulk: std::collections::BTreeMap<String, Bulk>,
     /// Approximate heap bytes of the automata.
     pub automaton_bytes: usize,
 }

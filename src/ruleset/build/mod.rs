@@ -792,6 +792,11 @@ impl Compiler {
                 .iter()
                 .map(|d| d.name().to_string())
                 .collect(),
+            bulk: self
+                .bulk
+                .iter()
+                .map(|(category, bulk)| (category.to_string(), *bulk))
+                .collect(),
             automaton_bytes,
         };
         let scoped = self.rules.iter().any(|r| r.audience != AudienceScope::Any);
