@@ -228,20 +228,28 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
 /// assert_eq!(value(Detector::Email, "Zhang.Wei@Example.com"), "zhang.wei@example.com");
 /// ```
 pub fn value(detector: Detector, matched: &str) -> String {
+    let mut value = String::with_capacity(matched.len());
+    for_each_value_char(detector, matched, |c| value.push(c));
+    value
+}
+
+/// [`value`]'s characters, one at a time: a number's without building a
+/// string (a roster's every number is read so, for its list's `#! bulk:`).
+pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: impl FnMut(char)) {
     if detector.finds_numbers() {
-        return matched
-            .chars()
-            .filter_map(|c| {
-                let class = CharClass::of(c);
-                match class.digit.or(class.lookalike) {
-                    Some(d) => Some(char::from(d)),
-                    None => matches!(c, 'x' | 'X' | 'ｘ' | 'Ｘ').then_some('X'),
-                }
-            })
-            .collect();
+        for c in matched.chars() {
+            let class = CharClass::of(c);
+            match class.digit.or(class.lookalike) {
+                Some(d) => each(char::from(d)),
+                None if matches!(c, 'x' | 'X' | 'ｘ' | 'Ｘ') => each('X'),
+                None => {}
+            }
+        }
+        return;
     }
     if detector.finds_credentials() {
-        return matched.to_string();
+        matched.chars().for_each(each);
+        return;
     }
     let mut folded = String::with_capacity(matched.len());
     light_fold_into(matched, &mut folded);
@@ -249,9 +257,8 @@ pub fn value(detector: Detector, matched: &str) -> String {
         Detector::HkIdCard | Detector::TwIdCard => folded
             .chars()
             .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_uppercase())
-            .collect(),
-        _ => folded,
+            .for_each(|c| each(c.to_ascii_uppercase())),
+        _ => folded.chars().for_each(each),
     }
 }
 

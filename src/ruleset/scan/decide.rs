@@ -158,7 +158,7 @@ impl<'r> Scanner<'r> {
         let bulk = if rs.bulk.is_empty() || hits.is_empty() {
             Vec::new()
         } else {
-            bulk_findings(rs, kept, fields, &mut hits)
+            bulk_findings(rs, kept, fields, &mut hits, &mut sink.bulk_values)
         };
         let truncated = hits.len() > rs.options.max_hits;
         if truncated {
@@ -194,15 +194,41 @@ impl<'r> Scanner<'r> {
     }
 }
 
-/// One distinct value of a list in a message, for its `#! bulk:` threshold.
-#[derive(PartialEq, Eq, Hash)]
-enum BulkValue {
-    /// What a detector or regex found, as [`crate::detect::value`] or the
-    /// light fold reads it: one number however it was written.
-    Found(String),
-    /// A term or combination: the rule itself, however often and however
-    /// written.
-    Rule(u32),
+/// One distinct value of a list in a message, for its `#! bulk:`
+/// threshold, as a 64-bit hash (no string built for a roster's every
+/// number; two values of one message sharing a hash is a chance of one in
+/// billions of billions): what a detector found, as [`crate::detect::value`]
+/// reads it (one number however it was written); what a regex matched,
+/// light-folded; or a term or combination, the rule itself (however often
+/// and however written it fired).
+fn bulk_value<S: AsRef<str>>(rs: &Ruleset, c: &Cand, fields: &[S]) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = rustc_hash::FxHasher::default();
+    let rule = &rs.rules[c.rule as usize];
+    let text = fields
+        .get(c.field as usize)
+        .and_then(|f| f.as_ref().get(c.start as usize..c.end as usize));
+    let detector = match rule.kind {
+        RuleKind::Detector => rs.detectors.iter().find(|(_, r)| *r == c.rule),
+        _ => None,
+    };
+    match (rule.kind, detector, text) {
+        (RuleKind::Detector, Some(&(detector, _)), Some(text)) => {
+            h.write_u8(1);
+            crate::detect::for_each_value_char(detector, text, |ch| h.write_u32(ch as u32));
+        }
+        (RuleKind::Regex, _, Some(text)) => {
+            h.write_u8(2);
+            let mut folded = String::with_capacity(text.len());
+            crate::fold::light_fold_into(text, &mut folded);
+            h.write(folded.as_bytes());
+        }
+        _ => {
+            h.write_u8(0);
+            h.write_u32(c.rule);
+        }
+    }
+    h.finish()
 }
 
 /// The lists with a `#! bulk:` threshold that have candidates in `kept`,
@@ -214,36 +240,15 @@ fn bulk_findings<'r, S: AsRef<str>>(
     kept: &[Cand],
     fields: &[S],
     hits: &mut [Hit<'r>],
+    values: &mut rustc_hash::FxHashSet<u64>,
 ) -> Vec<BulkFinding<'r>> {
     let mut found = Vec::new();
-    let mut values = rustc_hash::FxHashSet::default();
     for (category, bulk) in &rs.bulk {
         values.clear();
         for c in kept {
-            let rule = &rs.rules[c.rule as usize];
-            if !Arc::ptr_eq(&rule.category, category) {
-                continue;
+            if Arc::ptr_eq(&rs.rules[c.rule as usize].category, category) {
+                values.insert(bulk_value(rs, c, fields));
             }
-            let text = fields
-                .get(c.field as usize)
-                .and_then(|f| f.as_ref().get(c.start as usize..c.end as usize));
-            let value = match (rule.kind, text) {
-                (RuleKind::Detector, Some(text)) => {
-                    match rs.detectors.iter().find(|(_, r)| *r == c.rule) {
-                        Some(&(detector, _)) => {
-                            BulkValue::Found(crate::detect::value(detector, text))
-                        }
-                        None => BulkValue::Rule(c.rule),
-                    }
-                }
-                (RuleKind::Regex, Some(text)) => {
-                    let mut folded = String::with_capacity(text.len());
-                    crate::fold::light_fold_into(text, &mut folded);
-                    BulkValue::Found(folded)
-                }
-                _ => BulkValue::Rule(c.rule),
-            };
-            values.insert(value);
         }
         if values.is_empty() {
             continue;

@@ -113,6 +113,9 @@ struct Sink {
     trace: Option<Vec<Candidate>>,
     /// Buffers of one hit per rule (`decide.rs`).
     rule_hits: RuleHits,
+    /// The distinct values of a list with a `#! bulk:` threshold, as
+    /// hashes (`decide.rs`).
+    bulk_values: rustc_hash::FxHashSet<u64>,
 }
 
 /// A message's rules with hits, kept between messages for their capacity.
