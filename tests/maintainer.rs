@@ -517,6 +517,18 @@ fn scan_json_and_wecom_formats() {
         let hits = a["hits"].as_array().unwrap();
         assert!(hits.iter().any(|h| h.get("evasions").is_some()), "{a}");
     }
+    // only the messages holding a list's values in bulk: the roster
+    let o = scan_sample(&["--bulk"]);
+    let rosters: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rosters.len(), 1, "{rosters:?}");
+    assert_eq!(
+        rosters[0]["source"]["msgid"],
+        "6117204958336120475_1732502500"
+    );
+    assert_eq!(rosters[0]["bulk"][0]["values"], 12);
 }
 
 #[test]

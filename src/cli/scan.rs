@@ -35,6 +35,10 @@ pub struct Args {
     /// the messages of an archive where someone worked around the lists.
     #[arg(long)]
     evasive: bool,
+    /// Only alerts on messages holding a list's values in bulk (a list's
+    /// `#! bulk:` threshold reached: the rosters of an archive).
+    #[arg(long)]
+    bulk: bool,
     /// Threads judging lines at once (0: one per core); the output keeps
     /// the input's order.
     #[arg(long, default_value_t = 0)]
@@ -93,7 +97,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for _ in 0..in_flight {
         let _ = written_tx.send(());
     }
-    let (ruleset, judge, evasive) = (&ruleset, &judge, args.evasive);
+    let keep = Keep {
+        evasive: args.evasive,
+        bulk: args.bulk,
+    };
+    let (ruleset, judge, keep) = (&ruleset, &judge, &keep);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let (batches_rx, judged_tx) = (&batches_rx, judged_tx.clone());
@@ -107,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     // a panic judging is reported by the writer, which then
                     // stops the others, instead of leaving a gap it would wait on
                     let outcomes = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        judge_lines(ruleset, judge, &mut scanner, &batch, evasive)
+                        judge_lines(ruleset, judge, &mut scanner, &batch, keep)
                     }));
                     if judged_tx.send((seq, outcomes.ok())).is_err() {
                         return;
@@ -228,13 +236,25 @@ fn write_in_order(
     Ok((rejected, textless))
 }
 
+/// Which alerts are written (`--evasive`, `--bulk`).
+struct Keep {
+    evasive: bool,
+    bulk: bool,
+}
+
+impl Keep {
+    fn admits(&self, a: &wordwarden::alert::Alert) -> bool {
+        (!self.evasive || a.is_evasive()) && (!self.bulk || !a.bulk.is_empty())
+    }
+}
+
 /// Judges numbered lines with one scanner.
 fn judge_lines(
     ruleset: &wordwarden::ruleset::Ruleset,
     judge: &Judge,
     scanner: &mut wordwarden::ruleset::Scanner<'_>,
     lines: &[(usize, Vec<u8>)],
-    evasive: bool,
+    keep: &Keep,
 ) -> Vec<Outcome> {
     lines
         .iter()
@@ -267,7 +287,7 @@ fn judge_lines(
             }
             o.alert = j
                 .alert
-                .filter(|a| !evasive || a.is_evasive())
+                .filter(|a| keep.admits(a))
                 .and_then(|a| serde_json::to_vec(&a).ok());
             o
         })
