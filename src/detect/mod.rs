@@ -557,7 +557,13 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
         for (to, d) in digits.iter_mut().zip(&run.digits[lo..hi]) {
             *to = d.ch;
         }
-        if let Some(det) = classify(&digits[..hi - lo], enabled) {
+        // a card is written in blocks of four or more but its last (`6222
+        // 0212 3456 7890 123`, `3782 822463 10005`): a range from the middle
+        // of one phone number into the next (`5678 139 1234 5678`) that
+        // passes Luhn is none
+        let card_blocks = run.groups[first..last].iter().all(|g| g.to - g.from >= 4);
+        let enabled_here = |d: &Detector| *d != Detector::BankCard || card_blocks;
+        if let Some(det) = classify(&digits[..hi - lo], enabled, enabled_here) {
             taken[lo..hi].fill(true);
             out.push(Detection {
                 detector: det,
@@ -568,18 +574,25 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
     }
 }
 
-fn classify(digits: &[u8], enabled: &[Detector]) -> Option<Detector> {
+/// The number detector, of those `enabled` and admitted by `here`, whose
+/// number `digits` is.
+fn classify(
+    digits: &[u8],
+    enabled: &[Detector],
+    here: impl Fn(&Detector) -> bool,
+) -> Option<Detector> {
+    let on = |d: Detector| enabled.contains(&d) && here(&d);
     let has_x = digits.iter().position(|&d| d == b'x');
-    if enabled.contains(&Detector::CnIdCard) && valid_cn_id(digits) {
+    if on(Detector::CnIdCard) && valid_cn_id(digits) {
         return Some(Detector::CnIdCard);
     }
     if has_x.is_some() {
         return None;
     }
-    if enabled.contains(&Detector::CnMobile) && valid_cn_mobile(digits) {
+    if on(Detector::CnMobile) && valid_cn_mobile(digits) {
         return Some(Detector::CnMobile);
     }
-    if enabled.contains(&Detector::BankCard) && valid_bank_card(digits) {
+    if on(Detector::BankCard) && valid_bank_card(digits) {
         return Some(Detector::BankCard);
     }
     None
@@ -830,10 +843,13 @@ mod tests {
     fn shorter_runs_than_min_run_digits_are_never_detected() {
         let samples = ["13812345678", "6222021234567890128", "11010519491231002x"];
         for s in samples {
-            assert!(classify(s.as_bytes(), &Detector::ALL).is_some(), "{s}");
+            assert!(
+                classify(s.as_bytes(), &Detector::ALL, |_| true).is_some(),
+                "{s}"
+            );
             for len in 1..MIN_RUN_DIGITS {
                 assert_eq!(
-                    classify(&s.as_bytes()[..len], &Detector::ALL),
+                    classify(&s.as_bytes()[..len], &Detector::ALL, |_| true),
                     None,
                     "{s} {len}"
                 );
@@ -976,6 +992,33 @@ mod tests {
         assert_eq!(dets("卡号 4111111111111112"), vec![]); // Luhn fails
                                                            // a 13-digit millisecond timestamp that passes Luhn is no card
         assert_eq!(dets("ts 1700000000004"), vec![]);
+        // blocks of four or more but the last
+        for card in ["6222 0212 3456 7890 128", "3782 822463 10005"] {
+            assert_eq!(dets(card), vec![(Detector::BankCard, card)]);
+        }
+    }
+
+    /// Phone numbers written in blocks, one after another: a range from
+    /// the middle of one into the next (`5678 139 1234 5678`, 15 digits)
+    /// may pass Luhn, and was taken for a card before the numbers around
+    /// it; cards are written in blocks of four or more.
+    #[test]
+    fn phone_numbers_in_blocks_one_after_another() {
+        let text = "138 1234 5678 139 1234 5678 137 1234 5678";
+        let mut found = find(text, &Detector::ALL);
+        found.sort_by_key(|d| d.start);
+        let found: Vec<(Detector, &str)> = found
+            .iter()
+            .map(|d| (d.detector, &text[d.start..d.end]))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Detector::CnMobile, "138 1234 5678"),
+                (Detector::CnMobile, "139 1234 5678"),
+                (Detector::CnMobile, "137 1234 5678"),
+            ]
+        );
     }
 
     #[test]
