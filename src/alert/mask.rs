@@ -18,6 +18,7 @@
 //! | `@email` | first character of the local part, the domain | `z*******@example.com` |
 //! | `@hk_id_card` | the first letter, the last digit and the check digit | `A*****6(3)` |
 //! | `@tw_id_card` | first 2, last 2 | `A1******89` |
+//! | `@cn_passport` | first 2, last 2 | `E1*****78` |
 //! | `@private_key` | the header and footer, not the body | `-----BEGIN RSA PRIVATE KEY-----\n****…` |
 //! | `@access_key` | first 4, last 4 | `AKIA************MPLF` |
 //! | `@api_token` | the kind's prefix, last 4 | `ghp_********************************m1IL` |
@@ -84,7 +85,7 @@ impl Masks {
                         Detector::BankCard => (4, 4),
                         // `A*****6(3)`, `A1******89`: eight and ten characters
                         Detector::HkIdCard => (1, 2),
-                        Detector::TwIdCard => (2, 2),
+                        Detector::TwIdCard | Detector::CnPassport => (2, 2),
                         _ => (3, 4),
                     };
                     let significant: Vec<&(usize, char)> =

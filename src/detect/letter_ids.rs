@@ -1,6 +1,9 @@
 //! Identity numbers that start with letters: Hong Kong identity cards
 //! (`A123456(3)`) and Taiwan's national identification numbers
-//! (`A123456789`), each with its check digit verified.
+//! (`A123456789`), each with its check digit verified; and mainland
+//! Chinese passport numbers (`E12345678`, `EA1234567`, `G12345678`), which
+//! have none, so their keyword (护照, 護照, `passport`) must be within
+//! [`PASSPORT_KEYWORD_CHARS`] characters.
 //!
 //! Their letters are capitals, as the cards print them, in ASCII or full
 //! width (`Ａ１２３４５６（３）`), and the number is a word of its own: no
@@ -13,11 +16,18 @@ use std::sync::OnceLock;
 use super::{Detection, Detector};
 
 /// The detectors this module implements.
-pub(super) const DETECTORS: [Detector; 2] = [Detector::HkIdCard, Detector::TwIdCard];
+pub(super) const DETECTORS: [Detector; 3] =
+    [Detector::HkIdCard, Detector::TwIdCard, Detector::CnPassport];
 
-/// Both shapes in one search, read from the text as written (no folded
-/// copy: most texts with enough digits hold neither). Taiwan's first, so
-/// that its ten characters are not cut into a Hong Kong card's eight.
+/// How near a passport number its keyword must be, in characters either
+/// side (`护照号码：E12345678`, `passport no. E12345678`, `E12345678 是我的护照`).
+pub(crate) const PASSPORT_KEYWORD_CHARS: usize = 20;
+
+/// Every shape in one search, read from the text as written (no folded
+/// copy: most texts with enough digits hold none). Taiwan's first, so
+/// that its ten characters are not cut into a passport's nine or a Hong
+/// Kong card's eight; passports' before Hong Kong's, whose eight would cut
+/// `E12345678` short.
 fn shapes() -> &'static regex::Regex {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -25,6 +35,9 @@ fn shapes() -> &'static regex::Regex {
             // Taiwan: the region's letter, 1 or 2 (citizens) or 8 or 9
             // (residents), seven digits and the check digit
             r"[A-ZＡ-Ｚ][1289１２８９][0-9０-９]{8}",
+            // mainland passports: `E` or `G` and eight digits, or `E`, a
+            // letter but `I` and `O`, and seven digits
+            r"|[EGＥＧ][0-9０-９]{8}|[EＥ][A-HJ-NP-ZＡ-ＨＪ-ＮＰ-Ｚ][0-9０-９]{7}",
             // Hong Kong: one or two letters, six digits, the check digit
             // or `A`, in parentheses or not
             r"|[A-ZＡ-Ｚ]{1,2}[0-9０-９]{6}(?:[ 　]?[(（][0-9A０-９Ａ][)）]|[0-9A０-９Ａ])",
@@ -89,11 +102,17 @@ pub(super) fn near_misses(text: &str) -> Vec<(Range<usize>, Detector, String)> {
         .map(|(span, detector, _)| {
             let why = match detector {
                 Detector::HkIdCard => {
-                    "a Hong Kong identity card's shape, but its check digit fails"
+                    "a Hong Kong identity card's shape, but its check digit fails".to_string()
                 }
-                _ => "a Taiwan identification number's shape, but its check digit fails",
+                Detector::CnPassport => format!(
+                    "a mainland passport number's shape, but no 护照 or passport within \
+                     {PASSPORT_KEYWORD_CHARS} characters"
+                ),
+                _ => {
+                    "a Taiwan identification number's shape, but its check digit fails".to_string()
+                }
             };
-            (span, detector, why.to_string())
+            (span, detector, why)
         })
         .collect()
 }
@@ -119,16 +138,67 @@ fn candidates(text: &str, enabled: &[Detector]) -> Vec<(Range<usize>, Detector, 
             .filter_map(ascii_of)
             .map(|b| b.to_ascii_lowercase())
             .collect();
-        // ten characters are Taiwan's shape, eight or nine Hong Kong's
-        let (detector, valid): (Detector, fn(&[u8]) -> bool) = match significant.len() {
-            10 => (Detector::TwIdCard, valid_tw_id),
-            _ => (Detector::HkIdCard, valid_hk_id),
+        // ten characters are Taiwan's shape, nine a passport's or a Hong
+        // Kong card's with two letters (`EA1234567` may be either: a valid
+        // check digit makes it a card), eight a Hong Kong card's
+        let passport = is_passport_shape(&significant);
+        let hk_valid = !passport || significant[1].is_ascii_lowercase();
+        let (detector, valid) = match significant.len() {
+            10 => (Detector::TwIdCard, valid_tw_id(&significant)),
+            _ if hk_valid && valid_hk_id(&significant) => (Detector::HkIdCard, true),
+            _ if passport => (
+                Detector::CnPassport,
+                keyword_near(text, m.range(), PASSPORT_KEYWORDS),
+            ),
+            _ => (Detector::HkIdCard, false),
         };
         if enabled.contains(&detector) {
-            out.push((m.range(), detector, valid(&significant)));
+            out.push((m.range(), detector, valid));
         }
     }
     out
+}
+
+/// The words that name a passport; ASCII ones in any case.
+const PASSPORT_KEYWORDS: &[&str] = &["护照", "護照", "passport"];
+
+/// A mainland passport's shape, folded: `e` or `g` and eight digits, or
+/// `e`, a letter but `i` and `o`, and seven digits.
+fn is_passport_shape(s: &[u8]) -> bool {
+    s.len() == 9
+        && match s[0] {
+            b'e' | b'g' if s[1..].iter().all(u8::is_ascii_digit) => true,
+            b'e' => {
+                s[1].is_ascii_lowercase()
+                    && !matches!(s[1], b'i' | b'o')
+                    && s[2..].iter().all(u8::is_ascii_digit)
+            }
+            _ => false,
+        }
+}
+
+/// Whether one of `keywords` lies within [`PASSPORT_KEYWORD_CHARS`]
+/// characters before or after `span` of `text` (ASCII ones in any case).
+fn keyword_near(text: &str, span: Range<usize>, keywords: &[&str]) -> bool {
+    let from = text[..span.start]
+        .char_indices()
+        .rev()
+        .take(PASSPORT_KEYWORD_CHARS)
+        .last()
+        .map_or(span.start, |(i, _)| i);
+    let to = text[span.end..]
+        .char_indices()
+        .nth(PASSPORT_KEYWORD_CHARS)
+        .map_or(text.len(), |(i, _)| span.end + i);
+    let holds = |window: &str| {
+        keywords.iter().any(|k| {
+            window
+                .as_bytes()
+                .windows(k.len())
+                .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+        })
+    };
+    holds(&text[from..span.start]) || holds(&text[span.end..to])
 }
 
 /// A letter's value in both checksums: `a` is 10, `z` 35.
@@ -239,9 +309,45 @@ mod tests {
         }
     }
 
+    /// A passport number has no check digit: its keyword, near it on
+    /// either side, tells it from a product or order code.
+    #[test]
+    fn passports_need_their_keyword_near() {
+        for (text, id) in [
+            ("护照号码：E12345678", "E12345678"),
+            ("Passport No. EA1234567, valid to 2030", "EA1234567"),
+            ("护照 G12345678", "G12345678"),
+            ("我的護照是 Ｅ１２３４５６７８", "Ｅ１２３４５６７８"),
+            ("E12345678 是客户的护照号", "E12345678"),
+        ] {
+            assert_eq!(found(text), [(Detector::CnPassport, id)], "{text}");
+        }
+        for text in [
+            // no keyword, or too far away
+            "订单号 E12345678 已发货",
+            "护照的事下周再说，今天先把这批货发了，单号是 E12345678",
+            // not a passport's shape, or not a word of its own
+            "护照 E1234567",
+            "护照 EI1234567",
+            "护照 F12345678",
+            "护照 E123456789",
+            "护照 SKU-E12345678",
+            "护照 e12345678",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+        }
+        // `EA1234563` is a Hong Kong card's shape too: with its check digit
+        // valid it is one, keyword or not
+        assert_eq!(found("护照 EA1234563"), [(Detector::HkIdCard, "EA1234563")]);
+        assert_eq!(
+            found("护照 EA1234567"),
+            [(Detector::CnPassport, "EA1234567")]
+        );
+    }
+
     #[test]
     fn near_misses_name_the_failing_check_digit() {
-        let text = "A123456(4) 和 A123456788 和 A123456(3)";
+        let text = "A123456(4) 和 A123456788 和 A123456(3) 和单号 E12345678";
         let misses: Vec<(&str, Detector)> = near_misses(text)
             .into_iter()
             .map(|(span, d, _)| (&text[span], d))
@@ -250,7 +356,8 @@ mod tests {
             misses,
             [
                 ("A123456(4)", Detector::HkIdCard),
-                ("A123456788", Detector::TwIdCard)
+                ("A123456788", Detector::TwIdCard),
+                ("E12345678", Detector::CnPassport)
             ]
         );
     }

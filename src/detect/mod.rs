@@ -58,6 +58,11 @@ pub enum Detector {
     /// `@tw_id_card`: a Taiwan national identification number
     /// (`A123456789`) with a valid check digit.
     TwIdCard,
+    /// `@cn_passport`: a mainland Chinese passport number (`E12345678`,
+    /// `EA1234567`, `G12345678`) with 护照, 護照 or `passport` within 20
+    /// characters: it has no check digit, so its keyword tells it from a
+    /// product code.
+    CnPassport,
     /// `@private_key`: the header of a private key (`-----BEGIN RSA PRIVATE
     /// KEY-----`, OpenSSH, PKCS#8, PGP).
     PrivateKey,
@@ -85,13 +90,14 @@ pub enum Detector {
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 13] = [
+    pub const ALL: [Detector; 14] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
         Detector::Email,
         Detector::HkIdCard,
         Detector::TwIdCard,
+        Detector::CnPassport,
         Detector::PrivateKey,
         Detector::AccessKey,
         Detector::ApiToken,
@@ -137,6 +143,7 @@ impl Detector {
             Detector::Email => "email",
             Detector::HkIdCard => "hk_id_card",
             Detector::TwIdCard => "tw_id_card",
+            Detector::CnPassport => "cn_passport",
             Detector::PrivateKey => "private_key",
             Detector::AccessKey => "access_key",
             Detector::ApiToken => "api_token",
@@ -254,7 +261,7 @@ pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: i
     let mut folded = String::with_capacity(matched.len());
     light_fold_into(matched, &mut folded);
     match detector {
-        Detector::HkIdCard | Detector::TwIdCard => folded
+        Detector::HkIdCard | Detector::TwIdCard | Detector::CnPassport => folded
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .for_each(|c| each(c.to_ascii_uppercase())),
