@@ -1,7 +1,8 @@
 //! Built-in validated detectors for personal data: Chinese resident ID card
 //! numbers (GB 11643 checksum), bank card numbers (Luhn), Chinese mobile
 //! numbers and e-mail addresses, Hong Kong identity cards and Taiwan
-//! identification numbers (`letter_ids.rs`, with their check digits); and
+//! identification numbers (`letter_ids.rs`, with their check digits) and
+//! mainland passports (there too, with their keyword near); and
 //! for credentials: private keys, cloud access keys, API tokens, JWTs,
 //! passwords in URLs and bots' webhooks (`credentials.rs`, which reads the
 //! text as written).
