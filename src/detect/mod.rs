@@ -331,6 +331,8 @@ struct Digit {
     ch: u8, // b'0'..=b'9' or b'x'
     start: usize,
     end: usize,
+    /// A letter read for the digit it looks like (`l38…`).
+    letter: bool,
 }
 
 #[derive(Default)]
@@ -339,7 +341,10 @@ struct Run {
     digits: Vec<Digit>,
     sep_pending: bool,
     preceded_by_word: bool,
-    /// Letters in it for the digits they look like ([`CharClass::lookalike`]).
+    /// Letters in its last group for the digits they look like
+    /// ([`CharClass::lookalike`]): counted by group, so that a roster of
+    /// such numbers one space apart has each of them; a number's own are
+    /// counted when its range is tried ([`finish_run`]).
     letters: usize,
 }
 
@@ -443,7 +448,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
         // before it (`Hello` is no number), and a number holds a few
         let lookalike = class.lookalike.filter(|_| match run.groups.last() {
             None => !prev_word,
-            Some(g) => !g.numerals && run.letters < MAX_LETTERS_IN_A_NUMBER,
+            Some(g) => !g.numerals && (run.sep_pending || run.letters < MAX_LETTERS_IN_A_NUMBER),
         });
         if let Some(d) = class.digit.or(lookalike) {
             if run.digits.is_empty() {
@@ -463,11 +468,13 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                     joined: script_changed && !run.sep_pending,
                 });
                 run.sep_pending = false;
+                run.letters = 0;
             }
             run.digits.push(Digit {
                 ch: d,
                 start: pos,
                 end,
+                letter: lookalike.is_some(),
             });
             run.letters += usize::from(lookalike.is_some());
             if let Some(g) = run.groups.last_mut() {
@@ -483,6 +490,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                     ch: b'x',
                     start: pos,
                     end,
+                    letter: false,
                 });
                 if let Some(g) = run.groups.last_mut() {
                     g.to = run.digits.len();
@@ -559,6 +567,11 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
             continue;
         }
         if run.groups.get(last + 1).is_some_and(|g| g.joined) && run.groups[last].numerals {
+            continue;
+        }
+        // a number holds a few letters for digits (`l38-l234-5678`)
+        let letters = run.digits[lo..hi].iter().filter(|d| d.letter).count();
+        if letters > MAX_LETTERS_IN_A_NUMBER {
             continue;
         }
         let mut digits = [0u8; MAX_NUMBER_DIGITS];
@@ -840,9 +853,22 @@ mod tests {
             "l0l0l345678",
             "一三八〇〇l三八〇〇〇",
             "Hello look 13812345",
+            "l38-l234-567l",
+            "lO l234 5678l",
         ] {
             assert_eq!(dets(text), vec![], "{text}");
         }
+        // a roster of such numbers one space apart: each of them (two
+        // letters a number, not two a run)
+        let text = "l3812345678 l3912345678 l3712345678 1O012345678";
+        let mut found = find(text, &Detector::ALL);
+        found.sort_by_key(|d| d.start);
+        let found: Vec<&str> = found.iter().map(|d| &text[d.start..d.end]).collect();
+        assert_eq!(
+            found,
+            ["l3812345678", "l3912345678", "l3712345678"],
+            "1O0… is no mobile number (10012345678)"
+        );
     }
 
     /// No digit detector accepts a run shorter than the count the scan
