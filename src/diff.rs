@@ -31,6 +31,8 @@
 //! let i = impact(&o, &n, &sample);
 //! assert_eq!(i.newly_alerting, vec![0, 2]);
 //! assert!(i.stopped_alerting.is_empty());
+//! // `内幕` alerts in both, now high instead of medium
+//! assert_eq!(i.severity_changed, vec![1]);
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -152,6 +154,9 @@ pub struct Impact {
     pub newly_alerting: Vec<usize>,
     /// Indexes of messages that alert only with the old set.
     pub stopped_alerting: Vec<usize>,
+    /// Indexes of messages that alert with both sets at a different
+    /// severity (a `#! severity:` or `#! bulk:` change).
+    pub severity_changed: Vec<usize>,
     /// Per category: (messages newly hitting it, messages no longer hitting it).
     pub per_category: BTreeMap<String, (usize, usize)>,
     /// Messages alerting before and after.
@@ -171,8 +176,14 @@ pub fn impact(old: &Ruleset, new: &Ruleset, messages: &[String]) -> Impact {
         let cats = |hits: &[crate::ruleset::Hit<'_>]| -> BTreeSet<String> {
             hits.iter().map(|h| h.category().to_string()).collect()
         };
-        let before = cats(&so.scan(&[m.as_str()]).hits);
-        let after = cats(&sn.scan(&[m.as_str()]).hits);
+        let highest = |hits: &[crate::ruleset::Hit<'_>]| hits.iter().map(|h| h.severity()).max();
+        let (found_before, found_after) = (so.scan(&[m.as_str()]), sn.scan(&[m.as_str()]));
+        let (before, after) = (cats(&found_before.hits), cats(&found_after.hits));
+        if let (Some(b), Some(a)) = (highest(&found_before.hits), highest(&found_after.hits)) {
+            if a != b {
+                out.severity_changed.push(i);
+            }
+        }
         if !before.is_empty() {
             out.alerting_before += 1;
         }
@@ -192,4 +203,40 @@ pub fn impact(old: &Ruleset, new: &Ruleset, messages: &[String]) -> Impact {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new `#! bulk:` threshold shows as a directive change and, over a
+    /// corpus, as the messages it raises: they alert before and after, at
+    /// another severity.
+    #[test]
+    fn a_bulk_threshold_shows_the_messages_it_raises() {
+        let lists = |directive: &str| {
+            WordListSet::from_sources(vec![(
+                "pii.txt".into(),
+                format!("#! severity: high\n{directive}@cn_mobile\n").into_bytes(),
+            )])
+        };
+        let (old, new) = (lists(""), lists("#! bulk: 2 critical\n"));
+        let d = diff_lists(&old, &new);
+        assert_eq!(d.categories["pii"].changed, ["bulk: off -> 2 critical"]);
+        let (o, n) = (
+            Ruleset::builder().build(&old).unwrap(),
+            Ruleset::builder().build(&new).unwrap(),
+        );
+        let sample = [
+            "电话 13812345678",
+            "名单 13812345678 13912345678",
+            "13812345678 再发一遍 13812345678",
+            "没有号码",
+        ]
+        .map(String::from);
+        let i = impact(&o, &n, &sample);
+        assert_eq!(i.severity_changed, [1]);
+        assert_eq!((i.alerting_before, i.alerting_after), (3, 3));
+        assert!(i.newly_alerting.is_empty() && i.stopped_alerting.is_empty());
+    }
 }

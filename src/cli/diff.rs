@@ -62,12 +62,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let (Some(i), Some(c)) = (&imp, &corpus) {
         println!(
-            "\nimpact on {} messages: {} alert before, {} after; {} newly alert, {} stop alerting",
+            "\nimpact on {} messages: {} alert before, {} after; {} newly alert, {} stop alerting, {} change severity",
             i.messages,
             i.alerting_before,
             i.alerting_after,
             i.newly_alerting.len(),
-            i.stopped_alerting.len()
+            i.stopped_alerting.len(),
+            i.severity_changed.len()
         );
         for (cat, (up, down)) in &i.per_category {
             println!("  [{cat}] +{up} -{down} messages");
@@ -75,6 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for (label, list) in [
             ("newly alerting", &i.newly_alerting),
             ("no longer alerting", &i.stopped_alerting),
+            ("alerting at another severity", &i.severity_changed),
         ] {
             if !list.is_empty() {
                 println!("{label} (first {}):", args.examples.min(list.len()));
