@@ -265,12 +265,17 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
             .strip_prefix('@')
             .and_then(|name| name.parse::<Detector>().ok())
             .is_some_and(Detector::finds_numbers);
+    // a number spelled out between evasion separators (`1*3*8…`)
+    let spelled_out = digit_detector && written.chars().any(crate::detect::is_evasion_separator);
     let pinyin = term && t.wide > 0 && w.latin > t.latin;
     // pinyin is written with spaces between syllables (`neimu xiaoxi`, `nei
     // mu`): a gap between the syllables of two characters is no evasion
     let natural_gaps = t.gaps + if pinyin { t.wide.saturating_sub(1) } else { 0 };
     let found = [
-        (Evasion::Separators, term && w.gaps > natural_gaps),
+        (
+            Evasion::Separators,
+            (term && w.gaps > natural_gaps) || spelled_out,
+        ),
         (Evasion::Invisible, w.invisible > t.invisible),
         (Evasion::Styled, w.styled > t.styled),
         (Evasion::Accents, w.accents > t.accents),
@@ -394,6 +399,8 @@ mod tests {
             ("１３８１２３４５６７８", "@cn_mobile", vec![Styled]),
             ("幺三八幺二三四五六七八", "@cn_mobile", vec![Numerals]),
             ("l38-l234-5678", "@cn_mobile", vec![LettersForDigits]),
+            ("1*3*8*1*2*3*4*5*6*7*8", "@cn_mobile", vec![Separators]),
+            ("138 - 1234 - 5678", "@cn_mobile", vec![]),
             ("11010519491231002X", "@cn_id_card", vec![]),
             ("li.wei@example.com", "@email", vec![]),
             // a credential is what it is: its letters are no digits

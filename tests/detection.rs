@@ -952,3 +952,68 @@ fn credentials_fire_on_secrets_and_not_on_tech_talk() {
         assert!(!fires(&rs, text), "should not fire: {text}");
     }
 }
+
+/// Numbers written to get past a filter, or formatted with a dash between
+/// spaces, are found; the numeric text of work chat around them is not:
+/// addresses, versions, dates, prices, lists, paths, tags and table
+/// columns of small numbers, over every shape a seeded generator makes.
+#[test]
+fn numbers_spelled_out_fire_and_numeric_chat_does_not() {
+    let rs = ruleset(&[("pii.txt", "@cn_mobile\n@cn_id_card\n@bank_card\n")]);
+    for text in [
+        "电话 138 - 1234 - 5678",
+        "加我 1*3*8*1*2*3*4*5*6*7*8",
+        "vx：1.3.8.1.2.3.4.5.6.7.8",
+        "号码 1_3_9_1_2_3_4_5_6_7_8 别外传",
+    ] {
+        assert_eq!(terms(&rs, text), ["@cn_mobile"], "{text}");
+    }
+    // a small deterministic generator (no dependency): the shapes of the
+    // numeric text people write, each with every seed
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    for i in 0..20_000 {
+        let digits = |next: &mut dyn FnMut(u64) -> u64, sep: &str, count: u64| {
+            (0..count)
+                .map(|_| next(10).to_string())
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        let text = match i % 8 {
+            0 => format!(
+                "服务器 {}.{}.{}.{} 挂了",
+                1 + next(223),
+                next(256),
+                next(256),
+                next(256)
+            ),
+            1 => format!("版本 {}.{}.{} 发布", next(10), next(10), next(30)),
+            2 => format!("{}.{}.{} 开会", 2000 + next(30), 1 + next(12), 1 + next(31)),
+            3 => {
+                let n = 3 + next(10);
+                format!("第{}条", digits(&mut next, "、", n))
+            }
+            4 => {
+                let n = 3 + next(10);
+                format!("路径 /{}", digits(&mut next, "/", n))
+            }
+            5 => {
+                let n = 3 + next(8);
+                format!("编号 {}", digits(&mut next, ".", n))
+            }
+            6 => format!("单价 {}.{:02} 元", 1 + next(99_999), next(100)),
+            _ => {
+                let cells: Vec<String> = (0..3 + next(6))
+                    .map(|_| (1 + next(9_999)).to_string())
+                    .collect();
+                format!("表格 {}", cells.join("  "))
+            }
+        };
+        assert!(!fires(&rs, &text), "should not fire: {text}");
+    }
+}

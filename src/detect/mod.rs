@@ -9,7 +9,9 @@
 //!
 //! The number detectors see width-folded text (`１３８` and `❶` are digits) and accept digit
 //! groups separated by a single space or hyphen (`138-1234-5678`,
-//! `6222 0212 3456 7890`). A number may also be written in Chinese numerals
+//! `6222 0212 3456 7890`) or a dash between spaces (`138 - 1234 - 5678`),
+//! and digits spelled out one at a time between the same `*`, `.`, `_` or
+//! `·` (`1*3*8*1*2*3*4*5*6*7*8`). A number may also be written in Chinese numerals
 //! (`一三八一二三四五六七八`, `壹叁捌…`, `幺` for 1 as phone numbers are read
 //! out, `㊀㊂㊇…`), or some of it (`138一二三四5678`). Where digits meet
 //! numerals without a separator, a digit number may end or start there (a
@@ -304,7 +306,11 @@ fn holds_digits(text: &str, n: usize) -> bool {
     for c in text.chars() {
         if !counts_as_digit(c) {
             // as in a run: a separator or an invisible character goes on
-            let goes_on = || is_separator(c) || matches!(fold_char(c), FoldEntry::Invisible);
+            let goes_on = || {
+                is_separator(c)
+                    || is_evasion_separator(c)
+                    || matches!(fold_char(c), FoldEntry::Invisible)
+            };
             if in_a_row > 0 && !goes_on() {
                 in_a_row = 0;
             }
@@ -339,7 +345,14 @@ struct Digit {
 struct Run {
     groups: Vec<Group>,
     digits: Vec<Digit>,
-    sep_pending: bool,
+    /// Separator characters since its last digit (`138 - 1234`: three).
+    seps: usize,
+    /// The evasion separator since its last digit (`1*3*8…`), if it was one.
+    noise: Option<char>,
+    /// A dash among the separators since its last digit: spaces alone, two
+    /// or more, are a table's columns (`188  6803  9503`), not a number's
+    /// groups.
+    dash: bool,
     preceded_by_word: bool,
     /// Letters in its last group for the digits they look like
     /// ([`CharClass::lookalike`]): counted by group, so that a roster of
@@ -357,6 +370,8 @@ struct Group {
     numerals: bool,
     /// Begins where the script changed, with no separator before it.
     joined: bool,
+    /// The evasion separator before it (`*` in `1*3*8…`), if any.
+    after_noise: Option<char>,
 }
 
 /// The digit a character stands for as a Chinese numeral once folded
@@ -437,6 +452,21 @@ fn is_separator(c: char) -> bool {
     matches!(c, ' ' | '-' | '\u{3000}' | '\u{00A0}' | '－' | '—' | '–')
 }
 
+/// The most separator characters between two groups of a number (`138 -
+/// 1234 - 5678`: a space, a dash and a space).
+const MAX_SEPARATORS: usize = 3;
+
+/// Characters put between the digits of a number, one digit at a time, to
+/// get past a filter (`1*3*8*1*2*3*4*5*6*7*8`, `1.3.8.…`): a number holds
+/// them only so, the same one throughout, so that an address (`139.196.12.240`)
+/// or a version is none. Commas and `、` are left out (they separate the
+/// items of a list), as are `/`, `|` and `#` (paths, tables and tags of
+/// single digits: in a sample of such lines they made one in fifty a
+/// number).
+pub(crate) fn is_evasion_separator(c: char) -> bool {
+    matches!(c, '*' | '.' | '_' | '·' | '•' | '。' | '＊' | '．' | '＿')
+}
+
 fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     let mut run = Run::default();
     let mut prev_word = false;
@@ -448,9 +478,13 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
         // before it (`Hello` is no number), and a number holds a few
         let lookalike = class.lookalike.filter(|_| match run.groups.last() {
             None => !prev_word,
-            Some(g) => !g.numerals && (run.sep_pending || run.letters < MAX_LETTERS_IN_A_NUMBER),
+            Some(g) => !g.numerals && (run.seps > 0 || run.letters < MAX_LETTERS_IN_A_NUMBER),
         });
         if let Some(d) = class.digit.or(lookalike) {
+            if run.seps > 1 && !run.dash {
+                finish_run(&run, false, enabled, out);
+                run = Run::default();
+            }
             if run.digits.is_empty() {
                 run.preceded_by_word = prev_word;
             }
@@ -460,14 +494,17 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 .groups
                 .last()
                 .is_some_and(|g| g.numerals != class.numeral);
-            if run.sep_pending || run.groups.is_empty() || script_changed {
+            if run.seps > 0 || run.groups.is_empty() || script_changed {
                 run.groups.push(Group {
                     from: run.digits.len(),
                     to: run.digits.len(),
                     numerals: class.numeral,
-                    joined: script_changed && !run.sep_pending,
+                    joined: script_changed && run.seps == 0,
+                    after_noise: run.noise,
                 });
-                run.sep_pending = false;
+                run.seps = 0;
+                run.noise = None;
+                run.dash = false;
                 run.letters = 0;
             }
             run.digits.push(Digit {
@@ -484,7 +521,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             continue;
         }
         if !run.digits.is_empty() {
-            if (c == 'x' || c == 'X' || c == 'ｘ' || c == 'Ｘ') && !run.sep_pending {
+            if (c == 'x' || c == 'X' || c == 'ｘ' || c == 'Ｘ') && run.seps == 0 {
                 // the ID card check character; the run ends with it
                 run.digits.push(Digit {
                     ch: b'x',
@@ -501,12 +538,26 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             if class.invisible {
                 continue;
             }
-            if is_separator(c) && !run.sep_pending {
-                run.sep_pending = true;
+            // up to three spaces and dashes between groups (`138 - 1234`),
+            // or one evasion separator after a single digit (`1*3*8…`)
+            let dash = matches!(c, '-' | '－' | '—' | '–');
+            let plain = is_separator(c)
+                && run.seps < MAX_SEPARATORS
+                && run.noise.is_none()
+                && !(dash && run.dash);
+            let noise = is_evasion_separator(c)
+                && run.seps == 0
+                && run.groups.last().is_some_and(|g| g.to - g.from == 1);
+            if plain || noise {
+                run.seps += 1;
+                run.dash |= dash;
+                if noise {
+                    run.noise = Some(c);
+                }
                 prev_word = false;
                 continue;
             }
-            let followed_by_word = !run.sep_pending && class.word;
+            let followed_by_word = run.seps == 0 && class.word;
             finish_run(&run, followed_by_word, enabled, out);
             run = Run::default();
         }
@@ -574,6 +625,21 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
         if letters > MAX_LETTERS_IN_A_NUMBER {
             continue;
         }
+        // digits one at a time between evasion separators (`1*3*8…`): the
+        // whole range so, with one separator throughout
+        let inner = &run.groups[first + 1..=last];
+        let spelled_out = match inner.first().and_then(|g| g.after_noise) {
+            Some(sep) => {
+                if !(inner.iter().all(|g| g.after_noise == Some(sep))
+                    && run.groups[first..=last].iter().all(|g| g.to - g.from == 1))
+                {
+                    continue;
+                }
+                true
+            }
+            None if inner.iter().any(|g| g.after_noise.is_some()) => continue,
+            None => false,
+        };
         let mut digits = [0u8; MAX_NUMBER_DIGITS];
         for (to, d) in digits.iter_mut().zip(&run.digits[lo..hi]) {
             *to = d.ch;
@@ -582,7 +648,7 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
         // 0212 3456 7890 123`, `3782 822463 10005`): a range from the middle
         // of one phone number into the next (`5678 139 1234 5678`) that
         // passes Luhn is none
-        let card_blocks = run.groups[first..last].iter().all(|g| g.to - g.from >= 4);
+        let card_blocks = spelled_out || run.groups[first..last].iter().all(|g| g.to - g.from >= 4);
         let enabled_here = |d: &Detector| *d != Detector::BankCard || card_blocks;
         if let Some(det) = classify(&digits[..hi - lo], enabled, enabled_here) {
             taken[lo..hi].fill(true);
@@ -1032,6 +1098,52 @@ mod tests {
         }
     }
 
+    /// Up to three spaces and dashes between a number's groups, and digits
+    /// spelled out one at a time between one evasion separator; controls:
+    /// an address, a version, mixed separators, a list, four spaces.
+    #[test]
+    fn separators_between_groups_and_between_single_digits() {
+        use Detector::{BankCard, CnMobile};
+        for (text, found) in [
+            (
+                "电话 138 - 1234 - 5678 谢谢",
+                (CnMobile, "138 - 1234 - 5678"),
+            ),
+            ("电话 138 -1234- 5678", (CnMobile, "138 -1234- 5678")),
+            ("1*3*8*1*2*3*4*5*6*7*8", (CnMobile, "1*3*8*1*2*3*4*5*6*7*8")),
+            (
+                "加我1.3.8.1.2.3.4.5.6.7.8吧",
+                (CnMobile, "1.3.8.1.2.3.4.5.6.7.8"),
+            ),
+            (
+                "一*三*八*一*二*三*四*五*六*七*八",
+                (CnMobile, "一*三*八*一*二*三*四*五*六*七*八"),
+            ),
+            (
+                "卡号4_1_1_1_1_1_1_1_1_1_1_1_1_1_1_1",
+                (BankCard, "4_1_1_1_1_1_1_1_1_1_1_1_1_1_1_1"),
+            ),
+        ] {
+            assert_eq!(dets(text), vec![found], "{text}");
+        }
+        for text in [
+            "服务器 139.196.12.240",
+            "版本 1.3.8.1.2.3.4.5.6.7",
+            "1*3*8*1*2*3*4.5*6*7*8",
+            "13*8*1*2*3*4*5*6*7*8",
+            "138*1234*5678",
+            "选 1,3,8,1,2,3,4,5,6,7,8",
+            "138    1234 5678",
+            "表格 138  6803  9503",
+            "路径 /1/3/8/1/2/3/4/5/6/7/8",
+            "#1#3#8#1#2#3#4#5#6#7#8",
+            "138 -- 1234 -- 5678",
+            "1*3*8*1*2*3*4*5*6*7",
+        ] {
+            assert_eq!(dets(text), vec![], "{text}");
+        }
+    }
+
     /// Phone numbers written in blocks, one after another: a range from
     /// the middle of one into the next (`5678 139 1234 5678`, 15 digits)
     /// may pass Luhn, and was taken for a card before the numbers around
@@ -1128,9 +1240,10 @@ mod tests {
                 "13812345678", "一三八一二三四五六七八", "幺三八幺二三四五六七八",
                 "4111111111111111", "四一一一一一一一一一一一一一一一", "l38O0138000",
                 "1三8一二3四5六7八", "4一1一1一1一1一1一1一1一",
+                "1*3*8*1*2*3*4*5*6*7*8", "一.三.八.一.二.三.四.五.六.七.八",
             ]),
             cuts in proptest::collection::vec(
-                (0usize..20, proptest::sample::select(vec![" ", "-", "\u{200B}", "  ", "的", "1", "一"])),
+                (0usize..20, proptest::sample::select(vec![" ", "-", "\u{200B}", "  ", "的", "1", "一", "*", " - "])),
                 0..4,
             ),
             before in proptest::sample::select(vec!["", "电话", "a", "1", "一", " "]),
