@@ -538,8 +538,8 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             if class.invisible {
                 continue;
             }
-            // up to three spaces and dashes between groups (`138 - 1234`),
-            // or one evasion separator after a single digit (`1*3*8…`)
+            // one separator between groups, or a dash between spaces (`138 -
+            // 1234`), or one evasion separator after a single digit (`1*3*8…`)
             let dash = matches!(c, '-' | '－' | '—' | '–');
             let plain = is_separator(c)
                 && run.seps < MAX_SEPARATORS
@@ -1098,9 +1098,10 @@ mod tests {
         }
     }
 
-    /// Up to three spaces and dashes between a number's groups, and digits
-    /// spelled out one at a time between one evasion separator; controls:
-    /// an address, a version, mixed separators, a list, four spaces.
+    /// A dash between spaces between a number's groups, and digits spelled
+    /// out one at a time between one evasion separator; controls: an
+    /// address, a version, mixed separators, a list, table columns two
+    /// spaces apart, paths and tags, two dashes.
     #[test]
     fn separators_between_groups_and_between_single_digits() {
         use Detector::{BankCard, CnMobile};
