@@ -853,11 +853,14 @@ fn find_emails(text: &str, out: &mut Vec<Detection>) {
     }
 }
 
-/// What `detectors` find in `text`: each detector and the slice it found
-/// (the tests of this module and of its children).
+/// What `detectors` find in `text`, in the order of their places: each
+/// detector and the slice it found (the tests of this module and of its
+/// children).
 #[cfg(test)]
 fn found_by<'t>(text: &'t str, detectors: &[Detector]) -> Vec<(Detector, &'t str)> {
-    find(text, detectors)
+    let mut found = find(text, detectors);
+    found.sort_by_key(|d| d.start);
+    found
         .into_iter()
         .map(|d| (d.detector, &text[d.start..d.end]))
         .collect()
@@ -894,42 +897,38 @@ mod tests {
     #[test]
     fn letters_that_look_like_digits_inside_numbers() {
         use Detector::{BankCard, CnMobile};
-        for (text, found) in [
-            ("加微 l3812345678", (CnMobile, "l3812345678")),
-            ("电话l38-l234-5678吧", (CnMobile, "l38-l234-5678")),
-            ("138OO138000", (CnMobile, "138OO138000")),
-            ("I 13812345678", (CnMobile, "13812345678")),
-            (
-                "ｌ３８１２３４５６７８",
-                (CnMobile, "ｌ３８１２３４５６７８"),
-            ),
-            (
-                "卡号 6222 O212 3456 7894",
-                (BankCard, "6222 O212 3456 7894"),
-            ),
-        ] {
-            assert_eq!(dets(text), vec![found], "{text}")
-        }
-        // controls: a word before or after, more than two letters, letters
-        // in a number in numerals
-        for text in [
-            "hello13812345678",
-            "NO13812345678",
-            "13812345678lol",
-            "l0l0l345678",
-            "一三八〇〇l三八〇〇〇",
-            "Hello look 13812345",
-            "l38-l234-567l",
-            "lO l234 5678l",
-        ] {
-            assert_eq!(dets(text), vec![], "{text}");
-        }
+        finds_each_and_no_control(
+            &[
+                ("加微 l3812345678", (CnMobile, "l3812345678")),
+                ("电话l38-l234-5678吧", (CnMobile, "l38-l234-5678")),
+                ("138OO138000", (CnMobile, "138OO138000")),
+                ("I 13812345678", (CnMobile, "13812345678")),
+                (
+                    "ｌ３８１２３４５６７８",
+                    (CnMobile, "ｌ３８１２３４５６７８"),
+                ),
+                (
+                    "卡号 6222 O212 3456 7894",
+                    (BankCard, "6222 O212 3456 7894"),
+                ),
+            ],
+            // controls: a word before or after, more than two letters,
+            // letters in a number in numerals
+            &[
+                "hello13812345678",
+                "NO13812345678",
+                "13812345678lol",
+                "l0l0l345678",
+                "一三八〇〇l三八〇〇〇",
+                "Hello look 13812345",
+                "l38-l234-567l",
+                "lO l234 5678l",
+            ],
+        );
         // a roster of such numbers one space apart: each of them (two
         // letters a number, not two a run)
         let text = "l3812345678 l3912345678 l3712345678 1O012345678";
-        let mut found = find(text, &Detector::ALL);
-        found.sort_by_key(|d| d.start);
-        let found: Vec<&str> = found.iter().map(|d| &text[d.start..d.end]).collect();
+        let found: Vec<&str> = dets(text).into_iter().map(|(_, n)| n).collect();
         assert_eq!(
             found,
             ["l3812345678", "l3912345678", "l3712345678"],
@@ -978,6 +977,16 @@ mod tests {
 
     fn dets(text: &str) -> Vec<(Detector, &str)> {
         found_by(text, &Detector::ALL)
+    }
+
+    /// Each text holds the one number given, and each control none.
+    fn finds_each_and_no_control(cases: &[(&str, (Detector, &str))], controls: &[&str]) {
+        for &(text, found) in cases {
+            assert_eq!(dets(text), vec![found], "{text}");
+        }
+        for text in controls {
+            assert_eq!(dets(text), vec![], "{text}");
+        }
     }
 
     #[test]
@@ -1105,44 +1114,42 @@ mod tests {
     #[test]
     fn separators_between_groups_and_between_single_digits() {
         use Detector::{BankCard, CnMobile};
-        for (text, found) in [
-            (
-                "电话 138 - 1234 - 5678 谢谢",
-                (CnMobile, "138 - 1234 - 5678"),
-            ),
-            ("电话 138 -1234- 5678", (CnMobile, "138 -1234- 5678")),
-            ("1*3*8*1*2*3*4*5*6*7*8", (CnMobile, "1*3*8*1*2*3*4*5*6*7*8")),
-            (
-                "加我1.3.8.1.2.3.4.5.6.7.8吧",
-                (CnMobile, "1.3.8.1.2.3.4.5.6.7.8"),
-            ),
-            (
-                "一*三*八*一*二*三*四*五*六*七*八",
-                (CnMobile, "一*三*八*一*二*三*四*五*六*七*八"),
-            ),
-            (
-                "卡号4_1_1_1_1_1_1_1_1_1_1_1_1_1_1_1",
-                (BankCard, "4_1_1_1_1_1_1_1_1_1_1_1_1_1_1_1"),
-            ),
-        ] {
-            assert_eq!(dets(text), vec![found], "{text}");
-        }
-        for text in [
-            "服务器 139.196.12.240",
-            "版本 1.3.8.1.2.3.4.5.6.7",
-            "1*3*8*1*2*3*4.5*6*7*8",
-            "13*8*1*2*3*4*5*6*7*8",
-            "138*1234*5678",
-            "选 1,3,8,1,2,3,4,5,6,7,8",
-            "138    1234 5678",
-            "表格 138  6803  9503",
-            "路径 /1/3/8/1/2/3/4/5/6/7/8",
-            "#1#3#8#1#2#3#4#5#6#7#8",
-            "138 -- 1234 -- 5678",
-            "1*3*8*1*2*3*4*5*6*7",
-        ] {
-            assert_eq!(dets(text), vec![], "{text}");
-        }
+        finds_each_and_no_control(
+            &[
+                (
+                    "电话 138 - 1234 - 5678 谢谢",
+                    (CnMobile, "138 - 1234 - 5678"),
+                ),
+                ("电话 138 -1234- 5678", (CnMobile, "138 -1234- 5678")),
+                ("1*3*8*1*2*3*4*5*6*7*8", (CnMobile, "1*3*8*1*2*3*4*5*6*7*8")),
+                (
+                    "加我1.3.8.1.2.3.4.5.6.7.8吧",
+                    (CnMobile, "1.3.8.1.2.3.4.5.6.7.8"),
+                ),
+                (
+                    "一*三*八*一*二*三*四*五*六*七*八",
+                    (CnMobile, "一*三*八*一*二*三*四*五*六*七*八"),
+                ),
+                (
+                    "卡号4_1_1_1_1_1_1_1_1_1_1_1_1_1_1_1",
+                    (BankCard, "4_1_1_1_1_1_1_1_1_1_1_1_1_1_1_1"),
+                ),
+            ],
+            &[
+                "服务器 139.196.12.240",
+                "版本 1.3.8.1.2.3.4.5.6.7",
+                "1*3*8*1*2*3*4.5*6*7*8",
+                "13*8*1*2*3*4*5*6*7*8",
+                "138*1234*5678",
+                "选 1,3,8,1,2,3,4,5,6,7,8",
+                "138    1234 5678",
+                "表格 138  6803  9503",
+                "路径 /1/3/8/1/2/3/4/5/6/7/8",
+                "#1#3#8#1#2#3#4#5#6#7#8",
+                "138 -- 1234 -- 5678",
+                "1*3*8*1*2*3*4*5*6*7",
+            ],
+        );
     }
 
     /// Phone numbers written in blocks, one after another: a range from
@@ -1151,15 +1158,8 @@ mod tests {
     /// it; cards are written in blocks of four or more.
     #[test]
     fn phone_numbers_in_blocks_one_after_another() {
-        let text = "138 1234 5678 139 1234 5678 137 1234 5678";
-        let mut found = find(text, &Detector::ALL);
-        found.sort_by_key(|d| d.start);
-        let found: Vec<(Detector, &str)> = found
-            .iter()
-            .map(|d| (d.detector, &text[d.start..d.end]))
-            .collect();
         assert_eq!(
-            found,
+            dets("138 1234 5678 139 1234 5678 137 1234 5678"),
             [
                 (Detector::CnMobile, "138 1234 5678"),
                 (Detector::CnMobile, "139 1234 5678"),
@@ -1195,14 +1195,8 @@ mod tests {
         assert_eq!(seen, numbers);
         // grouped numbers among them, and an ID card
         let text = "13812345678 138 1234 5679 11010519491231002X 4111 1111 1111 1111 13812345680";
-        let mut found = find(text, &Detector::ALL);
-        found.sort_by_key(|d| d.start);
-        let found: Vec<(Detector, &str)> = found
-            .iter()
-            .map(|d| (d.detector, &text[d.start..d.end]))
-            .collect();
         assert_eq!(
-            found,
+            dets(text),
             vec![
                 (Detector::CnMobile, "13812345678"),
                 (Detector::CnMobile, "138 1234 5679"),
