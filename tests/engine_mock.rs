@@ -676,6 +676,11 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         readable.contains("alerts      30 (1 published twice, counted once)"),
         "{readable}"
     );
+    // the roster, once, under the list whose values it holds in bulk
+    assert!(
+        readable.contains("\nbulk        personal/pii 1\n"),
+        "{readable}"
+    );
     for a in alerts.iter().map(|r| r.json()) {
         let snippet = a["snippet"].as_str().unwrap();
         assert!(!readable.contains(snippet), "{snippet} in {readable}");
