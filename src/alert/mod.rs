@@ -97,6 +97,12 @@ impl Alert {
     pub fn is_evasive(&self) -> bool {
         self.hits.iter().any(|h| !h.evasions.is_empty())
     }
+
+    /// Whether the message holds some list's values in bulk (has `bulk`):
+    /// what `tail --bulk`, `report --bulk` and `scan --bulk` keep.
+    pub fn is_bulk(&self) -> bool {
+        !self.bulk.is_empty()
+    }
 }
 
 /// A list whose volume threshold the message reached

@@ -106,7 +106,7 @@ impl FeedArgs {
         a.severity >= self.severity
             && (!self.evasive || a.is_evasive())
             && (!self.external || a.audience == Audience::External)
-            && (!self.bulk || !a.bulk.is_empty())
+            && (!self.bulk || a.is_bulk())
             && wanted(&self.sender, from)
             && wanted(&self.room, source_str(a, "roomid"))
             && (wanted(&self.participant, from)

@@ -244,7 +244,7 @@ struct Keep {
 
 impl Keep {
     fn admits(&self, a: &wordwarden::alert::Alert) -> bool {
-        (!self.evasive || a.is_evasive()) && (!self.bulk || !a.bulk.is_empty())
+        (!self.evasive || a.is_evasive()) && (!self.bulk || a.is_bulk())
     }
 }
 
