@@ -354,11 +354,21 @@ struct Run {
     /// groups.
     dash: bool,
     preceded_by_word: bool,
+}
+
+impl Run {
     /// Letters in its last group for the digits they look like
     /// ([`CharClass::lookalike`]): counted by group, so that a roster of
     /// such numbers one space apart has each of them; a number's own are
     /// counted when its range is tried ([`finish_run`]).
-    letters: usize,
+    fn letters_in_last_group(&self) -> usize {
+        self.groups.last().map_or(0, |g| {
+            self.digits[g.from..g.to]
+                .iter()
+                .filter(|d| d.letter)
+                .count()
+        })
+    }
 }
 
 /// Digits of a run between separators or changes of script.
@@ -478,7 +488,10 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
         // before it (`Hello` is no number), and a number holds a few
         let lookalike = class.lookalike.filter(|_| match run.groups.last() {
             None => !prev_word,
-            Some(g) => !g.numerals && (run.seps > 0 || run.letters < MAX_LETTERS_IN_A_NUMBER),
+            Some(g) => {
+                !g.numerals
+                    && (run.seps > 0 || run.letters_in_last_group() < MAX_LETTERS_IN_A_NUMBER)
+            }
         });
         if let Some(d) = class.digit.or(lookalike) {
             if run.seps > 1 && !run.dash {
@@ -505,7 +518,6 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 run.seps = 0;
                 run.noise = None;
                 run.dash = false;
-                run.letters = 0;
             }
             run.digits.push(Digit {
                 ch: d,
@@ -513,7 +525,6 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 end,
                 letter: lookalike.is_some(),
             });
-            run.letters += usize::from(lookalike.is_some());
             if let Some(g) = run.groups.last_mut() {
                 g.to = run.digits.len();
             }
