@@ -9,11 +9,15 @@
 //! - (internal) 把客户名单发我     ... in a conversation among colleagues
 //! +[客户名单] (external) 把客户名单发我   ... with someone outside the company
 //! +[@cn_mobile] {critical} 13812345678 13912345678 …   ... at this severity (`#! bulk:`)
+//! + (from:zhang.wei to:li.na,wang.fang) 下周停牌      ... sent by one id to others (`#! people:`)
 //! ```
 //!
 //! A sample is a message of unknown audience (every list watches it) unless
 //! it starts with `(internal)` or `(external)`, which test lists with
-//! `#! audience: external` ([`crate::audience`]). A `{severity}` before it
+//! `#! audience: external` ([`crate::audience`]), or names its people,
+//! `(from:ID to:ID,ID)`, which tests lists with `#! people:`
+//! ([`crate::people`]; the audience is then what the ids make, unless
+//! `internal` or `external` is among them). A `{severity}` before it
 //! asks the hit to have that severity, which tests a list's `#! bulk:`
 //! threshold ([`crate::lists::Bulk`]).
 //!
@@ -36,7 +40,9 @@
 use std::path::Path;
 
 use crate::audience::Audience;
+use crate::envelope::Participation;
 use crate::lists::{ListError, Severity};
+use crate::people::Conversation;
 use crate::ruleset::Ruleset;
 
 /// One failed case.
@@ -100,17 +106,35 @@ fn with_severity(sample: &str) -> (Option<Result<Severity, String>>, &str) {
     }
 }
 
-/// A sample's audience, from an `(internal)` or `(external)` before it.
-fn with_audience(sample: &str) -> (Audience, &str) {
-    for (tag, audience) in [
-        ("(internal)", Audience::Internal),
-        ("(external)", Audience::External),
-    ] {
-        if let Some(rest) = sample.strip_prefix(tag) {
-            return (audience, rest.trim_start());
+/// A sample's conversation, from `(internal)`, `(external)` or `(from:ID
+/// to:ID,ID)` before it. Parentheses holding anything else are part of the
+/// sample.
+fn with_conversation<'s>(ruleset: &Ruleset, sample: &'s str) -> (Conversation, &'s str) {
+    let unknown = (Audience::Unknown.into(), sample);
+    let Some((inside, rest)) = sample.strip_prefix('(').and_then(|r| r.split_once(')')) else {
+        return unknown;
+    };
+    let mut people = Participation::default();
+    let mut told = None;
+    for word in inside.split_whitespace() {
+        match word {
+            "internal" => told = Some(Audience::Internal),
+            "external" => told = Some(Audience::External),
+            _ => {
+                if let Some(id) = word.strip_prefix("from:") {
+                    people.from = Some(id.to_string());
+                } else if let Some(ids) = word.strip_prefix("to:") {
+                    people.tolist.extend(ids.split(',').map(str::to_string));
+                } else {
+                    return unknown;
+                }
+            }
         }
     }
-    (Audience::Unknown, sample)
+    people.audience = told.unwrap_or_else(|| {
+        Audience::of_ids(people.from.iter().chain(&people.tolist).map(String::as_str))
+    });
+    (people.conversation(ruleset), rest.trim_start())
 }
 
 /// Runs case files against a compiled ruleset.
@@ -131,8 +155,8 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                 message,
             };
             if let Some(rest) = l.strip_prefix('-') {
-                let (audience, sample) = with_audience(rest.trim());
-                let hits = scanner.scan_for(&[sample], audience).hits;
+                let (conversation, sample) = with_conversation(ruleset, rest.trim());
+                let hits = scanner.scan_for(&[sample], conversation).hits;
                 if hits.is_empty() {
                     report.passed += 1;
                 } else {
@@ -158,8 +182,8 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                         continue;
                     }
                 };
-                let (audience, sample) = with_audience(sample);
-                let hits = scanner.scan_for(&[sample], audience).hits;
+                let (conversation, sample) = with_conversation(ruleset, sample);
+                let hits = scanner.scan_for(&[sample], conversation).hits;
                 let ok = hits.iter().any(|h| {
                     h.category() == category
                         && term.is_none_or(|t| h.term() == t)
@@ -266,5 +290,35 @@ mod tests {
             "{:?}",
             report.failures
         );
+    }
+
+    /// Cases name a sample's sender and recipients for a list across an
+    /// information barrier; parentheses holding anything else are text.
+    #[test]
+    fn cases_between_people_groups() {
+        let lists = WordListSet::from_sources(vec![
+            ("ibd.people".into(), "zhang.wei\n".into()),
+            ("research.people".into(), "li.na\n".into()),
+            (
+                "barrier.txt".into(),
+                "#! people: between ibd research\n停牌\n".into(),
+            ),
+        ]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let good = "+[停牌] (from:zhang.wei to:wang,li.na) 下周停牌\n\
+                    - (from:zhang.wei to:wang) 下周停牌\n\
+                    + (from:li.na to:Zhang.Wei external) 下周停牌\n\
+                    + (笑) 下周停牌\n";
+        let report = run_cases(&rs, &[("barrier.cases".into(), good.into())]);
+        assert_eq!(
+            (report.passed, report.failures.len()),
+            (4, 0),
+            "{:?}",
+            report.failures
+        );
+        let bad = "- (from:li.na to:zhang.wei) 下周停牌\n+ (from:li.na to:li.na) 下周停牌\n";
+        let report = run_cases(&rs, &[("barrier.cases".into(), bad.into())]);
+        let lines: Vec<usize> = report.failures.iter().map(|f| f.line).collect();
+        assert_eq!((report.passed, lines), (0, vec![1, 2]));
     }
 }

@@ -40,6 +40,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::lists::{Bulk, ListFile, WordListSet};
+use crate::people::PeopleGroup;
 use crate::ruleset::Ruleset;
 
 /// Changes of one category.
@@ -62,6 +63,10 @@ pub struct ListDiff {
     pub new_version: String,
     /// Categories with any change.
     pub categories: BTreeMap<String, CategoryDiff>,
+    /// People groups (`*.people`) with any change: ids added and removed
+    /// (as written; compared without regard to ASCII case), or the group
+    /// added or removed.
+    pub groups: BTreeMap<String, CategoryDiff>,
 }
 
 /// Compares two list sets entry by entry.
@@ -132,6 +137,10 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
                     d.changed
                         .push(format!("bulk: {} -> {}", bulk(a.bulk), bulk(b.bulk)));
                 }
+                if a.people != b.people {
+                    d.changed
+                        .push(format!("people: {} -> {}", a.people, b.people));
+                }
                 if a.description != b.description {
                     d.changed.push("description changed".into());
                 }
@@ -140,6 +149,44 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
         }
         if !(d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty()) {
             out.categories.insert(cat.clone(), d);
+        }
+    }
+    out.groups = diff_groups(old.groups(), new.groups());
+    out
+}
+
+/// The people groups' changes, by group name.
+fn diff_groups(old: &[PeopleGroup], new: &[PeopleGroup]) -> BTreeMap<String, CategoryDiff> {
+    let by_name = |gs: &[PeopleGroup]| -> BTreeMap<String, BTreeMap<String, String>> {
+        gs.iter()
+            .map(|g| {
+                let ids = g.ids.iter().map(|id| (id.to_ascii_lowercase(), id.clone()));
+                (g.name.clone(), ids.collect())
+            })
+            .collect()
+    };
+    let (o, n) = (by_name(old), by_name(new));
+    let mut out = BTreeMap::new();
+    for name in o.keys().chain(n.keys()).collect::<BTreeSet<_>>() {
+        let (og, ng) = (o.get(name), n.get(name));
+        let only = |a: Option<&BTreeMap<String, String>>, b: Option<&BTreeMap<String, String>>| {
+            a.into_iter()
+                .flatten()
+                .filter(|(key, _)| !b.is_some_and(|b| b.contains_key(*key)))
+                .map(|(_, id)| id.clone())
+                .collect::<Vec<_>>()
+        };
+        let d = CategoryDiff {
+            added: only(ng, og),
+            removed: only(og, ng),
+            changed: match (og, ng) {
+                (None, Some(_)) => vec!["group added".into()],
+                (Some(_), None) => vec!["group removed".into()],
+                _ => Vec::new(),
+            },
+        };
+        if !(d.added.is_empty() && d.removed.is_empty() && d.changed.is_empty()) {
+            out.insert(name.clone(), d);
         }
     }
     out
@@ -208,6 +255,35 @@ pub fn impact(old: &Ruleset, new: &Ruleset, messages: &[String]) -> Impact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list moved behind an information barrier shows its scope's change,
+    /// and its groups their members' (case aside); over a corpus named by
+    /// no one, nothing changes.
+    #[test]
+    fn people_scopes_and_groups_show_their_changes() {
+        let set = |ibd: &str, scope: &str| {
+            WordListSet::from_sources(vec![
+                ("ibd.people".into(), ibd.into()),
+                ("research.people".into(), "li.na\n".into()),
+                ("barrier.txt".into(), format!("{scope}停牌\n").into()),
+            ])
+        };
+        let old = set("zhang.wei\nqian\n", "");
+        let new = set("Zhang.Wei\nzhao\n", "#! people: between ibd research\n");
+        let d = diff_lists(&old, &new);
+        assert_eq!(
+            d.categories["barrier"].changed,
+            ["people: any -> between ibd research"]
+        );
+        assert_eq!(d.groups["ibd"].added, ["zhao"]);
+        assert_eq!(d.groups["ibd"].removed, ["qian"]);
+        assert!(!d.groups.contains_key("research"));
+        let gone = WordListSet::from_sources(vec![("barrier.txt".into(), "停牌\n".into())]);
+        assert_eq!(
+            diff_lists(&old, &gone).groups["ibd"].changed,
+            ["group removed"]
+        );
+    }
 
     /// A new `#! bulk:` threshold shows as a directive change and, over a
     /// corpus, as the messages it raises: they alert before and after, at

@@ -128,29 +128,32 @@ impl Judge {
             return judgement;
         }
         // Who the message went between is read from its ids only for a
-        // message with hits. One of a list for conversations with outsiders
-        // (`#! audience: external`) among colleagues has the message scanned
-        // again for them: rare, and the scan decides which hits the
-        // per-message limit keeps.
+        // message with hits. A hit of a list that watches other
+        // conversations (`#! audience: external` among colleagues, `#!
+        // people:` of other people) has the message scanned again for its
+        // own: rare, and the scan decides which hits the per-message limit
+        // keeps.
         let people = self.format.participation(bytes, &msg.source);
         let audience = people.audience;
-        if findings
-            .hits
-            .iter()
-            .any(|h| !h.rule().audience.admits(audience))
-        {
-            findings = scanner.scan_for(&msg.fields, audience);
+        let conversation = people.conversation(ruleset);
+        if findings.hits.iter().any(|h| {
+            let rule = h.rule();
+            !rule.audience.admits(audience) || !rule.people.admits(&conversation)
+        }) {
+            findings = scanner.scan_for(&msg.fields, conversation);
         }
         judgement.hit_count = findings.hits.len();
         if findings.hits.is_empty() {
             return judgement;
         }
-        for (k, v) in msg
-            .source
-            .into_map()
-            .into_iter()
-            .chain(people.into_source())
-        {
+        // a WeCom record's ids are in its source already
+        let named_apart = self.format.participants().is_some();
+        for (k, v) in msg.source.into_map().into_iter().chain(
+            named_apart
+                .then(|| people.into_source())
+                .into_iter()
+                .flatten(),
+        ) {
             source.entry(k).or_insert(v);
         }
         if let Some(p) = &self.pseudonymizer {
@@ -373,5 +376,76 @@ mod tests {
         assert_eq!(audience, Audience::External);
         assert_ne!(source["from"], "li.na@example.com");
         assert_ne!(source["tolist"][0], "buyer@gmail.com");
+    }
+
+    /// A list across an information barrier fires on a WeCom record (read
+    /// either way: a text record, a link) or a `json` message whose sender
+    /// is on one side and a recipient on the other, never within one side;
+    /// pseudonyms hide the ids in the alert, the groups were read before.
+    #[test]
+    fn people_groups_from_the_records_ids() {
+        use crate::audience::InternalDomains;
+        use crate::envelope::Participants;
+        let lists = WordListSet::from_sources(vec![
+            ("ibd.people".into(), "ZhangWei\nli.na@example.com\n".into()),
+            (
+                "research.people".into(),
+                "wangfang\nqian@example.com\n".into(),
+            ),
+            (
+                "barrier.txt".into(),
+                "#! people: between ibd research\n停牌\n".into(),
+            ),
+            ("any.txt".into(), "内幕消息\n".into()),
+        ]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        assert!(rs.is_scoped() && rs.has_people_groups());
+        let key = b"a key of at least 16 bytes".as_slice();
+        let wecom = Judge::new(InputFormat::wecom())
+            .pseudonymize(Some(Pseudonymizer::new(key).expect("key")));
+        let mut scanner = rs.scanner();
+        let mut terms = |judge: &Judge, rec: Value| -> Vec<String> {
+            let j = judge.judge(
+                &rs,
+                &mut scanner,
+                rec.to_string().as_bytes(),
+                Map::new(),
+                "x",
+            );
+            j.alert.map_or_else(Vec::new, |a| {
+                assert_ne!(a.source["from"], "zhangwei");
+                a.hits.iter().map(|h| h.term.clone()).collect()
+            })
+        };
+        for msgtype in ["text", "link"] {
+            let record = |from: &str, tolist: &[&str], text: &str| {
+                let body = match msgtype {
+                    "text" => serde_json::json!({"content": text}),
+                    _ => serde_json::json!({"title": text}),
+                };
+                serde_json::json!({"msgid": "m1", "from": from, "tolist": tolist,
+                    "msgtype": msgtype, msgtype: body})
+            };
+            let across = record("zhangwei", &["lina", "WangFang"], "下周停牌，有内幕消息");
+            assert_eq!(terms(&wecom, across), ["停牌", "内幕消息"], "{msgtype}");
+            let back = record("wangfang", &["zhangwei"], "下周停牌");
+            assert_eq!(terms(&wecom, back), ["停牌"], "{msgtype}");
+            let within = record("zhangwei", &["lina"], "下周停牌，有内幕消息");
+            assert_eq!(terms(&wecom, within), ["内幕消息"], "{msgtype}");
+        }
+        let json = Judge::new(InputFormat::json_with_participants(
+            "/text",
+            Participants {
+                from: "/from".into(),
+                to: "/to".into(),
+                internal_domains: InternalDomains::new(["example.com"]).expect("domain"),
+            },
+        ));
+        let msg = |from: &str, to: &str| serde_json::json!({"from": from, "to": [to], "text": "下周停牌"});
+        assert_eq!(
+            terms(&json, msg("Li.Na@example.com", "qian@example.com")),
+            ["停牌"]
+        );
+        assert!(terms(&json, msg("li.na@example.com", "zhao@example.com")).is_empty());
     }
 }

@@ -35,6 +35,7 @@ pub mod fold;
 pub mod judge;
 pub mod lint;
 pub mod lists;
+pub mod people;
 pub mod pseudonym;
 pub mod ruleset;
 

@@ -777,6 +777,64 @@ proptest! {
         prop_assert_eq!(found(&scoped), found(&reference));
     }
 
+    /// A list with `#! people:` is, for a message of other people, as if
+    /// it held only its allow phrases, and for its own people's messages,
+    /// or a message naming no one, as if it had no directive. The sender and
+    /// recipients are drawn from both groups' members (in any ASCII case)
+    /// and outsiders of both.
+    #[test]
+    fn a_list_for_some_peoples_messages_is_left_out_for_others(
+        // (a term of the scoped list in every text: chance seldom writes one)
+        text in "[内幕消息老鼠仓特色情转账户sbabcdxy1380@.\\-* 　內]{0,20}\
+                 (内幕消息|abcd|老鼠仓的账户|13812345678|特色情)\
+                 [内幕消息老鼠仓特色情转账户sbabcdxy1380@.\\-* 　內]{0,20}",
+        scope in proptest::sample::select(vec![
+            "sender ibd", "participant ibd", "between ibd research", "between ibd ibd",
+        ]),
+        sender in proptest::option::of(proptest::sample::select(vec![
+            "zhangwei", "ZhangWei", "lina", "wangfang", "",
+        ])),
+        recipients in proptest::collection::vec(
+            proptest::sample::select(vec!["zhangwei", "qian", "LINA", "wangfang"]), 0..3,
+        ),
+        named in any::<bool>(),
+    ) {
+        let any = "内幕消息\nsb\n色情\n转账 & 账户\n";
+        let watched = "内幕消息\n老鼠仓 & 账户 ~ 转账\nre:x+y\n@cn_mobile\nabcd\n!特色情\n";
+        let groups = [("ibd.people", "zhangwei\nqian\n"), ("research.people", "lina\n")];
+        let scoped_file = format!("#! people: {scope}\n{watched}");
+        let scoped = ruleset(&[groups[0], groups[1], ("a.txt", any), ("b.txt", &scoped_file)]);
+        let audience = if named { Audience::Internal } else { Audience::Unknown };
+        let conversation = scoped.conversation(audience, sender, recipients.iter().copied());
+        // the scope's meaning, written out again over plain sets
+        let ibd = |id: &str| ["zhangwei", "qian"].contains(&id.to_ascii_lowercase().as_str());
+        let research = |id: &str| id.eq_ignore_ascii_case("lina");
+        let from = sender.unwrap_or_default();
+        let to_ibd = recipients.iter().any(|r| ibd(r));
+        let to_research = recipients.iter().any(|r| research(r));
+        let watches = !named
+            || match scope {
+                "sender ibd" => ibd(from),
+                "participant ibd" => ibd(from) || to_ibd,
+                "between ibd research" => (ibd(from) && to_research) || (research(from) && to_ibd),
+                _ => ibd(from) && to_ibd,
+            };
+        let reference = if watches {
+            ruleset(&[("a.txt", any), ("b.txt", watched)])
+        } else {
+            ruleset(&[("a.txt", any), ("b.txt", "!特色情\n")])
+        };
+        let found = |rs: &Ruleset, conversation: wordwarden::people::Conversation| {
+            rs.scanner()
+                .scan_for(&[&text], conversation)
+                .hits
+                .iter()
+                .map(|h| (h.term().to_string(), h.category().to_string(), h.start, h.end, h.count))
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(found(&scoped, conversation), found(&reference, audience.into()));
+    }
+
     #[test]
     fn nothing_panics_on_any_string(text in any::<String>()) {
         let rs = props_ruleset();
@@ -798,6 +856,7 @@ proptest! {
                         "#! severity: ", "#! match: exact", "#! match: ", "#! pinyin: off",
                         "#! description: ", "high", "bogus", "!", "re:", "@cn_mobile", "@", " & ",
                         "near:", "near:3 ", "near:0 ", "#! audience: external", "#! audience: ",
+                        "#! people: between g g", "#! people: sender ", "#! people: sender g",
                         " ~ ", "&", "~", "(", ")", "[", "]", "*", "+", "?", "{9999}", "\\",
                         "(?-i:", "内幕", "二二", "的的", "ａ", "A", "x", " ", "\t", "\u{200B}",
                         "😀", "#", "內", "卐",
@@ -817,6 +876,7 @@ proptest! {
         let lists = WordListSet::from_sources(vec![
             ("a.txt".into(), text),
             ("b.txt".into(), "内幕\n!特\n".as_bytes().to_vec()),
+            ("g.people".into(), "zhangwei\n".as_bytes().to_vec()),
         ]);
         let builder = Ruleset::builder();
         let _ = wordwarden::lint::lint(&lists, &builder);

@@ -714,6 +714,137 @@ fn explain_a_whole_record() {
     );
 }
 
+/// An information barrier from the maintainer's side: people groups and a
+/// list between them, tested with `.cases`, linted (a misspelt group is an
+/// error at its line), scanned over WeCom records, explained for a text
+/// with its people, and diffed when a group's members change.
+#[test]
+fn people_groups_and_a_list_between_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "people/ibd.people",
+        "# investment banking\nzhangwei\nqianli\n",
+    );
+    write("people/research.people", "lina\n");
+    write(
+        "finance/barrier.txt",
+        "#! severity: high\n#! people: between people/ibd people/research\n停牌\n下调评级\n",
+    );
+    write("finance/insider.txt", "内幕消息\n");
+    write(
+        "finance/barrier.cases",
+        "+[停牌] (from:zhangwei to:lina) 下周停牌\n- (from:zhangwei to:qianli) 下周停牌\n\
+         + (from:LiNa to:wangfang,QianLi) 要下调评级了\n",
+    );
+    let lists = dir.path().to_str().unwrap().to_string();
+    let o = ww(&["test", &lists]);
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    assert!(out(&o).contains("3 passed"), "{}", out(&o));
+    let o = ww(&["lint", &lists]);
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    // export: each list's scope, each group's size and never its ids
+    let o = ww(&["export", &lists]);
+    let exported: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(
+        exported["stats"]["people_groups"],
+        serde_json::json!({"people/ibd": 2, "people/research": 1})
+    );
+    assert_eq!(
+        exported["lists"][0]["people"],
+        "between people/ibd people/research"
+    );
+    assert!(!out(&o).contains("zhangwei"), "{}", out(&o));
+
+    // WeCom records: across the wall, within one side, and no group at all
+    let record = |id: &str, from: &str, to: &str| {
+        format!(
+            r#"{{"msgid":"{id}","from":"{from}","tolist":["{to}"],"msgtype":"text","text":{{"content":"下周停牌"}}}}"#
+        )
+    };
+    let records = [
+        record("across", "zhangwei", "lina"),
+        record("back", "lina", "qianli"),
+        record("within", "zhangwei", "qianli"),
+        record("elsewhere", "wangfang", "zhaoliu"),
+    ]
+    .join("\n");
+    let o = ww_in(
+        &["scan", "--wordlists", &lists, "--input-format", "wecom"],
+        &records,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let alerted: Vec<String> = out(&o)
+        .lines()
+        .map(|l| {
+            let a: serde_json::Value = serde_json::from_str(l).unwrap();
+            a["source"]["msgid"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(alerted, ["across", "back"]);
+
+    // explain a text as one person wrote it to another
+    let explain = |people: &[&str]| {
+        let mut args = vec!["explain", "--wordlists", &lists];
+        args.extend_from_slice(people);
+        args.push("下周停牌");
+        out(&ww(&args))
+    };
+    let s = explain(&["--sender", "zhangwei", "--recipient", "wangfang"]);
+    assert!(
+        s.contains("people             sender in people/ibd; recipients in no group"),
+        "{s}"
+    );
+    assert!(
+        s.contains("dropped: the list watches the messages of `#! people: between people/ibd people/research`"),
+        "{s}"
+    );
+    let s = explain(&["--sender", "zhangwei", "--recipient", "lina"]);
+    assert!(
+        s.contains("recipients in people/research") && s.contains("KEPT"),
+        "{s}"
+    );
+
+    // a group's members change: diff names them
+    let old = tempfile::tempdir().unwrap();
+    for rel in [
+        "people/ibd.people",
+        "people/research.people",
+        "finance/barrier.txt",
+        "finance/insider.txt",
+    ] {
+        let to = old.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(dir.path().join(rel), to).unwrap();
+    }
+    write("people/ibd.people", "zhangwei\nzhouqi\n");
+    let o = ww(&["diff", old.path().to_str().unwrap(), &lists]);
+    let s = out(&o);
+    assert!(s.contains("(people people/ibd) +1 -1 ids"), "{s}");
+    assert!(s.contains("  + zhouqi") && s.contains("  - qianli"), "{s}");
+
+    // a misspelt group is an error at its line, and the set is not loaded
+    write(
+        "finance/barrier.txt",
+        "#! severity: high\n#! people: between people/ibd people/reserch\n停牌\n",
+    );
+    let o = ww(&["lint", &lists]);
+    assert_eq!(o.status.code(), Some(1));
+    let s = out(&o);
+    assert!(
+        s.contains(
+            "finance/barrier.txt:2: error[bad-directive]: no people group \"people/reserch\""
+        ),
+        "{s}"
+    );
+    let o = ww_in(&["scan", "--wordlists", &lists], "下周停牌\n");
+    assert!(!o.status.success());
+}
+
 #[test]
 fn diff_lists_and_impact() {
     let old = tempfile::tempdir().unwrap();

@@ -260,6 +260,68 @@ async fn rapid_successive_edits_converge_on_the_final_content() {
     engine.stop().await;
 }
 
+/// People groups reload with the lists: a member added to a group on disk
+/// changes, without a restart, which WeCom records a barrier list watches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_people_group_edited_on_disk_changes_what_the_engine_watches() {
+    let mock = mock("r5");
+    let brokers = mock.bootstrap_servers();
+    let lists = tempfile::tempdir().unwrap();
+    let barrier = "#! people: between ibd research\n停牌\n";
+    let files = |research: &'static str| {
+        [
+            ("barrier.txt", barrier),
+            ("ibd.people", "zhangwei\n"),
+            ("research.people", research),
+        ]
+    };
+    for (name, text) in files("lina\n") {
+        std::fs::write(lists.path().join(name), text).unwrap();
+    }
+    let mut cfg = config(&brokers, "rg5", "r5", lists.path());
+    cfg.input_format = "wecom".into();
+    let engine = Running::start(cfg);
+    wait_version(
+        &engine,
+        &version_of(&files("lina\n")),
+        Duration::from_secs(10),
+    )
+    .await;
+    let record = |id: &str| -> Vec<u8> {
+        format!(
+            r#"{{"msgid":"{id}","from":"zhangwei","tolist":["wangfang"],"msgtype":"text","text":{{"content":"下周停牌"}}}}"#
+        )
+        .into_bytes()
+    };
+    produce(&brokers, "r5", &[(None, Some(record("before")), None)]).await;
+    engine.wait_processed(1, Duration::from_secs(30)).await;
+    // wangfang joins research: the same message now crosses the barrier
+    let research = lists.path().join("research.people");
+    let tmp = research.with_extension("people.tmp~");
+    std::fs::write(&tmp, "lina\nwangfang\n").unwrap();
+    std::fs::rename(&tmp, &research).unwrap();
+    wait_version(
+        &engine,
+        &version_of(&files("lina\nwangfang\n")),
+        Duration::from_secs(15),
+    )
+    .await;
+    produce(&brokers, "r5", &[(None, Some(record("after")), None)]).await;
+    engine.wait_processed(2, Duration::from_secs(30)).await;
+    engine.stop().await;
+    let alerts = read_topic(&brokers, "r5.alerts", false, Duration::from_millis(1000));
+    let ids: Vec<String> = alerts
+        .iter()
+        .map(|a| {
+            a.json()["source"]["msgid"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["after"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_reload_requires_a_configured_token() {
     let mock = mock("r4");

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use wordwarden::diff::{diff_lists, impact};
+use wordwarden::diff::{diff_lists, impact, CategoryDiff};
 use wordwarden::lists::WordListSet;
 
 use super::load_ruleset;
@@ -45,20 +45,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("version {} -> {}", d.old_version, d.new_version);
-    if d.categories.is_empty() {
+    if d.categories.is_empty() && d.groups.is_empty() {
         println!("no entry changed");
     }
     for (cat, c) in &d.categories {
-        println!("\n[{cat}] +{} -{}", c.added.len(), c.removed.len());
-        for ch in &c.changed {
-            println!("  ~ {ch}");
-        }
-        for a in &c.added {
-            println!("  + {a}");
-        }
-        for r in &c.removed {
-            println!("  - {r}");
-        }
+        print_changes(
+            &format!("[{cat}] +{} -{}", c.added.len(), c.removed.len()),
+            c,
+        );
+    }
+    for (name, g) in &d.groups {
+        let (added, removed) = (g.added.len(), g.removed.len());
+        print_changes(&format!("(people {name}) +{added} -{removed} ids"), g);
     }
     if let (Some(i), Some(c)) = (&imp, &corpus) {
         println!(
@@ -87,4 +85,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One category's (or people group's) changes under its header.
+fn print_changes(header: &str, c: &CategoryDiff) {
+    println!("\n{header}");
+    for ch in &c.changed {
+        println!("  ~ {ch}");
+    }
+    for a in &c.added {
+        println!("  + {a}");
+    }
+    for r in &c.removed {
+        println!("  - {r}");
+    }
 }

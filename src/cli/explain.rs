@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use wordwarden::audience::Audience;
 use wordwarden::detect::{near_misses, rejected_runs};
-use wordwarden::envelope::decode;
+use wordwarden::envelope::{decode, Participation};
 use wordwarden::fold::{fold, light_fold, symbols_as_letters};
 use wordwarden::lists::Bulk;
+use wordwarden::people::Conversation;
 use wordwarden::ruleset::{Candidate, Ruleset, Verdict};
 
 use super::{load_ruleset, FormatArgs};
@@ -30,6 +31,14 @@ pub struct Args {
     /// what a record's ids say, unknown for a text.
     #[arg(long)]
     audience: Option<Audience>,
+    /// The id of the text's sender, for lists with `#! people:` (a record's
+    /// own ids are read from it).
+    #[arg(long, conflicts_with_all = ["record", "at"])]
+    sender: Option<String>,
+    /// The id of a recipient of the text (repeatable), for lists with `#!
+    /// people:`.
+    #[arg(long = "recipient", conflicts_with_all = ["record", "at"])]
+    recipients: Vec<String>,
     #[command(flatten)]
     format: FormatArgs,
     /// Explain one message of --input-format read from this file (`-`:
@@ -88,7 +97,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         _ => {
             let text = args.text.as_deref().unwrap_or_default();
-            explain(&rs, &[("", text)], args.audience.unwrap_or_default());
+            let people = Participation {
+                audience: args.audience.unwrap_or_else(|| {
+                    Audience::of_ids(
+                        args.sender
+                            .iter()
+                            .chain(&args.recipients)
+                            .map(String::as_str),
+                    )
+                }),
+                from: args.sender,
+                tolist: args.recipients,
+            };
+            if !people.audience.is_unknown() {
+                println!("message            audience {}", people.audience.name());
+            }
+            let conversation = people.conversation(&rs);
+            print_people(&rs, &conversation);
+            explain(&rs, &[("", text)], conversation);
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -108,21 +134,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let (told, audience) = match args.audience {
-        Some(a) => ("as asked", a),
-        None => (
-            match format.participants() {
-                Some(_) => "from its sender and recipients",
-                None => "from its ids",
-            },
-            format.participation(record, &msg.source).audience,
-        ),
+    let mut people = format.participation(record, &msg.source);
+    let told = match args.audience {
+        Some(a) => {
+            people.audience = a;
+            "as asked"
+        }
+        None => match format.participants() {
+            Some(_) => "from its sender and recipients",
+            None => "from its ids",
+        },
     };
+    let audience = people.audience;
+    let conversation = people.conversation(&rs);
     println!(
         "message            {} text field(s), audience {} ({told})",
         msg.fields.len(),
         audience.name()
     );
+    print_people(&rs, &conversation);
     for problem in &msg.problems {
         println!(
             "unreadable         {}: {} (dead-lettered as unreadable_field, the rest scanned)",
@@ -141,8 +171,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|f| (f.pointer.as_deref().unwrap_or(""), f.text.as_ref()))
         .collect();
-    explain(&rs, &fields, audience);
+    explain(&rs, &fields, conversation);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the lists have people groups, the groups of the message's people.
+fn print_people(rs: &Ruleset, conversation: &Conversation) {
+    if rs.has_people_groups() && !conversation.audience.is_unknown() {
+        println!("people             {}", rs.describe_people(conversation));
+    }
 }
 
 fn verdict(c: &Candidate) -> String {
@@ -174,12 +211,15 @@ fn verdict(c: &Candidate) -> String {
             "dropped: the list watches conversations with someone outside the company, this one is {}",
             a.name()
         ),
+        Verdict::OtherPeople(scope) => format!(
+            "dropped: the list watches the messages of `#! people: {scope}`, not these people's"
+        ),
     }
 }
 
 /// The folding of each field (`(pointer, text)`), then the candidates of all
 /// of them scanned as one message, then its hits.
-fn explain(rs: &Ruleset, fields: &[(&str, &str)], audience: Audience) {
+fn explain(rs: &Ruleset, fields: &[(&str, &str)], conversation: Conversation) {
     for (pointer, text) in fields {
         if fields.len() > 1 || !pointer.is_empty() {
             println!("\nfield {pointer}");
@@ -187,7 +227,7 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], audience: Audience) {
         explain_folding(text);
     }
     let texts: Vec<&str> = fields.iter().map(|(_, t)| *t).collect();
-    let (findings, candidates) = rs.scanner().explain_for(&texts, audience);
+    let (findings, candidates) = rs.scanner().explain_for(&texts, conversation);
     let at = |field: usize| match fields.get(field) {
         Some((p, _)) if fields.len() > 1 => format!("{p} "),
         _ => String::new(),

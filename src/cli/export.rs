@@ -34,6 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "homophones": f.homophones,
                 "audience": f.audience,
                 "bulk": f.bulk,
+                "people": f.people,
                 "terms": pick(|e| matches!(e.kind, EntryKind::Term).then(|| json!(e.text()))),
                 "combinations": pick(|e| if let EntryKind::Combination(c) = &e.kind { Some(json!({"all": c.all, "none": c.none, "within": c.within})) } else { None }),
                 "regexes": pick(|e| matches!(e.kind, EntryKind::Regex).then(|| json!(e.text()))),
@@ -42,6 +43,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             })
         })
         .collect();
+    // people groups by size only (`stats.people_groups`): their ids are
+    // people's, and other tools have no need of them
     let out = json!({"version": rs.version(), "stats": rs.stats(), "lists": files});
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(ExitCode::SUCCESS)

@@ -238,14 +238,16 @@ pub(crate) fn domains_doubt(format: &crate::envelope::InputFormat) -> Option<&'s
         )
 }
 
-/// Why lists meant for conversations with outsiders would watch every
-/// message, when they would: the input format names no one.
+/// Why lists meant for conversations with outsiders, or for some people's
+/// messages, would watch every message, when they would: the input format
+/// names no one.
 pub(crate) fn scope_doubt(ruleset: &Ruleset, names_no_one: bool) -> Option<&'static str> {
     (names_no_one && ruleset.is_scoped()).then_some(
         "some lists watch only conversations with someone outside the company \
-         (`#! audience: external`), but this input format names no sender or \
-         recipient: they watch every message (for `json` input, set \
-         json_from_pointer, json_to_pointer and internal_domains)",
+         (`#! audience: external`) or only some people's messages (`#! people:`), \
+         but this input format names no sender or recipient: they watch every \
+         message (for `json` input, set json_from_pointer, json_to_pointer and \
+         internal_domains)",
     )
 }
 

@@ -142,6 +142,16 @@ pub struct Participation {
 }
 
 impl Participation {
+    /// Which of `ruleset`'s people groups the sender and the recipients
+    /// belong to, for its lists with `#! people:` ([`crate::people`]).
+    pub fn conversation(&self, ruleset: &crate::ruleset::Ruleset) -> crate::people::Conversation {
+        ruleset.conversation(
+            self.audience,
+            self.from.as_deref(),
+            self.tolist.iter().map(String::as_str),
+        )
+    }
+
     /// The ids as an alert's `source` carries them: `from` a string,
     /// `tolist` an array (as in WeCom records, so pseudonymizing and `tail`
     /// treat both formats alike).

@@ -88,15 +88,12 @@ impl InputFormat {
 
     /// Who the message `bytes` (decoded, with `source`) went between: a
     /// WeCom record's own ids, or the participants of a `json` message told
-    /// where they are (read from `bytes`, with their ids for the alert).
-    /// Asked only for a message with hits.
+    /// where they are (read from `bytes`). Asked only for a message with
+    /// hits.
     pub fn participation(&self, bytes: &[u8], source: &Source<'_>) -> Participation {
         match self.participants() {
             Some(p) => p.read(self.document(bytes)),
-            None => Participation {
-                audience: source.audience(),
-                ..Default::default()
-            },
+            None => source.participation(),
         }
     }
 
@@ -303,6 +300,53 @@ impl<'a> Source<'a> {
             }
         }
         audience
+    }
+
+    /// The sender (`from`) and recipients (`tolist`) the record names, and
+    /// the [`audience`](Source::audience) they make.
+    ///
+    /// ```
+    /// use wordwarden::envelope::{decode, InputFormat};
+    ///
+    /// let rec = br#"{"msgtype":"text","from":"li","tolist":["wang","zhao"],"text":{"content":"hi"}}"#;
+    /// let people = decode(rec, &InputFormat::wecom()).unwrap().source.participation();
+    /// assert_eq!(people.from.as_deref(), Some("li"));
+    /// assert_eq!(people.tolist, ["wang", "zhao"]);
+    /// ```
+    pub fn participation(&self) -> Participation {
+        let ids = |key: &str| -> Vec<String> {
+            let parsed;
+            let value = match self.map.get(key) {
+                Some(v) => v,
+                None => match self.pending.iter().find(|(k, _)| *k == key) {
+                    Some((_, Pending::Str(s))) => return vec![s.to_string()],
+                    Some((_, Pending::Json(raw))) => match serde_json::from_str(raw.get()) {
+                        Ok(v) => {
+                            parsed = v;
+                            &parsed
+                        }
+                        Err(_) => return Vec::new(),
+                    },
+                    None => return Vec::new(),
+                },
+            };
+            match value {
+                Value::String(id) => vec![id.clone()],
+                Value::Array(ids) => ids
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let from = ids("from").into_iter().find(|id| !id.is_empty());
+        let tolist = ids("tolist");
+        Participation {
+            audience: self.audience(),
+            from,
+            tolist,
+        }
     }
 
     /// The entries as a JSON object.

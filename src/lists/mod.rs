@@ -13,6 +13,7 @@
 //! #! homophones: on           Chinese terms also match characters that sound the same (default: off)
 //! #! audience: external       only messages with someone outside the company (default: any)
 //! #! bulk: 10 critical        a message with 10 distinct values of this list raises its hits to critical
+//! #! people: sender leavers    only messages a member of the people group `leavers` sent (see crate::people)
 //! 内幕消息                     a term
 //! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
 //! near:10 转账 & 私人账户        ... with the `&` parts within 10 characters
@@ -48,6 +49,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audience::AudienceScope;
 use crate::detect::Detector;
+use crate::people::{PeopleGroup, PeopleScope, MAX_GROUPS};
 
 /// A list's volume threshold (`#! bulk: 10 critical`): one phone number in
 /// a chat is a contact shared, fifty are a customer list leaving. A message
@@ -279,6 +281,9 @@ pub struct ListFile {
     /// file (N ID card numbers, not one number N times) raises its hits to
     /// SEVERITY.
     pub bulk: Option<Bulk>,
+    /// `#! people:` (default any): whose messages this file's rules watch;
+    /// see [`crate::people`].
+    pub people: PeopleScope,
     /// Entries in file order.
     pub entries: Vec<Entry>,
 }
@@ -343,12 +348,14 @@ pub enum ListError {
 #[derive(Debug, Clone)]
 pub struct WordListSet {
     files: Vec<ListFile>,
+    groups: Vec<PeopleGroup>,
     diagnostics: Vec<Diagnostic>,
     version: String,
 }
 
 impl WordListSet {
-    /// Reads every `*.txt` file below `dir` (recursively, sorted by path).
+    /// Reads every `*.txt` list and `*.people` group below `dir`
+    /// (recursively, sorted by path).
     /// Hidden files and editors' temporary files (`.name`, `name~`, `#name#`)
     /// are ignored so a half-saved file is never read.
     pub fn load_dir(dir: &Path) -> Result<WordListSet, ListError> {
@@ -373,7 +380,13 @@ pub(crate) fn is_hidden_or_temporary(rel: &str) -> bool {
     rel.split('/').any(|c| c.starts_with('.')) || rel.ends_with('~') || rel.contains('#')
 }
 
-/// The raw (relative path, bytes) of every list file below `dir`, as
+/// Whether a file below the list directory is part of the set: a list
+/// (`*.txt`) or a people group (`*.people`).
+pub(crate) fn is_source_name(rel: &str) -> bool {
+    rel.ends_with(".txt") || rel.ends_with(".people")
+}
+
+/// The raw (relative path, bytes) of every list and people group below `dir`, as
 /// [`WordListSet::load_dir`] reads them; the word-list topic publishes these.
 pub fn read_sources(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ListError> {
     let meta = std::fs::metadata(dir).map_err(|cause| ListError::Io {
@@ -402,7 +415,7 @@ pub fn read_sources(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ListError> {
             continue;
         };
         let rel = relative_name(rel);
-        if !rel.ends_with(".txt") || is_hidden_or_temporary(&rel) {
+        if !is_source_name(&rel) || is_hidden_or_temporary(&rel) {
             continue;
         }
         let bytes = std::fs::read(entry.path()).map_err(|cause| ListError::Io {
@@ -422,13 +435,14 @@ impl WordListSet {
         let mut hasher = Sha256::new();
         let mut files = Vec::new();
         let mut diagnostics = Vec::new();
+        let mut texts = Vec::with_capacity(sources.len());
         for (path, bytes) in &sources {
             hasher.update((path.len() as u64).to_le_bytes());
             hasher.update(path.as_bytes());
             hasher.update((bytes.len() as u64).to_le_bytes());
             hasher.update(bytes);
             match std::str::from_utf8(bytes) {
-                Ok(text) => files.push(parse_file(path, text, &mut diagnostics)),
+                Ok(text) => texts.push((path.as_str(), text)),
                 Err(e) => diagnostics.push(Diagnostic {
                     file: path.clone(),
                     line: 0,
@@ -438,7 +452,49 @@ impl WordListSet {
                 }),
             }
         }
-        if sources.is_empty() {
+        // the groups first: lists name them
+        let (group_texts, list_texts): (Vec<_>, Vec<_>) = texts
+            .into_iter()
+            .partition(|(path, _)| path.ends_with(".people"));
+        let groups: Vec<PeopleGroup> = group_texts
+            .into_iter()
+            .map(|(path, text)| crate::people::parse_group(path, text, &mut diagnostics))
+            .collect();
+        if groups.len() > MAX_GROUPS {
+            diagnostics.push(Diagnostic {
+                file: groups[MAX_GROUPS].path.clone(),
+                line: 0,
+                level: Level::Error,
+                code: "too-many-groups",
+                message: format!(
+                    "{} people groups; a list set holds {MAX_GROUPS} at most",
+                    groups.len()
+                ),
+            });
+        }
+        for (path, text) in list_texts {
+            files.push(parse_file(path, text, &groups, &mut diagnostics));
+        }
+        for group in &groups {
+            let named = |f: &ListFile| match &f.people {
+                PeopleScope::Any => false,
+                PeopleScope::Sender(g) | PeopleScope::Participant(g) => g.name() == group.name,
+                PeopleScope::Between(a, b) => a.name() == group.name || b.name() == group.name,
+            };
+            if !files.iter().any(named) {
+                diagnostics.push(Diagnostic {
+                    file: group.path.clone(),
+                    line: 0,
+                    level: Level::Warning,
+                    code: "unused-group",
+                    message: format!(
+                        "no list names the people group {} in `#! people:`",
+                        group.name
+                    ),
+                });
+            }
+        }
+        if !sources.iter().any(|(path, _)| path.ends_with(".txt")) {
             diagnostics.push(Diagnostic {
                 file: ".".into(),
                 line: 0,
@@ -451,9 +507,15 @@ impl WordListSet {
         let version = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
         WordListSet {
             files,
+            groups,
             diagnostics,
             version,
         }
+    }
+
+    /// The people groups (`*.people`), sorted by path; see [`crate::people`].
+    pub fn groups(&self) -> &[PeopleGroup] {
+        &self.groups
     }
 
     /// The parsed files, sorted by path.
@@ -484,7 +546,12 @@ impl WordListSet {
     }
 }
 
-fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
+fn parse_file(
+    path: &str,
+    text: &str,
+    groups: &[PeopleGroup],
+    diags: &mut Vec<Diagnostic>,
+) -> ListFile {
     let category = path.strip_suffix(".txt").unwrap_or(path).to_string();
     let mut file = ListFile {
         path: path.to_string(),
@@ -496,6 +563,7 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
         homophones: false,
         audience: AudienceScope::Any,
         bulk: None,
+        people: PeopleScope::Any,
         // an entry a line at most: sized once (see `Compiler::add_file`)
         entries: Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1),
     };
@@ -597,11 +665,15 @@ fn parse_file(path: &str, text: &str, diags: &mut Vec<Diagnostic>) -> ListFile {
                     }
                     Err(e) => diag(Level::Error, "bad-directive", e),
                 },
+                "people" => match PeopleScope::parse(value, groups) {
+                    Ok(scope) => file.people = scope,
+                    Err(e) => diag(Level::Error, "bad-directive", e),
+                },
                 other => diag(
                     Level::Error,
                     "bad-directive",
                     format!(
-                        "unknown directive {other:?} (severity, description, match, pinyin, homophones, audience, bulk)"
+                        "unknown directive {other:?} (severity, description, match, pinyin, homophones, audience, bulk, people)"
                     ),
                 ),
             }
@@ -839,7 +911,7 @@ mod tests {
 
     fn parse(text: &str) -> (ListFile, Vec<Diagnostic>) {
         let mut d = Vec::new();
-        (parse_file("t/x.txt", text, &mut d), d)
+        (parse_file("t/x.txt", text, &[], &mut d), d)
     }
 
     #[test]
@@ -910,6 +982,63 @@ mod tests {
         assert_eq!(f.audience, AudienceScope::Any);
         assert_eq!((d[0].line, d[0].code), (1, "bad-directive"), "{d:?}");
         assert!(d[0].message.contains("any or external"), "{d:?}");
+    }
+
+    /// `*.people` files are groups, not lists, and a list names them in
+    /// `#! people:`; a group no file defines is an error with its line, one
+    /// no list names a warning, and a set of groups alone has no lists.
+    #[test]
+    fn people_groups_and_directive() {
+        let set = WordListSet::from_sources(vec![
+            ("people/ibd.people".into(), "zhang.wei\n".into()),
+            ("people/research.people".into(), "li.na\nli.na\n".into()),
+            ("people/unused.people".into(), "wang\n".into()),
+            (
+                "barrier.txt".into(),
+                "#! people: between people/ibd people/research\n停牌\n".into(),
+            ),
+            (
+                "leavers.txt".into(),
+                "#! people: sender people/leavers\n客户名单\n".into(),
+            ),
+        ]);
+        assert_eq!(set.files().len(), 2);
+        let names: Vec<&str> = set.groups().iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["people/ibd", "people/research", "people/unused"]);
+        assert_eq!(
+            set.files()[0].people.to_string(),
+            "between people/ibd people/research"
+        );
+        assert!(set.files()[1].people.is_any());
+        let codes: Vec<_> = set
+            .diagnostics()
+            .iter()
+            .map(|d| (d.file.as_str(), d.line, d.level, d.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("people/research.people", 2, Level::Warning, "duplicate-id"),
+                ("leavers.txt", 1, Level::Error, "bad-directive"),
+                ("people/unused.people", 0, Level::Warning, "unused-group"),
+            ]
+        );
+        let groups_only =
+            WordListSet::from_sources(vec![("a.people".into(), "zhang.wei\n".into())]);
+        assert_eq!(
+            groups_only.errors().next().map(|d| d.code),
+            Some("empty-set")
+        );
+        // the groups are part of the set's version
+        let version = |ids: &str| {
+            WordListSet::from_sources(vec![
+                ("a.people".into(), ids.into()),
+                ("a.txt".into(), "停牌\n".into()),
+            ])
+            .version()
+            .to_string()
+        };
+        assert_ne!(version("zhang.wei\n"), version("li.na\n"));
     }
 
     #[test]

@@ -36,9 +36,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::audience::AudienceScope;
+use crate::audience::{Audience, AudienceScope};
 use crate::detect::Detector;
 use crate::lists::{Bulk, Diagnostic, ListError, Severity};
+use crate::people::{Conversation, PeopleIndex, PeopleScope};
 
 pub use build::RulesetBuilder;
 pub use scan::{Candidate, ScanBuffers, Scanner, Verdict};
@@ -68,6 +69,8 @@ pub struct Rule {
     pub severity: Severity,
     /// Which messages the list watches (`#! audience:`).
     pub audience: AudienceScope,
+    /// Whose messages the list watches (`#! people:`), shared by its rules.
+    pub people: Arc<PeopleScope>,
     /// What kind of rule.
     pub kind: RuleKind,
     /// The list file (relative path).
@@ -189,6 +192,8 @@ pub struct RulesetStats {
     pub detectors: Vec<String>,
     /// The volume thresholds (`#! bulk:`) by category.
     pub bulk: std::collections::BTreeMap<String, Bulk>,
+    /// The people groups (`*.people`) and how many ids each holds.
+    pub people_groups: std::collections::BTreeMap<String, usize>,
     /// Approximate heap bytes of the automata.
     pub automaton_bytes: usize,
 }
@@ -237,9 +242,11 @@ pub struct Ruleset {
     pub(crate) detector_kinds: Vec<Detector>,
     /// The lists with a volume threshold (`#! bulk:`), by category.
     pub(crate) bulk: Vec<(Arc<str>, Bulk)>,
-    /// Some list watches only some messages (`#! audience: external`), so a
-    /// message's audience matters to its scan.
+    /// Some list watches only some messages (`#! audience: external`,
+    /// `#! people:`), so a message's conversation matters to its scan.
     pub(crate) scoped: bool,
+    /// The members of the people groups, for [`Ruleset::conversation`].
+    pub(crate) people: PeopleIndex,
     pub(crate) options: build::Options,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) stats: RulesetStats,
@@ -286,11 +293,35 @@ impl Ruleset {
         &self.stats
     }
 
-    /// Whether some list watches only some messages (`#! audience:`), so
-    /// that a message's [`Audience`](crate::audience::Audience) changes what it hits
-    /// ([`Scanner::scan_for`]).
+    /// Whether some list watches only some messages (`#! audience:`,
+    /// `#! people:`), so that a message's [`Conversation`] changes what it
+    /// hits ([`Scanner::scan_for`]).
     pub fn is_scoped(&self) -> bool {
         self.scoped
+    }
+
+    /// Whether the set has people groups (`*.people`), so that a message's
+    /// sender and recipients are worth looking up ([`Ruleset::conversation`]).
+    pub fn has_people_groups(&self) -> bool {
+        !self.people.is_empty()
+    }
+
+    /// The conversation of a message between `sender` and `recipients`
+    /// (their ids) of `audience`: which of the set's people groups each
+    /// side belongs to, for lists with `#! people:` ([`crate::people`]).
+    pub fn conversation<'a>(
+        &self,
+        audience: Audience,
+        sender: Option<&str>,
+        recipients: impl IntoIterator<Item = &'a str>,
+    ) -> Conversation {
+        self.people.conversation(audience, sender, recipients)
+    }
+
+    /// Which people groups the sender and the recipients of `conversation`
+    /// are in, for a person: `sender in people/ibd; recipients in no group`.
+    pub fn describe_people(&self, conversation: &Conversation) -> String {
+        self.people.describe(conversation)
     }
 
     /// Finds every hit in one text.

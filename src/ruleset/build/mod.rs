@@ -21,6 +21,7 @@ use crate::lists::{
     entry_text, Bulk, Combination, Diagnostic, Entry, EntryKind, Level, ListFile, MatchMode,
     Pinyin, WordListSet,
 };
+use crate::people::{PeopleGroup, PeopleIndex};
 use keys::{folded_chars, key_from_chars, term_key, FoldedKey, KeyArena, KeyRef};
 use pinyin::pinyin_variants;
 use regexes::{build_regexes, folded_regex};
@@ -163,7 +164,7 @@ impl RulesetBuilder {
     pub fn build(&self, lists: &WordListSet) -> Result<Ruleset, RulesetError> {
         let version = lists.version().to_string();
         let files = lists.files().iter().map(Cow::Borrowed);
-        self.compile_files(lists.diagnostics(), version, files)
+        self.compile_files(lists.diagnostics(), lists.groups(), version, files)
     }
 
     /// Like [`build`](Self::build), but consumes the lists: each entry's
@@ -182,8 +183,9 @@ impl RulesetBuilder {
     /// ```
     pub fn build_from(&self, lists: WordListSet) -> Result<Ruleset, RulesetError> {
         let (diagnostics, version) = (lists.diagnostics().to_vec(), lists.version().to_string());
+        let groups = lists.groups().to_vec();
         let files = lists.into_files().into_iter().map(Cow::Owned);
-        self.compile_files(&diagnostics, version, files)
+        self.compile_files(&diagnostics, &groups, version, files)
     }
 
     /// The compile behind [`build`](Self::build) and
@@ -193,10 +195,16 @@ impl RulesetBuilder {
     fn compile_files<'a>(
         &self,
         diagnostics: &[Diagnostic],
+        groups: &[PeopleGroup],
         version: String,
         files: impl IntoIterator<Item = Cow<'a, ListFile>>,
     ) -> Result<Ruleset, RulesetError> {
         let mut c = Compiler::new(self.options.clone());
+        c.people = PeopleIndex::new(groups);
+        c.people_groups = groups
+            .iter()
+            .map(|g| (g.name.clone(), g.ids.len()))
+            .collect();
         c.diags.extend(diagnostics.iter().cloned());
         for file in files {
             match file {
@@ -254,6 +262,10 @@ struct Compiler {
     /// The lists with a volume threshold (`#! bulk:`), by category.
     bulk: Vec<(Arc<str>, Bulk)>,
     masked: super::masked::MaskedTerms,
+    /// The members of the set's people groups.
+    people: PeopleIndex,
+    /// The groups' sizes, for the stats.
+    people_groups: std::collections::BTreeMap<String, usize>,
     diags: Vec<Diagnostic>,
 }
 
@@ -282,6 +294,8 @@ impl Compiler {
             detectors: Vec::new(),
             bulk: Vec::new(),
             masked: Default::default(),
+            people: PeopleIndex::default(),
+            people_groups: Default::default(),
             diags: Vec::new(),
         }
     }
@@ -440,6 +454,8 @@ impl Compiler {
         if let Some(bulk) = file.bulk {
             self.bulk.push((category.clone(), bulk));
         }
+        // one scope a file, shared by its rules
+        let people = Arc::new(file.people.clone());
         let match_mode = if self.options.raw {
             MatchMode::Exact
         } else {
@@ -484,6 +500,7 @@ impl Compiler {
                 category: category.clone(),
                 severity: file.severity,
                 audience: file.audience,
+                people: people.clone(),
                 kind,
                 file: path.clone(),
                 line,
@@ -797,9 +814,13 @@ impl Compiler {
                 .iter()
                 .map(|(category, bulk)| (category.to_string(), *bulk))
                 .collect(),
+            people_groups: std::mem::take(&mut self.people_groups),
             automaton_bytes,
         };
-        let scoped = self.rules.iter().any(|r| r.audience != AudienceScope::Any);
+        let scoped = self
+            .rules
+            .iter()
+            .any(|r| r.audience != AudienceScope::Any || !r.people.is_any());
         Ok(Ruleset {
             version,
             rules: self.rules,
@@ -815,6 +836,7 @@ impl Compiler {
             detector_kinds,
             bulk: self.bulk,
             scoped,
+            people: self.people,
             options: self.options,
             warnings,
             stats,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{AllowSpan, Cand, Candidate, PartOcc, RuleHits, Scanner, Verdict};
-use crate::audience::Audience;
+use crate::people::Conversation;
 use crate::ruleset::{BulkFinding, Findings, Hit, Rule, RuleKind, Ruleset};
 
 impl<'r> Scanner<'r> {
@@ -12,7 +12,7 @@ impl<'r> Scanner<'r> {
         &mut self,
         fields: &[S],
         apply_allows: bool,
-        audience: Audience,
+        conversation: Conversation,
     ) -> Findings<'r> {
         let rs = self.rs;
         let sink = &mut self.sink;
@@ -145,11 +145,18 @@ impl<'r> Scanner<'r> {
         if rs.scoped {
             let trace = &mut sink.trace;
             kept.retain(|c| {
-                let admitted = rs.rules[c.rule as usize].audience.admits(audience);
-                if let (false, Some(trace)) = (admitted, trace.as_mut()) {
-                    trace.push(candidate(rs, c, Verdict::OtherAudience(audience)));
+                let rule = &rs.rules[c.rule as usize];
+                let verdict = if !rule.audience.admits(conversation.audience) {
+                    Verdict::OtherAudience(conversation.audience)
+                } else if !rule.people.admits(&conversation) {
+                    Verdict::OtherPeople(rule.people.to_string())
+                } else {
+                    return true;
+                };
+                if let Some(trace) = trace.as_mut() {
+                    trace.push(candidate(rs, c, verdict));
                 }
-                admitted
+                false
             });
         }
         // 4. one hit per rule: its first place, and how many places
@@ -447,6 +454,7 @@ pub(super) fn candidate(rs: &Ruleset, c: &Cand, verdict: Verdict) -> Candidate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audience::Audience;
     use crate::lists::WordListSet;
     use crate::ruleset::RulesetBuilder;
     use proptest::prelude::*;

@@ -19,6 +19,7 @@ use crate::fold::{
     folds_to_word_char, is_invisible, light_fold, light_fold_into, symbols_read_as_letters,
     with_homophones, with_symbols_as_letters,
 };
+use crate::people::Conversation;
 
 use displayed::Displayed;
 use walk::{any_exact_match, any_folded_match, emit, walk_folded, PendingMatch};
@@ -53,6 +54,9 @@ pub enum Verdict {
     /// The rule's list watches other conversations (`#! audience:
     /// external`, and the message's is this).
     OtherAudience(Audience),
+    /// The rule's list watches other people's messages (`#! people:`, as
+    /// written).
+    OtherPeople(String),
 }
 
 /// A place where some rule or allow phrase matched, and what became of it.
@@ -196,8 +200,11 @@ impl<'r> Scanner<'r> {
         self.scan_for(fields, Audience::Unknown)
     }
 
-    /// Scans the text fields of one message between `audience`: a list with
-    /// `#! audience: external` reports nothing in an internal conversation.
+    /// Scans the text fields of one message of `conversation` (an
+    /// [`Audience`], or a [`Conversation`] that also places its people in
+    /// groups, from [`Ruleset::conversation`](crate::ruleset::Ruleset::conversation)):
+    /// a list with `#! audience: external` reports nothing in an internal
+    /// conversation, one with `#! people:` nothing in other people's.
     ///
     /// ```
     /// use wordwarden::audience::Audience;
@@ -213,9 +220,13 @@ impl<'r> Scanner<'r> {
     /// assert_eq!(scanner.scan_for(&["发你客户名单"], Audience::External).hits.len(), 1);
     /// assert!(scanner.scan_for(&["发你客户名单"], Audience::Internal).hits.is_empty());
     /// ```
-    pub fn scan_for<S: AsRef<str>>(&mut self, fields: &[S], audience: Audience) -> Findings<'r> {
+    pub fn scan_for<S: AsRef<str>>(
+        &mut self,
+        fields: &[S],
+        conversation: impl Into<Conversation>,
+    ) -> Findings<'r> {
         self.sink.trace = None;
-        self.run(fields, true, audience)
+        self.run(fields, true, conversation.into())
     }
 
     /// Scans and also returns every candidate with the reason it was kept or
@@ -224,14 +235,14 @@ impl<'r> Scanner<'r> {
         self.explain_for(fields, Audience::Unknown)
     }
 
-    /// [`Scanner::explain`] for a message between `audience`.
+    /// [`Scanner::explain`] for a message of `conversation`.
     pub fn explain_for<S: AsRef<str>>(
         &mut self,
         fields: &[S],
-        audience: Audience,
+        conversation: impl Into<Conversation>,
     ) -> (Findings<'r>, Vec<Candidate>) {
         self.sink.trace = Some(Vec::new());
-        let f = self.run(fields, true, audience);
+        let f = self.run(fields, true, conversation.into());
         (f, self.sink.trace.take().unwrap_or_default())
     }
 
@@ -239,14 +250,14 @@ impl<'r> Scanner<'r> {
     /// phrases that suppress nothing).
     pub(crate) fn scan_without_allows<S: AsRef<str>>(&mut self, fields: &[S]) -> Findings<'r> {
         self.sink.trace = None;
-        self.run(fields, false, Audience::Unknown)
+        self.run(fields, false, Audience::Unknown.into())
     }
 
     fn run<S: AsRef<str>>(
         &mut self,
         fields: &[S],
         apply_allows: bool,
-        audience: Audience,
+        conversation: Conversation,
     ) -> Findings<'r> {
         self.sink.cands.clear();
         self.sink.allows.clear();
@@ -278,7 +289,7 @@ impl<'r> Scanner<'r> {
                 });
             }
         }
-        self.finish(fields, apply_allows, audience)
+        self.finish(fields, apply_allows, conversation)
     }
 
     /// Text under a right-to-left override (U+202E) is displayed reversed:
