@@ -18,7 +18,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::alert::{Alert, AlertBuilder};
+use crate::alert::{Alert, AlertBuilder, AlertGroups};
 use crate::envelope::{decode, DecodeError, FieldProblem, InputFormat};
 use crate::pseudonym::Pseudonymizer;
 use crate::ruleset::{Ruleset, Scanner};
@@ -172,7 +172,19 @@ impl Judge {
                 &msg.fields,
                 &findings,
             )
-            .map(|alert| Alert { audience, ..alert });
+            .map(|alert| {
+                let (sender, recipients) = ruleset.groups_of(&conversation);
+                let names = |names: Vec<&str>| names.into_iter().map(String::from).collect();
+                let groups = AlertGroups {
+                    sender: names(sender),
+                    recipients: names(recipients),
+                };
+                Alert {
+                    audience,
+                    groups,
+                    ..alert
+                }
+            });
         judgement
     }
 }
@@ -447,5 +459,27 @@ mod tests {
             ["停牌"]
         );
         assert!(terms(&json, msg("li.na@example.com", "zhao@example.com")).is_empty());
+        // the alert names each side's groups, pseudonyms or not
+        let mut groups = |from: &str, to: &str| {
+            let rec = serde_json::json!({"msgid": "m", "from": from, "tolist": [to],
+                "msgtype": "text", "text": {"content": "有内幕消息"}});
+            let j = wecom.judge(
+                &rs,
+                &mut scanner,
+                rec.to_string().as_bytes(),
+                Map::new(),
+                "x",
+            );
+            serde_json::to_value(j.alert.expect("alerts")).expect("json")["groups"].clone()
+        };
+        assert_eq!(
+            groups("zhangwei", "WANGFANG"),
+            serde_json::json!({"sender": ["ibd"], "recipients": ["research"]})
+        );
+        assert_eq!(
+            groups("lina", "wangfang"),
+            serde_json::json!({"recipients": ["research"]})
+        );
+        assert_eq!(groups("lina", "zhao"), Value::Null);
     }
 }

@@ -247,32 +247,22 @@ impl PeopleIndex {
         PeopleIndex { names, members }
     }
 
-    /// Which groups the sender and the recipients of `c` are in, for a
-    /// person (`sender in ibd; recipients in research`).
-    pub(crate) fn describe(&self, c: &Conversation) -> String {
-        let names = |bits: u64| -> String {
-            let names: Vec<&str> = (self.names.iter().enumerate())
+    /// The names of the groups the sender and the recipients of `c` are in.
+    pub(crate) fn groups_of(&self, c: &Conversation) -> (Vec<&str>, Vec<&str>) {
+        let names = |bits: u64| -> Vec<&str> {
+            (self.names.iter().enumerate())
                 .filter(|(i, _)| bits & (1 << i) != 0)
                 .map(|(_, n)| n.as_ref())
-                .collect();
-            if names.is_empty() {
-                "no group".into()
-            } else {
-                names.join(", ")
-            }
+                .collect()
         };
-        format!(
-            "sender in {}; recipients in {}",
-            names(c.sender),
-            names(c.recipients)
-        )
+        (names(c.sender), names(c.recipients))
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
 
-    fn groups_of(&self, id: &str) -> u64 {
+    fn bits_of(&self, id: &str) -> u64 {
         let key = if id.bytes().any(|b| b.is_ascii_uppercase()) {
             Cow::Owned(id.to_ascii_lowercase())
         } else {
@@ -292,10 +282,10 @@ impl PeopleIndex {
         }
         Conversation {
             audience,
-            sender: sender.map_or(0, |id| self.groups_of(id)),
+            sender: sender.map_or(0, |id| self.bits_of(id)),
             recipients: recipients
                 .into_iter()
-                .fold(0, |bits, id| bits | self.groups_of(id)),
+                .fold(0, |bits, id| bits | self.bits_of(id)),
         }
     }
 }

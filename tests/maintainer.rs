@@ -786,6 +786,24 @@ fn people_groups_and_a_list_between_them() {
         })
         .collect();
     assert_eq!(alerted, ["across", "back"]);
+    let first: serde_json::Value = serde_json::from_str(out(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["groups"],
+        serde_json::json!({"sender": ["people/ibd"], "recipients": ["people/research"]})
+    );
+    // the review counts alerts by group; --group keeps one group's
+    let scanned = out(&o);
+    let report = |flags: &[&str]| {
+        let mut args = vec!["report", "--input", "-", "--json"];
+        args.extend_from_slice(flags);
+        serde_json::from_str::<serde_json::Value>(&out(&ww_in(&args, &scanned))).unwrap()
+    };
+    assert_eq!(
+        report(&[])["by_group"],
+        serde_json::json!({"people/ibd": 2, "people/research": 2})
+    );
+    assert_eq!(report(&["--group", "people/research"])["alerts"], 2);
+    assert_eq!(report(&["--group", "people/leavers"])["alerts"], 0);
 
     // explain a text as one person wrote it to another
     let explain = |people: &[&str]| {

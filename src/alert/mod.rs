@@ -86,6 +86,12 @@ pub struct Alert {
     /// why their hits' severity is above their list's. Absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bulk: Vec<AlertBulk>,
+    /// The people groups (`*.people`) its sender and recipients are in,
+    /// from their ids before any pseudonymization: an analyst reads
+    /// `ibd -> research` without knowing who. Absent when neither side is
+    /// in a group.
+    #[serde(default, skip_serializing_if = "AlertGroups::is_empty")]
+    pub groups: AlertGroups,
     /// The whole message text; only when configured for the category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -102,6 +108,34 @@ impl Alert {
     /// what `tail --bulk`, `report --bulk` and `scan --bulk` keep.
     pub fn is_bulk(&self) -> bool {
         !self.bulk.is_empty()
+    }
+}
+
+/// The people groups of a message's sender and recipients
+/// ([`crate::people`]): `{"sender": ["people/ibd"], "recipients":
+/// ["people/research"]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertGroups {
+    /// The sender's groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sender: Vec<String>,
+    /// The groups of the recipients, together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
+}
+
+impl AlertGroups {
+    /// Whether neither side is in a group.
+    pub fn is_empty(&self) -> bool {
+        self.sender.is_empty() && self.recipients.is_empty()
+    }
+
+    /// Whether either side is in the group `name`.
+    pub fn holds(&self, name: &str) -> bool {
+        self.sender
+            .iter()
+            .chain(&self.recipients)
+            .any(|g| g == name)
     }
 }
 
@@ -248,6 +282,7 @@ impl AlertBuilder {
             ruleset_version: ruleset_version.to_string(),
             severity,
             audience: Audience::Unknown,
+            groups: AlertGroups::default(),
             source,
             hits,
             snippet,

@@ -47,6 +47,10 @@ pub struct FeedArgs {
     /// Only alerts on messages in this group chat (repeatable): `source.roomid`.
     #[arg(long)]
     room: Vec<String>,
+    /// Only alerts on messages sent or received by a member of this people
+    /// group (`*.people`; repeatable): the alerts' `groups`.
+    #[arg(long = "group")]
+    groups: Vec<String>,
     /// Hours east of UTC that times are shown in and days counted by (`8`:
     /// China Standard Time).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true,
@@ -107,6 +111,7 @@ impl FeedArgs {
             && (!self.evasive || a.is_evasive())
             && (!self.external || a.audience == Audience::External)
             && (!self.bulk || a.is_bulk())
+            && (self.groups.is_empty() || self.groups.iter().any(|g| a.groups.holds(g)))
             && wanted(&self.sender, from)
             && wanted(&self.room, source_str(a, "roomid"))
             && (wanted(&self.participant, from)
@@ -172,6 +177,36 @@ mod tests {
         let alerts = [alert("one", serde_json::json!({})), roster];
         assert_eq!(admitted(&[], &alerts), ["one", "roster"]);
         assert_eq!(admitted(&["--bulk"], &alerts), ["roster"]);
+    }
+
+    /// `--group` keeps the alerts whose sender or a recipient is in one of
+    /// the groups named; alerts without groups pass only without it.
+    #[test]
+    fn group_keeps_the_alerts_of_a_people_group() {
+        let mut across = alert("across", serde_json::json!({}));
+        across.groups = serde_json::from_value(serde_json::json!(
+            {"sender": ["people/ibd"], "recipients": ["people/research", "people/leavers"]}
+        ))
+        .expect("groups");
+        let mut sent = alert("sent", serde_json::json!({}));
+        sent.groups.sender = vec!["people/leavers".into()];
+        let alerts = [alert("none", serde_json::json!({})), across, sent];
+        assert_eq!(admitted(&[], &alerts), ["none", "across", "sent"]);
+        assert_eq!(
+            admitted(&["--group", "people/research"], &alerts),
+            ["across"]
+        );
+        assert_eq!(
+            admitted(&["--group", "people/leavers"], &alerts),
+            ["across", "sent"]
+        );
+        assert_eq!(
+            admitted(
+                &["--group", "people/ibd", "--group", "people/leavers"],
+                &alerts
+            ),
+            ["across", "sent"]
+        );
     }
 
     #[test]

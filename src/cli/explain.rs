@@ -178,7 +178,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Where the lists have people groups, the groups of the message's people.
 fn print_people(rs: &Ruleset, conversation: &Conversation) {
     if rs.has_people_groups() && !conversation.audience.is_unknown() {
-        println!("people             {}", rs.describe_people(conversation));
+        let (sender, recipients) = rs.groups_of(conversation);
+        let names = |names: Vec<&str>| match names.is_empty() {
+            true => "no group".to_string(),
+            false => names.join(", "),
+        };
+        println!(
+            "people             sender in {}; recipients in {}",
+            names(sender),
+            names(recipients)
+        );
     }
 }
 

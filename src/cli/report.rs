@@ -11,7 +11,7 @@
 //! the alerts do (pseudonyms where the engine pseudonymizes) and never
 //! prints message text: no snippets, no matched slices.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -125,6 +125,9 @@ struct Report {
     /// Alerts on messages holding a list's values in bulk (`#! bulk:`), by
     /// the list's category.
     by_bulk: BTreeMap<String, usize>,
+    /// Alerts on messages sent or received by a member of each people
+    /// group (the alerts' `groups`).
+    by_group: BTreeMap<String, usize>,
     /// `term (category)`.
     top_terms: Vec<Ranked>,
     /// The senders (`source.from`).
@@ -218,6 +221,15 @@ impl Summing {
         }
         for b in &alert.bulk {
             *report.by_bulk.entry(b.category.clone()).or_default() += 1;
+        }
+        let groups: BTreeSet<&String> = alert
+            .groups
+            .sender
+            .iter()
+            .chain(&alert.groups.recipients)
+            .collect();
+        for g in groups {
+            *report.by_group.entry(g.clone()).or_default() += 1;
         }
         let hit_terms: HashSet<String> = alert
             .hits
@@ -423,6 +435,12 @@ fn render(r: &Report) -> String {
         "bulk        {}\n",
         inline(r.by_bulk.iter().map(|(k, n)| (k, *n)))
     );
+    if !r.by_group.is_empty() {
+        s += &format!(
+            "groups      {}\n",
+            inline(r.by_group.iter().map(|(k, n)| (k, *n)))
+        );
+    }
     let mut categories: Vec<(&String, &usize)> = r.by_category.iter().collect();
     categories.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     s += "categories\n";

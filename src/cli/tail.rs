@@ -97,6 +97,19 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
         Audience::Internal => paint("internal  ", "2", color),
         Audience::Unknown => String::new(),
     };
+    // the people groups of each side (`ibd -> research`), where the lists
+    // have groups: who, under pseudonyms too
+    let groups = match &a.groups {
+        g if g.is_empty() => String::new(),
+        g => {
+            let side = |names: &[String]| match names.is_empty() {
+                true => "-".to_string(),
+                false => names.join(","),
+            };
+            let said = format!("[{} -> {}]  ", side(&g.sender), side(&g.recipients));
+            paint(&said, "36", color)
+        }
+    };
     // a list's values in bulk: why the alert is above its list's severity
     let bulk: String = a
         .bulk
@@ -107,7 +120,7 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
         })
         .collect();
     format!(
-        "{sev} {bulk}{}  {}\n         {}\n         {}{audience}{}  {}  {}\n",
+        "{sev} {bulk}{}  {}\n         {}\n         {}{audience}{groups}{}  {}  {}\n",
         paint(&cats.join(", "), "1", color),
         terms.join("; "),
         a.snippet,
@@ -248,13 +261,25 @@ mod tests {
         );
         let one = Alert {
             bulk: Vec::new(),
-            ..alert
+            ..alert.clone()
         };
         assert!(
             render(&one, false, 0).starts_with("CRITICAL personal/pii  @cn_mobile"),
             "{}",
             render(&one, false, 0)
         );
+        // the people groups of each side, where the lists have groups
+        let mut barrier = one.clone();
+        barrier.groups.sender = vec!["people/ibd".into()];
+        let shown = render(&barrier, false, 0);
+        assert!(shown.contains("[people/ibd -> -]  "), "{shown}");
+        barrier.groups.recipients = vec!["people/research".into(), "people/leavers".into()];
+        let shown = render(&barrier, false, 0);
+        assert!(
+            shown.contains("[people/ibd -> people/research,people/leavers]  "),
+            "{shown}"
+        );
+        assert!(!render(&one, false, 0).contains(" -> "));
     }
 
     #[test]

@@ -318,10 +318,10 @@ impl Ruleset {
         self.people.conversation(audience, sender, recipients)
     }
 
-    /// Which people groups the sender and the recipients of `conversation`
-    /// are in, for a person: `sender in people/ibd; recipients in no group`.
-    pub fn describe_people(&self, conversation: &Conversation) -> String {
-        self.people.describe(conversation)
+    /// The names of the people groups the sender and the recipients of
+    /// `conversation` are in (each side's in the groups' order).
+    pub fn groups_of(&self, conversation: &Conversation) -> (Vec<&str>, Vec<&str>) {
+        self.people.groups_of(conversation)
     }
 
     /// Finds every hit in one text.
