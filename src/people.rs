@@ -20,7 +20,13 @@
 //! #! people: participant people/under-review  messages a member sent or received
 //! #! people: between people/ibd people/research
 //!                                             messages one group's member sent to the other's
+//! #! people: not sender people/compliance     every message but those a member sent
 //! ```
+//!
+//! `not` leaves out people whose work it is to write a list's words: the
+//! compliance team discussing `内幕交易`, a bot posting the trading rules.
+//! Several `#! people:` lines in one file must all hold
+//! (`sender people/traders` and `not participant people/compliance`).
 //!
 //! Ids compare without regard to ASCII case (WeCom's `userid`s and email
 //! addresses are case-insensitive). A message that names no one (plain
@@ -117,16 +123,23 @@ pub enum PeopleScope {
     /// Messages a member of one group sent to a member of the other, either
     /// way (an information barrier).
     Between(GroupRef, GroupRef),
+    /// Every message but the ones the inner scope watches (`not sender
+    /// people/compliance`).
+    Not(Box<PeopleScope>),
+    /// Messages every one of these scopes watches (several `#! people:`
+    /// lines in one file).
+    All(Vec<PeopleScope>),
 }
 
 impl PeopleScope {
     /// Whether a list with this scope watches a message of `conversation`.
     /// A message that names no one is watched.
     pub fn admits(&self, conversation: &Conversation) -> bool {
-        let c = conversation;
-        if c.audience.is_unknown() {
-            return true;
-        }
+        conversation.audience.is_unknown() || self.holds(conversation)
+    }
+
+    /// Whether the scope holds of a conversation whose people are known.
+    fn holds(&self, c: &Conversation) -> bool {
         match self {
             PeopleScope::Any => true,
             PeopleScope::Sender(g) => c.sender & g.bit() != 0,
@@ -136,12 +149,37 @@ impl PeopleScope {
                 (c.sender & a != 0 && c.recipients & b != 0)
                     || (c.sender & b != 0 && c.recipients & a != 0)
             }
+            PeopleScope::Not(inner) => !inner.holds(c),
+            PeopleScope::All(scopes) => scopes.iter().all(|s| s.holds(c)),
         }
     }
 
     /// Whether this is the default, everyone's messages.
     pub fn is_any(&self) -> bool {
         *self == PeopleScope::Any
+    }
+
+    /// The names of the groups the scope names.
+    pub fn group_names(&self) -> Vec<&str> {
+        match self {
+            PeopleScope::Any => Vec::new(),
+            PeopleScope::Sender(g) | PeopleScope::Participant(g) => vec![g.name()],
+            PeopleScope::Between(a, b) => vec![a.name(), b.name()],
+            PeopleScope::Not(inner) => inner.group_names(),
+            PeopleScope::All(scopes) => scopes.iter().flat_map(|s| s.group_names()).collect(),
+        }
+    }
+
+    /// This scope and `more` both (a file's next `#! people:` line).
+    pub(crate) fn and(self, more: PeopleScope) -> PeopleScope {
+        match (self, more) {
+            (PeopleScope::Any, s) | (s, PeopleScope::Any) => s,
+            (PeopleScope::All(mut scopes), s) => {
+                scopes.push(s);
+                PeopleScope::All(scopes)
+            }
+            (first, s) => PeopleScope::All(vec![first, s]),
+        }
     }
 
     /// Reads a directive's value (`sender people/leavers`, `between A B`)
@@ -168,16 +206,26 @@ impl PeopleScope {
             }
         };
         let words: Vec<&str> = value.split_whitespace().collect();
-        match words[..] {
-            ["any"] => Ok(PeopleScope::Any),
-            ["sender", g] => Ok(PeopleScope::Sender(group(g)?)),
-            ["participant", g] => Ok(PeopleScope::Participant(group(g)?)),
-            ["between", a, b] => Ok(PeopleScope::Between(group(a)?, group(b)?)),
-            _ => Err(format!(
-                "people takes `sender GROUP`, `participant GROUP`, `between GROUP GROUP` or \
-                 `any`, not {value:?}"
-            )),
-        }
+        let (not, words) = match words[..] {
+            ["not", ref rest @ ..] => (true, rest),
+            ref all => (false, all),
+        };
+        let scope = match *words {
+            ["any"] if !not => PeopleScope::Any,
+            ["sender", g] => PeopleScope::Sender(group(g)?),
+            ["participant", g] => PeopleScope::Participant(group(g)?),
+            ["between", a, b] => PeopleScope::Between(group(a)?, group(b)?),
+            _ => {
+                return Err(format!(
+                    "people takes `sender GROUP`, `participant GROUP` or `between GROUP GROUP`, \
+                     each maybe after `not`, or `any`; not {value:?}"
+                ))
+            }
+        };
+        Ok(match not {
+            true => PeopleScope::Not(Box::new(scope)),
+            false => scope,
+        })
     }
 }
 
@@ -189,6 +237,11 @@ impl fmt::Display for PeopleScope {
             PeopleScope::Sender(g) => write!(f, "sender {}", g.name),
             PeopleScope::Participant(g) => write!(f, "participant {}", g.name),
             PeopleScope::Between(a, b) => write!(f, "between {} {}", a.name, b.name),
+            PeopleScope::Not(inner) => write!(f, "not {inner}"),
+            PeopleScope::All(scopes) => {
+                let each: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+                f.write_str(&each.join("; "))
+            }
         }
     }
 }
@@ -388,6 +441,21 @@ mod tests {
         // an audience alone places no one in a group
         assert!(!sender.admits(&Audience::Internal.into()));
         assert_eq!(between.to_string(), "between ibd research");
+        // `not`, and several lines that must all hold
+        let not_research = scope("not sender research");
+        assert!(!not_research.admits(&talk("li.na", &["wang"])));
+        assert!(not_research.admits(&talk("wang", &["li.na"])));
+        assert!(not_research.admits(&unknown));
+        let both = scope("participant ibd").and(scope("not sender research"));
+        assert!(both.admits(&talk("qian", &["li.na"])));
+        assert!(!both.admits(&talk("li.na", &["qian"])));
+        assert!(!both.admits(&talk("wang", &["li.na"])));
+        assert_eq!(both.to_string(), "participant ibd; not sender research");
+        assert_eq!(both.group_names(), ["ibd", "research"]);
+        assert_eq!(
+            PeopleScope::Any.and(scope("sender ibd")),
+            scope("sender ibd")
+        );
     }
 
     #[test]
@@ -400,6 +468,8 @@ mod tests {
             ),
             ("between ibd", "people takes"),
             ("everyone", "people takes"),
+            ("not any", "people takes"),
+            ("not", "people takes"),
         ] {
             let e = PeopleScope::parse(value, &gs).expect_err(value);
             assert!(e.contains(wanted), "{value}: {e}");

@@ -788,9 +788,10 @@ proptest! {
         text in "[内幕消息老鼠仓特色情转账户sbabcdxy1380@.\\-* 　內]{0,20}\
                  (内幕消息|abcd|老鼠仓的账户|13812345678|特色情)\
                  [内幕消息老鼠仓特色情转账户sbabcdxy1380@.\\-* 　內]{0,20}",
-        scope in proptest::sample::select(vec![
+        scope in proptest::collection::vec(proptest::sample::select(vec![
             "sender ibd", "participant ibd", "between ibd research", "between ibd ibd",
-        ]),
+            "not sender research", "not participant ibd", "not between ibd research",
+        ]), 1..3),
         sender in proptest::option::of(proptest::sample::select(vec![
             "zhangwei", "ZhangWei", "lina", "wangfang", "",
         ])),
@@ -802,7 +803,8 @@ proptest! {
         let any = "内幕消息\nsb\n色情\n转账 & 账户\n";
         let watched = "内幕消息\n老鼠仓 & 账户 ~ 转账\nre:x+y\n@cn_mobile\nabcd\n!特色情\n";
         let groups = [("ibd.people", "zhangwei\nqian\n"), ("research.people", "lina\n")];
-        let scoped_file = format!("#! people: {scope}\n{watched}");
+        let directives: String = scope.iter().map(|s| format!("#! people: {s}\n")).collect();
+        let scoped_file = format!("{directives}{watched}");
         let scoped = ruleset(&[groups[0], groups[1], ("a.txt", any), ("b.txt", &scoped_file)]);
         let audience = if named { Audience::Internal } else { Audience::Unknown };
         let conversation = scoped.conversation(audience, sender, recipients.iter().copied());
@@ -812,13 +814,21 @@ proptest! {
         let from = sender.unwrap_or_default();
         let to_ibd = recipients.iter().any(|r| ibd(r));
         let to_research = recipients.iter().any(|r| research(r));
-        let watches = !named
-            || match scope {
+        let holds = |line: &str| {
+            let (not, line) = match line.strip_prefix("not ") {
+                Some(rest) => (true, rest),
+                None => (false, line),
+            };
+            not != match line {
                 "sender ibd" => ibd(from),
+                "sender research" => research(from),
                 "participant ibd" => ibd(from) || to_ibd,
                 "between ibd research" => (ibd(from) && to_research) || (research(from) && to_ibd),
-                _ => ibd(from) && to_ibd,
-            };
+                "between ibd ibd" => ibd(from) && to_ibd,
+                other => panic!("{other}"),
+            }
+        };
+        let watches = !named || scope.iter().all(|line| holds(line));
         let reference = if watches {
             ruleset(&[("a.txt", any), ("b.txt", watched)])
         } else {

@@ -735,7 +735,12 @@ fn people_groups_and_a_list_between_them() {
         "finance/barrier.txt",
         "#! severity: high\n#! people: between people/ibd people/research\n停牌\n下调评级\n",
     );
-    write("finance/insider.txt", "内幕消息\n");
+    // the compliance team's work is to discuss insider dealing
+    write("people/compliance.people", "zhaoliu\n");
+    write(
+        "finance/insider.txt",
+        "#! people: not sender people/compliance\n内幕消息\n",
+    );
     write(
         "finance/barrier.cases",
         "+[停牌] (from:zhangwei to:lina) 下周停牌\n- (from:zhangwei to:qianli) 下周停牌\n\
@@ -752,7 +757,7 @@ fn people_groups_and_a_list_between_them() {
     let exported: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(
         exported["stats"]["people_groups"],
-        serde_json::json!({"people/ibd": 2, "people/research": 1})
+        serde_json::json!({"people/compliance": 1, "people/ibd": 2, "people/research": 1})
     );
     assert_eq!(
         exported["lists"][0]["people"],
@@ -760,17 +765,20 @@ fn people_groups_and_a_list_between_them() {
     );
     assert!(!out(&o).contains("zhangwei"), "{}", out(&o));
 
-    // WeCom records: across the wall, within one side, and no group at all
-    let record = |id: &str, from: &str, to: &str| {
+    // WeCom records: across the wall, within one side, no group at all;
+    // insider dealing discussed by compliance, and by someone else
+    let record = |id: &str, from: &str, to: &str, text: &str| {
         format!(
-            r#"{{"msgid":"{id}","from":"{from}","tolist":["{to}"],"msgtype":"text","text":{{"content":"下周停牌"}}}}"#
+            r#"{{"msgid":"{id}","from":"{from}","tolist":["{to}"],"msgtype":"text","text":{{"content":"{text}"}}}}"#
         )
     };
     let records = [
-        record("across", "zhangwei", "lina"),
-        record("back", "lina", "qianli"),
-        record("within", "zhangwei", "qianli"),
-        record("elsewhere", "wangfang", "zhaoliu"),
+        record("across", "zhangwei", "lina", "下周停牌"),
+        record("back", "lina", "qianli", "下周停牌"),
+        record("within", "zhangwei", "qianli", "下周停牌"),
+        record("elsewhere", "wangfang", "zhaoliu", "下周停牌"),
+        record("compliance", "zhaoliu", "wangfang", "内幕消息的培训"),
+        record("tip", "wangfang", "zhaoliu", "有内幕消息"),
     ]
     .join("\n");
     let o = ww_in(
@@ -785,7 +793,7 @@ fn people_groups_and_a_list_between_them() {
             a["source"]["msgid"].as_str().unwrap().to_string()
         })
         .collect();
-    assert_eq!(alerted, ["across", "back"]);
+    assert_eq!(alerted, ["across", "back", "tip"]);
     let first: serde_json::Value = serde_json::from_str(out(&o).lines().next().unwrap()).unwrap();
     assert_eq!(
         first["groups"],
@@ -800,7 +808,7 @@ fn people_groups_and_a_list_between_them() {
     };
     assert_eq!(
         report(&[])["by_group"],
-        serde_json::json!({"people/ibd": 2, "people/research": 2})
+        serde_json::json!({"people/compliance": 1, "people/ibd": 2, "people/research": 2})
     );
     assert_eq!(report(&["--group", "people/research"])["alerts"], 2);
     assert_eq!(report(&["--group", "people/leavers"])["alerts"], 0);

@@ -476,11 +476,7 @@ impl WordListSet {
             files.push(parse_file(path, text, &groups, &mut diagnostics));
         }
         for group in &groups {
-            let named = |f: &ListFile| match &f.people {
-                PeopleScope::Any => false,
-                PeopleScope::Sender(g) | PeopleScope::Participant(g) => g.name() == group.name,
-                PeopleScope::Between(a, b) => a.name() == group.name || b.name() == group.name,
-            };
+            let named = |f: &ListFile| f.people.group_names().contains(&group.name.as_str());
             if !files.iter().any(named) {
                 diagnostics.push(Diagnostic {
                     file: group.path.clone(),
@@ -665,8 +661,9 @@ fn parse_file(
                     }
                     Err(e) => diag(Level::Error, "bad-directive", e),
                 },
+                // several lines must all hold
                 "people" => match PeopleScope::parse(value, groups) {
-                    Ok(scope) => file.people = scope,
+                    Ok(scope) => file.people = std::mem::take(&mut file.people).and(scope),
                     Err(e) => diag(Level::Error, "bad-directive", e),
                 },
                 other => diag(
@@ -1001,8 +998,17 @@ mod tests {
                 "leavers.txt".into(),
                 "#! people: sender people/leavers\n客户名单\n".into(),
             ),
+            (
+                "two.txt".into(),
+                "#! people: participant people/ibd\n#! people: not sender people/research\n停牌\n"
+                    .into(),
+            ),
         ]);
-        assert_eq!(set.files().len(), 2);
+        assert_eq!(set.files().len(), 3);
+        assert_eq!(
+            set.files()[2].people.to_string(),
+            "participant people/ibd; not sender people/research"
+        );
         let names: Vec<&str> = set.groups().iter().map(|g| g.name.as_str()).collect();
         assert_eq!(names, ["people/ibd", "people/research", "people/unused"]);
         assert_eq!(
