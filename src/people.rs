@@ -315,6 +315,15 @@ impl PeopleIndex {
         self.members.is_empty()
     }
 
+    /// Every (group name, id) pair, ids lowercased, in no order.
+    pub(crate) fn members(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.members.iter().flat_map(move |(id, bits)| {
+            (self.names.iter().enumerate())
+                .filter(move |(i, _)| bits & (1 << i) != 0)
+                .map(move |(_, name)| (name.as_ref(), id.as_ref()))
+        })
+    }
+
     fn bits_of(&self, id: &str) -> u64 {
         let key = if id.bytes().any(|b| b.is_ascii_uppercase()) {
             Cow::Owned(id.to_ascii_lowercase())

@@ -900,3 +900,137 @@ async fn a_position_reset_is_counted() {
     assert!(resets >= 1.0, "{resets} resets");
     assert_eq!(read_topic(&brokers, "reset.alerts", false, IDLE).len(), 10);
 }
+
+/// The analyst's reads leave a trail: `tail`, `report`, `explain --at` and
+/// `redrive` each write one access record to the audit topic before they
+/// read (who, which command, what, the arguments without `-X` values), and
+/// read nothing when the record cannot be written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_of_alerts_and_messages_are_recorded_before_they_happen() {
+    let mock = mock_with_topics("acc", 1);
+    mock.create_topic("acc.audit", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let engine = Running::fed(
+        config(&brokers, "gacc", "acc", lists.path()),
+        &["把客户名单发我".to_string()],
+        1,
+    )
+    .await;
+    engine.wait_processed(1, Duration::from_secs(60)).await;
+    engine.stop().await;
+    let audited = ["--audit-topic", "acc.audit", "--actor", "analyst-7"];
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(args)
+            .args(audited)
+            .output()
+            .expect("runs")
+    };
+    let tailed = run(&[
+        "tail",
+        "--brokers",
+        &brokers,
+        "--alert-topic",
+        "acc.alerts",
+        "--from-beginning",
+        "--json",
+        "--idle-exit",
+        "1",
+        "-X",
+        "client.id=analyst-box",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 1);
+    let report = run(&[
+        "report",
+        "--brokers",
+        &brokers,
+        "--alert-topic",
+        "acc.alerts",
+        "--from-beginning",
+    ]);
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let explained = run(&[
+        "explain",
+        "--wordlists",
+        lists.path().to_str().unwrap(),
+        "--brokers",
+        &brokers,
+        "--at",
+        "acc/0/0",
+    ]);
+    assert!(String::from_utf8_lossy(&explained.stdout).contains("KEPT"));
+    let redriven = run(&[
+        "redrive",
+        "--brokers",
+        &brokers,
+        "--dlq-topic",
+        "acc.dlq",
+        "--dry-run",
+    ]);
+    assert!(
+        redriven.status.success(),
+        "{}",
+        String::from_utf8_lossy(&redriven.stderr)
+    );
+
+    let records: Vec<serde_json::Value> = read_topic(&brokers, "acc.audit", false, IDLE)
+        .iter()
+        .map(Record::json)
+        .collect();
+    let read: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r["command"].as_str().unwrap(), r["read"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("tail", "acc.alerts"),
+            ("report", "acc.alerts"),
+            ("explain", "acc/0/0"),
+            ("redrive", "acc.dlq")
+        ]
+    );
+    for r in &records {
+        assert_eq!(
+            (&r["kind"], &r["actor"]),
+            (&"access".into(), &"analyst-7".into()),
+            "{r}"
+        );
+        assert!(r["time"].as_f64().unwrap() > 1.7e9, "{r}");
+    }
+    let args = records[0]["args"].to_string();
+    assert!(
+        args.contains("client.id=(not recorded)") && !args.contains("analyst-box"),
+        "{args}"
+    );
+
+    // brokers that cannot take the record: nothing is read, and the
+    // analyst is told why
+    let closed = format!("127.0.0.1:{}", free_port());
+    let refused = run(&[
+        "tail",
+        "--brokers",
+        &closed,
+        "--alert-topic",
+        "acc.alerts",
+        "--from-beginning",
+        "--idle-exit",
+        "1",
+        "-X",
+        "message.timeout.ms=1500",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(
+            "nothing read: the access record could not be written to the audit topic acc.audit"
+        ),
+        "{said}"
+    );
+}

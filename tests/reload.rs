@@ -261,7 +261,8 @@ async fn rapid_successive_edits_converge_on_the_final_content() {
 }
 
 /// People groups reload with the lists: a member added to a group on disk
-/// changes, without a restart, which WeCom records a barrier list watches.
+/// changes, without a restart, which WeCom records a barrier list watches,
+/// and the reload's audit record counts the ids added (not who).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_people_group_edited_on_disk_changes_what_the_engine_watches() {
     let mock = mock("r5");
@@ -278,8 +279,10 @@ async fn a_people_group_edited_on_disk_changes_what_the_engine_watches() {
     for (name, text) in files("lina\n") {
         std::fs::write(lists.path().join(name), text).unwrap();
     }
+    mock.create_topic("r5.audit", 1, 1).unwrap();
     let mut cfg = config(&brokers, "rg5", "r5", lists.path());
     cfg.input_format = "wecom".into();
+    cfg.audit_topic = Some("r5.audit".into());
     let engine = Running::start(cfg);
     wait_version(
         &engine,
@@ -320,6 +323,19 @@ async fn a_people_group_edited_on_disk_changes_what_the_engine_watches() {
         })
         .collect();
     assert_eq!(ids, ["after"]);
+    let audit = read_topic(&brokers, "r5.audit", false, Duration::from_millis(1000));
+    let loaded: Vec<serde_json::Value> = audit
+        .iter()
+        .map(|r| r.json())
+        .filter(|r| r["result"] == "loaded")
+        .collect();
+    assert_eq!(loaded.len(), 1, "{audit:?}");
+    assert_eq!(
+        loaded[0]["people_added"],
+        serde_json::json!({"research": 1})
+    );
+    assert!(loaded[0].get("people_removed").is_none(), "{}", loaded[0]);
+    assert!(!loaded[0].to_string().contains("wangfang"), "{}", loaded[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

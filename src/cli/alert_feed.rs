@@ -59,6 +59,8 @@ pub struct FeedArgs {
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
     #[arg(short = 'X', value_parser = super::parse_prop)]
     pub props: Vec<(String, String)>,
+    #[command(flatten)]
+    pub access: super::access::AccessArgs,
 }
 
 /// When the judged message was written, in milliseconds: WeCom's

@@ -55,6 +55,8 @@ pub struct Args {
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
     #[arg(short = 'X', value_parser = super::parse_prop)]
     props: Vec<(String, String)>,
+    #[command(flatten)]
+    access: super::access::AccessArgs,
     /// The text to explain.
     #[arg(required_unless_present_any = ["record", "at"])]
     text: Option<String>,
@@ -85,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         (None, Some(at), Some(brokers)) => {
             let (topic, partition, offset) = place(at)?;
+            args.access.record(brokers, &args.props, "explain", at)?;
             super::topic_reader::read_one(
                 brokers,
                 &args.props,

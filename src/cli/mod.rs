@@ -1,5 +1,6 @@
 //! Command-line commands, one module each.
 
+mod access;
 mod alert_feed;
 mod bench;
 mod check;

@@ -22,16 +22,16 @@
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-use rdkafka::{ClientConfig, ClientContext};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
 use serde::Serialize;
 
+use super::access::Deliveries;
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +76,8 @@ pub struct Args {
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
     #[arg(short = 'X', value_parser = super::parse_prop)]
     props: Vec<(String, String)>,
+    #[command(flatten)]
+    access: super::access::AccessArgs,
 }
 
 /// What a run did, printed as one JSON line.
@@ -104,26 +106,6 @@ struct Summary {
     group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     committed: Option<bool>,
-}
-
-/// Counts failed deliveries, keeping the first error for the message.
-#[derive(Default)]
-struct Deliveries {
-    failed: Mutex<(usize, Option<String>)>,
-}
-
-impl ClientContext for Deliveries {}
-
-impl ProducerContext for Deliveries {
-    type DeliveryOpaque = ();
-
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        if let Err((e, _)) = result {
-            let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
-            failed.0 += 1;
-            failed.1.get_or_insert_with(|| e.to_string());
-        }
-    }
 }
 
 fn header<'m>(m: &'m BorrowedMessage<'_>, key: &str) -> Option<&'m str> {
@@ -166,6 +148,7 @@ fn target<'a>(
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let timeout = Duration::from_secs(args.timeout_secs);
+    (args.access).record(&args.brokers, &args.props, "redrive", &args.dlq_topic)?;
     let start = args.since.map_or(Start::Beginning, Start::Since);
     let reader = TopicReader::open(
         &args.brokers,

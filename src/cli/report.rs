@@ -316,6 +316,8 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
         (None, true) => Start::Beginning,
         (None, false) => Start::Since(SystemTime::now() - Duration::from_secs(24 * 3600)),
     };
+    let feed = &args.feed;
+    (feed.access).record(brokers, &feed.props, "report", &feed.alert_topic)?;
     let reader = TopicReader::open(
         brokers,
         &args.feed.alert_topic,

@@ -170,6 +170,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .brokers
         .as_deref()
         .context("--brokers is required")?;
+    let feed = &args.feed;
+    (feed.access).record(brokers, &feed.props, "tail", &feed.alert_topic)?;
     let reader = TopicReader::open(
         brokers,
         &args.feed.alert_topic,

@@ -23,20 +23,46 @@ use super::Shared;
 use crate::lists::{self, Diagnostic, WordListSet};
 use crate::ruleset::Ruleset;
 
-/// Terms (as hashes) per category, to report what a reload added and removed.
-pub(crate) type TermIndex = BTreeMap<String, HashSet<u64>>;
+/// Terms (as hashes) per category, and ids (as hashes) per people group,
+/// to report what a reload added and removed.
+#[derive(Default)]
+pub(crate) struct TermIndex {
+    terms: HashesBy,
+    people: HashesBy,
+}
+
+/// Hashes of strings, by the name of what holds them.
+type HashesBy = BTreeMap<String, HashSet<u64>>;
+
+fn hash_of(s: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
 
 pub(crate) fn term_index(rs: &Ruleset) -> TermIndex {
-    let mut index = TermIndex::new();
+    let mut index = TermIndex::default();
     for r in rs.rules() {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        r.term.hash(&mut h);
-        index
-            .entry(r.category.to_string())
-            .or_default()
-            .insert(h.finish());
+        (index.terms.entry(r.category.to_string()).or_default()).insert(hash_of(&r.term));
+    }
+    for (group, id) in rs.people_members() {
+        (index.people.entry(group.to_string()).or_default()).insert(hash_of(id));
     }
     index
+}
+
+/// How many of each name's hashes are in `new` and not in `old`.
+fn added(old: &HashesBy, new: &HashesBy) -> BTreeMap<String, usize> {
+    new.iter()
+        .map(|(name, hashes)| {
+            let before = old.get(name);
+            let n = (hashes.iter())
+                .filter(|h| !before.is_some_and(|b| b.contains(h)))
+                .count();
+            (name.clone(), n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 /// One audit record per reload attempt (PIPL: who changed what, when).
@@ -56,6 +82,12 @@ pub struct AuditRecord {
     pub added: BTreeMap<String, usize>,
     /// Terms removed per category.
     pub removed: BTreeMap<String, usize>,
+    /// Ids added per people group (`*.people`): who a list now watches.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub people_added: BTreeMap<String, usize>,
+    /// Ids removed per people group.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub people_removed: BTreeMap<String, usize>,
     /// `loaded`, `unchanged` or `rejected`.
     pub result: String,
     /// Why it was rejected (diagnostics with file:line).
@@ -152,26 +184,10 @@ impl Reloader {
                     "loaded",
                     Vec::new(),
                 );
-                for (cat, terms) in &new_index {
-                    let old = index.get(cat);
-                    let added = terms
-                        .iter()
-                        .filter(|t| !old.is_some_and(|o| o.contains(t)))
-                        .count();
-                    if added > 0 {
-                        rec.added.insert(cat.clone(), added);
-                    }
-                }
-                for (cat, terms) in index.iter() {
-                    let new = new_index.get(cat);
-                    let removed = terms
-                        .iter()
-                        .filter(|t| !new.is_some_and(|n| n.contains(t)))
-                        .count();
-                    if removed > 0 {
-                        rec.removed.insert(cat.clone(), removed);
-                    }
-                }
+                rec.added = added(&index.terms, &new_index.terms);
+                rec.removed = added(&new_index.terms, &index.terms);
+                rec.people_added = added(&index.people, &new_index.people);
+                rec.people_removed = added(&new_index.people, &index.people);
                 let old = self.shared.ruleset.swap(Arc::new(ruleset));
                 retire(old);
                 self.shared.record_loaded();
@@ -251,6 +267,8 @@ impl Reloader {
             new_version: new.to_string(),
             added: BTreeMap::new(),
             removed: BTreeMap::new(),
+            people_added: BTreeMap::new(),
+            people_removed: BTreeMap::new(),
             result: result.to_string(),
             errors,
         }

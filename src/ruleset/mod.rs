@@ -318,6 +318,12 @@ impl Ruleset {
         self.people.conversation(audience, sender, recipients)
     }
 
+    /// Every (people group, id) pair, ids lowercased, in no order: what a
+    /// reload's audit record compares.
+    pub(crate) fn people_members(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.people.members()
+    }
+
     /// The names of the people groups the sender and the recipients of
     /// `conversation` are in (each side's in the groups' order).
     pub fn groups_of(&self, conversation: &Conversation) -> (Vec<&str>, Vec<&str>) {
