@@ -316,6 +316,7 @@ impl PeopleIndex {
     }
 
     /// Every (group name, id) pair, ids lowercased, in no order.
+    #[cfg(feature = "engine")]
     pub(crate) fn members(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.members.iter().flat_map(move |(id, bits)| {
             (self.names.iter().enumerate())

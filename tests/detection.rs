@@ -1035,8 +1035,28 @@ fn numbers_spelled_out_fire_and_numeric_chat_does_not() {
         "加我 1*3*8*1*2*3*4*5*6*7*8",
         "vx：1.3.8.1.2.3.4.5.6.7.8",
         "号码 1_3_9_1_2_3_4_5_6_7_8 别外传",
+        "vx：138.1234.5678 谢谢",
+        "号码138_1234_5678",
     ] {
         assert_eq!(terms(&rs, text), ["@cn_mobile"], "{text}");
+    }
+    assert_eq!(terms(&rs, "身份证 110105.19491231.002X"), ["@cn_id_card"]);
+    assert_eq!(terms(&rs, "卡号 6222.0212.3456.7890.128"), ["@bank_card"]);
+    // blocks between separators only in a number's usual shapes, one
+    // separator throughout: a masked number, mixed or doubled separators
+    // and other shapes are none
+    for text in [
+        "138****5678",
+        "138*1234.5678",
+        "138..1234..5678",
+        "1381.234.5678",
+        "13_8123_45678",
+        "IMG_158_7721_8517_9.jpg",
+        // `*` between blocks is a product (a panel's size in millimetres)
+        "尺寸 150*1200*2400 毫米",
+        "138*1234*5678",
+    ] {
+        assert!(!fires(&rs, text), "should not fire: {text}");
     }
     // the shapes of the numeric text people write, 2,500 of each, from a
     // small deterministic generator (xorshift: no dependency)
@@ -1054,7 +1074,7 @@ fn numbers_spelled_out_fire_and_numeric_chat_does_not() {
                 .collect::<Vec<_>>()
                 .join(sep)
         };
-        let text = match i % 8 {
+        let text = match i % 12 {
             0 => format!(
                 "服务器 {}.{}.{}.{} 挂了",
                 1 + next(223),
@@ -1077,6 +1097,29 @@ fn numbers_spelled_out_fire_and_numeric_chat_does_not() {
                 format!("编号 {}", digits(&mut next, ".", n))
             }
             6 => format!("单价 {}.{:02} 元", 1 + next(99_999), next(100)),
+            // identifiers and dotted numbers of many-digit parts
+            8 => {
+                let parts: Vec<String> = (0..2 + next(4))
+                    .map(|_| {
+                        let width = 1 + next(5) as u32;
+                        next(10u64.pow(width)).to_string()
+                    })
+                    .collect();
+                format!("文件 IMG_{}.jpg", parts.join("_"))
+            }
+            9 => {
+                let parts: Vec<String> = (0..3 + next(6))
+                    .map(|_| (1 + next(400)).to_string())
+                    .collect();
+                format!("OID {}", parts.join("."))
+            }
+            10 => format!("合计 {}.{} 元", next(10u64.pow(9)), next(100)),
+            11 => {
+                let parts: Vec<String> = (0..2 + next(3))
+                    .map(|_| (1 + next(9_999)).to_string())
+                    .collect();
+                format!("算式 {} = ?", parts.join("*"))
+            }
             _ => {
                 let cells: Vec<String> = (0..3 + next(6))
                     .map(|_| (1 + next(9_999)).to_string())

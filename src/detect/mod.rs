@@ -354,6 +354,11 @@ struct Run {
     /// groups.
     dash: bool,
     preceded_by_word: bool,
+    /// The character before its first digit.
+    before: Option<char>,
+    /// It ends in an evasion separator and a letter or digit
+    /// (`…7030.jpg`): blocks it ends with are part of a name.
+    ends_joined: bool,
 }
 
 impl Run {
@@ -480,7 +485,9 @@ pub(crate) fn is_evasion_separator(c: char) -> bool {
 fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     let mut run = Run::default();
     let mut prev_word = false;
+    let mut prev_char = None;
     for (pos, c) in text.char_indices() {
+        let before = prev_char.replace(c);
         let end = pos + c.len_utf8();
         let class = CharClass::of(c);
         // a letter looking like a digit is one in a number written in
@@ -500,6 +507,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             }
             if run.digits.is_empty() {
                 run.preceded_by_word = prev_word;
+                run.before = before;
             }
             // digits after numerals or the other way round: a number may mix
             // them (`138一二三四5678`), each part a group of its own
@@ -550,15 +558,14 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 continue;
             }
             // one separator between groups, or a dash between spaces (`138 -
-            // 1234`), or one evasion separator after a single digit (`1*3*8…`)
+            // 1234`), or one evasion separator (`1*3*8…`, `138*1234*5678`:
+            // what a number's range makes of it is decided in `finish_run`)
             let dash = matches!(c, '-' | '－' | '—' | '–');
             let plain = is_separator(c)
                 && run.seps < MAX_SEPARATORS
                 && run.noise.is_none()
                 && !(dash && run.dash);
-            let noise = is_evasion_separator(c)
-                && run.seps == 0
-                && run.groups.last().is_some_and(|g| g.to - g.from == 1);
+            let noise = is_evasion_separator(c) && run.seps == 0;
             if plain || noise {
                 run.seps += 1;
                 run.dash |= dash;
@@ -569,6 +576,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 continue;
             }
             let followed_by_word = run.seps == 0 && class.word;
+            run.ends_joined = run.noise.is_some() && class.word;
             finish_run(&run, followed_by_word, enabled, out);
             run = Run::default();
         }
@@ -636,13 +644,28 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
         if letters > MAX_LETTERS_IN_A_NUMBER {
             continue;
         }
-        // digits one at a time between evasion separators (`1*3*8…`): the
-        // whole range so, with one separator throughout
+        // digits between evasion separators, one separator throughout the
+        // range: one at a time (`1*3*8…`), or in a number's usual blocks
+        // (`138.1234.5678`, `138_1234_5678`); an address (`139.196.12.240`)
+        // is neither
         let inner = &run.groups[first + 1..=last];
         let spelled_out = match inner.first().and_then(|g| g.after_noise) {
             Some(sep) => {
-                if !(inner.iter().all(|g| g.after_noise == Some(sep))
-                    && run.groups[first..=last].iter().all(|g| g.to - g.from == 1))
+                let lens: Vec<usize> = (run.groups[first..=last].iter())
+                    .map(|g| g.to - g.from)
+                    .collect();
+                // blocks are the whole of what the separator joins: a
+                // name's parts (`IMG_158_7721_8517_9`, `IMG_187_2206_7030.jpg`)
+                // are no number
+                let joined_on = (run.groups[first].after_noise == Some(sep))
+                    || (first == 0 && run.before == Some(sep))
+                    || (run.groups.get(last + 1)).is_some_and(|g| g.after_noise == Some(sep))
+                    || (last == n - 1 && run.ends_joined);
+                let one_at_a_time = lens.iter().all(|&l| l == 1);
+                // (`*` between blocks is a product: `150*1200*2400` is a
+                // panel's size in millimetres)
+                let blocks = usual_blocks(&lens) && !joined_on && !matches!(sep, '*' | '＊');
+                if !(inner.iter().all(|g| g.after_noise == Some(sep)) && (one_at_a_time || blocks))
                 {
                     continue;
                 }
@@ -669,6 +692,21 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
                 end: run.digits[hi - 1].end,
             });
         }
+    }
+}
+
+/// Whether groups of digits of these lengths are a number's usual blocks:
+/// a mobile's 3-4-4, an ID card's 6-8-4, a bank card's fours with a shorter
+/// last, or 4-6-5. Between evasion separators (`138.1234.5678`,
+/// `6222_0212_3456_7890`) only these are read as a number: dotted
+/// addresses, versions and codes have other shapes.
+fn usual_blocks(lens: &[usize]) -> bool {
+    match lens {
+        [3, 4, 4] | [6, 8, 4] | [4, 6, 5] => true,
+        [fours @ .., last] if fours.len() >= 3 => {
+            fours.iter().all(|&l| l == 4) && (1..=4).contains(last)
+        }
+        _ => false,
     }
 }
 

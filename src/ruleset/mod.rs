@@ -320,6 +320,7 @@ impl Ruleset {
 
     /// Every (people group, id) pair, ids lowercased, in no order: what a
     /// reload's audit record compares.
+    #[cfg(feature = "engine")]
     pub(crate) fn people_members(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.people.members()
     }
