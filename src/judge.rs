@@ -402,7 +402,7 @@ mod tests {
             ("ibd.people".into(), "ZhangWei\nli.na@example.com\n".into()),
             (
                 "research.people".into(),
-                "wangfang\nqian@example.com\n".into(),
+                "wangfang\nqian@example.com\nwrResearchDesk\n".into(),
             ),
             (
                 "barrier.txt".into(),
@@ -481,5 +481,19 @@ mod tests {
             serde_json::json!({"recipients": ["research"]})
         );
         assert_eq!(groups("lina", "zhao"), Value::Null);
+        // a group may hold a group chat: a message into it is received by
+        // the group
+        let into_room = serde_json::json!({"msgid": "m2", "from": "zhangwei", "tolist": ["lina"],
+            "roomid": "wrResearchDesk", "msgtype": "text", "text": {"content": "下周停牌"}});
+        let j = wecom.judge(
+            &rs,
+            &mut scanner,
+            into_room.to_string().as_bytes(),
+            Map::new(),
+            "x",
+        );
+        let alert = j.alert.expect("alerts");
+        assert_eq!(alert.groups.recipients, ["research"]);
+        assert_eq!(alert.hits[0].term, "停牌");
     }
 }

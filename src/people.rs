@@ -29,7 +29,9 @@
 //! (`sender people/traders` and `not participant people/compliance`).
 //!
 //! Ids compare without regard to ASCII case (WeCom's `userid`s and email
-//! addresses are case-insensitive). A message that names no one (plain
+//! addresses are case-insensitive). A group may list WeCom group chats by
+//! their `roomid` too: a message sent into one counts as received by the
+//! group. A message that names no one (plain
 //! text, `json` input not told where its people are) is watched by every
 //! list, as for `#! audience:`: where wordwarden cannot tell, a missed leak
 //! costs more than an alert too many.

@@ -1,14 +1,23 @@
 //! What the `matcher` and `scan` targets check of a ruleset and a text
 //! (`#[path]`-included by each: fuzz targets are separate binaries).
 use wordwarden::audience::Audience;
+use wordwarden::people::Conversation;
 use wordwarden::ruleset::{Hit, Ruleset};
 
+/// The people group the targets' lists may name (`#! people: sender g`).
+pub const GROUP: (&str, &str) = ("g.people", "zhangwei\nLiNa\n");
+
 /// Every hit's span is an exact slice of `text`, and explaining `text`
-/// finds exactly what scanning it finds, in every kind of conversation.
+/// finds exactly what scanning it finds, in every kind of conversation:
+/// each audience, and messages between members of the group and others.
 pub fn scanning_agrees_with_explaining(rs: &Ruleset, text: &str) {
-    for audience in Audience::ALL {
-        let scanned = rs.scanner().scan_for(&[text], audience);
-        let (explained, _) = rs.scanner().explain_for(&[text], audience);
+    let mut conversations: Vec<Conversation> = Audience::ALL.map(Conversation::from).to_vec();
+    for (from, to) in [("zhangwei", "lina"), ("wang", "zhangwei"), ("wang", "zhao")] {
+        conversations.push(rs.conversation(Audience::Internal, Some(from), [to]));
+    }
+    for conversation in conversations {
+        let scanned = rs.scanner().scan_for(&[text], conversation);
+        let (explained, _) = rs.scanner().explain_for(&[text], conversation);
         assert_eq!(spans(text, &scanned.hits), spans(text, &explained.hits));
         assert_eq!(scanned.bulk, explained.bulk);
         // a hit is raised exactly where its list's threshold was reached

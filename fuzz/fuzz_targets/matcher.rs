@@ -27,6 +27,11 @@ fn ruleset() -> &'static Ruleset {
                 "#! audience: external\n#! pinyin: mixed\nnear:6 内幕 & 老鼠仓 ~ 特\nnear:3 sb & 色情\n草泥马\n"
                     .into(),
             ),
+            (
+                "e.txt".into(),
+                "#! people: sender g\n#! people: not between g g\n停牌\n1380013\n".into(),
+            ),
+            (checks::GROUP.0.into(), checks::GROUP.1.into()),
         ]);
         Ruleset::builder().build(&lists).expect("fuzz lists compile")
     })

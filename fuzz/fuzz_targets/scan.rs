@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
     let (list, text) = (&data[..split], &data[split + 1..]);
     let text = String::from_utf8_lossy(text);
     for raw in [false, true] {
-        let lists = WordListSet::from_sources(vec![("a.txt".into(), list.to_vec())]);
+        let lists = WordListSet::from_sources(vec![
+            ("a.txt".into(), list.to_vec()),
+            (checks::GROUP.0.into(), checks::GROUP.1.into()),
+        ]);
         let builder = Ruleset::builder().raw(raw).regex_size_limit(1 << 16);
         let Ok(rs) = builder.build(&lists) else {
             continue;

@@ -111,6 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }),
                 from: args.sender,
                 tolist: args.recipients,
+                room: None,
             };
             if !people.audience.is_unknown() {
                 println!("message            audience {}", people.audience.name());

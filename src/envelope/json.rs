@@ -139,16 +139,21 @@ pub struct Participation {
     pub from: Option<String>,
     /// The recipients' ids.
     pub tolist: Vec<String>,
+    /// The group chat's id (WeCom's `roomid`), where the message was sent
+    /// into one.
+    pub room: Option<String>,
 }
 
 impl Participation {
     /// Which of `ruleset`'s people groups the sender and the recipients
-    /// belong to, for its lists with `#! people:` ([`crate::people`]).
+    /// belong to, for its lists with `#! people:` ([`crate::people`]). A
+    /// group chat counts among the recipients: a group may list rooms
+    /// (`wrOgQh…`) beside people.
     pub fn conversation(&self, ruleset: &crate::ruleset::Ruleset) -> crate::people::Conversation {
         ruleset.conversation(
             self.audience,
             self.from.as_deref(),
-            self.tolist.iter().map(String::as_str),
+            (self.tolist.iter().chain(&self.room)).map(String::as_str),
         )
     }
 
@@ -201,6 +206,7 @@ impl Participants {
             audience,
             from,
             tolist,
+            room: None,
         }
     }
 }

@@ -340,12 +340,12 @@ impl<'a> Source<'a> {
                 _ => Vec::new(),
             }
         };
-        let from = ids("from").into_iter().find(|id| !id.is_empty());
-        let tolist = ids("tolist");
+        let first = |key| ids(key).into_iter().find(|id| !id.is_empty());
         Participation {
             audience: self.audience(),
-            from,
-            tolist,
+            from: first("from"),
+            tolist: ids("tolist"),
+            room: first("roomid"),
         }
     }
 
