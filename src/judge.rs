@@ -221,6 +221,28 @@ mod tests {
         assert_eq!(j.msgtype.as_deref(), Some("text"));
     }
 
+    /// A WeCom record from `from` to `tolist` of `msgtype`: `text`, or
+    /// `link` with `text` as its title (read the general way).
+    fn record(msgtype: &str, from: &str, tolist: &[&str], text: &str) -> Value {
+        let body = match msgtype {
+            "text" => serde_json::json!({"content": text}),
+            _ => serde_json::json!({"title": text}),
+        };
+        serde_json::json!({"msgid": "m1", "from": from, "tolist": tolist,
+            "msgtype": msgtype, msgtype: body})
+    }
+
+    /// The alert `judge` makes of `rec`, if any.
+    fn alert_of(
+        judge: &Judge,
+        rs: &Ruleset,
+        scanner: &mut Scanner<'_>,
+        rec: &Value,
+    ) -> Option<Alert> {
+        let j = judge.judge(rs, scanner, rec.to_string().as_bytes(), Map::new(), "x");
+        j.alert
+    }
+
     /// A list scoped to external conversations fires where a customer is
     /// in the conversation, or no one is named, and never among colleagues;
     /// every alert says which kind its message was, pseudonyms or not.
@@ -241,22 +263,8 @@ mod tests {
         let mut scanner = rs.scanner();
         let customer = "wmAbc123AbCdEfGhIjKlMnOpQ";
         let mut judge_record = |tolist: &[&str], msgtype: &str, text: &str| {
-            let body = match msgtype {
-                "text" => serde_json::json!({"content": text}),
-                _ => serde_json::json!({"title": text}),
-            };
-            let rec = serde_json::json!({
-                "msgid": "m1", "from": "zhangwei", "tolist": tolist,
-                "msgtype": msgtype, msgtype: body,
-            });
-            let j = judge.judge(
-                &rs,
-                &mut scanner,
-                rec.to_string().as_bytes(),
-                Map::new(),
-                "x",
-            );
-            j.alert.map(|a| {
+            let rec = record(msgtype, "zhangwei", tolist, text);
+            alert_of(&judge, &rs, &mut scanner, &rec).map(|a| {
                 let terms: Vec<String> = a.hits.iter().map(|h| h.term.clone()).collect();
                 (a.audience, terms)
             })
@@ -417,27 +425,14 @@ mod tests {
             .pseudonymize(Some(Pseudonymizer::new(key).expect("key")));
         let mut scanner = rs.scanner();
         let mut terms = |judge: &Judge, rec: Value| -> Vec<String> {
-            let j = judge.judge(
-                &rs,
-                &mut scanner,
-                rec.to_string().as_bytes(),
-                Map::new(),
-                "x",
-            );
-            j.alert.map_or_else(Vec::new, |a| {
+            alert_of(judge, &rs, &mut scanner, &rec).map_or_else(Vec::new, |a| {
                 assert_ne!(a.source["from"], "zhangwei");
                 a.hits.iter().map(|h| h.term.clone()).collect()
             })
         };
         for msgtype in ["text", "link"] {
-            let record = |from: &str, tolist: &[&str], text: &str| {
-                let body = match msgtype {
-                    "text" => serde_json::json!({"content": text}),
-                    _ => serde_json::json!({"title": text}),
-                };
-                serde_json::json!({"msgid": "m1", "from": from, "tolist": tolist,
-                    "msgtype": msgtype, msgtype: body})
-            };
+            let record =
+                |from: &str, tolist: &[&str], text: &str| record(msgtype, from, tolist, text);
             let across = record("zhangwei", &["lina", "WangFang"], "下周停牌，有内幕消息");
             assert_eq!(terms(&wecom, across), ["停牌", "内幕消息"], "{msgtype}");
             let back = record("wangfang", &["zhangwei"], "下周停牌");

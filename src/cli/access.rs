@@ -54,13 +54,21 @@ struct AccessRecord<'a> {
 #[derive(Default)]
 pub(super) struct Deliveries {
     /// How many failed, and the first failure's reason.
-    pub(super) failed: Mutex<(usize, Option<String>)>,
+    failed: Mutex<(usize, Option<String>)>,
     /// `Some`: the client logs nothing, and keeps the reason of its first
     /// error here (for a one-line error of the command's own).
     quiet: Option<Mutex<Option<String>>>,
 }
 
 impl Deliveries {
+    /// How many deliveries failed, and the first failure's reason.
+    pub(super) fn failures(&self) -> (usize, Option<String>) {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Logs nothing, keeping the client's first error.
     fn quiet() -> Self {
         Deliveries {
@@ -193,14 +201,7 @@ impl AccessArgs {
         producer
             .flush(WRITE_TIMEOUT + Duration::from_secs(1))
             .map_err(|e| not_written(e.to_string()))?;
-        let failed = producer
-            .context()
-            .failed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .1
-            .clone();
-        match failed {
+        match producer.context().failures().1 {
             Some(why) => Err(not_written(why)),
             None => Ok(()),
         }

@@ -236,12 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         producer
             .flush(timeout)
             .context("waiting for the brokers to take every letter")?;
-        let failed = producer
-            .context()
-            .failed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let failed = producer.context().failures();
         summary.failed = failed.0;
         if let Some(first) = failed.1 {
             eprintln!("{} letters were not taken: {first}", failed.0);
