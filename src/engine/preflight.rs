@@ -150,6 +150,9 @@ fn wordlists(config: &Config, report: &mut Report) {
         detail.push_str(&format!(" (at start; then the lists published to {topic})"));
     }
     report.push("wordlists", Outcome::Ok, detail);
+    if let Some((outcome, detail)) = people_detail(&ruleset) {
+        report.push("people", outcome, detail);
+    }
     // (the configuration was validated, so the format is good)
     let Ok(format) = config.format() else {
         return;
@@ -160,6 +163,49 @@ fn wordlists(config: &Config, report: &mut Report) {
         let detail = format!("`{}` input: {doubt}", config.input_format);
         report.push("audience", Outcome::Warn, detail);
     }
+}
+
+/// The people groups and the lists scoped to them, where the lists have
+/// any: a warning where a scoped list's group is empty (it watches only
+/// messages that name no one).
+fn people_detail(ruleset: &crate::ruleset::Ruleset) -> Option<(Outcome, String)> {
+    let groups = &ruleset.stats().people_groups;
+    if groups.is_empty() {
+        return None;
+    }
+    let sizes: Vec<String> = groups.iter().map(|(g, n)| format!("{g} {n}")).collect();
+    // a file's rules share one scope: one entry a file
+    let mut scoped: Vec<(&str, &crate::people::PeopleScope)> = Vec::new();
+    let mut last = None;
+    for r in ruleset.rules() {
+        let scope = std::sync::Arc::as_ptr(&r.people);
+        if last != Some(scope) && !r.people.is_any() {
+            scoped.push((&r.category, &r.people));
+        }
+        last = Some(scope);
+    }
+    let empty: std::collections::BTreeSet<&str> = (scoped.iter())
+        .flat_map(|(_, scope)| scope.group_names())
+        .filter(|g| groups.get(*g) == Some(&0))
+        .collect();
+    let lists: Vec<String> = (scoped.iter()).map(|(c, s)| format!("{c} ({s})")).collect();
+    let mut detail = format!(
+        "groups (ids): {}; lists scoped to them: {}",
+        sizes.join(", "),
+        if lists.is_empty() {
+            "none".to_string()
+        } else {
+            lists.join(", ")
+        }
+    );
+    if empty.is_empty() {
+        return Some((Outcome::Ok, detail));
+    }
+    detail.push_str(&format!(
+        "; empty, so their lists watch only messages that name no one: {}",
+        empty.into_iter().collect::<Vec<_>>().join(", ")
+    ));
+    Some((Outcome::Warn, detail))
 }
 
 /// librdkafka accepts the settings of every client the engine makes (it
@@ -830,5 +876,32 @@ mod tests {
             Outcome::Warn,
             "`text` input: some lists watch only conversations with someone outside",
         );
+    }
+
+    /// The people groups and the lists scoped to them are named; an empty
+    /// group a list is scoped to is a warning, not a failure.
+    #[test]
+    fn people_groups_and_their_lists_are_named() {
+        let dir = lists(&[
+            ("ibd.people", "zhangwei\nqian\n"),
+            ("research.people", "# to be filled\n"),
+            (
+                "barrier.txt",
+                "#! people: between ibd research\n停牌\n下调评级\n",
+            ),
+            ("any.txt", "内幕消息\n"),
+        ]);
+        let report = check(&config("127.0.0.1:9", dir.path()), None);
+        assert!(report.passed(), "{report:#?}");
+        expect(
+            &report,
+            "people",
+            Outcome::Warn,
+            "groups (ids): ibd 2, research 0; lists scoped to them: barrier (between ibd \
+             research); empty, so their lists watch only messages that name no one: research",
+        );
+        let dir = lists(&[("any.txt", "内幕消息\n")]);
+        let report = check(&config("127.0.0.1:9", dir.path()), None);
+        assert!(report.get("people").is_none(), "{report:#?}");
     }
 }
