@@ -96,7 +96,9 @@ impl GroupRef {
     }
 
     fn bit(&self) -> u64 {
-        1 << self.index
+        // (a set of more than `MAX_GROUPS` groups does not compile; its
+        // lists are parsed all the same, and must not panic)
+        1u64.checked_shl(u32::from(self.index)).unwrap_or(0)
     }
 }
 
@@ -190,8 +192,8 @@ impl PeopleScope {
         let group = |name: &str| -> Result<GroupRef, String> {
             match groups.iter().position(|g| g.name == name) {
                 Some(index) => Ok(GroupRef {
-                    // `MAX_GROUPS` is checked before any list is read
-                    index: index as u8,
+                    // (past `MAX_GROUPS` the set is refused: see `bit`)
+                    index: u8::try_from(index).unwrap_or(u8::MAX),
                     name: name.into(),
                 }),
                 None if groups.is_empty() => Err(format!(

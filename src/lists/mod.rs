@@ -1047,6 +1047,26 @@ mod tests {
         assert_ne!(version("zhang.wei\n"), version("li.na\n"));
     }
 
+    /// More groups than a message's bits: an error, and a list naming the
+    /// last of them is parsed and linted without a panic.
+    #[test]
+    fn too_many_people_groups() {
+        let mut sources: Vec<(String, Vec<u8>)> = (0..300)
+            .map(|i| (format!("g{i:03}.people"), b"zhangwei\n".to_vec()))
+            .collect();
+        sources.push((
+            "a.txt".into(),
+            "#! people: between g000 g299\n停牌\n".into(),
+        ));
+        let set = WordListSet::from_sources(sources);
+        assert_eq!(set.errors().next().map(|d| d.code), Some("too-many-groups"));
+        let diags = crate::lint::lint(&set, &crate::ruleset::RulesetBuilder::new());
+        assert!(
+            diags.iter().any(|d| d.code == "too-many-groups"),
+            "{diags:?}"
+        );
+    }
+
     #[test]
     fn bulk_directive() {
         let (f, d) = parse("#! severity: high\n#! bulk:  10   critical \n@cn_mobile\n");
