@@ -10,6 +10,7 @@
 //! +[客户名单] (external) 把客户名单发我   ... with someone outside the company
 //! +[@cn_mobile] {critical} 13812345678 13912345678 …   ... at this severity (`#! bulk:`)
 //! + (from:zhang.wei to:li.na,wang.fang) 下周停牌      ... sent by one id to others (`#! people:`)
+//! - (at:2027-01-15) 青松计划                  ... written then (`#! from:`, `#! until:`)
 //! ```
 //!
 //! A sample is a message of unknown audience (every list watches it) unless
@@ -17,7 +18,9 @@
 //! `#! audience: external` ([`crate::audience`]), or names its people,
 //! `(from:ID to:ID,ID)`, which tests lists with `#! people:`
 //! ([`crate::people`]; the audience is then what the ids make, unless
-//! `internal` or `external` is among them). A `{severity}` before it
+//! `internal` or `external` is among them), or says when it was written,
+//! `(at:TIME)`, which tests lists with `#! from:` or `#! until:`
+//! ([`crate::lists::Window`]); the words combine: `(from:ID to:ID at:TIME)`. A `{severity}` before it
 //! asks the hit to have that severity, which tests a list's `#! bulk:`
 //! threshold ([`crate::lists::Bulk`]).
 //!
@@ -41,7 +44,7 @@ use std::path::Path;
 
 use crate::audience::Audience;
 use crate::envelope::Participation;
-use crate::lists::{ListError, Severity};
+use crate::lists::{parse_time, ListError, Severity};
 use crate::people::Conversation;
 use crate::ruleset::Ruleset;
 
@@ -106,16 +109,21 @@ fn with_severity(sample: &str) -> (Option<Result<Severity, String>>, &str) {
     }
 }
 
-/// A sample's conversation, from `(internal)`, `(external)` or `(from:ID
-/// to:ID,ID)` before it. Parentheses holding anything else are part of the
-/// sample.
-fn with_conversation<'s>(ruleset: &Ruleset, sample: &'s str) -> (Conversation, &'s str) {
-    let unknown = (Audience::Unknown.into(), sample);
+/// A sample's conversation, from `(internal)`, `(external)`, `(from:ID
+/// to:ID,ID)` or `(at:TIME)` before it (the words combine). Parentheses
+/// holding anything else are part of the sample; a time that is none is an
+/// error.
+fn with_conversation<'s>(
+    ruleset: &Ruleset,
+    sample: &'s str,
+) -> Result<(Conversation, &'s str), String> {
+    let unknown = Ok((Audience::Unknown.into(), sample));
     let Some((inside, rest)) = sample.strip_prefix('(').and_then(|r| r.split_once(')')) else {
         return unknown;
     };
     let mut people = Participation::default();
     let mut told = None;
+    let mut written = None;
     for word in inside.split_whitespace() {
         match word {
             "internal" => told = Some(Audience::Internal),
@@ -125,6 +133,8 @@ fn with_conversation<'s>(ruleset: &Ruleset, sample: &'s str) -> (Conversation, &
                     people.from = Some(id.to_string());
                 } else if let Some(ids) = word.strip_prefix("to:") {
                     people.tolist.extend(ids.split(',').map(str::to_string));
+                } else if let Some(time) = word.strip_prefix("at:") {
+                    written = Some(parse_time(time)?.as_millisecond());
                 } else {
                     return unknown;
                 }
@@ -134,7 +144,8 @@ fn with_conversation<'s>(ruleset: &Ruleset, sample: &'s str) -> (Conversation, &
     people.audience = told.unwrap_or_else(|| {
         Audience::of_ids(people.from.iter().chain(&people.tolist).map(String::as_str))
     });
-    (people.conversation(ruleset), rest.trim_start())
+    let conversation = people.conversation(ruleset).written_at(written);
+    Ok((conversation, rest.trim_start()))
 }
 
 /// Runs case files against a compiled ruleset.
@@ -155,7 +166,13 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                 message,
             };
             if let Some(rest) = l.strip_prefix('-') {
-                let (conversation, sample) = with_conversation(ruleset, rest.trim());
+                let (conversation, sample) = match with_conversation(ruleset, rest.trim()) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        report.failures.push(fail(e));
+                        continue;
+                    }
+                };
                 let hits = scanner.scan_for(&[sample], conversation).hits;
                 if hits.is_empty() {
                     report.passed += 1;
@@ -182,7 +199,13 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                         continue;
                     }
                 };
-                let (conversation, sample) = with_conversation(ruleset, sample);
+                let (conversation, sample) = match with_conversation(ruleset, sample) {
+                    Ok(found) => found,
+                    Err(e) => {
+                        report.failures.push(fail(e));
+                        continue;
+                    }
+                };
                 let hits = scanner.scan_for(&[sample], conversation).hits;
                 let ok = hits.iter().any(|h| {
                     h.category() == category
@@ -287,6 +310,35 @@ mod tests {
         assert_eq!((report.passed, lines), (0, vec![1, 2, 3]));
         assert!(
             report.failures[0].message.contains("\"把客户名单发我\""),
+            "{:?}",
+            report.failures
+        );
+    }
+
+    /// Cases say when a sample was written for a list with a window; a time
+    /// that is none fails its case.
+    #[test]
+    fn cases_written_at_a_time() {
+        let lists = WordListSet::from_sources(vec![(
+            "deals.txt".into(),
+            "#! until: 2026-12-01T00:00:00+08:00\n青松计划\n".into(),
+        )]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let good = "+ (at:2026-11-30T15:59:59Z) 青松计划启动\n- (at:2026-12-01) 青松计划公告\n+ 青松计划\n";
+        let report = run_cases(&rs, &[("deals.cases".into(), good.into())]);
+        assert_eq!(
+            (report.passed, report.failures.len()),
+            (3, 0),
+            "{:?}",
+            report.failures
+        );
+        let bad = "- (at:yesterday) 青松计划\n";
+        let report = run_cases(&rs, &[("deals.cases".into(), bad.into())]);
+        assert_eq!(report.failures.len(), 1);
+        assert!(
+            report.failures[0]
+                .message
+                .contains("\"yesterday\" is no time"),
             "{:?}",
             report.failures
         );

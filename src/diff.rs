@@ -141,6 +141,10 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
                     d.changed
                         .push(format!("people: {} -> {}", a.people, b.people));
                 }
+                if a.window != b.window {
+                    d.changed
+                        .push(format!("written: {} -> {}", a.window, b.window));
+                }
                 if a.description != b.description {
                     d.changed.push("description changed".into());
                 }

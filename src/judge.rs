@@ -135,11 +135,14 @@ impl Judge {
         // keeps.
         let people = self.format.participation(bytes, &msg.source);
         let audience = people.audience;
-        let conversation = people.conversation(ruleset);
-        if findings.hits.iter().any(|h| {
-            let rule = h.rule();
-            !rule.audience.admits(audience) || !rule.people.admits(&conversation)
-        }) {
+        let written_ms =
+            (msg.source.msgtime()).or_else(|| source.get("timestamp").and_then(Value::as_i64));
+        let conversation = people.conversation(ruleset).written_at(written_ms);
+        if findings
+            .hits
+            .iter()
+            .any(|h| !h.rule().watches(&conversation))
+        {
             findings = scanner.scan_for(&msg.fields, conversation);
         }
         judgement.hit_count = findings.hits.len();
@@ -241,6 +244,60 @@ mod tests {
     ) -> Option<Alert> {
         let j = judge.judge(rs, scanner, rec.to_string().as_bytes(), Map::new(), "x");
         j.alert
+    }
+
+    /// A list with a window fires on messages written in it: a WeCom
+    /// record by its `msgtime`, other input by the Kafka timestamp the
+    /// engine passes; a message of unknown time is watched.
+    #[test]
+    fn a_window_watches_messages_written_in_it() {
+        let lists = WordListSet::from_sources(vec![
+            (
+                "deals.txt".into(),
+                "#! from: 2026-11-01\n#! until: 2026-12-01\n青松计划\n".into(),
+            ),
+            ("any.txt".into(), "内幕消息\n".into()),
+        ]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        assert!(rs.is_scoped());
+        let (before, inside, after) = (
+            1_793_404_800_000u64,
+            1_794_700_800_000u64,
+            1_796_083_200_000u64,
+        );
+        let wecom = Judge::new(InputFormat::wecom());
+        let mut scanner = rs.scanner();
+        let mut terms =
+            |judge: &Judge, bytes: Vec<u8>, source: Map<String, Value>| -> Vec<String> {
+                let j = judge.judge(&rs, &mut scanner, &bytes, source, "x");
+                j.alert.map_or_else(Vec::new, |a| {
+                    a.hits.iter().map(|h| h.term.clone()).collect()
+                })
+            };
+        for (msgtype, at, wanted) in [
+            ("text", before, vec!["内幕消息"]),
+            ("text", inside, vec!["青松计划", "内幕消息"]),
+            ("link", inside, vec!["青松计划", "内幕消息"]),
+            ("link", after, vec!["内幕消息"]),
+        ] {
+            let mut rec = record(msgtype, "zhangwei", &["lina"], "青松计划有内幕消息");
+            rec["msgtime"] = at.into();
+            assert_eq!(
+                terms(&wecom, rec.to_string().into_bytes(), Map::new()),
+                wanted,
+                "{msgtype} {at}"
+            );
+        }
+        let text = Judge::new(InputFormat::Text);
+        let kafka = |ms: u64| {
+            let mut source = Map::new();
+            source.insert("timestamp".into(), ms.into());
+            source
+        };
+        let msg = "青松计划".as_bytes().to_vec();
+        assert_eq!(terms(&text, msg.clone(), kafka(inside)), ["青松计划"]);
+        assert!(terms(&text, msg.clone(), kafka(after)).is_empty());
+        assert_eq!(terms(&text, msg, Map::new()), ["青松计划"]);
     }
 
     /// A list scoped to external conversations fires where a customer is

@@ -6,8 +6,9 @@
 //! allow phrases that suppress nothing, terms shadowed by a shorter term of
 //! the same category, terms an allow phrase suppresses everywhere, terms in
 //! `#! match: exact` files written with characters only folding would match,
-//! regexes of folded lists that can match no folded text (`(?-i:API)`), and,
-//! given a corpus, terms that fire on too many messages.
+//! regexes of folded lists that can match no folded text (`(?-i:API)`),
+//! lists whose `#! until:` has passed, and, given a corpus, terms that
+//! fire on too many messages.
 //!
 //! ```
 //! use wordwarden::lint::lint;
@@ -68,7 +69,19 @@ pub fn lint_with_corpus(
                 code,
                 message,
             };
+            let now = jiff::Timestamp::now();
             for file in lists.files() {
+                if let Some(until) = file.window.until.filter(|until| *until <= now) {
+                    out.push(warn(
+                        &file.path,
+                        0,
+                        "list-expired",
+                        format!(
+                        "`#! until: {until}` has passed: the list fires only on messages written \
+                         before it, or whose time is unknown"
+                    ),
+                    ));
+                }
                 for entry in &file.entries {
                     let EntryKind::Term = entry.kind else {
                         continue;

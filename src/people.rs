@@ -264,10 +264,22 @@ impl serde::Serialize for PeopleScope {
 pub struct Conversation {
     /// Internal, external, or unknown (the message names no one).
     pub audience: Audience,
+    /// When the message was written, in milliseconds since the epoch, if
+    /// known: for lists with `#! from:` or `#! until:`
+    /// ([`crate::lists::Window`]).
+    pub written_ms: Option<i64>,
     /// The groups of the sender, a bit a group.
     sender: u64,
     /// The groups of the recipients together.
     recipients: u64,
+}
+
+impl Conversation {
+    /// The same conversation, its message written at `written_ms`
+    /// (milliseconds since the epoch) when that is known.
+    pub fn written_at(self, written_ms: Option<i64>) -> Conversation {
+        Conversation { written_ms, ..self }
+    }
 }
 
 impl From<Audience> for Conversation {
@@ -349,6 +361,7 @@ impl PeopleIndex {
         }
         Conversation {
             audience,
+            written_ms: None,
             sender: sender.map_or(0, |id| self.bits_of(id)),
             recipients: recipients
                 .into_iter()

@@ -871,6 +871,85 @@ fn people_groups_and_a_list_between_them() {
     assert!(!o.status.success());
 }
 
+/// A watch list with dates: explained for a text written inside and
+/// outside its window, a WeCom record by its own time, linted once the
+/// window has passed, and diffed when its dates change.
+#[test]
+fn a_list_with_a_window_of_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("deals.txt");
+    std::fs::write(
+        &list,
+        "#! from: 2026-11-01\n#! until: 2099-01-01\n青松计划\n",
+    )
+    .unwrap();
+    let lists = dir.path().to_str().unwrap().to_string();
+    let explain = |extra: &[&str]| {
+        let mut args = vec!["explain", "--wordlists", &lists];
+        args.extend_from_slice(extra);
+        out(&ww(&args))
+    };
+    let s = explain(&["--written", "2026-11-15T09:00:00+08:00", "青松计划"]);
+    assert!(
+        s.contains("written            2026-11-15T01:00:00Z") && s.contains("KEPT"),
+        "{s}"
+    );
+    let s = explain(&["--written", "2026-10-31", "青松计划"]);
+    assert!(
+        s.contains("dropped: the list watches messages written from 2026-11-01T00:00:00Z until 2099-01-01T00:00:00Z, not when this one was"),
+        "{s}"
+    );
+    assert!(explain(&["青松计划"]).contains("KEPT"));
+    // a record is explained at its own time
+    let record = r#"{"msgid":"m1","from":"li","tolist":["wang"],"msgtime":1793404800000,"msgtype":"text","text":{"content":"青松计划"}}"#;
+    let o = ww_in(
+        &[
+            "explain",
+            "--wordlists",
+            &lists,
+            "--input-format",
+            "wecom",
+            "--record",
+            "-",
+        ],
+        record,
+    );
+    let s = out(&o);
+    assert!(
+        s.contains("written            2026-10-31T00:00:00Z")
+            && s.contains("dropped: the list watches messages written"),
+        "{s}"
+    );
+    let o = ww(&["lint", &lists]);
+    assert!(
+        o.status.success() && !out(&o).contains("list-expired"),
+        "{}",
+        out(&o)
+    );
+
+    // the deal was announced: the window closes, lint says so
+    let old = tempfile::tempdir().unwrap();
+    std::fs::copy(&list, old.path().join("deals.txt")).unwrap();
+    std::fs::write(
+        &list,
+        "#! from: 2026-11-01\n#! until: 2026-12-01\n青松计划\n",
+    )
+    .unwrap();
+    let o = ww(&["lint", &lists]);
+    assert!(
+        out(&o).contains(
+            "deals.txt: warning[list-expired]: `#! until: 2026-12-01T00:00:00Z` has passed"
+        ),
+        "{}",
+        out(&o)
+    );
+    let s = out(&ww(&["diff", old.path().to_str().unwrap(), &lists]));
+    assert!(
+        s.contains("~ written: from 2026-11-01T00:00:00Z until 2099-01-01T00:00:00Z -> from 2026-11-01T00:00:00Z until 2026-12-01T00:00:00Z"),
+        "{s}"
+    );
+}
+
 #[test]
 fn diff_lists_and_impact() {
     let old = tempfile::tempdir().unwrap();

@@ -15,6 +15,10 @@ pub fn scanning_agrees_with_explaining(rs: &Ruleset, text: &str) {
     for (from, to) in [("zhangwei", "lina"), ("wang", "zhangwei"), ("wang", "zhao")] {
         conversations.push(rs.conversation(Audience::Internal, Some(from), [to]));
     }
+    // written before, in and after a window of 2026, and at the ends of time
+    for ms in [1_700_000_000_000, 1_790_000_000_000, 1_800_000_000_000, i64::MIN, i64::MAX] {
+        conversations.push(Conversation::from(Audience::Unknown).written_at(Some(ms)));
+    }
     for conversation in conversations {
         let scanned = rs.scanner().scan_for(&[text], conversation);
         let (explained, _) = rs.scanner().explain_for(&[text], conversation);

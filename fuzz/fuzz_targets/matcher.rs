@@ -31,6 +31,10 @@ fn ruleset() -> &'static Ruleset {
                 "e.txt".into(),
                 "#! people: sender g\n#! people: not between g g\n停牌\n1380013\n".into(),
             ),
+            (
+                "f.txt".into(),
+                "#! from: 2026-01-01\n#! until: 2027-01-01T00:00:00+08:00\n青松计划\n@cn_mobile\n".into(),
+            ),
             (checks::GROUP.0.into(), checks::GROUP.1.into()),
         ]);
         Ruleset::builder().build(&lists).expect("fuzz lists compile")

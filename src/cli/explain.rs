@@ -39,6 +39,11 @@ pub struct Args {
     /// people:`.
     #[arg(long = "recipient", conflicts_with_all = ["record", "at"])]
     recipients: Vec<String>,
+    /// When the text was written, for lists with `#! from:` or `#! until:`
+    /// (`2026-12-01T08:00:00Z`, `2026-12-01T16:00:00+08:00`, `2026-12-01`);
+    /// a record's own time is read from it.
+    #[arg(long, conflicts_with_all = ["record", "at"], value_parser = wordwarden::lists::parse_time)]
+    written: Option<jiff::Timestamp>,
     #[command(flatten)]
     format: FormatArgs,
     /// Explain one message of --input-format read from this file (`-`:
@@ -116,7 +121,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if !people.audience.is_unknown() {
                 println!("message            audience {}", people.audience.name());
             }
-            let conversation = people.conversation(&rs);
+            let written_ms = args.written.map(|t| t.as_millisecond());
+            let conversation = people.conversation(&rs).written_at(written_ms);
             print_people(&rs, &conversation);
             explain(&rs, &[("", text)], conversation);
             return Ok(ExitCode::SUCCESS);
@@ -150,7 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let audience = people.audience;
-    let conversation = people.conversation(&rs);
+    let conversation = people.conversation(&rs).written_at(msg.source.msgtime());
     println!(
         "message            {} text field(s), audience {} ({told})",
         msg.fields.len(),
@@ -179,8 +185,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where the lists have people groups, the groups of the message's people.
+/// When the message was written, where that is known; where the lists have
+/// people groups, the groups of the message's people.
 fn print_people(rs: &Ruleset, conversation: &Conversation) {
+    let written = conversation
+        .written_ms
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
+    if let Some(t) = written {
+        println!("written            {t}");
+    }
     if rs.has_people_groups() && !conversation.audience.is_unknown() {
         let (sender, recipients) = rs.groups_of(conversation);
         let names = |names: Vec<&str>| match names.is_empty() {
@@ -226,6 +239,9 @@ fn verdict(c: &Candidate) -> String {
         ),
         Verdict::OtherPeople(scope) => format!(
             "dropped: the list watches the messages of `#! people: {scope}`, not these people's"
+        ),
+        Verdict::OtherTime(window) => format!(
+            "dropped: the list watches messages written {window}, not when this one was"
         ),
     }
 }

@@ -35,6 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "audience": f.audience,
                 "bulk": f.bulk,
                 "people": f.people,
+                "written": f.window,
                 "terms": pick(|e| matches!(e.kind, EntryKind::Term).then(|| json!(e.text()))),
                 "combinations": pick(|e| if let EntryKind::Combination(c) = &e.kind { Some(json!({"all": c.all, "none": c.none, "within": c.within})) } else { None }),
                 "regexes": pick(|e| matches!(e.kind, EntryKind::Regex).then(|| json!(e.text()))),

@@ -178,9 +178,9 @@ fn people_detail(ruleset: &crate::ruleset::Ruleset) -> Option<(Outcome, String)>
     let mut scoped: Vec<(&str, &crate::people::PeopleScope)> = Vec::new();
     let mut last = None;
     for r in ruleset.rules() {
-        let scope = std::sync::Arc::as_ptr(&r.people);
-        if last != Some(scope) && !r.people.is_any() {
-            scoped.push((&r.category, &r.people));
+        let scope = std::sync::Arc::as_ptr(&r.scope);
+        if last != Some(scope) && !r.scope.people.is_any() {
+            scoped.push((&r.category, &r.scope.people));
         }
         last = Some(scope);
     }

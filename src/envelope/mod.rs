@@ -349,6 +349,18 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// When the record says its message was written (WeCom's `msgtime`,
+    /// milliseconds since the epoch).
+    pub fn msgtime(&self) -> Option<i64> {
+        match self.map.get("msgtime") {
+            Some(v) => v.as_i64(),
+            None => match self.pending.iter().find(|(k, _)| *k == "msgtime")? {
+                (_, Pending::Str(_)) => None,
+                (_, Pending::Json(raw)) => raw.get().parse().ok(),
+            },
+        }
+    }
+
     /// The entries as a JSON object.
     pub fn into_map(self) -> Map<String, Value> {
         let mut map = self.map;

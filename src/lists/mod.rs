@@ -51,6 +51,104 @@ use crate::audience::AudienceScope;
 use crate::detect::Detector;
 use crate::people::{PeopleGroup, PeopleScope, MAX_GROUPS};
 
+/// When the messages a list watches were written (`#! from:`, `#! until:`):
+/// a deal's code names are an insider's words until the deal is announced,
+/// and a watch list of them has dates. A message whose time is unknown
+/// (plain text) is watched.
+///
+/// ```
+/// use wordwarden::lists::WordListSet;
+///
+/// let set = WordListSet::from_sources(vec![(
+///     "deals.txt".into(),
+///     "#! from: 2026-11-01\n#! until: 2026-12-01T00:00:00+08:00\n青松计划\n".into(),
+/// )]);
+/// let window = set.files()[0].window;
+/// assert_eq!(window.to_string(), "from 2026-11-01T00:00:00Z until 2026-11-30T16:00:00Z");
+/// assert!(window.admits(Some(1_794_700_800_000))); // 2026-11-15T00:00:00Z
+/// assert!(!window.admits(Some(1_796_083_200_000))); // 2026-12-01T00:00:00Z, past its end
+/// assert!(!window.admits(Some(1_793_404_800_000))); // 2026-10-31, before it
+/// assert!(window.admits(None)); // written when, unknown
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Window {
+    /// Messages written at or after this time.
+    pub from: Option<jiff::Timestamp>,
+    /// Messages written before this time.
+    pub until: Option<jiff::Timestamp>,
+}
+
+impl Window {
+    /// Whether the list watches messages whenever they were written (no
+    /// `#! from:` or `#! until:`).
+    pub fn is_always(&self) -> bool {
+        self.from.is_none() && self.until.is_none()
+    }
+
+    /// Whether a message written at `written_ms` (milliseconds since the
+    /// epoch; `None`: unknown) falls in the window.
+    pub fn admits(&self, written_ms: Option<i64>) -> bool {
+        let Some(ms) = written_ms else {
+            return true;
+        };
+        self.from.is_none_or(|from| ms >= from.as_millisecond())
+            && self.until.is_none_or(|until| ms < until.as_millisecond())
+    }
+}
+
+impl fmt::Display for Window {
+    /// `from 2026-11-01T00:00:00Z until 2026-12-01T00:00:00Z`, either half
+    /// alone, or `always`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.from, self.until) {
+            (None, None) => f.write_str("always"),
+            (Some(from), None) => write!(f, "from {from}"),
+            (None, Some(until)) => write!(f, "until {until}"),
+            (Some(from), Some(until)) => write!(f, "from {from} until {until}"),
+        }
+    }
+}
+
+impl Serialize for Window {
+    /// `{"from": "2026-11-01T00:00:00Z", "until": …}`, each when set.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        if let Some(from) = self.from {
+            map.serialize_entry("from", &from.to_string())?;
+        }
+        if let Some(until) = self.until {
+            map.serialize_entry("until", &until.to_string())?;
+        }
+        map.end()
+    }
+}
+
+/// A time as `#! from:` and `#! until:` take it: RFC 3339
+/// (`2026-12-01T08:00:00Z`, `2026-12-01T16:00:00+08:00`), or a date or
+/// time without an offset, in UTC (`2026-12-01`: its midnight UTC).
+pub fn parse_time(value: &str) -> Result<jiff::Timestamp, String> {
+    let utc = jiff::tz::TimeZone::UTC;
+    value
+        .parse::<jiff::Timestamp>()
+        .or_else(|_| {
+            (value.parse::<jiff::civil::DateTime>())
+                .and_then(|t| t.to_zoned(utc.clone()))
+                .map(|t| t.timestamp())
+        })
+        .or_else(|_| {
+            (value.parse::<jiff::civil::Date>())
+                .and_then(|d| d.to_zoned(utc))
+                .map(|t| t.timestamp())
+        })
+        .map_err(|_| {
+            format!(
+                "{value:?} is no time (2026-12-01, 2026-12-01T08:00:00Z, \
+                 2026-12-01T00:00:00+08:00)"
+            )
+        })
+}
+
 /// A list's volume threshold (`#! bulk: 10 critical`): one phone number in
 /// a chat is a contact shared, fifty are a customer list leaving. A message
 /// holding `at_least` distinct values of the list between its rules (the
@@ -284,6 +382,9 @@ pub struct ListFile {
     /// `#! people:` (default any): whose messages this file's rules watch;
     /// see [`crate::people`].
     pub people: PeopleScope,
+    /// `#! from:` and `#! until:` (default always): when the messages this
+    /// file's rules watch were written.
+    pub window: Window,
     /// Entries in file order.
     pub entries: Vec<Entry>,
 }
@@ -560,6 +661,7 @@ fn parse_file(
         audience: AudienceScope::Any,
         bulk: None,
         people: PeopleScope::Any,
+        window: Window::default(),
         // an entry a line at most: sized once (see `Compiler::add_file`)
         entries: Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1),
     };
@@ -661,6 +763,28 @@ fn parse_file(
                     }
                     Err(e) => diag(Level::Error, "bad-directive", e),
                 },
+                "from" | "until" => match parse_time(value) {
+                    Ok(t) => {
+                        let (from, until) = match key.trim() {
+                            "from" => (Some(t), file.window.until),
+                            _ => (file.window.from, Some(t)),
+                        };
+                        if from.zip(until).is_some_and(|(from, until)| from >= until) {
+                            diag(
+                                Level::Error,
+                                "bad-directive",
+                                format!(
+                                    "`#! until:` must come after `#! from:` ({} is not before {})",
+                                    from.map(|t| t.to_string()).unwrap_or_default(),
+                                    until.map(|t| t.to_string()).unwrap_or_default()
+                                ),
+                            );
+                        } else {
+                            file.window = Window { from, until };
+                        }
+                    }
+                    Err(e) => diag(Level::Error, "bad-directive", e),
+                },
                 // several lines must all hold
                 "people" => match PeopleScope::parse(value, groups) {
                     Ok(scope) => file.people = std::mem::take(&mut file.people).and(scope),
@@ -670,7 +794,7 @@ fn parse_file(
                     Level::Error,
                     "bad-directive",
                     format!(
-                        "unknown directive {other:?} (severity, description, match, pinyin, homophones, audience, bulk, people)"
+                        "unknown directive {other:?} (severity, description, match, pinyin, homophones, audience, bulk, people, from, until)"
                     ),
                 ),
             }
@@ -1045,6 +1169,32 @@ mod tests {
             .to_string()
         };
         assert_ne!(version("zhang.wei\n"), version("li.na\n"));
+    }
+
+    /// `#! from:` and `#! until:` make a window, in any order, times with
+    /// or without an offset; a time that is none, or a window that ends
+    /// before it starts, is an error at its line.
+    #[test]
+    fn written_window_directives() {
+        let (f, d) = parse("#! until: 2026-12-01T00:00:00+08:00\n#! from: 2026-11-01\n青松计划\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            f.window.to_string(),
+            "from 2026-11-01T00:00:00Z until 2026-11-30T16:00:00Z"
+        );
+        let (f, _) = parse("#! from: 2026-11-01T08:30:00\n青松计划\n");
+        assert_eq!(f.window.to_string(), "from 2026-11-01T08:30:00Z");
+        assert!(parse("青松计划\n").0.window.is_always());
+        let (f, d) = parse("#! from: 2026-12-01\n#! until: 2026-11-01\n#! until: soon\n青松计划\n");
+        let lines: Vec<(usize, &str)> = d.iter().map(|d| (d.line, d.code)).collect();
+        assert_eq!(lines, [(2, "bad-directive"), (3, "bad-directive")]);
+        assert!(d[0].message.contains("must come after"), "{}", d[0].message);
+        assert!(
+            d[1].message.contains("\"soon\" is no time"),
+            "{}",
+            d[1].message
+        );
+        assert_eq!(f.window.to_string(), "from 2026-12-01T00:00:00Z");
     }
 
     /// More groups than a message's bits: an error, and a list naming the

@@ -38,7 +38,7 @@ use serde::Serialize;
 
 use crate::audience::{Audience, AudienceScope};
 use crate::detect::Detector;
-use crate::lists::{Bulk, Diagnostic, ListError, Severity};
+use crate::lists::{Bulk, Diagnostic, ListError, Severity, Window};
 use crate::people::{Conversation, PeopleIndex, PeopleScope};
 
 pub use build::RulesetBuilder;
@@ -69,14 +69,43 @@ pub struct Rule {
     pub severity: Severity,
     /// Which messages the list watches (`#! audience:`).
     pub audience: AudienceScope,
-    /// Whose messages the list watches (`#! people:`), shared by its rules.
-    pub people: Arc<PeopleScope>,
+    /// Whose messages the list watches, and written when (`#! people:`,
+    /// `#! from:`, `#! until:`), shared by its rules.
+    pub scope: Arc<Scope>,
     /// What kind of rule.
     pub kind: RuleKind,
     /// The list file (relative path).
     pub file: Arc<str>,
     /// 1-based line in the file.
     pub line: usize,
+}
+
+/// Which messages a list watches beyond its audience: whose (`#! people:`)
+/// and written when (`#! from:`, `#! until:`). One a list file, shared by
+/// its rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Whose messages.
+    pub people: PeopleScope,
+    /// Written when.
+    pub window: Window,
+}
+
+impl Scope {
+    /// Every message (no directive).
+    pub fn is_everything(&self) -> bool {
+        self.people.is_any() && self.window.is_always()
+    }
+}
+
+impl Rule {
+    /// Whether the rule's list watches a message of `conversation`: its
+    /// audience, its people and when it was written.
+    pub fn watches(&self, conversation: &Conversation) -> bool {
+        self.audience.admits(conversation.audience)
+            && self.scope.people.admits(conversation)
+            && self.scope.window.admits(conversation.written_ms)
+    }
 }
 
 /// One reported hit: the first place a rule fired in a message, and how often.

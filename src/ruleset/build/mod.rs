@@ -13,7 +13,7 @@ use super::automaton::{CharAutomaton, KeyLength, SortedKeys};
 use super::matchers::{AllowPhrase, Combo, ExactAutomaton, ExactMatcher, FoldedMatcher};
 use super::patterns::{Alt, PatternTable, Target, NO_RUNS};
 use super::prefix_filter::PrefixFilter;
-use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats};
+use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats, Scope};
 use crate::audience::AudienceScope;
 use crate::detect::Detector;
 use crate::fold::is_word_char;
@@ -455,7 +455,10 @@ impl Compiler {
             self.bulk.push((category.clone(), bulk));
         }
         // one scope a file, shared by its rules
-        let people = Arc::new(file.people.clone());
+        let scope = Arc::new(Scope {
+            people: file.people.clone(),
+            window: file.window,
+        });
         let match_mode = if self.options.raw {
             MatchMode::Exact
         } else {
@@ -500,7 +503,7 @@ impl Compiler {
                 category: category.clone(),
                 severity: file.severity,
                 audience: file.audience,
-                people: people.clone(),
+                scope: scope.clone(),
                 kind,
                 file: path.clone(),
                 line,
@@ -820,7 +823,7 @@ impl Compiler {
         let scoped = self
             .rules
             .iter()
-            .any(|r| r.audience != AudienceScope::Any || !r.people.is_any());
+            .any(|r| r.audience != AudienceScope::Any || !r.scope.is_everything());
         Ok(Ruleset {
             version,
             rules: self.rules,

@@ -148,8 +148,10 @@ impl<'r> Scanner<'r> {
                 let rule = &rs.rules[c.rule as usize];
                 let verdict = if !rule.audience.admits(conversation.audience) {
                     Verdict::OtherAudience(conversation.audience)
-                } else if !rule.people.admits(&conversation) {
-                    Verdict::OtherPeople(rule.people.to_string())
+                } else if !rule.scope.people.admits(&conversation) {
+                    Verdict::OtherPeople(rule.scope.people.to_string())
+                } else if !rule.scope.window.admits(conversation.written_ms) {
+                    Verdict::OtherTime(rule.scope.window.to_string())
                 } else {
                     return true;
                 };

@@ -57,6 +57,9 @@ pub enum Verdict {
     /// The rule's list watches other people's messages (`#! people:`, as
     /// written).
     OtherPeople(String),
+    /// The rule's list watches messages written at other times (`#! from:`,
+    /// `#! until:`; the window as [`crate::lists::Window`] shows it).
+    OtherTime(String),
 }
 
 /// A place where some rule or allow phrase matched, and what became of it.
