@@ -105,7 +105,6 @@ impl GroupRef {
 /// Whose messages a list watches (`#! people:`); the default is everyone's.
 ///
 /// ```
-/// use wordwarden::audience::Audience;
 /// use wordwarden::lists::WordListSet;
 ///
 /// let set = WordListSet::from_sources(vec![
