@@ -1028,6 +1028,33 @@ fn credentials_fire_on_secrets_and_not_on_tech_talk() {
 /// addresses, versions, dates, prices, lists, paths, tags and table
 /// columns of small numbers, over every shape a seeded generator makes.
 #[test]
+fn unionpay_numbers_without_luhn_need_a_word_for_a_card() {
+    let rs = ruleset(&[("pii.txt", "@bank_card\n")]);
+    // 62…, 16-19 digits, failing Luhn: a card where a word names one
+    for text in [
+        "我的银行卡号是6222021234567890123",
+        "卡号：6222 0212 3456 7890 123",
+        "6217000010012345678 这张借记卡",
+        "Card no. 6212261202011584349",
+        "收款账号 6217000010012345",
+    ] {
+        assert_eq!(terms(&rs, text), ["@bank_card"], "{text}");
+    }
+    for text in [
+        // no word for a card, or too far from it
+        "订单号 6222021234567890123",
+        "银行卡的事情我们改天再说吧，今天先不聊了，流水号 6222021234567890123",
+        // not UnionPay's shape
+        "卡号 6322021234567890123",
+        "卡号 622202123456789",
+        // a card's blocks are fours but the last
+        "卡号 622 2021 2345 6789 0123",
+    ] {
+        assert!(!fires(&rs, text), "should not fire: {text}");
+    }
+}
+
+#[test]
 fn numbers_spelled_out_fire_and_numeric_chat_does_not() {
     let rs = ruleset(&[("pii.txt", "@cn_mobile\n@cn_id_card\n@bank_card\n")]);
     for text in [

@@ -13,7 +13,7 @@
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use super::{Detection, Detector};
+use super::{keyword_near, Detection, Detector};
 
 /// The detectors this module implements.
 pub(super) const DETECTORS: [Detector; 3] =
@@ -148,7 +148,7 @@ fn candidates(text: &str, enabled: &[Detector]) -> Vec<(Range<usize>, Detector, 
             _ if hk_valid && valid_hk_id(&significant) => (Detector::HkIdCard, true),
             _ if passport => (
                 Detector::CnPassport,
-                keyword_near(text, m.range(), PASSPORT_KEYWORDS),
+                keyword_near(text, m.range(), PASSPORT_KEYWORDS, PASSPORT_KEYWORD_CHARS),
             ),
             _ => (Detector::HkIdCard, false),
         };
@@ -175,30 +175,6 @@ fn is_passport_shape(s: &[u8]) -> bool {
             }
             _ => false,
         }
-}
-
-/// Whether one of `keywords` lies within [`PASSPORT_KEYWORD_CHARS`]
-/// characters before or after `span` of `text` (ASCII ones in any case).
-fn keyword_near(text: &str, span: Range<usize>, keywords: &[&str]) -> bool {
-    let from = text[..span.start]
-        .char_indices()
-        .rev()
-        .take(PASSPORT_KEYWORD_CHARS)
-        .last()
-        .map_or(span.start, |(i, _)| i);
-    let to = text[span.end..]
-        .char_indices()
-        .nth(PASSPORT_KEYWORD_CHARS)
-        .map_or(text.len(), |(i, _)| span.end + i);
-    let holds = |window: &str| {
-        keywords.iter().any(|k| {
-            window
-                .as_bytes()
-                .windows(k.len())
-                .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
-        })
-    };
-    holds(&text[from..span.start]) || holds(&text[span.end..to])
 }
 
 /// A letter's value in both checksums: `a` is 10, `z` 35.

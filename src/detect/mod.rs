@@ -502,7 +502,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
         });
         if let Some(d) = class.digit.or(lookalike) {
             if run.seps > 1 && !run.dash {
-                finish_run(&run, false, enabled, out);
+                finish_run(text, &run, false, enabled, out);
                 run = Run::default();
             }
             if run.digits.is_empty() {
@@ -577,7 +577,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
             }
             let followed_by_word = run.seps == 0 && class.word;
             run.ends_joined = run.noise.is_some() && class.word;
-            finish_run(&run, followed_by_word, enabled, out);
+            finish_run(text, &run, followed_by_word, enabled, out);
             run = Run::default();
         }
         if !class.invisible {
@@ -585,8 +585,69 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
         }
     }
     if !run.digits.is_empty() {
-        finish_run(&run, false, enabled, out);
+        finish_run(text, &run, false, enabled, out);
     }
+}
+
+/// Whether one of `keywords` lies within `chars` characters before or
+/// after `span` of `text` (ASCII ones in any case).
+pub(crate) fn keyword_near(
+    text: &str,
+    span: std::ops::Range<usize>,
+    keywords: &[&str],
+    chars: usize,
+) -> bool {
+    let from = text[..span.start]
+        .char_indices()
+        .rev()
+        .take(chars)
+        .last()
+        .map_or(span.start, |(i, _)| i);
+    let to = text[span.end..]
+        .char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| span.end + i);
+    let holds = |window: &str| {
+        keywords.iter().any(|k| {
+            window
+                .as_bytes()
+                .windows(k.len())
+                .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+        })
+    };
+    holds(&text[from..span.start]) || holds(&text[span.end..to])
+}
+
+/// The words that name a bank card or account, near a UnionPay number that
+/// fails Luhn ([`unionpay_without_luhn`]); ASCII ones in any case.
+const CARD_KEYWORDS: &[&str] = &[
+    "卡号",
+    "卡號",
+    "银行卡",
+    "銀行卡",
+    "储蓄卡",
+    "儲蓄卡",
+    "借记卡",
+    "借記卡",
+    "信用卡",
+    "银联",
+    "銀聯",
+    "账号",
+    "帐号",
+    "帳號",
+    "card",
+];
+
+/// How near a card number its keyword must be, in characters either side.
+const CARD_KEYWORD_CHARS: usize = 20;
+
+/// A UnionPay card number's shape: 16 to 19 digits starting `62`. Some
+/// UnionPay cards carry no Luhn check digit, so one that fails Luhn is a
+/// card where a word naming a card stands near it ([`CARD_KEYWORDS`]).
+fn unionpay_without_luhn(digits: &[u8]) -> bool {
+    (16..=19).contains(&digits.len())
+        && digits.starts_with(b"62")
+        && digits.iter().all(u8::is_ascii_digit)
 }
 
 /// The most digits any digit detector takes (a bank card: 19).
@@ -598,7 +659,13 @@ const MAX_NUMBER_DIGITS: usize = 19;
 /// of numbers one space apart (a roster pasted from a spreadsheet): each
 /// number in it is a range of a few groups, so the ranges tried are a few
 /// a group, however long the run.
-fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut Vec<Detection>) {
+fn finish_run(
+    text: &str,
+    run: &Run,
+    followed_by_word: bool,
+    enabled: &[Detector],
+    out: &mut Vec<Detection>,
+) {
     let n = run.groups.len();
     if run.digits.len() < MIN_RUN_DIGITS {
         return;
@@ -684,12 +751,20 @@ fn finish_run(run: &Run, followed_by_word: bool, enabled: &[Detector], out: &mut
         // passes Luhn is none
         let card_blocks = spelled_out || run.groups[first..last].iter().all(|g| g.to - g.from >= 4);
         let enabled_here = |d: &Detector| *d != Detector::BankCard || card_blocks;
-        if let Some(det) = classify(&digits[..hi - lo], enabled, enabled_here) {
+        let span = run.digits[lo].start..run.digits[hi - 1].end;
+        let found = classify(&digits[..hi - lo], enabled, enabled_here).or_else(|| {
+            let card = enabled.contains(&Detector::BankCard)
+                && card_blocks
+                && unionpay_without_luhn(&digits[..hi - lo])
+                && keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS);
+            card.then_some(Detector::BankCard)
+        });
+        if let Some(det) = found {
             taken[lo..hi].fill(true);
             out.push(Detection {
                 detector: det,
-                start: run.digits[lo].start,
-                end: run.digits[hi - 1].end,
+                start: span.start,
+                end: span.end,
             });
         }
     }
@@ -810,6 +885,12 @@ fn why_not(d: &[u8]) -> String {
             return format!(
                 "{n} digits starting with {}: no card network (3-6)",
                 d[0] as char
+            );
+        }
+        if unionpay_without_luhn(d) {
+            return format!(
+                "{n} digits: Luhn checksum fails; a UnionPay number (62…) without it is a card \
+                 where 卡号, 银行卡, 账号 or card is written within {CARD_KEYWORD_CHARS} characters"
             );
         }
         return format!("{n} digits: Luhn checksum fails, not a bank card");
