@@ -977,6 +977,52 @@ fn diff_lists_and_impact() {
     );
 }
 
+/// A directory's export of people and departments becomes people groups
+/// the lists can name; a second import overwrites only with --force.
+#[test]
+fn import_people_groups_from_a_directory_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("directory.csv");
+    std::fs::write(
+        &csv,
+        "id,group\nzhangwei,people/ibd\nlina,people/research\nQianLi,people/ibd\nqianli,people/ibd\n,people/ibd\n",
+    )
+    .unwrap();
+    let lists = dir.path().join("lists");
+    std::fs::create_dir_all(&lists).unwrap();
+    std::fs::write(
+        lists.join("barrier.txt"),
+        "#! people: between people/ibd people/research\n停牌\n",
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec!["import", "--format", "people", csv.to_str().unwrap()];
+        args.extend_from_slice(&["--out", lists.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        ww(&args)
+    };
+    let o = import(&[]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("people/ibd.people (2 ids)"), "{}", out(&o));
+    let ibd = std::fs::read_to_string(lists.join("people/ibd.people")).unwrap();
+    assert!(ibd.ends_with("zhangwei\nQianLi\n"), "{ibd}");
+    let o = ww(&["lint", lists.to_str().unwrap()]);
+    assert!(
+        o.status.success() && !out(&o).contains("warning"),
+        "{}",
+        out(&o)
+    );
+    assert!(!import(&[]).status.success());
+    assert!(import(&["--force"]).status.success());
+    std::fs::write(&csv, "lina,../outside\n").unwrap();
+    let o = import(&["--force"]);
+    assert!(
+        err(&o).contains("group \"../outside\" is not a relative path"),
+        "{}",
+        err(&o)
+    );
+}
+
 #[test]
 fn import_plain_and_csv_then_export() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
-//! `wordwarden import --format plain|csv FILE --out DIR`: turn the lists
-//! maintainers already have into word-list files.
+//! `wordwarden import --format plain|csv|people FILE --out DIR`: turn the
+//! lists maintainers already have into word-list files, and a directory's
+//! export of people and their departments into people groups.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,8 +11,10 @@ use wordwarden::lists::Severity;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// `plain` (one term per line) or `csv` (term,category,severity).
-    #[arg(long, value_parser = ["plain", "csv"])]
+    /// `plain` (one term per line), `csv` (term,category,severity) or
+    /// `people` (id,group: a directory's export, one person a row, written
+    /// as `<group>.people` files).
+    #[arg(long, value_parser = ["plain", "csv", "people"])]
     format: String,
     /// The file to import.
     file: PathBuf,
@@ -44,7 +47,63 @@ fn as_entry(term: &str) -> Option<String> {
     })
 }
 
+/// `--format people`: rows of `id,group` (a header `id,group` skipped)
+/// into one `<group>.people` file a group, ids in the file's order.
+fn import_people(args: &Args, text: &str) -> anyhow::Result<ExitCode> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    for (i, row) in reader.records().enumerate() {
+        let at = || format!("{}: row {}", args.file.display(), i + 1);
+        let row = row.with_context(at)?;
+        let (id, group) = (
+            row.get(0).unwrap_or("").trim(),
+            row.get(1).unwrap_or("").trim(),
+        );
+        if i == 0 && id.eq_ignore_ascii_case("id") {
+            continue; // header
+        }
+        if id.is_empty() {
+            continue;
+        }
+        if id.contains(char::is_whitespace) {
+            bail!("{}: id {id:?} has a space", at());
+        }
+        if group.is_empty() || group.contains("..") || group.starts_with('/') {
+            bail!("{}: group {group:?} is not a relative path", at());
+        }
+        let ids = groups.entry(group.to_string()).or_default();
+        if !ids.iter().any(|known| known.eq_ignore_ascii_case(id)) {
+            ids.push(id.to_string());
+        }
+    }
+    for (group, ids) in &groups {
+        let path = args.out.join(format!("{group}.people"));
+        if path.exists() && !args.force {
+            bail!("{} exists (use --force to overwrite)", path.display());
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut out = format!("# imported from {}\n", args.file.display());
+        for id in ids {
+            out.push_str(id);
+            out.push('\n');
+        }
+        std::fs::write(&path, out)?;
+        println!("wrote {} ({} ids)", path.display(), ids.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.format == "people" {
+        let text = std::fs::read_to_string(&args.file)
+            .with_context(|| format!("cannot read {}", args.file.display()))?;
+        return import_people(&args, &text);
+    }
     let default_severity: Severity = args.severity.parse().map_err(anyhow::Error::msg)?;
     // category -> (severity counts, terms)
     let mut lists: BTreeMap<String, (BTreeMap<Severity, usize>, Vec<String>)> = BTreeMap::new();
