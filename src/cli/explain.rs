@@ -84,11 +84,13 @@ fn place(at: &str) -> anyhow::Result<(&str, i32, i64)> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rs = load_ruleset(&args.wordlists)?;
-    let bytes = match (&args.record, &args.at, &args.brokers) {
+    // a record read from the brokers has the time it was produced at, as
+    // the engine reads it: the message's time where its record has none
+    let (bytes, produced_ms) = match (&args.record, &args.at, &args.brokers) {
         (Some(p), _, _) => {
             let mut b = Vec::new();
             super::open_input(Some(p))?.read_to_end(&mut b)?;
-            b
+            (b, None)
         }
         (None, Some(at), Some(brokers)) => {
             let (topic, partition, offset) = place(at)?;
@@ -100,8 +102,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 partition,
                 offset,
                 Duration::from_secs(10),
-            )?
-            .unwrap_or_default()
+            )
+            .map(|(payload, at)| (payload.unwrap_or_default(), at))?
         }
         _ => {
             let text = args.text.as_deref().unwrap_or_default();
@@ -156,7 +158,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let audience = people.audience;
-    let conversation = people.conversation(&rs).written_at(msg.source.msgtime());
+    let written_ms = msg.source.msgtime().or(produced_ms);
+    let conversation = people.conversation(&rs).written_at(written_ms);
     println!(
         "message            {} text field(s), audience {} ({told})",
         msg.fields.len(),

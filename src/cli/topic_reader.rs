@@ -83,7 +83,8 @@ fn reader(
     Ok(cfg.create_with_context(FirstErrorContext::default())?)
 }
 
-/// The payload of the record at `topic`/`partition`/`offset`; an error
+/// The payload of the record at `topic`/`partition`/`offset`, and its
+/// timestamp (milliseconds since the epoch) where it has one; an error
 /// when there is none there (never written, or deleted since).
 pub fn read_one(
     brokers: &str,
@@ -92,7 +93,7 @@ pub fn read_one(
     partition: i32,
     offset: i64,
     timeout: Duration,
-) -> anyhow::Result<Option<Vec<u8>>> {
+) -> anyhow::Result<(Option<Vec<u8>>, Option<i64>)> {
     let consumer = reader(brokers, props, ReaderGroup::Throwaway("explain"), true)?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
@@ -105,7 +106,9 @@ pub fn read_one(
             Some(Err(e)) => {
                 return Err(e).with_context(|| failed(&consumer, format!("reading {topic}")))
             }
-            Some(Ok(m)) if m.offset() == offset => return Ok(m.payload().map(<[u8]>::to_vec)),
+            Some(Ok(m)) if m.offset() == offset => {
+                return Ok((m.payload().map(<[u8]>::to_vec), m.timestamp().to_millis()))
+            }
             Some(Ok(_)) => break,
         }
     }

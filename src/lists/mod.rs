@@ -1,6 +1,7 @@
 //! Word-list files: parsing, directives, diagnostics and versions.
 //!
-//! A word-list directory holds `*.txt` files, searched recursively. A file's
+//! A word-list directory holds `*.txt` files, searched recursively, and
+//! beside them any people groups (`*.people`, [`crate::people`]). A file's
 //! *category* is its path relative to the directory without `.txt`
 //! (`finance/insider.txt` -> `finance/insider`). One entry per line:
 //!
@@ -14,6 +15,8 @@
 //! #! audience: external       only messages with someone outside the company (default: any)
 //! #! bulk: 10 critical        a message with 10 distinct values of this list raises its hits to critical
 //! #! people: sender leavers    only messages a member of the people group `leavers` sent (see crate::people)
+//! #! from: 2026-11-01          only messages written from then on (see Window)
+//! #! until: 2026-12-01         ... and before then
 //! 内幕消息                     a term
 //! 转账 & 私人账户 ~ 公司账户     combination: every `&` part, none of the `~` parts
 //! near:10 转账 & 私人账户        ... with the `&` parts within 10 characters
