@@ -1,4 +1,5 @@
-//! The WeCom walker takes any bytes without panicking or overflowing the stack.
+//! The WeCom walker takes any bytes without panicking or overflowing the
+//! stack, and a decoded record's people and time are read without one.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use wordwarden::envelope::{decode, InputFormat};
@@ -8,5 +9,10 @@ fuzz_target!(|data: &[u8]| {
         for f in &m.fields {
             assert!(f.pointer.as_deref().is_some_and(|p| p.starts_with('/')));
         }
+        // who and when, as a message with hits is asked them: the ids the
+        // audience is told from are the ones read
+        let people = m.source.participation();
+        assert_eq!(people.audience, m.source.audience());
+        let _ = m.source.msgtime();
     }
 });
