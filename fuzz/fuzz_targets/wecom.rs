@@ -9,10 +9,7 @@ fuzz_target!(|data: &[u8]| {
         for f in &m.fields {
             assert!(f.pointer.as_deref().is_some_and(|p| p.starts_with('/')));
         }
-        // who and when, as a message with hits is asked them: the ids the
-        // audience is told from are the ones read
-        let people = m.source.participation();
-        assert_eq!(people.audience, m.source.audience());
-        let _ = m.source.msgtime();
+        // who and when, as a message with hits is asked them
+        let _ = (m.source.participation(), m.source.msgtime());
     }
 });
