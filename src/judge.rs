@@ -86,13 +86,39 @@ impl Judge {
     /// Judges one message. `source` is merged into the alert's `source`
     /// (topic/partition/offset, or line); `fallback_identity` identifies the
     /// message when it has no id of its own (formatted only for alerts).
+    /// The message was written when its record says (WeCom's `msgtime`),
+    /// else at `source`'s `timestamp` if it has one.
     pub fn judge(
+        &self,
+        ruleset: &Ruleset,
+        scanner: &mut Scanner<'_>,
+        bytes: &[u8],
+        source: Map<String, Value>,
+        fallback_identity: impl std::fmt::Display,
+    ) -> Judgement {
+        let produced_ms = source.get("timestamp").and_then(Value::as_i64);
+        self.judge_at(
+            ruleset,
+            scanner,
+            bytes,
+            source,
+            fallback_identity,
+            produced_ms,
+        )
+    }
+
+    /// [`Judge::judge`] for a message produced at `produced_ms` (its Kafka
+    /// timestamp, milliseconds since the epoch), its time where its record
+    /// names none: the engine's path, which builds `source` only for an
+    /// alert.
+    pub fn judge_at(
         &self,
         ruleset: &Ruleset,
         scanner: &mut Scanner<'_>,
         bytes: &[u8],
         mut source: Map<String, Value>,
         fallback_identity: impl std::fmt::Display,
+        produced_ms: Option<i64>,
     ) -> Judgement {
         if bytes.len() > self.max_message_bytes {
             return Judgement {
@@ -135,8 +161,7 @@ impl Judge {
         // keeps.
         let people = self.format.participation(bytes, &msg.source);
         let audience = people.audience;
-        let written_ms =
-            (msg.source.msgtime()).or_else(|| source.get("timestamp").and_then(Value::as_i64));
+        let written_ms = msg.source.msgtime().or(produced_ms);
         let conversation = people.conversation(ruleset).written_at(written_ms);
         if findings
             .hits

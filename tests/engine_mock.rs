@@ -1034,3 +1034,36 @@ async fn reads_of_alerts_and_messages_are_recorded_before_they_happen() {
         "{said}"
     );
 }
+
+/// A list with dates judges text messages, which name no time of their own,
+/// by their Kafka timestamp: a window long past is silent, one still open
+/// fires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_with_dates_judge_text_by_its_kafka_timestamp() {
+    let mock = mock_with_topics("dated", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lists.path().join("closed.txt"),
+        "#! until: 2000-01-01\n客户名单\n",
+    )
+    .unwrap();
+    std::fs::write(lists.path().join("open.txt"), "#! from: 2000-01-01\n底价\n").unwrap();
+    let engine = Running::fed(
+        config(&brokers, "gdated", "dated", lists.path()),
+        &["客户名单和底价发你".to_string()],
+        1,
+    )
+    .await;
+    engine.wait_processed(1, Duration::from_secs(60)).await;
+    engine.stop().await;
+    let alerts = read_topic(&brokers, "dated.alerts", false, IDLE);
+    assert_eq!(alerts.len(), 1);
+    let terms: Vec<String> = alerts[0].json()["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["term"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(terms, ["底价"]);
+}

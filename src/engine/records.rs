@@ -400,7 +400,14 @@ pub(crate) fn process<M: Message>(
     );
     let started = workspace.time_next().then(std::time::Instant::now);
     let mut scanner = ruleset.scanner_with(std::mem::take(&mut workspace.buffers));
-    let mut j = judge.judge(ruleset, &mut scanner, payload, Map::new(), fallback);
+    let mut j = judge.judge_at(
+        ruleset,
+        &mut scanner,
+        payload,
+        Map::new(),
+        fallback,
+        broker_timestamp_ms,
+    );
     if let Some(alert) = j.alert.as_mut() {
         // where the message came from; built only for the few that alert
         let source = &mut alert.source;
