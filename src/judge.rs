@@ -161,7 +161,7 @@ impl Judge {
         // keeps.
         let people = self.format.participation(bytes, &msg.source);
         let audience = people.audience;
-        let written_ms = msg.source.msgtime().or(produced_ms);
+        let written_ms = (msg.source.msgtime()).or(people.written_ms).or(produced_ms);
         let conversation = people.conversation(ruleset).written_at(written_ms);
         if findings
             .hits
@@ -319,6 +319,21 @@ mod tests {
             source.insert("timestamp".into(), ms.into());
             source
         };
+        // JSON told where its time is: that time, not the Kafka timestamp
+        let json = Judge::new(InputFormat::json_with_participants(
+            "/text",
+            crate::envelope::Participants {
+                time: "/sent".into(),
+                ..Default::default()
+            },
+        ));
+        let sent = |at: u64| {
+            serde_json::json!({"sent": at, "text": "青松计划"})
+                .to_string()
+                .into_bytes()
+        };
+        assert_eq!(terms(&json, sent(inside), kafka(after)), ["青松计划"]);
+        assert!(terms(&json, sent(after), kafka(inside)).is_empty());
         let msg = "青松计划".as_bytes().to_vec();
         assert_eq!(terms(&text, msg.clone(), kafka(inside)), ["青松计划"]);
         assert!(terms(&text, msg.clone(), kafka(after)).is_empty());
@@ -406,6 +421,7 @@ mod tests {
                 from: "/sender/address".into(),
                 to: "/to".into(),
                 internal_domains: InternalDomains::new(["example.com"]).expect("domain"),
+                ..Default::default()
             },
         );
         assert!(format.names_people());
@@ -528,6 +544,7 @@ mod tests {
                 from: "/from".into(),
                 to: "/to".into(),
                 internal_domains: InternalDomains::new(["example.com"]).expect("domain"),
+                ..Default::default()
             },
         ));
         let msg = |from: &str, to: &str| serde_json::json!({"from": from, "to": [to], "text": "下周停牌"});

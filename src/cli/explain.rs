@@ -119,6 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 from: args.sender,
                 tolist: args.recipients,
                 room: None,
+                written_ms: None,
             };
             if !people.audience.is_unknown() {
                 println!("message            audience {}", people.audience.name());
@@ -158,7 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let audience = people.audience;
-    let written_ms = msg.source.msgtime().or(produced_ms);
+    let written_ms = (msg.source.msgtime()).or(people.written_ms).or(produced_ms);
     let conversation = people.conversation(&rs).written_at(written_ms);
     println!(
         "message            {} text field(s), audience {} ({told})",

@@ -129,6 +129,11 @@ pub struct FormatArgs {
     /// --input-format json.
     #[arg(long, default_value = "")]
     pub json_to_pointer: String,
+    /// JSON pointer of when a message was written, for --input-format json
+    /// (milliseconds or seconds since the epoch, or an RFC 3339 string), for
+    /// lists with dates.
+    #[arg(long, default_value = "")]
+    pub json_time_pointer: String,
     /// A domain of the company's (repeatable): addresses there are
     /// colleagues', at any other domain outsiders'.
     #[arg(long = "internal-domain")]
@@ -146,6 +151,7 @@ impl FormatArgs {
             json_pointer: self.json_pointer.clone(),
             json_from_pointer: self.json_from_pointer.clone(),
             json_to_pointer: self.json_to_pointer.clone(),
+            json_time_pointer: self.json_time_pointer.clone(),
             internal_domains: self.internal_domains.clone(),
             record_pointer: self.record_pointer.clone(),
             ..Default::default()
@@ -153,7 +159,7 @@ impl FormatArgs {
         let format = config.format()?;
         if format
             .participants()
-            .is_some_and(|p| p.internal_domains.is_empty())
+            .is_some_and(|p| p.names_people() && p.internal_domains.is_empty())
         {
             eprintln!(
                 "warning: no --internal-domain: every address with a domain counts as \

@@ -52,6 +52,10 @@ pub struct Config {
     /// JSON pointer of the recipients' ids (an array, or one string) for
     /// `json` input (empty: none).
     pub json_to_pointer: String,
+    /// JSON pointer of when a `json` message was written (milliseconds or
+    /// seconds since the epoch, or an RFC 3339 string; empty: its Kafka
+    /// timestamp), for lists with dates.
+    pub json_time_pointer: String,
     /// The company's domains, which tell colleagues' addresses from
     /// outsiders' in `json` input's sender and recipients.
     pub internal_domains: Vec<String>,
@@ -133,6 +137,7 @@ impl Default for Config {
             json_pointer: "/text".into(),
             json_from_pointer: String::new(),
             json_to_pointer: String::new(),
+            json_time_pointer: String::new(),
             internal_domains: Vec::new(),
             record_pointer: String::new(),
             max_depth: 8,
@@ -362,23 +367,25 @@ impl Config {
     /// Where `json` input names its sender and recipients, when configured.
     /// An error for participants of another format, or a bad domain.
     fn participants(&self) -> Result<Option<Participants>, ConfigError> {
-        let told = !self.json_from_pointer.is_empty() || !self.json_to_pointer.is_empty();
+        let names = !self.json_from_pointer.is_empty() || !self.json_to_pointer.is_empty();
+        let told = names || !self.json_time_pointer.is_empty();
+        if !names && !self.internal_domains.is_empty() && self.input_format == "json" {
+            return Err(ConfigError::Invalid(
+                "internal_domains is set but neither json_from_pointer nor \
+                 json_to_pointer says where a message names its people"
+                    .into(),
+            ));
+        }
         if !told {
-            if !self.internal_domains.is_empty() && self.input_format == "json" {
-                return Err(ConfigError::Invalid(
-                    "internal_domains is set but neither json_from_pointer nor \
-                     json_to_pointer says where a message names its people"
-                        .into(),
-                ));
-            }
             return Ok(None);
         }
         if self.input_format != "json" {
             return Err(ConfigError::Invalid(format!(
-                "json_from_pointer and json_to_pointer are for `json` input, not {:?}{}",
+                "json_from_pointer, json_to_pointer and json_time_pointer are for `json` \
+                 input, not {:?}{}",
                 self.input_format,
                 if self.input_format == "wecom" {
-                    " (WeCom records name their people themselves)"
+                    " (WeCom records name their people and time themselves)"
                 } else {
                     ""
                 }
@@ -387,6 +394,7 @@ impl Config {
         for (key, pointer) in [
             ("json_from_pointer", &self.json_from_pointer),
             ("json_to_pointer", &self.json_to_pointer),
+            ("json_time_pointer", &self.json_time_pointer),
         ] {
             if !pointer.is_empty() && !pointer.starts_with('/') {
                 return Err(ConfigError::Invalid(format!(
@@ -400,6 +408,7 @@ impl Config {
             from: self.json_from_pointer.clone(),
             to: self.json_to_pointer.clone(),
             internal_domains,
+            time: self.json_time_pointer.clone(),
         }))
     }
 
@@ -603,6 +612,18 @@ mod tests {
             ..Config::default()
         };
         assert!(!untold.format().unwrap().names_people());
+        // a message's time alone: read, and no one is named
+        let timed = Config {
+            input_format: "json".into(),
+            json_time_pointer: "/sent_at".into(),
+            ..Config::default()
+        };
+        let format = timed.format().unwrap();
+        assert_eq!(
+            format.participants().map(|p| p.time.as_str()),
+            Some("/sent_at")
+        );
+        assert!(!format.names_people());
         for (pairs, says) in [
             (
                 vec![("WORDWARDEN_JSON_FROM_POINTER", "/from")],
@@ -614,6 +635,17 @@ mod tests {
                     ("WORDWARDEN_JSON_TO_POINTER", "to"),
                 ],
                 "json_to_pointer \"to\" is not a JSON pointer",
+            ),
+            (
+                vec![("WORDWARDEN_JSON_TIME_POINTER", "/time")],
+                "json_time_pointer are for `json` input, not \"wecom\" (WeCom records name their people and time",
+            ),
+            (
+                vec![
+                    ("WORDWARDEN_INPUT_FORMAT", "json"),
+                    ("WORDWARDEN_JSON_TIME_POINTER", "time"),
+                ],
+                "json_time_pointer \"time\" is not a JSON pointer",
             ),
             (
                 vec![

@@ -231,7 +231,7 @@ impl Drop for EagerPurge {
 pub(crate) fn domains_doubt(format: &crate::envelope::InputFormat) -> Option<&'static str> {
     format
         .participants()
-        .is_some_and(|p| p.internal_domains.is_empty())
+        .is_some_and(|p| p.names_people() && p.internal_domains.is_empty())
         .then_some(
             "json_from_pointer/json_to_pointer are set without internal_domains: \
              every address with a domain counts as someone outside the company",

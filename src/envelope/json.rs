@@ -116,8 +116,9 @@ pub(super) fn decode<'a>(
 
 /// Where a `json` message names its sender and recipients, and which of
 /// their addresses are the company's: what tells a conversation among
-/// colleagues from one with someone outside (see [`crate::audience`]). Read
-/// only for a message with hits ([`Participants::read`]).
+/// colleagues from one with someone outside (see [`crate::audience`]); and
+/// where it says when it was written (for lists with dates). Read only for
+/// a message with hits ([`Participants::read`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Participants {
     /// RFC 6901 pointer of the sender's id, a string (empty: none).
@@ -127,6 +128,10 @@ pub struct Participants {
     pub to: String,
     /// The company's domains.
     pub internal_domains: InternalDomains,
+    /// RFC 6901 pointer of when the message was written (empty: none): a
+    /// number of milliseconds since the epoch (of seconds, below
+    /// 100,000,000,000), or an RFC 3339 string.
+    pub time: String,
 }
 
 /// The sender and recipients a `json` message names, and the audience they
@@ -142,6 +147,9 @@ pub struct Participation {
     /// The group chat's id (WeCom's `roomid`), where the message was sent
     /// into one.
     pub room: Option<String>,
+    /// When the message says it was written, in milliseconds since the
+    /// epoch (`json` input told where: [`Participants::time`]).
+    pub written_ms: Option<i64>,
 }
 
 impl Participation {
@@ -207,8 +215,43 @@ impl Participants {
             from,
             tolist,
             room: None,
+            written_ms: at(&self.time).and_then(time_ms),
         }
     }
+
+    /// Whether the messages name their sender or recipients (not only
+    /// their time).
+    pub fn names_people(&self) -> bool {
+        !self.from.is_empty() || !self.to.is_empty()
+    }
+}
+
+/// Seconds since the epoch are below this; milliseconds above (it is
+/// 1973-03-03 in milliseconds, 5138 in seconds).
+const MILLIS_FROM: i64 = 100_000_000_000;
+
+/// A message's time as JSON gives it: a number of milliseconds or seconds
+/// since the epoch (as a number or a string of digits), or an RFC 3339
+/// string.
+fn time_ms(v: &serde_json::Value) -> Option<i64> {
+    let number = match v {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        serde_json::Value::String(s) => match s.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return s
+                    .parse::<jiff::Timestamp>()
+                    .ok()
+                    .map(|t| t.as_millisecond())
+            }
+        },
+        _ => None,
+    }?;
+    Some(if number.abs() < MILLIS_FROM {
+        number.saturating_mul(1000)
+    } else {
+        number
+    })
 }
 
 /// Nesting below the pointer's object or array that is read.
@@ -618,6 +661,7 @@ mod tests {
             from: "/from/email".into(),
             to: "/to".into(),
             internal_domains: InternalDomains::new(["example.com"]).unwrap(),
+            ..Default::default()
         };
         let read = |msg: &str| p.read(msg.as_bytes());
         let found = read(
@@ -702,10 +746,42 @@ mod tests {
             from: "/from".into(),
             to: "/to".into(),
             internal_domains: InternalDomains::default(),
+            ..Default::default()
         };
         let m = super::decode(msg, "", Some(&p)).unwrap();
         let read: Vec<&str> = m.fields.iter().map(|f| f.text.as_ref()).collect();
         assert_eq!(read, ["hi", "x"]);
+    }
+
+    /// A message's time, where the pointer leads: milliseconds or seconds
+    /// since the epoch, as numbers or strings of digits, or RFC 3339;
+    /// anything else is no time.
+    #[test]
+    fn a_messages_time_in_each_way_it_is_written() {
+        let p = Participants {
+            time: "/at".into(),
+            ..Default::default()
+        };
+        let ms = 1_794_700_800_000i64; // 2026-11-15T00:00:00Z
+        for at in [
+            serde_json::json!(ms),
+            serde_json::json!(ms / 1000),
+            serde_json::json!((ms / 1000).to_string()),
+            serde_json::json!("2026-11-15T08:00:00+08:00"),
+            serde_json::json!(1_794_700_800.0),
+        ] {
+            let msg = serde_json::json!({"at": at, "text": "hi"}).to_string();
+            assert_eq!(p.read(msg.as_bytes()).written_ms, Some(ms), "{at}");
+        }
+        for at in [
+            serde_json::json!("yesterday"),
+            serde_json::json!(null),
+            serde_json::json!([1]),
+        ] {
+            let msg = serde_json::json!({"at": at, "text": "hi"}).to_string();
+            assert_eq!(p.read(msg.as_bytes()).written_ms, None, "{at}");
+        }
+        assert!(!p.names_people());
     }
 
     #[test]

@@ -61,6 +61,7 @@ impl InputFormat {
     ///     from: "/sender/email".into(),
     ///     to: "/to".into(),
     ///     internal_domains: InternalDomains::new(["example.com"]).unwrap(),
+    ///     ..Default::default()
     /// });
     /// let msg = br#"{"sender":{"email":"li@example.com"},"to":["buyer@gmail.com"],"text":"hi"}"#;
     /// let found = format.participants().unwrap().read(msg);
@@ -123,7 +124,8 @@ impl InputFormat {
     /// so their [`Audience`] can be known: WeCom records, and `json` told
     /// where.
     pub fn names_people(&self) -> bool {
-        matches!(self, InputFormat::Wecom(_)) || self.participants().is_some()
+        matches!(self, InputFormat::Wecom(_))
+            || self.participants().is_some_and(Participants::names_people)
     }
 
     /// WeCom records with default options.
@@ -346,6 +348,7 @@ impl<'a> Source<'a> {
             from: first("from"),
             tolist: ids("tolist"),
             room: first("roomid"),
+            written_ms: self.msgtime(),
         }
     }
 
@@ -623,6 +626,7 @@ mod tests {
                 from: "/from".into(),
                 to: "/to".into(),
                 internal_domains: crate::audience::InternalDomains::new(["example.com"]).unwrap(),
+                ..Default::default()
             },
         );
         let doc = r#"{"id":"m1","text":"内幕消息","from":"a@example.com","to":["b@outside.cn"]}"#;
