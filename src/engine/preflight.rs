@@ -153,6 +153,9 @@ fn wordlists(config: &Config, report: &mut Report) {
     if let Some((outcome, detail)) = people_detail(&ruleset) {
         report.push("people", outcome, detail);
     }
+    if let Some((outcome, detail)) = dates_detail(&ruleset, jiff::Timestamp::now()) {
+        report.push("dates", outcome, detail);
+    }
     // (the configuration was validated, so the format is good)
     let Ok(format) = config.format() else {
         return;
@@ -204,6 +207,42 @@ fn people_detail(ruleset: &crate::ruleset::Ruleset) -> Option<(Outcome, String)>
     detail.push_str(&format!(
         "; empty, so their lists watch only messages that name no one: {}",
         empty.into_iter().collect::<Vec<_>>().join(", ")
+    ));
+    Some((Outcome::Warn, detail))
+}
+
+/// The lists with dates (`#! from:`, `#! until:`), where there are any: a
+/// warning where one's window closed before `now` (it fires on nothing
+/// written since: retire it).
+fn dates_detail(
+    ruleset: &crate::ruleset::Ruleset,
+    now: jiff::Timestamp,
+) -> Option<(Outcome, String)> {
+    // a file's rules share one scope: one entry a file
+    let mut dated: Vec<(&str, crate::lists::Window)> = Vec::new();
+    let mut last = None;
+    for r in ruleset.rules() {
+        let scope = std::sync::Arc::as_ptr(&r.scope);
+        if last != Some(scope) && !r.scope.window.is_always() {
+            dated.push((&r.category, r.scope.window));
+        }
+        last = Some(scope);
+    }
+    if dated.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = (dated.iter()).map(|(c, w)| format!("{c} ({w})")).collect();
+    let mut detail = format!("lists with dates: {}", each.join(", "));
+    let closed: Vec<&str> = (dated.iter())
+        .filter(|(_, w)| w.until.is_some_and(|until| until <= now))
+        .map(|(c, _)| *c)
+        .collect();
+    if closed.is_empty() {
+        return Some((Outcome::Ok, detail));
+    }
+    detail.push_str(&format!(
+        "; closed, so they fire only on messages written before: {}",
+        closed.join(", ")
     ));
     Some((Outcome::Warn, detail))
 }
@@ -903,5 +942,29 @@ mod tests {
         let dir = lists(&[("any.txt", "内幕消息\n")]);
         let report = check(&config("127.0.0.1:9", dir.path()), None);
         assert!(report.get("people").is_none(), "{report:#?}");
+        assert!(report.get("dates").is_none(), "{report:#?}");
+    }
+
+    /// Lists with dates are named with their windows; one whose window has
+    /// closed is a warning.
+    #[test]
+    fn lists_with_dates_are_named_and_closed_ones_warned_of() {
+        let dir = lists(&[
+            (
+                "deals.txt",
+                "#! from: 2026-11-01\n#! until: 2099-01-01\n青松计划\n",
+            ),
+            ("old.txt", "#! until: 2020-01-01\n旧项目\n"),
+        ]);
+        let report = check(&config("127.0.0.1:9", dir.path()), None);
+        assert!(report.passed(), "{report:#?}");
+        expect(
+            &report,
+            "dates",
+            Outcome::Warn,
+            "lists with dates: deals (from 2026-11-01T00:00:00Z until 2099-01-01T00:00:00Z), \
+             old (until 2020-01-01T00:00:00Z); closed, so they fire only on messages written \
+             before: old",
+        );
     }
 }
