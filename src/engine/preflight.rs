@@ -177,16 +177,10 @@ fn people_detail(ruleset: &crate::ruleset::Ruleset) -> Option<(Outcome, String)>
         return None;
     }
     let sizes: Vec<String> = groups.iter().map(|(g, n)| format!("{g} {n}")).collect();
-    // a file's rules share one scope: one entry a file
-    let mut scoped: Vec<(&str, &crate::people::PeopleScope)> = Vec::new();
-    let mut last = None;
-    for r in ruleset.rules() {
-        let scope = std::sync::Arc::as_ptr(&r.scope);
-        if last != Some(scope) && !r.scope.people.is_any() {
-            scoped.push((&r.category, &r.scope.people));
-        }
-        last = Some(scope);
-    }
+    let scoped: Vec<(&str, &crate::people::PeopleScope)> = list_scopes(ruleset)
+        .filter(|(_, s)| !s.people.is_any())
+        .map(|(c, s)| (c, &s.people))
+        .collect();
     let empty: std::collections::BTreeSet<&str> = (scoped.iter())
         .flat_map(|(_, scope)| scope.group_names())
         .filter(|g| groups.get(*g) == Some(&0))
@@ -211,6 +205,20 @@ fn people_detail(ruleset: &crate::ruleset::Ruleset) -> Option<(Outcome, String)>
     Some((Outcome::Warn, detail))
 }
 
+/// Each list's category and scope, once a list: its rules share one scope
+/// and come one file after another.
+fn list_scopes(
+    ruleset: &crate::ruleset::Ruleset,
+) -> impl Iterator<Item = (&str, &crate::ruleset::Scope)> {
+    let mut last = None;
+    ruleset.rules().iter().filter_map(move |r| {
+        let scope = std::sync::Arc::as_ptr(&r.scope);
+        let first = last != Some(scope);
+        last = Some(scope);
+        first.then(|| (&*r.category, &*r.scope))
+    })
+}
+
 /// The lists with dates (`#! from:`, `#! until:`), where there are any: a
 /// warning where one's window closed before `now` (it fires on nothing
 /// written since: retire it).
@@ -218,16 +226,10 @@ fn dates_detail(
     ruleset: &crate::ruleset::Ruleset,
     now: jiff::Timestamp,
 ) -> Option<(Outcome, String)> {
-    // a file's rules share one scope: one entry a file
-    let mut dated: Vec<(&str, crate::lists::Window)> = Vec::new();
-    let mut last = None;
-    for r in ruleset.rules() {
-        let scope = std::sync::Arc::as_ptr(&r.scope);
-        if last != Some(scope) && !r.scope.window.is_always() {
-            dated.push((&r.category, r.scope.window));
-        }
-        last = Some(scope);
-    }
+    let dated: Vec<(&str, crate::lists::Window)> = list_scopes(ruleset)
+        .filter(|(_, s)| !s.window.is_always())
+        .map(|(c, s)| (c, s.window))
+        .collect();
     if dated.is_empty() {
         return None;
     }
