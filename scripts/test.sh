@@ -13,6 +13,11 @@ fi
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo build --lib --no-default-features   # the detection core has no tokio or Kafka in it
+# the fuzz targets (run with cargo-fuzz on nightly, see DEVELOPERS.md) are a
+# crate of their own: they must keep compiling, formatted and lint-free, as the
+# library's API changes
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+cargo clippy --manifest-path fuzz/Cargo.toml --bins -- -D warnings
 cargo fetch --quiet   # every platform's crates: cargo-deny reads the whole graph
 cargo deny --offline check licenses bans sources   # advisories need the RustSec database (no network here)
 cargo test --lib --bins

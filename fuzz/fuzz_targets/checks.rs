@@ -16,7 +16,13 @@ pub fn scanning_agrees_with_explaining(rs: &Ruleset, text: &str) {
         conversations.push(rs.conversation(Audience::Internal, Some(from), [to]));
     }
     // written before, in and after a window of 2026, and at the ends of time
-    for ms in [1_700_000_000_000, 1_790_000_000_000, 1_800_000_000_000, i64::MIN, i64::MAX] {
+    for ms in [
+        1_700_000_000_000,
+        1_790_000_000_000,
+        1_800_000_000_000,
+        i64::MIN,
+        i64::MAX,
+    ] {
         conversations.push(Conversation::from(Audience::Unknown).written_at(Some(ms)));
     }
     for conversation in conversations {

@@ -1,6 +1,6 @@
 //! The `json` reader takes any bytes without panicking or overflowing the
 //! stack, at a string's pointer, an object's and the whole message's, with
-//! and without participants.
+//! and without participants (and a message's time).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use wordwarden::audience::InternalDomains;
@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
         from: "/from".into(),
         to: "/to".into(),
         internal_domains: InternalDomains::new(["example.com"]).expect("a domain"),
+        time: "/time".into(),
     };
     for pointer in ["/text", "/a", ""] {
         let plain = InputFormat::json(pointer);

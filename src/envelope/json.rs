@@ -247,7 +247,8 @@ fn time_ms(v: &serde_json::Value) -> Option<i64> {
         },
         _ => None,
     }?;
-    Some(if number.abs() < MILLIS_FROM {
+    // (`unsigned_abs`: `i64::MIN` has no `abs`)
+    Some(if number.unsigned_abs() < MILLIS_FROM.unsigned_abs() {
         number.saturating_mul(1000)
     } else {
         number
@@ -780,6 +781,16 @@ mod tests {
         ] {
             let msg = serde_json::json!({"at": at, "text": "hi"}).to_string();
             assert_eq!(p.read(msg.as_bytes()).written_ms, None, "{at}");
+        }
+        // the extremes are times long ago or far ahead, not a panic
+        for (at, wanted) in [
+            ("-9223372036854775808", i64::MIN),
+            ("-1e300", i64::MIN),
+            ("1e300", i64::MAX),
+            ("-5", -5000),
+        ] {
+            let msg = format!(r#"{{"at": {at}, "text": "hi"}}"#);
+            assert_eq!(p.read(msg.as_bytes()).written_ms, Some(wanted), "{at}");
         }
         assert!(!p.names_people());
     }
