@@ -752,6 +752,11 @@ fn people_groups_and_a_list_between_them() {
     assert!(out(&o).contains("3 passed"), "{}", out(&o));
     let o = ww(&["lint", &lists]);
     assert!(o.status.success(), "{}{}", out(&o), err(&o));
+    assert!(
+        err(&o).contains("2 files, 3 people groups, 0 error(s), 0 warning(s)"),
+        "{}",
+        err(&o)
+    );
     // export: each list's scope, each group's size and never its ids
     let o = ww(&["export", &lists]);
     let exported: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();

@@ -39,8 +39,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let errors = diags.iter().filter(|d| d.level == Level::Error).count();
     let warnings = diags.len() - errors;
+    let groups = match lists.groups().len() {
+        0 => String::new(),
+        1 => ", 1 people group".into(),
+        n => format!(", {n} people groups"),
+    };
     eprintln!(
-        "{} files, {errors} error(s), {warnings} warning(s), version {}",
+        "{} files{groups}, {errors} error(s), {warnings} warning(s), version {}",
         lists.files().len(),
         lists.version()
     );

@@ -576,12 +576,24 @@ impl WordListSet {
                 ),
             });
         }
-        for (path, text) in list_texts {
+        for &(path, text) in &list_texts {
             files.push(parse_file(path, text, &groups, &mut diagnostics));
         }
         for group in &groups {
             let named = |f: &ListFile| f.people.group_names().contains(&group.name.as_str());
-            if !files.iter().any(named) {
+            // a `#! people:` line in error names it too: its error says
+            // what to fix, and a warning of an unused group would mislead
+            let named_in_error = || {
+                (list_texts.iter().flat_map(|(_, text)| text.lines())).any(|line| {
+                    (line.trim().strip_prefix("#!"))
+                        .and_then(|d| d.split_once(':'))
+                        .is_some_and(|(key, value)| {
+                            key.trim() == "people"
+                                && value.split_whitespace().any(|w| w == group.name)
+                        })
+                })
+            };
+            if !files.iter().any(named) && !named_in_error() {
                 diagnostics.push(Diagnostic {
                     file: group.path.clone(),
                     line: 0,
@@ -1115,6 +1127,7 @@ mod tests {
     fn people_groups_and_directive() {
         let set = WordListSet::from_sources(vec![
             ("people/ibd.people".into(), "zhang.wei\n".into()),
+            ("people/desk.people".into(), "qian\n".into()),
             ("people/research.people".into(), "li.na\nli.na\n".into()),
             ("people/unused.people".into(), "wang\n".into()),
             (
@@ -1125,19 +1138,32 @@ mod tests {
                 "leavers.txt".into(),
                 "#! people: sender people/leavers\n客户名单\n".into(),
             ),
+            // named in a line in error: its error, and no unused-group
+            (
+                "typo.txt".into(),
+                "#! people: between people/desk people/reserch\n停牌\n".into(),
+            ),
             (
                 "two.txt".into(),
                 "#! people: participant people/ibd\n#! people: not sender people/research\n停牌\n"
                     .into(),
             ),
         ]);
-        assert_eq!(set.files().len(), 3);
+        assert_eq!(set.files().len(), 4);
         assert_eq!(
             set.files()[2].people.to_string(),
             "participant people/ibd; not sender people/research"
         );
         let names: Vec<&str> = set.groups().iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(names, ["people/ibd", "people/research", "people/unused"]);
+        assert_eq!(
+            names,
+            [
+                "people/desk",
+                "people/ibd",
+                "people/research",
+                "people/unused"
+            ]
+        );
         assert_eq!(
             set.files()[0].people.to_string(),
             "between people/ibd people/research"
@@ -1153,6 +1179,7 @@ mod tests {
             [
                 ("people/research.people", 2, Level::Warning, "duplicate-id"),
                 ("leavers.txt", 1, Level::Error, "bad-directive"),
+                ("typo.txt", 1, Level::Error, "bad-directive"),
                 ("people/unused.people", 0, Level::Warning, "unused-group"),
             ]
         );
