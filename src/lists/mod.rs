@@ -576,24 +576,19 @@ impl WordListSet {
                 ),
             });
         }
-        for &(path, text) in &list_texts {
-            files.push(parse_file(path, text, &groups, &mut diagnostics));
+        let mut named_in_errors = rustc_hash::FxHashSet::default();
+        for (path, text) in list_texts {
+            let people = People {
+                groups: &groups,
+                named_in_errors: &mut named_in_errors,
+            };
+            files.push(parse_file(path, text, people, &mut diagnostics));
         }
         for group in &groups {
             let named = |f: &ListFile| f.people.group_names().contains(&group.name.as_str());
             // a `#! people:` line in error names it too: its error says
             // what to fix, and a warning of an unused group would mislead
-            let named_in_error = || {
-                (list_texts.iter().flat_map(|(_, text)| text.lines())).any(|line| {
-                    (line.trim().strip_prefix("#!"))
-                        .and_then(|d| d.split_once(':'))
-                        .is_some_and(|(key, value)| {
-                            key.trim() == "people"
-                                && value.split_whitespace().any(|w| w == group.name)
-                        })
-                })
-            };
-            if !files.iter().any(named) && !named_in_error() {
+            if !files.iter().any(named) && !named_in_errors.contains(group.name.as_str()) {
                 diagnostics.push(Diagnostic {
                     file: group.path.clone(),
                     line: 0,
@@ -658,10 +653,18 @@ impl WordListSet {
     }
 }
 
-fn parse_file(
+/// What a list's `#! people:` lines are read against: the set's groups;
+/// and the words of those lines in error, kept so that a group they name is
+/// not also called unused.
+struct People<'a, 'g> {
+    groups: &'g [PeopleGroup],
+    named_in_errors: &'a mut rustc_hash::FxHashSet<&'g str>,
+}
+
+fn parse_file<'g>(
     path: &str,
-    text: &str,
-    groups: &[PeopleGroup],
+    text: &'g str,
+    people: People<'_, 'g>,
     diags: &mut Vec<Diagnostic>,
 ) -> ListFile {
     let category = path.strip_suffix(".txt").unwrap_or(path).to_string();
@@ -801,9 +804,12 @@ fn parse_file(
                     Err(e) => diag(Level::Error, "bad-directive", e),
                 },
                 // several lines must all hold
-                "people" => match PeopleScope::parse(value, groups) {
+                "people" => match PeopleScope::parse(value, people.groups) {
                     Ok(scope) => file.people = std::mem::take(&mut file.people).and(scope),
-                    Err(e) => diag(Level::Error, "bad-directive", e),
+                    Err(e) => {
+                        people.named_in_errors.extend(value.split_whitespace());
+                        diag(Level::Error, "bad-directive", e)
+                    }
                 },
                 other => diag(
                     Level::Error,
@@ -1047,7 +1053,11 @@ mod tests {
 
     fn parse(text: &str) -> (ListFile, Vec<Diagnostic>) {
         let mut d = Vec::new();
-        (parse_file("t/x.txt", text, &[], &mut d), d)
+        let people = People {
+            groups: &[],
+            named_in_errors: &mut Default::default(),
+        };
+        (parse_file("t/x.txt", text, people, &mut d), d)
     }
 
     #[test]
