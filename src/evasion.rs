@@ -144,6 +144,10 @@ struct Traits {
     lookalikes: usize,
     /// Folded characters equal to the one before.
     repeats: usize,
+    /// Of those, the ones that are not ASCII (a Chinese character written
+    /// twice: what counts as a repeat in pinyin, whose letters double by
+    /// themselves: `haoou`, `nmxx`).
+    wide_repeats: usize,
     /// Folded characters that are ASCII digits, ASCII letters, neither
     /// (CJK), Chinese numerals, and letters that look like digits.
     digits: usize,
@@ -164,6 +168,7 @@ fn traits(text: &str, symbols: &[(usize, u8)]) -> Traits {
             t.gaps += 1;
         }
         t.repeats += usize::from(last == Some(u));
+        t.wide_repeats += usize::from(last == Some(u) && !u.is_ascii());
         last = Some(u);
         t.digits += usize::from(u.is_ascii_digit());
         t.latin += usize::from(u.is_ascii_alphabetic());
@@ -281,7 +286,13 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         (Evasion::Accents, w.accents > t.accents),
         (Evasion::LookAlikes, w.lookalikes > t.lookalikes),
         (Evasion::Traditional, w.traditional > t.traditional),
-        (Evasion::Repeats, term && w.repeats > t.repeats),
+        (
+            Evasion::Repeats,
+            term && match pinyin {
+                true => w.wide_repeats > t.wide_repeats,
+                false => w.repeats > t.repeats,
+            },
+        ),
         (Evasion::Pinyin, pinyin),
         (Evasion::Homophones, term && homophones(written, &rule.term)),
         (Evasion::DigitsForLetters, term && w.digits > t.digits),
@@ -311,6 +322,7 @@ mod tests {
         let lists = WordListSet::from_sources(vec![
             ("m.txt".into(), "#! pinyin: mixed\n内幕消息\n".into()),
             ("h.txt".into(), "#! homophones: on\n做飞单\n".into()),
+            ("i.txt".into(), "#! pinyin: initials\n内部消息\n好呕\n".into()),
             (
                 "a.txt".into(),
                 "老鼠仓\nshit\nconfidential\nproject falcon\nassert\n二二\n草泥马\n".into(),
@@ -354,6 +366,10 @@ mod tests {
                 vec![Separators, Pinyin],
             ),
             ("内幕xiaoxi", "内幕消息", vec![Pinyin]),
+            // pinyin's letters double by themselves: no repeat
+            ("nbxx", "内部消息", vec![Pinyin]),
+            ("ＮＢＸＸ", "内部消息", vec![Styled, Pinyin]),
+            ("haoou", "好呕", vec![Pinyin]),
             ("ＳＨＩＴ", "shit", vec![Styled]),
             ("SHIT", "shit", vec![]),
             ("ⓢⓗⓘⓣ", "shit", vec![Styled]),

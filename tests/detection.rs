@@ -863,7 +863,7 @@ proptest! {
             proptest::collection::vec(
                 prop_oneof![
                     proptest::sample::select(vec![
-                        "#! severity: ", "#! match: exact", "#! match: ", "#! pinyin: off",
+                        "#! severity: ", "#! match: exact", "#! match: ", "#! pinyin: off", "#! pinyin: initials",
                         "#! description: ", "high", "bogus", "!", "re:", "@cn_mobile", "@", " & ",
                         "near:", "near:3 ", "near:0 ", "#! audience: external", "#! audience: ",
                         "#! people: between g g", "#! people: sender ", "#! people: sender g",
@@ -968,6 +968,35 @@ fn mixed_pinyin_matches_terms_written_half_in_pinyin() {
     let rs = ruleset(&[("a.txt", "内幕消息\n")]);
     assert!(terms(&rs, "内幕xiaoxi").is_empty());
     assert_eq!(terms(&rs, "neimuxiaoxi"), vec!["内幕消息"]);
+}
+
+/// `#! pinyin: initials` also matches a term of three or four characters
+/// abbreviated to its initials, as a word of its own, in any case or width;
+/// never two characters' initials, and never without the directive.
+#[test]
+fn pinyin_initials_match_terms_abbreviated() {
+    let rs = ruleset(&[(
+        "a.txt",
+        "#! pinyin: initials\n内幕消息\n他妈的\n银行长\n傻逼\n",
+    )]);
+    for (text, term) in [
+        ("有nmxx吗", "内幕消息"),
+        ("NMXX", "内幕消息"),
+        ("ｎｍｘｘ", "内幕消息"),     // full width
+        ("n.m.x.x 给你", "内幕消息"), // separated
+        ("neimuxiaoxi", "内幕消息"),  // the whole term, as with `on`
+        ("tmd 又加班", "他妈的"),
+        ("yhz说的", "银行长"), // another reading's initials
+        ("yxz说的", "银行长"),
+    ] {
+        assert_eq!(terms(&rs, text), vec![term], "{text}");
+    }
+    // a word of their own only; two characters' initials are no variant
+    for nothing in ["nmxxyz", "htmd", "sb", "内幕xiaoxi"] {
+        assert!(terms(&rs, nothing).is_empty(), "{nothing}");
+    }
+    let rs = ruleset(&[("a.txt", "内幕消息\n")]);
+    assert!(terms(&rs, "nmxx").is_empty());
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn ruleset() -> &'static Ruleset {
                     .into(),
             ),
             ("b.txt".into(), "#! match: exact\nKEY\n项目代号\n".into()),
+            ("i.txt".into(), "#! pinyin: initials\n内部消息\n他妈的\n".into()),
             ("c.txt".into(), "#! homophones: on\n消息边\n!小溪边边\nabcd\n".into()),
             (
                 "d.txt".into(),

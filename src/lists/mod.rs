@@ -267,6 +267,12 @@ pub enum Pinyin {
     /// four characters, more where a character has another reading, so
     /// meant for short lists of terms people evade this way.
     Mixed,
+    /// Also the term's pinyin initials (`nmxx` for 内幕消息, `tmd` for
+    /// 他妈的), for terms of 3-4 characters: chat abbreviates this way. Two
+    /// letters are too many other things (`sb` may be a word of its own
+    /// list), and three or four stand as a word of their own only
+    /// (`nmxx`, not `nmxxyz`), so meant for short lists of such words.
+    Initials,
 }
 
 /// What one entry of a list file is. A term's, regex's or allow phrase's
@@ -747,10 +753,14 @@ fn parse_file<'g>(
                         file.pinyin = Pinyin::Mixed;
                         pinyin_line = line;
                     }
+                    "initials" => {
+                        file.pinyin = Pinyin::Initials;
+                        pinyin_line = line;
+                    }
                     other => diag(
                         Level::Error,
                         "bad-directive",
-                        format!("pinyin takes on, off or mixed, not {other:?}"),
+                        format!("pinyin takes on, off, mixed or initials, not {other:?}"),
                     ),
                 },
                 "homophones" => match value {
@@ -932,6 +942,18 @@ fn parse_file<'g>(
             );
         }
     }
+    if !exact && file.pinyin == Pinyin::Initials && terms.clone().count() > INITIALS_MAX_TERMS {
+        warn(
+            pinyin_line,
+            "large-initials-list",
+            format!(
+                "`pinyin: initials` on more than {INITIALS_MAX_TERMS} terms: three or four \
+                 letters spell many other things (words, codes, names), so on large lists \
+                 initials fire by chance; keep it to short lists of words people abbreviate, \
+                 and check them with `wordwarden lint --corpus`"
+            ),
+        );
+    }
     if !exact && file.pinyin == Pinyin::Mixed && terms.count() > MIXED_PINYIN_MAX_TERMS {
         warn(
             pinyin_line,
@@ -970,6 +992,10 @@ fn parse_bulk(value: &str) -> Result<Bulk, String> {
 /// More terms than this in a `#! homophones: on` file draw a warning:
 /// homophones of many terms fire by chance.
 const HOMOPHONES_MAX_TERMS: usize = 1_000;
+
+/// More terms than this in a `#! pinyin: initials` file draw a warning:
+/// the initials of many terms spell ordinary words and codes.
+const INITIALS_MAX_TERMS: usize = 1_000;
 
 /// More terms than this in a `#! pinyin: mixed` file draw a warning: their
 /// mixed spellings would outnumber a large list's keys.
@@ -1335,6 +1361,7 @@ mod tests {
             ("off", Pinyin::Off),
             ("on", Pinyin::On),
             ("mixed", Pinyin::Mixed),
+            ("initials", Pinyin::Initials),
         ] {
             let (f, d) = parse(&format!("#! pinyin: {value}\n内幕\n"));
             assert!(d.is_empty(), "{d:?}");
@@ -1353,6 +1380,17 @@ mod tests {
             (1, "large-mixed-pinyin", 2)
         );
         assert_eq!(d[0].level, Level::Warning);
+        // initials: a warning past a short list's size
+        let initials = |n: usize| {
+            let terms: String = (0..n).map(|i| format!("词{i}\n")).collect();
+            parse(&format!("#! pinyin: initials\n{terms}")).1
+        };
+        assert!(initials(INITIALS_MAX_TERMS).is_empty());
+        let d = initials(INITIALS_MAX_TERMS + 1);
+        assert_eq!(
+            (d.len(), d[0].code, d[0].line, d[0].level),
+            (1, "large-initials-list", 1, Level::Warning)
+        );
         // variants asked of a list that matches as written
         let (_, d) = parse("#! match: exact\n#! pinyin: mixed\n内幕\n");
         assert_eq!(

@@ -10,11 +10,16 @@ use crate::lists::Pinyin;
 /// states, so long phrases do not get one.
 pub(crate) const PINYIN_MAX_CHARS: usize = 4;
 
+/// Shortest term (in characters) whose initials are a variant: two letters
+/// spell too many other things.
+const INITIALS_MIN_CHARS: usize = 3;
+
 /// The pinyin variants of an all-Chinese term of 2-4 (folded) characters
 /// that `mode` asks for: with [`Pinyin::On`] the whole term in toneless
 /// pinyin ([`pinyin_readings`]), with [`Pinyin::Mixed`] also every way of
 /// writing some of its characters in pinyin and the rest as they are
-/// (`内mu`, `nei幕`).
+/// (`内mu`, `nei幕`), with [`Pinyin::Initials`] also the initials of a
+/// term of 3-4 characters (`nmxx`; each reading's).
 pub(super) fn pinyin_variants(folded: &[char], mode: Pinyin) -> Vec<String> {
     if mode == Pinyin::Off {
         return Vec::new();
@@ -29,6 +34,11 @@ pub(super) fn pinyin_variants(folded: &[char], mode: Pinyin) -> Vec<String> {
     };
     for syllables in &readings {
         add(syllables.concat());
+    }
+    if mode == Pinyin::Initials && folded.len() >= INITIALS_MIN_CHARS {
+        for syllables in &readings {
+            add(syllables.iter().filter_map(|s| s.chars().next()).collect());
+        }
     }
     if mode == Pinyin::Mixed {
         // a bit set: that character in pinyin (neither none nor all)
@@ -105,6 +115,21 @@ mod tests {
         assert_eq!(spell("内幕"), ["neimu"]);
         let mixed = pinyin_variants(&['内', '幕'], Pinyin::Mixed);
         assert_eq!(mixed, ["neimu", "nei幕", "内mu"]);
+        // initials of terms of three or four characters, each reading's
+        let initials = |t: &str| pinyin_variants(&t.chars().collect::<Vec<_>>(), Pinyin::Initials);
+        assert_eq!(initials("内幕消息"), ["neimuxiaoxi", "nmxx"]);
+        assert_eq!(
+            initials("银行长"),
+            [
+                "yinxingzhang",
+                "yinhangzhang",
+                "yinxingchang",
+                "yxz",
+                "yhz",
+                "yxc"
+            ]
+        );
+        assert_eq!(initials("内幕"), ["neimu"]);
         let off = pinyin_variants(&['银', '行'], Pinyin::Off);
         assert!(off.is_empty());
         // one character, five, or any ASCII: no variant
