@@ -1077,6 +1077,12 @@ fn parse_combination(line: &str) -> Option<Result<EntryKind, String>> {
 mod tests {
     use super::*;
 
+    /// The diagnostics of a file of `n` distinct terms under `directives`.
+    fn terms_under(directives: &str, n: usize) -> Vec<Diagnostic> {
+        let terms: String = (0..n).map(|i| format!("词{i}\n")).collect();
+        parse(&format!("{directives}{terms}")).1
+    }
+
     fn parse(text: &str) -> (ListFile, Vec<Diagnostic>) {
         let mut d = Vec::new();
         let people = People {
@@ -1337,10 +1343,7 @@ mod tests {
         assert!(d.is_empty() && !f.homophones, "{d:?}");
         let (_, d) = parse("#! homophones: mixed\n内幕\n");
         assert_eq!(d[0].code, "bad-directive");
-        let list = |n: usize| {
-            let terms: String = (0..n).map(|i| format!("词{i}\n")).collect();
-            parse(&format!("#! homophones: on\n{terms}")).1
-        };
+        let list = |n: usize| terms_under("#! homophones: on\n", n);
         assert!(list(HOMOPHONES_MAX_TERMS).is_empty());
         let d = list(HOMOPHONES_MAX_TERMS + 1);
         assert_eq!(
@@ -1369,10 +1372,7 @@ mod tests {
         }
         let (_, d) = parse("#! pinyin: sometimes\n内幕\n");
         assert_eq!(d[0].code, "bad-directive");
-        let list = |n: usize| {
-            let terms: String = (0..n).map(|i| format!("词{i}\n")).collect();
-            parse(&format!("#! severity: high\n#! pinyin: mixed\n{terms}")).1
-        };
+        let list = |n: usize| terms_under("#! severity: high\n#! pinyin: mixed\n", n);
         assert!(list(MIXED_PINYIN_MAX_TERMS).is_empty());
         let d = list(MIXED_PINYIN_MAX_TERMS + 1);
         assert_eq!(
@@ -1381,10 +1381,7 @@ mod tests {
         );
         assert_eq!(d[0].level, Level::Warning);
         // initials: a warning past a short list's size
-        let initials = |n: usize| {
-            let terms: String = (0..n).map(|i| format!("词{i}\n")).collect();
-            parse(&format!("#! pinyin: initials\n{terms}")).1
-        };
+        let initials = |n: usize| terms_under("#! pinyin: initials\n", n);
         assert!(initials(INITIALS_MAX_TERMS).is_empty());
         let d = initials(INITIALS_MAX_TERMS + 1);
         assert_eq!(
