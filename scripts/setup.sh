@@ -8,6 +8,7 @@ set -euo pipefail
 
 need_apt=()
 command -v cc >/dev/null || need_apt+=(build-essential)
+command -v c++ >/dev/null || need_apt+=(g++)   # libfuzzer-sys (the fuzz crate, checked by scripts/test.sh) builds libFuzzer
 command -v make >/dev/null || need_apt+=(make)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
