@@ -7,7 +7,9 @@
 //! before). Last, what telling a message's audience costs (`#! audience:
 //! external`): the bundled lists, which have such a list, against the same
 //! lists without the directive, on group-chat records of 20 recipients.
-//! `cargo bench --bench wecom`.
+//! Then what looking for terms split across messages costs: records a
+//! quarter of them short replies, judged in order with a split window
+//! against each alone. `cargo bench --bench wecom`.
 
 mod corpus;
 
@@ -174,5 +176,59 @@ fn main() {
         n / t_scoped.as_secs_f64(),
         n / t_unscoped.as_secs_f64(),
         t_unscoped.as_secs_f64() / t_scoped.as_secs_f64()
+    );
+
+    // runs of short messages: the same records, one in four a short reply
+    // (`好的`, `收到`, `嗯`) from one of 1,000 senders, judged each alone
+    // against judged in order with a split window (the engine's default)
+    let replies = ["好的", "收到", "嗯", "ok", "👍", "在吗", "谢谢", "对"];
+    let chat: Vec<String> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let text = match i % 4 {
+                0 => replies[i / 4 % replies.len()],
+                _ => t.as_str(),
+            };
+            serde_json::json!({
+                "msgid": format!("m{i}"), "action": "send", "from": format!("user{}", i % 1000),
+                "tolist": [format!("user{}", (i + 1) % 1000)], "roomid": "",
+                "msgtime": 1732500000000u64 + i as u64 * 50, "msgtype": "text", "text": {"content": text}
+            })
+            .to_string()
+        })
+        .collect();
+    let split_judge = Judge::new(InputFormat::wecom())
+        .split_messages(Some(wordwarden::split::SplitOptions::default()));
+    let (mut t_alone, mut t_split) = (Duration::MAX, Duration::MAX);
+    for _ in 0..runs {
+        t_alone = t_alone.min(best_of(1, || {
+            alerting(&wecom_judge, &rs, &mut scanner, &chat)
+        }));
+        t_split = t_split.min(best_of(1, || {
+            let mut window = split_judge.split_window().expect("a window");
+            chat.iter()
+                .filter(|m| {
+                    split_judge
+                        .judge_next(
+                            &rs,
+                            &mut scanner,
+                            &mut window,
+                            m.as_bytes(),
+                            Map::new(),
+                            "x",
+                            None,
+                        )
+                        .alert
+                        .is_some()
+                })
+                .count()
+        }));
+    }
+    println!(
+        "a quarter short replies: each alone {:.0} messages/s, with split windows {:.0}: {:.2}x",
+        n / t_alone.as_secs_f64(),
+        n / t_split.as_secs_f64(),
+        t_alone.as_secs_f64() / t_split.as_secs_f64()
     );
 }

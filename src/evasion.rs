@@ -70,11 +70,14 @@ pub enum Evasion {
     /// Written backwards after a right-to-left override (U+202E), which
     /// displays it forwards (`\u{202E}息消幕内` shows as `内幕消息`).
     Reversed,
+    /// Sent a few characters a message (`内`, `幕`, `消息`): found in the
+    /// run of the sender's short messages ([`crate::split`]).
+    SplitMessages,
 }
 
 impl Evasion {
     /// Every kind, in the order [`evasions`] reports them.
-    pub const ALL: [Evasion; 15] = [
+    pub const ALL: [Evasion; 16] = [
         Evasion::Separators,
         Evasion::Invisible,
         Evasion::Styled,
@@ -90,6 +93,7 @@ impl Evasion {
         Evasion::Numerals,
         Evasion::LettersForDigits,
         Evasion::Reversed,
+        Evasion::SplitMessages,
     ];
 
     /// The name in alerts and metrics (`digits_for_letters`).
@@ -110,6 +114,7 @@ impl Evasion {
             Evasion::Numerals => "numerals",
             Evasion::LettersForDigits => "letters_for_digits",
             Evasion::Reversed => "reversed",
+            Evasion::SplitMessages => "split_messages",
         }
     }
 }

@@ -19,9 +19,11 @@
 use serde_json::{Map, Value};
 
 use crate::alert::{Alert, AlertBuilder, AlertGroups};
-use crate::envelope::{decode, DecodeError, FieldProblem, InputFormat};
+use crate::envelope::{decode, DecodeError, FieldProblem, InputFormat, TextField};
+use crate::evasion::Evasion;
 use crate::pseudonym::Pseudonymizer;
-use crate::ruleset::{Ruleset, Scanner};
+use crate::ruleset::{Hit, Ruleset, Scanner};
+use crate::split::{Run, SplitOptions, SplitWindow};
 
 /// Decodes, scans and builds alerts for one input format.
 #[derive(Debug, Clone)]
@@ -30,6 +32,7 @@ pub struct Judge {
     alerts: AlertBuilder,
     max_message_bytes: usize,
     pseudonymizer: Option<Pseudonymizer>,
+    split: Option<SplitOptions>,
 }
 
 /// What became of one message.
@@ -47,6 +50,11 @@ pub struct Judgement {
     pub textless: bool,
     /// Distinct hits per (category, severity), for metrics.
     pub hit_count: usize,
+    /// A short message that [`Judge::judge_next`] would keep in its
+    /// [`SplitWindow`] (the judge was told to look for terms split across
+    /// messages): a caller that judged it out of order judges it again, in
+    /// order, with a window.
+    pub fragment: bool,
 }
 
 impl Judge {
@@ -57,7 +65,23 @@ impl Judge {
             alerts: AlertBuilder::new(),
             max_message_bytes: 1 << 20,
             pseudonymizer: None,
+            split: None,
         }
+    }
+
+    /// Also look for terms split across short messages ([`crate::split`]),
+    /// in the windows [`Judge::split_window`] makes, where the input names
+    /// its senders (WeCom records, `json` told where); `None` (the
+    /// default): each message alone.
+    pub fn split_messages(mut self, options: Option<SplitOptions>) -> Self {
+        self.split = options.filter(|_| self.format.names_people());
+        self
+    }
+
+    /// An empty window for [`Judge::judge_next`], when the judge looks for
+    /// terms split across messages.
+    pub fn split_window(&self) -> Option<SplitWindow> {
+        self.split.map(SplitWindow::new)
     }
 
     /// Replace user ids in alerts' `source` with keyed pseudonyms.
@@ -116,6 +140,84 @@ impl Judge {
         ruleset: &Ruleset,
         scanner: &mut Scanner<'_>,
         bytes: &[u8],
+        source: Map<String, Value>,
+        fallback_identity: impl std::fmt::Display,
+        produced_ms: Option<i64>,
+    ) -> Judgement {
+        self.judge_in(
+            ruleset,
+            scanner,
+            None,
+            bytes,
+            source,
+            fallback_identity,
+            produced_ms,
+        )
+    }
+
+    /// [`Judge::judge_at`] for the next message of an ordered stream,
+    /// whose short messages `window` keeps: a term that the sender split
+    /// across this and their short messages before it (`内`, `幕`, `消息`)
+    /// is reported on this one, as a hit in the field `#split` (the run's
+    /// text, the fragments joined) tagged `split_messages`, with the earlier
+    /// messages' ids in the alert's `split_from`. The alert's id stays the
+    /// message's own. Only messages that name their sender (WeCom records,
+    /// `json` with a sender pointer) make runs.
+    ///
+    /// ```
+    /// use wordwarden::envelope::InputFormat;
+    /// use wordwarden::judge::Judge;
+    /// use wordwarden::lists::WordListSet;
+    /// use wordwarden::ruleset::Ruleset;
+    /// use wordwarden::split::SplitOptions;
+    ///
+    /// let lists = WordListSet::from_sources(vec![("leak.txt".into(), "内幕消息\n".into())]);
+    /// let rs = Ruleset::builder().build(&lists).unwrap();
+    /// let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
+    /// let mut window = judge.split_window().unwrap();
+    /// let mut scanner = rs.scanner();
+    /// let mut alerts = Vec::new();
+    /// for (i, text) in ["内", "幕", "消息"].iter().enumerate() {
+    ///     let rec = serde_json::json!({"msgid": format!("m{i}"), "from": "li", "tolist": ["wang"],
+    ///         "msgtime": 1_764_000_000_000i64 + i as i64 * 3_000, "msgtype": "text", "text": {"content": text}});
+    ///     let bytes = rec.to_string();
+    ///     let j = judge.judge_next(&rs, &mut scanner, &mut window, bytes.as_bytes(), Default::default(), "x", None);
+    ///     alerts.extend(j.alert);
+    /// }
+    /// assert_eq!(alerts.len(), 1);
+    /// assert_eq!(alerts[0].hits[0].field.as_deref(), Some("#split"));
+    /// assert_eq!(alerts[0].hits[0].matched, "内幕消息");
+    /// assert_eq!(alerts[0].split_from, ["m0", "m1"]);
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    pub fn judge_next(
+        &self,
+        ruleset: &Ruleset,
+        scanner: &mut Scanner<'_>,
+        window: &mut SplitWindow,
+        bytes: &[u8],
+        source: Map<String, Value>,
+        fallback_identity: impl std::fmt::Display,
+        produced_ms: Option<i64>,
+    ) -> Judgement {
+        self.judge_in(
+            ruleset,
+            scanner,
+            Some(window),
+            bytes,
+            source,
+            fallback_identity,
+            produced_ms,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn judge_in(
+        &self,
+        ruleset: &Ruleset,
+        scanner: &mut Scanner<'_>,
+        window: Option<&mut SplitWindow>,
+        bytes: &[u8],
         mut source: Map<String, Value>,
         fallback_identity: impl std::fmt::Display,
         produced_ms: Option<i64>,
@@ -148,9 +250,41 @@ impl Judge {
         if msg.fields.is_empty() {
             return judgement;
         }
+        let fragment = |options: &SplitOptions| {
+            msg.fields.len() == 1 && options.is_fragment(&msg.fields[0].text)
+        };
+        let options = window.as_ref().map(|w| *w.options()).or(self.split);
+        judgement.fragment = options.as_ref().is_some_and(fragment);
+        let window = window.filter(|_| judgement.fragment);
         // the fields as they are: no list of texts allocated per message
         let mut findings = scanner.scan(&msg.fields);
-        if findings.hits.is_empty() {
+        if findings.hits.is_empty() && window.is_none() {
+            return judgement;
+        }
+        let identity = match msg.id.as_deref() {
+            Some(id) => std::borrow::Cow::Borrowed(id),
+            None => std::borrow::Cow::Owned(fallback_identity.to_string()),
+        };
+        // A short message joins its sender's run: the sender read from a
+        // WeCom record's ids as they are, a `json` message parsed for them.
+        let mut people = None;
+        let mut run = window.and_then(|window| {
+            let (speaker, sent_ms) = match self.format.participants() {
+                Some(_) => {
+                    let p = self.format.participation(bytes, &msg.source);
+                    let said = (p.speaker(), p.written_ms.or(produced_ms));
+                    people = Some(p);
+                    said
+                }
+                None => (msg.source.speaker(), msg.source.msgtime().or(produced_ms)),
+            };
+            window.push(speaker?, sent_ms, &identity, &msg.fields[0].text)
+        });
+        let mut crossing = match &run {
+            Some(run) => crossing_hits(scanner, run),
+            None => Vec::new(),
+        };
+        if findings.hits.is_empty() && crossing.is_empty() {
             return judgement;
         }
         // Who the message went between is read from its ids only for a
@@ -159,7 +293,7 @@ impl Judge {
         // people:` of other people) has the message scanned again for its
         // own: rare, and the scan decides which hits the per-message limit
         // keeps.
-        let people = self.format.participation(bytes, &msg.source);
+        let people = people.unwrap_or_else(|| self.format.participation(bytes, &msg.source));
         let audience = people.audience;
         let written_ms = (msg.source.msgtime()).or(people.written_ms).or(produced_ms);
         let conversation = people.conversation(ruleset).written_at(written_ms);
@@ -170,6 +304,10 @@ impl Judge {
         {
             findings = scanner.scan_for(&msg.fields, conversation);
         }
+        crossing.retain(|h| h.rule().watches(&conversation));
+        let split = run
+            .as_mut()
+            .and_then(|run| split_hits(run, crossing, msg.fields.len(), &mut findings.hits));
         judgement.hit_count = findings.hits.len();
         if findings.hits.is_empty() {
             return judgement;
@@ -187,9 +325,13 @@ impl Judge {
         if let Some(p) = &self.pseudonymizer {
             p.apply(&mut source);
         }
-        let identity = match msg.id.as_deref() {
-            Some(id) => std::borrow::Cow::Borrowed(id),
-            None => std::borrow::Cow::Owned(fallback_identity.to_string()),
+        let with_run;
+        let fields = match &split {
+            Some((run, _)) => {
+                with_run = msg.fields.iter().cloned().chain([run.clone()]).collect();
+                &with_run
+            }
+            None => &msg.fields,
         };
         judgement.alert = self
             .alerts
@@ -197,10 +339,22 @@ impl Judge {
                 ruleset.version(),
                 identity.as_bytes(),
                 source,
-                &msg.fields,
+                fields,
                 &findings,
             )
-            .map(|alert| {
+            .map(|mut alert| {
+                if let Some((_, earlier)) = split {
+                    // the message's own id, however its run went: a
+                    // redelivery after a restart (no run) is the same alert
+                    alert.alert_id =
+                        crate::alert::alert_id(ruleset.version(), identity.as_bytes(), &msg.fields);
+                    for hit in &mut alert.hits {
+                        if hit.field.as_deref() == Some(SPLIT_FIELD) {
+                            hit.evasions.push(Evasion::SplitMessages);
+                        }
+                    }
+                    alert.split_from = earlier;
+                }
                 let (sender, recipients) = ruleset.groups_of(&conversation);
                 let names = |names: Vec<&str>| names.into_iter().map(String::from).collect();
                 let groups = AlertGroups {
@@ -215,6 +369,82 @@ impl Judge {
             });
         judgement
     }
+}
+
+/// The field of a hit found in a run of short messages: the run's text.
+pub const SPLIT_FIELD: &str = "#split";
+
+/// Adds to `hits`, as field `field`, the hits found in `run` (the
+/// fragments joined) that cross from earlier fragments into the newest,
+/// each once a run. Returns the run's text as a field and the earlier
+/// messages' identities, when it added any.
+fn split_hits<'r>(
+    run: &mut Run<'_>,
+    crossing: Vec<Hit<'r>>,
+    field: usize,
+    hits: &mut Vec<Hit<'r>>,
+) -> Option<(TextField<'static>, Vec<String>)> {
+    let mut earlier: Vec<String> = Vec::new();
+    let before = hits.len();
+    for mut hit in crossing {
+        if run.report_once(rule_key(&hit), hit.start, hit.end) {
+            for id in run.earlier_within(hit.start, hit.end) {
+                if !earlier.iter().any(|e| e == id) {
+                    earlier.push(id.to_string());
+                }
+            }
+            hit.field = field;
+            hits.push(hit);
+        }
+    }
+    (hits.len() > before).then(|| {
+        let text = TextField {
+            pointer: Some(std::borrow::Cow::Borrowed(SPLIT_FIELD)),
+            text: std::borrow::Cow::Owned(run.text().to_string()),
+        };
+        (text, earlier)
+    })
+}
+
+/// The hits in `run` that cross from earlier fragments into the newest.
+/// A scan reports each rule's first place only, so where a rule's first
+/// place lies before the newest fragment (a term in one earlier message,
+/// or one reported when it was the newest), the run is scanned again from
+/// the fragment after it, until no such place hides a later one: at most
+/// once a fragment, and almost always not at all.
+fn crossing_hits<'r>(scanner: &mut Scanner<'r>, run: &Run<'_>) -> Vec<Hit<'r>> {
+    let newest = run.newest_start();
+    let mut found: Vec<Hit<'r>> = Vec::new();
+    let mut from = 0;
+    loop {
+        let mut hiding: Option<usize> = None;
+        for mut hit in scanner.scan(&[&run.text()[from..]]).hits {
+            hit.start += from;
+            hit.end += from;
+            if run.crosses_into_newest(hit.start, hit.end) {
+                let known = found
+                    .iter()
+                    .any(|f| std::ptr::eq(f.rule(), hit.rule()) && f.start == hit.start);
+                if !known {
+                    found.push(hit);
+                }
+            } else if hit.end <= newest {
+                hiding = Some(hiding.map_or(hit.start, |h| h.min(hit.start)));
+            }
+        }
+        match hiding.and_then(|at| run.next_fragment_after(at)) {
+            Some(next) if next < newest => from = next,
+            _ => return found,
+        }
+    }
+}
+
+/// A key of a hit's rule that outlives a reload: its category and term.
+fn rule_key(hit: &Hit<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (hit.category(), hit.term()).hash(&mut h);
+    h.finish()
 }
 
 #[cfg(test)]
@@ -589,5 +819,312 @@ mod tests {
         let alert = j.alert.expect("alerts");
         assert_eq!(alert.groups.recipients, ["research"]);
         assert_eq!(alert.hits[0].term, "停牌");
+    }
+
+    /// A WeCom text record `id` from `from` (into room `room` when given,
+    /// else to `wang`), `secs` seconds into a day.
+    fn said(id: &str, from: &str, room: Option<&str>, secs: i64, text: &str) -> Vec<u8> {
+        let mut rec = serde_json::json!({"msgid": id, "from": from, "tolist": ["wang"],
+            "msgtime": 1_764_000_000_000i64 + secs * 1000, "msgtype": "text",
+            "text": {"content": text}});
+        if let Some(room) = room {
+            rec["roomid"] = room.into();
+        }
+        rec.to_string().into_bytes()
+    }
+
+    /// Judges `messages` in order with one window; each alert as (its
+    /// message, its terms, `split_from`).
+    fn split_alerts(lists: &str, messages: &[Vec<u8>]) -> Vec<(String, Vec<String>, Vec<String>)> {
+        let lists = WordListSet::from_sources(vec![("l.txt".into(), lists.into())]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
+        let mut window = judge.split_window().expect("a window");
+        let mut scanner = rs.scanner();
+        let mut out = Vec::new();
+        for bytes in messages {
+            let j = judge.judge_next(&rs, &mut scanner, &mut window, bytes, Map::new(), "x", None);
+            if let Some(a) = j.alert {
+                out.push((
+                    a.source["msgid"].as_str().unwrap_or_default().to_string(),
+                    a.hits.iter().map(|h| h.term.clone()).collect(),
+                    a.split_from,
+                ));
+            }
+        }
+        out
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A term sent a few characters a message alerts on the message that
+    /// completes it, once, with the earlier ones named; the alert is the
+    /// message's own (same id as judged alone).
+    #[test]
+    fn a_term_split_across_short_messages_alerts_on_the_last() {
+        let lists = WordListSet::from_sources(vec![("l.txt".into(), "内幕消息\nsb\n".into())]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
+        let mut window = judge.split_window().expect("a window");
+        let mut scanner = rs.scanner();
+        let messages = [
+            said("m0", "li", None, 0, "内"),
+            said("m1", "li", None, 5, "幕！"),
+            said("m2", "li", None, 9, "消息sb"),
+        ];
+        let mut judged: Vec<Judgement> = messages
+            .iter()
+            .map(|b| judge.judge_next(&rs, &mut scanner, &mut window, b, Map::new(), "x", None))
+            .collect();
+        assert!(judged[0].alert.is_none() && judged[1].alert.is_none());
+        assert!(judged.iter().all(|j| j.fragment));
+        let alert = judged[2].alert.take().expect("alerts");
+        let own = judge
+            .judge(&rs, &mut rs.scanner(), &messages[2], Map::new(), "x")
+            .alert
+            .expect("its own hit alerts alone");
+        assert_eq!(alert.alert_id, own.alert_id, "the message's own id");
+        assert_eq!(alert.split_from, ["m0", "m1"]);
+        let hits: Vec<_> = alert
+            .hits
+            .iter()
+            .map(|h| {
+                (
+                    h.term.as_str(),
+                    h.field.as_deref(),
+                    h.matched.as_str(),
+                    h.evasions.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            hits,
+            [
+                ("sb", Some("/text/content"), "sb", vec![]),
+                (
+                    "内幕消息",
+                    Some(SPLIT_FIELD),
+                    "内幕！消息",
+                    vec![Evasion::Separators, Evasion::SplitMessages]
+                ),
+            ]
+        );
+        assert!(alert.snippet.contains("内幕！消息"), "{}", alert.snippet);
+        // judged out of order (no window): each alone, the short ones flagged
+        let j = judge.judge(&rs, &mut scanner, &messages[1], Map::new(), "x");
+        assert!(j.fragment && j.alert.is_none());
+        let plain = Judge::new(InputFormat::wecom());
+        assert!(
+            !plain
+                .judge(&rs, &mut scanner, &messages[1], Map::new(), "x")
+                .fragment
+        );
+        assert!(plain.split_window().is_none());
+    }
+
+    /// Runs are one sender's in one conversation: others talking between
+    /// do not break it; another sender, another conversation, a pause, a
+    /// longer message or a broken word boundary make no run.
+    #[test]
+    fn what_makes_a_run_and_what_does_not() {
+        let room = Some("wrDesk");
+        let interleaved = [
+            said("a", "li", room, 0, "内幕"),
+            said("b", "zhao", room, 1, "好的"),
+            said("c", "li", room, 2, "消息"),
+        ];
+        assert_eq!(
+            split_alerts("内幕消息\n", &interleaved),
+            [("c".to_string(), strings(&["内幕消息"]), strings(&["a"]))]
+        );
+        for (what, messages) in [
+            (
+                "another sender",
+                [
+                    said("a", "li", room, 0, "内幕"),
+                    said("b", "zhao", room, 1, "消息"),
+                ],
+            ),
+            (
+                "another room",
+                [
+                    said("a", "li", room, 0, "内幕"),
+                    said("b", "li", Some("wrOther"), 1, "消息"),
+                ],
+            ),
+            (
+                "another recipient",
+                [
+                    said("a", "li", None, 0, "内幕"),
+                    said("b", "li", room, 1, "消息"),
+                ],
+            ),
+            (
+                "a pause",
+                [
+                    said("a", "li", None, 0, "内幕"),
+                    said("b", "li", None, 61, "消息"),
+                ],
+            ),
+            (
+                "a longer message last",
+                [
+                    said("a", "li", None, 0, "内幕"),
+                    said("b", "li", None, 1, "消息你知道的"),
+                ],
+            ),
+            (
+                "a longer message first",
+                [
+                    said("a", "li", None, 0, "我知道内幕"),
+                    said("b", "li", None, 1, "消息"),
+                ],
+            ),
+        ] {
+            assert_eq!(split_alerts("内幕消息\n", &messages), [], "{what}");
+        }
+        // the messages the term spans are named, not the whole run's
+        let led = [
+            said("a", "li", None, 0, "有个"),
+            said("b", "li", None, 1, "内"),
+            said("c", "li", None, 2, "幕"),
+            said("d", "li", None, 3, "消息"),
+        ];
+        assert_eq!(
+            split_alerts("内幕消息\n", &led),
+            [(
+                "d".to_string(),
+                strings(&["内幕消息"]),
+                strings(&["b", "c"])
+            )]
+        );
+        // fragments join with nothing between: a term's boundaries hold
+        let boundary = [
+            said("a", "li", None, 0, "pu"),
+            said("b", "li", None, 1, "sh"),
+            said("c", "li", None, 2, "it"),
+        ];
+        assert_eq!(split_alerts("shit\n", &boundary), []);
+        let word = [
+            said("a", "li", None, 0, "sh"),
+            said("b", "li", None, 1, "it"),
+        ];
+        assert_eq!(split_alerts("shit\n", &word).len(), 1);
+        // each term once a run, even as the run grows past it
+        let repeated = [
+            said("a", "li", None, 0, "内"),
+            said("b", "li", None, 1, "幕"),
+            said("c", "li", None, 2, "消"),
+            said("d", "li", None, 3, "息"),
+            said("e", "li", None, 4, "息"),
+            said("f", "li", None, 5, "嗯"),
+        ];
+        assert_eq!(
+            split_alerts("内幕消息\n", &repeated),
+            [(
+                "d".to_string(),
+                strings(&["内幕消息"]),
+                strings(&["a", "b", "c"])
+            )]
+        );
+        // sent again, found again
+        let twice: Vec<Vec<u8>> = ["内", "幕", "消息", "内", "幕", "消息"]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| said(&i.to_string(), "li", None, i as i64, t))
+            .collect();
+        assert_eq!(
+            split_alerts("内幕消息\n", &twice),
+            [
+                (
+                    "2".to_string(),
+                    strings(&["内幕消息"]),
+                    strings(&["0", "1"])
+                ),
+                (
+                    "5".to_string(),
+                    strings(&["内幕消息"]),
+                    strings(&["3", "4"])
+                ),
+            ]
+        );
+        // a term and a longer one that starts with it: each on the message
+        // that completes it
+        let nested = [
+            said("a", "li", None, 0, "内"),
+            said("b", "li", None, 1, "幕"),
+            said("c", "li", None, 2, "消息"),
+        ];
+        assert_eq!(
+            split_alerts("内幕\n内幕消息\n", &nested),
+            [
+                ("b".to_string(), strings(&["内幕"]), strings(&["a"])),
+                (
+                    "c".to_string(),
+                    strings(&["内幕消息"]),
+                    strings(&["a", "b"])
+                ),
+            ]
+        );
+        // a term whole in one short message, then split: both
+        let whole_then_split = [
+            said("a", "li", None, 0, "内幕消息"),
+            said("b", "li", None, 1, "内"),
+            said("c", "li", None, 2, "幕消息"),
+        ];
+        assert_eq!(
+            split_alerts("内幕消息\n", &whole_then_split),
+            [
+                ("a".to_string(), strings(&["内幕消息"]), vec![]),
+                ("c".to_string(), strings(&["内幕消息"]), strings(&["b"])),
+            ]
+        );
+        // `json` told where its sender, recipients and time are
+        let json = Judge::new(InputFormat::json_with_participants(
+            "/text",
+            crate::envelope::Participants {
+                from: "/from".into(),
+                to: "/to".into(),
+                time: "/ts".into(),
+                ..Default::default()
+            },
+        ))
+        .split_messages(Some(SplitOptions::default()));
+        let lists = WordListSet::from_sources(vec![("l.txt".into(), "内幕消息\n".into())]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let mut window = json.split_window().expect("a window");
+        let mut scanner = rs.scanner();
+        let mut judged = |from: &str, ts: i64, text: &str| {
+            let ts = 1_764_000_000_000i64 + ts;
+            let m =
+                serde_json::json!({"from": from, "to": ["b@example.com"], "ts": ts, "text": text});
+            let bytes = m.to_string();
+            (json.judge_next(
+                &rs,
+                &mut scanner,
+                &mut window,
+                bytes.as_bytes(),
+                Map::new(),
+                format_args!("line:{ts}"),
+                None,
+            ))
+            .alert
+            .map(|a| a.split_from)
+        };
+        assert_eq!(judged("a@example.com", 0, "内幕"), None);
+        // named by where they are, having no ids
+        assert_eq!(
+            judged("a@example.com", 1_000, "消息"),
+            Some(strings(&["line:1764000000000"]))
+        );
+        assert_eq!(judged("a@example.com", 2_000, "内幕"), None);
+        assert_eq!(judged("a@example.com", 70_000, "消息"), None, "a pause");
+        // input that names no one makes no runs
+        let text = Judge::new(InputFormat::Text).split_messages(Some(SplitOptions::default()));
+        assert!(text.split_window().is_none());
+        let j = text.judge(&rs, &mut scanner, "内幕".as_bytes(), Map::new(), "x");
+        assert!(!j.fragment);
     }
 }

@@ -6,7 +6,8 @@
 //! folding with an offset map), [`lists`] (the word-list format),
 //! [`ruleset`] (compiled matching), [`detect`] (validated personal-data
 //! detectors), [`alert`] (the alert contract), [`envelope`] (message decoding,
-//! WeCom archive records included) and [`lint`] — plus, behind the default
+//! WeCom archive records included), [`split`] (terms sent a few characters
+//! a message) and [`lint`] — plus, behind the default
 //! `engine` feature, the Kafka streaming engine around it.
 //!
 //! ```
@@ -38,6 +39,7 @@ pub mod lists;
 pub mod people;
 pub mod pseudonym;
 pub mod ruleset;
+pub mod split;
 
 #[cfg(feature = "engine")]
 pub mod engine;

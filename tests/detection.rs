@@ -904,6 +904,56 @@ proptest! {
         let once = wordwarden::fold::fold_term(&text);
         prop_assert_eq!(wordwarden::fold::fold_term(&once), once);
     }
+
+    /// A message sent in pieces of a few characters, by one sender, in
+    /// order: every term the whole message holds is reported on some
+    /// piece, whole in one or split across several (`split_from`), and
+    /// judging in order never panics.
+    #[test]
+    fn a_message_sent_in_pieces_alerts_every_term_it_holds(
+        text in "[内幕消息老鼠仓二色情特sb *]{1,24}",
+        cuts in proptest::collection::vec(1usize..5, 8),
+    ) {
+        use wordwarden::envelope::InputFormat;
+        use wordwarden::judge::Judge;
+        use wordwarden::split::SplitOptions;
+        let rs = ruleset(&[("a.txt", "内幕\n内幕消息\n老鼠仓\nsb\n二二\n色情\n")]);
+        // pieces of 1-4 characters, at most 8 (a run keeps 8)
+        let chars: Vec<char> = text.chars().collect();
+        let mut pieces: Vec<String> = Vec::new();
+        let mut at = 0;
+        for n in cuts {
+            if at >= chars.len() {
+                break;
+            }
+            let end = (at + n).min(chars.len());
+            pieces.push(chars[at..end].iter().collect());
+            at = end;
+        }
+        let whole: String = pieces.concat();
+        let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
+        let mut window = judge.split_window().expect("a window");
+        let mut scanner = rs.scanner();
+        let mut reported = std::collections::BTreeSet::new();
+        for (i, piece) in pieces.iter().enumerate() {
+            let rec = serde_json::json!({"msgid": format!("m{i}"), "from": "li", "tolist": ["wang"],
+                "msgtime": 1_764_000_000_000u64 + i as u64, "msgtype": "text", "text": {"content": piece}});
+            let j = judge.judge_next(&rs, &mut scanner, &mut window, rec.to_string().as_bytes(),
+                Default::default(), "x", None);
+            if let Some(a) = j.alert {
+                for h in &a.hits {
+                    if h.field.as_deref() == Some("#split") {
+                        prop_assert!(!a.split_from.is_empty());
+                        prop_assert!(h.evasions.contains(&wordwarden::evasion::Evasion::SplitMessages));
+                    }
+                    reported.insert(h.term.clone());
+                }
+            }
+        }
+        let held: std::collections::BTreeSet<String> =
+            rs.find(&whole).iter().map(|h| h.term().to_string()).collect();
+        prop_assert!(held.is_subset(&reported), "{whole:?} in {pieces:?}: {held:?} held, {reported:?} reported");
+    }
 }
 
 #[test]

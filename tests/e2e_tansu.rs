@@ -92,7 +92,9 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
     ))
     .unwrap();
     let lines: Vec<String> = sample.lines().map(str::to_string).collect();
-    produce_texts(&tansu.brokers, "wecom", &lines, 3).await;
+    // keyed by conversation, as an archive's producer should: the run of
+    // short messages at the sample's end is then seen by one consumer
+    produce_by_conversation(&tansu.brokers, "wecom", &lines, 3).await;
 
     let engine = EngineProcess::start(
         &tansu.brokers,
@@ -112,7 +114,15 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         false,
         Duration::from_millis(1500),
     );
-    assert_eq!(alerts.len(), 30);
+    assert_eq!(alerts.len(), 31);
+    let split: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|r| r.json())
+        .filter(|a| a.get("split_from").is_some())
+        .collect();
+    assert_eq!(split.len(), 1, "the term sent a character a message");
+    assert_eq!(split[0]["hits"][0]["field"], "#split");
+    assert_eq!(split[0]["split_from"].as_array().map(Vec::len), Some(2));
     let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
     for a in &alerts {
         *by_type
@@ -168,7 +178,7 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap().lines().count()
     };
-    assert_eq!(tail_since("1h"), 30);
+    assert_eq!(tail_since("1h"), 31);
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     assert_eq!(tail_since(&now), 0, "none written since {now}");
     // `wordwarden report` over the same times (the default: the last 24 h)
@@ -182,9 +192,9 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["alerts"].clone()
     };
-    assert_eq!(report(&[]), 30);
+    assert_eq!(report(&[]), 31);
     assert_eq!(report(&["--since", &now]), 0);
-    assert_eq!(report(&["--since", "1h", "--until", &now]), 30);
+    assert_eq!(report(&["--since", "1h", "--until", &now]), 31);
 
     // `wordwarden redrive --group`: the group's stop is committed on the
     // broker, and the next run of the group starts there

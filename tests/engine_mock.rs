@@ -388,6 +388,107 @@ async fn graceful_shutdown_then_restart_from_committed_offsets() {
     assert_eq!(alerts.len(), 80, "no duplicates after a clean shutdown");
 }
 
+/// WeCom text records: `from` to `to`, `secs` into the day.
+fn wecom_text(id: &str, from: &str, to: &str, secs: u64, text: &str) -> String {
+    serde_json::json!({"msgid": id, "action": "send", "from": from, "tolist": [to],
+        "roomid": "", "msgtime": 1_764_000_000_000u64 + secs * 1000, "msgtype": "text",
+        "text": {"content": text}})
+    .to_string()
+}
+
+/// Terms sent a character or two a message, conversations interleaved
+/// over four partitions and two consumers: each run alerts once, on its
+/// last message, naming the ones before; fragments of two senders, or
+/// with a pause between, do not; `split_messages = false` judges each
+/// message alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terms_split_across_messages_alert_on_their_last_message() {
+    let mock = mock_with_topics("in9", 4);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let mut lines = Vec::new();
+    for round in 0..3u64 {
+        for c in 0..6 {
+            let (from, to) = (format!("sender{c}"), format!("peer{c}"));
+            let id = format!("c{c}-{round}");
+            let text = ["客户", "名", "单"][round as usize];
+            let line = match c {
+                // the other side answers the second part: no one run
+                4 if round == 1 => wecom_text(&id, &to, &from, round, text),
+                // a pause of over a minute before each part
+                5 => wecom_text(&id, &from, &to, round * 61, text),
+                _ => wecom_text(&id, &from, &to, round, text),
+            };
+            lines.push(line);
+            lines.push(wecom_text(
+                &format!("x{c}-{round}"),
+                "other",
+                &to,
+                round,
+                "今天下午开会吧",
+            ));
+        }
+    }
+    let run = |split: bool, group: &'static str| {
+        let (brokers, lines) = (brokers.clone(), lines.clone());
+        let lists = lists.path().to_path_buf();
+        async move {
+            let mut cfg = config(&brokers, group, "in9", &lists);
+            cfg.input_format = "wecom".into();
+            cfg.split_messages = split;
+            let engine = Running::start(cfg);
+            engine.wait_joined(Duration::from_secs(60)).await;
+            if split {
+                produce_by_conversation(&brokers, "in9", &lines, 4).await;
+            }
+            engine
+                .wait_processed(lines.len() as i64, Duration::from_secs(60))
+                .await;
+            let metrics = engine.shared.metrics.render();
+            engine.stop().await;
+            metrics
+        }
+    };
+    let metrics = run(true, "g9").await;
+    assert!(
+        metrics.contains("wordwarden_evasions_total{kind=\"split_messages\"} 4\n"),
+        "{metrics}"
+    );
+    let alerts = read_topic(&brokers, "in9.alerts", false, IDLE);
+    let mut found: Vec<(String, String, serde_json::Value)> = alerts
+        .iter()
+        .map(|r| {
+            let a = r.json();
+            assert_eq!(a["hits"][0]["field"], "#split", "{a}");
+            assert_eq!(a["hits"][0]["matched"], "客户名单");
+            (
+                String::from_utf8(r.key.clone().unwrap()).unwrap(),
+                a["source"]["msgid"].as_str().unwrap().to_string(),
+                a["split_from"].clone(),
+            )
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    let wanted: Vec<(String, String, serde_json::Value)> = (0..4)
+        .map(|c| {
+            let last = format!("c{c}-2");
+            (
+                last.clone(),
+                last,
+                serde_json::json!([format!("c{c}-0"), format!("c{c}-1")]),
+            )
+        })
+        .collect();
+    assert_eq!(found, wanted);
+    // the same messages again, each alone: nothing
+    let metrics = run(false, "g9-alone").await;
+    assert!(
+        metrics.contains("wordwarden_evasions_total{kind=\"split_messages\"} 0\n"),
+        "{metrics}"
+    );
+    assert_eq!(read_topic(&brokers, "in9.alerts", false, IDLE).len(), 4);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exactly_once_mode_publishes_each_alert_once() {
     // The mock cluster keeps neither transactional offset commits across
@@ -445,7 +546,7 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 30);
+    assert_eq!(alerts.len(), 31);
     // `secrets/sent-outside` watches conversations with an external
     // contact: a client list filed in a colleagues' group is work
     let audience_of = |msgid: &str| {
@@ -464,14 +565,14 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         .iter()
         .filter(|r| r.json()["audience"] == "external")
         .count();
-    assert_eq!((external, alerts.len() - external), (13, 17));
+    assert_eq!((external, alerts.len() - external), (14, 17));
     let metrics = shared.metrics.render();
     let counted: u64 = metrics
         .lines()
         .filter(|l| l.starts_with("wordwarden_alerts_total{audience=\"external\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum();
-    assert_eq!(counted, 13, "{metrics}");
+    assert_eq!(counted, 14, "{metrics}");
     // a phone number in Chinese numerals (masked), a term half in pinyin
     let first_hit = |msgid: &str| {
         let a = alerts
@@ -631,11 +732,11 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let r: serde_json::Value = serde_json::from_str(&report(&["--json"])).expect("JSON");
     assert_eq!(
         (r["alerts"].clone(), r["duplicates"].clone()),
-        (30.into(), 1.into())
+        (31.into(), 1.into())
     );
     assert_eq!(
         r["by_audience"],
-        serde_json::json!({"external": 13, "internal": 17})
+        serde_json::json!({"external": 14, "internal": 17})
     );
     let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_sender: BTreeMap<String, u64> = BTreeMap::new();
@@ -661,19 +762,20 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     assert_eq!(r["top_senders"][0]["name"], busiest.as_str());
     assert_eq!(r["top_senders"][0]["alerts"], most);
     assert_eq!(r["by_evasion"]["reversed"], 1);
+    assert_eq!(r["by_evasion"]["split_messages"], 1);
     let r: serde_json::Value =
         serde_json::from_str(&report(&["--json", "--external"])).expect("JSON");
-    assert_eq!(r["alerts"], 13);
+    assert_eq!(r["alerts"], 14);
     // `tail` shows the twice-published alert once too
     let tailed = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
         .args(["tail", "--brokers", &brokers, "--alert-topic", "in5.alerts"])
         .args(["--from-beginning", "--json", "--idle-exit", "2"])
         .output()
         .expect("runs");
-    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 30);
+    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 31);
     let readable = report(&["--top", "3"]);
     assert!(
-        readable.contains("alerts      30 (1 published twice, counted once)"),
+        readable.contains("alerts      31 (1 published twice, counted once)"),
         "{readable}"
     );
     // the roster, once, under the list whose values it holds in bulk

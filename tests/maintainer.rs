@@ -254,6 +254,83 @@ fn scan_on_threads_keeps_the_input_order() {
     assert_eq!(err(&three).lines().count(), bad);
 }
 
+/// A term a sender split across short messages (`内`, `幕`, `消 息`) is
+/// found in an archive however its lines fall into the threads' batches,
+/// named on the message that completes it with the ones before; the same
+/// run from other senders, or `--no-split`, alerts nothing.
+#[test]
+fn scan_finds_terms_split_across_messages() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("archive.jsonl");
+    let mut f = std::fs::File::create(&input).unwrap();
+    let record = |id: usize, from: &str, secs: u64, text: &str| {
+        serde_json::json!({"msgid": format!("m{id}"), "from": from, "tolist": ["wmExternal1"],
+            "roomid": "", "msgtime": 1_764_000_000_000u64 + secs * 1000, "msgtype": "text",
+            "text": {"content": text}})
+    };
+    // li's fragments fall in three batches of 512 lines; others talk between
+    let li = [(500, "内"), (600, "幕"), (1100, "消 息")];
+    for i in 0..1500 {
+        let rec = match li.iter().find(|(at, _)| *at == i) {
+            Some((_, text)) => record(i, "li", i as u64 / 100, text),
+            None if i % 3 == 0 => {
+                record(i, "zhao", i as u64 / 100, ["内", "幕", "消息"][i % 9 / 3])
+            }
+            None => record(i, "wang", i as u64 / 100, "今天下午三点开会讨论一下方案"),
+        };
+        writeln!(f, "{rec}").unwrap();
+    }
+    drop(f);
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--wordlists",
+            &*Box::leak(bundled().into_boxed_str()),
+            "--input-format",
+            "wecom",
+        ];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--threads") {
+            args.extend(["--threads", "2"]);
+        }
+        args.push(input.to_str().unwrap());
+        let o = ww(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        out(&o)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let alerts = scan(&[]);
+    // zhao's runs too, each time they complete the term (but the one li
+    // broke at line 600), and not across the two senders
+    let zhao = (0..1500).filter(|i| i % 9 == 6 && *i != 600).count();
+    assert_eq!(alerts.len(), zhao + 1);
+    let from = |who: &'static str| -> Vec<&serde_json::Value> {
+        alerts
+            .iter()
+            .filter(|a| a["source"]["from"] == who)
+            .collect()
+    };
+    assert_eq!(from("zhao").len(), zhao);
+    let li = from("li");
+    assert_eq!(li.len(), 1, "{li:?}");
+    let alert = li[0];
+    assert_eq!(alert["source"]["msgid"], "m1100");
+    assert_eq!(alert["split_from"], serde_json::json!(["m500", "m600"]));
+    assert_eq!(alert["hits"][0]["term"], "内幕消息");
+    assert_eq!(alert["hits"][0]["field"], "#split");
+    assert_eq!(alert["hits"][0]["matched"], "内幕消 息");
+    assert_eq!(
+        alert["hits"][0]["evasions"],
+        serde_json::json!(["separators", "split_messages"])
+    );
+    assert_eq!(scan(&["--evasive"]), alerts);
+    assert_eq!(scan(&["--threads", "1"]), alerts);
+    assert!(scan(&["--no-split"]).is_empty());
+}
+
 /// A stream (`tail -f chat.log | wordwarden scan`) is judged as it comes:
 /// each alert is written while the input is still open, not once a batch
 /// or the output's buffer fills.
@@ -370,7 +447,9 @@ fn report_sums_up_the_alerts_of_a_scanned_export() {
         (r["alerts"].clone(), r["duplicates"].clone()),
         (alerts.len().into(), 1.into())
     );
-    assert_eq!(r["by_audience"]["external"], 13);
+    assert_eq!(r["by_audience"]["external"], 14);
+    // the term at the sample's end sent a character a message
+    assert_eq!(r["by_evasion"]["split_messages"], 1);
     // the customer roster sent outside holds the personal-data list's
     // values in bulk (`#! bulk: 10 critical`)
     assert_eq!(r["by_bulk"], serde_json::json!({"personal/pii": 1}));
@@ -494,7 +573,7 @@ fn scan_json_and_wecom_formats() {
         ww(&args)
     };
     let o = scan_sample(&[]);
-    assert_eq!(out(&o).lines().count(), 30);
+    assert_eq!(out(&o).lines().count(), 31);
     assert!(
         err(&o).contains("unreadable field /mixed/item/0/content"),
         "{}",
@@ -512,7 +591,7 @@ fn scan_json_and_wecom_formats() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(evasive.len(), 8);
+    assert_eq!(evasive.len(), 9);
     for a in &evasive {
         let hits = a["hits"].as_array().unwrap();
         assert!(hits.iter().any(|h| h.get("evasions").is_some()), "{a}");

@@ -92,6 +92,12 @@ pub struct Alert {
     /// in a group.
     #[serde(default, skip_serializing_if = "AlertGroups::is_empty")]
     pub groups: AlertGroups,
+    /// The messages before this one that a term split across messages
+    /// began in (`hits` in the field `#split`, [`crate::split`]): their
+    /// ids (WeCom `msgid`, else topic/partition/offset or line), oldest
+    /// first. Absent when no term was split.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split_from: Vec<String>,
     /// The whole message text; only when configured for the category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -298,6 +304,7 @@ impl AlertBuilder {
                     severity: b.bulk.severity,
                 })
                 .collect(),
+            split_from: Vec::new(),
             text,
         })
     }

@@ -15,9 +15,35 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use wordwarden::alert::Alert;
 use wordwarden::engine::{self, Config, Shared};
+use wordwarden::judge::SPLIT_FIELD;
 use wordwarden::lists::Severity;
 
 const SAMPLE: &str = include_str!("../../deploy/demo/wecom-sample.jsonl");
+
+/// The Kafka key an archive's producer should give a record: its
+/// conversation (the group chat, else its two sides), so that each
+/// conversation's messages stay in one partition, in order, and a term split
+/// across messages is seen by one consumer. Empty for a line that is not a
+/// record.
+fn conversation_key(line: &str) -> String {
+    let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
+        return String::new();
+    };
+    let id = |key: &str| record.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    if !id("roomid").is_empty() {
+        return id("roomid").to_string();
+    }
+    let mut sides: Vec<&str> = record
+        .get("tolist")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .chain([id("from")])
+        .collect();
+    sides.sort_unstable();
+    sides.join(",")
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -111,10 +137,7 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
         .set("bootstrap.servers", &brokers)
         .create()?;
     for line in &lines {
-        let key = serde_json::from_str::<serde_json::Value>(line)
-            .ok()
-            .and_then(|v| v.get("msgid").and_then(|m| m.as_str().map(str::to_string)))
-            .unwrap_or_default();
+        let key = conversation_key(line);
         producer
             .send(
                 FutureRecord::to(&config.input_topics[0])
@@ -317,6 +340,21 @@ fn print_summary(
             );
         }
     }
+    for a in alerts {
+        for h in a
+            .hits
+            .iter()
+            .filter(|h| h.field.as_deref() == Some(SPLIT_FIELD))
+        {
+            println!(
+                "\nsplit across messages (a term sent a few characters a message): {} «{}» \
+                 over {} messages, alerted on the last",
+                h.term,
+                h.matched,
+                a.split_from.len() + 1
+            );
+        }
+    }
     if !dead.is_empty() {
         println!(
             "\ndead letters by reason: {}",
@@ -326,5 +364,23 @@ fn print_summary(
     if let Some(a) = alerts.first() {
         println!("\none alert as published to the alert topic:");
         println!("{}", serde_json::to_string_pretty(a).unwrap_or_default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::conversation_key;
+
+    /// Both sides of a one-to-one chat share a key; a group chat is its
+    /// room; a broken line has none.
+    #[test]
+    fn records_are_keyed_by_conversation() {
+        let there = r#"{"from":"li","tolist":["wang"],"roomid":""}"#;
+        let back = r#"{"from":"wang","tolist":["li"]}"#;
+        assert_eq!(conversation_key(there), "li,wang");
+        assert_eq!(conversation_key(back), "li,wang");
+        let room = r#"{"from":"li","tolist":["wang","zhao"],"roomid":"wr1"}"#;
+        assert_eq!(conversation_key(room), "wr1");
+        assert_eq!(conversation_key("{not json"), "");
     }
 }

@@ -10,6 +10,7 @@ use std::sync::{mpsc, Mutex};
 use serde_json::{Map, Value};
 use wordwarden::alert::AlertBuilder;
 use wordwarden::judge::Judge;
+use wordwarden::split::{SplitOptions, SplitWindow};
 
 use super::{load_ruleset, FormatArgs};
 
@@ -39,6 +40,11 @@ pub struct Args {
     /// `#! bulk:` threshold reached: the rosters of an archive).
     #[arg(long)]
     bulk: bool,
+    /// Judge each message alone: no looking for terms a sender split
+    /// across short messages (`内`, `幕`, `消息`), which the lines are
+    /// otherwise read for in order, as the engine does.
+    #[arg(long)]
+    no_split: bool,
     /// Threads judging lines at once (0: one per core); the output keeps
     /// the input's order.
     #[arg(long, default_value_t = 0)]
@@ -68,6 +74,9 @@ struct Outcome {
     textless: Option<String>,
     /// The alert as one JSON line.
     alert: Option<Vec<u8>>,
+    /// A short message, judged again in order for terms split across
+    /// messages: its line number and bytes.
+    fragment: Option<(usize, Vec<u8>)>,
 }
 
 /// Reading, judging and writing overlap: one thread reads batches of lines,
@@ -81,7 +90,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .context_chars(args.context)
                 .mask_personal_data(!args.no_mask),
         )
-        .max_message_bytes(args.max_message_bytes);
+        .max_message_bytes(args.max_message_bytes)
+        .split_messages((!args.no_split).then(SplitOptions::default));
     let reader = super::open_input(args.input.as_deref())?;
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -126,7 +136,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         drop(judged_tx);
         let reading =
             scope.spawn(move || read_batches(reader, text_input, &batches_tx, &written_rx));
-        let written = write_in_order(&judged_rx, written_tx);
+        // runs of short messages are followed here, in input order; a
+        // short message is judged again with them (cheap: it is short)
+        let mut in_order = InOrder {
+            ruleset,
+            judge,
+            keep,
+            scanner: ruleset.scanner(),
+            window: judge.split_window(),
+        };
+        let written = write_in_order(&judged_rx, written_tx, &mut in_order);
         // the reader stops once the writer has gone (no more room)
         let read = reading
             .join()
@@ -191,6 +210,7 @@ fn read_batches(
 fn write_in_order(
     judged: &mpsc::Receiver<(u64, Option<Vec<Outcome>>)>,
     room: mpsc::SyncSender<()>,
+    in_order: &mut InOrder<'_>,
 ) -> anyhow::Result<(usize, BTreeMap<String, usize>)> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -215,7 +235,8 @@ fn write_in_order(
         let outcomes = outcomes.ok_or_else(|| anyhow::anyhow!("a scanning thread failed"))?;
         waiting.insert(seq, outcomes);
         while let Some(outcomes) = waiting.remove(&next) {
-            for o in outcomes {
+            for mut o in outcomes {
+                in_order.follow(&mut o);
                 for e in &o.errors {
                     eprintln!("{e}");
                 }
@@ -234,6 +255,49 @@ fn write_in_order(
     }
     out.flush()?;
     Ok((rejected, textless))
+}
+
+/// What the writer judges in input order: short messages again, with the
+/// runs they make ([`wordwarden::split`]).
+struct InOrder<'a> {
+    ruleset: &'a wordwarden::ruleset::Ruleset,
+    judge: &'a Judge,
+    keep: &'a Keep,
+    scanner: wordwarden::ruleset::Scanner<'a>,
+    window: Option<SplitWindow>,
+}
+
+impl InOrder<'_> {
+    /// Judges a short message again with its sender's run: its alert then
+    /// holds any term split across messages, as the engine's would.
+    fn follow(&mut self, o: &mut Outcome) {
+        let (Some(window), Some((number, bytes))) = (self.window.as_mut(), o.fragment.take())
+        else {
+            return;
+        };
+        let j = self.judge.judge_next(
+            self.ruleset,
+            &mut self.scanner,
+            window,
+            &bytes,
+            line_source(number),
+            format_args!("line:{number}"),
+            None,
+        );
+        o.alert = alert_line(j.alert, self.keep);
+    }
+}
+
+fn line_source(number: usize) -> Map<String, Value> {
+    let mut source = Map::new();
+    source.insert("line".into(), Value::from(number));
+    source
+}
+
+fn alert_line(alert: Option<wordwarden::alert::Alert>, keep: &Keep) -> Option<Vec<u8>> {
+    alert
+        .filter(|a| keep.admits(a))
+        .and_then(|a| serde_json::to_vec(&a).ok())
 }
 
 /// Which alerts are written (`--evasive`, `--bulk`).
@@ -259,13 +323,11 @@ fn judge_lines(
     lines
         .iter()
         .map(|(number, bytes)| {
-            let mut source = Map::new();
-            source.insert("line".into(), Value::from(*number));
             let j = judge.judge(
                 ruleset,
                 scanner,
                 bytes,
-                source,
+                line_source(*number),
                 format_args!("line:{number}"),
             );
             let mut o = Outcome::default();
@@ -285,10 +347,10 @@ fn judge_lines(
             if j.textless {
                 o.textless = Some(j.msgtype.as_deref().unwrap_or_default().to_string());
             }
-            o.alert = j
-                .alert
-                .filter(|a| keep.admits(a))
-                .and_then(|a| serde_json::to_vec(&a).ok());
+            if j.fragment {
+                o.fragment = Some((*number, bytes.clone()));
+            }
+            o.alert = alert_line(j.alert, keep);
             o
         })
         .collect()

@@ -119,8 +119,21 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
             paint(&said, "1;31", color)
         })
         .collect();
+    // a term sent a few characters a message: the messages before this one
+    // an analyst opens to read it whole
+    let split = match a.split_from.is_empty() {
+        true => String::new(),
+        false => {
+            let said = format!(
+                "  [split across {} messages, after {}]",
+                a.split_from.len() + 1,
+                a.split_from.join(", ")
+            );
+            paint(&said, "35", color)
+        }
+    };
     format!(
-        "{sev} {bulk}{}  {}\n         {}\n         {}{audience}{groups}{}  {}  {}\n",
+        "{sev} {bulk}{}  {}\n         {}{split}\n         {}{audience}{groups}{}  {}  {}\n",
         paint(&cats.join(", "), "1", color),
         terms.join("; "),
         a.snippet,
@@ -269,6 +282,15 @@ mod tests {
             render(&one, false, 0).starts_with("CRITICAL personal/pii  @cn_mobile"),
             "{}",
             render(&one, false, 0)
+        );
+        // a term split across messages names the messages before
+        let mut split = one.clone();
+        split.split_from = vec!["m1".into(), "m2".into()];
+        let shown = render(&split, false, 0);
+        assert!(
+            shown
+                .contains("\n         张伟 138****0345  [split across 3 messages, after m1, m2]\n"),
+            "{shown}"
         );
         // the people groups of each side, where the lists have groups
         let mut barrier = one.clone();

@@ -17,7 +17,7 @@ use tracing::Instrument;
 use super::client_log::{ConsumeErrors, EngineProducer};
 use super::clients;
 use super::context::EngineContext;
-use super::records::{process, CounterCache, Outgoing, Processed, Recent};
+use super::records::{process, CounterCache, Outgoing, Processed, Recent, Workspace};
 use super::stop::Stop;
 use super::{judge_for, Config, EngineError, Shared};
 
@@ -220,7 +220,7 @@ async fn consume(
             .instrument(tracing::Span::current()),
     );
 
-    let mut workspace = Default::default();
+    let mut workspace = Workspace::new(&judge);
     let mut topics = Topics::default();
     let consume_errors = ConsumeErrors::default();
     // one stream for the whole loop: `recv()` registers and unregisters a

@@ -93,6 +93,22 @@ pub struct Config {
     /// addresses) with its middle masked wherever an alert quotes the
     /// message; see [`crate::alert::mask`].
     pub mask_personal_data: bool,
+    /// Also look for terms a sender split across short messages (`内`,
+    /// `幕`, `消息`; see [`crate::split`]): runs of one sender's messages
+    /// of at most `split_fragment_chars` letters and characters in one
+    /// conversation, each within `split_gap_secs` of the one before. Needs
+    /// input that names its sender (WeCom, or `json` with
+    /// `json_from_pointer`).
+    pub split_messages: bool,
+    /// Longest message, in letters, digits and CJK characters, that a run
+    /// of split messages takes.
+    pub split_fragment_chars: usize,
+    /// Longest pause within a run of split messages, in seconds.
+    pub split_gap_secs: u64,
+    /// Senders (in one conversation each) whose runs of split messages one
+    /// consumer remembers at once: bounds that memory (about 100 bytes
+    /// each).
+    pub split_max_speakers: usize,
     /// Exactly-once: messages per transaction at most.
     pub transaction_max_messages: usize,
     /// Exactly-once: longest a transaction stays open, in milliseconds.
@@ -151,6 +167,10 @@ impl Default for Config {
             full_text_categories: Vec::new(),
             max_hits: 100,
             mask_personal_data: true,
+            split_messages: true,
+            split_fragment_chars: 4,
+            split_gap_secs: 60,
+            split_max_speakers: 100_000,
             transaction_max_messages: 5_000,
             transaction_max_ms: 200,
             transactional_id: None,
@@ -318,6 +338,11 @@ impl Config {
             }
         }
         self.pseudonymizer()?;
+        if self.split_messages && self.split_fragment_chars == 0 {
+            return Err(ConfigError::Invalid(
+                "split_fragment_chars must be at least 1 (or split_messages = false)".into(),
+            ));
+        }
         if self.max_in_flight == 0 {
             return Err(ConfigError::Invalid(
                 "max_in_flight must be at least 1".into(),
@@ -521,6 +546,39 @@ mod tests {
         assert_eq!(c.kafka["session.timeout.ms"], "6000");
         assert!(!c.mask_personal_data);
         assert!(Config::default().mask_personal_data, "masked by default");
+    }
+
+    /// The split settings reach the judge; input that names no sender, or
+    /// `split_messages = false`, gets no window; a fragment of no
+    /// characters is refused.
+    #[test]
+    fn split_settings_reach_the_judge() {
+        let load = |pairs: &[(&str, &str)]| Config::load(None, env(pairs));
+        let window = |pairs: &[(&str, &str)]| {
+            let config = load(pairs).expect("valid");
+            crate::engine::judge_for(&config)
+                .expect("a judge")
+                .split_window()
+        };
+        let wecom = ("WORDWARDEN_INPUT_FORMAT", "wecom");
+        let w = window(&[
+            wecom,
+            ("WORDWARDEN_SPLIT_GAP_SECS", "30"),
+            ("WORDWARDEN_SPLIT_FRAGMENT_CHARS", "2"),
+            ("WORDWARDEN_SPLIT_MAX_SPEAKERS", "500"),
+        ])
+        .expect("on by default");
+        let o = w.options();
+        assert_eq!(
+            (o.gap_ms, o.fragment_chars, o.max_speakers),
+            (30_000, 2, 500)
+        );
+        assert!(window(&[wecom, ("WORDWARDEN_SPLIT_MESSAGES", "false")]).is_none());
+        assert!(window(&[("WORDWARDEN_INPUT_FORMAT", "text")]).is_none());
+        let e = load(&[wecom, ("WORDWARDEN_SPLIT_FRAGMENT_CHARS", "0")])
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("split_fragment_chars"), "{e}");
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub(crate) async fn run(
     subscribe(&consumer, config)?;
     tracing::info!(topics = ?config.input_topics, group = %config.group, transactional_id = %txn_id, "consuming (exactly-once)");
     let judge = judge_for(config)?;
-    let mut workspace = Default::default();
+    let mut workspace = super::records::Workspace::new(&judge);
     let mut counters = super::records::CounterCache::default();
     let max_batch = config.transaction_max_messages.max(1);
     let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));

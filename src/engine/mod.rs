@@ -335,7 +335,13 @@ pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
                 .full_text_for(config.full_text_categories.clone())
                 .mask_personal_data(config.mask_personal_data),
         )
-        .max_message_bytes(config.max_message_bytes))
+        .max_message_bytes(config.max_message_bytes)
+        .split_messages(config.split_messages.then(|| crate::split::SplitOptions {
+            fragment_chars: config.split_fragment_chars,
+            gap_ms: i64::try_from(config.split_gap_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+            max_fragments: crate::split::SplitOptions::default().max_fragments,
+            max_speakers: config.split_max_speakers.max(1),
+        })))
 }
 
 /// How long past the shutdown deadline the engine still waits for its last

@@ -12,6 +12,7 @@ use crate::evasion::Evasion;
 use crate::judge::Judge;
 use crate::lists::Severity;
 use crate::ruleset::ScanBuffers;
+use crate::split::SplitWindow;
 
 /// One message in this many has its judging timed for
 /// `scan_duration_seconds`: reading the clock twice per message was about 5%
@@ -19,15 +20,25 @@ use crate::ruleset::ScanBuffers;
 /// keeps the histogram's quantiles.
 pub(crate) const SCAN_TIMING_EVERY: u32 = 16;
 
-/// What one consumer reuses from message to message: the scanner's buffers
-/// and the count that picks which messages are timed.
+/// What one consumer keeps from message to message: the scanner's buffers,
+/// the count that picks which messages are timed, and the runs of short
+/// messages its senders are sending ([`crate::split`]).
 #[derive(Default)]
 pub(crate) struct Workspace {
     buffers: ScanBuffers,
     judged: u32,
+    splits: Option<SplitWindow>,
 }
 
 impl Workspace {
+    /// A workspace for messages `judge` judges.
+    pub fn new(judge: &Judge) -> Self {
+        Workspace {
+            splits: judge.split_window(),
+            ..Default::default()
+        }
+    }
+
     /// Whether the next message is one of the timed sample.
     fn time_next(&mut self) -> bool {
         self.judged = self.judged.wrapping_add(1);
@@ -400,14 +411,25 @@ pub(crate) fn process<M: Message>(
     );
     let started = workspace.time_next().then(std::time::Instant::now);
     let mut scanner = ruleset.scanner_with(std::mem::take(&mut workspace.buffers));
-    let mut j = judge.judge_at(
-        ruleset,
-        &mut scanner,
-        payload,
-        Map::new(),
-        fallback,
-        broker_timestamp_ms,
-    );
+    let mut j = match workspace.splits.as_mut() {
+        Some(window) => judge.judge_next(
+            ruleset,
+            &mut scanner,
+            window,
+            payload,
+            Map::new(),
+            fallback,
+            broker_timestamp_ms,
+        ),
+        None => judge.judge_at(
+            ruleset,
+            &mut scanner,
+            payload,
+            Map::new(),
+            fallback,
+            broker_timestamp_ms,
+        ),
+    };
     if let Some(alert) = j.alert.as_mut() {
         // where the message came from; built only for the few that alert
         let source = &mut alert.source;

@@ -165,6 +165,17 @@ impl Participation {
         )
     }
 
+    /// The sender in this conversation (its group chat, else its
+    /// recipients), for runs of short messages ([`crate::split`]); `None`
+    /// when the message names no sender.
+    pub fn speaker(&self) -> Option<crate::split::Speaker> {
+        let from = self.from.as_deref().filter(|f| !f.is_empty())?;
+        Some(match &self.room {
+            Some(room) => crate::split::Speaker::new(from, [room.as_str()]),
+            None => crate::split::Speaker::new(from, self.tolist.iter().map(String::as_str)),
+        })
+    }
+
     /// The ids as an alert's `source` carries them: `from` a string,
     /// `tolist` an array (as in WeCom records, so pseudonymizing and `tail`
     /// treat both formats alike).

@@ -352,6 +352,70 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// The sender in this conversation (the group chat, else the
+    /// recipients), for runs of short messages ([`crate::split`]), read
+    /// from the ids as they are (no values built); `None` when the record
+    /// names no sender.
+    ///
+    /// ```
+    /// use wordwarden::envelope::{decode, InputFormat};
+    /// use wordwarden::split::Speaker;
+    ///
+    /// let rec = br#"{"msgtype":"text","from":"li","tolist":["zhao","wang"],"roomid":"","text":{"content":"hi"}}"#;
+    /// let msg = decode(rec, &InputFormat::wecom()).unwrap();
+    /// assert_eq!(msg.source.speaker(), Some(Speaker::new("li", ["wang", "zhao"])));
+    /// ```
+    pub fn speaker(&self) -> Option<crate::split::Speaker> {
+        let from = self.text_of("from").filter(|f| !f.is_empty())?;
+        if let Some(room) = self.text_of("roomid").filter(|r| !r.is_empty()) {
+            return Some(crate::split::Speaker::new(&from, [&*room]));
+        }
+        let to = self.texts_of("tolist");
+        Some(crate::split::Speaker::new(&from, to.iter().map(|t| &**t)))
+    }
+
+    /// The string at `key`, borrowed where it has no escapes.
+    fn text_of(&self, key: &str) -> Option<Cow<'_, str>> {
+        if let Some(v) = self.map.get(key) {
+            return v.as_str().map(Cow::Borrowed);
+        }
+        match &self.pending.iter().find(|(k, _)| *k == key)?.1 {
+            Pending::Str(s) => Some(Cow::Borrowed(s.as_ref())),
+            Pending::Json(raw) => json_str(raw.get()),
+        }
+    }
+
+    /// The strings at `key` (an array of them, or one).
+    fn texts_of(&self, key: &str) -> Vec<Cow<'_, str>> {
+        if let Some(v) = self.map.get(key) {
+            return match v {
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(Cow::Borrowed))
+                    .collect(),
+                Value::String(s) => vec![Cow::Borrowed(s.as_str())],
+                _ => Vec::new(),
+            };
+        }
+        match self.pending.iter().find(|(k, _)| *k == key).map(|(_, p)| p) {
+            Some(Pending::Str(s)) => vec![Cow::Borrowed(s.as_ref())],
+            Some(Pending::Json(raw)) => {
+                let raw = raw.get();
+                if let Some(items) = plain_ids(raw) {
+                    return items;
+                }
+                if let Ok(items) = serde_json::from_str::<Vec<&str>>(raw) {
+                    return items.into_iter().map(Cow::Borrowed).collect();
+                }
+                match serde_json::from_str::<Vec<String>>(raw) {
+                    Ok(items) => items.into_iter().map(Cow::Owned).collect(),
+                    Err(_) => json_str(raw).into_iter().collect(),
+                }
+            }
+            None => Vec::new(),
+        }
+    }
+
     /// When the record says its message was written (WeCom's `msgtime`,
     /// milliseconds since the epoch).
     pub fn msgtime(&self) -> Option<i64> {
@@ -597,8 +661,67 @@ pub(crate) fn escape_token(token: &str) -> Cow<'_, str> {
     }
 }
 
+/// The ids of a JSON array of strings without escapes (`["li","wang"]`,
+/// as records hold them), read without a parser; `None` for any other
+/// JSON, which the parser reads.
+fn plain_ids(raw: &str) -> Option<Vec<Cow<'_, str>>> {
+    let inner = raw.strip_prefix('[')?.strip_suffix(']')?.trim();
+    if inner.contains('\\') {
+        return None;
+    }
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    inner
+        .split(',')
+        .map(|item| {
+            let id = item.trim().strip_prefix('"')?.strip_suffix('"')?;
+            (!id.contains('"')).then_some(Cow::Borrowed(id))
+        })
+        .collect()
+}
+
+/// A JSON string's value, borrowed where it has no escapes; `None` for
+/// other JSON.
+fn json_str(raw: &str) -> Option<Cow<'_, str>> {
+    // an id without escapes, as ids are: no parser started for it
+    if let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        if !inner.contains(['\\', '"']) {
+            return Some(Cow::Borrowed(inner));
+        }
+    }
+    match serde_json::from_str::<&str>(raw) {
+        Ok(s) => Some(Cow::Borrowed(s)),
+        Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// Ids read without a parser are what the parser reads; anything
+    /// else goes to the parser.
+    #[test]
+    fn plain_ids_read_as_json_does() {
+        for raw in [
+            r#"["li","wang"]"#,
+            r#"[ "li" , "wang" ]"#,
+            "[]",
+            r#"["a,b"]"#,
+        ] {
+            let parsed: Vec<String> = serde_json::from_str(raw).expect("JSON");
+            match plain_ids(raw) {
+                Some(ids) => assert_eq!(ids, parsed, "{raw}"),
+                None => assert_eq!(parsed, ["a,b"], "{raw}"),
+            }
+        }
+        for other in [r#"["l\"i"]"#, r#"["li",1]"#, r#"{"a":1}"#, r#""li""#] {
+            assert_eq!(plain_ids(other), None, "{other}");
+        }
+        assert_eq!(json_str(r#""li""#).as_deref(), Some("li"));
+        assert_eq!(json_str(r#""l\u0069""#).as_deref(), Some("li"));
+        assert_eq!(json_str("12"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -153,6 +153,57 @@ pub async fn produce_texts(brokers: &str, topic: &str, texts: &[String], partiti
     produce(brokers, topic, &msgs).await;
 }
 
+/// The conversation of a WeCom record line: its group chat, else its two
+/// sides (as `wordwarden demo` keys them); empty for a line that is not a
+/// record.
+pub fn conversation_of(line: &str) -> String {
+    let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
+        return String::new();
+    };
+    let id = |key: &str| record[key].as_str().unwrap_or_default().to_string();
+    if !id("roomid").is_empty() {
+        return id("roomid");
+    }
+    let mut sides: Vec<String> = record["tolist"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .chain([id("from")])
+        .collect();
+    sides.sort();
+    sides.join(",")
+}
+
+/// Produces WeCom record lines keyed by their conversation, each
+/// conversation to one of `partitions` partitions (in order), as an
+/// archive's producer should: a term split across messages is then seen by
+/// one consumer.
+pub async fn produce_by_conversation(
+    brokers: &str,
+    topic: &str,
+    lines: &[String],
+    partitions: i32,
+) {
+    let keys: Vec<String> = lines.iter().map(|l| conversation_of(l)).collect();
+    let msgs: Vec<Input<'_>> = lines
+        .iter()
+        .zip(&keys)
+        .map(|(line, key)| {
+            // a fixed hash: the same partition in every run
+            let partition = key
+                .bytes()
+                .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
+            (
+                Some(key.as_str()),
+                Some(line.clone().into_bytes()),
+                Some((partition % partitions as u32) as i32),
+            )
+        })
+        .collect();
+    produce(brokers, topic, &msgs).await;
+}
+
 /// The offset `group` has committed on `topic`'s `partition` (-1 if none).
 pub fn committed(brokers: &str, group: &str, topic: &str, partition: i32) -> i64 {
     let c: BaseConsumer = client(brokers)

@@ -1,0 +1,69 @@
+//! Short messages judged in order with a split window: any texts, senders
+//! and times give alerts without panicking, each hit found across messages
+//! tagged and naming the messages before, and the window stays bounded.
+//! The input is messages a line: a byte for the sender, a byte for the
+//! seconds since the one before, then the text.
+#![no_main]
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use wordwarden::envelope::InputFormat;
+use wordwarden::evasion::Evasion;
+use wordwarden::judge::{Judge, SPLIT_FIELD};
+use wordwarden::lists::WordListSet;
+use wordwarden::ruleset::Ruleset;
+use wordwarden::split::SplitOptions;
+
+fn ruleset() -> &'static Ruleset {
+    static RULESET: OnceLock<Ruleset> = OnceLock::new();
+    RULESET.get_or_init(|| {
+        let lists = WordListSet::from_sources(vec![(
+            "a.txt".into(),
+            "内幕\n内幕消息\n老鼠仓\nsb\nshit\n二二\n@cn_mobile\n!特色情\n色情\n".into(),
+        )]);
+        Ruleset::builder().build(&lists).expect("compiles")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let rs = ruleset();
+    let options = SplitOptions {
+        max_speakers: 2,
+        ..Default::default()
+    };
+    let judge = Judge::new(InputFormat::wecom()).split_messages(Some(options));
+    let Some(mut window) = judge.split_window() else {
+        return;
+    };
+    let mut scanner = rs.scanner();
+    let mut at = 1_764_000_000_000i64;
+    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+        let [who, pause, text @ ..] = line else {
+            continue;
+        };
+        at += i64::from(*pause) * 1000;
+        let rec = serde_json::json!({"msgid": format!("m{i}"), "from": format!("u{}", who % 3),
+            "tolist": ["peer"], "msgtime": at, "msgtype": "text",
+            "text": {"content": String::from_utf8_lossy(text)}});
+        let bytes = rec.to_string();
+        let j = judge.judge_next(
+            rs,
+            &mut scanner,
+            &mut window,
+            bytes.as_bytes(),
+            Default::default(),
+            "x",
+            None,
+        );
+        assert!(window.speakers() <= 2);
+        if let Some(alert) = j.alert {
+            for h in &alert.hits {
+                if h.field.as_deref() == Some(SPLIT_FIELD) {
+                    assert!(h.evasions.contains(&Evasion::SplitMessages));
+                    assert!(!alert.split_from.is_empty());
+                    assert!(h.start < h.end);
+                }
+            }
+        }
+    }
+});
