@@ -773,6 +773,49 @@ fn explain_a_whole_record() {
         s.contains("1 text field(s), audience external (from its sender and recipients)"),
         "{s}"
     );
+    // several records: the last, sent after the others, with what crosses
+    // into it from its sender's short messages
+    let said = |id: &str, secs: u64, text: &str| {
+        serde_json::json!({"msgid": id, "from": "li", "tolist": ["wmExternal1"],
+            "msgtime": 1_764_000_000_000u64 + secs * 1000, "msgtype": "text",
+            "text": {"content": text}})
+        .to_string()
+    };
+    let run = [
+        said("m1", 0, "内"),
+        said("m2", 2, "幕"),
+        said("m3", 4, "消息"),
+    ]
+    .join("\n");
+    let o = explain(&["--input-format", "wecom"], &run);
+    assert!(o.status.success(), "{}", err(&o));
+    let s = out(&o);
+    assert!(s.contains("1 text field(s)"), "{s}");
+    assert!(
+        s.contains("split across messages: 内幕消息 «内幕消息» crosses into this message from m1, m2: reported on it, evasions: split_messages"),
+        "{s}"
+    );
+    let paused = [
+        said("m1", 0, "内"),
+        said("m2", 2, "幕"),
+        said("m3", 90, "消息"),
+    ]
+    .join("\n");
+    let s = out(&explain(&["--input-format", "wecom"], &paused));
+    assert!(
+        s.contains("split across messages: after 2 record(s), none crosses into it"),
+        "{s}"
+    );
+    // one record printed over lines is one record
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(among_colleagues).unwrap(),
+    )
+    .unwrap();
+    let s = out(&explain(&["--input-format", "wecom"], &pretty));
+    assert!(
+        s.contains("2 text field(s)") && !s.contains("split across"),
+        "{s}"
+    );
     let o = explain(&["--input-format", "wecom"], "{not json");
     assert_eq!(o.status.code(), Some(1));
     assert!(

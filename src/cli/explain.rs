@@ -3,20 +3,26 @@
 //! explains one message of the input format instead (every text field, the
 //! audience its ids give), and `--at TOPIC/PARTITION/OFFSET` the message at
 //! that place on the brokers: what `tail` shows under an alert, or a message
-//! that was expected to alert and did not.
+//! that was expected to alert and did not. A `--record` file of several
+//! records (one a line) explains the last as sent after the others: what
+//! crosses into it from its sender's short messages before it (an alert's
+//! `split_from`).
 
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use serde_json::Map;
 use wordwarden::audience::Audience;
 use wordwarden::detect::{near_misses, rejected_runs};
 use wordwarden::envelope::{decode, Participation};
 use wordwarden::fold::{fold, light_fold, symbols_as_letters};
+use wordwarden::judge::{Judge, SPLIT_FIELD};
 use wordwarden::lists::Bulk;
 use wordwarden::people::Conversation;
 use wordwarden::ruleset::{Candidate, Ruleset, Verdict};
+use wordwarden::split::SplitOptions;
 
 use super::{load_ruleset, FormatArgs};
 
@@ -47,7 +53,9 @@ pub struct Args {
     #[command(flatten)]
     format: FormatArgs,
     /// Explain one message of --input-format read from this file (`-`:
-    /// stdin), byte for byte, instead of a text.
+    /// stdin), byte for byte, instead of a text. Several `json` or `wecom`
+    /// records, one a line: the last, sent after the others (terms split
+    /// across messages).
     #[arg(long, conflicts_with_all = ["text", "at"])]
     record: Option<PathBuf>,
     /// Explain the message at this place on the brokers,
@@ -131,12 +139,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    // a record read whole: a line's end is not part of it
-    let record = bytes
-        .strip_suffix(b"\n")
-        .map(|b| b.strip_suffix(b"\r").unwrap_or(b))
-        .unwrap_or(&bytes);
     let format = args.format.format()?;
+    // a record read whole: a line's end is not part of it; records of a
+    // line each (not text, where lines are one message) are messages in
+    // order, the last explained
+    let mut records: Vec<&[u8]> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|r| !r.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    let one_a_line = args.record.is_some()
+        && !matches!(format, wordwarden::envelope::InputFormat::Text)
+        && records
+            .iter()
+            .all(|r| serde_json::from_slice::<serde::de::IgnoredAny>(format.document(r)).is_ok());
+    if !one_a_line {
+        // one record, as it came (a record printed over lines too)
+        records = vec![&bytes[..]];
+    }
+    let record = match records.pop() {
+        Some(r) => r.strip_suffix(b"\n").unwrap_or(r),
+        None => &bytes[..],
+    };
+    let record = record.strip_suffix(b"\r").unwrap_or(record);
     let msg = match decode(record, &format) {
         Ok(msg) => msg,
         Err(e) => {
@@ -186,7 +210,72 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map(|f| (f.pointer.as_deref().unwrap_or(""), f.text.as_ref()))
         .collect();
     explain(&rs, &fields, conversation);
+    if !records.is_empty() {
+        explain_split(&rs, &format, &records, record);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The last record judged after `earlier`, in order, as the engine does:
+/// the terms that cross into it from its sender's short messages before it.
+fn explain_split(
+    rs: &Ruleset,
+    format: &wordwarden::envelope::InputFormat,
+    earlier: &[&[u8]],
+    last: &[u8],
+) {
+    let options = SplitOptions::default();
+    let judge = Judge::new(format.clone()).split_messages(Some(options));
+    let Some(mut window) = judge.split_window() else {
+        println!("split across messages: this input names no sender, so it makes no runs");
+        return;
+    };
+    let mut scanner = rs.scanner();
+    let n = earlier.len();
+    for (i, record) in earlier.iter().enumerate() {
+        let record = record.strip_suffix(b"\r").unwrap_or(record);
+        let at = format!("record:{}", i + 1);
+        judge.judge_next(rs, &mut scanner, &mut window, record, Map::new(), at, None);
+    }
+    let j = judge.judge_next(
+        rs,
+        &mut scanner,
+        &mut window,
+        last,
+        Map::new(),
+        format!("record:{}", n + 1),
+        None,
+    );
+    let split: Vec<_> = j
+        .alert
+        .iter()
+        .flat_map(|a| a.hits.iter().map(move |h| (a, h)))
+        .filter(|(_, h)| h.field.as_deref() == Some(SPLIT_FIELD))
+        .collect();
+    if split.is_empty() {
+        let why = match j.fragment {
+            true => "none crosses into it",
+            false => "it is no short message",
+        };
+        println!(
+            "split across messages: after {n} record(s), {why} (a run: one sender's messages \
+             in one conversation of at most {} letters or characters, each within {} s of the \
+             one before)",
+            options.fragment_chars,
+            options.gap_ms / 1000
+        );
+        return;
+    }
+    for (alert, h) in split {
+        println!(
+            "split across messages: {} «{}» crosses into this message from {}: reported on it, \
+             evasions: {}",
+            h.term,
+            h.matched,
+            alert.split_from.join(", "),
+            wordwarden::evasion::names(&h.evasions)
+        );
+    }
 }
 
 /// When the message was written, where that is known; where the lists have
