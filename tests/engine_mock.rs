@@ -450,6 +450,11 @@ async fn terms_split_across_messages_alert_on_their_last_message() {
         }
     };
     let metrics = run(true, "g9").await;
+    // six senders' runs and the one answer, across both consumers
+    assert!(
+        metrics.contains("wordwarden_split_speakers 7\n"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("wordwarden_evasions_total{kind=\"split_messages\"} 4\n"),
         "{metrics}"

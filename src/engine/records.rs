@@ -28,6 +28,8 @@ pub(crate) struct Workspace {
     buffers: ScanBuffers,
     judged: u32,
     splits: Option<SplitWindow>,
+    /// What this consumer's window added to `split_speakers`.
+    speakers_shown: i64,
 }
 
 impl Workspace {
@@ -36,6 +38,16 @@ impl Workspace {
         Workspace {
             splits: judge.split_window(),
             ..Default::default()
+        }
+    }
+
+    /// Brings `split_speakers` up to date with this consumer's window (once
+    /// a batch: the gauge is shared by the consumers).
+    pub fn show_speakers(&mut self, metrics: &super::Metrics) {
+        let now = self.splits.as_ref().map_or(0, |w| w.speakers() as i64);
+        if now != self.speakers_shown {
+            metrics.split_speakers.add(now - self.speakers_shown);
+            self.speakers_shown = now;
         }
     }
 
