@@ -939,148 +939,90 @@ mod tests {
             split_alerts("内幕消息\n", &interleaved),
             [("c".to_string(), strings(&["内幕消息"]), strings(&["a"]))]
         );
-        for (what, messages) in [
-            (
-                "another sender",
-                [
-                    said("a", "li", room, 0, "内幕"),
-                    said("b", "zhao", room, 1, "消息"),
-                ],
-            ),
-            (
-                "another room",
-                [
-                    said("a", "li", room, 0, "内幕"),
-                    said("b", "li", Some("wrOther"), 1, "消息"),
-                ],
-            ),
-            (
-                "another recipient",
-                [
-                    said("a", "li", None, 0, "内幕"),
-                    said("b", "li", room, 1, "消息"),
-                ],
-            ),
-            (
-                "a pause",
-                [
-                    said("a", "li", None, 0, "内幕"),
-                    said("b", "li", None, 61, "消息"),
-                ],
-            ),
+        // li's first message, then another's: no run
+        let other = Some("wrOther");
+        for (what, first_room, first, (who, to_room, secs, then)) in [
+            ("another sender", room, "内幕", ("zhao", room, 1, "消息")),
+            ("another room", room, "内幕", ("li", other, 1, "消息")),
+            ("another recipient", None, "内幕", ("li", room, 1, "消息")),
+            ("a pause", None, "内幕", ("li", None, 61, "消息")),
             (
                 "a longer message last",
-                [
-                    said("a", "li", None, 0, "内幕"),
-                    said("b", "li", None, 1, "消息你知道的"),
-                ],
+                None,
+                "内幕",
+                ("li", None, 1, "消息你知道的"),
             ),
             (
                 "a longer message first",
-                [
-                    said("a", "li", None, 0, "我知道内幕"),
-                    said("b", "li", None, 1, "消息"),
+                None,
+                "我知道内幕",
+                ("li", None, 1, "消息"),
+            ),
+        ] {
+            let messages = [
+                said("a", "li", first_room, 0, first),
+                said("b", who, to_room, secs, then),
+            ];
+            assert_eq!(split_alerts("内幕消息\n", &messages), [], "{what}");
+        }
+        // li's messages a second apart (ids `0`, `1`, …) against a list:
+        // the alerts (message, terms, `split_from`)
+        let alerted = |id: &str, terms: &[&str], from: &[&str]| {
+            (id.to_string(), strings(terms), strings(from))
+        };
+        for (what, list, texts, wanted) in [
+            (
+                "the messages the term spans are named, not the whole run's",
+                "内幕消息\n",
+                &["有个", "内", "幕", "消息"][..],
+                vec![alerted("3", &["内幕消息"], &["1", "2"])],
+            ),
+            (
+                "fragments join with nothing between: a term's boundaries hold",
+                "shit\n",
+                &["pu", "sh", "it"][..],
+                vec![],
+            ),
+            ("a word split", "shit\n", &["sh", "it"][..], vec![alerted("1", &["shit"], &["0"])]),
+            (
+                "each term once a run, even as the run grows past it",
+                "内幕消息\n",
+                &["内", "幕", "消", "息", "息", "嗯"][..],
+                vec![alerted("3", &["内幕消息"], &["0", "1", "2"])],
+            ),
+            (
+                "sent again, found again",
+                "内幕消息\n",
+                &["内", "幕", "消息", "内", "幕", "消息"][..],
+                vec![
+                    alerted("2", &["内幕消息"], &["0", "1"]),
+                    alerted("5", &["内幕消息"], &["3", "4"]),
+                ],
+            ),
+            (
+                "a term and a longer one that starts with it: each on the message that completes it",
+                "内幕\n内幕消息\n",
+                &["内", "幕", "消息"][..],
+                vec![
+                    alerted("1", &["内幕"], &["0"]),
+                    alerted("2", &["内幕消息"], &["0", "1"]),
+                ],
+            ),
+            (
+                "a term whole in one short message, then split: both",
+                "内幕消息\n",
+                &["内幕消息", "内", "幕消息"][..],
+                vec![
+                    alerted("0", &["内幕消息"], &[]),
+                    alerted("2", &["内幕消息"], &["1"]),
                 ],
             ),
         ] {
-            assert_eq!(split_alerts("内幕消息\n", &messages), [], "{what}");
+            let messages: Vec<Vec<u8>> = (texts.iter().enumerate())
+                .map(|(i, t)| said(&i.to_string(), "li", None, i as i64, t))
+                .collect();
+            assert_eq!(split_alerts(list, &messages), wanted, "{what}");
         }
-        // the messages the term spans are named, not the whole run's
-        let led = [
-            said("a", "li", None, 0, "有个"),
-            said("b", "li", None, 1, "内"),
-            said("c", "li", None, 2, "幕"),
-            said("d", "li", None, 3, "消息"),
-        ];
-        assert_eq!(
-            split_alerts("内幕消息\n", &led),
-            [(
-                "d".to_string(),
-                strings(&["内幕消息"]),
-                strings(&["b", "c"])
-            )]
-        );
-        // fragments join with nothing between: a term's boundaries hold
-        let boundary = [
-            said("a", "li", None, 0, "pu"),
-            said("b", "li", None, 1, "sh"),
-            said("c", "li", None, 2, "it"),
-        ];
-        assert_eq!(split_alerts("shit\n", &boundary), []);
-        let word = [
-            said("a", "li", None, 0, "sh"),
-            said("b", "li", None, 1, "it"),
-        ];
-        assert_eq!(split_alerts("shit\n", &word).len(), 1);
-        // each term once a run, even as the run grows past it
-        let repeated = [
-            said("a", "li", None, 0, "内"),
-            said("b", "li", None, 1, "幕"),
-            said("c", "li", None, 2, "消"),
-            said("d", "li", None, 3, "息"),
-            said("e", "li", None, 4, "息"),
-            said("f", "li", None, 5, "嗯"),
-        ];
-        assert_eq!(
-            split_alerts("内幕消息\n", &repeated),
-            [(
-                "d".to_string(),
-                strings(&["内幕消息"]),
-                strings(&["a", "b", "c"])
-            )]
-        );
-        // sent again, found again
-        let twice: Vec<Vec<u8>> = ["内", "幕", "消息", "内", "幕", "消息"]
-            .iter()
-            .enumerate()
-            .map(|(i, t)| said(&i.to_string(), "li", None, i as i64, t))
-            .collect();
-        assert_eq!(
-            split_alerts("内幕消息\n", &twice),
-            [
-                (
-                    "2".to_string(),
-                    strings(&["内幕消息"]),
-                    strings(&["0", "1"])
-                ),
-                (
-                    "5".to_string(),
-                    strings(&["内幕消息"]),
-                    strings(&["3", "4"])
-                ),
-            ]
-        );
-        // a term and a longer one that starts with it: each on the message
-        // that completes it
-        let nested = [
-            said("a", "li", None, 0, "内"),
-            said("b", "li", None, 1, "幕"),
-            said("c", "li", None, 2, "消息"),
-        ];
-        assert_eq!(
-            split_alerts("内幕\n内幕消息\n", &nested),
-            [
-                ("b".to_string(), strings(&["内幕"]), strings(&["a"])),
-                (
-                    "c".to_string(),
-                    strings(&["内幕消息"]),
-                    strings(&["a", "b"])
-                ),
-            ]
-        );
-        // a term whole in one short message, then split: both
-        let whole_then_split = [
-            said("a", "li", None, 0, "内幕消息"),
-            said("b", "li", None, 1, "内"),
-            said("c", "li", None, 2, "幕消息"),
-        ];
-        assert_eq!(
-            split_alerts("内幕消息\n", &whole_then_split),
-            [
-                ("a".to_string(), strings(&["内幕消息"]), vec![]),
-                ("c".to_string(), strings(&["内幕消息"]), strings(&["b"])),
-            ]
-        );
         // `json` told where its sender, recipients and time are
         let json = Judge::new(InputFormat::json_with_participants(
             "/text",
