@@ -50,7 +50,8 @@ pub struct SplitOptions {
     pub gap_ms: i64,
     /// Fragments a run keeps (default 8): the oldest is let go first.
     pub max_fragments: usize,
-    /// Senders and conversations remembered at once (default 100,000);
+    /// Senders and conversations remembered at once (default 50,000, about
+    /// 300-400 bytes each);
     /// past it, the runs that have gone quiet are let go, then all.
     pub max_speakers: usize,
 }
@@ -61,7 +62,7 @@ impl Default for SplitOptions {
             fragment_chars: 4,
             gap_ms: 60_000,
             max_fragments: 8,
-            max_speakers: 100_000,
+            max_speakers: 50_000,
         }
     }
 }
@@ -182,7 +183,7 @@ impl SplitWindow {
         let options = self.options;
         let chain = self.runs.entry(speaker).or_default();
         let paused = match (chain.last_ms, sent_ms) {
-            (Some(a), Some(b)) => b.saturating_sub(a).unsigned_abs() > options.gap_ms as u64,
+            (Some(a), Some(b)) => b.saturating_sub(a).unsigned_abs() > options.gap_ms.max(0) as u64,
             _ => false,
         };
         if paused {
