@@ -9,8 +9,9 @@
 //!
 //! A run is one sender's fragments in one conversation (a group chat, or the
 //! same recipients), each sent within [`SplitOptions::gap_ms`] of the one
-//! before; other people's messages between them do not break it (a group
-//! chat goes on around the evader), a pause does. Fragments are joined with
+//! before; messages between them do not break it (a group chat goes on
+//! around the evader, who may say a longer thing between; telling those
+//! apart would cost every message a lookup), a pause does. Fragments are joined with
 //! nothing between them, so a term's word boundaries hold as in one message
 //! (`sh` + `it` is `shit`; `pu` + `sh` + `it` is not).
 //!
