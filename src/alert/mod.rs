@@ -93,7 +93,7 @@ pub struct Alert {
     #[serde(default, skip_serializing_if = "AlertGroups::is_empty")]
     pub groups: AlertGroups,
     /// The messages before this one that a term split across messages
-    /// began in (`hits` in the field `#split`, [`crate::split`]): their
+    /// spans (`hits` in the field `#split`, [`crate::split`]): their
     /// ids (WeCom `msgid`, else topic/partition/offset or line), oldest
     /// first. Absent when no term was split.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

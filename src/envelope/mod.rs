@@ -698,6 +698,8 @@ fn json_str(raw: &str) -> Option<Cow<'_, str>> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// Ids read without a parser are what the parser reads; anything
     /// else goes to the parser.
     #[test]
@@ -721,8 +723,6 @@ mod tests {
         assert_eq!(json_str(r#""l\u0069""#).as_deref(), Some("li"));
         assert_eq!(json_str("12"), None);
     }
-
-    use super::*;
 
     #[test]
     fn text_format() {
