@@ -211,8 +211,11 @@ impl Judge {
         )
     }
 
+    /// [`Judge::judge_next`] where there is a window, else
+    /// [`Judge::judge_at`]: the engine's consumers, which have one or not
+    /// by configuration.
     #[allow(clippy::too_many_arguments)]
-    fn judge_in(
+    pub(crate) fn judge_in(
         &self,
         ruleset: &Ruleset,
         scanner: &mut Scanner<'_>,

@@ -423,25 +423,15 @@ pub(crate) fn process<M: Message>(
     );
     let started = workspace.time_next().then(std::time::Instant::now);
     let mut scanner = ruleset.scanner_with(std::mem::take(&mut workspace.buffers));
-    let mut j = match workspace.splits.as_mut() {
-        Some(window) => judge.judge_next(
-            ruleset,
-            &mut scanner,
-            window,
-            payload,
-            Map::new(),
-            fallback,
-            broker_timestamp_ms,
-        ),
-        None => judge.judge_at(
-            ruleset,
-            &mut scanner,
-            payload,
-            Map::new(),
-            fallback,
-            broker_timestamp_ms,
-        ),
-    };
+    let mut j = judge.judge_in(
+        ruleset,
+        &mut scanner,
+        workspace.splits.as_mut(),
+        payload,
+        Map::new(),
+        fallback,
+        broker_timestamp_ms,
+    );
     if let Some(alert) = j.alert.as_mut() {
         // where the message came from; built only for the few that alert
         let source = &mut alert.source;
