@@ -105,6 +105,32 @@ impl SplitOptions {
 pub struct Speaker(u64);
 
 impl Speaker {
+    /// `from` in a conversation: the group chat `room` where there is one,
+    /// else the recipients `to`; `None` without a sender. The one rule both
+    /// input formats' ids are read by.
+    ///
+    /// ```
+    /// use wordwarden::split::Speaker;
+    ///
+    /// let in_room = Speaker::of("li", Some("wr1"), ["wang"]);
+    /// assert_eq!(in_room, Some(Speaker::new("li", ["wr1"])));
+    /// assert_eq!(Speaker::of("li", Some(""), ["wang"]), Some(Speaker::new("li", ["wang"])));
+    /// assert_eq!(Speaker::of("", None, ["wang"]), None);
+    /// ```
+    pub fn of<'a>(
+        from: &str,
+        room: Option<&str>,
+        to: impl IntoIterator<Item = &'a str>,
+    ) -> Option<Speaker> {
+        if from.is_empty() {
+            return None;
+        }
+        Some(match room.filter(|r| !r.is_empty()) {
+            Some(room) => Speaker::new(from, [room]),
+            None => Speaker::new(from, to),
+        })
+    }
+
     /// `from` writing to `to`: a group chat's id, or the recipients' ids
     /// (in any order).
     pub fn new<'a>(from: &str, to: impl IntoIterator<Item = &'a str>) -> Speaker {

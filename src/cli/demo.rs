@@ -21,28 +21,16 @@ use wordwarden::lists::Severity;
 const SAMPLE: &str = include_str!("../../deploy/demo/wecom-sample.jsonl");
 
 /// The Kafka key an archive's producer should give a record: its
-/// conversation (the group chat, else its two sides), so that each
-/// conversation's messages stay in one partition, in order, and a term split
-/// across messages is seen by one consumer. Empty for a line that is not a
-/// record.
+/// conversation ([`Participation::conversation_key`]). Empty for a line
+/// that is no record.
+///
+/// [`Participation::conversation_key`]: wordwarden::envelope::Participation::conversation_key
 fn conversation_key(line: &str) -> String {
-    let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
-        return String::new();
-    };
-    let id = |key: &str| record.get(key).and_then(|v| v.as_str()).unwrap_or_default();
-    if !id("roomid").is_empty() {
-        return id("roomid").to_string();
+    match wordwarden::envelope::decode(line.as_bytes(), &wordwarden::envelope::InputFormat::wecom())
+    {
+        Ok(msg) => msg.source.participation().conversation_key(),
+        Err(_) => String::new(),
     }
-    let mut sides: Vec<&str> = record
-        .get("tolist")
-        .and_then(|v| v.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
-        .chain([id("from")])
-        .collect();
-    sides.sort_unstable();
-    sides.join(",")
 }
 
 #[derive(Debug, clap::Args)]
@@ -375,11 +363,11 @@ mod tests {
     /// room; a broken line has none.
     #[test]
     fn records_are_keyed_by_conversation() {
-        let there = r#"{"from":"li","tolist":["wang"],"roomid":""}"#;
-        let back = r#"{"from":"wang","tolist":["li"]}"#;
+        let there = r#"{"from":"li","tolist":["wang"],"roomid":"","msgtype":"image","image":{}}"#;
+        let back = r#"{"from":"wang","tolist":["li"],"msgtype":"text","text":{"content":"hi"}}"#;
         assert_eq!(conversation_key(there), "li,wang");
         assert_eq!(conversation_key(back), "li,wang");
-        let room = r#"{"from":"li","tolist":["wang","zhao"],"roomid":"wr1"}"#;
+        let room = r#"{"from":"li","tolist":["wang","zhao"],"roomid":"wr1","msgtype":"revoke"}"#;
         assert_eq!(conversation_key(room), "wr1");
         assert_eq!(conversation_key("{not json"), "");
     }

@@ -169,11 +169,38 @@ impl Participation {
     /// recipients), for runs of short messages ([`crate::split`]); `None`
     /// when the message names no sender.
     pub fn speaker(&self) -> Option<crate::split::Speaker> {
-        let from = self.from.as_deref().filter(|f| !f.is_empty())?;
-        Some(match &self.room {
-            Some(room) => crate::split::Speaker::new(from, [room.as_str()]),
-            None => crate::split::Speaker::new(from, self.tolist.iter().map(String::as_str)),
-        })
+        crate::split::Speaker::of(
+            self.from.as_deref()?,
+            self.room.as_deref(),
+            self.tolist.iter().map(String::as_str),
+        )
+    }
+
+    /// The conversation, the same from either side: the group chat, else
+    /// everyone in it (sorted, joined with `,`); empty when the message
+    /// names no one. What an archive's producer should key records by, so
+    /// that each conversation's messages stay in one partition, in order,
+    /// and a term split across messages is seen by one consumer.
+    ///
+    /// ```
+    /// use wordwarden::envelope::{decode, InputFormat};
+    ///
+    /// let key = |rec: &[u8]| decode(rec, &InputFormat::wecom()).unwrap().source.participation().conversation_key();
+    /// let there = br#"{"msgtype":"text","from":"li","tolist":["wang"],"roomid":"","text":{"content":"hi"}}"#;
+    /// let back = br#"{"msgtype":"text","from":"wang","tolist":["li"],"text":{"content":"hi"}}"#;
+    /// assert_eq!(key(there), "li,wang");
+    /// assert_eq!(key(back), "li,wang");
+    /// let room = br#"{"msgtype":"text","from":"li","tolist":["wang"],"roomid":"wr1","text":{"content":"hi"}}"#;
+    /// assert_eq!(key(room), "wr1");
+    /// ```
+    pub fn conversation_key(&self) -> String {
+        if let Some(room) = self.room.as_deref().filter(|r| !r.is_empty()) {
+            return room.to_string();
+        }
+        let mut sides: Vec<&str> = self.tolist.iter().map(String::as_str).collect();
+        sides.extend(self.from.as_deref());
+        sides.sort_unstable();
+        sides.join(",")
     }
 
     /// The ids as an alert's `source` carries them: `from` a string,

@@ -366,12 +366,10 @@ impl<'a> Source<'a> {
     /// assert_eq!(msg.source.speaker(), Some(Speaker::new("li", ["wang", "zhao"])));
     /// ```
     pub fn speaker(&self) -> Option<crate::split::Speaker> {
-        let from = self.text_of("from").filter(|f| !f.is_empty())?;
-        if let Some(room) = self.text_of("roomid").filter(|r| !r.is_empty()) {
-            return Some(crate::split::Speaker::new(&from, [&*room]));
-        }
+        let from = self.text_of("from")?;
+        let room = self.text_of("roomid");
         let to = self.texts_of("tolist");
-        Some(crate::split::Speaker::new(&from, to.iter().map(|t| &**t)))
+        crate::split::Speaker::of(&from, room.as_deref(), to.iter().map(|t| &**t))
     }
 
     /// The string at `key`, borrowed where it has no escapes.
@@ -403,9 +401,6 @@ impl<'a> Source<'a> {
                 let raw = raw.get();
                 if let Some(items) = plain_ids(raw) {
                     return items;
-                }
-                if let Ok(items) = serde_json::from_str::<Vec<&str>>(raw) {
-                    return items.into_iter().map(Cow::Borrowed).collect();
                 }
                 match serde_json::from_str::<Vec<String>>(raw) {
                     Ok(items) => items.into_iter().map(Cow::Owned).collect(),
@@ -690,10 +685,8 @@ fn json_str(raw: &str) -> Option<Cow<'_, str>> {
             return Some(Cow::Borrowed(inner));
         }
     }
-    match serde_json::from_str::<&str>(raw) {
-        Ok(s) => Some(Cow::Borrowed(s)),
-        Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
-    }
+    // escapes: the parser makes the string
+    serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
 }
 
 #[cfg(test)]

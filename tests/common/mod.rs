@@ -153,26 +153,14 @@ pub async fn produce_texts(brokers: &str, topic: &str, texts: &[String], partiti
     produce(brokers, topic, &msgs).await;
 }
 
-/// The conversation of a WeCom record line: its group chat, else its two
-/// sides (as `wordwarden demo` keys them); empty for a line that is not a
-/// record.
+/// The conversation of a WeCom record line, as `wordwarden demo` keys
+/// records; empty for a line that is no record.
 pub fn conversation_of(line: &str) -> String {
-    let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
-        return String::new();
-    };
-    let id = |key: &str| record[key].as_str().unwrap_or_default().to_string();
-    if !id("roomid").is_empty() {
-        return id("roomid");
+    match wordwarden::envelope::decode(line.as_bytes(), &wordwarden::envelope::InputFormat::wecom())
+    {
+        Ok(msg) => msg.source.participation().conversation_key(),
+        Err(_) => String::new(),
     }
-    let mut sides: Vec<String> = record["tolist"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .chain([id("from")])
-        .collect();
-    sides.sort();
-    sides.join(",")
 }
 
 /// Produces WeCom record lines keyed by their conversation, each
