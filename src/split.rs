@@ -53,7 +53,8 @@ pub struct SplitOptions {
     pub max_fragments: usize,
     /// Senders and conversations remembered at once (default 50,000, about
     /// 300-400 bytes each);
-    /// past it, the runs that have gone quiet are let go, then all.
+    /// past it, the runs that have gone quiet are let go, then all if that
+    /// frees less than a quarter.
     pub max_speakers: usize,
 }
 
@@ -228,14 +229,16 @@ impl SplitWindow {
     }
 
     /// Lets go of the runs quiet for longer than the gap before `now_ms`,
-    /// and of all of them if that frees too little.
+    /// and of all of them if that frees less than a quarter: a pass over
+    /// every run that freed one would be paid again by the next new
+    /// speaker, on every message.
     fn let_go(&mut self, now_ms: Option<i64>) {
         if let Some(now) = now_ms {
             let gap = self.options.gap_ms;
             self.runs
                 .retain(|_, c| c.last_ms.is_some_and(|t| now.saturating_sub(t) <= gap));
         }
-        if self.runs.len() >= self.options.max_speakers {
+        if self.runs.len() > self.options.max_speakers / 4 * 3 {
             self.runs.clear();
         }
     }
@@ -454,6 +457,20 @@ mod tests {
         // quiet ones go first
         texts(&mut w, Speaker::new("new", ["x"]), 120_000, "1", "好");
         assert_eq!(w.speakers(), 1);
+        // at capacity with one quiet: a pass that frees so little is not
+        // repeated for each new speaker, all go
+        for i in 0..9 {
+            texts(
+                &mut w,
+                Speaker::new(&i.to_string(), ["x"]),
+                200_000,
+                "1",
+                "好",
+            );
+        }
+        assert_eq!(w.speakers(), 10);
+        texts(&mut w, Speaker::new("late", ["x"]), 200_001, "1", "好");
+        assert_eq!(w.speakers(), 1, "nine still talking, one quiet: all let go");
         for i in 0..20 {
             texts(
                 &mut w,
