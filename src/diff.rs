@@ -129,11 +129,7 @@ pub fn diff_lists(old: &WordListSet, new: &WordListSet) -> ListDiff {
                     ));
                 }
                 if a.bulk != b.bulk {
-                    let bulk = |b: Option<Bulk>| {
-                        b.map_or("off".to_string(), |b| {
-                            format!("{} {}", b.at_least, b.severity)
-                        })
-                    };
+                    let bulk = |b: Option<Bulk>| b.map_or("off".to_string(), |b| b.to_string());
                     d.changed
                         .push(format!("bulk: {} -> {}", bulk(a.bulk), bulk(b.bulk)));
                 }
@@ -303,6 +299,12 @@ mod tests {
         let (old, new) = (lists(""), lists("#! bulk: 2 critical\n"));
         let d = diff_lists(&old, &new);
         assert_eq!(d.categories["pii"].changed, ["bulk: off -> 2 critical"]);
+        let timed = lists("#! bulk: 2 critical within 1h\n");
+        let d = diff_lists(&new, &timed);
+        assert_eq!(
+            d.categories["pii"].changed,
+            ["bulk: 2 critical -> 2 critical within 1h"]
+        );
         let (o, n) = (
             Ruleset::builder().build(&old).unwrap(),
             Ruleset::builder().build(&new).unwrap(),

@@ -22,8 +22,9 @@ use crate::alert::{Alert, AlertBuilder, AlertGroups};
 use crate::envelope::{decode, DecodeError, FieldProblem, InputFormat, TextField};
 use crate::evasion::Evasion;
 use crate::pseudonym::Pseudonymizer;
-use crate::ruleset::{Hit, Ruleset, Scanner};
-use crate::split::{Run, SplitOptions, SplitWindow};
+use crate::ruleset::{Findings, Hit, Ruleset, Scanner};
+use crate::split::{Run, Speaker, SplitOptions, SplitWindow};
+use crate::tally::BulkTally;
 
 /// Decodes, scans and builds alerts for one input format.
 #[derive(Debug, Clone)]
@@ -33,6 +34,57 @@ pub struct Judge {
     max_message_bytes: usize,
     pseudonymizer: Option<Pseudonymizer>,
     split: Option<SplitOptions>,
+    bulk_tally_values: usize,
+}
+
+/// What one ordered stream of messages (one engine consumer, one `scan`)
+/// remembers of its senders for [`Judge::judge_next`]: their runs of short
+/// messages ([`crate::split`]) and the values they sent of lists whose
+/// `#! bulk:` threshold looks back over time ([`crate::tally`]). Made by
+/// [`Judge::memory`]; bounded, in memory, lost on a restart.
+///
+/// ```
+/// use wordwarden::envelope::InputFormat;
+/// use wordwarden::judge::Judge;
+/// use wordwarden::lists::{Severity, WordListSet};
+/// use wordwarden::ruleset::Ruleset;
+///
+/// let pii = "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n";
+/// let lists = WordListSet::from_sources(vec![("pii.txt".into(), pii.into())]);
+/// let rs = Ruleset::builder().build(&lists).unwrap();
+/// let judge = Judge::new(InputFormat::wecom());
+/// let mut memory = judge.memory();
+/// let mut scanner = rs.scanner();
+/// let mut severities = Vec::new();
+/// for (i, number) in ["13812340001", "13912340002", "13712340003"].iter().enumerate() {
+///     let rec = serde_json::json!({"msgid": format!("m{i}"), "from": "li", "tolist": ["wmOutsider"],
+///         "msgtime": 1_764_000_000_000i64 + i as i64 * 60_000, "msgtype": "text",
+///         "text": {"content": format!("客户电话 {number}")}});
+///     let bytes = rec.to_string();
+///     let j = judge.judge_next(&rs, &mut scanner, &mut memory, bytes.as_bytes(), Default::default(), "x", None);
+///     severities.push(j.alert.unwrap().severity);
+/// }
+/// // the third number in three minutes makes a roster
+/// assert_eq!(severities, [Severity::High, Severity::High, Severity::Critical]);
+/// assert_eq!(memory.tally().values_held(), 3);
+/// ```
+#[derive(Debug)]
+pub struct StreamMemory {
+    runs: Option<SplitWindow>,
+    tally: BulkTally,
+}
+
+impl StreamMemory {
+    /// The runs of short messages, when the judge looks for terms split
+    /// across messages.
+    pub fn runs(&self) -> Option<&SplitWindow> {
+        self.runs.as_ref()
+    }
+
+    /// The values of timed bulk lists.
+    pub fn tally(&self) -> &BulkTally {
+        &self.tally
+    }
 }
 
 /// What became of one message.
@@ -55,6 +107,16 @@ pub struct Judgement {
     /// messages): a caller that judged it out of order judges it again, in
     /// order, with a window.
     pub fragment: bool,
+    /// The message holds values of a list whose `#! bulk:` threshold looks
+    /// back over the sender's earlier messages (`within`): a caller that
+    /// judged it out of order judges it again, in order, with its
+    /// [`StreamMemory`].
+    pub tallied: bool,
+    /// Judged with a [`StreamMemory`]: for each such list (by category),
+    /// its distinct values with those the sender sent in this conversation
+    /// within its time, and the messages that sent them, whether or not
+    /// they reach the threshold.
+    pub tallies: Vec<(String, crate::tally::Tallied)>,
 }
 
 impl Judge {
@@ -66,22 +128,34 @@ impl Judge {
             max_message_bytes: 1 << 20,
             pseudonymizer: None,
             split: None,
+            bulk_tally_values: 1_000_000,
         }
     }
 
     /// Also look for terms split across short messages ([`crate::split`]),
-    /// in the windows [`Judge::split_window`] makes, where the input names
-    /// its senders (WeCom records, `json` told where); `None` (the
-    /// default): each message alone.
+    /// in the [`StreamMemory`] that [`Judge::memory`] makes, where the
+    /// input names its senders (WeCom records, `json` told where); `None`
+    /// (the default): each message alone.
     pub fn split_messages(mut self, options: Option<SplitOptions>) -> Self {
         self.split = options.filter(|_| self.format.names_people());
         self
     }
 
-    /// An empty window for [`Judge::judge_next`], when the judge looks for
-    /// terms split across messages.
-    pub fn split_window(&self) -> Option<SplitWindow> {
-        self.split.map(SplitWindow::new)
+    /// The most values of timed bulk lists ([`crate::tally`]) one
+    /// [`StreamMemory`] holds (default 1,000,000, about 50 bytes each).
+    pub fn bulk_tally_values(mut self, n: usize) -> Self {
+        self.bulk_tally_values = n;
+        self
+    }
+
+    /// An empty memory for [`Judge::judge_next`]: runs of short messages
+    /// when the judge looks for them, and a tally of timed bulk lists'
+    /// values.
+    pub fn memory(&self) -> StreamMemory {
+        StreamMemory {
+            runs: self.split.map(SplitWindow::new),
+            tally: BulkTally::new(self.bulk_tally_values),
+        }
     }
 
     /// Replace user ids in alerts' `source` with keyed pseudonyms.
@@ -156,13 +230,17 @@ impl Judge {
     }
 
     /// [`Judge::judge_at`] for the next message of an ordered stream,
-    /// whose short messages `window` keeps: a term that the sender split
-    /// across this and their short messages before it (`内`, `幕`, `消息`)
-    /// is reported on this one, as a hit in the field `#split` (the run's
-    /// text, the fragments joined) tagged `split_messages`, with the earlier
-    /// messages' ids in the alert's `split_from`. The alert's id stays the
+    /// whose senders' recent messages `memory` keeps. A term that the sender
+    /// split across this and their short messages before it (`内`, `幕`,
+    /// `消息`) is reported on this one, as a hit in the field `#split` (the
+    /// run's text, the fragments joined) tagged `split_messages`, with the
+    /// earlier messages' ids in the alert's `split_from`. The values of a
+    /// list with a timed threshold (`#! bulk: 10 critical within 1h`) that
+    /// the sender sent in this conversation within that time count with
+    /// this message's own: reaching it raises the list's hits here, and the
+    /// alert's `bulk` names the earlier messages. The alert's id stays the
     /// message's own. Only messages that name their sender (WeCom records,
-    /// `json` with a sender pointer) make runs.
+    /// `json` with a sender pointer) are remembered.
     ///
     /// ```
     /// use wordwarden::envelope::InputFormat;
@@ -174,14 +252,14 @@ impl Judge {
     /// let lists = WordListSet::from_sources(vec![("leak.txt".into(), "内幕消息\n".into())]);
     /// let rs = Ruleset::builder().build(&lists).unwrap();
     /// let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
-    /// let mut window = judge.split_window().unwrap();
+    /// let mut memory = judge.memory();
     /// let mut scanner = rs.scanner();
     /// let mut alerts = Vec::new();
     /// for (i, text) in ["内", "幕", "消息"].iter().enumerate() {
     ///     let rec = serde_json::json!({"msgid": format!("m{i}"), "from": "li", "tolist": ["wang"],
     ///         "msgtime": 1_764_000_000_000i64 + i as i64 * 3_000, "msgtype": "text", "text": {"content": text}});
     ///     let bytes = rec.to_string();
-    ///     let j = judge.judge_next(&rs, &mut scanner, &mut window, bytes.as_bytes(), Default::default(), "x", None);
+    ///     let j = judge.judge_next(&rs, &mut scanner, &mut memory, bytes.as_bytes(), Default::default(), "x", None);
     ///     alerts.extend(j.alert);
     /// }
     /// assert_eq!(alerts.len(), 1);
@@ -194,7 +272,7 @@ impl Judge {
         &self,
         ruleset: &Ruleset,
         scanner: &mut Scanner<'_>,
-        window: &mut SplitWindow,
+        memory: &mut StreamMemory,
         bytes: &[u8],
         source: Map<String, Value>,
         fallback_identity: impl std::fmt::Display,
@@ -203,7 +281,7 @@ impl Judge {
         self.judge_in(
             ruleset,
             scanner,
-            Some(window),
+            Some(memory),
             bytes,
             source,
             fallback_identity,
@@ -211,7 +289,7 @@ impl Judge {
         )
     }
 
-    /// [`Judge::judge_next`] where there is a window, else
+    /// [`Judge::judge_next`] where there is a memory, else
     /// [`Judge::judge_at`]: the engine's consumers, which have one or not
     /// by configuration.
     #[allow(clippy::too_many_arguments)]
@@ -219,7 +297,7 @@ impl Judge {
         &self,
         ruleset: &Ruleset,
         scanner: &mut Scanner<'_>,
-        window: Option<&mut SplitWindow>,
+        memory: Option<&mut StreamMemory>,
         bytes: &[u8],
         mut source: Map<String, Value>,
         fallback_identity: impl std::fmt::Display,
@@ -255,6 +333,10 @@ impl Judge {
         }
         let fragment = |options: &SplitOptions| {
             msg.fields.len() == 1 && options.is_fragment(&msg.fields[0].text)
+        };
+        let (window, mut tally) = match memory {
+            Some(m) => (m.runs.as_mut(), Some(&mut m.tally)),
+            None => (None, None),
         };
         let options = window.as_ref().map(|w| *w.options()).or(self.split);
         judgement.fragment = options.as_ref().is_some_and(fragment);
@@ -311,6 +393,17 @@ impl Judge {
         let split = run
             .as_mut()
             .and_then(|run| split_hits(run, crossing, msg.fields.len(), &mut findings.hits));
+        judgement.tallied = !findings.timed_values.is_empty();
+        if let Some(tally) = tally.as_mut().filter(|_| judgement.tallied) {
+            let speaker = match self.format.participants() {
+                Some(_) => people.speaker(),
+                None => msg.source.speaker(),
+            };
+            if let Some(speaker) = speaker {
+                judgement.tallies =
+                    tally_bulk(tally, speaker, written_ms, &identity, &mut findings);
+            }
+        }
         judgement.hit_count = findings.hits.len();
         if findings.hits.is_empty() {
             return judgement;
@@ -358,6 +451,12 @@ impl Judge {
                     }
                     alert.split_from = earlier;
                 }
+                for (category, tallied) in &judgement.tallies {
+                    if let Some(b) = alert.bulk.iter_mut().find(|b| &b.category == category) {
+                        b.earlier_messages =
+                            tallied.earlier.iter().map(|id| id.to_string()).collect();
+                    }
+                }
                 let (sender, recipients) = ruleset.groups_of(&conversation);
                 let names = |names: Vec<&str>| names.into_iter().map(String::from).collect();
                 let groups = AlertGroups {
@@ -372,6 +471,41 @@ impl Judge {
             });
         judgement
     }
+}
+
+/// Adds the values of timed bulk lists in `findings` to the speaker's
+/// tally, and where their count with the earlier messages' values reaches
+/// a list's threshold that the message alone did not, raises the list's
+/// hits. Returns each list's category and count.
+fn tally_bulk(
+    tally: &mut BulkTally,
+    speaker: Speaker,
+    sent_ms: Option<i64>,
+    identity: &str,
+    findings: &mut Findings<'_>,
+) -> Vec<(String, crate::tally::Tallied)> {
+    let mut counted = Vec::new();
+    for (category, values) in std::mem::take(&mut findings.timed_values) {
+        let Some(finding) = findings.bulk.iter_mut().find(|b| b.category == category) else {
+            continue;
+        };
+        let tallied = tally.add(speaker, category, finding.bulk, sent_ms, identity, values);
+        if tallied.values > finding.values {
+            finding.values = tallied.values;
+            let (reached, severity) = (finding.reached(), finding.bulk.severity);
+            if reached {
+                for hit in findings
+                    .hits
+                    .iter_mut()
+                    .filter(|h| h.category() == category)
+                {
+                    hit.raise_to(severity);
+                }
+            }
+        }
+        counted.push((category.to_string(), tallied));
+    }
+    counted
 }
 
 /// The field of a hit found in a run of short messages: the run's text.
@@ -454,7 +588,7 @@ fn rule_key(hit: &Hit<'_>) -> u64 {
 mod tests {
     use super::*;
     use crate::audience::Audience;
-    use crate::lists::WordListSet;
+    use crate::lists::{Severity, WordListSet};
 
     /// A WeCom text record's ids, kept borrowed while judging, all reach the
     /// alert, escapes and all, next to what the caller passed.
@@ -842,7 +976,7 @@ mod tests {
         let lists = WordListSet::from_sources(vec![("l.txt".into(), lists.into())]);
         let rs = Ruleset::builder().build(&lists).expect("compiles");
         let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
-        let mut window = judge.split_window().expect("a window");
+        let mut window = judge.memory();
         let mut scanner = rs.scanner();
         let mut out = Vec::new();
         for bytes in messages {
@@ -870,7 +1004,7 @@ mod tests {
         let lists = WordListSet::from_sources(vec![("l.txt".into(), "内幕消息\nsb\n".into())]);
         let rs = Ruleset::builder().build(&lists).expect("compiles");
         let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
-        let mut window = judge.split_window().expect("a window");
+        let mut window = judge.memory();
         let mut scanner = rs.scanner();
         let messages = [
             said("m0", "li", None, 0, "内"),
@@ -924,7 +1058,7 @@ mod tests {
                 .judge(&rs, &mut scanner, &messages[1], Map::new(), "x")
                 .fragment
         );
-        assert!(plain.split_window().is_none());
+        assert!(plain.memory().runs().is_none());
     }
 
     /// Runs are one sender's in one conversation: others talking between
@@ -1039,7 +1173,7 @@ mod tests {
         .split_messages(Some(SplitOptions::default()));
         let lists = WordListSet::from_sources(vec![("l.txt".into(), "内幕消息\n".into())]);
         let rs = Ruleset::builder().build(&lists).expect("compiles");
-        let mut window = json.split_window().expect("a window");
+        let mut window = json.memory();
         let mut scanner = rs.scanner();
         let mut judged = |from: &str, ts: i64, text: &str| {
             let ts = 1_764_000_000_000i64 + ts;
@@ -1068,8 +1202,105 @@ mod tests {
         assert_eq!(judged("a@example.com", 70_000, "消息"), None, "a pause");
         // input that names no one makes no runs
         let text = Judge::new(InputFormat::Text).split_messages(Some(SplitOptions::default()));
-        assert!(text.split_window().is_none());
+        assert!(text.memory().runs().is_none());
         let j = text.judge(&rs, &mut scanner, "内幕".as_bytes(), Map::new(), "x");
         assert!(!j.fragment);
+    }
+
+    /// An alert's hits' severities, and its `bulk` values and earlier
+    /// messages.
+    type BulkSeen = (Vec<Severity>, Vec<(u32, Vec<String>)>);
+
+    /// Judges `messages` in order with one memory; each message's bulk as
+    /// (its hits' severities, the alert's `bulk` values and earlier
+    /// messages), `None` without an alert.
+    fn bulk_over_time(lists: &str, messages: &[Vec<u8>]) -> Vec<Option<BulkSeen>> {
+        let lists = WordListSet::from_sources(vec![("pii.txt".into(), lists.into())]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let judge = Judge::new(InputFormat::wecom());
+        let mut memory = judge.memory();
+        let mut scanner = rs.scanner();
+        messages
+            .iter()
+            .map(|bytes| {
+                let j =
+                    judge.judge_next(&rs, &mut scanner, &mut memory, bytes, Map::new(), "x", None);
+                j.alert.map(|a| {
+                    let severities = a.hits.iter().map(|h| h.severity).collect();
+                    let bulk = a
+                        .bulk
+                        .into_iter()
+                        .map(|b| (b.values, b.earlier_messages))
+                        .collect();
+                    (severities, bulk)
+                })
+            })
+            .collect()
+    }
+
+    /// A list whose bulk threshold looks back over time counts the values
+    /// the sender sent in the same conversation within it: the message
+    /// that brings the count to the threshold has its hits raised, and
+    /// its alert names the earlier messages; others' values, other
+    /// conversations', older ones, a value sent again, or a list without
+    /// `within` do not count.
+    #[test]
+    fn a_roster_sent_a_number_a_message_reaches_a_timed_bulk_threshold() {
+        use crate::lists::Severity::{Critical, High};
+        let timed = "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n";
+        let room = Some("wrDesk");
+        let roster = [
+            said("m1", "li", room, 0, "13812345678"),
+            said("m2", "zhao", room, 1, "13612345678"),
+            said("m3", "li", room, 600, "电话 13912345678 13912345678"),
+            said("m4", "li", None, 700, "13512345678"),
+            said("m5", "li", room, 3599, "13712345678"),
+            said("m6", "li", room, 3601, "13312345678"),
+            said("m7", "li", room, 3602, "13312345678"),
+        ];
+        let ids = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let judged = bulk_over_time(timed, &roster);
+        // the alert names the lists whose threshold the message reached
+        let expected = [
+            (vec![High], vec![]),
+            (vec![High], vec![]), // zhao's own
+            (vec![High], vec![]), // two values
+            (vec![High], vec![]), // another conversation
+            (vec![Critical], vec![(3, ids(&["m1", "m3"]))]),
+            (vec![Critical], vec![(3, ids(&["m3", "m5"]))]), // m1 is out of time
+            (vec![Critical], vec![(3, ids(&["m3", "m5"]))]), // the same number again
+        ];
+        let expected: Vec<_> = expected.into_iter().map(Some).collect();
+        assert_eq!(judged, expected);
+        // without `within`: each message alone
+        let alone = bulk_over_time(
+            "#! severity: high\n#! bulk: 3 critical\n@cn_mobile\n",
+            &roster,
+        );
+        assert!(alone
+            .iter()
+            .flatten()
+            .all(|(s, b)| s == &[High] && b.is_empty()));
+        // judged alone, the message keeps its own id and its own count
+        let lists = WordListSet::from_sources(vec![("pii.txt".into(), timed.into())]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let judge = Judge::new(InputFormat::wecom());
+        let mut memory = judge.memory();
+        let mut scanner = rs.scanner();
+        let mut last = None;
+        for bytes in &roster[..5] {
+            let j = judge.judge_next(&rs, &mut scanner, &mut memory, bytes, Map::new(), "x", None);
+            assert!(j.tallied);
+            last = j.alert;
+        }
+        let alone = judge
+            .judge(&rs, &mut scanner, &roster[4], Map::new(), "x")
+            .alert
+            .expect("alerts");
+        let last = last.expect("alerts");
+        assert_eq!(last.alert_id, alone.alert_id);
+        assert_eq!((last.severity, alone.severity), (Critical, High));
+        assert_eq!(last.bulk[0].within_secs, Some(3600));
+        assert!(alone.bulk.is_empty());
     }
 }

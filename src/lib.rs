@@ -7,7 +7,8 @@
 //! [`ruleset`] (compiled matching), [`detect`] (validated personal-data
 //! detectors), [`alert`] (the alert contract), [`envelope`] (message decoding,
 //! WeCom archive records included), [`split`] (terms sent a few characters
-//! a message) and [`lint`] — plus, behind the default
+//! a message), [`tally`] (a list's values sent a few a message) and
+//! [`lint`] — plus, behind the default
 //! `engine` feature, the Kafka streaming engine around it.
 //!
 //! ```
@@ -40,6 +41,7 @@ pub mod people;
 pub mod pseudonym;
 pub mod ruleset;
 pub mod split;
+pub mod tally;
 
 #[cfg(feature = "engine")]
 pub mod engine;

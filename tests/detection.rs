@@ -932,7 +932,7 @@ proptest! {
         }
         let whole: String = pieces.concat();
         let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
-        let mut window = judge.split_window().expect("a window");
+        let mut window = judge.memory();
         let mut scanner = rs.scanner();
         let mut reported = std::collections::BTreeSet::new();
         for (i, piece) in pieces.iter().enumerate() {

@@ -114,7 +114,17 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         false,
         Duration::from_millis(1500),
     );
-    assert_eq!(alerts.len(), 31);
+    assert_eq!(alerts.len(), 34);
+    let over_time: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|r| r.json())
+        .filter(|a| a["bulk"][0].get("earlier_messages").is_some())
+        .collect();
+    assert_eq!(over_time.len(), 1, "the roster sent over three messages");
+    assert_eq!(
+        over_time[0]["source"]["msgid"],
+        "5120398476512093843_1732500062"
+    );
     let split: Vec<serde_json::Value> = alerts
         .iter()
         .map(|r| r.json())
@@ -178,7 +188,7 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap().lines().count()
     };
-    assert_eq!(tail_since("1h"), 31);
+    assert_eq!(tail_since("1h"), 34);
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     assert_eq!(tail_since(&now), 0, "none written since {now}");
     // `wordwarden report` over the same times (the default: the last 24 h)
@@ -192,9 +202,9 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["alerts"].clone()
     };
-    assert_eq!(report(&[]), 31);
+    assert_eq!(report(&[]), 34);
     assert_eq!(report(&["--since", &now]), 0);
-    assert_eq!(report(&["--since", "1h", "--until", &now]), 31);
+    assert_eq!(report(&["--since", "1h", "--until", &now]), 34);
 
     // `wordwarden redrive --group`: the group's stop is committed on the
     // broker, and the next run of the group starts there

@@ -551,7 +551,22 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 31);
+    assert_eq!(alerts.len(), 34);
+    // a roster sent a few numbers a message: raised on the message that
+    // brings the tenth, naming the two before it
+    let roster = alerts
+        .iter()
+        .map(|r| r.json())
+        .find(|a| a["source"]["msgid"] == "5120398476512093843_1732500062")
+        .expect("alerted");
+    assert_eq!(roster["severity"], "critical");
+    assert_eq!(
+        roster["bulk"][0]["earlier_messages"],
+        serde_json::json!([
+            "5120398476512093841_1732500060",
+            "5120398476512093842_1732500061"
+        ])
+    );
     // `secrets/sent-outside` watches conversations with an external
     // contact: a client list filed in a colleagues' group is work
     let audience_of = |msgid: &str| {
@@ -570,14 +585,14 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         .iter()
         .filter(|r| r.json()["audience"] == "external")
         .count();
-    assert_eq!((external, alerts.len() - external), (14, 17));
+    assert_eq!((external, alerts.len() - external), (17, 17));
     let metrics = shared.metrics.render();
     let counted: u64 = metrics
         .lines()
         .filter(|l| l.starts_with("wordwarden_alerts_total{audience=\"external\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum();
-    assert_eq!(counted, 14, "{metrics}");
+    assert_eq!(counted, 17, "{metrics}");
     // a phone number in Chinese numerals (masked), a term half in pinyin
     let first_hit = |msgid: &str| {
         let a = alerts
@@ -618,13 +633,24 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     assert_eq!(
         roster["bulk"],
         serde_json::json!([
-            {"category": "personal/pii", "values": 12, "at_least": 10, "severity": "critical"}
+            {"category": "personal/pii", "values": 12, "at_least": 10, "severity": "critical",
+                "within_secs": 3600}
         ])
     );
     assert_eq!(roster["hits"][0]["count"], 12);
+    // and the roster sent a few numbers a message
     let bulk_line =
-        "wordwarden_bulk_alerts_total{audience=\"external\",category=\"personal/pii\"} 1\n";
+        "wordwarden_bulk_alerts_total{audience=\"external\",category=\"personal/pii\"} 2\n";
     assert!(metrics.contains(bulk_line), "{metrics}");
+    // the values of the personal-data list (`within 1h`) each sender sent
+    // each conversation, held to count over time: the newest 10 of each
+    // roster (the threshold needs no more) and the sample's other numbers
+    // and addresses
+    let held = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("wordwarden_bulk_tally_values "))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert_eq!(held, Some(25), "{metrics}");
     // digits for letters; a term written backwards after a right-to-left
     // override, quoted as written
     assert_eq!(
@@ -737,11 +763,11 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let r: serde_json::Value = serde_json::from_str(&report(&["--json"])).expect("JSON");
     assert_eq!(
         (r["alerts"].clone(), r["duplicates"].clone()),
-        (31.into(), 1.into())
+        (34.into(), 1.into())
     );
     assert_eq!(
         r["by_audience"],
-        serde_json::json!({"external": 14, "internal": 17})
+        serde_json::json!({"external": 17, "internal": 17})
     );
     let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_sender: BTreeMap<String, u64> = BTreeMap::new();
@@ -770,22 +796,23 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     assert_eq!(r["by_evasion"]["split_messages"], 1);
     let r: serde_json::Value =
         serde_json::from_str(&report(&["--json", "--external"])).expect("JSON");
-    assert_eq!(r["alerts"], 14);
+    assert_eq!(r["alerts"], 17);
     // `tail` shows the twice-published alert once too
     let tailed = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
         .args(["tail", "--brokers", &brokers, "--alert-topic", "in5.alerts"])
         .args(["--from-beginning", "--json", "--idle-exit", "2"])
         .output()
         .expect("runs");
-    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 31);
+    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 34);
     let readable = report(&["--top", "3"]);
     assert!(
-        readable.contains("alerts      31 (1 published twice, counted once)"),
+        readable.contains("alerts      34 (1 published twice, counted once)"),
         "{readable}"
     );
-    // the roster, once, under the list whose values it holds in bulk
+    // the rosters (in one message, over three), under the list whose
+    // values they hold in bulk
     assert!(
-        readable.contains("\nbulk        personal/pii 1\n"),
+        readable.contains("\nbulk        personal/pii 2\n"),
         "{readable}"
     );
     for a in alerts.iter().map(|r| r.json()) {

@@ -447,16 +447,17 @@ fn report_sums_up_the_alerts_of_a_scanned_export() {
         (r["alerts"].clone(), r["duplicates"].clone()),
         (alerts.len().into(), 1.into())
     );
-    assert_eq!(r["by_audience"]["external"], 14);
+    assert_eq!(r["by_audience"]["external"], 17);
     // the term at the sample's end sent a character a message
     assert_eq!(r["by_evasion"]["split_messages"], 1);
-    // the customer roster sent outside holds the personal-data list's
-    // values in bulk (`#! bulk: 10 critical`)
-    assert_eq!(r["by_bulk"], serde_json::json!({"personal/pii": 1}));
+    // the customer rosters sent outside, at once and a few numbers a
+    // message, hold the personal-data list's values in bulk (`#! bulk: 10
+    // critical within 1h`)
+    assert_eq!(r["by_bulk"], serde_json::json!({"personal/pii": 2}));
     let roster = report(&["--bulk"]);
     assert_eq!(
         (&roster["alerts"], &roster["by_severity"]),
-        (&1.into(), &serde_json::json!({"critical": 1}))
+        (&2.into(), &serde_json::json!({"critical": 2}))
     );
     assert_eq!(r["first_message_at"], "2024-11-25T02:06:47Z");
     // the messages written before 02:20 only
@@ -573,7 +574,7 @@ fn scan_json_and_wecom_formats() {
         ww(&args)
     };
     let o = scan_sample(&[]);
-    assert_eq!(out(&o).lines().count(), 31);
+    assert_eq!(out(&o).lines().count(), 34);
     assert!(
         err(&o).contains("unreadable field /mixed/item/0/content"),
         "{}",
@@ -596,18 +597,42 @@ fn scan_json_and_wecom_formats() {
         let hits = a["hits"].as_array().unwrap();
         assert!(hits.iter().any(|h| h.get("evasions").is_some()), "{a}");
     }
-    // only the messages holding a list's values in bulk: the roster
-    let o = scan_sample(&["--bulk"]);
-    let rosters: Vec<serde_json::Value> = out(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(rosters.len(), 1, "{rosters:?}");
+    // only the messages holding a list's values in bulk: the roster in
+    // one message, and the one sent over three (read in order, whatever
+    // the threads)
+    for threads in ["1", "2"] {
+        let o = scan_sample(&["--bulk", "--threads", threads]);
+        let rosters: Vec<serde_json::Value> = out(&o)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let ids: Vec<&str> = rosters
+            .iter()
+            .map(|a| a["source"]["msgid"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "5120398476512093843_1732500062",
+                "6117204958336120475_1732502500"
+            ],
+            "{rosters:?}"
+        );
+        assert_eq!(rosters[1]["bulk"][0]["values"], 12);
+        assert_eq!(
+            rosters[0]["bulk"][0],
+            serde_json::json!({"category": "personal/pii", "values": 10, "at_least": 10,
+                "severity": "critical", "within_secs": 3600,
+                "earlier_messages": ["5120398476512093841_1732500060", "5120398476512093842_1732500061"]})
+        );
+    }
+    // judged alone, the last part of that roster is not in bulk
+    let o = scan_sample(&["--bulk", "--no-split"]);
     assert_eq!(
-        rosters[0]["source"]["msgid"],
-        "6117204958336120475_1732502500"
+        out(&o).lines().count(),
+        2,
+        "--no-split leaves bulk over time on"
     );
-    assert_eq!(rosters[0]["bulk"][0]["values"], 12);
 }
 
 #[test]
@@ -805,6 +830,37 @@ fn explain_a_whole_record() {
     assert!(
         s.contains("split across messages: after 2 record(s), none crosses into it"),
         "{s}"
+    );
+    // a roster sent a few numbers a message: the last reaches the
+    // personal-data list's threshold (`within 1h`) with the two before
+    let roster = [
+        said("m1", 0, "13812340001 13912340002 13712340003 13612340004"),
+        said("m2", 60, "13512340005 13312340006 18612340007"),
+        said("m3", 120, "18812340008 15012340009 15112340010"),
+    ]
+    .join("\n");
+    let s = out(&explain(&["--input-format", "wecom"], &roster));
+    for line in [
+        "bulk: 3 distinct value(s) of personal/pii, fewer than 10 (`#! bulk: 10 critical within 1h`)",
+        "the sender's earlier values in the same conversation count too",
+        "bulk over time: 10 distinct values of personal/pii with the sender's earlier messages \
+         in this conversation (m1, m2), 10 or more: its hits are critical",
+    ] {
+        assert!(s.contains(line), "{line:?} missing:\n{s}");
+    }
+    let late = [
+        said("m1", 0, "13812340001 13912340002 13712340003 13612340004"),
+        said("m2", 60, "13512340005 13312340006 18612340007"),
+        said("m3", 3_650, "18812340008 15012340009 15112340010"),
+    ]
+    .join("\n");
+    let s = out(&explain(&["--input-format", "wecom"], &late));
+    assert!(
+        s.contains(
+            "bulk over time: 6 distinct values of personal/pii with the sender's earlier \
+             messages in this conversation (m2), fewer than 10"
+        ),
+        "an hour later, m1's are out of time:\n{s}"
     );
     // one record printed over lines is one record
     let pretty = serde_json::to_string_pretty(

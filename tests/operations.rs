@@ -559,9 +559,9 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stdout}{stderr}");
     for line in [
-        "processed 66 of 66 records",
-        ": 31 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
-        "alerts by audience (external: someone outside the company in the conversation): external=14, internal=17",
+        "processed 69 of 69 records",
+        ": 34 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
+        "alerts by audience (external: someone outside the company in the conversation): external=17, internal=17",
         "dead letters by reason: no_text=1, not_json=1, unreadable_field=1",
         // evasions caught come first among the examples; numbers masked
         "e.g. 内幕消息 «内*幕*消*息» in /text/content (separators)",
@@ -569,8 +569,10 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
         // a password pasted into chat, masked
         "e.g. @url_password «mysql://trade_ro:*********@10.20.3.15:3306» in /text/content",
         // a customer roster sent outside: its numbers in bulk
-        "personal/pii                     high       6",
+        "personal/pii                     high       9",
         "in bulk (10 or more values of a list in one message: its hits raised to critical): 12 values of personal/pii in one external message",
+        // and one sent a few numbers a message
+        "in bulk over time (10 or more values of a list from one sender to one conversation within 60 min: its hits raised to critical): 10 values of personal/pii over 3 external messages, raised on the last",
         "evasions caught (hits written unlike their rule): digits_for_letters=1, numerals=1, pinyin=2, repeats=1, reversed=1, separators=1, split_messages=1, styled=1, traditional=1",
         // a term sent a character a message
         "split across messages (a term sent a few characters a message): 内幕消息 «内幕消息» over 3 messages, alerted on the last",

@@ -1,6 +1,7 @@
-//! Short messages judged in order with a split window: any texts, senders
-//! and times give alerts without panicking, each hit found across messages
-//! tagged and naming the messages before, and the window stays bounded.
+//! Messages judged in order with a stream memory: any texts, senders and
+//! times give alerts without panicking, each hit found across messages
+//! tagged and naming the messages before, each bulk threshold reached over
+//! time raising its list's hits, and the memory stays bounded.
 //! The input is messages a line: a byte for the sender, a byte for the
 //! seconds since the one before, then the text.
 #![no_main]
@@ -17,10 +18,16 @@ use wordwarden::split::SplitOptions;
 fn ruleset() -> &'static Ruleset {
     static RULESET: OnceLock<Ruleset> = OnceLock::new();
     RULESET.get_or_init(|| {
-        let lists = WordListSet::from_sources(vec![(
-            "a.txt".into(),
-            "内幕\n内幕消息\n老鼠仓\nsb\nshit\n二二\n@cn_mobile\n!特色情\n色情\n".into(),
-        )]);
+        let lists = WordListSet::from_sources(vec![
+            (
+                "a.txt".into(),
+                "内幕\n内幕消息\n老鼠仓\nsb\nshit\n二二\n@cn_mobile\n!特色情\n色情\n".into(),
+            ),
+            (
+                "pii.txt".into(),
+                "#! severity: low\n#! bulk: 3 critical within 1m\n@email\n@cn_id_card\n".into(),
+            ),
+        ]);
         Ruleset::builder().build(&lists).expect("compiles")
     })
 }
@@ -31,10 +38,10 @@ fuzz_target!(|data: &[u8]| {
         max_speakers: 2,
         ..Default::default()
     };
-    let judge = Judge::new(InputFormat::wecom()).split_messages(Some(options));
-    let Some(mut window) = judge.split_window() else {
-        return;
-    };
+    let judge = Judge::new(InputFormat::wecom())
+        .split_messages(Some(options))
+        .bulk_tally_values(4);
+    let mut memory = judge.memory();
     let mut scanner = rs.scanner();
     let mut at = 1_764_000_000_000i64;
     for (i, line) in data.split(|&b| b == b'\n').enumerate() {
@@ -49,14 +56,25 @@ fuzz_target!(|data: &[u8]| {
         let j = judge.judge_next(
             rs,
             &mut scanner,
-            &mut window,
+            &mut memory,
             bytes.as_bytes(),
             Default::default(),
             "x",
             None,
         );
-        assert!(window.speakers() <= 2);
+        assert!(memory.runs().is_some_and(|w| w.speakers() <= 2));
+        assert!(memory.tally().values_held() <= 4);
         if let Some(alert) = j.alert {
+            for b in &alert.bulk {
+                let reached = b.values >= b.at_least;
+                let raised = alert
+                    .hits
+                    .iter()
+                    .filter(|h| h.category == b.category)
+                    .filter(|h| h.field.as_deref() != Some(SPLIT_FIELD))
+                    .all(|h| h.severity == b.severity);
+                assert_eq!(reached, raised, "{b:?}");
+            }
             for h in &alert.hits {
                 if h.field.as_deref() == Some(SPLIT_FIELD) {
                     assert!(h.evasions.contains(&Evasion::SplitMessages));

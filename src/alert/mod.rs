@@ -159,6 +159,15 @@ pub struct AlertBulk {
     pub at_least: u32,
     /// The severity the threshold raised the list's hits to.
     pub severity: Severity,
+    /// How far back, in seconds, the sender's earlier messages in the same
+    /// conversation count (`#! bulk: 10 critical within 1h`); absent when
+    /// only the message's own values count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_secs: Option<u32>,
+    /// The earlier messages whose values count in `values` (their ids,
+    /// oldest first, at most 100); absent when the message's own are all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_messages: Vec<String>,
 }
 
 /// One hit within an alert.
@@ -302,6 +311,8 @@ impl AlertBuilder {
                     values: b.values,
                     at_least: b.bulk.at_least,
                     severity: b.bulk.severity,
+                    within_secs: b.bulk.within_secs,
+                    earlier_messages: Vec::new(),
                 })
                 .collect(),
             split_from: Vec::new(),

@@ -317,15 +317,29 @@ fn print_summary(
     }
     for a in alerts {
         for b in &a.bulk {
-            println!(
-                "\nin bulk ({} or more values of a list in one message: its hits raised to {}): \
-                 {} values of {} in one {} message",
-                b.at_least,
-                b.severity,
-                b.values,
-                b.category,
-                a.audience.name()
-            );
+            match b.within_secs.filter(|_| !b.earlier_messages.is_empty()) {
+                None => println!(
+                    "\nin bulk ({} or more values of a list in one message: its hits raised to \
+                     {}): {} values of {} in one {} message",
+                    b.at_least,
+                    b.severity,
+                    b.values,
+                    b.category,
+                    a.audience.name()
+                ),
+                Some(secs) => println!(
+                    "\nin bulk over time ({} or more values of a list from one sender to one \
+                     conversation within {} min: its hits raised to {}): {} values of {} over {} \
+                     {} messages, raised on the last",
+                    b.at_least,
+                    secs / 60,
+                    b.severity,
+                    b.values,
+                    b.category,
+                    b.earlier_messages.len() + 1,
+                    a.audience.name()
+                ),
+            }
         }
     }
     for a in alerts {

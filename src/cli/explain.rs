@@ -211,14 +211,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     explain(&rs, &fields, conversation);
     if !records.is_empty() {
-        explain_split(&rs, &format, &records, record);
+        explain_after(&rs, &format, &records, record);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// The last record judged after `earlier`, in order, as the engine does:
-/// the terms that cross into it from its sender's short messages before it.
-fn explain_split(
+/// the terms that cross into it from its sender's short messages before it,
+/// and the bulk thresholds its sender's earlier values reach with its own.
+fn explain_after(
     rs: &Ruleset,
     format: &wordwarden::envelope::InputFormat,
     earlier: &[&[u8]],
@@ -226,26 +227,45 @@ fn explain_split(
 ) {
     let options = SplitOptions::default();
     let judge = Judge::new(format.clone()).split_messages(Some(options));
-    let Some(mut window) = judge.split_window() else {
-        println!("split across messages: this input names no sender, so it makes no runs");
+    if !format.names_people() {
+        println!("earlier records: this input names no sender, so none is remembered");
         return;
-    };
+    }
+    let mut memory = judge.memory();
     let mut scanner = rs.scanner();
     let n = earlier.len();
     for (i, record) in earlier.iter().enumerate() {
         let record = record.strip_suffix(b"\r").unwrap_or(record);
         let at = format!("record:{}", i + 1);
-        judge.judge_next(rs, &mut scanner, &mut window, record, Map::new(), at, None);
+        judge.judge_next(rs, &mut scanner, &mut memory, record, Map::new(), at, None);
     }
     let j = judge.judge_next(
         rs,
         &mut scanner,
-        &mut window,
+        &mut memory,
         last,
         Map::new(),
         format!("record:{}", n + 1),
         None,
     );
+    for (category, tallied) in j.tallies.iter().filter(|(_, t)| !t.earlier.is_empty()) {
+        let Some(bulk) = rs.stats().bulk.get(category).copied() else {
+            continue;
+        };
+        let how = match tallied.values >= bulk.at_least {
+            true => format!("{} or more: its hits are {}", bulk.at_least, bulk.severity),
+            false => format!(
+                "fewer than {}: its hits keep their list's severity",
+                bulk.at_least
+            ),
+        };
+        println!(
+            "bulk over time: {} distinct values of {category} with the sender's earlier messages \
+             in this conversation ({}), {how}",
+            tallied.values,
+            tallied.earlier.join(", ")
+        );
+    }
     let split: Vec<_> = j
         .alert
         .iter()
@@ -402,17 +422,25 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], conversation: Conversation) {
         );
     }
     for b in &findings.bulk {
-        let Bulk { at_least, severity } = b.bulk;
-        let (values, category) = (b.values, b.category);
+        let Bulk {
+            at_least, severity, ..
+        } = b.bulk;
+        let (values, category, directive) = (b.values, b.category, b.bulk);
         if b.reached() {
             println!(
                 "bulk: {values} distinct values of {category}, {at_least} or more \
-                 (`#! bulk: {at_least} {severity}`): its hits are {severity}"
+                 (`#! bulk: {directive}`): its hits are {severity}"
             );
         } else {
             println!(
                 "bulk: {values} distinct value(s) of {category}, fewer than {at_least} \
-                 (`#! bulk: {at_least} {severity}`): its hits keep their list's severity"
+                 (`#! bulk: {directive}`): its hits keep their list's severity"
+            );
+        }
+        if b.bulk.within_secs.is_some() {
+            println!(
+                "      the sender's earlier values in the same conversation count too: give \
+                 --record their messages, one a line, this one last"
             );
         }
     }

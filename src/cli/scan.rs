@@ -9,8 +9,8 @@ use std::sync::{mpsc, Mutex};
 
 use serde_json::{Map, Value};
 use wordwarden::alert::AlertBuilder;
-use wordwarden::judge::Judge;
-use wordwarden::split::{SplitOptions, SplitWindow};
+use wordwarden::judge::{Judge, StreamMemory};
+use wordwarden::split::SplitOptions;
 
 use super::{load_ruleset, FormatArgs};
 
@@ -74,9 +74,11 @@ struct Outcome {
     textless: Option<String>,
     /// The alert as one JSON line.
     alert: Option<Vec<u8>>,
-    /// A short message, judged again in order for terms split across
-    /// messages: its line number and bytes.
-    fragment: Option<(usize, Vec<u8>)>,
+    /// A message judged again in order with what the stream remembers of
+    /// its sender (a short message, for terms split across messages; one
+    /// holding values of a list with a timed `#! bulk:` threshold): its
+    /// line number and bytes.
+    again: Option<(usize, Vec<u8>)>,
 }
 
 /// Reading, judging and writing overlap: one thread reads batches of lines,
@@ -136,14 +138,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         drop(judged_tx);
         let reading =
             scope.spawn(move || read_batches(reader, text_input, &batches_tx, &written_rx));
-        // runs of short messages are followed here, in input order; a
-        // short message is judged again with them (cheap: it is short)
+        // runs of short messages and timed bulk tallies are followed here,
+        // in input order; the few messages they concern are judged again
+        // with them (cheap: short, or rare)
         let mut in_order = InOrder {
             ruleset,
             judge,
             keep,
             scanner: ruleset.scanner(),
-            window: judge.split_window(),
+            memory: judge.format().names_people().then(|| judge.memory()),
         };
         let written = write_in_order(&judged_rx, written_tx, &mut in_order);
         // the reader stops once the writer has gone (no more room)
@@ -258,27 +261,28 @@ fn write_in_order(
 }
 
 /// What the writer judges in input order: short messages again, with the
-/// runs they make ([`wordwarden::split`]).
+/// runs they make ([`wordwarden::split`]), and messages holding values of
+/// timed bulk lists, with their senders' tallies ([`wordwarden::tally`]).
 struct InOrder<'a> {
     ruleset: &'a wordwarden::ruleset::Ruleset,
     judge: &'a Judge,
     keep: &'a Keep,
     scanner: wordwarden::ruleset::Scanner<'a>,
-    window: Option<SplitWindow>,
+    memory: Option<StreamMemory>,
 }
 
 impl InOrder<'_> {
-    /// Judges a short message again with its sender's run: its alert then
-    /// holds any term split across messages, as the engine's would.
+    /// Judges a message again with what is remembered of its sender: its
+    /// alert then holds any term split across messages and any bulk
+    /// threshold reached over time, as the engine's would.
     fn follow(&mut self, o: &mut Outcome) {
-        let (Some(window), Some((number, bytes))) = (self.window.as_mut(), o.fragment.take())
-        else {
+        let (Some(memory), Some((number, bytes))) = (self.memory.as_mut(), o.again.take()) else {
             return;
         };
         let j = self.judge.judge_next(
             self.ruleset,
             &mut self.scanner,
-            window,
+            memory,
             &bytes,
             line_source(number),
             format_args!("line:{number}"),
@@ -347,8 +351,8 @@ fn judge_lines(
             if j.textless {
                 o.textless = Some(j.msgtype.as_deref().unwrap_or_default().to_string());
             }
-            if j.fragment {
-                o.fragment = Some((*number, bytes.clone()));
+            if j.fragment || j.tallied {
+                o.again = Some((*number, bytes.clone()));
             }
             o.alert = alert_line(j.alert, keep);
             o

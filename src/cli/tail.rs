@@ -115,8 +115,30 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
         .bulk
         .iter()
         .map(|b| {
-            let said = format!("[bulk: {} values of {}] ", b.values, b.category);
+            let said = match b.earlier_messages.len() {
+                0 => format!("[bulk: {} values of {}] ", b.values, b.category),
+                n => format!(
+                    "[bulk: {} values of {} over {} messages] ",
+                    b.values,
+                    b.category,
+                    n + 1
+                ),
+            };
             paint(&said, "1;31", color)
+        })
+        .collect();
+    // values in bulk over the sender's recent messages: the ones before
+    let earlier: String = a
+        .bulk
+        .iter()
+        .filter(|b| !b.earlier_messages.is_empty())
+        .map(|b| {
+            let said = format!(
+                "  [{} values also in {}]",
+                b.category,
+                b.earlier_messages.join(", ")
+            );
+            paint(&said, "31", color)
         })
         .collect();
     // a term sent a few characters a message: the messages before this one
@@ -133,7 +155,7 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
         }
     };
     format!(
-        "{sev} {bulk}{}  {}\n         {}{split}\n         {}{audience}{groups}{}  {}  {}\n",
+        "{sev} {bulk}{}  {}\n         {}{split}{earlier}\n         {}{audience}{groups}{}  {}  {}\n",
         paint(&cats.join(", "), "1", color),
         terms.join("; "),
         a.snippet,
@@ -282,6 +304,18 @@ mod tests {
             render(&one, false, 0).starts_with("CRITICAL personal/pii  @cn_mobile"),
             "{}",
             render(&one, false, 0)
+        );
+        // values in bulk over the sender's messages name the ones before
+        let mut over_time = alert.clone();
+        over_time.bulk[0].earlier_messages = vec!["m1".into(), "m2".into()];
+        let shown = render(&over_time, false, 0);
+        assert!(
+            shown.starts_with("CRITICAL [bulk: 12 values of personal/pii over 3 messages] "),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\n         张伟 138****0345  [personal/pii values also in m1, m2]\n"),
+            "{shown}"
         );
         // a term split across messages names the messages before
         let mut split = one.clone();

@@ -278,7 +278,7 @@ async fn consume(
             }
         }
         topics.flush();
-        workspace.show_speakers(&shared.metrics);
+        workspace.show_memory(&shared.metrics);
         if !batch.pendings.is_empty() {
             shared.metrics.in_flight.add(batch.pendings.len() as i64);
             tokio::select! {

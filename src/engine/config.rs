@@ -109,6 +109,11 @@ pub struct Config {
     /// consumer remembers at once: bounds that memory (300-400 bytes
     /// each, measured; those quiet for longer than the gap go first).
     pub split_max_speakers: usize,
+    /// Values of lists with a timed `#! bulk:` threshold (`#! bulk: 10
+    /// critical within 1h`, [`crate::tally`]) that one consumer holds to
+    /// count a sender's values over time: bounds that memory (about 50
+    /// bytes each; those out of their time go first).
+    pub bulk_tally_max_values: usize,
     /// Exactly-once: messages per transaction at most.
     pub transaction_max_messages: usize,
     /// Exactly-once: longest a transaction stays open, in milliseconds.
@@ -171,6 +176,7 @@ impl Default for Config {
             split_fragment_chars: 4,
             split_gap_secs: 60,
             split_max_speakers: 50_000,
+            bulk_tally_max_values: 1_000_000,
             transaction_max_messages: 5_000,
             transaction_max_ms: 200,
             transactional_id: None,
@@ -548,33 +554,37 @@ mod tests {
         assert!(Config::default().mask_personal_data, "masked by default");
     }
 
-    /// The split settings reach the judge; input that names no sender, or
-    /// `split_messages = false`, gets no window; a fragment of no
-    /// characters is refused.
+    /// The split and bulk tally settings reach the judge; input that names
+    /// no sender, or `split_messages = false`, gets no runs; a fragment of
+    /// no characters is refused.
     #[test]
     fn split_settings_reach_the_judge() {
         let load = |pairs: &[(&str, &str)]| Config::load(None, env(pairs));
-        let window = |pairs: &[(&str, &str)]| {
+        let memory = |pairs: &[(&str, &str)]| {
             let config = load(pairs).expect("valid");
-            crate::engine::judge_for(&config)
-                .expect("a judge")
-                .split_window()
+            crate::engine::judge_for(&config).expect("a judge").memory()
         };
         let wecom = ("WORDWARDEN_INPUT_FORMAT", "wecom");
-        let w = window(&[
+        let m = memory(&[
             wecom,
             ("WORDWARDEN_SPLIT_GAP_SECS", "30"),
             ("WORDWARDEN_SPLIT_FRAGMENT_CHARS", "2"),
             ("WORDWARDEN_SPLIT_MAX_SPEAKERS", "500"),
-        ])
-        .expect("on by default");
-        let o = w.options();
+            ("WORDWARDEN_BULK_TALLY_MAX_VALUES", "700"),
+        ]);
+        let o = m.runs().expect("on by default").options();
         assert_eq!(
             (o.gap_ms, o.fragment_chars, o.max_speakers),
             (30_000, 2, 500)
         );
-        assert!(window(&[wecom, ("WORDWARDEN_SPLIT_MESSAGES", "false")]).is_none());
-        assert!(window(&[("WORDWARDEN_INPUT_FORMAT", "text")]).is_none());
+        assert_eq!(m.tally().max_values(), 700);
+        assert_eq!(memory(&[wecom]).tally().max_values(), 1_000_000);
+        assert!(memory(&[wecom, ("WORDWARDEN_SPLIT_MESSAGES", "false")])
+            .runs()
+            .is_none());
+        assert!(memory(&[("WORDWARDEN_INPUT_FORMAT", "text")])
+            .runs()
+            .is_none());
         let e = load(&[wecom, ("WORDWARDEN_SPLIT_FRAGMENT_CHARS", "0")])
             .expect_err("refused")
             .to_string();

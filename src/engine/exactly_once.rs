@@ -108,7 +108,7 @@ pub(crate) async fn run(
         )
         .instrument(span)
         .await;
-        workspace.show_speakers(&shared.metrics);
+        workspace.show_memory(&shared.metrics);
         shared.metrics.in_flight.sub(batch.len() as i64);
         match outcome {
             Ok(processed) => {

@@ -57,6 +57,9 @@ pub struct Metrics {
     pub partitions_assigned: IntGauge,
     /// Senders whose runs of short messages the consumers remember.
     pub split_speakers: IntGauge,
+    /// Values of lists with a timed `#! bulk:` threshold that the consumers
+    /// hold ([`crate::tally`]).
+    pub bulk_tally_values: IntGauge,
     /// 1 when at least one broker connection is up.
     pub brokers_up: IntGauge,
     /// 1 for the loaded ruleset's version.
@@ -148,6 +151,7 @@ impl Metrics {
             offset_resets: plain_counter("offset_resets_total", "Input positions reset to auto.offset.reset because they could not be fetched (deleted by retention before they were read, or past the end)."),
             partitions_assigned: single("partitions_assigned", "Input partitions assigned to this instance."),
             split_speakers: single("split_speakers", "Senders (in one conversation each) whose runs of short messages this instance's consumers remember, for terms split across messages (at most split_max_speakers a consumer)."),
+            bulk_tally_values: single("bulk_tally_values", "Values of lists with a timed bulk threshold (`#! bulk: N severity within T`) that this instance's consumers hold, to count a sender's values over time (at most bulk_tally_max_values a consumer)."),
             brokers_up: single("brokers_up", "1 while at least one broker connection is up."),
             ruleset_info: gauge(&reg, "ruleset_info", "1 for the version of the loaded word lists.", &["version"]),
             ruleset_rules: gauge(&reg, "ruleset_rules", "Rules per category in the loaded word lists.", &["category"]),

@@ -10,9 +10,9 @@ use super::Shared;
 use crate::audience::Audience;
 use crate::evasion::Evasion;
 use crate::judge::Judge;
+use crate::judge::StreamMemory;
 use crate::lists::Severity;
 use crate::ruleset::ScanBuffers;
-use crate::split::SplitWindow;
 
 /// One message in this many has its judging timed for
 /// `scan_duration_seconds`: reading the clock twice per message was about 5%
@@ -21,33 +21,40 @@ use crate::split::SplitWindow;
 pub(crate) const SCAN_TIMING_EVERY: u32 = 16;
 
 /// What one consumer keeps from message to message: the scanner's buffers,
-/// the count that picks which messages are timed, and the runs of short
-/// messages its senders are sending ([`crate::split`]).
+/// the count that picks which messages are timed, and what it remembers of
+/// its senders' recent messages ([`StreamMemory`]: runs of short messages,
+/// values of timed bulk lists), where the input names them.
 #[derive(Default)]
 pub(crate) struct Workspace {
     buffers: ScanBuffers,
     judged: u32,
-    splits: Option<SplitWindow>,
-    /// What this consumer's window added to `split_speakers`.
-    speakers_shown: i64,
+    memory: Option<StreamMemory>,
+    /// What this consumer's memory added to `split_speakers` and
+    /// `bulk_tally_values`.
+    shown: (i64, i64),
 }
 
 impl Workspace {
     /// A workspace for messages `judge` judges.
     pub fn new(judge: &Judge) -> Self {
         Workspace {
-            splits: judge.split_window(),
+            memory: judge.format().names_people().then(|| judge.memory()),
             ..Default::default()
         }
     }
 
-    /// Brings `split_speakers` up to date with this consumer's window (once
-    /// a batch: the gauge is shared by the consumers).
-    pub fn show_speakers(&mut self, metrics: &super::Metrics) {
-        let now = self.splits.as_ref().map_or(0, |w| w.speakers() as i64);
-        if now != self.speakers_shown {
-            metrics.split_speakers.add(now - self.speakers_shown);
-            self.speakers_shown = now;
+    /// Brings `split_speakers` and `bulk_tally_values` up to date with this
+    /// consumer's memory (once a batch: the gauges are shared by the
+    /// consumers).
+    pub fn show_memory(&mut self, metrics: &super::Metrics) {
+        let now = self.memory.as_ref().map_or((0, 0), |m| {
+            let speakers = m.runs().map_or(0, |w| w.speakers());
+            (speakers as i64, m.tally().values_held() as i64)
+        });
+        if now != self.shown {
+            metrics.split_speakers.add(now.0 - self.shown.0);
+            metrics.bulk_tally_values.add(now.1 - self.shown.1);
+            self.shown = now;
         }
     }
 
@@ -426,7 +433,7 @@ pub(crate) fn process<M: Message>(
     let mut j = judge.judge_in(
         ruleset,
         &mut scanner,
-        workspace.splits.as_mut(),
+        workspace.memory.as_mut(),
         payload,
         Map::new(),
         fallback,

@@ -159,17 +159,23 @@ pub fn parse_time(value: &str) -> Result<jiff::Timestamp, String> {
 /// matched, the terms and combinations that fired) raises each of the
 /// list's hits in it to `severity`, and its alert says so.
 ///
+/// With `within` (`#! bulk: 10 critical within 1h`) the values a sender
+/// sent in the same conversation over that time count too: a roster sent
+/// one number a message reaches the threshold on the message that brings
+/// the tenth ([`Judge::judge_next`](crate::judge::Judge::judge_next), where
+/// the input names its senders).
+///
 /// ```
 /// use wordwarden::lists::{Bulk, Severity, WordListSet};
 ///
 /// let set = WordListSet::from_sources(vec![(
 ///     "personal/pii.txt".into(),
-///     "#! severity: high\n#! bulk: 10 critical\n@cn_mobile\n".into(),
+///     "#! severity: high\n#! bulk: 10 critical within 1h\n@cn_mobile\n".into(),
 /// )]);
 /// assert!(set.errors().next().is_none());
 /// assert_eq!(
 ///     set.files()[0].bulk,
-///     Some(Bulk { at_least: 10, severity: Severity::Critical })
+///     Some(Bulk { at_least: 10, severity: Severity::Critical, within_secs: Some(3600) })
 /// );
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -178,7 +184,32 @@ pub struct Bulk {
     pub at_least: u32,
     /// The severity its hits are raised to.
     pub severity: Severity,
+    /// Also count the values the same sender sent in the same conversation
+    /// this many seconds before (at most [`BULK_MAX_WITHIN_SECS`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within_secs: Option<u32>,
 }
+
+impl fmt::Display for Bulk {
+    /// As written after `#! bulk:`, the time in its largest whole unit
+    /// (`10 critical within 1h`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.at_least, self.severity)?;
+        if let Some(secs) = self.within_secs {
+            let (n, unit) = [(86_400, 'd'), (3600, 'h'), (60, 'm')]
+                .into_iter()
+                .find(|(unit, _)| secs % unit == 0)
+                .map_or((secs, 's'), |(size, unit)| (secs / size, unit));
+            write!(f, " within {n}{unit}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The longest time a `#! bulk: ... within` threshold may look back: a
+/// week. What it remembers is held in memory, one stream's, and lost on a
+/// restart.
+pub const BULK_MAX_WITHIN_SECS: u32 = 7 * 24 * 3600;
 
 /// The most distinct values a `#! bulk:` threshold may ask for: more than a
 /// message of the largest size holds of any kind of personal data.
@@ -968,12 +999,15 @@ fn parse_file<'g>(
     file
 }
 
-/// `#! bulk: N SEVERITY`'s value.
+/// `#! bulk: N SEVERITY [within DURATION]`'s value.
 fn parse_bulk(value: &str) -> Result<Bulk, String> {
-    let usage = "bulk takes a count and a severity: `bulk: 10 critical`";
-    let mut words = value.split_whitespace();
-    let (Some(count), Some(severity), None) = (words.next(), words.next(), words.next()) else {
-        return Err(format!("{usage}, not {value:?}"));
+    let usage = "bulk takes a count, a severity and, if the sender's earlier messages \
+                 count too, a time: `bulk: 10 critical` or `bulk: 10 critical within 1h`";
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let (count, severity, within) = match words[..] {
+        [count, severity] => (count, severity, None),
+        [count, severity, "within", time] => (count, severity, Some(time)),
+        _ => return Err(format!("{usage}, not {value:?}")),
     };
     let at_least = match count.parse::<u32>() {
         Ok(n) if (2..=BULK_MAX_VALUES).contains(&n) => n,
@@ -983,10 +1017,38 @@ fn parse_bulk(value: &str) -> Result<Bulk, String> {
             ))
         }
     };
+    let within_secs = match within {
+        None => None,
+        Some(time) => match parse_duration_secs(time) {
+            Some(secs) if (1..=BULK_MAX_WITHIN_SECS).contains(&secs) => Some(secs),
+            _ => {
+                return Err(format!(
+                    "{usage}; the time is a number with s, m, h or d, up to 7d, not {time:?}"
+                ))
+            }
+        },
+    };
     Ok(Bulk {
         at_least,
         severity: severity.parse()?,
+        within_secs,
     })
+}
+
+/// `90s`, `30m`, `1h`, `7d` in seconds; `None` for anything else.
+fn parse_duration_secs(time: &str) -> Option<u32> {
+    let unit = match time.chars().last()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let number = &time[..time.len() - 1];
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    number.parse::<u32>().ok()?.checked_mul(unit)
 }
 
 /// More terms than this in a `#! homophones: on` file draw a warning:
@@ -1297,17 +1359,40 @@ mod tests {
             f.bulk,
             Some(Bulk {
                 at_least: 10,
-                severity: Severity::Critical
+                severity: Severity::Critical,
+                within_secs: None,
             })
         );
+        for (within, secs, shown) in [
+            ("90s", 90, "90s"),
+            ("120s", 120, "2m"),
+            ("30m", 1800, "30m"),
+            ("1h", 3600, "1h"),
+            ("48h", 172_800, "2d"),
+            ("7d", 604_800, "7d"),
+        ] {
+            let (f, d) = parse(&format!("#! bulk: 3 high within {within}\n@cn_mobile\n"));
+            assert!(d.is_empty(), "{d:?}");
+            let bulk = f.bulk.expect("parsed");
+            assert_eq!(bulk.within_secs, Some(secs), "{within}");
+            assert_eq!(bulk.to_string(), format!("3 high within {shown}"));
+        }
         assert_eq!(parse("@cn_mobile\n").0.bulk, None);
         for (bad, says) in [
-            ("10", "a count and a severity"),
+            ("10", "a count, a severity"),
             ("critical 10", "the count is 2 to 100000"),
             ("1 critical", "the count is 2 to 100000"),
             ("100001 critical", "the count is 2 to 100000"),
             ("10 urgent", "unknown severity"),
-            ("10 critical now", "a count and a severity"),
+            ("10 critical now", "a count, a severity"),
+            ("10 critical within", "a count, a severity"),
+            ("10 critical over 1h", "a count, a severity"),
+            ("10 critical within 1w", "up to 7d"),
+            ("10 critical within 8d", "up to 7d"),
+            ("10 critical within 0s", "up to 7d"),
+            ("10 critical within h", "up to 7d"),
+            ("10 critical within -1h", "up to 7d"),
+            ("10 critical within 99999999999d", "up to 7d"),
         ] {
             let (f, d) = parse(&format!("#! bulk: {bad}\n@cn_mobile\n"));
             assert_eq!(f.bulk, None, "{bad}");

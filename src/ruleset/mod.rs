@@ -145,6 +145,11 @@ impl<'r> Hit<'r> {
     pub fn rule(&self) -> &'r Rule {
         self.rule
     }
+    /// Raises the hit's severity to at least `severity`: a timed `#!
+    /// bulk:` threshold reached over the sender's recent messages.
+    pub(crate) fn raise_to(&mut self, severity: Severity) {
+        self.severity = self.severity.max(severity);
+    }
     /// How the match was written unlike the rule (`内*幕*消*息`: separators),
     /// given the original text of its field; see [`crate::evasion`].
     pub fn evasions(&self, field_text: &str) -> Vec<crate::evasion::Evasion> {
@@ -164,6 +169,10 @@ pub struct Findings<'r> {
     /// those that reached it ([`BulkFinding::reached`]) have their
     /// [`Hit::severity`] raised.
     pub bulk: Vec<BulkFinding<'r>>,
+    /// The distinct values' keys of the lists in `bulk` whose threshold
+    /// looks back over time (`within`), for the judge's
+    /// [`crate::tally::BulkTally`].
+    pub(crate) timed_values: Vec<(&'r str, Vec<u64>)>,
 }
 
 /// A list with a volume threshold (`#! bulk:`, [`Bulk`]) and how many of

@@ -164,10 +164,12 @@ impl<'r> Scanner<'r> {
         // 4. one hit per rule: its first place, and how many places
         let mut hits = one_hit_per_rule(rs, kept, &mut sink.rule_hits, sink.trace.as_mut());
         // 5. lists whose volume threshold the message reaches raise their hits
+        let mut timed_values = Vec::new();
         let bulk = if rs.bulk.is_empty() || hits.is_empty() {
             Vec::new()
         } else {
-            bulk_findings(rs, kept, fields, &mut hits, &mut sink.bulk_values)
+            let values = &mut sink.bulk_values;
+            bulk_findings(rs, kept, fields, &mut hits, values, &mut timed_values)
         };
         let truncated = hits.len() > rs.options.max_hits;
         if truncated {
@@ -199,6 +201,7 @@ impl<'r> Scanner<'r> {
             hits,
             truncated,
             bulk,
+            timed_values,
         }
     }
 }
@@ -242,14 +245,16 @@ fn bulk_value<S: AsRef<str>>(rs: &Ruleset, c: &Cand, fields: &[S]) -> u64 {
 
 /// The lists with a `#! bulk:` threshold that have candidates in `kept`,
 /// by category, each with its count of distinct values; raises the hits of
-/// those that reach it. Runs only for messages with hits, of rulesets with
-/// such a list.
+/// those that reach it, and adds to `timed` the values of those whose
+/// threshold looks back over time. Runs only for messages with hits, of
+/// rulesets with such a list.
 fn bulk_findings<'r, S: AsRef<str>>(
     rs: &'r Ruleset,
     kept: &[Cand],
     fields: &[S],
     hits: &mut [Hit<'r>],
     values: &mut rustc_hash::FxHashSet<u64>,
+    timed: &mut Vec<(&'r str, Vec<u64>)>,
 ) -> Vec<BulkFinding<'r>> {
     let mut found = Vec::new();
     for (category, bulk) in &rs.bulk {
@@ -268,6 +273,9 @@ fn bulk_findings<'r, S: AsRef<str>>(
             bulk: *bulk,
         };
         found.push(finding);
+        if bulk.within_secs.is_some() {
+            timed.push((&**category, values.iter().copied().collect()));
+        }
         if !finding.reached() {
             continue;
         }
