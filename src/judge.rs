@@ -128,7 +128,7 @@ impl Judge {
             max_message_bytes: 1 << 20,
             pseudonymizer: None,
             split: None,
-            bulk_tally_values: 1_000_000,
+            bulk_tally_values: 100_000,
         }
     }
 
@@ -142,7 +142,8 @@ impl Judge {
     }
 
     /// The most values of timed bulk lists ([`crate::tally`]) one
-    /// [`StreamMemory`] holds (default 1,000,000, about 50 bytes each).
+    /// [`StreamMemory`] holds (default 100,000; 120-380 bytes each, a
+    /// sender with a single value costing most).
     pub fn bulk_tally_values(mut self, n: usize) -> Self {
         self.bulk_tally_values = n;
         self

@@ -82,8 +82,9 @@ pub struct Tallied {
 }
 
 impl BulkTally {
-    /// An empty tally that holds at most `max_values` values (about 50
-    /// bytes each): past it, the values out of their time are let go, then
+    /// An empty tally that holds at most `max_values` values (120-380
+    /// bytes each, with their messages' ids: a sender of a single value
+    /// costs most): past it, the values out of their time are let go, then
     /// all if that frees less than a quarter.
     pub fn new(max_values: usize) -> Self {
         BulkTally {
@@ -121,8 +122,10 @@ impl BulkTally {
         message: &str,
         values: impl IntoIterator<Item = u64>,
     ) -> Tallied {
-        let values = values.into_iter();
-        if self.held + values.size_hint().0 > self.max_values {
+        let mut values: Vec<u64> = values.into_iter().collect();
+        values.sort_unstable();
+        values.dedup();
+        if self.held + values.len() > self.max_values {
             self.let_go(sent_ms);
         }
         let key = (speaker, list_key(list));
@@ -146,13 +149,15 @@ impl BulkTally {
             sent_ms: now,
             message: message.clone(),
         };
-        for value in values {
-            // newest last: what the threshold keeps
-            if let Some(i) = recent.values.iter().position(|v| v.key == value) {
-                recent.values.remove(i);
-            }
-            recent.values.push(sent(value));
+        // a value sent again moves to the end, with the newest: what the
+        // threshold keeps (linear in both, however many a message holds)
+        if recent.values.len() * values.len() <= 1024 {
+            recent.values.retain(|v| !values.contains(&v.key));
+        } else {
+            let again: rustc_hash::FxHashSet<u64> = values.iter().copied().collect();
+            recent.values.retain(|v| !again.contains(&v.key));
         }
+        recent.values.extend(values.into_iter().map(sent));
         let mut earlier: Vec<Arc<str>> = Vec::new();
         for v in &recent.values {
             let seen = |e: &Arc<str>| Arc::ptr_eq(e, &v.message) || **e == *v.message;
@@ -334,5 +339,16 @@ mod tests {
         let many: Vec<u64> = (1000..1020).collect();
         assert_eq!(values(&mut t, late, "pii", 3 * HOUR, "5", &many), 20);
         assert_eq!(t.values_held(), 8);
+        // a message's values are distinct however they are given
+        let mut t = BulkTally::new(1000);
+        assert_eq!(values(&mut t, late, "pii", 0, "1", &[7, 7, 8]), 2);
+        // a roster far longer than the threshold: all counted, the
+        // threshold's newest kept, values sent before among them found
+        let roster: Vec<u64> = (0..50_000).collect();
+        let t1 = t.add(late, "pii", hour(10), Some(1), "2", roster.iter().copied());
+        assert_eq!((t1.values, t.values_held()), (50_000, 10));
+        let t2 = t.add(late, "pii", hour(10), Some(2), "3", [49_999, 1]);
+        assert_eq!(t2.values, 11);
+        assert_eq!(t2.earlier, ["2".into()]);
     }
 }
