@@ -11,6 +11,9 @@
 //! +[@cn_mobile] {critical} 13812345678 13912345678 …   ... at this severity (`#! bulk:`)
 //! + (from:zhang.wei to:li.na,wang.fang) 下周停牌      ... sent by one id to others (`#! people:`)
 //! - (at:2027-01-15) 青松计划                  ... written then (`#! from:`, `#! until:`)
+//! | 内                                        a message sent before the next case
+//! | 幕                                        ... by the same sender, same conversation
+//! +[内幕消息] 消息                            ... which completes a term split across them
 //! ```
 //!
 //! A sample is a message of unknown audience (every list watches it) unless
@@ -23,6 +26,13 @@
 //! ([`crate::lists::Window`]); the words combine: `(from:ID to:ID at:TIME)`. A `{severity}` before it
 //! asks the hit to have that severity, which tests a list's `#! bulk:`
 //! threshold ([`crate::lists::Bulk`]).
+//!
+//! `| text` lines are messages sent before the next case, by the case's
+//! sender in its conversation (someone outside the company unless the case
+//! says `(internal)` or names its people), at the case's time unless one
+//! says its own (`| (at:TIME) text`): the case is then judged after them,
+//! in order, as [`Judge::judge_next`] judges a stream (terms split across
+//! messages, bulk thresholds `within` a time). Each case starts afresh.
 //!
 //! ```
 //! use wordwarden::cases::run_cases;
@@ -43,10 +53,12 @@
 use std::path::Path;
 
 use crate::audience::Audience;
-use crate::envelope::Participation;
+use crate::envelope::{InputFormat, Participation};
+use crate::judge::Judge;
 use crate::lists::{parse_time, ListError, Severity};
 use crate::people::Conversation;
-use crate::ruleset::Ruleset;
+use crate::ruleset::{Ruleset, Scanner};
+use crate::split::SplitOptions;
 
 /// One failed case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,43 +121,151 @@ fn with_severity(sample: &str) -> (Option<Result<Severity, String>>, &str) {
     }
 }
 
+/// What the words in parentheses before a sample say: its people, its
+/// audience as told, when it was written.
+#[derive(Default)]
+struct Said {
+    people: Participation,
+    told: Option<Audience>,
+    written_ms: Option<i64>,
+}
+
+impl Said {
+    /// The sample's conversation: the audience told, else what the ids
+    /// make.
+    fn conversation(mut self, ruleset: &Ruleset) -> Conversation {
+        self.people.audience = self.told.unwrap_or_else(|| {
+            let p = &self.people;
+            Audience::of_ids(p.from.iter().chain(&p.tolist).map(String::as_str))
+        });
+        self.people
+            .conversation(ruleset)
+            .written_at(self.written_ms)
+    }
+}
+
 /// A sample's conversation, from `(internal)`, `(external)`, `(from:ID
 /// to:ID,ID)` or `(at:TIME)` before it (the words combine). Parentheses
 /// holding anything else are part of the sample; a time that is none is an
 /// error.
-fn with_conversation<'s>(
-    ruleset: &Ruleset,
-    sample: &'s str,
-) -> Result<(Conversation, &'s str), String> {
-    let unknown = Ok((Audience::Unknown.into(), sample));
+fn with_words(sample: &str) -> Result<(Said, &str), String> {
+    let unknown = Ok((Said::default(), sample));
     let Some((inside, rest)) = sample.strip_prefix('(').and_then(|r| r.split_once(')')) else {
         return unknown;
     };
-    let mut people = Participation::default();
-    let mut told = None;
-    let mut written = None;
+    let mut said = Said::default();
     for word in inside.split_whitespace() {
         match word {
-            "internal" => told = Some(Audience::Internal),
-            "external" => told = Some(Audience::External),
+            "internal" => said.told = Some(Audience::Internal),
+            "external" => said.told = Some(Audience::External),
             _ => {
                 if let Some(id) = word.strip_prefix("from:") {
-                    people.from = Some(id.to_string());
+                    said.people.from = Some(id.to_string());
                 } else if let Some(ids) = word.strip_prefix("to:") {
-                    people.tolist.extend(ids.split(',').map(str::to_string));
+                    said.people
+                        .tolist
+                        .extend(ids.split(',').map(str::to_string));
                 } else if let Some(time) = word.strip_prefix("at:") {
-                    written = Some(parse_time(time)?.as_millisecond());
+                    said.written_ms = Some(parse_time(time)?.as_millisecond());
                 } else {
                     return unknown;
                 }
             }
         }
     }
-    people.audience = told.unwrap_or_else(|| {
-        Audience::of_ids(people.from.iter().chain(&people.tolist).map(String::as_str))
-    });
-    let conversation = people.conversation(ruleset).written_at(written);
-    Ok((conversation, rest.trim_start()))
+    Ok((said, rest.trim_start()))
+}
+
+/// One hit of a sample: its term as written, its category, its severity.
+struct CaseHit {
+    term: String,
+    category: String,
+    severity: Severity,
+}
+
+/// The hits of `sample` judged alone.
+fn hits_alone(
+    scanner: &mut Scanner<'_>,
+    ruleset: &Ruleset,
+    said: Said,
+    sample: &str,
+) -> Vec<CaseHit> {
+    let conversation = said.conversation(ruleset);
+    let hits = scanner.scan_for(&[sample], conversation).hits;
+    hits.iter()
+        .map(|h| CaseHit {
+            term: h.term().to_string(),
+            category: h.category().to_string(),
+            severity: h.severity(),
+        })
+        .collect()
+}
+
+/// The hits of `sample` sent after the messages `earlier`, by one sender in
+/// one conversation, judged in order as the engine does (terms split
+/// across them, bulk thresholds over time): WeCom records from the ids the
+/// words name, else from one sender to a colleague (`internal`) or to
+/// someone outside the company.
+fn hits_after(
+    ruleset: &Ruleset,
+    earlier: &[String],
+    said: Said,
+    sample: &str,
+) -> Result<Vec<CaseHit>, String> {
+    let judge = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
+    let mut memory = judge.memory();
+    let mut scanner = ruleset.scanner();
+    let from = said.people.from.clone();
+    let from = from.unwrap_or_else(|| "case.sender".into());
+    let mut to = said.people.tolist.clone();
+    let external =
+        |ids: &[String]| Audience::of_ids(ids.iter().map(String::as_str)) == Audience::External;
+    let outside = match said.told {
+        Some(told) => told == Audience::External && !external(&to),
+        None => to.is_empty(),
+    };
+    if outside {
+        to.push("wmCaseOutsider".into());
+    } else if to.is_empty() {
+        to.push("case.colleague".into());
+    }
+    let mut alert = None;
+    let lines = earlier.iter().map(String::as_str).chain([sample]);
+    for (k, line) in lines.enumerate() {
+        // an earlier message may say when it was sent: `| (at:TIME) text`
+        let (text, written_ms) = match k < earlier.len() {
+            true => {
+                let (own, text) = with_words(line)?;
+                (text, own.written_ms.or(said.written_ms))
+            }
+            false => (line, said.written_ms),
+        };
+        let mut record = serde_json::json!({"msgid": format!("case{k}"), "from": from,
+            "tolist": to, "msgtype": "text", "text": {"content": text}});
+        if let Some(ms) = written_ms {
+            record["msgtime"] = ms.into();
+        }
+        let bytes = record.to_string();
+        let j = judge.judge_next(
+            ruleset,
+            &mut scanner,
+            &mut memory,
+            bytes.as_bytes(),
+            Default::default(),
+            "case",
+            None,
+        );
+        alert = j.alert;
+    }
+    let hits = alert.map(|a| a.hits).unwrap_or_default();
+    Ok(hits
+        .into_iter()
+        .map(|h| CaseHit {
+            term: h.term,
+            category: h.category,
+            severity: h.severity,
+        })
+        .collect())
 }
 
 /// Runs case files against a compiled ruleset.
@@ -154,6 +274,9 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
     let mut scanner = ruleset.scanner();
     for (file, text) in files {
         let category = file.strip_suffix(".cases").unwrap_or(file);
+        // `| text` lines: messages sent before the next case
+        let mut earlier: Vec<String> = Vec::new();
+        let mut earlier_from = 0;
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let l = raw.trim_start();
@@ -165,86 +288,111 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                 line,
                 message,
             };
-            if let Some(rest) = l.strip_prefix('-') {
-                let (conversation, sample) = match with_conversation(ruleset, rest.trim()) {
-                    Ok(found) => found,
-                    Err(e) => {
-                        report.failures.push(fail(e));
-                        continue;
-                    }
-                };
-                let hits = scanner.scan_for(&[sample], conversation).hits;
-                if hits.is_empty() {
-                    report.passed += 1;
-                } else {
-                    let got: Vec<String> = hits
-                        .iter()
-                        .map(|h| format!("{} [{}]", h.term(), h.category()))
-                        .collect();
-                    report.failures.push(fail(format!(
-                        "expected no hit in {sample:?}, got {}",
-                        got.join(", ")
-                    )));
+            if let Some(text) = l.strip_prefix('|') {
+                if earlier.is_empty() {
+                    earlier_from = line;
                 }
-            } else if let Some(rest) = l.strip_prefix('+') {
-                let (term, sample) = match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+                earlier.push(text.trim().to_string());
+                continue;
+            }
+            let (must_hit, rest) = match (l.strip_prefix('+'), l.strip_prefix('-')) {
+                (Some(rest), _) => (true, rest),
+                (_, Some(rest)) => (false, rest),
+                _ => {
+                    report.failures.push(fail(format!(
+                        "a case starts with `+` (must hit) or `-` (must not hit), a message \
+                         sent before it with `|`: {l:?}"
+                    )));
+                    continue;
+                }
+            };
+            let before = std::mem::take(&mut earlier);
+            let (term, sample) = match rest.strip_prefix('[').filter(|_| must_hit) {
+                Some(r) => match r.split_once(']') {
                     Some((t, s)) => (Some(t.trim()), s.trim()),
                     None => (None, rest.trim()),
-                };
-                let (severity, sample) = with_severity(sample);
-                let severity = match severity.transpose() {
-                    Ok(severity) => severity,
-                    Err(e) => {
-                        report.failures.push(fail(e));
-                        continue;
-                    }
-                };
-                let (conversation, sample) = match with_conversation(ruleset, sample) {
-                    Ok(found) => found,
-                    Err(e) => {
-                        report.failures.push(fail(e));
-                        continue;
-                    }
-                };
-                let hits = scanner.scan_for(&[sample], conversation).hits;
-                let ok = hits.iter().any(|h| {
-                    h.category() == category
-                        && term.is_none_or(|t| h.term() == t)
-                        && severity.is_none_or(|s| h.severity() == s)
-                });
-                if ok {
-                    report.passed += 1;
-                } else {
-                    let mut want = match term {
-                        Some(t) => format!("{t} [{category}]"),
-                        None => format!("a hit in [{category}]"),
-                    };
-                    if let Some(severity) = severity {
-                        want.push_str(&format!(" ({severity})"));
-                    }
-                    let got: Vec<String> = hits
-                        .iter()
-                        .map(|h| match severity {
-                            Some(_) => {
-                                format!("{} [{}] ({})", h.term(), h.category(), h.severity())
-                            }
-                            None => format!("{} [{}]", h.term(), h.category()),
-                        })
-                        .collect();
-                    let got = if got.is_empty() {
-                        "nothing".to_string()
-                    } else {
-                        got.join(", ")
-                    };
-                    report
-                        .failures
-                        .push(fail(format!("expected {want} in {sample:?}, got {got}")));
+                },
+                None => (None, rest.trim()),
+            };
+            let (severity, sample) = match must_hit {
+                true => with_severity(sample),
+                false => (None, sample),
+            };
+            let severity = match severity.transpose() {
+                Ok(severity) => severity,
+                Err(e) => {
+                    report.failures.push(fail(e));
+                    continue;
                 }
-            } else {
-                report.failures.push(fail(format!(
-                    "a case starts with `+` (must hit) or `-` (must not hit): {l:?}"
-                )));
+            };
+            let (said, sample) = match with_words(sample) {
+                Ok(found) => found,
+                Err(e) => {
+                    report.failures.push(fail(e));
+                    continue;
+                }
+            };
+            let hits = match before.is_empty() {
+                true => hits_alone(&mut scanner, ruleset, said, sample),
+                false => match hits_after(ruleset, &before, said, sample) {
+                    Ok(hits) => hits,
+                    Err(e) => {
+                        report.failures.push(fail(e));
+                        continue;
+                    }
+                },
+            };
+            let after = match before.len() {
+                0 => String::new(),
+                n => format!(" after {n} message(s)"),
+            };
+            let ok = match must_hit {
+                false => hits.is_empty(),
+                true => hits.iter().any(|h| {
+                    h.category == category
+                        && term.is_none_or(|t| h.term == t)
+                        && severity.is_none_or(|s| h.severity == s)
+                }),
+            };
+            if ok {
+                report.passed += 1;
+                continue;
             }
+            let got: Vec<String> = hits
+                .iter()
+                .map(|h| match severity {
+                    Some(_) => format!("{} [{}] ({})", h.term, h.category, h.severity),
+                    None => format!("{} [{}]", h.term, h.category),
+                })
+                .collect();
+            if !must_hit {
+                report.failures.push(fail(format!(
+                    "expected no hit in {sample:?}{after}, got {}",
+                    got.join(", ")
+                )));
+                continue;
+            }
+            let mut want = match term {
+                Some(t) => format!("{t} [{category}]"),
+                None => format!("a hit in [{category}]"),
+            };
+            if let Some(severity) = severity {
+                want.push_str(&format!(" ({severity})"));
+            }
+            let got = match got.is_empty() {
+                true => "nothing".to_string(),
+                false => got.join(", "),
+            };
+            report.failures.push(fail(format!(
+                "expected {want} in {sample:?}{after}, got {got}"
+            )));
+        }
+        if !earlier.is_empty() {
+            report.failures.push(CaseFailure {
+                file: file.clone(),
+                line: earlier_from,
+                message: "messages sent before a case (`|`) with no case after them".into(),
+            });
         }
     }
     report
@@ -372,5 +520,65 @@ mod tests {
         let report = run_cases(&rs, &[("barrier.cases".into(), bad.into())]);
         let lines: Vec<usize> = report.failures.iter().map(|f| f.line).collect();
         assert_eq!((report.passed, lines), (0, vec![1, 2]));
+    }
+
+    /// Messages sent before a case (`| text`) are judged in order with it,
+    /// by one sender in one conversation: a term split across them, a bulk
+    /// threshold reached over time; a `|` with no case after it fails.
+    #[test]
+    fn cases_after_earlier_messages() {
+        let lists = WordListSet::from_sources(vec![
+            ("insider.txt".into(), "内幕消息\n".into()),
+            (
+                "pii.txt".into(),
+                "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n".into(),
+            ),
+        ]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let good = "| 内\n| 幕\n+[内幕消息] 消息\n- 消息\n\
+                    | 内幕\n# a comment between\n- (at:2026-12-01) 消\n";
+        let report = run_cases(&rs, &[("insider.cases".into(), good.into())]);
+        assert_eq!(
+            (report.passed, report.failures.len()),
+            (3, 0),
+            "{:?}",
+            report.failures
+        );
+        let good = "| 13812340001\n| 13912340002\n+[@cn_mobile] {critical} 13712340003\n\
+                    | (at:2026-12-01T08:00:00Z) 13812340001\n| (at:2026-12-01T08:30:00Z) 13912340002\n\
+                    + {high} (at:2026-12-01T09:00:01Z) 13712340003\n\
+                    | (at:2026-12-01T08:00:00Z) 13812340001\n| 13912340002\n\
+                    + {critical} (at:2026-12-01T09:00:00Z) 13712340003\n\
+                    + {high} 13712340003\n\
+                    | 13812340001\n+ {high} (internal) 13712340003\n\
+                    | 13812340001 13912340002\n+ {critical} (from:zhang to:li) 13712340003\n";
+        let report = run_cases(&rs, &[("pii.cases".into(), good.into())]);
+        assert_eq!(
+            (report.passed, report.failures.len()),
+            (6, 0),
+            "{:?}",
+            report.failures
+        );
+        let bad = "| 内\n| 幕\n- 消息\n| 13812340001\n+ {critical} 13912340002\n\
+                   | (at:soon) 内\n- 幕\n| 内\n";
+        let report = run_cases(&rs, &[("insider.cases".into(), bad.into())]);
+        let messages: Vec<(usize, &str)> = report
+            .failures
+            .iter()
+            .map(|f| (f.line, &f.message[..]))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (3, "expected no hit in \"消息\" after 2 message(s), got 内幕消息 [insider]"),
+                (
+                    5,
+                    "expected a hit in [insider] (critical) in \"13912340002\" after 1 message(s), \
+                     got @cn_mobile [pii] (high)"
+                ),
+                (7, "\"soon\" is no time (2026-12-01, 2026-12-01T08:00:00Z, 2026-12-01T00:00:00+08:00)"),
+                (8, "messages sent before a case (`|`) with no case after them"),
+            ]
+        );
     }
 }

@@ -298,6 +298,13 @@ async fn a_people_group_edited_on_disk_changes_what_the_engine_watches() {
     };
     produce(&brokers, "r5", &[(None, Some(record("before")), None)]).await;
     engine.wait_processed(1, Duration::from_secs(30)).await;
+    // committed first: a rebalance on a loaded machine would otherwise read
+    // it again, rightly judged by the lists of then
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while committed(&brokers, "rg5", "r5", 0) < 1 {
+        assert!(Instant::now() < deadline, "`before` never committed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // wangfang joins research: the same message now crosses the barrier
     let research = lists.path().join("research.people");
     let tmp = research.with_extension("people.tmp~");
