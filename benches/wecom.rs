@@ -49,6 +49,21 @@ fn alerting(judge: &Judge, rs: &Ruleset, scanner: &mut Scanner<'_>, inputs: &[St
         .count()
 }
 
+/// The same, in order with one stream memory (runs of short messages,
+/// bulk tallies), as an engine consumer judges.
+fn alerting_in_order(judge: &Judge, rs: &Ruleset, inputs: &[String]) -> usize {
+    let mut memory = judge.memory();
+    let mut scanner = rs.scanner();
+    inputs
+        .iter()
+        .filter(|m| {
+            let bytes = m.as_bytes();
+            let j = judge.judge_next(rs, &mut scanner, &mut memory, bytes, Map::new(), "x", None);
+            j.alert.is_some()
+        })
+        .count()
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     wordwarden::fold::warm_up();
@@ -205,25 +220,7 @@ fn main() {
         t_alone = t_alone.min(best_of(1, || {
             alerting(&wecom_judge, &rs, &mut scanner, &chat)
         }));
-        t_split = t_split.min(best_of(1, || {
-            let mut window = split_judge.memory();
-            chat.iter()
-                .filter(|m| {
-                    split_judge
-                        .judge_next(
-                            &rs,
-                            &mut scanner,
-                            &mut window,
-                            m.as_bytes(),
-                            Map::new(),
-                            "x",
-                            None,
-                        )
-                        .alert
-                        .is_some()
-                })
-                .count()
-        }));
+        t_split = t_split.min(best_of(1, || alerting_in_order(&split_judge, &rs, &chat)));
     }
     println!(
         "a quarter short replies: each alone {:.0} messages/s, with split windows {:.0}: {:.2}x",
@@ -267,27 +264,7 @@ fn main() {
     let timed_bulk = |b: &wordwarden::lists::Bulk| b.within_secs.is_some();
     assert!(timed.stats().bulk.values().any(timed_bulk));
     assert!(!untimed.stats().bulk.values().any(timed_bulk));
-    let in_order = |rs: &Ruleset| {
-        let mut memory = wecom_judge.memory();
-        let mut scanner = rs.scanner();
-        numbered
-            .iter()
-            .filter(|m| {
-                wecom_judge
-                    .judge_next(
-                        rs,
-                        &mut scanner,
-                        &mut memory,
-                        m.as_bytes(),
-                        Map::new(),
-                        "x",
-                        None,
-                    )
-                    .alert
-                    .is_some()
-            })
-            .count()
-    };
+    let in_order = |rs: &Ruleset| alerting_in_order(&wecom_judge, rs, &numbered);
     assert!(in_order(&timed) >= numbered.len() / 10, "the numbers alert");
     let (mut t_untimed, mut t_timed) = (Duration::MAX, Duration::MAX);
     for _ in 0..runs {

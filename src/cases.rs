@@ -403,6 +403,13 @@ mod tests {
     use super::*;
     use crate::lists::WordListSet;
 
+    /// Runs `text` as the case file `file`: all `n` cases pass.
+    fn all_pass(rs: &Ruleset, file: &str, text: &str, n: usize) {
+        let report = run_cases(rs, &[(file.into(), text.into())]);
+        let outcome = (report.passed, report.failures.len());
+        assert_eq!(outcome, (n, 0), "{:?}", report.failures);
+    }
+
     /// `{severity}` asks a hit for its severity, raised or not by the list's
     /// `#! bulk:` threshold; a wrong one fails and says what was found.
     #[test]
@@ -415,13 +422,7 @@ mod tests {
         let good = "+[@cn_mobile] {high} 13812345678\n\
                     +[@cn_mobile] {critical} 13812345678 13912345678\n\
                     + {high} 13812345678 138-1234-5678\n";
-        let report = run_cases(&rs, &[("pii.cases".into(), good.into())]);
-        assert_eq!(
-            (report.passed, report.failures.len()),
-            (3, 0),
-            "{:?}",
-            report.failures
-        );
+        all_pass(&rs, "pii.cases", good, 3);
         let bad = "+ {critical} 13812345678\n+ {urgent} 13812345678\n";
         let report = run_cases(&rs, &[("pii.cases".into(), bad.into())]);
         let messages: Vec<&str> = report.failures.iter().map(|f| &f.message[..]).collect();
@@ -445,13 +446,7 @@ mod tests {
         )]);
         let rs = Ruleset::builder().build(&lists).expect("compiles");
         let good = "+[客户名单] (external) 把客户名单发我\n- (internal) 把客户名单发我\n+ 把客户名单发我\n";
-        let report = run_cases(&rs, &[("leak.cases".into(), good.into())]);
-        assert_eq!(
-            (report.passed, report.failures.len()),
-            (3, 0),
-            "{:?}",
-            report.failures
-        );
+        all_pass(&rs, "leak.cases", good, 3);
         let bad = "+ (internal) 把客户名单发我\n- (external) 把客户名单发我\n- 把客户名单发我\n";
         let report = run_cases(&rs, &[("leak.cases".into(), bad.into())]);
         let lines: Vec<usize> = report.failures.iter().map(|f| f.line).collect();
@@ -473,13 +468,7 @@ mod tests {
         )]);
         let rs = Ruleset::builder().build(&lists).expect("compiles");
         let good = "+ (at:2026-11-30T15:59:59Z) 青松计划启动\n- (at:2026-12-01) 青松计划公告\n+ 青松计划\n";
-        let report = run_cases(&rs, &[("deals.cases".into(), good.into())]);
-        assert_eq!(
-            (report.passed, report.failures.len()),
-            (3, 0),
-            "{:?}",
-            report.failures
-        );
+        all_pass(&rs, "deals.cases", good, 3);
         let bad = "- (at:yesterday) 青松计划\n";
         let report = run_cases(&rs, &[("deals.cases".into(), bad.into())]);
         assert_eq!(report.failures.len(), 1);
@@ -509,13 +498,7 @@ mod tests {
                     - (from:zhang.wei to:wang) 下周停牌\n\
                     + (from:li.na to:Zhang.Wei external) 下周停牌\n\
                     + (笑) 下周停牌\n";
-        let report = run_cases(&rs, &[("barrier.cases".into(), good.into())]);
-        assert_eq!(
-            (report.passed, report.failures.len()),
-            (4, 0),
-            "{:?}",
-            report.failures
-        );
+        all_pass(&rs, "barrier.cases", good, 4);
         let bad = "- (from:li.na to:zhang.wei) 下周停牌\n+ (from:li.na to:li.na) 下周停牌\n";
         let report = run_cases(&rs, &[("barrier.cases".into(), bad.into())]);
         let lines: Vec<usize> = report.failures.iter().map(|f| f.line).collect();
@@ -537,13 +520,7 @@ mod tests {
         let rs = Ruleset::builder().build(&lists).expect("compiles");
         let good = "| 内\n| 幕\n+[内幕消息] 消息\n- 消息\n\
                     | 内幕\n# a comment between\n- (at:2026-12-01) 消\n";
-        let report = run_cases(&rs, &[("insider.cases".into(), good.into())]);
-        assert_eq!(
-            (report.passed, report.failures.len()),
-            (3, 0),
-            "{:?}",
-            report.failures
-        );
+        all_pass(&rs, "insider.cases", good, 3);
         let good = "| 13812340001\n| 13912340002\n+[@cn_mobile] {critical} 13712340003\n\
                     | (at:2026-12-01T08:00:00Z) 13812340001\n| (at:2026-12-01T08:30:00Z) 13912340002\n\
                     + {high} (at:2026-12-01T09:00:01Z) 13712340003\n\
@@ -552,13 +529,7 @@ mod tests {
                     + {high} 13712340003\n\
                     | 13812340001\n+ {high} (internal) 13712340003\n\
                     | 13812340001 13912340002\n+ {critical} (from:zhang to:li) 13712340003\n";
-        let report = run_cases(&rs, &[("pii.cases".into(), good.into())]);
-        assert_eq!(
-            (report.passed, report.failures.len()),
-            (6, 0),
-            "{:?}",
-            report.failures
-        );
+        all_pass(&rs, "pii.cases", good, 6);
         let bad = "| 内\n| 幕\n- 消息\n| 13812340001\n+ {critical} 13912340002\n\
                    | (at:soon) 内\n- 幕\n| 内\n";
         let report = run_cases(&rs, &[("insider.cases".into(), bad.into())]);

@@ -833,13 +833,15 @@ fn explain_a_whole_record() {
     );
     // a roster sent a few numbers a message: the last reaches the
     // personal-data list's threshold (`within 1h`) with the two before
-    let roster = [
-        said("m1", 0, "13812340001 13912340002 13712340003 13612340004"),
-        said("m2", 60, "13512340005 13312340006 18612340007"),
-        said("m3", 120, "18812340008 15012340009 15112340010"),
-    ]
-    .join("\n");
-    let s = out(&explain(&["--input-format", "wecom"], &roster));
+    let roster = |last_secs: u64| {
+        [
+            said("m1", 0, "13812340001 13912340002 13712340003 13612340004"),
+            said("m2", 60, "13512340005 13312340006 18612340007"),
+            said("m3", last_secs, "18812340008 15012340009 15112340010"),
+        ]
+        .join("\n")
+    };
+    let s = out(&explain(&["--input-format", "wecom"], &roster(120)));
     for line in [
         "bulk: 3 distinct value(s) of personal/pii, fewer than 10 (`#! bulk: 10 critical within 1h`)",
         "the sender's earlier values in the same conversation count too",
@@ -848,13 +850,7 @@ fn explain_a_whole_record() {
     ] {
         assert!(s.contains(line), "{line:?} missing:\n{s}");
     }
-    let late = [
-        said("m1", 0, "13812340001 13912340002 13712340003 13612340004"),
-        said("m2", 60, "13512340005 13312340006 18612340007"),
-        said("m3", 3_650, "18812340008 15012340009 15112340010"),
-    ]
-    .join("\n");
-    let s = out(&explain(&["--input-format", "wecom"], &late));
+    let s = out(&explain(&["--input-format", "wecom"], &roster(3_650)));
     assert!(
         s.contains(
             "bulk over time: 6 distinct values of personal/pii with the sender's earlier \
