@@ -798,6 +798,15 @@ fn explain_a_whole_record() {
         s.contains("1 text field(s), audience external (from its sender and recipients)"),
         "{s}"
     );
+    // several such records without a sender pointer: nothing remembered
+    let s = out(&explain(
+        &["--input-format", "json", "--json-pointer", "/text"],
+        &[json, json].join("\n"),
+    ));
+    assert!(
+        s.contains("earlier records: this input names no sender, so none is remembered"),
+        "{s}"
+    );
     // several records: the last, sent after the others, with what crosses
     // into it from its sender's short messages
     let said = |id: &str, secs: u64, text: &str| {
