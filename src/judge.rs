@@ -142,7 +142,7 @@ impl Judge {
     }
 
     /// The most values of timed bulk lists ([`crate::tally`]) one
-    /// [`StreamMemory`] holds (default 100,000; 120-380 bytes each, a
+    /// [`StreamMemory`] holds (default 100,000; 150-410 bytes each, a
     /// sender with a single value costing most).
     pub fn bulk_tally_values(mut self, n: usize) -> Self {
         self.bulk_tally_values = n;

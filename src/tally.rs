@@ -47,6 +47,13 @@ pub struct BulkTally {
     max_values: usize,
     /// Values held, over all speakers and lists.
     held: usize,
+    /// Messages added so far: the order they came in.
+    added: u64,
+    /// The last messages added (a hash of each message's id and list), and
+    /// when, to know one read again: at most [`MESSAGES_KNOWN_AGAIN`], the
+    /// oldest let go first.
+    known: rustc_hash::FxHashMap<u64, u64>,
+    known_order: std::collections::VecDeque<u64>,
     /// By speaker and list (its category's hash: the same after a reload).
     recent: rustc_hash::FxHashMap<(Speaker, u64), Recent>,
 }
@@ -69,7 +76,15 @@ struct Sent {
     sent_ms: Option<i64>,
     /// Shared by the values one message brought: one allocation a message.
     message: Arc<str>,
+    /// When its message was added, in [`BulkTally::added`].
+    added: u64,
 }
+
+/// How many of its last messages a tally knows again when one is read
+/// again: an exactly-once batch read again after an aborted transaction
+/// (at most `transaction_max_messages`, 5,000 by default; only messages
+/// holding values of timed lists are added). About 40 bytes each.
+pub const MESSAGES_KNOWN_AGAIN: usize = 16_384;
 
 /// What a speaker's values of a list add up to, with a message's own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,7 +97,7 @@ pub struct Tallied {
 }
 
 impl BulkTally {
-    /// An empty tally that holds at most `max_values` values (120-380
+    /// An empty tally that holds at most `max_values` values (150-410
     /// bytes each, with their messages' ids: a sender of a single value
     /// costs most): past it, the values out of their time are let go, then
     /// all if that frees less than a quarter.
@@ -90,6 +105,9 @@ impl BulkTally {
         BulkTally {
             max_values: max_values.max(1),
             held: 0,
+            added: 0,
+            known: Default::default(),
+            known_order: Default::default(),
             recent: Default::default(),
         }
     }
@@ -109,7 +127,11 @@ impl BulkTally {
     /// `sent_ms`, and counts the speaker's values of the list sent within
     /// `bulk.within_secs` of it (either side: messages may come a little out
     /// of order). A value sent again counts once and moves to its newest
-    /// message; a message read again (after a rewind) adds nothing new. Past
+    /// message. A message read again (an exactly-once batch after an
+    /// aborted transaction) takes the speaker's values back to before it,
+    /// so the messages after it, read again too, do not count early (a
+    /// value one of them sent again counts once that one is read again).
+    /// Past
     /// the threshold only the newest `bulk.at_least` values are kept: the
     /// count says whether the threshold is reached, and a message's work
     /// stays bounded by it however much a sender sends.
@@ -137,6 +159,25 @@ impl BulkTally {
             (a, b) => b.or(a),
         };
         let before = recent.values.len();
+        let id = list_key(message) ^ key.1.rotate_left(17);
+        let added = match self.known.get(&id) {
+            // read again: back to before it, and in its place again
+            Some(&then) => {
+                recent.values.retain(|v| v.added < then);
+                then
+            }
+            None => {
+                self.added += 1;
+                self.known.insert(id, self.added);
+                self.known_order.push_back(id);
+                if self.known_order.len() > MESSAGES_KNOWN_AGAIN {
+                    if let Some(old) = self.known_order.pop_front() {
+                        self.known.remove(&old);
+                    }
+                }
+                self.added
+            }
+        };
         if let Some(now) = now {
             let within = recent.within_ms.unsigned_abs();
             recent
@@ -148,6 +189,7 @@ impl BulkTally {
             key,
             sent_ms: now,
             message: message.clone(),
+            added,
         };
         // a value sent again moves to the end, with the newest: what the
         // threshold keeps (linear in both, however many a message holds)
@@ -253,6 +295,30 @@ mod tests {
         // read again: nothing new
         assert_eq!(values(&mut t, li, "pii", 4, "5", &[3, 4]), 4);
         assert_eq!(t.values_held(), 6);
+    }
+
+    /// A batch read again (exactly-once, after an aborted transaction):
+    /// each message counts what came before it, not what came after it
+    /// the first time; a value that a later message sent again waits for
+    /// that message (a value keeps its last message only).
+    #[test]
+    fn messages_read_again_count_what_came_before_them() {
+        let mut t = BulkTally::new(1000);
+        let s = Speaker::new("li", ["x"]);
+        for (i, id) in ["m1", "m2", "m3"].iter().enumerate() {
+            values(&mut t, s, "pii", i as i64, id, &[i as u64]);
+        }
+        values(&mut t, s, "pii", 3, "m4", &[0, 9]); // value 0 again
+        let again = t.add(s, "pii", hour(1000), Some(1), "m2", [1]);
+        assert_eq!((again.values, again.earlier), (1, vec![]));
+        assert_eq!(t.values_held(), 1);
+        let again = t.add(s, "pii", hour(1000), Some(2), "m3", [2]);
+        assert_eq!((again.values, again.earlier), (2, vec!["m2".into()]));
+        let again = t.add(s, "pii", hour(1000), Some(3), "m4", [0, 9]);
+        assert_eq!(
+            (again.values, again.earlier),
+            (4, vec!["m2".into(), "m3".into()])
+        );
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub struct Config {
     pub split_max_speakers: usize,
     /// Values of lists with a timed `#! bulk:` threshold (`#! bulk: 10
     /// critical within 1h`, [`crate::tally`]) that one consumer holds to
-    /// count a sender's values over time: bounds that memory (120-380
+    /// count a sender's values over time: bounds that memory (150-410
     /// bytes each, measured; those out of their time go first).
     pub bulk_tally_max_values: usize,
     /// Exactly-once: messages per transaction at most.
