@@ -2,8 +2,9 @@
 //! times give alerts without panicking, each hit found across messages
 //! tagged and naming the messages before, each bulk threshold reached over
 //! time raising its list's hits, and the memory stays bounded.
-//! The input is messages a line: a byte for the sender, a byte for the
-//! seconds since the one before, then the text.
+//! The input is messages a line: a byte for the sender (its high bit: a
+//! message read again), a byte for the seconds since the one before, then
+//! the text.
 #![no_main]
 use std::sync::OnceLock;
 
@@ -49,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         at += i64::from(*pause) * 1000;
-        let rec = serde_json::json!({"msgid": format!("m{i}"), "from": format!("u{}", who % 3),
+        // a sender byte with its high bit set reads an earlier message
+        // again, as after an aborted transaction
+        let id = if who & 0x80 != 0 { i / 2 } else { i };
+        let rec = serde_json::json!({"msgid": format!("m{id}"), "from": format!("u{}", who % 3),
             "tolist": ["peer"], "msgtime": at, "msgtype": "text",
             "text": {"content": String::from_utf8_lossy(text)}});
         let bytes = rec.to_string();
