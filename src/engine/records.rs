@@ -9,8 +9,7 @@ use super::metrics::msgtype_label;
 use super::Shared;
 use crate::audience::Audience;
 use crate::evasion::Evasion;
-use crate::judge::Judge;
-use crate::judge::StreamMemory;
+use crate::judge::{Judge, StreamMemory};
 use crate::lists::Severity;
 use crate::ruleset::ScanBuffers;
 
