@@ -251,6 +251,27 @@ pub(crate) fn scope_doubt(ruleset: &Ruleset, names_no_one: bool) -> Option<&'sta
     )
 }
 
+/// Why lists whose bulk threshold looks back over time (`#! bulk: … within`)
+/// would count each message alone, when they would: the input format names
+/// no sender.
+pub(crate) fn timed_bulk_doubt(ruleset: &Ruleset, names_no_one: bool) -> Option<String> {
+    let timed: Vec<String> = ruleset
+        .stats()
+        .bulk
+        .iter()
+        .filter(|(_, b)| b.within_secs.is_some())
+        .map(|(category, b)| format!("{category} (`#! bulk: {b}`)"))
+        .collect();
+    (names_no_one && !timed.is_empty()).then(|| {
+        format!(
+            "{} count a sender's values over time, but this input format names no \
+             sender: they count each message's alone (for `json` input, set \
+             json_from_pointer)",
+            timed.join(", ")
+        )
+    })
+}
+
 /// The ruleset options `config` asks for.
 fn builder_for(config: &Config) -> RulesetBuilder {
     RulesetBuilder::new().max_hits(config.max_hits)
@@ -295,6 +316,9 @@ impl Shared {
     pub fn record_loaded(&self) {
         let rs = self.ruleset.load();
         if let Some(doubt) = scope_doubt(&rs, self.names_no_one) {
+            tracing::warn!(version = %rs.version(), "{doubt}");
+        }
+        if let Some(doubt) = timed_bulk_doubt(&rs, self.names_no_one) {
             tracing::warn!(version = %rs.version(), "{doubt}");
         }
         self.metrics.set_ruleset(&rs);

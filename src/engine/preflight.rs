@@ -166,6 +166,10 @@ fn wordlists(config: &Config, report: &mut Report) {
         let detail = format!("`{}` input: {doubt}", config.input_format);
         report.push("audience", Outcome::Warn, detail);
     }
+    if let Some(doubt) = super::timed_bulk_doubt(&ruleset, !format.names_people()) {
+        let detail = format!("`{}` input: {doubt}", config.input_format);
+        report.push("bulk over time", Outcome::Warn, detail);
+    }
 }
 
 /// The people groups and the lists scoped to them, where the lists have
@@ -917,6 +921,28 @@ mod tests {
             Outcome::Warn,
             "`text` input: some lists watch only conversations with someone outside",
         );
+    }
+
+    /// A list counting a sender's values over time, on input that names no
+    /// sender, is a warning; on WeCom records, nothing to say.
+    #[test]
+    fn lists_counting_over_time_on_input_that_names_no_sender_warn() {
+        let dir = lists(&[(
+            "pii.txt",
+            "#! severity: high\n#! bulk: 10 critical within 1h\n@cn_mobile\n",
+        )]);
+        let report = check(&config("127.0.0.1:9", dir.path()), None);
+        assert!(report.passed(), "{report:#?}");
+        expect(
+            &report,
+            "bulk over time",
+            Outcome::Warn,
+            "`text` input: pii (`#! bulk: 10 critical within 1h`) count a sender's values over \
+             time, but this input format names no sender",
+        );
+        let mut wecom = config("127.0.0.1:9", dir.path());
+        wecom.input_format = "wecom".into();
+        assert!(check(&wecom, None).get("bulk over time").is_none());
     }
 
     /// The people groups and the lists scoped to them are named; an empty
