@@ -417,4 +417,45 @@ mod tests {
         assert_eq!(t2.values, 11);
         assert_eq!(t2.earlier, ["2".into()]);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Whatever the senders send, in time order, the count says what
+        /// counting every value sent within the time would: exactly, up to
+        /// the threshold, and at least the threshold past it (the values a
+        /// tally lets go are older than all it keeps).
+        #[test]
+        fn the_count_is_what_counting_everything_says(
+            at_least in 2u32..6,
+            within_secs in 1u32..20,
+            messages in proptest::collection::vec(
+                (0u8..2, 0i64..8_000, proptest::collection::vec(0u64..12, 0..5)),
+                1..60,
+            ),
+        ) {
+            let bulk = Bulk { at_least, severity: crate::lists::Severity::High, within_secs: Some(within_secs) };
+            let within = i64::from(within_secs) * 1000;
+            let mut t = BulkTally::new(10_000);
+            let mut sent: Vec<(u8, i64, u64)> = Vec::new();
+            let mut now = 0i64;
+            for (k, (who, pause, values)) in messages.into_iter().enumerate() {
+                now += pause;
+                let speaker = Speaker::new(&who.to_string(), ["x"]);
+                let id = format!("m{k}");
+                let counted = t.add(speaker, "pii", bulk, Some(now), &id, values.iter().copied()).values;
+                sent.extend(values.iter().map(|&v| (who, now, v)));
+                let mut all: Vec<u64> = sent
+                    .iter()
+                    .filter(|&&(w, at, _)| w == who && now - at <= within)
+                    .map(|&(_, _, v)| v)
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                let all = all.len() as u32;
+                proptest::prop_assert!(counted <= all, "{counted} > {all}");
+                proptest::prop_assert_eq!(counted.min(at_least), all.min(at_least));
+            }
+        }
+    }
 }
