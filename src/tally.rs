@@ -131,10 +131,9 @@ impl BulkTally {
     /// aborted transaction) takes the speaker's values back to before it,
     /// so the messages after it, read again too, do not count early (a
     /// value one of them sent again counts once that one is read again).
-    /// Past
-    /// the threshold only the newest `bulk.at_least` values are kept: the
-    /// count says whether the threshold is reached, and a message's work
-    /// stays bounded by it however much a sender sends.
+    /// Past the threshold only the newest `bulk.at_least` values are kept:
+    /// the count says whether the threshold is reached, and a message's
+    /// work stays bounded by it however much a sender sends.
     pub fn add(
         &mut self,
         speaker: Speaker,
@@ -150,7 +149,7 @@ impl BulkTally {
         if self.held + values.len() > self.max_values {
             self.let_go(sent_ms);
         }
-        let key = (speaker, list_key(list));
+        let key = (speaker, key_of(list));
         let recent = self.recent.entry(key).or_default();
         recent.within_ms = i64::from(bulk.within_secs.unwrap_or(0)) * 1000;
         let now = sent_ms.or(recent.newest_ms);
@@ -159,7 +158,7 @@ impl BulkTally {
             (a, b) => b.or(a),
         };
         let before = recent.values.len();
-        let id = list_key(message) ^ key.1.rotate_left(17);
+        let id = key_of(message) ^ key.1.rotate_left(17);
         let added = match self.known.get(&id) {
             // read again: back to before it, and in its place again
             Some(&then) => {
@@ -251,10 +250,11 @@ impl BulkTally {
     }
 }
 
-/// A list's key: its category's hash, fixed, so a reload keeps the tally.
-fn list_key(category: &str) -> u64 {
+/// A fixed hash of a list's category (a reload keeps the tally) or of a
+/// message's id.
+fn key_of(text: &str) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
-    category.hash(&mut h);
+    text.hash(&mut h);
     h.finish()
 }
 
