@@ -40,9 +40,10 @@ pub struct Args {
     /// `#! bulk:` threshold reached: the rosters of an archive).
     #[arg(long)]
     bulk: bool,
-    /// Judge each message alone: no looking for terms a sender split
-    /// across short messages (`内`, `幕`, `消息`), which the lines are
-    /// otherwise read for in order, as the engine does.
+    /// No looking for terms a sender split across short messages (`内`,
+    /// `幕`, `消息`), which the lines are otherwise read for in order, as
+    /// the engine does (lists with `#! bulk: … within` still count a
+    /// sender's values over time).
     #[arg(long)]
     no_split: bool,
     /// Threads judging lines at once (0: one per core); the output keeps
