@@ -107,10 +107,10 @@ pub struct Judgement {
     /// messages): a caller that judged it out of order judges it again, in
     /// order, with a window.
     pub fragment: bool,
-    /// The message holds values of a list whose `#! bulk:` threshold looks
-    /// back over the sender's earlier messages (`within`): a caller that
-    /// judged it out of order judges it again, in order, with its
-    /// [`StreamMemory`].
+    /// The message, of input that names its senders, holds values of a list
+    /// whose `#! bulk:` threshold looks back over the sender's earlier
+    /// messages (`within`): a caller that judged it out of order judges it
+    /// again, in order, with its [`StreamMemory`].
     pub tallied: bool,
     /// Judged with a [`StreamMemory`]: for each such list (by category),
     /// its distinct values with those the sender sent in this conversation
@@ -394,13 +394,10 @@ impl Judge {
         let split = run
             .as_mut()
             .and_then(|run| split_hits(run, crossing, msg.fields.len(), &mut findings.hits));
-        judgement.tallied = !findings.timed_values.is_empty();
+        judgement.tallied = !findings.timed_values.is_empty() && self.format.names_people();
         if let Some(tally) = tally.as_mut().filter(|_| judgement.tallied) {
-            let speaker = match self.format.participants() {
-                Some(_) => people.speaker(),
-                None => msg.source.speaker(),
-            };
-            if let Some(speaker) = speaker {
+            // the ids are read for a message with hits already
+            if let Some(speaker) = people.speaker() {
                 judgement.tallies =
                     tally_bulk(tally, speaker, written_ms, &identity, &mut findings);
             }

@@ -135,22 +135,24 @@ impl Speaker {
     /// `from` writing to `to`: a group chat's id, or the recipients' ids
     /// (in any order).
     pub fn new<'a>(from: &str, to: impl IntoIterator<Item = &'a str>) -> Speaker {
-        // fixed keys: a speaker is the same on every consumer and run
-        let hash = |s: &str| {
-            let mut h = rustc_hash::FxHasher::default();
-            s.hash(&mut h);
-            h.finish()
-        };
         // the recipients' hashes added: in any order the same, no list
         // sorted a message
         let to = to
             .into_iter()
-            .fold(0u64, |sum, id| sum.wrapping_add(hash(id)));
+            .fold(0u64, |sum, id| sum.wrapping_add(fixed_hash(id)));
         let mut h = rustc_hash::FxHasher::default();
         from.hash(&mut h);
         to.hash(&mut h);
         Speaker(h.finish())
     }
+}
+
+/// A hash of `text` with fixed keys: the same on every consumer and run
+/// (a speaker, a list's category, a message's id).
+pub(crate) fn fixed_hash(text: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// The runs of one ordered stream of messages.

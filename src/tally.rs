@@ -31,11 +31,10 @@
 //!
 //! [`Bulk`]: crate::lists::Bulk
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::lists::Bulk;
-use crate::split::Speaker;
+use crate::split::{fixed_hash, Speaker};
 
 /// The most earlier messages a [`Tallied`] names: enough to find the
 /// roster, not a second copy of it.
@@ -149,7 +148,7 @@ impl BulkTally {
         if self.held + values.len() > self.max_values {
             self.let_go(sent_ms);
         }
-        let key = (speaker, key_of(list));
+        let key = (speaker, fixed_hash(list));
         let recent = self.recent.entry(key).or_default();
         recent.within_ms = i64::from(bulk.within_secs.unwrap_or(0)) * 1000;
         let now = sent_ms.or(recent.newest_ms);
@@ -158,7 +157,7 @@ impl BulkTally {
             (a, b) => b.or(a),
         };
         let before = recent.values.len();
-        let id = key_of(message) ^ key.1.rotate_left(17);
+        let id = fixed_hash(message) ^ key.1.rotate_left(17);
         let added = match self.known.get(&id) {
             // read again: back to before it, and in its place again
             Some(&then) => {
@@ -201,12 +200,9 @@ impl BulkTally {
         recent.values.extend(values.into_iter().map(sent));
         let mut earlier: Vec<Arc<str>> = Vec::new();
         for v in &recent.values {
-            let seen = |e: &Arc<str>| Arc::ptr_eq(e, &v.message) || **e == *v.message;
-            if !Arc::ptr_eq(&v.message, &message)
-                && *v.message != *message
+            if *v.message != *message
                 && earlier.len() < MAX_EARLIER_MESSAGES
-                && !earlier.last().is_some_and(seen)
-                && !earlier.iter().any(seen)
+                && !earlier.contains(&v.message)
             {
                 earlier.push(v.message.clone());
             }
@@ -248,14 +244,6 @@ impl BulkTally {
             self.held = 0;
         }
     }
-}
-
-/// A fixed hash of a list's category (a reload keeps the tally) or of a
-/// message's id.
-fn key_of(text: &str) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    text.hash(&mut h);
-    h.finish()
 }
 
 #[cfg(test)]
