@@ -85,6 +85,44 @@ impl StreamMemory {
     pub fn tally(&self) -> &BulkTally {
         &self.tally
     }
+
+    /// How far back, in milliseconds, what this memory keeps can reach
+    /// when `ruleset` judges a message: a run of short messages spans up to
+    /// its fragments' gaps, a timed bulk list its `within`; 0 when it keeps
+    /// nothing. A consumer given a partition reads this far back to
+    /// remember what its previous owner did.
+    ///
+    /// ```
+    /// use wordwarden::envelope::InputFormat;
+    /// use wordwarden::judge::Judge;
+    /// use wordwarden::lists::WordListSet;
+    /// use wordwarden::ruleset::Ruleset;
+    /// use wordwarden::split::SplitOptions;
+    ///
+    /// let pii = "#! bulk: 10 critical within 1h\n@cn_mobile\n";
+    /// let lists = WordListSet::from_sources(vec![("pii.txt".into(), pii.into())]);
+    /// let rs = Ruleset::builder().build(&lists).unwrap();
+    /// let judge = Judge::new(InputFormat::wecom());
+    /// assert_eq!(judge.memory().reach_ms(&rs), 3_600_000);
+    /// // runs of up to eight short messages, each within a minute of the last
+    /// let runs = judge.split_messages(Some(SplitOptions::default()));
+    /// let plain = Ruleset::builder().build(&WordListSet::from_sources(vec![("a.txt".into(), "内幕\n".into())])).unwrap();
+    /// assert_eq!(runs.memory().reach_ms(&plain), 8 * 60_000);
+    /// ```
+    pub fn reach_ms(&self, ruleset: &Ruleset) -> i64 {
+        let runs = self.runs.as_ref().map_or(0, |w| {
+            let o = w.options();
+            o.gap_ms.saturating_mul(o.max_fragments.max(1) as i64)
+        });
+        let timed = ruleset
+            .stats()
+            .bulk
+            .values()
+            .filter_map(|b| b.within_secs)
+            .max()
+            .map_or(0, |s| i64::from(s) * 1000);
+        runs.max(timed)
+    }
 }
 
 /// What became of one message.

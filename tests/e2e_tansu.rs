@@ -581,6 +581,169 @@ async fn two_instances_follow_published_lists() {
     );
 }
 
+/// A second instance joins while a customer roster (one number a message)
+/// and a term (a character a message) are half sent: the partition that
+/// moves to it is read back into its memory first, as far back as the
+/// memory reaches by the brokers' timestamps (not the day-old chatter
+/// before), and the partition the first instance keeps reads nothing (it
+/// judged it up to there). Both finish where they should: the roster's
+/// third number critical naming the two before, the term on its second
+/// half naming the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_moved_by_a_rebalance_keeps_its_runs_and_tallies() {
+    let tansu = Tansu::start();
+    moved_partition_keeps_its_memory(&tansu, "at-least-once").await;
+    moved_partition_keeps_its_memory(&tansu, "exactly-once").await;
+}
+
+async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
+    let topic = format!("t-recall-{delivery}");
+    let topic = topic.as_str();
+    create_topics(
+        &tansu.brokers,
+        &[
+            (topic, 2),
+            (&format!("{topic}.alerts"), 1),
+            (&format!("{topic}.dlq"), 1),
+        ],
+    )
+    .await;
+    let lists = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lists.path().join("leak.txt"),
+        "#! severity: high\n客户名单\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lists.path().join("pii.txt"),
+        "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n",
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // the roster's conversation on partition 0, the term's on 1, each after
+    // four messages of chatter a day old
+    let chatter: Vec<(i32, String, i64)> = (0..4u64)
+        .flat_map(|i| {
+            [
+                (
+                    0,
+                    wecom_text(&format!("a{i}"), "li", "wmOutsider1", i, "早上好"),
+                    now - 86_400_000,
+                ),
+                (
+                    1,
+                    wecom_text(&format!("b{i}"), "zhang", "wmPeer", i, "早上好"),
+                    now - 86_400_000,
+                ),
+            ]
+        })
+        .collect();
+    produce_at(&tansu.brokers, topic, &chatter).await;
+    let before = [
+        (
+            0,
+            wecom_text("r1", "li", "wmOutsider1", 86_400, "客户电话 13812340001"),
+            now,
+        ),
+        (
+            0,
+            wecom_text("r2", "li", "wmOutsider1", 86_460, "还有 13912340002"),
+            now,
+        ),
+        (1, wecom_text("z1", "zhang", "wmPeer", 86_500, "客户"), now),
+    ];
+    produce_at(&tansu.brokers, topic, &before).await;
+    let env = |instance| {
+        [
+            ("WORDWARDEN_INPUT_FORMAT", "wecom"),
+            ("WORDWARDEN_WORKERS", "1"),
+            ("WORDWARDEN_DELIVERY", delivery),
+            // one host, two instances: each its own transactional id
+            ("WORDWARDEN_TRANSACTIONAL_ID", instance),
+        ]
+    };
+    let group = format!("e2e-recall-{delivery}");
+    let a = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env("a"));
+    a.wait_processed(11.0, Duration::from_secs(60));
+    let b = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env("b"));
+    let assigned = |e: &EngineProcess| metric_sum(&e.metrics(), "wordwarden_partitions_assigned");
+    let start = Instant::now();
+    while !(assigned(&a) == 1.0 && assigned(&b) == 1.0) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{delivery}: b never got a partition"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after = [
+        (
+            0,
+            wecom_text("r3", "li", "wmOutsider1", 86_520, "最后一个 13712340003"),
+            now,
+        ),
+        (1, wecom_text("z2", "zhang", "wmPeer", 86_530, "名单"), now),
+    ];
+    produce_at(&tansu.brokers, topic, &after).await;
+    let start = Instant::now();
+    while a.processed() + b.processed() < 13.0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "a: {}\nb: {}",
+            a.diagnostic_metrics(),
+            b.diagnostic_metrics()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let recalled =
+        |e: &EngineProcess| metric_sum(&e.metrics(), "wordwarden_recalled_messages_total");
+    let (recalled_a, recalled_b) = (recalled(&a), recalled(&b));
+    let b_metrics = b.metrics();
+    let (code_a, _, logs_a) = a.terminate();
+    let (code_b, _, logs_b) = b.terminate();
+    assert_eq!((code_a, code_b), (Some(0), Some(0)), "{logs_a}\n{logs_b}");
+    assert_eq!(
+        recalled_a, 0.0,
+        "{delivery}: the partition kept was judged up to there"
+    );
+    // r1 and r2, or z1: not the chatter of a day before
+    assert!(
+        recalled_b == 1.0 || recalled_b == 2.0,
+        "{delivery}: {recalled_b} read back: {b_metrics}"
+    );
+    assert!(
+        b_metrics.contains("wordwarden_recalls_total{outcome=\"complete\"} 1\n"),
+        "{b_metrics}"
+    );
+    let alerts = read_topic(
+        &tansu.brokers,
+        &format!("{topic}.alerts"),
+        true,
+        Duration::from_secs(3),
+    );
+    let by_id: BTreeMap<String, serde_json::Value> = alerts
+        .iter()
+        .map(|r| {
+            let a = r.json();
+            (a["source"]["msgid"].as_str().unwrap().to_string(), a)
+        })
+        .collect();
+    assert_eq!(
+        by_id.keys().collect::<Vec<_>>(),
+        ["r1", "r2", "r3", "z2"],
+        "{delivery}: {by_id:?}"
+    );
+    assert_eq!(alerts.len(), 4, "{delivery}: nothing alerted twice");
+    assert_eq!(by_id["r3"]["severity"], "critical");
+    assert_eq!(
+        by_id["r3"]["bulk"][0]["earlier_messages"],
+        serde_json::json!(["r1", "r2"])
+    );
+    assert_eq!(by_id["z2"]["split_from"], serde_json::json!(["z1"]));
+}
+
 fn rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()

@@ -388,14 +388,6 @@ async fn graceful_shutdown_then_restart_from_committed_offsets() {
     assert_eq!(alerts.len(), 80, "no duplicates after a clean shutdown");
 }
 
-/// WeCom text records: `from` to `to`, `secs` into the day.
-fn wecom_text(id: &str, from: &str, to: &str, secs: u64, text: &str) -> String {
-    serde_json::json!({"msgid": id, "action": "send", "from": from, "tolist": [to],
-        "roomid": "", "msgtime": 1_764_000_000_000u64 + secs * 1000, "msgtype": "text",
-        "text": {"content": text}})
-    .to_string()
-}
-
 /// Terms sent a character or two a message, conversations interleaved
 /// over four partitions and two consumers: each run alerts once, on its
 /// last message, naming the ones before; fragments of two senders, or
@@ -492,6 +484,107 @@ async fn terms_split_across_messages_alert_on_their_last_message() {
         "{metrics}"
     );
     assert_eq!(read_topic(&brokers, "in9.alerts", false, IDLE).len(), 4);
+}
+
+/// A customer roster sent a number a message and a term sent a character
+/// a message, each straddling a restart: the restarted engine reads the
+/// partitions' recent messages back into its memory first (alerting on none
+/// of them), so the roster's third number raises its list to critical
+/// naming the two before the restart, and the term's second half alerts
+/// naming its first. With `recall_max_messages = 0` it remembers nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_engine_recalls_runs_and_tallies_from_before_it() {
+    let lists = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lists.path().join("leak.txt"),
+        "#! severity: high\n客户名单\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lists.path().join("pii.txt"),
+        "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n",
+    )
+    .unwrap();
+    let before = [
+        wecom_text("r1", "li", "wmOutsider1", 0, "客户电话 13812340001"),
+        wecom_text("r2", "li", "wmOutsider1", 60, "还有 13912340002"),
+        wecom_text("z1", "zhang", "wmPeer", 100, "客户"),
+    ];
+    let after = [
+        wecom_text("r3", "li", "wmOutsider1", 120, "最后一个 13712340003"),
+        wecom_text("z2", "zhang", "wmPeer", 130, "名单"),
+    ];
+    let mock = mock_with_topics("in-recall", 2);
+    mock.create_topic("in-forget", 2, 1).unwrap();
+    mock.create_topic("in-forget.alerts", 1, 1).unwrap();
+    mock.create_topic("in-forget.dlq", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    let run = |topic: &'static str, recall: bool, lines: Vec<String>| {
+        let (brokers, lists) = (brokers.clone(), lists.path().to_path_buf());
+        async move {
+            let mut cfg = config(&brokers, &format!("g-{topic}"), topic, &lists);
+            cfg.input_format = "wecom".into();
+            // one consumer: its lone join starts no second rebalance
+            cfg.workers = 1;
+            if !recall {
+                cfg.recall_max_messages = 0;
+            }
+            let engine = Running::start(cfg);
+            engine.wait_joined(Duration::from_secs(60)).await;
+            produce_by_conversation(&brokers, topic, &lines, 2).await;
+            engine
+                .wait_processed(lines.len() as i64, Duration::from_secs(60))
+                .await;
+            let metrics = engine.shared.metrics.render();
+            engine.stop().await;
+            metrics
+        }
+    };
+    for (topic, recall) in [("in-recall", true), ("in-forget", false)] {
+        let first = run(topic, recall, before.to_vec()).await;
+        // nothing before the first messages: nothing to read back
+        assert_eq!(
+            metric_sum(&first, "wordwarden_recalled_messages_total"),
+            0.0
+        );
+        let second = run(topic, recall, after.to_vec()).await;
+        let alerts = read_topic(&brokers, &format!("{topic}.alerts"), false, IDLE);
+        let by_id: BTreeMap<String, serde_json::Value> = alerts
+            .iter()
+            .map(|r| {
+                let a = r.json();
+                (a["source"]["msgid"].as_str().unwrap().to_string(), a)
+            })
+            .collect();
+        let r3 = &by_id["r3"];
+        if recall {
+            assert_eq!(
+                metric_sum(&second, "wordwarden_recalled_messages_total"),
+                3.0,
+                "{second}"
+            );
+            assert!(
+                !second.contains("wordwarden_recalls_total{outcome=\"complete\"} 0\n"),
+                "{second}"
+            );
+            assert_eq!(r3["severity"], "critical", "{r3}");
+            assert_eq!(
+                r3["bulk"][0]["earlier_messages"],
+                serde_json::json!(["r1", "r2"])
+            );
+            assert_eq!(by_id["z2"]["split_from"], serde_json::json!(["z1"]));
+            // the messages read back alerted once, when first judged
+            assert_eq!(alerts.len(), 4, "{by_id:?}");
+        } else {
+            assert_eq!(
+                metric_sum(&second, "wordwarden_recalled_messages_total"),
+                0.0
+            );
+            assert_eq!(r3["severity"], "high", "{r3}");
+            assert!(!by_id.contains_key("z2"), "{by_id:?}");
+            assert_eq!(alerts.len(), 3, "{by_id:?}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

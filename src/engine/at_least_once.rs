@@ -17,7 +17,8 @@ use tracing::Instrument;
 use super::client_log::{ConsumeErrors, EngineProducer};
 use super::clients;
 use super::context::EngineContext;
-use super::records::{process, CounterCache, Outgoing, Processed, Recent, Workspace};
+use super::recall::{recall_into, Recaller};
+use super::records::{process, timestamp_ms, CounterCache, Outgoing, Processed, Recent, Workspace};
 use super::stop::Stop;
 use super::{judge_for, Config, EngineError, Shared};
 
@@ -62,6 +63,19 @@ impl Batch {
         };
         // a batch holds at most MAX_BATCH messages, so far fewer topics
         i as u32
+    }
+}
+
+/// Tells `workspace` how far it judged each partition of `batch`.
+fn judged(workspace: &mut Workspace, batch: &Batch) {
+    let mut pendings = batch.pendings.iter().peekable();
+    while let Some(p) = pendings.next() {
+        let same = |q: &&Pending| q.topic == p.topic && q.partition == p.partition;
+        // the partition's last message of this run of the batch
+        if !pendings.peek().is_some_and(same) {
+            let topic = &batch.topics[p.topic as usize];
+            workspace.judged(topic, p.partition, p.offset + 1);
+        }
     }
 }
 
@@ -221,6 +235,7 @@ async fn consume(
     );
 
     let mut workspace = Workspace::new(&judge);
+    let recaller = Recaller::new(config);
     let mut topics = Topics::default();
     let consume_errors = ConsumeErrors::default();
     // one stream for the whole loop: `recv()` registers and unregisters a
@@ -250,6 +265,25 @@ async fn consume(
                     break;
                 }
             };
+            if let Some(recaller) = &recaller {
+                let assigned = &consumer.context().newly_assigned;
+                let (partition, offset) = (msg.partition(), msg.offset());
+                let at = timestamp_ms(&msg);
+                if let Some(span) =
+                    workspace.recall_due(assigned, msg.topic(), partition, offset, at)
+                {
+                    recall_into(
+                        &mut workspace,
+                        recaller,
+                        &judge,
+                        &ruleset,
+                        span,
+                        &shared,
+                        &stop,
+                    )
+                    .await;
+                }
+            }
             let topic = topics.get(&shared, msg.topic());
             topic.consumed.inc();
             let topic = batch.topic_index(&topic.name);
@@ -278,6 +312,9 @@ async fn consume(
             }
         }
         topics.flush();
+        if recaller.is_some() {
+            judged(&mut workspace, &batch);
+        }
         workspace.show_memory(&shared.metrics);
         if !batch.pendings.is_empty() {
             shared.metrics.in_flight.add(batch.pendings.len() as i64);

@@ -78,6 +78,9 @@ fn apply_overrides(c: &mut ClientConfig, config: &Config, consumer: bool) {
     }
 }
 
+/// The input consumer's `max.poll.interval.ms` unless `[kafka]` says.
+pub(crate) const MAX_POLL_INTERVAL_MS: u64 = 60_000;
+
 /// The input consumer: offsets stored by the engine only after delivery.
 pub(crate) fn consumer(config: &Config, exactly_once: bool) -> ClientConfig {
     let mut c = base(config);
@@ -87,7 +90,7 @@ pub(crate) fn consumer(config: &Config, exactly_once: bool) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("statistics.interval.ms", "5000")
         .set("session.timeout.ms", "10000")
-        .set("max.poll.interval.ms", "60000")
+        .set("max.poll.interval.ms", MAX_POLL_INTERVAL_MS.to_string())
         // bound the prefetch queue: memory follows configuration, not backlog
         .set("queued.max.messages.kbytes", "65536")
         // when that queue is full librdkafka pauses fetching for this long
@@ -125,6 +128,7 @@ pub(crate) fn engine_consumer(
         broker_up: std::sync::atomic::AtomicBool::new(false),
         commit_on_revoke: !exactly_once,
         errors: Default::default(),
+        newly_assigned: Default::default(),
     };
     let mut settings = consumer(config, exactly_once);
     // librdkafka tells of a position reset only in its log, at warning

@@ -114,6 +114,16 @@ pub struct Config {
     /// count a sender's values over time: bounds that memory (150-410
     /// bytes each, measured; those out of their time go first).
     pub bulk_tally_max_values: usize,
+    /// A consumer given a partition first reads back up to this many of its
+    /// messages before the first it judges, as far back as split runs and
+    /// timed bulk lists look ([`crate::engine`]'s recall), and judges them
+    /// into its memory without alerting, so a restart or a rebalance does
+    /// not forget a run or a tally half sent. 0: no recall.
+    pub recall_max_messages: usize,
+    /// Longest a recall reads, in seconds (then the consumer judges on,
+    /// remembering what it read); at most a third of librdkafka's
+    /// `max.poll.interval.ms`, whatever this says.
+    pub recall_timeout_secs: u64,
     /// Exactly-once: messages per transaction at most.
     pub transaction_max_messages: usize,
     /// Exactly-once: longest a transaction stays open, in milliseconds.
@@ -177,6 +187,8 @@ impl Default for Config {
             split_gap_secs: 60,
             split_max_speakers: 50_000,
             bulk_tally_max_values: 100_000,
+            recall_max_messages: 100_000,
+            recall_timeout_secs: 10,
             transaction_max_messages: 5_000,
             transaction_max_ms: 200,
             transactional_id: None,
@@ -349,12 +361,30 @@ impl Config {
                 "split_fragment_chars must be at least 1 (or split_messages = false)".into(),
             ));
         }
+        if self.recall_max_messages > 0 && self.recall_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "recall_timeout_secs must be at least 1 (or recall_max_messages = 0)".into(),
+            ));
+        }
         if self.max_in_flight == 0 {
             return Err(ConfigError::Invalid(
                 "max_in_flight must be at least 1".into(),
             ));
         }
         Ok(())
+    }
+
+    /// How long a recall may read: `recall_timeout_secs`, and at most a
+    /// third of librdkafka's `max.poll.interval.ms` (a recall holds up its
+    /// consumer's polls; past that interval the group counts the consumer
+    /// gone).
+    pub(crate) fn recall_timeout(&self) -> std::time::Duration {
+        let poll_ms = self
+            .kafka
+            .get("max.poll.interval.ms")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(super::clients::MAX_POLL_INTERVAL_MS);
+        std::time::Duration::from_millis((self.recall_timeout_secs * 1000).min(poll_ms / 3))
     }
 
     /// No input topic, named or matched by a `^` pattern, is one the engine

@@ -32,6 +32,9 @@ pub(crate) struct EngineContext {
     pub commit_on_revoke: bool,
     /// Client errors, logged at most once per 10 s a kind.
     pub errors: super::client_log::ErrorLog,
+    /// Partitions assigned, for the consumer's loop to recall
+    /// ([`super::recall`]).
+    pub newly_assigned: super::recall::Assigned,
 }
 
 impl ClientContext for EngineContext {
@@ -157,6 +160,7 @@ impl ConsumerContext for EngineContext {
         }
         match rebalance {
             Rebalance::Assign(tpl) => {
+                self.newly_assigned.add(tpl);
                 if !self.joined.swap(true, Ordering::Relaxed) {
                     self.shared.members_joined.fetch_add(1, Ordering::Relaxed);
                 }
@@ -189,6 +193,7 @@ mod tests {
             broker_up: Default::default(),
             commit_on_revoke: true,
             errors: Default::default(),
+            newly_assigned: Default::default(),
         }
     }
 

@@ -19,7 +19,8 @@ use super::at_least_once::{enqueue, subscribe};
 use super::client_log::{ConsumeErrors, EngineProducer};
 use super::clients;
 use super::context::EngineContext;
-use super::records::process;
+use super::recall::{recall_into, Recaller};
+use super::records::{process, timestamp_ms};
 use super::stop::Stop;
 use super::{judge_for, Config, EngineError, Shared};
 
@@ -48,8 +49,9 @@ pub(crate) async fn run(
     }
     subscribe(&consumer, config)?;
     tracing::info!(topics = ?config.input_topics, group = %config.group, transactional_id = %txn_id, "consuming (exactly-once)");
-    let judge = judge_for(config)?;
+    let judge = Arc::new(judge_for(config)?);
     let mut workspace = super::records::Workspace::new(&judge);
+    let recaller = Recaller::new(config);
     let mut counters = super::records::CounterCache::default();
     let max_batch = config.transaction_max_messages.max(1);
     let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));
@@ -95,6 +97,29 @@ pub(crate) async fn run(
         }
         shared.metrics.in_flight.add(batch.len() as i64);
 
+        // what the memory would hold of partitions new to this consumer
+        if let Some(recaller) = &recaller {
+            let ruleset = shared.ruleset.load_full();
+            let assigned = &consumer.context().newly_assigned;
+            for m in &batch {
+                let at = timestamp_ms(m);
+                if let Some(span) =
+                    workspace.recall_due(assigned, m.topic(), m.partition(), m.offset(), at)
+                {
+                    recall_into(
+                        &mut workspace,
+                        recaller,
+                        &judge,
+                        &ruleset,
+                        span,
+                        &shared,
+                        &stop,
+                    )
+                    .await;
+                }
+            }
+        }
+
         // 2. judge and produce inside one transaction with the offsets
         let span = tracing::debug_span!("transaction", messages = batch.len());
         let outcome = transact(
@@ -108,6 +133,16 @@ pub(crate) async fn run(
         )
         .instrument(span)
         .await;
+        if recaller.is_some() {
+            // judged either way: an aborted batch is read again from its
+            // start, which the memory knows as messages read again
+            for (i, m) in batch.iter().enumerate() {
+                let next = batch.get(i + 1);
+                if !next.is_some_and(|n| n.topic() == m.topic() && n.partition() == m.partition()) {
+                    workspace.judged(m.topic(), m.partition(), m.offset() + 1);
+                }
+            }
+        }
         workspace.show_memory(&shared.metrics);
         shared.metrics.in_flight.sub(batch.len() as i64);
         match outcome {

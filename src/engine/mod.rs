@@ -23,6 +23,7 @@ pub mod http;
 pub mod list_topic;
 pub mod metrics;
 pub mod preflight;
+mod recall;
 mod records;
 pub mod reload;
 mod stop;

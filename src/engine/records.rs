@@ -31,6 +31,8 @@ pub(crate) struct Workspace {
     /// What this consumer's memory added to `split_speakers` and
     /// `bulk_tally_values`.
     shown: (i64, i64),
+    /// Where it stands with its partitions, for recalls.
+    continuity: super::recall::Continuity,
 }
 
 impl Workspace {
@@ -54,6 +56,37 @@ impl Workspace {
             metrics.split_speakers.add(now.0 - self.shown.0);
             metrics.bulk_tally_values.add(now.1 - self.shown.1);
             self.shown = now;
+        }
+    }
+
+    /// The memory, for a recall to take and give back.
+    pub fn memory_mut(&mut self) -> &mut Option<StreamMemory> {
+        &mut self.memory
+    }
+
+    /// What to read back into the memory before judging the message at
+    /// `topic`/`partition`/`offset` ([`super::recall`]): the first of a
+    /// newly assigned partition whose earlier messages this consumer did
+    /// not judge. Never without a memory.
+    pub fn recall_due(
+        &mut self,
+        assigned: &super::recall::Assigned,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        at_ms: Option<i64>,
+    ) -> Option<super::recall::Span> {
+        self.memory.as_ref()?;
+        self.continuity
+            .due(assigned, topic, partition, offset, at_ms)
+    }
+
+    /// Records that this consumer judged `topic`/`partition` up to `next`
+    /// (exclusive), so that getting the partition back there recalls
+    /// nothing.
+    pub fn judged(&mut self, topic: &str, partition: i32, next: i64) {
+        if self.memory.is_some() {
+            self.continuity.judged(topic, partition, next);
         }
     }
 
@@ -391,6 +424,14 @@ impl<M: Message> std::fmt::Display for Position<'_, M> {
     }
 }
 
+/// The brokers' timestamp of `msg`, in milliseconds since the epoch.
+pub(crate) fn timestamp_ms<M: Message>(msg: &M) -> Option<i64> {
+    match msg.timestamp() {
+        Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
+        Timestamp::NotAvailable => None,
+    }
+}
+
 /// Judges one consumed message with `ruleset` (the caller loads the current
 /// one once per batch: a shared reference count touched per message by every
 /// consumer is a contended cache line).
@@ -403,10 +444,7 @@ pub(crate) fn process<M: Message>(
     alert_topic: &str,
     dlq_topic: &str,
 ) -> Processed {
-    let broker_timestamp_ms = match msg.timestamp() {
-        Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
-        Timestamp::NotAvailable => None,
-    };
+    let broker_timestamp_ms = timestamp_ms(msg);
     let mut processed = Processed {
         outcome: "clean",
         broker_timestamp_ms,

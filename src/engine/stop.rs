@@ -55,6 +55,12 @@ impl Stop {
         let _ = self.rx.wait_for(Option::is_some).await;
     }
 
+    /// Whether stopping was requested (for blocking loops that cannot await
+    /// [`Stop::requested`]).
+    pub(crate) fn is_requested(&self) -> bool {
+        self.rx.borrow().is_some()
+    }
+
     /// When stopping must be done: the deadline once requested, else the
     /// whole budget from now.
     pub(crate) fn deadline(&self) -> Instant {

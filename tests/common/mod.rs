@@ -153,6 +153,34 @@ pub async fn produce_texts(brokers: &str, topic: &str, texts: &[String], partiti
     produce(brokers, topic, &msgs).await;
 }
 
+/// A WeCom text record: `from` to `to`, written `secs` after a fixed time.
+pub fn wecom_text(id: &str, from: &str, to: &str, secs: u64, text: &str) -> String {
+    serde_json::json!({"msgid": id, "action": "send", "from": from, "tolist": [to],
+        "roomid": "", "msgtime": 1_764_000_000_000u64 + secs * 1000, "msgtype": "text",
+        "text": {"content": text}})
+    .to_string()
+}
+
+/// Produces `(partition, payload, brokers' timestamp in ms)` records to
+/// `topic`, each keyed by its WeCom conversation, and waits for each.
+pub async fn produce_at(brokers: &str, topic: &str, records: &[(i32, String, i64)]) {
+    let producer: FutureProducer = client(brokers).create().expect("producer");
+    for (partition, payload, at) in records {
+        let key = conversation_of(payload);
+        producer
+            .send(
+                FutureRecord::to(topic)
+                    .key(&key)
+                    .payload(payload)
+                    .partition(*partition)
+                    .timestamp(*at),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("delivered");
+    }
+}
+
 /// The conversation of a WeCom record line, as `wordwarden demo` keys
 /// records; empty for a line that is no record.
 pub fn conversation_of(line: &str) -> String {
