@@ -41,7 +41,9 @@ pub struct Judge {
 /// remembers of its senders for [`Judge::judge_next`]: their runs of short
 /// messages ([`crate::split`]) and the values they sent of lists whose
 /// `#! bulk:` threshold looks back over time ([`crate::tally`]). Made by
-/// [`Judge::memory`]; bounded, in memory, lost on a restart.
+/// [`Judge::memory`]; bounded, in memory, rebuilt by judging the messages
+/// it reaches back to again ([`StreamMemory::reach_ms`]), as the engine
+/// does for a partition new to a consumer.
 ///
 /// ```
 /// use wordwarden::envelope::InputFormat;

@@ -17,9 +17,9 @@
 //!
 //! The window is the state of one ordered stream (one engine consumer, one
 //! `scan`): what it remembers is bounded ([`SplitOptions::max_speakers`],
-//! [`SplitOptions::max_fragments`]) and lost on a restart or when a
-//! partition moves to another consumer, so a run that straddles one is not
-//! seen; every message is still judged alone.
+//! [`SplitOptions::max_fragments`]) and gone with the process (the engine
+//! reads a partition's recent messages back into a new consumer's window,
+//! its recall); every message is still judged alone.
 //!
 //! ```
 //! use wordwarden::split::{Speaker, SplitOptions, SplitWindow};

@@ -9,8 +9,9 @@
 //! A value is the 64-bit key the scan gives it (one phone number however
 //! written is one value). The tally is the state of one ordered stream (one
 //! engine consumer, one `scan`): bounded by [`BulkTally::new`]'s count of
-//! values held, and lost on a restart or when a partition moves to another
-//! consumer, so values sent before one do not count after it.
+//! values held, and gone with the process: the engine reads a partition's
+//! recent messages back into a new consumer's tally (its recall), `scan`
+//! starts afresh each run.
 //!
 //! ```
 //! use wordwarden::lists::{Bulk, Severity};

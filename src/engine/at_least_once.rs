@@ -18,7 +18,7 @@ use super::client_log::{ConsumeErrors, EngineProducer};
 use super::clients;
 use super::context::EngineContext;
 use super::recall::{recall_into, Recaller};
-use super::records::{process, timestamp_ms, CounterCache, Outgoing, Processed, Recent, Workspace};
+use super::records::{process, CounterCache, Outgoing, Processed, Recent, Workspace};
 use super::stop::Stop;
 use super::{judge_for, Config, EngineError, Shared};
 
@@ -267,11 +267,7 @@ async fn consume(
             };
             if let Some(recaller) = &recaller {
                 let assigned = &consumer.context().newly_assigned;
-                let (partition, offset) = (msg.partition(), msg.offset());
-                let at = timestamp_ms(&msg);
-                if let Some(span) =
-                    workspace.recall_due(assigned, msg.topic(), partition, offset, at)
-                {
+                if let Some(span) = workspace.recall_due(assigned, &msg) {
                     recall_into(
                         &mut workspace,
                         recaller,

@@ -531,6 +531,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -619,6 +620,36 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(e.contains("split_fragment_chars"), "{e}");
+    }
+
+    /// A recall reads for `recall_timeout_secs`, never past a third of
+    /// the poll interval the group allows; a recall of no time is refused
+    /// unless recalls are off.
+    #[test]
+    fn a_recall_ends_well_within_the_poll_interval() {
+        let load = |pairs: &[(&str, &str)]| Config::load(None, env(pairs));
+        let timeout = |pairs: &[(&str, &str)]| load(pairs).expect("valid").recall_timeout();
+        assert_eq!(timeout(&[]), Duration::from_secs(10));
+        assert_eq!(
+            timeout(&[("WORDWARDEN_KAFKA_MAX_POLL_INTERVAL_MS", "10000")]),
+            Duration::from_millis(3_333)
+        );
+        assert_eq!(
+            timeout(&[
+                ("WORDWARDEN_KAFKA_MAX_POLL_INTERVAL_MS", "600000"),
+                ("WORDWARDEN_RECALL_TIMEOUT_SECS", "60"),
+            ]),
+            Duration::from_secs(60)
+        );
+        let e = load(&[("WORDWARDEN_RECALL_TIMEOUT_SECS", "0")])
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("recall_timeout_secs"), "{e}");
+        load(&[
+            ("WORDWARDEN_RECALL_TIMEOUT_SECS", "0"),
+            ("WORDWARDEN_RECALL_MAX_MESSAGES", "0"),
+        ])
+        .expect("recalls off");
     }
 
     #[test]

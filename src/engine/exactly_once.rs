@@ -20,7 +20,7 @@ use super::client_log::{ConsumeErrors, EngineProducer};
 use super::clients;
 use super::context::EngineContext;
 use super::recall::{recall_into, Recaller};
-use super::records::{process, timestamp_ms};
+use super::records::process;
 use super::stop::Stop;
 use super::{judge_for, Config, EngineError, Shared};
 
@@ -102,10 +102,7 @@ pub(crate) async fn run(
             let ruleset = shared.ruleset.load_full();
             let assigned = &consumer.context().newly_assigned;
             for m in &batch {
-                let at = timestamp_ms(m);
-                if let Some(span) =
-                    workspace.recall_due(assigned, m.topic(), m.partition(), m.offset(), at)
-                {
+                if let Some(span) = workspace.recall_due(assigned, m) {
                     recall_into(
                         &mut workspace,
                         recaller,

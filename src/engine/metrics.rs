@@ -61,7 +61,7 @@ pub struct Metrics {
     /// hold ([`crate::tally`]).
     pub bulk_tally_values: IntGauge,
     /// Recalls of a newly assigned partition's recent messages into a
-    /// consumer's memory ([`super::recall`]), by outcome (`complete`,
+    /// consumer's memory (`engine/recall.rs`), by outcome (`complete`,
     /// `partial`, `failed`).
     pub recalls: IntCounterVec,
     /// Messages judged again by recalls.

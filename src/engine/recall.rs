@@ -94,21 +94,7 @@ impl Continuity {
         offset: i64,
         at_ms: Option<i64>,
     ) -> Option<Span> {
-        let generation = assigned.generation.load(Ordering::Acquire);
-        if generation != self.generation {
-            self.generation = generation;
-            let mut new = assigned
-                .partitions
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            for (t, p) in new.drain(..) {
-                if !self.fresh.iter().any(|(ft, fp)| **ft == *t && *fp == p) {
-                    self.fresh.push((t.into(), p));
-                }
-            }
-            self.last = None;
-        }
-        if self.fresh.is_empty() {
+        if !self.pending(assigned) {
             return None;
         }
         if let Some((t, p)) = &self.last {
@@ -143,6 +129,26 @@ impl Continuity {
             judged_to,
             at_ms,
         })
+    }
+
+    /// Whether some newly assigned partition has not had a message yet:
+    /// one atomic load when none has been assigned since the last call.
+    pub fn pending(&mut self, assigned: &Assigned) -> bool {
+        let generation = assigned.generation.load(Ordering::Acquire);
+        if generation != self.generation {
+            self.generation = generation;
+            let mut new = assigned
+                .partitions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            for (t, p) in new.drain(..) {
+                if !self.fresh.iter().any(|(ft, fp)| **ft == *t && *fp == p) {
+                    self.fresh.push((t.into(), p));
+                }
+            }
+            self.last = None;
+        }
+        !self.fresh.is_empty()
     }
 
     /// Records that this consumer judged `topic`/`partition` up to

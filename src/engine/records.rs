@@ -64,21 +64,23 @@ impl Workspace {
         &mut self.memory
     }
 
-    /// What to read back into the memory before judging the message at
-    /// `topic`/`partition`/`offset` ([`super::recall`]): the first of a
-    /// newly assigned partition whose earlier messages this consumer did
-    /// not judge. Never without a memory.
-    pub fn recall_due(
+    /// What to read back into the memory before judging `msg`
+    /// ([`super::recall`]): the first of a newly assigned partition whose
+    /// earlier messages this consumer did not judge. Never without a
+    /// memory; reads nothing of `msg` unless a partition was newly
+    /// assigned.
+    pub fn recall_due<M: Message>(
         &mut self,
         assigned: &super::recall::Assigned,
-        topic: &str,
-        partition: i32,
-        offset: i64,
-        at_ms: Option<i64>,
+        msg: &M,
     ) -> Option<super::recall::Span> {
         self.memory.as_ref()?;
+        if !self.continuity.pending(assigned) {
+            return None;
+        }
+        let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
         self.continuity
-            .due(assigned, topic, partition, offset, at_ms)
+            .due(assigned, topic, partition, offset, timestamp_ms(msg))
     }
 
     /// Records that this consumer judged `topic`/`partition` up to `next`
