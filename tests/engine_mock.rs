@@ -805,14 +805,16 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         reversed["source"]["partition"],
         reversed["source"]["offset"]
     );
-    let explain = |at: &str| {
+    let explain_with = |at: &str, extra: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
             .args(["explain", "--wordlists"])
             .arg(wordlists())
             .args(["--input-format", "wecom", "--brokers", &brokers, "--at", at])
+            .args(extra)
             .output()
             .expect("runs")
     };
+    let explain = |at: &str| explain_with(at, &[]);
     let o = explain(&at);
     let said = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -829,6 +831,32 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // the roster's last message, explained at its place, with the
+    // partition's messages before it read back as the engine's recall
+    // reads them: the tenth value with its sender's two messages before
+    let last_of_roster = alerts
+        .iter()
+        .map(|r| r.json())
+        .find(|a| a["source"]["msgid"] == "5120398476512093843_1732500062")
+        .expect("alerted");
+    let at = format!(
+        "{}/{}/{}",
+        last_of_roster["source"]["topic"].as_str().unwrap(),
+        last_of_roster["source"]["partition"],
+        last_of_roster["source"]["offset"]
+    );
+    let over_time = "bulk over time: 10 distinct values of personal/pii with the sender's \
+         earlier messages in this conversation (5120398476512093841_1732500060, \
+         5120398476512093842_1732500061), 10 or more: its hits are critical";
+    let said = String::from_utf8(explain(&at).stdout).unwrap();
+    assert!(said.contains(over_time), "{said}");
+    assert!(
+        said.contains("before it read back (published since"),
+        "{said}"
+    );
+    let alone = String::from_utf8(explain_with(&at, &["--earlier", "0"]).stdout).unwrap();
+    assert!(!alone.contains("bulk over time"), "{alone}");
+    assert!(alone.contains("fewer than 10"), "{alone}");
 
     // `wordwarden report` sums up the same alerts, one published twice
     // counted once, and quotes no message text

@@ -837,7 +837,7 @@ fn explain_a_whole_record() {
     .join("\n");
     let s = out(&explain(&["--input-format", "wecom"], &paused));
     assert!(
-        s.contains("split across messages: after 2 record(s), none crosses into it"),
+        s.contains("split across messages: after 2 earlier message(s), none crosses into it"),
         "{s}"
     );
     // a roster sent a few numbers a message: the last reaches the

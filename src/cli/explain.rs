@@ -6,7 +6,10 @@
 //! that was expected to alert and did not. A `--record` file of several
 //! records (one a line) explains the last as sent after the others: what
 //! crosses into it from its sender's short messages before it (an alert's
-//! `split_from`).
+//! `split_from`), and what its sender's earlier values add to a list's bulk
+//! threshold over time (an alert's `earlier_messages`); `--at` reads the
+//! partition's messages before it back for that, as the engine's recall
+//! does.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -62,6 +65,13 @@ pub struct Args {
     /// `TOPIC/PARTITION/OFFSET` (as `tail` shows it), read as --input-format.
     #[arg(long, requires = "brokers", conflicts_with = "text")]
     at: Option<String>,
+    /// With --at, of input naming its senders: the partition's messages
+    /// before it read back, at most this many, as far back as runs of
+    /// split messages and lists counting over time (`#! bulk: … within`)
+    /// reach, as the engine's recall reads them for a consumer given the
+    /// partition; 0: the message alone.
+    #[arg(long, default_value_t = 10_000, requires = "at")]
+    earlier: i64,
     /// Kafka bootstrap servers, for --at.
     #[arg(long)]
     brokers: Option<String>,
@@ -94,6 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rs = load_ruleset(&args.wordlists)?;
     // a record read from the brokers has the time it was produced at, as
     // the engine reads it: the message's time where its record has none
+    let mut earlier = Vec::new();
     let (bytes, produced_ms) = match (&args.record, &args.at, &args.brokers) {
         (Some(p), _, _) => {
             let mut b = Vec::new();
@@ -103,15 +114,61 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(at), Some(brokers)) => {
             let (topic, partition, offset) = place(at)?;
             args.access.record(brokers, &args.props, "explain", at)?;
-            super::topic_reader::read_one(
+            let (payload, at_ms) = super::topic_reader::read_one(
                 brokers,
                 &args.props,
                 topic,
                 partition,
                 offset,
                 Duration::from_secs(10),
-            )
-            .map(|(payload, at)| (payload.unwrap_or_default(), at))?
+            )?;
+            let format = args.format.format()?;
+            let reach = Judge::new(format.clone())
+                .split_messages(Some(SplitOptions::default()))
+                .memory()
+                .reach_ms(&rs);
+            if format.names_people() && reach > 0 && args.earlier > 0 {
+                let since = at_ms.map(|at| wordwarden::engine::recall::since_ms(at, reach));
+                let (read, complete) = super::topic_reader::read_before(
+                    brokers,
+                    &args.props,
+                    topic,
+                    partition,
+                    offset,
+                    since,
+                    args.earlier,
+                    Duration::from_secs(30),
+                )?;
+                println!(
+                    "earlier messages   {} of {topic}/{partition} before it read back ({}{})",
+                    read.len(),
+                    match since {
+                        Some(ms) => format!(
+                            "published since {}, as far as the lists reach",
+                            super::alert_feed::at_offset(
+                                std::time::UNIX_EPOCH
+                                    + Duration::from_millis(u64::try_from(ms).unwrap_or(0)),
+                                0
+                            )
+                        ),
+                        None => "it has no timestamp: the last ones".into(),
+                    },
+                    if complete {
+                        ""
+                    } else {
+                        "; only part: out of time"
+                    }
+                );
+                earlier = read
+                    .into_iter()
+                    .map(|(bytes, produced_ms, offset)| Before {
+                        bytes,
+                        produced_ms,
+                        identity: format!("{topic}/{partition}/{offset}"),
+                    })
+                    .collect();
+            }
+            (payload.unwrap_or_default(), at_ms)
         }
         _ => {
             let text = args.text.as_deref().unwrap_or_default();
@@ -160,6 +217,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(r) => r.strip_suffix(b"\n").unwrap_or(r),
         None => &bytes[..],
     };
+    let identity = match &args.at {
+        Some(at) => at.clone(),
+        None => format!("record:{}", records.len() + 1),
+    };
+    earlier.extend(records.iter().enumerate().map(|(i, r)| Before {
+        bytes: r.strip_suffix(b"\r").unwrap_or(r).to_vec(),
+        produced_ms: None,
+        identity: format!("record:{}", i + 1),
+    }));
     let record = record.strip_suffix(b"\r").unwrap_or(record);
     let msg = match decode(record, &format) {
         Ok(msg) => msg,
@@ -210,10 +276,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map(|f| (f.pointer.as_deref().unwrap_or(""), f.text.as_ref()))
         .collect();
     explain(&rs, &fields, conversation);
-    if !records.is_empty() {
-        explain_after(&rs, &format, &records, record);
+    if !earlier.is_empty() {
+        explain_after(&rs, &format, &earlier, (record, produced_ms, identity));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A message before the one explained.
+struct Before {
+    bytes: Vec<u8>,
+    /// When the brokers have it published.
+    produced_ms: Option<i64>,
+    /// What names it where it has no id (`record:N`, `TOPIC/PARTITION/OFFSET`).
+    identity: String,
 }
 
 /// The last record judged after `earlier`, in order, as the engine does:
@@ -222,8 +297,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn explain_after(
     rs: &Ruleset,
     format: &wordwarden::envelope::InputFormat,
-    earlier: &[&[u8]],
-    last: &[u8],
+    earlier: &[Before],
+    (last, last_produced_ms, last_identity): (&[u8], Option<i64>, String),
 ) {
     let options = SplitOptions::default();
     let judge = Judge::new(format.clone()).split_messages(Some(options));
@@ -234,10 +309,17 @@ fn explain_after(
     let mut memory = judge.memory();
     let mut scanner = rs.scanner();
     let n = earlier.len();
-    for (i, record) in earlier.iter().enumerate() {
-        let record = record.strip_suffix(b"\r").unwrap_or(record);
-        let at = format!("record:{}", i + 1);
-        judge.judge_next(rs, &mut scanner, &mut memory, record, Map::new(), at, None);
+    for b in earlier {
+        let (bytes, at) = (&b.bytes, &b.identity);
+        judge.judge_next(
+            rs,
+            &mut scanner,
+            &mut memory,
+            bytes,
+            Map::new(),
+            at,
+            b.produced_ms,
+        );
     }
     let j = judge.judge_next(
         rs,
@@ -245,8 +327,8 @@ fn explain_after(
         &mut memory,
         last,
         Map::new(),
-        format!("record:{}", n + 1),
-        None,
+        last_identity,
+        last_produced_ms,
     );
     for (category, tallied) in j.tallies.iter().filter(|(_, t)| !t.earlier.is_empty()) {
         let Some(bulk) = rs.stats().bulk.get(category).copied() else {
@@ -278,7 +360,7 @@ fn explain_after(
             false => "it is no short message",
         };
         println!(
-            "split across messages: after {n} record(s), {why} (a run: one sender's messages \
+            "split across messages: after {n} earlier message(s), {why} (a run: one sender's messages \
              in one conversation of at most {} letters or characters, each within {} s of the \
              one before)",
             options.fragment_chars,

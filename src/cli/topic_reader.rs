@@ -115,6 +115,49 @@ pub fn read_one(
     anyhow::bail!("no record at {topic}/{partition}/{offset}")
 }
 
+/// One message read back: its payload, the brokers' timestamp, its offset.
+pub type Earlier = (Vec<u8>, Option<i64>, i64);
+
+/// The messages of `topic`/`partition` before `until` published at or
+/// after `since_ms`, at most `max` of them, in order (what the engine's
+/// recall reads for a consumer given the partition), and whether that is
+/// all of them (not cut short by `timeout`).
+#[allow(clippy::too_many_arguments)]
+pub fn read_before(
+    brokers: &str,
+    props: &[(String, String)],
+    topic: &str,
+    partition: i32,
+    until: i64,
+    since_ms: Option<i64>,
+    max: i64,
+    timeout: Duration,
+) -> anyhow::Result<(Vec<Earlier>, bool)> {
+    let consumer = reader(brokers, props, ReaderGroup::Throwaway("explain"), true)?;
+    let what = wordwarden::engine::recall::ReadBack {
+        topic,
+        partition,
+        until,
+        floor: 0,
+        since_ms,
+        max_messages: max,
+        deadline: Instant::now() + timeout,
+    };
+    let mut earlier = Vec::new();
+    let (_, complete) = wordwarden::engine::recall::read_back(&consumer, &what, &|| false, |m| {
+        if let Some(payload) = m.payload() {
+            earlier.push((payload.to_vec(), m.timestamp().to_millis(), m.offset()));
+        }
+    })
+    .with_context(|| {
+        failed(
+            &consumer,
+            format!("reading {topic}/{partition} before {until}"),
+        )
+    })?;
+    Ok((earlier, complete))
+}
+
 impl TopicReader {
     /// Assigns every partition of `topic` from `start` (from the group's
     /// position, where a [`ReaderGroup::Resuming`] group has one). With

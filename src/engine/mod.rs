@@ -23,7 +23,7 @@ pub mod http;
 pub mod list_topic;
 pub mod metrics;
 pub mod preflight;
-mod recall;
+pub mod recall;
 mod records;
 pub mod reload;
 mod stop;

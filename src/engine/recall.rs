@@ -189,6 +189,96 @@ pub(crate) struct Limits {
     pub deadline: Instant,
 }
 
+/// Where reading back before a message published at `at_ms` starts, by the
+/// brokers' timestamps, for a memory that reaches `reach_ms` back: the
+/// memory goes by when messages were written (WeCom's `msgtime`), which an
+/// archive exporter publishes minutes later, so ten minutes more.
+pub fn since_ms(at_ms: i64, reach_ms: i64) -> i64 {
+    at_ms
+        .saturating_sub(reach_ms)
+        .saturating_sub(EXPORT_DELAY_MS)
+}
+
+/// What to read back of one partition: the messages before `until`,
+/// published at or after `since_ms` (by the brokers' timestamps), at most
+/// `max_messages` of them, none before `floor`.
+#[derive(Debug, Clone)]
+pub struct ReadBack<'a> {
+    /// The topic.
+    pub topic: &'a str,
+    /// The partition.
+    pub partition: i32,
+    /// The first offset not read.
+    pub until: i64,
+    /// The first offset that may be read.
+    pub floor: i64,
+    /// Messages published before this are passed over.
+    pub since_ms: Option<i64>,
+    /// Messages read at most.
+    pub max_messages: i64,
+    /// When to give up.
+    pub deadline: Instant,
+}
+
+/// Reads `what` with `consumer` (assigned to the partition for it; told
+/// the partition's end, `enable.partition.eof`), handing each message
+/// published since `since_ms` to `each`, in order. It asks the brokers
+/// where that time starts (one that cannot look it up, or answers an
+/// earlier offset, costs only the reading of what is passed over).
+/// Returns the first offset read and whether it read up to `until` (not cut
+/// short by the deadline or `stopping`).
+pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    what: &ReadBack<'_>,
+    stopping: &dyn Fn() -> bool,
+    mut each: impl FnMut(&rdkafka::message::BorrowedMessage<'_>),
+) -> Result<(i64, bool), KafkaError> {
+    let (topic, partition) = (what.topic, what.partition);
+    let mut from = (what.until - what.max_messages.max(0))
+        .max(what.floor)
+        .max(0);
+    if let Some(since) = what.since_ms.filter(|_| from < what.until) {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topic, partition, Offset::Offset(since))?;
+        let wait = what.deadline.saturating_duration_since(Instant::now());
+        match consumer.offsets_for_times(tpl, wait) {
+            Ok(found) => {
+                if let Some(Offset::Offset(o)) =
+                    found.find_partition(topic, partition).map(|e| e.offset())
+                {
+                    from = from.max(o);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "no offset by time to read back from"),
+        }
+    }
+    if from >= what.until {
+        return Ok((from, true));
+    }
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Offset(from))?;
+    consumer.assign(&tpl)?;
+    while Instant::now() < what.deadline && !stopping() {
+        let m = match consumer.poll(Duration::from_millis(100)) {
+            None => continue,
+            Some(Err(KafkaError::PartitionEOF(_))) => return Ok((from, true)),
+            Some(Err(e)) => return Err(e),
+            Some(Ok(m)) => m,
+        };
+        if m.offset() >= what.until {
+            return Ok((from, true));
+        }
+        let at = super::records::timestamp_ms(&m);
+        // a broker's lookup by time may answer an earlier offset than the
+        // first message since then (tansu: the partition's start)
+        if at.zip(what.since_ms).is_some_and(|(at, since)| at < since) {
+            continue;
+        }
+        each(&m);
+    }
+    Ok((from, false))
+}
+
 /// Reads `span` back with a consumer made from `client` (assigned, never
 /// in a group, committing nothing) and judges its messages into `memory`.
 /// `stopping` is asked between messages.
@@ -202,65 +292,21 @@ pub(crate) fn recall(
     stopping: &dyn Fn() -> bool,
 ) -> Result<Recalled, KafkaError> {
     let reach = memory.reach_ms(ruleset);
-    let mut from = (span.until - limits.max_messages.max(0)).max(0);
-    if let Some(n) = span.judged_to {
-        from = from.max(n);
-    }
     let consumer: BaseConsumer = client.create()?;
-    // what was published before this is out of the memory's reach
-    let since = span
-        .at_ms
-        .map(|at| at.saturating_sub(reach).saturating_sub(EXPORT_DELAY_MS));
-    if let Some(since) = since {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&span.topic, span.partition, Offset::Offset(since))?;
-        let wait = limits.deadline.saturating_duration_since(Instant::now());
-        // a broker without lookups by time: the count's bound only
-        match consumer.offsets_for_times(tpl, wait) {
-            Ok(found) => {
-                if let Some(Offset::Offset(o)) = found
-                    .find_partition(&span.topic, span.partition)
-                    .map(|e| e.offset())
-                {
-                    from = from.max(o);
-                }
-            }
-            Err(e) => tracing::debug!(error = %e, "no offset by time for a recall"),
-        }
-    }
-    let mut recalled = Recalled {
-        from,
-        ..Default::default()
+    let what = ReadBack {
+        topic: &span.topic,
+        partition: span.partition,
+        until: span.until,
+        floor: span.judged_to.unwrap_or(0),
+        // what was published before this is out of the memory's reach
+        since_ms: span.at_ms.map(|at| since_ms(at, reach)),
+        max_messages: limits.max_messages,
+        deadline: limits.deadline,
     };
-    if from >= span.until {
-        recalled.complete = true;
-        return Ok(recalled);
-    }
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(&span.topic, span.partition, Offset::Offset(from))?;
-    consumer.assign(&tpl)?;
     let mut scanner = ruleset.scanner();
-    while Instant::now() < limits.deadline && !stopping() {
-        let m = match consumer.poll(Duration::from_millis(100)) {
-            None => continue,
-            Some(Err(KafkaError::PartitionEOF(_))) => {
-                recalled.complete = true;
-                break;
-            }
-            Some(Err(e)) => return Err(e),
-            Some(Ok(m)) => m,
-        };
-        if m.offset() >= span.until {
-            recalled.complete = true;
-            break;
-        }
-        let at = super::records::timestamp_ms(&m);
-        // a broker's lookup by time may answer an earlier offset than the
-        // first message since then (tansu: the partition's start)
-        if at.zip(since).is_some_and(|(at, since)| at < since) {
-            continue;
-        }
-        let Some(payload) = m.payload() else { continue };
+    let mut messages = 0;
+    let (from, complete) = read_back(&consumer, &what, stopping, |m| {
+        let Some(payload) = m.payload() else { return };
         // judged for what it leaves in the memory; its alert went out when
         // the partition's owner judged it
         let _ = judge.judge_next(
@@ -270,11 +316,15 @@ pub(crate) fn recall(
             payload,
             Default::default(),
             format_args!("{}/{}/{}", span.topic, span.partition, m.offset()),
-            at,
+            super::records::timestamp_ms(m),
         );
-        recalled.messages += 1;
-    }
-    Ok(recalled)
+        messages += 1;
+    })?;
+    Ok(Recalled {
+        from,
+        messages,
+        complete,
+    })
 }
 
 /// The recall consumer's settings: the engine's connection settings, read
