@@ -39,6 +39,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::envelope::InputFormat;
+use crate::judge::Judge;
 use crate::lists::{Bulk, ListFile, WordListSet};
 use crate::people::PeopleGroup;
 use crate::ruleset::Ruleset;
@@ -212,21 +214,88 @@ pub struct Impact {
     pub alerting_after: usize,
 }
 
-/// Scans `messages` with both rulesets and reports the differences.
+/// Scans `messages` (text, one a message) with both rulesets and reports
+/// the differences: [`impact_of`] for text.
 pub fn impact(old: &Ruleset, new: &Ruleset, messages: &[String]) -> Impact {
+    impact_of(old, new, &Judge::new(InputFormat::Text), messages)
+}
+
+/// Judges `records` (messages of `judge`'s input format, in order) with
+/// both rulesets as the engine does, and reports the differences. Where
+/// the format names senders, each side remembers them from record to
+/// record ([`Judge::judge_next`]): a term split across messages, a list
+/// counting a sender's values over time (`#! bulk: … within`). A record
+/// that cannot be decoded alerts on neither side.
+///
+/// ```
+/// use wordwarden::diff::impact_of;
+/// use wordwarden::envelope::InputFormat;
+/// use wordwarden::judge::Judge;
+/// use wordwarden::lists::WordListSet;
+/// use wordwarden::ruleset::Ruleset;
+///
+/// let pii = |bulk: &str| {
+///     let list = format!("#! severity: high\n{bulk}@cn_mobile\n");
+///     Ruleset::builder().build(&WordListSet::from_sources(vec![("pii.txt".into(), list.into())])).unwrap()
+/// };
+/// let (old, new) = (pii("#! bulk: 3 critical\n"), pii("#! bulk: 3 critical within 1h\n"));
+/// let roster: Vec<String> = (0..3)
+///     .map(|i| serde_json::json!({"msgid": format!("m{i}"), "from": "li", "tolist": ["wmOutsider"],
+///         "msgtime": 1_764_000_000_000i64 + i * 60_000, "msgtype": "text",
+///         "text": {"content": format!("电话 1381234000{i}")}}).to_string())
+///     .collect();
+/// let i = impact_of(&old, &new, &Judge::new(InputFormat::wecom()), &roster);
+/// // the third number in three minutes, critical only with `within`
+/// assert_eq!(i.severity_changed, [2]);
+/// ```
+pub fn impact_of<R: AsRef<[u8]>>(
+    old: &Ruleset,
+    new: &Ruleset,
+    judge: &Judge,
+    records: &[R],
+) -> Impact {
     let mut out = Impact {
-        messages: messages.len(),
+        messages: records.len(),
         ..Default::default()
     };
     let (mut so, mut sn) = (old.scanner(), new.scanner());
-    for (i, m) in messages.iter().enumerate() {
-        let cats = |hits: &[crate::ruleset::Hit<'_>]| -> BTreeSet<String> {
-            hits.iter().map(|h| h.category().to_string()).collect()
+    let remembers = judge.format().names_people();
+    let (mut mo, mut mn) = (
+        remembers.then(|| judge.memory()),
+        remembers.then(|| judge.memory()),
+    );
+    // the categories hit and the alert's severity
+    let judged =
+        |j: crate::judge::Judgement| -> (BTreeSet<String>, Option<crate::lists::Severity>) {
+            match j.alert {
+                Some(a) => (
+                    a.hits.into_iter().map(|h| h.category).collect(),
+                    Some(a.severity),
+                ),
+                None => (BTreeSet::new(), None),
+            }
         };
-        let highest = |hits: &[crate::ruleset::Hit<'_>]| hits.iter().map(|h| h.severity()).max();
-        let (found_before, found_after) = (so.scan(&[m.as_str()]), sn.scan(&[m.as_str()]));
-        let (before, after) = (cats(&found_before.hits), cats(&found_after.hits));
-        if let (Some(b), Some(a)) = (highest(&found_before.hits), highest(&found_after.hits)) {
+    for (i, r) in records.iter().enumerate() {
+        let line = format_args!("line:{}", i + 1);
+        let (before, highest_before) = judged(judge.judge_in(
+            old,
+            &mut so,
+            mo.as_mut(),
+            r.as_ref(),
+            Default::default(),
+            line,
+            None,
+        ));
+        let (after, highest_after) = judged(judge.judge_in(
+            new,
+            &mut sn,
+            mn.as_mut(),
+            r.as_ref(),
+            Default::default(),
+            line,
+            None,
+        ));
+        if let (Some(b), Some(a)) = (highest_before, highest_after) {
             if a != b {
                 out.severity_changed.push(i);
             }

@@ -1163,6 +1163,57 @@ fn diff_lists_and_impact() {
         s.contains("line 1: 报价底价") && s.contains("line 2: 飞单了"),
         "{s}"
     );
+
+    // a corpus of WeCom records, judged in order as the engine judges
+    // them: a roster sent a number a message is raised on its third only
+    // once the threshold counts over time
+    std::fs::write(
+        old.path().join("pii.txt"),
+        "#! severity: high\n#! bulk: 3 critical\n@cn_mobile\n",
+    )
+    .unwrap();
+    std::fs::write(
+        new.path().join("pii.txt"),
+        "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n",
+    )
+    .unwrap();
+    let record = |i: u64| {
+        serde_json::json!({"msgid": format!("m{i}"), "from": "li", "tolist": ["wmOutsider"],
+            "msgtime": 1_764_000_000_000u64 + i * 60_000, "msgtype": "text",
+            "text": {"content": format!("客户电话 1381234000{i}")}})
+        .to_string()
+    };
+    let records = old.path().join("records.jsonl");
+    std::fs::write(&records, [record(1), record(2), record(3)].join("\n")).unwrap();
+    let diff = |format: &str| {
+        let o = ww(&[
+            "diff",
+            old.path().to_str().unwrap(),
+            new.path().to_str().unwrap(),
+            "--corpus",
+            records.to_str().unwrap(),
+            "--input-format",
+            format,
+        ]);
+        assert!(o.status.success(), "{}", err(&o));
+        out(&o)
+    };
+    let s = diff("wecom");
+    assert!(
+        s.contains("~ bulk: 3 critical -> 3 critical within 1h"),
+        "{s}"
+    );
+    assert!(
+        s.contains("impact on 3 messages: 3 alert before, 3 after; 0 newly alert, 0 stop alerting, 1 change severity"),
+        "{s}"
+    );
+    assert!(s.contains("line 3: m3: 客户电话 13812340003"), "{s}");
+    // the same lines read as text: each alone, no sender to count for
+    let s = diff("text");
+    assert!(
+        s.contains("3 alert before, 3 after; 0 newly alert, 0 stop alerting, 0 change severity"),
+        "{s}"
+    );
 }
 
 /// A directory's export of people and departments becomes people groups

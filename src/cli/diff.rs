@@ -1,12 +1,17 @@
-//! `wordwarden diff OLD_DIR NEW_DIR [--corpus FILE]`: the review of a list change.
+//! `wordwarden diff OLD_DIR NEW_DIR [--corpus FILE]`: the review of a list
+//! change. The corpus is judged as the engine judges its input format, in
+//! order (records naming their senders: split runs and bulk over time).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use wordwarden::diff::{diff_lists, impact, CategoryDiff};
+use wordwarden::diff::{diff_lists, impact_of, CategoryDiff};
+use wordwarden::envelope::{decode, InputFormat};
+use wordwarden::judge::Judge;
 use wordwarden::lists::WordListSet;
+use wordwarden::split::SplitOptions;
 
-use super::load_ruleset;
+use super::{load_ruleset, FormatArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -14,9 +19,13 @@ pub struct Args {
     old: PathBuf,
     /// The list directory after the change.
     new: PathBuf,
-    /// Sample messages, one per line: which would newly alert or stop alerting.
+    /// Sample messages, one per line (records of --input-format, in the
+    /// order they were sent): which would newly alert, stop alerting, or
+    /// alert at another severity.
     #[arg(long)]
     corpus: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArgs,
     /// Show at most this many example messages each way.
     #[arg(long, default_value_t = 10)]
     examples: usize,
@@ -32,12 +41,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let d = diff_lists(&old, &new);
     let corpus = super::read_corpus(args.corpus.as_deref())?;
+    let format = args.format.format()?;
     let imp = match &corpus {
-        Some(c) => Some(impact(
-            &load_ruleset(&args.old)?,
-            &load_ruleset(&args.new)?,
-            c,
-        )),
+        Some(c) => {
+            // as the engine judges: runs of split messages on by default
+            let judge = Judge::new(format.clone()).split_messages(Some(SplitOptions::default()));
+            Some(impact_of(
+                &load_ruleset(&args.old)?,
+                &load_ruleset(&args.new)?,
+                &judge,
+                c,
+            ))
+        }
         None => None,
     };
     if args.json {
@@ -79,12 +94,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if !list.is_empty() {
                 println!("{label} (first {}):", args.examples.min(list.len()));
                 for &idx in list.iter().take(args.examples) {
-                    println!("  line {}: {}", idx + 1, c[idx]);
+                    println!("  line {}: {}", idx + 1, shown(&c[idx], &format));
                 }
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A corpus line as an example: a text as it is, a record by its id and
+/// the start of its first text.
+fn shown(line: &str, format: &InputFormat) -> String {
+    if matches!(format, InputFormat::Text) {
+        return line.to_string();
+    }
+    match decode(line.as_bytes(), format) {
+        Ok(msg) => {
+            let text: String = msg
+                .fields
+                .first()
+                .map(|f| f.text.chars().take(60).collect())
+                .unwrap_or_default();
+            match msg.id {
+                Some(id) => format!("{id}: {text}"),
+                None => text,
+            }
+        }
+        Err(e) => format!("(not judged: {e})"),
+    }
 }
 
 /// One category's (or people group's) changes under its header.
