@@ -30,9 +30,11 @@
 //! `| text` lines are messages sent before the next case, by the case's
 //! sender in its conversation (someone outside the company unless the case
 //! says `(internal)` or names its people), at the case's time unless one
-//! says its own (`| (at:TIME) text`): the case is then judged after them,
-//! in order, as [`Judge::judge_next`] judges a stream (terms split across
-//! messages, bulk thresholds `within` a time). Each case starts afresh.
+//! says its own (`| (at:TIME) text`), to the case's recipients unless one
+//! names its own (`| (to:ID,ID) text`: another conversation): the case is
+//! then judged after them, in order, as [`Judge::judge_next`] judges a
+//! stream (terms split across messages, bulk thresholds `within` a time,
+//! `across conversations`). Each case starts afresh.
 //!
 //! ```
 //! use wordwarden::cases::run_cases;
@@ -232,14 +234,22 @@ fn hits_after(
     let mut alert = None;
     let lines = earlier.iter().map(String::as_str).chain([sample]);
     for (k, line) in lines.enumerate() {
-        // an earlier message may say when it was sent: `| (at:TIME) text`
-        let (text, written_ms) = match k < earlier.len() {
+        // an earlier message may say when it was sent, and to whom in
+        // another conversation: `| (to:ID,ID at:TIME) text`
+        let (text, written_ms, own_to) = match k < earlier.len() {
             true => {
                 let (own, text) = with_words(line)?;
-                (text, own.written_ms.or(said.written_ms))
+                if own.people.from.is_some() || own.told.is_some() {
+                    return Err(format!(
+                        "an earlier message ({line:?}) is the case's sender's: it may say \
+                         (to:ID,ID) and (at:TIME), not who sent it or an audience"
+                    ));
+                }
+                (text, own.written_ms.or(said.written_ms), own.people.tolist)
             }
-            false => (line, said.written_ms),
+            false => (line, said.written_ms, Vec::new()),
         };
+        let to = if own_to.is_empty() { &to } else { &own_to };
         let mut record = serde_json::json!({"msgid": format!("case{k}"), "from": from,
             "tolist": to, "msgtype": "text", "text": {"content": text}});
         if let Some(ms) = written_ms {
@@ -530,8 +540,22 @@ mod tests {
                     | 13812340001\n+ {high} (internal) 13712340003\n\
                     | 13812340001 13912340002\n+ {critical} (from:zhang to:li) 13712340003\n";
         all_pass(&rs, "pii.cases", good, 6);
+        // earlier messages to others: another conversation, which counts
+        // only for a list counting across conversations
+        let good = "| (to:wmBuyer1) 13812340001\n| (to:wmBuyer2) 13912340002\n\
+                    + {high} 13712340003\n";
+        all_pass(&rs, "pii.cases", good, 1);
+        let across = WordListSet::from_sources(vec![(
+            "pii.txt".into(),
+            "#! severity: high\n#! bulk: 3 critical within 1h across conversations\n@cn_mobile\n"
+                .into(),
+        )]);
+        let across = Ruleset::builder().build(&across).expect("compiles");
+        let good = "| (to:wmBuyer1) 13812340001\n| (to:wmBuyer2 at:2026-12-01) 13912340002\n\
+                    + {critical} (at:2026-12-01) 13712340003\n";
+        all_pass(&across, "pii.cases", good, 1);
         let bad = "| 内\n| 幕\n- 消息\n| 13812340001\n+ {critical} 13912340002\n\
-                   | (at:soon) 内\n- 幕\n| 内\n";
+                   | (at:soon) 内\n- 幕\n| (from:zhang) 内\n- 幕\n| 内\n";
         let report = run_cases(&rs, &[("insider.cases".into(), bad.into())]);
         let messages: Vec<(usize, &str)> = report
             .failures
@@ -548,7 +572,12 @@ mod tests {
                      got @cn_mobile [pii] (high)"
                 ),
                 (7, "\"soon\" is no time (2026-12-01, 2026-12-01T08:00:00Z, 2026-12-01T00:00:00+08:00)"),
-                (8, "messages sent before a case (`|`) with no case after them"),
+                (
+                    9,
+                    "an earlier message (\"(from:zhang) 内\") is the case's sender's: it may say \
+                     (to:ID,ID) and (at:TIME), not who sent it or an audience"
+                ),
+                (10, "messages sent before a case (`|`) with no case after them"),
             ]
         );
     }

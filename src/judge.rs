@@ -438,8 +438,10 @@ impl Judge {
         if let Some(tally) = tally.as_mut().filter(|_| judgement.tallied) {
             // the ids are read for a message with hits already
             if let Some(speaker) = people.speaker() {
+                let anywhere = people.from.as_deref().map(Speaker::anywhere);
+                let speakers = (speaker, anywhere.unwrap_or(speaker));
                 judgement.tallies =
-                    tally_bulk(tally, speaker, written_ms, &identity, &mut findings);
+                    tally_bulk(tally, speakers, written_ms, &identity, &mut findings);
             }
         }
         judgement.hit_count = findings.hits.len();
@@ -511,13 +513,14 @@ impl Judge {
     }
 }
 
-/// Adds the values of timed bulk lists in `findings` to the speaker's
-/// tally, and where their count with the earlier messages' values reaches
+/// Adds the values of timed bulk lists in `findings` to the sender's tally
+/// in this conversation (in any, for a list counting across
+/// conversations), and where their count with the earlier messages' values reaches
 /// a list's threshold that the message alone did not, raises the list's
 /// hits. Returns each list's category and count.
 fn tally_bulk(
     tally: &mut BulkTally,
-    speaker: Speaker,
+    (in_conversation, anywhere): (Speaker, Speaker),
     sent_ms: Option<i64>,
     identity: &str,
     findings: &mut Findings<'_>,
@@ -526,6 +529,10 @@ fn tally_bulk(
     for (category, values) in std::mem::take(&mut findings.timed_values) {
         let Some(finding) = findings.bulk.iter_mut().find(|b| b.category == category) else {
             continue;
+        };
+        let speaker = match finding.bulk.across_conversations {
+            true => anywhere,
+            false => in_conversation,
         };
         let tallied = tally.add(speaker, category, finding.bulk, sent_ms, identity, values);
         if tallied.values > finding.values {
@@ -1280,8 +1287,8 @@ mod tests {
     /// the sender sent in the same conversation within it: the message
     /// that brings the count to the threshold has its hits raised, and
     /// its alert names the earlier messages; others' values, other
-    /// conversations', older ones, a value sent again, or a list without
-    /// `within` do not count.
+    /// conversations' (unless the list counts across conversations), older
+    /// ones, a value sent again, or a list without `within` do not count.
     #[test]
     fn a_roster_sent_a_number_a_message_reaches_a_timed_bulk_threshold() {
         use crate::lists::Severity::{Critical, High};
@@ -1310,6 +1317,23 @@ mod tests {
         ];
         let expected: Vec<_> = expected.into_iter().map(Some).collect();
         assert_eq!(judged, expected);
+        // across conversations: li's message outside the group chat counts
+        let across = bulk_over_time(
+            "#! severity: high\n#! bulk: 3 critical within 1h across conversations\n@cn_mobile\n",
+            &roster,
+        );
+        let expected = [
+            (vec![High], vec![]),
+            (vec![High], vec![]), // zhao's own
+            (vec![High], vec![]),
+            (vec![Critical], vec![(3, ids(&["m1", "m3"]))]), // another conversation
+            (vec![Critical], vec![(4, ids(&["m1", "m3", "m4"]))]),
+            (vec![Critical], vec![(4, ids(&["m3", "m4", "m5"]))]), // m1 is out of time
+            // the same number again; the tally keeps a threshold's newest
+            (vec![Critical], vec![(3, ids(&["m4", "m5"]))]),
+        ];
+        let expected: Vec<_> = expected.into_iter().map(Some).collect();
+        assert_eq!(across, expected);
         // without `within`: each message alone
         let alone = bulk_over_time(
             "#! severity: high\n#! bulk: 3 critical\n@cn_mobile\n",

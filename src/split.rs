@@ -132,6 +132,24 @@ impl Speaker {
         })
     }
 
+    /// `from` in any conversation: for lists that count a sender's values
+    /// across conversations (`#! bulk: … within 1d across conversations`).
+    /// Never equal to `from` in one conversation.
+    ///
+    /// ```
+    /// use wordwarden::split::Speaker;
+    ///
+    /// assert_ne!(Speaker::anywhere("li"), Speaker::new("li", []));
+    /// assert_ne!(Speaker::anywhere("li"), Speaker::anywhere("wang"));
+    /// ```
+    pub fn anywhere(from: &str) -> Speaker {
+        let mut h = rustc_hash::FxHasher::default();
+        from.hash(&mut h);
+        // no sum of recipients' hashes is this and a sender alone together
+        "any conversation".hash(&mut h);
+        Speaker(h.finish())
+    }
+
     /// `from` writing to `to`: a group chat's id, or the recipients' ids
     /// (in any order).
     pub fn new<'a>(from: &str, to: impl IntoIterator<Item = &'a str>) -> Speaker {

@@ -20,7 +20,7 @@
 //!
 //! let mut tally = BulkTally::new(1_000_000);
 //! let li = Speaker::new("li", ["outsider"]);
-//! let bulk = Bulk { at_least: 10, severity: Severity::Critical, within_secs: Some(3600) };
+//! let bulk = Bulk { at_least: 10, severity: Severity::Critical, within_secs: Some(3600), across_conversations: false };
 //! let hour = 3_600_000;
 //! assert_eq!(tally.add(li, "pii", bulk, Some(0), "m1", [11, 12]).values, 2);
 //! let t = tally.add(li, "pii", bulk, Some(60_000), "m2", [12, 13]);
@@ -259,6 +259,7 @@ mod tests {
             at_least,
             severity: crate::lists::Severity::Critical,
             within_secs: Some(3600),
+            across_conversations: false,
         }
     }
 
@@ -423,7 +424,7 @@ mod tests {
                 1..60,
             ),
         ) {
-            let bulk = Bulk { at_least, severity: crate::lists::Severity::High, within_secs: Some(within_secs) };
+            let bulk = Bulk { at_least, severity: crate::lists::Severity::High, within_secs: Some(within_secs), across_conversations: false };
             let within = i64::from(within_secs) * 1000;
             let mut t = BulkTally::new(10_000);
             let mut sent: Vec<(u8, i64, u64)> = Vec::new();

@@ -164,6 +164,11 @@ pub struct AlertBulk {
     /// only the message's own values count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within_secs: Option<u32>,
+    /// The sender's earlier messages in every conversation count, not only
+    /// this one's (`#! bulk: … within 1d across conversations`); absent
+    /// when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub across_conversations: bool,
     /// The earlier messages whose values count in `values` (their ids,
     /// oldest first, at most 100); absent when the message's own are all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -312,6 +317,7 @@ impl AlertBuilder {
                     at_least: b.bulk.at_least,
                     severity: b.bulk.severity,
                     within_secs: b.bulk.within_secs,
+                    across_conversations: b.bulk.across_conversations,
                     earlier_messages: Vec::new(),
                 })
                 .collect(),

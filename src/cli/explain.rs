@@ -341,9 +341,13 @@ fn explain_after(
                 bulk.at_least
             ),
         };
+        let r#where = match bulk.across_conversations {
+            true => "in any conversation",
+            false => "in this conversation",
+        };
         println!(
             "bulk over time: {} distinct values of {category} with the sender's earlier messages \
-             in this conversation ({}), {how}",
+             {where} ({}), {how}",
             tallied.values,
             tallied.earlier.join(", ")
         );
@@ -520,9 +524,13 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], conversation: Conversation) {
             );
         }
         if b.bulk.within_secs.is_some() {
+            let r#where = match b.bulk.across_conversations {
+                true => "in every conversation",
+                false => "in the same conversation",
+            };
             println!(
-                "      the sender's earlier values in the same conversation count too: give \
-                 --record their messages, one a line, this one last"
+                "      the sender's earlier values {where} count too: give --record their \
+                 messages, one a line, this one last (or --at its place)"
             );
         }
     }

@@ -163,7 +163,11 @@ pub fn parse_time(value: &str) -> Result<jiff::Timestamp, String> {
 /// sent in the same conversation over that time count too: a roster sent
 /// one number a message reaches the threshold on the message that brings
 /// the tenth ([`Judge::judge_next`](crate::judge::Judge::judge_next), where
-/// the input names its senders).
+/// the input names its senders). With `across conversations` after the
+/// time (`#! bulk: 10 critical within 1d across conversations`) the values
+/// the sender sent in every conversation count: a roster sent a number each
+/// to ten outsiders (the input then keyed by sender, so that one consumer
+/// sees all of a sender's messages).
 ///
 /// ```
 /// use wordwarden::lists::{Bulk, Severity, WordListSet};
@@ -175,7 +179,12 @@ pub fn parse_time(value: &str) -> Result<jiff::Timestamp, String> {
 /// assert!(set.errors().next().is_none());
 /// assert_eq!(
 ///     set.files()[0].bulk,
-///     Some(Bulk { at_least: 10, severity: Severity::Critical, within_secs: Some(3600) })
+///     Some(Bulk {
+///         at_least: 10,
+///         severity: Severity::Critical,
+///         within_secs: Some(3600),
+///         across_conversations: false,
+///     })
 /// );
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -188,6 +197,10 @@ pub struct Bulk {
     /// this many seconds before (at most [`BULK_MAX_WITHIN_SECS`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub within_secs: Option<u32>,
+    /// With `within_secs`: the values the sender sent in any conversation
+    /// count, not only this one's.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub across_conversations: bool,
 }
 
 impl fmt::Display for Bulk {
@@ -201,6 +214,9 @@ impl fmt::Display for Bulk {
                 .find(|(unit, _)| secs % unit == 0)
                 .map_or((secs, 's'), |(size, unit)| (secs / size, unit));
             write!(f, " within {n}{unit}")?;
+            if self.across_conversations {
+                write!(f, " across conversations")?;
+            }
         }
         Ok(())
     }
@@ -1002,11 +1018,15 @@ fn parse_file<'g>(
 /// `#! bulk: N SEVERITY [within DURATION]`'s value.
 fn parse_bulk(value: &str) -> Result<Bulk, String> {
     let usage = "bulk takes a count, a severity and, if the sender's earlier messages \
-                 count too, a time: `bulk: 10 critical` or `bulk: 10 critical within 1h`";
+                 count too, a time: `bulk: 10 critical`, `bulk: 10 critical within 1h` or \
+                 `bulk: 10 critical within 1d across conversations`";
     let words: Vec<&str> = value.split_whitespace().collect();
-    let (count, severity, within) = match words[..] {
-        [count, severity] => (count, severity, None),
-        [count, severity, "within", time] => (count, severity, Some(time)),
+    let (count, severity, within, across_conversations) = match words[..] {
+        [count, severity] => (count, severity, None, false),
+        [count, severity, "within", time] => (count, severity, Some(time), false),
+        [count, severity, "within", time, "across", "conversations"] => {
+            (count, severity, Some(time), true)
+        }
         _ => return Err(format!("{usage}, not {value:?}")),
     };
     let at_least = match count.parse::<u32>() {
@@ -1032,6 +1052,7 @@ fn parse_bulk(value: &str) -> Result<Bulk, String> {
         at_least,
         severity: severity.parse()?,
         within_secs,
+        across_conversations,
     })
 }
 
@@ -1361,7 +1382,16 @@ mod tests {
                 at_least: 10,
                 severity: Severity::Critical,
                 within_secs: None,
+                across_conversations: false,
             })
+        );
+        let (f, d) = parse("#! bulk: 10 critical within 24h across  conversations\n@cn_mobile\n");
+        assert!(d.is_empty(), "{d:?}");
+        let bulk = f.bulk.expect("parsed");
+        assert!(bulk.across_conversations);
+        assert_eq!(
+            bulk.to_string(),
+            "10 critical within 1d across conversations"
         );
         for (within, secs, shown) in [
             ("90s", 90, "90s"),
@@ -1387,6 +1417,9 @@ mod tests {
             ("10 critical now", "a count, a severity"),
             ("10 critical within", "a count, a severity"),
             ("10 critical over 1h", "a count, a severity"),
+            ("10 critical across conversations", "a count, a severity"),
+            ("10 critical within 1h across", "a count, a severity"),
+            ("10 critical within 1h across chats", "a count, a severity"),
             ("10 critical within 1w", "up to 7d"),
             ("10 critical within 8d", "up to 7d"),
             ("10 critical within 0s", "up to 7d"),
