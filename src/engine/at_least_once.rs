@@ -268,12 +268,15 @@ async fn consume(
             if let Some(recaller) = &recaller {
                 let assigned = &consumer.context().newly_assigned;
                 if let Some(span) = workspace.recall_due(assigned, &msg) {
+                    // the next message's poll comes before any other recall
+                    let deadline = std::time::Instant::now() + recaller.timeout;
                     recall_into(
                         &mut workspace,
                         recaller,
                         &judge,
                         &ruleset,
                         span,
+                        deadline,
                         &shared,
                         &stop,
                     )

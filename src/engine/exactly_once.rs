@@ -101,6 +101,8 @@ pub(crate) async fn run(
         if let Some(recaller) = &recaller {
             let ruleset = shared.ruleset.load_full();
             let assigned = &consumer.context().newly_assigned;
+            // one budget for the batch's recalls: nothing is polled between
+            let deadline = Instant::now() + recaller.timeout;
             for m in &batch {
                 if let Some(span) = workspace.recall_due(assigned, m) {
                     recall_into(
@@ -109,6 +111,7 @@ pub(crate) async fn run(
                         &judge,
                         &ruleset,
                         span,
+                        deadline,
                         &shared,
                         &stop,
                     )

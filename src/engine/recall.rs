@@ -261,10 +261,15 @@ pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
     while Instant::now() < what.deadline && !stopping() {
         let m = match consumer.poll(Duration::from_millis(100)) {
             None => continue,
-            Some(Err(KafkaError::PartitionEOF(_))) => return Ok((from, true)),
+            Some(Err(KafkaError::PartitionEOF(p))) if p == partition => return Ok((from, true)),
+            Some(Err(KafkaError::PartitionEOF(_))) => continue,
             Some(Err(e)) => return Err(e),
             Some(Ok(m)) => m,
         };
+        // a reader used before may still hand over what it fetched then
+        if m.partition() != partition || m.topic() != topic {
+            continue;
+        }
         if m.offset() >= what.until {
             return Ok((from, true));
         }
@@ -279,11 +284,11 @@ pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
     Ok((from, false))
 }
 
-/// Reads `span` back with a consumer made from `client` (assigned, never
-/// in a group, committing nothing) and judges its messages into `memory`.
+/// Reads `span` back with the recaller's reader (assigned, never in a
+/// group, committing nothing) and judges its messages into `memory`.
 /// `stopping` is asked between messages.
 pub(crate) fn recall(
-    client: &ClientConfig,
+    recaller: &Recaller,
     judge: &Judge,
     ruleset: &Ruleset,
     memory: &mut StreamMemory,
@@ -292,7 +297,11 @@ pub(crate) fn recall(
     stopping: &dyn Fn() -> bool,
 ) -> Result<Recalled, KafkaError> {
     let reach = memory.reach_ms(ruleset);
-    let consumer: BaseConsumer = client.create()?;
+    let mut reader = recaller.reader.lock().unwrap_or_else(|p| p.into_inner());
+    let consumer = match reader.take() {
+        Some(c) => c,
+        None => recaller.client.create()?,
+    };
     let what = ReadBack {
         topic: &span.topic,
         partition: span.partition,
@@ -305,7 +314,7 @@ pub(crate) fn recall(
     };
     let mut scanner = ruleset.scanner();
     let mut messages = 0;
-    let (from, complete) = read_back(&consumer, &what, stopping, |m| {
+    let read = read_back(&consumer, &what, stopping, |m| {
         let Some(payload) = m.payload() else { return };
         // judged for what it leaves in the memory; its alert went out when
         // the partition's owner judged it
@@ -319,7 +328,13 @@ pub(crate) fn recall(
             super::records::timestamp_ms(m),
         );
         messages += 1;
-    })?;
+    });
+    // kept for the next recall, fetching nothing meanwhile; after an error,
+    // the next one starts afresh
+    if read.is_ok() && consumer.unassign().is_ok() {
+        *reader = Some(consumer);
+    }
+    let (from, complete) = read?;
     Ok(Recalled {
         from,
         messages,
@@ -346,6 +361,10 @@ pub(crate) struct Recaller {
     pub client: ClientConfig,
     pub max_messages: i64,
     pub timeout: Duration,
+    /// One reader for a consumer's recalls (a partition each, one after
+    /// another): connecting a consumer a partition would cost a startup
+    /// with many partitions a broker round trip or a TLS handshake each.
+    reader: std::sync::Mutex<Option<BaseConsumer>>,
 }
 
 impl Recaller {
@@ -356,20 +375,25 @@ impl Recaller {
                 client: client(config),
                 max_messages: config.recall_max_messages as i64,
                 timeout: config.recall_timeout(),
+                reader: Default::default(),
             })
         })
     }
 }
 
-/// Reads `span` back into `workspace`'s memory off the async workers,
-/// counting and logging how it went (ids and counts only). The consumer's
-/// loop waits for it: its partitions' messages are judged after.
+/// Reads `span` back into `workspace`'s memory off the async workers, by
+/// `deadline` at the latest (a consumer's loop polls nothing meanwhile, so
+/// recalls one after another share one), counting and logging how it went
+/// (ids and counts only). The consumer's loop waits for it: its
+/// partitions' messages are judged after.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn recall_into(
     workspace: &mut super::records::Workspace,
     recaller: &Arc<Recaller>,
     judge: &Arc<Judge>,
     ruleset: &Arc<Ruleset>,
     span: Span,
+    deadline: Instant,
     shared: &super::Shared,
     stop: &super::stop::Stop,
 ) {
@@ -383,7 +407,7 @@ pub(crate) async fn recall_into(
     let started = Instant::now();
     let limits = Limits {
         max_messages: recaller.max_messages,
-        deadline: started + recaller.timeout,
+        deadline,
     };
     let (recaller_, judge_, ruleset_, stop_) = (
         recaller.clone(),
@@ -396,7 +420,7 @@ pub(crate) async fn recall_into(
         let mut memory = memory;
         let stopping = || stop_.is_requested();
         let r = recall(
-            &recaller_.client,
+            &recaller_,
             &judge_,
             &ruleset_,
             &mut memory,
@@ -549,7 +573,8 @@ mod tests {
             input_topics: vec!["in".into()],
             ..Default::default()
         };
-        let client = client(&config);
+        // one reader for every read below, as for a consumer's recalls
+        let recaller = Recaller::new(&config).expect("on by default");
         let lists = WordListSet::from_sources(vec![("pii.txt".into(), PII.into())]);
         let ruleset = Ruleset::builder().build(&lists).expect("compiles");
         let judge = Judge::new(InputFormat::wecom());
@@ -567,7 +592,7 @@ mod tests {
                 deadline: Instant::now() + timeout,
             };
             let r = recall(
-                &client,
+                &recaller,
                 &judge,
                 &ruleset,
                 &mut memory,
