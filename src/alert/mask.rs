@@ -85,7 +85,9 @@ impl Masks {
                         Detector::BankCard => (4, 4),
                         // `A*****6(3)`, `A1******89`: eight and ten characters
                         Detector::HkIdCard => (1, 2),
-                        Detector::TwIdCard | Detector::CnPassport => (2, 2),
+                        Detector::TwIdCard | Detector::CnPassport | Detector::CnTravelPermit => {
+                            (2, 2)
+                        }
                         _ => (3, 4),
                     };
                     let significant: Vec<&(usize, char)> =
@@ -168,6 +170,9 @@ mod tests {
         );
         assert_eq!(masked("香港身份证 A123456(3)"), "香港身份证 A*****6(3)");
         assert_eq!(masked("身分證 A123456789。"), "身分證 A1******89。");
+        assert_eq!(masked("护照 E12345678"), "护照 E1*****78");
+        assert_eq!(masked("回乡证 H1234567801"), "回乡证 H1*******01");
+        assert_eq!(masked("台胞证 12345678"), "台胞证 12****78");
     }
 
     #[test]

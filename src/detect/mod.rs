@@ -33,6 +33,7 @@
 
 mod credentials;
 mod letter_ids;
+mod permits;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -66,6 +67,11 @@ pub enum Detector {
     /// characters: it has no check digit, so its keyword tells it from a
     /// product code.
     CnPassport,
+    /// `@cn_travel_permit`: a travel permit's number between the mainland,
+    /// Hong Kong, Macau and Taiwan (港澳通行证 `C12345678`, 回乡证
+    /// `H12345678`, 台胞证 `12345678`) with the permit's name (通行证,
+    /// 回乡证, 台胞证, `permit`) within 20 characters.
+    CnTravelPermit,
     /// `@private_key`: the header of a private key (`-----BEGIN RSA PRIVATE
     /// KEY-----`, OpenSSH, PKCS#8, PGP).
     PrivateKey,
@@ -93,7 +99,7 @@ pub enum Detector {
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 14] = [
+    pub const ALL: [Detector; 15] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
@@ -101,6 +107,7 @@ impl Detector {
         Detector::HkIdCard,
         Detector::TwIdCard,
         Detector::CnPassport,
+        Detector::CnTravelPermit,
         Detector::PrivateKey,
         Detector::AccessKey,
         Detector::ApiToken,
@@ -147,6 +154,7 @@ impl Detector {
             Detector::HkIdCard => "hk_id_card",
             Detector::TwIdCard => "tw_id_card",
             Detector::CnPassport => "cn_passport",
+            Detector::CnTravelPermit => "cn_travel_permit",
             Detector::PrivateKey => "private_key",
             Detector::AccessKey => "access_key",
             Detector::ApiToken => "api_token",
@@ -216,6 +224,9 @@ pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
     if enabled.iter().any(|d| letter_ids::DETECTORS.contains(d)) {
         letter_ids::find_into(text, enabled, out);
     }
+    if enabled.contains(&Detector::CnTravelPermit) {
+        permits::find_into(text, out);
+    }
     if enabled.iter().any(|d| d.finds_credentials()) {
         credentials::find_into(text, enabled, out);
     }
@@ -264,7 +275,10 @@ pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: i
     let mut folded = String::with_capacity(matched.len());
     light_fold_into(matched, &mut folded);
     match detector {
-        Detector::HkIdCard | Detector::TwIdCard | Detector::CnPassport => folded
+        Detector::HkIdCard
+        | Detector::TwIdCard
+        | Detector::CnPassport
+        | Detector::CnTravelPermit => folded
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .for_each(|c| each(c.to_ascii_uppercase())),
@@ -861,6 +875,7 @@ pub fn near_misses(text: &str) -> Vec<(usize, usize, Detector, String)> {
     let mut out: Vec<(usize, usize, Detector, String)> = credentials::near_misses(text)
         .into_iter()
         .chain(letter_ids::near_misses(text))
+        .chain(permits::near_misses(text))
         .map(|(span, detector, why)| (span.start, span.end, detector, why))
         .collect();
     out.sort_by_key(|m| (m.0, m.1));
