@@ -235,7 +235,7 @@ async fn consume(
     );
 
     let mut workspace = Workspace::new(&judge);
-    let recaller = Recaller::new(config);
+    let recaller = Recaller::new(config).filter(|_| workspace.remembers());
     let mut topics = Topics::default();
     let consume_errors = ConsumeErrors::default();
     // one stream for the whole loop: `recv()` registers and unregisters a

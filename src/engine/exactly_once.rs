@@ -51,7 +51,7 @@ pub(crate) async fn run(
     tracing::info!(topics = ?config.input_topics, group = %config.group, transactional_id = %txn_id, "consuming (exactly-once)");
     let judge = Arc::new(judge_for(config)?);
     let mut workspace = super::records::Workspace::new(&judge);
-    let recaller = Recaller::new(config);
+    let recaller = Recaller::new(config).filter(|_| workspace.remembers());
     let mut counters = super::records::CounterCache::default();
     let max_batch = config.transaction_max_messages.max(1);
     let max_wait = Duration::from_millis(config.transaction_max_ms.max(1));

@@ -37,11 +37,13 @@ const EXPORT_DELAY_MS: i64 = 10 * 60_000;
 
 /// The partitions assigned to one consumer, for its loop to take: the
 /// rebalance callback adds them, the loop notices with one atomic load a
-/// message.
+/// message. Each partition is held once until taken, so a loop that never
+/// takes them (one that remembers nothing) holds at most its topics'
+/// partitions.
 #[derive(Default)]
 pub(crate) struct Assigned {
     generation: AtomicU64,
-    partitions: Mutex<Vec<(String, i32)>>,
+    partitions: Mutex<std::collections::HashSet<(String, i32)>>,
 }
 
 impl Assigned {
@@ -141,7 +143,7 @@ impl Continuity {
                 .partitions
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            for (t, p) in new.drain(..) {
+            for (t, p) in new.drain() {
                 if !self.fresh.iter().any(|(ft, fp)| **ft == *t && *fp == p) {
                     self.fresh.push((t.into(), p));
                 }

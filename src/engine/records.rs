@@ -59,6 +59,12 @@ impl Workspace {
         }
     }
 
+    /// Whether it remembers senders from message to message (input that
+    /// names them): only then is there anything to recall.
+    pub fn remembers(&self) -> bool {
+        self.memory.is_some()
+    }
+
     /// The memory, for a recall to take and give back.
     pub fn memory_mut(&mut self) -> &mut Option<StreamMemory> {
         &mut self.memory
