@@ -608,17 +608,7 @@ async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
         ],
     )
     .await;
-    let lists = tempfile::tempdir().unwrap();
-    std::fs::write(
-        lists.path().join("leak.txt"),
-        "#! severity: high\n客户名单\n",
-    )
-    .unwrap();
-    std::fs::write(
-        lists.path().join("pii.txt"),
-        "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n",
-    )
-    .unwrap();
+    let lists = roster_lists();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -723,13 +713,7 @@ async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
         true,
         Duration::from_secs(3),
     );
-    let by_id: BTreeMap<String, serde_json::Value> = alerts
-        .iter()
-        .map(|r| {
-            let a = r.json();
-            (a["source"]["msgid"].as_str().unwrap().to_string(), a)
-        })
-        .collect();
+    let by_id = alerts_by_msgid(&alerts);
     assert_eq!(
         by_id.keys().collect::<Vec<_>>(),
         ["r1", "r2", "r3", "z2"],

@@ -494,17 +494,7 @@ async fn terms_split_across_messages_alert_on_their_last_message() {
 /// naming its first. With `recall_max_messages = 0` it remembers nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_engine_recalls_runs_and_tallies_from_before_it() {
-    let lists = tempfile::tempdir().unwrap();
-    std::fs::write(
-        lists.path().join("leak.txt"),
-        "#! severity: high\n客户名单\n",
-    )
-    .unwrap();
-    std::fs::write(
-        lists.path().join("pii.txt"),
-        "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n",
-    )
-    .unwrap();
+    let lists = roster_lists();
     let before = [
         wecom_text("r1", "li", "wmOutsider1", 0, "客户电话 13812340001"),
         wecom_text("r2", "li", "wmOutsider1", 60, "还有 13912340002"),
@@ -549,13 +539,7 @@ async fn a_restarted_engine_recalls_runs_and_tallies_from_before_it() {
         );
         let second = run(topic, recall, after.to_vec()).await;
         let alerts = read_topic(&brokers, &format!("{topic}.alerts"), false, IDLE);
-        let by_id: BTreeMap<String, serde_json::Value> = alerts
-            .iter()
-            .map(|r| {
-                let a = r.json();
-                (a["source"]["msgid"].as_str().unwrap().to_string(), a)
-            })
-            .collect();
+        let by_id = alerts_by_msgid(&alerts);
         let r3 = &by_id["r3"];
         if recall {
             assert_eq!(

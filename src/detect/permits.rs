@@ -54,15 +54,6 @@ fn shapes() -> &'static regex::Regex {
     })
 }
 
-/// Whether `c`, next to a candidate, makes it part of something longer:
-/// a letter or digit (ASCII or full width), or a URL's or an identifier's
-/// punctuation.
-fn joins(c: char, punctuation: &str) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(c, '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ')
-        || punctuation.contains(c)
-}
-
 /// Appends every permit number in `text` to `out`.
 pub(super) fn find_into(text: &str, out: &mut Vec<Detection>) {
     for (span, named) in candidates(text) {
@@ -147,14 +138,7 @@ fn candidates(text: &str) -> Vec<(Range<usize>, bool)> {
     if !may_hold_one(text) {
         return out;
     }
-    for m in shapes().find_iter(text) {
-        let before = text[..m.start()].chars().next_back();
-        let after = text[m.end()..].chars().next();
-        if before.is_some_and(|c| joins(c, "/\\=&?._-#@%+"))
-            || after.is_some_and(|c| joins(c, "/\\=_-"))
-        {
-            continue;
-        }
+    for m in super::letter_ids::own_words(shapes(), text) {
         // eight digits alone are anything: only the 台胞证 is numbered so
         let lettered = m.as_str().chars().next().is_some_and(char::is_alphabetic);
         let keywords = if lettered {

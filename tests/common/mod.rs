@@ -69,6 +69,35 @@ pub fn small_lists() -> tempfile::TempDir {
     dir
 }
 
+/// Alerts by their message's WeCom `msgid`.
+pub fn alerts_by_msgid(alerts: &[Record]) -> BTreeMap<String, serde_json::Value> {
+    alerts
+        .iter()
+        .map(|r| {
+            let a = r.json();
+            let id = a["source"]["msgid"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (id, a)
+        })
+        .collect()
+}
+
+/// A word-list dir for terms split across messages and rosters sent over
+/// time: `客户名单` (high), and mobile numbers, critical for three distinct
+/// ones from one sender to one conversation within an hour.
+pub fn roster_lists() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("leak.txt"), "#! severity: high\n客户名单\n").unwrap();
+    std::fs::write(
+        dir.path().join("pii.txt"),
+        "#! severity: high\n#! bulk: 3 critical within 1h\n@cn_mobile\n",
+    )
+    .unwrap();
+    dir
+}
+
 /// Distinct texts numbered `range`, each alerting once on [`small_lists`]
 /// (`客户名单`), so alerts can be counted per message.
 pub fn alerting_texts(range: std::ops::Range<usize>) -> Vec<String> {
