@@ -170,6 +170,45 @@ fn wordlists(config: &Config, report: &mut Report) {
         let detail = format!("`{}` input: {doubt}", config.input_format);
         report.push("bulk over time", Outcome::Warn, detail);
     }
+    if let Some((outcome, detail)) = recall_detail(config, &ruleset) {
+        report.push("recall", outcome, detail);
+    }
+}
+
+/// What a consumer given a partition reads back into its memory, where it
+/// remembers anything: a warning where recalls are off.
+fn recall_detail(config: &Config, ruleset: &crate::ruleset::Ruleset) -> Option<(Outcome, String)> {
+    let judge = super::judge_for(config).ok()?;
+    // a consumer remembers only senders its input names
+    if !judge.format().names_people() {
+        return None;
+    }
+    let reach = judge.memory().reach_ms(ruleset);
+    if reach == 0 {
+        return None;
+    }
+    let minutes = |ms: i64| (ms + 59_999) / 60_000;
+    if config.recall_max_messages == 0 {
+        return Some((
+            Outcome::Warn,
+            format!(
+                "off (recall_max_messages = 0): split runs and bulk tallies reaching {} min back \
+                 start afresh at every start, restart and rebalance",
+                minutes(reach)
+            ),
+        ));
+    }
+    Some((
+        Outcome::Ok,
+        format!(
+            "a consumer given a partition first reads back its messages of the last {} min (as \
+             far as split runs and `within` lists reach, and 10 min for an exporter's delay), at \
+             most {} a partition, for at most {:.1} s",
+            minutes(super::recall::since_ms(0, reach).saturating_neg()),
+            config.recall_max_messages,
+            config.recall_timeout().as_secs_f64()
+        ),
+    ))
 }
 
 /// The people groups and the lists scoped to them, where the lists have
@@ -942,7 +981,22 @@ mod tests {
         );
         let mut wecom = config("127.0.0.1:9", dir.path());
         wecom.input_format = "wecom".into();
-        assert!(check(&wecom, None).get("bulk over time").is_none());
+        let report = check(&wecom, None);
+        assert!(report.get("bulk over time").is_none());
+        // what a consumer given a partition reads back for it
+        expect(
+            &report,
+            "recall",
+            Outcome::Ok,
+            "reads back its messages of the last 70 min",
+        );
+        wecom.recall_max_messages = 0;
+        expect(
+            &check(&wecom, None),
+            "recall",
+            Outcome::Warn,
+            "off (recall_max_messages = 0): split runs and bulk tallies reaching 60 min back",
+        );
     }
 
     /// The people groups and the lists scoped to them are named; an empty
