@@ -625,7 +625,16 @@ fn lists_for_outsiders_on_input_that_names_no_one_are_pointed_out() {
     for (format, warned) in [("text", true), ("json", true), ("wecom", false)] {
         let env = [("WORDWARDEN_INPUT_FORMAT", format)];
         let engine = EngineProcess::start(&closed, "g-aud", "aud", lists.path(), &env);
-        std::thread::sleep(Duration::from_secs(2));
+        // the lists are loaded (and the warning written) before the metrics
+        // are served: a fixed wait was too short under the suite's load
+        let started = std::time::Instant::now();
+        while engine.metrics().is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{format}: no metrics"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let logs = engine.logs();
         let (code, _, _) = engine.terminate();
         assert_eq!(code, Some(0), "{logs}");
