@@ -436,12 +436,11 @@ impl Judge {
             .and_then(|run| split_hits(run, crossing, msg.fields.len(), &mut findings.hits));
         judgement.tallied = !findings.timed_values.is_empty() && self.format.names_people();
         if let Some(tally) = tally.as_mut().filter(|_| judgement.tallied) {
-            // the ids are read for a message with hits already
-            if let Some(speaker) = people.speaker() {
-                let anywhere = people.from.as_deref().map(Speaker::anywhere);
-                let speakers = (speaker, anywhere.unwrap_or(speaker));
+            // the ids are read for a message with hits already (a speaker
+            // is someone in a conversation: its sender is named)
+            if let (Some(speaker), Some(from)) = (people.speaker(), people.from.as_deref()) {
                 judgement.tallies =
-                    tally_bulk(tally, speakers, written_ms, &identity, &mut findings);
+                    tally_bulk(tally, (speaker, from), written_ms, &identity, &mut findings);
             }
         }
         judgement.hit_count = findings.hits.len();
@@ -520,7 +519,7 @@ impl Judge {
 /// hits. Returns each list's category and count.
 fn tally_bulk(
     tally: &mut BulkTally,
-    (in_conversation, anywhere): (Speaker, Speaker),
+    (in_conversation, from): (Speaker, &str),
     sent_ms: Option<i64>,
     identity: &str,
     findings: &mut Findings<'_>,
@@ -531,7 +530,7 @@ fn tally_bulk(
             continue;
         };
         let speaker = match finding.bulk.across_conversations {
-            true => anywhere,
+            true => Speaker::anywhere(from),
             false => in_conversation,
         };
         let tallied = tally.add(speaker, category, finding.bulk, sent_ms, identity, values);

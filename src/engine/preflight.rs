@@ -204,7 +204,7 @@ fn recall_detail(config: &Config, ruleset: &crate::ruleset::Ruleset) -> Option<(
             "a consumer given a partition first reads back its messages of the last {} min (as \
              far as split runs and `within` lists reach, and 10 min for an exporter's delay), at \
              most {} a partition, for at most {:.1} s",
-            minutes(super::recall::since_ms(0, reach).saturating_neg()),
+            minutes(reach + super::recall::EXPORT_DELAY_MS),
             config.recall_max_messages,
             config.recall_timeout().as_secs_f64()
         ),

@@ -33,7 +33,7 @@ use crate::ruleset::Ruleset;
 /// How much earlier than the memory's reach a recall starts, by the
 /// brokers' timestamps: the memory goes by when messages were written
 /// (WeCom's `msgtime`), which an archive exporter publishes minutes later.
-const EXPORT_DELAY_MS: i64 = 10 * 60_000;
+pub(crate) const EXPORT_DELAY_MS: i64 = 10 * 60_000;
 
 /// The partitions assigned to one consumer, for its loop to take: the
 /// rebalance callback adds them, the loop notices with one atomic load a
