@@ -457,6 +457,51 @@ async fn kill9_exactly_once_loses_nothing_and_repeats_only_aborted_copies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_fenced_by_another_with_its_transactional_id_stops_and_says_why() {
+    let tansu = Tansu::start();
+    create_topics(
+        &tansu.brokers,
+        &[("t-fence", 1), ("t-fence.alerts", 1), ("t-fence.dlq", 1)],
+    )
+    .await;
+    let lists = small_lists();
+    let (first, _) = texts(20);
+    produce_texts(&tansu.brokers, "t-fence", &first, 1).await;
+    let env = [
+        ("WORDWARDEN_DELIVERY", "exactly-once"),
+        ("WORDWARDEN_TRANSACTIONAL_ID", "e2e-shared-id"),
+    ];
+    let older = EngineProcess::start(&tansu.brokers, "e2e-fence", "t-fence", lists.path(), &env);
+    older.wait_processed(20.0, Duration::from_secs(60));
+    // a second instance's producer, misconfigured with the same id
+    let brokers = tansu.brokers.clone();
+    let newer = tokio::task::spawn_blocking(move || {
+        use rdkafka::producer::{BaseProducer, Producer};
+        let p: BaseProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("transactional.id", "e2e-shared-id")
+            .create()
+            .expect("producer");
+        p.init_transactions(Duration::from_secs(30))
+            .expect("the newer producer takes the id over");
+        p
+    })
+    .await
+    .unwrap();
+    let (more, _) = texts(20);
+    produce_texts(&tansu.brokers, "t-fence", &more, 1).await;
+    let (code, logs) = older.wait_exit(Duration::from_secs(60));
+    // the command line's exit status for an error
+    assert_eq!(code, Some(2), "logs:\n{logs}");
+    assert!(
+        logs.contains("another producer took over transactional.id")
+            && logs.contains("e2e-shared-id"),
+        "logs:\n{logs}"
+    );
+    drop(newer);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reload_under_load_switches_versions_cleanly() {
     let tansu = Tansu::start();
     create_topics(
@@ -646,19 +691,19 @@ async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
         (1, wecom_text("z1", "zhang", "wmPeer", 86_500, "客户"), now),
     ];
     produce_at(&tansu.brokers, topic, &before).await;
-    let env = |instance| {
+    // one host, two instances: the default transactional ids differ by
+    // the instances' HTTP ports (were they one, the second would fence the first)
+    let env = || {
         [
             ("WORDWARDEN_INPUT_FORMAT", "wecom"),
             ("WORDWARDEN_WORKERS", "1"),
             ("WORDWARDEN_DELIVERY", delivery),
-            // one host, two instances: each its own transactional id
-            ("WORDWARDEN_TRANSACTIONAL_ID", instance),
         ]
     };
     let group = format!("e2e-recall-{delivery}");
-    let a = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env("a"));
+    let a = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env());
     a.wait_processed(11.0, Duration::from_secs(60));
-    let b = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env("b"));
+    let b = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env());
     let assigned = |e: &EngineProcess| metric_sum(&e.metrics(), "wordwarden_partitions_assigned");
     let start = Instant::now();
     while !(assigned(&a) == 1.0 && assigned(&b) == 1.0) {

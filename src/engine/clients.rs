@@ -314,7 +314,11 @@ pub fn librdkafka_build() -> String {
 }
 
 /// The exactly-once producer's `transactional.id`: the configured one,
-/// else one stable per group and host.
+/// else one stable per group, host and HTTP port. It must stay the same
+/// across an instance's restarts (the new producer then aborts what the
+/// old one left open at once, instead of readers waiting for it to time
+/// out) and differ between instances (the newer fences the older): two
+/// instances on one host cannot share a port, and a port stays the same.
 pub(crate) fn transactional_id(config: &Config) -> String {
     if let Some(id) = &config.transactional_id {
         return id.clone();
@@ -322,7 +326,19 @@ pub(crate) fn transactional_id(config: &Config) -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".into());
-    format!("wordwarden-{}-{host}", config.group)
+    default_transactional_id(&config.group, &host, &config.metrics_addr)
+}
+
+fn default_transactional_id(group: &str, host: &str, metrics_addr: &str) -> String {
+    // port 0 (any free port) is no name: it changes with every start
+    let port = metrics_addr
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+        .filter(|&port| port != 0);
+    match port {
+        Some(port) => format!("wordwarden-{group}-{host}-{port}"),
+        None => format!("wordwarden-{group}-{host}"),
+    }
 }
 
 /// A client config with only the connection settings (admin, side readers).
@@ -342,6 +358,29 @@ mod tests {
     use rdkafka::mocking::MockCluster;
 
     type Member = Arc<StreamConsumer<EngineContext>>;
+
+    #[test]
+    fn the_default_transactional_id_tells_instances_on_one_host_apart() {
+        let id = default_transactional_id;
+        assert_eq!(
+            id("g", "host-a", "0.0.0.0:9464"),
+            "wordwarden-g-host-a-9464"
+        );
+        // a second instance on the host serves another port
+        assert_eq!(
+            id("g", "host-a", "127.0.0.1:9465"),
+            "wordwarden-g-host-a-9465"
+        );
+        assert_eq!(id("g", "host-a", "[::]:9464"), "wordwarden-g-host-a-9464");
+        // no port to tell by, or one that changes with every start
+        assert_eq!(id("g", "host-a", ""), "wordwarden-g-host-a");
+        assert_eq!(id("g", "host-a", "127.0.0.1:0"), "wordwarden-g-host-a");
+        let config = Config {
+            transactional_id: Some("set".into()),
+            ..Config::default()
+        };
+        assert_eq!(transactional_id(&config), "set");
+    }
 
     /// The build reads every codec Kafka has (an input batch in a missing
     /// one stalls its partition) and takes every SASL mechanism operators

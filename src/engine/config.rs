@@ -128,8 +128,10 @@ pub struct Config {
     pub transaction_max_messages: usize,
     /// Exactly-once: longest a transaction stays open, in milliseconds.
     pub transaction_max_ms: u64,
-    /// Exactly-once: the producer's `transactional.id` (default derived from
-    /// the group and the host name; must be stable per instance).
+    /// Exactly-once: the producer's `transactional.id` (default
+    /// `wordwarden-GROUP-HOST-PORT`, the port of `metrics_addr`, so two
+    /// instances on one host differ; must be stable per instance and
+    /// unique: a newer producer with the same id stops the older).
     pub transactional_id: Option<String>,
     /// Reload the word lists when files in `wordlists` change.
     pub watch_wordlists: bool,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::producer::Producer;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -169,9 +169,14 @@ pub(crate) async fn run(
                     p.abort_transaction(Duration::from_secs(30))
                 })
                 .await;
-                if let Ok(Err(e)) = abort {
-                    if is_fatal(&e) {
-                        return Err(e.into());
+                if let Ok(Err(abort_error)) = abort {
+                    if is_fatal(&abort_error) {
+                        if is_fenced(&e) || is_fenced(&abort_error) {
+                            return Err(EngineError::Fenced {
+                                transactional_id: txn_id,
+                            });
+                        }
+                        return Err(abort_error.into());
                     }
                 }
                 rewind(&consumer, &batch);
@@ -186,6 +191,19 @@ pub(crate) async fn run(
 
 fn is_fatal(e: &KafkaError) -> bool {
     matches!(e, KafkaError::Transaction(t) if t.is_fatal())
+}
+
+/// Whether a newer producer with this one's `transactional.id` took over
+/// (librdkafka's own code for it, or the broker's two).
+fn is_fenced(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::Fenced
+                | RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+        )
+    )
 }
 
 async fn transact(

@@ -68,6 +68,18 @@ pub enum EngineError {
         /// librdkafka's reason for its first client error.
         reason: String,
     },
+    /// Exactly-once: another producer started with this instance's
+    /// `transactional.id` and took its transactions over (Kafka fences the
+    /// older one). Two instances share the id: give each its own.
+    #[error(
+        "another producer took over transactional.id {transactional_id:?}: two instances \
+         run with the same id (set `transactional_id` per instance; on one host, give each \
+         instance its own metrics_addr port, which the default id includes)"
+    )]
+    Fenced {
+        /// The id both producers used.
+        transactional_id: String,
+    },
     /// A consumer task ended abnormally (a bug: reported, never hidden).
     #[error("consumer task failed: {0}")]
     Task(String),

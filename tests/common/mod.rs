@@ -943,6 +943,23 @@ impl EngineProcess {
         (status.code(), start.elapsed(), self.logs())
     }
 
+    /// Waits until the process exits on its own (panics after `limit`):
+    /// its exit code and logs.
+    pub fn wait_exit(mut self, limit: Duration) -> (Option<i32>, String) {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return (status.code(), self.logs());
+            }
+            assert!(
+                start.elapsed() < limit,
+                "the engine still runs after {limit:?}; log tail:\n{}",
+                self.log_tail(60)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// SIGKILL: no chance to flush or commit.
     pub fn kill9(mut self) {
         let _ = self.child.kill();
