@@ -222,6 +222,35 @@ impl Judge {
         &self.format
     }
 
+    /// When a message was written, as its [`StreamMemory`] counts time:
+    /// its record's own time (WeCom's `msgtime`, a `json` message's time
+    /// pointer), else `produced_ms`; `None` for one that cannot be decoded
+    /// and has no `produced_ms`.
+    ///
+    /// ```
+    /// use wordwarden::envelope::InputFormat;
+    /// use wordwarden::judge::Judge;
+    ///
+    /// let judge = Judge::new(InputFormat::wecom());
+    /// let rec = br#"{"msgid": "m1", "from": "li", "tolist": ["wang"], "msgtime": 1764000000000,
+    ///     "msgtype": "text", "text": {"content": "hi"}}"#;
+    /// // exported three hours after it was written
+    /// assert_eq!(judge.written_ms(rec, Some(1764010800000)), Some(1764000000000));
+    /// assert_eq!(judge.written_ms(b"not json", Some(7)), Some(7));
+    /// ```
+    pub fn written_ms(&self, bytes: &[u8], produced_ms: Option<i64>) -> Option<i64> {
+        if bytes.len() > self.max_message_bytes {
+            return produced_ms;
+        }
+        let Ok(msg) = decode(bytes, &self.format) else {
+            return produced_ms;
+        };
+        msg.source
+            .msgtime()
+            .or_else(|| self.format.participation(bytes, &msg.source).written_ms)
+            .or(produced_ms)
+    }
+
     /// Judges one message. `source` is merged into the alert's `source`
     /// (topic/partition/offset, or line); `fallback_identity` identifies the
     /// message when it has no id of its own (formatted only for alerts).

@@ -654,10 +654,8 @@ async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
     )
     .await;
     let lists = roster_lists();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    // an exporter publishes each record a second after it was written
+    let published = |secs: i64| 1_764_000_000_000 + secs * 1000 + 1000;
     // the roster's conversation on partition 0, the term's on 1, each after
     // four messages of chatter a day old
     let chatter: Vec<(i32, String, i64)> = (0..4u64)
@@ -666,12 +664,12 @@ async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
                 (
                     0,
                     wecom_text(&format!("a{i}"), "li", "wmOutsider1", i, "早上好"),
-                    now - 86_400_000,
+                    published(i as i64),
                 ),
                 (
                     1,
                     wecom_text(&format!("b{i}"), "zhang", "wmPeer", i, "早上好"),
-                    now - 86_400_000,
+                    published(i as i64),
                 ),
             ]
         })
@@ -681,14 +679,18 @@ async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
         (
             0,
             wecom_text("r1", "li", "wmOutsider1", 86_400, "客户电话 13812340001"),
-            now,
+            published(86_400),
         ),
         (
             0,
             wecom_text("r2", "li", "wmOutsider1", 86_460, "还有 13912340002"),
-            now,
+            published(86_460),
         ),
-        (1, wecom_text("z1", "zhang", "wmPeer", 86_500, "客户"), now),
+        (
+            1,
+            wecom_text("z1", "zhang", "wmPeer", 86_500, "客户"),
+            published(86_500),
+        ),
     ];
     produce_at(&tansu.brokers, topic, &before).await;
     // one host, two instances: the default transactional ids differ by
@@ -717,9 +719,13 @@ async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
         (
             0,
             wecom_text("r3", "li", "wmOutsider1", 86_520, "最后一个 13712340003"),
-            now,
+            published(86_520),
         ),
-        (1, wecom_text("z2", "zhang", "wmPeer", 86_530, "名单"), now),
+        (
+            1,
+            wecom_text("z2", "zhang", "wmPeer", 86_530, "名单"),
+            published(86_530),
+        ),
     ];
     produce_at(&tansu.brokers, topic, &after).await;
     let start = Instant::now();

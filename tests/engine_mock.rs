@@ -571,6 +571,60 @@ async fn a_restarted_engine_recalls_runs_and_tallies_from_before_it() {
     }
 }
 
+/// An archive exporter that was down publishes hours of messages at once:
+/// a restarted engine's recall reads back from when its first message was
+/// written, not from when it was published, so the roster's numbers
+/// published before the outage still count with the one after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recall_reads_back_by_when_messages_were_written() {
+    let lists = roster_lists();
+    let mock = mock_with_topics("in-late", 1);
+    let brokers = mock.bootstrap_servers();
+    // `wecom_text`'s times start here
+    let written = 1_764_000_000_000i64;
+    let hour = 3_600_000;
+    // published as they were written
+    let before = [
+        (
+            0,
+            wecom_text("r1", "li", "wmOutsider1", 0, "客户电话 13812340001"),
+            written + 1_000,
+        ),
+        (
+            0,
+            wecom_text("r2", "li", "wmOutsider1", 60, "还有 13912340002"),
+            written + 61_000,
+        ),
+    ];
+    // written ten minutes later, published three hours later
+    let after = [(
+        0,
+        wecom_text("r3", "li", "wmOutsider1", 600, "最后一个 13712340003"),
+        written + 3 * hour,
+    )];
+    let mut cfg = config(&brokers, "g-late", "in-late", lists.path());
+    cfg.input_format = "wecom".into();
+    cfg.workers = 1;
+    for records in [&before[..], &after[..]] {
+        let engine = Running::start(cfg.clone());
+        engine.wait_joined(Duration::from_secs(60)).await;
+        let done = engine.processed();
+        produce_at(&brokers, "in-late", records).await;
+        engine
+            .wait_processed(done + records.len() as i64, Duration::from_secs(60))
+            .await;
+        engine.stop().await;
+    }
+    let alerts = read_topic(&brokers, "in-late.alerts", false, IDLE);
+    let by_id = alerts_by_msgid(&alerts);
+    let r3 = &by_id["r3"];
+    assert_eq!(r3["severity"], "critical", "{r3}");
+    assert_eq!(
+        r3["bulk"][0]["earlier_messages"],
+        serde_json::json!(["r1", "r2"])
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exactly_once_mode_publishes_each_alert_once() {
     // The mock cluster keeps neither transactional offset commits across

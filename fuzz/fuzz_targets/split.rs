@@ -2,9 +2,9 @@
 //! times give alerts without panicking, each hit found across messages
 //! tagged and naming the messages before, each bulk threshold reached over
 //! time raising its list's hits, and the memory stays bounded.
-//! The input is messages a line: a byte for the sender (its high bit: a
-//! message read again), a byte for the seconds since the one before, then
-//! the text.
+//! The input is messages a line: a byte for the sender and recipient
+//! (its high bit: a message read again), a byte for the seconds since the
+//! one before, then the text.
 #![no_main]
 use std::sync::OnceLock;
 
@@ -27,6 +27,12 @@ fn ruleset() -> &'static Ruleset {
             (
                 "pii.txt".into(),
                 "#! severity: low\n#! bulk: 3 critical within 1m\n@email\n@cn_id_card\n".into(),
+            ),
+            (
+                "ids.txt".into(),
+                "#! severity: low\n#! bulk: 2 high within 1m across conversations\n\
+                 @cn_travel_permit\n@cn_passport\n@bank_card\n"
+                    .into(),
             ),
         ]);
         Ruleset::builder().build(&lists).expect("compiles")
@@ -53,8 +59,11 @@ fuzz_target!(|data: &[u8]| {
         // a sender byte with its high bit set reads an earlier message
         // again, as after an aborted transaction
         let id = if who & 0x80 != 0 { i / 2 } else { i };
+        // the sender's recipient, one of three: values sent to several count
+        // together only for the list counting across conversations
+        let to = format!("peer{}", (who >> 2) % 3);
         let rec = serde_json::json!({"msgid": format!("m{id}"), "from": format!("u{}", who % 3),
-            "tolist": ["peer"], "msgtime": at, "msgtype": "text",
+            "tolist": [to], "msgtime": at, "msgtype": "text",
             "text": {"content": String::from_utf8_lossy(text)}});
         let bytes = rec.to_string();
         let j = judge.judge_next(

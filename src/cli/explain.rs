@@ -123,12 +123,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Duration::from_secs(10),
             )?;
             let format = args.format.format()?;
-            let reach = Judge::new(format.clone())
-                .split_messages(Some(SplitOptions::default()))
-                .memory()
-                .reach_ms(&rs);
+            let judge = Judge::new(format.clone()).split_messages(Some(SplitOptions::default()));
+            let reach = judge.memory().reach_ms(&rs);
             if format.names_people() && reach > 0 && args.earlier > 0 {
-                let since = at_ms.map(|at| wordwarden::engine::recall::since_ms(at, reach));
+                let written = judge.written_ms(payload.as_deref().unwrap_or_default(), at_ms);
+                let since =
+                    at_ms.map(|at| wordwarden::engine::recall::since_ms(at, written, reach));
                 let (read, complete) = super::topic_reader::read_before(
                     brokers,
                     &args.props,

@@ -267,7 +267,7 @@ async fn consume(
             };
             if let Some(recaller) = &recaller {
                 let assigned = &consumer.context().newly_assigned;
-                if let Some(span) = workspace.recall_due(assigned, &msg) {
+                if let Some(span) = workspace.recall_due(&judge, assigned, &msg) {
                     // the next message's poll comes before any other recall
                     let deadline = std::time::Instant::now() + recaller.timeout;
                     recall_into(

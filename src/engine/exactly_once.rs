@@ -104,7 +104,7 @@ pub(crate) async fn run(
             // one budget for the batch's recalls: nothing is polled between
             let deadline = Instant::now() + recaller.timeout;
             for m in &batch {
-                if let Some(span) = workspace.recall_due(assigned, m) {
+                if let Some(span) = workspace.recall_due(&judge, assigned, m) {
                     recall_into(
                         &mut workspace,
                         recaller,

@@ -201,10 +201,10 @@ fn recall_detail(config: &Config, ruleset: &crate::ruleset::Ruleset) -> Option<(
     Some((
         Outcome::Ok,
         format!(
-            "a consumer given a partition first reads back its messages of the last {} min (as \
-             far as split runs and `within` lists reach, and 10 min for an exporter's delay), at \
-             most {} a partition, for at most {:.1} s",
-            minutes(reach + super::recall::EXPORT_DELAY_MS),
+            "a consumer given a partition first reads back its messages written in the {} min \
+             before its first (as far as split runs and `within` lists reach, and 10 min for \
+             the clocks), at most {} a partition, for at most {:.1} s",
+            minutes(reach + super::recall::CLOCK_MARGIN_MS),
             config.recall_max_messages,
             config.recall_timeout().as_secs_f64()
         ),
@@ -988,7 +988,7 @@ mod tests {
             &report,
             "recall",
             Outcome::Ok,
-            "reads back its messages of the last 70 min",
+            "reads back its messages written in the 70 min before its first",
         );
         wecom.recall_max_messages = 0;
         expect(

@@ -30,10 +30,10 @@ use rustc_hash::FxHashMap;
 use crate::judge::{Judge, StreamMemory};
 use crate::ruleset::Ruleset;
 
-/// How much earlier than the memory's reach a recall starts, by the
-/// brokers' timestamps: the memory goes by when messages were written
-/// (WeCom's `msgtime`), which an archive exporter publishes minutes later.
-pub(crate) const EXPORT_DELAY_MS: i64 = 10 * 60_000;
+/// How much earlier than the memory's reach a recall starts: a margin for
+/// the clocks of whoever stamps when a message was written (WeCom's
+/// servers) and the brokers' clocks.
+pub(crate) const CLOCK_MARGIN_MS: i64 = 10 * 60_000;
 
 /// The partitions assigned to one consumer, for its loop to take: the
 /// rebalance callback adds them, the loop notices with one atomic load a
@@ -82,6 +82,9 @@ pub(crate) struct Span {
     pub judged_to: Option<i64>,
     /// The brokers' timestamp of the message at `until`.
     pub at_ms: Option<i64>,
+    /// When the message at `until` was written, as the memory counts time
+    /// ([`Judge::written_ms`]; set by the consumer's workspace).
+    pub written_ms: Option<i64>,
 }
 
 impl Continuity {
@@ -130,6 +133,7 @@ impl Continuity {
             until: offset,
             judged_to,
             at_ms,
+            written_ms: None,
         })
     }
 
@@ -191,14 +195,30 @@ pub(crate) struct Limits {
     pub deadline: Instant,
 }
 
-/// Where reading back before a message published at `at_ms` starts, by the
-/// brokers' timestamps, for a memory that reaches `reach_ms` back: the
-/// memory goes by when messages were written (WeCom's `msgtime`), which an
-/// archive exporter publishes minutes later, so ten minutes more.
-pub fn since_ms(at_ms: i64, reach_ms: i64) -> i64 {
+/// Where reading back before a message published at `at_ms` and written at
+/// `written_ms` starts, by the brokers' timestamps, for a memory that
+/// reaches `reach_ms` back. The memory goes by when messages were written,
+/// and a message is published after it is written: one within reach was
+/// published at or after the written time less the reach, however late an
+/// archive exporter published either (an exporter that was down publishes
+/// hours of messages at once). Ten minutes more for the two clocks.
+///
+/// ```
+/// use wordwarden::engine::recall::since_ms;
+///
+/// let hour = 3_600_000;
+/// // published as written: an hour and ten minutes back
+/// assert_eq!(since_ms(10 * hour, Some(10 * hour), hour), 8 * hour + 50 * 60_000);
+/// // published three hours late: from an hour before it was written
+/// assert_eq!(since_ms(13 * hour, Some(10 * hour), hour), 8 * hour + 50 * 60_000);
+/// // no written time: the memory goes by the brokers' time
+/// assert_eq!(since_ms(10 * hour, None, hour), 8 * hour + 50 * 60_000);
+/// ```
+pub fn since_ms(at_ms: i64, written_ms: Option<i64>, reach_ms: i64) -> i64 {
     at_ms
+        .min(written_ms.unwrap_or(at_ms))
         .saturating_sub(reach_ms)
-        .saturating_sub(EXPORT_DELAY_MS)
+        .saturating_sub(CLOCK_MARGIN_MS)
 }
 
 /// What to read back of one partition: the messages before `until`,
@@ -310,7 +330,7 @@ pub(crate) fn recall(
         until: span.until,
         floor: span.judged_to.unwrap_or(0),
         // what was published before this is out of the memory's reach
-        since_ms: span.at_ms.map(|at| since_ms(at, reach)),
+        since_ms: span.at_ms.map(|at| since_ms(at, span.written_ms, reach)),
         max_messages: limits.max_messages,
         deadline: limits.deadline,
     };
@@ -503,7 +523,8 @@ mod tests {
                 partition: 0,
                 until: 5,
                 judged_to: None,
-                at_ms: Some(7)
+                at_ms: Some(7),
+                written_ms: None,
             }
         );
         assert_eq!(c.due(&assigned, "in", 0, 6, None), None, "once");
@@ -586,6 +607,7 @@ mod tests {
             until: 10,
             judged_to,
             at_ms: Some(now_ms),
+            written_ms: None,
         };
         let read = |span: Span, max_messages, timeout: Duration| {
             let mut memory = judge.memory();

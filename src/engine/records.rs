@@ -77,6 +77,7 @@ impl Workspace {
     /// assigned.
     pub fn recall_due<M: Message>(
         &mut self,
+        judge: &Judge,
         assigned: &super::recall::Assigned,
         msg: &M,
     ) -> Option<super::recall::Span> {
@@ -85,8 +86,14 @@ impl Workspace {
             return None;
         }
         let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
-        self.continuity
-            .due(assigned, topic, partition, offset, timestamp_ms(msg))
+        let at_ms = timestamp_ms(msg);
+        let mut span = self
+            .continuity
+            .due(assigned, topic, partition, offset, at_ms)?;
+        // read from when it was written: an exporter may have published it
+        // hours late, and those before it in time
+        span.written_ms = judge.written_ms(msg.payload().unwrap_or_default(), at_ms);
+        Some(span)
     }
 
     /// Records that this consumer judged `topic`/`partition` up to `next`
