@@ -329,13 +329,18 @@ pub(crate) fn transactional_id(config: &Config) -> String {
     default_transactional_id(&config.group, &host, &config.metrics_addr)
 }
 
-fn default_transactional_id(group: &str, host: &str, metrics_addr: &str) -> String {
-    // port 0 (any free port) is no name: it changes with every start
-    let port = metrics_addr
+/// The port that tells instances on one host apart in the default
+/// `transactional.id`: `metrics_addr`'s, unless there is none or it is 0
+/// (any free port, which changes with every start).
+pub(crate) fn instance_port(metrics_addr: &str) -> Option<u16> {
+    metrics_addr
         .rsplit_once(':')
         .and_then(|(_, port)| port.parse::<u16>().ok())
-        .filter(|&port| port != 0);
-    match port {
+        .filter(|&port| port != 0)
+}
+
+fn default_transactional_id(group: &str, host: &str, metrics_addr: &str) -> String {
+    match instance_port(metrics_addr) {
         Some(port) => format!("wordwarden-{group}-{host}-{port}"),
         None => format!("wordwarden-{group}-{host}"),
     }

@@ -341,7 +341,23 @@ fn clients(config: &Config, report: &mut Report) -> bool {
         detail.push_str(&format!(", transactional.id {id}"));
     }
     detail.push_str(&format!("; {build}"));
-    report.push("clients", Outcome::Ok, detail);
+    // the default id tells instances on one host apart by their HTTP port
+    let shared_id = transactional_id.is_some()
+        && config.transactional_id.is_none()
+        && clients::instance_port(&config.metrics_addr).is_none();
+    if shared_id {
+        detail.push_str(
+            "; the default transactional.id names no HTTP port (metrics_addr is empty or port \
+             0): two instances on one host would share it and the newer would stop the older; \
+             set transactional_id per instance",
+        );
+    }
+    let outcome = if shared_id {
+        Outcome::Warn
+    } else {
+        Outcome::Ok
+    };
+    report.push("clients", outcome, detail);
     true
 }
 
@@ -840,6 +856,46 @@ mod tests {
         // exactly-once reads through one consumer
         config.delivery = Delivery::ExactlyOnce;
         assert!(check(&config, WITHIN).get("scale").is_none());
+    }
+
+    /// Exactly-once's default `transactional.id` tells instances on one
+    /// host apart by their HTTP port: without one, `check` warns.
+    #[test]
+    fn exactly_once_without_a_port_for_its_default_id_warns() {
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let mut config = config("127.0.0.1:9", dir.path());
+        config.delivery = Delivery::ExactlyOnce;
+        config.metrics_addr = "127.0.0.1:9464".into();
+        let report = check(&config, None);
+        expect(
+            &report,
+            "clients",
+            Outcome::Ok,
+            "transactional.id wordwarden-watchers-",
+        );
+        expect(&report, "clients", Outcome::Ok, "-9464;");
+        for addr in ["", "127.0.0.1:0"] {
+            config.metrics_addr = addr.into();
+            let report = check(&config, None);
+            expect(
+                &report,
+                "clients",
+                Outcome::Warn,
+                "two instances on one host would share it",
+            );
+        }
+        config.transactional_id = Some("wordwarden-prod-1".into());
+        let report = check(&config, None);
+        expect(
+            &report,
+            "clients",
+            Outcome::Ok,
+            "transactional.id wordwarden-prod-1;",
+        );
+        // at-least-once has none
+        config.delivery = Delivery::AtLeastOnce;
+        let report = check(&config, None);
+        expect(&report, "clients", Outcome::Ok, "librdkafka accepts");
     }
 
     #[test]
