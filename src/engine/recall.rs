@@ -9,7 +9,8 @@
 //! The partition itself is the record of what that memory held, so before
 //! judging a newly assigned partition's first message the consumer reads
 //! the messages just before it, as far back as the memory reaches
-//! ([`StreamMemory::reach_ms`], by the brokers' timestamps) and at most
+//! ([`StreamMemory::reach_ms`] before that message was written, which
+//! every message written since was published after: [`since_ms`]) and at most
 //! `recall_max_messages`, and judges them into its memory, alerting on
 //! nothing (their alerts went out when they were judged first). Where it
 //! judged the partition itself up to that message (a rebalance that gave
