@@ -129,7 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let written = judge.written_ms(payload.as_deref().unwrap_or_default(), at_ms);
                 let since =
                     at_ms.map(|at| wordwarden::engine::recall::since_ms(at, written, reach));
-                let (read, complete) = super::topic_reader::read_before(
+                let (read, end) = super::topic_reader::read_before(
                     brokers,
                     &args.props,
                     topic,
@@ -153,10 +153,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         ),
                         None => "it has no timestamp: the last ones".into(),
                     },
-                    if complete {
-                        ""
-                    } else {
-                        "; only part: out of time"
+                    match (end.complete, end.capped) {
+                        (false, _) => "; only part: out of time",
+                        (true, true) => "; only part: --earlier held it back",
+                        (true, false) => "",
                     }
                 );
                 earlier = read

@@ -120,8 +120,8 @@ pub type Earlier = (Vec<u8>, Option<i64>, i64);
 
 /// The messages of `topic`/`partition` before `until` published at or
 /// after `since_ms`, at most `max` of them, in order (what the engine's
-/// recall reads for a consumer given the partition), and whether that is
-/// all of them (not cut short by `timeout`).
+/// recall reads for a consumer given the partition), and how that went
+/// (cut short by `timeout`, or held back by `max`).
 #[allow(clippy::too_many_arguments)]
 pub fn read_before(
     brokers: &str,
@@ -132,7 +132,7 @@ pub fn read_before(
     since_ms: Option<i64>,
     max: i64,
     timeout: Duration,
-) -> anyhow::Result<(Vec<Earlier>, bool)> {
+) -> anyhow::Result<(Vec<Earlier>, wordwarden::engine::recall::ReadBackEnd)> {
     let consumer = reader(brokers, props, ReaderGroup::Throwaway("explain"), true)?;
     let what = wordwarden::engine::recall::ReadBack {
         topic,
@@ -144,7 +144,7 @@ pub fn read_before(
         deadline: Instant::now() + timeout,
     };
     let mut earlier = Vec::new();
-    let (_, complete) = wordwarden::engine::recall::read_back(&consumer, &what, &|| false, |m| {
+    let end = wordwarden::engine::recall::read_back(&consumer, &what, &|| false, |m| {
         if let Some(payload) = m.payload() {
             earlier.push((payload.to_vec(), m.timestamp().to_millis(), m.offset()));
         }
@@ -155,7 +155,7 @@ pub fn read_before(
             format!("reading {topic}/{partition} before {until}"),
         )
     })?;
-    Ok((earlier, complete))
+    Ok((earlier, end))
 }
 
 impl TopicReader {

@@ -158,7 +158,7 @@ impl Metrics {
             partitions_assigned: single("partitions_assigned", "Input partitions assigned to this instance."),
             split_speakers: single("split_speakers", "Senders (in one conversation each) whose runs of short messages this instance's consumers remember, for terms split across messages (at most split_max_speakers a consumer)."),
             bulk_tally_values: single("bulk_tally_values", "Values of lists with a timed bulk threshold (`#! bulk: N severity within T`) that this instance's consumers hold, to count a sender's values over time (at most bulk_tally_max_values a consumer)."),
-            recalls: counter(&reg, "recalls_total", "Recalls of a newly assigned partition's recent messages into a consumer's memory of split runs and timed bulk tallies, by outcome (complete; partial: cut short by recall_timeout_secs or a stop; failed).", &["outcome"]),
+            recalls: counter(&reg, "recalls_total", "Recalls of a newly assigned partition's recent messages into a consumer's memory of split runs and timed bulk tallies, by outcome (complete; capped: recall_max_messages held it back from messages still within reach; partial: cut short by recall_timeout_secs or a stop; failed).", &["outcome"]),
             recalled_messages: plain_counter("recalled_messages_total", "Messages judged again by recalls to rebuild what a consumer remembers of a partition given to it (nothing is alerted for them)."),
             brokers_up: single("brokers_up", "1 while at least one broker connection is up."),
             ruleset_info: gauge(&reg, "ruleset_info", "1 for the version of the loaded word lists.", &["version"]),

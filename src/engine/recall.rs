@@ -185,6 +185,9 @@ pub(crate) struct Recalled {
     /// Whether it read everything from `from` up to the span's end (not cut
     /// short by its time limit or a stop).
     pub complete: bool,
+    /// Whether `recall_max_messages` held it back from messages still
+    /// within the memory's reach.
+    pub capped: bool,
 }
 
 /// The limits of a recall.
@@ -243,23 +246,34 @@ pub struct ReadBack<'a> {
     pub deadline: Instant,
 }
 
+/// How [`read_back`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadBackEnd {
+    /// The first offset read.
+    pub from: i64,
+    /// Whether it read up to `until` (not cut short by the deadline or a
+    /// stop).
+    pub complete: bool,
+    /// Whether `max_messages` held it back: the first message it read was
+    /// published since `since_ms` (or there is no such time), so messages
+    /// before it may be too.
+    pub capped: bool,
+}
+
 /// Reads `what` with `consumer` (assigned to the partition for it; told
 /// the partition's end, `enable.partition.eof`), handing each message
 /// published since `since_ms` to `each`, in order. It asks the brokers
 /// where that time starts (one that cannot look it up, or answers an
 /// earlier offset, costs only the reading of what is passed over).
-/// Returns the first offset read and whether it read up to `until` (not cut
-/// short by the deadline or `stopping`).
 pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
     consumer: &BaseConsumer<C>,
     what: &ReadBack<'_>,
     stopping: &dyn Fn() -> bool,
     mut each: impl FnMut(&rdkafka::message::BorrowedMessage<'_>),
-) -> Result<(i64, bool), KafkaError> {
+) -> Result<ReadBackEnd, KafkaError> {
     let (topic, partition) = (what.topic, what.partition);
-    let mut from = (what.until - what.max_messages.max(0))
-        .max(what.floor)
-        .max(0);
+    let by_count = what.until - what.max_messages.max(0);
+    let mut from = by_count.max(what.floor).max(0);
     if let Some(since) = what.since_ms.filter(|_| from < what.until) {
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(topic, partition, Offset::Offset(since))?;
@@ -275,16 +289,24 @@ pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
             Err(e) => tracing::debug!(error = %e, "no offset by time to read back from"),
         }
     }
+    let mut end = ReadBackEnd {
+        from,
+        complete: true,
+        capped: false,
+    };
     if from >= what.until {
-        return Ok((from, true));
+        return Ok(end);
     }
+    // the count, not the floor, the partition's start or the time, set
+    // where to start: the first message read says whether it cut the time
+    let mut first = from == by_count && by_count > what.floor && by_count > 0;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, partition, Offset::Offset(from))?;
     consumer.assign(&tpl)?;
     while Instant::now() < what.deadline && !stopping() {
         let m = match consumer.poll(Duration::from_millis(100)) {
             None => continue,
-            Some(Err(KafkaError::PartitionEOF(p))) if p == partition => return Ok((from, true)),
+            Some(Err(KafkaError::PartitionEOF(p))) if p == partition => return Ok(end),
             Some(Err(KafkaError::PartitionEOF(_))) => continue,
             Some(Err(e)) => return Err(e),
             Some(Ok(m)) => m,
@@ -294,17 +316,22 @@ pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
             continue;
         }
         if m.offset() >= what.until {
-            return Ok((from, true));
+            return Ok(end);
         }
         let at = super::records::timestamp_ms(&m);
         // a broker's lookup by time may answer an earlier offset than the
         // first message since then (tansu: the partition's start)
-        if at.zip(what.since_ms).is_some_and(|(at, since)| at < since) {
+        let before = at.zip(what.since_ms).is_some_and(|(at, since)| at < since);
+        if std::mem::take(&mut first) {
+            end.capped = !before;
+        }
+        if before {
             continue;
         }
         each(&m);
     }
-    Ok((from, false))
+    end.complete = false;
+    Ok(end)
 }
 
 /// Reads `span` back with the recaller's reader (assigned, never in a
@@ -357,11 +384,12 @@ pub(crate) fn recall(
     if read.is_ok() && consumer.unassign().is_ok() {
         *reader = Some(consumer);
     }
-    let (from, complete) = read?;
+    let end = read?;
     Ok(Recalled {
-        from,
+        from: end.from,
         messages,
-        complete,
+        complete: end.complete,
+        capped: end.capped,
     })
 }
 
@@ -468,7 +496,11 @@ pub(crate) async fn recall_into(
     let label = match &outcome {
         Ok(r) => {
             shared.metrics.recalled_messages.inc_by(r.messages);
-            let label = if r.complete { "complete" } else { "partial" };
+            let label = match (r.complete, r.capped) {
+                (false, _) => "partial",
+                (true, true) => "capped",
+                (true, false) => "complete",
+            };
             tracing::info!(
                 topic,
                 partition,
@@ -477,6 +509,7 @@ pub(crate) async fn recall_into(
                 messages = r.messages,
                 took_ms,
                 complete = r.complete,
+                capped = r.capped,
                 "recalled a newly assigned partition's recent messages"
             );
             label
@@ -560,7 +593,8 @@ mod tests {
 
     /// A number a message on one partition, the first three a day old;
     /// recalls judge those within the memory's reach, read back at most
-    /// `max_messages`, from where the consumer judged to, and stop at their
+    /// `max_messages` (saying when that held them back from messages within
+    /// reach), from where the consumer judged to, and stop at their
     /// deadline, remembering the values they read.
     #[test]
     fn a_recall_reads_back_within_its_limits_into_the_memory() {
@@ -637,20 +671,26 @@ mod tests {
                 Recalled {
                     from: 0,
                     messages: 7,
-                    complete: true
+                    complete: true,
+                    capped: false,
                 },
                 3
             )
         );
+        // the count held it back from messages of the last hour
         let (r, _) = read(span(None), 4, long);
         assert_eq!(
             r,
             Recalled {
                 from: 6,
                 messages: 4,
-                complete: true
+                complete: true,
+                capped: true,
             }
         );
+        // the first message read is a day old: the count cut nothing
+        let (r, _) = read(span(None), 8, long);
+        assert_eq!((r.from, r.messages, r.capped), (2, 7, false));
         let (r, held) = read(span(Some(8)), 4, long);
         assert_eq!(
             (r, held),
@@ -658,7 +698,8 @@ mod tests {
                 Recalled {
                     from: 8,
                     messages: 2,
-                    complete: true
+                    complete: true,
+                    capped: false,
                 },
                 2
             )
@@ -670,7 +711,8 @@ mod tests {
                 Recalled {
                     from: 10,
                     messages: 0,
-                    complete: true
+                    complete: true,
+                    capped: false,
                 },
                 0
             )
