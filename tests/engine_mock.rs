@@ -1302,6 +1302,42 @@ async fn reads_of_alerts_and_messages_are_recorded_before_they_happen() {
         "{args}"
     );
 
+    // the reviewer's view of the trail, itself recorded first: who looked
+    // at the message acc/0/0, then every read
+    let reviewed = |extra: &[&str]| {
+        let mut args = vec!["audit", "--brokers", &brokers, "--from-beginning"];
+        args.extend(extra);
+        let out = run(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let who = reviewed(&["--mentions", "acc/0/0"]);
+    // the explain that read it, and this search for it
+    let lines: Vec<&str> = who.lines().filter(|l| l.contains("acc/0/0")).collect();
+    assert_eq!(lines.len(), 2, "{who}");
+    assert!(
+        lines[0].contains("  analyst-7  explain acc/0/0  [explain --wordlists"),
+        "{who}"
+    );
+    assert!(
+        lines[1].contains("  analyst-7  audit acc.audit  [audit "),
+        "{who}"
+    );
+    assert!(
+        who.contains("analyst-7        2 (audit 1, explain 1)"),
+        "{who}"
+    );
+    let all = reviewed(&[]);
+    assert!(
+        all.contains("analyst-7        6 (audit 2, explain 1, redrive 1, report 1, tail 1)"),
+        "{all}"
+    );
+    assert!(all.contains("reloads            0\n"), "{all}");
+
     // brokers that cannot take the record: nothing is read, and the
     // analyst is told why
     let closed = format!("127.0.0.1:{}", free_port());

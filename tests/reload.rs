@@ -343,6 +343,28 @@ async fn a_people_group_edited_on_disk_changes_what_the_engine_watches() {
     );
     assert!(loaded[0].get("people_removed").is_none(), "{}", loaded[0]);
     assert!(!loaded[0].to_string().contains("wangfang"), "{}", loaded[0]);
+    // the trail as a reviewer reads it: the reload, by the file watcher
+    let trail = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args(["audit", "--brokers", &brokers, "--audit-topic", "r5.audit"])
+        .arg("--from-beginning")
+        .args(["--command", "reload", "--actor", "dpo"])
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&trail.stdout);
+    assert!(trail.status.success(), "{said}");
+    let reloads: Vec<&str> = said.lines().filter(|l| l.contains("  reload (")).collect();
+    assert_eq!(reloads.len(), audit.len(), "{said}");
+    assert!(
+        reloads
+            .iter()
+            .any(|l| l.contains(" loaded ") && l.ends_with(", people +1 -0")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("reloads            {}", audit.len())),
+        "{said}"
+    );
+    assert!(!said.contains("wangfang"), "{said}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! Who read what: `tail`, `report`, `explain --at` and `redrive` read
-//! alerts and archived messages off the brokers, personal data among them.
+//! alerts and archived messages off the brokers, personal data among them
+//! (and `audit` reads this trail back, naming whom others looked into).
 //! With `--audit-topic` (or `WORDWARDEN_AUDIT_TOPIC`, as the engine's audit
 //! topic is set) each first writes one access record there: when, who
 //! (`--actor`, else the login name; and the Kafka principal where the
@@ -140,6 +141,11 @@ fn recorded_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
 }
 
 impl AccessArgs {
+    /// The audit topic, when one is set.
+    pub fn topic(&self) -> Option<&str> {
+        self.audit_topic.as_deref()
+    }
+
     /// Writes the access record of `command` reading `read` (a topic, or one
     /// message's place), when an audit topic is set; an error when it
     /// cannot be written, and the command must then read nothing.

@@ -2,6 +2,7 @@
 
 mod access;
 mod alert_feed;
+mod audit;
 mod bench;
 mod check;
 mod demo;
@@ -76,6 +77,8 @@ enum Command {
     Report(report::Args),
     /// Send dead letters back to be judged again, once what put them there is fixed.
     Redrive(redrive::Args),
+    /// Read the audit trail: who read alerts and messages, and who changed the lists, when.
+    Audit(audit::Args),
     /// Measure scan speed of a list set on a corpus (one message per line): one JSON line.
     Bench(bench::Args),
 }
@@ -90,6 +93,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tail(a) => tail::run(a),
         Command::Redrive(a) => redrive::run(a),
         Command::Report(a) => report::run(a),
+        Command::Audit(a) => audit::run(a),
         Command::Bench(a) => bench::run(a),
         Command::HashToken => {
             let mut token = String::new();
