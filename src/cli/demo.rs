@@ -88,6 +88,10 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
     mock.create_topic(&config.input_topics[0], 4, 1)?;
     mock.create_topic(&config.alert_topic, 1, 1)?;
     mock.create_topic(&config.dlq_topic, 1, 1)?;
+    // where the commands printed with `--linger` record who read what
+    let audit_topic = "wordwarden.audit";
+    mock.create_topic(audit_topic, 1, 1)?;
+    config.audit_topic = Some(audit_topic.into());
 
     println!(
         "wordwarden demo: {} archived WeCom records through the real pipeline",
@@ -159,12 +163,17 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
             args.linger
         );
         println!(
-            "  wordwarden report --brokers {brokers} --alert-topic {} --from-beginning",
+            "  wordwarden report --brokers {brokers} --alert-topic {} --from-beginning \
+             --audit-topic {audit_topic} --actor you",
             config.alert_topic
         );
         println!(
-            "  wordwarden tail --brokers {brokers} --alert-topic {} --from-beginning --external",
+            "  wordwarden tail --brokers {brokers} --alert-topic {} --from-beginning --external \
+             --audit-topic {audit_topic} --actor you",
             config.alert_topic
+        );
+        println!(
+            "  wordwarden audit --brokers {brokers} --audit-topic {audit_topic} --from-beginning"
         );
         println!(
             "  wordwarden redrive --brokers {brokers} --dlq-topic {} --dry-run",
