@@ -295,11 +295,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("--audit-topic (or WORDWARDEN_AUDIT_TOPIC): the topic to read")?
         .to_string();
     let timeout = Duration::from_secs(args.timeout_secs);
-    let start = match (args.since, args.from_beginning) {
-        (Some(t), _) => Start::Since(t),
-        (None, true) => Start::Beginning,
-        (None, false) => Start::Since(SystemTime::now() - Duration::from_secs(7 * 24 * 3600)),
-    };
+    let start = Start::from_flags(
+        args.since,
+        args.from_beginning,
+        Start::ago(Duration::from_secs(7 * 24 * 3600)),
+    );
     (args.access).record(&args.brokers, &args.props, "audit", &topic)?;
     let reader = TopicReader::open(
         &args.brokers,
@@ -315,9 +315,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::default();
     let mut out = std::io::stdout().lock();
     while let Some(m) = reader.next_to_end(timeout)? {
-        if reader.before_since(&m)
-            || until_ms.is_some_and(|u| m.timestamp().to_millis().is_some_and(|t| t >= u))
-        {
+        if reader.outside(&m, until_ms) {
             continue;
         }
         let parsed = m

@@ -311,11 +311,11 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
         .as_deref()
         .context("--brokers, or --input with alerts as `scan` writes them")?;
     let timeout = Duration::from_secs(args.timeout_secs);
-    let start = match (args.since, args.from_beginning) {
-        (Some(t), _) => Start::Since(t),
-        (None, true) => Start::Beginning,
-        (None, false) => Start::Since(SystemTime::now() - Duration::from_secs(24 * 3600)),
-    };
+    let start = Start::from_flags(
+        args.since,
+        args.from_beginning,
+        Start::ago(Duration::from_secs(24 * 3600)),
+    );
     let feed = &args.feed;
     (feed.access).record(brokers, &feed.props, "report", &feed.alert_topic)?;
     let reader = TopicReader::open(
@@ -337,9 +337,7 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
     };
     summing.report.until = args.until.map(|t| at_offset(t, args.feed.utc_offset));
     while let Some(m) = reader.next_to_end(timeout)? {
-        if reader.before_since(&m)
-            || until_ms.is_some_and(|u| m.timestamp().to_millis().is_some_and(|t| t >= u))
-        {
+        if reader.outside(&m, until_ms) {
             continue;
         }
         summing.add(m.payload().and_then(read_alert), &args.feed);

@@ -195,11 +195,7 @@ impl RecentIds {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let start = match (args.since, args.from_beginning) {
-        (Some(t), _) => Start::Since(t),
-        (None, true) => Start::Beginning,
-        (None, false) => Start::End,
-    };
+    let start = Start::from_flags(args.since, args.from_beginning, Start::End);
     let brokers = args
         .feed
         .brokers

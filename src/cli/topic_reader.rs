@@ -24,6 +24,22 @@ pub enum Start {
     Since(SystemTime),
 }
 
+impl Start {
+    /// Where `--since` and `--from-beginning` say to start, else `otherwise`.
+    pub fn from_flags(since: Option<SystemTime>, from_beginning: bool, otherwise: Start) -> Start {
+        match (since, from_beginning) {
+            (Some(t), _) => Start::Since(t),
+            (None, true) => Start::Beginning,
+            (None, false) => otherwise,
+        }
+    }
+
+    /// What was written `ago` before now on.
+    pub fn ago(ago: Duration) -> Start {
+        Start::Since(SystemTime::now() - ago)
+    }
+}
+
 /// The consumer group a reader reads under.
 #[derive(Debug, Clone, Copy)]
 pub enum ReaderGroup<'a> {
@@ -246,6 +262,13 @@ impl TopicReader {
     pub fn before_since(&self, m: &BorrowedMessage<'_>) -> bool {
         self.since_ms
             .is_some_and(|since| m.timestamp().to_millis().is_some_and(|t| t < since))
+    }
+
+    /// Whether `m` lies outside the period read: before its start time, or
+    /// written at or after `until_ms`.
+    pub fn outside(&self, m: &BorrowedMessage<'_>, until_ms: Option<i64>) -> bool {
+        self.before_since(m)
+            || until_ms.is_some_and(|u| m.timestamp().to_millis().is_some_and(|t| t >= u))
     }
 
     /// The next record, until every partition has reached its end as it is
