@@ -571,6 +571,64 @@ async fn a_restarted_engine_recalls_runs_and_tallies_from_before_it() {
     }
 }
 
+/// A list counting a sender's values across conversations sees them whole
+/// only where the input is keyed by sender: a consumer given one sender's
+/// values on two partitions of the topic counts it (here the input is
+/// keyed by conversation, as archive exporters key it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_counted_across_conversations_on_two_partitions_are_pointed_out() {
+    let lists = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lists.path().join("pii.txt"),
+        "#! severity: high\n#! bulk: 3 critical within 1h across conversations\n@cn_mobile\n",
+    )
+    .unwrap();
+    let mock = mock_with_topics("in-spread", 2);
+    let brokers = mock.bootstrap_servers();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // li's two conversations on two partitions; zhang's one on one
+    let records = [
+        (
+            0,
+            wecom_text("r1", "li", "wmOutsider1", 0, "电话 13812340001"),
+            now,
+        ),
+        (
+            1,
+            wecom_text("r2", "li", "wmOutsider2", 60, "电话 13912340002"),
+            now,
+        ),
+        (
+            0,
+            wecom_text("z1", "zhang", "wmPeer", 0, "电话 13712340003"),
+            now,
+        ),
+        (
+            0,
+            wecom_text("z2", "zhang", "wmPeer", 60, "电话 13612340004"),
+            now,
+        ),
+    ];
+    let mut cfg = config(&brokers, "g-spread", "in-spread", lists.path());
+    cfg.input_format = "wecom".into();
+    // one consumer holds both partitions
+    cfg.workers = 1;
+    let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce_at(&brokers, "in-spread", &records).await;
+    engine.wait_processed(4, Duration::from_secs(60)).await;
+    let metrics = engine.shared.metrics.render();
+    engine.stop().await;
+    assert_eq!(
+        metric_sum(&metrics, "wordwarden_across_conversations_spread_total"),
+        1.0,
+        "{metrics}"
+    );
+}
+
 /// An archive exporter that was down publishes hours of messages at once:
 /// a restarted engine's recall reads back from when its first message was
 /// written, not from when it was published, so the roster's numbers

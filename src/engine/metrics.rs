@@ -62,8 +62,12 @@ pub struct Metrics {
     pub bulk_tally_values: IntGauge,
     /// Recalls of a newly assigned partition's recent messages into a
     /// consumer's memory (`engine/recall.rs`), by outcome (`complete`,
-    /// `partial`, `failed`).
+    /// `capped`, `partial`, `failed`).
     pub recalls: IntCounterVec,
+    /// Messages holding values of a list counting across conversations
+    /// whose sender the consumer saw on another partition of the topic:
+    /// input not keyed by sender.
+    pub spread_senders: IntCounter,
     /// Messages judged again by recalls.
     pub recalled_messages: IntCounter,
     /// 1 when at least one broker connection is up.
@@ -159,6 +163,7 @@ impl Metrics {
             split_speakers: single("split_speakers", "Senders (in one conversation each) whose runs of short messages this instance's consumers remember, for terms split across messages (at most split_max_speakers a consumer)."),
             bulk_tally_values: single("bulk_tally_values", "Values of lists with a timed bulk threshold (`#! bulk: N severity within T`) that this instance's consumers hold, to count a sender's values over time (at most bulk_tally_max_values a consumer)."),
             recalls: counter(&reg, "recalls_total", "Recalls of a newly assigned partition's recent messages into a consumer's memory of split runs and timed bulk tallies, by outcome (complete; capped: recall_max_messages held it back from messages still within reach; partial: cut short by recall_timeout_secs or a stop; failed).", &["outcome"]),
+            spread_senders: plain_counter("across_conversations_spread_total", "Messages holding values of a list counting across conversations (`#! bulk: ... across conversations`) whose sender the consumer saw on another partition of the topic before: the input is not keyed by sender, so such lists count only the values on each consumer's own partitions."),
             recalled_messages: plain_counter("recalled_messages_total", "Messages judged again by recalls to rebuild what a consumer remembers of a partition given to it (nothing is alerted for them)."),
             brokers_up: single("brokers_up", "1 while at least one broker connection is up."),
             ruleset_info: gauge(&reg, "ruleset_info", "1 for the version of the loaded word lists.", &["version"]),

@@ -33,6 +33,40 @@ pub(crate) struct Workspace {
     shown: (i64, i64),
     /// Where it stands with its partitions, for recalls.
     continuity: super::recall::Continuity,
+    /// Where it saw senders of values counted across conversations.
+    senders: SenderPartitions,
+}
+
+/// Senders a consumer keeps the partition of, at most (then it starts
+/// afresh): enough to see a sender twice.
+const MAX_SENDERS: usize = 10_000;
+
+/// The partition a consumer first saw each sender of values for lists
+/// counting across conversations on. Such a list counts what one sender
+/// sent anyone, which one consumer sees whole only where the input is
+/// keyed by sender; a sender on two partitions of a topic says it is not
+/// (archive exporters key by conversation), and such lists then count
+/// only the values on each consumer's partitions. Kept for messages with
+/// such values only: few.
+#[derive(Default)]
+struct SenderPartitions {
+    seen: rustc_hash::FxHashMap<Box<str>, (Box<str>, i32)>,
+    warned: bool,
+}
+
+impl SenderPartitions {
+    /// The partition `sender` was seen on first, where it is another one of
+    /// `topic`.
+    fn elsewhere(&mut self, sender: &str, topic: &str, partition: i32) -> Option<i32> {
+        if let Some((t, p)) = self.seen.get(sender) {
+            return (**t == *topic && *p != partition).then_some(*p);
+        }
+        if self.seen.len() >= MAX_SENDERS {
+            self.seen.clear();
+        }
+        self.seen.insert(sender.into(), (topic.into(), partition));
+        None
+    }
 }
 
 impl Workspace {
@@ -264,6 +298,50 @@ impl CounterCache {
                 .with_label_values(&[topic, outcome])
                 .local()
         })
+    }
+}
+
+/// Counts, and says once a consumer, where a message holding values of a
+/// list counting across conversations comes from a sender this consumer
+/// saw on another partition of the topic ([`SenderPartitions`]).
+fn note_spread_sender<M: Message>(
+    workspace: &mut Workspace,
+    ruleset: &crate::ruleset::Ruleset,
+    j: &crate::judge::Judgement,
+    msg: &M,
+    shared: &Shared,
+) {
+    let bulk = &ruleset.stats().bulk;
+    let across: Vec<&str> = j
+        .tallies
+        .iter()
+        .map(|(category, _)| category.as_str())
+        .filter(|c| bulk.get(*c).is_some_and(|b| b.across_conversations))
+        .collect();
+    let sender = j
+        .alert
+        .as_ref()
+        .and_then(|a| a.source.get("from"))
+        .and_then(Value::as_str);
+    let (Some(sender), false) = (sender, across.is_empty()) else {
+        return;
+    };
+    let (topic, partition) = (msg.topic(), msg.partition());
+    let senders = &mut workspace.senders;
+    let Some(first) = senders.elsewhere(sender, topic, partition) else {
+        return;
+    };
+    shared.metrics.spread_senders.inc();
+    if !std::mem::replace(&mut senders.warned, true) {
+        // ids of lists and partitions only: no sender, no text
+        tracing::warn!(
+            topic,
+            partitions = ?[first, partition],
+            lists = ?across,
+            "one sender's values for lists counting across conversations came on two \
+             partitions: the input is not keyed by sender, so these lists count only what \
+             each consumer's own partitions hold; key the input topic by sender"
+        );
     }
 }
 
@@ -509,6 +587,9 @@ pub(crate) fn process<M: Message>(
     }
     workspace.buffers = scanner.into_buffers();
     processed.scan_seconds = started.map(|t| t.elapsed().as_secs_f64());
+    if !j.tallies.is_empty() {
+        note_spread_sender(workspace, ruleset, &j, msg, shared);
+    }
 
     if let Some(err) = &j.rejected {
         let reason = err.reason();
