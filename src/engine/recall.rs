@@ -274,6 +274,8 @@ pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
     let (topic, partition) = (what.topic, what.partition);
     let by_count = what.until - what.max_messages.max(0);
     let mut from = by_count.max(what.floor).max(0);
+    // where the brokers say the time starts, when they say
+    let mut by_time = None;
     if let Some(since) = what.since_ms.filter(|_| from < what.until) {
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(topic, partition, Offset::Offset(since))?;
@@ -283,6 +285,7 @@ pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
                 if let Some(Offset::Offset(o)) =
                     found.find_partition(topic, partition).map(|e| e.offset())
                 {
+                    by_time = Some(o);
                     from = from.max(o);
                 }
             }
@@ -299,7 +302,8 @@ pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
     }
     // the count, not the floor, the partition's start or the time, set
     // where to start: the first message read says whether it cut the time
-    let mut first = from == by_count && by_count > what.floor && by_count > 0;
+    let mut first =
+        from == by_count && by_count > what.floor && by_count > 0 && by_time != Some(by_count);
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, partition, Offset::Offset(from))?;
     consumer.assign(&tpl)?;
