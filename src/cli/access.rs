@@ -1,6 +1,6 @@
 //! Who read what: `tail`, `report`, `explain --at` and `redrive` read
-//! alerts and archived messages off the brokers, personal data among them
-//! (and `audit` reads this trail back, naming whom others looked into).
+//! alerts and archived messages off the brokers, personal data among them,
+//! and `audit` reads this trail back (naming whom others looked into).
 //! With `--audit-topic` (or `WORDWARDEN_AUDIT_TOPIC`, as the engine's audit
 //! topic is set) each first writes one access record there: when, who
 //! (`--actor`, else the login name; and the Kafka principal where the
