@@ -173,6 +173,24 @@ fn wordlists(config: &Config, report: &mut Report) {
     if let Some((outcome, detail)) = recall_detail(config, &ruleset) {
         report.push("recall", outcome, detail);
     }
+    // (on input that names no sender, the warning above says more)
+    if let Some(lists) = across_conversations(&ruleset).filter(|_| format.names_people()) {
+        let detail = format!(
+            "{lists} count a sender's values across conversations: each consumer counts what \
+             its partitions hold, so the input topic must be keyed by sender (a consumer given \
+             one sender on two partitions says so: wordwarden_across_conversations_spread_total)"
+        );
+        report.push("keying", Outcome::Ok, detail);
+    }
+}
+
+/// The lists counting a sender's values across conversations, by name.
+fn across_conversations(ruleset: &crate::ruleset::Ruleset) -> Option<String> {
+    let lists: Vec<&str> = (ruleset.stats().bulk.iter())
+        .filter(|(_, b)| b.across_conversations)
+        .map(|(category, _)| category.as_str())
+        .collect();
+    (!lists.is_empty()).then(|| lists.join(", "))
 }
 
 /// What a consumer given a partition reads back into its memory, where it
@@ -1053,6 +1071,30 @@ mod tests {
             Outcome::Warn,
             "off (recall_max_messages = 0): split runs and bulk tallies reaching 60 min back",
         );
+        // no list counting across conversations: nothing about keying
+        assert!(report.get("keying").is_none());
+    }
+
+    /// A list counting across conversations needs input keyed by sender:
+    /// `check` says so where the input names its senders.
+    #[test]
+    fn lists_counting_across_conversations_ask_for_input_keyed_by_sender() {
+        let dir = lists(&[(
+            "pii.txt",
+            "#! severity: high\n#! bulk: 10 critical within 1d across conversations\n@cn_mobile\n",
+        )]);
+        let mut wecom = config("127.0.0.1:9", dir.path());
+        wecom.input_format = "wecom".into();
+        expect(
+            &check(&wecom, None),
+            "keying",
+            Outcome::Ok,
+            "pii count a sender's values across conversations: each consumer counts what its \
+             partitions hold, so the input topic must be keyed by sender",
+        );
+        let report = check(&config("127.0.0.1:9", dir.path()), None);
+        assert!(report.get("keying").is_none(), "{report:#?}");
+        expect(&report, "bulk over time", Outcome::Warn, "names no sender");
     }
 
     /// The people groups and the lists scoped to them are named; an empty
