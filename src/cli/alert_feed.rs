@@ -73,20 +73,27 @@ pub fn written_ms(a: &Alert) -> Option<u64> {
 
 /// `t` to the second at `utc_offset_hours` east of UTC:
 /// `2026-12-01T16:00:00+08:00`, or `2026-12-01T08:00:00Z` at UTC (and for
-/// an offset no time zone has, which `--utc-offset` does not accept).
+/// an offset no time zone has, which `--utc-offset` does not accept). Any
+/// time: a message's time is whatever its record says (`msgtime` in the
+/// year 285,000), a `--since` may be before 1970; a time no calendar here
+/// shows (beyond the years -9999 to 9999) is given in seconds.
 pub fn at_offset(t: SystemTime, utc_offset_hours: i32) -> String {
-    let utc = || humantime::format_rfc3339_seconds(t).to_string();
-    if utc_offset_hours == 0 {
-        return utc();
-    }
-    let zoned = i8::try_from(utc_offset_hours)
+    let Ok(ts) = jiff::Timestamp::try_from(t) else {
+        return match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => format!("{} s after 1970", d.as_secs()),
+            Err(e) => format!("{} s before 1970", e.duration().as_secs()),
+        };
+    };
+    let offset = i8::try_from(utc_offset_hours)
         .ok()
-        .and_then(|h| jiff::tz::Offset::from_hours(h).ok())
-        .zip(jiff::Timestamp::try_from(t).ok())
-        .map(|(offset, t)| t.to_zoned(offset.to_time_zone()));
-    match zoned {
-        Some(z) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-        None => utc(),
+        .filter(|&h| h != 0)
+        .and_then(|h| jiff::tz::Offset::from_hours(h).ok());
+    match offset {
+        Some(o) => ts
+            .to_zoned(o.to_time_zone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string(),
+        None => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
     }
 }
 
@@ -220,6 +227,14 @@ mod tests {
         assert_eq!(at_offset(t, 14), "2025-12-01T22:00:00+14:00");
         assert_eq!(at_offset(t, 300), "2025-12-01T08:00:00Z");
         assert_eq!(FeedArgs::parsed(&["--utc-offset", "-12"]).utc_offset, -12);
+        // whatever a record or a flag says, without a panic: before 1970,
+        // and a `msgtime` of 9e15 ms (the year 285,000)
+        let before = SystemTime::UNIX_EPOCH - std::time::Duration::from_secs(315_619_200);
+        assert_eq!(at_offset(before, 0), "1960-01-01T00:00:00Z");
+        assert_eq!(at_offset(before, 8), "1960-01-01T08:00:00+08:00");
+        let far = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(9_000_000_000_000_000);
+        assert_eq!(at_offset(far, 0), "9000000000000 s after 1970");
+        assert_eq!(at_offset(far, 8), "9000000000000 s after 1970");
     }
 
     #[test]

@@ -166,8 +166,10 @@ impl Entry {
 
     /// One line of the trail.
     fn line(&self, utc_offset: i32) -> String {
+        // a record's time is whatever its writer put there: never a panic
+        let since_epoch = Duration::try_from_secs_f64(self.time()).unwrap_or_default();
         let when = at_offset(
-            UNIX_EPOCH + Duration::from_secs_f64(self.time().max(0.0)),
+            UNIX_EPOCH.checked_add(since_epoch).unwrap_or(UNIX_EPOCH),
             utc_offset,
         );
         match self {
@@ -410,6 +412,16 @@ mod tests {
             .expect("a reload record")
             .line(0)
             .ends_with("rejected aaaa -> cccc: 2 errors, first: a.txt:3: bad regex"));
+        // a time no clock shows reads as the epoch, without a panic
+        for time in [1e300, -5.0] {
+            let odd = serde_json::json!({"time": time, "trigger": "file", "actor": "x",
+                "result": "loaded"});
+            let line = Entry::parse(&odd).expect("a reload record").line(0);
+            assert!(
+                line.starts_with("1970-01-01T00:00:00Z  x  reload"),
+                "{line}"
+            );
+        }
         // an alert, or anything else, is not the trail's
         assert_eq!(Entry::parse(&serde_json::json!({"alert_id": "x"})), None);
         assert_eq!(
