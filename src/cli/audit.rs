@@ -115,9 +115,9 @@ impl Entry {
             });
         }
         let sum = |k: &str| {
-            v.get(k)
-                .and_then(Value::as_object)
-                .map_or(0, |m| m.values().filter_map(Value::as_u64).sum())
+            v.get(k).and_then(Value::as_object).map_or(0, |m| {
+                (m.values().filter_map(Value::as_u64)).fold(0u64, u64::saturating_add)
+            })
         };
         Some(Entry::Reload {
             time,
@@ -412,6 +412,11 @@ mod tests {
             .expect("a reload record")
             .line(0)
             .ends_with("rejected aaaa -> cccc: 2 errors, first: a.txt:3: bad regex"));
+        // counts no list holds add up without overflowing
+        let huge = serde_json::json!({"time": 1.0, "trigger": "file", "actor": "x",
+            "result": "loaded", "added": {"a": u64::MAX, "b": u64::MAX}});
+        let line = Entry::parse(&huge).expect("a reload record").line(0);
+        assert!(line.ends_with(&format!("terms +{} -0", u64::MAX)), "{line}");
         // a time no clock shows reads as the epoch, without a panic
         for time in [1e300, -5.0] {
             let odd = serde_json::json!({"time": time, "trigger": "file", "actor": "x",
