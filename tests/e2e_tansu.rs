@@ -695,17 +695,15 @@ async fn moved_partition_keeps_its_memory(tansu: &Tansu, delivery: &str) {
     produce_at(&tansu.brokers, topic, &before).await;
     // one host, two instances: the default transactional ids differ by
     // the instances' HTTP ports (were they one, the second would fence the first)
-    let env = || {
-        [
-            ("WORDWARDEN_INPUT_FORMAT", "wecom"),
-            ("WORDWARDEN_WORKERS", "1"),
-            ("WORDWARDEN_DELIVERY", delivery),
-        ]
-    };
+    let env = [
+        ("WORDWARDEN_INPUT_FORMAT", "wecom"),
+        ("WORDWARDEN_WORKERS", "1"),
+        ("WORDWARDEN_DELIVERY", delivery),
+    ];
     let group = format!("e2e-recall-{delivery}");
-    let a = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env());
+    let a = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env);
     a.wait_processed(11.0, Duration::from_secs(60));
-    let b = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env());
+    let b = EngineProcess::start(&tansu.brokers, &group, topic, lists.path(), &env);
     let assigned = |e: &EngineProcess| metric_sum(&e.metrics(), "wordwarden_partitions_assigned");
     let start = Instant::now();
     while !(assigned(&a) == 1.0 && assigned(&b) == 1.0) {
