@@ -80,10 +80,10 @@ pub(super) fn own_words<'t>(
     })
 }
 
-/// Whether `text` has a capital before a digit, or a full-width capital:
-/// a byte scan that spares the search nearly every text (the search on
-/// every text with seven digits cost the bundled lists 15% of their
-/// speed).
+/// Whether `text` has an ASCII capital before a digit (ASCII or full
+/// width: `A１２３４５６（３）` mixes them), or a full-width capital: a byte
+/// scan that spares the search nearly every text (the search on every
+/// text with seven digits cost the bundled lists 15% of their speed).
 fn may_hold_one(text: &str) -> bool {
     let bytes = text.as_bytes();
     // no early exit: a loop that stopped at the first capital and digit
@@ -91,11 +91,18 @@ fn may_hold_one(text: &str) -> bool {
     let capital_digit = bytes.windows(2).fold(false, |seen, w| {
         seen | (w[0].is_ascii_uppercase() & w[1].is_ascii_digit())
     });
+    // `０` to `９` are EF BC 90 to EF BC 99
+    let capital_full_width_digit = bytes.windows(4).fold(false, |seen, w| {
+        seen | (w[0].is_ascii_uppercase()
+            & (w[1] == 0xEF)
+            & (w[2] == 0xBC)
+            & (0x90..=0x99).contains(&w[3]))
+    });
     // `Ａ` to `Ｚ` are EF BC A1 to EF BC BA in UTF-8
     let full_width_capital = bytes.windows(3).fold(false, |seen, w| {
         seen | ((w[0] == 0xEF) & (w[1] == 0xBC) & (0xA1..=0xBA).contains(&w[2]))
     });
-    capital_digit | full_width_capital
+    capital_digit | capital_full_width_digit | full_width_capital
 }
 
 /// Appends every number of an `enabled` kind in `text` to `out`.
@@ -264,6 +271,9 @@ mod tests {
             "A123456 (3)",
             "A1234563",
             "Ａ１２３４５６（３）",
+            // an ASCII letter before full-width digits, and the reverse
+            "A１２３４５６（３）",
+            "Ａ123456(3)",
         ] {
             let text = format!("客户身份证 {id} 已登记");
             assert_eq!(found(&text), [(Detector::HkIdCard, id)], "{id}");
@@ -286,7 +296,12 @@ mod tests {
 
     #[test]
     fn taiwan_numbers_have_their_check_digit() {
-        for id in ["A123456789", "F131104093", "Ａ１２３４５６７８９"] {
+        for id in [
+            "A123456789",
+            "F131104093",
+            "Ａ１２３４５６７８９",
+            "A１２３４５６７８９",
+        ] {
             let text = format!("身分證字號{id}，請保密");
             assert_eq!(found(&text), [(Detector::TwIdCard, id)], "{id}");
         }
@@ -304,6 +319,7 @@ mod tests {
             ("Passport No. EA1234567, valid to 2030", "EA1234567"),
             ("护照 G12345678", "G12345678"),
             ("我的護照是 Ｅ１２３４５６７８", "Ｅ１２３４５６７８"),
+            ("护照 E１２３４５６７８", "E１２３４５６７８"),
             ("E12345678 是客户的护照号", "E12345678"),
         ] {
             assert_eq!(found(text), [(Detector::CnPassport, id)], "{text}");

@@ -322,7 +322,7 @@ pub fn read_back<C: rdkafka::consumer::ConsumerContext>(
         if m.offset() >= what.until {
             return Ok(end);
         }
-        let at = super::records::timestamp_ms(&m);
+        let at = m.timestamp().to_millis();
         // a broker's lookup by time may answer an earlier offset than the
         // first message since then (tansu: the partition's start)
         let before = at.zip(what.since_ms).is_some_and(|(at, since)| at < since);
@@ -379,7 +379,7 @@ pub(crate) fn recall(
             payload,
             Default::default(),
             format_args!("{}/{}/{}", span.topic, span.partition, m.offset()),
-            super::records::timestamp_ms(m),
+            m.timestamp().to_millis(),
         );
         messages += 1;
     });

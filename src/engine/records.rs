@@ -1,7 +1,7 @@
 //! One consumed message -> the records to produce (alert, dead letter), shared
 //! by the at-least-once and exactly-once loops.
 
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders, Timestamp};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 use serde_json::{Map, Value};
 
@@ -120,7 +120,7 @@ impl Workspace {
             return None;
         }
         let (topic, partition, offset) = (msg.topic(), msg.partition(), msg.offset());
-        let at_ms = timestamp_ms(msg);
+        let at_ms = msg.timestamp().to_millis();
         let mut span = self
             .continuity
             .due(assigned, topic, partition, offset, at_ms)?;
@@ -517,14 +517,6 @@ impl<M: Message> std::fmt::Display for Position<'_, M> {
     }
 }
 
-/// The brokers' timestamp of `msg`, in milliseconds since the epoch.
-pub(crate) fn timestamp_ms<M: Message>(msg: &M) -> Option<i64> {
-    match msg.timestamp() {
-        Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
-        Timestamp::NotAvailable => None,
-    }
-}
-
 /// Judges one consumed message with `ruleset` (the caller loads the current
 /// one once per batch: a shared reference count touched per message by every
 /// consumer is a contended cache line).
@@ -537,7 +529,7 @@ pub(crate) fn process<M: Message>(
     alert_topic: &str,
     dlq_topic: &str,
 ) -> Processed {
-    let broker_timestamp_ms = timestamp_ms(msg);
+    let broker_timestamp_ms = msg.timestamp().to_millis();
     let mut processed = Processed {
         outcome: "clean",
         broker_timestamp_ms,
