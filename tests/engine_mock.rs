@@ -1260,6 +1260,157 @@ async fn a_position_reset_is_counted() {
     assert_eq!(read_topic(&brokers, "reset.alerts", false, IDLE).len(), 10);
 }
 
+/// An analyst's verdicts, written with `review`, are what `report` counts
+/// (the terms with the most false alarms among them) and what `tail
+/// --unreviewed` leaves out; the review is in the audit trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verdicts_on_alerts_are_counted_and_reviewed_alerts_left_out() {
+    let mock = mock_with_topics("rev", 1);
+    mock.create_topic("rev.reviews", 1, 1).unwrap();
+    mock.create_topic("rev.audit", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let messages = [
+        "把客户名单发我",
+        "内幕消息明天出",
+        "电话 13812345678",
+        "今天开会",
+    ]
+    .map(String::from);
+    let engine = Running::fed(config(&brokers, "grev", "rev", lists.path()), &messages, 1).await;
+    engine.wait_processed(4, Duration::from_secs(60)).await;
+    engine.stop().await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(args)
+            .args(["--brokers", &brokers, "--review-topic", "rev.reviews"])
+            .args(["--audit-topic", "rev.audit", "--actor", "analyst-3"])
+            .output()
+            .expect("runs")
+    };
+    let alerts = read_topic(&brokers, "rev.alerts", false, IDLE);
+    let id_of = |term: &str| -> String {
+        let a = alerts
+            .iter()
+            .map(Record::json)
+            .find(|a| a["hits"][0]["term"] == term)
+            .unwrap_or_else(|| panic!("an alert on {term}"));
+        a["alert_id"].as_str().unwrap().to_string()
+    };
+    let (list_id, tip_id) = (id_of("客户名单"), id_of("内幕消息"));
+    let reviewed = |verdict: &str, id: &str| {
+        let out = run(&["review", "--verdict", verdict, "--note", "checked", id]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // a verdict given again replaces the one before
+    reviewed("confirmed", &list_id);
+    let said = reviewed("false_positive", &list_id);
+    assert!(said.contains(r#""recorded":1"#), "{said}");
+    reviewed("confirmed", &tip_id);
+    // no alert's id: refused, nothing written
+    let refused = run(&["review", "--verdict", "confirmed", "rev/0/1"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not an alert id"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let records = read_topic(&brokers, "rev.reviews", false, IDLE);
+    let keys: Vec<String> = records
+        .iter()
+        .map(|r| String::from_utf8_lossy(r.key.as_deref().unwrap_or_default()).into_owned())
+        .collect();
+    assert_eq!(keys, [list_id.clone(), list_id.clone(), tip_id.clone()]);
+    let last = records[1].json();
+    assert_eq!(
+        (&last["verdict"], &last["by"], &last["note"]),
+        (
+            &"false_positive".into(),
+            &"analyst-3".into(),
+            &"checked".into()
+        )
+    );
+
+    let report = run(&[
+        "report",
+        "--alert-topic",
+        "rev.alerts",
+        "--from-beginning",
+        "--json",
+    ]);
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
+    assert_eq!(
+        report["reviews"],
+        serde_json::json!({"confirmed": 1, "false_positive": 1, "unreviewed": 1})
+    );
+    let fp = &report["false_positive_terms"];
+    assert_eq!(fp.as_array().map(Vec::len), Some(1), "{fp}");
+    assert_eq!(
+        (
+            &fp[0]["name"],
+            &fp[0]["false_positives"],
+            &fp[0]["reviewed"]
+        ),
+        (&"客户名单 (leak)".into(), &1.into(), &1.into())
+    );
+
+    let tailed = run(&[
+        "tail",
+        "--alert-topic",
+        "rev.alerts",
+        "--from-beginning",
+        "--unreviewed",
+        "--json",
+        "--idle-exit",
+        "1",
+    ]);
+    let left: Vec<serde_json::Value> = String::from_utf8_lossy(&tailed.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an alert"))
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["hits"][0]["term"], "@cn_mobile");
+    // without --unreviewed, every alert, the reviewed ones saying so
+    let all = run(&[
+        "tail",
+        "--alert-topic",
+        "rev.alerts",
+        "--from-beginning",
+        "--idle-exit",
+        "1",
+    ]);
+    let all = String::from_utf8_lossy(&all.stdout).into_owned();
+    assert_eq!(all.matches("[reviewed: ").count(), 2, "{all}");
+    assert!(all.contains("[reviewed: false_positive]"), "{all}");
+
+    // the reviews are in the audit trail, as `review` on the review topic
+    let trail: Vec<(String, String)> = read_topic(&brokers, "rev.audit", false, IDLE)
+        .iter()
+        .map(Record::json)
+        .map(|r| {
+            (
+                r["command"].as_str().unwrap().to_string(),
+                r["read"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reviews = trail
+        .iter()
+        .filter(|(c, t)| c == "review" && t == "rev.reviews")
+        .count();
+    assert_eq!(reviews, 3, "{trail:?}");
+}
+
 /// The analyst's reads leave a trail: `tail`, `report`, `explain --at` and
 /// `redrive` each write one access record to the audit topic before they
 /// read (who, which command, what, the arguments without `-X` values), and

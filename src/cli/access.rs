@@ -1,6 +1,7 @@
 //! Who read what: `tail`, `report`, `explain --at` and `redrive` read
 //! alerts and archived messages off the brokers, personal data among them,
-//! and `audit` reads this trail back (naming whom others looked into).
+//! `review` gives verdicts on alerts, and `audit` reads this trail back
+//! (naming whom others looked into).
 //! With `--audit-topic` (or `WORDWARDEN_AUDIT_TOPIC`, as the engine's audit
 //! topic is set) each first writes one access record there: when, who
 //! (`--actor`, else the login name; and the Kafka principal where the
@@ -146,6 +147,15 @@ impl AccessArgs {
         self.audit_topic.as_deref()
     }
 
+    /// Who is acting: `--actor`, else the login name.
+    pub fn actor(&self) -> String {
+        self.actor
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("LOGNAME").ok())
+            .unwrap_or_else(|| "unknown".into())
+    }
+
     /// Writes the access record of `command` reading `read` (a topic, or one
     /// message's place), when an audit topic is set; an error when it
     /// cannot be written, and the command must then read nothing.
@@ -159,12 +169,7 @@ impl AccessArgs {
         let Some(topic) = &self.audit_topic else {
             return Ok(());
         };
-        let actor = self
-            .actor
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("LOGNAME").ok())
-            .unwrap_or_else(|| "unknown".into());
+        let actor = self.actor();
         let record = AccessRecord {
             time: SystemTime::now()
                 .duration_since(UNIX_EPOCH)

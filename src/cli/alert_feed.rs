@@ -1,11 +1,13 @@
 //! The alert feed an analyst reads, and which of its alerts: what `tail`
 //! and `report` share.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
+
+use super::review::Verdicts;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct FeedArgs {
@@ -59,6 +61,12 @@ pub struct FeedArgs {
     /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
     #[arg(short = 'X', value_parser = super::parse_prop)]
     pub props: Vec<(String, String)>,
+    /// The review topic, where `wordwarden review` keeps analysts' verdicts:
+    /// `report` counts them (and the terms with the most false alarms),
+    /// `tail` shows them and `--unreviewed` leaves reviewed alerts out.
+    /// Read once, from its beginning, before the alerts.
+    #[arg(long, env = "WORDWARDEN_REVIEW_TOPIC")]
+    pub review_topic: Option<String>,
     #[command(flatten)]
     pub access: super::access::AccessArgs,
 }
@@ -112,6 +120,17 @@ fn wanted(wanted: &[String], id: Option<&str>) -> bool {
 }
 
 impl FeedArgs {
+    /// The verdicts on the review topic, when `--review-topic` is given.
+    pub fn verdicts(&self, timeout: Duration) -> anyhow::Result<Option<Verdicts>> {
+        let Some(topic) = &self.review_topic else {
+            return Ok(None);
+        };
+        let Some(brokers) = &self.brokers else {
+            anyhow::bail!("--review-topic {topic} is read from the brokers: --brokers is required");
+        };
+        Verdicts::read(brokers, &self.props, topic, timeout).map(Some)
+    }
+
     /// Whether `a` passes every filter given.
     pub fn admits(&self, a: &Alert) -> bool {
         let from = source_str(a, "from");

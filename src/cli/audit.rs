@@ -1,7 +1,7 @@
 //! `wordwarden audit --brokers .. --audit-topic ..`: the trail itself, for
 //! a data-protection review. Who read alerts and archived messages (the
-//! access records `tail`, `report`, `explain --at`, `redrive` and `audit`
-//! write) and who changed the word lists (the engine's reload records),
+//! access records `tail`, `report`, `explain --at`, `redrive`, `review`
+//! and `audit` write) and who changed the word lists (the engine's reload records),
 //! over a period, one line each, then the reads counted by who read and the
 //! reloads by outcome. `--mentions ID` answers "who looked into this
 //! person?": the reads whose arguments or place name that id.
@@ -42,7 +42,8 @@ pub struct Args {
     #[arg(long = "by")]
     by: Vec<String>,
     /// Only records of this command (repeatable): `tail`, `report`,
-    /// `explain`, `redrive`, `audit`, or `reload` for the lists' reloads.
+    /// `explain`, `redrive`, `review`, `audit`, or `reload` for the lists'
+    /// reloads.
     #[arg(long)]
     command: Vec<String>,
     /// Only reads whose arguments or place name this id, exactly (a

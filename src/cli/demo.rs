@@ -92,6 +92,9 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
     let audit_topic = "wordwarden.audit";
     mock.create_topic(audit_topic, 1, 1)?;
     config.audit_topic = Some(audit_topic.into());
+    // where `review` keeps analysts' verdicts on alerts
+    let review_topic = super::review::DEFAULT_TOPIC;
+    mock.create_topic(review_topic, 1, 1)?;
 
     println!(
         "wordwarden demo: {} archived WeCom records through the real pipeline",
@@ -162,14 +165,21 @@ async fn demo(args: Args, lines: Vec<&str>) -> anyhow::Result<ExitCode> {
             "serving /metrics and the mock cluster for {} s more; meanwhile, for example:",
             args.linger
         );
+        if let Some(first) = alerts.first() {
+            println!(
+                "  wordwarden review --brokers {brokers} --verdict false_positive --note 'a test' \
+                 {} --audit-topic {audit_topic} --actor you",
+                first.alert_id
+            );
+        }
         println!(
             "  wordwarden report --brokers {brokers} --alert-topic {} --from-beginning \
-             --audit-topic {audit_topic} --actor you",
+             --review-topic {review_topic} --audit-topic {audit_topic} --actor you",
             config.alert_topic
         );
         println!(
             "  wordwarden tail --brokers {brokers} --alert-topic {} --from-beginning --external \
-             --audit-topic {audit_topic} --actor you",
+             --review-topic {review_topic} --unreviewed --audit-topic {audit_topic} --actor you",
             config.alert_topic
         );
         println!(

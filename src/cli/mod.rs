@@ -14,6 +14,7 @@ mod lint;
 mod publish;
 mod redrive;
 mod report;
+mod review;
 mod run;
 mod scan;
 mod tail;
@@ -75,6 +76,8 @@ enum Command {
     Tail(tail::Args),
     /// Sum up the alert feed over a period: by severity, audience, category and evasion, top terms, senders, conversations.
     Report(report::Args),
+    /// Record a verdict on alerts (confirmed, false_positive, dismissed) for `report` and `tail --unreviewed`.
+    Review(review::Args),
     /// Send dead letters back to be judged again, once what put them there is fixed.
     Redrive(redrive::Args),
     /// Read the audit trail: who read alerts and messages, and who changed the lists, when.
@@ -93,6 +96,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tail(a) => tail::run(a),
         Command::Redrive(a) => redrive::run(a),
         Command::Report(a) => report::run(a),
+        Command::Review(a) => review::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Bench(a) => bench::run(a),
         Command::HashToken => {

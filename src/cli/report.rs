@@ -24,6 +24,7 @@ use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
 use super::alert_feed::{at_offset, written_ms, FeedArgs};
+use super::review::{Verdict, Verdicts};
 use super::topic_reader::millis;
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
@@ -68,6 +69,12 @@ struct Ranked {
     external: usize,
     /// The highest severity among them.
     highest: Severity,
+    /// With the review topic read: how many have a verdict, and how many
+    /// of those are false positives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reviewed: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    false_positives: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -75,6 +82,8 @@ struct Tally {
     alerts: usize,
     external: usize,
     highest: Severity,
+    reviewed: usize,
+    false_positives: usize,
 }
 
 // by hand: `Severity`'s own default is `medium`, the lists' default
@@ -84,15 +93,31 @@ impl Default for Tally {
             alerts: 0,
             external: 0,
             highest: Severity::Info,
+            reviewed: 0,
+            false_positives: 0,
         }
     }
 }
 
 impl Tally {
-    fn add(&mut self, a: &Alert) {
+    fn add(&mut self, a: &Alert, verdict: Option<Verdict>) {
         self.alerts += 1;
         self.external += usize::from(a.audience == Audience::External);
         self.highest = self.highest.max(a.severity);
+        self.reviewed += usize::from(verdict.is_some());
+        self.false_positives += usize::from(verdict == Some(Verdict::FalsePositive));
+    }
+
+    /// Its row, named `name`; the review counts where verdicts were read.
+    fn ranked(&self, name: String, reviews: bool) -> Ranked {
+        Ranked {
+            name,
+            alerts: self.alerts,
+            external: self.external,
+            highest: self.highest,
+            reviewed: reviews.then_some(self.reviewed),
+            false_positives: reviews.then_some(self.false_positives),
+        }
     }
 }
 
@@ -130,6 +155,15 @@ struct Report {
     by_group: BTreeMap<String, usize>,
     /// `term (category)`.
     top_terms: Vec<Ranked>,
+    /// With the review topic read: the alerts by their verdict
+    /// (`unreviewed`: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reviews: Option<BTreeMap<&'static str, usize>>,
+    /// With the review topic read: the terms with the most alerts found
+    /// false positives, for the lists' maintainers (an alert's verdict
+    /// counts for each of its terms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    false_positive_terms: Option<Vec<Ranked>>,
     /// The senders (`source.from`).
     top_senders: Vec<Ranked>,
     /// Group chats (`source.roomid`).
@@ -146,25 +180,46 @@ fn read_alert(bytes: &[u8]) -> Option<Alert> {
     serde_json::from_slice(bytes).ok()
 }
 
-fn ranked(tallies: HashMap<String, Tally>, top: usize) -> Vec<Ranked> {
+fn ranked(tallies: &HashMap<String, Tally>, top: usize, reviews: bool) -> Vec<Ranked> {
     let mut rows: Vec<Ranked> = tallies
-        .into_iter()
-        .map(|(name, t)| Ranked {
-            name,
-            alerts: t.alerts,
-            external: t.external,
-            highest: t.highest,
-        })
+        .iter()
+        .map(|(name, t)| t.ranked(name.clone(), reviews))
         .collect();
     rows.sort_by(|a, b| b.alerts.cmp(&a.alerts).then_with(|| a.name.cmp(&b.name)));
     rows.truncate(top);
     rows
 }
 
+/// The terms with alerts found false positives, the most first (then the
+/// highest share of their reviewed alerts).
+fn false_positive_terms(tallies: &HashMap<String, Tally>, top: usize) -> Vec<Ranked> {
+    let mut rows: Vec<&String> = tallies
+        .iter()
+        .filter(|(_, t)| t.false_positives > 0)
+        .map(|(name, _)| name)
+        .collect();
+    // by count, then by share (a/b > c/d as a*d > c*b), then by name
+    rows.sort_by(|a, b| {
+        let (ta, tb) = (&tallies[*a], &tallies[*b]);
+        tb.false_positives
+            .cmp(&ta.false_positives)
+            .then_with(|| {
+                (tb.false_positives * ta.reviewed).cmp(&(ta.false_positives * tb.reviewed))
+            })
+            .then_with(|| a.cmp(b))
+    });
+    rows.truncate(top);
+    rows.into_iter()
+        .map(|name| tallies[name].ranked(name.clone(), true))
+        .collect()
+}
+
 /// The report being summed up, one alert at a time.
 #[derive(Default)]
 struct Summing {
     report: Report,
+    /// The review topic's verdicts, when it was read.
+    verdicts: Option<Verdicts>,
     seen: HashSet<String>,
     terms: HashMap<String, Tally>,
     senders: HashMap<String, Tally>,
@@ -178,6 +233,21 @@ struct Summing {
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 impl Summing {
+    /// Counts the alerts' verdicts too, where the review topic was read.
+    fn with_verdicts(mut self, verdicts: Option<Verdicts>) -> Summing {
+        if let Some(v) = &verdicts {
+            if v.unreadable > 0 {
+                eprintln!(
+                    "{} records on the review topic are not verdicts",
+                    v.unreadable
+                );
+            }
+        }
+        self.report.reviews = verdicts.as_ref().map(|_| BTreeMap::new());
+        self.verdicts = verdicts;
+        self
+    }
+
     /// Counts `alert`, read from a record (unless the record was not one,
     /// or it is one already counted, or one the filters leave out).
     fn add(&mut self, alert: Option<Alert>, feed: &FeedArgs) {
@@ -192,19 +262,26 @@ impl Summing {
             self.report.duplicates += 1;
             return;
         }
+        let verdict = self.verdicts.as_ref().and_then(|v| v.of(&alert.alert_id));
         let report = &mut self.report;
+        if let Some(reviews) = &mut report.reviews {
+            *reviews
+                .entry(verdict.map_or("unreviewed", Verdict::name))
+                .or_default() += 1;
+        }
         report.alerts += 1;
         *report.by_severity.entry(alert.severity).or_default() += 1;
         *report.by_audience.entry(alert.audience.name()).or_default() += 1;
         if let Some(ms) = written_ms(&alert) {
             self.first = Some(self.first.map_or(ms, |f| f.min(ms)));
             self.last = Some(self.last.map_or(ms, |l| l.max(ms)));
-            let local_ms =
-                (ms as i64).saturating_add(i64::from(report.utc_offset_hours) * 3600 * 1000);
+            let local_ms = i64::try_from(ms)
+                .unwrap_or(i64::MAX)
+                .saturating_add(i64::from(report.utc_offset_hours) * 3600 * 1000);
             self.days
                 .entry(local_ms.div_euclid(DAY_MS))
                 .or_default()
-                .add(&alert);
+                .add(&alert, verdict);
         }
         // each category, evasion and term once an alert
         let categories: HashSet<&str> = alert.hits.iter().map(|h| h.category.as_str()).collect();
@@ -237,7 +314,7 @@ impl Summing {
             .map(|h| format!("{} ({})", h.term, h.category))
             .collect();
         for t in hit_terms {
-            self.terms.entry(t).or_default().add(&alert);
+            self.terms.entry(t).or_default().add(&alert, verdict);
         }
         let text_of = |key: &str| {
             alert
@@ -248,40 +325,37 @@ impl Summing {
                 .map(str::to_string)
         };
         if let Some(from) = text_of("from") {
-            self.senders.entry(from).or_default().add(&alert);
+            self.senders.entry(from).or_default().add(&alert, verdict);
         }
         if let Some(room) = text_of("roomid") {
-            self.rooms.entry(room).or_default().add(&alert);
+            self.rooms.entry(room).or_default().add(&alert, verdict);
         }
     }
 
     fn finish(self, top: usize) -> Report {
         let offset = self.report.utc_offset_hours;
         let at = |ms: u64| at_offset(UNIX_EPOCH + Duration::from_millis(ms), offset);
-        // (a day's number already counts in the offset: its midnight as if UTC)
-        let date = |day: i64| {
-            let midnight = u64::try_from(day.saturating_mul(DAY_MS)).map_or(String::new(), |ms| {
-                at_offset(UNIX_EPOCH + Duration::from_millis(ms), 0)
-            });
-            midnight.get(..10).unwrap_or("before 1970").to_string()
+        // (a day's number already counts in the offset: its midnight as if
+        // UTC; beyond the years -9999 to 9999, which a record's `msgtime`
+        // may say, the day's number)
+        let date = |day: i64| match jiff::Timestamp::from_millisecond(day.saturating_mul(DAY_MS)) {
+            Ok(midnight) => midnight.strftime("%Y-%m-%d").to_string(),
+            Err(_) => format!("day {day} after 1970"),
         };
+        let reviews = self.verdicts.is_some();
         let by_day = self
             .days
-            .into_iter()
-            .map(|(day, t)| Ranked {
-                name: date(day),
-                alerts: t.alerts,
-                external: t.external,
-                highest: t.highest,
-            })
+            .iter()
+            .map(|(&day, t)| t.ranked(date(day), reviews))
             .collect();
         Report {
             by_day,
             first_message_at: self.first.map(at),
             last_message_at: self.last.map(at),
-            top_terms: ranked(self.terms, top),
-            top_senders: ranked(self.senders, top),
-            top_conversations: ranked(self.rooms, top),
+            top_terms: ranked(&self.terms, top, reviews),
+            false_positive_terms: reviews.then(|| false_positive_terms(&self.terms, top)),
+            top_senders: ranked(&self.senders, top, reviews),
+            top_conversations: ranked(&self.rooms, top, reviews),
             ..self.report
         }
     }
@@ -328,7 +402,7 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
         timeout,
     )?;
     let until_ms = args.until.map(millis);
-    let mut summing = Summing::default();
+    let mut summing = Summing::default().with_verdicts(feed.verdicts(timeout)?);
     summing.report.utc_offset_hours = args.feed.utc_offset;
     summing.report.topic = Some(args.feed.alert_topic.clone());
     summing.report.since = match start {
@@ -351,7 +425,8 @@ fn from_topic(args: &Args) -> anyhow::Result<Report> {
 fn from_file(path: &std::path::Path, args: &Args) -> anyhow::Result<Report> {
     let reader = super::open_input(Some(path))?;
     let (since_ms, until_ms) = (args.since.map(millis), args.until.map(millis));
-    let mut summing = Summing::default();
+    let verdicts = args.feed.verdicts(Duration::from_secs(args.timeout_secs))?;
+    let mut summing = Summing::default().with_verdicts(verdicts);
     summing.report.utc_offset_hours = args.feed.utc_offset;
     summing.report.file = Some(path.display().to_string());
     summing.report.since = args.since.map(|t| at_offset(t, args.feed.utc_offset));
@@ -362,7 +437,10 @@ fn from_file(path: &std::path::Path, args: &Args) -> anyhow::Result<Report> {
             continue;
         }
         let alert = read_alert(&line);
-        let written = alert.as_ref().and_then(written_ms).map(|ms| ms as i64);
+        let written = alert
+            .as_ref()
+            .and_then(written_ms)
+            .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
         if written.is_some_and(|t| since_ms.is_some_and(|s| t < s))
             || written.is_some_and(|t| until_ms.is_some_and(|u| t >= u))
         {
@@ -441,6 +519,12 @@ fn render(r: &Report) -> String {
             inline(r.by_group.iter().map(|(k, n)| (k, *n)))
         );
     }
+    if let Some(reviews) = &r.reviews {
+        s += &format!(
+            "reviews     {}\n",
+            inline(reviews.iter().map(|(k, n)| (*k, *n)))
+        );
+    }
     let mut categories: Vec<(&String, &usize)> = r.by_category.iter().collect();
     categories.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     s += "categories\n";
@@ -467,11 +551,28 @@ fn render(r: &Report) -> String {
             } else {
                 String::new()
             };
+            let reviewed = match (row.reviewed, row.false_positives) {
+                (Some(n @ 1..), Some(0)) => format!(", {n} reviewed"),
+                (Some(n @ 1..), Some(f)) => format!(", {n} reviewed, false positives {f}"),
+                _ => String::new(),
+            };
             s += &format!(
-                "  {:>6}  {}  (highest {}{external})\n",
+                "  {:>6}  {}  (highest {}{external}{reviewed})\n",
                 row.alerts,
                 row.name,
                 row.highest.as_str()
+            );
+        }
+    }
+    if let Some(rows) = r.false_positive_terms.as_ref().filter(|r| !r.is_empty()) {
+        s += "false positives by term (for the lists' maintainers)\n";
+        for row in rows {
+            s += &format!(
+                "  {:>6}  {}  (of {} reviewed, {} alerts)\n",
+                row.false_positives.unwrap_or(0),
+                row.name,
+                row.reviewed.unwrap_or(0),
+                row.alerts
             );
         }
     }
@@ -543,6 +644,128 @@ mod tests {
             ]
         );
         assert_eq!(days(-12)[0], day("2024-11-24", 1, Severity::Info));
+        // whatever a record's `msgtime` says: the first day, the day before
+        // it west of UTC, and times no calendar here shows (the year
+        // 285,000; a `u64` beyond `i64`)
+        let far = [0, 9_000_000_000_000_000, u64::MAX];
+        let names = |offset: i32| -> Vec<String> {
+            let feed = FeedArgs::parsed(&[]);
+            let mut summing = Summing::default();
+            summing.report.utc_offset_hours = offset;
+            for (i, ms) in far.iter().enumerate() {
+                summing.add(Some(written(&i.to_string(), *ms, "low")), &feed);
+            }
+            summing
+                .finish(10)
+                .by_day
+                .into_iter()
+                .map(|d| d.name)
+                .collect()
+        };
+        assert_eq!(
+            names(0),
+            [
+                "1970-01-01",
+                "day 104166666 after 1970",
+                "day 106751991167 after 1970"
+            ]
+        );
+        assert_eq!(names(-5)[0], "1969-12-31");
+    }
+
+    /// With the review topic read: alerts by verdict, each term's reviewed
+    /// alerts and false positives, and the terms with the most of them.
+    #[test]
+    fn verdicts_are_counted_by_alert_and_by_term() {
+        let with_hits = |id: &str, terms: &[&str]| -> Alert {
+            let hits: Vec<serde_json::Value> = terms
+                .iter()
+                .map(|t| {
+                    serde_json::json!({"term": t, "category": "c", "severity": "high",
+                        "start": 0, "end": 1, "matched": "x", "count": 1})
+                })
+                .collect();
+            serde_json::from_value(serde_json::json!({
+                "alert_id": id, "ruleset_version": "v", "severity": "high",
+                "source": {"from": "li"}, "hits": hits, "snippet": ""
+            }))
+            .expect("an alert")
+        };
+        let id = |n: u8| format!("{n:032x}");
+        let verdicts = Verdicts::from_pairs([
+            (id(1), Verdict::FalsePositive),
+            (id(2), Verdict::FalsePositive),
+            (id(3), Verdict::Confirmed),
+            (id(4), Verdict::FalsePositive),
+            (id(9), Verdict::Dismissed),
+        ]);
+        let feed = FeedArgs::parsed(&[]);
+        let mut summing = Summing::default().with_verdicts(Some(verdicts));
+        for (n, terms) in [
+            (1, &["色情"][..]),
+            (2, &["色情"]),
+            (3, &["色情", "内幕消息"]),
+            (4, &["老鼠仓"]),
+            (5, &["内幕消息"]),
+            // published twice: counted once
+            (5, &["内幕消息"]),
+        ] {
+            summing.add(Some(with_hits(&id(n), terms)), &feed);
+        }
+        let report = summing.finish(10);
+        let reviews = report.reviews.clone().expect("reviews");
+        assert_eq!(
+            reviews.into_iter().collect::<Vec<_>>(),
+            [("confirmed", 1), ("false_positive", 3), ("unreviewed", 1)]
+        );
+        let row = |r: &Ranked| (r.name.clone(), r.alerts, r.reviewed, r.false_positives);
+        let fp: Vec<_> = report
+            .false_positive_terms
+            .as_ref()
+            .expect("false positive terms")
+            .iter()
+            .map(row)
+            .collect();
+        assert_eq!(
+            fp,
+            [
+                ("色情 (c)".to_string(), 3, Some(3), Some(2)),
+                ("老鼠仓 (c)".to_string(), 1, Some(1), Some(1)),
+            ]
+        );
+        let terms: Vec<_> = report.top_terms.iter().map(row).collect();
+        assert_eq!(terms[1], ("内幕消息 (c)".to_string(), 2, Some(1), Some(0)));
+        assert_eq!(
+            report.top_senders.iter().map(row).collect::<Vec<_>>(),
+            [("li".to_string(), 5, Some(4), Some(3))]
+        );
+        let shown = render(&report);
+        assert!(
+            shown.contains("\nreviews     confirmed 1  false_positive 3  unreviewed 1\n"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("       3  色情 (c)  (highest high, 3 reviewed, false positives 2)\n"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(
+                "false positives by term (for the lists' maintainers)\n       2  色情 (c)  (of 3 reviewed, 3 alerts)\n       1  老鼠仓 (c)  (of 1 reviewed, 1 alerts)\n"
+            ),
+            "{shown}"
+        );
+        // without the review topic: none of it
+        let mut plain = Summing::default();
+        plain.add(Some(with_hits(&id(1), &["色情"])), &feed);
+        let plain = plain.finish(10);
+        assert!(plain.reviews.is_none() && plain.false_positive_terms.is_none());
+        assert_eq!(plain.top_terms[0].reviewed, None);
+        let json = serde_json::to_string(&plain).expect("json");
+        assert!(
+            !json.contains("review") && !json.contains("false_positive"),
+            "{json}"
+        );
+        assert!(!render(&plain).contains("review"));
     }
 
     #[test]
@@ -560,9 +783,9 @@ mod tests {
         ] {
             t.entry(name.to_string())
                 .or_default()
-                .add(&alert(severity, audience));
+                .add(&alert(severity, audience), None);
         }
-        let rows: Vec<(String, usize, usize, Severity)> = ranked(t, 3)
+        let rows: Vec<(String, usize, usize, Severity)> = ranked(&t, 3, false)
             .into_iter()
             .map(|r| (r.name, r.alerts, r.external, r.highest))
             .collect();

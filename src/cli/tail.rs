@@ -12,6 +12,7 @@ use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
 use super::alert_feed::{at_offset, written_ms, FeedArgs};
+use super::review::Verdict;
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +36,23 @@ pub struct Args {
     /// Stop after this many seconds without a new alert.
     #[arg(long)]
     idle_exit: Option<u64>,
+    /// Only alerts no analyst has given a verdict on (`wordwarden review`),
+    /// as the review topic (`--review-topic`) held when tail started: what
+    /// is still to look at.
+    #[arg(long)]
+    unreviewed: bool,
+}
+
+/// `shown`, an alert's lines, with its verdict at the end of its last line.
+fn with_verdict(mut shown: String, verdict: Option<Verdict>, color: bool) -> String {
+    if let Some(v) = verdict {
+        let end = shown.trim_end_matches('\n').len();
+        shown.insert_str(
+            end,
+            &paint(&format!("  [reviewed: {}]", v.name()), "32", color),
+        );
+    }
+    shown
 }
 
 /// When the judged message was written, to the second, at
@@ -202,7 +220,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .context("--brokers is required")?;
     let feed = &args.feed;
+    if args.unreviewed && feed.review_topic.is_none() {
+        anyhow::bail!("--unreviewed needs the review topic: --review-topic");
+    }
     (feed.access).record(brokers, &feed.props, "tail", &feed.alert_topic)?;
+    let verdicts = feed.verdicts(Duration::from_secs(30))?;
     let reader = TopicReader::open(
         brokers,
         &args.feed.alert_topic,
@@ -251,11 +273,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if !seen.insert(&alert.alert_id) {
             continue;
         }
+        let verdict = verdicts.as_ref().and_then(|v| v.of(&alert.alert_id));
+        if args.unreviewed && verdict.is_some() {
+            continue;
+        }
         if args.json {
             serde_json::to_writer(&mut out, &alert)?;
             writeln!(out)?;
         } else {
-            write!(out, "{}", render(&alert, color, args.feed.utc_offset))?;
+            let shown = render(&alert, color, args.feed.utc_offset);
+            write!(out, "{}", with_verdict(shown, verdict, color))?;
         }
         out.flush()?;
         shown += 1;
@@ -334,6 +361,20 @@ mod tests {
             "{shown}"
         );
         assert!(!render(&one, false, 0).contains(" -> "));
+        // a verdict at the end of the last line
+        let reviewed = with_verdict(render(&one, false, 0), Some(Verdict::FalsePositive), false);
+        assert!(
+            reviewed.ends_with("  [reviewed: false_positive]\n"),
+            "{reviewed}"
+        );
+        assert_eq!(
+            reviewed.lines().count(),
+            render(&one, false, 0).lines().count()
+        );
+        assert_eq!(
+            with_verdict(render(&one, false, 0), None, false),
+            render(&one, false, 0)
+        );
     }
 
     #[test]

@@ -1,0 +1,382 @@
+//! `wordwarden review --brokers .. --verdict false_positive ALERT_ID..`: an
+//! analyst's verdict on alerts, kept on the review topic, and read back by
+//! `report` (verdicts counted; the terms with the most false alarms, for
+//! the lists' maintainers) and `tail --unreviewed` (what is still to look
+//! at).
+//!
+//! One record a verdict, keyed by the alert's id (a compacted topic keeps
+//! each alert's last verdict, and a verdict given again replaces the one
+//! before): `{"kind": "review", "time", "alert_id", "verdict", "by",
+//! "note"}`. The record holds no message text; the note is the analyst's
+//! own (at most [`MAX_NOTE_CHARS`] characters), and the documentation asks
+//! them not to copy the message into it. Written with the brokers'
+//! acknowledgement of every replica, and with `--audit-topic`, recorded in
+//! the audit trail first (as `review`).
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use serde::{Deserialize, Serialize};
+
+use super::access::Deliveries;
+use super::topic_reader::{ReaderGroup, Start, TopicReader};
+
+/// The review topic's default name.
+pub const DEFAULT_TOPIC: &str = "wordwarden.reviews";
+
+/// The longest note a verdict carries, in characters: a reason, not a
+/// copy of the conversation.
+const MAX_NOTE_CHARS: usize = 500;
+
+/// What an analyst found an alert to be.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A real concern: followed up.
+    Confirmed,
+    /// The hit was wrong: the term matched words that mean something else
+    /// (`特色情景` read as `色情`). What the lists' maintainers fix, with an
+    /// allow phrase or a narrower term.
+    FalsePositive,
+    /// The hit was right and the message no concern (an approved disclosure,
+    /// a training example).
+    Dismissed,
+}
+
+impl Verdict {
+    /// The verdict's name, as records and reports spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Confirmed => "confirmed",
+            Verdict::FalsePositive => "false_positive",
+            Verdict::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// One verdict on the review topic.
+#[derive(Debug, Serialize, Deserialize)]
+struct ReviewRecord {
+    kind: String,
+    /// Unix time.
+    time: f64,
+    alert_id: String,
+    verdict: Verdict,
+    by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The alerts' ids (`alert_id`, as `tail` and the alerts show them).
+    #[arg(required = true, value_name = "ALERT_ID")]
+    alert_ids: Vec<String>,
+    /// What the alerts were: `confirmed` (a real concern), `false_positive`
+    /// (the term matched words that mean something else: for the lists'
+    /// maintainers), `dismissed` (the hit was right, the message no
+    /// concern).
+    #[arg(long, value_enum)]
+    verdict: Verdict,
+    /// Why, briefly (at most 500 characters). Not the message's text: the
+    /// review topic is read by more people than the archive.
+    #[arg(long)]
+    note: Option<String>,
+    /// Kafka bootstrap servers.
+    #[arg(long)]
+    brokers: String,
+    /// The review topic (best compacted: each alert's last verdict is kept).
+    #[arg(long, default_value = DEFAULT_TOPIC, env = "WORDWARDEN_REVIEW_TOPIC")]
+    review_topic: String,
+    /// Give up when the brokers have not taken the verdicts in this many
+    /// seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout_secs: u64,
+    /// librdkafka property for TLS/SASL (repeatable): `-X security.protocol=ssl`.
+    #[arg(short = 'X', value_parser = super::parse_prop)]
+    props: Vec<(String, String)>,
+    #[command(flatten)]
+    access: super::access::AccessArgs,
+}
+
+/// Whether `id` is an alert's id: 32 lower-case hexadecimal digits.
+fn is_alert_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The verdict records `args` asks for, one an alert (each id once), or
+/// what is wrong with the command line.
+fn records(args: &Args, by: &str, time: f64) -> anyhow::Result<Vec<ReviewRecord>> {
+    let bad: Vec<&str> = args
+        .alert_ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !is_alert_id(id))
+        .collect();
+    if !bad.is_empty() {
+        anyhow::bail!(
+            "not an alert id (32 lower-case hexadecimal digits, the alerts' `alert_id`): {}",
+            bad.join(", ")
+        );
+    }
+    if let Some(note) = &args.note {
+        let chars = note.chars().count();
+        if chars > MAX_NOTE_CHARS {
+            anyhow::bail!(
+                "the note has {chars} characters, at most {MAX_NOTE_CHARS}: a reason, not \
+                 the conversation"
+            );
+        }
+    }
+    let mut ids: Vec<&String> = args.alert_ids.iter().collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids
+        .into_iter()
+        .map(|id| ReviewRecord {
+            kind: "review".into(),
+            time,
+            alert_id: id.clone(),
+            verdict: args.verdict,
+            by: by.to_string(),
+            note: args.note.clone().filter(|n| !n.trim().is_empty()),
+        })
+        .collect())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let time = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let records = records(&args, &args.access.actor(), time)?;
+    (args.access).record(&args.brokers, &args.props, "review", &args.review_topic)?;
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", &args.brokers)
+        .set("enable.idempotence", "true")
+        .set("message.timeout.ms", timeout.as_millis().to_string());
+    for (k, v) in &args.props {
+        cfg.set(k, v);
+    }
+    let producer: BaseProducer<Deliveries> = cfg.create_with_context(Deliveries::default())?;
+    for record in &records {
+        let json = serde_json::to_string(record)?;
+        producer
+            .send(
+                BaseRecord::<str, str>::to(&args.review_topic)
+                    .key(&record.alert_id)
+                    .payload(&json),
+            )
+            .map_err(|(e, _)| e)
+            .with_context(|| format!("sending to {}", args.review_topic))?;
+    }
+    producer
+        .flush(timeout + Duration::from_secs(1))
+        .with_context(|| format!("waiting for {} to take the verdicts", args.review_topic))?;
+    let (failed, first) = producer.context().failures();
+    if let Some(why) = first {
+        anyhow::bail!(
+            "{failed} of {} verdicts were not written to {}: {why}",
+            records.len(),
+            args.review_topic
+        );
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "recorded": records.len(),
+            "verdict": args.verdict.name(),
+            "review_topic": args.review_topic,
+        })
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each reviewed alert's last verdict, as read from the review topic.
+#[derive(Debug, Default)]
+pub struct Verdicts {
+    by_alert: HashMap<String, Verdict>,
+    /// Records that are not verdicts.
+    pub unreadable: usize,
+}
+
+impl Verdicts {
+    /// The last verdict on the alert `alert_id`, if it has one.
+    pub fn of(&self, alert_id: &str) -> Option<Verdict> {
+        self.by_alert.get(alert_id).copied()
+    }
+
+    /// These verdicts, as if read in this order.
+    #[cfg(test)]
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, Verdict)>) -> Verdicts {
+        Verdicts {
+            by_alert: pairs.into_iter().collect(),
+            unreadable: 0,
+        }
+    }
+
+    /// Takes one record of the review topic, read in order: a later verdict
+    /// on an alert replaces an earlier one.
+    fn add(&mut self, payload: Option<&[u8]>) {
+        match payload.and_then(|p| serde_json::from_slice::<ReviewRecord>(p).ok()) {
+            Some(r) if r.kind == "review" && is_alert_id(&r.alert_id) => {
+                self.by_alert.insert(r.alert_id, r.verdict);
+            }
+            _ => self.unreadable += 1,
+        }
+    }
+
+    /// Every verdict on `topic`, read from its beginning to its end (a
+    /// verdict on an alert is in one partition, by its key, so the last
+    /// read is the last given).
+    pub fn read(
+        brokers: &str,
+        props: &[(String, String)],
+        topic: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Verdicts> {
+        let reader = TopicReader::open(
+            brokers,
+            topic,
+            Start::Beginning,
+            true,
+            props,
+            ReaderGroup::Throwaway("reviews"),
+            timeout,
+        )
+        .with_context(|| format!("reading the verdicts on {topic}"))?;
+        let mut verdicts = Verdicts::default();
+        while let Some(m) = reader.next_to_end(timeout)? {
+            verdicts.add(m.payload());
+        }
+        Ok(verdicts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn parsed(line: &[&str]) -> Result<Args, clap::Error> {
+        Cli::try_parse_from(["review", "--brokers", "b:9092"].iter().chain(line)).map(|c| c.args)
+    }
+
+    const A: &str = "fffc6817cd9affa90763d99d84b5b0ef";
+    const B: &str = "0bc370f8d1481eb449ae4b29a88ad51c";
+
+    #[test]
+    fn a_verdict_is_one_record_an_alert_without_message_text() {
+        let args = parsed(&[
+            "--verdict",
+            "false_positive",
+            "--note",
+            "特色情景 is a place",
+            A,
+            B,
+            A,
+        ])
+        .expect("parsed");
+        let got = records(&args, "analyst-7", 1.5).expect("records");
+        let json: Vec<String> = got
+            .iter()
+            .map(|r| serde_json::to_string(r).expect("json"))
+            .collect();
+        assert_eq!(
+            json,
+            [
+                format!(
+                    r#"{{"kind":"review","time":1.5,"alert_id":"{B}","verdict":"false_positive","by":"analyst-7","note":"特色情景 is a place"}}"#
+                ),
+                format!(
+                    r#"{{"kind":"review","time":1.5,"alert_id":"{A}","verdict":"false_positive","by":"analyst-7","note":"特色情景 is a place"}}"#
+                ),
+            ]
+        );
+        // no note, or a blank one: none in the record
+        let args = parsed(&["--verdict", "confirmed", "--note", " ", A]).expect("parsed");
+        let got = records(&args, "a", 0.0).expect("records");
+        assert!(got[0].note.is_none());
+        assert!(!serde_json::to_string(&got[0])
+            .expect("json")
+            .contains("note"));
+    }
+
+    #[test]
+    fn what_is_no_alert_id_or_too_long_a_note_is_refused() {
+        assert!(parsed(&["--verdict", "confirmed"]).is_err(), "no id");
+        assert!(
+            parsed(&["--verdict", "maybe", A]).is_err(),
+            "no such verdict"
+        );
+        for bad in [
+            "FFFC6817CD9AFFA90763D99D84B5B0EF",
+            "fffc6817",
+            "topic/0/12",
+            "",
+        ] {
+            let args = parsed(&["--verdict", "confirmed", A, bad]).expect("parsed");
+            let err = records(&args, "a", 0.0).expect_err(bad).to_string();
+            assert!(
+                err.starts_with("not an alert id") && err.ends_with(bad),
+                "{err}"
+            );
+        }
+        let long = "很".repeat(MAX_NOTE_CHARS + 1);
+        let args = parsed(&["--verdict", "dismissed", "--note", &long, A]).expect("parsed");
+        let err = records(&args, "a", 0.0).expect_err("too long").to_string();
+        assert!(err.starts_with("the note has 501 characters"), "{err}");
+        let fits = "很".repeat(MAX_NOTE_CHARS);
+        let args = parsed(&["--verdict", "dismissed", "--note", &fits, A]).expect("parsed");
+        assert!(records(&args, "a", 0.0).is_ok());
+    }
+
+    #[test]
+    fn the_last_verdict_on_an_alert_counts() {
+        let mut v = Verdicts::default();
+        let record = |id: &str, verdict: &str| {
+            format!(
+                r#"{{"kind":"review","time":1,"alert_id":"{id}","verdict":"{verdict}","by":"x"}}"#
+            )
+        };
+        v.add(Some(record(A, "confirmed").as_bytes()));
+        v.add(Some(record(B, "dismissed").as_bytes()));
+        v.add(Some(record(A, "false_positive").as_bytes()));
+        // not verdicts: another kind, an unknown verdict, a bad id, no JSON
+        v.add(Some(record(A, "maybe").as_bytes()));
+        v.add(Some(record("nope", "confirmed").as_bytes()));
+        v.add(Some(
+            br#"{"kind":"access","time":1,"alert_id":"x","verdict":"confirmed","by":"x"}"#,
+        ));
+        v.add(Some(b"\xff"));
+        v.add(None);
+        assert_eq!(v.of(A), Some(Verdict::FalsePositive));
+        assert_eq!(v.of(B), Some(Verdict::Dismissed));
+        assert_eq!(v.of("0".repeat(32).as_str()), None);
+        assert_eq!((v.by_alert.len(), v.unreadable), (2, 5));
+    }
+}
