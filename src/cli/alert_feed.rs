@@ -162,13 +162,10 @@ impl FeedArgs {
 impl FeedArgs {
     /// The feed's arguments from a command line's (`["--sender", "li"]`).
     pub fn parsed(args: &[&str]) -> FeedArgs {
-        #[derive(clap::Parser)]
-        struct Feed {
-            #[command(flatten)]
-            args: FeedArgs,
-        }
-        let line = std::iter::once("feed").chain(args.iter().copied());
-        <Feed as clap::Parser>::parse_from(line).args
+        let line: Vec<&str> = std::iter::once("feed")
+            .chain(args.iter().copied())
+            .collect();
+        super::parse_args(&line).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

@@ -357,18 +357,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn args(extra: &[&str]) -> Args {
         let mut argv = vec!["audit", "--brokers", "b:9092", "--audit-topic", "t"];
         argv.extend(extra);
-        Cli::parse_from(argv).args
+        super::super::parse_args(&argv).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn read(actor: &str, command: &str, read: &str, args: &[&str]) -> Value {

@@ -288,6 +288,18 @@ pub fn read_corpus(path: Option<&std::path::Path>) -> anyhow::Result<Option<Vec<
     Ok(Some(text.lines().map(str::to_string).collect()))
 }
 
+/// One command's arguments parsed from `argv` (its first item the
+/// command's name), for the commands' tests.
+#[cfg(test)]
+fn parse_args<A: clap::Args>(argv: &[&str]) -> Result<A, clap::Error> {
+    #[derive(clap::Parser)]
+    struct Line<A: clap::Args> {
+        #[command(flatten)]
+        args: A,
+    }
+    <Line<A> as clap::Parser>::try_parse_from(argv).map(|l| l.args)
+}
+
 #[cfg(test)]
 mod tests {
     /// clap's own consistency checks of every command (duplicate names,

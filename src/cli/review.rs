@@ -274,16 +274,11 @@ impl Verdicts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn parsed(line: &[&str]) -> Result<Args, clap::Error> {
-        Cli::try_parse_from(["review", "--brokers", "b:9092"].iter().chain(line)).map(|c| c.args)
+        let mut argv = vec!["review", "--brokers", "b:9092"];
+        argv.extend(line);
+        super::super::parse_args(&argv)
     }
 
     const A: &str = "fffc6817cd9affa90763d99d84b5b0ef";
