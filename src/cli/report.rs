@@ -100,12 +100,14 @@ impl Default for Tally {
 }
 
 impl Tally {
-    fn add(&mut self, a: &Alert, verdict: Option<Verdict>) {
+    /// Counts `a`, with whether it was reviewed and found a false positive
+    /// (for a term's row: its hit on that term).
+    fn add(&mut self, a: &Alert, reviewed: bool, false_positive: bool) {
         self.alerts += 1;
         self.external += usize::from(a.audience == Audience::External);
         self.highest = self.highest.max(a.severity);
-        self.reviewed += usize::from(verdict.is_some());
-        self.false_positives += usize::from(verdict == Some(Verdict::FalsePositive));
+        self.reviewed += usize::from(reviewed);
+        self.false_positives += usize::from(false_positive);
     }
 
     /// Its row, named `name`; the review counts where verdicts were read.
@@ -262,7 +264,10 @@ impl Summing {
             self.report.duplicates += 1;
             return;
         }
-        let verdict = self.verdicts.as_ref().and_then(|v| v.of(&alert.alert_id));
+        let review = self.verdicts.as_ref().and_then(|v| v.of(&alert.alert_id));
+        let verdict = review.map(|r| r.verdict);
+        let (reviewed, false_positive) =
+            (verdict.is_some(), verdict == Some(Verdict::FalsePositive));
         let report = &mut self.report;
         if let Some(reviews) = &mut report.reviews {
             *reviews
@@ -281,7 +286,7 @@ impl Summing {
             self.days
                 .entry(local_ms.div_euclid(DAY_MS))
                 .or_default()
-                .add(&alert, verdict);
+                .add(&alert, reviewed, false_positive);
         }
         // each category, evasion and term once an alert
         let categories: HashSet<&str> = alert.hits.iter().map(|h| h.category.as_str()).collect();
@@ -308,13 +313,20 @@ impl Summing {
         for g in groups {
             *report.by_group.entry(g.clone()).or_default() += 1;
         }
-        let hit_terms: HashSet<String> = alert
+        // a false positive counts for the terms whose hits were wrong
+        let hit_terms: HashMap<String, bool> = alert
             .hits
             .iter()
-            .map(|h| format!("{} ({})", h.term, h.category))
+            .map(|h| {
+                let wrong = review.is_some_and(|r| r.wrong(&h.term));
+                (format!("{} ({})", h.term, h.category), wrong)
+            })
             .collect();
-        for t in hit_terms {
-            self.terms.entry(t).or_default().add(&alert, verdict);
+        for (t, wrong) in hit_terms {
+            self.terms
+                .entry(t)
+                .or_default()
+                .add(&alert, reviewed, wrong);
         }
         let text_of = |key: &str| {
             alert
@@ -325,10 +337,16 @@ impl Summing {
                 .map(str::to_string)
         };
         if let Some(from) = text_of("from") {
-            self.senders.entry(from).or_default().add(&alert, verdict);
+            self.senders
+                .entry(from)
+                .or_default()
+                .add(&alert, reviewed, false_positive);
         }
         if let Some(room) = text_of("roomid") {
-            self.rooms.entry(room).or_default().add(&alert, verdict);
+            self.rooms
+                .entry(room)
+                .or_default()
+                .add(&alert, reviewed, false_positive);
         }
     }
 
@@ -692,12 +710,15 @@ mod tests {
             .expect("an alert")
         };
         let id = |n: u8| format!("{n:032x}");
+        let all: &[&str] = &[];
         let verdicts = Verdicts::from_pairs([
-            (id(1), Verdict::FalsePositive),
-            (id(2), Verdict::FalsePositive),
-            (id(3), Verdict::Confirmed),
-            (id(4), Verdict::FalsePositive),
-            (id(9), Verdict::Dismissed),
+            (id(1), Verdict::FalsePositive, all),
+            (id(2), Verdict::FalsePositive, all),
+            (id(3), Verdict::Confirmed, all),
+            (id(4), Verdict::FalsePositive, all),
+            // of its two hits, the one on 色情 was wrong
+            (id(6), Verdict::FalsePositive, &["色情"]),
+            (id(9), Verdict::Dismissed, all),
         ]);
         let feed = FeedArgs::parsed(&[]);
         let mut summing = Summing::default().with_verdicts(Some(verdicts));
@@ -709,6 +730,7 @@ mod tests {
             (5, &["内幕消息"]),
             // published twice: counted once
             (5, &["内幕消息"]),
+            (6, &["色情", "@cn_mobile"]),
         ] {
             summing.add(Some(with_hits(&id(n), terms)), &feed);
         }
@@ -716,7 +738,7 @@ mod tests {
         let reviews = report.reviews.clone().expect("reviews");
         assert_eq!(
             reviews.into_iter().collect::<Vec<_>>(),
-            [("confirmed", 1), ("false_positive", 3), ("unreviewed", 1)]
+            [("confirmed", 1), ("false_positive", 4), ("unreviewed", 1)]
         );
         let row = |r: &Ranked| (r.name.clone(), r.alerts, r.reviewed, r.false_positives);
         let fp: Vec<_> = report
@@ -729,28 +751,32 @@ mod tests {
         assert_eq!(
             fp,
             [
-                ("色情 (c)".to_string(), 3, Some(3), Some(2)),
+                ("色情 (c)".to_string(), 4, Some(4), Some(3)),
                 ("老鼠仓 (c)".to_string(), 1, Some(1), Some(1)),
             ]
         );
         let terms: Vec<_> = report.top_terms.iter().map(row).collect();
         assert_eq!(terms[1], ("内幕消息 (c)".to_string(), 2, Some(1), Some(0)));
         assert_eq!(
+            terms[2],
+            ("@cn_mobile (c)".to_string(), 1, Some(1), Some(0))
+        );
+        assert_eq!(
             report.top_senders.iter().map(row).collect::<Vec<_>>(),
-            [("li".to_string(), 5, Some(4), Some(3))]
+            [("li".to_string(), 6, Some(5), Some(4))]
         );
         let shown = render(&report);
         assert!(
-            shown.contains("\nreviews     confirmed 1  false_positive 3  unreviewed 1\n"),
+            shown.contains("\nreviews     confirmed 1  false_positive 4  unreviewed 1\n"),
             "{shown}"
         );
         assert!(
-            shown.contains("       3  色情 (c)  (highest high, 3 reviewed, false positives 2)\n"),
+            shown.contains("       4  色情 (c)  (highest high, 4 reviewed, false positives 3)\n"),
             "{shown}"
         );
         assert!(
             shown.contains(
-                "false positives by term (for the lists' maintainers)\n       2  色情 (c)  (of 3 reviewed, 3 alerts)\n       1  老鼠仓 (c)  (of 1 reviewed, 1 alerts)\n"
+                "false positives by term (for the lists' maintainers)\n       3  色情 (c)  (of 4 reviewed, 4 alerts)\n       1  老鼠仓 (c)  (of 1 reviewed, 1 alerts)\n"
             ),
             "{shown}"
         );
@@ -783,7 +809,7 @@ mod tests {
         ] {
             t.entry(name.to_string())
                 .or_default()
-                .add(&alert(severity, audience), None);
+                .add(&alert(severity, audience), false, false);
         }
         let rows: Vec<(String, usize, usize, Severity)> = ranked(&t, 3, false)
             .into_iter()

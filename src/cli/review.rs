@@ -7,7 +7,8 @@
 //! One record a verdict, keyed by the alert's id (a compacted topic keeps
 //! each alert's last verdict, and a verdict given again replaces the one
 //! before): `{"kind": "review", "time", "alert_id", "verdict", "by",
-//! "note"}`. The record holds no message text; the note is the analyst's
+//! "terms", "note"}`; `terms`, for a false positive, names the hits that
+//! were wrong where the alert has others that were not. The record holds no message text; the note is the analyst's
 //! own (at most [`MAX_NOTE_CHARS`] characters), and the documentation asks
 //! them not to copy the message into it. Written with the brokers'
 //! acknowledgement of every replica, and with `--audit-topic`, recorded in
@@ -81,8 +82,29 @@ struct ReviewRecord {
     alert_id: String,
     verdict: Verdict,
     by: String,
+    /// For a false positive: the terms of the hits that were wrong (none:
+    /// every hit of the alert).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    terms: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+}
+
+/// An alert's last verdict, as `report` counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub verdict: Verdict,
+    /// For a false positive: the terms of the hits that were wrong (empty:
+    /// every hit of the alert).
+    pub terms: Vec<String>,
+}
+
+impl Review {
+    /// Whether the alert's hit on `term` was found a false positive.
+    pub fn wrong(&self, term: &str) -> bool {
+        self.verdict == Verdict::FalsePositive
+            && (self.terms.is_empty() || self.terms.iter().any(|t| t == term))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +118,11 @@ pub struct Args {
     /// concern).
     #[arg(long, value_enum)]
     verdict: Verdict,
+    /// With `--verdict false_positive`, where an alert's other hits were
+    /// right: the hits that were wrong, by their term as the alert names
+    /// it (`色情`, `@cn_mobile`; repeatable). Without it, all of them.
+    #[arg(long = "term", value_name = "TERM")]
+    terms: Vec<String>,
     /// Why, briefly (at most 500 characters). Not the message's text: the
     /// review topic is read by more people than the archive.
     #[arg(long)]
@@ -137,6 +164,9 @@ fn records(args: &Args, by: &str, time: f64) -> anyhow::Result<Vec<ReviewRecord>
             bad.join(", ")
         );
     }
+    if !args.terms.is_empty() && args.verdict != Verdict::FalsePositive {
+        anyhow::bail!("--term names the hits that were wrong: only with --verdict false_positive");
+    }
     if let Some(note) = &args.note {
         let chars = note.chars().count();
         if chars > MAX_NOTE_CHARS {
@@ -157,6 +187,7 @@ fn records(args: &Args, by: &str, time: f64) -> anyhow::Result<Vec<ReviewRecord>
             alert_id: id.clone(),
             verdict: args.verdict,
             by: by.to_string(),
+            terms: args.terms.clone(),
             note: args.note.clone().filter(|n| !n.trim().is_empty()),
         })
         .collect())
@@ -213,22 +244,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// Each reviewed alert's last verdict, as read from the review topic.
 #[derive(Debug, Default)]
 pub struct Verdicts {
-    by_alert: HashMap<String, Verdict>,
+    by_alert: HashMap<String, Review>,
     /// Records that are not verdicts.
     pub unreadable: usize,
 }
 
 impl Verdicts {
     /// The last verdict on the alert `alert_id`, if it has one.
-    pub fn of(&self, alert_id: &str) -> Option<Verdict> {
-        self.by_alert.get(alert_id).copied()
+    pub fn of(&self, alert_id: &str) -> Option<&Review> {
+        self.by_alert.get(alert_id)
     }
 
     /// These verdicts, as if read in this order.
     #[cfg(test)]
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, Verdict)>) -> Verdicts {
+    pub fn from_pairs<'t>(
+        pairs: impl IntoIterator<Item = (String, Verdict, &'t [&'t str])>,
+    ) -> Verdicts {
+        let review = |verdict, terms: &[&str]| Review {
+            verdict,
+            terms: terms.iter().map(|t| t.to_string()).collect(),
+        };
         Verdicts {
-            by_alert: pairs.into_iter().collect(),
+            by_alert: pairs
+                .into_iter()
+                .map(|(id, verdict, terms)| (id, review(verdict, terms)))
+                .collect(),
             unreadable: 0,
         }
     }
@@ -238,7 +278,11 @@ impl Verdicts {
     fn add(&mut self, payload: Option<&[u8]>) {
         match payload.and_then(|p| serde_json::from_slice::<ReviewRecord>(p).ok()) {
             Some(r) if r.kind == "review" && is_alert_id(&r.alert_id) => {
-                self.by_alert.insert(r.alert_id, r.verdict);
+                let review = Review {
+                    verdict: r.verdict,
+                    terms: r.terms,
+                };
+                self.by_alert.insert(r.alert_id, review);
             }
             _ => self.unreadable += 1,
         }
@@ -341,6 +385,16 @@ mod tests {
                 "{err}"
             );
         }
+        // the hits that were wrong are named only for a false positive
+        let args = parsed(&["--verdict", "confirmed", "--term", "色情", A]).expect("parsed");
+        let err = records(&args, "a", 0.0).expect_err("--term").to_string();
+        assert!(
+            err.starts_with("--term names the hits that were wrong"),
+            "{err}"
+        );
+        let args = parsed(&["--verdict", "false_positive", "--term", "色情", A]).expect("parsed");
+        let json = serde_json::to_string(&records(&args, "a", 0.0).expect("records")[0]);
+        assert!(json.expect("json").contains(r#""terms":["色情"]"#));
         let long = "很".repeat(MAX_NOTE_CHARS + 1);
         let args = parsed(&["--verdict", "dismissed", "--note", &long, A]).expect("parsed");
         let err = records(&args, "a", 0.0).expect_err("too long").to_string();
@@ -369,9 +423,28 @@ mod tests {
         ));
         v.add(Some(b"\xff"));
         v.add(None);
-        assert_eq!(v.of(A), Some(Verdict::FalsePositive));
-        assert_eq!(v.of(B), Some(Verdict::Dismissed));
-        assert_eq!(v.of("0".repeat(32).as_str()), None);
+        let verdict = |id: &str| v.of(id).map(|r| r.verdict);
+        assert_eq!(verdict(A), Some(Verdict::FalsePositive));
+        assert_eq!(verdict(B), Some(Verdict::Dismissed));
+        assert_eq!(verdict(&"0".repeat(32)), None);
         assert_eq!((v.by_alert.len(), v.unreadable), (2, 5));
+        // the hits that were wrong, where the record names them
+        let mut v = Verdicts::default();
+        let named = format!(
+            r#"{{"kind":"review","time":1,"alert_id":"{A}","verdict":"false_positive","by":"x","terms":["色情"]}}"#
+        );
+        v.add(Some(named.as_bytes()));
+        let review = v.of(A).expect("reviewed");
+        assert!(review.wrong("色情") && !review.wrong("@cn_mobile"));
+        let all = Review {
+            verdict: Verdict::FalsePositive,
+            terms: vec![],
+        };
+        assert!(all.wrong("色情") && all.wrong("@cn_mobile"));
+        let confirmed = Review {
+            verdict: Verdict::Confirmed,
+            terms: vec![],
+        };
+        assert!(!confirmed.wrong("色情"));
     }
 }

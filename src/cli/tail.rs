@@ -273,7 +273,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if !seen.insert(&alert.alert_id) {
             continue;
         }
-        let verdict = verdicts.as_ref().and_then(|v| v.of(&alert.alert_id));
+        let verdict = verdicts
+            .as_ref()
+            .and_then(|v| v.of(&alert.alert_id))
+            .map(|r| r.verdict);
         if args.unreviewed && verdict.is_some() {
             continue;
         }
