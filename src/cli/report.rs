@@ -162,8 +162,8 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     reviews: Option<BTreeMap<&'static str, usize>>,
     /// With the review topic read: the terms with the most alerts found
-    /// false positives, for the lists' maintainers (an alert's verdict
-    /// counts for each of its terms).
+    /// false positives, for the lists' maintainers (a false positive counts
+    /// for the terms its review names, else for each of the alert's).
     #[serde(skip_serializing_if = "Option::is_none")]
     false_positive_terms: Option<Vec<Ranked>>,
     /// The senders (`source.from`).
