@@ -1009,8 +1009,9 @@ fn refused(o: std::process::Output, why: &str) {
 /// from `props` (`-X`), the test's own clients from `client`. `wordwarden
 /// check` passes; the engine consumes and alerts, follows a list set that
 /// `publish-wordlists` published (as `tls-bot`) and audits that reload on
-/// the audit topic; `report` reads back every alert. A client that missed
-/// the settings could not reach the broker at all. Topics are `name.*`.
+/// the audit topic; `report` reads back every alert, and an analyst's
+/// verdict written with `review`. A client that missed the settings could
+/// not reach the broker at all. Topics are `name.*`.
 async fn every_client_over(
     brokers: &str,
     name: &str,
@@ -1028,6 +1029,7 @@ async fn every_client_over(
             (&topic(".dlq"), 1),
             (&lists_topic, 1),
             (&audit, 1),
+            (&topic(".reviews"), 1),
         ],
     )
     .await;
@@ -1117,6 +1119,45 @@ async fn every_client_over(
     let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(summary["alerts"], 50, "{summary}");
     assert_eq!(summary["by_category"]["codes"], 10, "{summary}");
+
+    // an analyst's verdict on one alert, which the report then counts
+    let first = read_topic_with(client.clone(), &alerts, false, Duration::from_secs(2));
+    let alert_id = first[0].json()["alert_id"].as_str().unwrap().to_string();
+    let reviews = topic(".reviews");
+    let review = wordwarden_with(
+        brokers,
+        &[
+            "review",
+            "--review-topic",
+            &reviews,
+            "--verdict",
+            "false_positive",
+            &alert_id,
+        ],
+        props,
+    );
+    assert!(
+        review.status.success(),
+        "{}",
+        String::from_utf8_lossy(&review.stderr)
+    );
+    let args = [
+        "report",
+        "--alert-topic",
+        &alerts,
+        "--from-beginning",
+        "--json",
+        "--review-topic",
+        &reviews,
+    ];
+    let o = wordwarden_with(brokers, &args, props);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        summary["reviews"],
+        serde_json::json!({"false_positive": 1, "unreviewed": 49}),
+        "{summary}"
+    );
 
     // the reload that adopted the published set is audited on the audit topic
     let audits = read_topic_with(client.clone(), &audit, false, Duration::from_secs(2));

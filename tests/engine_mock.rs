@@ -1409,6 +1409,29 @@ async fn verdicts_on_alerts_are_counted_and_reviewed_alerts_left_out() {
         .filter(|(c, t)| c == "review" && t == "rev.reviews")
         .count();
     assert_eq!(reviews, 3, "{trail:?}");
+
+    // brokers that cannot take the verdict: the analyst is told, in one line
+    let closed = format!("127.0.0.1:{}", free_port());
+    let lost = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+        .args([
+            "review",
+            "--brokers",
+            &closed,
+            "--review-topic",
+            "rev.reviews",
+        ])
+        .args(["--verdict", "dismissed", "--timeout-secs", "2", &tip_id])
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&lost.stderr);
+    assert!(!lost.status.success());
+    assert!(
+        said.trim().lines().count() == 1
+            && said
+                .starts_with("error: the verdicts were not all written to rev.reviews (1 of 1: ")
+            && said.contains("Connection refused"),
+        "{said}"
+    );
 }
 
 /// The analyst's reads leave a trail: `tail`, `report`, `explain --at` and

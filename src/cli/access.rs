@@ -72,7 +72,7 @@ impl Deliveries {
     }
 
     /// Logs nothing, keeping the client's first error.
-    fn quiet() -> Self {
+    pub(super) fn quiet() -> Self {
         Deliveries {
             quiet: Some(Mutex::new(None)),
             ..Default::default()
@@ -80,7 +80,7 @@ impl Deliveries {
     }
 
     /// The reason of the client's first error, when quiet and there was one.
-    fn first_error(&self) -> Option<String> {
+    pub(super) fn first_error(&self) -> Option<String> {
         let first = self.quiet.as_ref()?;
         first.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

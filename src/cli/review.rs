@@ -207,7 +207,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (k, v) in &args.props {
         cfg.set(k, v);
     }
-    let producer: BaseProducer<Deliveries> = cfg.create_with_context(Deliveries::default())?;
+    // (quiet: one line of the command's own says what went wrong)
+    let producer: BaseProducer<Deliveries> = cfg.create_with_context(Deliveries::quiet())?;
+    let not_written = |why: String| {
+        let cause = match producer.context().first_error() {
+            Some(first) => format!("{why}; {first}"),
+            None => why,
+        };
+        anyhow::anyhow!(
+            "the verdicts were not all written to {} ({cause})",
+            args.review_topic
+        )
+    };
     for record in &records {
         let json = serde_json::to_string(record)?;
         producer
@@ -216,19 +227,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .key(&record.alert_id)
                     .payload(&json),
             )
-            .map_err(|(e, _)| e)
-            .with_context(|| format!("sending to {}", args.review_topic))?;
+            .map_err(|(e, _)| not_written(e.to_string()))?;
     }
     producer
         .flush(timeout + Duration::from_secs(1))
-        .with_context(|| format!("waiting for {} to take the verdicts", args.review_topic))?;
+        .map_err(|e| not_written(e.to_string()))?;
     let (failed, first) = producer.context().failures();
     if let Some(why) = first {
-        anyhow::bail!(
-            "{failed} of {} verdicts were not written to {}: {why}",
-            records.len(),
-            args.review_topic
-        );
+        return Err(not_written(format!("{failed} of {}: {why}", records.len())));
     }
     println!(
         "{}",
