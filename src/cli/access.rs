@@ -72,7 +72,7 @@ impl Deliveries {
     }
 
     /// Logs nothing, keeping the client's first error.
-    pub(super) fn quiet() -> Self {
+    fn quiet() -> Self {
         Deliveries {
             quiet: Some(Mutex::new(None)),
             ..Default::default()
@@ -80,7 +80,7 @@ impl Deliveries {
     }
 
     /// The reason of the client's first error, when quiet and there was one.
-    pub(super) fn first_error(&self) -> Option<String> {
+    fn first_error(&self) -> Option<String> {
         let first = self.quiet.as_ref()?;
         first.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -185,37 +185,52 @@ impl AccessArgs {
             args: recorded_args(std::env::args().skip(1)),
         };
         let json = serde_json::to_string(&record)?;
-        let mut cfg = ClientConfig::new();
-        cfg.set("bootstrap.servers", brokers)
-            .set("message.timeout.ms", WRITE_TIMEOUT.as_millis().to_string());
-        for (k, v) in props {
-            cfg.set(k, v);
-        }
-        let producer: BaseProducer<Deliveries> = cfg.create_with_context(Deliveries::quiet())?;
-        let not_written = |why: String| {
-            let cause = match producer.context().first_error() {
-                Some(first) => format!("{why}; {first}"),
-                None => why,
-            };
+        write_quietly(brokers, props, topic, &[("access", json)], WRITE_TIMEOUT).map_err(|cause| {
             anyhow::anyhow!(
                 "nothing read: the access record could not be written to the audit topic \
                  {topic} ({cause})"
             )
-        };
+        })
+    }
+}
+
+/// Writes `records` (each a key and a payload) to `topic` and waits up to
+/// `timeout` for the brokers to take every one (`-X message.timeout.ms`
+/// overrides it), with a producer that logs nothing: what went wrong comes
+/// back as one line, with librdkafka's first reason. The access record's
+/// write, and `review`'s.
+pub(super) fn write_quietly(
+    brokers: &str,
+    props: &[(String, String)],
+    topic: &str,
+    records: &[(&str, String)],
+    timeout: Duration,
+) -> Result<(), String> {
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set("message.timeout.ms", timeout.as_millis().to_string());
+    for (k, v) in props {
+        cfg.set(k, v);
+    }
+    let producer: BaseProducer<Deliveries> = cfg
+        .create_with_context(Deliveries::quiet())
+        .map_err(|e| e.to_string())?;
+    let because = |why: String| match producer.context().first_error() {
+        Some(first) => format!("{why}; {first}"),
+        None => why,
+    };
+    for (key, payload) in records {
         producer
-            .send(
-                BaseRecord::<str, str>::to(topic)
-                    .key("access")
-                    .payload(&json),
-            )
-            .map_err(|(e, _)| not_written(e.to_string()))?;
-        producer
-            .flush(WRITE_TIMEOUT + Duration::from_secs(1))
-            .map_err(|e| not_written(e.to_string()))?;
-        match producer.context().failures().1 {
-            Some(why) => Err(not_written(why)),
-            None => Ok(()),
-        }
+            .send(BaseRecord::<str, str>::to(topic).key(key).payload(payload))
+            .map_err(|(e, _)| because(e.to_string()))?;
+    }
+    producer
+        .flush(timeout + Duration::from_secs(1))
+        .map_err(|e| because(e.to_string()))?;
+    match producer.context().failures() {
+        (_, None) => Ok(()),
+        (failed, Some(why)) => Err(because(format!("{failed} of {}: {why}", records.len()))),
     }
 }
 

@@ -20,11 +20,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
 
-use super::access::Deliveries;
+use super::access::write_quietly;
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 /// The review topic's default name.
@@ -199,43 +197,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map_or(0.0, |d| d.as_secs_f64());
     let records = records(&args, &args.access.actor(), time)?;
     (args.access).record(&args.brokers, &args.props, "review", &args.review_topic)?;
+    let keyed = records
+        .iter()
+        .map(|r| Ok((r.alert_id.as_str(), serde_json::to_string(r)?)))
+        .collect::<Result<Vec<_>, serde_json::Error>>()?;
     let timeout = Duration::from_secs(args.timeout_secs);
-    let mut cfg = ClientConfig::new();
-    cfg.set("bootstrap.servers", &args.brokers)
-        .set("enable.idempotence", "true")
-        .set("message.timeout.ms", timeout.as_millis().to_string());
-    for (k, v) in &args.props {
-        cfg.set(k, v);
-    }
-    // (quiet: one line of the command's own says what went wrong)
-    let producer: BaseProducer<Deliveries> = cfg.create_with_context(Deliveries::quiet())?;
-    let not_written = |why: String| {
-        let cause = match producer.context().first_error() {
-            Some(first) => format!("{why}; {first}"),
-            None => why,
-        };
+    write_quietly(
+        &args.brokers,
+        &args.props,
+        &args.review_topic,
+        &keyed,
+        timeout,
+    )
+    .map_err(|cause| {
         anyhow::anyhow!(
             "the verdicts were not all written to {} ({cause})",
             args.review_topic
         )
-    };
-    for record in &records {
-        let json = serde_json::to_string(record)?;
-        producer
-            .send(
-                BaseRecord::<str, str>::to(&args.review_topic)
-                    .key(&record.alert_id)
-                    .payload(&json),
-            )
-            .map_err(|(e, _)| not_written(e.to_string()))?;
-    }
-    producer
-        .flush(timeout + Duration::from_secs(1))
-        .map_err(|e| not_written(e.to_string()))?;
-    let (failed, first) = producer.context().failures();
-    if let Some(why) = first {
-        return Err(not_written(format!("{failed} of {}: {why}", records.len())));
-    }
+    })?;
     println!(
         "{}",
         serde_json::json!({
