@@ -206,9 +206,12 @@ pub(super) fn write_quietly(
     records: &[(&str, String)],
     timeout: Duration,
 ) -> Result<(), String> {
+    // (not idempotent: a principal allowed to write the topic is enough on
+    // any Kafka, where an idempotent producer needed `IdempotentWrite` on
+    // the cluster before 3.0; a record sent twice by a retry is the same
+    // record, and librdkafka's default acknowledgement is every in-sync replica's)
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", brokers)
-        .set("enable.idempotence", "true")
         .set("message.timeout.ms", timeout.as_millis().to_string());
     for (k, v) in props {
         cfg.set(k, v);

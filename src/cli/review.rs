@@ -8,11 +8,12 @@
 //! each alert's last verdict, and a verdict given again replaces the one
 //! before): `{"kind": "review", "time", "alert_id", "verdict", "by",
 //! "terms", "note"}`; `terms`, for a false positive, names the hits that
-//! were wrong where the alert has others that were not. The record holds no message text; the note is the analyst's
-//! own (at most [`MAX_NOTE_CHARS`] characters), and the documentation asks
-//! them not to copy the message into it. Written with the brokers'
-//! acknowledgement of every replica, and with `--audit-topic`, recorded in
-//! the audit trail first (as `review`).
+//! were wrong where the alert has others that were not. The record holds
+//! no message text; the note is the analyst's own (at most
+//! [`MAX_NOTE_CHARS`] characters), and the documentation asks them not to
+//! copy the message into it. Written with the acknowledgement of every
+//! in-sync replica, and with `--audit-topic`, recorded in the audit trail
+//! first (as `review`).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
