@@ -16,8 +16,11 @@
 //! assert_eq!(j.alert.unwrap().hits[0].term, "客户名单");
 //! ```
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
+use crate::alert::seal::EvidenceSealer;
 use crate::alert::{Alert, AlertBuilder, AlertGroups};
 use crate::envelope::{decode, DecodeError, FieldProblem, InputFormat, TextField};
 use crate::evasion::Evasion;
@@ -33,6 +36,7 @@ pub struct Judge {
     alerts: AlertBuilder,
     max_message_bytes: usize,
     pseudonymizer: Option<Pseudonymizer>,
+    sealer: Option<Arc<EvidenceSealer>>,
     split: Option<SplitOptions>,
     bulk_tally_values: usize,
 }
@@ -142,6 +146,10 @@ pub struct Judgement {
     pub textless: bool,
     /// Distinct hits per (category, severity), for metrics.
     pub hit_count: usize,
+    /// Why the alert carries no quotes of its message: sealing them failed
+    /// ([`Judge::seal_evidence`]), so they were left out rather than
+    /// published in the clear.
+    pub evidence_withheld: Option<String>,
     /// A short message that [`Judge::judge_next`] would keep in its
     /// [`SplitWindow`] (the judge was told to look for terms split across
     /// messages): a caller that judged it out of order judges it again, in
@@ -167,6 +175,7 @@ impl Judge {
             alerts: AlertBuilder::new(),
             max_message_bytes: 1 << 20,
             pseudonymizer: None,
+            sealer: None,
             split: None,
             bulk_tally_values: 100_000,
         }
@@ -202,6 +211,13 @@ impl Judge {
     /// Replace user ids in alerts' `source` with keyed pseudonyms.
     pub fn pseudonymize(mut self, p: Option<Pseudonymizer>) -> Self {
         self.pseudonymizer = p;
+        self
+    }
+
+    /// Seal every alert's quotes of its message (`matched`, `snippet`,
+    /// `text`) to the analysts' keys ([`crate::alert::seal`]).
+    pub fn seal_evidence(mut self, sealer: Option<Arc<EvidenceSealer>>) -> Self {
+        self.sealer = sealer;
         self
     }
 
@@ -537,6 +553,17 @@ impl Judge {
                     ..alert
                 }
             });
+        if let (Some(sealer), Some(alert)) = (&self.sealer, judgement.alert.as_mut()) {
+            if let Err(e) = sealer.seal(alert) {
+                // never publish what was to be sealed; the alert still goes
+                for h in &mut alert.hits {
+                    h.matched.clear();
+                }
+                alert.snippet.clear();
+                alert.text = None;
+                judgement.evidence_withheld = Some(e.to_string());
+            }
+        }
         judgement
     }
 }
@@ -1067,6 +1094,50 @@ mod tests {
 
     fn strings(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A judge that seals evidence seals every alert, split ones too, once
+    /// its id is settled (the split alert's id is set after it is built):
+    /// the analyst's identity opens each, and what they open is the alert
+    /// an unsealing judge makes.
+    #[test]
+    fn sealed_alerts_open_to_what_an_unsealing_judge_makes() {
+        let lists = WordListSet::from_sources(vec![("l.txt".into(), "内幕消息\nsb\n".into())]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let (identity, recipient) = crate::alert::seal::generate_identity();
+        let sealer = crate::alert::seal::EvidenceSealer::new([recipient.as_str()]).expect("key");
+        let plain = Judge::new(InputFormat::wecom()).split_messages(Some(SplitOptions::default()));
+        let sealing = plain.clone().seal_evidence(Some(Arc::new(sealer)));
+        let messages = [
+            said("m0", "li", None, 0, "内"),
+            said("m1", "li", None, 5, "幕！"),
+            said("m2", "li", None, 9, "消息sb"),
+        ];
+        let alerts = |judge: &Judge| {
+            let (mut memory, mut scanner) = (judge.memory(), rs.scanner());
+            let judged: Vec<Judgement> = messages
+                .iter()
+                .map(|b| judge.judge_next(&rs, &mut scanner, &mut memory, b, Map::new(), "x", None))
+                .collect();
+            judged
+                .into_iter()
+                .filter_map(|j| j.alert)
+                .collect::<Vec<_>>()
+        };
+        let (expected, mut sealed) = (alerts(&plain), alerts(&sealing));
+        assert_eq!(expected.len(), 1);
+        assert_eq!(expected[0].split_from, ["m0", "m1"]);
+        let json = serde_json::to_string(&sealed).expect("json");
+        assert!(
+            !json.contains("幕！") && json.contains("\"sealed\""),
+            "{json}"
+        );
+        let mut opener =
+            crate::alert::seal::EvidenceOpener::from_identities(&identity).expect("identity");
+        for a in &mut sealed {
+            assert!(opener.open(a).expect("opens"));
+        }
+        assert_eq!(sealed, expected);
     }
 
     /// A term sent a few characters a message alerts on the message that

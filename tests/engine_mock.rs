@@ -1434,6 +1434,177 @@ async fn verdicts_on_alerts_are_counted_and_reviewed_alerts_left_out() {
     );
 }
 
+/// With `evidence_recipients` the alert topic holds no message text: each
+/// alert's quotes (`matched`, `snippet`, the full `text`) are sealed to the
+/// analysts' key; `tail --evidence-identity` opens them (its access record
+/// says so), without it or with another key they show as sealed, and
+/// `report` counts the sealed alerts as any others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_evidence_leaves_no_message_text_on_the_alert_topic() {
+    let mock = mock_with_topics("seal", 1);
+    mock.create_topic("seal.audit", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let keys = tempfile::tempdir().expect("tempdir");
+    let keygen = |name: &str| {
+        let path = keys.path().join(name);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(["keygen", "--out"])
+            .arg(&path)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let recipient = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (path.display().to_string(), recipient)
+    };
+    let (analysts, recipient) = keygen("analysts.txt");
+    let (stranger, _) = keygen("stranger.txt");
+    let mut cfg = config(&brokers, "gseal", "seal", lists.path());
+    cfg.evidence_recipients = vec![recipient];
+    cfg.full_text_categories = vec!["leak".into()];
+    let messages = [
+        "把客户名单发我，保密",
+        "内幕消息明天出",
+        "电话 13812345678 找我",
+        "今天开会",
+    ]
+    .map(String::from);
+    let engine = Running::fed(cfg, &messages, 1).await;
+    engine.wait_processed(4, Duration::from_secs(60)).await;
+    engine.stop().await;
+    let alerts = read_topic(&brokers, "seal.alerts", false, IDLE);
+    assert_eq!(alerts.len(), 3);
+    for record in &alerts {
+        let bytes = String::from_utf8_lossy(record.payload.as_deref().unwrap_or_default());
+        for quoted in [
+            "发我",
+            "保密",
+            "明天出",
+            "5678",
+            "找我",
+            "\"matched\"",
+            "\"snippet\"",
+        ] {
+            assert!(
+                !bytes.contains(quoted),
+                "{quoted} on the alert topic: {bytes}"
+            );
+        }
+        assert!(record.json()["sealed"]["key"].is_string(), "{bytes}");
+    }
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
+            .args(args)
+            .args(["--brokers", &brokers, "--alert-topic", "seal.alerts"])
+            .args(["--audit-topic", "seal.audit", "--actor", "analyst-5"])
+            .arg("--from-beginning")
+            .output()
+            .expect("runs")
+    };
+    let tail = ["tail", "--idle-exit", "1"];
+    let opened = run(&[&tail[..], &["--json", "--evidence-identity", &analysts]].concat());
+    assert!(
+        opened.status.success(),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let opened: Vec<serde_json::Value> = String::from_utf8_lossy(&opened.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an alert"))
+        .collect();
+    let quotes: Vec<(&str, &str, bool)> = opened
+        .iter()
+        .map(|a| {
+            (
+                a["hits"][0]["matched"].as_str().unwrap_or_default(),
+                a["snippet"].as_str().unwrap_or_default(),
+                a["sealed"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        quotes,
+        [
+            ("客户名单", "把客户名单发我，保密", true),
+            ("内幕消息", "内幕消息明天出", true),
+            ("138****5678", "电话 138****5678 找我", true),
+        ]
+    );
+    assert_eq!(opened[0]["text"], "把客户名单发我，保密");
+    assert_eq!(opened[1]["text"], "内幕消息明天出");
+    assert!(
+        opened[2]["text"].is_null(),
+        "full text only for its categories"
+    );
+
+    let shown = run(&tail);
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert_eq!(shown.matches("«sealed»").count(), 3, "{shown}");
+    assert_eq!(
+        shown
+            .matches("(evidence sealed: --evidence-identity opens it)")
+            .count(),
+        3,
+        "{shown}"
+    );
+    assert!(!shown.contains("保密"), "{shown}");
+    let wrong = run(&[&tail[..], &["--evidence-identity", &stranger]].concat());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(
+        said.matches("none of the identities opens it").count(),
+        1,
+        "{said}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&wrong.stdout)
+            .matches("«sealed»")
+            .count(),
+        3
+    );
+    let bad_key = run(&[&tail[..], &["--evidence-identity", "/nonexistent/key.txt"]].concat());
+    assert!(!bad_key.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad_key.stderr).contains("identity /nonexistent/key.txt"),
+        "{}",
+        String::from_utf8_lossy(&bad_key.stderr)
+    );
+
+    let report = run(&["report", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
+    assert_eq!(
+        (&report["alerts"], &report["unreadable"]),
+        (&3.into(), &0.into()),
+        "{report}"
+    );
+
+    // the trail tells the reads that opened evidence from the others; the
+    // refused identity file read nothing and left no record
+    let trail: Vec<(String, Option<String>)> = read_topic(&brokers, "seal.audit", false, IDLE)
+        .iter()
+        .map(Record::json)
+        .map(|r| {
+            (
+                r["command"].as_str().unwrap_or_default().to_string(),
+                r["evidence"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let opened_by = |c: &str| (c.to_string(), Some("opened".to_string()));
+    assert_eq!(
+        trail,
+        [
+            opened_by("tail"),
+            ("tail".to_string(), None),
+            opened_by("tail"),
+            ("report".to_string(), None),
+        ]
+    );
+}
+
 /// The analyst's reads leave a trail: `tail`, `report`, `explain --at` and
 /// `redrive` each write one access record to the audit topic before they
 /// read (who, which command, what, the arguments without `-X` values), and

@@ -46,6 +46,7 @@
 //! ```
 
 pub mod mask;
+pub mod seal;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -77,7 +78,9 @@ pub struct Alert {
     pub source: Map<String, Value>,
     /// Distinct (term, category) hits.
     pub hits: Vec<AlertHit>,
-    /// The matched regions with a little context each.
+    /// The matched regions with a little context each; empty (and absent
+    /// from the JSON) once sealed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub snippet: String,
     /// True when the message had more distinct hits than reported.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -101,6 +104,11 @@ pub struct Alert {
     /// The whole message text; only when configured for the category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The quotes of the message (every hit's `matched`, the `snippet`, the
+    /// `text`), encrypted to the analysts' keys, where the engine seals
+    /// evidence ([`seal`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<seal::SealedEvidence>,
 }
 
 impl Alert {
@@ -189,7 +197,9 @@ pub struct AlertHit {
     pub start: usize,
     /// End byte offset.
     pub end: usize,
-    /// Exactly `text[start..end]`, personal data in it masked (see [`mask`]).
+    /// Exactly `text[start..end]`, personal data in it masked (see [`mask`]);
+    /// empty (and absent from the JSON) once sealed ([`seal`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub matched: String,
     /// JSON pointer of the text field (JSON and WeCom input).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -323,6 +333,7 @@ impl AlertBuilder {
                 .collect(),
             split_from: Vec::new(),
             text,
+            sealed: None,
         })
     }
 

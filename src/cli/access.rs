@@ -50,6 +50,10 @@ struct AccessRecord<'a> {
     /// The topic, or `TOPIC/PARTITION/OFFSET` of one message.
     read: &'a str,
     args: Vec<String>,
+    /// `opened`: the reader opened the alerts' sealed evidence (their
+    /// quotes of the messages) with an identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'static str>,
 }
 
 /// Collects the delivery failures of a producer's records.
@@ -166,6 +170,29 @@ impl AccessArgs {
         command: &str,
         read: &str,
     ) -> anyhow::Result<()> {
+        self.write(brokers, props, command, read, None)
+    }
+
+    /// [`record`](Self::record) for a read that opens the alerts' sealed
+    /// evidence: the record says so (`"evidence": "opened"`).
+    pub fn record_opening_evidence(
+        &self,
+        brokers: &str,
+        props: &[(String, String)],
+        command: &str,
+        read: &str,
+    ) -> anyhow::Result<()> {
+        self.write(brokers, props, command, read, Some("opened"))
+    }
+
+    fn write(
+        &self,
+        brokers: &str,
+        props: &[(String, String)],
+        command: &str,
+        read: &str,
+        evidence: Option<&'static str>,
+    ) -> anyhow::Result<()> {
         let Some(topic) = &self.audit_topic else {
             return Ok(());
         };
@@ -183,6 +210,7 @@ impl AccessArgs {
             command,
             read,
             args: recorded_args(std::env::args().skip(1)),
+            evidence,
         };
         let json = serde_json::to_string(&record)?;
         write_quietly(brokers, props, topic, &[("access", json)], WRITE_TIMEOUT).map_err(|cause| {

@@ -82,6 +82,8 @@ enum Entry {
         command: String,
         read: String,
         args: Vec<String>,
+        /// The reader opened the alerts' sealed evidence.
+        opened_evidence: bool,
     },
     /// The engine loaded, kept or refused a list set.
     Reload {
@@ -113,6 +115,7 @@ impl Entry {
                 command: text("command")?,
                 read: text("read")?,
                 args: strings(v.get("args")),
+                opened_evidence: v.get("evidence").and_then(Value::as_str) == Some("opened"),
             });
         }
         let sum = |k: &str| {
@@ -180,13 +183,21 @@ impl Entry {
                 command,
                 read,
                 args,
+                opened_evidence,
                 ..
             } => {
                 let who = match principal {
                     Some(p) if p != actor => format!("{actor} (as {p})"),
                     _ => actor.clone(),
                 };
-                format!("{when}  {who}  {command} {read}  [{}]", args.join(" "))
+                let opened = match opened_evidence {
+                    true => "  (opened sealed evidence)",
+                    false => "",
+                };
+                format!(
+                    "{when}  {who}  {command} {read}  [{}]{opened}",
+                    args.join(" ")
+                )
             }
             Entry::Reload {
                 actor,
@@ -388,6 +399,14 @@ mod tests {
             tail.line(8),
             "2025-12-01T16:00:00+08:00  analyst-7 (as svc-analysts)  tail wordwarden.alerts  \
              [tail --sender li -X sasl.password=(not recorded)]"
+        );
+        // a read that opened sealed evidence says so
+        let mut opening = read("analyst-7", "tail", "wordwarden.alerts", &["tail"]);
+        opening["evidence"] = "opened".into();
+        assert_eq!(
+            Entry::parse(&opening).expect("an access record").line(8),
+            "2025-12-01T16:00:00+08:00  analyst-7 (as svc-analysts)  tail wordwarden.alerts  \
+             [tail]  (opened sealed evidence)"
         );
         let reload = serde_json::json!({"time": 1_764_576_000.0, "trigger": "http",
             "actor": "ops", "previous_version": "aaaa", "new_version": "bbbb",

@@ -10,6 +10,7 @@ mod diff;
 mod explain;
 mod export;
 mod import;
+mod keygen;
 mod lint;
 mod publish;
 mod redrive;
@@ -72,6 +73,8 @@ enum Command {
     PublishWordlists(publish::Args),
     /// Print the SHA-256 of an admin token read from stdin, for `admin_tokens`.
     HashToken,
+    /// Make an age identity (written to a file) for opening alerts' sealed evidence; prints its public key.
+    Keygen(keygen::Args),
     /// Follow the alert feed: readable and colored, filtered, or `--json`.
     Tail(tail::Args),
     /// Sum up the alert feed over a period: by severity, audience, category and evasion, top terms, senders, conversations.
@@ -99,6 +102,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(a) => review::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Keygen(a) => keygen::run(a),
         Command::HashToken => {
             let mut token = String::new();
             std::io::stdin().read_line(&mut token)?;

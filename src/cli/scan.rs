@@ -5,9 +5,10 @@ use std::io::{BufRead, BufWriter, Write};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use serde_json::{Map, Value};
+use wordwarden::alert::seal::EvidenceSealer;
 use wordwarden::alert::AlertBuilder;
 use wordwarden::judge::{Judge, StreamMemory};
 use wordwarden::split::SplitOptions;
@@ -50,6 +51,11 @@ pub struct Args {
     /// the input's order.
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Seal each alert's quotes of its message (`matched`, `snippet`) to
+    /// this age public key (`age1…`; repeatable), as the engine does with
+    /// `evidence_recipients`: `tail --evidence-identity` opens them.
+    #[arg(long = "evidence-recipient", value_name = "AGE_PUBLIC_KEY")]
+    evidence_recipients: Vec<String>,
     /// Input file, one message per line; `-` or nothing for stdin.
     input: Option<PathBuf>,
 }
@@ -94,7 +100,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .mask_personal_data(!args.no_mask),
         )
         .max_message_bytes(args.max_message_bytes)
-        .split_messages((!args.no_split).then(SplitOptions::default));
+        .split_messages((!args.no_split).then(SplitOptions::default))
+        .seal_evidence(match args.evidence_recipients.is_empty() {
+            true => None,
+            false => Some(Arc::new(EvidenceSealer::new(
+                args.evidence_recipients.iter().map(String::as_str),
+            )?)),
+        });
     let reader = super::open_input(args.input.as_deref())?;
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -354,6 +366,10 @@ fn judge_lines(
             }
             if j.fragment || j.tallied {
                 o.again = Some((*number, bytes.clone()));
+            }
+            if let Some(why) = &j.evidence_withheld {
+                o.errors
+                    .push(format!("line {number}: alert without its quotes: {why}"));
             }
             o.alert = alert_line(j.alert, keep);
             o

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use rdkafka::message::Message;
+use wordwarden::alert::seal::EvidenceOpener;
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
@@ -41,6 +42,40 @@ pub struct Args {
     /// is still to look at.
     #[arg(long)]
     unreviewed: bool,
+    /// Open the alerts' sealed evidence (their quotes of the messages,
+    /// sealed by the engine's `evidence_recipients`) with the age
+    /// identities in this file (`wordwarden keygen`, `age-keygen`;
+    /// repeatable, for keys rotated); `--json` then prints the alerts
+    /// opened. The access record says the evidence was opened.
+    #[arg(
+        long = "evidence-identity",
+        value_name = "KEY_FILE",
+        env = "WORDWARDEN_EVIDENCE_IDENTITY"
+    )]
+    evidence_identities: Vec<std::path::PathBuf>,
+}
+
+/// Opens what it can of each alert's sealed evidence; says why not once a
+/// reason (on stderr), and what an alert still sealed is shown with.
+struct Evidence {
+    opener: Option<EvidenceOpener>,
+    said: std::collections::HashSet<String>,
+}
+
+impl Evidence {
+    /// Opens `alert`'s evidence where it is sealed and an identity opens
+    /// it; else the reason it stays sealed, for the alert's text.
+    fn open(&mut self, alert: &mut Alert) -> Option<String> {
+        alert.sealed.as_ref()?;
+        let Some(opener) = self.opener.as_mut() else {
+            return Some("--evidence-identity opens it".into());
+        };
+        let why = opener.open(alert).err()?.to_string();
+        if self.said.insert(why.clone()) {
+            eprintln!("alert {}: evidence not opened: {why}", alert.alert_id);
+        }
+        Some(why)
+    }
 }
 
 /// `shown`, an alert's lines, with its verdict at the end of its last line.
@@ -70,7 +105,8 @@ fn paint(s: &str, code: &str, color: bool) -> String {
     }
 }
 
-fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
+/// `sealed`: why the alert's evidence is still sealed, where it is.
+fn render(a: &Alert, color: bool, utc_offset_hours: i32, sealed: Option<&str>) -> String {
     let sev = match a.severity {
         Severity::Critical => paint("CRITICAL", "1;31", color),
         Severity::High => paint("HIGH    ", "31", color),
@@ -84,7 +120,10 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
         .hits
         .iter()
         .map(|h| {
-            let mut hit = format!("{} «{}»", h.term, h.matched);
+            let mut hit = match sealed {
+                Some(_) => format!("{} «{}»", h.term, paint("sealed", "2", color)),
+                None => format!("{} «{}»", h.term, h.matched),
+            };
             if !h.evasions.is_empty() {
                 let kinds = format!("[{}]", wordwarden::evasion::names(&h.evasions));
                 hit.push(' ');
@@ -176,7 +215,10 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32) -> String {
         "{sev} {bulk}{}  {}\n         {}{split}{earlier}\n         {}{audience}{groups}{}  {}  {}\n",
         paint(&cats.join(", "), "1", color),
         terms.join("; "),
-        a.snippet,
+        match sealed {
+            Some(why) => paint(&format!("(evidence sealed: {why})"), "2", color),
+            None => a.snippet.clone(),
+        },
         paint(&when, "2", color),
         paint(&who, "2", color),
         paint(&place, "2", color),
@@ -223,7 +265,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.unreviewed && feed.review_topic.is_none() {
         anyhow::bail!("--unreviewed needs the review topic: --review-topic");
     }
-    (feed.access).record(brokers, &feed.props, "tail", &feed.alert_topic)?;
+    let mut evidence = Evidence {
+        opener: match args.evidence_identities.is_empty() {
+            true => None,
+            false => Some(EvidenceOpener::from_files(&args.evidence_identities)?),
+        },
+        said: Default::default(),
+    };
+    match evidence.opener {
+        Some(_) => (feed.access).record_opening_evidence(
+            brokers,
+            &feed.props,
+            "tail",
+            &feed.alert_topic,
+        )?,
+        None => (feed.access).record(brokers, &feed.props, "tail", &feed.alert_topic)?,
+    }
     let verdicts = feed.verdicts(Duration::from_secs(30))?;
     let reader = TopicReader::open(
         brokers,
@@ -255,7 +312,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if reader.before_since(&m) {
             continue;
         }
-        let Some(alert) = m
+        let Some(mut alert) = m
             .payload()
             .and_then(|p| serde_json::from_slice::<Alert>(p).ok())
         else {
@@ -280,11 +337,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if args.unreviewed && verdict.is_some() {
             continue;
         }
+        let sealed = evidence.open(&mut alert);
         if args.json {
             serde_json::to_writer(&mut out, &alert)?;
             writeln!(out)?;
         } else {
-            let shown = render(&alert, color, args.feed.utc_offset);
+            let shown = render(&alert, color, args.feed.utc_offset, sealed.as_deref());
             write!(out, "{}", with_verdict(shown, verdict, color))?;
         }
         out.flush()?;
@@ -303,6 +361,37 @@ mod tests {
     /// An alert raised by a list's values in bulk says so on its first
     /// line, before its categories: why it is above its list's severity.
     #[test]
+    fn sealed_evidence_shows_as_sealed_with_why() {
+        let alert: Alert = serde_json::from_value(serde_json::json!({
+            "alert_id": "a1", "ruleset_version": "v", "severity": "high",
+            "source": {"from": "sunli"},
+            "hits": [{"term": "客户名单", "category": "leak", "severity": "high",
+                      "start": 0, "end": 12, "count": 1}],
+            "sealed": {"scheme": "s", "key": "k", "nonce": "n", "data": "d"},
+        }))
+        .expect("a sealed alert reads");
+        let mut evidence = Evidence {
+            opener: None,
+            said: Default::default(),
+        };
+        let mut copy = alert.clone();
+        let why = evidence.open(&mut copy);
+        assert_eq!(why.as_deref(), Some("--evidence-identity opens it"));
+        assert_eq!(copy, alert);
+        let shown = render(&alert, false, 0, why.as_deref());
+        assert!(
+            shown.starts_with(
+                "HIGH     leak  客户名单 «sealed»\n         (evidence sealed: --evidence-identity opens it)\n"
+            ),
+            "{shown}"
+        );
+        // an alert that was never sealed needs no identity
+        let mut plain = alert.clone();
+        plain.sealed = None;
+        assert_eq!(evidence.open(&mut plain), None);
+    }
+
+    #[test]
     fn an_alert_in_bulk_says_so() {
         let alert: Alert = serde_json::from_value(serde_json::json!({
             "alert_id": "a1", "ruleset_version": "v", "severity": "critical",
@@ -315,7 +404,7 @@ mod tests {
                       "severity": "critical"}],
         }))
         .expect("an alert");
-        let shown = render(&alert, false, 0);
+        let shown = render(&alert, false, 0, None);
         assert!(
             shown.starts_with(
                 "CRITICAL [bulk: 12 values of personal/pii] personal/pii  @cn_mobile «138****0345»\n"
@@ -327,14 +416,14 @@ mod tests {
             ..alert.clone()
         };
         assert!(
-            render(&one, false, 0).starts_with("CRITICAL personal/pii  @cn_mobile"),
+            render(&one, false, 0, None).starts_with("CRITICAL personal/pii  @cn_mobile"),
             "{}",
-            render(&one, false, 0)
+            render(&one, false, 0, None)
         );
         // values in bulk over the sender's messages name the ones before
         let mut over_time = alert.clone();
         over_time.bulk[0].earlier_messages = vec!["m1".into(), "m2".into()];
-        let shown = render(&over_time, false, 0);
+        let shown = render(&over_time, false, 0, None);
         assert!(
             shown.starts_with("CRITICAL [bulk: 12 values of personal/pii over 3 messages] "),
             "{shown}"
@@ -346,7 +435,7 @@ mod tests {
         // a term split across messages names the messages before
         let mut split = one.clone();
         split.split_from = vec!["m1".into(), "m2".into()];
-        let shown = render(&split, false, 0);
+        let shown = render(&split, false, 0, None);
         assert!(
             shown
                 .contains("\n         张伟 138****0345  [split across 3 messages, after m1, m2]\n"),
@@ -355,28 +444,32 @@ mod tests {
         // the people groups of each side, where the lists have groups
         let mut barrier = one.clone();
         barrier.groups.sender = vec!["people/ibd".into()];
-        let shown = render(&barrier, false, 0);
+        let shown = render(&barrier, false, 0, None);
         assert!(shown.contains("[people/ibd -> -]  "), "{shown}");
         barrier.groups.recipients = vec!["people/research".into(), "people/leavers".into()];
-        let shown = render(&barrier, false, 0);
+        let shown = render(&barrier, false, 0, None);
         assert!(
             shown.contains("[people/ibd -> people/research,people/leavers]  "),
             "{shown}"
         );
-        assert!(!render(&one, false, 0).contains(" -> "));
+        assert!(!render(&one, false, 0, None).contains(" -> "));
         // a verdict at the end of the last line
-        let reviewed = with_verdict(render(&one, false, 0), Some(Verdict::FalsePositive), false);
+        let reviewed = with_verdict(
+            render(&one, false, 0, None),
+            Some(Verdict::FalsePositive),
+            false,
+        );
         assert!(
             reviewed.ends_with("  [reviewed: false_positive]\n"),
             "{reviewed}"
         );
         assert_eq!(
             reviewed.lines().count(),
-            render(&one, false, 0).lines().count()
+            render(&one, false, 0, None).lines().count()
         );
         assert_eq!(
-            with_verdict(render(&one, false, 0), None, false),
-            render(&one, false, 0)
+            with_verdict(render(&one, false, 0, None), None, false),
+            render(&one, false, 0, None)
         );
     }
 

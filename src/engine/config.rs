@@ -153,6 +153,12 @@ pub struct Config {
     pub pseudonymize_ids: bool,
     /// File holding the pseudonymization key (at least 16 bytes).
     pub pseudonym_key_file: Option<PathBuf>,
+    /// Seal the alerts' quotes of their messages (every hit's `matched`,
+    /// the `snippet`, the `text`) to these age public keys (`age1…`, from
+    /// `wordwarden keygen` or `age-keygen`): the alert topic then holds no
+    /// message text; `tail --evidence-identity` opens them. Empty: quotes
+    /// in the clear.
+    pub evidence_recipients: Vec<String>,
     /// librdkafka properties for consumer and producer (TLS, SASL, timeouts).
     pub kafka: BTreeMap<String, String>,
 }
@@ -201,6 +207,7 @@ impl Default for Config {
             admin_tokens: BTreeMap::new(),
             pseudonymize_ids: false,
             pseudonym_key_file: None,
+            evidence_recipients: Vec::new(),
             kafka: BTreeMap::new(),
         }
     }
@@ -222,7 +229,12 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-const LIST_KEYS: &[&str] = &["input_topics", "full_text_categories", "internal_domains"];
+const LIST_KEYS: &[&str] = &[
+    "input_topics",
+    "full_text_categories",
+    "internal_domains",
+    "evidence_recipients",
+];
 
 /// What an `input_topics` entry reads: one topic by its name, or, with a
 /// leading `^`, every topic its regular expression matches.
@@ -358,6 +370,7 @@ impl Config {
             }
         }
         self.pseudonymizer()?;
+        self.evidence_sealer()?;
         if self.split_messages && self.split_fragment_chars == 0 {
             return Err(ConfigError::Invalid(
                 "split_fragment_chars must be at least 1 (or split_messages = false)".into(),
@@ -510,6 +523,19 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
+    /// The sealer of alerts' evidence, when `evidence_recipients` names
+    /// any.
+    pub fn evidence_sealer(
+        &self,
+    ) -> Result<Option<crate::alert::seal::EvidenceSealer>, ConfigError> {
+        if self.evidence_recipients.is_empty() {
+            return Ok(None);
+        }
+        crate::alert::seal::EvidenceSealer::new(self.evidence_recipients.iter().map(String::as_str))
+            .map(Some)
+            .map_err(|e| ConfigError::Invalid(format!("evidence_recipients: {e}")))
+    }
+
     /// Worker count after resolving 0 to the number of cores.
     pub fn worker_count(&self) -> usize {
         if self.workers > 0 {
@@ -585,6 +611,53 @@ mod tests {
         assert_eq!(c.kafka["session.timeout.ms"], "6000");
         assert!(!c.mask_personal_data);
         assert!(Config::default().mask_personal_data, "masked by default");
+    }
+
+    /// `evidence_recipients` (comma-separated in the environment) reach
+    /// the judge, whose alerts are then sealed; a key that is not an age
+    /// public key is refused at load, naming the setting.
+    #[test]
+    fn evidence_recipients_seal_the_judges_alerts() {
+        let (_, first) = crate::alert::seal::generate_identity();
+        let (_, second) = crate::alert::seal::generate_identity();
+        let both = format!("{first}, {second}");
+        let c = Config::load(
+            None,
+            env(&[
+                ("WORDWARDEN_EVIDENCE_RECIPIENTS", &both),
+                ("WORDWARDEN_INPUT_FORMAT", "text"),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(c.evidence_recipients, [first, second]);
+        assert_eq!(
+            c.evidence_sealer().expect("keys").map(|s| s.recipients()),
+            Some(2)
+        );
+        let judge = crate::engine::judge_for(&c).expect("a judge");
+        let lists =
+            crate::lists::WordListSet::from_sources(vec![("l.txt".into(), "客户名单\n".into())]);
+        let rs = crate::ruleset::Ruleset::builder()
+            .build(&lists)
+            .expect("compiles");
+        let alert = judge
+            .judge(
+                &rs,
+                &mut rs.scanner(),
+                "客户名单".as_bytes(),
+                Default::default(),
+                "x",
+            )
+            .alert
+            .expect("alerts");
+        assert!(alert.sealed.is_some() && alert.hits[0].matched.is_empty());
+        assert!(Config::default().evidence_sealer().expect("none").is_none());
+        let refused = Config::load(None, env(&[("WORDWARDEN_EVIDENCE_RECIPIENTS", "age1oops")]));
+        let said = refused.expect_err("not a key").to_string();
+        assert!(
+            said.contains("evidence_recipients") && said.contains("age1oops"),
+            "{said}"
+        );
     }
 
     /// The split and bulk tally settings reach the judge; input that names

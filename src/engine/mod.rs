@@ -366,6 +366,7 @@ impl Shared {
 pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
     Ok(Judge::new(config.format()?)
         .pseudonymize(config.pseudonymizer()?)
+        .seal_evidence(config.evidence_sealer()?.map(std::sync::Arc::new))
         .alerts(
             AlertBuilder::new()
                 .context_chars(config.context_chars)

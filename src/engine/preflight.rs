@@ -112,8 +112,13 @@ fn summary(config: &Config) -> String {
         Delivery::AtLeastOnce => "at-least-once",
         Delivery::ExactlyOnce => "exactly-once",
     };
+    let sealed = match config.evidence_recipients.len() {
+        0 => String::new(),
+        1 => ", alerts' quotes of messages sealed to 1 age recipient".into(),
+        n => format!(", alerts' quotes of messages sealed to {n} age recipients"),
+    };
     format!(
-        "brokers {}, group {}, input {} ({}), {delivery}",
+        "brokers {}, group {}, input {} ({}), {delivery}{sealed}",
         config.brokers,
         config.group,
         config.input_topics.join(", "),
@@ -726,6 +731,23 @@ mod tests {
             check.detail.contains(says),
             "{says:?} in {:?}",
             check.detail
+        );
+    }
+
+    /// The configuration's line says where alerts' evidence is sealed.
+    #[test]
+    fn the_config_line_says_whether_evidence_is_sealed() {
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let mut config = offline_with(dir.path(), &[]);
+        let line = |c: &Config| check(c, None).get("config").map(|c| c.detail.clone());
+        assert!(!line(&config).unwrap_or_default().contains("sealed"));
+        let (_, recipient) = crate::alert::seal::generate_identity();
+        config.evidence_recipients = vec![recipient];
+        expect(
+            &check(&config, None),
+            "config",
+            Outcome::Ok,
+            "at-least-once, alerts' quotes of messages sealed to 1 age recipient",
         );
     }
 

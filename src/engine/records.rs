@@ -599,6 +599,9 @@ pub(crate) fn process<M: Message>(
         shared.metrics.textless.with_label_values(&[label]).inc();
         processed.outcome = "textless";
     }
+    if let Some(why) = &j.evidence_withheld {
+        tracing::warn!(reason = %why, "alert published without its quotes of the message: sealing them failed");
+    }
     if let Some(alert) = &j.alert {
         let key = match alert.source.get("msgid") {
             Some(Value::String(s)) => s.clone().into_bytes(),
