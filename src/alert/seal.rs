@@ -11,8 +11,9 @@
 //! `audit`, metrics and routing work on the rest as before. Only a holder of
 //! one of the recipients' [age](https://age-encryption.org) identities
 //! opens them again ([`EvidenceOpener`]: `wordwarden tail
-//! --evidence-identity`), and the engine, which holds only the public keys,
-//! cannot read back what it wrote.
+//! --evidence-identity`); the engine holds only the public keys, and the
+//! data key of the hour in memory, so it cannot read back what it wrote
+//! before.
 //!
 //! How: a random 256-bit data key, wrapped once to every recipient with
 //! age (X25519) and carried in each alert it sealed (`key`, base64 of the

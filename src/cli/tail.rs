@@ -358,8 +358,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 mod tests {
     use super::*;
 
-    /// An alert raised by a list's values in bulk says so on its first
-    /// line, before its categories: why it is above its list's severity.
+    /// Sealed evidence shows as sealed, with what opens it.
     #[test]
     fn sealed_evidence_shows_as_sealed_with_why() {
         let alert: Alert = serde_json::from_value(serde_json::json!({
@@ -391,6 +390,8 @@ mod tests {
         assert_eq!(evidence.open(&mut plain), None);
     }
 
+    /// An alert raised by a list's values in bulk says so on its first
+    /// line, before its categories: why it is above its list's severity.
     #[test]
     fn an_alert_in_bulk_says_so() {
         let alert: Alert = serde_json::from_value(serde_json::json!({
