@@ -39,8 +39,11 @@ fn shapes() -> &'static regex::Regex {
             // letter but `I` and `O`, and seven digits
             r"|[EGＥＧ][0-9０-９]{8}|[EＥ][A-HJ-NP-ZＡ-ＨＪ-ＮＰ-Ｚ][0-9０-９]{7}",
             // Hong Kong: one or two letters, six digits, the check digit
-            // or `A`, in parentheses or not
+            // or `A`, in parentheses or not; a space after the letters
+            // only where the check digit is in parentheses (`A 123456(3)`:
+            // without them, `A 1234563` is as likely a label and a number)
             r"|[A-ZＡ-Ｚ]{1,2}[0-9０-９]{6}(?:[ 　]?[(（][0-9A０-９Ａ][)）]|[0-9A０-９Ａ])",
+            r"|[A-ZＡ-Ｚ]{1,2}[ 　][0-9０-９]{6}[ 　]?[(（][0-9A０-９Ａ][)）]",
         ))
         .unwrap_or_else(|e| unreachable!("static regex: {e}"))
     })
@@ -81,7 +84,8 @@ pub(super) fn own_words<'t>(
 }
 
 /// Whether `text` has an ASCII capital before a digit (ASCII or full
-/// width: `A１２３４５６（３）` mixes them), or a full-width capital: a byte
+/// width: `A１２３４５６（３）` mixes them) or before a space and an ASCII
+/// digit (`A 123456(3)`), or a full-width capital: a byte
 /// scan that spares the search nearly every text (the search on every
 /// text with seven digits cost the bundled lists 15% of their speed).
 fn may_hold_one(text: &str) -> bool {
@@ -93,7 +97,9 @@ fn may_hold_one(text: &str) -> bool {
         // `０` to `９` are EF BC 90 to EF BC 99 in UTF-8, `Ａ` to `Ｚ` EF BC
         // A1 to EF BC BA
         let full_width_digit = (w[1] == 0xEF) & (w[2] == 0xBC) & (0x90..=0x99).contains(&w[3]);
-        let capital_digit = w[0].is_ascii_uppercase() & (w[1].is_ascii_digit() | full_width_digit);
+        let digit_next = w[1].is_ascii_digit() | full_width_digit;
+        let capital_digit = w[0].is_ascii_uppercase()
+            & (digit_next | ((w[1] == b' ') & w[2].is_ascii_digit()));
         let full_width_capital = (w[0] == 0xEF) & (w[1] == 0xBC) & (0xA1..=0xBA).contains(&w[2]);
         seen | capital_digit | full_width_capital
     })
@@ -268,6 +274,12 @@ mod tests {
             // an ASCII letter before full-width digits, and the reverse
             "A１２３４５６（３）",
             "Ａ123456(3)",
+            // a space after the letter, where the check digit is in
+            // parentheses
+            "A 123456(3)",
+            "A 123456 (3)",
+            "Ａ　１２３４５６（３）",
+            "AB 987654(3)",
         ] {
             let text = format!("客户身份证 {id} 已登记");
             assert_eq!(found(&text), [(Detector::HkIdCard, id)], "{id}");
@@ -280,6 +292,10 @@ mod tests {
             "XA123456(3)",
             "A123456(3)7",
             "单号 A123456",
+            // a space after the letter and no parentheses: a label and a
+            // number as often as a card
+            "A 1234563",
+            "A 123456(4)",
             // a link's path, lower case
             "https://example.com/s/A1234563",
             "a123456(3)",
