@@ -98,8 +98,8 @@ fn may_hold_one(text: &str) -> bool {
         // A1 to EF BC BA
         let full_width_digit = (w[1] == 0xEF) & (w[2] == 0xBC) & (0x90..=0x99).contains(&w[3]);
         let digit_next = w[1].is_ascii_digit() | full_width_digit;
-        let capital_digit = w[0].is_ascii_uppercase()
-            & (digit_next | ((w[1] == b' ') & w[2].is_ascii_digit()));
+        let capital_digit =
+            w[0].is_ascii_uppercase() & (digit_next | ((w[1] == b' ') & w[2].is_ascii_digit()));
         let full_width_capital = (w[0] == 0xEF) & (w[1] == 0xBC) & (0xA1..=0xBA).contains(&w[2]);
         seen | capital_digit | full_width_capital
     })
