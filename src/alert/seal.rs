@@ -191,8 +191,12 @@ impl EvidenceSealer {
 
     /// Moves `alert`'s quotes of its message (every hit's `matched`, the
     /// `snippet`, the `text`) into its `sealed` object, encrypted. On an
-    /// error the alert is left as it was.
+    /// error the alert is left as it was; one sealed already is left too.
     pub fn seal(&self, alert: &mut Alert) -> Result<(), SealError> {
+        if alert.sealed.is_some() {
+            // sealed again, its quotes (gone) would replace the evidence
+            return Ok(());
+        }
         let key = self.data_key()?;
         let evidence = Evidence {
             matched: alert.hits.iter().map(|h| h.matched.clone()).collect(),
@@ -492,6 +496,9 @@ mod tests {
         let sealer = EvidenceSealer::new([to.as_str()]).expect("recipient");
         let mut sealed = original.clone();
         sealer.seal(&mut sealed).expect("seals");
+        let once = sealed.clone();
+        sealer.seal(&mut sealed).expect("sealed already");
+        assert_eq!(sealed, once, "a second seal leaves the first");
         let json = serde_json::to_string(&sealed).expect("json");
         for quoted in [
             "客户名单在这",
