@@ -34,6 +34,9 @@ pub struct AccessArgs {
     /// Who is reading, for the access record (default: the login name).
     #[arg(long, env = "WORDWARDEN_ACTOR")]
     actor: Option<String>,
+    /// The read opens the alerts' sealed evidence ([`Self::opening_evidence`]).
+    #[arg(skip)]
+    opens_evidence: bool,
 }
 
 /// One read of alerts or messages.
@@ -160,6 +163,15 @@ impl AccessArgs {
             .unwrap_or_else(|| "unknown".into())
     }
 
+    /// These arguments for a read that opens the alerts' sealed evidence:
+    /// its record says so (`"evidence": "opened"`).
+    pub fn opening_evidence(&self) -> AccessArgs {
+        AccessArgs {
+            opens_evidence: true,
+            ..self.clone()
+        }
+    }
+
     /// Writes the access record of `command` reading `read` (a topic, or one
     /// message's place), when an audit topic is set; an error when it
     /// cannot be written, and the command must then read nothing.
@@ -169,29 +181,6 @@ impl AccessArgs {
         props: &[(String, String)],
         command: &str,
         read: &str,
-    ) -> anyhow::Result<()> {
-        self.write(brokers, props, command, read, None)
-    }
-
-    /// [`record`](Self::record) for a read that opens the alerts' sealed
-    /// evidence: the record says so (`"evidence": "opened"`).
-    pub fn record_opening_evidence(
-        &self,
-        brokers: &str,
-        props: &[(String, String)],
-        command: &str,
-        read: &str,
-    ) -> anyhow::Result<()> {
-        self.write(brokers, props, command, read, Some("opened"))
-    }
-
-    fn write(
-        &self,
-        brokers: &str,
-        props: &[(String, String)],
-        command: &str,
-        read: &str,
-        evidence: Option<&'static str>,
     ) -> anyhow::Result<()> {
         let Some(topic) = &self.audit_topic else {
             return Ok(());
@@ -210,7 +199,7 @@ impl AccessArgs {
             command,
             read,
             args: recorded_args(std::env::args().skip(1)),
-            evidence,
+            evidence: self.opens_evidence.then_some("opened"),
         };
         let json = serde_json::to_string(&record)?;
         write_quietly(brokers, props, topic, &[("access", json)], WRITE_TIMEOUT).map_err(|cause| {

@@ -272,15 +272,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         said: Default::default(),
     };
-    match evidence.opener {
-        Some(_) => (feed.access).record_opening_evidence(
-            brokers,
-            &feed.props,
-            "tail",
-            &feed.alert_topic,
-        )?,
-        None => (feed.access).record(brokers, &feed.props, "tail", &feed.alert_topic)?,
-    }
+    let access = match evidence.opener {
+        Some(_) => feed.access.opening_evidence(),
+        None => feed.access.clone(),
+    };
+    access.record(brokers, &feed.props, "tail", &feed.alert_topic)?;
     let verdicts = feed.verdicts(Duration::from_secs(30))?;
     let reader = TopicReader::open(
         brokers,
