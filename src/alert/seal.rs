@@ -66,6 +66,7 @@ use chacha20poly1305::aead::rand_core::RngCore;
 use chacha20poly1305::aead::{Aead, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
 
 use super::Alert;
 
@@ -251,7 +252,7 @@ impl EvidenceSealer {
             wrapped: B64.encode(wrapped),
             made: Instant::now(),
         });
-        raw.fill(0);
+        raw.zeroize();
         *current = Some(Arc::clone(&key));
         Ok(key)
     }
@@ -435,7 +436,7 @@ impl EvidenceOpener {
         }
         let cipher = XChaCha20Poly1305::new_from_slice(&raw)
             .map_err(|_| SealError::Malformed("key: not 32 bytes".into()))?;
-        raw.fill(0);
+        raw.zeroize();
         Ok(Some(cipher))
     }
 }
