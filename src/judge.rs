@@ -556,11 +556,7 @@ impl Judge {
         if let (Some(sealer), Some(alert)) = (&self.sealer, judgement.alert.as_mut()) {
             if let Err(e) = sealer.seal(alert) {
                 // never publish what was to be sealed; the alert still goes
-                for h in &mut alert.hits {
-                    h.matched.clear();
-                }
-                alert.snippet.clear();
-                alert.text = None;
+                alert.drop_quotes();
                 judgement.evidence_withheld = Some(e.to_string());
             }
         }

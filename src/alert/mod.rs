@@ -118,6 +118,17 @@ impl Alert {
         self.hits.iter().any(|h| !h.evasions.is_empty())
     }
 
+    /// Removes every quote of the message (each hit's `matched`, the
+    /// `snippet`, the `text`): what sealing moves into `sealed`
+    /// ([`seal`]), and what an alert whose sealing failed goes without.
+    pub fn drop_quotes(&mut self) {
+        for h in &mut self.hits {
+            h.matched.clear();
+        }
+        self.snippet.clear();
+        self.text = None;
+    }
+
     /// Whether the message holds some list's values in bulk (has `bulk`):
     /// what `tail --bulk`, `report --bulk` and `scan --bulk` keep.
     pub fn is_bulk(&self) -> bool {

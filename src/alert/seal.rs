@@ -130,14 +130,23 @@ pub struct SealedEvidence {
     pub data: String,
 }
 
-/// What sealing takes out of an alert, in the order of its hits.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Evidence {
-    matched: Vec<String>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    snippet: String,
+/// What sealing takes out of an alert, in the order of its hits: borrowed
+/// from the alert to seal it (`&str`), owned when opened (`String`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "S: Serialize + AsRef<str>",
+    deserialize = "S: Deserialize<'de> + Default"
+))]
+struct Evidence<S> {
+    matched: Vec<S>,
+    #[serde(default, skip_serializing_if = "is_empty")]
+    snippet: S,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
+    text: Option<S>,
+}
+
+fn is_empty<S: AsRef<str>>(s: &S) -> bool {
+    s.as_ref().is_empty()
 }
 
 /// One data key and its wrapped form.
@@ -200,9 +209,9 @@ impl EvidenceSealer {
         }
         let key = self.data_key()?;
         let evidence = Evidence {
-            matched: alert.hits.iter().map(|h| h.matched.clone()).collect(),
-            snippet: alert.snippet.clone(),
-            text: alert.text.clone(),
+            matched: alert.hits.iter().map(|h| h.matched.as_str()).collect(),
+            snippet: alert.snippet.as_str(),
+            text: alert.text.as_deref(),
         };
         let plain = serde_json::to_vec(&evidence).map_err(|e| SealError::Seal(e.to_string()))?;
         let mut nonce = XNonce::default();
@@ -219,11 +228,7 @@ impl EvidenceSealer {
                 },
             )
             .map_err(|_| SealError::Seal("encryption failed".into()))?;
-        for h in &mut alert.hits {
-            h.matched.clear();
-        }
-        alert.snippet.clear();
-        alert.text = None;
+        alert.drop_quotes();
         alert.sealed = Some(SealedEvidence {
             scheme: SCHEME.to_string(),
             key: key.wrapped.clone(),
@@ -379,7 +384,7 @@ impl EvidenceOpener {
                 },
             )
             .map_err(|_| SealError::Tampered)?;
-        let evidence: Evidence =
+        let evidence: Evidence<String> =
             serde_json::from_slice(&plain).map_err(|e| SealError::Malformed(e.to_string()))?;
         if evidence.matched.len() != alert.hits.len() {
             return Err(SealError::Malformed(format!(
