@@ -2,7 +2,8 @@
 //! a data-protection review. Who read alerts and archived messages (the
 //! access records `tail`, `report`, `explain --at`, `redrive`, `review`
 //! and `audit` write) and who changed the word lists (the engine's reload records),
-//! over a period, one line each, then the reads counted by who read and the
+//! over a period, one line each, then the accesses counted by who made them
+//! (reads, verdicts and redrives: every access record) and the
 //! reloads by outcome. `--mentions ID` answers "who looked into this
 //! person?": the reads whose arguments or place name that id.
 //!
@@ -246,11 +247,12 @@ fn kept(entry: &Entry, args: &Args) -> bool {
         && (args.mentions.is_empty() || args.mentions.iter().any(|id| entry.mentions(id)))
 }
 
-/// The closing lines: reads by who read (and with which commands), reloads
+/// The closing lines: accesses by who made them (and with which commands:
+/// reads, verdicts and redrives alike), reloads
 /// by outcome, records that are not the trail's.
 #[derive(Debug, Default)]
 struct Summary {
-    reads: BTreeMap<String, BTreeMap<String, usize>>,
+    accesses: BTreeMap<String, BTreeMap<String, usize>>,
     reloads: BTreeMap<String, usize>,
     unreadable: usize,
 }
@@ -260,7 +262,7 @@ impl Summary {
         match entry {
             Entry::Read { actor, command, .. } => {
                 *self
-                    .reads
+                    .accesses
                     .entry(actor.clone())
                     .or_default()
                     .entry(command.clone())
@@ -272,9 +274,9 @@ impl Summary {
 
     fn render(&self) -> String {
         let count = |m: &BTreeMap<String, usize>| m.values().sum::<usize>();
-        let reads: usize = self.reads.values().map(count).sum();
-        let mut out = format!("reads              {reads}\n");
-        for (actor, commands) in &self.reads {
+        let accesses: usize = self.accesses.values().map(count).sum();
+        let mut out = format!("accesses           {accesses}\n");
+        for (actor, commands) in &self.accesses {
             let each: Vec<String> = commands.iter().map(|(c, n)| format!("{c} {n}")).collect();
             out.push_str(&format!(
                 "  {actor:<16} {} ({})\n",
@@ -486,13 +488,14 @@ mod tests {
     }
 
     #[test]
-    fn the_summary_counts_reads_by_who_read_and_reloads_by_outcome() {
+    fn the_summary_counts_accesses_by_who_made_them_and_reloads_by_outcome() {
         let mut summary = Summary::default();
         for v in [
             read("a7", "tail", "alerts", &[]),
             read("a7", "tail", "alerts", &[]),
             read("a7", "explain", "chat/0/1", &[]),
             read("a8", "report", "alerts", &[]),
+            read("a8", "review", "wordwarden.reviews", &[]),
         ] {
             summary.add(&Entry::parse(&v).expect("parses"));
         }
@@ -502,8 +505,8 @@ mod tests {
         summary.add(&Entry::parse(&reload).expect("parses"));
         assert_eq!(
             summary.render(),
-            "reads              4\n  a7               3 (explain 1, tail 2)\n  \
-             a8               1 (report 1)\nreloads            1 (loaded 1)\n\
+            "accesses           5\n  a7               3 (explain 1, tail 2)\n  \
+             a8               2 (report 1, review 1)\nreloads            1 (loaded 1)\n\
              not the trail's    1 records (not an access or reload record)\n"
         );
     }

@@ -166,6 +166,11 @@ struct Report {
     /// for the terms its review names, else for each of the alert's).
     #[serde(skip_serializing_if = "Option::is_none")]
     false_positive_terms: Option<Vec<Ranked>>,
+    /// False positives whose review names a term (`review --term`) the
+    /// alert has no hit on, a typo most likely: where it names none of
+    /// the alert's terms, the alert counts for each of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    false_positives_naming_no_hit: Option<usize>,
     /// The senders (`source.from`).
     top_senders: Vec<Ranked>,
     /// Group chats (`source.roomid`).
@@ -314,11 +319,17 @@ impl Summing {
             *report.by_group.entry(g.clone()).or_default() += 1;
         }
         // a false positive counts for the terms whose hits were wrong
+        let alert_terms: Vec<&str> = alert.hits.iter().map(|h| h.term.as_str()).collect();
+        if let Some(r) = review.filter(|r| r.names_a_term_not_hit(&alert_terms)) {
+            if r.verdict == Verdict::FalsePositive {
+                *report.false_positives_naming_no_hit.get_or_insert(0) += 1;
+            }
+        }
         let hit_terms: HashMap<String, bool> = alert
             .hits
             .iter()
             .map(|h| {
-                let wrong = review.is_some_and(|r| r.wrong(&h.term));
+                let wrong = review.is_some_and(|r| r.wrong(&h.term, &alert_terms));
                 (format!("{} ({})", h.term, h.category), wrong)
             })
             .collect();
@@ -584,6 +595,12 @@ fn render(r: &Report) -> String {
     }
     if let Some(rows) = r.false_positive_terms.as_ref().filter(|r| !r.is_empty()) {
         s += "false positives by term (for the lists' maintainers)\n";
+        if let Some(n) = r.false_positives_naming_no_hit {
+            s += &format!(
+                "  ({n} name a term their alert has no hit on: mistyped? \
+                 Where none of its terms is named, each of them counts)\n"
+            );
+        }
         for row in rows {
             s += &format!(
                 "  {:>6}  {}  (of {} reviewed, {} alerts)\n",
@@ -718,6 +735,8 @@ mod tests {
             (id(4), Verdict::FalsePositive, all),
             // of its two hits, the one on 色情 was wrong
             (id(6), Verdict::FalsePositive, &["色情"]),
+            // a term mistyped: it counts for the alert's own
+            (id(7), Verdict::FalsePositive, &["老鼠舱"]),
             (id(9), Verdict::Dismissed, all),
         ]);
         let feed = FeedArgs::parsed(&[]);
@@ -731,6 +750,7 @@ mod tests {
             // published twice: counted once
             (5, &["内幕消息"]),
             (6, &["色情", "@cn_mobile"]),
+            (7, &["老鼠仓"]),
         ] {
             summing.add(Some(with_hits(&id(n), terms)), &feed);
         }
@@ -738,7 +758,7 @@ mod tests {
         let reviews = report.reviews.clone().expect("reviews");
         assert_eq!(
             reviews.into_iter().collect::<Vec<_>>(),
-            [("confirmed", 1), ("false_positive", 4), ("unreviewed", 1)]
+            [("confirmed", 1), ("false_positive", 5), ("unreviewed", 1)]
         );
         let row = |r: &Ranked| (r.name.clone(), r.alerts, r.reviewed, r.false_positives);
         let fp: Vec<_> = report
@@ -752,22 +772,23 @@ mod tests {
             fp,
             [
                 ("色情 (c)".to_string(), 4, Some(4), Some(3)),
-                ("老鼠仓 (c)".to_string(), 1, Some(1), Some(1)),
+                ("老鼠仓 (c)".to_string(), 2, Some(2), Some(2)),
             ]
         );
+        assert_eq!(report.false_positives_naming_no_hit, Some(1));
         let terms: Vec<_> = report.top_terms.iter().map(row).collect();
         assert_eq!(terms[1], ("内幕消息 (c)".to_string(), 2, Some(1), Some(0)));
         assert_eq!(
-            terms[2],
+            terms[3],
             ("@cn_mobile (c)".to_string(), 1, Some(1), Some(0))
         );
         assert_eq!(
             report.top_senders.iter().map(row).collect::<Vec<_>>(),
-            [("li".to_string(), 6, Some(5), Some(4))]
+            [("li".to_string(), 7, Some(6), Some(5))]
         );
         let shown = render(&report);
         assert!(
-            shown.contains("\nreviews     confirmed 1  false_positive 4  unreviewed 1\n"),
+            shown.contains("\nreviews     confirmed 1  false_positive 5  unreviewed 1\n"),
             "{shown}"
         );
         assert!(
@@ -776,7 +797,7 @@ mod tests {
         );
         assert!(
             shown.contains(
-                "false positives by term (for the lists' maintainers)\n       3  色情 (c)  (of 4 reviewed, 4 alerts)\n       1  老鼠仓 (c)  (of 1 reviewed, 1 alerts)\n"
+                "false positives by term (for the lists' maintainers)\n  (1 name a term their alert has no hit on: mistyped? Where none of its terms is named, each of them counts)\n       3  色情 (c)  (of 4 reviewed, 4 alerts)\n       2  老鼠仓 (c)  (of 2 reviewed, 2 alerts)\n"
             ),
             "{shown}"
         );
@@ -785,6 +806,7 @@ mod tests {
         plain.add(Some(with_hits(&id(1), &["色情"])), &feed);
         let plain = plain.finish(10);
         assert!(plain.reviews.is_none() && plain.false_positive_terms.is_none());
+        assert!(plain.false_positives_naming_no_hit.is_none());
         assert_eq!(plain.top_terms[0].reviewed, None);
         let json = serde_json::to_string(&plain).expect("json");
         assert!(

@@ -99,10 +99,23 @@ pub struct Review {
 }
 
 impl Review {
-    /// Whether the alert's hit on `term` was found a false positive.
-    pub fn wrong(&self, term: &str) -> bool {
+    /// Whether the alert's hit on `term` was found a false positive, of an
+    /// alert with hits on `alert_terms`: the review names it, or names no
+    /// term the alert has a hit on (none, or only a mistyped one: then
+    /// every hit, as without `--term`, rather than none).
+    pub fn wrong(&self, term: &str, alert_terms: &[&str]) -> bool {
         self.verdict == Verdict::FalsePositive
-            && (self.terms.is_empty() || self.terms.iter().any(|t| t == term))
+            && (self.terms.iter().any(|t| t == term)
+                || !self.terms.iter().any(|t| alert_terms.contains(&t.as_str())))
+    }
+
+    /// Whether the review names a term its alert (with hits on
+    /// `alert_terms`) has no hit on: `review` takes `--term` as typed, and
+    /// `report` says how many did.
+    pub fn names_a_term_not_hit(&self, alert_terms: &[&str]) -> bool {
+        self.terms
+            .iter()
+            .any(|t| !alert_terms.contains(&t.as_str()))
     }
 }
 
@@ -421,16 +434,34 @@ mod tests {
         );
         v.add(Some(named.as_bytes()));
         let review = v.of(A).expect("reviewed");
-        assert!(review.wrong("色情") && !review.wrong("@cn_mobile"));
+        let on_alert = ["色情", "@cn_mobile"];
+        assert!(review.wrong("色情", &on_alert) && !review.wrong("@cn_mobile", &on_alert));
+        assert!(!review.names_a_term_not_hit(&on_alert));
         let all = Review {
             verdict: Verdict::FalsePositive,
             terms: vec![],
         };
-        assert!(all.wrong("色情") && all.wrong("@cn_mobile"));
+        assert!(all.wrong("色情", &on_alert) && all.wrong("@cn_mobile", &on_alert));
+        assert!(!all.names_a_term_not_hit(&on_alert));
+        // a term the alert has no hit on (mistyped) blames nothing it names:
+        // every hit then, as without `--term`; said by `report`
+        let mistyped = Review {
+            verdict: Verdict::FalsePositive,
+            terms: vec!["色清".to_string()],
+        };
+        assert!(mistyped.wrong("色情", &on_alert) && mistyped.wrong("@cn_mobile", &on_alert));
+        assert!(mistyped.names_a_term_not_hit(&on_alert));
+        // one right and one mistyped: the right one alone
+        let half = Review {
+            verdict: Verdict::FalsePositive,
+            terms: vec!["色清".to_string(), "@cn_mobile".to_string()],
+        };
+        assert!(!half.wrong("色情", &on_alert) && half.wrong("@cn_mobile", &on_alert));
+        assert!(half.names_a_term_not_hit(&on_alert));
         let confirmed = Review {
             verdict: Verdict::Confirmed,
             terms: vec![],
         };
-        assert!(!confirmed.wrong("色情"));
+        assert!(!confirmed.wrong("色情", &on_alert));
     }
 }
