@@ -120,9 +120,11 @@ pub struct Hit<'r> {
     pub end: usize,
     /// How many separate places the rule fired at in the message.
     pub count: u32,
-    /// The list's severity, or the higher one of its `#! bulk:` threshold
-    /// where the message reached it.
-    severity: Severity,
+    /// The severity of a `#! bulk:` threshold the message reached (the
+    /// lowest where none did): the list's own is read from the rule only
+    /// when asked, as a hit's rule is a cache miss on a large list and a
+    /// scan that counts hits never asks.
+    raised_to: Severity,
 }
 
 impl<'r> Hit<'r> {
@@ -139,7 +141,7 @@ impl<'r> Hit<'r> {
     /// enough of the list's values for its `#! bulk:` threshold
     /// ([`Findings::bulk`]), the threshold's.
     pub fn severity(&self) -> Severity {
-        self.severity
+        self.rule.severity.max(self.raised_to)
     }
     /// The full rule.
     pub fn rule(&self) -> &'r Rule {
@@ -148,7 +150,7 @@ impl<'r> Hit<'r> {
     /// Raises the hit's severity to at least `severity`: a timed `#!
     /// bulk:` threshold reached over the sender's recent messages.
     pub(crate) fn raise_to(&mut self, severity: Severity) {
-        self.severity = self.severity.max(severity);
+        self.raised_to = self.raised_to.max(severity);
     }
     /// How the match was written unlike the rule (`内*幕*消*息`: separators),
     /// given the original text of its field; see [`crate::evasion`].

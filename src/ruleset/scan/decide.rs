@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::{AllowSpan, Cand, Candidate, PartOcc, RuleHits, Scanner, Verdict};
+use crate::lists::Severity;
 use crate::people::Conversation;
 use crate::ruleset::{BulkFinding, Findings, Hit, Rule, RuleKind, Ruleset};
 
@@ -283,7 +284,7 @@ fn bulk_findings<'r, S: AsRef<str>>(
             .iter_mut()
             .filter(|h| Arc::ptr_eq(&h.rule.category, category))
         {
-            h.severity = h.severity.max(bulk.severity);
+            h.raise_to(bulk.severity);
         }
     }
     found.sort_by_key(|f| f.category);
@@ -414,7 +415,7 @@ fn one_hit_per_rule<'r>(
                     start: c.start as usize,
                     end: c.end as usize,
                     count: 1,
-                    severity: rule.severity,
+                    raised_to: Severity::Info,
                 });
             }
         }
@@ -675,7 +676,7 @@ mod tests {
                     start: c.start as usize,
                     end: c.end as usize,
                     count: 1,
-                    severity: rs.rules[c.rule as usize].severity,
+                    raised_to: Severity::Info,
                 }),
             }
             last_place = Some((c.field, c.start));
