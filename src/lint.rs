@@ -8,7 +8,8 @@
 //! `#! match: exact` files written with characters only folding would match,
 //! regexes of folded lists that can match no folded text (`(?-i:API)`),
 //! lists whose `#! until:` has passed, and, given a corpus, terms that
-//! fire on too many messages.
+//! fire on too many messages. A set with errors is checked further as if
+//! the entries in error were not written, so one run shows every mistake.
 //!
 //! ```
 //! use wordwarden::lint::lint;
@@ -24,7 +25,7 @@
 
 use crate::fold::{fold_char, FoldEntry};
 use crate::lists::{Diagnostic, EntryKind, Level, MatchMode, WordListSet};
-use crate::ruleset::{RuleKind, RulesetBuilder, RulesetError};
+use crate::ruleset::{RuleKind, Ruleset, RulesetBuilder, RulesetError};
 
 /// Lints a set: parse and compile diagnostics plus checks that need the
 /// compiled ruleset. Sorted by file and line.
@@ -42,15 +43,16 @@ pub fn lint_with_corpus(
     let mut out: Vec<Diagnostic> = Vec::new();
     match builder.build(lists) {
         Err(RulesetError::Invalid(diags)) => {
+            // the rest checked as if the entries in error were not written:
+            // one run shows every mistake, not the errors and then the rest
+            let rest = lists.without(&diags);
             out.extend(diags);
-            // keep parse warnings too
-            out.extend(
-                lists
-                    .diagnostics()
-                    .iter()
-                    .filter(|d| d.level == Level::Warning)
-                    .cloned(),
-            );
+            match builder.build(&rest) {
+                Ok(ruleset) => checks(&ruleset, &rest, corpus, &mut out),
+                // an error of the whole set (too many groups, no lists): the
+                // parse warnings still
+                Err(_) => out.extend(rest.diagnostics().iter().cloned()),
+            }
         }
         Err(other) => out.push(Diagnostic {
             file: ".".into(),
@@ -59,114 +61,130 @@ pub fn lint_with_corpus(
             code: "compile",
             message: other.to_string(),
         }),
-        Ok(ruleset) => {
-            out.extend(ruleset.warnings().iter().cloned());
-            let mut scanner = ruleset.scanner();
-            let warn = |file: &str, line: usize, code: &'static str, message: String| Diagnostic {
-                file: file.to_string(),
-                line,
-                level: Level::Warning,
-                code,
-                message,
-            };
-            let now = jiff::Timestamp::now();
-            for file in lists.files() {
-                if let Some(until) = file.window.until.filter(|until| *until <= now) {
-                    out.push(warn(
-                        &file.path,
-                        0,
-                        "list-expired",
-                        format!(
-                        "`#! until: {until}` has passed: the list fires only on messages written \
-                         before it, or whose time is unknown"
-                    ),
-                    ));
-                }
-                for entry in &file.entries {
-                    let EntryKind::Term = entry.kind else {
-                        continue;
-                    };
-                    let term = entry.text();
-                    if file.match_mode == MatchMode::Exact {
-                        if let Some(c) = term.chars().find(|c| needs_folding(*c)) {
-                            out.push(warn(&file.path, entry.line, "exact-needs-fold", format!(
-                                "{term:?} contains {c:?}, which only folding would match; this file has `#! match: exact`"
-                            )));
-                        }
-                        continue;
-                    }
-                    let is_self = |h: &crate::ruleset::Hit<'_>| {
-                        h.rule().file.as_ref() == file.path && h.rule().line == entry.line
-                    };
-                    let raw = scanner.scan_without_allows(&[term]);
-                    let self_hit = raw.hits.iter().any(is_self);
-                    for h in &raw.hits {
-                        if !is_self(h)
-                            && h.category() == file.category
-                            && h.rule().kind == RuleKind::Term
-                            && h.term() != term
-                            && (h.end - h.start) < term.len()
-                        {
-                            out.push(warn(&file.path, entry.line, "shadowed-term", format!(
-                                "{term:?} always contains {:?} ({}:{}) of the same list, which fires anyway",
-                                h.term(), h.rule().file, h.rule().line
-                            )));
-                            break;
-                        }
-                    }
-                    if self_hit && !scanner.scan(&[term]).hits.iter().any(is_self) {
-                        out.push(warn(&file.path, entry.line, "allow-suppresses-term", format!(
-                            "an allow phrase suppresses every occurrence of {term:?}: it can never fire"
-                        )));
-                    }
-                }
-            }
-            if let Some((messages, max_percent)) = corpus {
-                let mut counts: std::collections::HashMap<(String, usize), (usize, String)> =
-                    Default::default();
-                for m in messages {
-                    for h in scanner.scan(&[m.as_str()]).hits {
-                        let e = counts
-                            .entry((h.rule().file.to_string(), h.rule().line))
-                            .or_insert((0, h.term().to_string()));
-                        e.0 += 1;
-                    }
-                }
-                let n = messages.len().max(1) as f64;
-                for ((file, line), (count, term)) in counts {
-                    let pct = 100.0 * count as f64 / n;
-                    if pct > max_percent {
-                        out.push(warn(&file, line, "noisy-term", format!(
-                            "{term:?} fires on {pct:.1}% of the corpus ({count} of {} messages), over {max_percent}%",
-                            messages.len()
-                        )));
-                    }
-                }
-            }
-            for file in lists.files() {
-                for entry in &file.entries {
-                    let EntryKind::Allow = entry.kind else {
-                        continue;
-                    };
-                    let phrase = entry.text();
-                    if scanner.scan_without_allows(&[phrase]).hits.is_empty() {
-                        out.push(Diagnostic {
-                            file: file.path.clone(),
-                            line: entry.line,
-                            level: Level::Warning,
-                            code: "allow-unused",
-                            message: format!(
-                                "allow phrase {phrase:?} contains no term of any list, so it suppresses nothing"
-                            ),
-                        });
-                    }
-                }
-            }
-        }
+        Ok(ruleset) => checks(&ruleset, lists, corpus, &mut out),
     }
     out.sort_by(|a, b| (&a.file, a.line, a.code).cmp(&(&b.file, b.line, b.code)));
     out.dedup();
     out
+}
+
+/// The checks that need the compiled ruleset: its own warnings, expired
+/// lists, exact files' terms only folding would match, shadowed and
+/// suppressed terms, noisy terms on a corpus, allow phrases that suppress
+/// nothing.
+fn checks(
+    ruleset: &Ruleset,
+    lists: &WordListSet,
+    corpus: Option<(&[String], f64)>,
+    out: &mut Vec<Diagnostic>,
+) {
+    out.extend(ruleset.warnings().iter().cloned());
+    let mut scanner = ruleset.scanner();
+    let warn = |file: &str, line: usize, code: &'static str, message: String| Diagnostic {
+        file: file.to_string(),
+        line,
+        level: Level::Warning,
+        code,
+        message,
+    };
+    let now = jiff::Timestamp::now();
+    for file in lists.files() {
+        if let Some(until) = file.window.until.filter(|until| *until <= now) {
+            out.push(warn(
+                &file.path,
+                0,
+                "list-expired",
+                format!(
+                    "`#! until: {until}` has passed: the list fires only on messages written \
+                 before it, or whose time is unknown"
+                ),
+            ));
+        }
+        for entry in &file.entries {
+            let EntryKind::Term = entry.kind else {
+                continue;
+            };
+            let term = entry.text();
+            if file.match_mode == MatchMode::Exact {
+                if let Some(c) = term.chars().find(|c| needs_folding(*c)) {
+                    out.push(warn(&file.path, entry.line, "exact-needs-fold", format!(
+                        "{term:?} contains {c:?}, which only folding would match; this file has `#! match: exact`"
+                    )));
+                }
+                continue;
+            }
+            let is_self = |h: &crate::ruleset::Hit<'_>| {
+                h.rule().file.as_ref() == file.path && h.rule().line == entry.line
+            };
+            let raw = scanner.scan_without_allows(&[term]);
+            let self_hit = raw.hits.iter().any(is_self);
+            for h in &raw.hits {
+                if !is_self(h)
+                    && h.category() == file.category
+                    && h.rule().kind == RuleKind::Term
+                    && h.term() != term
+                    && (h.end - h.start) < term.len()
+                {
+                    out.push(warn(&file.path, entry.line, "shadowed-term", format!(
+                        "{term:?} always contains {:?} ({}:{}) of the same list, which fires anyway",
+                        h.term(), h.rule().file, h.rule().line
+                    )));
+                    break;
+                }
+            }
+            if self_hit && !scanner.scan(&[term]).hits.iter().any(is_self) {
+                out.push(warn(
+                    &file.path,
+                    entry.line,
+                    "allow-suppresses-term",
+                    format!(
+                    "an allow phrase suppresses every occurrence of {term:?}: it can never fire"
+                ),
+                ));
+            }
+        }
+    }
+    if let Some((messages, max_percent)) = corpus {
+        let mut counts: std::collections::HashMap<(String, usize), (usize, String)> =
+            Default::default();
+        for m in messages {
+            for h in scanner.scan(&[m.as_str()]).hits {
+                let e = counts
+                    .entry((h.rule().file.to_string(), h.rule().line))
+                    .or_insert((0, h.term().to_string()));
+                e.0 += 1;
+            }
+        }
+        let n = messages.len().max(1) as f64;
+        for ((file, line), (count, term)) in counts {
+            let pct = 100.0 * count as f64 / n;
+            if pct > max_percent {
+                out.push(warn(&file, line, "noisy-term", format!(
+                    "{term:?} fires on {pct:.1}% of the corpus ({count} of {} messages), over {max_percent}%",
+                    messages.len()
+                )));
+            }
+        }
+    }
+    for file in lists.files() {
+        for entry in &file.entries {
+            let EntryKind::Allow = entry.kind else {
+                continue;
+            };
+            let phrase = entry.text();
+            if scanner.scan_without_allows(&[phrase]).hits.is_empty() {
+                out.push(Diagnostic {
+                    file: file.path.clone(),
+                    line: entry.line,
+                    level: Level::Warning,
+                    code: "allow-unused",
+                    message: format!(
+                        "allow phrase {phrase:?} contains no term of any list, so it suppresses nothing"
+                    ),
+                });
+            }
+        }
+    }
 }
 
 /// A character folding would change beyond lowercasing: full-width and
@@ -203,8 +221,13 @@ mod tests {
             "a.txt",
             "#! severity: extreme\n内幕\n內幕\n色\n!特色情\n!毫无关系\n***\n@passport\nre:(x\n",
         )]);
+        // the errors, and the warnings of the rest as if they were not
+        // written: one run shows every mistake
         let want = vec![
             ("a.txt".to_string(), 1, "bad-directive"),
+            ("a.txt".to_string(), 3, "duplicate-term"),
+            ("a.txt".to_string(), 4, "single-char-term"),
+            ("a.txt".to_string(), 6, "allow-unused"),
             ("a.txt".to_string(), 7, "empty-term"),
             ("a.txt".to_string(), 8, "unknown-detector"),
             ("a.txt".to_string(), 9, "bad-regex"),

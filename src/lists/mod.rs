@@ -690,6 +690,40 @@ impl WordListSet {
         self.files
     }
 
+    /// The set as if the entries `errors` name (by file and line) were not
+    /// written, without its own errors: what lint checks further, so that
+    /// one run shows the warnings of a set with a mistake in it too. The
+    /// version stays the set's.
+    pub(crate) fn without(&self, errors: &[Diagnostic]) -> WordListSet {
+        let named: rustc_hash::FxHashSet<(&str, usize)> = errors
+            .iter()
+            .filter(|d| d.level == Level::Error)
+            .map(|d| (d.file.as_str(), d.line))
+            .collect();
+        let files = self
+            .files
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                let path = f.path.clone();
+                f.entries
+                    .retain(|e| !named.contains(&(path.as_str(), e.line)));
+                f
+            })
+            .collect();
+        WordListSet {
+            files,
+            groups: self.groups.clone(),
+            diagnostics: self
+                .diagnostics
+                .iter()
+                .filter(|d| d.level != Level::Error)
+                .cloned()
+                .collect(),
+            version: self.version.clone(),
+        }
+    }
+
     /// Every diagnostic found while parsing.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
