@@ -8,7 +8,8 @@
 //! `#! match: exact` files written with characters only folding would match,
 //! regexes of folded lists that can match no folded text (`(?-i:API)`),
 //! lists whose `#! until:` has passed, and, given a corpus, terms that
-//! fire on too many messages. A set with errors is checked further as if
+//! fire on too many messages (with the words they fire inside most, the
+//! candidates for an allow phrase). A set with errors is checked further as if
 //! the entries in error were not written, so one run shows every mistake.
 //!
 //! ```
@@ -145,23 +146,31 @@ fn checks(
         }
     }
     if let Some((messages, max_percent)) = corpus {
-        let mut counts: std::collections::HashMap<(String, usize), (usize, String)> =
-            Default::default();
+        let mut noise: std::collections::HashMap<(String, usize), Noise> = Default::default();
         for m in messages {
             for h in scanner.scan(&[m.as_str()]).hits {
-                let e = counts
+                let e = noise
                     .entry((h.rule().file.to_string(), h.rule().line))
-                    .or_insert((0, h.term().to_string()));
-                e.0 += 1;
+                    .or_insert_with(|| Noise {
+                        term: h.term().to_string(),
+                        ..Noise::default()
+                    });
+                e.messages += 1;
+                if h.rule().kind == RuleKind::Term {
+                    e.add_words_around(m, h.start, h.end);
+                }
             }
         }
         let n = messages.len().max(1) as f64;
-        for ((file, line), (count, term)) in counts {
-            let pct = 100.0 * count as f64 / n;
+        for ((file, line), noisy) in noise {
+            let pct = 100.0 * noisy.messages as f64 / n;
             if pct > max_percent {
                 out.push(warn(&file, line, "noisy-term", format!(
-                    "{term:?} fires on {pct:.1}% of the corpus ({count} of {} messages), over {max_percent}%",
-                    messages.len()
+                    "{:?} fires on {pct:.1}% of the corpus ({} of {} messages), over {max_percent}%{}",
+                    noisy.term,
+                    noisy.messages,
+                    messages.len(),
+                    noisy.suggestion()
                 )));
             }
         }
@@ -184,6 +193,56 @@ fn checks(
                 });
             }
         }
+    }
+}
+
+/// How often a term fired on a lint corpus, and the words it fired inside:
+/// the term with the letter or character before it, or after it (`特色情`
+/// and `色情景` for `色情` in `特色情景`), so that a noisy term's warning
+/// can name the everyday word an allow phrase would spare.
+#[derive(Default)]
+struct Noise {
+    term: String,
+    messages: usize,
+    words: std::collections::HashMap<String, usize>,
+}
+
+impl Noise {
+    /// Most words a warning names.
+    const SHOWN: usize = 3;
+
+    fn add_words_around(&mut self, text: &str, start: usize, end: usize) {
+        let (Some(before), Some(after), Some(matched)) =
+            (text.get(..start), text.get(end..), text.get(start..end))
+        else {
+            return;
+        };
+        if let Some(c) = before.chars().next_back().filter(|c| c.is_alphanumeric()) {
+            *self.words.entry(format!("{c}{matched}")).or_default() += 1;
+        }
+        if let Some(c) = after.chars().next().filter(|c| c.is_alphanumeric()) {
+            *self.words.entry(format!("{matched}{c}")).or_default() += 1;
+        }
+    }
+
+    /// `; most often inside 特色情 (40), 色情景 (40): …` where a word the
+    /// term fired inside came up more than once; else nothing.
+    fn suggestion(&self) -> String {
+        let mut words: Vec<(&String, &usize)> = self.words.iter().filter(|(_, &n)| n > 1).collect();
+        words.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let Some(&(first, _)) = words.first() else {
+            return String::new();
+        };
+        let shown: Vec<String> = words
+            .iter()
+            .take(Self::SHOWN)
+            .map(|(w, n)| format!("{w} ({n})"))
+            .collect();
+        format!(
+            "; most often inside {}: if that is an everyday word, an allow phrase \
+             (`!{first}`) spares it",
+            shown.join(", ")
+        )
     }
 }
 
@@ -300,5 +359,29 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "noisy-term");
         assert!(d[0].message.contains("66.7%"), "{}", d[0].message);
+        // no word around it came up twice: nothing suggested
+        assert!(!d[0].message.contains("most often"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn a_noisy_term_names_the_words_it_fires_inside() {
+        let lists = WordListSet::from_sources(vec![("a.txt".into(), "色情\n".into())]);
+        let corpus: Vec<String> = [
+            "今天的特色情景剧很好看",
+            "特色情景教学",
+            "关于特色情节",
+            "色情网站",
+            "你好",
+        ]
+        .map(String::from)
+        .to_vec();
+        let d = lint_with_corpus(&lists, &RulesetBuilder::new(), Some((&corpus, 10.0)));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            d[0].message,
+            "\"色情\" fires on 80.0% of the corpus (4 of 5 messages), over 10%; most often \
+             inside 特色情 (3), 色情景 (2): if that is an everyday word, an allow phrase \
+             (`!特色情`) spares it"
+        );
     }
 }
