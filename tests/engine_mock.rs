@@ -1392,6 +1392,41 @@ async fn verdicts_on_alerts_are_counted_and_reviewed_alerts_left_out() {
     let all = String::from_utf8_lossy(&all.stdout).into_owned();
     assert_eq!(all.matches("[reviewed: ").count(), 2, "{all}");
     assert!(all.contains("[reviewed: false_positive]"), "{all}");
+    // `--json`: each alert as published, its verdict beside it
+    let printed = run(&[
+        "tail",
+        "--alert-topic",
+        "rev.alerts",
+        "--from-beginning",
+        "--json",
+        "--idle-exit",
+        "1",
+    ]);
+    let printed: Vec<serde_json::Value> = String::from_utf8_lossy(&printed.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an alert"))
+        .collect();
+    let review_of = |id: &str| {
+        printed
+            .iter()
+            .find(|a| a["alert_id"] == id)
+            .map(|a| a.get("review").cloned())
+            .unwrap_or_else(|| panic!("alert {id} printed: {printed:?}"))
+    };
+    assert_eq!(
+        review_of(&list_id),
+        Some(serde_json::json!({"verdict": "false_positive"}))
+    );
+    assert_eq!(
+        review_of(&tip_id),
+        Some(serde_json::json!({"verdict": "confirmed"}))
+    );
+    let unreviewed = printed
+        .iter()
+        .find(|a| a["hits"][0]["term"] == "@cn_mobile")
+        .expect("the phone number's alert");
+    assert!(unreviewed.get("review").is_none(), "{unreviewed}");
+    assert!(unreviewed["hits"][0]["matched"].is_string(), "{unreviewed}");
 
     // the reviews are in the audit trail, as `review` on the review topic
     let trail: Vec<(String, String)> = read_topic(&brokers, "rev.audit", false, IDLE)

@@ -89,12 +89,14 @@ struct ReviewRecord {
     note: Option<String>,
 }
 
-/// An alert's last verdict, as `report` counts it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An alert's last verdict, as `report` counts it and `tail --json`
+/// prints it beside the alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Review {
     pub verdict: Verdict,
     /// For a false positive: the terms of the hits that were wrong (empty:
     /// every hit of the alert).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub terms: Vec<String>,
 }
 

@@ -13,7 +13,7 @@ use wordwarden::audience::Audience;
 use wordwarden::lists::Severity;
 
 use super::alert_feed::{at_offset, written_ms, FeedArgs};
-use super::review::Verdict;
+use super::review::{Review, Verdict};
 use super::topic_reader::{ReaderGroup, Start, TopicReader};
 
 #[derive(Debug, clap::Args)]
@@ -28,7 +28,8 @@ pub struct Args {
     /// `2026-12-01T16:00:00+08:00`; UTC without an offset).
     #[arg(long, conflicts_with = "from_beginning", value_parser = super::parse_since)]
     since: Option<SystemTime>,
-    /// Print each alert as one JSON line.
+    /// Print each alert as one JSON line (with `--review-topic`, a reviewed
+    /// one with its last verdict: `"review": {"verdict", "terms"}`).
     #[arg(long)]
     json: bool,
     /// Stop after this many alerts.
@@ -326,16 +327,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if !seen.insert(&alert.alert_id) {
             continue;
         }
-        let verdict = verdicts
-            .as_ref()
-            .and_then(|v| v.of(&alert.alert_id))
-            .map(|r| r.verdict);
+        let review = verdicts.as_ref().and_then(|v| v.of(&alert.alert_id));
+        let verdict = review.map(|r| r.verdict);
         if args.unreviewed && verdict.is_some() {
             continue;
         }
         let sealed = evidence.open(&mut alert);
         if args.json {
-            serde_json::to_writer(&mut out, &alert)?;
+            serde_json::to_writer(
+                &mut out,
+                &Printed {
+                    alert: &alert,
+                    review,
+                },
+            )?;
             writeln!(out)?;
         } else {
             let shown = render(&alert, color, args.feed.utc_offset, sealed.as_deref());
@@ -348,6 +353,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An alert as `--json` prints it: as published (its evidence opened where
+/// a key opens it), and with `--review-topic` its last verdict, `review`.
+#[derive(serde::Serialize)]
+struct Printed<'a> {
+    #[serde(flatten)]
+    alert: &'a Alert,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    review: Option<&'a Review>,
 }
 
 #[cfg(test)]
