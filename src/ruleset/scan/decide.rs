@@ -717,5 +717,40 @@ mod tests {
             };
             prop_assert_eq!(view(&hits), view(&expected));
         }
+
+        /// The same with many rules and hits, and the buffers reused from
+        /// message to message as the scanner reuses them (many hits, then
+        /// few).
+        #[test]
+        fn one_hit_per_rule_equals_sorting_with_many_rules(
+            messages in proptest::collection::vec(
+                proptest::collection::vec((0u32..48, 0u32..2, 0u32..40, 1u32..4), 0..120),
+                1..4,
+            ),
+        ) {
+            let terms: String = (0..48).map(|i| format!("词{i:02}\n")).collect();
+            let lists = WordListSet::from_sources(vec![("a.txt".into(), terms.into())]);
+            let rs = RulesetBuilder::new().build(&lists).expect("compiles");
+            prop_assume!(rs.rules.len() == 48);
+            let mut buffers = RuleHits::default();
+            for cands in messages {
+                let mut kept: Vec<Cand> = cands
+                    .iter()
+                    .map(|&(rule, field, start, len)| Cand { rule, field, start, end: start + len })
+                    .collect();
+                let mut reference = kept.clone();
+                let hits = one_hit_per_rule(&rs, &mut kept, &mut buffers, None);
+                let expected = one_hit_per_rule_by_sorting(&rs, &mut reference);
+                let view = |hits: &[Hit]| -> Vec<(usize, usize, usize, usize, u32)> {
+                    hits.iter()
+                        .map(|h| {
+                            let rule = rs.rules.iter().position(|r| std::ptr::eq(r, h.rule));
+                            (rule.unwrap_or(usize::MAX), h.field, h.start, h.end, h.count)
+                        })
+                        .collect()
+                };
+                prop_assert_eq!(view(&hits), view(&expected));
+            }
+        }
     }
 }
