@@ -62,6 +62,25 @@ fn evasions_of_a_chinese_term() {
     }
 }
 
+/// `ü` in pinyin written as pinyin keyboards type it (`v`), as itself, or
+/// as `u`, in capitals and with spaces between syllables too.
+#[test]
+fn pinyin_u_umlaut_typed_as_v() {
+    let rs = ruleset(&[("a.txt", "律师函\n女主播\n")]);
+    for text in [
+        "发lvshihan给你",
+        "lüshihan",
+        "lushihan",
+        "LV SHI HAN",
+        "nvzhubo",
+    ] {
+        assert!(fires(&rs, text), "should fire: {text}");
+    }
+    for text in ["lvshi", "lvshihanshu", "nvzhu"] {
+        assert!(!fires(&rs, text), "must not fire: {text}");
+    }
+}
+
 /// Radical forms written for the characters they look like: the CJK
 /// Radicals Supplement (`⻢`, `⻓`, `⻔`) and Kangxi radicals (`⼈`).
 #[test]

@@ -91,7 +91,28 @@ fn pinyin_readings(folded: &[char]) -> Vec<Vec<&'static str>> {
             readings.push(other);
         }
     }
+    // `ü` typed as `v`, as every pinyin keyboard takes it (`lvshi` for
+    // 律师, `nv` for 女); folding reads `ü` itself as `u` (`lushi`)
+    let typed_v: Vec<Vec<&'static str>> = readings
+        .iter()
+        .filter(|r| r.iter().any(|s| v_spelling(s).is_some()))
+        .map(|r| r.iter().map(|s| v_spelling(s).unwrap_or(s)).collect())
+        .collect();
+    readings.extend(typed_v);
     readings
+}
+
+/// A syllable with `ü` as typed with `v` for it. Only after `l` and `n` is
+/// `ü` written as such; after `j`, `q`, `x` and `y` it is written `u`
+/// (`xu`), which is how the pinyin crate gives it too.
+fn v_spelling(syllable: &str) -> Option<&'static str> {
+    match syllable {
+        "lü" => Some("lv"),
+        "nü" => Some("nv"),
+        "lüe" => Some("lve"),
+        "nüe" => Some("nve"),
+        _ => None,
+    }
 }
 
 /// The readings of `c` other than its most common one that real words use.
@@ -113,6 +134,11 @@ mod tests {
             ["yinxingzhang", "yinhangzhang", "yinxingchang"]
         );
         assert_eq!(spell("内幕"), ["neimu"]);
+        // `ü` also as typed, with `v`; folding reads `ü` as `u`
+        assert_eq!(spell("绿帽"), ["lümao", "lumao", "lvmao"]);
+        assert_eq!(spell("女律师"), ["nülüshi", "nvlvshi"]);
+        assert_eq!(spell("虐待"), ["nüedai", "nvedai"]);
+        assert_eq!(spell("许可"), ["xuke"]);
         let mixed = pinyin_variants(&['内', '幕'], Pinyin::Mixed);
         assert_eq!(mixed, ["neimu", "nei幕", "内mu"]);
         // initials of terms of three or four characters, each reading's
