@@ -597,8 +597,9 @@ fn render(r: &Report) -> String {
         s += "false positives by term (for the lists' maintainers)\n";
         if let Some(n) = r.false_positives_naming_no_hit {
             s += &format!(
-                "  ({n} name a term their alert has no hit on: mistyped? \
-                 Where none of its terms is named, each of them counts)\n"
+                "  (reviews of {n} name a term their alert has no hit on, mistyped \
+                 most likely; where a review names none of its alert's terms, each \
+                 of them counts)\n"
             );
         }
         for row in rows {
@@ -797,7 +798,7 @@ mod tests {
         );
         assert!(
             shown.contains(
-                "false positives by term (for the lists' maintainers)\n  (1 name a term their alert has no hit on: mistyped? Where none of its terms is named, each of them counts)\n       3  色情 (c)  (of 4 reviewed, 4 alerts)\n       2  老鼠仓 (c)  (of 2 reviewed, 2 alerts)\n"
+                "false positives by term (for the lists' maintainers)\n  (reviews of 1 name a term their alert has no hit on, mistyped most likely; where a review names none of its alert's terms, each of them counts)\n       3  色情 (c)  (of 4 reviewed, 4 alerts)\n       2  老鼠仓 (c)  (of 2 reviewed, 2 alerts)\n"
             ),
             "{shown}"
         );
