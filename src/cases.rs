@@ -6,6 +6,7 @@
 //! + 我有内*幕*消*息              must hit this file's category
 //! +[内幕消息] 內幕消息已经传开了    must hit this term (as written) in this category
 //! - 特色情景喜剧                 must not hit anything, in any list
+//! -[客户资料打包] 客户资料打包好发公司邮箱   must not hit this term (others may)
 //! - (internal) 把客户名单发我     ... in a conversation among colleagues
 //! +[客户名单] (external) 把客户名单发我   ... with someone outside the company
 //! +[@cn_mobile] {critical} 13812345678 13912345678 …   ... at this severity (`#! bulk:`)
@@ -317,7 +318,7 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                 }
             };
             let before = std::mem::take(&mut earlier);
-            let (term, sample) = match rest.strip_prefix('[').filter(|_| must_hit) {
+            let (term, sample) = match rest.strip_prefix('[') {
                 Some(r) => match r.split_once(']') {
                     Some((t, s)) => (Some(t.trim()), s.trim()),
                     None => (None, rest.trim()),
@@ -356,9 +357,11 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                 0 => String::new(),
                 n => format!(" after {n} message(s)"),
             };
-            let ok = match must_hit {
-                false => hits.is_empty(),
-                true => hits.iter().any(|h| {
+            let ok = match (must_hit, term) {
+                (false, None) => hits.is_empty(),
+                // `-[term]`: not that term of this list; others may fire
+                (false, Some(t)) => !hits.iter().any(|h| h.category == category && h.term == t),
+                (true, _) => hits.iter().any(|h| {
                     h.category == category
                         && term.is_none_or(|t| h.term == t)
                         && severity.is_none_or(|s| h.severity == s)
@@ -376,8 +379,12 @@ pub fn run_cases(ruleset: &Ruleset, files: &[(String, String)]) -> CaseReport {
                 })
                 .collect();
             if !must_hit {
+                let unwanted = match term {
+                    Some(t) => format!("no hit on {t} [{category}]"),
+                    None => "no hit".to_string(),
+                };
                 report.failures.push(fail(format!(
-                    "expected no hit in {sample:?}{after}, got {}",
+                    "expected {unwanted} in {sample:?}{after}, got {}",
                     got.join(", ")
                 )));
                 continue;
@@ -418,6 +425,34 @@ mod tests {
         let report = run_cases(rs, &[(file.into(), text.into())]);
         let outcome = (report.passed, report.failures.len());
         assert_eq!(outcome, (n, 0), "{:?}", report.failures);
+    }
+
+    /// `-[term]` asks for no hit on that term of the list, where other
+    /// terms may fire; a hit on it fails and says what was found.
+    #[test]
+    fn a_case_may_rule_out_one_term() {
+        let lists = WordListSet::from_sources(vec![
+            ("conduct.txt".into(), "色情\n脑残\n!特色情\n".into()),
+            ("other.txt".into(), "色情\n".into()),
+        ]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let good = "-[色情] 特色情景里全是脑残剧情\n-[色情] 你好\n";
+        all_pass(&rs, "conduct.cases", good, 2);
+        let bad = "-[色情] 色情片段\n-[脑残] 脑残\n";
+        let report = run_cases(&rs, &[("conduct.cases".into(), bad.into())]);
+        let messages: Vec<&str> = report.failures.iter().map(|f| &f.message[..]).collect();
+        assert_eq!(report.passed, 0);
+        assert_eq!(
+            messages,
+            [
+                "expected no hit on 色情 [conduct] in \"色情片段\", got 色情 [conduct], 色情 [other]",
+                "expected no hit on 脑残 [conduct] in \"脑残\", got 脑残 [conduct]",
+            ]
+        );
+        // this list's term alone: `other.cases` rules out an `other` 脑残,
+        // which conduct's firing does not fail
+        let other = run_cases(&rs, &[("other.cases".into(), "-[脑残] 脑残\n".into())]);
+        assert_eq!((other.passed, other.failures.len()), (1, 0));
     }
 
     /// `{severity}` asks a hit for its severity, raised or not by the list's
