@@ -6,7 +6,7 @@
 //! + 我有内*幕*消*息              must hit this file's category
 //! +[内幕消息] 內幕消息已经传开了    must hit this term (as written) in this category
 //! - 特色情景喜剧                 must not hit anything, in any list
-//! -[客户资料打包] 客户资料打包好发公司邮箱   must not hit this term (others may)
+//! -[色情] 特色情景里全是脑残剧情   must not hit this term of this list (others may)
 //! - (internal) 把客户名单发我     ... in a conversation among colleagues
 //! +[客户名单] (external) 把客户名单发我   ... with someone outside the company
 //! +[@cn_mobile] {critical} 13812345678 13912345678 …   ... at this severity (`#! bulk:`)
