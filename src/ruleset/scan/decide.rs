@@ -685,6 +685,41 @@ mod tests {
         hits
     }
 
+    /// A hit as the property tests compare them: (rule index, field, start,
+    /// end, count).
+    type HitView = (usize, usize, usize, usize, u32);
+
+    /// The hits of candidates `(rule, field, start, length)`, one per rule,
+    /// decided by [`one_hit_per_rule`] (with `buffers`) and by sorting.
+    fn both_ways(
+        rs: &Ruleset,
+        cands: &[(u32, u32, u32, u32)],
+        buffers: &mut RuleHits,
+    ) -> (Vec<HitView>, Vec<HitView>) {
+        let mut kept: Vec<Cand> = cands
+            .iter()
+            .map(|&(rule, field, start, len)| Cand {
+                rule,
+                field,
+                start,
+                end: start + len,
+            })
+            .collect();
+        let mut reference = kept.clone();
+        let view = |hits: Vec<Hit>| -> Vec<HitView> {
+            hits.iter()
+                .map(|h| {
+                    let rule = rs.rules.iter().position(|r| std::ptr::eq(r, h.rule));
+                    (rule.unwrap_or(usize::MAX), h.field, h.start, h.end, h.count)
+                })
+                .collect()
+        };
+        (
+            view(one_hit_per_rule(rs, &mut kept, buffers, None)),
+            view(one_hit_per_rule_by_sorting(rs, &mut reference)),
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         /// One hit per rule, in place order, counts of distinct places: the
@@ -700,22 +735,8 @@ mod tests {
             ]);
             let rs = RulesetBuilder::new().build(&lists).expect("compiles");
             prop_assume!(rs.rules.len() == 6);
-            let mut kept: Vec<Cand> = cands
-                .iter()
-                .map(|&(rule, field, start, len)| Cand { rule, field, start, end: start + len })
-                .collect();
-            let mut reference = kept.clone();
-            let hits = one_hit_per_rule(&rs, &mut kept, &mut RuleHits::default(), None);
-            let expected = one_hit_per_rule_by_sorting(&rs, &mut reference);
-            let view = |hits: &[Hit]| -> Vec<(usize, usize, usize, usize, u32)> {
-                hits.iter()
-                    .map(|h| {
-                        let rule = rs.rules.iter().position(|r| std::ptr::eq(r, h.rule));
-                        (rule.unwrap_or(usize::MAX), h.field, h.start, h.end, h.count)
-                    })
-                    .collect()
-            };
-            prop_assert_eq!(view(&hits), view(&expected));
+            let (got, expected) = both_ways(&rs, &cands, &mut RuleHits::default());
+            prop_assert_eq!(got, expected);
         }
 
         /// The same with many rules and hits, and the buffers reused from
@@ -734,22 +755,8 @@ mod tests {
             prop_assume!(rs.rules.len() == 48);
             let mut buffers = RuleHits::default();
             for cands in messages {
-                let mut kept: Vec<Cand> = cands
-                    .iter()
-                    .map(|&(rule, field, start, len)| Cand { rule, field, start, end: start + len })
-                    .collect();
-                let mut reference = kept.clone();
-                let hits = one_hit_per_rule(&rs, &mut kept, &mut buffers, None);
-                let expected = one_hit_per_rule_by_sorting(&rs, &mut reference);
-                let view = |hits: &[Hit]| -> Vec<(usize, usize, usize, usize, u32)> {
-                    hits.iter()
-                        .map(|h| {
-                            let rule = rs.rules.iter().position(|r| std::ptr::eq(r, h.rule));
-                            (rule.unwrap_or(usize::MAX), h.field, h.start, h.end, h.count)
-                        })
-                        .collect()
-                };
-                prop_assert_eq!(view(&hits), view(&expected));
+                let (got, expected) = both_ways(&rs, &cands, &mut buffers);
+                prop_assert_eq!(got, expected);
             }
         }
     }
