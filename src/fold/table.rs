@@ -34,6 +34,9 @@ struct Table {
     /// [`light_fold_char`] then skips NFKC, which cost a regex or the e-mail
     /// detector about a microsecond a message.
     light_same: BmpSet,
+    /// The same for U+1F000-U+1FFFF, emoji and pictographs (the astral
+    /// characters chat is full of), by offset from U+1F000: 512 bytes.
+    light_same_emoji: Box<[u64]>,
     /// Non-ASCII BMP characters that fold to an ASCII digit (`８`, `⑧`) or
     /// to a Chinese numeral ([`numeral_digit`]): the digit detectors count
     /// them before scanning.
@@ -118,17 +121,13 @@ fn table() -> &'static Table {
             };
         }
         let same = BmpSet::of(|cp| bmp[cp as usize] == cp);
-        let light_same = BmpSet::of(|cp| {
-            let Some(c) = char::from_u32(cp).filter(|_| cp >= 0x80) else {
-                return false;
-            };
-            let (mut count, mut first) = (0, None);
-            light_fold_slow(c, |f| {
-                count += 1;
-                first.get_or_insert(f);
-            });
-            count == 1 && first == Some(c)
-        });
+        let light_same = BmpSet::of(|cp| cp >= 0x80 && light_folds_to_itself_slow(cp));
+        let mut light_same_emoji = vec![0u64; EMOJI_PLANE_LEN as usize / 64].into_boxed_slice();
+        for i in 0..EMOJI_PLANE_LEN {
+            if light_folds_to_itself_slow(EMOJI_PLANE_START + i) {
+                light_same_emoji[i as usize / 64] |= 1 << (i % 64);
+            }
+        }
         let digit = BmpSet::of(|cp| {
             let e = bmp[cp as usize];
             // folds to one character (no tag) that is a numeral: `一`, `貳`, `㈤`
@@ -138,6 +137,7 @@ fn table() -> &'static Table {
         Table {
             same,
             light_same,
+            light_same_emoji,
             digit,
             bmp,
             many,
@@ -534,7 +534,30 @@ pub(crate) fn light_folds_to_itself(c: char) -> bool {
     if cp < 0x80 {
         return !c.is_ascii_uppercase();
     }
-    cp < 0x10000 && table().light_same.contains(cp)
+    if cp < 0x10000 {
+        return table().light_same.contains(cp);
+    }
+    // emoji: without this, each took NFKC's slow path
+    let i = cp.wrapping_sub(EMOJI_PLANE_START);
+    i < EMOJI_PLANE_LEN && table().light_same_emoji[i as usize / 64] & (1 << (i % 64)) != 0
+}
+
+/// The astral block [`Table::light_same_emoji`] covers.
+const EMOJI_PLANE_START: u32 = 0x1F000;
+const EMOJI_PLANE_LEN: u32 = 0x1000;
+
+/// Whether code point `cp` light-folds to itself, worked out (the bitmaps
+/// are built from it).
+fn light_folds_to_itself_slow(cp: u32) -> bool {
+    let Some(c) = char::from_u32(cp) else {
+        return false;
+    };
+    let (mut count, mut first) = (0, None);
+    light_fold_slow(c, |f| {
+        count += 1;
+        first.get_or_insert(f);
+    });
+    count == 1 && first == Some(c)
 }
 
 /// [`light_fold_char`] worked out (the table is built from it).
@@ -607,7 +630,7 @@ mod tests {
     /// The light-fold bitmap is a shortcut, never a different answer.
     #[test]
     fn light_fold_bitmap_agrees_with_the_slow_path_everywhere() {
-        for cp in 0..0x10000u32 {
+        for cp in (0..0x10000u32).chain(0x1E000..0x21000) {
             let Some(c) = char::from_u32(cp) else {
                 continue;
             };
