@@ -122,9 +122,9 @@ fn table() -> &'static Table {
         }
         let same = BmpSet::of(|cp| bmp[cp as usize] == cp);
         let light_same = BmpSet::of(|cp| cp >= 0x80 && light_folds_to_itself_slow(cp));
-        let mut light_same_emoji = vec![0u64; EMOJI_PLANE_LEN as usize / 64].into_boxed_slice();
-        for i in 0..EMOJI_PLANE_LEN {
-            if light_folds_to_itself_slow(EMOJI_PLANE_START + i) {
+        let mut light_same_emoji = vec![0u64; EMOJI_RANGE_LEN as usize / 64].into_boxed_slice();
+        for i in 0..EMOJI_RANGE_LEN {
+            if light_folds_to_itself_slow(EMOJI_RANGE_START + i) {
                 light_same_emoji[i as usize / 64] |= 1 << (i % 64);
             }
         }
@@ -538,13 +538,13 @@ pub(crate) fn light_folds_to_itself(c: char) -> bool {
         return table().light_same.contains(cp);
     }
     // emoji: without this, each took NFKC's slow path
-    let i = cp.wrapping_sub(EMOJI_PLANE_START);
-    i < EMOJI_PLANE_LEN && table().light_same_emoji[i as usize / 64] & (1 << (i % 64)) != 0
+    let i = cp.wrapping_sub(EMOJI_RANGE_START);
+    i < EMOJI_RANGE_LEN && table().light_same_emoji[i as usize / 64] & (1 << (i % 64)) != 0
 }
 
-/// The astral block [`Table::light_same_emoji`] covers.
-const EMOJI_PLANE_START: u32 = 0x1F000;
-const EMOJI_PLANE_LEN: u32 = 0x1000;
+/// The astral code points [`Table::light_same_emoji`] covers (U+1F000-U+1FFFF).
+const EMOJI_RANGE_START: u32 = 0x1F000;
+const EMOJI_RANGE_LEN: u32 = 0x1000;
 
 /// Whether code point `cp` light-folds to itself, worked out (the bitmaps
 /// are built from it).
