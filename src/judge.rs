@@ -28,6 +28,7 @@ use crate::pseudonym::Pseudonymizer;
 use crate::ruleset::{Findings, Hit, Ruleset, Scanner};
 use crate::split::{Run, Speaker, SplitOptions, SplitWindow};
 use crate::tally::BulkTally;
+use crate::withdrawn::AlertedMessages;
 
 /// Decodes, scans and builds alerts for one input format.
 #[derive(Debug, Clone)]
@@ -43,8 +44,10 @@ pub struct Judge {
 
 /// What one ordered stream of messages (one engine consumer, one `scan`)
 /// remembers of its senders for [`Judge::judge_next`]: their runs of short
-/// messages ([`crate::split`]) and the values they sent of lists whose
-/// `#! bulk:` threshold looks back over time ([`crate::tally`]). Made by
+/// messages ([`crate::split`]), the values they sent of lists whose
+/// `#! bulk:` threshold looks back over time ([`crate::tally`]) and the
+/// messages that alerted, should their senders withdraw them
+/// ([`crate::withdrawn`]). Made by
 /// [`Judge::memory`]; bounded, in memory, rebuilt by judging the messages
 /// it reaches back to again ([`StreamMemory::reach_ms`]), as the engine
 /// does for a partition new to a consumer.
@@ -78,6 +81,7 @@ pub struct Judge {
 pub struct StreamMemory {
     runs: Option<SplitWindow>,
     tally: BulkTally,
+    alerted: AlertedMessages,
 }
 
 impl StreamMemory {
@@ -90,6 +94,11 @@ impl StreamMemory {
     /// The values of timed bulk lists.
     pub fn tally(&self) -> &BulkTally {
         &self.tally
+    }
+
+    /// The recent messages that alerted.
+    pub fn alerted(&self) -> &AlertedMessages {
+        &self.alerted
     }
 
     /// How far back, in milliseconds, what this memory keeps can reach
@@ -160,6 +169,12 @@ pub struct Judgement {
     /// messages (`within`): a caller that judged it out of order judges it
     /// again, in order, with its [`StreamMemory`].
     pub tallied: bool,
+    /// A record withdrawing an earlier message (a WeCom `revoke`): judged
+    /// with a [`StreamMemory`] it alerts where that message did
+    /// ([`crate::withdrawn`]); a caller that judged it out of order judges
+    /// it again, in order, with its memory, and the alerting messages
+    /// before it too (which the memory remembers).
+    pub withdrawal: bool,
     /// Judged with a [`StreamMemory`]: for each such list (by category),
     /// its distinct values with those the sender sent in this conversation
     /// within its time, and the messages that sent them, whether or not
@@ -205,6 +220,7 @@ impl Judge {
         StreamMemory {
             runs: self.split.map(SplitWindow::new),
             tally: BulkTally::new(self.bulk_tally_values),
+            alerted: AlertedMessages::default(),
         }
     }
 
@@ -375,6 +391,22 @@ impl Judge {
         )
     }
 
+    /// An alert's `source`: the caller's entries, the message's `ids`
+    /// where the caller's name none, pseudonymized as configured.
+    fn with_ids(
+        &self,
+        mut source: Map<String, Value>,
+        ids: impl IntoIterator<Item = (String, Value)>,
+    ) -> Map<String, Value> {
+        for (k, v) in ids {
+            source.entry(k).or_insert(v);
+        }
+        if let Some(p) = &self.pseudonymizer {
+            p.apply(&mut source);
+        }
+        source
+    }
+
     /// [`Judge::judge_next`] where there is a memory, else
     /// [`Judge::judge_at`]: the engine's consumers, which have one or not
     /// by configuration.
@@ -385,7 +417,7 @@ impl Judge {
         scanner: &mut Scanner<'_>,
         memory: Option<&mut StreamMemory>,
         bytes: &[u8],
-        mut source: Map<String, Value>,
+        source: Map<String, Value>,
         fallback_identity: impl std::fmt::Display,
         produced_ms: Option<i64>,
     ) -> Judgement {
@@ -414,15 +446,22 @@ impl Judge {
             textless,
             ..Default::default()
         };
+        let (window, mut tally, alerted) = match memory {
+            Some(m) => (m.runs.as_mut(), Some(&mut m.tally), Some(&mut m.alerted)),
+            None => (None, None, None),
+        };
+        judgement.withdrawal = msg.withdraws.is_some();
+        if let (Some(withdrawn), Some(alerted)) = (msg.withdraws.as_deref(), alerted.as_deref()) {
+            let identity = identity(msg.id.as_deref(), fallback_identity);
+            let source = self.with_ids(source, msg.source.into_map());
+            judgement.alert = alerted.withdrawal(withdrawn, ruleset.version(), &identity, source);
+            return judgement;
+        }
         if msg.fields.is_empty() {
             return judgement;
         }
         let fragment = |options: &SplitOptions| {
             msg.fields.len() == 1 && options.is_fragment(&msg.fields[0].text)
-        };
-        let (window, mut tally) = match memory {
-            Some(m) => (m.runs.as_mut(), Some(&mut m.tally)),
-            None => (None, None),
         };
         let options = window.as_ref().map(|w| *w.options()).or(self.split);
         judgement.fragment = options.as_ref().is_some_and(fragment);
@@ -432,10 +471,7 @@ impl Judge {
         if findings.hits.is_empty() && window.is_none() {
             return judgement;
         }
-        let identity = match msg.id.as_deref() {
-            Some(id) => std::borrow::Cow::Borrowed(id),
-            None => std::borrow::Cow::Owned(fallback_identity.to_string()),
-        };
+        let identity = identity(msg.id.as_deref(), fallback_identity);
         // A short message joins its sender's run: the sender read from a
         // WeCom record's ids as they are, a `json` message parsed for them.
         let mut people = None;
@@ -494,17 +530,15 @@ impl Judge {
         }
         // a WeCom record's ids are in its source already
         let named_apart = self.format.participants().is_some();
-        for (k, v) in msg.source.into_map().into_iter().chain(
-            named_apart
-                .then(|| people.into_source())
-                .into_iter()
-                .flatten(),
-        ) {
-            source.entry(k).or_insert(v);
-        }
-        if let Some(p) = &self.pseudonymizer {
-            p.apply(&mut source);
-        }
+        let source = self.with_ids(
+            source,
+            msg.source.into_map().into_iter().chain(
+                named_apart
+                    .then(|| people.into_source())
+                    .into_iter()
+                    .flatten(),
+            ),
+        );
         let with_run;
         let fields = match &split {
             Some((run, _)) => {
@@ -560,7 +594,22 @@ impl Judge {
                 judgement.evidence_withheld = Some(e.to_string());
             }
         }
+        // by the record's own id only: a withdrawal names its message by it
+        if let (Some(alerted), Some(alert), Some(id)) =
+            (alerted, judgement.alert.as_ref(), msg.id.as_deref())
+        {
+            alerted.remember(id, written_ms, alert);
+        }
         judgement
+    }
+}
+
+/// What an alert is keyed by: the message's own id, else `fallback` (its
+/// place: topic/partition/offset, a line).
+fn identity(id: Option<&str>, fallback: impl std::fmt::Display) -> std::borrow::Cow<'_, str> {
+    match id {
+        Some(id) => std::borrow::Cow::Borrowed(id),
+        None => std::borrow::Cow::Owned(fallback.to_string()),
     }
 }
 
@@ -1134,6 +1183,67 @@ mod tests {
             assert!(opener.open(a).expect("opens"));
         }
         assert_eq!(sealed, expected);
+    }
+
+    /// A sender withdrawing a message that alerted: an alert on the
+    /// `revoke` record, under its own (pseudonymized) ids, with the
+    /// message's hits and no quote of it, sealed or not; none for a
+    /// message that did not alert or is not remembered, and none without
+    /// a memory (a caller judging out of order is told to judge it again).
+    #[test]
+    fn a_withdrawn_alerting_message_alerts_again_on_its_revoke() {
+        let lists = WordListSet::from_sources(vec![("l.txt".into(), "内幕消息\n".into())]);
+        let rs = Ruleset::builder().build(&lists).expect("compiles");
+        let revoke = |id: &str, of: &str| {
+            serde_json::json!({"msgid": id, "from": "li", "tolist": ["wang"],
+                "msgtime": 1_764_000_060_000i64, "msgtype": "revoke", "revoke": {"pre_msgid": of}})
+            .to_string()
+            .into_bytes()
+        };
+        let records = [
+            said("m1", "li", None, 0, "有内幕消息"),
+            said("m2", "li", None, 10, "明天见"),
+            revoke("r1", "m1"),
+            revoke("r2", "m2"),
+            revoke("r3", "m0"),
+        ];
+        let (_, recipient) = crate::alert::seal::generate_identity();
+        let sealer = crate::alert::seal::EvidenceSealer::new([recipient.as_str()]).expect("key");
+        let key = b"a key of at least 16 bytes".as_slice();
+        let plain = Judge::new(InputFormat::wecom());
+        let hidden = plain
+            .clone()
+            .pseudonymize(Some(Pseudonymizer::new(key).expect("key")))
+            .seal_evidence(Some(Arc::new(sealer)));
+        for judge in [&plain, &hidden] {
+            let (mut memory, mut scanner) = (judge.memory(), rs.scanner());
+            let judged: Vec<Judgement> = records
+                .iter()
+                .map(|b| judge.judge_next(&rs, &mut scanner, &mut memory, b, Map::new(), "x", None))
+                .collect();
+            let sent = judged[0].alert.as_ref().expect("alerts");
+            let again = judged[2].alert.as_ref().expect("alerts on the withdrawal");
+            let withdrawn = again.withdrawn.as_ref().expect("names it");
+            assert_eq!(
+                (withdrawn.msgid.as_str(), &withdrawn.alert_id),
+                ("m1", &sent.alert_id)
+            );
+            assert_eq!(again.source["msgid"], "r1");
+            assert_eq!(
+                again.source["from"], sent.source["from"],
+                "pseudonymized alike"
+            );
+            assert_eq!(again.hits[0].term, "内幕消息");
+            assert!(again.hits[0].matched.is_empty() && again.sealed.is_none());
+            let json = serde_json::to_string(again).expect("json");
+            assert!(!json.contains("有内幕"), "{json}");
+            assert!(judged[2].withdrawal && judged[2].textless);
+            assert!(judged[3].alert.is_none() && judged[4].alert.is_none());
+            assert_eq!(memory.alerted().len(), 1);
+        }
+        // out of order: nothing remembered, no alert, asked to judge again
+        let alone = plain.judge(&rs, &mut rs.scanner(), &records[2], Map::new(), "x");
+        assert!(alone.alert.is_none() && alone.withdrawal);
     }
 
     /// A term sent a few characters a message alerts on the message that

@@ -7,7 +7,8 @@
 //! [`ruleset`] (compiled matching), [`detect`] (validated personal-data
 //! detectors), [`alert`] (the alert contract), [`envelope`] (message decoding,
 //! WeCom archive records included), [`split`] (terms sent a few characters
-//! a message), [`tally`] (a list's values sent a few a message) and
+//! a message), [`tally`] (a list's values sent a few a message),
+//! [`withdrawn`] (alerting messages their senders took back) and
 //! [`lint`] — plus, behind the default
 //! `engine` feature, the Kafka streaming engine around it.
 //!
@@ -42,6 +43,7 @@ pub mod pseudonym;
 pub mod ruleset;
 pub mod split;
 pub mod tally;
+pub mod withdrawn;
 
 #[cfg(feature = "engine")]
 pub mod engine;

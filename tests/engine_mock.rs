@@ -740,7 +740,58 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 34);
+    assert_eq!(alerts.len(), 35);
+    // a sender withdrawing a message that had alerted: an alert on the
+    // recall record, naming the message and its alert, quoting nothing
+    let withdrawn = "7983392519337473236_1732500017";
+    let by_msgid = |id: &str| {
+        alerts
+            .iter()
+            .map(|r| r.json())
+            .find(|a| a["source"]["msgid"] == id)
+            .expect("alerted")
+    };
+    let (sent, recall) = (
+        by_msgid(withdrawn),
+        by_msgid("6009881325690701029_1732500047"),
+    );
+    assert_eq!(recall["withdrawn"]["msgid"], withdrawn);
+    assert_eq!(recall["withdrawn"]["alert_id"], sent["alert_id"]);
+    assert_eq!(recall["source"]["msgtype"], "revoke");
+    assert_eq!(
+        (&recall["severity"], &recall["audience"]),
+        (&sent["severity"], &sent["audience"])
+    );
+    let terms = |a: &serde_json::Value| -> Vec<String> {
+        a["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["term"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(terms(&recall), terms(&sent));
+    assert!(recall["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h.get("matched").is_none()));
+    assert!(recall.get("snippet").is_none());
+    assert!(
+        alerts
+            .iter()
+            .filter(|r| r.json().get("withdrawn").is_some())
+            .count()
+            == 1
+    );
+    assert_eq!(
+        shared
+            .metrics
+            .withdrawn_alerts
+            .with_label_values(&["high", "internal"])
+            .get(),
+        1
+    );
     // a roster sent a few numbers a message: raised on the message that
     // brings the tenth, naming the two before it
     let roster = alerts
@@ -774,7 +825,8 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         .iter()
         .filter(|r| r.json()["audience"] == "external")
         .count();
-    assert_eq!((external, alerts.len() - external), (17, 17));
+    // the recall's alert among the internal ones
+    assert_eq!((external, alerts.len() - external), (17, 18));
     let metrics = shared.metrics.render();
     let counted: u64 = metrics
         .lines()
@@ -996,7 +1048,13 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     );
     let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_sender: BTreeMap<String, u64> = BTreeMap::new();
-    for a in alerts.iter().map(|r| r.json()) {
+    // a recall's alert is counted apart (`withdrawn`), not with the rest
+    assert_eq!(r["withdrawn"], 1);
+    for a in alerts
+        .iter()
+        .map(|r| r.json())
+        .filter(|a| a.get("withdrawn").is_none())
+    {
         let mut cats: Vec<String> = a["hits"]
             .as_array()
             .unwrap()
@@ -1028,10 +1086,10 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         .args(["--from-beginning", "--json", "--idle-exit", "2"])
         .output()
         .expect("runs");
-    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 34);
+    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 35);
     let readable = report(&["--top", "3"]);
     assert!(
-        readable.contains("alerts      34 (1 published twice, counted once)"),
+        readable.contains("alerts      34 (1 published twice, counted once)\nwithdrawn   1 "),
         "{readable}"
     );
     // the rosters (in one message, over three), under the list whose
@@ -1041,7 +1099,11 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         "{readable}"
     );
     for a in alerts.iter().map(|r| r.json()) {
-        let snippet = a["snippet"].as_str().unwrap();
+        // a recall's alert quotes nothing
+        let Some(snippet) = a["snippet"].as_str() else {
+            assert!(a.get("withdrawn").is_some(), "{a}");
+            continue;
+        };
         assert!(!readable.contains(snippet), "{snippet} in {readable}");
     }
 }

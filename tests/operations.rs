@@ -560,8 +560,9 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
     assert!(o.status.success(), "{stdout}{stderr}");
     for line in [
         "processed 69 of 69 records",
-        ": 34 alerts, 6 without text (pictures, voice, recalls), 3 dead-lettered",
-        "alerts by audience (external: someone outside the company in the conversation): external=17, internal=17",
+        ": 35 alerts (1 on a sender withdrawing a message that had alerted), 5 without text (pictures, voice, recalls), 3 dead-lettered",
+        "alerts by audience (external: someone outside the company in the conversation): external=17, internal=18",
+        "withdrawn after alerting (its sender recalled it): message 7983392519337473236_1732500017 (",
         "dead letters by reason: no_text=1, not_json=1, unreadable_field=1",
         // evasions caught come first among the examples; numbers masked
         "e.g. 内幕消息 «内*幕*消*息» in /text/content (separators)",

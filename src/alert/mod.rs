@@ -101,6 +101,13 @@ pub struct Alert {
     /// first. Absent when no term was split.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub split_from: Vec<String>,
+    /// On the record of a sender withdrawing a message that had alerted
+    /// (a WeCom `revoke`): which message and which alert. Such an alert
+    /// repeats that alert's hits without their quotes (`matched`), severity,
+    /// audience and groups, under the `revoke` record's own `source`; absent
+    /// on every other alert ([`crate::withdrawn`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<AlertWithdrawn>,
     /// The whole message text; only when configured for the category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -129,11 +136,28 @@ impl Alert {
         self.text = None;
     }
 
+    /// Whether this alert is on a sender withdrawing a message that had
+    /// alerted (has `withdrawn`): what `tail --withdrawn` keeps, and what
+    /// `report` counts apart from the messages that alerted.
+    pub fn is_withdrawal(&self) -> bool {
+        self.withdrawn.is_some()
+    }
+
     /// Whether the message holds some list's values in bulk (has `bulk`):
     /// what `tail --bulk`, `report --bulk` and `scan --bulk` keep.
     pub fn is_bulk(&self) -> bool {
         !self.bulk.is_empty()
     }
+}
+
+/// The message a sender withdrew and the alert it had raised
+/// ([`Alert::withdrawn`]): `{"msgid": "…", "alert_id": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertWithdrawn {
+    /// The withdrawn message's id (the `revoke` record's `pre_msgid`).
+    pub msgid: String,
+    /// The alert the withdrawn message raised.
+    pub alert_id: String,
 }
 
 /// The people groups of a message's sender and recipients
@@ -343,6 +367,7 @@ impl AlertBuilder {
                 })
                 .collect(),
             split_from: Vec::new(),
+            withdrawn: None,
             text,
             sealed: None,
         })

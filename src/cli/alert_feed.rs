@@ -37,6 +37,10 @@ pub struct FeedArgs {
     /// roster): the alerts' `bulk`.
     #[arg(long)]
     bulk: bool,
+    /// Only alerts on a sender withdrawing (WeCom recall, 撤回) a message
+    /// that had alerted: the alerts' `withdrawn`.
+    #[arg(long)]
+    withdrawn: bool,
     /// Only alerts on messages this person sent (repeatable): the alerts'
     /// `source.from`, as they carry it (a pseudonym under
     /// `pseudonymize_ids`).
@@ -139,6 +143,7 @@ impl FeedArgs {
             && (!self.evasive || a.is_evasive())
             && (!self.external || a.audience == Audience::External)
             && (!self.bulk || a.is_bulk())
+            && (!self.withdrawn || a.is_withdrawal())
             && (self.groups.is_empty() || self.groups.iter().any(|g| a.groups.holds(g)))
             && wanted(&self.sender, from)
             && wanted(&self.room, source_str(a, "roomid"))
@@ -202,6 +207,20 @@ mod tests {
         let alerts = [alert("one", serde_json::json!({})), roster];
         assert_eq!(admitted(&[], &alerts), ["one", "roster"]);
         assert_eq!(admitted(&["--bulk"], &alerts), ["roster"]);
+    }
+
+    /// `--withdrawn` keeps the alerts on a sender withdrawing a message
+    /// that had alerted.
+    #[test]
+    fn withdrawn_keeps_the_alerts_on_withdrawals() {
+        let mut revoke = alert("revoke", serde_json::json!({"msgid": "m2"}));
+        revoke.withdrawn = serde_json::from_value(serde_json::json!(
+            {"msgid": "m1", "alert_id": "sent"}
+        ))
+        .expect("withdrawn");
+        let alerts = [alert("sent", serde_json::json!({"msgid": "m1"})), revoke];
+        assert_eq!(admitted(&[], &alerts), ["sent", "revoke"]);
+        assert_eq!(admitted(&["--withdrawn"], &alerts), ["revoke"]);
     }
 
     /// `--group` keeps the alerts whose sender or a recipient is in one of

@@ -279,9 +279,14 @@ fn print_summary(
         .processed
         .with_label_values(&["wecom.messages", "textless"])
         .get();
+    let withdrawals: Vec<&Alert> = alerts.iter().filter(|a| a.is_withdrawal()).collect();
+    let on_withdrawals = match withdrawals.len() {
+        0 => String::new(),
+        n => format!(" ({n} on a sender withdrawing a message that had alerted)"),
+    };
     println!();
     println!(
-        "processed {} of {total} records in {:.1} s: {} alerts, {} without text (pictures, voice, recalls), {} dead-lettered",
+        "processed {} of {total} records in {:.1} s: {} alerts{on_withdrawals}, {} without text (pictures, voice, recalls), {} dead-lettered",
         shared.processed.load(Ordering::Relaxed),
         elapsed.as_secs_f64(),
         alerts.len(),
@@ -294,7 +299,8 @@ fn print_summary(
     );
     let mut by_category: BTreeMap<&str, CategorySummary> = BTreeMap::new();
     let mut evasions_caught: Vec<&str> = Vec::new();
-    for a in alerts {
+    // a withdrawal's hits are its message's, counted with that alert
+    for a in alerts.iter().filter(|a| !a.is_withdrawal()) {
         for h in &a.hits {
             let c = by_category
                 .entry(&h.category)
@@ -373,6 +379,18 @@ fn print_summary(
                 h.term,
                 h.matched,
                 a.split_from.len() + 1
+            );
+        }
+    }
+    for a in &withdrawals {
+        let terms: Vec<&str> = a.hits.iter().map(|h| h.term.as_str()).collect();
+        if let Some(w) = &a.withdrawn {
+            println!(
+                "\nwithdrawn after alerting (its sender recalled it): message {} ({}); \
+                 a {} alert raised on the recall",
+                w.msgid,
+                terms.join(", "),
+                a.severity
             );
         }
     }

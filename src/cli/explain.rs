@@ -268,6 +268,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "nothing to scan: a message of type {}",
             msg.msgtype.as_deref().unwrap_or("?")
         );
+        match (&msg.withdraws, earlier.is_empty()) {
+            (Some(id), true) => println!(
+                "withdrawal: its sender withdraws message {id}; the record alerts where that \
+                 message alerted (explain it after the records before it: a --record file of \
+                 several, or --at)"
+            ),
+            (Some(_), false) => {
+                explain_after(&rs, &format, &earlier, (record, produced_ms, identity))
+            }
+            (None, _) => {}
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let fields: Vec<(&str, &str)> = msg
@@ -330,6 +341,31 @@ fn explain_after(
         last_identity,
         last_produced_ms,
     );
+    if j.withdrawal {
+        match j
+            .alert
+            .as_ref()
+            .and_then(|a| a.withdrawn.as_ref().map(|w| (a, w)))
+        {
+            Some((a, w)) => println!(
+                "withdrawal: its sender withdraws message {}, which alerted ({}, alert {}): \
+                 this record alerts at {} with its hits",
+                w.msgid,
+                a.hits
+                    .iter()
+                    .map(|h| h.term.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                w.alert_id,
+                a.severity
+            ),
+            None => println!(
+                "withdrawal: its sender withdraws a message that did not alert among the \
+                 {n} earlier record(s): no alert"
+            ),
+        }
+        return;
+    }
     for (category, tallied) in j.tallies.iter().filter(|(_, t)| !t.earlier.is_empty()) {
         let Some(bulk) = rs.stats().bulk.get(category).copied() else {
             continue;

@@ -138,6 +138,9 @@ struct Report {
     alerts: usize,
     /// Alerts published more than once, counted once.
     duplicates: usize,
+    /// Alerts on a sender withdrawing a message that had alerted: counted
+    /// here only (their hits are that message's alert's, counted with it).
+    withdrawn: usize,
     /// Records that are not alerts.
     unreadable: usize,
     /// When the first and last of the messages were written.
@@ -267,6 +270,10 @@ impl Summing {
         }
         if !self.seen.insert(alert.alert_id.clone()) {
             self.report.duplicates += 1;
+            return;
+        }
+        if alert.is_withdrawal() {
+            self.report.withdrawn += 1;
             return;
         }
         let review = self.verdicts.as_ref().and_then(|v| v.of(&alert.alert_id));
@@ -523,6 +530,12 @@ fn render(r: &Report) -> String {
         s += &format!(" ({} records that are not alerts)", r.unreadable);
     }
     s.push('\n');
+    if r.withdrawn > 0 {
+        s += &format!(
+            "withdrawn   {} (alerting messages their senders then withdrew; not in the counts below)\n",
+            r.withdrawn
+        );
+    }
     if let (Some(f), Some(l)) = (&r.first_message_at, &r.last_message_at) {
         s += &format!("messages    written {f} to {l}\n");
     }
@@ -707,6 +720,47 @@ mod tests {
             ]
         );
         assert_eq!(names(-5)[0], "1969-12-31");
+    }
+
+    /// An alert on a withdrawal repeats its message's alert's hits: it
+    /// counts as a withdrawal only, not as a second alert on those terms
+    /// and that sender.
+    #[test]
+    fn withdrawals_are_counted_apart() {
+        let sent: Alert = serde_json::from_value(serde_json::json!({
+            "alert_id": "sent", "ruleset_version": "v", "severity": "high",
+            "source": {"from": "li", "msgid": "m1"}, "snippet": "",
+            "hits": [{"term": "内幕消息", "category": "finance/insider", "severity": "high",
+                "start": 0, "end": 12, "matched": "内幕消息", "count": 1}]
+        }))
+        .expect("an alert");
+        let mut withdrawal = sent.clone();
+        withdrawal.alert_id = "revoke".into();
+        withdrawal.withdrawn = Some(wordwarden::alert::AlertWithdrawn {
+            msgid: "m1".into(),
+            alert_id: "sent".into(),
+        });
+        let feed = FeedArgs::parsed(&[]);
+        let mut summing = Summing::default();
+        for a in [&sent, &withdrawal, &withdrawal] {
+            summing.add(Some(a.clone()), &feed);
+        }
+        let report = summing.finish(10);
+        assert_eq!(
+            (report.alerts, report.withdrawn, report.duplicates),
+            (1, 1, 1)
+        );
+        assert_eq!(report.top_terms[0].alerts, 1);
+        assert_eq!(report.top_senders[0].alerts, 1);
+        let shown = render(&report);
+        assert!(
+            shown.contains("\nwithdrawn   1 (alerting messages their senders then withdrew"),
+            "{shown}"
+        );
+        // none: no line
+        let mut none = Summing::default();
+        none.add(Some(sent), &feed);
+        assert!(!render(&none.finish(10)).contains("withdrawn"));
     }
 
     /// With the review topic read: alerts by verdict, each term's reviewed

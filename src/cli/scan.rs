@@ -151,9 +151,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         drop(judged_tx);
         let reading =
             scope.spawn(move || read_batches(reader, text_input, &batches_tx, &written_rx));
-        // runs of short messages and timed bulk tallies are followed here,
-        // in input order; the few messages they concern are judged again
-        // with them (cheap: short, or rare)
+        // runs of short messages, timed bulk tallies and alerting messages
+        // (for withdrawals) are followed here, in input order; the few messages
+        // they concern are judged again with them (cheap: short, or rare)
         let mut in_order = InOrder {
             ruleset,
             judge,
@@ -274,8 +274,10 @@ fn write_in_order(
 }
 
 /// What the writer judges in input order: short messages again, with the
-/// runs they make ([`wordwarden::split`]), and messages holding values of
-/// timed bulk lists, with their senders' tallies ([`wordwarden::tally`]).
+/// runs they make ([`wordwarden::split`]), messages holding values of
+/// timed bulk lists, with their senders' tallies ([`wordwarden::tally`]),
+/// and alerting messages and records withdrawing messages, with the alerts
+/// remembered ([`wordwarden::withdrawn`]).
 struct InOrder<'a> {
     ruleset: &'a wordwarden::ruleset::Ruleset,
     judge: &'a Judge,
@@ -364,7 +366,10 @@ fn judge_lines(
             if j.textless {
                 o.textless = Some(j.msgtype.as_deref().unwrap_or_default().to_string());
             }
-            if j.fragment || j.tallied {
+            // an alerting message of input naming people is remembered in
+            // order, should a later record withdraw it
+            let remembered = j.alert.is_some() && judge.format().names_people();
+            if j.fragment || j.tallied || j.withdrawal || remembered {
                 o.again = Some((*number, bytes.clone()));
             }
             if let Some(why) = &j.evidence_withheld {

@@ -123,6 +123,8 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32, sealed: Option<&str>) -
         .map(|h| {
             let mut hit = match sealed {
                 Some(_) => format!("{} «{}»", h.term, paint("sealed", "2", color)),
+                // quoted in the withdrawn message's own alert, not again
+                None if a.is_withdrawal() => h.term.clone(),
                 None => format!("{} «{}»", h.term, h.matched),
             };
             if !h.evasions.is_empty() {
@@ -212,13 +214,22 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32, sealed: Option<&str>) -
             paint(&said, "35", color)
         }
     };
+    // a sender taking an alerting message back: which, and its alert
+    let withdrawn = match &a.withdrawn {
+        Some(_) => paint("[withdrawn] ", "1;35", color),
+        None => String::new(),
+    };
     format!(
-        "{sev} {bulk}{}  {}\n         {}{split}{earlier}\n         {}{audience}{groups}{}  {}  {}\n",
+        "{sev} {withdrawn}{bulk}{}  {}\n         {}{split}{earlier}\n         {}{audience}{groups}{}  {}  {}\n",
         paint(&cats.join(", "), "1", color),
         terms.join("; "),
-        match sealed {
-            Some(why) => paint(&format!("(evidence sealed: {why})"), "2", color),
-            None => a.snippet.clone(),
+        match (sealed, &a.withdrawn) {
+            (Some(why), _) => paint(&format!("(evidence sealed: {why})"), "2", color),
+            (None, Some(w)) => format!(
+                "(its sender withdrew message {}, alert {})",
+                w.msgid, w.alert_id
+            ),
+            (None, None) => a.snippet.clone(),
         },
         paint(&when, "2", color),
         paint(&who, "2", color),
@@ -399,6 +410,25 @@ mod tests {
         let mut plain = alert.clone();
         plain.sealed = None;
         assert_eq!(evidence.open(&mut plain), None);
+    }
+
+    /// An alert on a withdrawal says so, names the message and its alert,
+    /// and quotes nothing (the message's own alert does).
+    #[test]
+    fn an_alert_on_a_withdrawal_says_so() {
+        let alert: Alert = serde_json::from_value(serde_json::json!({
+            "alert_id": "b2", "ruleset_version": "v", "severity": "high",
+            "source": {"from": "li", "msgid": "m2"},
+            "hits": [{"term": "内幕消息", "category": "finance/insider", "severity": "high",
+                "start": 0, "end": 12, "count": 1}],
+            "withdrawn": {"msgid": "m1", "alert_id": "a1"}
+        }))
+        .expect("an alert");
+        let shown = render(&alert, false, 0, None);
+        assert!(
+            shown.starts_with("HIGH     [withdrawn] finance/insider  内幕消息\n         (its sender withdrew message m1, alert a1)\n"),
+            "{shown}"
+        );
     }
 
     /// An alert raised by a list's values in bulk says so on its first

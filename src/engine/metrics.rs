@@ -28,6 +28,9 @@ pub struct Metrics {
     /// Alerts on messages holding a list's values in bulk (`#! bulk:`), by
     /// the list's category and the audience.
     pub bulk_alerts: IntCounterVec,
+    /// Alerts on a sender withdrawing a message that had alerted (also in
+    /// `alerts`), by severity and audience.
+    pub withdrawn_alerts: IntCounterVec,
     /// Messages copied to the dead-letter topic, by reason.
     pub dead_letters: IntCounterVec,
     /// Decoded records without text, by WeCom message type.
@@ -135,6 +138,7 @@ impl Metrics {
             hits: counter(&reg, "hits_total", "Hits in published alerts, by category and severity.", &["category", "severity"]),
             evasions: counter(&reg, "evasions_total", "Hits in published alerts written unlike their rule (separators, traditional, pinyin, ...), by kind of evasion.", &["kind"]),
             bulk_alerts: counter(&reg, "bulk_alerts_total", "Alerts on messages holding a list's values in bulk (its `#! bulk:` threshold reached: a customer roster, not a number shared), by the list's category and by who the message went between.", &["category", "audience"]),
+            withdrawn_alerts: counter(&reg, "withdrawn_alerts_total", "Alerts on a sender withdrawing (WeCom recall) a message that had alerted, also counted in alerts_total, by the alert's severity and by who the message went between.", &["severity", "audience"]),
             dead_letters: counter(&reg, "dead_letters_total", "Messages copied to the dead-letter topic, by reason.", &["reason"]),
             textless: counter(&reg, "textless_messages_total", "Decoded records without text (pictures, voice, recalls), by message type.", &["msgtype"]),
             unknown_msgtypes: plain_counter("unknown_msgtypes_total", "Records of an unknown WeCom message type, scanned as generic JSON."),
@@ -193,6 +197,14 @@ impl Metrics {
         }
         for outcome in ["complete", "partial", "failed"] {
             m.recalls.with_label_values(&[outcome]).inc_by(0);
+        }
+        // the few withdrawals from 0 too: the first one shows in a rate
+        for severity in crate::lists::Severity::ALL {
+            for audience in crate::audience::Audience::ALL {
+                m.withdrawn_alerts
+                    .with_label_values(&[severity.as_str(), audience.name()])
+                    .inc_by(0);
+            }
         }
         m
     }

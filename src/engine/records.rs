@@ -377,6 +377,9 @@ pub(crate) struct AlertTally {
     hits: Vec<HitTally>,
     /// The categories of the lists whose values it holds in bulk.
     bulk: Vec<String>,
+    /// On a sender withdrawing a message that had alerted: its hits were
+    /// counted with that message's alert.
+    withdrawal: bool,
 }
 
 /// What the metrics count of one hit of a published alert.
@@ -433,6 +436,11 @@ impl Processed {
             m.alerts
                 .with_label_values(&[alert.severity.as_str(), audience])
                 .inc();
+            if alert.withdrawal {
+                m.withdrawn_alerts
+                    .with_label_values(&[alert.severity.as_str(), audience])
+                    .inc();
+            }
             for category in &alert.bulk {
                 m.bulk_alerts
                     .with_label_values(&[category.as_str(), audience])
@@ -621,12 +629,14 @@ pub(crate) fn process<M: Message>(
                         ("alert_id", alert.alert_id.as_bytes().to_vec()),
                     ],
                 });
+                let withdrawal = alert.is_withdrawal();
                 produced.alert = Some(AlertTally {
                     severity: alert.severity,
                     audience: alert.audience,
                     hits: alert
                         .hits
                         .iter()
+                        .filter(|_| !withdrawal)
                         .map(|h| HitTally {
                             category: h.category.clone(),
                             severity: h.severity,
@@ -634,6 +644,7 @@ pub(crate) fn process<M: Message>(
                         })
                         .collect(),
                     bulk: alert.bulk.iter().map(|b| b.category.clone()).collect(),
+                    withdrawal,
                 });
                 processed.outcome = "alert";
             }

@@ -205,6 +205,9 @@ pub struct Message<'a> {
     pub msgtype: Option<Cow<'static, str>>,
     /// Unreadable parts (the rest was scanned).
     pub problems: Vec<FieldProblem>,
+    /// The id of the message this one withdraws: a WeCom `revoke`
+    /// record's `pre_msgid` (the sender took that message back).
+    pub withdraws: Option<String>,
 }
 
 #[cfg(test)]

@@ -134,6 +134,7 @@ pub(super) fn decode_text_fast(json: &str) -> Option<Message<'_>> {
         id: r.msgid,
         msgtype: Some(Cow::Borrowed("text")),
         problems: Vec::new(),
+        withdraws: None,
     })
 }
 
@@ -227,12 +228,21 @@ pub(super) fn decode_record(
             });
         }
     }
+    let withdraws = match msgtype.as_str() {
+        "revoke" => record
+            .pointer("/revoke/pre_msgid")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(String::from),
+        _ => None,
+    };
     Ok(Message {
         fields: w.fields,
         source: source.into(),
         id: id.map(Cow::Owned),
         msgtype: Some(Cow::Owned(msgtype)),
         problems: w.problems,
+        withdraws,
     })
 }
 
@@ -578,6 +588,20 @@ mod tests {
         ] {
             assert!(fields(&rec(body)).is_empty(), "{body}");
         }
+        let revoke =
+            rec(r#""msgtype":"revoke","revoke":{"pre_msgid":"14822339130656386894_1603875464"}"#);
+        let m = decode(revoke.as_bytes(), &InputFormat::wecom()).unwrap();
+        assert_eq!(
+            m.withdraws.as_deref(),
+            Some("14822339130656386894_1603875464")
+        );
+        let text = rec(r#""msgtype":"text","text":{"content":"hi"},"revoke":{"pre_msgid":"x"}"#);
+        assert_eq!(
+            decode(text.as_bytes(), &InputFormat::wecom())
+                .unwrap()
+                .withdraws,
+            None
+        );
         let switch = r#"{"msgid":"125289002219525886280","action":"switch","time":1554119421840,"user":"XuJinSheng"}"#;
         let m = decode(switch.as_bytes(), &InputFormat::wecom()).unwrap();
         assert!(m.fields.is_empty());
