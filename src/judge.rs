@@ -28,7 +28,7 @@ use crate::pseudonym::Pseudonymizer;
 use crate::ruleset::{Findings, Hit, Ruleset, Scanner};
 use crate::split::{Run, Speaker, SplitOptions, SplitWindow};
 use crate::tally::BulkTally;
-use crate::withdrawn::AlertedMessages;
+use crate::withdrawn::{Alerted, AlertedMessages};
 
 /// Decodes, scans and builds alerts for one input format.
 #[derive(Debug, Clone)]
@@ -99,6 +99,13 @@ impl StreamMemory {
     /// The recent messages that alerted.
     pub fn alerted(&self) -> &AlertedMessages {
         &self.alerted
+    }
+
+    /// Remembers an alerting message judged out of order
+    /// ([`Judgement::alerted`]), in its place in the stream: a later
+    /// record withdrawing it then alerts.
+    pub fn remember(&mut self, alerted: Alerted) {
+        self.alerted.remember(alerted);
     }
 
     /// How far back, in milliseconds, what this memory keeps can reach
@@ -172,9 +179,15 @@ pub struct Judgement {
     /// A record withdrawing an earlier message (a WeCom `revoke`): judged
     /// with a [`StreamMemory`] it alerts where that message did
     /// ([`crate::withdrawn`]); a caller that judged it out of order judges
-    /// it again, in order, with its memory, and the alerting messages
-    /// before it too (which the memory remembers).
+    /// it again, in order, with its memory, having handed that memory the
+    /// alerting messages before it ([`Judgement::alerted`]).
     pub withdrawal: bool,
+    /// The alert as a [`StreamMemory`] keeps it, for a message of input
+    /// naming its people judged without one (out of order): a caller
+    /// following the stream hands it to [`StreamMemory::remember`] in the
+    /// message's place. `None` when judged with a memory (it remembered
+    /// the alert itself) or without an alert.
+    pub alerted: Option<Alerted>,
     /// Judged with a [`StreamMemory`]: for each such list (by category),
     /// its distinct values with those the sender sent in this conversation
     /// within its time, and the messages that sent them, whether or not
@@ -595,10 +608,14 @@ impl Judge {
             }
         }
         // by the record's own id only: a withdrawal names its message by it
-        if let (Some(alerted), Some(alert), Some(id)) =
-            (alerted, judgement.alert.as_ref(), msg.id.as_deref())
-        {
-            alerted.remember(id, written_ms, alert);
+        if let (Some(alert), Some(id)) = (judgement.alert.as_ref(), msg.id.as_deref()) {
+            match alerted {
+                Some(alerted) => alerted.remember(Alerted::of(id, written_ms, alert)),
+                None if self.format.names_people() => {
+                    judgement.alerted = Some(Alerted::of(id, written_ms, alert));
+                }
+                None => {}
+            }
         }
         judgement
     }
@@ -1241,9 +1258,45 @@ mod tests {
             assert!(judged[3].alert.is_none() && judged[4].alert.is_none());
             assert_eq!(memory.alerted().len(), 1);
         }
-        // out of order: nothing remembered, no alert, asked to judge again
-        let alone = plain.judge(&rs, &mut rs.scanner(), &records[2], Map::new(), "x");
+        // out of order: nothing remembered, no alert, asked to judge again;
+        // the alerting message handed over for the memory that follows
+        let mut scanner = rs.scanner();
+        let alone = plain.judge(&rs, &mut scanner, &records[2], Map::new(), "x");
         assert!(alone.alert.is_none() && alone.withdrawal);
+        let sent = plain.judge(&rs, &mut scanner, &records[0], Map::new(), "x");
+        let clean = plain.judge(&rs, &mut scanner, &records[1], Map::new(), "x");
+        assert!(clean.alerted.is_none());
+        let mut memory = plain.memory();
+        memory.remember(sent.alerted.expect("handed over"));
+        let again = plain.judge_next(
+            &rs,
+            &mut scanner,
+            &mut memory,
+            &records[2],
+            Map::new(),
+            "x",
+            None,
+        );
+        let sent_id = sent.alert.expect("alerts").alert_id;
+        assert_eq!(
+            again.alert.and_then(|a| a.withdrawn).map(|w| w.alert_id),
+            Some(sent_id)
+        );
+        // judged with a memory, it remembers itself and hands nothing over
+        let j = plain.judge_next(
+            &rs,
+            &mut scanner,
+            &mut memory,
+            &records[0],
+            Map::new(),
+            "x",
+            None,
+        );
+        assert!(j.alert.is_some() && j.alerted.is_none());
+        // input that names no one has no withdrawals to remember for
+        let text = Judge::new(InputFormat::Text);
+        let t = text.judge(&rs, &mut scanner, "有内幕消息".as_bytes(), Map::new(), "x");
+        assert!(t.alert.is_some() && t.alerted.is_none());
     }
 
     /// A term sent a few characters a message alerts on the message that

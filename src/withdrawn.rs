@@ -60,6 +60,36 @@ pub const REMEMBERED_ALERTS: usize = 10_000;
 /// alert, in milliseconds (24 hours; WeCom allows less).
 pub const RECALL_WITHIN_MS: i64 = 24 * 3_600_000;
 
+/// A message's alert as [`AlertedMessages`] keeps it (its quotes and
+/// `source` dropped), for a caller that judged the message out of order to
+/// hand to the [`StreamMemory`](crate::judge::StreamMemory) that follows the
+/// stream ([`Judgement::alerted`](crate::judge::Judgement::alerted)).
+#[derive(Debug, Clone)]
+pub struct Alerted {
+    msgid: String,
+    written_ms: Option<i64>,
+    alert: Alert,
+}
+
+impl Alerted {
+    /// Message `msgid`, written at `written_ms`, raised `alert`.
+    pub(crate) fn of(msgid: &str, written_ms: Option<i64>, alert: &Alert) -> Self {
+        let mut kept = Alert {
+            source: Map::new(),
+            bulk: Vec::new(),
+            split_from: Vec::new(),
+            sealed: None,
+            ..alert.clone()
+        };
+        kept.drop_quotes();
+        Alerted {
+            msgid: msgid.to_string(),
+            written_ms,
+            alert: kept,
+        }
+    }
+}
+
 /// The recent alerting messages of one stream, by message id: see the
 /// module documentation.
 #[derive(Debug)]
@@ -97,26 +127,22 @@ impl AlertedMessages {
         self.by_id.is_empty()
     }
 
-    /// Remembers that message `msgid`, written at `written_ms`, raised
-    /// `alert`; forgets the oldest past the capacity or the time. A message
-    /// judged again (redelivered) keeps its place.
-    pub(crate) fn remember(&mut self, msgid: &str, written_ms: Option<i64>, alert: &Alert) {
+    /// Remembers an alerting message; forgets the oldest past the capacity
+    /// or the time. A message judged again (redelivered) keeps its place.
+    pub(crate) fn remember(&mut self, alerted: Alerted) {
+        let Alerted {
+            msgid,
+            written_ms,
+            alert,
+        } = alerted;
         if self.capacity == 0 {
             return;
         }
-        let mut kept = Alert {
-            source: Map::new(),
-            bulk: Vec::new(),
-            split_from: Vec::new(),
-            sealed: None,
-            ..alert.clone()
-        };
-        kept.drop_quotes();
-        if let Some(known) = self.by_id.get_mut(msgid) {
-            *known = kept;
+        if let Some(known) = self.by_id.get_mut(msgid.as_str()) {
+            *known = alert;
             return;
         }
-        self.by_id.insert(msgid.into(), kept);
+        self.by_id.insert(msgid.as_str().into(), alert);
         self.order.push_back((msgid.into(), written_ms));
         let oldest_kept = written_ms.map(|ms| ms.saturating_sub(RECALL_WITHIN_MS));
         while let Some((id, at)) = self.order.front() {
@@ -195,7 +221,7 @@ mod tests {
     #[test]
     fn a_withdrawal_repeats_the_alert_without_its_quotes() {
         let mut alerted = AlertedMessages::default();
-        alerted.remember("m1", Some(1_000), &alert("m1"));
+        alerted.remember(Alerted::of("m1", Some(1_000), &alert("m1")));
         let mut source = Map::new();
         source.insert("msgid".into(), Value::from("r1"));
         let got = alerted
@@ -222,27 +248,31 @@ mod tests {
     fn forgets_the_oldest_past_its_capacity_or_a_day() {
         let mut alerted = AlertedMessages::with_capacity(2);
         for (i, id) in ["a", "b", "c"].iter().enumerate() {
-            alerted.remember(id, Some(i as i64), &alert(id));
+            alerted.remember(Alerted::of(id, Some(i as i64), &alert(id)));
         }
         assert_eq!(alerted.len(), 2);
         assert!(alerted.withdrawal("a", "v", "r", Map::new()).is_none());
         assert!(alerted.withdrawal("b", "v", "r", Map::new()).is_some());
         // a message judged again keeps its place: "b" is still the oldest
-        alerted.remember("b", Some(1), &alert("b"));
-        alerted.remember("d", Some(3), &alert("d"));
+        alerted.remember(Alerted::of("b", Some(1), &alert("b")));
+        alerted.remember(Alerted::of("d", Some(3), &alert("d")));
         assert!(alerted.withdrawal("b", "v", "r", Map::new()).is_none());
         assert!(alerted.withdrawal("c", "v", "r", Map::new()).is_some());
         // a day later the earlier ones are gone, whatever the room
         let mut roomy = AlertedMessages::default();
-        roomy.remember("old", Some(0), &alert("old"));
-        roomy.remember("edge", Some(1), &alert("edge"));
-        roomy.remember("new", Some(RECALL_WITHIN_MS + 1), &alert("new"));
+        roomy.remember(Alerted::of("old", Some(0), &alert("old")));
+        roomy.remember(Alerted::of("edge", Some(1), &alert("edge")));
+        roomy.remember(Alerted::of(
+            "new",
+            Some(RECALL_WITHIN_MS + 1),
+            &alert("new"),
+        ));
         assert!(roomy.withdrawal("old", "v", "r", Map::new()).is_none());
         assert!(roomy.withdrawal("edge", "v", "r", Map::new()).is_some());
         assert_eq!(roomy.len(), 2);
         // none remembered where told to keep none
         let mut none = AlertedMessages::with_capacity(0);
-        none.remember("a", None, &alert("a"));
+        none.remember(Alerted::of("a", None, &alert("a")));
         assert!(none.is_empty());
     }
 }

@@ -158,9 +158,22 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
             "no alert from a {t} record: {by_type:?}"
         );
     }
-    for t in ["image", "voice", "video", "emotion", "revoke", "switch"] {
+    for t in ["image", "voice", "video", "emotion", "switch"] {
         assert!(!by_type.contains_key(t), "a {t} record alerted");
     }
+    // a recall alerts only where it withdraws a message that alerted: the
+    // sample's one does, naming that message's alert
+    assert_eq!(by_type.get("revoke"), Some(&1), "{by_type:?}");
+    let json: Vec<serde_json::Value> = alerts.iter().map(|r| r.json()).collect();
+    let recall = json
+        .iter()
+        .find(|a| a["source"]["msgtype"] == "revoke")
+        .expect("alerted");
+    let withdrawn = json
+        .iter()
+        .find(|a| a["source"]["msgid"] == recall["withdrawn"]["msgid"])
+        .expect("the withdrawn message alerted");
+    assert_eq!(recall["withdrawn"]["alert_id"], withdrawn["alert_id"]);
     let dlq = read_topic(
         &tansu.brokers,
         "wecom.dlq",

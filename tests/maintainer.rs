@@ -765,6 +765,49 @@ fn explain_shows_folding_and_verdicts() {
     .success());
 }
 
+/// `explain --record` of a WeCom recall: after the message it withdraws,
+/// which alerted, it says the recall alerts and names that alert; after a
+/// message that did not alert, that it does not; alone, what it needs.
+#[test]
+fn explain_a_withdrawal() {
+    let sent = r#"{"msgid":"m1","from":"li","tolist":["wang"],"msgtime":1764000000000,"msgtype":"text","text":{"content":"有内幕消息"}}"#;
+    let quiet = r#"{"msgid":"m1","from":"li","tolist":["wang"],"msgtime":1764000000000,"msgtype":"text","text":{"content":"明天见"}}"#;
+    let revoke = r#"{"msgid":"m2","from":"li","tolist":["wang"],"msgtime":1764000030000,"msgtype":"revoke","revoke":{"pre_msgid":"m1"}}"#;
+    let lists = bundled();
+    let explain = |records: &str| {
+        let args = [
+            "explain",
+            "--wordlists",
+            &lists,
+            "--input-format",
+            "wecom",
+            "--record",
+            "-",
+        ];
+        let o = ww_in(&args, records);
+        assert!(o.status.success(), "{}", err(&o));
+        out(&o)
+    };
+    let s = explain(&format!("{sent}\n{revoke}\n"));
+    assert!(
+        s.contains("withdrawal: its sender withdraws message m1, which alerted (内幕消息, alert ")
+            && s.contains("this record alerts at critical with its hits"),
+        "{s}"
+    );
+    let s = explain(&format!("{quiet}\n{revoke}\n"));
+    assert!(
+        s.contains(
+            "withdraws a message that did not alert among the 1 earlier record(s): no alert"
+        ),
+        "{s}"
+    );
+    let s = explain(&format!("{revoke}\n"));
+    assert!(
+        s.contains("withdrawal: its sender withdraws message m1; the record alerts where that message alerted"),
+        "{s}"
+    );
+}
+
 /// `explain --record`: one message of the input format, every text field
 /// under its pointer, the audience its ids give; a record the engine would
 /// dead-letter says so.

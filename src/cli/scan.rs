@@ -83,9 +83,12 @@ struct Outcome {
     alert: Option<Vec<u8>>,
     /// A message judged again in order with what the stream remembers of
     /// its sender (a short message, for terms split across messages; one
-    /// holding values of a list with a timed `#! bulk:` threshold): its
-    /// line number and bytes.
+    /// holding values of a list with a timed `#! bulk:` threshold; a
+    /// record withdrawing a message): its line number and bytes.
     again: Option<(usize, Vec<u8>)>,
+    /// Its alert, for the stream's memory to remember in order (should a
+    /// later record withdraw the message).
+    alerted: Option<wordwarden::withdrawn::Alerted>,
 }
 
 /// Reading, judging and writing overlap: one thread reads batches of lines,
@@ -291,7 +294,13 @@ impl InOrder<'_> {
     /// alert then holds any term split across messages and any bulk
     /// threshold reached over time, as the engine's would.
     fn follow(&mut self, o: &mut Outcome) {
-        let (Some(memory), Some((number, bytes))) = (self.memory.as_mut(), o.again.take()) else {
+        let Some(memory) = self.memory.as_mut() else {
+            return;
+        };
+        if let Some(alerted) = o.alerted.take() {
+            memory.remember(alerted);
+        }
+        let Some((number, bytes)) = o.again.take() else {
             return;
         };
         let j = self.judge.judge_next(
@@ -366,11 +375,11 @@ fn judge_lines(
             if j.textless {
                 o.textless = Some(j.msgtype.as_deref().unwrap_or_default().to_string());
             }
-            // an alerting message of input naming people is remembered in
-            // order, should a later record withdraw it
-            let remembered = j.alert.is_some() && judge.format().names_people();
-            if j.fragment || j.tallied || j.withdrawal || remembered {
+            if j.fragment || j.tallied || j.withdrawal {
                 o.again = Some((*number, bytes.clone()));
+            } else {
+                // remembered in order, should a later record withdraw it
+                o.alerted = j.alerted;
             }
             if let Some(why) = &j.evidence_withheld {
                 o.errors
