@@ -765,6 +765,12 @@ fn explain_shows_folding_and_verdicts() {
     .success());
 }
 
+/// `explain --record -` of WeCom `records` (one a line), with `lists`.
+fn explain_wecom_records(lists: &str, records: &str) -> std::process::Output {
+    let args = ["explain", "--wordlists", lists, "--input-format", "wecom"];
+    ww_in(&[&args[..], &["--record", "-"]].concat(), records)
+}
+
 /// `explain --record` of a WeCom recall: after the message it withdraws,
 /// which alerted, it says the recall alerts and names that alert; after a
 /// message that did not alert, that it does not; alone, what it needs.
@@ -775,16 +781,7 @@ fn explain_a_withdrawal() {
     let revoke = r#"{"msgid":"m2","from":"li","tolist":["wang"],"msgtime":1764000030000,"msgtype":"revoke","revoke":{"pre_msgid":"m1"}}"#;
     let lists = bundled();
     let explain = |records: &str| {
-        let args = [
-            "explain",
-            "--wordlists",
-            &lists,
-            "--input-format",
-            "wecom",
-            "--record",
-            "-",
-        ];
-        let o = ww_in(&args, records);
+        let o = explain_wecom_records(&lists, records);
         assert!(o.status.success(), "{}", err(&o));
         out(&o)
     };
@@ -1157,19 +1154,7 @@ fn a_list_with_a_window_of_dates() {
     assert!(explain(&["青松计划"]).contains("KEPT"));
     // a record is explained at its own time
     let record = r#"{"msgid":"m1","from":"li","tolist":["wang"],"msgtime":1793404800000,"msgtype":"text","text":{"content":"青松计划"}}"#;
-    let o = ww_in(
-        &[
-            "explain",
-            "--wordlists",
-            &lists,
-            "--input-format",
-            "wecom",
-            "--record",
-            "-",
-        ],
-        record,
-    );
-    let s = out(&o);
+    let s = out(&explain_wecom_records(&lists, record));
     assert!(
         s.contains("written            2026-10-31T00:00:00Z")
             && s.contains("dropped: the list watches messages written"),
