@@ -40,6 +40,7 @@ pub struct Judge {
     sealer: Option<Arc<EvidenceSealer>>,
     split: Option<SplitOptions>,
     bulk_tally_values: usize,
+    remembered_alerts: usize,
 }
 
 /// What one ordered stream of messages (one engine consumer, one `scan`)
@@ -206,6 +207,7 @@ impl Judge {
             sealer: None,
             split: None,
             bulk_tally_values: 100_000,
+            remembered_alerts: crate::withdrawn::REMEMBERED_ALERTS,
         }
     }
 
@@ -226,6 +228,15 @@ impl Judge {
         self
     }
 
+    /// The most alerting messages one [`StreamMemory`] remembers, should
+    /// their senders withdraw them ([`crate::withdrawn`]; default
+    /// [`REMEMBERED_ALERTS`](crate::withdrawn::REMEMBERED_ALERTS)); 0:
+    /// none, and a withdrawal never alerts.
+    pub fn remembered_alerts(mut self, n: usize) -> Self {
+        self.remembered_alerts = n;
+        self
+    }
+
     /// An empty memory for [`Judge::judge_next`]: runs of short messages
     /// when the judge looks for them, and a tally of timed bulk lists'
     /// values.
@@ -233,7 +244,7 @@ impl Judge {
         StreamMemory {
             runs: self.split.map(SplitWindow::new),
             tally: BulkTally::new(self.bulk_tally_values),
-            alerted: AlertedMessages::default(),
+            alerted: AlertedMessages::with_capacity(self.remembered_alerts),
         }
     }
 
@@ -611,7 +622,7 @@ impl Judge {
         if let (Some(alert), Some(id)) = (judgement.alert.as_ref(), msg.id.as_deref()) {
             match alerted {
                 Some(alerted) => alerted.remember(Alerted::of(id, written_ms, alert)),
-                None if self.format.names_people() => {
+                None if self.format.names_people() && self.remembered_alerts > 0 => {
                     judgement.alerted = Some(Alerted::of(id, written_ms, alert));
                 }
                 None => {}

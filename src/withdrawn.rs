@@ -52,8 +52,8 @@ use serde_json::{Map, Value};
 
 use crate::alert::{alert_id, Alert, AlertWithdrawn};
 
-/// Alerting messages one stream remembers at most (a few hundred bytes
-/// each: the alert's hits without quotes).
+/// Alerting messages one stream remembers at most (about 1 KB each for an
+/// alert of two hits, without its quotes: 10 MB at most).
 pub const REMEMBERED_ALERTS: usize = 10_000;
 
 /// How long after an alerting message a withdrawal of it still raises an
@@ -125,6 +125,11 @@ impl AlertedMessages {
     /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    /// The most it holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Remembers an alerting message; forgets the oldest past the capacity

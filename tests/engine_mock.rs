@@ -792,6 +792,8 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
             .get(),
         1
     );
+    // every alerting message remembered, should its sender withdraw it
+    assert_eq!(shared.metrics.remembered_alerts.get(), 34);
     // a roster sent a few numbers a message: raised on the message that
     // brings the tenth, naming the two before it
     let roster = alerts

@@ -114,6 +114,12 @@ pub struct Config {
     /// count a sender's values over time: bounds that memory (150-410
     /// bytes each, measured; those out of their time go first).
     pub bulk_tally_max_values: usize,
+    /// Alerting messages one consumer remembers, should their senders
+    /// withdraw them (a WeCom recall, [`crate::withdrawn`]): a withdrawal
+    /// of one alerts. Bounds that memory (the alert without its quotes,
+    /// about 1 KB for two hits, by the sizes of its parts; the oldest,
+    /// and those over a day old, go first); 0: withdrawals never alert.
+    pub withdrawal_max_alerts: usize,
     /// A consumer given a partition first reads back up to this many of its
     /// messages before the first it judges, as far back as split runs and
     /// timed bulk lists look ([`crate::engine`]'s recall), and judges them
@@ -195,6 +201,7 @@ impl Default for Config {
             split_gap_secs: 60,
             split_max_speakers: 50_000,
             bulk_tally_max_values: 100_000,
+            withdrawal_max_alerts: 10_000,
             recall_max_messages: 100_000,
             recall_timeout_secs: 10,
             transaction_max_messages: 5_000,
@@ -677,6 +684,7 @@ mod tests {
             ("WORDWARDEN_SPLIT_FRAGMENT_CHARS", "2"),
             ("WORDWARDEN_SPLIT_MAX_SPEAKERS", "500"),
             ("WORDWARDEN_BULK_TALLY_MAX_VALUES", "700"),
+            ("WORDWARDEN_WITHDRAWAL_MAX_ALERTS", "40"),
         ]);
         let o = m.runs().expect("on by default").options();
         assert_eq!(
@@ -685,6 +693,8 @@ mod tests {
         );
         assert_eq!(m.tally().max_values(), 700);
         assert_eq!(memory(&[wecom]).tally().max_values(), 100_000);
+        assert_eq!(m.alerted().capacity(), 40);
+        assert_eq!(memory(&[wecom]).alerted().capacity(), 10_000);
         assert!(memory(&[wecom, ("WORDWARDEN_SPLIT_MESSAGES", "false")])
             .runs()
             .is_none());

@@ -63,6 +63,9 @@ pub struct Metrics {
     /// Values of lists with a timed `#! bulk:` threshold that the consumers
     /// hold ([`crate::tally`]).
     pub bulk_tally_values: IntGauge,
+    /// Alerting messages the consumers remember, should their senders
+    /// withdraw them ([`crate::withdrawn`]).
+    pub remembered_alerts: IntGauge,
     /// Recalls of a newly assigned partition's recent messages into a
     /// consumer's memory (`engine/recall.rs`), by outcome (`complete`,
     /// `capped`, `partial`, `failed`).
@@ -165,6 +168,7 @@ impl Metrics {
             offset_resets: plain_counter("offset_resets_total", "Input positions reset to auto.offset.reset because they could not be fetched (deleted by retention before they were read, or past the end)."),
             partitions_assigned: single("partitions_assigned", "Input partitions assigned to this instance."),
             split_speakers: single("split_speakers", "Senders (in one conversation each) whose runs of short messages this instance's consumers remember, for terms split across messages (at most split_max_speakers a consumer)."),
+            remembered_alerts: single("remembered_alerts", "Alerting messages this instance's consumers remember, so that a WeCom recall (revoke) of one raises an alert (at most withdrawal_max_alerts a consumer, none over a day old)."),
             bulk_tally_values: single("bulk_tally_values", "Values of lists with a timed bulk threshold (`#! bulk: N severity within T`) that this instance's consumers hold, to count a sender's values over time (at most bulk_tally_max_values a consumer)."),
             recalls: counter(&reg, "recalls_total", "Recalls of a newly assigned partition's recent messages into a consumer's memory of split runs and timed bulk tallies, by outcome (complete; capped: recall_max_messages held it back from messages still within reach; partial: cut short by recall_timeout_secs or a stop; failed).", &["outcome"]),
             spread_senders: plain_counter("across_conversations_spread_total", "Messages holding values of a list counting across conversations (`#! bulk: ... across conversations`) whose sender the consumer saw on another partition of the topic before: the input is not keyed by sender, so such lists count only the values on each consumer's own partitions."),

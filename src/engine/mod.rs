@@ -375,6 +375,7 @@ pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
         )
         .max_message_bytes(config.max_message_bytes)
         .bulk_tally_values(config.bulk_tally_max_values)
+        .remembered_alerts(config.withdrawal_max_alerts)
         .split_messages(config.split_messages.then(|| crate::split::SplitOptions {
             fragment_chars: config.split_fragment_chars,
             gap_ms: i64::try_from(config.split_gap_secs.saturating_mul(1000)).unwrap_or(i64::MAX),

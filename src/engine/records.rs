@@ -28,9 +28,9 @@ pub(crate) struct Workspace {
     buffers: ScanBuffers,
     judged: u32,
     memory: Option<StreamMemory>,
-    /// What this consumer's memory added to `split_speakers` and
-    /// `bulk_tally_values`.
-    shown: (i64, i64),
+    /// What this consumer's memory added to `split_speakers`,
+    /// `bulk_tally_values` and `remembered_alerts`.
+    shown: (i64, i64, i64),
     /// Where it stands with its partitions, for recalls.
     continuity: super::recall::Continuity,
     /// Where it saw senders of values counted across conversations.
@@ -78,17 +78,19 @@ impl Workspace {
         }
     }
 
-    /// Brings `split_speakers` and `bulk_tally_values` up to date with this
+    /// Brings `split_speakers`, `bulk_tally_values` and `remembered_alerts` up to date with this
     /// consumer's memory (once a batch: the gauges are shared by the
     /// consumers).
     pub fn show_memory(&mut self, metrics: &super::Metrics) {
-        let now = self.memory.as_ref().map_or((0, 0), |m| {
+        let now = self.memory.as_ref().map_or((0, 0, 0), |m| {
             let speakers = m.runs().map_or(0, |w| w.speakers());
-            (speakers as i64, m.tally().values_held() as i64)
+            let held = m.tally().values_held();
+            (speakers as i64, held as i64, m.alerted().len() as i64)
         });
         if now != self.shown {
             metrics.split_speakers.add(now.0 - self.shown.0);
             metrics.bulk_tally_values.add(now.1 - self.shown.1);
+            metrics.remembered_alerts.add(now.2 - self.shown.2);
             self.shown = now;
         }
     }
