@@ -238,8 +238,8 @@ impl Judge {
     }
 
     /// An empty memory for [`Judge::judge_next`]: runs of short messages
-    /// when the judge looks for them, and a tally of timed bulk lists'
-    /// values.
+    /// when the judge looks for them, a tally of timed bulk lists' values,
+    /// and room for the alerting messages a withdrawal may name.
     pub fn memory(&self) -> StreamMemory {
         StreamMemory {
             runs: self.split.map(SplitWindow::new),

@@ -290,9 +290,10 @@ struct InOrder<'a> {
 }
 
 impl InOrder<'_> {
-    /// Judges a message again with what is remembered of its sender: its
-    /// alert then holds any term split across messages and any bulk
-    /// threshold reached over time, as the engine's would.
+    /// Remembers a message's alert, or judges the message again with what
+    /// is remembered of its sender: its alert then holds any term split
+    /// across messages, any bulk threshold reached over time and the alert
+    /// of a message it withdraws, as the engine's would.
     fn follow(&mut self, o: &mut Outcome) {
         let Some(memory) = self.memory.as_mut() else {
             return;

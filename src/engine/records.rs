@@ -78,9 +78,9 @@ impl Workspace {
         }
     }
 
-    /// Brings `split_speakers`, `bulk_tally_values` and `remembered_alerts` up to date with this
-    /// consumer's memory (once a batch: the gauges are shared by the
-    /// consumers).
+    /// Brings `split_speakers`, `bulk_tally_values` and `remembered_alerts`
+    /// up to date with this consumer's memory (once a batch: the gauges are
+    /// shared by the consumers).
     pub fn show_memory(&mut self, metrics: &super::Metrics) {
         let now = self.memory.as_ref().map_or((0, 0, 0), |m| {
             let speakers = m.runs().map_or(0, |w| w.speakers());
