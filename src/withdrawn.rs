@@ -38,9 +38,10 @@
 //! ```
 //!
 //! Remembered in memory only, bounded: the last [`REMEMBERED_ALERTS`]
-//! alerting messages of the stream, none older than [`RECALL_WITHIN_MS`]
-//! before the newest (WeCom lets a sender withdraw a message for a limited
-//! time). A consumer newly given a partition remembers the alerts of the
+//! alerting messages of the stream by default
+//! ([`Judge::remembered_alerts`](crate::judge::Judge::remembered_alerts)),
+//! none older than [`WITHDRAWAL_WITHIN_MS`] before the newest (WeCom lets a
+//! sender withdraw a message for a limited time). A consumer newly given a partition remembers the alerts of the
 //! messages it reads back for its memory (as far as split runs and timed
 //! bulk lists reach, [`crate::judge::StreamMemory::reach_ms`]), not those
 //! before.
@@ -58,7 +59,7 @@ pub const REMEMBERED_ALERTS: usize = 10_000;
 
 /// How long after an alerting message a withdrawal of it still raises an
 /// alert, in milliseconds (24 hours; WeCom allows less).
-pub const RECALL_WITHIN_MS: i64 = 24 * 3_600_000;
+pub const WITHDRAWAL_WITHIN_MS: i64 = 24 * 3_600_000;
 
 /// A message's alert as [`AlertedMessages`] keeps it (its quotes and
 /// `source` dropped), for a caller that judged the message out of order to
@@ -149,7 +150,7 @@ impl AlertedMessages {
         }
         self.by_id.insert(msgid.as_str().into(), alert);
         self.order.push_back((msgid.into(), written_ms));
-        let oldest_kept = written_ms.map(|ms| ms.saturating_sub(RECALL_WITHIN_MS));
+        let oldest_kept = written_ms.map(|ms| ms.saturating_sub(WITHDRAWAL_WITHIN_MS));
         while let Some((id, at)) = self.order.front() {
             let too_old = matches!((at, oldest_kept), (Some(at), Some(oldest)) if *at < oldest);
             if self.order.len() <= self.capacity && !too_old {
@@ -269,7 +270,7 @@ mod tests {
         roomy.remember(Alerted::of("edge", Some(1), &alert("edge")));
         roomy.remember(Alerted::of(
             "new",
-            Some(RECALL_WITHIN_MS + 1),
+            Some(WITHDRAWAL_WITHIN_MS + 1),
             &alert("new"),
         ));
         assert!(roomy.withdrawal("old", "v", "r", Map::new()).is_none());
