@@ -35,8 +35,8 @@ struct Table {
     /// detector about a microsecond a message.
     light_same: BmpSet,
     /// The same for U+1F000-U+1FFFF, emoji and pictographs (the astral
-    /// characters chat is full of), by offset from U+1F000: 512 bytes.
-    light_same_emoji: Box<[u64]>,
+    /// characters chat is full of): 512 bytes.
+    light_same_emoji: CodePointSet<EMOJI_RANGE_START>,
     /// Non-ASCII BMP characters that fold to an ASCII digit (`８`, `⑧`) or
     /// to a Chinese numeral ([`numeral_digit`]): the digit detectors count
     /// them before scanning.
@@ -45,25 +45,34 @@ struct Table {
     many: Vec<Box<[char]>>,
 }
 
-/// A set of BMP characters as a bitmap (8 KiB: stays in L1 cache).
-struct BmpSet(Box<[u64]>);
+/// A set of the code points from `START` on, as a bitmap (the BMP's: 8 KiB,
+/// stays in L1 cache). `START` is a constant so that the BMP's lookup is a
+/// plain index.
+struct CodePointSet<const START: u32>(Box<[u64]>);
 
-impl BmpSet {
-    /// The code points below 0x10000 for which `holds` is true.
-    fn of(mut holds: impl FnMut(u32) -> bool) -> BmpSet {
-        let mut bits = vec![0u64; 0x10000 / 64].into_boxed_slice();
-        for cp in 0..0x10000u32 {
-            if holds(cp) {
-                bits[cp as usize / 64] |= 1 << (cp % 64);
+/// A set of BMP characters.
+type BmpSet = CodePointSet<0>;
+
+impl<const START: u32> CodePointSet<START> {
+    /// The `len` code points from `START` on (a multiple of 64) for which
+    /// `holds` is true.
+    fn of(len: u32, mut holds: impl FnMut(u32) -> bool) -> Self {
+        let mut bits = vec![0u64; len as usize / 64].into_boxed_slice();
+        for i in 0..len {
+            if holds(START + i) {
+                bits[i as usize / 64] |= 1 << (i % 64);
             }
         }
-        BmpSet(bits)
+        CodePointSet(bits)
     }
 
-    /// Whether BMP code point `cp` (below 0x10000) is in the set.
+    /// Whether code point `cp` is in the set (none outside its range).
     #[inline(always)]
     fn contains(&self, cp: u32) -> bool {
-        self.0[cp as usize / 64] & (1 << (cp % 64)) != 0
+        let i = cp.wrapping_sub(START);
+        self.0
+            .get(i as usize / 64)
+            .is_some_and(|bits| bits & (1 << (i % 64)) != 0)
     }
 }
 
@@ -120,15 +129,10 @@ fn table() -> &'static Table {
                 }
             };
         }
-        let same = BmpSet::of(|cp| bmp[cp as usize] == cp);
-        let light_same = BmpSet::of(|cp| cp >= 0x80 && light_folds_to_itself_slow(cp));
-        let mut light_same_emoji = vec![0u64; EMOJI_RANGE_LEN as usize / 64].into_boxed_slice();
-        for i in 0..EMOJI_RANGE_LEN {
-            if light_folds_to_itself_slow(EMOJI_RANGE_START + i) {
-                light_same_emoji[i as usize / 64] |= 1 << (i % 64);
-            }
-        }
-        let digit = BmpSet::of(|cp| {
+        let same = BmpSet::of(0x10000, |cp| bmp[cp as usize] == cp);
+        let light_same = BmpSet::of(0x10000, |cp| cp >= 0x80 && light_folds_to_itself_slow(cp));
+        let light_same_emoji = CodePointSet::of(EMOJI_RANGE_LEN, light_folds_to_itself_slow);
+        let digit = BmpSet::of(0x10000, |cp| {
             let e = bmp[cp as usize];
             // folds to one character (no tag) that is a numeral: `一`, `貳`, `㈤`
             let numeral = e < TAG_MANY && char::from_u32(e).and_then(numeral_digit).is_some();
@@ -538,8 +542,7 @@ pub(crate) fn light_folds_to_itself(c: char) -> bool {
         return table().light_same.contains(cp);
     }
     // emoji: without this, each took NFKC's slow path
-    let i = cp.wrapping_sub(EMOJI_RANGE_START);
-    i < EMOJI_RANGE_LEN && table().light_same_emoji[i as usize / 64] & (1 << (i % 64)) != 0
+    table().light_same_emoji.contains(cp)
 }
 
 /// The astral code points [`Table::light_same_emoji`] covers (U+1F000-U+1FFFF).
