@@ -1,11 +1,14 @@
 //! Messages judged in order with a stream memory: any texts, senders and
 //! times give alerts without panicking, each hit found across messages
 //! tagged and naming the messages before, each bulk threshold reached over
-//! time raising its list's hits, and the memory stays bounded.
+//! time raising its list's hits, each withdrawal of an alerting message
+//! alerting with that message's alert, and the memory stays bounded.
 //! The input is messages a line: a byte for the sender and recipient
 //! (its high bit: a message read again), a byte for the seconds since the
-//! one before, then the text.
+//! one before, then the text; a text of 0x7F and a byte `back` is a WeCom
+//! `revoke` record withdrawing the message `back` lines before.
 #![no_main]
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
@@ -47,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let judge = Judge::new(InputFormat::wecom())
         .split_messages(Some(options))
-        .bulk_tally_values(4);
+        .bulk_tally_values(4)
+        .remembered_alerts(3);
+    // each message's last alert, and the line that raised it
+    let mut alerted: HashMap<String, (String, usize)> = HashMap::new();
     let mut memory = judge.memory();
     let mut scanner = rs.scanner();
     let mut at = 1_764_000_000_000i64;
@@ -62,9 +68,19 @@ fuzz_target!(|data: &[u8]| {
         // the sender's recipient, one of three: values sent to several count
         // together only for the list counting across conversations
         let to = format!("peer{}", (who >> 2) % 3);
-        let rec = serde_json::json!({"msgid": format!("m{id}"), "from": format!("u{}", who % 3),
-            "tolist": [to], "msgtime": at, "msgtype": "text",
-            "text": {"content": String::from_utf8_lossy(text)}});
+        let msgid = format!("m{id}");
+        let (from, tolist) = (format!("u{}", who % 3), [to]);
+        let withdraws = match text {
+            [0x7f, back] => Some(format!("m{}", i.saturating_sub(usize::from(*back)))),
+            _ => None,
+        };
+        let rec = match &withdraws {
+            Some(pre_msgid) => serde_json::json!({"msgid": msgid, "from": from, "tolist": tolist,
+                "msgtime": at, "msgtype": "revoke", "revoke": {"pre_msgid": pre_msgid}}),
+            None => serde_json::json!({"msgid": msgid, "from": from, "tolist": tolist,
+                "msgtime": at, "msgtype": "text",
+                "text": {"content": String::from_utf8_lossy(text)}}),
+        };
         let bytes = rec.to_string();
         let j = judge.judge_next(
             rs,
@@ -77,7 +93,30 @@ fuzz_target!(|data: &[u8]| {
         );
         assert!(memory.runs().is_some_and(|w| w.speakers() <= 2));
         assert!(memory.tally().values_held() <= 4);
+        assert!(memory.alerted().len() <= 3);
+        if let Some(named) = &withdraws {
+            // the line just before alerted: the newest alerting message is
+            // always remembered
+            let newest = alerted.get(named).is_some_and(|(_, line)| *line + 1 == i);
+            assert!(!newest || j.alert.is_some(), "{named} withdrawn unnoticed");
+            let Some(alert) = j.alert else { continue };
+            let withdrawn = alert
+                .withdrawn
+                .as_ref()
+                .expect("a withdrawal's alert says so");
+            assert_eq!(&withdrawn.msgid, named);
+            assert_eq!(
+                Some(&withdrawn.alert_id),
+                alerted.get(named).map(|(id, _)| id)
+            );
+            assert_eq!(alert.source["msgid"], msgid.as_str());
+            assert!(alert.snippet.is_empty() && alert.split_from.is_empty());
+            assert!(!alert.hits.is_empty() && alert.hits.iter().all(|h| h.matched.is_empty()));
+            continue;
+        }
         if let Some(alert) = j.alert {
+            assert!(alert.withdrawn.is_none());
+            alerted.insert(msgid, (alert.alert_id.clone(), i));
             for b in &alert.bulk {
                 let reached = b.values >= b.at_least;
                 let raised = alert
