@@ -1391,6 +1391,129 @@ fn import_plain_and_csv_then_export() {
     assert!(!o.status.success());
 }
 
+/// Lists saved on Chinese Windows (GBK), in Big5 or as Excel's "Unicode
+/// text" (UTF-16): `lint` names the encoding of one dropped in as it is,
+/// and `import` reads each, so the lists written are UTF-8 and fire.
+#[test]
+fn lists_in_legacy_encodings_are_named_and_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = |name: &str, encoding: &'static encoding_rs::Encoding, text: &str| {
+        let path = dir.path().join(name);
+        let (bytes, _, unmappable) = encoding.encode(text);
+        assert!(!unmappable);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let gbk_csv = saved(
+        "gbk.csv",
+        encoding_rs::GBK,
+        "term,category,severity\r\n客户名单,secrets/leak,high\r\n源代码,secrets/leak,high\r\n",
+    );
+    let big5 = saved("big5.txt", encoding_rs::BIG5, "內線消息\n老鼠倉\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in "稳赚不赔\r\n".encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    let utf16_path = dir.path().join("unicode.txt");
+    std::fs::write(&utf16_path, utf16).unwrap();
+
+    // dropped into a list directory as it is: an error that says what it is
+    let raw = dir.path().join("raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    std::fs::copy(&big5, raw.join("leak.txt")).unwrap();
+    let o = ww(&["lint", raw.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        out(&o).contains("leak.txt: error[not-utf8]") && out(&o).contains("it reads as Big5 text"),
+        "{}",
+        out(&o)
+    );
+
+    let lists = dir.path().join("lists");
+    let import = |args: &[&str]| {
+        let mut all = vec!["import"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--out", lists.to_str().unwrap()]);
+        ww(&all)
+    };
+    let o = import(&["--format", "csv", &gbk_csv]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("as gb18030, first lines: term,category,severity | 客户名单"),
+        "{}",
+        err(&o)
+    );
+    let o = import(&["--format", "plain", &big5, "--category", "finance/insider"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("as Big5, first lines: 內線消息 | 老鼠倉"),
+        "{}",
+        err(&o)
+    );
+    let o = import(&[
+        "--format",
+        "plain",
+        utf16_path.to_str().unwrap(),
+        "--category",
+        "finance/returns",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("as UTF-16LE"), "{}", err(&o));
+    let written = std::fs::read_to_string(lists.join("finance/insider.txt")).unwrap();
+    assert!(written.ends_with("\n內線消息\n老鼠倉\n"), "{written}");
+    let o = ww(&["lint", lists.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = ww_in(
+        &["scan", "--wordlists", lists.to_str().unwrap()],
+        "把源代码发你\n内线消息\n稳赚不赔的\n",
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let alerts = out(&o);
+    for term in ["源代码", "內線消息", "稳赚不赔"] {
+        assert!(alerts.contains(term), "{term}: {alerts}");
+    }
+
+    // named, against the guess; a name it does not know; bytes that are no text
+    let o = import(&[
+        "--format",
+        "plain",
+        &big5,
+        "--category",
+        "x",
+        "--encoding",
+        "gbk",
+    ]);
+    assert!(
+        err(&o).contains("as GBK, first lines:") && !err(&o).contains("內線"),
+        "{}",
+        err(&o)
+    );
+    let o = import(&[
+        "--format",
+        "plain",
+        &big5,
+        "--category",
+        "y",
+        "--encoding",
+        "klingon",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("unknown encoding \"klingon\""),
+        "{}",
+        err(&o)
+    );
+    let binary = dir.path().join("binary.txt");
+    std::fs::write(&binary, [0xC4, 0xDA, 0x00, 0xFF]).unwrap();
+    let o = import(&["--format", "plain", binary.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("neither UTF-8 nor GB18030 or Big5 text"),
+        "{}",
+        err(&o)
+    );
+}
+
 #[test]
 fn bench_prints_one_json_line_with_the_documented_keys() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,9 @@
 //! The list parser and compiler take any bytes without panicking, as a
-//! list or as a people group, and lint never panics on what they accept.
+//! list or as a people group, and lint never panics on what they accept;
+//! the encoding a file not in UTF-8 is said to read as reads it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use wordwarden::lists::encoding::{decode, legacy_encoding};
 use wordwarden::lists::WordListSet;
 use wordwarden::ruleset::RulesetBuilder;
 
@@ -12,4 +14,10 @@ fuzz_target!(|data: &[u8]| {
     ]);
     let builder = RulesetBuilder::new().regex_size_limit(1 << 16);
     let _ = wordwarden::lint::lint(&set, &builder);
+    // what the not-UTF-8 error names is what `import` reads it as
+    if let Some(named) = legacy_encoding(data) {
+        let read = decode(data, None).expect("the encoding named reads it");
+        assert_eq!(read.encoding, named);
+    }
+    let _ = decode(data, Some("big5"));
 });

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use wordwarden::lists::encoding;
 use wordwarden::lists::Severity;
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +31,37 @@ pub struct Args {
     /// Overwrite existing list files.
     #[arg(long)]
     force: bool,
+    /// The file's encoding (`gb18030`, `gbk`, `big5`, `utf-16le`, …; a
+    /// byte-order mark names its own). Without it: UTF-8, else GB18030,
+    /// what lists saved on Chinese Windows are.
+    #[arg(long)]
+    encoding: Option<String>,
+}
+
+/// The file's text, read as `--encoding` says or as it reads best; says
+/// on stderr when that was not UTF-8, with the first terms to check it by.
+fn read_text(args: &Args) -> anyhow::Result<String> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let read = encoding::decode(&bytes, args.encoding.as_deref())
+        .with_context(|| format!("cannot read {} as text", args.file.display()))?;
+    if read.encoding != "UTF-8" {
+        // Big5 reads as GB18030 too, as other characters: show some
+        let first: Vec<&str> = read
+            .text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .take(3)
+            .collect();
+        eprintln!(
+            "read {} as {}, first lines: {} (if they look wrong, name its encoding: --encoding big5, …)",
+            args.file.display(),
+            read.encoding,
+            first.join(" | ")
+        );
+    }
+    Ok(read.text.into_owned())
 }
 
 /// A term as a list line: escape what would read as a directive, comment,
@@ -100,15 +132,13 @@ fn import_people(args: &Args, text: &str) -> anyhow::Result<ExitCode> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.format == "people" {
-        let text = std::fs::read_to_string(&args.file)
-            .with_context(|| format!("cannot read {}", args.file.display()))?;
+        let text = read_text(&args)?;
         return import_people(&args, &text);
     }
     let default_severity: Severity = args.severity.parse().map_err(anyhow::Error::msg)?;
     // category -> (severity counts, terms)
     let mut lists: BTreeMap<String, (BTreeMap<Severity, usize>, Vec<String>)> = BTreeMap::new();
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text = read_text(&args)?;
     match args.format.as_str() {
         "plain" => {
             let e = lists.entry(args.category.clone()).or_default();

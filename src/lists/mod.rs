@@ -44,6 +44,8 @@
 //! assert_eq!(file.entries[0].text(), "内幕消息");
 //! ```
 
+pub mod encoding;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -605,7 +607,14 @@ impl WordListSet {
                     line: 0,
                     level: Level::Error,
                     code: "not-utf8",
-                    message: format!("file is not UTF-8 ({e}); is it a binary file?"),
+                    message: match encoding::legacy_encoding(bytes) {
+                        Some(name) => format!(
+                            "file is not UTF-8 ({e}); it reads as {name} text: convert it \
+                             (`wordwarden import --format plain FILE --out DIR` reads {name}, \
+                             or `iconv -f {name} -t UTF-8`)"
+                        ),
+                        None => format!("file is not UTF-8 ({e}); is it a binary file?"),
+                    },
                 }),
             }
         }
@@ -1625,7 +1634,22 @@ mod tests {
         assert_ne!(a.version(), b.version());
         assert_eq!(a.version().len(), 16);
         let bad = WordListSet::from_sources(vec![("a.txt".into(), vec![0xff, 0xfe, 0])]);
-        assert_eq!(bad.errors().next().map(|d| d.code), Some("not-utf8"));
+        let error = bad.errors().next().unwrap();
+        assert_eq!(error.code, "not-utf8");
+        assert!(error.message.ends_with("is it a binary file?"), "{error}");
+        // 内幕消息 saved on Chinese Windows: named, and how to convert it
+        let gbk = vec![0xC4, 0xDA, 0xC4, 0xBB, 0xCF, 0xFB, 0xCF, 0xA2, b'\n'];
+        let bad = WordListSet::from_sources(vec![("a.txt".into(), gbk)]);
+        let error = bad.errors().next().unwrap();
+        assert_eq!(error.code, "not-utf8");
+        assert!(
+            error.message.contains("it reads as gb18030 text"),
+            "{error}"
+        );
+        assert!(
+            error.message.contains("iconv -f gb18030 -t UTF-8"),
+            "{error}"
+        );
     }
 
     #[test]
