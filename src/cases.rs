@@ -107,9 +107,14 @@ pub fn read_case_files(dir: &Path) -> Result<Vec<(String, String)>, ListError> {
             .strip_prefix(dir)
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
-        let text = std::fs::read_to_string(path).map_err(|cause| ListError::Io {
+        let io = |cause| ListError::Io {
             path: path.to_path_buf(),
             cause,
+        };
+        let bytes = std::fs::read(path).map_err(io)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let why = crate::lists::encoding::not_utf8(e.as_bytes(), e.utf8_error());
+            io(std::io::Error::new(std::io::ErrorKind::InvalidData, why))
         })?;
         out.push((rel, text));
     }
@@ -437,6 +442,19 @@ mod tests {
 
     /// `-[term]` asks for no hit on that term of the list, where other
     /// terms may fire; a hit on it fails and says what was found.
+    #[test]
+    fn a_cases_file_not_in_utf8_says_what_it_reads_as() {
+        let dir = tempfile::tempdir().unwrap();
+        // `+ 内幕消息` saved as GBK
+        let gbk = [
+            b'+', b' ', 0xC4, 0xDA, 0xC4, 0xBB, 0xCF, 0xFB, 0xCF, 0xA2, b'\n',
+        ];
+        std::fs::write(dir.path().join("insider.cases"), gbk).unwrap();
+        let error = read_case_files(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("insider.cases"), "{error}");
+        assert!(error.contains("it reads as gb18030 text"), "{error}");
+    }
+
     #[test]
     fn a_case_may_rule_out_one_term() {
         let lists = WordListSet::from_sources(vec![

@@ -101,6 +101,19 @@ pub fn legacy_encoding(bytes: &[u8]) -> Option<&'static str> {
     guess(bytes).map(Encoding::name)
 }
 
+/// Why a file of list text (a list, people group or `.cases` file) whose
+/// bytes are not UTF-8 (`error`) cannot be read, and what to do about it.
+pub(crate) fn not_utf8(bytes: &[u8], error: std::str::Utf8Error) -> String {
+    match legacy_encoding(bytes) {
+        Some(name) => format!(
+            "file is not UTF-8 ({error}); it reads as {name} text: convert it \
+             (`iconv -f {name} -t UTF-8 FILE`; a list or people group: \
+             `wordwarden import` reads {name})"
+        ),
+        None => format!("file is not UTF-8 ({error}); is it a binary file?"),
+    }
+}
+
 /// The legacy Chinese encoding `bytes` (not UTF-8, no byte-order mark)
 /// read as best, if they read as text in it: GB18030 or Big5.
 fn guess(bytes: &[u8]) -> Option<&'static Encoding> {

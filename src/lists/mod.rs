@@ -607,14 +607,7 @@ impl WordListSet {
                     line: 0,
                     level: Level::Error,
                     code: "not-utf8",
-                    message: match encoding::legacy_encoding(bytes) {
-                        Some(name) => format!(
-                            "file is not UTF-8 ({e}); it reads as {name} text: convert it \
-                             (`wordwarden import --format plain FILE --out DIR` reads {name}, \
-                             or `iconv -f {name} -t UTF-8`)"
-                        ),
-                        None => format!("file is not UTF-8 ({e}); is it a binary file?"),
-                    },
+                    message: encoding::not_utf8(bytes, e),
                 }),
             }
         }
