@@ -1318,7 +1318,9 @@ fn import_people_groups_from_a_directory_export() {
 fn import_plain_and_csv_then_export() {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("terms.txt");
-    std::fs::write(&plain, "内幕消息\n!特殊\n#号码\n\n老鼠仓\n").unwrap();
+    // published lists end each term with a comma (`色情网站,`) or another
+    // separator: dropped
+    std::fs::write(&plain, "内幕消息\n!特殊\n#号码\n\n老鼠仓,\n建仓、 \n").unwrap();
     let out_dir = dir.path().join("lists");
     let o = ww(&[
         "import",
@@ -1336,6 +1338,8 @@ fn import_plain_and_csv_then_export() {
     let written = std::fs::read_to_string(out_dir.join("finance/insider.txt")).unwrap();
     assert!(written.starts_with("#! severity: high\n"));
     assert!(written.contains("\\!特殊\n\\#号码\n"), "{written}");
+    assert!(written.ends_with("\n老鼠仓\n建仓\n"), "{written}");
+    assert!(err(&o).contains("dropped on 2 lines"), "{}", err(&o));
 
     let csv = dir.path().join("terms.csv");
     std::fs::write(&csv, "term,category,severity\n客户名单,secrets/leak,high\n源代码,secrets/leak,critical\n私人账户,deals,\n").unwrap();
@@ -1377,7 +1381,7 @@ fn import_plain_and_csv_then_export() {
         .unwrap();
     assert_eq!(
         insider["terms"],
-        serde_json::json!(["内幕消息", "!特殊", "#号码", "老鼠仓"])
+        serde_json::json!(["内幕消息", "!特殊", "#号码", "老鼠仓", "建仓"])
     );
     // importing again does not overwrite without --force
     let o = ww(&[

@@ -12,7 +12,8 @@ use wordwarden::lists::Severity;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// `plain` (one term per line), `csv` (term,category,severity) or
+    /// `plain` (one term per line; a comma or semicolon after it dropped),
+    /// `csv` (term,category,severity) or
     /// `people` (id,group: a directory's export, one person a row, written
     /// as `<group>.people` files).
     #[arg(long, value_parser = ["plain", "csv", "people"])]
@@ -79,6 +80,14 @@ fn as_entry(term: &str) -> Option<String> {
     })
 }
 
+/// A line of a plain list without the comma, semicolon or enumeration
+/// comma some published lists end every term with (`色情网站,`).
+fn without_trailing_separator(line: &str) -> &str {
+    line.trim_end()
+        .trim_end_matches([',', '，', ';', '；', '、'])
+        .trim_end()
+}
+
 /// `--format people`: rows of `id,group` (a header `id,group` skipped)
 /// into one `<group>.people` file a group, ids in the file's order.
 fn import_people(args: &Args, text: &str) -> anyhow::Result<ExitCode> {
@@ -143,7 +152,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "plain" => {
             let e = lists.entry(args.category.clone()).or_default();
             e.0.insert(default_severity, 1);
-            e.1.extend(text.lines().filter_map(as_entry));
+            let mut trimmed = 0;
+            e.1.extend(text.lines().filter_map(|line| {
+                let term = without_trailing_separator(line);
+                trimmed += usize::from(term.len() != line.trim_end().len());
+                as_entry(term)
+            }));
+            if trimmed > 0 {
+                eprintln!(
+                    "{}: a separator after the term dropped on {trimmed} lines (`爱液,` is `爱液`)",
+                    args.file.display()
+                );
+            }
         }
         _ => {
             let mut reader = csv::ReaderBuilder::new()
