@@ -440,8 +440,7 @@ mod tests {
         report.failures.into_iter().map(|f| f.message).collect()
     }
 
-    /// `-[term]` asks for no hit on that term of the list, where other
-    /// terms may fire; a hit on it fails and says what was found.
+    /// A `.cases` file saved as GBK: the error says so, as a list's does.
     #[test]
     fn a_cases_file_not_in_utf8_says_what_it_reads_as() {
         let dir = tempfile::tempdir().unwrap();
@@ -455,6 +454,8 @@ mod tests {
         assert!(error.contains("it reads as gb18030 text"), "{error}");
     }
 
+    /// `-[term]` asks for no hit on that term of the list, where other
+    /// terms may fire; a hit on it fails and says what was found.
     #[test]
     fn a_case_may_rule_out_one_term() {
         let lists = WordListSet::from_sources(vec![

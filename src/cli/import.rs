@@ -33,8 +33,8 @@ pub struct Args {
     #[arg(long)]
     force: bool,
     /// The file's encoding (`gb18030`, `gbk`, `big5`, `utf-16le`, …; a
-    /// byte-order mark names its own). Without it: UTF-8, else GB18030,
-    /// what lists saved on Chinese Windows are.
+    /// byte-order mark names its own). Without it: UTF-8, else GB18030
+    /// (what lists saved on Chinese Windows are) or Big5, as the bytes read.
     #[arg(long)]
     encoding: Option<String>,
 }
@@ -160,7 +160,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }));
             if trimmed > 0 {
                 eprintln!(
-                    "{}: a separator after the term dropped on {trimmed} lines (`爱液,` is `爱液`)",
+                    "{}: a separator after the term dropped on {trimmed} lines (`内幕消息,` is `内幕消息`)",
                     args.file.display()
                 );
             }
