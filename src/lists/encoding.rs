@@ -154,14 +154,19 @@ mod tests {
         bytes.into_owned()
     }
 
+    /// `saved` is named `name` and reads back as `list`.
+    fn reads_back(saved: &[u8], name: &str, list: &str) {
+        assert!(std::str::from_utf8(saved).is_err());
+        assert_eq!(legacy_encoding(saved), Some(name));
+        let read = decode(saved, None).unwrap();
+        assert_eq!((read.text.as_ref(), read.encoding), (list, name));
+    }
+
     #[test]
     fn gbk_lists_are_named_and_read() {
         let list = "#! severity: high\n内幕消息\r\n老鼠仓\n稳赚不赔\n";
         let gbk = encoded(GB18030, list);
-        assert!(std::str::from_utf8(&gbk).is_err());
-        assert_eq!(legacy_encoding(&gbk), Some("gb18030"));
-        let read = decode(&gbk, None).unwrap();
-        assert_eq!((read.text.as_ref(), read.encoding), (list, "gb18030"));
+        reads_back(&gbk, "gb18030", list);
         // named: `gbk` is GB18030's label too
         assert_eq!(decode(&gbk, Some("GBK")).unwrap().text, list);
     }
@@ -173,9 +178,7 @@ mod tests {
             include_str!("../../wordlists/secrets/trade-secrets.txt"),
             include_str!("../../wordlists/conduct/harassment.txt"),
         ] {
-            let saved = encoded(GB18030, list);
-            assert_eq!(legacy_encoding(&saved), Some("gb18030"));
-            assert_eq!(decode(&saved, None).unwrap().text, list);
+            reads_back(&encoded(GB18030, list), "gb18030", list);
         }
     }
 
@@ -196,12 +199,7 @@ mod tests {
         for unit in "內幕消息\n".encode_utf16() {
             utf16.extend(unit.to_le_bytes());
         }
-        assert_eq!(legacy_encoding(&utf16), Some("UTF-16LE"));
-        let read = decode(&utf16, None).unwrap();
-        assert_eq!(
-            (read.text.as_ref(), read.encoding),
-            ("內幕消息\n", "UTF-16LE")
-        );
+        reads_back(&utf16, "UTF-16LE", "內幕消息\n");
         // the mark wins over a name given
         assert_eq!(
             decode(&utf16, Some("gb18030")).unwrap().encoding,
@@ -217,9 +215,7 @@ mod tests {
         assert!(GB18030
             .decode_without_bom_handling_and_without_replacement(&big5)
             .is_some());
-        assert_eq!(legacy_encoding(&big5), Some("Big5"));
-        let read = decode(&big5, None).unwrap();
-        assert_eq!((read.text.as_ref(), read.encoding), (list, "Big5"));
+        reads_back(&big5, "Big5", list);
         assert_eq!(decode(&big5, Some("big5")).unwrap().text, list);
     }
 
