@@ -303,6 +303,37 @@ mod tests {
         );
     }
 
+    /// A separator left from an imported list, or a symbol meant to match:
+    /// folding skips it at a term's edge. Inside a term (`AT&T`), or in a
+    /// list matched as written, it is the term's own.
+    #[test]
+    fn noise_at_a_terms_edge_is_a_warning() {
+        let got = codes(&[
+            (
+                "a.txt",
+                "色情网站,\n【内部消息】\nc++\nAT&T\n内 幕\n稳赚不赔\n",
+            ),
+            ("b.txt", "#! match: exact\n客户名单;\n"),
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                ("a.txt".to_string(), 1, "noise-at-edge"),
+                ("a.txt".to_string(), 2, "noise-at-edge"),
+                ("a.txt".to_string(), 3, "noise-at-edge"),
+                // and what is left of it floods
+                ("a.txt".to_string(), 3, "single-char-term"),
+            ]
+        );
+        let lists = WordListSet::from_sources(vec![("a.txt".into(), b"c++\n".to_vec())]);
+        let warning = &lint(&lists, &RulesetBuilder::new())[0];
+        assert!(
+            warning.message.contains("ends with '+'")
+                && warning.message.contains("where \"c\" does"),
+            "{warning}"
+        );
+    }
+
     #[test]
     fn duplicates_across_categories_are_fine() {
         assert!(codes(&[("a.txt", "内幕\n"), ("b.txt", "内幕\n")]).is_empty());

@@ -16,7 +16,7 @@ use super::prefix_filter::PrefixFilter;
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats, Scope};
 use crate::audience::AudienceScope;
 use crate::detect::Detector;
-use crate::fold::is_word_char;
+use crate::fold::{fold_char, fold_term, is_word_char, FoldEntry};
 use crate::lists::{
     entry_text, Bulk, Combination, Diagnostic, Entry, EntryKind, Level, ListFile, MatchMode,
     Pinyin, WordListSet,
@@ -515,6 +515,20 @@ impl Compiler {
                     if self.add_pattern(term, mode, Target::Rule(id), origin) {
                         if match_mode == MatchMode::Fold {
                             self.masked.add(term, id);
+                            if let Some(edge) = noise_at_edge(term) {
+                                self.diag(
+                                    &file.path,
+                                    line,
+                                    Level::Warning,
+                                    "noise-at-edge",
+                                    format!(
+                                        "term {term:?} {edge}, which folding skips: it matches \
+                                         where {:?} does, and alerts name it as written; \
+                                         leave it out",
+                                        fold_term(term)
+                                    ),
+                                );
+                            }
                         }
                         if homophones {
                             self.add_homophone(term, Target::Rule(id), origin);
@@ -1003,6 +1017,20 @@ fn build_exact(
         prefixes,
         patterns,
     }))
+}
+
+/// Where a folded term begins or ends with a character folding skips
+/// (punctuation, symbols, emoji: `色情网站,`, `【内部】`, `c++`), what it
+/// is, said for a warning: a comma left from an imported list, or a
+/// symbol the maintainer meant to match, which the term then matches
+/// without.
+fn noise_at_edge(term: &str) -> Option<String> {
+    let noise = |c: &char| matches!(fold_char(*c), FoldEntry::Noise);
+    match (term.chars().next(), term.chars().next_back()) {
+        (Some(first), _) if noise(&first) => Some(format!("begins with {first:?}")),
+        (_, Some(last)) if noise(&last) => Some(format!("ends with {last:?}")),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
