@@ -1314,6 +1314,94 @@ fn import_people_groups_from_a_directory_export() {
     );
 }
 
+/// WeCom's directory export (通讯录导出) saved as CSV on Chinese Windows:
+/// the columns named, a person in several departments in each, a
+/// department path taken as a group path; nothing of a row on stderr.
+#[test]
+fn import_people_groups_from_named_columns_of_a_gbk_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("通讯录.csv");
+    let export = "姓名,账号,职务,部门,手机\r\n\
+        张伟,zhangwei,分析师,总部/研究部,13800000000\r\n\
+        李娜,lina,经理,总部/投行部;总部/研究部,13800000001\r\n\
+        钱立,qianli,VP,/总部/投行部/,\r\n\
+        王五,wangwu,,,\r\n";
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(export);
+    assert!(!unmappable);
+    std::fs::write(&csv, gbk).unwrap();
+    let lists = dir.path().join("lists");
+    std::fs::create_dir_all(&lists).unwrap();
+    std::fs::write(
+        lists.join("barrier.txt"),
+        "#! people: between 总部/投行部 总部/研究部\n停牌\n",
+    )
+    .unwrap();
+    let import = |columns: [&str; 2]| {
+        ww(&[
+            "import",
+            "--format",
+            "people",
+            csv.to_str().unwrap(),
+            "--out",
+            lists.to_str().unwrap(),
+            "--id-column",
+            columns[0],
+            "--group-column",
+            columns[1],
+            "--force",
+        ])
+    };
+    let o = import(["账号", "部门"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(err(&o).contains("as gb18030"), "{}", err(&o));
+    assert!(err(&o).contains("1 people in no group"), "{}", err(&o));
+    assert!(
+        err(&o).contains("group \"/总部/投行部/\" written as \"总部/投行部\""),
+        "{}",
+        err(&o)
+    );
+    for private in ["张伟", "13800000000", "zhangwei"] {
+        assert!(!err(&o).contains(private), "{private}: {}", err(&o));
+    }
+    let read = |group: &str| std::fs::read_to_string(lists.join(group)).unwrap();
+    assert!(read("总部/研究部.people").ends_with("\nzhangwei\nlina\n"));
+    assert!(read("总部/投行部.people").ends_with("\nlina\nqianli\n"));
+    let o = ww(&["lint", lists.to_str().unwrap()]);
+    assert!(
+        o.status.success() && !out(&o).contains("warning"),
+        "{}",
+        out(&o)
+    );
+    // the barrier between them: a banker to an analyst
+    let explain = |from: &str, to: &str| {
+        let o = ww(&[
+            "explain",
+            "--wordlists",
+            lists.to_str().unwrap(),
+            "--sender",
+            from,
+            "--recipient",
+            to,
+            "明天停牌",
+        ]);
+        assert!(o.status.success(), "{}", err(&o));
+        out(&o)
+    };
+    assert!(
+        explain("qianli", "zhangwei").contains("KEPT"),
+        "{}",
+        explain("qianli", "zhangwei")
+    );
+    assert!(!explain("zhangwei", "wangwu").contains("KEPT"));
+    let o = import(["userid", "部门"]);
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("no column \"userid\" in the header (姓名, 账号, 职务, 部门, 手机)"),
+        "{}",
+        err(&o)
+    );
+}
+
 #[test]
 fn import_plain_and_csv_then_export() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,8 @@ pub struct Args {
     /// `plain` (one term per line; a comma or semicolon after it dropped),
     /// `csv` (term,category,severity) or
     /// `people` (id,group: a directory's export, one person a row, written
-    /// as `<group>.people` files).
+    /// as `<group>.people` files; or any columns, named by `--id-column`
+    /// and `--group-column`).
     #[arg(long, value_parser = ["plain", "csv", "people"])]
     format: String,
     /// The file to import.
@@ -37,16 +38,28 @@ pub struct Args {
     /// (what lists saved on Chinese Windows are) or Big5, as the bytes read.
     #[arg(long)]
     encoding: Option<String>,
+    /// `people` from a directory's export with a header row (WeCom's
+    /// 通讯录导出 saved as CSV): the column of the ids (`账号`, `userid`).
+    #[arg(long, requires = "group_column")]
+    id_column: Option<String>,
+    /// With `--id-column`: the column of the groups (`部门`); a cell naming
+    /// several, split at `;`, puts the person in each.
+    #[arg(long, requires = "id_column")]
+    group_column: Option<String>,
 }
 
 /// The file's text, read as `--encoding` says or as it reads best; says
-/// on stderr when that was not UTF-8, with the first terms to check it by.
+/// on stderr when that was not UTF-8, with the first terms of a list to
+/// check it by (never a directory's rows: names, ids, phone numbers).
 fn read_text(args: &Args) -> anyhow::Result<String> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let read = encoding::decode(&bytes, args.encoding.as_deref())
         .with_context(|| format!("cannot read {} as text", args.file.display()))?;
-    if read.encoding != "UTF-8" {
+    if read.encoding != "UTF-8" && args.format == "people" {
+        // a header named wrongly says so (`no column "账号" in the header`)
+        eprintln!("read {} as {}", args.file.display(), read.encoding);
+    } else if read.encoding != "UTF-8" {
         // Big5 reads as GB18030 too, as other characters: show some
         let first: Vec<&str> = read
             .text
@@ -88,37 +101,98 @@ fn without_trailing_separator(line: &str) -> &str {
         .trim_end()
 }
 
-/// `--format people`: rows of `id,group` (a header `id,group` skipped)
-/// into one `<group>.people` file a group, ids in the file's order.
+/// `--format people`: rows of `id,group` (a header `id,group` skipped), or
+/// the columns `--id-column` and `--group-column` name in the header, into
+/// one `<group>.people` file a group, ids in the file's order.
 fn import_people(args: &Args, text: &str) -> anyhow::Result<ExitCode> {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    for (i, row) in reader.records().enumerate() {
+    let mut rows = reader.records().enumerate().peekable();
+    // where the id and the group are, and whether a group cell may name several
+    let (id_at, group_at, several) = match (&args.id_column, &args.group_column) {
+        (Some(id), Some(group)) => {
+            let header = match rows.next() {
+                Some((_, row)) => row.with_context(|| format!("{}: row 1", args.file.display()))?,
+                None => bail!("{} is empty", args.file.display()),
+            };
+            let column = |name: &str| {
+                header
+                    .iter()
+                    .position(|h| h.trim().eq_ignore_ascii_case(name.trim()))
+                    .with_context(|| {
+                        let names: Vec<&str> = header.iter().map(str::trim).collect();
+                        format!(
+                            "{}: no column {name:?} in the header ({})",
+                            args.file.display(),
+                            names.join(", ")
+                        )
+                    })
+            };
+            (column(id)?, column(group)?, true)
+        }
+        _ => {
+            let header = rows.peek().and_then(|(_, row)| row.as_ref().ok());
+            if header.is_some_and(|h| {
+                h.get(0)
+                    .is_some_and(|id| id.trim().eq_ignore_ascii_case("id"))
+            }) {
+                rows.next();
+            }
+            (0, 1, false)
+        }
+    };
+    let mut renamed = BTreeMap::new();
+    let mut in_no_group = 0;
+    for (i, row) in rows {
         let at = || format!("{}: row {}", args.file.display(), i + 1);
         let row = row.with_context(at)?;
-        let (id, group) = (
-            row.get(0).unwrap_or("").trim(),
-            row.get(1).unwrap_or("").trim(),
+        let (id, cell) = (
+            row.get(id_at).unwrap_or("").trim(),
+            row.get(group_at).unwrap_or("").trim(),
         );
-        if i == 0 && id.eq_ignore_ascii_case("id") {
-            continue; // header
-        }
         if id.is_empty() {
             continue;
         }
         if id.contains(char::is_whitespace) {
             bail!("{}: id {id:?} has a space", at());
         }
-        if group.is_empty() || group.contains("..") || group.starts_with('/') {
-            bail!("{}: group {group:?} is not a relative path", at());
+        let named: Vec<&str> = if several {
+            cell.split([';', '；'])
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .collect()
+        } else {
+            vec![cell]
+        };
+        in_no_group += usize::from(named.is_empty());
+        for written in named {
+            // a department path as the directory writes it (`/总部/投行部`);
+            // a space would end the name in `#! people:`
+            let group = written
+                .trim_matches('/')
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_");
+            if group.is_empty() || group.split('/').any(|part| part.is_empty() || part == "..") {
+                bail!("{}: group {written:?} is not a relative path", at());
+            }
+            if group != written {
+                renamed.insert(written.to_string(), group.clone());
+            }
+            let ids = groups.entry(group).or_default();
+            if !ids.iter().any(|known| known.eq_ignore_ascii_case(id)) {
+                ids.push(id.to_string());
+            }
         }
-        let ids = groups.entry(group.to_string()).or_default();
-        if !ids.iter().any(|known| known.eq_ignore_ascii_case(id)) {
-            ids.push(id.to_string());
-        }
+    }
+    for (written, group) in &renamed {
+        eprintln!("group {written:?} written as {group:?}");
+    }
+    if in_no_group > 0 {
+        eprintln!("{in_no_group} people in no group (an empty group column): left out");
     }
     for (group, ids) in &groups {
         let path = args.out.join(format!("{group}.people"));
