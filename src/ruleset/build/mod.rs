@@ -524,7 +524,8 @@ impl Compiler {
                                     format!(
                                         "term {term:?} {edge}, which folding skips: it matches \
                                          where {:?} does, and alerts name it as written; \
-                                         leave it out",
+                                         leave it out, or match it as written (`#! match: \
+                                         exact`, `re:`)",
                                         fold_term(term)
                                     ),
                                 );
