@@ -1268,6 +1268,24 @@ fn diff_lists_and_impact() {
     );
 }
 
+/// `wordwarden import --format FORMAT FILE --out OUT` and `extra`.
+fn import(format: &str, file: &Path, out: &Path, extra: &[&str]) -> Output {
+    let (file, out) = (file.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec!["import", "--format", format, file, "--out", out];
+    args.extend_from_slice(extra);
+    ww(&args)
+}
+
+/// `DIR/lists` holding one list, `停牌` between two people groups (`groups`,
+/// as `#! people: between` names them), for the groups imported beside it.
+fn barrier_between(dir: &Path, groups: &str) -> std::path::PathBuf {
+    let lists = dir.join("lists");
+    std::fs::create_dir_all(&lists).unwrap();
+    let list = format!("#! people: between {groups}\n停牌\n");
+    std::fs::write(lists.join("barrier.txt"), list).unwrap();
+    lists
+}
+
 /// A directory's export of people and departments becomes people groups
 /// the lists can name; a second import overwrites only with --force.
 #[test]
@@ -1279,19 +1297,8 @@ fn import_people_groups_from_a_directory_export() {
         "id,group\nzhangwei,people/ibd\nlina,people/research\nQianLi,people/ibd\nqianli,people/ibd\n,people/ibd\n",
     )
     .unwrap();
-    let lists = dir.path().join("lists");
-    std::fs::create_dir_all(&lists).unwrap();
-    std::fs::write(
-        lists.join("barrier.txt"),
-        "#! people: between people/ibd people/research\n停牌\n",
-    )
-    .unwrap();
-    let import = |extra: &[&str]| {
-        let mut args = vec!["import", "--format", "people", csv.to_str().unwrap()];
-        args.extend_from_slice(&["--out", lists.to_str().unwrap()]);
-        args.extend_from_slice(extra);
-        ww(&args)
-    };
+    let lists = barrier_between(dir.path(), "people/ibd people/research");
+    let import = |extra: &[&str]| import("people", &csv, &lists, extra);
     let o = import(&[]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(out(&o).contains("people/ibd.people (2 ids)"), "{}", out(&o));
@@ -1329,27 +1336,10 @@ fn import_people_groups_from_named_columns_of_a_gbk_export() {
     let (gbk, _, unmappable) = encoding_rs::GBK.encode(export);
     assert!(!unmappable);
     std::fs::write(&csv, gbk).unwrap();
-    let lists = dir.path().join("lists");
-    std::fs::create_dir_all(&lists).unwrap();
-    std::fs::write(
-        lists.join("barrier.txt"),
-        "#! people: between 总部/投行部 总部/研究部\n停牌\n",
-    )
-    .unwrap();
-    let import = |columns: [&str; 2]| {
-        ww(&[
-            "import",
-            "--format",
-            "people",
-            csv.to_str().unwrap(),
-            "--out",
-            lists.to_str().unwrap(),
-            "--id-column",
-            columns[0],
-            "--group-column",
-            columns[1],
-            "--force",
-        ])
+    let lists = barrier_between(dir.path(), "总部/投行部 总部/研究部");
+    let import = |[id, group]: [&str; 2]| {
+        let columns = ["--id-column", id, "--group-column", group, "--force"];
+        import("people", &csv, &lists, &columns)
     };
     let o = import(["账号", "部门"]);
     assert!(o.status.success(), "{}", err(&o));
@@ -1410,18 +1400,8 @@ fn import_plain_and_csv_then_export() {
     // separator: dropped
     std::fs::write(&plain, "内幕消息\n!特殊\n#号码\n\n老鼠仓,\n建仓、 \n").unwrap();
     let out_dir = dir.path().join("lists");
-    let o = ww(&[
-        "import",
-        "--format",
-        "plain",
-        plain.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--category",
-        "finance/insider",
-        "--severity",
-        "high",
-    ]);
+    let category = ["--category", "finance/insider", "--severity", "high"];
+    let o = import("plain", &plain, &out_dir, &category);
     assert!(o.status.success(), "{}", err(&o));
     let written = std::fs::read_to_string(out_dir.join("finance/insider.txt")).unwrap();
     assert!(written.starts_with("#! severity: high\n"));
@@ -1431,14 +1411,7 @@ fn import_plain_and_csv_then_export() {
 
     let csv = dir.path().join("terms.csv");
     std::fs::write(&csv, "term,category,severity\n客户名单,secrets/leak,high\n源代码,secrets/leak,critical\n私人账户,deals,\n").unwrap();
-    let o = ww(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    let o = import("csv", &csv, &out_dir, &[]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(err(&o).contains("mixes severities"), "{}", err(&o));
     std::fs::write(
@@ -1472,14 +1445,7 @@ fn import_plain_and_csv_then_export() {
         serde_json::json!(["内幕消息", "!特殊", "#号码", "老鼠仓", "建仓"])
     );
     // importing again does not overwrite without --force
-    let o = ww(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    let o = import("csv", &csv, &out_dir, &[]);
     assert!(!o.status.success());
 }
 
@@ -1522,33 +1488,27 @@ fn lists_in_legacy_encodings_are_named_and_imported() {
     );
 
     let lists = dir.path().join("lists");
-    let import = |args: &[&str]| {
-        let mut all = vec!["import"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&["--out", lists.to_str().unwrap()]);
-        ww(&all)
-    };
-    let o = import(&["--format", "csv", &gbk_csv]);
+    let import =
+        |format: &str, file: &str, extra: &[&str]| import(format, Path::new(file), &lists, extra);
+    let o = import("csv", &gbk_csv, &[]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(
         err(&o).contains("as gb18030, first lines: term,category,severity | 客户名单"),
         "{}",
         err(&o)
     );
-    let o = import(&["--format", "plain", &big5, "--category", "finance/insider"]);
+    let o = import("plain", &big5, &["--category", "finance/insider"]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(
         err(&o).contains("as Big5, first lines: 內線消息 | 老鼠倉"),
         "{}",
         err(&o)
     );
-    let o = import(&[
-        "--format",
+    let o = import(
         "plain",
         utf16_path.to_str().unwrap(),
-        "--category",
-        "finance/returns",
-    ]);
+        &["--category", "finance/returns"],
+    );
     assert!(o.status.success(), "{}", err(&o));
     assert!(err(&o).contains("as UTF-16LE"), "{}", err(&o));
     let written = std::fs::read_to_string(lists.join("finance/insider.txt")).unwrap();
@@ -1566,29 +1526,17 @@ fn lists_in_legacy_encodings_are_named_and_imported() {
     }
 
     // named, against the guess; a name it does not know; bytes that are no text
-    let o = import(&[
-        "--format",
-        "plain",
-        &big5,
-        "--category",
-        "x",
-        "--encoding",
-        "gbk",
-    ]);
+    let o = import("plain", &big5, &["--category", "x", "--encoding", "gbk"]);
     assert!(
         err(&o).contains("as GBK, first lines:") && !err(&o).contains("內線"),
         "{}",
         err(&o)
     );
-    let o = import(&[
-        "--format",
+    let o = import(
         "plain",
         &big5,
-        "--category",
-        "y",
-        "--encoding",
-        "klingon",
-    ]);
+        &["--category", "y", "--encoding", "klingon"],
+    );
     assert!(!o.status.success());
     assert!(
         err(&o).contains("unknown encoding \"klingon\""),
@@ -1597,7 +1545,7 @@ fn lists_in_legacy_encodings_are_named_and_imported() {
     );
     let binary = dir.path().join("binary.txt");
     std::fs::write(&binary, [0xC4, 0xDA, 0x00, 0xFF]).unwrap();
-    let o = import(&["--format", "plain", binary.to_str().unwrap()]);
+    let o = import("plain", binary.to_str().unwrap(), &[]);
     assert!(!o.status.success());
     assert!(
         err(&o).contains("neither UTF-8 nor GB18030 or Big5 text"),
