@@ -1383,6 +1383,9 @@ fn import_people_groups_from_named_columns_of_a_gbk_export() {
         explain("qianli", "zhangwei")
     );
     assert!(!explain("zhangwei", "wangwu").contains("KEPT"));
+    let columns = ["--id-column", "账号", "--group-column", "部门"];
+    let o = crate::import("csv", &csv, &lists, &columns);
+    assert!(err(&o).contains("are for --format people"), "{}", err(&o));
     let o = import(["userid", "部门"]);
     assert!(!o.status.success());
     assert!(

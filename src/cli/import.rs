@@ -214,6 +214,9 @@ fn import_people(args: &Args, text: &str) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.format != "people" && args.id_column.is_some() {
+        bail!("--id-column and --group-column are for --format people");
+    }
     if args.format == "people" {
         let text = read_text(&args)?;
         return import_people(&args, &text);
