@@ -110,7 +110,7 @@ fn import_people(args: &Args, text: &str) -> anyhow::Result<ExitCode> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut rows = reader.records().enumerate().peekable();
+    let mut rows = reader.records().enumerate();
     // where the id and the group are, and whether a group cell may name several
     let (id_at, group_at, several) = match (&args.id_column, &args.group_column) {
         (Some(id), Some(group)) => {
@@ -133,16 +133,7 @@ fn import_people(args: &Args, text: &str) -> anyhow::Result<ExitCode> {
             };
             (column(id)?, column(group)?, true)
         }
-        _ => {
-            let header = rows.peek().and_then(|(_, row)| row.as_ref().ok());
-            if header.is_some_and(|h| {
-                h.get(0)
-                    .is_some_and(|id| id.trim().eq_ignore_ascii_case("id"))
-            }) {
-                rows.next();
-            }
-            (0, 1, false)
-        }
+        _ => (0, 1, false),
     };
     let mut renamed = BTreeMap::new();
     let mut in_no_group = 0;
@@ -153,7 +144,8 @@ fn import_people(args: &Args, text: &str) -> anyhow::Result<ExitCode> {
             row.get(id_at).unwrap_or("").trim(),
             row.get(group_at).unwrap_or("").trim(),
         );
-        if id.is_empty() {
+        // an `id,group` header (a named header was read above)
+        if id.is_empty() || (i == 0 && id.eq_ignore_ascii_case("id")) {
             continue;
         }
         if id.contains(char::is_whitespace) {

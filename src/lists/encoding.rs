@@ -71,7 +71,14 @@ pub fn decode<'a>(bytes: &'a [u8], encoding: Option<&str>) -> Result<Decoded<'a>
         None => match named {
             Some(named) => (named, bytes),
             None if std::str::from_utf8(bytes).is_ok() => (UTF_8, bytes),
-            None => (guess(bytes).ok_or(DecodeTextError::Unrecognised)?, bytes),
+            // the guess has read them already
+            None => {
+                let (encoding, text) = guess(bytes).ok_or(DecodeTextError::Unrecognised)?;
+                return Ok(Decoded {
+                    text,
+                    encoding: encoding.name(),
+                });
+            }
         },
     };
     let text = encoding
@@ -96,9 +103,9 @@ pub fn legacy_encoding(bytes: &[u8]) -> Option<&'static str> {
         return None;
     }
     if let Some((bom, len)) = Encoding::for_bom(bytes) {
-        return reads_as_text(bom, &bytes[len..]).then(|| bom.name());
+        return as_text(bom, &bytes[len..]).map(|_| bom.name());
     }
-    guess(bytes).map(Encoding::name)
+    guess(bytes).map(|(encoding, _)| encoding.name())
 }
 
 /// Why a file of list text (a list, people group or `.cases` file) whose
@@ -115,8 +122,9 @@ pub(crate) fn not_utf8(bytes: &[u8], error: std::str::Utf8Error) -> String {
 }
 
 /// The legacy Chinese encoding `bytes` (not UTF-8, no byte-order mark)
-/// read as best, if they read as text in it: GB18030 or Big5.
-fn guess(bytes: &[u8]) -> Option<&'static Encoding> {
+/// read as best, GB18030 or Big5, and their text in it, if they read as
+/// text in it.
+fn guess(bytes: &[u8]) -> Option<(&'static Encoding, Cow<'_, str>)> {
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
     let chinese = |guessed: &'static Encoding| match guessed {
@@ -129,15 +137,15 @@ fn guess(bytes: &[u8]) -> Option<&'static Encoding> {
     // likelier of the two Chinese ones, as a site in China would be read
     let guessed = chinese(detector.guess(None, false))
         .or_else(|| chinese(detector.guess(Some(b"cn"), false)))?;
-    reads_as_text(guessed, bytes).then_some(guessed)
+    as_text(guessed, bytes).map(|text| (guessed, text))
 }
 
-/// Whether `bytes` decode in `encoding` without error to text without
-/// control characters but line ends, tabs and form feeds.
-fn reads_as_text(encoding: &'static Encoding, bytes: &[u8]) -> bool {
+/// `bytes` decoded in `encoding`, if they decode without error to text
+/// without control characters but line ends, tabs and form feeds.
+fn as_text<'a>(encoding: &'static Encoding, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
     encoding
         .decode_without_bom_handling_and_without_replacement(bytes)
-        .is_some_and(|text| {
+        .filter(|text| {
             !text
                 .chars()
                 .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{C}'))
