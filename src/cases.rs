@@ -113,7 +113,7 @@ pub fn read_case_files(dir: &Path) -> Result<Vec<(String, String)>, ListError> {
         };
         let bytes = std::fs::read(path).map_err(io)?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            let why = crate::lists::encoding::not_utf8(e.as_bytes(), e.utf8_error());
+            let why = crate::encoding::not_utf8(e.as_bytes(), e.utf8_error());
             io(std::io::Error::new(std::io::ErrorKind::InvalidData, why))
         })?;
         out.push((rel, text));

@@ -22,7 +22,8 @@ use serde_json::{Map, Value};
 
 use crate::alert::seal::EvidenceSealer;
 use crate::alert::{Alert, AlertBuilder, AlertGroups};
-use crate::envelope::{decode, DecodeError, FieldProblem, InputFormat, TextField};
+use crate::encoding::Charset;
+use crate::envelope::{decode, to_utf8, DecodeError, FieldProblem, InputFormat, TextField};
 use crate::evasion::Evasion;
 use crate::pseudonym::Pseudonymizer;
 use crate::ruleset::{Findings, Hit, Ruleset, Scanner};
@@ -41,6 +42,7 @@ pub struct Judge {
     split: Option<SplitOptions>,
     bulk_tally_values: usize,
     remembered_alerts: usize,
+    input_encoding: Option<Charset>,
 }
 
 /// What one ordered stream of messages (one engine consumer, one `scan`)
@@ -208,7 +210,17 @@ impl Judge {
             split: None,
             bulk_tally_values: 100_000,
             remembered_alerts: crate::withdrawn::REMEMBERED_ALERTS,
+            input_encoding: None,
         }
+    }
+
+    /// Read the messages that are not UTF-8 in `charset` (`input_encoding`:
+    /// an archiver writing GB18030 or Big5; [`crate::envelope::to_utf8`]);
+    /// `None` (the default): they are rejected `not_utf8`, naming the
+    /// encoding they read as.
+    pub fn input_encoding(mut self, charset: Option<Charset>) -> Self {
+        self.input_encoding = charset;
+        self
     }
 
     /// Also look for terms split across short messages ([`crate::split`]),
@@ -298,12 +310,15 @@ impl Judge {
         if bytes.len() > self.max_message_bytes {
             return produced_ms;
         }
-        let Ok(msg) = decode(bytes, &self.format) else {
+        let Ok(bytes) = to_utf8(bytes, self.input_encoding) else {
+            return produced_ms;
+        };
+        let Ok(msg) = decode(&bytes, &self.format) else {
             return produced_ms;
         };
         msg.source
             .msgtime()
-            .or_else(|| self.format.participation(bytes, &msg.source).written_ms)
+            .or_else(|| self.format.participation(&bytes, &msg.source).written_ms)
             .or(produced_ms)
     }
 
@@ -454,6 +469,17 @@ impl Judge {
                 ..Default::default()
             };
         }
+        let transcoded = match to_utf8(bytes, self.input_encoding) {
+            Ok(b) => b,
+            Err(e) => {
+                return Judgement {
+                    rejected: Some(e),
+                    ..Default::default()
+                }
+            }
+        };
+        // ids and participants are read from the same text as the fields
+        let bytes = &*transcoded;
         let msg = match decode(bytes, &self.format) {
             Ok(m) => m,
             Err(e) => {

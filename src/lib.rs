@@ -6,7 +6,8 @@
 //! folding with an offset map), [`lists`] (the word-list format),
 //! [`ruleset`] (compiled matching), [`detect`] (validated personal-data
 //! detectors), [`alert`] (the alert contract), [`envelope`] (message decoding,
-//! WeCom archive records included), [`split`] (terms sent a few characters
+//! WeCom archive records included), [`encoding`] (lists and messages in
+//! GB18030, Big5 or UTF-16), [`split`] (terms sent a few characters
 //! a message), [`tally`] (a list's values sent a few a message),
 //! [`withdrawn`] (alerting messages their senders took back) and
 //! [`lint`] — plus, behind the default
@@ -32,6 +33,7 @@ pub mod audience;
 pub mod cases;
 pub mod detect;
 pub mod diff;
+pub mod encoding;
 pub mod envelope;
 pub mod evasion;
 pub mod fold;

@@ -249,6 +249,57 @@ async fn dead_letters_redriven_after_the_fix_are_judged() {
     assert_eq!(read_topic(&brokers, "in10.dlq", false, IDLE).len(), 4);
 }
 
+/// A producer writing GBK (an archiver on Chinese Windows): its message is
+/// dead-lettered `not_utf8`, the letter's `detail` naming the encoding it
+/// reads as; with `input_encoding` set, the letter sent back alerts, quoted
+/// as Chinese, while bytes that read in neither stay dead letters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gbk_message_is_named_then_read_once_its_encoding_is_set() {
+    let mock = mock_with_topics("in12", 1);
+    let brokers = mock.bootstrap_servers();
+    let lists = small_lists();
+    let gbk = encoding_rs::GBK.encode("把客户名单发你").0.into_owned();
+    let messages: Vec<Input<'_>> = vec![
+        (Some("k1"), Some(gbk.clone()), Some(0)),
+        (Some("k2"), Some(b"ok \xff\xff".to_vec()), Some(0)),
+    ];
+    let mut cfg = config(&brokers, "g12", "in12", lists.path());
+    let engine = Running::start(cfg.clone());
+    engine.wait_joined(Duration::from_secs(60)).await;
+    produce(&brokers, "in12", &messages).await;
+    engine.wait_processed(2, Duration::from_secs(60)).await;
+    engine.stop().await;
+    let dlq = read_topic(&brokers, "in12.dlq", false, IDLE);
+    assert_eq!(dlq.len(), 2);
+    assert_eq!(dlq[0].payload.as_deref(), Some(&gbk[..]));
+    assert_eq!(dlq[0].headers["reason"], "not_utf8");
+    let detail = &dlq[0].headers["detail"];
+    assert!(
+        detail.contains("reads as gb18030") && detail.contains("input_encoding"),
+        "{detail}"
+    );
+    assert!(!dlq[1].headers["detail"].contains("reads as"));
+    assert!(read_topic(&brokers, "in12.alerts", false, Duration::from_millis(500)).is_empty());
+
+    let said = redrive(&brokers, "in12.dlq", &["--reason", "not_utf8"]);
+    assert_eq!(said["redriven"], 2);
+    cfg.input_encoding = "gb18030".into();
+    cfg.workers = 1;
+    let engine = Running::start(cfg);
+    engine.wait_joined(Duration::from_secs(60)).await;
+    engine.wait_processed(2, Duration::from_secs(60)).await;
+    engine.stop().await;
+    let alerts = read_topic(&brokers, "in12.alerts", false, IDLE);
+    assert_eq!(alerts.len(), 1);
+    let alert = alerts[0].json();
+    assert_eq!(alert["source"]["offset"], 2);
+    assert_eq!(alert["hits"][0]["matched"], "客户名单");
+    assert_eq!(alert["snippet"], "把客户名单发你");
+    let dlq = read_topic(&brokers, "in12.dlq", false, IDLE);
+    assert_eq!(dlq.len(), 3, "the bytes that read in neither, again");
+    assert!(dlq[2].headers["detail"].contains("neither UTF-8 nor gb18030"));
+}
+
 /// `redrive --group` sends each letter once, however often it runs: run
 /// again before the cause is fixed, it sends only the letters the failed
 /// redrive produced, not those and the old ones again (which would double

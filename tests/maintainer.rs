@@ -1557,6 +1557,112 @@ fn lists_in_legacy_encodings_are_named_and_imported() {
     );
 }
 
+/// Chat exported in GBK (a legacy archiver's text, a WeCom record written
+/// on Chinese Windows): `scan` names the encoding a line reads as and goes
+/// on; with `--input-encoding gb18030` it reads it, a UTF-8 line beside it
+/// as before. `explain` and `lint --corpus` read the same way.
+#[test]
+fn chat_in_gbk_is_named_then_read_with_input_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
+    let chat = dir.path().join("chat.txt");
+    let mut bytes = gbk("我有内幕消息\n今天天气不错\n");
+    bytes.extend("明天有内幕消息\n".as_bytes());
+    std::fs::write(&chat, &bytes).unwrap();
+    let lists = bundled();
+    let scan = |extra: &[&str]| {
+        let args = ["scan", "--wordlists", &lists, chat.to_str().unwrap()];
+        ww(&[&args[..], extra].concat())
+    };
+    let o = scan(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err(&o).contains("line 1: rejected (not_utf8): not valid UTF-8")
+            && err(&o).contains("reads as gb18030 text: input_encoding"),
+        "{}",
+        err(&o)
+    );
+    let alerts: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 1, "the UTF-8 line alerts: {}", out(&o));
+
+    let o = scan(&["--input-encoding", "gb18030"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let alerts: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let lines: Vec<(i64, &str)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a["source"]["line"].as_i64().unwrap(),
+                a["hits"][0]["matched"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [(1, "内幕消息"), (3, "内幕消息")]);
+    let o = scan(&["--input-encoding", "utf-16le"]);
+    assert!(
+        !o.status.success() && err(&o).contains("cannot be a message encoding"),
+        "{}",
+        err(&o)
+    );
+
+    let record = dir.path().join("record.json");
+    std::fs::write(
+        &record,
+        gbk(r#"{"msgid":"m1","from":"li","tolist":["wang"],"msgtype":"text","text":{"content":"把内幕消息发你"}}"#),
+    )
+    .unwrap();
+    let explain = |extra: &[&str]| {
+        let args = [
+            "explain",
+            "--wordlists",
+            &lists,
+            "--input-format",
+            "wecom",
+            "--record",
+        ];
+        ww(&[&args[..], &[record.to_str().unwrap()], extra].concat())
+    };
+    let o = explain(&[]);
+    assert!(
+        out(&o).contains("reason not_utf8") && out(&o).contains("gb18030"),
+        "{}",
+        out(&o)
+    );
+    let o = explain(&["--input-encoding", "gbk"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("1 text field(s)") && out(&o).contains("内幕消息"),
+        "{}",
+        out(&o)
+    );
+
+    let lint = |extra: &[&str]| {
+        let args = [
+            "lint",
+            &lists,
+            "--corpus",
+            chat.to_str().unwrap(),
+            "--max-percent",
+            "100",
+        ];
+        ww(&[&args[..], extra].concat())
+    };
+    let o = lint(&[]);
+    assert!(
+        !o.status.success() && err(&o).contains("line 1") && err(&o).contains("gb18030"),
+        "{}",
+        err(&o)
+    );
+    let o = lint(&["--input-encoding", "gb18030"]);
+    assert!(o.status.success(), "{}{}", out(&o), err(&o));
+}
+
 #[test]
 fn bench_prints_one_json_line_with_the_documented_keys() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 //! the encoding a file not in UTF-8 is said to read as reads it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wordwarden::lists::encoding::{decode, legacy_encoding};
+use wordwarden::encoding::{decode, legacy_encoding};
 use wordwarden::lists::WordListSet;
 use wordwarden::ruleset::RulesetBuilder;
 

@@ -40,8 +40,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         WordListSet::load_dir(&args.new)?,
     );
     let d = diff_lists(&old, &new);
-    let corpus = super::read_corpus(args.corpus.as_deref())?;
     let format = args.format.format()?;
+    let corpus = super::read_corpus(args.corpus.as_deref(), args.format.charset()?)?;
     let imp = match &corpus {
         Some(c) => {
             // as the engine judges: runs of split messages on by default

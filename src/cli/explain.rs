@@ -11,6 +11,7 @@
 //! partition's messages before it back for that, as the engine's recall
 //! does.
 
+use std::borrow::Cow;
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +20,8 @@ use std::time::Duration;
 use serde_json::Map;
 use wordwarden::audience::Audience;
 use wordwarden::detect::{near_misses, rejected_runs};
-use wordwarden::envelope::{decode, Participation};
+use wordwarden::encoding::Charset;
+use wordwarden::envelope::{decode, to_utf8, Participation};
 use wordwarden::fold::{fold, light_fold, symbols_as_letters};
 use wordwarden::judge::{Judge, SPLIT_FIELD};
 use wordwarden::lists::Bulk;
@@ -123,7 +125,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Duration::from_secs(10),
             )?;
             let format = args.format.format()?;
-            let judge = Judge::new(format.clone()).split_messages(Some(SplitOptions::default()));
+            let judge = Judge::new(format.clone())
+                .input_encoding(args.format.charset()?)
+                .split_messages(Some(SplitOptions::default()));
             let reach = judge.memory().reach_ms(&rs);
             if format.names_people() && reach > 0 && args.earlier > 0 {
                 let written = judge.written_ms(payload.as_deref().unwrap_or_default(), at_ms);
@@ -197,6 +201,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let format = args.format.format()?;
+    let charset = args.format.charset()?;
+    let bytes = lines_to_utf8(bytes, charset);
     // a record read whole: a line's end is not part of it; records of a
     // line each (not text, where lines are one message) are messages in
     // order, the last explained
@@ -274,9 +280,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                  message alerted (explain it after the records before it: a --record file of \
                  several, or --at)"
             ),
-            (Some(_), false) => {
-                explain_after(&rs, &format, &earlier, (record, produced_ms, identity))
-            }
+            (Some(_), false) => explain_after(
+                &rs,
+                &format,
+                charset,
+                &earlier,
+                (record, produced_ms, identity),
+            ),
             (None, _) => {}
         }
         return Ok(ExitCode::SUCCESS);
@@ -288,9 +298,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     explain(&rs, &fields, conversation);
     if !earlier.is_empty() {
-        explain_after(&rs, &format, &earlier, (record, produced_ms, identity));
+        explain_after(
+            &rs,
+            &format,
+            charset,
+            &earlier,
+            (record, produced_ms, identity),
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `bytes` with each line that is not UTF-8 read in `charset`, as the
+/// engine reads each message (one a line, or one over several lines); a
+/// line that reads in neither stays as it is, for `decode` to say why.
+fn lines_to_utf8(bytes: Vec<u8>, charset: Option<Charset>) -> Vec<u8> {
+    if charset.is_none() || std::str::from_utf8(&bytes).is_ok() {
+        return bytes;
+    }
+    let mut read = Vec::with_capacity(bytes.len() * 3 / 2);
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            read.push(b'\n');
+        }
+        read.extend_from_slice(&to_utf8(line, charset).unwrap_or(Cow::Borrowed(line)));
+    }
+    read
 }
 
 /// A message before the one explained.
@@ -308,11 +341,14 @@ struct Before {
 fn explain_after(
     rs: &Ruleset,
     format: &wordwarden::envelope::InputFormat,
+    charset: Option<Charset>,
     earlier: &[Before],
     (last, last_produced_ms, last_identity): (&[u8], Option<i64>, String),
 ) {
     let options = SplitOptions::default();
-    let judge = Judge::new(format.clone()).split_messages(Some(options));
+    let judge = Judge::new(format.clone())
+        .input_encoding(charset)
+        .split_messages(Some(options));
     if !format.names_people() {
         println!("earlier records: this input names no sender, so none is remembered");
         return;

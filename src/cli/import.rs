@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use wordwarden::lists::encoding;
+use wordwarden::encoding;
 use wordwarden::lists::Severity;
 
 #[derive(Debug, clap::Args)]

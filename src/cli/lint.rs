@@ -20,11 +20,17 @@ pub struct Args {
     /// With --corpus: the share of messages (percent) a term may fire on.
     #[arg(long, default_value_t = 1.0)]
     max_percent: f64,
+    /// With --corpus: the encoding of its lines that are not UTF-8
+    /// (gb18030, big5, …).
+    #[arg(long, default_value = "")]
+    input_encoding: String,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let lists = WordListSet::load_dir(&args.dir)?;
-    let corpus = super::read_corpus(args.corpus.as_deref())?;
+    let charset = wordwarden::encoding::Charset::for_label(&args.input_encoding)
+        .map_err(|e| anyhow::anyhow!("--input-encoding: {e}"))?;
+    let corpus = super::read_corpus(args.corpus.as_deref(), charset)?;
     let diags = lint_with_corpus(
         &lists,
         &RulesetBuilder::new(),

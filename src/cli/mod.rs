@@ -153,6 +153,10 @@ pub struct FormatArgs {
     /// JSON pointer of the WeCom record inside a wrapper object (empty: whole message).
     #[arg(long, default_value = "")]
     pub record_pointer: String,
+    /// The encoding of messages (lines) that are not UTF-8: gb18030 (GBK
+    /// too), big5, …; UTF-8 ones are read as such.
+    #[arg(long, default_value = "")]
+    pub input_encoding: String,
 }
 
 impl FormatArgs {
@@ -169,6 +173,7 @@ impl FormatArgs {
             ..Default::default()
         };
         let format = config.format()?;
+        self.charset()?;
         if format
             .participants()
             .is_some_and(|p| p.names_people() && p.internal_domains.is_empty())
@@ -179,6 +184,12 @@ impl FormatArgs {
             );
         }
         Ok(format)
+    }
+
+    /// The encoding `--input-encoding` names, if any.
+    pub fn charset(&self) -> anyhow::Result<Option<wordwarden::encoding::Charset>> {
+        wordwarden::encoding::Charset::for_label(&self.input_encoding)
+            .map_err(|e| anyhow::anyhow!("--input-encoding: {e}"))
     }
 }
 
@@ -283,13 +294,28 @@ pub fn parse_prop(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected key=value, got {s:?}"))
 }
 
-/// A sample corpus: one message per line.
-pub fn read_corpus(path: Option<&std::path::Path>) -> anyhow::Result<Option<Vec<String>>> {
+/// A sample corpus: one message per line, each line that is not UTF-8
+/// read in `charset` (`--input-encoding`).
+pub fn read_corpus(
+    path: Option<&std::path::Path>,
+    charset: Option<wordwarden::encoding::Charset>,
+) -> anyhow::Result<Option<Vec<String>>> {
     use anyhow::Context;
     let Some(p) = path else { return Ok(None) };
-    let text =
-        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-    Ok(Some(text.lines().map(str::to_string).collect()))
+    let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    // line by line, as the engine reads each message in its encoding
+    let lines = bytes.split(|&b| b == b'\n').enumerate().map(|(i, line)| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        wordwarden::envelope::text_of(line, charset)
+            .map(std::borrow::Cow::into_owned)
+            .with_context(|| format!("{} line {}", p.display(), i + 1))
+    });
+    let mut lines = lines.collect::<anyhow::Result<Vec<String>>>()?;
+    // as `str::lines`: no line after the last line end
+    if lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    Ok(Some(lines))
 }
 
 /// One command's arguments parsed from `argv` (its first item the

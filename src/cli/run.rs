@@ -31,6 +31,9 @@ pub struct Args {
     /// text, json or wecom.
     #[arg(long, value_parser = ["text", "json", "wecom"])]
     pub input_format: Option<String>,
+    /// The encoding of messages that are not UTF-8 (gb18030, big5, …).
+    #[arg(long)]
+    pub input_encoding: Option<String>,
     /// HTTP address for /metrics, /healthz, /readyz, /admin.
     #[arg(long)]
     pub metrics_addr: Option<String>,
@@ -63,6 +66,9 @@ impl Args {
         }
         if let Some(v) = &self.input_format {
             c.input_format = v.clone();
+        }
+        if let Some(v) = &self.input_encoding {
+            c.input_encoding = v.clone();
         }
         if let Some(v) = &self.metrics_addr {
             c.metrics_addr = v.clone();

@@ -103,6 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .mask_personal_data(!args.no_mask),
         )
         .max_message_bytes(args.max_message_bytes)
+        .input_encoding(args.format.charset()?)
         .split_messages((!args.no_split).then(SplitOptions::default))
         .seal_evidence(match args.evidence_recipients.is_empty() {
             true => None,

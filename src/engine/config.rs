@@ -65,6 +65,12 @@ pub struct Config {
     pub max_depth: usize,
     /// Larger messages are dead-lettered with reason `too_large`.
     pub max_message_bytes: usize,
+    /// The encoding of messages that are not UTF-8 (`gb18030`, which reads
+    /// GBK too, `big5`, …: an archiver or gateway on Chinese Windows);
+    /// UTF-8 messages are read as such whatever it says. Empty (the
+    /// default): such messages are dead-lettered `not_utf8`, their detail
+    /// naming the encoding they read as.
+    pub input_encoding: String,
     /// `at-least-once` or `exactly-once`.
     pub delivery: Delivery,
     /// Address of the HTTP server (`/metrics`, `/healthz`, `/readyz`, `/admin`).
@@ -187,6 +193,7 @@ impl Default for Config {
             record_pointer: String::new(),
             max_depth: 8,
             max_message_bytes: 1 << 20,
+            input_encoding: String::new(),
             delivery: Delivery::AtLeastOnce,
             metrics_addr: "127.0.0.1:9464".into(),
             workers: 0,
@@ -363,6 +370,7 @@ impl Config {
         }
         InputFormat::parse(&self.input_format).map_err(ConfigError::Invalid)?;
         self.participants()?;
+        self.input_charset()?;
         if self.alert_topic.is_empty() || self.dlq_topic.is_empty() {
             return Err(ConfigError::Invalid(
                 "alert_topic and dlq_topic must be set".into(),
@@ -510,6 +518,12 @@ impl Config {
             }),
             _ => InputFormat::Text,
         })
+    }
+
+    /// The encoding `input_encoding` names, if any.
+    pub fn input_charset(&self) -> Result<Option<crate::encoding::Charset>, ConfigError> {
+        crate::encoding::Charset::for_label(&self.input_encoding)
+            .map_err(|e| ConfigError::Invalid(format!("input_encoding: {e}")))
     }
 
     /// The pseudonymizer, when `pseudonymize_ids` is on: key from
@@ -705,6 +719,45 @@ mod tests {
             .expect_err("refused")
             .to_string();
         assert!(e.contains("split_fragment_chars"), "{e}");
+    }
+
+    /// `input_encoding` reaches the judge: a GBK record alerts where it is
+    /// named and is rejected naming it where not; encodings that cannot
+    /// be told from UTF-8 are refused.
+    #[test]
+    fn input_encoding_reaches_the_judge() {
+        let lists =
+            crate::lists::WordListSet::from_sources(vec![("leak.txt".into(), "内幕消息\n".into())]);
+        let rs = crate::ruleset::Ruleset::builder()
+            .build(&lists)
+            .expect("lists");
+        let record = r#"{"msgid":"m1","from":"li","tolist":["wang"],"msgtype":"text","text":{"content":"有内幕消息"}}"#;
+        let gbk = encoding_rs::GBK.encode(record).0.into_owned();
+        let judged = |pairs: &[(&str, &str)]| {
+            let config = Config::load(None, env(pairs)).expect("valid");
+            let judge = crate::engine::judge_for(&config).expect("a judge");
+            judge.judge(&rs, &mut rs.scanner(), &gbk, serde_json::Map::new(), "x")
+        };
+        let read = judged(&[("WORDWARDEN_INPUT_ENCODING", "gb18030")]);
+        assert_eq!(read.alert.expect("alerts").hits[0].matched, "内幕消息");
+        let rejected = judged(&[]).rejected.expect("not UTF-8");
+        assert!(
+            rejected
+                .to_string()
+                .contains("input_encoding = \"gb18030\""),
+            "{rejected}"
+        );
+        for (label, says) in [
+            ("utf-16le", "cannot be a message encoding"),
+            ("klingon", "unknown encoding"),
+        ] {
+            let e = Config::load(None, env(&[("WORDWARDEN_INPUT_ENCODING", label)]))
+                .expect_err("refused")
+                .to_string();
+            assert!(e.contains("input_encoding") && e.contains(says), "{e}");
+        }
+        let utf8 = Config::load(None, env(&[("WORDWARDEN_INPUT_ENCODING", "utf-8")]));
+        assert_eq!(utf8.expect("valid").input_charset().expect("valid"), None);
     }
 
     /// A recall reads for `recall_timeout_secs`, never past a third of

@@ -374,6 +374,7 @@ pub fn judge_for(config: &Config) -> Result<Judge, ConfigError> {
                 .mask_personal_data(config.mask_personal_data),
         )
         .max_message_bytes(config.max_message_bytes)
+        .input_encoding(config.input_charset()?)
         .bulk_tally_values(config.bulk_tally_max_values)
         .remembered_alerts(config.withdrawal_max_alerts)
         .split_messages(config.split_messages.then(|| crate::split::SplitOptions {

@@ -117,8 +117,13 @@ fn summary(config: &Config) -> String {
         1 => ", alerts' quotes of messages sealed to 1 age recipient".into(),
         n => format!(", alerts' quotes of messages sealed to {n} age recipients"),
     };
+    // validated before the checks: a bad name never reaches here
+    let encoding = match config.input_charset() {
+        Ok(Some(charset)) => format!(", UTF-8 or {}", charset.name()),
+        _ => String::new(),
+    };
     format!(
-        "brokers {}, group {}, input {} ({}), {delivery}{sealed}",
+        "brokers {}, group {}, input {} ({}{encoding}), {delivery}{sealed}",
         config.brokers,
         config.group,
         config.input_topics.join(", "),
@@ -748,6 +753,20 @@ mod tests {
             "config",
             Outcome::Ok,
             "at-least-once, alerts' quotes of messages sealed to 1 age recipient",
+        );
+    }
+
+    /// The configuration's line names the input's encoding where it has one.
+    #[test]
+    fn the_config_line_names_the_input_encoding() {
+        let dir = lists(&[("a.txt", "内幕消息\n")]);
+        let mut config = offline_with(dir.path(), &[]);
+        config.input_encoding = "gbk".into();
+        expect(
+            &check(&config, None),
+            "config",
+            Outcome::Ok,
+            "input chat (text, UTF-8 or GBK)",
         );
     }
 

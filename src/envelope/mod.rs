@@ -497,11 +497,18 @@ pub enum DecodeError {
         /// The maximum.
         max: usize,
     },
-    /// Not valid UTF-8.
-    #[error("not valid UTF-8 (first bad byte at offset {valid_up_to})")]
+    /// Not valid UTF-8 (nor text in the input's configured encoding,
+    /// [`to_utf8`]).
+    #[error("{}", not_utf8_message(*.valid_up_to, *.reads_as, *.not_in))]
     NotUtf8 {
         /// Bytes that were valid.
         valid_up_to: usize,
+        /// The legacy encoding the message reads as, if any
+        /// ([`crate::encoding::legacy_encoding`]): what `input_encoding`
+        /// would name to read it.
+        reads_as: Option<&'static str>,
+        /// The input's configured encoding, which does not read it either.
+        not_in: Option<&'static str>,
     },
     /// Not valid JSON, or not an object.
     #[error("not valid JSON: {0}")]
@@ -580,13 +587,116 @@ pub fn decode<'a>(bytes: &'a [u8], format: &InputFormat) -> Result<Message<'a>, 
 
 /// The bytes as text. `simdutf8` checks a chat message several times faster
 /// than the standard library (its check was 6% of the engine's time); only an
-/// invalid message is checked again, for the position of the first bad byte.
+/// invalid message is checked again, for the position of the first bad byte
+/// and the encoding it reads as.
 fn utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
     simdutf8::basic::from_utf8(bytes).or_else(|_| {
         std::str::from_utf8(bytes).map_err(|e| DecodeError::NotUtf8 {
             valid_up_to: e.valid_up_to(),
+            reads_as: crate::encoding::legacy_encoding(bytes),
+            not_in: None,
         })
     })
+}
+
+/// A message's bytes as UTF-8 for [`decode`]: as they are where they are
+/// UTF-8 or the input has no other encoding, else read in `charset` (the
+/// input's `input_encoding`, for an archiver that writes GB18030 or Big5).
+/// A message that reads in neither is [`DecodeError::NotUtf8`].
+///
+/// ```
+/// use wordwarden::encoding::Charset;
+/// use wordwarden::envelope::{decode, to_utf8, InputFormat};
+///
+/// let gbk = Charset::for_label("gbk").unwrap();
+/// // {"text":"内幕消息"} as GBK
+/// let mut record = br#"{"text":""#.to_vec();
+/// record.extend([0xC4, 0xDA, 0xC4, 0xBB, 0xCF, 0xFB, 0xCF, 0xA2]);
+/// record.extend(br#""}"#);
+/// let format = InputFormat::json("/text");
+/// assert_eq!(decode(&record, &format).unwrap_err().reason(), "not_utf8");
+/// let utf8 = to_utf8(&record, gbk).unwrap();
+/// assert_eq!(decode(&utf8, &format).unwrap().fields[0].text, "内幕消息");
+/// ```
+pub fn to_utf8(
+    bytes: &[u8],
+    charset: Option<crate::encoding::Charset>,
+) -> Result<Cow<'_, [u8]>, DecodeError> {
+    Ok(match read_in(bytes, charset)? {
+        Some(text) => Cow::Owned(text.into_bytes()),
+        None => Cow::Borrowed(bytes),
+    })
+}
+
+/// A whole message (or a line of a corpus) as text, as [`decode`] reads
+/// `text` input after [`to_utf8`]: UTF-8, else in `charset`.
+///
+/// ```
+/// use wordwarden::encoding::Charset;
+/// use wordwarden::envelope::text_of;
+///
+/// let gbk = [0xC4, 0xDA, 0xC4, 0xBB]; // 内幕
+/// assert_eq!(text_of(&gbk, Charset::for_label("gbk").unwrap()).unwrap(), "内幕");
+/// let err = text_of(&gbk, None).unwrap_err();
+/// assert!(err.to_string().contains("reads as gb18030"), "{err}");
+/// ```
+pub fn text_of(
+    bytes: &[u8],
+    charset: Option<crate::encoding::Charset>,
+) -> Result<Cow<'_, str>, DecodeError> {
+    match read_in(bytes, charset)? {
+        Some(text) => Ok(Cow::Owned(text)),
+        None => utf8(bytes).map(Cow::Borrowed),
+    }
+}
+
+/// `bytes` read in `charset` where they are not UTF-8 (`None`: as they
+/// are, unchecked where no charset is given: [`decode`] checks them).
+fn read_in(
+    bytes: &[u8],
+    charset: Option<crate::encoding::Charset>,
+) -> Result<Option<String>, DecodeError> {
+    let Some(charset) = charset else {
+        return Ok(None);
+    };
+    if simdutf8::basic::from_utf8(bytes).is_ok() {
+        return Ok(None);
+    }
+    match charset.decode(bytes) {
+        Some(text) => Ok(Some(text.into_owned())),
+        None => Err(DecodeError::NotUtf8 {
+            valid_up_to: std::str::from_utf8(bytes)
+                .err()
+                .map_or(bytes.len(), |e| e.valid_up_to()),
+            reads_as: crate::encoding::legacy_encoding(bytes),
+            not_in: Some(charset.name()),
+        }),
+    }
+}
+
+/// [`DecodeError::NotUtf8`]'s message: where, and what would read it.
+fn not_utf8_message(
+    valid_up_to: usize,
+    reads_as: Option<&'static str>,
+    not_in: Option<&'static str>,
+) -> String {
+    let what = match not_in {
+        Some(configured) => format!("neither UTF-8 nor {configured}"),
+        None => "not valid UTF-8".to_string(),
+    };
+    let readable = |name: &str| matches!(crate::encoding::Charset::for_label(name), Ok(Some(_)));
+    match reads_as.filter(|&r| Some(r) != not_in) {
+        Some(encoding) if readable(encoding) => format!(
+            "{what} (first bad byte at offset {valid_up_to}); it reads as {encoding} text: \
+             input_encoding = \"{encoding}\" (--input-encoding) reads such messages"
+        ),
+        // UTF-16 cannot be told from UTF-8 message by message
+        Some(encoding) => format!(
+            "{what} (first bad byte at offset {valid_up_to}); it reads as {encoding} text: \
+             have its producer write UTF-8"
+        ),
+        None => format!("{what} (first bad byte at offset {valid_up_to})"),
+    }
 }
 
 /// UTF-8 check first (so the reason is exact), then JSON; serde_json's
@@ -727,7 +837,71 @@ mod tests {
         assert!(m.fields[0].pointer.is_none());
         assert_eq!(
             decode(b"ok\xff", &InputFormat::Text).unwrap_err(),
-            DecodeError::NotUtf8 { valid_up_to: 2 }
+            DecodeError::NotUtf8 {
+                valid_up_to: 2,
+                reads_as: None,
+                not_in: None
+            }
+        );
+    }
+
+    /// A message in GBK or Big5 is dead-lettered with the encoding it
+    /// reads as named, and read where the input is configured with it;
+    /// UTF-8 stays as it is either way.
+    #[test]
+    fn messages_in_a_legacy_encoding_are_named_or_read() {
+        let gbk = crate::encoding::Charset::for_label("gbk").unwrap();
+        let big5 = crate::encoding::Charset::for_label("big5").unwrap();
+        let record = |encoding: &'static encoding_rs::Encoding, text: &str| {
+            let json = format!(
+                r#"{{"msgid":"m1","from":"li","msgtype":"text","text":{{"content":"{text}"}}}}"#
+            );
+            encoding.encode(&json).0.into_owned()
+        };
+        let wecom = InputFormat::wecom();
+        let gbk_record = record(encoding_rs::GBK, "我有内幕消息，明天涨停");
+        let err = decode(&gbk_record, &wecom).unwrap_err();
+        assert_eq!(err.reason(), "not_utf8");
+        assert!(
+            err.to_string()
+                .contains("it reads as gb18030 text: input_encoding = \"gb18030\""),
+            "{err}"
+        );
+        let read = to_utf8(&gbk_record, gbk).unwrap();
+        assert!(matches!(read, Cow::Owned(_)));
+        let msg = decode(&read, &wecom).unwrap();
+        assert_eq!(msg.fields[0].text, "我有内幕消息，明天涨停");
+        assert_eq!(msg.id.as_deref(), Some("m1"));
+        // UTF-8 is never read as GBK, whatever is configured
+        let utf8 = record(encoding_rs::UTF_8, "内幕消息");
+        assert!(matches!(to_utf8(&utf8, gbk).unwrap(), Cow::Borrowed(_)));
+        assert!(matches!(
+            to_utf8(&gbk_record, None).unwrap(),
+            Cow::Borrowed(_)
+        ));
+        // Big5 where GB18030 is configured: bytes GB18030 cannot read
+        let big5_record = record(encoding_rs::BIG5, "內幕消息，明天漲停，別外傳");
+        let read = to_utf8(&big5_record, big5).unwrap();
+        assert!(String::from_utf8_lossy(&read).contains("內幕消息，明天漲停"));
+        let not = to_utf8(&[b'a', 0x81, 0xFF], gbk).unwrap_err();
+        assert_eq!(
+            not,
+            DecodeError::NotUtf8 {
+                valid_up_to: 1,
+                reads_as: None,
+                not_in: Some("GBK")
+            }
+        );
+        assert_eq!(
+            not.to_string(),
+            "neither UTF-8 nor GBK (first bad byte at offset 1)"
+        );
+        // UTF-16 is named, not offered: it cannot be told from UTF-8
+        let utf16: Vec<u8> = [0xFF, 0xFE, 0x85, 0x51, 0x55, 0x5E].to_vec(); // 内幕
+        let err = decode(&utf16, &InputFormat::Text).unwrap_err().to_string();
+        assert!(
+            err.ends_with("it reads as UTF-16LE text: have its producer write UTF-8"),
+            "{err}"
         );
     }
 

@@ -44,8 +44,6 @@
 //! assert_eq!(file.entries[0].text(), "内幕消息");
 //! ```
 
-pub mod encoding;
-
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -607,7 +605,7 @@ impl WordListSet {
                     line: 0,
                     level: Level::Error,
                     code: "not-utf8",
-                    message: encoding::not_utf8(bytes, e),
+                    message: crate::encoding::not_utf8(bytes, e),
                 }),
             }
         }

@@ -1,16 +1,20 @@
-//! The encodings list files arrive in before they are word lists.
+//! The encodings that list files and messages arrive in.
 //!
-//! Word lists are UTF-8. The lists maintainers bring from elsewhere often
-//! are not: a list saved on Chinese Windows, or exported from Excel there
-//! as CSV, is GB18030 (GBK's superset, the default code page); Excel's
-//! "Unicode text" is UTF-16 with a byte-order mark; lists from Taiwan and
-//! Hong Kong may be Big5. [`decode`] reads such a file for `wordwarden
-//! import`, and [`legacy_encoding`] names what a file that is not UTF-8
-//! most likely is, for the `not-utf8` error (`chardetng`, the detector
-//! Firefox uses, tells GBK from Big5).
+//! Word lists are UTF-8, and so is chat as WeCom's archive exports it. The
+//! lists maintainers bring from elsewhere often are not: a list saved on
+//! Chinese Windows, or exported from Excel there as CSV, is GB18030 (GBK's
+//! superset, the default code page); Excel's "Unicode text" is UTF-16 with
+//! a byte-order mark; lists from Taiwan and Hong Kong may be Big5. So may
+//! the messages of an older archiver or a gateway on Chinese Windows.
+//! [`decode`] reads such a file for `wordwarden import`,
+//! [`legacy_encoding`] names what bytes that are not UTF-8 most likely are,
+//! for the `not-utf8` error and a dead letter's reason (`chardetng`, the
+//! detector Firefox uses, tells GBK from Big5), and a [`Charset`] reads the
+//! messages that are not UTF-8 in the encoding the input is configured
+//! with (`input_encoding`).
 //!
 //! ```
-//! use wordwarden::lists::encoding::{decode, legacy_encoding};
+//! use wordwarden::encoding::{decode, legacy_encoding, Charset};
 //!
 //! // 内幕消息 saved as GBK
 //! let gbk = [0xC4, 0xDA, 0xC4, 0xBB, 0xCF, 0xFB, 0xCF, 0xA2];
@@ -20,6 +24,9 @@
 //! // UTF-8 stays as it is, a byte-order mark dropped
 //! let read = decode("\u{FEFF}老鼠仓".as_bytes(), None).unwrap();
 //! assert_eq!((&*read.text, read.encoding), ("老鼠仓", "UTF-8"));
+//! // a message in GBK, where the input is configured so
+//! let gbk_input = Charset::for_label("gbk").unwrap().unwrap();
+//! assert_eq!(gbk_input.decode(&gbk).as_deref(), Some("内幕消息"));
 //! ```
 
 use std::borrow::Cow;
@@ -42,6 +49,52 @@ pub enum DecodeTextError {
     /// or Big5.
     #[error("neither UTF-8 nor GB18030 or Big5 text; name its encoding (gb18030, big5, utf-16le, shift_jis, …)")]
     Unrecognised,
+    /// An encoding that messages cannot be read in ([`Charset`]).
+    #[error(
+        "{0} cannot be a message encoding: messages are read as UTF-8 where they are, \
+         so only an encoding that writes ASCII as ASCII can be told apart \
+         (gb18030, gbk, big5, shift_jis, euc-kr, windows-1252, …)"
+    )]
+    NotAsciiCompatible(&'static str),
+}
+
+/// The encoding of the messages that are not UTF-8, for input from an
+/// archiver or gateway that writes a legacy encoding (`input_encoding`:
+/// `gb18030`, which reads GBK too, or `big5`, `shift_jis`, …): a message
+/// that is UTF-8 is read as such, any other in this encoding. Only
+/// encodings that write ASCII as ASCII, so that UTF-8 is told from them;
+/// never replaces a byte it cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charset(&'static Encoding);
+
+impl Charset {
+    /// The encoding a WHATWG label names (`gb18030`, `gbk`, `big5`, …);
+    /// `None` for an empty label or UTF-8 (every message is read as UTF-8
+    /// first).
+    pub fn for_label(label: &str) -> Result<Option<Charset>, DecodeTextError> {
+        let label = label.trim();
+        if label.is_empty() {
+            return Ok(None);
+        }
+        let encoding = Encoding::for_label_no_replacement(label.as_bytes())
+            .ok_or_else(|| DecodeTextError::UnknownEncoding(label.to_string()))?;
+        match encoding {
+            utf8 if utf8 == UTF_8 => Ok(None),
+            ascii if ascii.is_ascii_compatible() => Ok(Some(Charset(ascii))),
+            other => Err(DecodeTextError::NotAsciiCompatible(other.name())),
+        }
+    }
+
+    /// Its name (`gb18030`, `Big5`, `Shift_JIS`, …).
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// `bytes` read in this encoding, if they read without error.
+    pub fn decode(self, bytes: &[u8]) -> Option<Cow<'_, str>> {
+        self.0
+            .decode_without_bom_handling_and_without_replacement(bytes)
+    }
 }
 
 /// A file's text and the encoding it was read from.
@@ -182,9 +235,9 @@ mod tests {
     #[test]
     fn the_bundled_lists_saved_as_gb18030_read_back_as_they_were() {
         for list in [
-            include_str!("../../wordlists/finance/insider.txt"),
-            include_str!("../../wordlists/secrets/trade-secrets.txt"),
-            include_str!("../../wordlists/conduct/harassment.txt"),
+            include_str!("../wordlists/finance/insider.txt"),
+            include_str!("../wordlists/secrets/trade-secrets.txt"),
+            include_str!("../wordlists/conduct/harassment.txt"),
         ] {
             reads_back(&encoded(GB18030, list), "gb18030", list);
         }
