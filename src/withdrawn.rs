@@ -3,7 +3,10 @@
 //! A WeCom sender may withdraw (撤回, "recall") a message after sending it;
 //! the archive keeps the message and adds a `revoke` record naming it
 //! (`pre_msgid`). A message that alerted and was then withdrawn is a
-//! signal of its own: the sender knew it should not have been sent.
+//! signal of its own: the sender knew it should not have been sent. (Where
+//! the `revoke` record comes from someone else, a group's owner or
+//! administrator recalling a member's message, the alert names the
+//! message's sender: [`AlertWithdrawn::sender`].)
 //! (Called withdrawals here, as neither Kafka's partition revokes nor the
 //! engine's recall of a partition's earlier messages.) The judge of an ordered stream
 //! ([`crate::judge::Judge::judge_next`]) remembers its recent alerting
@@ -75,8 +78,14 @@ pub struct Alerted {
 impl Alerted {
     /// Message `msgid`, written at `written_ms`, raised `alert`.
     pub(crate) fn of(msgid: &str, written_ms: Option<i64>, alert: &Alert) -> Self {
+        // of its source, only who sent it: to tell a withdrawal by someone else
+        let source = alert
+            .source
+            .get("from")
+            .map(|from| Map::from_iter([("from".to_string(), from.clone())]))
+            .unwrap_or_default();
         let mut kept = Alert {
-            source: Map::new(),
+            source,
             bulk: Vec::new(),
             split_from: Vec::new(),
             sealed: None,
@@ -173,14 +182,21 @@ impl AlertedMessages {
         source: Map<String, Value>,
     ) -> Option<Alert> {
         let original = self.by_id.get(msgid)?;
+        // both as the alerts carry them: pseudonyms of one key compare too
+        let sender = original.source.get("from").and_then(Value::as_str);
+        let by_someone_else = match (sender, source.get("from").and_then(Value::as_str)) {
+            (Some(sender), Some(from)) => sender != from,
+            _ => false,
+        };
         Some(Alert {
             alert_id: alert_id(ruleset_version, identity.as_bytes(), &[]),
             ruleset_version: ruleset_version.to_string(),
-            source,
             withdrawn: Some(AlertWithdrawn {
                 msgid: msgid.to_string(),
                 alert_id: original.alert_id.clone(),
+                sender: sender.filter(|_| by_someone_else).map(String::from),
             }),
+            source,
             ..original.clone()
         })
     }
@@ -206,6 +222,7 @@ mod tests {
         };
         let mut source = Map::new();
         source.insert("msgid".into(), Value::from(id));
+        source.insert("from".into(), Value::from("li"));
         Alert {
             alert_id: format!("alert-{id}"),
             ruleset_version: "v1".into(),
@@ -237,7 +254,8 @@ mod tests {
             got.withdrawn,
             Some(AlertWithdrawn {
                 msgid: "m1".into(),
-                alert_id: "alert-m1".into()
+                alert_id: "alert-m1".into(),
+                sender: None
             })
         );
         assert_eq!(got.source, source);
@@ -248,6 +266,27 @@ mod tests {
         assert!(got.hits[0].matched.is_empty() && got.snippet.is_empty() && got.text.is_none());
         assert!(got.split_from.is_empty());
         assert!(alerted.withdrawal("m2", "v2", "r1", Map::new()).is_none());
+    }
+
+    /// A withdrawal from someone other than the message's sender (a
+    /// group's owner recalling a member's message) names the sender; one
+    /// by the sender, or naming no one, does not.
+    #[test]
+    fn a_withdrawal_by_someone_else_names_the_sender() {
+        let mut alerted = AlertedMessages::default();
+        alerted.remember(Alerted::of("m1", Some(1_000), &alert("m1")));
+        let by = |from: Option<&str>| {
+            let source: Map<String, Value> = from
+                .map(|f| Map::from_iter([("from".to_string(), Value::from(f))]))
+                .unwrap_or_default();
+            alerted
+                .withdrawal("m1", "v", "r1", source)
+                .and_then(|a| a.withdrawn)
+                .and_then(|w| w.sender)
+        };
+        assert_eq!(by(Some("zhang")).as_deref(), Some("li"));
+        assert_eq!(by(Some("li")), None);
+        assert_eq!(by(None), None);
     }
 
     #[test]

@@ -791,6 +791,13 @@ fn explain_a_withdrawal() {
             && s.contains("this record alerts at critical with its hits"),
         "{s}"
     );
+    // a group's owner recalling a member's message
+    let by_owner = revoke.replace(r#""from":"li""#, r#""from":"zhang""#);
+    let s = explain(&format!("{sent}\n{by_owner}\n"));
+    assert!(
+        s.contains("withdrawal: zhang (not its sender, li) withdraws message m1, which alerted"),
+        "{s}"
+    );
     let s = explain(&format!("{quiet}\n{revoke}\n"));
     assert!(
         s.contains(

@@ -52,8 +52,8 @@ fuzz_target!(|data: &[u8]| {
         .split_messages(Some(options))
         .bulk_tally_values(4)
         .remembered_alerts(3);
-    // each message's last alert, and the line that raised it
-    let mut alerted: HashMap<String, (String, usize)> = HashMap::new();
+    // each message's last alert, the line that raised it, and its sender
+    let mut alerted: HashMap<String, (String, usize, String)> = HashMap::new();
     let mut memory = judge.memory();
     let mut scanner = rs.scanner();
     let mut at = 1_764_000_000_000i64;
@@ -97,7 +97,9 @@ fuzz_target!(|data: &[u8]| {
         if let Some(named) = &withdraws {
             // the line just before alerted: the newest alerting message is
             // always remembered
-            let newest = alerted.get(named).is_some_and(|(_, line)| *line + 1 == i);
+            let newest = alerted
+                .get(named)
+                .is_some_and(|(_, line, _)| *line + 1 == i);
             assert!(!newest || j.alert.is_some(), "{named} withdrawn unnoticed");
             let Some(alert) = j.alert else { continue };
             let withdrawn = alert
@@ -107,7 +109,13 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(&withdrawn.msgid, named);
             assert_eq!(
                 Some(&withdrawn.alert_id),
-                alerted.get(named).map(|(id, _)| id)
+                alerted.get(named).map(|(id, _, _)| id)
+            );
+            // named where someone other than its sender withdrew it
+            let sender = alerted.get(named).map(|(_, _, sender)| sender);
+            assert_eq!(
+                withdrawn.sender.as_ref(),
+                sender.filter(|&sender| *sender != from)
             );
             assert_eq!(alert.source["msgid"], msgid.as_str());
             assert!(alert.snippet.is_empty() && alert.split_from.is_empty());
@@ -116,7 +124,7 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Some(alert) = j.alert {
             assert!(alert.withdrawn.is_none());
-            alerted.insert(msgid, (alert.alert_id.clone(), i));
+            alerted.insert(msgid, (alert.alert_id.clone(), i, from));
             for b in &alert.bulk {
                 let reached = b.values >= b.at_least;
                 let raised = alert

@@ -143,6 +143,34 @@ impl Alert {
         self.withdrawn.is_some()
     }
 
+    /// On an alert on a withdrawal, who withdrew the message, for a reader:
+    /// `its sender`, or `zhang (not its sender, li)` where the withdrawing
+    /// record (`source.from`) came from someone else.
+    ///
+    /// ```
+    /// use wordwarden::alert::Alert;
+    ///
+    /// let alert = |withdrawn: serde_json::Value| -> Alert {
+    ///     serde_json::from_value(serde_json::json!({"alert_id": "a2", "ruleset_version": "v",
+    ///         "severity": "high", "source": {"from": "zhang"}, "hits": [], "snippet": "",
+    ///         "withdrawn": withdrawn})).unwrap()
+    /// };
+    /// let own = alert(serde_json::json!({"msgid": "m1", "alert_id": "a1"}));
+    /// assert_eq!(own.withdrawn_by().as_deref(), Some("its sender"));
+    /// let other = alert(serde_json::json!({"msgid": "m1", "alert_id": "a1", "sender": "li"}));
+    /// assert_eq!(other.withdrawn_by().as_deref(), Some("zhang (not its sender, li)"));
+    /// ```
+    pub fn withdrawn_by(&self) -> Option<String> {
+        let withdrawn = self.withdrawn.as_ref()?;
+        Some(match &withdrawn.sender {
+            Some(sender) => {
+                let from = self.source.get("from").and_then(Value::as_str);
+                format!("{} (not its sender, {sender})", from.unwrap_or("someone"))
+            }
+            None => "its sender".to_string(),
+        })
+    }
+
     /// Whether the message holds some list's values in bulk (has `bulk`):
     /// what `tail --bulk`, `report --bulk` and `scan --bulk` keep.
     pub fn is_bulk(&self) -> bool {
@@ -151,13 +179,20 @@ impl Alert {
 }
 
 /// The message a sender withdrew and the alert it had raised
-/// ([`Alert::withdrawn`]): `{"msgid": "…", "alert_id": "…"}`.
+/// ([`Alert::withdrawn`]): `{"msgid": "…", "alert_id": "…"}`, and
+/// `"sender"` where someone else withdrew it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertWithdrawn {
     /// The withdrawn message's id (the `revoke` record's `pre_msgid`).
     pub msgid: String,
     /// The alert the withdrawn message raised.
     pub alert_id: String,
+    /// The withdrawn message's sender, only where the record withdrawing
+    /// it came from someone else (the alert's `source.from`: a group's
+    /// owner or administrator recalling a member's message); as the
+    /// alerts carry ids (a pseudonym under `pseudonymize_ids`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
 }
 
 /// The people groups of a message's sender and recipients

@@ -386,8 +386,9 @@ fn print_summary(
         let terms: Vec<&str> = a.hits.iter().map(|h| h.term.as_str()).collect();
         if let Some(w) = &a.withdrawn {
             println!(
-                "\nwithdrawn after alerting (its sender recalled it): message {} ({}); \
+                "\nwithdrawn after alerting ({} recalled it): message {} ({}); \
                  a {} alert raised on the recall",
+                a.withdrawn_by().unwrap_or_default(),
                 w.msgid,
                 terms.join(", "),
                 a.severity

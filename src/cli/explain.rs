@@ -384,8 +384,9 @@ fn explain_after(
             .and_then(|a| a.withdrawn.as_ref().map(|w| (a, w)))
         {
             Some((a, w)) => println!(
-                "withdrawal: its sender withdraws message {}, which alerted ({}, alert {}): \
+                "withdrawal: {} withdraws message {}, which alerted ({}, alert {}): \
                  this record alerts at {} with its hits",
+                a.withdrawn_by().unwrap_or_default(),
                 w.msgid,
                 a.hits
                     .iter()

@@ -739,6 +739,7 @@ mod tests {
         withdrawal.withdrawn = Some(wordwarden::alert::AlertWithdrawn {
             msgid: "m1".into(),
             alert_id: "sent".into(),
+            sender: None,
         });
         let feed = FeedArgs::parsed(&[]);
         let mut summing = Summing::default();

@@ -226,8 +226,10 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32, sealed: Option<&str>) -
         match (sealed, &a.withdrawn) {
             (Some(why), _) => paint(&format!("(evidence sealed: {why})"), "2", color),
             (None, Some(w)) => format!(
-                "(its sender withdrew message {}, alert {})",
-                w.msgid, w.alert_id
+                "({} withdrew message {}, alert {})",
+                a.withdrawn_by().unwrap_or_default(),
+                w.msgid,
+                w.alert_id
             ),
             (None, None) => a.snippet.clone(),
         },
@@ -427,6 +429,19 @@ mod tests {
         let shown = render(&alert, false, 0, None);
         assert!(
             shown.starts_with("HIGH     [withdrawn] finance/insider  内幕消息\n         (its sender withdrew message m1, alert a1)\n"),
+            "{shown}"
+        );
+        // a group's owner recalling a member's message
+        let mut by_owner = alert;
+        by_owner.source.insert("from".into(), "zhang".into());
+        if let Some(w) = by_owner.withdrawn.as_mut() {
+            w.sender = Some("li".into());
+        }
+        let shown = render(&by_owner, false, 0, None);
+        assert!(
+            shown.contains(
+                "\n         (zhang (not its sender, li) withdrew message m1, alert a1)\n"
+            ),
             "{shown}"
         );
     }
