@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::detect::Detector;
 use crate::fold::{
     fold_char, fold_steps, fold_term, homophone, is_chinese, numeral_digit, overridden_at_end,
-    symbols_read_as_letters, FoldEntry,
+    symbols_read_as_letters, FoldEntry, PercentDecoded,
 };
 use crate::ruleset::masked::{fits, is_maskable, MASK};
 use crate::ruleset::{Rule, RuleKind};
@@ -73,11 +73,14 @@ pub enum Evasion {
     /// Sent a few characters a message (`内`, `幕`, `消息`): found in the
     /// run of the sender's short messages ([`crate::split`]).
     SplitMessages,
+    /// Percent-encoded, as in a link a browser copied
+    /// (`%E5%86%85%E5%B9%95` for `内幕`).
+    UrlEncoded,
 }
 
 impl Evasion {
     /// Every kind, in the order [`evasions`] reports them.
-    pub const ALL: [Evasion; 16] = [
+    pub const ALL: [Evasion; 17] = [
         Evasion::Separators,
         Evasion::Invisible,
         Evasion::Styled,
@@ -94,6 +97,7 @@ impl Evasion {
         Evasion::LettersForDigits,
         Evasion::Reversed,
         Evasion::SplitMessages,
+        Evasion::UrlEncoded,
     ];
 
     /// The name in alerts and metrics (`digits_for_letters`).
@@ -115,6 +119,7 @@ impl Evasion {
             Evasion::LettersForDigits => "letters_for_digits",
             Evasion::Reversed => "reversed",
             Evasion::SplitMessages => "split_messages",
+            Evasion::UrlEncoded => "url_encoded",
         }
     }
 }
@@ -232,6 +237,14 @@ fn homophones(written: &str, term: &str) -> bool {
 /// grouping).
 pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<Evasion> {
     let written = text.get(range.clone()).unwrap_or_default();
+    // a link's percent-encoded words: what they spell, written so
+    if let Some(decoded) = PercentDecoded::of(written) {
+        let mut found = evasions(rule, &decoded.text, 0..decoded.text.len());
+        if !found.contains(&Evasion::UrlEncoded) {
+            found.push(Evasion::UrlEncoded);
+        }
+        return found;
+    }
     let before = text.get(..range.start).unwrap_or_default();
     let term = rule.kind == RuleKind::Term;
     let t = match term {

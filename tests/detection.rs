@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 use wordwarden::audience::Audience;
+use wordwarden::evasion::Evasion;
 use wordwarden::lists::WordListSet;
 use wordwarden::ruleset::Ruleset;
 
@@ -375,6 +376,43 @@ fn text_under_a_right_to_left_override_reads_as_displayed() {
     // controls: popped, or on the next line, the text reads as written
     assert!(terms(&rs, "\u{202E}\u{202C}息消幕内").is_empty());
     assert!(terms(&rs, "\u{202E}好\n息消幕内").is_empty());
+}
+
+/// A link's words percent-encoded, as a browser copies a link, are read
+/// decoded: the hit quotes the escapes and says `url_encoded`; allow
+/// phrases read so too; escapes of ASCII alone or of GBK bytes stay as
+/// written.
+#[test]
+fn a_links_percent_encoded_words_are_read_decoded() {
+    let rs = ruleset(&[("a.txt", "内幕消息\n色情\n!特色情\nproject falcon\n")]);
+    let search = "https://s.example.com/s?wd=%E5%86%85%E5%B9%95%E6%B6%88%E6%81%AF&ie=utf-8";
+    let escapes = "%E5%86%85%E5%B9%95%E6%B6%88%E6%81%AF";
+    assert_eq!(
+        hits(&rs, search),
+        vec![("内幕消息".to_string(), "a".to_string(), escapes.to_string())]
+    );
+    let found = rs.find(search);
+    assert_eq!(found[0].evasions(search), [Evasion::UrlEncoded]);
+    // half written, half escaped; and traditional characters escaped
+    let half = "内幕%E6%B6%88%E6%81%AF";
+    assert_eq!(terms(&rs, half), ["内幕消息"]);
+    assert_eq!(rs.find(half)[0].evasions(half), [Evasion::UrlEncoded]);
+    let traditional = "q=%E5%85%A7%E5%B9%95%E6%B6%88%E6%81%AF"; // 內幕消息
+    assert_eq!(
+        rs.find(traditional)[0].evasions(traditional),
+        [Evasion::Traditional, Evasion::UrlEncoded]
+    );
+    // one place each: written once plainly and once escaped, counted twice
+    let both = format!("内幕消息 {search}");
+    let found = rs.find(&both);
+    assert_eq!((found.len(), found[0].count, found[0].start), (1, 2, 0));
+    // an allow phrase escaped too: 特色情景
+    assert!(terms(&rs, "%E7%89%B9%E8%89%B2%E6%83%85%E6%99%AF").is_empty());
+    assert_eq!(terms(&rs, "%E8%89%B2%E6%83%85"), ["色情"]);
+    // controls: GBK's escapes of 内幕消息, ASCII escapes, a run cut short
+    assert!(terms(&rs, "%C4%DA%C4%BB%CF%FB%CF%A2").is_empty());
+    assert!(terms(&rs, "q=project%20falcon").is_empty());
+    assert!(terms(&rs, "%E5%86%85%E5%B9%95%E6%B6%88%E6%81").is_empty());
 }
 
 fn term_category(term: &str) -> String {
@@ -922,6 +960,32 @@ proptest! {
     fn folding_already_folded_text_changes_nothing(text in any::<String>()) {
         let once = wordwarden::fold::fold_term(&text);
         prop_assert_eq!(wordwarden::fold::fold_term(&once), once);
+    }
+
+    /// A text with some of its pieces percent-encoded finds the terms the
+    /// text finds, each span on the text's own character boundaries.
+    #[test]
+    fn percent_encoded_pieces_find_what_the_text_finds(
+        pieces in proptest::collection::vec(("[内幕消息老鼠仓二色情特账户转]{1,6}", any::<bool>()), 1..6),
+    ) {
+        let rs = props_ruleset();
+        let plain: String = pieces.iter().map(|(p, _)| p.as_str()).collect();
+        let written: String = pieces
+            .iter()
+            .map(|(p, escaped)| match escaped {
+                true => percent_encoding::utf8_percent_encode(p, percent_encoding::NON_ALPHANUMERIC).to_string(),
+                false => p.clone(),
+            })
+            .collect();
+        let mut found = terms(&rs, &written);
+        let mut expected = terms(&rs, &plain);
+        found.sort();
+        expected.sort();
+        prop_assert_eq!(found, expected, "{}", written);
+        for h in rs.find(&written) {
+            prop_assert!(written.is_char_boundary(h.start) && written.is_char_boundary(h.end));
+            let _ = h.evasions(&written);
+        }
     }
 
     /// A message sent in pieces of a few characters, by one sender, in

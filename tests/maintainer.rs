@@ -706,7 +706,23 @@ fn explain_shows_folding_and_verdicts() {
         "{s}"
     );
     assert!(s.contains("Luhn checksum fails"), "{s}");
-    assert!(!s.contains("symbols as letters"), "{s}");
+    assert!(
+        !s.contains("symbols as letters") && !s.contains("link decoded"),
+        "{s}"
+    );
+    // a link's escaped words: the reading, and the hit quoting the escapes
+    let o = ww(&[
+        "explain",
+        "--wordlists",
+        &bundled(),
+        "看 s?wd=%E5%86%85%E5%B9%95%E6%B6%88%E6%81%AF",
+    ]);
+    let s = out(&o);
+    assert!(s.contains("link decoded       \"看 s?wd=内幕消息\""), "{s}");
+    assert!(
+        s.contains("内幕消息 \"%E5%86%85%E5%B9%95%E6%B6%88%E6%81%AF\"  evasions: url_encoded"),
+        "{s}"
+    );
     // a token that nearly is one says why it is none
     let o = ww(&[
         "explain",

@@ -22,7 +22,7 @@ use wordwarden::audience::Audience;
 use wordwarden::detect::{near_misses, rejected_runs};
 use wordwarden::encoding::Charset;
 use wordwarden::envelope::{decode, to_utf8, Participation};
-use wordwarden::fold::{fold, light_fold, symbols_as_letters};
+use wordwarden::fold::{fold, light_fold, percent_decoded, symbols_as_letters};
 use wordwarden::judge::{Judge, SPLIT_FIELD};
 use wordwarden::lists::Bulk;
 use wordwarden::people::Conversation;
@@ -623,6 +623,9 @@ fn explain_folding(text: &str) {
     );
     if let Some(read) = symbols_as_letters(text) {
         println!("symbols as letters {read:?}   (terms also match this reading)");
+    }
+    if let Some(read) = percent_decoded(text) {
+        println!("link decoded       {read:?}   (every list also matches this reading)");
     }
     println!("\noffset map (folded character <- original bytes):");
     for c in folded.chars() {

@@ -19,9 +19,10 @@
 //!    skipped between the characters of a term but a word boundary.
 //!
 //! (The scan also reads text after a right-to-left override in displayed
-//! order, and digits and symbols inside Latin words as the letters they
-//! stand for (`leet_letter`, `symbols_read_as_letters`): in
-//! `ruleset::scan`, since none of them is a per-character fold.)
+//! order, digits and symbols inside Latin words as the letters they
+//! stand for (`leet_letter`, `symbols_read_as_letters`), and a link's
+//! percent-encoded words decoded (`percent.rs`): in `ruleset::scan`, since
+//! none of them is a per-character fold.)
 //!
 //! Because a character may fold to several (`⒦` -> `(k)` -> `k`, `㎏` -> `kg`),
 //! every folded character remembers the byte range of the original character
@@ -37,10 +38,12 @@
 //! ```
 
 mod homophone;
+mod percent;
 mod table;
 
 pub use homophone::homophone;
 pub(crate) use homophone::{is_chinese, with_homophones};
+pub(crate) use percent::PercentDecoded;
 
 pub(crate) use table::{
     counts_as_digit, fold_char, fold_steps, is_invisible, light_fold_char, light_folds_to_itself,
@@ -370,6 +373,21 @@ pub(crate) fn with_symbols_as_letters(text: &str, read: &[(usize, u8)]) -> Strin
 pub fn symbols_as_letters(text: &str) -> Option<String> {
     let read = symbols_read_as_letters(text);
     (!read.is_empty()).then(|| with_symbols_as_letters(text, &read))
+}
+
+/// `text` with a link's percent-encoded words decoded (runs of escapes
+/// that spell UTF-8 beyond ASCII), or `None` when it has none. Every list
+/// is matched against this reading too; a hit quotes the escapes.
+///
+/// ```
+/// use wordwarden::fold::percent_decoded;
+///
+/// let link = "https://s.example.com/s?wd=%E5%86%85%E5%B9%95&ie=utf-8";
+/// assert_eq!(percent_decoded(link).as_deref(), Some("https://s.example.com/s?wd=内幕&ie=utf-8"));
+/// assert_eq!(percent_decoded("a%20b 100%"), None);
+/// ```
+pub fn percent_decoded(text: &str) -> Option<String> {
+    PercentDecoded::of(text).map(|decoded| decoded.text)
 }
 
 /// U+202E: what follows is displayed right to left, letters and all, until

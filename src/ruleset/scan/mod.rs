@@ -1,6 +1,6 @@
 //! Scanning a message against a [`Ruleset`]. This module reads each field
 //! and its other readings (as displayed under a right-to-left override,
-//! symbols as letters, homophones) and runs the folded and exact automata,
+//! symbols as letters, a link's percent-encoded words decoded, homophones) and runs the folded and exact automata,
 //! regexes and detectors over them; [`walk`] is the folded walk itself (the
 //! offset map, the gated automaton lanes, each match decided against the
 //! units), [`decide`] what is kept of the candidates (allow phrases,
@@ -17,7 +17,7 @@ use crate::audience::Audience;
 use crate::detect::{self, Detection};
 use crate::fold::{
     folds_to_word_char, is_invisible, light_fold, light_fold_into, symbols_read_as_letters,
-    with_homophones, with_symbols_as_letters,
+    with_homophones, with_symbols_as_letters, PercentDecoded,
 };
 use crate::people::Conversation;
 
@@ -277,6 +277,9 @@ impl<'r> Scanner<'r> {
             if !read.is_empty() {
                 self.scan_reading_symbols(i as u32, text, &read);
             }
+            if let Some(decoded) = PercentDecoded::of(text) {
+                self.scan_percent_decoded(i as u32, &decoded);
+            }
             if self.rs.homophones.is_some() {
                 self.scan_homophones(i as u32, text);
             }
@@ -327,6 +330,20 @@ impl<'r> Scanner<'r> {
         self.scan_reading(field, &as_letters, Lists::Folded, |start, end| {
             let first = read.partition_point(|&(at, _)| at < *start as usize);
             read.get(first).is_some_and(|&(at, _)| at < *end as usize)
+        });
+    }
+
+    /// A link's words percent-encoded (`wd=%E5%86%85%E5%B9%95` for
+    /// `wd=内幕`, as a browser copies a link): scans the field with those
+    /// runs decoded and keeps what touches one, at the escapes it was
+    /// written with.
+    #[cold]
+    fn scan_percent_decoded(&mut self, field: u32, decoded: &PercentDecoded) {
+        self.scan_reading(field, &decoded.text, Lists::All, |start, end| {
+            decoded
+                .written(*start, *end)
+                .map(|(s, e)| (*start, *end) = (s, e))
+                .is_some()
         });
     }
 
