@@ -409,6 +409,16 @@ fn a_links_percent_encoded_words_are_read_decoded() {
     // an allow phrase escaped too: 特色情景
     assert!(terms(&rs, "%E7%89%B9%E8%89%B2%E6%83%85%E6%99%AF").is_empty());
     assert_eq!(terms(&rs, "%E8%89%B2%E6%83%85"), ["色情"]);
+    // a number beside escapes, whose hex digits would touch it as written
+    let pii = ruleset(&[("pii.txt", "@cn_mobile\n")]);
+    assert_eq!(
+        hits(&pii, "%E6%89%8B%E6%9C%BA13812345678"),
+        vec![(
+            "@cn_mobile".to_string(),
+            "pii".to_string(),
+            "13812345678".to_string()
+        )]
+    );
     // controls: GBK's escapes of 内幕消息, ASCII escapes, a run cut short
     assert!(terms(&rs, "%C4%DA%C4%BB%CF%FB%CF%A2").is_empty());
     assert!(terms(&rs, "q=project%20falcon").is_empty());

@@ -70,11 +70,14 @@ impl PercentDecoded {
     }
 
     /// Where the decoded bytes `start..end` were written, if they touch a
-    /// decoded run (else the text as written has them already).
+    /// decoded run or end where one starts or start where one ends (else
+    /// the text as written has them already; beside a run its escapes'
+    /// hex digits would be a letter touching a number or a Latin word:
+    /// `%BA13812345678` is `机13812345678`).
     pub fn written(&self, start: u32, end: u32) -> Option<(u32, u32)> {
         self.runs
             .iter()
-            .any(|r| start < r.read + r.len && r.read < end)
+            .any(|r| start <= r.read + r.len && r.read <= end)
             .then(|| (self.written_at(start), self.written_at(end)))
     }
 
@@ -124,8 +127,12 @@ mod tests {
         );
         // outside every run: the plain text has it
         assert_eq!(d.written(0, 3), None);
+        let ie = d.text.find("ie=").unwrap() as u32;
+        assert_eq!(d.written(ie, ie + 2), None);
+        // right after a run, where its escapes would touch it
         let amp = d.text.find("&ie").unwrap() as u32;
-        assert_eq!(d.written(amp, amp + 3), None);
+        let (s, e) = d.written(amp, amp + 3).unwrap();
+        assert_eq!(&text[s as usize..e as usize], "&ie");
     }
 
     #[test]
