@@ -141,6 +141,9 @@ struct Report {
     /// Alerts on a sender withdrawing a message that had alerted: counted
     /// here only (their hits are that message's alert's, counted with it).
     withdrawn: usize,
+    /// Of those, the messages someone other than their sender withdrew (a
+    /// group's owner or administrator: `withdrawn.sender`).
+    withdrawn_by_others: usize,
     /// Records that are not alerts.
     unreadable: usize,
     /// When the first and last of the messages were written.
@@ -272,8 +275,9 @@ impl Summing {
             self.report.duplicates += 1;
             return;
         }
-        if alert.is_withdrawal() {
+        if let Some(withdrawn) = &alert.withdrawn {
             self.report.withdrawn += 1;
+            self.report.withdrawn_by_others += usize::from(withdrawn.sender.is_some());
             return;
         }
         let review = self.verdicts.as_ref().and_then(|v| v.of(&alert.alert_id));
@@ -531,8 +535,12 @@ fn render(r: &Report) -> String {
     }
     s.push('\n');
     if r.withdrawn > 0 {
+        let by_others = match r.withdrawn_by_others {
+            0 => String::new(),
+            n => format!(", {n} of them by someone other than their sender"),
+        };
         s += &format!(
-            "withdrawn   {} (alerting messages their senders then withdrew; not in the counts below)\n",
+            "withdrawn   {} (alerting messages their senders then withdrew{by_others}; not in the counts below)\n",
             r.withdrawn
         );
     }
@@ -757,6 +765,25 @@ mod tests {
         assert!(
             shown.contains("\nwithdrawn   1 (alerting messages their senders then withdrew"),
             "{shown}"
+        );
+        // one withdrawn by a group's owner
+        let mut by_owner = withdrawal.clone();
+        by_owner.alert_id = "revoke-by-owner".into();
+        if let Some(w) = by_owner.withdrawn.as_mut() {
+            w.sender = Some("li".into());
+        }
+        let mut with_owner = Summing::default();
+        for a in [&sent, &withdrawal, &by_owner] {
+            with_owner.add(Some(a.clone()), &feed);
+        }
+        let report = with_owner.finish(10);
+        assert_eq!((report.withdrawn, report.withdrawn_by_others), (2, 1));
+        assert!(
+            render(&report).contains(
+                "\nwithdrawn   2 (alerting messages their senders then withdrew, 1 of them by someone other than their sender;"
+            ),
+            "{}",
+            render(&report)
         );
         // none: no line
         let mut none = Summing::default();

@@ -879,7 +879,7 @@ mod tests {
             to_utf8(&gbk_record, None).unwrap(),
             Cow::Borrowed(_)
         ));
-        // Big5 where GB18030 is configured: bytes GB18030 cannot read
+        // Big5 input read as Big5
         let big5_record = record(encoding_rs::BIG5, "內幕消息，明天漲停，別外傳");
         let read = to_utf8(&big5_record, big5).unwrap();
         assert!(String::from_utf8_lossy(&read).contains("內幕消息，明天漲停"));
