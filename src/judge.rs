@@ -161,6 +161,9 @@ pub struct Judgement {
     pub problems: Vec<FieldProblem>,
     /// WeCom message type.
     pub msgtype: Option<std::borrow::Cow<'static, str>>,
+    /// True for a message that was not UTF-8, read in the input's
+    /// encoding ([`Judge::input_encoding`]).
+    pub transcoded: bool,
     /// True for a decoded message with no text to scan (pictures, voice, ...).
     pub textless: bool,
     /// Distinct hits per (category, severity), for metrics.
@@ -494,6 +497,7 @@ impl Judge {
             problems: msg.problems.clone(),
             msgtype: msg.msgtype.clone(),
             textless,
+            transcoded: matches!(transcoded, std::borrow::Cow::Owned(_)),
             ..Default::default()
         };
         let (window, mut tally, alerted) = match memory {

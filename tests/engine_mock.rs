@@ -268,6 +268,7 @@ async fn a_gbk_message_is_named_then_read_once_its_encoding_is_set() {
     engine.wait_joined(Duration::from_secs(60)).await;
     produce(&brokers, "in12", &messages).await;
     engine.wait_processed(2, Duration::from_secs(60)).await;
+    assert_eq!(engine.shared.metrics.transcoded.get(), 0);
     engine.stop().await;
     let dlq = read_topic(&brokers, "in12.dlq", false, IDLE);
     assert_eq!(dlq.len(), 2);
@@ -288,6 +289,7 @@ async fn a_gbk_message_is_named_then_read_once_its_encoding_is_set() {
     let engine = Running::start(cfg);
     engine.wait_joined(Duration::from_secs(60)).await;
     engine.wait_processed(2, Duration::from_secs(60)).await;
+    assert_eq!(engine.shared.metrics.transcoded.get(), 1);
     engine.stop().await;
     let alerts = read_topic(&brokers, "in12.alerts", false, IDLE);
     assert_eq!(alerts.len(), 1);

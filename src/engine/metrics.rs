@@ -37,6 +37,8 @@ pub struct Metrics {
     pub textless: IntCounterVec,
     /// Unknown WeCom message types seen (scanned as generic JSON).
     pub unknown_msgtypes: IntCounter,
+    /// Messages that were not UTF-8, read in `input_encoding`.
+    pub transcoded: IntCounter,
     /// Broker timestamp of the input message to the alert acknowledged.
     pub latency: Histogram,
     /// Time spent judging one message (decode, fold, match, alert).
@@ -145,6 +147,7 @@ impl Metrics {
             dead_letters: counter(&reg, "dead_letters_total", "Messages copied to the dead-letter topic, by reason.", &["reason"]),
             textless: counter(&reg, "textless_messages_total", "Decoded records without text (pictures, voice, recalls), by message type.", &["msgtype"]),
             unknown_msgtypes: plain_counter("unknown_msgtypes_total", "Records of an unknown WeCom message type, scanned as generic JSON."),
+            transcoded: plain_counter("messages_transcoded_total", "Messages that were not UTF-8, read in the configured input_encoding (GB18030, Big5, ...): its producer writes a legacy encoding."),
             latency: histogram(
                 &reg,
                 "processing_latency_seconds",

@@ -593,6 +593,9 @@ pub(crate) fn process<M: Message>(
         note_spread_sender(workspace, ruleset, &j, msg, shared);
     }
 
+    if j.transcoded {
+        shared.metrics.transcoded.inc();
+    }
     if let Some(err) = &j.rejected {
         let reason = err.reason();
         processed.dead_letter(msg, dlq_topic, reason, &err.to_string());
