@@ -114,8 +114,8 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         false,
         Duration::from_millis(1500),
     );
-    // 34 messages, and the recall of one of them
-    assert_eq!(alerts.len(), 35);
+    // 35 messages, and the recall of one of them
+    assert_eq!(alerts.len(), 36);
     let over_time: Vec<serde_json::Value> = alerts
         .iter()
         .map(|r| r.json())
@@ -202,7 +202,7 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap().lines().count()
     };
-    assert_eq!(tail_since("1h"), 35);
+    assert_eq!(tail_since("1h"), 36);
     let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     assert_eq!(tail_since(&now), 0, "none written since {now}");
     // `wordwarden report` over the same times (the default: the last 24 h)
@@ -217,9 +217,9 @@ async fn wecom_stream_gives_exactly_the_expected_alerts() {
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["alerts"].clone()
     };
     // the recall counted apart (`withdrawn`), not as a second alert
-    assert_eq!(report(&[]), 34);
+    assert_eq!(report(&[]), 35);
     assert_eq!(report(&["--since", &now]), 0);
-    assert_eq!(report(&["--since", "1h", "--until", &now]), 34);
+    assert_eq!(report(&["--since", "1h", "--until", &now]), 35);
 
     // `wordwarden redrive --group`: the group's stop is committed on the
     // broker, and the next run of the group starts there

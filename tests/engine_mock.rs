@@ -793,7 +793,7 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let shared = engine.shared.clone();
     engine.stop().await;
     let alerts = read_topic(&brokers, "in5.alerts", false, IDLE);
-    assert_eq!(alerts.len(), 35);
+    assert_eq!(alerts.len(), 36);
     // a sender withdrawing a message that had alerted: an alert on the
     // recall record, naming the message and its alert, quoting nothing
     let withdrawn = "7983392519337473236_1732500017";
@@ -846,7 +846,7 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         1
     );
     // every alerting message remembered, should its sender withdraw it
-    assert_eq!(shared.metrics.remembered_alerts.get(), 34);
+    assert_eq!(shared.metrics.remembered_alerts.get(), 35);
     // a roster sent a few numbers a message: raised on the message that
     // brings the tenth, naming the two before it
     let roster = alerts
@@ -876,19 +876,28 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         audience_of("3651091639319849665_1732500026"),
         Some(serde_json::json!("external"))
     );
+    // a client list shared outside as a link whose file name is escaped
+    let link = by_msgid("5830174926601843215_1732500041");
+    assert_eq!(
+        (&link["hits"][0]["term"], &link["hits"][0]["evasions"]),
+        (
+            &serde_json::json!("客户名单"),
+            &serde_json::json!(["url_encoded"])
+        )
+    );
     let external = alerts
         .iter()
         .filter(|r| r.json()["audience"] == "external")
         .count();
     // the recall's alert among the internal ones
-    assert_eq!((external, alerts.len() - external), (17, 18));
+    assert_eq!((external, alerts.len() - external), (18, 18));
     let metrics = shared.metrics.render();
     let counted: u64 = metrics
         .lines()
         .filter(|l| l.starts_with("wordwarden_alerts_total{audience=\"external\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum();
-    assert_eq!(counted, 17, "{metrics}");
+    assert_eq!(counted, 18, "{metrics}");
     // a phone number in Chinese numerals (masked), a term half in pinyin
     // (each message's first hit of a list other than conduct/off-record,
     // which the first one also hits: `别在群里说`)
@@ -966,7 +975,13 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
         ("\"内幕消息\"".into(), "\"息消幕内\"".into())
     );
     let m = shared.metrics.render();
-    for kind in ["digits_for_letters", "reversed", "pinyin", "numerals"] {
+    for kind in [
+        "digits_for_letters",
+        "reversed",
+        "pinyin",
+        "numerals",
+        "url_encoded",
+    ] {
         assert!(
             !m.contains(&format!("wordwarden_evasions_total{{kind=\"{kind}\"}} 0\n")),
             "{kind}: {m}"
@@ -1095,11 +1110,11 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     let r: serde_json::Value = serde_json::from_str(&report(&["--json"])).expect("JSON");
     assert_eq!(
         (r["alerts"].clone(), r["duplicates"].clone()),
-        (34.into(), 1.into())
+        (35.into(), 1.into())
     );
     assert_eq!(
         r["by_audience"],
-        serde_json::json!({"external": 17, "internal": 17})
+        serde_json::json!({"external": 18, "internal": 17})
     );
     let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_sender: BTreeMap<String, u64> = BTreeMap::new();
@@ -1132,19 +1147,20 @@ async fn wecom_records_alert_per_field_and_textless_are_counted() {
     assert_eq!(r["top_senders"][0]["alerts"], most);
     assert_eq!(r["by_evasion"]["reversed"], 1);
     assert_eq!(r["by_evasion"]["split_messages"], 1);
+    assert_eq!(r["by_evasion"]["url_encoded"], 1);
     let r: serde_json::Value =
         serde_json::from_str(&report(&["--json", "--external"])).expect("JSON");
-    assert_eq!(r["alerts"], 17);
+    assert_eq!(r["alerts"], 18);
     // `tail` shows the twice-published alert once too
     let tailed = std::process::Command::new(env!("CARGO_BIN_EXE_wordwarden"))
         .args(["tail", "--brokers", &brokers, "--alert-topic", "in5.alerts"])
         .args(["--from-beginning", "--json", "--idle-exit", "2"])
         .output()
         .expect("runs");
-    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 35);
+    assert_eq!(String::from_utf8_lossy(&tailed.stdout).lines().count(), 36);
     let readable = report(&["--top", "3"]);
     assert!(
-        readable.contains("alerts      34 (1 published twice, counted once)\nwithdrawn   1 "),
+        readable.contains("alerts      35 (1 published twice, counted once)\nwithdrawn   1 "),
         "{readable}"
     );
     // the rosters (in one message, over three), under the list whose

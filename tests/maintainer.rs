@@ -461,9 +461,11 @@ fn report_sums_up_the_alerts_of_a_scanned_export() {
         .into_iter()
         .filter(|a| a.get("withdrawn").is_none())
         .collect();
-    assert_eq!(r["by_audience"]["external"], 17);
-    // the term at the sample's end sent a character a message
+    assert_eq!(r["by_audience"]["external"], 18);
+    // the term at the sample's end sent a character a message; the client
+    // list in a link's escaped file name
     assert_eq!(r["by_evasion"]["split_messages"], 1);
+    assert_eq!(r["by_evasion"]["url_encoded"], 1);
     // the customer rosters sent outside, at once and a few numbers a
     // message, hold the personal-data list's values in bulk (`#! bulk: 10
     // critical within 1h`)
@@ -588,8 +590,8 @@ fn scan_json_and_wecom_formats() {
         ww(&args)
     };
     let o = scan_sample(&[]);
-    // 34 messages, and a recall of one of them
-    assert_eq!(out(&o).lines().count(), 35);
+    // 35 messages, and a recall of one of them
+    assert_eq!(out(&o).lines().count(), 36);
     let recall = out(&o)
         .lines()
         .find(|l| l.contains("\"withdrawn\""))
@@ -616,7 +618,7 @@ fn scan_json_and_wecom_formats() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(evasive.len(), 9);
+    assert_eq!(evasive.len(), 10);
     for a in &evasive {
         let hits = a["hits"].as_array().unwrap();
         assert!(hits.iter().any(|h| h.get("evasions").is_some()), "{a}");

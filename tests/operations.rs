@@ -559,9 +559,9 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stdout}{stderr}");
     for line in [
-        "processed 69 of 69 records",
-        ": 35 alerts (1 on a sender withdrawing a message that had alerted), 5 without text (pictures, voice, recalls), 3 dead-lettered",
-        "alerts by audience (external: someone outside the company in the conversation): external=17, internal=18",
+        "processed 70 of 70 records",
+        ": 36 alerts (1 on a sender withdrawing a message that had alerted), 5 without text (pictures, voice, recalls), 3 dead-lettered",
+        "alerts by audience (external: someone outside the company in the conversation): external=18, internal=18",
         "withdrawn after alerting (its sender recalled it): message 7983392519337473236_1732500017 (",
         "dead letters by reason: no_text=1, not_json=1, unreadable_field=1",
         // evasions caught come first among the examples; numbers masked
@@ -569,12 +569,14 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
         "e.g. @cn_mobile «幺三八-****-五六七八» in /text/content (numerals)",
         // a password pasted into chat, masked
         "e.g. @url_password «mysql://trade_ro:*********@10.20.3.15:3306» in /text/content",
+        // a client list sent outside in a link's escaped file name
+        "e.g. 客户名单 «%E5%AE%A2%E6%88%B7%E5%90%8D%E5%8D%95» in /text/content (url_encoded)",
         // a customer roster sent outside: its numbers in bulk
         "personal/pii                     high       9",
         "in bulk (10 or more values of a list in one message: its hits raised to critical): 12 values of personal/pii in one external message",
         // and one sent a few numbers a message
         "in bulk over time (10 or more values of a list from one sender to one conversation within 60 min: its hits raised to critical): 10 values of personal/pii over 3 external messages, raised on the last",
-        "evasions caught (hits written unlike their rule): digits_for_letters=1, numerals=1, pinyin=2, repeats=1, reversed=1, separators=1, split_messages=1, styled=1, traditional=1",
+        "evasions caught (hits written unlike their rule): digits_for_letters=1, numerals=1, pinyin=2, repeats=1, reversed=1, separators=1, split_messages=1, styled=1, traditional=1, url_encoded=1",
         // a term sent a character a message
         "split across messages (a term sent a few characters a message): 内幕消息 «内幕消息» over 3 messages, alerted on the last",
         "one alert as published to the alert topic:",
