@@ -690,14 +690,13 @@ fn lint_exit_status_and_corpus_suggestions() {
 
 #[test]
 fn explain_shows_folding_and_verdicts() {
-    let o = ww(&[
-        "explain",
-        "--wordlists",
-        &bundled(),
-        "內*幕 消息 特色情景 卡号4111111111111112",
-    ]);
-    assert!(o.status.success());
-    let s = out(&o);
+    let lists = bundled();
+    let explain = |text: &str| {
+        let o = ww(&["explain", "--wordlists", &lists, text]);
+        assert!(o.status.success(), "{}", err(&o));
+        out(&o)
+    };
+    let s = explain("內*幕 消息 特色情景 卡号4111111111111112");
     assert!(
         s.contains("fully folded       \"内幕消息特色情景卡号4111111111111112\""),
         "{s}"
@@ -713,26 +712,16 @@ fn explain_shows_folding_and_verdicts() {
         "{s}"
     );
     // a link's escaped words: the reading, and the hit quoting the escapes
-    let o = ww(&[
-        "explain",
-        "--wordlists",
-        &bundled(),
-        "看 s?wd=%E5%86%85%E5%B9%95%E6%B6%88%E6%81%AF",
-    ]);
-    let s = out(&o);
+    let s = explain("看 s?wd=%E5%86%85%E5%B9%95%E6%B6%88%E6%81%AF");
     assert!(s.contains("link decoded       \"看 s?wd=内幕消息\""), "{s}");
     assert!(
         s.contains("内幕消息 \"%E5%86%85%E5%B9%95%E6%B6%88%E6%81%AF\"  evasions: url_encoded"),
         "{s}"
     );
     // a token that nearly is one says why it is none
-    let o = ww(&[
-        "explain",
-        "--wordlists",
-        &bundled(),
+    let s = explain(
         "token ghp_Ky8Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IL 和 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",
-    ]);
-    let s = out(&o);
+    );
     assert!(
         s.contains("@api_token\n            dropped: its last six characters are not the CRC-32"),
         "{s}"
@@ -742,8 +731,7 @@ fn explain_shows_folding_and_verdicts() {
         "{s}"
     );
     // a word with symbols for letters shows that reading, and its hit says so
-    let o = ww(&["explain", "--wordlists", &bundled(), "c0nf!dent!al"]);
-    let s = out(&o);
+    let s = explain("c0nf!dent!al");
     assert!(s.contains("symbols as letters \"c0nfidential\""), "{s}");
     assert!(
         s.contains("evasions: digits_for_letters, symbols_for_letters"),
