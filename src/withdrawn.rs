@@ -65,9 +65,10 @@ pub const REMEMBERED_ALERTS: usize = 10_000;
 pub const WITHDRAWAL_WITHIN_MS: i64 = 24 * 3_600_000;
 
 /// A message's alert as [`AlertedMessages`] keeps it (its quotes and
-/// `source` dropped), for a caller that judged the message out of order to
-/// hand to the [`StreamMemory`](crate::judge::StreamMemory) that follows the
-/// stream ([`Judgement::alerted`](crate::judge::Judgement::alerted)).
+/// `source` but for its sender dropped), for a caller that judged the
+/// message out of order to hand to the
+/// [`StreamMemory`](crate::judge::StreamMemory) that follows the stream
+/// ([`Judgement::alerted`](crate::judge::Judgement::alerted)).
 #[derive(Debug, Clone)]
 pub struct Alerted {
     msgid: String,
@@ -104,7 +105,8 @@ impl Alerted {
 /// module documentation.
 #[derive(Debug)]
 pub struct AlertedMessages {
-    /// Each message's alert, its quotes and `source` dropped.
+    /// Each message's alert, its quotes and `source` but for its sender
+    /// (`from`) dropped.
     by_id: FxHashMap<Box<str>, Alert>,
     /// The ids in the order remembered, with when each was written.
     order: VecDeque<(Box<str>, Option<i64>)>,
