@@ -996,6 +996,13 @@ proptest! {
             prop_assert!(written.is_char_boundary(h.start) && written.is_char_boundary(h.end));
             let _ = h.evasions(&written);
         }
+        // explaining finds what scanning finds
+        let place = |hits: &[wordwarden::ruleset::Hit<'_>]| -> Vec<(String, usize, usize, u32)> {
+            hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect()
+        };
+        let scanned = place(&rs.scanner().scan(&[&written]).hits);
+        let (explained, _) = rs.scanner().explain(&[&written]);
+        prop_assert_eq!(scanned, place(&explained.hits));
     }
 
     /// A message sent in pieces of a few characters, by one sender, in
