@@ -10,6 +10,7 @@ use rdkafka::message::Message;
 use wordwarden::alert::seal::EvidenceOpener;
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
+use wordwarden::fold::percent_decoded;
 use wordwarden::lists::Severity;
 
 use super::alert_feed::{at_offset, written_ms, FeedArgs};
@@ -103,6 +104,20 @@ fn paint(s: &str, code: &str, color: bool) -> String {
         format!("\x1b[{code}m{s}\x1b[0m")
     } else {
         s.to_string()
+    }
+}
+
+/// The alert's snippet, and where a hit was in a link's percent-encoded
+/// words, the snippet with them decoded after it: the escapes are what was
+/// written, the decoded words what an analyst reads.
+fn with_link_decoded(a: &Alert) -> String {
+    let in_a_link = a.hits.iter().any(|h| {
+        h.evasions
+            .contains(&wordwarden::evasion::Evasion::UrlEncoded)
+    });
+    match percent_decoded(&a.snippet).filter(|_| in_a_link) {
+        Some(decoded) => format!("{}  (decoded: {decoded})", a.snippet),
+        None => a.snippet.clone(),
     }
 }
 
@@ -231,7 +246,7 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32, sealed: Option<&str>) -
                 w.msgid,
                 w.alert_id
             ),
-            (None, None) => a.snippet.clone(),
+            (None, None) => with_link_decoded(a),
         },
         paint(&when, "2", color),
         paint(&who, "2", color),
@@ -444,6 +459,30 @@ mod tests {
             ),
             "{shown}"
         );
+    }
+
+    /// A hit in a link's percent-encoded words shows the snippet as
+    /// written and decoded; other snippets as written only.
+    #[test]
+    fn a_hit_in_a_links_escapes_shows_the_snippet_decoded() {
+        let alert = |evasions: serde_json::Value| -> Alert {
+            serde_json::from_value(serde_json::json!({
+                "alert_id": "a1", "ruleset_version": "v", "severity": "high",
+                "source": {"from": "li"},
+                "hits": [{"term": "客户名单", "category": "secrets/sent-outside", "severity": "high",
+                    "start": 11, "end": 47, "matched": "%E5%AE%A2%E6%88%B7%E5%90%8D%E5%8D%95",
+                    "count": 1, "evasions": evasions}],
+                "snippet": "…com/s/%E5%AE%A2%E6%88%B7%E5%90%8D%E5%8D%95.xlsx"
+            }))
+            .expect("an alert")
+        };
+        let shown = render(&alert(serde_json::json!(["url_encoded"])), false, 0, None);
+        assert!(
+            shown.contains("…com/s/%E5%AE%A2%E6%88%B7%E5%90%8D%E5%8D%95.xlsx  (decoded: …com/s/客户名单.xlsx)\n"),
+            "{shown}"
+        );
+        let shown = render(&alert(serde_json::json!([])), false, 0, None);
+        assert!(!shown.contains("decoded"), "{shown}");
     }
 
     /// An alert raised by a list's values in bulk says so on its first
