@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::Detector;
 use crate::fold::{
-    fold_char, fold_steps, fold_term, homophone, is_chinese, numeral_digit, overridden_at_end,
-    symbols_read_as_letters, FoldEntry, PercentDecoded,
+    digits_between_chinese, fold_char, fold_steps, fold_term, homophone, is_chinese, numeral_digit,
+    overridden_at_end, symbols_read_as_letters, without_filler, FoldEntry, PercentDecoded,
 };
 use crate::ruleset::masked::{fits, is_maskable, MASK};
 use crate::ruleset::{Rule, RuleKind};
@@ -76,11 +76,13 @@ pub enum Evasion {
     /// Percent-encoded, as in a link a browser copied
     /// (`%E5%86%85%E5%B9%95` for `内幕`).
     UrlEncoded,
+    /// Digits between its Chinese characters (`内1幕2消3息`).
+    DigitsBetween,
 }
 
 impl Evasion {
     /// Every kind, in the order [`evasions`] reports them.
-    pub const ALL: [Evasion; 17] = [
+    pub const ALL: [Evasion; 18] = [
         Evasion::Separators,
         Evasion::Invisible,
         Evasion::Styled,
@@ -98,6 +100,7 @@ impl Evasion {
         Evasion::Reversed,
         Evasion::SplitMessages,
         Evasion::UrlEncoded,
+        Evasion::DigitsBetween,
     ];
 
     /// The name in alerts and metrics (`digits_for_letters`).
@@ -120,6 +123,7 @@ impl Evasion {
             Evasion::Reversed => "reversed",
             Evasion::SplitMessages => "split_messages",
             Evasion::UrlEncoded => "url_encoded",
+            Evasion::DigitsBetween => "digits_between",
         }
     }
 }
@@ -242,19 +246,34 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         let mut found = evasions(rule, &decoded.text, 0..decoded.text.len());
         if !found.contains(&Evasion::UrlEncoded) {
             found.push(Evasion::UrlEncoded);
+            found.sort(); // (declared in `ALL` order)
         }
         return found;
     }
     let before = text.get(..range.start).unwrap_or_default();
     let term = rule.kind == RuleKind::Term;
+    // digits between its Chinese characters as filler: the match is what
+    // is left without them (`内1幕2消3息`), unless the term has such too
+    let filler = digits_between_chinese(written);
+    let filled = term && digits_between_chinese(&rule.term).len() < filler.len();
+    let unfilled;
+    let written = match filled {
+        true => {
+            unfilled = without_filler(written, &filler);
+            unfilled.as_str()
+        }
+        false => written,
+    };
     let t = match term {
         true => traits(&rule.term, &[]),
         false => Traits::default(),
     };
     let w = traits(written, &[]);
     // read symbols as letters where the match lacks letters without them
-    // (`sh!t`; `f!u!c!k` has its letters and separators)
-    let symbols: Vec<(usize, u8)> = match term && w.latin + w.digits < t.latin + t.digits {
+    // (`sh!t`; `f!u!c!k` has its letters and separators; offsets into the
+    // field: not through filler, which sits between Chinese characters)
+    let symbols: Vec<(usize, u8)> = match term && !filled && w.latin + w.digits < t.latin + t.digits
+    {
         true => symbols_read_as_letters(text)
             .into_iter()
             .filter(|(at, _)| range.contains(at))
@@ -322,6 +341,7 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
             digit_detector && w.digit_lookalikes > 0,
         ),
         (Evasion::Reversed, overridden_at_end(before)),
+        (Evasion::DigitsBetween, filled),
     ];
     found
         .into_iter()

@@ -425,6 +425,66 @@ fn a_links_percent_encoded_words_are_read_decoded() {
     assert!(terms(&rs, "%E5%86%85%E5%B9%95%E6%B6%88%E6%81").is_empty());
 }
 
+/// Digits between a term's Chinese characters as filler (`内1幕2消3息`)
+/// are read as spaces: the hit quotes the digits and says
+/// `digits_between`; a term of two characters is not found so (`开2房`,
+/// two rooms), nor across a number or a digit beside a letter.
+#[test]
+fn digits_between_chinese_characters_are_filler() {
+    let rs = ruleset(&[(
+        "a.txt",
+        "内幕消息
+老鼠仓
+开房
+!老鼠仓库
+#one term written with digits
+第1季度报告
+",
+    )]);
+    let text = "我有内1幕2消3息，私聊";
+    assert_eq!(
+        hits(&rs, text),
+        vec![(
+            "内幕消息".to_string(),
+            "a".to_string(),
+            "内1幕2消3息".to_string()
+        )]
+    );
+    assert_eq!(rs.find(text)[0].evasions(text), [Evasion::DigitsBetween]);
+    // full-width digits, two digits, spaces around them, a single gap
+    for text in ["内１幕２消３息", "老12鼠仓", "内 1 幕 2 消息", "内幕消7息"] {
+        assert_eq!(rs.find(text).len(), 1, "{text}");
+        let evasions = rs.find(text)[0].evasions(text);
+        assert!(
+            evasions.contains(&Evasion::DigitsBetween),
+            "{text}: {evasions:?}"
+        );
+        assert!(
+            !evasions.contains(&Evasion::DigitsForLetters),
+            "{text}: {evasions:?}"
+        );
+    }
+    // allow phrases read so too
+    assert!(terms(&rs, "老1鼠2仓3库").is_empty());
+    // a term repeating a character (its key holds the repeats as one)
+    let laughs = ruleset(&[("a.txt", "哈哈哈\n")]);
+    assert_eq!(terms(&laughs, "哈1哈2哈"), ["哈哈哈"]);
+    // a term written with such digits is as written
+    let quarter = "第1季度报告";
+    assert_eq!(rs.find(quarter)[0].evasions(quarter), []);
+    // controls: two characters, a number, a digit beside a letter or a sign
+    for text in [
+        "开2房",
+        "开 2 房",
+        "内1234幕消息",
+        "内a1幕消息",
+        "内幕1.5消息",
+        "2024年3月5日",
+    ] {
+        assert!(terms(&rs, text).is_empty(), "{text}");
+    }
+}
+
 fn term_category(term: &str) -> String {
     match term.starts_with('@') {
         true => "b".to_string(),
@@ -997,6 +1057,52 @@ proptest! {
             let _ = h.evasions(&written);
         }
         // explaining finds what scanning finds
+        let place = |hits: &[wordwarden::ruleset::Hit<'_>]| -> Vec<(String, usize, usize, u32)> {
+            hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect()
+        };
+        let scanned = place(&rs.scanner().scan(&[&written]).hits);
+        let (explained, _) = rs.scanner().explain(&[&written]);
+        prop_assert_eq!(scanned, place(&explained.hits));
+    }
+
+    /// A text with one to three digits between some of its Chinese
+    /// characters finds the terms of three characters or more the text
+    /// finds, each tagged `digits_between` where it holds some, and
+    /// explaining finds what scanning finds.
+    #[test]
+    fn digits_between_characters_find_what_the_text_finds(
+        text in "[内幕消息老鼠仓二色情特账户转]{1,12}",
+        fillers in proptest::collection::vec(("[0-9０-９]{1,3}", any::<bool>()), 12),
+    ) {
+        let rs = props_ruleset();
+        let mut written = String::new();
+        for (c, (digits, put)) in text.chars().zip(&fillers) {
+            if *put && !written.is_empty() {
+                written.push_str(digits);
+            }
+            written.push(c);
+        }
+        // (terms only: a combination's parts may be two characters each)
+        let long = |text: &str| -> Vec<String> {
+            let mut terms: Vec<String> = rs
+                .find(text)
+                .iter()
+                .filter(|h| h.rule().kind == wordwarden::ruleset::RuleKind::Term)
+                .map(|h| h.term().to_string())
+                .filter(|t| t.chars().count() >= 3)
+                .collect();
+            terms.sort();
+            terms
+        };
+        prop_assert_eq!(long(&written), long(&text), "{}", written);
+        for h in rs.find(&written) {
+            prop_assert!(written.is_char_boundary(h.start) && written.is_char_boundary(h.end));
+            // (a combination's hit spans its parts and what lies between)
+            let term = h.rule().kind == wordwarden::ruleset::RuleKind::Term;
+            let holds_digits = written[h.start..h.end].chars().any(|c| c.is_numeric());
+            let evasions = h.evasions(&written);
+            prop_assert_eq!(evasions.contains(&Evasion::DigitsBetween), term && holds_digits, "{}", written);
+        }
         let place = |hits: &[wordwarden::ruleset::Hit<'_>]| -> Vec<(String, usize, usize, u32)> {
             hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect()
         };

@@ -22,7 +22,9 @@ use wordwarden::audience::Audience;
 use wordwarden::detect::{near_misses, rejected_runs};
 use wordwarden::encoding::Charset;
 use wordwarden::envelope::{decode, to_utf8, Participation};
-use wordwarden::fold::{fold, light_fold, percent_decoded, symbols_as_letters};
+use wordwarden::fold::{
+    digits_between_as_spaces, fold, light_fold, percent_decoded, symbols_as_letters,
+};
 use wordwarden::judge::{Judge, SPLIT_FIELD};
 use wordwarden::lists::Bulk;
 use wordwarden::people::Conversation;
@@ -626,6 +628,12 @@ fn explain_folding(text: &str) {
     }
     if let Some(read) = percent_decoded(text) {
         println!("link decoded       {read:?}   (every list also matches this reading)");
+    }
+    if let Some(read) = digits_between_as_spaces(text) {
+        println!(
+            "digits as filler   {read:?}   (terms also match this reading across the digits, \
+             3+ Chinese characters)"
+        );
     }
     println!("\noffset map (folded character <- original bytes):");
     for c in folded.chars() {

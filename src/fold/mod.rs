@@ -20,8 +20,9 @@
 //!
 //! (The scan also reads text after a right-to-left override in displayed
 //! order, digits and symbols inside Latin words as the letters they
-//! stand for (`leet_letter`, `symbols_read_as_letters`), and a link's
-//! percent-encoded words decoded (`percent.rs`): in `ruleset::scan`, since
+//! stand for (`leet_letter`, `symbols_read_as_letters`), a link's
+//! percent-encoded words decoded (`percent.rs`), and digits between
+//! Chinese characters as filler (`filler.rs`): in `ruleset::scan`, since
 //! none of them is a per-character fold.)
 //!
 //! Because a character may fold to several (`⒦` -> `(k)` -> `k`, `㎏` -> `kg`),
@@ -37,10 +38,14 @@
 //! assert_eq!(folded.chars()[1].range(), 4..7);
 //! ```
 
+mod filler;
 mod homophone;
 mod percent;
 mod table;
 
+pub(crate) use filler::{
+    crosses_filler, digits_between_chinese, with_filler_as_spaces, without_filler, Filler,
+};
 pub use homophone::homophone;
 pub(crate) use homophone::{is_chinese, with_homophones};
 pub(crate) use percent::PercentDecoded;
@@ -388,6 +393,22 @@ pub fn symbols_as_letters(text: &str) -> Option<String> {
 /// ```
 pub fn percent_decoded(text: &str) -> Option<String> {
     PercentDecoded::of(text).map(|decoded| decoded.text)
+}
+
+/// `text` with the digits written between Chinese characters as filler
+/// (runs of one to three, `内1幕2消3息`) read as spaces, or `None` when it
+/// has none. Terms are matched against this reading too, where a match
+/// crosses such digits and spans three Chinese characters or more.
+///
+/// ```
+/// use wordwarden::fold::digits_between_as_spaces;
+///
+/// assert_eq!(digits_between_as_spaces("内1幕2消3息").as_deref(), Some("内 幕 消 息"));
+/// assert_eq!(digits_between_as_spaces("13812345678 内1234幕"), None);
+/// ```
+pub fn digits_between_as_spaces(text: &str) -> Option<String> {
+    let runs = digits_between_chinese(text);
+    (!runs.is_empty()).then(|| with_filler_as_spaces(text, &runs))
 }
 
 /// U+202E: what follows is displayed right to left, letters and all, until

@@ -28,6 +28,7 @@ mod automaton;
 mod build;
 pub(crate) mod masked;
 mod matchers;
+mod pair_filter;
 mod patterns;
 mod prefix_filter;
 mod scan;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::automaton::{CharAutomaton, KeyLength, SortedKeys};
 use super::matchers::{AllowPhrase, Combo, ExactAutomaton, ExactMatcher, FoldedMatcher};
+use super::pair_filter::PairFilter;
 use super::patterns::{Alt, PatternTable, Target, NO_RUNS};
 use super::prefix_filter::PrefixFilter;
 use super::{Rule, RuleKind, Ruleset, RulesetError, RulesetStats, Scope};
@@ -950,6 +951,7 @@ fn build_folded(
     }
     let wide_has_ascii = wide.iter().any(|k| k.chars().any(|c| c.is_ascii()));
     let wide_prefixes = PrefixFilter::new(wide.iter());
+    let filler_pairs = PairFilter::new(wide.iter());
     let (wide, ascii) = if parallel {
         std::thread::scope(|s| {
             let ascii = s.spawn(|| CharAutomaton::build(&ascii, KeyLength::Chars));
@@ -971,6 +973,7 @@ fn build_folded(
         ascii: ascii?,
         wide_has_ascii,
         wide_prefixes,
+        filler_pairs,
         patterns,
         runs,
     }))

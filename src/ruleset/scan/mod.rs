@@ -1,7 +1,8 @@
 //! Scanning a message against a [`Ruleset`]. This module reads each field
 //! and its other readings (as displayed under a right-to-left override,
-//! symbols as letters, a link's percent-encoded words decoded, homophones) and runs the folded and exact automata,
-//! regexes and detectors over them; [`walk`] is the folded walk itself (the
+//! symbols as letters, a link's percent-encoded words decoded, digits
+//! between Chinese characters as spaces, homophones) and runs the folded
+//! and exact automata, regexes and detectors over them; [`walk`] is the folded walk itself (the
 //! offset map, the gated automaton lanes, each match decided against the
 //! units), [`decide`] what is kept of the candidates (allow phrases,
 //! combinations, audiences, one hit per rule).
@@ -16,8 +17,9 @@ use super::{Findings, Ruleset};
 use crate::audience::Audience;
 use crate::detect::{self, Detection};
 use crate::fold::{
-    folds_to_word_char, is_invisible, light_fold, light_fold_into, symbols_read_as_letters,
-    with_homophones, with_symbols_as_letters, PercentDecoded,
+    crosses_filler, digits_between_chinese, fold_char, folds_to_word_char, is_invisible,
+    light_fold, light_fold_into, symbols_read_as_letters, with_filler_as_spaces, with_homophones,
+    with_symbols_as_letters, Filler, FoldEntry, PercentDecoded,
 };
 use crate::people::Conversation;
 
@@ -280,6 +282,10 @@ impl<'r> Scanner<'r> {
             if let Some(decoded) = PercentDecoded::of(text) {
                 self.scan_percent_decoded(i as u32, &decoded);
             }
+            let filler = digits_between_chinese(text);
+            if !filler.is_empty() {
+                self.scan_filler_as_spaces(i as u32, text, &filler);
+            }
             if self.rs.homophones.is_some() {
                 self.scan_homophones(i as u32, text);
             }
@@ -344,6 +350,34 @@ impl<'r> Scanner<'r> {
                 .written(*start, *end)
                 .map(|(s, e)| (*start, *end) = (s, e))
                 .is_some()
+        });
+    }
+
+    /// Digits between Chinese characters as filler (`内1幕2消3息`; `filler`
+    /// from [`digits_between_chinese`]) break a term to the fold, as letters
+    /// do. Scans the field with them as spaces (the same length, so every
+    /// place stays) against the folded lists and keeps what crosses one and
+    /// spans three Chinese characters or more; only where a key may hold
+    /// the characters around some run side by side (`下午3点` is a time).
+    #[cold]
+    fn scan_filler_as_spaces(&mut self, field: u32, text: &str, filler: &[Filler]) {
+        let Some(pairs) = self.rs.folded.as_ref().map(|fm| &fm.filler_pairs) else {
+            return;
+        };
+        let folded = |c: char| match fold_char(c) {
+            FoldEntry::One(f) => f,
+            _ => c,
+        };
+        let joins = |f: &Filler| {
+            let (before, after) = f.between;
+            pairs.may_follow(folded(before), folded(after))
+        };
+        if !filler.iter().any(joins) {
+            return;
+        }
+        let spaced = with_filler_as_spaces(text, filler);
+        self.scan_reading(field, &spaced, Lists::Folded, |start, end| {
+            crosses_filler(text, filler, *start as usize..*end as usize)
         });
     }
 

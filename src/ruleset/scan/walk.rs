@@ -682,6 +682,7 @@ mod tests {
     use super::*;
     use crate::lists::WordListSet;
     use crate::ruleset::automaton::{KeyLength, SortedKeys};
+    use crate::ruleset::pair_filter::PairFilter;
     use crate::ruleset::{Hit, RulesetBuilder};
     use proptest::prelude::*;
 
@@ -862,6 +863,7 @@ mod tests {
                 ascii: None,
                 wide_has_ascii: true,
                 wide_prefixes: None,
+                filler_pairs: PairFilter::new(std::iter::empty()),
                 patterns: split.patterns.clone(),
                 runs: split.runs.clone(),
             };
