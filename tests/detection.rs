@@ -816,6 +816,20 @@ fn build_from_and_sequential_builds_compile_the_same_ruleset_as_build() {
     }
 }
 
+/// The hits (term, place, count) of scanning `text` and of explaining it,
+/// which must agree.
+type Places = Vec<(String, usize, usize, u32)>;
+fn scanned_and_explained(rs: &Ruleset, text: &str) -> (Places, Places) {
+    let place = |hits: &[wordwarden::ruleset::Hit<'_>]| -> Places {
+        hits.iter()
+            .map(|h| (h.term().to_string(), h.start, h.end, h.count))
+            .collect()
+    };
+    let scanned = place(&rs.scanner().scan(&[text]).hits);
+    let (explained, _) = rs.scanner().explain(&[text]);
+    (scanned, place(&explained.hits))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -1057,12 +1071,8 @@ proptest! {
             let _ = h.evasions(&written);
         }
         // explaining finds what scanning finds
-        let place = |hits: &[wordwarden::ruleset::Hit<'_>]| -> Vec<(String, usize, usize, u32)> {
-            hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect()
-        };
-        let scanned = place(&rs.scanner().scan(&[&written]).hits);
-        let (explained, _) = rs.scanner().explain(&[&written]);
-        prop_assert_eq!(scanned, place(&explained.hits));
+        let (scanned, explained) = scanned_and_explained(&rs, &written);
+        prop_assert_eq!(scanned, explained);
     }
 
     /// A text with one to three digits between some of its Chinese
@@ -1103,12 +1113,8 @@ proptest! {
             let evasions = h.evasions(&written);
             prop_assert_eq!(evasions.contains(&Evasion::DigitsBetween), term && holds_digits, "{}", written);
         }
-        let place = |hits: &[wordwarden::ruleset::Hit<'_>]| -> Vec<(String, usize, usize, u32)> {
-            hits.iter().map(|h| (h.term().to_string(), h.start, h.end, h.count)).collect()
-        };
-        let scanned = place(&rs.scanner().scan(&[&written]).hits);
-        let (explained, _) = rs.scanner().explain(&[&written]);
-        prop_assert_eq!(scanned, place(&explained.hits));
+        let (scanned, explained) = scanned_and_explained(&rs, &written);
+        prop_assert_eq!(scanned, explained);
     }
 
     /// A message sent in pieces of a few characters, by one sender, in
