@@ -2,10 +2,10 @@
 //! and its other readings (as displayed under a right-to-left override,
 //! symbols as letters, a link's percent-encoded words decoded, digits
 //! between Chinese characters as spaces, homophones) and runs the folded
-//! and exact automata, regexes and detectors over them; [`walk`] is the folded walk itself (the
-//! offset map, the gated automaton lanes, each match decided against the
-//! units), [`decide`] what is kept of the candidates (allow phrases,
-//! combinations, audiences, one hit per rule).
+//! and exact automata, regexes and detectors over them; [`walk`] is the
+//! folded walk itself (the offset map, the gated automaton lanes, each
+//! match decided against the units), [`decide`] what is kept of the
+//! candidates (allow phrases, combinations, audiences, one hit per rule).
 
 mod decide;
 mod displayed;
