@@ -255,7 +255,8 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
     // digits between its Chinese characters as filler: the match is what
     // is left without them (`内1幕2消3息`), unless the term has such too
     let filler = digits_between_chinese(written);
-    let filled = term && digits_between_chinese(&rule.term).len() < filler.len();
+    let filled =
+        term && !filler.is_empty() && digits_between_chinese(&rule.term).len() < filler.len();
     let unfilled;
     let written = match filled {
         true => {

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::is_chinese;
+use super::{fold_char, is_chinese, FoldEntry};
 
 /// The most digits a run of filler holds: more are a number.
 const MAX_FILLER_DIGITS: usize = 3;
@@ -22,7 +22,8 @@ pub(crate) const MIN_CHINESE_ACROSS_FILLER: usize = 3;
 pub(crate) struct Filler {
     /// Its bytes.
     pub at: Range<usize>,
-    /// The characters before and after it, as written.
+    /// The characters before and after it, folded (a traditional one as
+    /// its simplified one, as keys hold them).
     pub between: (char, char),
 }
 
@@ -63,9 +64,13 @@ fn run_at(text: &str, at: usize, runs: &mut Vec<Filler>) -> usize {
     let after = text[end..].chars().find(|c| !spaces(c));
     if let (true, Some(before), Some(after)) = (digits <= MAX_FILLER_DIGITS, before, after) {
         if is_chinese(before) && is_chinese(after) {
+            let folded = |c: char| match fold_char(c) {
+                FoldEntry::One(f) => f,
+                _ => c,
+            };
             runs.push(Filler {
                 at: start..end,
-                between: (before, after),
+                between: (folded(before), folded(after)),
             });
         }
     }
@@ -191,7 +196,7 @@ mod tests {
         assert_eq!(runs_of("我有内1幕2消3息"), ["1", "2", "3"]);
         assert_eq!(runs_of("内 12 幕　３消息"), ["12", "３"]);
         assert_eq!(runs_of("明天3点开会"), ["3"]);
-        let between: Vec<_> = digits_between_chinese("内 1 幕２消")
+        let between: Vec<_> = digits_between_chinese("內 1 幕２消")
             .into_iter()
             .map(|r| r.between)
             .collect();

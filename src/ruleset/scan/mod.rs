@@ -17,9 +17,9 @@ use super::{Findings, Ruleset};
 use crate::audience::Audience;
 use crate::detect::{self, Detection};
 use crate::fold::{
-    crosses_filler, digits_between_chinese, fold_char, folds_to_word_char, is_invisible,
-    light_fold, light_fold_into, symbols_read_as_letters, with_filler_as_spaces, with_homophones,
-    with_symbols_as_letters, Filler, FoldEntry, PercentDecoded,
+    crosses_filler, digits_between_chinese, folds_to_word_char, is_invisible, light_fold,
+    light_fold_into, symbols_read_as_letters, with_filler_as_spaces, with_homophones,
+    with_symbols_as_letters, Filler, PercentDecoded,
 };
 use crate::people::Conversation;
 
@@ -364,15 +364,10 @@ impl<'r> Scanner<'r> {
         let Some(pairs) = self.rs.folded.as_ref().map(|fm| &fm.filler_pairs) else {
             return;
         };
-        let folded = |c: char| match fold_char(c) {
-            FoldEntry::One(f) => f,
-            _ => c,
-        };
-        let joins = |f: &Filler| {
-            let (before, after) = f.between;
-            pairs.may_follow(folded(before), folded(after))
-        };
-        if !filler.iter().any(joins) {
+        if !filler
+            .iter()
+            .any(|f| pairs.may_follow(f.between.0, f.between.1))
+        {
             return;
         }
         let spaced = with_filler_as_spaces(text, filler);
