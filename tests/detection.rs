@@ -1117,6 +1117,39 @@ proptest! {
         prop_assert_eq!(scanned, explained);
     }
 
+    /// Scanning, which walks a field in which only allow phrases and a
+    /// combination's later parts occur only when the message needs them,
+    /// finds what explaining, which walks every field in full, finds.
+    #[test]
+    fn quiet_patterns_change_nothing_that_is_reported(
+        fields in proptest::collection::vec(
+            proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "用", "这个", "signal", "s1gnal", "发到", "私人邮箱", "私1人2邮3箱",
+                    "内幕", "消息", "内幕消息", "内幕消息培训", "培训", "别外传", "密码",
+                    "股票", "sh!t", "shit", "happens", " ", "，", "8",
+                ]),
+                0..8,
+            ),
+            1..4,
+        ),
+    ) {
+        let rs = ruleset(&[
+            ("off.txt", "用 & signal\nnear:12 发到 & 私人邮箱\nnear:20 股票 & 别外传 ~ 密码\n"),
+            ("insider.txt", "内幕消息\n!内幕消息培训\n"),
+            ("abuse.txt", "shit\n!sh!t happens\n"),
+        ]);
+        let fields: Vec<String> = fields.iter().map(|f| f.concat()).collect();
+        let place = |hits: &[wordwarden::ruleset::Hit<'_>]| -> Places {
+            hits.iter()
+                .map(|h| (h.term().to_string(), h.start, h.end, h.count))
+                .collect()
+        };
+        let scanned = place(&rs.scan_fields(&fields).hits);
+        let (explained, _) = rs.scanner().explain(&fields);
+        prop_assert_eq!(scanned, place(&explained.hits), "{:?}", fields);
+    }
+
     /// A message sent in pieces of a few characters, by one sender, in
     /// order: every term the whole message holds is reported on some
     /// piece, whole in one or split across several (`split_from`), and
@@ -1259,6 +1292,42 @@ fn pinyin_initials_match_terms_abbreviated() {
     }
     let rs = ruleset(&[("a.txt", "内幕消息\n")]);
     assert!(terms(&rs, "nmxx").is_empty());
+}
+
+/// Allow phrases and a combination's parts but its first (the longest)
+/// report nothing on their own, so a field in which only they occur is
+/// walked in full only when the message holds something they bear on: they
+/// still count wherever it does, in another field or another reading of
+/// the same field.
+#[test]
+fn quiet_parts_and_allow_phrases_count_wherever_the_message_needs_them() {
+    let rs = ruleset(&[
+        ("off.txt", "用 & signal\nnear:12 发到 & 私人邮箱\n"),
+        ("abuse.txt", "shit\n!sh!t happens\n"),
+    ]);
+    // the first part in another field, before or after the rare one
+    for fields in [["用这个", "换 signal 聊"], ["换 signal 聊", "用这个"]] {
+        let found = rs.scan_fields(&fields);
+        assert_eq!(found.hits.len(), 1, "{fields:?}");
+        assert_eq!(found.hits[0].term(), "用 & signal");
+    }
+    assert!(rs.scan_fields(&["用这个", "会议纪要"]).hits.is_empty());
+    // the rare part found only in another reading of the field (digits
+    // between its characters), the common one as written
+    assert_eq!(terms(&rs, "发到 私1人2邮3箱"), ["near:12 发到 & 私人邮箱"]);
+    // an allow phrase as written takes away a hit another reading found
+    // (symbols as letters: `sh!t` read `shit`)
+    assert!(terms(&rs, "well, sh!t happens").is_empty());
+    assert_eq!(terms(&rs, "oh sh!t"), ["shit"]);
+    // explain still shows a lone part
+    let (found, cands) = rs.scanner().explain(&["用这个"]);
+    assert!(found.hits.is_empty());
+    assert!(
+        cands
+            .iter()
+            .any(|c| c.verdict == wordwarden::ruleset::Verdict::CombinationPart),
+        "{cands:?}"
+    );
 }
 
 #[test]

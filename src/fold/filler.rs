@@ -9,6 +9,7 @@
 
 use std::ops::Range;
 
+use super::survey::{first_block, Block, BLOCK};
 use super::{fold_char, is_chinese, FoldEntry};
 
 /// The most digits a run of filler holds: more are a number.
@@ -35,7 +36,7 @@ pub(crate) fn digits_between_chinese(text: &str) -> Vec<Filler> {
     let mut runs = Vec::new();
     let mut at = 0;
     // byte by byte only in the blocks that may hold a run's first digit
-    while let Some(block) = next_block_with_digits(bytes, at) {
+    while let Some(block) = first_block(bytes, at, block_may_hold_filler) {
         let end = (block + BLOCK + 1).min(bytes.len());
         at = at.max(block);
         while at < end {
@@ -77,60 +78,30 @@ fn run_at(text: &str, at: usize, runs: &mut Vec<Filler>) -> usize {
     end
 }
 
-/// Bytes [`next_block_with_digits`] looks at a time (and the two after
-/// them).
-const BLOCK: usize = 32;
-
-/// The first block of [`BLOCK`] bytes from `from` on that may hold the
-/// first digit of a run [`digits_between_chinese`] takes, at `block + 1
-/// ..= block + BLOCK`: an ASCII digit right after a character beyond ASCII
-/// or a space, or a full-width digit. Most fields have none (a digit in
-/// Chinese chat is mostly in a number, a time or a link), so the blocks are
-/// tested without branches, which the compiler turns into a few vector
-/// instructions. (A loop over the field's bytes measured 6% of the scan; a
-/// search for the full-width digits' first two bytes, which also lead `，`
-/// and `！`, more.)
-fn next_block_with_digits(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut start = from;
-    while let Some(block) = bytes.get(start..start + BLOCK + 2) {
-        let Ok(block) = <&[u8; BLOCK + 2]>::try_from(block) else {
-            break;
-        };
-        if block_may_hold_filler(block) {
-            return Some(start);
-        }
-        start += BLOCK;
-    }
-    // fewer than BLOCK + 2 bytes left (a digit there is at most BLOCK on):
-    // the block ending where the field does, overlapping the one before
-    // (a padded copy measured a stall a field), or a short field padded
-    if start >= bytes.len() {
-        return None;
-    }
-    let last = bytes
-        .len()
-        .checked_sub(BLOCK + 2)
-        .and_then(|t| bytes.get(t..));
-    if let Some(Ok(block)) = last.map(<&[u8; BLOCK + 2]>::try_from) {
-        return block_may_hold_filler(block).then_some(start);
-    }
-    let mut padded = [0u8; BLOCK + 2];
-    let rest = bytes.get(start..).unwrap_or_default();
-    padded[..rest.len()].copy_from_slice(rest);
-    block_may_hold_filler(&padded).then_some(start)
-}
-
+/// Whether `block` ([`first_block`]) may hold the first digit of a run
+/// [`digits_between_chinese`] takes, at `1..=BLOCK`. Most fields have none
+/// (a digit in Chinese chat is mostly in a number, a time or a link), so
+/// blocks are tested without branches. (A loop over the field's bytes
+/// measured 6% of the scan; a search for the full-width digits' first two
+/// bytes, which also lead `，` and `！`, more.)
 #[inline(always)]
-fn block_may_hold_filler(block: &[u8; BLOCK + 2]) -> bool {
+fn block_may_hold_filler(block: &Block) -> bool {
     let mut any = false;
     for i in 0..BLOCK {
-        let (b, next, third) = (block[i], block[i + 1], block[i + 2]);
-        let ascii_digit = ((b >= 0x80) | (b == b' ')) & next.is_ascii_digit();
-        // EF BC 90-99 (other characters hold BC 9x: 众 is E4 BC 97)
-        let full_width_digit = (b == 0xEF) & (next == 0xBC) & (third.wrapping_sub(0x90) < 10);
-        any |= ascii_digit | full_width_digit;
+        any |= digit_may_start_filler(block[i], block[i + 1], block[i + 2]);
     }
     any
+}
+
+/// Whether the bytes after `b` may be the first digit of a run of filler:
+/// an ASCII digit right after a character beyond ASCII or a space, or a
+/// full-width digit. Without branches, for blocks of bytes.
+#[inline(always)]
+pub(super) fn digit_may_start_filler(b: u8, next: u8, third: u8) -> bool {
+    let ascii_digit = ((b >= 0x80) | (b == b' ')) & next.is_ascii_digit();
+    // EF BC 90-99 (other characters hold BC 9x: 众 is E4 BC 97)
+    let full_width_digit = (b == 0xEF) & (next == 0xBC) & (third.wrapping_sub(0x90) < 10);
+    ascii_digit | full_width_digit
 }
 
 /// The length of the digit at `bytes[at..]`: 1 for an ASCII digit, 3 for a

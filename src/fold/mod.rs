@@ -41,6 +41,7 @@
 mod filler;
 mod homophone;
 mod percent;
+mod survey;
 mod table;
 
 pub(crate) use filler::{
@@ -49,6 +50,7 @@ pub(crate) use filler::{
 pub use homophone::homophone;
 pub(crate) use homophone::{is_chinese, with_homophones};
 pub(crate) use percent::PercentDecoded;
+pub(crate) use survey::Survey;
 
 pub(crate) use table::{
     counts_as_digit, fold_char, fold_steps, is_invisible, light_fold_char, light_folds_to_itself,

@@ -35,6 +35,21 @@ impl Alt {
         self.runs != NO_RUNS
     }
 
+    /// Whether this meaning is never reported on its own: an allow phrase
+    /// (it only takes hits away), a `~` part, or a combination's `&` part
+    /// other than its first (index 0, the one its rule cannot be without,
+    /// chosen to be rare: see the builder). A text in which only quiet
+    /// meanings occur has no hit, so the walk that decides whether a field
+    /// matches at all looks past them (a combination's part `用` is in one
+    /// message of six).
+    pub fn is_quiet(&self) -> bool {
+        match self.target {
+            Target::Rule(_) => false,
+            Target::Allow(_) => true,
+            Target::Part { negated, idx, .. } => negated || idx != 0,
+        }
+    }
+
     /// The minimum run length of each of the pattern's `units`, if any.
     pub fn runs<'t>(&self, table: &'t [u16], units: u32) -> Option<&'t [u16]> {
         if !self.has_runs() {
@@ -70,8 +85,13 @@ pub(crate) const RULE_VALUE: u32 = 1 << 31;
 
 /// The bit that marks a pattern's automaton value when every meaning of the
 /// pattern needs some character of the text repeated (see
-/// [`PatternTable::automaton_value`]). Pattern ids stay below it.
+/// [`PatternTable::automaton_value`]).
 const REPEATS_VALUE: u32 = 1 << 30;
+
+/// The bit that marks a pattern's automaton value when no meaning of the
+/// pattern is reported on its own (see [`Alt::is_quiet`]). Pattern ids stay
+/// below it.
+const QUIET_VALUE: u32 = 1 << 29;
 
 /// What an automaton value stands for: a plain term's rule, else the pattern
 /// to read.
@@ -80,8 +100,15 @@ pub(crate) fn rule_of_value(value: u32) -> Result<u32, u32> {
     if value & RULE_VALUE != 0 {
         Ok(value & !RULE_VALUE)
     } else {
-        Err(value & !REPEATS_VALUE)
+        Err(value & !(REPEATS_VALUE | QUIET_VALUE))
     }
+}
+
+/// Whether no meaning of the value's pattern is reported on its own (see
+/// [`Alt::is_quiet`]): a text in which only such patterns occur has no hit.
+#[inline(always)]
+pub(crate) fn is_quiet(value: u32) -> bool {
+    value & (RULE_VALUE | QUIET_VALUE) == QUIET_VALUE
 }
 
 /// Whether every meaning of the value's pattern needs some unit's run longer
@@ -127,10 +154,16 @@ impl PatternTable {
     /// lengths, `id` tagged by [`REPEATS_VALUE`] (see [`needs_repeat`]): on
     /// Chinese chat a list's `哈哈` or `的的` ends at every `哈` or `的`, and
     /// half of the matches of a dense list were such keys, each read to be
-    /// dropped. Otherwise `id`.
+    /// dropped. Otherwise `id`; in both, tagged by [`QUIET_VALUE`] when
+    /// every meaning is quiet (see [`is_quiet`]).
     pub fn automaton_value(&self, id: u32) -> u32 {
         let Some(p) = self.patterns.get(id as usize) else {
             return id;
+        };
+        let quiet = if self.alts(p).all(Alt::is_quiet) {
+            QUIET_VALUE
+        } else {
+            0
         };
         match p.first {
             Alt {
@@ -140,8 +173,8 @@ impl PatternTable {
             } if p.more_len == 0 && !p.bound_start && !p.bound_end && rule < RULE_VALUE => {
                 rule | RULE_VALUE
             }
-            _ if self.alts(p).all(Alt::has_runs) => id | REPEATS_VALUE,
-            _ => id,
+            _ if self.alts(p).all(Alt::has_runs) => id | REPEATS_VALUE | quiet,
+            _ => id | quiet,
         }
     }
 
@@ -163,8 +196,8 @@ impl PatternTable {
     ) -> Result<u32, RulesetError> {
         let id = u32::try_from(self.patterns.len())
             .ok()
-            .filter(|&id| id < REPEATS_VALUE)
-            .ok_or_else(|| RulesetError::Automaton("over 2^30 patterns".into()))?;
+            .filter(|&id| id < QUIET_VALUE)
+            .ok_or_else(|| RulesetError::Automaton("over 2^29 patterns".into()))?;
         self.patterns.push(Pattern {
             units,
             bound_start,

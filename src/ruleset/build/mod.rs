@@ -584,15 +584,27 @@ impl Compiler {
                         continue;
                     }
                     let combo = self.combos.len() as u32;
+                    // the part the rule cannot be without is index 0, the
+                    // only `&` part that makes a field worth walking in full
+                    // (Alt::is_quiet): the longest, the likeliest to be rare
+                    // (`用 & signal`: signal, not 用)
+                    let first = (0..all.len())
+                        .rev()
+                        .max_by_key(|&i| all[i].chars().count())
+                        .unwrap_or(0);
+                    let idx_of = |i: usize| match i.cmp(&first) {
+                        std::cmp::Ordering::Less => i + 1,
+                        std::cmp::Ordering::Equal => 0,
+                        std::cmp::Ordering::Greater => i,
+                    };
                     let parts = all
                         .iter()
-                        .map(|p| (p, false))
-                        .chain(none.iter().map(|p| (p, true)));
+                        .enumerate()
+                        .map(|(i, p)| (p, false, idx_of(i)))
+                        .chain(none.iter().enumerate().map(|(i, p)| (p, true, i)));
                     let mut ok = true;
-                    let mut counters = [0u16; 2];
-                    for (part, negated) in parts {
-                        let idx = counters[negated as usize];
-                        counters[negated as usize] += 1;
+                    for (part, negated, idx) in parts {
+                        let idx = idx as u16;
                         let target = Target::Part {
                             combo,
                             negated,

@@ -19,12 +19,12 @@ use crate::detect::{self, Detection};
 use crate::fold::{
     crosses_filler, digits_between_chinese, folds_to_word_char, is_invisible, light_fold,
     light_fold_into, symbols_read_as_letters, with_filler_as_spaces, with_homophones,
-    with_symbols_as_letters, Filler, PercentDecoded,
+    with_symbols_as_letters, Filler, PercentDecoded, Survey,
 };
 use crate::people::Conversation;
 
 use displayed::Displayed;
-use walk::{any_exact_match, any_folded_match, emit, walk_folded, PendingMatch};
+use walk::{any_exact_match, any_folded_match, emit, walk_folded, Found, PendingMatch};
 
 /// Why a candidate was kept or dropped (see [`Scanner::explain`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +119,9 @@ struct Sink {
     cands: Vec<Cand>,
     allows: Vec<AllowSpan>,
     parts: Vec<PartOcc>,
+    /// Fields as written in which only quiet patterns occur (see
+    /// [`Scanner::walk_quiet_fields`]).
+    quiet_fields: Vec<u32>,
     trace: Option<Vec<Candidate>>,
     /// Buffers of one hit per rule (`decide.rs`).
     rule_hits: RuleHits,
@@ -267,29 +270,42 @@ impl<'r> Scanner<'r> {
         self.sink.cands.clear();
         self.sink.allows.clear();
         self.sink.parts.clear();
+        self.sink.quiet_fields.clear();
+        // (explain shows every occurrence, quiet ones too)
+        let past_quiet = self.sink.trace.is_none();
         for (i, f) in fields.iter().enumerate() {
             let text = f.as_ref();
             if text.len() > u32::MAX as usize {
                 continue; // envelopes cap message size far below this
             }
-            if self.scan_field(i as u32, text, Lists::All) {
+            if self.scan_field(i as u32, text, Lists::All, past_quiet) {
                 self.scan_as_displayed(i as u32, text);
             }
-            let read = symbols_read_as_letters(text);
-            if !read.is_empty() {
-                self.scan_reading_symbols(i as u32, text, &read);
+            // the other readings' signs, in one look (most fields have none)
+            let survey = Survey::of(text);
+            if survey.may_have_symbols_for_letters() {
+                let read = symbols_read_as_letters(text);
+                if !read.is_empty() {
+                    self.scan_reading_symbols(i as u32, text, &read);
+                }
             }
-            if let Some(decoded) = PercentDecoded::of(text) {
+            if let Some(decoded) = survey
+                .may_have_percent_escapes()
+                .then(|| PercentDecoded::of(text))
+                .flatten()
+            {
                 self.scan_percent_decoded(i as u32, &decoded);
             }
-            let filler = digits_between_chinese(text);
-            if !filler.is_empty() {
-                self.scan_filler_as_spaces(i as u32, text, &filler);
+            if survey.may_have_filler() {
+                let filler = digits_between_chinese(text);
+                if !filler.is_empty() {
+                    self.scan_filler_as_spaces(i as u32, text, &filler);
+                }
             }
             if self.rs.homophones.is_some() {
                 self.scan_homophones(i as u32, text);
             }
-            if let Some(masked) = &self.rs.masked {
+            if let Some(masked) = self.rs.masked.as_ref().filter(|_| survey.may_have_masks()) {
                 let cands = &mut self.sink.cands;
                 masked.find(text, |rule, start, end| {
                     cands.push(Cand {
@@ -301,7 +317,42 @@ impl<'r> Scanner<'r> {
                 });
             }
         }
+        self.walk_quiet_fields(fields);
         self.finish(fields, apply_allows, conversation)
+    }
+
+    /// Walks in full the fields as written in which only quiet patterns
+    /// occur (allow phrases, a combination's parts but its first), where
+    /// the rest of the message holds something they bear on: a candidate an
+    /// allow phrase may take away, or a combination's part. Elsewhere they
+    /// change nothing, and the walk that records them costs several times
+    /// the one that found them (a combination's part `用` is in one message
+    /// of six).
+    fn walk_quiet_fields<S: AsRef<str>>(&mut self, fields: &[S]) {
+        let sink = &mut self.sink;
+        if sink.quiet_fields.is_empty() || (sink.cands.is_empty() && sink.parts.is_empty()) {
+            return;
+        }
+        let Some(fm) = self.rs.folded.as_ref() else {
+            return;
+        };
+        let quiet = std::mem::take(&mut sink.quiet_fields);
+        for &field in &quiet {
+            if let Some(text) = fields.get(field as usize) {
+                walk_folded(
+                    fm,
+                    self.rs,
+                    self.rs.options.stretch,
+                    field,
+                    text.as_ref(),
+                    &mut self.units,
+                    &mut self.pending,
+                    &mut self.sink,
+                    &mut false, // (the walk that found them looked to the end)
+                );
+            }
+        }
+        self.sink.quiet_fields = quiet;
     }
 
     /// Text under a right-to-left override (U+202E) is displayed reversed:
@@ -401,7 +452,7 @@ impl<'r> Scanner<'r> {
         let sink = &self.sink;
         let (cands, allows, parts) = (sink.cands.len(), sink.allows.len(), sink.parts.len());
         let traced = sink.trace.as_ref().map_or(0, Vec::len);
-        self.scan_field(field, reading, lists);
+        self.scan_field(field, reading, lists, false);
         let sink = &mut self.sink;
         keep_moved(&mut sink.cands, cands, |c| {
             written(&mut c.start, &mut c.end)
@@ -423,29 +474,32 @@ impl<'r> Scanner<'r> {
     }
 
     /// Scans one field; true when its folded walk met a right-to-left
-    /// override ([`Scanner::scan_as_displayed`]).
-    fn scan_field(&mut self, field: u32, text: &str, lists: Lists) -> bool {
+    /// override ([`Scanner::scan_as_displayed`]). With `past_quiet`, a field
+    /// in which only quiet patterns occur is noted, not walked in full
+    /// ([`Scanner::walk_quiet_fields`]).
+    fn scan_field(&mut self, field: u32, text: &str, lists: Lists, past_quiet: bool) -> bool {
         let rs = self.rs;
         let mut overridden = false;
         // the offset map is built only for the few texts in which some
         // pattern ends: the pre-pass is the same walk without it
         // (homophones do not stretch: `去取` is two syllables, not one drawn out)
         let stretch = rs.options.stretch && lists != Lists::Homophones;
-        if let Some(fm) = lists
-            .folded(rs)
-            .filter(|fm| any_folded_match(fm, stretch, text, &mut overridden))
-        {
-            walk_folded(
-                fm,
-                rs,
-                stretch,
-                field,
-                text,
-                &mut self.units,
-                &mut self.pending,
-                &mut self.sink,
-                &mut overridden,
-            );
+        if let Some(fm) = lists.folded(rs) {
+            match any_folded_match(fm, stretch, text, past_quiet, &mut overridden) {
+                Found::Match => walk_folded(
+                    fm,
+                    rs,
+                    stretch,
+                    field,
+                    text,
+                    &mut self.units,
+                    &mut self.pending,
+                    &mut self.sink,
+                    &mut overridden,
+                ),
+                Found::OnlyQuiet => self.sink.quiet_fields.push(field),
+                Found::Nothing => {}
+            }
         }
         // exact lists, exact regexes and detectors see the field as written
         // (or displayed) only

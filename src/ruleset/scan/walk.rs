@@ -7,7 +7,7 @@ use super::{AllowSpan, Cand, Candidate, PartOcc, Sink, Unit, Verdict};
 use crate::fold::{is_word_char, leet_letter, FoldEntry, Folder, RIGHT_TO_LEFT_OVERRIDE};
 use crate::ruleset::automaton::{CharAutomaton, Walk};
 use crate::ruleset::matchers::{ExactAutomaton, FoldedMatcher};
-use crate::ruleset::patterns::{needs_repeat, rule_of_value, Alt, Pattern, Target};
+use crate::ruleset::patterns::{is_quiet, needs_repeat, rule_of_value, Alt, Pattern, Target};
 use crate::ruleset::prefix_filter::PrefixFilter;
 use crate::ruleset::Ruleset;
 
@@ -160,15 +160,29 @@ pub(super) fn walk_folded(
 /// nothing, and recording one unit per character costs about as much as the
 /// walk itself, so the map is built only for the few that do.
 /// Sets `overridden` when it meets a right-to-left override (when it stops
-/// at a match, the walk after it looks on).
+/// at a match, the walk after it looks on). With `past_quiet`, it looks
+/// past matches of quiet patterns ([`is_quiet`]).
 #[inline]
 pub(super) fn any_folded_match(
     fm: &FoldedMatcher,
     stretch: bool,
     text: &str,
+    past_quiet: bool,
     overridden: &mut bool,
-) -> bool {
-    automaton_match(Steppers::new(fm), stretch, text, overridden)
+) -> Found {
+    automaton_match(Steppers::new(fm), stretch, text, past_quiet, overridden)
+}
+
+/// What [`any_folded_match`] found in a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Found {
+    Nothing,
+    /// Only patterns that report nothing on their own (allow phrases, a
+    /// combination's parts but its first): the field need be walked in full
+    /// only if the rest of the message holds something they bear on.
+    OnlyQuiet,
+    /// Some pattern that may be reported (where it stopped looking).
+    Match,
 }
 
 /// Whether any `#! match: exact` pattern occurs in the raw text: the exact
@@ -277,42 +291,71 @@ fn automaton_match(
     mut stepper: Steppers<'_>,
     stretch: bool,
     text: &str,
+    past_quiet: bool,
     overridden: &mut bool,
-) -> bool {
+) -> Found {
     let folder = Folder::new();
     // the last unit's character: noise and invisibles do not end a run
     let mut last = '\0';
+    let mut quiet = false;
     for c in text.chars() {
         match folder.fold(c) {
             FoldEntry::One(ch) => {
-                if unit_ends_a_match(&mut stepper, &mut last, stretch, ch) {
-                    return true;
+                if unit_ends_a_match(&mut stepper, &mut last, stretch, ch, past_quiet, &mut quiet) {
+                    return Found::Match;
                 }
             }
             FoldEntry::Noise => {}
             FoldEntry::Invisible => *overridden |= c == RIGHT_TO_LEFT_OVERRIDE,
             FoldEntry::Many(chars) => {
                 for &ch in chars {
-                    if unit_ends_a_match(&mut stepper, &mut last, stretch, ch) {
-                        return true;
+                    if unit_ends_a_match(
+                        &mut stepper,
+                        &mut last,
+                        stretch,
+                        ch,
+                        past_quiet,
+                        &mut quiet,
+                    ) {
+                        return Found::Match;
                     }
                 }
             }
         }
     }
-    false
+    if quiet {
+        Found::OnlyQuiet
+    } else {
+        Found::Nothing
+    }
 }
 
 /// One step of [`any_folded_match`] (a function, not a closure: the closure
-/// was not inlined, and a call per character cost a quarter of the speed).
+/// was not inlined, and a call per character cost a quarter of the speed):
+/// true where a key ends that is not quiet, or any key without
+/// `past_quiet`; sets `quiet` where only quiet ones end.
 #[inline(always)]
-fn unit_ends_a_match(stepper: &mut Steppers<'_>, last: &mut char, stretch: bool, ch: char) -> bool {
+fn unit_ends_a_match(
+    stepper: &mut Steppers<'_>,
+    last: &mut char,
+    stretch: bool,
+    ch: char,
+    past_quiet: bool,
+    quiet: &mut bool,
+) -> bool {
     if stretch && *last == ch {
         return false;
     }
     *last = ch;
     stepper.consume(ch);
-    stepper.any_match()
+    if !stepper.any_match() {
+        return false;
+    }
+    if past_quiet && stepper.all_matches_quiet() {
+        *quiet = true;
+        return false;
+    }
+    true
 }
 
 /// Whether a unit repeating the last unit's character merges into it
@@ -522,6 +565,15 @@ impl<'a> Steppers<'a> {
         self.wide.lane.any_match()
             || self.ascii.any_match()
             || self.leet.as_ref().is_some_and(Walk::has_match)
+    }
+
+    /// Whether every key ending at the last unit is quiet ([`is_quiet`]).
+    /// Out of line: asked at matches only.
+    #[inline(never)]
+    fn all_matches_quiet(&self) -> bool {
+        let mut quiet = true;
+        self.for_each_match(|value, _, _| quiet &= is_quiet(value));
+        quiet
     }
 
     /// Calls `each(value, units, leet)` for every key ending at the last
@@ -901,17 +953,49 @@ mod tests {
                 let found =
                     !sink.cands.is_empty() || !sink.allows.is_empty() || !sink.parts.is_empty();
                 if found {
-                    prop_assert!(any_folded_match(fm, stretch, &text, &mut false), "skipped {text:?}");
+                    prop_assert_eq!(any_folded_match(fm, stretch, &text, false, &mut false), Found::Match, "skipped {:?}", text);
                 }
                 // gating only skips steps that cannot matter: the same answer
                 prop_assert_eq!(
-                    any_folded_match(fm, stretch, &text, &mut false),
-                    automaton_match(Steppers::ungated(fm), stretch, &text, &mut false),
+                    any_folded_match(fm, stretch, &text, false, &mut false),
+                    automaton_match(Steppers::ungated(fm), stretch, &text, false, &mut false),
                     "{:?}",
                     text
                 );
             }
         }
+    }
+
+    /// Allow phrases, `~` parts and a combination's `&` parts but the
+    /// longest are quiet: the walk that decides whether a field matches
+    /// looks past them, and says it saw only them.
+    #[test]
+    fn quiet_patterns_are_tagged_and_looked_past() {
+        let lists = WordListSet::from_sources(vec![(
+            "a.txt".into(),
+            "用 & signal ~ 测试\nnear:6 转账 & 私人账户\n内幕\n!内幕培训\n".into(),
+        )]);
+        let rs = RulesetBuilder::new().build(&lists).expect("compiles");
+        let fm = rs.folded.as_ref().expect("folded lists");
+        let value_of = |key: &str| {
+            let automaton = if key.is_ascii() { &fm.ascii } else { &fm.wide };
+            let mut walk = automaton.as_ref().expect("keys").walk();
+            key.chars().for_each(|c| walk.step(c));
+            walk.matches().next().map(|(value, _)| value)
+        };
+        for quiet in ["用", "测试", "转账", "内幕培训"] {
+            assert!(value_of(quiet).is_some_and(is_quiet), "{quiet}");
+        }
+        for loud in ["signal", "私人账户", "内幕"] {
+            assert!(value_of(loud).is_some_and(|v| !is_quiet(v)), "{loud}");
+        }
+        let found =
+            |text: &str, past_quiet: bool| any_folded_match(fm, true, text, past_quiet, &mut false);
+        assert_eq!(found("用这个测试", true), Found::OnlyQuiet);
+        assert_eq!(found("用这个测试", false), Found::Match);
+        assert_eq!(found("用 signal", true), Found::Match);
+        assert_eq!(found("内幕培训", true), Found::Match);
+        assert_eq!(found("会议", true), Found::Nothing);
     }
 
     /// Terms that repeat a character beside a key they share: `的的` and
