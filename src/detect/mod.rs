@@ -40,7 +40,7 @@ use std::sync::OnceLock;
 
 use crate::fold::{
     counts_as_digit, fold_char, is_invisible, is_word_entry, light_fold, light_fold_into,
-    numeral_digit, FoldEntry,
+    numeral_digit, FoldEntry, Survey,
 };
 
 /// A built-in detector.
@@ -214,17 +214,33 @@ pub fn find(text: &str, enabled: &[Detector]) -> Vec<Detection> {
 
 /// Like [`find`], appending to `out`.
 pub fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
+    find_surveyed_into(text, Survey::with_detectors(text), enabled, out);
+}
+
+/// [`find_into`] with `survey` ([`Survey::with_detectors`] of `text`),
+/// which spares most texts most detectors' searches: one pass over the
+/// bytes where each detector looked for its own signs.
+pub(crate) fn find_surveyed_into(
+    text: &str,
+    survey: Survey,
+    enabled: &[Detector],
+    out: &mut Vec<Detection>,
+) {
     let digits = enabled.iter().any(|d| d.finds_numbers());
-    if digits && holds_digits(text, MIN_RUN_DIGITS - MAX_LETTERS_IN_A_NUMBER) {
+    let run = MIN_RUN_DIGITS - MAX_LETTERS_IN_A_NUMBER;
+    // (a number's digits may be Chinese numerals too, which only the count
+    // by character sees)
+    if digits && (survey.digits() >= run as u32 || holds_digits(text, run)) {
         find_digit_runs(text, enabled, out);
     }
-    if enabled.contains(&Detector::Email) && AT_SIGNS.iter().any(|at| text.contains(*at)) {
+    if enabled.contains(&Detector::Email) && survey.may_have_at_sign() {
         find_emails(text, out);
     }
-    if enabled.iter().any(|d| letter_ids::DETECTORS.contains(d)) {
+    if enabled.iter().any(|d| letter_ids::DETECTORS.contains(d)) && letter_ids::may_hold_one(survey)
+    {
         letter_ids::find_into(text, enabled, out);
     }
-    if enabled.contains(&Detector::CnTravelPermit) {
+    if enabled.contains(&Detector::CnTravelPermit) && permits::may_hold_one(survey) {
         permits::find_into(text, out);
     }
     if enabled.iter().any(|d| d.finds_credentials()) {
@@ -340,11 +356,6 @@ fn holds_digits(text: &str, n: usize) -> bool {
     }
     false
 }
-
-/// Every character that light-folds to `@` (a test checks the whole of
-/// Unicode): a text with none of them holds no e-mail address, and most
-/// messages are spared the light fold.
-const AT_SIGNS: [char; 3] = ['@', '﹫', '＠'];
 
 #[derive(Clone, Copy)]
 struct Digit {
@@ -1113,7 +1124,14 @@ mod tests {
                 found.push(c);
             }
         }
-        assert_eq!(found, AT_SIGNS);
+        // a text with none of them holds no e-mail address: the survey
+        // looks for these
+        assert_eq!(found, ['@', '﹫', '＠']);
+        for at in found {
+            let text = format!("li{at}example.com");
+            assert!(Survey::with_detectors(&text).may_have_at_sign(), "{text}");
+        }
+        assert!(!Survey::with_detectors("li.example.com，ａ").may_have_at_sign());
         assert_eq!(
             dets("mail me: li.wei﹫example.com"),
             vec![(Detector::Email, "li.wei﹫example.com")]
@@ -1415,6 +1433,50 @@ mod tests {
                     || (numeral(number.chars().last()) && digit(after));
                 proptest::prop_assert!(!numeral_touches_digit, "{number:?} in {text:?}");
             }
+        }
+    }
+
+    /// Every detector's search, whatever the survey says.
+    fn found_ungated(text: &str) -> Vec<Detection> {
+        let mut out = Vec::new();
+        find_digit_runs(text, &Detector::ALL, &mut out);
+        find_emails(text, &mut out);
+        letter_ids::find_into(text, &Detector::ALL, &mut out);
+        permits::find_into(text, &mut out);
+        credentials::find_into(text, &Detector::ALL, &mut out);
+        out
+    }
+
+    proptest::proptest! {
+        /// The survey of a text's bytes spares searches that would find
+        /// nothing, never one that finds something: numbers with letters,
+        /// in ASCII and full width, after spaces, e-mail addresses with
+        /// each at-sign, permits with their names, among other text.
+        #[test]
+        fn the_survey_never_skips_a_detection(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "A123456(3)", "A 123456(3)", "Ａ１２３４５６（３）", "A１２３４５６(3)",
+                    "E12345678", "EA1234567", "A123456789", "C12345678", "CA1234567",
+                    "H1234567801", "12345678", "１２３４５６７８", "13812345678",
+                    "li@example.com", "li＠example.com", "li﹫example.com",
+                    "通行证", "回乡证", "台胞证", "护照", "passport", "permit",
+                    " ", "，", "的", "Q3", "a", "1", "１", "Ａ", "(", ")",
+                ]),
+                0..8,
+            ),
+        ) {
+            let text = pieces.concat();
+            let key = |mut found: Vec<Detection>| {
+                found.sort_by_key(|d| (d.start, d.end, d.detector as u8));
+                found
+            };
+            proptest::prop_assert_eq!(
+                key(find(&text, &Detector::ALL)),
+                key(found_ungated(&text)),
+                "{:?}",
+                text
+            );
         }
     }
 

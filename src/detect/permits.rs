@@ -16,6 +16,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use super::{keyword_near, Detection, Detector};
+use crate::fold::Survey;
 
 /// How near a permit number its name must be, in characters either side
 /// (`回乡证号码：H12345678`, `H12345678（回乡证）`).
@@ -70,6 +71,9 @@ pub(super) fn find_into(text: &str, out: &mut Vec<Detection>) {
 /// Permit numbers with a letter whose name is not near, for `explain` (an
 /// eight-digit number without one is no near miss: it is anything).
 pub(super) fn near_misses(text: &str) -> Vec<(Range<usize>, Detector, String)> {
+    if !may_hold_one(Survey::with_detectors(text)) {
+        return Vec::new();
+    }
     candidates(text)
         .into_iter()
         .filter(|(span, named)| {
@@ -89,36 +93,14 @@ pub(super) fn near_misses(text: &str) -> Vec<(Range<usize>, Detector, String)> {
         .collect()
 }
 
-/// Whether `text` may hold a permit's number, and one of their names:
-/// seven ASCII digits or a full-width one (a byte count the compiler
-/// vectorizes, and a search for the full-width forms' middle byte, which
-/// the few full-width punctuation marks of a text share), then a name.
-/// What spares nearly every text the searches (the names' search run on
-/// every text cost the bundled lists 15% of their speed; 证 and 證 alone
-/// are no filter in finance, where 证券 and 保证金 are everywhere).
-fn may_hold_one(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    // counted a byte wide, 255 at a time, which the compiler vectorizes
-    // widely (a `usize` count went four bytes a step)
-    let digits: usize = bytes
-        .chunks(255)
-        .map(|chunk| {
-            let n = chunk
-                .iter()
-                .fold(0u8, |n, b| n + u8::from(b.is_ascii_digit()));
-            usize::from(n)
-        })
-        .sum();
-    let digits = digits >= 7;
-    // `０` to `９` are EF BC 90 to EF BC 99 in UTF-8
-    let full_width = || {
-        memchr::memchr_iter(0xBC, bytes)
-            .any(|at| bytes.get(at + 1).is_some_and(|b| (0x90..=0x99).contains(b)))
-    };
-    if !(digits || full_width()) {
-        return false;
-    }
-    names().is_match(text)
+/// Whether a text of this `survey` may hold a permit's number: seven
+/// digits, ASCII or full-width (the fewest a permit's shape has). What
+/// spares nearly every text the search for the names, which comes next
+/// (run on every text it cost the bundled lists 15% of their speed; 证
+/// and 證 alone are no filter in finance, where 证券 and 保证金 are
+/// everywhere).
+pub(super) fn may_hold_one(survey: Survey) -> bool {
+    survey.digits() >= 7
 }
 
 /// A search for the permits' names, `permit` in its three usual cases
@@ -136,7 +118,7 @@ fn names() -> &'static aho_corasick::AhoCorasick {
 /// a word of its own, its span and whether the name is near it.
 fn candidates(text: &str) -> Vec<(Range<usize>, bool)> {
     let mut out = Vec::new();
-    if !may_hold_one(text) {
+    if !names().is_match(text) {
         return out;
     }
     for m in super::letter_ids::own_words(shapes(), text) {

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::survey::{first_block, Block, BLOCK};
+use super::survey::{first_block, full_width_digit, Block, BLOCK};
 use super::{fold_char, is_chinese, FoldEntry};
 
 /// The most digits a run of filler holds: more are a number.
@@ -36,7 +36,7 @@ pub(crate) fn digits_between_chinese(text: &str) -> Vec<Filler> {
     let mut runs = Vec::new();
     let mut at = 0;
     // byte by byte only in the blocks that may hold a run's first digit
-    while let Some(block) = first_block(bytes, at, block_may_hold_filler) {
+    while let Some(block) = first_block(bytes, at, |block, _| block_may_hold_filler(block)) {
         let end = (block + BLOCK + 1).min(bytes.len());
         at = at.max(block);
         while at < end {
@@ -99,9 +99,8 @@ fn block_may_hold_filler(block: &Block) -> bool {
 #[inline(always)]
 pub(super) fn digit_may_start_filler(b: u8, next: u8, third: u8) -> bool {
     let ascii_digit = ((b >= 0x80) | (b == b' ')) & next.is_ascii_digit();
-    // EF BC 90-99 (other characters hold BC 9x: 众 is E4 BC 97)
-    let full_width_digit = (b == 0xEF) & (next == 0xBC) & (third.wrapping_sub(0x90) < 10);
-    ascii_digit | full_width_digit
+    // (other characters hold BC 9x too: 众 is E4 BC 97)
+    ascii_digit | full_width_digit(b, next, third)
 }
 
 /// The length of the digit at `bytes[at..]`: 1 for an ASCII digit, 3 for a

@@ -278,11 +278,12 @@ impl<'r> Scanner<'r> {
             if text.len() > u32::MAX as usize {
                 continue; // envelopes cap message size far below this
             }
-            if self.scan_field(i as u32, text, Lists::All, past_quiet) {
+            // the other readings' signs and the detectors', in one look
+            // (most fields have none)
+            let survey = self.survey(text);
+            if self.scan_field(i as u32, text, Lists::All, past_quiet, survey) {
                 self.scan_as_displayed(i as u32, text);
             }
-            // the other readings' signs, in one look (most fields have none)
-            let survey = Survey::of(text);
             if survey.may_have_symbols_for_letters() {
                 let read = symbols_read_as_letters(text);
                 if !read.is_empty() {
@@ -439,6 +440,16 @@ impl<'r> Scanner<'r> {
         }
     }
 
+    /// The signs `text` holds of the other readings, and of the detectors
+    /// where some list names one.
+    fn survey(&self, text: &str) -> Survey {
+        if self.rs.detectors.is_empty() {
+            Survey::of(text)
+        } else {
+            Survey::with_detectors(text)
+        }
+    }
+
     /// Scans `reading`, another reading of a field, and keeps what it adds
     /// (candidates, allow spans, combination parts, trace) where `written`
     /// says to, after it has moved the span to the field's own bytes.
@@ -452,7 +463,8 @@ impl<'r> Scanner<'r> {
         let sink = &self.sink;
         let (cands, allows, parts) = (sink.cands.len(), sink.allows.len(), sink.parts.len());
         let traced = sink.trace.as_ref().map_or(0, Vec::len);
-        self.scan_field(field, reading, lists, false);
+        let survey = self.survey(reading);
+        self.scan_field(field, reading, lists, false, survey);
         let sink = &mut self.sink;
         keep_moved(&mut sink.cands, cands, |c| {
             written(&mut c.start, &mut c.end)
@@ -476,8 +488,16 @@ impl<'r> Scanner<'r> {
     /// Scans one field; true when its folded walk met a right-to-left
     /// override ([`Scanner::scan_as_displayed`]). With `past_quiet`, a field
     /// in which only quiet patterns occur is noted, not walked in full
-    /// ([`Scanner::walk_quiet_fields`]).
-    fn scan_field(&mut self, field: u32, text: &str, lists: Lists, past_quiet: bool) -> bool {
+    /// ([`Scanner::walk_quiet_fields`]). `survey` is `text`'s
+    /// ([`Scanner::survey`]).
+    fn scan_field(
+        &mut self,
+        field: u32,
+        text: &str,
+        lists: Lists,
+        past_quiet: bool,
+        survey: Survey,
+    ) -> bool {
         let rs = self.rs;
         let mut overridden = false;
         // the offset map is built only for the few texts in which some
@@ -561,7 +581,7 @@ impl<'r> Scanner<'r> {
         }
         if !rs.detectors.is_empty() && as_written {
             self.detections.clear();
-            detect::find_into(text, &rs.detector_kinds, &mut self.detections);
+            detect::find_surveyed_into(text, survey, &rs.detector_kinds, &mut self.detections);
             for d in &self.detections {
                 for &(kind, rule) in &rs.detectors {
                     if kind == d.detector {
