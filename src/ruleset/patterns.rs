@@ -37,8 +37,8 @@ impl Alt {
 
     /// Whether this meaning is never reported on its own: an allow phrase
     /// (it only takes hits away), a `~` part, or a combination's `&` part
-    /// other than its first (index 0, the one its rule cannot be without,
-    /// chosen to be rare: see the builder). A text in which only quiet
+    /// but index 0 (its longest, likely the rarest: the builder numbers
+    /// them so; the rule cannot be without it). A text in which only quiet
     /// meanings occur has no hit, so the walk that decides whether a field
     /// matches at all looks past them (a combination's part `用` is in one
     /// message of six).

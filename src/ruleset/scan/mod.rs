@@ -281,7 +281,7 @@ impl<'r> Scanner<'r> {
             // the other readings' signs and the detectors', in one look
             // (most fields have none)
             let survey = self.survey(text);
-            if self.scan_field(i as u32, text, Lists::All, past_quiet, survey) {
+            if self.scan_field(i as u32, text, Lists::All, past_quiet, Some(survey)) {
                 self.scan_as_displayed(i as u32, text);
             }
             if survey.may_have_symbols_for_letters() {
@@ -323,7 +323,8 @@ impl<'r> Scanner<'r> {
     }
 
     /// Walks in full the fields as written in which only quiet patterns
-    /// occur (allow phrases, a combination's parts but its first), where
+    /// occur (allow phrases, `~` parts, a combination's `&` parts but its
+    /// longest), where
     /// the rest of the message holds something they bear on: a candidate an
     /// allow phrase may take away, or a combination's part. Elsewhere they
     /// change nothing, and the walk that records them costs several times
@@ -463,8 +464,7 @@ impl<'r> Scanner<'r> {
         let sink = &self.sink;
         let (cands, allows, parts) = (sink.cands.len(), sink.allows.len(), sink.parts.len());
         let traced = sink.trace.as_ref().map_or(0, Vec::len);
-        let survey = self.survey(reading);
-        self.scan_field(field, reading, lists, false, survey);
+        self.scan_field(field, reading, lists, false, None);
         let sink = &mut self.sink;
         keep_moved(&mut sink.cands, cands, |c| {
             written(&mut c.start, &mut c.end)
@@ -489,14 +489,14 @@ impl<'r> Scanner<'r> {
     /// override ([`Scanner::scan_as_displayed`]). With `past_quiet`, a field
     /// in which only quiet patterns occur is noted, not walked in full
     /// ([`Scanner::walk_quiet_fields`]). `survey` is `text`'s
-    /// ([`Scanner::survey`]).
+    /// ([`Scanner::survey`]), if it was taken.
     fn scan_field(
         &mut self,
         field: u32,
         text: &str,
         lists: Lists,
         past_quiet: bool,
-        survey: Survey,
+        survey: Option<Survey>,
     ) -> bool {
         let rs = self.rs;
         let mut overridden = false;
@@ -581,6 +581,7 @@ impl<'r> Scanner<'r> {
         }
         if !rs.detectors.is_empty() && as_written {
             self.detections.clear();
+            let survey = survey.unwrap_or_else(|| Survey::with_detectors(text));
             detect::find_surveyed_into(text, survey, &rs.detector_kinds, &mut self.detections);
             for d in &self.detections {
                 for &(kind, rule) in &rs.detectors {

@@ -177,9 +177,10 @@ pub(super) fn any_folded_match(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Found {
     Nothing,
-    /// Only patterns that report nothing on their own (allow phrases, a
-    /// combination's parts but its first): the field need be walked in full
-    /// only if the rest of the message holds something they bear on.
+    /// Only patterns that report nothing on their own (allow phrases, `~`
+    /// parts, a combination's `&` parts but its longest): the field need be
+    /// walked in full only if the rest of the message holds something they
+    /// bear on.
     OnlyQuiet,
     /// Some pattern that may be reported (where it stopped looking).
     Match,
