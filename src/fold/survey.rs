@@ -6,7 +6,11 @@
 //! (`f**k`). Most chat holds none of their signs, and each reading's own
 //! search, a call a field, cost 15% of the scan together. So the scan
 //! first asks, in one pass of branch-free blocks that the compiler turns
-//! into a few vector instructions each, which readings a field may need.
+//! into a few vector instructions each, which readings a field may need;
+//! where a list names a detector, the same pass counts digits and looks
+//! for at-signs and a capital before a digit, which the searches for
+//! numbers, e-mail addresses, identity numbers with letters and permits
+//! need (`crate::detect`).
 
 use super::filler::digit_may_start_filler;
 
