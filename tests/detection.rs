@@ -634,6 +634,13 @@ fn near_combinations_need_their_parts_close_together() {
     let three = ruleset(&[("a.txt", "near:12 内幕 & 买入 & 明天\n")]);
     assert!(fires(&three, "有内幕，明天开盘买入"));
     assert!(!fires(&three, &format!("有内幕，明天开盘{filler}买入")));
+    // a link's escapes count as the characters they spell
+    let three = ruleset(&[("a.txt", "near:6 内幕 & 老鼠仓\n")]);
+    assert!(fires(&three, "老鼠仓%E5%86%85%E5%B9%95"));
+    assert!(!fires(
+        &three,
+        "老鼠仓%E7%9A%84%E7%9A%84%E7%9A%84%E7%9A%84内幕"
+    ));
     // explain says why a rule whose parts are all there did not fire
     let (found, cands) = rs.scanner().explain(&[far.as_str()]);
     assert!(found.hits.is_empty());

@@ -69,6 +69,15 @@ impl PercentDecoded {
         Some(decoded)
     }
 
+    /// Each decoded run: where its escapes start in the text as written
+    /// (three bytes each of its bytes), and the text it spells.
+    pub fn runs(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
+        self.runs.iter().map(|r| {
+            let spelled = self.text.get(r.read as usize..(r.read + r.len) as usize);
+            (r.written as usize, spelled.unwrap_or_default())
+        })
+    }
+
     /// Where the decoded bytes `start..end` were written, if they touch a
     /// decoded run or end where one starts or start where one ends (else
     /// the text as written has them already; beside a run its escapes'

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::{AllowSpan, Cand, Candidate, PartOcc, RuleHits, Scanner, Verdict};
+use crate::fold::PercentDecoded;
 use crate::lists::Severity;
 use crate::people::Conversation;
 use crate::ruleset::{BulkFinding, Findings, Hit, Rule, RuleKind, Ruleset};
@@ -367,9 +368,27 @@ fn parts_within<'t>(
 fn count_before(text: &str) -> Vec<u32> {
     let mut before = Vec::with_capacity(text.len() + 1);
     let mut n = 0u32;
-    for c in text.chars() {
+    // a link's percent-escaped characters count as the characters they
+    // spell (`老鼠仓%E5%86%85%E5%B9%95` is `老鼠仓内幕`, not twelve letters
+    // and digits apart), as the reading that found them reads them
+    let decoded = text
+        .contains('%')
+        .then(|| PercentDecoded::of(text))
+        .flatten();
+    let mut runs = decoded.iter().flat_map(PercentDecoded::runs).peekable();
+    let mut at = 0;
+    while let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) {
+        if let Some((_, spelled)) = runs.next_if(|&(written, _)| written == at) {
+            for c in spelled.chars() {
+                before.extend(std::iter::repeat_n(n, 3 * c.len_utf8()));
+                n += u32::from(c.is_alphanumeric());
+            }
+            at += 3 * spelled.len();
+            continue;
+        }
         before.extend(std::iter::repeat_n(n, c.len_utf8()));
         n += u32::from(c.is_alphanumeric());
+        at += c.len_utf8();
     }
     before.push(n);
     before
@@ -655,6 +674,13 @@ mod tests {
         assert_eq!(before[at("😀")], 4);
         assert_eq!(before[at("私")], 4);
         assert_eq!(before[text.len()], 5);
+        // a link's escapes count as the characters they spell
+        let text = "转%E8%B4%A6 a%20b";
+        let before = count_before(text);
+        assert_eq!(before.len(), text.len() + 1);
+        assert_eq!(before[text.find(' ').unwrap()], 2);
+        // (escapes of ASCII stay as written, as the reading leaves them)
+        assert_eq!(before[text.len()], 6);
     }
 
     /// [`one_hit_per_rule`] as it was written before: candidates sorted by
