@@ -883,10 +883,14 @@ pub fn rejected_runs(text: &str) -> Vec<(usize, usize, String)> {
 /// assert!(why.contains("placeholder"));
 /// ```
 pub fn near_misses(text: &str) -> Vec<(usize, usize, Detector, String)> {
+    // gated as `find_surveyed_into` gates the searches, by one survey
+    let survey = Survey::with_detectors(text);
+    let letter_ids = letter_ids::may_hold_one(survey).then(|| letter_ids::near_misses(text));
+    let permits = permits::may_hold_one(survey).then(|| permits::near_misses(text));
     let mut out: Vec<(usize, usize, Detector, String)> = credentials::near_misses(text)
         .into_iter()
-        .chain(letter_ids::near_misses(text))
-        .chain(permits::near_misses(text))
+        .chain(letter_ids.into_iter().flatten())
+        .chain(permits.into_iter().flatten())
         .map(|(span, detector, why)| (span.start, span.end, detector, why))
         .collect();
     out.sort_by_key(|m| (m.0, m.1));

@@ -71,9 +71,6 @@ pub(super) fn find_into(text: &str, out: &mut Vec<Detection>) {
 /// Permit numbers with a letter whose name is not near, for `explain` (an
 /// eight-digit number without one is no near miss: it is anything).
 pub(super) fn near_misses(text: &str) -> Vec<(Range<usize>, Detector, String)> {
-    if !may_hold_one(Survey::with_detectors(text)) {
-        return Vec::new();
-    }
     candidates(text)
         .into_iter()
         .filter(|(span, named)| {
