@@ -49,8 +49,10 @@ pub enum Detector {
     /// `@cn_id_card`: 18-character resident ID number with a valid GB 11643
     /// checksum, region and birth date.
     CnIdCard,
-    /// `@bank_card`: 13-19 digits passing the Luhn check, starting with a
-    /// major network's first digit (3-6).
+    /// `@bank_card`: 13-19 digits passing the Luhn check, of a length a
+    /// card network issues under its first digits ([`valid_bank_card`]);
+    /// 13 digits only where a word names a card (卡号, 银行卡, card) within
+    /// 20 characters, as a UnionPay number of 16-19 digits that fails Luhn.
     BankCard,
     /// `@cn_mobile`: `1[3-9]` followed by nine digits.
     CnMobile,
@@ -666,6 +668,10 @@ const CARD_KEYWORDS: &[&str] = &[
 /// How near a card number its keyword must be, in characters either side.
 const CARD_KEYWORD_CHARS: usize = 20;
 
+/// A card of this many digits needs a keyword near it, as a UnionPay
+/// number without Luhn does ([`CARD_KEYWORDS`]).
+const SHORT_CARD_DIGITS: usize = 13;
+
 /// A UnionPay card number's shape: 16 to 19 digits starting `62`. Some
 /// UnionPay cards carry no Luhn check digit, so one that fails Luhn is a
 /// card where a word naming a card stands near it ([`CARD_KEYWORDS`]).
@@ -777,13 +783,21 @@ fn finish_run(
         let card_blocks = spelled_out || run.groups[first..last].iter().all(|g| g.to - g.from >= 4);
         let enabled_here = |d: &Detector| *d != Detector::BankCard || card_blocks;
         let span = run.digits[lo].start..run.digits[hi - 1].end;
-        let found = classify(&digits[..hi - lo], enabled, enabled_here).or_else(|| {
-            let card = enabled.contains(&Detector::BankCard)
-                && card_blocks
-                && unionpay_without_luhn(&digits[..hi - lo])
-                && keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS);
-            card.then_some(Detector::BankCard)
-        });
+        // 13 digits are a card's rarest length (Visa's oldest, Maestro's)
+        // and a parcel's tracking number's (韵达 43…) or a barcode's usual one
+        let named_if_short = |det: &Detector| {
+            *det != Detector::BankCard
+                || hi - lo > SHORT_CARD_DIGITS
+                || keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS)
+        };
+        let found = (classify(&digits[..hi - lo], enabled, enabled_here).filter(named_if_short))
+            .or_else(|| {
+                let card = enabled.contains(&Detector::BankCard)
+                    && card_blocks
+                    && unionpay_without_luhn(&digits[..hi - lo])
+                    && keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS);
+                card.then_some(Detector::BankCard)
+            });
         if let Some(det) = found {
             taken[lo..hi].fill(true);
             out.push(Detection {
@@ -911,16 +925,32 @@ fn why_not(d: &[u8]) -> String {
         return "11 digits, but not a mainland mobile prefix (1[3-9])".into();
     }
     if (13..=19).contains(&n) {
-        if !(b'3'..=b'6').contains(&d[0]) {
+        if d.iter().all(u8::is_ascii_digit) && !card_network_issues(d) {
+            let imei = if n == 15 {
+                " (a phone's IMEI is 15 digits)"
+            } else {
+                ""
+            };
             return format!(
-                "{n} digits starting with {}: no card network (3-6)",
-                d[0] as char
+                "{n} digits starting {}: no card network issues numbers of this length \
+                 starting so{imei}",
+                String::from_utf8_lossy(&d[..2])
             );
+        }
+        if d.iter().all(u8::is_ascii_digit) && is_ean13(d) {
+            return "13 digits with a barcode's check digit (EAN-13): a product code, not a card"
+                .into();
         }
         if unionpay_without_luhn(d) {
             return format!(
                 "{n} digits: Luhn checksum fails; a UnionPay number (62…) without it is a card \
                  where 卡号, 银行卡, 账号 or card is written within {CARD_KEYWORD_CHARS} characters"
+            );
+        }
+        if n == SHORT_CARD_DIGITS && valid_bank_card(d) {
+            return format!(
+                "13 digits: a card only where 卡号, 银行卡, 账号 or card is written within \
+                 {CARD_KEYWORD_CHARS} characters (13 digits are as often a parcel's tracking number)"
             );
         }
         return format!("{n} digits: Luhn checksum fails, not a bank card");
@@ -955,17 +985,34 @@ pub fn valid_cn_id(d: &[u8]) -> bool {
     CHECK[(sum % 11) as usize] == d[17]
 }
 
-/// Luhn checksum over 13-19 digits whose first digit is a major card network's
-/// (3 Amex/JCB/Diners, 4 Visa, 5 Mastercard, 6 UnionPay/Discover).
+/// A card number: 13-19 digits passing the Luhn check, of a length a card
+/// network issues under its first digits (its issuer ranges, ISO/IEC
+/// 7812), and no product's barcode (an EAN-13 check digit). Other numbers
+/// that pass Luhn are no card: every phone's IMEI passes it by design (15
+/// digits, most starting `35`, which no network issues at that length), and
+/// so does one in ten of any numbers (order numbers, barcodes). In a text,
+/// 13 digits also need a word naming a card near them
+/// ([`Detector::BankCard`]).
+///
+/// ```
+/// use wordwarden::detect::valid_bank_card;
+///
+/// assert!(valid_bank_card(b"4111111111111111")); // Visa, 16 digits
+/// assert!(valid_bank_card(b"2221000000000009")); // Mastercard's 2-series
+/// assert!(!valid_bank_card(b"356938035643809")); // an IMEI
+/// assert!(!valid_bank_card(b"6901234567892")); // a barcode (EAN-13)
+/// ```
 pub fn valid_bank_card(d: &[u8]) -> bool {
-    if !(13..=19).contains(&d.len()) || !(b'3'..=b'6').contains(&d[0]) {
+    if !(13..=19).contains(&d.len()) || !d.iter().all(u8::is_ascii_digit) {
         return false;
     }
+    card_network_issues(d) && !is_ean13(d) && luhn(d)
+}
+
+/// The Luhn checksum (ISO/IEC 7812-1) of ASCII digits.
+fn luhn(d: &[u8]) -> bool {
     let mut sum = 0u32;
     for (i, &c) in d.iter().rev().enumerate() {
-        if !c.is_ascii_digit() {
-            return false;
-        }
         let mut v = u32::from(c - b'0');
         if i % 2 == 1 {
             v *= 2;
@@ -976,6 +1023,61 @@ pub fn valid_bank_card(d: &[u8]) -> bool {
         sum += v;
     }
     sum % 10 == 0
+}
+
+/// Whether a card network issues numbers of this many digits starting so:
+/// the networks' issuer ranges (IIN, ISO/IEC 7812) and their lengths as
+/// published. Maestro's are taken at their widest (`50`, `56`-`69`, 12-19
+/// digits), so no card of the networks around `6` (UnionPay, Discover,
+/// RuPay, JCB's and Maestro's) is refused for its length.
+fn card_network_issues(d: &[u8]) -> bool {
+    let first = |k: usize| {
+        d[..k]
+            .iter()
+            .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'))
+    };
+    let n = d.len();
+    let within = |lo: usize, hi: usize| (lo..=hi).contains(&n);
+    match first(2) {
+        // Mir; Mastercard's 2-series
+        22..=27 => match first(4) {
+            2200..=2204 => within(16, 19),
+            2221..=2720 => n == 16,
+            _ => false,
+        },
+        // Diners Club (Carte Blanche 300-305, 3095; International 36, 38-39)
+        30 => (matches!(first(3), 300..=305) || first(4) == 3095) && within(14, 19),
+        36 => within(14, 19),
+        38 | 39 => within(16, 19),
+        // China T-Union
+        31 => n == 19,
+        // American Express
+        34 | 37 => n == 15,
+        // JCB
+        35 => matches!(first(4), 3528..=3589) && within(16, 19),
+        // Visa
+        40..=49 => matches!(n, 13 | 16 | 19),
+        // Mastercard
+        51..=55 => n == 16,
+        // Maestro; UnionPay (62), Discover (6011, 644-649, 65), RuPay (60,
+        // 65), InterPayment (636) and others at 16-19
+        50 | 56..=69 => true,
+        _ => false,
+    }
+}
+
+/// Whether 13 digits are a product's barcode (EAN-13, GTIN-13: `690`-`699`
+/// for China, `45`/`49` Japan, `40`-`44` Germany) by its check digit: the
+/// digits weighted 1, 3, 1, … sum to a multiple of ten. A 13-digit card
+/// (Visa's oldest, Maestro's) that is also one is taken for the barcode.
+fn is_ean13(d: &[u8]) -> bool {
+    d.len() == 13
+        && d.iter()
+            .enumerate()
+            .map(|(i, &c)| u32::from(c - b'0') * if i % 2 == 1 { 3 } else { 1 })
+            .sum::<u32>()
+            % 10
+            == 0
 }
 
 /// Mainland mobile numbers: `1[3-9]` and nine more digits.
@@ -1271,6 +1373,129 @@ mod tests {
         // blocks of four or more but the last
         for card in ["6222 0212 3456 7890 128", "3782 822463 10005"] {
             assert_eq!(dets(card), vec![(Detector::BankCard, card)]);
+        }
+    }
+
+    /// `prefix` filled with `fill` to `len - 1` digits and the Luhn check
+    /// digit after.
+    fn luhn_number(prefix: &str, fill: char, len: usize) -> String {
+        let mut body: String = prefix.to_string();
+        while body.len() < len - 1 {
+            body.push(fill);
+        }
+        (b'0'..=b'9')
+            .map(|c| format!("{body}{}", c as char))
+            .find(|n| luhn(n.as_bytes()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn card_networks_issue_their_numbers_at_their_lengths() {
+        let card =
+            |prefix: &str, len: usize| valid_bank_card(luhn_number(prefix, '3', len).as_bytes());
+        // (first digits, lengths a network issues, lengths it does not)
+        let networks: &[(&str, &[usize], &[usize])] = &[
+            ("4", &[16, 19], &[14, 15, 17, 18]), // Visa
+            ("51", &[16], &[15, 17, 19]),        // Mastercard
+            ("55", &[16], &[19]),
+            ("2221", &[16], &[15, 19]), // Mastercard's 2-series
+            ("2720", &[16], &[19]),
+            ("2200", &[16, 19], &[15]), // Mir
+            ("34", &[15], &[14, 16]),   // American Express
+            ("37", &[15], &[16]),
+            ("3528", &[16, 19], &[15]), // JCB
+            ("3589", &[16], &[15]),
+            ("36", &[14, 16, 19], &[13]), // Diners Club
+            ("300", &[14, 16], &[13]),
+            ("3095", &[14, 19], &[13]),
+            ("38", &[16], &[15]),
+            ("31", &[19], &[16]),           // China T-Union
+            ("62", &[16, 17, 18, 19], &[]), // UnionPay
+            ("6011", &[16, 19], &[]),       // Discover
+            ("50", &[13, 16, 19], &[]),     // Maestro
+        ];
+        for &(prefix, issued, not) in networks {
+            for &len in issued {
+                assert!(card(prefix, len), "{prefix}… {len} digits is a card");
+            }
+            for &len in not {
+                assert!(!card(prefix, len), "{prefix}… {len} digits is no card");
+            }
+        }
+        // first digits no network issues
+        for prefix in [
+            "1", "2100", "2220", "2721", "28", "306", "33", "3527", "3590", "7", "8", "9",
+        ] {
+            for len in 13..=19 {
+                let n = luhn_number(prefix, '3', len);
+                assert!(!valid_bank_card(n.as_bytes()), "{n}");
+            }
+        }
+        // Luhn still decides
+        assert!(!valid_bank_card(b"4111111111111112"));
+    }
+
+    #[test]
+    fn phone_imeis_and_barcodes_are_no_cards() {
+        // an IMEI carries a Luhn check digit by design: every one passes
+        for imei in [
+            "356938035643809",
+            "490154203237518",
+            "352099001761481",
+            "353918057123453",
+        ] {
+            assert!(luhn(imei.as_bytes()), "{imei}");
+            assert_eq!(
+                dets(&format!("手机串号 {imei} 帮我查下保修")),
+                vec![],
+                "{imei}"
+            );
+        }
+        // EAN-13 barcodes (China 690-699, Japan 45/49, Germany 400-440)
+        // that pass Luhn too
+        for code in ["6901234567892", "4901234567894", "6920202888098"] {
+            assert!(luhn(code.as_bytes()) && is_ean13(code.as_bytes()), "{code}");
+            assert_eq!(dets(&format!("商品条码 {code}")), vec![], "{code}");
+        }
+        // a 13-digit Visa number that is no barcode is still a card
+        let visa13 = (0..1000)
+            .map(|i| luhn_number(&format!("4{i:03}"), '7', 13))
+            .find(|n| !is_ean13(n.as_bytes()))
+            .unwrap_or_default();
+        assert_eq!(
+            dets(&format!("卡号 {visa13}")),
+            vec![(Detector::BankCard, visa13.as_str())]
+        );
+        // where no word names a card, 13 digits are a parcel's (韵达 43…)
+        let parcel = (0..1000)
+            .map(|i| luhn_number(&format!("43{i:03}"), '1', 13))
+            .find(|n| !is_ean13(n.as_bytes()))
+            .unwrap_or_default();
+        assert!(valid_bank_card(parcel.as_bytes()));
+        assert_eq!(dets(&format!("韵达快递单号 {parcel} 明天到")), vec![]);
+        assert!(why_not(parcel.as_bytes()).contains("tracking number"));
+        // and Mastercard's 2-series, which the first digits 3-6 had missed
+        assert_eq!(
+            dets("卡号 2221 0000 0000 0009"),
+            vec![(Detector::BankCard, "2221 0000 0000 0009")]
+        );
+        // explain says why
+        assert!(why_not(b"356938035643809").contains("IMEI"));
+        assert!(why_not(b"6901234567892").contains("EAN-13"));
+    }
+
+    proptest::proptest! {
+        /// A card by the networks' ranges passes Luhn, and was a card by
+        /// the first digit 3-6 the detector asked for before, or is one of
+        /// Mastercard's and Mir's numbers starting 2: the ranges only ever
+        /// take cards away, but there.
+        #[test]
+        fn card_networks_only_narrow_the_first_digits(d in "[0-9]{13,19}") {
+            let b = d.as_bytes();
+            if valid_bank_card(b) {
+                proptest::prop_assert!(luhn(b));
+                proptest::prop_assert!((b'3'..=b'6').contains(&b[0]) || b[0] == b'2', "{}", d);
+            }
         }
     }
 
