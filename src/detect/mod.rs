@@ -1436,6 +1436,33 @@ mod tests {
     }
 
     #[test]
+    fn payment_providers_test_cards_are_cards() {
+        // the test numbers a payment provider publishes for each network
+        for card in [
+            "4242424242424242",    // Visa
+            "4000056655665556",    // Visa debit
+            "5555555555554444",    // Mastercard
+            "2223003122003222",    // Mastercard, 2-series
+            "5105105105105100",    // Mastercard prepaid
+            "378282246310005",     // American Express
+            "371449635398431",     // American Express
+            "6011111111111117",    // Discover
+            "6011000990139424",    // Discover
+            "3056930009020004",    // Diners Club
+            "36227206271667",      // Diners Club, 14 digits
+            "3566002020360505",    // JCB
+            "6200000000000005",    // UnionPay
+            "6205500000000000004", // UnionPay, 19 digits
+        ] {
+            assert!(valid_bank_card(card.as_bytes()), "{card}");
+            assert_eq!(
+                dets(&format!("转到 {card} 谢谢")),
+                vec![(Detector::BankCard, card)]
+            );
+        }
+    }
+
+    #[test]
     fn phone_imeis_and_barcodes_are_no_cards() {
         // an IMEI carries a Luhn check digit by design: every one passes
         for imei in [
