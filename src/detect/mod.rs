@@ -1463,7 +1463,7 @@ mod tests {
     }
 
     #[test]
-    fn phone_imeis_and_barcodes_are_no_cards() {
+    fn imeis_barcodes_and_parcel_numbers_are_no_cards() {
         // an IMEI carries a Luhn check digit by design: every one passes
         for imei in [
             "356938035643809",
