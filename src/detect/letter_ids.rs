@@ -9,11 +9,19 @@
 //! width (`Ａ１２３４５６（３）`), and the number is a word of its own: no
 //! letter or digit right before or after, nor a URL's or an identifier's
 //! punctuation (`/s/A1234563` is a link's path, `SKU-A123456789` a code).
+//!
+//! A check digit holds for one code in ten or eleven, so a product's or an
+//! order's code of the same shape (`型号 B123456780`) would pass as a card
+//! that often: a code's label before the number ([`code_label_before`])
+//! makes it a code, unless a word naming an identity document
+//! ([`IDENTITY_KEYWORDS`]) stands near it too (`身分證字號 F131104093`).
+//! Without either, the number is a card: Microsoft Purview's rule (pattern
+//! and check digit) at its medium confidence.
 
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use super::{keyword_near, Detection, Detector};
+use super::{code_label_before, keyword_near, Detection, Detector};
 use crate::fold::Survey;
 
 /// The detectors this module implements.
@@ -23,6 +31,30 @@ pub(super) const DETECTORS: [Detector; 3] =
 /// How near a passport number its keyword must be, in characters either
 /// side (`护照号码：E12345678`, `passport no. E12345678`, `E12345678 是我的护照`).
 pub(crate) const PASSPORT_KEYWORD_CHARS: usize = 20;
+
+/// How near a card's number a word naming an identity document makes it a
+/// card despite a code's label, in characters either side.
+pub(crate) const IDENTITY_KEYWORD_CHARS: usize = 20;
+
+/// The words that name an identity document, near a card's number: with
+/// one, a code's label does not make it a code (`身份证编号 A123456789`);
+/// ASCII ones in any case.
+const IDENTITY_KEYWORDS: &[&str] = &[
+    "身份",
+    "身分",
+    "证件",
+    "證件",
+    "证号",
+    "證號",
+    "字号",
+    "字號",
+    "居留",
+    "hkid",
+    "identity",
+    "id card",
+    "id no",
+    "id number",
+];
 
 /// Every shape in one search, read from the text as written (no folded
 /// copy: most texts with enough digits hold none). Taiwan's first, so
@@ -94,10 +126,23 @@ pub(super) fn may_hold_one(survey: Survey) -> bool {
     survey.may_have_capital_and_digit() && survey.digits() >= 6
 }
 
+/// What a candidate of an identity number's shape turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// An identity number.
+    Holds,
+    /// A Hong Kong or Taiwan card's check digit fails.
+    CheckDigitFails,
+    /// A passport's shape with no word naming a passport near it.
+    NoPassportWord,
+    /// A card's shape and check digit, but this code's label before it.
+    Labelled(&'static str),
+}
+
 /// Appends every number of an `enabled` kind in `text` to `out`.
 pub(super) fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
-    for (span, detector, valid) in candidates(text, enabled) {
-        if valid {
+    for (span, detector, verdict) in candidates(text, enabled) {
+        if verdict == Verdict::Holds {
             out.push(Detection {
                 detector,
                 start: span.start,
@@ -107,32 +152,45 @@ pub(super) fn find_into(text: &str, enabled: &[Detector], out: &mut Vec<Detectio
     }
 }
 
-/// The numbers of these shapes whose check digit fails, for `explain`.
+/// The numbers of these shapes that are none, and why, for `explain`.
 pub(super) fn near_misses(text: &str) -> Vec<(Range<usize>, Detector, String)> {
     candidates(text, &DETECTORS)
         .into_iter()
-        .filter(|(_, _, valid)| !valid)
-        .map(|(span, detector, _)| {
-            let why = match detector {
-                Detector::HkIdCard => {
-                    "a Hong Kong identity card's shape, but its check digit fails".to_string()
-                }
-                Detector::CnPassport => format!(
+        .filter_map(|(span, detector, verdict)| {
+            let card = if detector == Detector::HkIdCard {
+                "a Hong Kong identity card's"
+            } else {
+                "a Taiwan identification number's"
+            };
+            let why = match verdict {
+                Verdict::Holds => return None,
+                Verdict::CheckDigitFails => format!("{card} shape, but its check digit fails"),
+                Verdict::NoPassportWord => format!(
                     "a mainland passport number's shape, but no 护照 or passport within \
                      {PASSPORT_KEYWORD_CHARS} characters"
                 ),
-                _ => {
-                    "a Taiwan identification number's shape, but its check digit fails".to_string()
-                }
+                Verdict::Labelled(label) => format!(
+                    "{card} shape and check digit, but {label} before it labels a code \
+                     (身份证, 身分證, ID card or another word naming an identity document \
+                     near it makes it a card)"
+                ),
             };
-            (span, detector, why)
+            Some((span, detector, why))
         })
         .collect()
 }
 
+/// The code's label before `span` of `text` ([`code_label_before`]), where
+/// no word naming an identity document stands within
+/// [`IDENTITY_KEYWORD_CHARS`] characters of it.
+fn code_label(text: &str, span: Range<usize>) -> Option<&'static str> {
+    let label = code_label_before(text, span.start)?;
+    (!keyword_near(text, span, IDENTITY_KEYWORDS, IDENTITY_KEYWORD_CHARS)).then_some(label)
+}
+
 /// Every number of an `enabled` kind's shape in `text`, a word of its own,
-/// its span and whether its check digit holds.
-fn candidates(text: &str, enabled: &[Detector]) -> Vec<(Range<usize>, Detector, bool)> {
+/// its span and what it turned out to be.
+fn candidates(text: &str, enabled: &[Detector]) -> Vec<(Range<usize>, Detector, Verdict)> {
     let mut out = Vec::new();
     for m in own_words(shapes(), text) {
         let significant: Vec<u8> = m
@@ -155,9 +213,16 @@ fn candidates(text: &str, enabled: &[Detector]) -> Vec<(Range<usize>, Detector, 
             ),
             _ => (Detector::HkIdCard, false),
         };
-        if enabled.contains(&detector) {
-            out.push((m.range(), detector, valid));
+        if !enabled.contains(&detector) {
+            continue;
         }
+        let verdict = match (valid, detector) {
+            (false, Detector::CnPassport) => Verdict::NoPassportWord,
+            (false, _) => Verdict::CheckDigitFails,
+            (true, Detector::CnPassport) => Verdict::Holds,
+            (true, _) => code_label(text, m.range()).map_or(Verdict::Holds, Verdict::Labelled),
+        };
+        out.push((m.range(), detector, verdict));
     }
     out
 }
@@ -303,6 +368,53 @@ mod tests {
         }
         for text in ["A123456788", "A323456789", "SKU-A1234567890", "A123456789X"] {
             assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    /// A check digit holds for one code in ten: a code's label before a
+    /// card's shape makes it a code, unless a word naming an identity
+    /// document stands near it too.
+    #[test]
+    fn labelled_codes_are_no_cards() {
+        // each has a valid check digit
+        assert!(valid_tw_id(b"b123456780"));
+        for text in [
+            "型号 B123456780 缺货",
+            "型號：B123456780",
+            "订单号 B123456780 已发货",
+            "请核对物料编码 A1234563",
+            "Order #: B123456780",
+            "SKU B123456780",
+            "批次 A123456(3) 的报告",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+            let misses = near_misses(text);
+            assert_eq!(misses.len(), 1, "{text}");
+            assert!(
+                misses[0].2.contains("labels a code"),
+                "{text}: {}",
+                misses[0].2
+            );
+        }
+        for (text, id) in [
+            // no label: a card, as Purview's medium confidence has it
+            ("B123456780 请帮我填一下", "B123456780"),
+            // a word naming the card beside the label
+            ("身份证编号 B123456780", "B123456780"),
+            ("客户订单号 B123456780，身分證在附件", "B123456780"),
+            ("HKID no. A123456(3)", "A123456(3)"),
+            // a label after the number labels what follows it
+            ("F131104093，订单已付", "F131104093"),
+            ("A1234563单号另发给你", "A1234563"),
+            // a label more than ten characters before
+            ("型号的事我们明天再说，先给你 B123456780", "B123456780"),
+        ] {
+            let kind = if id.len() == 10 && !id.contains('(') {
+                Detector::TwIdCard
+            } else {
+                Detector::HkIdCard
+            };
+            assert_eq!(found(text), [(kind, id)], "{text}");
         }
     }
 

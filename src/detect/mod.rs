@@ -624,6 +624,17 @@ pub(crate) fn keyword_near(
     keywords: &[&str],
     chars: usize,
 ) -> bool {
+    keyword_near_which(text, span, keywords, chars).is_some()
+}
+
+/// The first of `keywords` found within `chars` characters before `span`
+/// of `text`, else after it (ASCII ones in any case).
+fn keyword_near_which<'k>(
+    text: &str,
+    span: std::ops::Range<usize>,
+    keywords: &[&'k str],
+    chars: usize,
+) -> Option<&'k str> {
     let from = text[..span.start]
         .char_indices()
         .rev()
@@ -634,15 +645,87 @@ pub(crate) fn keyword_near(
         .char_indices()
         .nth(chars)
         .map_or(text.len(), |(i, _)| span.end + i);
-    let holds = |window: &str| {
-        keywords.iter().any(|k| {
+    let held = |window: &str| {
+        keywords.iter().copied().find(|k| {
             window
                 .as_bytes()
                 .windows(k.len())
                 .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
         })
     };
-    holds(&text[from..span.start]) || holds(&text[span.end..to])
+    held(&text[from..span.start]).or_else(|| held(&text[span.end..to]))
+}
+
+/// How far before a number a code's label makes it a code, in characters
+/// (`型号：B123456780`, `Order #: B123456780`).
+pub(crate) const CODE_LABEL_CHARS: usize = 10;
+
+/// The labels that name a product's, an order's or a document's code,
+/// written before it; ASCII ones in any case. Words that name a number
+/// only: money's words (合同, 订单, 快递) precede an account to pay into as
+/// often (`合同款打到 6222…`).
+const CODE_LABELS: &[&str] = &[
+    "型号",
+    "型號",
+    "料号",
+    "料號",
+    "货号",
+    "貨號",
+    "单号",
+    "單號",
+    "批号",
+    "批號",
+    "批次",
+    "编号",
+    "編號",
+    "编码",
+    "編碼",
+    "代码",
+    "代碼",
+    "序列号",
+    "序列號",
+    "序号",
+    "序號",
+    "流水号",
+    "流水號",
+    "条码",
+    "條碼",
+    "发票号",
+    "發票號",
+    "合同号",
+    "合同號",
+    "物料",
+    "规格",
+    "規格",
+    "sku",
+    "model",
+    "part no",
+    "p/n",
+    "s/n",
+    "serial",
+    "imei",
+    "tracking",
+    "order no",
+    "order #",
+    "order id",
+    "order number",
+    "invoice no",
+    "invoice #",
+    "item no",
+    "item #",
+    "lot no",
+    "lot #",
+    "batch",
+];
+
+/// A code's label ([`CODE_LABELS`]) within [`CODE_LABEL_CHARS`] characters
+/// before byte `start` of `text`: the number there, an identity card's or a
+/// bank card's shape with its check digit, is a code (`型号 B123456780`,
+/// `订单号 4…`) unless the card's own word stands near it. Before only: a
+/// label after a number labels what follows (`F131104093，订单已付`).
+pub(crate) fn code_label_before(text: &str, start: usize) -> Option<&'static str> {
+    let before = &text[..start];
+    keyword_near_which(before, start..start, CODE_LABELS, CODE_LABEL_CHARS)
 }
 
 /// The words that name a bank card or account, near a UnionPay number that
@@ -784,13 +867,18 @@ fn finish_run(
         let enabled_here = |d: &Detector| *d != Detector::BankCard || card_blocks;
         let span = run.digits[lo].start..run.digits[hi - 1].end;
         // 13 digits are a card's rarest length (Visa's oldest, Maestro's)
-        // and a parcel's tracking number's (韵达 43…) or a barcode's usual one
-        let named_if_short = |det: &Detector| {
-            *det != Detector::BankCard
-                || hi - lo > SHORT_CARD_DIGITS
-                || keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS)
+        // and a parcel's tracking number's (韵达 43…) or a barcode's usual
+        // one; and a code's label before a card's digits makes them an
+        // order's or a parcel's number (`订单号 4…`), unless the card is named
+        let card_in_context = |det: &Detector| {
+            *det != Detector::BankCard || {
+                let named = keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS);
+                named
+                    || (hi - lo > SHORT_CARD_DIGITS
+                        && code_label_before(text, span.start).is_none())
+            }
         };
-        let found = (classify(&digits[..hi - lo], enabled, enabled_here).filter(named_if_short))
+        let found = (classify(&digits[..hi - lo], enabled, enabled_here).filter(card_in_context))
             .or_else(|| {
                 let card = enabled.contains(&Detector::BankCard)
                     && card_blocks
@@ -862,7 +950,7 @@ pub fn rejected_runs(text: &str) -> Vec<(usize, usize, String)> {
                  out: &mut Vec<(usize, usize, String)>| {
         if let Some(s) = start.take() {
             if digits.len() >= 11 && !found.iter().any(|d| d.start < end && s < d.end) {
-                out.push((s, end, why_not(digits)));
+                out.push((s, end, why_not(text, s, digits)));
             }
         }
         digits.clear();
@@ -911,7 +999,8 @@ pub fn near_misses(text: &str) -> Vec<(usize, usize, Detector, String)> {
     out
 }
 
-fn why_not(d: &[u8]) -> String {
+/// Why `d`, the digits of a run at byte `start` of `text`, is no number.
+fn why_not(text: &str, start: usize, d: &[u8]) -> String {
     let n = d.len();
     if n == 18 && d[..17].iter().all(u8::is_ascii_digit) {
         return "18 characters, but not a valid ID card number (GB 11643 checksum, region or birth date)".into();
@@ -940,6 +1029,13 @@ fn why_not(d: &[u8]) -> String {
         if d.iter().all(u8::is_ascii_digit) && is_ean13(d) {
             return "13 digits with a barcode's check digit (EAN-13): a product code, not a card"
                 .into();
+        }
+        if let Some(label) = code_label_before(text, start).filter(|_| valid_bank_card(d)) {
+            return format!(
+                "{n} digits of a card's shape with its Luhn check digit, but {label} before \
+                 them labels a code (卡号, 银行卡, 账号 or card within {CARD_KEYWORD_CHARS} \
+                 characters makes them a card)"
+            );
         }
         if unionpay_without_luhn(d) {
             return format!(
@@ -1500,15 +1596,55 @@ mod tests {
             .unwrap_or_default();
         assert!(valid_bank_card(parcel.as_bytes()));
         assert_eq!(dets(&format!("韵达快递单号 {parcel} 明天到")), vec![]);
-        assert!(why_not(parcel.as_bytes()).contains("tracking number"));
+        assert!(why_not("", 0, parcel.as_bytes()).contains("tracking number"));
         // and Mastercard's 2-series, which the first digits 3-6 had missed
         assert_eq!(
             dets("卡号 2221 0000 0000 0009"),
             vec![(Detector::BankCard, "2221 0000 0000 0009")]
         );
         // explain says why
-        assert!(why_not(b"356938035643809").contains("IMEI"));
-        assert!(why_not(b"6901234567892").contains("EAN-13"));
+        assert!(why_not("", 0, b"356938035643809").contains("IMEI"));
+        assert!(why_not("", 0, b"6901234567892").contains("EAN-13"));
+    }
+
+    /// A Luhn check digit holds for one number in ten: an order's number of
+    /// 19 digits starting 4 or 62 (淘宝's) is a card's shape that often, so
+    /// a code's label before the digits makes them a code, unless a word
+    /// naming a card stands near them.
+    #[test]
+    fn labelled_order_numbers_are_no_cards() {
+        let visa19 = luhn_number("4", '3', 19);
+        let unionpay19 = luhn_number("62", '5', 19);
+        for number in [visa19.as_str(), unionpay19.as_str()] {
+            assert!(valid_bank_card(number.as_bytes()), "{number}");
+            for text in [
+                format!("订单号 {number} 已发货"),
+                format!("淘宝订单号：{number}"),
+                format!("交易流水号 {number}"),
+                format!("Order #: {number}"),
+            ] {
+                assert_eq!(dets(&text), vec![], "{text}");
+                let why = &rejected_runs(&text)[0].2;
+                assert!(why.contains("labels a code"), "{text}: {why}");
+            }
+            for text in [
+                // no label, or the card named beside it
+                format!("打到 {number} 就行"),
+                format!("订单号 {number} 的退款退回卡号"),
+                format!("退款银行卡 订单号 {number}"),
+                // a label after the number, or more than ten characters before
+                format!("{number} 的订单号我晚点发你"),
+                format!("订单号的事明天再说，先打到 {number}"),
+            ] {
+                assert_eq!(dets(&text), vec![(Detector::BankCard, number)], "{text}");
+            }
+        }
+        // money's words precede an account to pay into as often
+        let card = luhn_number("6222", '1', 16);
+        assert_eq!(
+            dets(&format!("合同款打到 {card}")),
+            vec![(Detector::BankCard, card.as_str())]
+        );
     }
 
     proptest::proptest! {
