@@ -56,7 +56,10 @@ pub enum Detector {
     BankCard,
     /// `@cn_mobile`: `1[3-9]` followed by nine digits.
     CnMobile,
-    /// `@email`: an e-mail address.
+    /// `@email`: an e-mail address whose domain ends in a top-level
+    /// domain (IANA's root zone's, or a private network's: `.local`,
+    /// `.internal`); not an image's name (`icon@2x.png`), a git or scp
+    /// remote (`git@github.com:org/repo.git`) or a link's user.
     Email,
     /// `@hk_id_card`: a Hong Kong identity card number (`A123456(3)`) with a
     /// valid check digit.
@@ -989,10 +992,16 @@ pub fn near_misses(text: &str) -> Vec<(usize, usize, Detector, String)> {
     let survey = Survey::with_detectors(text);
     let letter_ids = letter_ids::may_hold_one(survey).then(|| letter_ids::near_misses(text));
     let permits = permits::may_hold_one(survey).then(|| permits::near_misses(text));
+    let emails = survey.may_have_at_sign().then(|| {
+        emails(text)
+            .into_iter()
+            .filter_map(|(span, why)| Some((span, Detector::Email, why?)))
+    });
     let mut out: Vec<(usize, usize, Detector, String)> = credentials::near_misses(text)
         .into_iter()
         .chain(letter_ids.into_iter().flatten())
         .chain(permits.into_iter().flatten())
+        .chain(emails.into_iter().flatten())
         .map(|(span, detector, why)| (span.start, span.end, detector, why))
         .collect();
     out.sort_by_key(|m| (m.0, m.1));
@@ -1194,21 +1203,72 @@ fn email_regex() -> &'static regex::Regex {
     })
 }
 
+/// Top-level domains that name no registry but a company's own network
+/// (RFC 6762's `local`, ICANN's reserved `internal`, and the usual private
+/// ones): an address there is a colleague's.
+const PRIVATE_TLDS: &[&str] = &[
+    "local",
+    "internal",
+    "lan",
+    "corp",
+    "intranet",
+    "home",
+    "localdomain",
+    "private",
+];
+
+/// Whether `domain` (folded) ends in a top-level domain: one of IANA's
+/// root zone, or a private network's. A file's extension is none
+/// (`icon@2x.png`, a high-resolution image's name).
+fn is_mail_domain(domain: &str) -> bool {
+    let top = domain.rsplit('.').next().unwrap_or(domain);
+    PRIVATE_TLDS.contains(&top) || tld::exist(top)
+}
+
 fn find_emails(text: &str, out: &mut Vec<Detection>) {
+    for (span, why_not) in emails(text) {
+        if why_not.is_none() {
+            out.push(Detection {
+                detector: Detector::Email,
+                start: span.start,
+                end: span.end,
+            });
+        }
+    }
+}
+
+/// Every address's shape in `text` that is a word of its own, its span in
+/// `text` and, where it is no address, why.
+fn emails(text: &str) -> Vec<(std::ops::Range<usize>, Option<String>)> {
     let lf = light_fold(text);
-    for m in email_regex().find_iter(lf.text()) {
+    let folded = lf.text();
+    let mut out = Vec::new();
+    for m in email_regex().find_iter(folded) {
         // the local part must not continue a longer word
-        let before = lf.text()[..m.start()].chars().next_back();
+        let before = folded[..m.start()].chars().next_back();
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
             continue;
         }
-        let r = lf.original_range(m.range());
-        out.push(Detection {
-            detector: Detector::Email,
-            start: r.start,
-            end: r.end,
-        });
+        let domain = m.as_str().rsplit('@').next().unwrap_or_default();
+        let mut after = folded[m.end()..].chars();
+        let why_not = if folded[..m.start()].ends_with("://") {
+            Some("a link's user (`ssh://git@host/…`), not an e-mail address".to_string())
+        } else if !is_mail_domain(domain) {
+            let tld = domain.rsplit('.').next().unwrap_or(domain);
+            Some(format!(
+                "an e-mail address's shape, but `.{tld}` is no top-level domain (a file's \
+                 name, `icon@2x.png`)"
+            ))
+        } else if after.next() == Some(':')
+            && (after.next()).is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '~'))
+        {
+            Some("`user@host:path`, a git or scp remote, not an e-mail address".to_string())
+        } else {
+            None
+        };
+        out.push((lf.original_range(m.range()), why_not));
     }
+    out
 }
 
 /// What `detectors` find in `text`, in the order of their places: each
@@ -1781,6 +1841,41 @@ mod tests {
             vec![(Detector::Email, "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ")]
         );
         assert_eq!(dets("no at sign here"), vec![]);
+    }
+
+    /// An address's domain ends in a top-level domain, or a private
+    /// network's; an image's name, a git remote and a link's user are none.
+    #[test]
+    fn file_names_and_remotes_are_no_emails() {
+        for (text, address) in [
+            ("发到 li@mail.company.cn", "li@mail.company.cn"),
+            ("admin@hr.corp.internal 是人事的", "admin@hr.corp.internal"),
+            ("wang@intranet.local", "wang@intranet.local"),
+            ("发给 zhang@example.zip", "zhang@example.zip"),
+            // a colon and what is no path after it
+            ("zhang@example.com: 请查收", "zhang@example.com"),
+            ("zhang@example.com:10点前回复", "zhang@example.com"),
+        ] {
+            assert_eq!(dets(text), vec![(Detector::Email, address)], "{text}");
+        }
+        for text in [
+            "icon@2x.png 替换一下",
+            "切图 logo@3x.jpg 和 banner@2x.webp",
+            "bg@1.5x.gif",
+            "git clone git@github.com:org/repo.git",
+            "scp deploy@build.example.com:/tmp/a.tar .",
+            "git@gitlab.example.com:~/repo",
+            "ssh://git@github.com/org/repo.git",
+        ] {
+            assert_eq!(dets(text), vec![], "{text}");
+            let why: Vec<_> = near_misses(text).into_iter().map(|m| m.3).collect();
+            assert!(
+                why.iter().any(|w| w.contains("top-level")
+                    || w.contains("remote")
+                    || w.contains("link's user")),
+                "{text}: {why:?}"
+            );
+        }
     }
 
     proptest::proptest! {
