@@ -598,13 +598,60 @@ fn password(bytes: &[u8], start: usize, anchor_end: usize) -> Checked {
     if !shaped {
         return Err(Miss::NotOne);
     }
-    match is_placeholder(word) {
-        true => Err(Miss::Because(
+    if is_placeholder(word) {
+        return Err(Miss::Because(
             start..span.end,
             "the password is a placeholder (`***`, `${VAR}`, `<password>`)".to_string(),
-        )),
-        false => Ok(start..span.end),
+        ));
     }
+    if is_meeting_passcode(bytes, start) {
+        return Err(Miss::Because(
+            start..span.end,
+            "a meeting's passcode (会议密码, or after a meeting's number): an invitation \
+             shares it, no credential"
+                .to_string(),
+        ));
+    }
+    Ok(start..span.end)
+}
+
+/// How far before a password's keyword a meeting's number or app marks it
+/// a meeting's passcode, in bytes (about 20 Chinese characters: an
+/// invitation's `#腾讯会议：123-456-789` line and the next).
+const MEETING_WINDOW_BYTES: usize = 64;
+
+/// Whether the password's keyword at `start` is a meeting's passcode: the
+/// keyword right after 会议, 入会 or 参会 (`会议密码：2468`), or a meeting's
+/// number or app shortly before it (`#腾讯会议：123-456-789 密码：2468`,
+/// `Meeting ID: 812 3456 7890 Password: 551234`). Every invitation of
+/// Tencent Meeting, DingTalk, Feishu and Zoom carries one: alerting on
+/// them buries the credentials. A meeting room's computer (`会议室电脑密码`)
+/// is no meeting.
+fn is_meeting_passcode(bytes: &[u8], start: usize) -> bool {
+    let before = &bytes[..start];
+    let window = &before[before.len().saturating_sub(MEETING_WINDOW_BYTES)..];
+    let holds = |marks: &[&str]| {
+        marks.iter().any(|m| {
+            window
+                .windows(m.len())
+                .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+        })
+    };
+    let right_after = |m: &&str| {
+        (before.len().checked_sub(m.len()))
+            .is_some_and(|at| before[at..].eq_ignore_ascii_case(m.as_bytes()))
+    };
+    ["会议", "入会", "参会", "meeting "].iter().any(right_after)
+        || holds(&[
+            "会议号",
+            "会议ID",
+            "会议 ID",
+            "腾讯会议",
+            "钉钉会议",
+            "飞书会议",
+            "meeting id",
+            "zoom",
+        ])
 }
 
 /// Passwords that documentation and templates write: none, one character
@@ -793,6 +840,34 @@ mod tests {
             "密码 6 位",
         ] {
             assert_eq!(found(text), [], "{text}");
+        }
+    }
+
+    /// Every meeting invitation carries its passcode: a meeting's is none,
+    /// a meeting room computer's is one.
+    #[test]
+    fn a_meetings_passcode_is_no_password() {
+        for text in [
+            "#腾讯会议：123-456-789\n会议密码：2468",
+            "腾讯会议 会议号 123 456 789 密码 2468",
+            "钉钉会议 入会密码 8848",
+            "Meeting ID: 812 3456 7890\nPassword: 551234",
+            "Join Zoom Meeting https://zoom.us/j/81234567890 Password: 551234",
+            "明早九点开会，参会密码 7788",
+        ] {
+            assert_eq!(found(text), [], "{text}");
+            let why: Vec<String> = super::near_misses(text).into_iter().map(|m| m.2).collect();
+            assert!(why.iter().any(|w| w.contains("meeting")), "{text}: {why:?}");
+        }
+        for (text, found_as) in [
+            ("会议室电脑密码：Qwe@1234", "密码：Qwe@1234"),
+            // a meeting's number long before: another line's business
+            (
+                "上午的腾讯会议 123-456-789 开完了，下午要把测试环境的服务器配好，登录密码：Zx9#kL2q",
+                "密码：Zx9#kL2q",
+            ),
+        ] {
+            assert_eq!(found(text), [(Detector::Password, found_as)], "{text}");
         }
     }
 
