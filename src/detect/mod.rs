@@ -896,8 +896,41 @@ fn finish_run(
                 start: span.start,
                 end: span.end,
             });
+            continue;
+        }
+        // a mobile number after China's country code with nothing between
+        // (`+8613812345678`, `008613812345678`): the number found is the
+        // national one, so that it is masked and counted as written
+        // without the code
+        let code = country_code_digits(&digits[..hi - lo], first == 0 && is_plus(run.before));
+        if let Some(code) = code.filter(|_| enabled.contains(&Detector::CnMobile)) {
+            taken[lo..hi].fill(true);
+            out.push(Detection {
+                detector: Detector::CnMobile,
+                start: run.digits[lo + code].start,
+                end: span.end,
+            });
         }
     }
+}
+
+/// Whether `c` is a plus sign, ASCII or full width.
+fn is_plus(c: Option<char>) -> bool {
+    matches!(c, Some('+' | '＋'))
+}
+
+/// How many of `digits` are China's country code before a mainland mobile
+/// number: `86` where a plus sign stands before them (`+8613812345678`),
+/// `0086` (the international prefix) anywhere.
+fn country_code_digits(digits: &[u8], after_plus: bool) -> Option<usize> {
+    let code = if after_plus && digits.starts_with(b"86") {
+        2
+    } else if digits.starts_with(b"0086") {
+        4
+    } else {
+        return None;
+    };
+    valid_cn_mobile(&digits[code..]).then_some(code)
 }
 
 /// Whether groups of digits of these lengths are a number's usual blocks:
@@ -1841,6 +1874,39 @@ mod tests {
             vec![(Detector::Email, "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ")]
         );
         assert_eq!(dets("no at sign here"), vec![]);
+    }
+
+    /// A mobile number after China's country code with nothing between is
+    /// the number without the code: masked, counted and valued so.
+    #[test]
+    fn mobiles_after_the_country_code_are_found() {
+        for (text, number) in [
+            ("我的手机+8613812345678", "13812345678"),
+            ("tel:+8613812345678", "13812345678"),
+            (
+                "Ｔｅｌ ＋８６１３８１２３４５６７８",
+                "１３８１２３４５６７８",
+            ),
+            ("008613812345678 是他的", "13812345678"),
+            // with a separator after the code, as before
+            ("+86 138 1234 5678", "138 1234 5678"),
+            ("0086-13812345678", "13812345678"),
+        ] {
+            assert_eq!(dets(text), vec![(Detector::CnMobile, number)], "{text}");
+        }
+        assert_eq!(
+            value(Detector::CnMobile, "１３８１２３４５６７８"),
+            value(Detector::CnMobile, "13812345678")
+        );
+        for text in [
+            // no plus sign: 13 digits of another kind
+            "编号 8613812345678",
+            // not a mobile after the code
+            "+8612812345678",
+            "+86138123456789",
+        ] {
+            assert_eq!(dets(text), vec![], "{text}");
+        }
     }
 
     /// An address's domain ends in a top-level domain, or a private
