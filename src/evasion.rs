@@ -78,11 +78,14 @@ pub enum Evasion {
     UrlEncoded,
     /// Digits between its Chinese characters (`内1幕2消3息`).
     DigitsBetween,
+    /// An e-mail address's `@` and dots written as words in brackets
+    /// (`zhang(at)example(dot)com`).
+    WordsForSymbols,
 }
 
 impl Evasion {
     /// Every kind, in the order [`evasions`] reports them.
-    pub const ALL: [Evasion; 18] = [
+    pub const ALL: [Evasion; 19] = [
         Evasion::Separators,
         Evasion::Invisible,
         Evasion::Styled,
@@ -101,6 +104,7 @@ impl Evasion {
         Evasion::SplitMessages,
         Evasion::UrlEncoded,
         Evasion::DigitsBetween,
+        Evasion::WordsForSymbols,
     ];
 
     /// The name in alerts and metrics (`digits_for_letters`).
@@ -124,6 +128,7 @@ impl Evasion {
             Evasion::SplitMessages => "split_messages",
             Evasion::UrlEncoded => "url_encoded",
             Evasion::DigitsBetween => "digits_between",
+            Evasion::WordsForSymbols => "words_for_symbols",
         }
     }
 }
@@ -343,6 +348,12 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         ),
         (Evasion::Reversed, overridden_at_end(before)),
         (Evasion::DigitsBetween, filled),
+        (
+            Evasion::WordsForSymbols,
+            rule.kind == RuleKind::Detector
+                && rule.term == "@email"
+                && !written.contains(['@', '＠', '﹫']),
+        ),
     ];
     found
         .into_iter()
@@ -458,6 +469,12 @@ mod tests {
             ("138 - 1234 - 5678", "@cn_mobile", vec![]),
             ("11010519491231002X", "@cn_id_card", vec![]),
             ("li.wei@example.com", "@email", vec![]),
+            ("li.wei(at)example(dot)com", "@email", vec![WordsForSymbols]),
+            (
+                "li（at）ｅｘａｍｐｌｅ.com",
+                "@email",
+                vec![Styled, WordsForSymbols],
+            ),
             // a credential is what it is: its letters are no digits
             ("mysql://root:l0l0l0@db", "@url_password", vec![]),
             ("git   clone x", "re:(?i)git\\s+clone", vec![]),

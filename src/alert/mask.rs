@@ -75,10 +75,12 @@ impl Masks {
                 span.char_indices().map(|(i, c)| (d.start + i, c)).collect();
             match d.detector {
                 Detector::Email => {
-                    // the local part but its first character
-                    let at = chars.iter().position(|&(_, c)| c == '@');
-                    let local = &chars[..at.unwrap_or(chars.len())];
-                    masked.extend(local.iter().skip(1).map(|&(i, c)| i..i + c.len_utf8()));
+                    // the local part but its first character: up to the
+                    // at-sign, whichever width, or its word (`zhang(at)…`)
+                    let local = chars.iter().take_while(|&&(_, c)| {
+                        c.is_alphanumeric() || "._%+-．＿％＋－".contains(c)
+                    });
+                    masked.extend(local.skip(1).map(|&(i, c)| i..i + c.len_utf8()));
                 }
                 kind => {
                     let (head, tail) = match kind {
@@ -167,6 +169,15 @@ mod tests {
         assert_eq!(
             masked("邮箱 zhangwei@example.com 发"),
             "邮箱 z*******@example.com 发"
+        );
+        // the at-sign full width, or written as a word
+        assert_eq!(
+            masked("邮箱 ｚｈａｎｇ＠example.com"),
+            "邮箱 ｚ****＠example.com"
+        );
+        assert_eq!(
+            masked("邮箱 zhang(at)example(dot)com"),
+            "邮箱 z****(at)example(dot)com"
         );
         assert_eq!(masked("香港身份证 A123456(3)"), "香港身份证 A*****6(3)");
         assert_eq!(masked("身分證 A123456789。"), "身分證 A1******89。");

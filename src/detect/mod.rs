@@ -295,6 +295,10 @@ pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: i
     }
     let mut folded = String::with_capacity(matched.len());
     light_fold_into(matched, &mut folded);
+    if detector == Detector::Email && !folded.contains('@') {
+        // its signs written as words: the address they make
+        folded = unworded_email(&folded);
+    }
     match detector {
         Detector::HkIdCard
         | Detector::TwIdCard
@@ -1236,6 +1240,49 @@ fn email_regex() -> &'static regex::Regex {
     })
 }
 
+/// An e-mail address with its `@` and dots written as words in brackets
+/// (`zhang(at)example(dot)com`, `li [at] example.com`, `wang【at】corp.cn`),
+/// as people write an address to keep it from harvesters and filters: in
+/// light-folded text, where `（` is `(`.
+fn worded_email_regex() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(concat!(
+            r"[a-z0-9][a-z0-9._%+\-]{0,63}\s{0,2}[(\[{【]\s?at\s?[)\]}】]\s{0,2}",
+            r"[a-z0-9][a-z0-9\-]{0,62}",
+            r"(?:(?:\.|\s{0,2}[(\[{【]\s?dot\s?[)\]}】]\s{0,2})[a-z0-9][a-z0-9\-]{0,62})+",
+        ))
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
+/// The words for `@` and `.` in brackets ([`worded_email_regex`]), with
+/// the spaces around them.
+fn symbol_word_regex() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"\s{0,2}[(\[{【]\s?(at|dot)\s?[)\]}】]\s{0,2}")
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
+/// A light-folded address with its words for `@` and `.` as the signs
+/// (`zhang(at)example(dot)com` is `zhang@example.com`).
+fn unworded_email(folded: &str) -> String {
+    symbol_word_regex()
+        .replace_all(
+            folded,
+            |c: &regex::Captures| {
+                if &c[1] == "at" {
+                    "@"
+                } else {
+                    "."
+                }
+            },
+        )
+        .into_owned()
+}
+
 /// Top-level domains that name no registry but a company's own network
 /// (RFC 6762's `local`, ICANN's reserved `internal`, and the usual private
 /// ones): an address there is a colleague's.
@@ -1299,6 +1346,25 @@ fn emails(text: &str) -> Vec<(std::ops::Range<usize>, Option<String>)> {
         } else {
             None
         };
+        out.push((lf.original_range(m.range()), why_not));
+    }
+    // the signs written as words: an address where the signs make one
+    for m in worded_email_regex().find_iter(folded) {
+        let before = folded[..m.start()].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
+            continue;
+        }
+        let address = unworded_email(m.as_str());
+        let whole = email_regex()
+            .find(&address)
+            .is_some_and(|e| e.range() == (0..address.len()));
+        let domain = address.rsplit('@').next().unwrap_or_default();
+        let why_not = (!whole || !is_mail_domain(domain)).then(|| {
+            format!(
+                "`@` or `.` written as words, but `{address}` is no e-mail address (no \
+                 top-level domain)"
+            )
+        });
         out.push((lf.original_range(m.range()), why_not));
     }
     out
@@ -1427,6 +1493,20 @@ mod tests {
             assert!(Survey::with_detectors(&text).may_have_at_sign(), "{text}");
         }
         assert!(!Survey::with_detectors("li.example.com，ａ").may_have_at_sign());
+        // and `at` before every character that folds to a closing bracket
+        // (the at-sign as a word, `li(at)example.com`)
+        let mut closing = vec!['】'];
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let mut folded = String::new();
+            crate::fold::light_fold_char(c, |f| folded.push(f));
+            if matches!(folded.as_str(), ")" | "]" | "}") {
+                closing.push(c);
+            }
+        }
+        for c in closing {
+            let text = format!("li(at{c}example.com");
+            assert!(Survey::with_detectors(&text).may_have_at_sign(), "{text}");
+        }
         assert_eq!(
             dets("mail me: li.wei﹫example.com"),
             vec![(Detector::Email, "li.wei﹫example.com")]
@@ -1874,6 +1954,43 @@ mod tests {
             vec![(Detector::Email, "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ")]
         );
         assert_eq!(dets("no at sign here"), vec![]);
+    }
+
+    /// An address with its `@` and dots written as words in brackets is the
+    /// address they make: found, and valued as written with the signs.
+    #[test]
+    fn addresses_with_their_signs_as_words_are_found() {
+        for (text, address) in [
+            ("邮箱 zhang(at)example(dot)com", "zhang(at)example(dot)com"),
+            ("发到 li [at] example.com 吧", "li [at] example.com"),
+            ("wang【at】corp.cn", "wang【at】corp.cn"),
+            ("ZHANG（AT）EXAMPLE.COM", "ZHANG（AT）EXAMPLE.COM"),
+            (
+                "chen{at}mail(dot)company(dot)com(dot)cn",
+                "chen{at}mail(dot)company(dot)com(dot)cn",
+            ),
+        ] {
+            assert_eq!(dets(text), vec![(Detector::Email, address)], "{text}");
+        }
+        assert_eq!(
+            value(Detector::Email, "ZHANG（AT）EXAMPLE(DOT)COM"),
+            "zhang@example.com"
+        );
+        for text in [
+            // no top-level domain, or no domain at all
+            "icon(at)2x.png",
+            "look (at) this",
+            "zhang(at)example",
+            // `at` in a word of its own brackets
+            "请看 (chat) example.com",
+        ] {
+            assert_eq!(dets(text), vec![], "{text}");
+        }
+        let why: Vec<String> = near_misses("icon(at)2x.png")
+            .into_iter()
+            .map(|m| m.3)
+            .collect();
+        assert!(why.iter().any(|w| w.contains("words")), "{why:?}");
     }
 
     /// A mobile number after China's country code with nothing between is
