@@ -114,8 +114,7 @@ impl Survey {
     }
 
     /// ([`Survey::with_detectors`]) Whether `text` holds `@`, `＠` or `﹫`,
-    /// every character that light-folds to `@`, or `at` before a closing
-    /// bracket (`(at)`, `[at]`, `【at】`): an e-mail address's sign.
+    /// every character that light-folds to `@`: an e-mail address's sign.
     pub(crate) fn may_have_at_sign(self) -> bool {
         self.marks & Self::AT_SIGN != 0
     }
@@ -201,25 +200,13 @@ fn detector_marks(b: u8, next: u8, third: u8) -> u8 {
     // `＠` is EF BC A0, `﹫` EF B9 AB
     let at = (b == b'@')
         | ((b == 0xEF) & (((next == 0xBC) & (third == 0xA0)) | ((next == 0xB9) & (third == 0xAB))));
-    // ASCII `at` before a closing bracket, the at-sign as a word
-    // (`zhang(at)…`, `[at]`; `（at）`: EF BC 89, `【at】`: E3 80 91, `⁾`:
-    // E2 81 BE, every character that light-folds to a closing bracket)
-    let at_word = ((b | 0x20) == b'a')
-        & ((next | 0x20) == b't')
-        & ((third == b')')
-            | (third == b']')
-            | (third == b'}')
-            | (third == 0xE2)
-            | (third == 0xE3)
-            | (third == 0xEF));
     // a full-width digit after a capital is EF BC 90-99: its first two bytes
     let digit_next = next.is_ascii_digit() | ((next == 0xEF) & (third == 0xBC));
     let capital_digit =
         b.is_ascii_uppercase() & (digit_next | ((next == b' ') & third.is_ascii_digit()));
     // `Ａ` to `Ｚ` are EF BC A1 to EF BC BA
     let full_width_capital = (b == 0xEF) & (next == 0xBC) & (third.wrapping_sub(0xA1) < 26);
-    mark(at | at_word, Survey::AT_SIGN)
-        | mark(capital_digit | full_width_capital, Survey::LETTER_ID)
+    mark(at, Survey::AT_SIGN) | mark(capital_digit | full_width_capital, Survey::LETTER_ID)
 }
 
 /// Whether `b next third` is a full-width digit (`０` to `９`: EF BC 90-99).
@@ -273,10 +260,6 @@ mod tests {
             ("@", Survey::AT_SIGN),
             ("＠", Survey::AT_SIGN),
             ("﹫", Survey::AT_SIGN),
-            ("(at)", Survey::AT_SIGN),
-            ("[AT]", Survey::AT_SIGN),
-            ("（at）", Survey::AT_SIGN),
-            ("【at】", Survey::AT_SIGN),
             // (a capital that ends a field starts no number, and may go
             // unseen there)
             ("A123456", Survey::LETTER_ID),
