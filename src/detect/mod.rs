@@ -876,14 +876,16 @@ fn finish_run(
         let span = run.digits[lo].start..run.digits[hi - 1].end;
         // 13 digits are a card's rarest length (Visa's oldest, Maestro's)
         // and a parcel's tracking number's (韵达 43…) or a barcode's usual
-        // one; and a code's label before a card's digits makes them an
-        // order's or a parcel's number (`订单号 4…`), unless the card is named
+        // one; a code's label before a card's digits makes them an order's
+        // or a parcel's number (`订单号 4…`), and a link's digits a post's
+        // or an item's id (`weibo.com/…/4…`), unless the card is named
         let card_in_context = |det: &Detector| {
             *det != Detector::BankCard || {
                 let named = keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS);
                 named
                     || (hi - lo > SHORT_CARD_DIGITS
-                        && code_label_before(text, span.start).is_none())
+                        && code_label_before(text, span.start).is_none()
+                        && !in_link(text, span.start))
             }
         };
         let found = (classify(&digits[..hi - lo], enabled, enabled_here).filter(card_in_context))
@@ -917,6 +919,32 @@ fn finish_run(
             });
         }
     }
+}
+
+/// Whether byte `start` of `text` is inside a link: the ASCII word it
+/// ends (back to a space or a character beyond ASCII) holds `://`, or a
+/// host with a top-level domain and a `/` after it (`m.weibo.cn/status/`,
+/// `www.example.com/…`). A link's digits are its post's, item's or file's
+/// id (a Weibo post's 16 digits start 4 or 5, a Toutiao article's 19
+/// digits 6 or 7), so one in ten of them passes Luhn.
+fn in_link(text: &str, start: usize) -> bool {
+    let before = &text[..start];
+    let word_start = before
+        .rfind(|c: char| c.is_whitespace() || !c.is_ascii())
+        .map_or(0, |at| {
+            at + before[at..].chars().next().map_or(1, char::len_utf8)
+        });
+    let word = &before[word_start..];
+    if word.contains("://") {
+        return true;
+    }
+    let Some((host, _)) = word.split_once('/') else {
+        return false;
+    };
+    let top = host
+        .rsplit_once('.')
+        .map(|(_, top)| top.to_ascii_lowercase());
+    top.is_some_and(|top| tld::exist(&top))
 }
 
 /// Whether `c` is a plus sign, ASCII or full width.
@@ -1076,6 +1104,13 @@ fn why_not(text: &str, start: usize, d: &[u8]) -> String {
         if d.iter().all(u8::is_ascii_digit) && is_ean13(d) {
             return "13 digits with a barcode's check digit (EAN-13): a product code, not a card"
                 .into();
+        }
+        if valid_bank_card(d) && in_link(text, start) {
+            return format!(
+                "{n} digits of a card's shape with its Luhn check digit, but in a link (a \
+                 post's or an item's id): a card where 卡号, 银行卡, 账号 or card is written \
+                 within {CARD_KEYWORD_CHARS} characters (`?cardNo=…`)"
+            );
         }
         if let Some(label) = code_label_before(text, start).filter(|_| valid_bank_card(d)) {
             return format!(
@@ -2014,6 +2049,63 @@ mod tests {
             .map(|m| m.3)
             .collect();
         assert!(why.iter().any(|w| w.contains("words")), "{why:?}");
+    }
+
+    /// A link's digits are its post's or item's id: a card there only where
+    /// a word names a card, in the link or beside it.
+    #[test]
+    fn ids_in_links_are_no_cards() {
+        let weibo = luhn_number("49", '1', 16);
+        let toutiao = luhn_number("6", '8', 19);
+        for (url, number) in [
+            (format!("https://weibo.com/1234567890/{weibo}"), &weibo),
+            (
+                format!("看这个 https://m.toutiao.com/article/{toutiao}/ 哈哈"),
+                &toutiao,
+            ),
+            (format!("www.example.com/item?id={weibo}"), &weibo),
+            (format!("m.weibo.cn/status/{weibo} 转发"), &weibo),
+            (
+                format!("链接:https://example.com/s?q={toutiao}&from=share"),
+                &toutiao,
+            ),
+        ] {
+            assert!(valid_bank_card(number.as_bytes()), "{number}");
+            assert_eq!(dets(&url), vec![], "{url}");
+            let why = &rejected_runs(&url)
+                .into_iter()
+                .find(|r| url[r.0..r.1] == **number)
+                .map(|r| r.2)
+                .unwrap_or_default();
+            assert!(why.contains("in a link"), "{url}: {why}");
+        }
+        for text in [
+            // the card named in the link, or beside it
+            format!("https://pay.example.com/bind?cardNo={weibo}"),
+            format!("https://a.cn/x/{weibo} 是我的银行卡"),
+            // a link before, then the number on its own
+            format!("https://example.com/a 卡 {weibo}"),
+            format!("看 https://example.com/a，{weibo}"),
+        ] {
+            assert_eq!(
+                dets(&text),
+                vec![(Detector::BankCard, weibo.as_str())],
+                "{text}"
+            );
+        }
+        // digits after a slash that is no link's
+        for text in [format!("第 3/{weibo}"), format!("v1.2/{weibo}")] {
+            assert_eq!(
+                dets(&text),
+                vec![(Detector::BankCard, weibo.as_str())],
+                "{text}"
+            );
+        }
+        // a mobile number or an ID card in a link is still one
+        assert_eq!(
+            dets("https://example.com/u?phone=13812345678"),
+            vec![(Detector::CnMobile, "13812345678")]
+        );
     }
 
     /// A mobile number after China's country code with nothing between is
