@@ -32,15 +32,15 @@
 //! ```
 
 mod credentials;
+mod emails;
 mod letter_ids;
 mod permits;
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use crate::fold::{
-    counts_as_digit, fold_char, is_invisible, is_word_entry, light_fold, light_fold_into,
-    numeral_digit, FoldEntry, Survey,
+    counts_as_digit, fold_char, is_invisible, is_word_entry, light_fold_into, numeral_digit,
+    FoldEntry, Survey,
 };
 
 /// A built-in detector.
@@ -238,9 +238,10 @@ pub(crate) fn find_surveyed_into(
     if digits && (survey.digits() >= run as u32 || holds_digits(text, run)) {
         find_digit_runs(text, enabled, out);
     }
-    if enabled.contains(&Detector::Email) && (survey.may_have_at_sign() || may_have_worded_at(text))
+    if enabled.contains(&Detector::Email)
+        && (survey.may_have_at_sign() || emails::may_have_worded_at(text))
     {
-        find_emails(text, out);
+        emails::find_into(text, out);
     }
     if enabled.iter().any(|d| letter_ids::DETECTORS.contains(d)) && letter_ids::may_hold_one(survey)
     {
@@ -298,7 +299,7 @@ pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: i
     light_fold_into(matched, &mut folded);
     if detector == Detector::Email && !folded.contains('@') {
         // its signs written as words: the address they make
-        folded = unworded_email(&folded);
+        folded = emails::unworded_email(&folded);
     }
     match detector {
         Detector::HkIdCard
@@ -1058,8 +1059,8 @@ pub fn near_misses(text: &str) -> Vec<(usize, usize, Detector, String)> {
     let survey = Survey::with_detectors(text);
     let letter_ids = letter_ids::may_hold_one(survey).then(|| letter_ids::near_misses(text));
     let permits = permits::may_hold_one(survey).then(|| permits::near_misses(text));
-    let emails = (survey.may_have_at_sign() || may_have_worded_at(text)).then(|| {
-        emails(text)
+    let emails = (survey.may_have_at_sign() || emails::may_have_worded_at(text)).then(|| {
+        emails::emails(text)
             .into_iter()
             .filter_map(|(span, why)| Some((span, Detector::Email, why?)))
     });
@@ -1266,165 +1267,6 @@ pub fn valid_cn_mobile(d: &[u8]) -> bool {
         && d.iter().all(u8::is_ascii_digit)
 }
 
-fn email_regex() -> &'static regex::Regex {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(
-            r"[a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9](?:[a-z0-9\-]{0,62}\.)+[a-z]{2,24}",
-        )
-        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-    })
-}
-
-/// An e-mail address with its `@` and dots written as words in brackets
-/// (`zhang(at)example(dot)com`, `li [at] example.com`, `wang【at】corp.cn`),
-/// as people write an address to keep it from harvesters and filters: in
-/// light-folded text, where `（` is `(`.
-fn worded_email_regex() -> &'static regex::Regex {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(concat!(
-            r"[a-z0-9][a-z0-9._%+\-]{0,63}\s{0,2}[(\[{【]\s?at\s?[)\]}】]\s{0,2}",
-            r"[a-z0-9][a-z0-9\-]{0,62}",
-            r"(?:(?:\.|\s{0,2}[(\[{【]\s?dot\s?[)\]}】]\s{0,2})[a-z0-9][a-z0-9\-]{0,62})+",
-        ))
-        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-    })
-}
-
-/// Whether `text` may hold an at-sign written as a word
-/// ([`worded_email_regex`]): ASCII `at` before a character that
-/// light-folds to a closing bracket, or `】`. Its own search, not a mark of
-/// the field survey: a test more a byte there made the survey cost twice
-/// what it did (`callgrind`).
-fn may_have_worded_at(text: &str) -> bool {
-    // `at` in any case: a pair search for its letters, each lower-cased
-    // (a pass that costs a regex's search a tenth)
-    let bytes = text.as_bytes();
-    memchr::memchr2_iter(b't', b'T', bytes).any(|i| {
-        i > 0
-            && (bytes[i - 1] | 0x20) == b'a'
-            && text
-                .get(i + 1..)
-                .and_then(|rest| rest.chars().next())
-                .is_some_and(|c| ")]}）］｝﹚﹜⁾₎︶︸﹈】".contains(c))
-    })
-}
-
-/// The words for `@` and `.` in brackets ([`worded_email_regex`]), with
-/// the spaces around them.
-fn symbol_word_regex() -> &'static regex::Regex {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(r"\s{0,2}[(\[{【]\s?(at|dot)\s?[)\]}】]\s{0,2}")
-            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-    })
-}
-
-/// A light-folded address with its words for `@` and `.` as the signs
-/// (`zhang(at)example(dot)com` is `zhang@example.com`).
-fn unworded_email(folded: &str) -> String {
-    symbol_word_regex()
-        .replace_all(
-            folded,
-            |c: &regex::Captures| {
-                if &c[1] == "at" {
-                    "@"
-                } else {
-                    "."
-                }
-            },
-        )
-        .into_owned()
-}
-
-/// Top-level domains that name no registry but a company's own network
-/// (RFC 6762's `local`, ICANN's reserved `internal`, and the usual private
-/// ones): an address there is a colleague's.
-const PRIVATE_TLDS: &[&str] = &[
-    "local",
-    "internal",
-    "lan",
-    "corp",
-    "intranet",
-    "home",
-    "localdomain",
-    "private",
-];
-
-/// Whether `domain` (folded) ends in a top-level domain: one of IANA's
-/// root zone, or a private network's. A file's extension is none
-/// (`icon@2x.png`, a high-resolution image's name).
-fn is_mail_domain(domain: &str) -> bool {
-    let top = domain.rsplit('.').next().unwrap_or(domain);
-    PRIVATE_TLDS.contains(&top) || tld::exist(top)
-}
-
-fn find_emails(text: &str, out: &mut Vec<Detection>) {
-    for (span, why_not) in emails(text) {
-        if why_not.is_none() {
-            out.push(Detection {
-                detector: Detector::Email,
-                start: span.start,
-                end: span.end,
-            });
-        }
-    }
-}
-
-/// Every address's shape in `text` that is a word of its own, its span in
-/// `text` and, where it is no address, why.
-fn emails(text: &str) -> Vec<(std::ops::Range<usize>, Option<String>)> {
-    let lf = light_fold(text);
-    let folded = lf.text();
-    let mut out = Vec::new();
-    for m in email_regex().find_iter(folded) {
-        // the local part must not continue a longer word
-        let before = folded[..m.start()].chars().next_back();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
-            continue;
-        }
-        let domain = m.as_str().rsplit('@').next().unwrap_or_default();
-        let mut after = folded[m.end()..].chars();
-        let why_not = if folded[..m.start()].ends_with("://") {
-            Some("a link's user (`ssh://git@host/…`), not an e-mail address".to_string())
-        } else if !is_mail_domain(domain) {
-            let tld = domain.rsplit('.').next().unwrap_or(domain);
-            Some(format!(
-                "an e-mail address's shape, but `.{tld}` is no top-level domain (a file's \
-                 name, `icon@2x.png`)"
-            ))
-        } else if after.next() == Some(':')
-            && (after.next()).is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '~'))
-        {
-            Some("`user@host:path`, a git or scp remote, not an e-mail address".to_string())
-        } else {
-            None
-        };
-        out.push((lf.original_range(m.range()), why_not));
-    }
-    // the signs written as words: an address where the signs make one
-    for m in worded_email_regex().find_iter(folded) {
-        let before = folded[..m.start()].chars().next_back();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
-            continue;
-        }
-        let address = unworded_email(m.as_str());
-        let whole = email_regex()
-            .find(&address)
-            .is_some_and(|e| e.range() == (0..address.len()));
-        let domain = address.rsplit('@').next().unwrap_or_default();
-        let why_not = (!whole || !is_mail_domain(domain)).then(|| {
-            format!(
-                "`@` or `.` written as words, but `{address}` is no e-mail address (no \
-                 top-level domain)"
-            )
-        });
-        out.push((lf.original_range(m.range()), why_not));
-    }
-    out
-}
-
 /// What `detectors` find in `text`, in the order of their places: each
 /// detector and the slice it found (the tests of this module and of its
 /// children).
@@ -1528,47 +1370,6 @@ mod tests {
         }
         assert!(holds_digits("１3８-1234-5678", MIN_RUN_DIGITS));
         assert!(!holds_digits("订单 1234567890 已发", MIN_RUN_DIGITS));
-    }
-
-    #[test]
-    fn at_signs_are_every_character_that_folds_to_one() {
-        let mut found = Vec::new();
-        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-            let mut holds_at = false;
-            crate::fold::light_fold_char(c, |f| holds_at |= f == '@');
-            if holds_at {
-                found.push(c);
-            }
-        }
-        // a text with none of them holds no e-mail address: the survey
-        // looks for these
-        assert_eq!(found, ['@', '﹫', '＠']);
-        for at in found {
-            let text = format!("li{at}example.com");
-            assert!(Survey::with_detectors(&text).may_have_at_sign(), "{text}");
-        }
-        assert!(!Survey::with_detectors("li.example.com，ａ").may_have_at_sign());
-        // and `at` before every character that folds to a closing bracket
-        // (the at-sign as a word, `li(at)example.com`)
-        let mut closing = vec!['】'];
-        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-            let mut folded = String::new();
-            crate::fold::light_fold_char(c, |f| folded.push(f));
-            if matches!(folded.as_str(), ")" | "]" | "}") {
-                closing.push(c);
-            }
-        }
-        for c in closing {
-            for at in ["at", "AT"] {
-                let text = format!("li({at}{c}example.com");
-                assert!(may_have_worded_at(&text), "{text}");
-            }
-        }
-        assert!(!may_have_worded_at("look at this (and this), 内幕"));
-        assert_eq!(
-            dets("mail me: li.wei﹫example.com"),
-            vec![(Detector::Email, "li.wei﹫example.com")]
-        );
     }
 
     fn dets(text: &str) -> Vec<(Detector, &str)> {
@@ -2001,56 +1802,6 @@ mod tests {
         assert_eq!(dets(&digits), vec![]);
     }
 
-    #[test]
-    fn emails() {
-        assert_eq!(
-            dets("发到 zhang.san@example.com 吧"),
-            vec![(Detector::Email, "zhang.san@example.com")]
-        );
-        assert_eq!(
-            dets("邮箱ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
-            vec![(Detector::Email, "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ")]
-        );
-        assert_eq!(dets("no at sign here"), vec![]);
-    }
-
-    /// An address with its `@` and dots written as words in brackets is the
-    /// address they make: found, and valued as written with the signs.
-    #[test]
-    fn addresses_with_their_signs_as_words_are_found() {
-        for (text, address) in [
-            ("邮箱 zhang(at)example(dot)com", "zhang(at)example(dot)com"),
-            ("发到 li [at] example.com 吧", "li [at] example.com"),
-            ("wang【at】corp.cn", "wang【at】corp.cn"),
-            ("ZHANG（AT）EXAMPLE.COM", "ZHANG（AT）EXAMPLE.COM"),
-            (
-                "chen{at}mail(dot)company(dot)com(dot)cn",
-                "chen{at}mail(dot)company(dot)com(dot)cn",
-            ),
-        ] {
-            assert_eq!(dets(text), vec![(Detector::Email, address)], "{text}");
-        }
-        assert_eq!(
-            value(Detector::Email, "ZHANG（AT）EXAMPLE(DOT)COM"),
-            "zhang@example.com"
-        );
-        for text in [
-            // no top-level domain, or no domain at all
-            "icon(at)2x.png",
-            "look (at) this",
-            "zhang(at)example",
-            // `at` in a word of its own brackets
-            "请看 (chat) example.com",
-        ] {
-            assert_eq!(dets(text), vec![], "{text}");
-        }
-        let why: Vec<String> = near_misses("icon(at)2x.png")
-            .into_iter()
-            .map(|m| m.3)
-            .collect();
-        assert!(why.iter().any(|w| w.contains("words")), "{why:?}");
-    }
-
     /// A link's digits are its post's or item's id: a card there only where
     /// a word names a card, in the link or beside it.
     #[test]
@@ -2141,41 +1892,6 @@ mod tests {
         }
     }
 
-    /// An address's domain ends in a top-level domain, or a private
-    /// network's; an image's name, a git remote and a link's user are none.
-    #[test]
-    fn file_names_and_remotes_are_no_emails() {
-        for (text, address) in [
-            ("发到 li@mail.company.cn", "li@mail.company.cn"),
-            ("admin@hr.corp.internal 是人事的", "admin@hr.corp.internal"),
-            ("wang@intranet.local", "wang@intranet.local"),
-            ("发给 zhang@example.zip", "zhang@example.zip"),
-            // a colon and what is no path after it
-            ("zhang@example.com: 请查收", "zhang@example.com"),
-            ("zhang@example.com:10点前回复", "zhang@example.com"),
-        ] {
-            assert_eq!(dets(text), vec![(Detector::Email, address)], "{text}");
-        }
-        for text in [
-            "icon@2x.png 替换一下",
-            "切图 logo@3x.jpg 和 banner@2x.webp",
-            "bg@1.5x.gif",
-            "git clone git@github.com:org/repo.git",
-            "scp deploy@build.example.com:/tmp/a.tar .",
-            "git@gitlab.example.com:~/repo",
-            "ssh://git@github.com/org/repo.git",
-        ] {
-            assert_eq!(dets(text), vec![], "{text}");
-            let why: Vec<_> = near_misses(text).into_iter().map(|m| m.3).collect();
-            assert!(
-                why.iter().any(|w| w.contains("top-level")
-                    || w.contains("remote")
-                    || w.contains("link's user")),
-                "{text}: {why:?}"
-            );
-        }
-    }
-
     proptest::proptest! {
         /// The count before the scan never skips a text the scan finds a
         /// number in, and no number found ends in a numeral that touches a
@@ -2225,7 +1941,7 @@ mod tests {
     fn found_ungated(text: &str) -> Vec<Detection> {
         let mut out = Vec::new();
         find_digit_runs(text, &Detector::ALL, &mut out);
-        find_emails(text, &mut out);
+        emails::find_into(text, &mut out);
         letter_ids::find_into(text, &Detector::ALL, &mut out);
         permits::find_into(text, &mut out);
         credentials::find_into(text, &Detector::ALL, &mut out);
@@ -2245,6 +1961,8 @@ mod tests {
                     "E12345678", "EA1234567", "A123456789", "C12345678", "CA1234567",
                     "H1234567801", "12345678", "１２３４５６７８", "13812345678",
                     "li@example.com", "li＠example.com", "li﹫example.com",
+                    "li(at)example.com", "li【at】example.cn", "li（ＡＴ）example.com",
+                    "li(ａt)example.com", "(dot)com", "[at]", "at",
                     "通行证", "回乡证", "台胞证", "护照", "passport", "permit",
                     " ", "，", "的", "Q3", "a", "1", "１", "Ａ", "(", ")",
                 ]),
