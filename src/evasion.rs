@@ -307,12 +307,10 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         (false, _) => traits(written, &symbols),
         (true, false) => traits(written, &masked),
     };
-    let digit_detector = rule.kind == RuleKind::Detector
-        && rule
-            .term
-            .strip_prefix('@')
-            .and_then(|name| name.parse::<Detector>().ok())
-            .is_some_and(Detector::finds_numbers);
+    let detector = (rule.kind == RuleKind::Detector)
+        .then(|| rule.term.strip_prefix('@')?.parse::<Detector>().ok())
+        .flatten();
+    let digit_detector = detector.is_some_and(Detector::finds_numbers);
     // a number spelled out between evasion separators (`1*3*8…`)
     let spelled_out = digit_detector && written.chars().any(crate::detect::is_evasion_separator);
     let pinyin = term && t.wide > 0 && w.latin > t.latin;
@@ -350,9 +348,7 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         (Evasion::DigitsBetween, filled),
         (
             Evasion::WordsForSymbols,
-            rule.kind == RuleKind::Detector
-                && rule.term == "@email"
-                && !written.contains(['@', '＠', '﹫']),
+            detector == Some(Detector::Email) && !written.contains(['@', '＠', '﹫']),
         ),
     ];
     found

@@ -630,28 +630,25 @@ const MEETING_WINDOW_BYTES: usize = 64;
 fn is_meeting_passcode(bytes: &[u8], start: usize) -> bool {
     let before = &bytes[..start];
     let window = &before[before.len().saturating_sub(MEETING_WINDOW_BYTES)..];
-    let holds = |marks: &[&str]| {
-        marks.iter().any(|m| {
-            window
-                .windows(m.len())
-                .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
-        })
-    };
     let right_after = |m: &&str| {
         (before.len().checked_sub(m.len()))
             .is_some_and(|at| before[at..].eq_ignore_ascii_case(m.as_bytes()))
     };
     ["会议", "入会", "参会", "meeting "].iter().any(right_after)
-        || holds(&[
-            "会议号",
-            "会议ID",
-            "会议 ID",
-            "腾讯会议",
-            "钉钉会议",
-            "飞书会议",
-            "meeting id",
-            "zoom",
-        ])
+        || super::keyword_in(
+            window,
+            &[
+                "会议号",
+                "会议ID",
+                "会议 ID",
+                "腾讯会议",
+                "钉钉会议",
+                "飞书会议",
+                "meeting id",
+                "zoom",
+            ],
+        )
+        .is_some()
 }
 
 /// Passwords that documentation and templates write: none, one character

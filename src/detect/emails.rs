@@ -104,8 +104,13 @@ const PRIVATE_TLDS: &[&str] = &[
 /// root zone, or a private network's. A file's extension is none
 /// (`icon@2x.png`, a high-resolution image's name).
 fn is_mail_domain(domain: &str) -> bool {
-    let top = domain.rsplit('.').next().unwrap_or(domain);
+    let top = top_label(domain);
     PRIVATE_TLDS.contains(&top) || tld::exist(top)
+}
+
+/// The last label of `domain` (`com` of `example.com`).
+fn top_label(domain: &str) -> &str {
+    domain.rsplit('.').next().unwrap_or(domain)
 }
 
 /// Appends every e-mail address in `text` to `out`.
@@ -126,11 +131,14 @@ pub(super) fn find_into(text: &str, out: &mut Vec<Detection>) {
 pub(super) fn emails(text: &str) -> Vec<(Range<usize>, Option<String>)> {
     let lf = light_fold(text);
     let folded = lf.text();
+    // the local part must not continue a longer word
+    let continues_word = |at: usize| {
+        (folded[..at].chars().next_back())
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+    };
     let mut out = Vec::new();
     for m in email_regex().find_iter(folded) {
-        // the local part must not continue a longer word
-        let before = folded[..m.start()].chars().next_back();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
+        if continues_word(m.start()) {
             continue;
         }
         let domain = m.as_str().rsplit('@').next().unwrap_or_default();
@@ -138,10 +146,10 @@ pub(super) fn emails(text: &str) -> Vec<(Range<usize>, Option<String>)> {
         let why_not = if folded[..m.start()].ends_with("://") {
             Some("a link's user (`ssh://git@host/…`), not an e-mail address".to_string())
         } else if !is_mail_domain(domain) {
-            let tld = domain.rsplit('.').next().unwrap_or(domain);
             Some(format!(
-                "an e-mail address's shape, but `.{tld}` is no top-level domain (a file's \
-                 name, `icon@2x.png`)"
+                "an e-mail address's shape, but `.{}` is no top-level domain (a file's \
+                 name, `icon@2x.png`)",
+                top_label(domain)
             ))
         } else if after.next() == Some(':')
             && (after.next()).is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '~'))
@@ -154,8 +162,7 @@ pub(super) fn emails(text: &str) -> Vec<(Range<usize>, Option<String>)> {
     }
     // the signs written as words: an address where the signs make one
     for m in worded_email_regex().find_iter(folded) {
-        let before = folded[..m.start()].chars().next_back();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
+        if continues_word(m.start()) {
             continue;
         }
         // its `at` as [`may_have_worded_at`] sees it, so that the gate

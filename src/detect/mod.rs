@@ -654,15 +654,18 @@ fn keyword_near_which<'k>(
         .char_indices()
         .nth(chars)
         .map_or(text.len(), |(i, _)| span.end + i);
-    let held = |window: &str| {
-        keywords.iter().copied().find(|k| {
-            window
-                .as_bytes()
-                .windows(k.len())
-                .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
-        })
-    };
-    held(&text[from..span.start]).or_else(|| held(&text[span.end..to]))
+    let bytes = text.as_bytes();
+    keyword_in(&bytes[from..span.start], keywords)
+        .or_else(|| keyword_in(&bytes[span.end..to], keywords))
+}
+
+/// The first of `keywords` in `window` (ASCII ones in any case).
+pub(crate) fn keyword_in<'k>(window: &[u8], keywords: &[&'k str]) -> Option<&'k str> {
+    keywords.iter().copied().find(|k| {
+        window
+            .windows(k.len())
+            .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+    })
 }
 
 /// How far before a number a code's label makes it a code, in characters
@@ -881,13 +884,11 @@ fn finish_run(
         // or a parcel's number (`订单号 4…`), and a link's digits a post's
         // or an item's id (`weibo.com/…/4…`), unless the card is named
         let card_in_context = |det: &Detector| {
-            *det != Detector::BankCard || {
-                let named = keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS);
-                named
-                    || (hi - lo > SHORT_CARD_DIGITS
-                        && code_label_before(text, span.start).is_none()
-                        && !in_link(text, span.start))
-            }
+            *det != Detector::BankCard
+                || (hi - lo > SHORT_CARD_DIGITS
+                    && code_label_before(text, span.start).is_none()
+                    && !in_link(text, span.start))
+                || keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS)
         };
         let found = (classify(&digits[..hi - lo], enabled, enabled_here).filter(card_in_context))
             .or_else(|| {
