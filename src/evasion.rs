@@ -307,9 +307,7 @@ pub fn evasions(rule: &Rule, text: &str, range: std::ops::Range<usize>) -> Vec<E
         (false, _) => traits(written, &symbols),
         (true, false) => traits(written, &masked),
     };
-    let detector = (rule.kind == RuleKind::Detector)
-        .then(|| rule.term.strip_prefix('@')?.parse::<Detector>().ok())
-        .flatten();
+    let detector = rule.detector();
     let digit_detector = detector.is_some_and(Detector::finds_numbers);
     // a number spelled out between evasion separators (`1*3*8…`)
     let spelled_out = digit_detector && written.chars().any(crate::detect::is_evasion_separator);

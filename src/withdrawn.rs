@@ -221,6 +221,7 @@ mod tests {
             field: Some("/text/content".into()),
             count: 1,
             evasions: Vec::new(),
+            confidence: None,
         };
         let mut source = Map::new();
         source.insert("msgid".into(), Value::from(id));

@@ -416,6 +416,84 @@ fn scan_stops_when_its_output_is_closed() {
 
 /// An offline review: `scan` an archive export, `report --input` its
 /// alerts, by when the messages were written.
+/// A number with no word naming it near is of medium confidence: `scan`
+/// says so on its hit, `--min-confidence high` leaves out the alerts
+/// resting only on such, `report` counts alerts by confidence and
+/// `explain` says what each rests on.
+#[test]
+fn numbers_alone_are_of_medium_confidence() {
+    let lines = "明天发你 4111111111111111 谢谢\n\
+                 我的卡号 4111111111111111\n\
+                 客户名单在这，明天发你 4111111111111111\n";
+    let scanned = ww_in(&["scan", "--wordlists", &bundled()], lines);
+    assert!(scanned.status.success(), "{}", err(&scanned));
+    let grades: Vec<Vec<(String, Option<String>)>> = out(&scanned)
+        .lines()
+        .map(|l| {
+            let alert: serde_json::Value = serde_json::from_str(l).unwrap();
+            (alert["hits"].as_array().unwrap().iter())
+                .map(|h| {
+                    let term = h["term"].as_str().unwrap().to_string();
+                    (term, h["confidence"].as_str().map(String::from))
+                })
+                .collect()
+        })
+        .collect();
+    let hit = |term: &str, c: Option<&str>| (term.to_string(), c.map(String::from));
+    assert_eq!(
+        grades,
+        [
+            vec![hit("@bank_card", Some("medium"))],
+            vec![hit("@bank_card", Some("high"))],
+            vec![hit("客户名单", None), hit("@bank_card", Some("medium"))],
+        ]
+    );
+    let sure = ww_in(
+        &[
+            "scan",
+            "--wordlists",
+            &bundled(),
+            "--min-confidence",
+            "high",
+        ],
+        lines,
+    );
+    let lines_kept: Vec<u64> = out(&sure)
+        .lines()
+        .map(|l| {
+            let alert: serde_json::Value = serde_json::from_str(l).unwrap();
+            alert["source"]["line"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(lines_kept, [2, 3]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("alerts.jsonl");
+    std::fs::write(&file, out(&scanned)).unwrap();
+    let report = ww(&["report", "--input", file.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out(&report)).unwrap();
+    assert_eq!(
+        report["by_confidence"],
+        serde_json::json!({"medium": 1, "high": 2})
+    );
+
+    let explained = ww(&[
+        "explain",
+        "--wordlists",
+        &bundled(),
+        "明天发你 4111111111111111，手机 13812345678",
+    ]);
+    let text = out(&explained);
+    assert!(
+        text.contains("@bank_card \"4111111111111111\"  written as the rule is\n      confidence: medium (no word naming it within 20 characters"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      confidence: high (\"手机\" within 20 characters)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn report_sums_up_the_alerts_of_a_scanned_export() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/demo/wecom-sample.jsonl");

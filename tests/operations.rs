@@ -562,6 +562,9 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
         "processed 70 of 70 records",
         ": 36 alerts (1 on a sender withdrawing a message that had alerted), 5 without text (pictures, voice, recalls), 3 dead-lettered",
         "alerts by audience (external: someone outside the company in the conversation): external=18, internal=18",
+        // the roster sent outside over three messages: its second holds
+        // numbers alone (its first names them, its last reaches the bulk)
+        "alerts by confidence (medium: resting only on numbers with no word naming them near, which `tail --min-confidence high` leaves out): high=35, medium=1",
         "withdrawn after alerting (its sender recalled it): message 7983392519337473236_1732500017 (",
         "dead letters by reason: no_text=1, not_json=1, unreadable_field=1",
         // evasions caught come first among the examples; numbers masked

@@ -53,6 +53,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::audience::Audience;
+use crate::detect::Confidence;
 use crate::envelope::TextField;
 use crate::evasion::Evasion;
 use crate::lists::Severity;
@@ -176,6 +177,21 @@ impl Alert {
     pub fn is_bulk(&self) -> bool {
         !self.bulk.is_empty()
     }
+
+    /// How sure the alert is: `medium` where every hit is a detector's at
+    /// `medium` confidence ([`AlertHit::confidence`]: numbers with no word
+    /// naming them near) and no list's bulk threshold was reached (a roster
+    /// of such numbers is what a threshold is for), else `high`: what
+    /// `tail`, `report` and `scan` `--min-confidence high` keep.
+    pub fn confidence(&self) -> Confidence {
+        match self.is_bulk() {
+            true => Confidence::High,
+            false => (self.hits.iter())
+                .map(|h| h.confidence.unwrap_or(Confidence::High))
+                .max()
+                .unwrap_or(Confidence::High),
+        }
+    }
 }
 
 /// The message a sender withdrew and the alert it had raised
@@ -281,6 +297,14 @@ pub struct AlertHit {
     /// written as the rule is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evasions: Vec<Evasion>,
+    /// For a detector's hit, how sure its first match is that it found what
+    /// the detector names: `medium` for a card's, a mobile's or a Taiwan or
+    /// Hong Kong identity card's number with no word naming it near (it may
+    /// be an order's or a product's number that passes the check), else
+    /// `high` (see [`crate::detect::assess`]); absent for terms, regular
+    /// expressions and combinations, which the lists' maintainers wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
 }
 
 /// Builds alerts from findings.
@@ -372,6 +396,7 @@ impl AlertBuilder {
                 field: field.pointer.as_deref().map(str::to_string),
                 count: h.count,
                 evasions: h.evasions(&field.text),
+                confidence: h.confidence(&field.text),
             });
         }
         let severity = hits.iter().map(|h| h.severity).max().unwrap_or_default();
@@ -616,6 +641,73 @@ mod tests {
             .build("v", b"1", Map::new(), &f, &findings)
             .unwrap();
         assert_eq!(a.text.as_deref(), Some(text));
+    }
+
+    /// A detector's hit says how sure it is, a term's says nothing; the
+    /// alert is `medium` only where all its hits are, and no bulk threshold
+    /// was reached.
+    #[test]
+    fn confidence_of_hits_and_of_the_alert() {
+        let lists = WordListSet::from_sources(vec![
+            (
+                "pii.txt".into(),
+                "#! bulk: 3 critical\n@cn_mobile\n@bank_card\n".into(),
+            ),
+            ("leak.txt".into(), "客户名单\n".into()),
+        ]);
+        let rs = Ruleset::builder().build(&lists).unwrap();
+        let alert_of = |text: &str| {
+            let fields = [TextField::plain(text)];
+            let findings = rs.scan_fields(&[text]);
+            AlertBuilder::new()
+                .build(rs.version(), b"m", Default::default(), &fields, &findings)
+                .unwrap()
+        };
+        let hits = |a: &Alert| -> Vec<(String, Option<Confidence>)> {
+            (a.hits.iter())
+                .map(|h| (h.term.clone(), h.confidence))
+                .collect()
+        };
+        let alone = alert_of("明天 13812345678 到");
+        assert_eq!(
+            hits(&alone),
+            [("@cn_mobile".into(), Some(Confidence::Medium))]
+        );
+        assert_eq!(alone.confidence(), Confidence::Medium);
+        let json = serde_json::to_value(&alone).unwrap();
+        assert_eq!(json["hits"][0]["confidence"], "medium");
+        let read: Alert = serde_json::from_value(json).unwrap();
+        assert_eq!(read, alone);
+
+        let named = alert_of("手机 13812345678，卡 4111111111111111");
+        assert_eq!(
+            hits(&named),
+            [
+                ("@cn_mobile".into(), Some(Confidence::High)),
+                ("@bank_card".into(), Some(Confidence::Medium)),
+            ]
+        );
+        assert_eq!(named.confidence(), Confidence::High);
+
+        let with_term = alert_of("客户名单 13812345678");
+        assert_eq!(
+            hits(&with_term),
+            [
+                ("客户名单".into(), None),
+                ("@cn_mobile".into(), Some(Confidence::Medium)),
+            ]
+        );
+        assert_eq!(with_term.confidence(), Confidence::High);
+        let json = serde_json::to_string(&with_term).unwrap();
+        assert_eq!(json.matches("\"confidence\"").count(), 1, "{json}");
+
+        let roster = alert_of("13812345678 13912345678 13712345678");
+        assert!(roster.is_bulk());
+        assert!(roster
+            .hits
+            .iter()
+            .all(|h| h.confidence == Some(Confidence::Medium)));
+        assert_eq!(roster.confidence(), Confidence::High);
     }
 
     #[test]

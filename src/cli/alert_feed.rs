@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
+use wordwarden::detect::Confidence;
 use wordwarden::lists::Severity;
 
 use super::review::Verdicts;
@@ -41,6 +42,12 @@ pub struct FeedArgs {
     /// that had alerted: the alerts' `withdrawn`.
     #[arg(long)]
     withdrawn: bool,
+    /// Only alerts at least this sure: `high` leaves out the alerts whose
+    /// every hit is a number with no word naming it near (a card's, a
+    /// mobile's, a Taiwan or Hong Kong identity card's number alone; the
+    /// hits' `confidence`), unless a bulk threshold was reached.
+    #[arg(long, default_value = "medium")]
+    min_confidence: Confidence,
     /// Only alerts on messages this person sent (repeatable): the alerts'
     /// `source.from`, as they carry it (a pseudonym under
     /// `pseudonymize_ids`).
@@ -144,6 +151,7 @@ impl FeedArgs {
             && (!self.external || a.audience == Audience::External)
             && (!self.bulk || a.is_bulk())
             && (!self.withdrawn || a.is_withdrawal())
+            && a.confidence() >= self.min_confidence
             && (self.groups.is_empty() || self.groups.iter().any(|g| a.groups.holds(g)))
             && wanted(&self.sender, from)
             && wanted(&self.room, source_str(a, "roomid"))
@@ -207,6 +215,62 @@ mod tests {
         let alerts = [alert("one", serde_json::json!({})), roster];
         assert_eq!(admitted(&[], &alerts), ["one", "roster"]);
         assert_eq!(admitted(&["--bulk"], &alerts), ["roster"]);
+    }
+
+    /// `--min-confidence high` leaves out the alerts resting only on
+    /// numbers with no word naming them near; alerts written before hits
+    /// had a confidence, and terms' hits, have none and are kept.
+    #[test]
+    fn min_confidence_leaves_out_numbers_alone() {
+        let with_hits = |id: &str, hits: serde_json::Value| {
+            let mut a = alert(id, serde_json::json!({}));
+            a.hits = serde_json::from_value(hits).expect("hits");
+            a
+        };
+        let hit = |term: &str, confidence: Option<&str>| {
+            let mut h = serde_json::json!({"term": term, "category": "pii", "severity": "high",
+                                           "start": 0, "end": 11, "count": 1});
+            if let Some(c) = confidence {
+                h["confidence"] = c.into();
+            }
+            h
+        };
+        let mut roster = with_hits(
+            "roster",
+            serde_json::json!([hit("@cn_mobile", Some("medium"))]),
+        );
+        roster.bulk = serde_json::from_value(serde_json::json!([
+            {"category": "pii", "values": 12, "at_least": 10, "severity": "critical"}
+        ]))
+        .expect("bulk");
+        let alerts = [
+            with_hits(
+                "alone",
+                serde_json::json!([hit("@cn_mobile", Some("medium"))]),
+            ),
+            with_hits(
+                "named",
+                serde_json::json!([
+                    hit("@bank_card", Some("medium")),
+                    hit("@cn_mobile", Some("high"))
+                ]),
+            ),
+            with_hits(
+                "term",
+                serde_json::json!([hit("@bank_card", Some("medium")), hit("客户名单", None)]),
+            ),
+            with_hits("older", serde_json::json!([hit("@bank_card", None)])),
+            roster,
+        ];
+        let all = ["alone", "named", "term", "older", "roster"];
+        assert_eq!(admitted(&[], &alerts), all);
+        assert_eq!(admitted(&["--min-confidence", "medium"], &alerts), all);
+        assert_eq!(
+            admitted(&["--min-confidence", "high"], &alerts),
+            ["named", "term", "older", "roster"]
+        );
+        let bad = super::super::parse_args::<FeedArgs>(&["feed", "--min-confidence", "low"]);
+        assert!(bad.is_err());
     }
 
     /// `--withdrawn` keeps the alerts on a sender withdrawing a message

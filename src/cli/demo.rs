@@ -297,6 +297,10 @@ fn print_summary(
         "alerts by audience (external: someone outside the company in the conversation): {}",
         tally(alerts.iter().map(|a| a.audience.name()))
     );
+    println!(
+        "alerts by confidence (medium: resting only on numbers with no word naming them near, which `tail --min-confidence high` leaves out): {}",
+        tally(alerts.iter().map(|a| a.confidence().name()))
+    );
     let mut by_category: BTreeMap<&str, CategorySummary> = BTreeMap::new();
     let mut evasions_caught: Vec<&str> = Vec::new();
     // a withdrawal's hits are its message's, counted with that alert

@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use serde_json::Map;
 use wordwarden::audience::Audience;
-use wordwarden::detect::{near_misses, rejected_runs};
+use wordwarden::detect::{
+    assess, near_misses, rejected_runs, Confidence, Detector, NAMING_WORD_CHARS,
+};
 use wordwarden::encoding::Charset;
 use wordwarden::envelope::{decode, to_utf8, Participation};
 use wordwarden::fold::{
@@ -28,7 +30,7 @@ use wordwarden::fold::{
 use wordwarden::judge::{Judge, SPLIT_FIELD};
 use wordwarden::lists::Bulk;
 use wordwarden::people::Conversation;
-use wordwarden::ruleset::{Candidate, Ruleset, Verdict};
+use wordwarden::ruleset::{Candidate, Hit, Ruleset, Verdict};
 use wordwarden::split::SplitOptions;
 
 use super::{load_ruleset, FormatArgs};
@@ -581,6 +583,9 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], conversation: Conversation) {
             h.term(),
             text.get(h.start..h.end).unwrap_or_default()
         );
+        if let Some(detector) = h.rule().detector() {
+            println!("      confidence: {}", confidence_why(detector, text, h));
+        }
     }
     for b in &findings.bulk {
         let Bulk {
@@ -608,6 +613,19 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], conversation: Conversation) {
                  messages, one a line, this one last (or --at its place)"
             );
         }
+    }
+}
+
+/// A detector's hit's confidence and what it rests on.
+fn confidence_why(detector: Detector, text: &str, h: &Hit<'_>) -> String {
+    let a = assess(detector, text, h.start..h.end);
+    match (a.confidence, a.word) {
+        (c, Some(word)) => format!("{c} ({word:?} within {NAMING_WORD_CHARS} characters)"),
+        (Confidence::Medium, None) => format!(
+            "medium (no word naming it within {NAMING_WORD_CHARS} characters: \
+             it may be another number that passes the check)"
+        ),
+        (Confidence::High, None) => "high (what the detector requires)".to_string(),
     }
 }
 

@@ -21,6 +21,7 @@ use rdkafka::message::Message;
 use serde::Serialize;
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
+use wordwarden::detect::Confidence;
 use wordwarden::lists::Severity;
 
 use super::alert_feed::{at_offset, written_ms, FeedArgs};
@@ -155,6 +156,9 @@ struct Report {
     by_category: BTreeMap<String, usize>,
     /// Alerts with a hit written to get past a filter, by kind.
     by_evasion: BTreeMap<String, usize>,
+    /// Alerts by how sure they are ([`Alert::confidence`]: `medium` where
+    /// they rest only on numbers with no word naming them near).
+    by_confidence: BTreeMap<Confidence, usize>,
     /// Alerts on messages holding a list's values in bulk (`#! bulk:`), by
     /// the list's category.
     by_bulk: BTreeMap<String, usize>,
@@ -293,6 +297,7 @@ impl Summing {
         report.alerts += 1;
         *report.by_severity.entry(alert.severity).or_default() += 1;
         *report.by_audience.entry(alert.audience.name()).or_default() += 1;
+        *report.by_confidence.entry(alert.confidence()).or_default() += 1;
         if let Some(ms) = written_ms(&alert) {
             self.first = Some(self.first.map_or(ms, |f| f.min(ms)));
             self.last = Some(self.last.map_or(ms, |l| l.max(ms)));
@@ -556,6 +561,10 @@ fn render(r: &Report) -> String {
         inline(r.by_audience.iter().map(|(k, n)| (*k, *n)))
     );
     s += &format!(
+        "confidence  {}\n",
+        inline(r.by_confidence.iter().rev().map(|(k, n)| (k.name(), *n)))
+    );
+    s += &format!(
         "evasions    {}\n",
         inline(r.by_evasion.iter().map(|(k, n)| (k, *n)))
     );
@@ -728,6 +737,50 @@ mod tests {
             ]
         );
         assert_eq!(names(-5)[0], "1969-12-31");
+    }
+
+    /// Alerts are counted by how sure they are, and `--min-confidence high`
+    /// leaves out those resting only on numbers alone.
+    #[test]
+    fn alerts_are_counted_by_confidence() {
+        let with_hit = |id: &str, confidence: &str| -> Alert {
+            serde_json::from_value(serde_json::json!({
+                "alert_id": id, "ruleset_version": "v", "severity": "high",
+                "source": {}, "snippet": "",
+                "hits": [{"term": "@bank_card", "category": "personal/pii", "severity": "high",
+                    "start": 0, "end": 16, "count": 1, "confidence": confidence}]
+            }))
+            .expect("an alert")
+        };
+        let alerts = [
+            with_hit("a", "medium"),
+            with_hit("b", "high"),
+            with_hit("c", "medium"),
+        ];
+        let report_of = |filters: &[&str]| {
+            let feed = FeedArgs::parsed(filters);
+            let mut summing = Summing::default();
+            for a in &alerts {
+                summing.add(Some(a.clone()), &feed);
+            }
+            summing.finish(10)
+        };
+        let all = report_of(&[]);
+        assert_eq!(
+            serde_json::to_value(&all).unwrap()["by_confidence"],
+            serde_json::json!({"medium": 2, "high": 1})
+        );
+        assert!(
+            render(&all).contains("\nconfidence  high 1  medium 2\n"),
+            "{}",
+            render(&all)
+        );
+        let sure = report_of(&["--min-confidence", "high"]);
+        assert_eq!(sure.alerts, 1);
+        assert_eq!(
+            serde_json::to_value(&sure).unwrap()["by_confidence"],
+            serde_json::json!({"high": 1})
+        );
     }
 
     /// An alert on a withdrawal repeats its message's alert's hits: it

@@ -41,6 +41,12 @@ pub struct Args {
     /// `#! bulk:` threshold reached: the rosters of an archive).
     #[arg(long)]
     bulk: bool,
+    /// Only alerts at least this sure: `high` leaves out the alerts whose
+    /// every hit is a number with no word naming it near (a card's, a
+    /// mobile's, a Taiwan or Hong Kong identity card's number alone; the
+    /// hits' `confidence`), unless a bulk threshold was reached.
+    #[arg(long, default_value = "medium")]
+    min_confidence: wordwarden::detect::Confidence,
     /// No looking for terms a sender split across short messages (`内`,
     /// `幕`, `消息`), which the lines are otherwise read for in order, as
     /// the engine does (lists with `#! bulk: … within` still count a
@@ -129,6 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let keep = Keep {
         evasive: args.evasive,
         bulk: args.bulk,
+        min_confidence: args.min_confidence,
     };
     let (ruleset, judge, keep) = (&ruleset, &judge, &keep);
     std::thread::scope(|scope| {
@@ -330,15 +337,18 @@ fn alert_line(alert: Option<wordwarden::alert::Alert>, keep: &Keep) -> Option<Ve
         .and_then(|a| serde_json::to_vec(&a).ok())
 }
 
-/// Which alerts are written (`--evasive`, `--bulk`).
+/// Which alerts are written (`--evasive`, `--bulk`, `--min-confidence`).
 struct Keep {
     evasive: bool,
     bulk: bool,
+    min_confidence: wordwarden::detect::Confidence,
 }
 
 impl Keep {
     fn admits(&self, a: &wordwarden::alert::Alert) -> bool {
-        (!self.evasive || a.is_evasive()) && (!self.bulk || a.is_bulk())
+        (!self.evasive || a.is_evasive())
+            && (!self.bulk || a.is_bulk())
+            && a.confidence() >= self.min_confidence
     }
 }
 

@@ -10,6 +10,7 @@ use rdkafka::message::Message;
 use wordwarden::alert::seal::EvidenceOpener;
 use wordwarden::alert::Alert;
 use wordwarden::audience::Audience;
+use wordwarden::detect::Confidence;
 use wordwarden::fold::percent_decoded;
 use wordwarden::lists::Severity;
 
@@ -146,6 +147,11 @@ fn render(a: &Alert, color: bool, utc_offset_hours: i32, sealed: Option<&str>) -
                 let kinds = format!("[{}]", wordwarden::evasion::names(&h.evasions));
                 hit.push(' ');
                 hit.push_str(&paint(&kinds, "35", color));
+            }
+            // a number with no word naming it near: it may be an order's
+            if h.confidence == Some(Confidence::Medium) {
+                hit.push(' ');
+                hit.push_str(&paint("(medium confidence)", "2", color));
             }
             hit
         })
@@ -483,6 +489,34 @@ mod tests {
         );
         let shown = render(&alert(serde_json::json!([])), false, 0, None);
         assert!(!shown.contains("decoded"), "{shown}");
+    }
+
+    /// A detector's hit with no word naming its number near says it is
+    /// of medium confidence; a sure one, and a term's, say nothing.
+    #[test]
+    fn a_number_alone_says_medium_confidence() {
+        let alert = |confidence: Option<&str>| -> Alert {
+            let mut hit = serde_json::json!({"term": "@bank_card", "category": "personal/pii",
+                "severity": "high", "start": 3, "end": 19, "matched": "4111********1111",
+                "count": 1});
+            if let Some(c) = confidence {
+                hit["confidence"] = c.into();
+            }
+            serde_json::from_value(serde_json::json!({
+                "alert_id": "a1", "ruleset_version": "v", "severity": "high",
+                "source": {"from": "li"}, "hits": [hit], "snippet": "转 4111********1111"
+            }))
+            .expect("an alert")
+        };
+        let shown = render(&alert(Some("medium")), false, 0, None);
+        assert!(
+            shown.contains("@bank_card «4111********1111» (medium confidence)"),
+            "{shown}"
+        );
+        for sure in [Some("high"), None] {
+            let shown = render(&alert(sure), false, 0, None);
+            assert!(!shown.contains("confidence"), "{shown}");
+        }
     }
 
     /// An alert raised by a list's values in bulk says so on its first

@@ -39,7 +39,7 @@ pub(crate) const IDENTITY_KEYWORD_CHARS: usize = 20;
 /// The words that name an identity document, near a card's number: with
 /// one, a code's label does not make it a code (`身份证编号 A123456789`);
 /// ASCII ones in any case.
-const IDENTITY_KEYWORDS: &[&str] = &[
+pub(super) const IDENTITY_KEYWORDS: &[&str] = &[
     "身份",
     "身分",
     "证件",

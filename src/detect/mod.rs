@@ -5,7 +5,8 @@
 //! mainland passports (there too, with their keyword near); and
 //! for credentials: private keys, cloud access keys, API tokens, JWTs,
 //! passwords in URLs and bots' webhooks (`credentials.rs`, which reads the
-//! text as written).
+//! text as written). How sure a detection is, by the words near it:
+//! [`assess`] (`confidence.rs`).
 //!
 //! The number detectors see width-folded text (`１３８` and `❶` are digits) and accept digit
 //! groups separated by a single space or hyphen (`138-1234-5678`,
@@ -31,12 +32,15 @@
 //! assert_eq!(&"电话 138-1234-5678 谢谢"[found[0].start..found[0].end], "138-1234-5678");
 //! ```
 
+mod confidence;
 mod credentials;
 mod emails;
 mod letter_ids;
 mod permits;
 
 use std::fmt;
+
+pub use confidence::{assess, Assessment, Confidence, NAMING_WORD_CHARS};
 
 use crate::fold::{
     counts_as_digit, fold_char, is_invisible, is_word_entry, light_fold_into, numeral_digit,
@@ -761,7 +765,7 @@ const CARD_KEYWORDS: &[&str] = &[
 ];
 
 /// How near a card number its keyword must be, in characters either side.
-const CARD_KEYWORD_CHARS: usize = 20;
+pub(crate) const CARD_KEYWORD_CHARS: usize = 20;
 
 /// A card of this many digits needs a keyword near it, as a UnionPay
 /// number without Luhn does ([`CARD_KEYWORDS`]).

@@ -107,6 +107,13 @@ impl Rule {
             && self.scope.people.admits(conversation)
             && self.scope.window.admits(conversation.written_ms)
     }
+
+    /// The built-in detector a detector rule names (`@bank_card`).
+    pub fn detector(&self) -> Option<crate::detect::Detector> {
+        (self.kind == RuleKind::Detector)
+            .then(|| self.term.strip_prefix('@')?.parse().ok())
+            .flatten()
+    }
 }
 
 /// One reported hit: the first place a rule fired in a message, and how often.
@@ -157,6 +164,14 @@ impl<'r> Hit<'r> {
     /// given the original text of its field; see [`crate::evasion`].
     pub fn evasions(&self, field_text: &str) -> Vec<crate::evasion::Evasion> {
         crate::evasion::evasions(self.rule, field_text, self.start..self.end)
+    }
+    /// How sure a detector's hit is that it found what the detector names
+    /// (`medium`: a card's number with no word naming a card near it),
+    /// given the original text of its field; `None` for every other rule.
+    /// See [`crate::detect::assess`].
+    pub fn confidence(&self, field_text: &str) -> Option<crate::detect::Confidence> {
+        let detector = self.rule.detector()?;
+        Some(crate::detect::assess(detector, field_text, self.start..self.end).confidence)
     }
 }
 
