@@ -79,12 +79,13 @@ pub const NAMING_WORD_CHARS: usize = 20;
 const _: () = assert!(NAMING_WORD_CHARS == CARD_KEYWORD_CHARS);
 const _: () = assert!(NAMING_WORD_CHARS == IDENTITY_KEYWORD_CHARS);
 
-/// Words that name a phone number near one; ASCII ones in any case. A
-/// WeChat account is most often its owner's number (`加我微信 138…`).
+/// Words that name a phone number near one, and China's calling code
+/// before it (`+86 138…`, `0086138…`); ASCII ones in any case. A WeChat
+/// account is most often its owner's number (`加我微信 138…`).
 const PHONE_WORDS: &[&str] = &[
     "手机", "手機", "电话", "電話", "号码", "號碼", "联系", "聯繫", "聯系", "致电", "致電", "来电",
     "來電", "短信", "微信", "打给", "打給", "phone", "mobile", "tel", "cell", "call", "contact",
-    "whatsapp", "wechat", "sms",
+    "whatsapp", "wechat", "sms", "+86", "＋86", "0086",
 ];
 
 /// Words about paying into an account, near a card's number, beyond those
@@ -206,9 +207,16 @@ mod tests {
             [(CnMobile, High, Some("电话"))]
         );
         assert_eq!(
-            graded("Tel: +86 138 1234 5678"),
+            graded("Tel: 138 1234 5678"),
             [(CnMobile, High, Some("tel"))]
         );
+        for code in ["+86 ", "+86", "＋86-", "0086"] {
+            assert_eq!(
+                graded(&format!("找 {code}13812345678")),
+                [(CnMobile, High, Some(code.trim_end_matches([' ', '-'])))],
+                "{code}"
+            );
+        }
         assert_eq!(graded("请帮我填 A123456789"), [(TwIdCard, Medium, None)]);
         assert_eq!(
             graded("身分證字號 A123456789"),
