@@ -494,6 +494,53 @@ fn numbers_alone_are_of_medium_confidence() {
     );
 }
 
+/// A list that names `@cn_landline` finds landlines, masks them keeping
+/// their area code and counts a roster of them for its bulk threshold;
+/// the bundled lists do not name it.
+#[test]
+fn landlines_where_a_list_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("phones.txt"),
+        "#! severity: medium\n#! bulk: 3 critical\n@cn_landline\n",
+    )
+    .unwrap();
+    let lists = dir.path().to_str().unwrap();
+    let lines = "座机 010-62345678\n\
+                 客户座机：010-62345678 021-62345678 0755-2234567\n\
+                 编号 02162345678\n";
+    let o = ww_in(&["scan", "--wordlists", lists, "--context", "40"], lines);
+    assert!(o.status.success(), "{}", err(&o));
+    let alerts: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(u64, &str, &str)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a["source"]["line"].as_u64().unwrap(),
+                a["severity"].as_str().unwrap(),
+                a["hits"][0]["matched"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "medium", "010-****5678"),
+            (2, "critical", "010-****5678")
+        ]
+    );
+    assert_eq!(alerts[1]["bulk"][0]["values"], 3);
+    assert_eq!(
+        alerts[1]["snippet"],
+        "客户座机：010-****5678 021-****5678 0755-***4567"
+    );
+    let bundled = ww_in(&["scan", "--wordlists", &bundled()], lines);
+    assert_eq!(out(&bundled), "");
+}
+
 #[test]
 fn report_sums_up_the_alerts_of_a_scanned_export() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/demo/wecom-sample.jsonl");

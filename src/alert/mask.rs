@@ -85,6 +85,11 @@ impl Masks {
                 kind => {
                     let (head, tail) = match kind {
                         Detector::BankCard => (4, 4),
+                        // the area code and the last four: `010-****5678`
+                        Detector::CnLandline => {
+                            let digits = detect::value(kind, span);
+                            (detect::landline_area_digits(digits.as_bytes()), 4)
+                        }
                         // `A*****6(3)`, `A1******89`: eight and ten characters
                         Detector::HkIdCard => (1, 2),
                         Detector::TwIdCard | Detector::CnPassport | Detector::CnTravelPermit => {
@@ -158,6 +163,10 @@ mod tests {
     fn each_detector_keeps_its_ends() {
         assert_eq!(masked("电话13812345678谢谢"), "电话138****5678谢谢");
         assert_eq!(masked("tel 138-1234-5678."), "tel 138-****-5678.");
+        // a landline keeps its area code, whichever length
+        assert_eq!(masked("座机 010-62345678"), "座机 010-****5678");
+        assert_eq!(masked("0755 2234 5678 转"), "0755 **** 5678 转");
+        assert_eq!(masked("零二一-六二三四五六七八"), "零二一-****五六七八");
         assert_eq!(
             masked("身份证 11010519491231002X 号"),
             "身份证 110***********002X 号"

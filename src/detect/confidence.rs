@@ -16,8 +16,9 @@ use super::{keyword_near_which, Detector, CARD_KEYWORDS, CARD_KEYWORD_CHARS};
 /// check.
 ///
 /// Only the detectors whose values other numbers share say `Medium`:
-/// `@bank_card` (Luhn passes one number in ten), `@cn_mobile` (no check
-/// at all), `@tw_id_card` and `@hk_id_card` (one check digit). The others
+/// `@bank_card` (Luhn passes one number in ten), `@cn_mobile` and
+/// `@cn_landline` (no check at all), `@tw_id_card` and `@hk_id_card` (one
+/// check digit). The others
 /// are `High` by what they already require: a resident ID's region, birth
 /// date and check digit, an address's top-level domain, a passport's or a
 /// permit's word beside it, a credential's structure or keyword.
@@ -88,6 +89,11 @@ const PHONE_WORDS: &[&str] = &[
     "whatsapp", "wechat", "sms", "+86", "＋86", "0086",
 ];
 
+/// Words that name a landline near one, beyond a phone's.
+const LANDLINE_WORDS: &[&str] = &[
+    "座机", "座機", "固话", "固話", "总机", "總機", "分机", "分機", "传真", "傳真", "fax",
+];
+
 /// Words about paying into an account, near a card's number, beyond those
 /// that name the card ([`CARD_KEYWORDS`]): they raise a number's
 /// confidence, though alone they do not make a short or labelled number a
@@ -117,6 +123,7 @@ fn naming_words(detector: Detector) -> Option<&'static [&'static [&'static str]]
     match detector {
         Detector::BankCard => Some(&[CARD_KEYWORDS, ACCOUNT_WORDS]),
         Detector::CnMobile => Some(&[PHONE_WORDS]),
+        Detector::CnLandline => Some(&[PHONE_WORDS, LANDLINE_WORDS]),
         Detector::HkIdCard | Detector::TwIdCard => Some(&[IDENTITY_KEYWORDS]),
         _ => None,
     }
@@ -217,6 +224,15 @@ mod tests {
                 "{code}"
             );
         }
+        assert_eq!(graded("周五 010-62345678"), [(CnLandline, Medium, None)]);
+        assert_eq!(
+            graded("座机 010-62345678"),
+            [(CnLandline, High, Some("座机"))]
+        );
+        assert_eq!(
+            graded("010-62345678 (电话)"),
+            [(CnLandline, High, Some("电话"))]
+        );
         assert_eq!(graded("请帮我填 A123456789"), [(TwIdCard, Medium, None)]);
         assert_eq!(
             graded("身分證字號 A123456789"),

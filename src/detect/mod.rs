@@ -60,6 +60,12 @@ pub enum Detector {
     BankCard,
     /// `@cn_mobile`: `1[3-9]` followed by nine digits.
     CnMobile,
+    /// `@cn_landline`: a mainland landline number with its area code
+    /// (`010-62345678`, `0755 2234 5678`; [`valid_cn_landline`]), the code
+    /// a group of its own or a word naming a phone (电话, 座机, `tel`)
+    /// within 20 characters. Not in the bundled lists: most landlines in
+    /// work chat are companies' switchboards.
+    CnLandline,
     /// `@email`: an e-mail address whose domain ends in a top-level
     /// domain (IANA's root zone's, or a private network's: `.local`,
     /// `.internal`); not an image's name (`icon@2x.png`), a git or scp
@@ -108,10 +114,11 @@ pub enum Detector {
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 15] = [
+    pub const ALL: [Detector; 16] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
+        Detector::CnLandline,
         Detector::Email,
         Detector::HkIdCard,
         Detector::TwIdCard,
@@ -126,8 +133,9 @@ impl Detector {
         Detector::Password,
     ];
 
-    /// Whether it finds numbers (`@cn_id_card`, `@bank_card`, `@cn_mobile`),
-    /// which may be written in numerals or with letters for digits.
+    /// Whether it finds numbers (`@cn_id_card`, `@bank_card`, `@cn_mobile`,
+    /// `@cn_landline`), which may be written in numerals or with letters for
+    /// digits.
     ///
     /// ```
     /// use wordwarden::detect::Detector;
@@ -138,7 +146,7 @@ impl Detector {
     pub fn finds_numbers(self) -> bool {
         matches!(
             self,
-            Detector::CnIdCard | Detector::BankCard | Detector::CnMobile
+            Detector::CnIdCard | Detector::BankCard | Detector::CnMobile | Detector::CnLandline
         )
     }
 
@@ -159,6 +167,7 @@ impl Detector {
             Detector::CnIdCard => "cn_id_card",
             Detector::BankCard => "bank_card",
             Detector::CnMobile => "cn_mobile",
+            Detector::CnLandline => "cn_landline",
             Detector::Email => "email",
             Detector::HkIdCard => "hk_id_card",
             Detector::TwIdCard => "tw_id_card",
@@ -894,14 +903,30 @@ fn finish_run(
                     && !in_link(text, span.start))
                 || keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS)
         };
-        let found = (classify(&digits[..hi - lo], enabled, enabled_here).filter(card_in_context))
-            .or_else(|| {
-                let card = enabled.contains(&Detector::BankCard)
-                    && card_blocks
-                    && unionpay_without_luhn(&digits[..hi - lo])
-                    && keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS);
-                card.then_some(Detector::BankCard)
-            });
+        // a landline's area code is a group of its own (`010-62345678`,
+        // `0755 2234 5678`), or a word names a phone: eleven digits
+        // starting 0 run together are as often an account's or a code's
+        let landline_in_context = |det: &Detector| {
+            *det != Detector::CnLandline
+                || run.groups[first].to - run.groups[first].from
+                    == landline_area_digits(&digits[..hi - lo])
+                || keyword_near(
+                    text,
+                    span.clone(),
+                    LANDLINE_KEYWORDS,
+                    LANDLINE_KEYWORD_CHARS,
+                )
+        };
+        let found = (classify(&digits[..hi - lo], enabled, enabled_here)
+            .filter(card_in_context)
+            .filter(landline_in_context))
+        .or_else(|| {
+            let card = enabled.contains(&Detector::BankCard)
+                && card_blocks
+                && unionpay_without_luhn(&digits[..hi - lo])
+                && keyword_near(text, span.clone(), CARD_KEYWORDS, CARD_KEYWORD_CHARS);
+            card.then_some(Detector::BankCard)
+        });
         if let Some(det) = found {
             taken[lo..hi].fill(true);
             out.push(Detection {
@@ -1005,6 +1030,9 @@ fn classify(
     if on(Detector::CnMobile) && valid_cn_mobile(digits) {
         return Some(Detector::CnMobile);
     }
+    if on(Detector::CnLandline) && valid_cn_landline(digits) {
+        return Some(Detector::CnLandline);
+    }
     if on(Detector::BankCard) && valid_bank_card(digits) {
         return Some(Detector::BankCard);
     }
@@ -1093,6 +1121,15 @@ fn why_not(text: &str, start: usize, d: &[u8]) -> String {
     }
     if n == 11 && d[0] == b'1' {
         return "11 digits, but not a mainland mobile prefix (1[3-9])".into();
+    }
+    if valid_cn_landline(d) {
+        return format!(
+            "{n} digits of a landline's shape (@cn_landline), but its area code \
+             ({}) is not apart (`{}-…`) and no 电话, 座机 or tel is written within \
+             {LANDLINE_KEYWORD_CHARS} characters",
+            String::from_utf8_lossy(&d[..landline_area_digits(d)]),
+            String::from_utf8_lossy(&d[..landline_area_digits(d)]),
+        );
     }
     if (13..=19).contains(&n) {
         if d.iter().all(u8::is_ascii_digit) && !card_network_issues(d) {
@@ -1272,6 +1309,51 @@ pub fn valid_cn_mobile(d: &[u8]) -> bool {
         && d.iter().all(u8::is_ascii_digit)
 }
 
+/// Whether `d` is a mainland landline number with its area code: `010` or
+/// `02x` and eight digits, or `0` and three digits (`0755`, `0571`) and
+/// seven or eight, the number after the code starting 2-9 (numbers
+/// starting 0 or 1 are no subscriber's).
+///
+/// ```
+/// use wordwarden::detect::valid_cn_landline;
+///
+/// assert!(valid_cn_landline(b"01062345678"));
+/// assert!(!valid_cn_landline(b"01012345678")); // no subscriber starts 1
+/// assert!(valid_cn_landline(b"075522345678"));
+/// assert!(valid_cn_landline(b"05712234567"));
+/// assert!(!valid_cn_landline(b"02112345"));
+/// assert!(!valid_cn_landline(b"01162345678")); // no 011
+/// assert!(!valid_cn_landline(b"02102345678")); // no subscriber starts 0
+/// ```
+pub fn valid_cn_landline(d: &[u8]) -> bool {
+    let area = landline_area_digits(d);
+    let number = &d[area.min(d.len())..];
+    area > 0
+        && d.iter().all(u8::is_ascii_digit)
+        && (number.len() == 8 || (area == 4 && number.len() == 7))
+        && (b'2'..=b'9').contains(&number[0])
+}
+
+/// The digits of a landline's area code at the start of `d`: 3 for `010`
+/// and `02x`, 4 for `03xx`-`09xx`, 0 where `d` starts with none.
+pub(crate) fn landline_area_digits(d: &[u8]) -> usize {
+    match d {
+        [b'0', b'1', b'0', ..] | [b'0', b'2', _, ..] => 3,
+        [b'0', b'3'..=b'9', _, _, ..] => 4,
+        _ => 0,
+    }
+}
+
+/// Words that name a phone, near a landline number written without its
+/// area code apart (`电话 01062345678`); ASCII ones in any case.
+const LANDLINE_KEYWORDS: &[&str] = &[
+    "电话", "電話", "座机", "座機", "固话", "固話", "总机", "總機", "分机", "分機", "传真", "傳真",
+    "tel", "phone", "fax",
+];
+
+/// How near a landline number its keyword must be, in characters either side.
+const LANDLINE_KEYWORD_CHARS: usize = 20;
+
 /// What `detectors` find in `text`, in the order of their places: each
 /// detector and the slice it found (the tests of this module and of its
 /// children).
@@ -1410,6 +1492,50 @@ mod tests {
         );
         let t = "１１０１０５１９４９１２３１００２Ｘ";
         assert_eq!(dets(t), vec![(Detector::CnIdCard, t)]);
+    }
+
+    /// A landline's area code apart, or a word naming a phone near; the
+    /// same digits run together and unnamed, a code of another kind, are
+    /// none, and so are a hotline's (`400-…`) and a number after a letter.
+    #[test]
+    fn landline_numbers() {
+        use Detector::CnLandline;
+        finds_each_and_no_control(
+            &[
+                ("北京办公室 010-62345678", (CnLandline, "010-62345678")),
+                ("深圳 0755-2345678 转 801", (CnLandline, "0755-2345678")),
+                ("打 0755 2234 5678 找我", (CnLandline, "0755 2234 5678")),
+                ("021 6234 5678", (CnLandline, "021 6234 5678")),
+                ("座机02162345678", (CnLandline, "02162345678")),
+                ("Tel 057187654321", (CnLandline, "057187654321")),
+                (
+                    "０２１－６２３４５６７８",
+                    (CnLandline, "０２１－６２３４５６７８"),
+                ),
+                (
+                    "零二一-六二三四五六七八",
+                    (CnLandline, "零二一-六二三四五六七八"),
+                ),
+            ],
+            &[
+                "编号 02162345678",
+                "01062345678 已处理",
+                "011-12345678",
+                "021-02345678",
+                "021-1234567",
+                "400-123-4567",
+                "SN021-62345678",
+                "0755-123456",
+            ],
+        );
+        // explain says why digits run together are none
+        let why = &rejected_runs("编号 02162345678")[0].2;
+        assert!(why.contains("landline") && why.contains("(021)"), "{why}");
+        // a roster of them, one space apart, is each of them
+        assert_eq!(
+            dets("010-62345678 021-62345678"),
+            [(CnLandline, "010-62345678"), (CnLandline, "021-62345678")]
+        );
     }
 
     #[test]
