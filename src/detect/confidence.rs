@@ -6,7 +6,10 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use super::letter_ids::{IDENTITY_KEYWORDS, IDENTITY_KEYWORD_CHARS};
-use super::{keyword_near_which, Detector, CARD_KEYWORDS, CARD_KEYWORD_CHARS};
+use super::{
+    keyword_near_which, Detector, CARD_KEYWORDS, CARD_KEYWORD_CHARS, LANDLINE_KEYWORDS,
+    LANDLINE_KEYWORD_CHARS,
+};
 
 /// How sure a detection is that it found what its detector names, as DLP
 /// products grade theirs (a likelihood, a confidence level); ordered,
@@ -79,6 +82,7 @@ pub struct Assessment {
 pub const NAMING_WORD_CHARS: usize = 20;
 const _: () = assert!(NAMING_WORD_CHARS == CARD_KEYWORD_CHARS);
 const _: () = assert!(NAMING_WORD_CHARS == IDENTITY_KEYWORD_CHARS);
+const _: () = assert!(NAMING_WORD_CHARS == LANDLINE_KEYWORD_CHARS);
 
 /// Words that name a phone number near one, and China's calling code
 /// before it (`+86 138…`, `0086138…`); ASCII ones in any case. A WeChat
@@ -87,11 +91,6 @@ const PHONE_WORDS: &[&str] = &[
     "手机", "手機", "电话", "電話", "号码", "號碼", "联系", "聯繫", "聯系", "致电", "致電", "来电",
     "來電", "短信", "微信", "打给", "打給", "phone", "mobile", "tel", "cell", "call", "contact",
     "whatsapp", "wechat", "sms", "+86", "＋86", "0086",
-];
-
-/// Words that name a landline near one, beyond a phone's.
-const LANDLINE_WORDS: &[&str] = &[
-    "座机", "座機", "固话", "固話", "总机", "總機", "分机", "分機", "传真", "傳真", "fax",
 ];
 
 /// Words about paying into an account, near a card's number, beyond those
@@ -123,7 +122,7 @@ fn naming_words(detector: Detector) -> Option<&'static [&'static [&'static str]]
     match detector {
         Detector::BankCard => Some(&[CARD_KEYWORDS, ACCOUNT_WORDS]),
         Detector::CnMobile => Some(&[PHONE_WORDS]),
-        Detector::CnLandline => Some(&[PHONE_WORDS, LANDLINE_WORDS]),
+        Detector::CnLandline => Some(&[PHONE_WORDS, LANDLINE_KEYWORDS]),
         Detector::HkIdCard | Detector::TwIdCard => Some(&[IDENTITY_KEYWORDS]),
         _ => None,
     }
