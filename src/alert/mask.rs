@@ -165,6 +165,7 @@ mod tests {
         assert_eq!(masked("tel 138-1234-5678."), "tel 138-****-5678.");
         // a landline keeps its area code, whichever length
         assert_eq!(masked("座机 010-62345678"), "座机 010-****5678");
+        assert_eq!(masked("电话(010)62345678"), "电话(010)****5678");
         assert_eq!(masked("0755 2234 5678 转"), "0755 **** 5678 转");
         assert_eq!(masked("零二一-六二三四五六七八"), "零二一-****五六七八");
         assert_eq!(

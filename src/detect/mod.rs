@@ -408,6 +408,9 @@ struct Run {
     /// It ends in an evasion separator and a letter or digit
     /// (`…7030.jpg`): blocks it ends with are part of a name.
     ends_joined: bool,
+    /// Its first group is in brackets, as an area code is written
+    /// (`(010)62345678`, `（0755）2234 5678`).
+    bracketed_first: bool,
 }
 
 impl Run {
@@ -604,6 +607,20 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                 continue;
             }
             if class.invisible {
+                continue;
+            }
+            // the bracket closing a first group opened by one (`(010)`)
+            // separates as a dash would: a space may follow it
+            if matches!(c, ')' | '）')
+                && matches!(run.before, Some('(' | '（'))
+                && run.groups.len() == 1
+                && run.seps == 0
+                && run.noise.is_none()
+            {
+                run.seps = 1;
+                run.dash = true;
+                run.bracketed_first = true;
+                prev_word = false;
                 continue;
             }
             // one separator between groups, or a dash between spaces (`138 -
@@ -890,7 +907,11 @@ fn finish_run(
         // passes Luhn is none
         let card_blocks = spelled_out || run.groups[first..last].iter().all(|g| g.to - g.from >= 4);
         let enabled_here = |d: &Detector| *d != Detector::BankCard || card_blocks;
-        let span = run.digits[lo].start..run.digits[hi - 1].end;
+        let mut span = run.digits[lo].start..run.digits[hi - 1].end;
+        if first == 0 && run.bracketed_first && last > 0 {
+            // its opening bracket with it: `(010)62345678`, not `010)…`
+            span.start -= run.before.map_or(0, char::len_utf8);
+        }
         // 13 digits are a card's rarest length (Visa's oldest, Maestro's)
         // and a parcel's tracking number's (韵达 43…) or a barcode's usual
         // one; a code's label before a card's digits makes them an order's
@@ -1516,6 +1537,10 @@ mod tests {
                     "零二一-六二三四五六七八",
                     (CnLandline, "零二一-六二三四五六七八"),
                 ),
+                // the area code in brackets, as business cards print it
+                ("电话：(010)62345678", (CnLandline, "(010)62345678")),
+                ("（0755）2234 5678 前台", (CnLandline, "（0755）2234 5678")),
+                ("(0571) 87654321", (CnLandline, "(0571) 87654321")),
             ],
             &[
                 "编号 02162345678",
@@ -1527,6 +1552,13 @@ mod tests {
                 "SN021-62345678",
                 "0755-123456",
             ],
+        );
+        // a bracket opened before a number and closed after it, or
+        // closing a list's item number, leaves the number as it was
+        assert_eq!(dets("(13812345678)"), [(Detector::CnMobile, "13812345678")]);
+        assert_eq!(
+            dets("(1) 13812345678"),
+            [(Detector::CnMobile, "13812345678")]
         );
         // explain says why digits run together are none
         let why = &rejected_runs("编号 02162345678")[0].2;
