@@ -439,6 +439,9 @@ struct Group {
     joined: bool,
     /// The evasion separator before it (`*` in `1*3*8…`), if any.
     after_noise: Option<char>,
+    /// A dash or a closing bracket among the separators before it
+    /// (`010-6234…`, `(010)6234…`).
+    after_dash: bool,
 }
 
 /// The digit a character stands for as a Chinese numeral once folded
@@ -574,6 +577,7 @@ fn find_digit_runs(text: &str, enabled: &[Detector], out: &mut Vec<Detection>) {
                     numerals: class.numeral,
                     joined: script_changed && run.seps == 0,
                     after_noise: run.noise,
+                    after_dash: run.dash,
                 });
                 run.seps = 0;
                 run.noise = None;
@@ -902,10 +906,13 @@ fn finish_run(
             *to = d.ch;
         }
         // a card is written in blocks of four or more but its last (`6222
-        // 0212 3456 7890 123`, `3782 822463 10005`): a range from the middle
-        // of one phone number into the next (`5678 139 1234 5678`) that
-        // passes Luhn is none
-        let card_blocks = spelled_out || run.groups[first..last].iter().all(|g| g.to - g.from >= 4);
+        // 0212 3456 7890 123`, `3782 822463 10005`), one separator
+        // throughout: a range from the middle of one phone number into the
+        // next (`5678 139 1234 5678`, `5678 0755-2234-5679`) that passes
+        // Luhn is none
+        let card_blocks = spelled_out
+            || (run.groups[first..last].iter().all(|g| g.to - g.from >= 4)
+                && inner.iter().all(|g| g.after_dash == inner[0].after_dash));
         let enabled_here = |d: &Detector| *d != Detector::BankCard || card_blocks;
         let mut span = run.digits[lo].start..run.digits[hi - 1].end;
         if first == 0 && run.bracketed_first && last > 0 {
@@ -926,11 +933,17 @@ fn finish_run(
         };
         // a landline's area code is a group of its own (`010-62345678`,
         // `0755 2234 5678`), or a word names a phone: eleven digits
-        // starting 0 run together are as often an account's or a code's
+        // starting 0 run together are as often an account's or a code's.
+        // Within a longer run it is written with a dash or a bracket: an
+        // account's number in blocks of four (`0302 2345 6789 0123 456`)
+        // holds a landline's shape in its first three
         let landline_in_context = |det: &Detector| {
+            let area_apart = run.groups[first].to - run.groups[first].from
+                == landline_area_digits(&digits[..hi - lo]);
+            let alone = (first == 0 && last == n - 1)
+                || run.groups[first + 1..=last].iter().any(|g| g.after_dash);
             *det != Detector::CnLandline
-                || run.groups[first].to - run.groups[first].from
-                    == landline_area_digits(&digits[..hi - lo])
+                || (area_apart && alone)
                 || keyword_near(
                     text,
                     span.clone(),
@@ -1559,6 +1572,17 @@ mod tests {
         assert_eq!(
             dets("(1) 13812345678"),
             [(Detector::CnMobile, "13812345678")]
+        );
+        // an account's number in blocks holds a landline's shape in its
+        // first three: within a longer run a landline is written with a
+        // dash or a bracket
+        assert_eq!(dets("账户 0302 2345 6789 0123 456"), []);
+        assert_eq!(
+            dets("0755-2234-5678 0755-2234-5679"),
+            [
+                (CnLandline, "0755-2234-5678"),
+                (CnLandline, "0755-2234-5679")
+            ]
         );
         // explain says why digits run together are none
         let why = &rejected_runs("编号 02162345678")[0].2;
