@@ -743,7 +743,7 @@ fn scan_json_and_wecom_formats() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(evasive.len(), 11);
+    assert_eq!(evasive.len(), 12);
     for a in &evasive {
         let hits = a["hits"].as_array().unwrap();
         assert!(hits.iter().any(|h| h.get("evasions").is_some()), "{a}");

@@ -579,7 +579,7 @@ fn demo_runs_the_bundled_sample_through_the_pipeline() {
         "in bulk (10 or more values of a list in one message: its hits raised to critical): 12 values of personal/pii in one external message",
         // and one sent a few numbers a message
         "in bulk over time (10 or more values of a list from one sender to one conversation within 60 min: its hits raised to critical): 10 values of personal/pii over 3 external messages, raised on the last",
-        "evasions caught (hits written unlike their rule): digits_for_letters=1, numerals=1, pinyin=2, repeats=1, reversed=1, separators=1, split_messages=1, styled=1, traditional=1, url_encoded=1, words_for_symbols=1",
+        "evasions caught (hits written unlike their rule): digits_between=1, digits_for_letters=1, numerals=1, pinyin=2, repeats=1, reversed=1, separators=1, split_messages=1, styled=1, traditional=1, url_encoded=1, words_for_symbols=1",
         // an address written with its signs as words, masked
         "e.g. @email «z********(at)gmail(dot)com» in /text/content (words_for_symbols)",
         // a term sent a character a message
