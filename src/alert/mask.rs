@@ -92,9 +92,11 @@ impl Masks {
                         }
                         // `A*****6(3)`, `A1******89`: eight and ten characters
                         Detector::HkIdCard => (1, 2),
-                        Detector::TwIdCard | Detector::CnPassport | Detector::CnTravelPermit => {
-                            (2, 2)
-                        }
+                        // `京A***45`
+                        Detector::TwIdCard
+                        | Detector::CnPassport
+                        | Detector::CnTravelPermit
+                        | Detector::CnPlate => (2, 2),
                         _ => (3, 4),
                     };
                     let significant: Vec<&(usize, char)> =
@@ -166,6 +168,7 @@ mod tests {
         // a landline keeps its area code, whichever length
         assert_eq!(masked("座机 010-62345678"), "座机 010-****5678");
         assert_eq!(masked("电话(010)62345678"), "电话(010)****5678");
+        assert_eq!(masked("车牌 京A·12345 停"), "车牌 京A·***45 停");
         assert_eq!(masked("0755 2234 5678 转"), "0755 **** 5678 转");
         assert_eq!(masked("零二一-六二三四五六七八"), "零二一-****五六七八");
         assert_eq!(

@@ -37,6 +37,7 @@ mod credentials;
 mod emails;
 mod letter_ids;
 mod permits;
+mod plates;
 
 use std::fmt;
 
@@ -87,6 +88,10 @@ pub enum Detector {
     /// `H12345678`, 台胞证 `12345678`) with the permit's name (通行证,
     /// 回乡证, 台胞证, `permit`) within 20 characters.
     CnTravelPermit,
+    /// `@cn_plate`: a mainland vehicle licence plate (`京A12345`,
+    /// `粤B·D12345`; see the `plates` module). Not in the bundled lists: a
+    /// plate in work chat is most often parking or a taxi.
+    CnPlate,
     /// `@private_key`: the header of a private key (`-----BEGIN RSA PRIVATE
     /// KEY-----`, OpenSSH, PKCS#8, PGP).
     PrivateKey,
@@ -114,7 +119,7 @@ pub enum Detector {
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 16] = [
+    pub const ALL: [Detector; 17] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
@@ -124,6 +129,7 @@ impl Detector {
         Detector::TwIdCard,
         Detector::CnPassport,
         Detector::CnTravelPermit,
+        Detector::CnPlate,
         Detector::PrivateKey,
         Detector::AccessKey,
         Detector::ApiToken,
@@ -173,6 +179,7 @@ impl Detector {
             Detector::TwIdCard => "tw_id_card",
             Detector::CnPassport => "cn_passport",
             Detector::CnTravelPermit => "cn_travel_permit",
+            Detector::CnPlate => "cn_plate",
             Detector::PrivateKey => "private_key",
             Detector::AccessKey => "access_key",
             Detector::ApiToken => "api_token",
@@ -263,6 +270,9 @@ pub(crate) fn find_surveyed_into(
     if enabled.contains(&Detector::CnTravelPermit) && permits::may_hold_one(survey) {
         permits::find_into(text, out);
     }
+    if enabled.contains(&Detector::CnPlate) && plates::may_hold_one(survey) {
+        plates::find_into(text, out);
+    }
     if enabled.iter().any(|d| d.finds_credentials()) {
         credentials::find_into(text, enabled, out);
     }
@@ -321,6 +331,11 @@ pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: i
         | Detector::CnTravelPermit => folded
             .chars()
             .filter(char::is_ascii_alphanumeric)
+            .for_each(|c| each(c.to_ascii_uppercase())),
+        // the province's character with the letters and digits
+        Detector::CnPlate => folded
+            .chars()
+            .filter(|c| c.is_alphanumeric())
             .for_each(|c| each(c.to_ascii_uppercase())),
         _ => folded.chars().for_each(each),
     }
