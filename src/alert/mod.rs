@@ -298,8 +298,8 @@ pub struct AlertHit {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evasions: Vec<Evasion>,
     /// For a detector's hit, how sure its first match is that it found what
-    /// the detector names: `medium` for a card's, a mobile's or a Taiwan or
-    /// Hong Kong identity card's number with no word naming it near (it may
+    /// the detector names: `medium` for a card's, a mobile's, a landline's or
+    /// a Taiwan or Hong Kong identity card's number with no word naming it near (it may
     /// be an order's or a product's number that passes the check), else
     /// `high` (see [`crate::detect::assess`]); absent for terms, regular
     /// expressions and combinations, which the lists' maintainers wrote.

@@ -44,8 +44,9 @@ pub struct FeedArgs {
     withdrawn: bool,
     /// Only alerts at least this sure: `high` leaves out the alerts whose
     /// every hit is a number with no word naming it near (a card's, a
-    /// mobile's, a Taiwan or Hong Kong identity card's number alone; the
-    /// hits' `confidence`), unless a bulk threshold was reached.
+    /// mobile's, a landline's, a Taiwan or Hong Kong identity card's
+    /// number alone; the hits' `confidence`), unless a bulk threshold was
+    /// reached.
     #[arg(long, default_value = "medium")]
     min_confidence: Confidence,
     /// Only alerts on messages this person sent (repeatable): the alerts'

@@ -43,8 +43,9 @@ pub struct Args {
     bulk: bool,
     /// Only alerts at least this sure: `high` leaves out the alerts whose
     /// every hit is a number with no word naming it near (a card's, a
-    /// mobile's, a Taiwan or Hong Kong identity card's number alone; the
-    /// hits' `confidence`), unless a bulk threshold was reached.
+    /// mobile's, a landline's, a Taiwan or Hong Kong identity card's
+    /// number alone; the hits' `confidence`), unless a bulk threshold was
+    /// reached.
     #[arg(long, default_value = "medium")]
     min_confidence: wordwarden::detect::Confidence,
     /// No looking for terms a sender split across short messages (`内`,
