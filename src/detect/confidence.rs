@@ -150,13 +150,10 @@ pub fn assess(detector: Detector, text: &str, span: Range<usize>) -> Assessment 
         };
     };
     // a span off the text's character boundaries names nothing near it
-    let word = (text.get(span.clone()).is_some())
-        .then(|| {
-            lists
-                .iter()
-                .find_map(|words| keyword_near_which(text, span.clone(), words, NAMING_WORD_CHARS))
-        })
-        .flatten();
+    let word = text.get(span.clone()).and_then(|_| {
+        (lists.iter())
+            .find_map(|words| keyword_near_which(text, span.clone(), words, NAMING_WORD_CHARS))
+    });
     Assessment {
         confidence: match word {
             Some(_) => Confidence::High,
