@@ -263,14 +263,15 @@ pub(crate) fn find_surveyed_into(
     {
         emails::find_into(text, out);
     }
-    if enabled.iter().any(|d| letter_ids::DETECTORS.contains(d)) && letter_ids::may_hold_one(survey)
+    // (the survey's answer first: asking the enabled detectors is a search)
+    if letter_ids::may_hold_one(survey) && enabled.iter().any(|d| letter_ids::DETECTORS.contains(d))
     {
         letter_ids::find_into(text, enabled, out);
     }
-    if enabled.contains(&Detector::CnTravelPermit) && permits::may_hold_one(survey) {
+    if permits::may_hold_one(survey) && enabled.contains(&Detector::CnTravelPermit) {
         permits::find_into(text, out);
     }
-    if enabled.contains(&Detector::CnPlate) && plates::may_hold_one(survey) {
+    if plates::may_hold_one(survey) && enabled.contains(&Detector::CnPlate) {
         plates::find_into(text, out);
     }
     if enabled.iter().any(|d| d.finds_credentials()) {
