@@ -560,6 +560,15 @@ mod tests {
             .unwrap()
     }
 
+    /// The alert `rs` raises on `text` alone, with the default builder.
+    fn alert_of(rs: &Ruleset, text: &str) -> Alert {
+        let fields = [TextField::plain(text)];
+        let findings = rs.scan_fields(&[text]);
+        AlertBuilder::new()
+            .build(rs.version(), b"m", Default::default(), &fields, &findings)
+            .unwrap()
+    }
+
     #[test]
     fn snippet_merges_and_separates_regions() {
         let r = rs("aaa\nbbb\n");
@@ -597,13 +606,7 @@ mod tests {
             ("leak.txt".into(), "#! severity: high\n客户名单\n".into()),
         ]);
         let rs = Ruleset::builder().build(&lists).unwrap();
-        let alert_of = |text: &str| {
-            let fields = [TextField::plain(text)];
-            let findings = rs.scan_fields(&[text]);
-            AlertBuilder::new()
-                .build(rs.version(), b"m", Default::default(), &fields, &findings)
-                .unwrap()
-        };
+        let alert_of = |text: &str| alert_of(&rs, text);
         let two = alert_of("客户名单 13812345678 13912345678");
         assert_eq!(two.severity, Severity::High);
         assert!(two.bulk.is_empty());
@@ -656,13 +659,7 @@ mod tests {
             ("leak.txt".into(), "客户名单\n".into()),
         ]);
         let rs = Ruleset::builder().build(&lists).unwrap();
-        let alert_of = |text: &str| {
-            let fields = [TextField::plain(text)];
-            let findings = rs.scan_fields(&[text]);
-            AlertBuilder::new()
-                .build(rs.version(), b"m", Default::default(), &fields, &findings)
-                .unwrap()
-        };
+        let alert_of = |text: &str| alert_of(&rs, text);
         let hits = |a: &Alert| -> Vec<(String, Option<Confidence>)> {
             (a.hits.iter())
                 .map(|h| (h.term.clone(), h.confidence))
