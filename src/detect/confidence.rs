@@ -21,15 +21,15 @@ use super::{
 /// Only the detectors whose values other numbers share say `Medium`:
 /// `@bank_card` (Luhn passes one number in ten), `@cn_mobile` and
 /// `@cn_landline` (no check at all), `@tw_id_card` and `@hk_id_card` (one
-/// check digit). The others
-/// are `High` by what they already require: a resident ID's region, birth
-/// date and check digit, an address's top-level domain, a passport's or a
-/// permit's word beside it, a credential's structure or keyword.
+/// check digit). The others are `High` by what they already require: a
+/// resident ID's region, birth date and check digit, an address's
+/// top-level domain, a passport's or a permit's word beside it, a plate's
+/// province and city, a credential's structure or keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// The value's shape and check digit alone (or its shape alone, for a
-    /// mobile number): no word naming it stands within
+    /// phone number): no word naming it stands within
     /// [`NAMING_WORD_CHARS`] characters.
     Medium,
     /// What the detector requires makes it surely one, or a word naming it

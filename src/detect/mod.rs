@@ -954,12 +954,14 @@ fn finish_run(
         // account's number in blocks of four (`0302 2345 6789 0123 456`)
         // holds a landline's shape in its first three
         let landline_in_context = |det: &Detector| {
+            if *det != Detector::CnLandline {
+                return true;
+            }
             let area_apart = run.groups[first].to - run.groups[first].from
                 == landline_area_digits(&digits[..hi - lo]);
             let alone = (first == 0 && last == n - 1)
                 || run.groups[first + 1..=last].iter().any(|g| g.after_dash);
-            *det != Detector::CnLandline
-                || (area_apart && alone)
+            (area_apart && alone)
                 || keyword_near(
                     text,
                     span.clone(),
