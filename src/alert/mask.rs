@@ -13,12 +13,14 @@
 //! | detector | kept | example |
 //! |---|---|---|
 //! | `@cn_mobile` | first 3, last 4 digits | `138****5678` |
+//! | `@cn_landline` | the area code, last 4 digits | `010-****5678` |
 //! | `@cn_id_card` | first 3, last 4 | `110***********002X` |
 //! | `@bank_card` | first 4, last 4 | `6222 **** **** 7894` |
 //! | `@email` | first character of the local part, the domain | `z*******@example.com` |
 //! | `@hk_id_card` | the first letter, the last digit and the check digit | `A*****6(3)` |
 //! | `@tw_id_card` | first 2, last 2 | `A1******89` |
 //! | `@cn_passport` | first 2, last 2 | `E1*****78` |
+//! | `@cn_plate` | first 2, last 2 | `京A***45` |
 //! | `@private_key` | the header and footer, not the body | `-----BEGIN RSA PRIVATE KEY-----\n****…` |
 //! | `@access_key` | first 4, last 4 | `AKIA************MPLF` |
 //! | `@api_token` | the kind's prefix, last 4 | `ghp_********************************m1IL` |

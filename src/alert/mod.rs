@@ -13,8 +13,8 @@
 //! hit was found in (`field`, a JSON pointer, for JSON and WeCom input), and
 //! `matched` is exactly that slice. The snippet holds the matched regions with a
 //! few characters of context each, never the whole message (minimum necessary).
-//! Personal data (phone, ID card and bank card numbers, e-mail addresses) is
-//! shown with its middle masked wherever the alert quotes the message, unless
+//! Personal data (phone, ID card and bank card numbers, e-mail addresses,
+//! licence plates) is shown with its middle masked wherever the alert quotes the message, unless
 //! [`AlertBuilder::mask_personal_data`] turns that off; credentials (keys,
 //! tokens, passwords in URLs) always are: see [`mask`].
 //!
