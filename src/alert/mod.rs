@@ -698,6 +698,19 @@ mod tests {
         let json = serde_json::to_string(&with_term).unwrap();
         assert_eq!(json.matches("\"confidence\"").count(), 1, "{json}");
 
+        // a detector written with a space after its `@`, as lists accept
+        let spaced = Ruleset::builder()
+            .build(&WordListSet::from_sources(vec![(
+                "pii.txt".into(),
+                "@ cn_mobile\n".into(),
+            )]))
+            .unwrap();
+        let spaced = super::tests::alert_of(&spaced, "明天 13812345678 到");
+        assert_eq!(
+            hits(&spaced),
+            [("@ cn_mobile".into(), Some(Confidence::Medium))]
+        );
+
         let roster = alert_of("13812345678 13912345678 13712345678");
         assert!(roster.is_bulk());
         assert!(roster

@@ -920,8 +920,8 @@ fn parse_file<'g>(
             EntryKind::Term
         } else if trimmed.starts_with('!') {
             EntryKind::Allow
-        } else if let Some(name) = trimmed.strip_prefix('@') {
-            match name.trim().parse::<Detector>() {
+        } else if let Some(named) = detector_entry(trimmed) {
+            match named {
                 Ok(d) => EntryKind::Detector(d),
                 Err(e) => {
                     diag(Level::Error, "unknown-detector", e);
@@ -1120,6 +1120,13 @@ const MIXED_PINYIN_MAX_TERMS: usize = 10_000;
 
 /// `A & B ~ C`: `&` and `~` separate parts only with whitespace on both sides,
 /// so terms such as `AT&T` stay terms.
+/// The detector an entry names (`@bank_card`, `@ bank_card`), where it is
+/// one (starts with `@`): what a list's line and a compiled rule's term
+/// are both read as.
+pub(crate) fn detector_entry(entry: &str) -> Option<Result<Detector, String>> {
+    entry.strip_prefix('@').map(|name| name.trim().parse())
+}
+
 fn parse_combination(line: &str) -> Option<Result<EntryKind, String>> {
     let mut tokens: Vec<&str> = line.split_whitespace().collect();
     let within = match tokens.first().and_then(|t| t.strip_prefix("near:")) {

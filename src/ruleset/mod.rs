@@ -108,10 +108,11 @@ impl Rule {
             && self.scope.window.admits(conversation.written_ms)
     }
 
-    /// The built-in detector a detector rule names (`@bank_card`).
+    /// The built-in detector a detector rule names (`@bank_card`), read as
+    /// its list's line was.
     pub fn detector(&self) -> Option<crate::detect::Detector> {
         (self.kind == RuleKind::Detector)
-            .then(|| self.term.strip_prefix('@')?.parse().ok())
+            .then(|| crate::lists::detector_entry(&self.term)?.ok())
             .flatten()
     }
 }
