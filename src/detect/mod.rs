@@ -326,15 +326,13 @@ pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: i
         folded = emails::unworded_email(&folded);
     }
     match detector {
+        // letters and digits (a plate's province character too), no
+        // brackets or separators
         Detector::HkIdCard
         | Detector::TwIdCard
         | Detector::CnPassport
-        | Detector::CnTravelPermit => folded
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .for_each(|c| each(c.to_ascii_uppercase())),
-        // the province's character with the letters and digits
-        Detector::CnPlate => folded
+        | Detector::CnTravelPermit
+        | Detector::CnPlate => folded
             .chars()
             .filter(|c| c.is_alphanumeric())
             .for_each(|c| each(c.to_ascii_uppercase())),
@@ -1175,12 +1173,11 @@ fn why_not(text: &str, start: usize, d: &[u8]) -> String {
         return "11 digits, but not a mainland mobile prefix (1[3-9])".into();
     }
     if valid_cn_landline(d) {
+        let area = String::from_utf8_lossy(&d[..landline_area_digits(d)]);
         return format!(
             "{n} digits of a landline's shape (@cn_landline), but its area code \
-             ({}) is not apart (`{}-…`) and no 电话, 座机 or tel is written within \
-             {LANDLINE_KEYWORD_CHARS} characters",
-            String::from_utf8_lossy(&d[..landline_area_digits(d)]),
-            String::from_utf8_lossy(&d[..landline_area_digits(d)]),
+             ({area}) is not apart (`{area}-…`) and no 电话, 座机 or tel is written \
+             within {LANDLINE_KEYWORD_CHARS} characters"
         );
     }
     if (13..=19).contains(&n) {
@@ -1378,8 +1375,9 @@ pub fn valid_cn_mobile(d: &[u8]) -> bool {
 /// assert!(!valid_cn_landline(b"02102345678")); // no subscriber starts 0
 /// ```
 pub fn valid_cn_landline(d: &[u8]) -> bool {
+    // (a code's digits are there: its length is its pattern's)
     let area = landline_area_digits(d);
-    let number = &d[area.min(d.len())..];
+    let number = &d[area..];
     area > 0
         && d.iter().all(u8::is_ascii_digit)
         && (number.len() == 8 || (area == 4 && number.len() == 7))
