@@ -88,10 +88,7 @@ impl Masks {
                     let (head, tail) = match kind {
                         Detector::BankCard => (4, 4),
                         // the area code and the last four: `010-****5678`
-                        Detector::CnLandline => {
-                            let digits = detect::value(kind, span);
-                            (detect::landline_area_digits(digits.as_bytes()), 4)
-                        }
+                        Detector::CnLandline => (detect::landline_area_written(span), 4),
                         // `A*****6(3)`, `A1******89`: eight and ten characters
                         Detector::HkIdCard => (1, 2),
                         // `京A***45`
@@ -172,6 +169,9 @@ mod tests {
         assert_eq!(masked("电话(010)62345678"), "电话(010)****5678");
         assert_eq!(masked("车牌 京A·12345 停"), "车牌 京A·***45 停");
         assert_eq!(masked("0755 2234 5678 转"), "0755 **** 5678 转");
+        // after the calling code, which drops the area code's 0
+        assert_eq!(masked("+86 10 6234 5678"), "+86 10 **** 5678");
+        assert_eq!(masked("(+86) 755 2234 5678"), "(+86) 755 **** 5678");
         assert_eq!(masked("零二一-六二三四五六七八"), "零二一-****五六七八");
         assert_eq!(
             masked("身份证 11010519491231002X 号"),

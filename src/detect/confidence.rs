@@ -238,6 +238,43 @@ mod tests {
         assert_eq!(graded("HKID A123456(3)"), [(HkIdCard, High, Some("hkid"))]);
     }
 
+    /// An ASCII word counts where it starts a word: inside another
+    /// (`hotel`, `recall`, `excellent`, `paid no`) it names nothing, and
+    /// China Mobile's service number `10086` holds no calling code.
+    #[test]
+    fn an_ascii_word_counts_where_it_starts_a_word() {
+        use Confidence::*;
+        use Detector::*;
+        for text in [
+            "hotel 13812345678",
+            "recall 13812345678",
+            "excellent 13812345678",
+            "10086 转 13812345678",
+        ] {
+            assert_eq!(graded(text), [(CnMobile, Medium, None)], "{text}");
+        }
+        assert_eq!(graded("paid no A123456789"), [(TwIdCard, Medium, None)]);
+        for (text, word) in [
+            ("tel：13812345678", "tel"),
+            ("TEL:13812345678", "tel"),
+            ("userTel=13812345678", "tel"),
+            ("telephone 13812345678", "tel"),
+            ("(call) 13812345678", "call"),
+            ("+8613812345678", "+86"),
+        ] {
+            assert_eq!(graded(text), [(CnMobile, High, Some(word))], "{text}");
+        }
+        // a landline's word makes eleven digits run together one, only
+        // where it is one
+        assert_eq!(graded("Tel 02162345678"), [(CnLandline, High, Some("tel"))]);
+        assert_eq!(graded("hotel 02162345678"), []);
+        // and China's calling code names the phone it stands before
+        assert_eq!(
+            graded("(+86) 21 6234 5678"),
+            [(CnLandline, High, Some("+86"))]
+        );
+    }
+
     /// A word more than [`NAMING_WORD_CHARS`] characters away names
     /// something else.
     #[test]

@@ -305,10 +305,18 @@ pub fn value(detector: Detector, matched: &str) -> String {
 /// string (a roster's every number is read so, for its list's `#! bulk:`).
 pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: impl FnMut(char)) {
     if detector.finds_numbers() {
+        // a landline written after the calling code lacks its area code's
+        // 0 (`+86 10 6234 5678`): valued as the same number written at home
+        let mut first = detector == Detector::CnLandline;
         for c in matched.chars() {
             let class = CharClass::of(c);
             match class.digit.or(class.lookalike) {
-                Some(d) => each(char::from(d)),
+                Some(d) => {
+                    if std::mem::take(&mut first) && d != b'0' {
+                        each('0');
+                    }
+                    each(char::from(d))
+                }
                 None if matches!(c, 'x' | 'X' | 'ｘ' | 'Ｘ') => each('X'),
                 None => {}
             }
@@ -703,16 +711,49 @@ fn keyword_near_which<'k>(
         .nth(chars)
         .map_or(text.len(), |(i, _)| span.end + i);
     let bytes = text.as_bytes();
-    keyword_in(&bytes[from..span.start], keywords)
-        .or_else(|| keyword_in(&bytes[span.end..to], keywords))
+    keyword_between(bytes, from..span.start, keywords)
+        .or_else(|| keyword_between(bytes, span.end..to, keywords))
 }
 
-/// The first of `keywords` in `window` (ASCII ones in any case).
+/// The first of `keywords` in `window` (ASCII ones in any case; see
+/// [`keyword_between`] for where an ASCII one may start).
 pub(crate) fn keyword_in<'k>(window: &[u8], keywords: &[&'k str]) -> Option<&'k str> {
+    keyword_between(window, 0..window.len(), keywords)
+}
+
+/// The first of `keywords` in `bytes[range]`, ASCII ones in any case and
+/// starting a word: not right after a letter where they start with one
+/// (`tel` in `hotel`, `call` in `recall`, `id no` in `paid no` are no
+/// phone's or card's word), unless a capital starts them there
+/// (`userCardNo`), nor right after a digit where they start with one
+/// (`0086` in `10086`, a carrier's service number). The byte before the
+/// range is read too, so a word cut by the window's start is still seen
+/// inside another.
+fn keyword_between<'k>(
+    bytes: &[u8],
+    range: std::ops::Range<usize>,
+    keywords: &[&'k str],
+) -> Option<&'k str> {
+    let starts_word = |at: usize| {
+        let (Some(&prev), Some(&first)) =
+            (at.checked_sub(1).and_then(|p| bytes.get(p)), bytes.get(at))
+        else {
+            return true;
+        };
+        if first.is_ascii_alphabetic() {
+            !prev.is_ascii_alphabetic() || (prev.is_ascii_lowercase() && first.is_ascii_uppercase())
+        } else if first.is_ascii_digit() {
+            !prev.is_ascii_digit()
+        } else {
+            true
+        }
+    };
+    let window = &bytes[range.clone()];
     keywords.iter().copied().find(|k| {
         window
             .windows(k.len())
-            .any(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+            .enumerate()
+            .any(|(i, w)| w.eq_ignore_ascii_case(k.as_bytes()) && starts_word(range.start + i))
     })
 }
 
@@ -841,8 +882,17 @@ fn finish_run(
     out: &mut Vec<Detection>,
 ) {
     let n = run.groups.len();
+    // a landline after China's calling code has ten digits where its area
+    // code has three (`(+86) 10 6234 5678`): the code drops the area's 0
+    let mut min_digits = MIN_RUN_DIGITS;
     if run.digits.len() < MIN_RUN_DIGITS {
-        return;
+        let landline_after_code = run.digits.len() == MIN_RUN_DIGITS - 1
+            && enabled.contains(&Detector::CnLandline)
+            && calling_code_before(text, run.digits[0].start);
+        if !landline_after_code {
+            return;
+        }
+        min_digits -= 1;
     }
     // (groups, first, last) of every range short enough to be a number
     let mut ranges: Vec<(usize, usize, usize)> = Vec::new();
@@ -852,7 +902,7 @@ fn finish_run(
             if digits > MAX_NUMBER_DIGITS {
                 break;
             }
-            if digits >= MIN_RUN_DIGITS {
+            if digits >= min_digits {
                 ranges.push((last - first + 1, first, last));
             }
         }
@@ -959,7 +1009,10 @@ fn finish_run(
                 == landline_area_digits(&digits[..hi - lo]);
             let alone = (first == 0 && last == n - 1)
                 || run.groups[first + 1..=last].iter().any(|g| g.after_dash);
+            // (China's calling code before it names a phone: `+86 010 …`,
+            // written with the 0 the code drops)
             (area_apart && alone)
+                || calling_code_before(text, span.start)
                 || keyword_near(
                     text,
                     span.clone(),
@@ -986,15 +1039,22 @@ fn finish_run(
             });
             continue;
         }
-        // a mobile number after China's country code with nothing between
-        // (`+8613812345678`, `008613812345678`): the number found is the
-        // national one, so that it is masked and counted as written
-        // without the code
-        let code = country_code_digits(&digits[..hi - lo], first == 0 && is_plus(run.before));
-        if let Some(code) = code.filter(|_| enabled.contains(&Detector::CnMobile)) {
+        // a mobile or a landline number after China's calling code, in
+        // the same run (`+8613812345678`, `0086-138…`, `+86 10 6234 5678`)
+        // or before it (`(+86) 10 6234 5678`, `+86 (10) 6234 5678`): the
+        // number found is the national one, so that it is masked and
+        // counted as written without the code (a mobile after a code
+        // apart is found above as it stands)
+        let code = country_code_digits(&digits[..hi - lo], first == 0 && is_plus(run.before))
+            .or_else(|| calling_code_before(text, span.start).then_some(0));
+        let national = code.and_then(|code| {
+            let det = after_calling_code(&digits[code..hi - lo])?;
+            enabled.contains(&det).then_some((det, code))
+        });
+        if let Some((det, code)) = national {
             taken[lo..hi].fill(true);
             out.push(Detection {
-                detector: Detector::CnMobile,
+                detector: det,
                 start: run.digits[lo + code].start,
                 end: span.end,
             });
@@ -1033,18 +1093,60 @@ fn is_plus(c: Option<char>) -> bool {
     matches!(c, Some('+' | '＋'))
 }
 
-/// How many of `digits` are China's country code before a mainland mobile
-/// number: `86` where a plus sign stands before them (`+8613812345678`),
-/// `0086` (the international prefix) anywhere.
+/// How many of `digits` are China's calling code: `86` where a plus sign
+/// stands before them (`+8613812345678`), `0086` (the international
+/// prefix) anywhere.
 fn country_code_digits(digits: &[u8], after_plus: bool) -> Option<usize> {
-    let code = if after_plus && digits.starts_with(b"86") {
-        2
+    if after_plus && digits.starts_with(b"86") {
+        Some(2)
     } else if digits.starts_with(b"0086") {
-        4
+        Some(4)
     } else {
-        return None;
-    };
-    valid_cn_mobile(&digits[code..]).then_some(code)
+        None
+    }
+}
+
+/// Whether China's calling code stands right before byte `start` of
+/// `text`, apart from it by a separator or a bracket: `+86 `, `(+86) `,
+/// `+86 (`, `0086-` (ASCII or full-width).
+fn calling_code_before(text: &str, start: usize) -> bool {
+    let mut before = text[..start].chars().rev().peekable();
+    let mut apart = 0;
+    while before
+        .peek()
+        .is_some_and(|&c| is_separator(c) || matches!(c, '(' | '（' | ')' | '）'))
+    {
+        before.next();
+        apart += 1;
+    }
+    if apart == 0 || apart > MAX_SEPARATORS {
+        return false;
+    }
+    let mut digit = || before.next().and_then(as_digit);
+    if (digit(), digit()) != (Some(b'6'), Some(b'8')) {
+        return false;
+    }
+    match before.next() {
+        Some(c) if is_plus(Some(c)) => true,
+        Some(c) if as_digit(c) == Some(b'0') => {
+            before.next().and_then(as_digit) == Some(b'0')
+                && before.next().and_then(as_digit).is_none()
+        }
+        _ => false,
+    }
+}
+
+/// What `digits` written after China's calling code are: a mainland
+/// mobile number, or a landline whose area code drops its `0` there
+/// (`+86 10 6234 5678` is `010-6234 5678`, `+86 755 …` `0755 …`).
+fn after_calling_code(digits: &[u8]) -> Option<Detector> {
+    if valid_cn_mobile(digits) {
+        return Some(Detector::CnMobile);
+    }
+    let mut national = [b'0'; MAX_NUMBER_DIGITS + 1];
+    let national = national.get_mut(..=digits.len())?;
+    national[1..].copy_from_slice(digits);
+    (digits.first() != Some(&b'0') && valid_cn_landline(national)).then_some(Detector::CnLandline)
 }
 
 /// Whether groups of digits of these lengths are a number's usual blocks:
@@ -1386,11 +1488,27 @@ pub fn valid_cn_landline(d: &[u8]) -> bool {
 
 /// The digits of a landline's area code at the start of `d`: 3 for `010`
 /// and `02x`, 4 for `03xx`-`09xx`, 0 where `d` starts with none.
-pub(crate) fn landline_area_digits(d: &[u8]) -> usize {
+fn landline_area_digits(d: &[u8]) -> usize {
     match d {
         [b'0', b'1', b'0', ..] | [b'0', b'2', _, ..] => 3,
         [b'0', b'3'..=b'9', _, _, ..] => 4,
         _ => 0,
+    }
+}
+
+/// The digits of a landline's area code as `matched` writes them: one
+/// fewer after the calling code, which drops its `0` (`+86 10 6234 5678`).
+pub(crate) fn landline_area_written(matched: &str) -> usize {
+    let digits = value(Detector::CnLandline, matched);
+    let area = landline_area_digits(digits.as_bytes());
+    let first = matched.chars().find_map(|c| {
+        let class = CharClass::of(c);
+        class.digit.or(class.lookalike)
+    });
+    if first == Some(b'0') {
+        area
+    } else {
+        area.saturating_sub(1)
     }
 }
 
@@ -1600,6 +1718,44 @@ mod tests {
                 (CnLandline, "0755-2234-5679")
             ]
         );
+        // after China's calling code the area code drops its 0; the
+        // number found is the national one, valued as written at home
+        for (text, number) in [
+            ("+86 10 6234 5678", "10 6234 5678"),
+            ("Tel: +86-10-62345678", "10-62345678"),
+            ("+861062345678", "1062345678"),
+            ("0086 755 2234 5678", "755 2234 5678"),
+            ("(+86) 21 6234 5678", "21 6234 5678"),
+            ("+86 (10) 6234 5678", "10) 6234 5678"),
+            (
+                "＋８６ ５７１ ８７６５ ４３２１",
+                "５７１ ８７６５ ４３２１",
+            ),
+            ("电话 +86 571 2234567 分机 8", "571 2234567"),
+        ] {
+            assert_eq!(dets(text), [(CnLandline, number)], "{text}");
+            assert_eq!(
+                value(CnLandline, number).len(),
+                value(CnLandline, number).trim_start_matches('0').len() + 1,
+                "{text}"
+            );
+        }
+        assert_eq!(value(CnLandline, "10 6234 5678"), "01062345678");
+        // the area code written with its 0 after the code, as some do
+        assert_eq!(dets("+86 010 6234 5678"), [(CnLandline, "010 6234 5678")]);
+        assert_eq!(dets("+86 02162345678"), [(CnLandline, "02162345678")]);
+        assert_eq!(value(CnLandline, "010-6234 5678"), "01062345678");
+        for text in [
+            // no calling code: ten digits of another kind
+            "编号 86 10 6234 5678",
+            "10 6234 5678",
+            "10086 10 6234 5678",
+            // no subscriber starts 1
+            "+86 10 1234 5678",
+            "+86 11 6234 5678",
+        ] {
+            assert_eq!(dets(text), [], "{text}");
+        }
         // explain says why digits run together are none
         let why = &rejected_runs("编号 02162345678")[0].2;
         assert!(why.contains("landline") && why.contains("(021)"), "{why}");
