@@ -492,6 +492,21 @@ fn numbers_alone_are_of_medium_confidence() {
         text.contains("      confidence: high (\"手机\" within 20 characters)"),
         "{text}"
     );
+    // a word naming the rule's second number, far from its first
+    let far = "，".repeat(20);
+    let explained = ww(&[
+        "explain",
+        "--wordlists",
+        &bundled(),
+        &format!("13812345678 给他{far}我的电话 13912345678"),
+    ]);
+    let text = out(&explained);
+    assert!(
+        text.contains(
+            "      confidence: high (\"电话\" within 20 characters of another of its places)"
+        ),
+        "{text}"
+    );
 }
 
 /// A list that names `@cn_landline` finds landlines, masks them keeping

@@ -380,6 +380,7 @@ impl AlertBuilder {
                 }
             })
             .collect();
+        let texts: Vec<&str> = fields.iter().map(|f| &*f.text).collect();
         let mut hits = Vec::with_capacity(findings.hits.len());
         for h in &findings.hits {
             let field = fields.get(h.field)?;
@@ -396,7 +397,7 @@ impl AlertBuilder {
                 field: field.pointer.as_deref().map(str::to_string),
                 count: h.count,
                 evasions: h.evasions(&field.text),
-                confidence: h.confidence(&field.text),
+                confidence: h.assess(&texts).map(|a| a.confidence),
             });
         }
         let severity = hits.iter().map(|h| h.severity).max().unwrap_or_default();
@@ -548,6 +549,7 @@ pub fn alert_id(ruleset_version: &str, identity: &[u8], fields: &[TextField<'_>]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::NAMING_WORD_CHARS;
     use crate::lists::WordListSet;
     use crate::ruleset::Ruleset;
 
@@ -685,6 +687,20 @@ mod tests {
             ]
         );
         assert_eq!(named.confidence(), Confidence::High);
+
+        // a rule's places: a word naming any of them names them all
+        let far = "，".repeat(NAMING_WORD_CHARS);
+        let second_named = alert_of(&format!("13812345678 给他{far}我的电话 13912345678"));
+        assert_eq!(
+            hits(&second_named),
+            [("@cn_mobile".into(), Some(Confidence::High))]
+        );
+        assert_eq!(second_named.hits[0].count, 2);
+        let neither = alert_of(&format!("13812345678 给他{far}还有 13912345678"));
+        assert_eq!(
+            hits(&neither),
+            [("@cn_mobile".into(), Some(Confidence::Medium))]
+        );
 
         let with_term = alert_of("客户名单 13812345678");
         assert_eq!(

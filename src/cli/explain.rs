@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde_json::Map;
 use wordwarden::audience::Audience;
 use wordwarden::detect::{
-    assess, near_misses, rejected_runs, Confidence, Detector, NAMING_WORD_CHARS,
+    assess, near_misses, rejected_runs, Assessment, Confidence, NAMING_WORD_CHARS,
 };
 use wordwarden::encoding::Charset;
 use wordwarden::envelope::{decode, to_utf8, Participation};
@@ -30,7 +30,7 @@ use wordwarden::fold::{
 use wordwarden::judge::{Judge, SPLIT_FIELD};
 use wordwarden::lists::Bulk;
 use wordwarden::people::Conversation;
-use wordwarden::ruleset::{Candidate, Hit, Ruleset, Verdict};
+use wordwarden::ruleset::{Candidate, Ruleset, Verdict};
 use wordwarden::split::SplitOptions;
 
 use super::{load_ruleset, FormatArgs};
@@ -583,8 +583,14 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], conversation: Conversation) {
             h.term(),
             text.get(h.start..h.end).unwrap_or_default()
         );
-        if let Some(detector) = h.rule().detector() {
-            println!("      confidence: {}", confidence_why(detector, text, h));
+        if let (Some(a), Some(detector)) = (h.assess(&texts), h.rule().detector()) {
+            // (the highest of the rule's places: say where it is not the first)
+            let first = assess(detector, text, h.start..h.end);
+            let place = match first == a {
+                true => "",
+                false => " of another of its places",
+            };
+            println!("      confidence: {}", confidence_why(a, place));
         }
     }
     for b in &findings.bulk {
@@ -617,10 +623,11 @@ fn explain(rs: &Ruleset, fields: &[(&str, &str)], conversation: Conversation) {
 }
 
 /// A detector's hit's confidence and what it rests on.
-fn confidence_why(detector: Detector, text: &str, h: &Hit<'_>) -> String {
-    let a = assess(detector, text, h.start..h.end);
+fn confidence_why(a: Assessment, place: &str) -> String {
     match (a.confidence, a.word) {
-        (c, Some(word)) => format!("{c} ({word:?} within {NAMING_WORD_CHARS} characters)"),
+        (c, Some(word)) => {
+            format!("{c} ({word:?} within {NAMING_WORD_CHARS} characters{place})")
+        }
         (Confidence::Medium, None) => format!(
             "medium (no word naming it within {NAMING_WORD_CHARS} characters: \
              it may be another number that passes the check)"

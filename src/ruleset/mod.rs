@@ -38,7 +38,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::audience::{Audience, AudienceScope};
-use crate::detect::Detector;
+use crate::detect::{self, assess, Assessment, Confidence, Detector};
 use crate::lists::{Bulk, Diagnostic, ListError, Severity, Window};
 use crate::people::{Conversation, PeopleIndex, PeopleScope};
 
@@ -167,12 +167,25 @@ impl<'r> Hit<'r> {
         crate::evasion::evasions(self.rule, field_text, self.start..self.end)
     }
     /// How sure a detector's hit is that it found what the detector names
-    /// (`medium`: a card's number with no word naming a card near it),
-    /// given the original text of its field; `None` for every other rule.
+    /// (`medium`: a card's number with no word naming a card near it), and
+    /// the word it rests on, given the original texts of the message's
+    /// fields in the order they were scanned; `None` for every other rule.
+    /// Its first place's, or where the rule fired at several, the highest
+    /// of its detector's places in the message: a word naming one of them
+    /// says what they are (`13812345678 转给他，… 我的电话 13912345678`).
     /// See [`crate::detect::assess`].
-    pub fn confidence(&self, field_text: &str) -> Option<crate::detect::Confidence> {
+    pub fn assess(&self, field_texts: &[&str]) -> Option<Assessment> {
         let detector = self.rule.detector()?;
-        Some(crate::detect::assess(detector, field_text, self.start..self.end).confidence)
+        let first = assess(detector, field_texts.get(self.field)?, self.start..self.end);
+        if first.confidence == Confidence::High || self.count < 2 {
+            return Some(first);
+        }
+        let named_elsewhere = field_texts.iter().find_map(|text| {
+            (detect::find(text, &[detector]).into_iter())
+                .map(|d| assess(detector, text, d.start..d.end))
+                .find(|a| a.confidence == Confidence::High)
+        });
+        Some(named_elsewhere.unwrap_or(first))
     }
 }
 
