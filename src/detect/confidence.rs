@@ -264,6 +264,19 @@ mod tests {
         ] {
             assert_eq!(graded(text), [(CnMobile, High, Some(word))], "{text}");
         }
+        // a card's word, written as one with the card's kind
+        let card = "4111111111111111";
+        for (text, word) in [
+            (format!("bankcard {card}"), "bankcard"),
+            (format!("CreditCard: {card}"), "card"),
+            (format!("?cardNo={card}"), "card"),
+        ] {
+            assert_eq!(graded(&text), [(BankCard, High, Some(word))], "{text}");
+        }
+        assert_eq!(
+            graded(&format!("discard {card}")),
+            [(BankCard, Medium, None)]
+        );
         // a landline's word makes eleven digits run together one, only
         // where it is one
         assert_eq!(graded("Tel 02162345678"), [(CnLandline, High, Some("tel"))]);

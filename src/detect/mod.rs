@@ -847,6 +847,10 @@ const CARD_KEYWORDS: &[&str] = &[
     "帐号",
     "帳號",
     "card",
+    // (one word: `card` inside it starts none)
+    "bankcard",
+    "creditcard",
+    "debitcard",
 ];
 
 /// How near a card number its keyword must be, in characters either side.
