@@ -1147,10 +1147,11 @@ fn after_calling_code(digits: &[u8]) -> Option<Detector> {
     if valid_cn_mobile(digits) {
         return Some(Detector::CnMobile);
     }
+    // (digits that keep the 0 make `00…`, which starts no area code)
     let mut national = [b'0'; MAX_NUMBER_DIGITS + 1];
     let national = national.get_mut(..=digits.len())?;
     national[1..].copy_from_slice(digits);
-    (digits.first() != Some(&b'0') && valid_cn_landline(national)).then_some(Detector::CnLandline)
+    valid_cn_landline(national).then_some(Detector::CnLandline)
 }
 
 /// Whether groups of digits of these lengths are a number's usual blocks:
