@@ -556,6 +556,96 @@ fn landlines_where_a_list_names_them() {
     assert_eq!(out(&bundled), "");
 }
 
+/// The bundled lists find a mobile after another country's calling code
+/// (and no mainland mobile in a US number), mask it keeping the code, and
+/// count one number written two ways once; a foreign landline alerts only
+/// where a list names `@intl_landline`, but is masked either way; `explain`
+/// says why digits after a code are no number.
+#[test]
+fn numbers_after_another_countrys_calling_code() {
+    let lines = "客户的 WhatsApp +852 9123 4567
+                 美国客户 +1 415 555 2671
+                 香港办公室 +852 2123 4567
+";
+    let o = ww_in(&["scan", "--wordlists", &bundled()], lines);
+    assert!(o.status.success(), "{}", err(&o));
+    let alerts: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let hits: Vec<(u64, &str, &str, &str)> = (alerts.iter())
+        .flat_map(|a| {
+            let line = a["source"]["line"].as_u64().unwrap();
+            (a["hits"].as_array().unwrap().iter()).map(move |h| {
+                (
+                    line,
+                    h["term"].as_str().unwrap(),
+                    h["matched"].as_str().unwrap(),
+                    h["confidence"].as_str().unwrap_or(""),
+                )
+            })
+        })
+        .filter(|h| h.1.starts_with('@'))
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            (1, "@intl_mobile", "+852 **** 4567", "high"),
+            (2, "@intl_mobile", "+1 *** *** 2671", "high")
+        ]
+    );
+    assert!(
+        (alerts[0]["snippet"].as_str()).is_some_and(|s| s.contains("+852 **** 4567")),
+        "{}",
+        alerts[0]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("phones.txt"),
+        "#! bulk: 2 critical
+@intl_mobile
+@intl_landline
+",
+    )
+    .unwrap();
+    let lists = dir.path().to_str().unwrap();
+    let o = ww_in(
+        &["scan", "--wordlists", lists],
+        "香港办公室 +852 2123 4567
+         +852 9123 4567 即 00852-9123-4567
+         +852 9123 4567 和 +852 9876 5432
+",
+    );
+    let alerts: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(&str, &str)> = (alerts.iter())
+        .map(|a| {
+            (
+                a["severity"].as_str().unwrap(),
+                a["hits"][0]["term"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("medium", "@intl_landline"),
+            ("medium", "@intl_mobile"),
+            ("critical", "@intl_mobile")
+        ]
+    );
+
+    let o = ww(&["explain", "--wordlists", &bundled(), "编号 +852 1234 5678"]);
+    assert!(
+        out(&o).contains("after the calling code +852, but no number its country issues"),
+        "{}",
+        out(&o)
+    );
+}
+
 #[test]
 fn report_sums_up_the_alerts_of_a_scanned_export() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/demo/wecom-sample.jsonl");

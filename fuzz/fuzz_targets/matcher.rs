@@ -17,7 +17,7 @@ fn ruleset() -> &'static Ruleset {
         let lists = WordListSet::from_sources(vec![
             (
                 "a.txt".into(),
-                "#! bulk: 3 critical\n内幕消息\n老鼠仓\nsb\nabc\nshit\n二二\n的的\n色情\n!特色情\n转账 & 账户 ~ 公司\nre:x+y\n@cn_mobile\n@cn_id_card\n@bank_card\n@email\n@private_key\n@access_key\n@api_token\n@jwt\n@url_password\n@webhook\n@hk_id_card\n@tw_id_card\n@cn_passport\n@password\n"
+                "#! bulk: 3 critical\n内幕消息\n老鼠仓\nsb\nabc\nshit\n二二\n的的\n色情\n!特色情\n转账 & 账户 ~ 公司\nre:x+y\n@cn_mobile\n@cn_id_card\n@bank_card\n@email\n@private_key\n@access_key\n@api_token\n@jwt\n@url_password\n@webhook\n@hk_id_card\n@tw_id_card\n@cn_passport\n@password\n@cn_landline\n@intl_mobile\n@intl_landline\n@cn_travel_permit\n@cn_plate\n"
                     .into(),
             ),
             ("b.txt".into(), "#! match: exact\nKEY\n项目代号\n".into()),

@@ -14,6 +14,7 @@
 //! |---|---|---|
 //! | `@cn_mobile` | first 3, last 4 digits | `138****5678` |
 //! | `@cn_landline` | the area code, last 4 digits | `010-****5678` |
+//! | `@intl_mobile`, `@intl_landline` | the calling code, last 4 digits | `+852 **** 4567` |
 //! | `@cn_id_card` | first 3, last 4 | `110***********002X` |
 //! | `@bank_card` | first 4, last 4 | `6222 **** **** 7894` |
 //! | `@email` | first character of the local part, the domain | `z*******@example.com` |
@@ -89,6 +90,10 @@ impl Masks {
                         Detector::BankCard => (4, 4),
                         // the area code and the last four: `010-****5678`
                         Detector::CnLandline => (detect::landline_area_written(span), 4),
+                        // the calling code and the last four: `+852 ****4567`
+                        Detector::IntlMobile | Detector::IntlLandline => {
+                            (detect::intl_code_digits_written(span), 4)
+                        }
                         // `A*****6(3)`, `A1******89`: eight and ten characters
                         Detector::HkIdCard => (1, 2),
                         // `京A***45`
@@ -173,6 +178,11 @@ mod tests {
         assert_eq!(masked("+86 10 6234 5678"), "+86 10 **** 5678");
         assert_eq!(masked("(+86) 755 2234 5678"), "(+86) 755 **** 5678");
         assert_eq!(masked("零二一-六二三四五六七八"), "零二一-****五六七八");
+        // after another country's calling code: the code and the last four
+        assert_eq!(masked("WhatsApp +852 9123 4567"), "WhatsApp +852 **** 4567");
+        assert_eq!(masked("(+1) 415 555-2671"), "(+1) *** ***-2671");
+        assert_eq!(masked("00852-9123-4567 找他"), "00852-****-4567 找他");
+        assert_eq!(masked("+44 20 7946 0958"), "+44 ** **** 0958");
         assert_eq!(
             masked("身份证 11010519491231002X 号"),
             "身份证 110***********002X 号"

@@ -22,7 +22,8 @@ use super::{
 /// `@bank_card` (Luhn passes one number in ten), `@cn_mobile` and
 /// `@cn_landline` (no check at all), `@tw_id_card` and `@hk_id_card` (one
 /// check digit). The others are `High` by what they already require: a
-/// resident ID's region, birth date and check digit, an address's
+/// resident ID's region, birth date and check digit, a foreign phone's
+/// calling code (`@intl_mobile`, `@intl_landline`), an address's
 /// top-level domain, a passport's or a permit's word beside it, a plate's
 /// province and city, a credential's structure or keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -87,7 +88,7 @@ const _: () = assert!(NAMING_WORD_CHARS == LANDLINE_KEYWORD_CHARS);
 /// Words that name a phone number near one, and China's calling code
 /// before it (`+86 138…`, `0086138…`); ASCII ones in any case. A WeChat
 /// account is most often its owner's number (`加我微信 138…`).
-const PHONE_WORDS: &[&str] = &[
+pub(super) const PHONE_WORDS: &[&str] = &[
     "手机", "手機", "电话", "電話", "号码", "號碼", "联系", "聯繫", "聯系", "致电", "致電", "来电",
     "來電", "短信", "微信", "打给", "打給", "phone", "mobile", "tel", "cell", "call", "contact",
     "whatsapp", "wechat", "sms", "+86", "＋86", "0086",

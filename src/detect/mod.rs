@@ -35,6 +35,7 @@
 mod confidence;
 mod credentials;
 mod emails;
+mod intl_phones;
 mod letter_ids;
 mod permits;
 mod plates;
@@ -67,6 +68,16 @@ pub enum Detector {
     /// within 20 characters. Not in the bundled lists: most landlines in
     /// work chat are companies' switchboards.
     CnLandline,
+    /// `@intl_mobile`: a mobile number after another country's calling code
+    /// (`+852 9123 4567`, `+1 (415) 555-2671`, `00852-9123-4567`), valid by
+    /// libphonenumber's metadata; a number whose country's plan does not
+    /// tell a mobile from a landline (the United States', Canada's) counts
+    /// as a mobile. China's code is the mainland detectors'.
+    IntlMobile,
+    /// `@intl_landline`: a landline number after another country's calling
+    /// code (`+852 2123 4567`, `+44 20 7946 0958`). Not in the bundled
+    /// lists, as `@cn_landline`: most are companies' offices.
+    IntlLandline,
     /// `@email`: an e-mail address whose domain ends in a top-level
     /// domain (IANA's root zone's, or a private network's: `.local`,
     /// `.internal`); not an image's name (`icon@2x.png`), a git or scp
@@ -119,11 +130,13 @@ pub enum Detector {
 
 impl Detector {
     /// All detectors.
-    pub const ALL: [Detector; 17] = [
+    pub const ALL: [Detector; 19] = [
         Detector::CnIdCard,
         Detector::BankCard,
         Detector::CnMobile,
         Detector::CnLandline,
+        Detector::IntlMobile,
+        Detector::IntlLandline,
         Detector::Email,
         Detector::HkIdCard,
         Detector::TwIdCard,
@@ -174,6 +187,8 @@ impl Detector {
             Detector::BankCard => "bank_card",
             Detector::CnMobile => "cn_mobile",
             Detector::CnLandline => "cn_landline",
+            Detector::IntlMobile => "intl_mobile",
+            Detector::IntlLandline => "intl_landline",
             Detector::Email => "email",
             Detector::HkIdCard => "hk_id_card",
             Detector::TwIdCard => "tw_id_card",
@@ -252,12 +267,30 @@ pub(crate) fn find_surveyed_into(
     out: &mut Vec<Detection>,
 ) {
     let digits = enabled.iter().any(|d| d.finds_numbers());
+    // numbers after another country's calling code, looked for wherever a
+    // phone is: their digits are no mainland number (`+1 415 555 2671`
+    // holds a mainland mobile's shape)
+    let mut intl = Vec::new();
+    let intl_spans = match (digits || enabled.iter().any(|d| intl_phones::DETECTORS.contains(d)))
+        && intl_phones::may_hold_one(survey, text)
+    {
+        true => intl_phones::find_into(text, enabled, &mut intl),
+        false => Vec::new(),
+    };
     let run = MIN_RUN_DIGITS - MAX_LETTERS_IN_A_NUMBER;
     // (a number's digits may be Chinese numerals too, which only the count
     // by character sees)
     if digits && (survey.digits() >= run as u32 || holds_digits(text, run)) {
+        let from = out.len();
         find_digit_runs(text, enabled, out);
+        if !intl_spans.is_empty() {
+            let runs = out.split_off(from);
+            out.extend(runs.into_iter().filter(|d| {
+                !(intl_spans.iter()).any(|span| d.start < span.end && span.start < d.end)
+            }));
+        }
     }
+    out.append(&mut intl);
     if enabled.contains(&Detector::Email)
         && (survey.may_have_at_sign() || emails::may_have_worded_at(text))
     {
@@ -304,6 +337,10 @@ pub fn value(detector: Detector, matched: &str) -> String {
 /// [`value`]'s characters, one at a time: a number's without building a
 /// string (a roster's every number is read so, for its list's `#! bulk:`).
 pub(crate) fn for_each_value_char(detector: Detector, matched: &str, mut each: impl FnMut(char)) {
+    if intl_phones::DETECTORS.contains(&detector) {
+        intl_phones::for_each_digit(matched, each);
+        return;
+    }
     if detector.finds_numbers() {
         // a landline written after the calling code lacks its area code's
         // 0 (`+86 10 6234 5678`): valued as the same number written at home
@@ -1267,6 +1304,9 @@ pub fn near_misses(text: &str) -> Vec<(usize, usize, Detector, String)> {
 
 /// Why `d`, the digits of a run at byte `start` of `text`, is no number.
 fn why_not(text: &str, start: usize, d: &[u8]) -> String {
+    if let Some(why) = intl_phones::why_not(text, start) {
+        return why;
+    }
     let n = d.len();
     if n == 18 && d[..17].iter().all(u8::is_ascii_digit) {
         return "18 characters, but not a valid ID card number (GB 11643 checksum, region or birth date)".into();
@@ -1500,6 +1540,8 @@ fn landline_area_digits(d: &[u8]) -> usize {
         _ => 0,
     }
 }
+
+pub(crate) use intl_phones::code_digits_written as intl_code_digits_written;
 
 /// The digits of a landline's area code as `matched` writes them: one
 /// fewer after the calling code, which drops its `0` (`+86 10 6234 5678`).
