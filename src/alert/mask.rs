@@ -90,7 +90,7 @@ impl Masks {
                         Detector::BankCard => (4, 4),
                         // the area code and the last four: `010-****5678`
                         Detector::CnLandline => (detect::landline_area_written(span), 4),
-                        // the calling code and the last four: `+852 ****4567`
+                        // the calling code and the last four: `+852 **** 4567`
                         Detector::IntlMobile | Detector::IntlLandline => {
                             (detect::intl_code_digits_written(span), 4)
                         }
