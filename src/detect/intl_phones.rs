@@ -8,7 +8,7 @@
 use phonenumber::metadata::DATABASE;
 use phonenumber::Type;
 
-use super::{keyword_near, Detection, Detector, Survey};
+use super::{is_separator, keyword_near, Detection, Detector, Survey};
 use crate::detect::confidence::{NAMING_WORD_CHARS, PHONE_WORDS};
 
 /// The detectors of this module.
@@ -141,10 +141,9 @@ fn groups_at(text: &str, from: usize) -> (Vec<u8>, Vec<(usize, usize)>) {
             }
             continue;
         }
-        let separator = matches!(
-            c,
-            ' ' | '-' | '.' | '(' | ')' | '（' | '）' | '\u{3000}' | '\u{00A0}' | '－' | '—' | '–'
-        );
+        // a number's separators, and the dots and brackets of `+1 (415)`,
+        // `+852.9123.4567`
+        let separator = is_separator(c) || matches!(c, '.' | '(' | ')' | '（' | '）');
         // (a number starts at its first digit: `+ 852` is none)
         if !separator || digits.is_empty() || seps == MAX_SEPARATORS {
             break;
@@ -195,10 +194,7 @@ fn number_at(
             Some(code) => code,
             None => continue,
         };
-        let e164: String = std::iter::once('+')
-            .chain(digits[zeros..n].iter().map(|&d| char::from(d)))
-            .collect();
-        let Ok(number) = phonenumber::parse(None, &e164) else {
+        let Ok(number) = phonenumber::parse(None, e164(&digits[zeros..n])) else {
             continue;
         };
         // (a number no range of its country holds has no type: invalid)
@@ -220,6 +216,14 @@ fn number_at(
         return Some((detector_of(kind), end));
     }
     None
+}
+
+/// `digits` (ASCII) after a plus sign, as libphonenumber parses a number
+/// with its calling code.
+fn e164(digits: &[u8]) -> String {
+    std::iter::once('+')
+        .chain(digits.iter().map(|&d| char::from(d)))
+        .collect()
 }
 
 /// The calling code `digits` start with, where the digits after it are
@@ -294,10 +298,7 @@ pub(super) fn why_not(text: &str, start: usize) -> Option<String> {
     let n = (ends.iter().rev())
         .map(|&(n, _)| n)
         .find(|&n| n.checked_sub(zeros).is_some_and(|n| n <= MAX_DIGITS))?;
-    let e164: String = std::iter::once('+')
-        .chain(digits[zeros..n].iter().map(|&d| char::from(d)))
-        .collect();
-    let number = phonenumber::parse(None, &e164).ok();
+    let number = phonenumber::parse(None, e164(&digits[zeros..n])).ok();
     let code = number.as_ref().map(|n| n.code().value());
     if code == Some(86) {
         return None;
@@ -343,9 +344,10 @@ pub(super) fn for_each_digit(matched: &str, mut each: impl FnMut(char)) {
 /// the international prefix's zeros and the calling code (`+852 9123
 /// 4567`: 3, `00852…`: 5), kept where the number is masked.
 pub(crate) fn code_digits_written(matched: &str) -> usize {
-    let mut e164 = String::from("+");
-    for_each_digit(matched, |d| e164.push(d));
-    let code = phonenumber::parse(None, &e164).map_or(0, |n| n.code().value().to_string().len());
+    let mut digits = Vec::new();
+    for_each_digit(matched, |d| digits.push(d as u8));
+    // (a detection's digits are a number of its code: no parse needed)
+    let code = possible(&digits).map_or(0, |code| code.to_string().len());
     zeros_written(matched) + code
 }
 
