@@ -566,6 +566,8 @@ fn numbers_after_another_countrys_calling_code() {
     let lines = "客户的 WhatsApp +852 9123 4567
                  美国客户 +1 415 555 2671
                  香港办公室 +852 2123 4567
+                 我的香港手机 9123 4567，WhatsApp 也是
+                 HKD 91234567 电话
 ";
     let o = ww_in(&["scan", "--wordlists", &bundled()], lines);
     assert!(o.status.success(), "{}", err(&o));
@@ -591,14 +593,19 @@ fn numbers_after_another_countrys_calling_code() {
         hits,
         [
             (1, "@intl_mobile", "+852 **** 4567", "high"),
-            (2, "@intl_mobile", "+1 *** *** 2671", "high")
+            (2, "@intl_mobile", "+1 *** *** 2671", "high"),
+            (4, "@intl_mobile", "**** 4567", "high")
         ]
     );
-    assert!(
-        (alerts[0]["snippet"].as_str()).is_some_and(|s| s.contains("+852 **** 4567")),
-        "{}",
-        alerts[0]
-    );
+    for (alert, masked) in [
+        (&alerts[0], "+852 **** 4567"),
+        (&alerts[2], "香港手机 **** 4567"),
+    ] {
+        assert!(
+            (alert["snippet"].as_str()).is_some_and(|s| s.contains(masked)),
+            "{alert}"
+        );
+    }
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -641,6 +648,12 @@ fn numbers_after_another_countrys_calling_code() {
     let o = ww(&["explain", "--wordlists", &bundled(), "编号 +852 1234 5678"]);
     assert!(
         out(&o).contains("after the calling code +852, but no number its country issues"),
+        "{}",
+        out(&o)
+    );
+    let o = ww(&["explain", "--wordlists", &bundled(), "我的手机 9123 4567"]);
+    assert!(
+        out(&o).contains("only where its place is named within 20 characters"),
         "{}",
         out(&o)
     );

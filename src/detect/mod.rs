@@ -271,12 +271,15 @@ pub(crate) fn find_surveyed_into(
     // phone is: their digits are no mainland number (`+1 415 555 2671`
     // holds a mainland mobile's shape)
     let mut intl = Vec::new();
-    let intl_spans = match (digits || enabled.iter().any(|d| intl_phones::DETECTORS.contains(d)))
-        && intl_phones::may_hold_one(survey, text)
-    {
+    let phones = digits || enabled.iter().any(|d| intl_phones::DETECTORS.contains(d));
+    let mut intl_spans = match phones && intl_phones::may_hold_one(survey, text) {
         true => intl_phones::find_into(text, enabled, &mut intl),
         false => Vec::new(),
     };
+    // and numbers of Hong Kong, Macau, Taiwan, Singapore dialled at home
+    if phones && intl_phones::may_hold_national(survey) {
+        intl_phones::find_national_into(text, enabled, &mut intl, &mut intl_spans);
+    }
     let run = MIN_RUN_DIGITS - MAX_LETTERS_IN_A_NUMBER;
     // (a number's digits may be Chinese numerals too, which only the count
     // by character sees)
@@ -737,6 +740,18 @@ fn keyword_near_which<'k>(
     keywords: &[&'k str],
     chars: usize,
 ) -> Option<&'k str> {
+    let (before, after) = windows_around(text, span, chars);
+    let bytes = text.as_bytes();
+    keyword_between(bytes, before, keywords).or_else(|| keyword_between(bytes, after, keywords))
+}
+
+/// The byte ranges of the `chars` characters of `text` before `span` and
+/// of those after it (fewer at the text's ends).
+pub(crate) fn windows_around(
+    text: &str,
+    span: std::ops::Range<usize>,
+    chars: usize,
+) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
     let from = text[..span.start]
         .char_indices()
         .rev()
@@ -747,9 +762,7 @@ fn keyword_near_which<'k>(
         .char_indices()
         .nth(chars)
         .map_or(text.len(), |(i, _)| span.end + i);
-    let bytes = text.as_bytes();
-    keyword_between(bytes, from..span.start, keywords)
-        .or_else(|| keyword_between(bytes, span.end..to, keywords))
+    (from..span.start, span.end..to)
 }
 
 /// The first of `keywords` in `window` (ASCII ones in any case; see
@@ -1234,7 +1247,9 @@ fn classify(
 }
 
 /// Why a digit run is no detection (for `explain`): the run as written and
-/// the reason, for every run of 11 or more digits that no detector accepted.
+/// the reason, for every run of 11 or more digits that no detector accepted,
+/// and of 8 to 10 near a word naming a phone (a number dialled at home in
+/// Hong Kong, Macau, Singapore or Taiwan, whose place is not named near).
 pub fn rejected_runs(text: &str) -> Vec<(usize, usize, String)> {
     let found = find(text, &Detector::ALL);
     let mut out = Vec::new();
@@ -1246,8 +1261,12 @@ pub fn rejected_runs(text: &str) -> Vec<(usize, usize, String)> {
                  end: usize,
                  out: &mut Vec<(usize, usize, String)>| {
         if let Some(s) = start.take() {
-            if digits.len() >= 11 && !found.iter().any(|d| d.start < end && s < d.end) {
-                out.push((s, end, why_not(text, s, digits)));
+            if !found.iter().any(|d| d.start < end && s < d.end) {
+                if digits.len() >= 11 {
+                    out.push((s, end, why_not(text, s, digits)));
+                } else if let Some(why) = intl_phones::why_not_national(text, s..end, digits) {
+                    out.push((s, end, why));
+                }
             }
         }
         digits.clear();
