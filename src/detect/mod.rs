@@ -1248,8 +1248,9 @@ fn classify(
 
 /// Why a digit run is no detection (for `explain`): the run as written and
 /// the reason, for every run of 11 or more digits that no detector accepted,
-/// and of 8 to 10 near a word naming a phone (a number dialled at home in
-/// Hong Kong, Macau, Singapore or Taiwan, whose place is not named near).
+/// and of 8 to 10 near a word naming a phone (which a number dialled at
+/// home in Hong Kong, Macau, Singapore or Taiwan would be, its place named
+/// near).
 pub fn rejected_runs(text: &str) -> Vec<(usize, usize, String)> {
     let found = find(text, &Detector::ALL);
     let mut out = Vec::new();
