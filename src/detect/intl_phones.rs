@@ -264,8 +264,8 @@ fn national_number(
         return None;
     }
     let national = std::str::from_utf8(digits).ok()?;
-    let places = places.into_iter().chain(taiwan_mobile.then_some(Id::TW));
-    places.into_iter().find_map(|id| {
+    let mut places = places.into_iter().chain(taiwan_mobile.then_some(Id::TW));
+    places.find_map(|id| {
         let number = phonenumber::parse(Some(id), national).ok()?;
         // (its digits read as that place's, not as a code they start with)
         let kind = number.number_type(&DATABASE);
