@@ -118,10 +118,7 @@ pub(super) fn find_into(
             continue;
         };
         // the bracket opening a code it closes with it: `(+886) 912…`
-        let start = match before {
-            Some(b @ ('(' | '（')) if text[pos..end].contains([')', '）']) => pos - b.len_utf8(),
-            _ => pos,
-        };
+        let start = bracketed_start(text, pos, end);
         found.push(start..end);
         if let Some(det) = det.filter(|det| enabled.contains(det)) {
             out.push(Detection {
@@ -177,16 +174,10 @@ pub(super) fn find_national_into(
             continue;
         };
         from = end;
-        let mut start = pos;
-        let mut before = text[..pos].chars().next_back();
         // (a bracket opening a first group it closes is the number's:
         // `(02) 2345-6789`)
-        if let Some(b @ ('(' | '（')) = before {
-            if text[pos..end].contains([')', '）']) {
-                start -= b.len_utf8();
-                before = text[..start].chars().next_back();
-            }
-        }
+        let start = bracketed_start(text, pos, end);
+        let before = text[..start].chars().next_back();
         let span = start..end;
         // a run's first digit, not joined to a letter, a sign or a dot
         // (`No8…`, `+852…`, `1.5`), nor joined to one after it, and the
@@ -215,6 +206,16 @@ pub(super) fn find_national_into(
                 end: span.end,
             });
         }
+    }
+}
+
+/// Where a number written from byte `pos` to `end` of `text` starts: at
+/// the bracket before it where the number closes that bracket (`(+886)
+/// 912…`, `(02) 2345-6789`), else at `pos`.
+fn bracketed_start(text: &str, pos: usize, end: usize) -> usize {
+    match text[..pos].chars().next_back() {
+        Some(b @ ('(' | '（')) if text[pos..end].contains([')', '）']) => pos - b.len_utf8(),
+        _ => pos,
     }
 }
 
